@@ -1,0 +1,29 @@
+/** Shapes exchanged between the SDK and the License Center's activation web service. */
+import type { HardwareParams } from './hardware.js';
+import type { ContainerKeys, Owner } from './license.js';
+
+/** `POST /v1/activations`: activate a PIN code of a package on this computer. */
+export interface ActivationRequest {
+  serial: string;
+  pin: string;
+  owner: Owner;
+  hardware: HardwareParams;
+  /** Public keys of the new container, generated on the computer (needed for remote upgrades). */
+  containerKeys?: ContainerKeys;
+}
+
+/** The License Center's answer to an accepted activation. */
+export interface ActivationResponse {
+  activationId: string;
+  /** `true` when the same PIN was activated again for the same owner and computer. */
+  reactivated: boolean;
+  /** The armored license file. */
+  license: string;
+}
+
+/** The body of every error answer of Lictor's HTTP services. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}

@@ -1,0 +1,42 @@
+/**
+ * Canonical JSON: object keys sorted by code unit, no white space, integers and strings only
+ * (no floats, which have several spellings). Signatures are always computed over these bytes,
+ * so moving text between fields can never keep a signature valid.
+ */
+export type Canonical = string | number | boolean | null | Canonical[] | { [key: string]: Canonical };
+
+/** Serializes a value canonically; throws on values that have no single spelling. */
+export function canonicalJson(value: unknown): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON allows safe integers only, got ${value}`);
+      return String(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        const items: string[] = [];
+        for (let i = 0; i < value.length; i++) {
+          if (!(i in value)) throw new TypeError('canonical JSON cannot encode an array with holes');
+          items.push(canonicalJson(value[i]));
+        }
+        return `[${items.join(',')}]`;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new TypeError(
+          `canonical JSON encodes plain objects only, got ${proto?.constructor?.name ?? 'an object'}`,
+        );
+      }
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined)
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
+  }
+}

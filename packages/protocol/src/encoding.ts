@@ -1,0 +1,87 @@
+/** Byte encodings used by the file formats and codes. Pure functions. */
+
+const B64URL = /^[A-Za-z0-9_-]*$/;
+
+/** base64url without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64url');
+}
+
+/** Decodes base64url (no padding); `null` when the text has other characters. */
+export function fromBase64Url(text: string): Uint8Array | null {
+  if (!B64URL.test(text) || text.length % 4 === 1) return null;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.toString('base64url') === text ? new Uint8Array(bytes) : null;
+}
+
+/** Standard base64 with padding, for armored files. */
+export function toBase64(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('base64');
+}
+
+/**
+ * Decodes standard base64 strictly (after white space was removed); `null` on any stray
+ * character or impossible length, so that corruption is reported rather than skipped.
+ */
+export function fromBase64(text: string): Uint8Array | null {
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, 'base64');
+  // Node ignores unused low bits of the last character; a re-encode catches such a change.
+  return bytes.toString('base64') === text ? new Uint8Array(bytes) : null;
+}
+
+/** Lower-case hex. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes).toString('hex');
+}
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array {
+  return new Uint8Array(Buffer.from(text, 'utf8'));
+}
+
+/** Decodes UTF-8 strictly; `null` on invalid sequences. */
+export function fromUtf8(bytes: Uint8Array): string | null {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Concatenates byte strings. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/**
+ * Crockford's base32 alphabet: no I, L, O or U, so 0/O and 1/I/L cannot be confused.
+ * Reading is forgiving (O→0, I/L→1, lower case accepted).
+ */
+export const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** Maps a typed character to its Crockford value, or -1. */
+export function crockfordValue(ch: string): number {
+  const c = ch.toUpperCase();
+  // One character in and one out: ligatures such as 'ﬆ' upper-case to two letters.
+  if (ch.length !== 1 || c.length !== 1) return -1;
+  const n = c === 'O' ? '0' : c === 'I' || c === 'L' ? '1' : c;
+  return CROCKFORD.indexOf(n);
+}
+
+/** Normalizes typed Crockford text: upper case, O→0, I/L→1, dashes and any white space removed. */
+export function normalizeCrockford(text: string): string {
+  let out = '';
+  for (const ch of text) {
+    if (ch === '-' || /\s/.test(ch)) continue;
+    const v = crockfordValue(ch);
+    out += v < 0 ? ch.toUpperCase() : CROCKFORD[v];
+  }
+  return out;
+}

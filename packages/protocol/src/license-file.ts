@@ -1,0 +1,103 @@
+/** License files and blacklists: the sealed envelope applied to the license model. */
+import type { Blacklist } from './availability.js';
+import { canonicalJson } from './canonical.js';
+import { sha256, type VendorPublicKey, type VendorSigner } from './crypto.js';
+import { toBase64Url, utf8 } from './encoding.js';
+import { documentSigningBytes, openDocument, sealDocument } from './envelope.js';
+import { LictorError } from './errors.js';
+import { type HardwareParams, normalizeHardware } from './hardware.js';
+import { type ContainerKeys, type LicenseDocument, type Owner, parseLicenseDocument } from './license.js';
+
+/** Bytes of the subject digest: 80 bits, short enough for a code read over the phone. */
+export const SUBJECT_DIGEST_BYTES = 10;
+
+/**
+ * The digest of whom and what a license is for: owner data, the bound hardware and the
+ * container's own public keys. The vendor
+ * signs this digest rather than the data itself, so that an activation by short code, where the
+ * center never sees the full hardware list, yields the same signed license as one by file.
+ */
+export function subjectDigest(owner: Owner, hardware: HardwareParams, containerKeys?: ContainerKeys): string {
+  const subject = { owner, hardware: normalizeHardware(hardware), ...(containerKeys ? { containerKeys } : {}) };
+  const bytes = sha256(utf8(`lictor/v1/subject\0${canonicalJson(subject)}`));
+  return toBase64Url(bytes.subarray(0, SUBJECT_DIGEST_BYTES));
+}
+
+/** What the vendor's signature of a license covers: the document with owner and hardware as their digest. */
+export function licenseSignedView(
+  doc: LicenseDocument,
+  subject = subjectDigest(doc.owner, doc.binding.hardware, doc.containerKeys),
+) {
+  const { owner: _owner, binding, containerKeys: _keys, ...rest } = doc;
+  return { ...rest, binding: { kind: binding.kind, subject } };
+}
+
+/** The bytes the vendor signs for a license whose subject digest is `subject`. */
+export function licenseSigningBytes(doc: LicenseDocument, publicKey: VendorPublicKey, subject?: string): Uint8Array {
+  return documentSigningBytes('license', publicKey, licenseSignedView(doc, subject));
+}
+
+/** Signs and encrypts a license document into the armored license file text. */
+export function encodeLicenseFile(doc: LicenseDocument, signer: VendorSigner): string {
+  return sealDocument('license', doc, signer, licenseSignedView(doc));
+}
+
+/**
+ * Builds a license file from a document and a vendor signature obtained elsewhere (an answer
+ * code); the result is verified before it is returned, so a wrong signature never yields a file.
+ */
+export function licenseFileFromSignature(
+  doc: LicenseDocument,
+  signature: Uint8Array,
+  publicKey: VendorPublicKey,
+): string {
+  const text = sealDocument('license', doc, { publicKey, sign: () => signature }, licenseSignedView(doc));
+  decodeLicenseFile(text, publicKey);
+  return text;
+}
+
+/** Verifies, decrypts and checks a license file; throws a {@link LictorError} on any defect. */
+export function decodeLicenseFile(text: string, publicKey: VendorPublicKey): LicenseDocument {
+  return openDocument('license', text, publicKey, (payload) => {
+    const value = parseLicenseDocument(payload);
+    return { value, view: licenseSignedView(value) };
+  });
+}
+
+/** The signed blacklist a License Center publishes. */
+export interface BlacklistDocument {
+  format: 1;
+  issuedAt: string;
+  serials: string[];
+  activations: string[];
+}
+
+/** Signs and encrypts a blacklist. */
+export function encodeBlacklist(doc: BlacklistDocument, signer: VendorSigner): string {
+  return sealDocument('blacklist', doc, signer);
+}
+
+function parseBlacklist(payload: unknown): BlacklistDocument {
+  const d = payload as Partial<BlacklistDocument> | null;
+  const strings = (x: unknown): x is string[] => Array.isArray(x) && x.every((s) => typeof s === 'string');
+  if (
+    d === null ||
+    typeof d !== 'object' ||
+    d.format !== 1 ||
+    typeof d.issuedAt !== 'string' ||
+    !strings(d.serials) ||
+    !strings(d.activations)
+  ) {
+    throw new LictorError('LICTOR_E_FILE_FORMAT', 'the blacklist file has an unexpected structure');
+  }
+  return { format: 1, issuedAt: d.issuedAt, serials: d.serials, activations: d.activations };
+}
+
+/** Verifies a blacklist file and returns it as sets. */
+export function decodeBlacklist(text: string, publicKey: VendorPublicKey): Blacklist & { issuedAt: string } {
+  const d = openDocument('blacklist', text, publicKey, (payload) => {
+    const value = parseBlacklist(payload);
+    return { value, view: payload };
+  });
+  return { issuedAt: d.issuedAt, serials: new Set(d.serials), activations: new Set(d.activations) };
+}

@@ -1,0 +1,207 @@
+/**
+ * The license model: what a package sells and what an activated license file holds.
+ * Every activated license is a container of one or more license entries; the first slice
+ * issues one entry per activation, later remote upgrades change the entries and the counter.
+ */
+
+import { LictorError } from './errors.js';
+import { type HardwareParams, isHardwareParams } from './hardware.js';
+
+/** The license types a package can carry (from the documents Lictor follows). */
+export const LICENSE_TYPES = ['single', 'multi', 'combined', 'server', 'server-sessions'] as const;
+export type LicenseType = (typeof LICENSE_TYPES)[number];
+
+/** The type written in an activated license: a combined package yields `single` or `multi`. */
+export type IssuedLicenseType = Exclude<LicenseType, 'combined'>;
+
+/** Server licenses come for 32-bit (`x86`) or 64-bit (`x64`) servers; x64 also covers x86. */
+export type ServerArch = 'x86' | 'x64';
+
+/** A component/option of a product and, where it is counted, its number of users. */
+export interface FeatureGrant {
+  code: string;
+  /** `null`: not counted (any number of users allowed by the license). */
+  users: number | null;
+}
+
+/** Owner registration data sent with an activation. */
+export type Owner = Record<string, string>;
+
+/** One license inside a container. */
+export interface LicenseEntry {
+  product: string;
+  type: IssuedLicenseType;
+  /** Client applications (multi), or 1. */
+  users: number;
+  /** Concurrent sessions of a `server-sessions` license, else `null`. */
+  sessions: number | null;
+  /** Server architecture of a server license, else `null`. */
+  arch: ServerArch | null;
+  /** ISO 8601 instant after which the license is expired, or `null` for perpetual. */
+  expiresAt: string | null;
+  features: FeatureGrant[];
+}
+
+/** What a computer is bound to. Later issues add token bindings. */
+export interface HardwareBinding {
+  kind: 'hardware';
+  hardware: HardwareParams;
+}
+
+/** The signed contents of a license file. */
+export interface LicenseDocument {
+  format: 1;
+  /** Random identifier of this container (stable across upgrades). */
+  containerId: string;
+  /** The activation in the License Center that produced this file. */
+  activationId: string;
+  serial: string;
+  /** 1-based index of the PIN code used (the PIN itself is never written). */
+  pin: number;
+  issuedAt: string;
+  /** Upgrade counter of the container, 0 at activation. */
+  counter: number;
+  owner: Owner;
+  binding: HardwareBinding;
+  licenses: LicenseEntry[];
+  /** Nonce of the offline request this license answers; absent for online activations. */
+  requestNonce?: string;
+  /** `software-dongle`: activated once, never reactivated or transferred. Absent means `standard`. */
+  policy?: ContainerPolicy;
+  /** The container's own public keys, generated on the computer at activation. */
+  containerKeys?: ContainerKeys;
+  /** Present when this state was produced by a remote upgrade. */
+  upgrade?: UpgradeStamp;
+}
+
+/** How a container may be activated and moved. */
+export type ContainerPolicy = 'standard' | 'software-dongle';
+
+/** A container's public keys: Ed25519 to sign upgrade questions, X25519 to receive secrets. */
+export interface ContainerKeys {
+  /** Raw Ed25519 public key, base64url. */
+  sign: string;
+  /** Raw X25519 public key, base64url. */
+  box: string;
+}
+
+/** What ties an upgraded state to the question it answers. */
+export interface UpgradeStamp {
+  /** Nonce of the upgrade question. */
+  nonce: string;
+  /** Counter of the state the question was asked from (the new counter is one more). */
+  fromCounter: number;
+  /** The confirmation secret, sealed to the container's X25519 key (base64url). */
+  confirm: string;
+}
+
+/** Codes of products and features: letters, digits, `_`, `-`, `.`; 1–64 characters. */
+export const CODE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+function fail(field: string, what: string): never {
+  throw new LictorError('LICTOR_E_FILE_FORMAT', `license file field '${field}' ${what}`);
+}
+
+function str(v: unknown, field: string, max = 256): string {
+  if (typeof v !== 'string' || v.length > max) fail(field, 'must be a string');
+  return v;
+}
+
+function int(v: unknown, field: string, min = 0): number {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(field, `must be an integer ≥ ${min}`);
+  return v;
+}
+
+function code(v: unknown, field: string): string {
+  const s = str(v, field, 64);
+  if (!CODE_PATTERN.test(s)) fail(field, 'must be a product or feature code');
+  return s;
+}
+
+function nullable<T>(v: unknown, read: (x: unknown) => T): T | null {
+  return v === null ? null : read(v);
+}
+
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?Z$/;
+
+function instant(v: unknown, field: string): string {
+  const s = str(v, field, 40);
+  if (!ISO_INSTANT.test(s) || Number.isNaN(Date.parse(s))) fail(field, 'must be an ISO 8601 UTC instant');
+  return s;
+}
+
+function obj(v: unknown, field: string): Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'must be an object');
+  return v as Record<string, unknown>;
+}
+
+function parseEntry(v: unknown, field: string): LicenseEntry {
+  const e = obj(v, field);
+  const type = e.type;
+  if (type !== 'single' && type !== 'multi' && type !== 'server' && type !== 'server-sessions') {
+    fail(`${field}.type`, 'is not a known license type');
+  }
+  const arch = e.arch;
+  if (arch !== null && arch !== 'x86' && arch !== 'x64') fail(`${field}.arch`, 'must be x86, x64 or null');
+  if (!Array.isArray(e.features)) fail(`${field}.features`, 'must be a list');
+  return {
+    product: code(e.product, `${field}.product`),
+    type,
+    users: int(e.users, `${field}.users`, 1),
+    sessions: nullable(e.sessions, (x) => int(x, `${field}.sessions`, 1)),
+    arch,
+    expiresAt: nullable(e.expiresAt, (x) => instant(x, `${field}.expiresAt`)),
+    features: e.features.map((f, i) => {
+      const g = obj(f, `${field}.features[${i}]`);
+      return {
+        code: str(g.code, `${field}.features[${i}].code`, 64),
+        users: nullable(g.users, (x) => int(x, `${field}.features[${i}].users`, 1)),
+      };
+    }),
+  };
+}
+
+/** Checks the shape of a verified payload and returns it typed. */
+export function parseLicenseDocument(payload: unknown): LicenseDocument {
+  const d = obj(payload, '(root)');
+  if (d.format !== 1) fail('format', 'must be 1');
+  const binding = obj(d.binding, 'binding');
+  if (binding.kind !== 'hardware' || !isHardwareParams(binding.hardware)) fail('binding', 'is not a hardware binding');
+  const owner = obj(d.owner, 'owner');
+  for (const [k, v] of Object.entries(owner)) str(v, `owner.${k}`);
+  if (!Array.isArray(d.licenses) || d.licenses.length === 0) fail('licenses', 'must be a non-empty list');
+  const requestNonce = d.requestNonce === undefined ? undefined : str(d.requestNonce, 'requestNonce', 64);
+  const policy = d.policy;
+  if (policy !== undefined && policy !== 'standard' && policy !== 'software-dongle')
+    fail('policy', 'is not a known policy');
+  let containerKeys: ContainerKeys | undefined;
+  if (d.containerKeys !== undefined) {
+    const k = obj(d.containerKeys, 'containerKeys');
+    containerKeys = { sign: str(k.sign, 'containerKeys.sign', 64), box: str(k.box, 'containerKeys.box', 64) };
+  }
+  let upgrade: UpgradeStamp | undefined;
+  if (d.upgrade !== undefined) {
+    const u = obj(d.upgrade, 'upgrade');
+    upgrade = {
+      nonce: str(u.nonce, 'upgrade.nonce', 64),
+      fromCounter: int(u.fromCounter, 'upgrade.fromCounter'),
+      confirm: str(u.confirm, 'upgrade.confirm', 256),
+    };
+  }
+  return {
+    ...(requestNonce === undefined ? {} : { requestNonce }),
+    ...(policy === undefined ? {} : { policy }),
+    ...(containerKeys === undefined ? {} : { containerKeys }),
+    ...(upgrade === undefined ? {} : { upgrade }),
+    format: 1,
+    containerId: str(d.containerId, 'containerId', 64),
+    activationId: str(d.activationId, 'activationId', 64),
+    serial: str(d.serial, 'serial', 64),
+    pin: int(d.pin, 'pin', 1),
+    issuedAt: instant(d.issuedAt, 'issuedAt'),
+    counter: int(d.counter, 'counter'),
+    owner: owner as Owner,
+    binding: { kind: 'hardware', hardware: binding.hardware },
+    licenses: d.licenses.map((e, i) => parseEntry(e, `licenses[${i}]`)),
+  };
+}

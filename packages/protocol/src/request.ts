@@ -1,0 +1,231 @@
+/**
+ * Offline activation requests: what a computer without network access hands to the vendor,
+ * as a file (full data) or as a short code (digests only).
+ *
+ * A request proves knowledge of the PIN code without revealing it: it carries
+ * HMAC-SHA256(key = PIN, the request's canonical contents). The PIN has 75 random bits, so the
+ * proof cannot be reversed or guessed; the center, which can recover the package's PINs, checks
+ * the proof against each of them. Requests are not secret and not vendor-signed; a SHA-256
+ * checksum tells corruption apart from a wrong PIN.
+ */
+import { canonicalJson } from './canonical.js';
+import { normalizePin, normalizeSerial } from './codes.js';
+import { constantTimeEqual, hmacSha256 } from './crypto.js';
+import { concatBytes, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { LictorError } from './errors.js';
+import { type HardwareParams, isHardwareParams, normalizeHardware } from './hardware.js';
+import { CODE_PATTERN, type ContainerKeys, type Owner } from './license.js';
+import { subjectDigest } from './license-file.js';
+import { decodePlainFile, encodePlainFile } from './plain-file.js';
+
+/** The contents of a request file. */
+export interface RequestDocument {
+  format: 1;
+  serial: string;
+  /** Product the application asked for, checked against the package; `null` if not given. */
+  product: string | null;
+  owner: Owner;
+  hardware: HardwareParams;
+  /** Random, base64url; the answer carries it back so that it can be matched to this request. */
+  nonce: string;
+  createdAt: string;
+  /** base64url HMAC-SHA256(PIN, proof input). */
+  proof: string;
+  /** Public keys of the container the answer will create. */
+  containerKeys?: ContainerKeys;
+}
+
+/** The fields a request is made from. */
+export type RequestFields = Omit<RequestDocument, 'format' | 'proof'>;
+
+const _MAGIC = utf8('LCTR');
+const _VERSION = 1;
+const _KIND_REQUEST = 3;
+
+function proofInput(fields: RequestFields): Uint8Array {
+  const { serial, product, owner, hardware, nonce, createdAt, containerKeys } = fields;
+  const covered = { serial, product, owner, hardware, nonce, createdAt, ...(containerKeys ? { containerKeys } : {}) };
+  return utf8(`lictor/v1/request-proof\0${canonicalJson(covered)}`);
+}
+
+function pinKey(pin: string): Uint8Array {
+  return utf8(normalizePin(pin));
+}
+
+/** Builds a request with the proof of `pin`. */
+export function createRequest(fields: RequestFields, pin: string): RequestDocument {
+  const normalized: RequestFields = {
+    ...fields,
+    serial: normalizeSerial(fields.serial),
+    hardware: normalizeHardware(fields.hardware),
+  };
+  return { format: 1, ...normalized, proof: toBase64Url(hmacSha256(pinKey(pin), proofInput(normalized))) };
+}
+
+/** Whether the request's proof was made with `pin`. Constant time. */
+export function requestProvesPin(request: RequestDocument, pin: string): boolean {
+  const proof = fromBase64Url(request.proof);
+  return proof !== null && constantTimeEqual(proof, hmacSha256(pinKey(pin), proofInput(request)));
+}
+
+/** Armors a request as a file that can also be pasted into an e-mail. */
+export function encodeRequestFile(request: RequestDocument): string {
+  return encodePlainFile('request', request);
+}
+
+function fail(what: string): never {
+  throw new LictorError('LICTOR_E_FILE_FORMAT', `the request file ${what}`);
+}
+
+/** Parses a request file (tolerant of e-mail mangling); checks structure and checksum, not the PIN. */
+export function decodeRequestFile(text: string): RequestDocument {
+  const d = decodePlainFile('request', text) as Record<string, unknown>;
+  if (typeof d !== 'object' || d === null || d.format !== 1) fail('has an unknown format');
+  const str = (k: string, max = 256): string => {
+    const v = d[k];
+    if (typeof v !== 'string' || v.length > max) fail(`field '${k}' must be a string`);
+    return v;
+  };
+  const owner = d.owner;
+  if (typeof owner !== 'object' || owner === null || Array.isArray(owner)) fail("field 'owner' must be an object");
+  for (const [k, v] of Object.entries(owner)) {
+    if (typeof v !== 'string' || v.length > 256 || k.length > 64) fail(`owner field '${k}' must be a string`);
+  }
+  if (!isHardwareParams(d.hardware)) fail("field 'hardware' is not a valid set of hardware parameters");
+  const product = d.product === null ? null : str('product', 64);
+  if (product !== null && !CODE_PATTERN.test(product)) fail("field 'product' is not a product code");
+  const createdAt = str('createdAt', 40);
+  let containerKeys: ContainerKeys | undefined;
+  if (d.containerKeys !== undefined) {
+    const k = d.containerKeys as Record<string, unknown> | null;
+    if (typeof k !== 'object' || k === null || typeof k.sign !== 'string' || typeof k.box !== 'string') {
+      fail("field 'containerKeys' must hold two keys");
+    }
+    if (k.sign.length > 64 || k.box.length > 64) fail("field 'containerKeys' holds keys that are too long");
+    containerKeys = { sign: k.sign, box: k.box };
+  }
+  if (Number.isNaN(Date.parse(createdAt))) fail("field 'createdAt' is not a date");
+  return {
+    format: 1,
+    serial: str('serial', 64),
+    product,
+    owner: owner as Owner,
+    hardware: d.hardware,
+    nonce: str('nonce', 64),
+    createdAt,
+    proof: str('proof', 64),
+    ...(containerKeys === undefined ? {} : { containerKeys }),
+  };
+}
+
+// ---- short codes -------------------------------------------------------------------------
+
+/** Days and minutes in codes count from this instant. */
+const CODE_EPOCH_MS = Date.parse('2024-01-01T00:00:00Z');
+const KIND_REQUEST_CODE = 0x11;
+const KIND_ANSWER_CODE = 0x21;
+const SERIAL_CHARS = 12;
+const NONCE_BYTES = 4;
+const PROOF_BYTES = 6;
+
+/** What a request code carries: digests, not data. */
+export interface RequestCode {
+  serial: string;
+  /** Hex nonce (4 bytes). */
+  nonce: string;
+  /** Day the request was made (UTC midnight, ISO). */
+  createdAt: string;
+  /** {@link subjectDigest} of the owner and hardware kept on the requesting computer. */
+  subject: string;
+  proof: Uint8Array;
+}
+
+function serialBits(serial: string): bigint {
+  const body = normalizeSerial(serial).slice(3).replaceAll('-', '');
+  if (body.length !== SERIAL_CHARS) throw new LictorError('LICTOR_E_INVALID_INPUT', `${serial} is not a serial number`);
+  let n = 0n;
+  for (const ch of body) n = (n << 5n) | BigInt('0123456789ABCDEFGHJKMNPQRSTVWXYZ'.indexOf(ch));
+  return n;
+}
+
+function serialFromBits(n: bigint): string {
+  let s = '';
+  for (let i = 0; i < SERIAL_CHARS; i++) {
+    s = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'[Number(n & 31n)] + s;
+    n >>= 5n;
+  }
+  return normalizeSerial(s);
+}
+
+function uintBytes(value: bigint | number, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let n = BigInt(value);
+  for (let i = length - 1; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+function readUint(bytes: Uint8Array, at: number, length: number): bigint {
+  let n = 0n;
+  for (let i = 0; i < length; i++) n = (n << 8n) | BigInt(bytes[at + i] ?? 0);
+  return n;
+}
+
+function requestCodeProofInput(body: Uint8Array): Uint8Array {
+  return concatBytes(utf8('lictor/v1/request-code-proof\0'), body);
+}
+
+/** Builds the bytes of a request code; `subject` from {@link subjectDigest}. */
+export function createRequestCode(
+  fields: {
+    serial: string;
+    nonce: Uint8Array;
+    createdAt: Date;
+    owner: Owner;
+    hardware: HardwareParams;
+    containerKeys?: ContainerKeys;
+  },
+  pin: string,
+): Uint8Array {
+  const days = Math.floor((fields.createdAt.getTime() - CODE_EPOCH_MS) / 86_400_000);
+  if (days < 0 || days > 0xffff)
+    throw new LictorError('LICTOR_E_INVALID_INPUT', "this computer's clock is wrong: check the date");
+  const subject = fromBase64Url(subjectDigest(fields.owner, fields.hardware, fields.containerKeys)) as Uint8Array;
+  const body = concatBytes(
+    Uint8Array.of(KIND_REQUEST_CODE),
+    uintBytes(serialBits(fields.serial), 8),
+    fields.nonce.subarray(0, NONCE_BYTES),
+    uintBytes(days, 2),
+    subject,
+  );
+  const proof = hmacSha256(pinKey(pin), requestCodeProofInput(body)).subarray(0, PROOF_BYTES);
+  return concatBytes(body, proof);
+}
+
+/** Parses the bytes of a request code. */
+export function parseRequestCode(bytes: Uint8Array): RequestCode {
+  const bodyLength = 1 + 8 + NONCE_BYTES + 2 + 10;
+  if (bytes.length !== bodyLength + PROOF_BYTES || bytes[0] !== KIND_REQUEST_CODE) {
+    throw new LictorError('LICTOR_E_CODE_INVALID', 'this is not a Lictor request code');
+  }
+  if ((bytes[1] ?? 0) >> 4 !== 0) throw new LictorError('LICTOR_E_CODE_INVALID', 'the request code is damaged');
+  const days = Number(readUint(bytes, 1 + 8 + NONCE_BYTES, 2));
+  return {
+    serial: serialFromBits(readUint(bytes, 1, 8)),
+    nonce: Buffer.from(bytes.subarray(9, 9 + NONCE_BYTES)).toString('hex'),
+    createdAt: new Date(CODE_EPOCH_MS + days * 86_400_000).toISOString(),
+    subject: toBase64Url(bytes.subarray(bodyLength - 10, bodyLength)),
+    proof: bytes.slice(bodyLength),
+  };
+}
+
+/** Whether a request code's proof was made with `pin`. Constant time. */
+export function requestCodeProvesPin(bytes: Uint8Array, pin: string): boolean {
+  const body = bytes.subarray(0, bytes.length - PROOF_BYTES);
+  const expected = hmacSha256(pinKey(pin), requestCodeProofInput(body)).subarray(0, PROOF_BYTES);
+  return constantTimeEqual(expected, bytes.subarray(bytes.length - PROOF_BYTES));
+}
+
+export { CODE_EPOCH_MS, KIND_ANSWER_CODE };
