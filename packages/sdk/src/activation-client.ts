@@ -1,0 +1,118 @@
+/** The client side of online activation: one HTTPS/HTTP call to the License Center. */
+import {
+  type ActivationRequest,
+  type ActivationResponse,
+  type ContainerKeys,
+  canonicalJson,
+  decodeLicenseFile,
+  type HardwareParams,
+  isErrorCode,
+  LictorError,
+  type Owner,
+  type VendorPublicKey,
+} from '@lictor/protocol';
+
+/** What the user types to activate. */
+export interface ActivateInput {
+  /** Base URL of the License Center, e.g. `https://licensing.example.com`. */
+  center: string;
+  serial: string;
+  pin: string;
+  /** Owner registration data; the product decides which fields are required (company and e-mail by default). */
+  owner: Owner;
+  /** Give up after this many ms (default 30 s). */
+  timeoutMs?: number;
+}
+
+/** The outcome of an accepted activation. */
+export interface ActivationResult {
+  activationId: string;
+  serial: string;
+  /** `true` when the same PIN was activated again on the same computer for the same owner. */
+  reactivated: boolean;
+  /** Where the license file was written. */
+  file: string;
+}
+
+/** The verified answer of the center, before it is written. */
+export interface ActivationAnswer {
+  activationId: string;
+  serial: string;
+  reactivated: boolean;
+  license: string;
+  /** File name to store the license under (one file per activation). */
+  fileName: string;
+  /** The container the license creates (its key file is sealed to this id). */
+  containerId: string;
+}
+
+/** Whether a license carries exactly the container keys that were sent. */
+export function sameContainerKeys(a: ContainerKeys | undefined, b: ContainerKeys | undefined): boolean {
+  return a !== undefined && b !== undefined && canonicalJson(a) === canonicalJson(b);
+}
+
+/**
+ * Sends an activation request and verifies the returned license file against the vendor's
+ * public key and this computer before anything is written. With `containerKeys`, the license
+ * must carry exactly these public keys, else it is refused (`LICTOR_E_UPGRADE_UNSUPPORTED`).
+ */
+export async function activateOnline(
+  input: ActivateInput,
+  hardware: HardwareParams,
+  publicKey: VendorPublicKey,
+  containerKeys?: ContainerKeys,
+): Promise<ActivationAnswer> {
+  const url = new URL('/v1/activations', input.center);
+  const body: ActivationRequest = {
+    serial: input.serial,
+    pin: input.pin,
+    owner: input.owner,
+    hardware,
+    ...(containerKeys ? { containerKeys } : {}),
+  };
+  let response: Response;
+  try {
+    response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(input.timeoutMs ?? 30_000),
+    });
+  } catch (err) {
+    throw new LictorError(
+      'LICTOR_E_CENTER_UNREACHABLE',
+      `cannot reach the License Center at ${url.origin}: ${(err as Error).message}; check the address and the network, or activate offline`,
+    );
+  }
+  const json = (await response.json().catch(() => null)) as Partial<ActivationResponse> & {
+    code?: unknown;
+    message?: unknown;
+  };
+  if (!response.ok) {
+    if (json && isErrorCode(json.code) && typeof json.message === 'string') {
+      throw new LictorError(json.code, json.message);
+    }
+    throw new LictorError(
+      'LICTOR_E_CENTER_UNREACHABLE',
+      `the License Center at ${url.origin} answered HTTP ${response.status} without a Lictor error`,
+    );
+  }
+  if (!json || typeof json.license !== 'string' || typeof json.activationId !== 'string') {
+    throw new LictorError('LICTOR_E_FILE_FORMAT', `the License Center at ${url.origin} sent an unexpected answer`);
+  }
+  const doc = decodeLicenseFile(json.license, publicKey);
+  if (containerKeys && !sameContainerKeys(doc.containerKeys, containerKeys)) {
+    throw new LictorError(
+      'LICTOR_E_UPGRADE_UNSUPPORTED',
+      `the License Center at ${url.origin} did not put this computer's container keys into the license; update the License Center and activate again`,
+    );
+  }
+  return {
+    containerId: doc.containerId,
+    activationId: doc.activationId,
+    serial: doc.serial,
+    reactivated: json.reactivated === true,
+    license: json.license,
+    fileName: `${doc.serial}_${doc.activationId}.lic`,
+  };
+}

@@ -1,0 +1,82 @@
+/** Reading license directories and writing license files atomically. */
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+
+/** File name endings the SDK reads. */
+export const LICENSE_FILE_SUFFIX = '.lic';
+export const BLACKLIST_FILE_NAME = 'blacklist.lictor';
+
+/** One file found in a search path, with its text or why it could not be read. */
+export type FoundFile =
+  | { path: string; kind: 'license' | 'blacklist'; text: string; mtimeMs: number }
+  | { path: string; kind: 'license' | 'blacklist' | 'directory'; error: string };
+
+const MAX_FILE_BYTES = 1024 * 1024;
+
+function describe(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return 'not a directory';
+  return (err as Error).message;
+}
+
+/**
+ * Lists license and blacklist files in the given directories. A missing directory is
+ * silently empty; an unreadable directory or file is reported, never thrown.
+ */
+export async function scanLicenseDirs(dirs: readonly string[]): Promise<FoundFile[]> {
+  const found: FoundFile[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+        found.push({ path: dir, kind: 'directory', error: describe(err) });
+      }
+      continue;
+    }
+    // Files are read in parallel: opening a store is dominated by file system round trips.
+    const entries = await Promise.all(
+      names.sort().map(async (name): Promise<FoundFile | null> => {
+        const kind = name.endsWith(LICENSE_FILE_SUFFIX) ? 'license' : name === BLACKLIST_FILE_NAME ? 'blacklist' : null;
+        if (kind === null) return null;
+        const path = join(dir, name);
+        try {
+          const info = await stat(path);
+          if (!info.isFile()) return null;
+          if (info.size > MAX_FILE_BYTES) return { path, kind, error: `larger than ${MAX_FILE_BYTES} bytes` };
+          return { path, kind, text: await readFile(path, 'utf8'), mtimeMs: info.mtimeMs };
+        } catch (err) {
+          return { path, kind, error: describe(err) };
+        }
+      }),
+    );
+    for (const e of entries) if (e !== null) found.push(e);
+  }
+  return found;
+}
+
+/**
+ * Writes a file atomically: a temporary file in the same directory, flushed to disk, then
+ * renamed over the target. A crash leaves the old file or the new one, never a mix.
+ */
+export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
+  const dir = join(path, '..');
+  await mkdir(dir, { recursive: true });
+  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await open(tmp, 'wx', mode);
+  try {
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await unlink(tmp).catch(() => {});
+    throw err;
+  }
+}

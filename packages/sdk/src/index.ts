@@ -1,0 +1,34 @@
+/**
+ * `@lictor/sdk`: embed in an application to find, validate and activate its licenses.
+ *
+ * ```ts
+ * const licensing = await openLicensing({ product: 'ACME-ERP', publicKey: VENDOR_KEY });
+ * const r = licensing.check('reports');
+ * if (!r.ok) console.error(r.reason);
+ * ```
+ */
+export type { ActivateInput, ActivationResult } from './activation-client.js';
+export { activateOnline } from './activation-client.js';
+export { fetchBlacklist } from './blacklist-client.js';
+export type { ContainerPrivateKeys, SealedKeys } from './container-keys.js';
+export { keyFilePath } from './container-keys.js';
+export type { ContainerInfo } from './containers.js';
+export { scanLicenseDirs, writeFileAtomic } from './files.js';
+export * from './hardware/index.js';
+export type {
+  CheckResult,
+  Licensed,
+  LicenseFileStatus,
+  Licensing,
+  LicensingOptions,
+  NotLicensed,
+} from './licensing.js';
+export { openLicensing } from './licensing.js';
+export { defaultMachineSecret, type MachineSecretSource, machineTag } from './machine-secret.js';
+export * from './manager/index.js';
+export type { InstalledAnswer, OfflineRequest, OfflineRequestInput, PendingRequest } from './offline.js';
+export { licenseSearchPaths, licenseWriteDir, machineLicenseDir, userLicenseDir } from './paths.js';
+export type { AppliedUpgrade, StartedUpgrade } from './upgrade.js';
+export type { AbandonedQuestion, UpgradeRecord } from './upgrade-record.js';
+export { upgradeRecordPath } from './upgrade-record.js';
+export type { ChangeEvent } from './watch.js';

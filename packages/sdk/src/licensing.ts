@@ -1,0 +1,464 @@
+/**
+ * `openLicensing`: what a vendor's application calls at start. It finds every license file
+ * in the search paths, verifies and decrypts each, matches its binding against this
+ * computer, and answers `check()` from memory, with no I/O and no throwing.
+ */
+
+import { join } from 'node:path';
+import {
+  type Blacklist,
+  containerUsable,
+  decodeBlacklist,
+  decodeLicenseFile,
+  type ErrorCode,
+  entryUsable,
+  generateContainerKeys,
+  type HardwareParams,
+  type LicenseDocument,
+  type LicenseEntry,
+  LictorError,
+  parsePublicKey,
+  type VendorPublicKey,
+} from '@lictor/protocol';
+import { type ActivateInput, type ActivationResult, activateOnline } from './activation-client.js';
+import { fetchBlacklist } from './blacklist-client.js';
+import { keyFilePath, sealKeys, writeKeyFile } from './container-keys.js';
+import { type ContainerInfo, containerInfo, type LoadedContainer, loadContainers } from './containers.js';
+import { BLACKLIST_FILE_NAME, scanLicenseDirs, writeFileAtomic } from './files.js';
+import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
+import { defaultMachineSecret, type MachineSecretSource } from './machine-secret.js';
+import {
+  cancelRequest,
+  createOfflineRequest,
+  type InstalledAnswer,
+  installAnswerCode,
+  installAnswerFile,
+  listRequests,
+  type OfflineRequest,
+  type OfflineRequestInput,
+  type PendingRequest,
+} from './offline.js';
+import { licenseSearchPaths, licenseWriteDir } from './paths.js';
+import {
+  type AppliedUpgrade,
+  applyUpgrade,
+  lastConfirmationCode,
+  pickContainer,
+  type StartedUpgrade,
+  startUpgradeOf,
+} from './upgrade.js';
+import { autoReload, type ChangeEvent } from './watch.js';
+
+/** Options of {@link openLicensing}. */
+export interface LicensingOptions {
+  /** Product code the application checks. */
+  product: string;
+  /** The vendor's public key (`lictor-ed25519:...`), embedded in the application. */
+  publicKey: string | VendorPublicKey;
+  /** Directories to search instead of the defaults (`LICTOR_LICENSE_PATH`, per-user, per-machine, `appDir`). */
+  paths?: string[];
+  /** The application's directory, searched last. */
+  appDir?: string;
+  /** Directory new license files are written to; default: first `LICTOR_LICENSE_PATH` entry, else per-user. */
+  store?: string;
+  /** Source of this computer's hardware parameters; default: collected and cached in memory. */
+  hardware?: HardwareSource;
+  /** How long collected hardware is reused before collecting again (default 24 h). */
+  hardwareMaxAgeMs?: number;
+  /** Clock in ms since the epoch; default `Date.now`. */
+  now?: () => number;
+  /** Architecture of the running process (default `process.arch`), for x86-only server licenses. */
+  arch?: string;
+  /** Environment to read search paths from; default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** This computer's machine secret, which seals container keys; default from the OS machine id. */
+  machineSecret?: MachineSecretSource;
+  /**
+   * Reload by itself when license, blacklist or key files change (default `true`): running
+   * applications see upgrades without a restart. Call {@link Licensing.close} to stop.
+   */
+  watch?: boolean;
+  /** Period of the change poll that backs file system events, in ms (default 2000). */
+  watchIntervalMs?: number;
+}
+
+/** A usable license for the requested product and feature. */
+export interface Licensed {
+  readonly ok: true;
+  readonly product: string;
+  readonly feature: string | undefined;
+  readonly serial: string;
+  readonly type: LicenseEntry['type'];
+  /** Users granted for the feature (`null`: not counted). */
+  readonly users: number | null;
+  readonly expiresAt: string | null;
+  /** The license file that serves the check. */
+  readonly file: string;
+}
+
+/** Why no license is available. */
+export interface NotLicensed {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly reason: string;
+}
+
+/** The result of {@link Licensing.check}. */
+export type CheckResult = Licensed | NotLicensed;
+
+/** Status of one license file, as `lictor status` shows it. */
+export interface LicenseFileStatus {
+  path: string;
+  /** Whether the file can serve licenses on this computer. */
+  available: boolean;
+  code?: ErrorCode;
+  reason?: string;
+  serial?: string;
+  activationId?: string;
+  issuedAt?: string;
+  licenses?: LicenseEntry[];
+  /** Another, more recent file for the same serial is used instead. */
+  supersededBy?: string;
+  /** The container the file holds, and whether it can be upgraded remotely. */
+  container?: ContainerInfo;
+}
+
+/** The licensing state of one application. */
+export interface Licensing {
+  readonly product: string;
+  /** The directories searched, in order. */
+  readonly searchPaths: readonly string[];
+  /** Is the product (or one of its features) licensed right now? Never throws, no I/O. */
+  check(feature?: string): CheckResult;
+  /** Every license and blacklist file found, and whether each is usable. */
+  status(): readonly LicenseFileStatus[];
+  /** Scans the search paths again (e.g. after files changed). */
+  reload(): Promise<void>;
+  /** Activates online with a serial number and PIN code, writes the license file and reloads. */
+  activate(input: ActivateInput): Promise<ActivationResult>;
+  /** The directory license files and pending offline requests are written to. */
+  readonly storeDir: string;
+  /** Makes an offline request (a file's text or a short code) and remembers it as pending. */
+  requestOffline(input: OfflineRequestInput, kind: 'file' | 'code'): Promise<OfflineRequest>;
+  /** Installs the vendor's answer (license file text, or an answer code) to a pending request, then reloads. */
+  install(answer: { file: string } | { code: string }): Promise<InstalledAnswer>;
+  /** Offline requests made with this store, newest first. */
+  requests(): Promise<PendingRequest[]>;
+  /** Cancels a pending request. */
+  cancelRequest(id: string): Promise<PendingRequest>;
+  /** Downloads the vendor's signed blacklist into the store and reloads. */
+  refreshBlacklist(center: string): Promise<{ file: string; serials: number; activations: number }>;
+  /** Every license container found, with its counter and whether it can be upgraded. */
+  containers(): readonly ContainerInfo[];
+  /**
+   * Starts a remote upgrade: makes a question signed by the container's key and records it as
+   * pending, abandoning the previous question. `containerId` may be omitted when there is one
+   * container (else `LICTOR_E_CONTAINER_AMBIGUOUS`).
+   */
+  startUpgrade(containerId?: string): Promise<StartedUpgrade>;
+  /** Applies the vendor's answer (an upgrade license file) atomically, reloads, and returns the confirmation code. */
+  continueUpgrade(answer: string): Promise<AppliedUpgrade>;
+  /** The confirmation code of the last upgrade applied to a container, to show it again. */
+  confirmationCode(containerId?: string): Promise<string>;
+  /** Calls `listener` after each automatic reload caused by changed files; returns a function that unsubscribes. */
+  on(event: 'change', listener: (event: ChangeEvent) => void): () => void;
+  /** Removes a listener added with {@link Licensing.on}. */
+  off(event: 'change', listener: (event: ChangeEvent) => void): void;
+  /** Stops watching the license directories. */
+  close(): void;
+}
+
+interface Candidate {
+  expiresAtMs: number;
+  entry: LicenseEntry;
+  result: Licensed;
+  expired: NotLicensed;
+}
+
+interface Snapshot {
+  files: LicenseFileStatus[];
+  containers: LoadedContainer[];
+  /** Usable entries of the product per feature (`''` = the product itself), best first. */
+  byFeature: Map<string, Candidate[]>;
+  /** Why the product is not licensed at all, when no entry is usable. */
+  refusal: NotLicensed;
+}
+
+const NOT_FOUND_CODE: ErrorCode = 'LICTOR_E_NOT_LICENSED';
+
+/** Default period of the change poll (see {@link LicensingOptions.watchIntervalMs}). */
+const DEFAULT_WATCH_INTERVAL_MS = 2000;
+
+function refusal(code: ErrorCode, reason: string): NotLicensed {
+  return Object.freeze({ ok: false, code, reason });
+}
+
+interface DecodedDoc {
+  path: string;
+  doc: LicenseDocument;
+  mtimeMs: number;
+  text: string;
+}
+
+interface Decoded {
+  docs: DecodedDoc[];
+  files: LicenseFileStatus[];
+  blacklist: Blacklist;
+}
+
+function decodeAll(found: Awaited<ReturnType<typeof scanLicenseDirs>>, publicKey: VendorPublicKey): Decoded {
+  const serials = new Set<string>();
+  const activations = new Set<string>();
+  const docs: DecodedDoc[] = [];
+  const files: LicenseFileStatus[] = [];
+  for (const f of found) {
+    if ('error' in f) {
+      files.push({
+        path: f.path,
+        available: false,
+        code: 'LICTOR_E_FILE_UNREADABLE',
+        reason: `skipped ${f.kind}: ${f.error}`,
+      });
+      continue;
+    }
+    try {
+      if (f.kind === 'blacklist') {
+        const list = decodeBlacklist(f.text, publicKey);
+        for (const s of list.serials) serials.add(s);
+        for (const a of list.activations) activations.add(a);
+      } else {
+        docs.push({ path: f.path, doc: decodeLicenseFile(f.text, publicKey), mtimeMs: f.mtimeMs, text: f.text });
+      }
+    } catch (err) {
+      if (!(err instanceof LictorError)) throw err;
+      files.push({ path: f.path, available: false, code: err.code, reason: err.message });
+    }
+  }
+  return { docs, files, blacklist: { serials, activations } };
+}
+
+function buildSnapshot(
+  product: string,
+  { docs, files, blacklist }: Decoded,
+  containers: Map<string, LoadedContainer>,
+  hardware: HardwareParams,
+  arch: string,
+  nowMs: number,
+  searchPaths: readonly string[],
+): Snapshot {
+  // Several files for one serial on one computer: the most recently issued one is used.
+  docs.sort((a, b) => Date.parse(b.doc.issuedAt) - Date.parse(a.doc.issuedAt) || b.mtimeMs - a.mtimeMs);
+  const newestPerSerial = new Map<string, string>();
+  const usable: { path: string; entry: LicenseEntry; doc: LicenseDocument }[] = [];
+  let best: NotLicensed | undefined;
+  for (const { path, doc } of docs) {
+    const status: LicenseFileStatus = {
+      path,
+      available: false,
+      serial: doc.serial,
+      activationId: doc.activationId,
+      issuedAt: doc.issuedAt,
+      licenses: doc.licenses,
+    };
+    files.push(status);
+    const container = containers.get(path);
+    if (container) status.container = containerInfo(container);
+    const keyRefusal = container && !container.keys.ok && doc.policy === 'software-dongle' ? container.keys : undefined;
+    const usableHere = keyRefusal ?? containerUsable(doc, hardware, blacklist);
+    if (!usableHere.ok) {
+      status.code = usableHere.code;
+      status.reason = usableHere.reason;
+      if (doc.licenses.some((e) => e.product === product))
+        best ??= refusal(usableHere.code, `${path}: ${usableHere.reason}`);
+      continue;
+    }
+    const newer = newestPerSerial.get(doc.serial);
+    if (newer !== undefined) {
+      status.supersededBy = newer;
+      status.reason = `a more recent file for serial ${doc.serial} is used: ${newer}`;
+      continue;
+    }
+    newestPerSerial.set(doc.serial, path);
+    status.available = true;
+    for (const entry of doc.licenses) {
+      if (entry.product !== product) continue;
+      const decision = entryUsable(entry, arch, nowMs);
+      if (!decision.ok && decision.code !== 'LICTOR_E_LICENSE_EXPIRED') {
+        best ??= refusal(decision.code, decision.reason);
+        continue;
+      }
+      usable.push({ path, entry, doc });
+    }
+  }
+
+  const byFeature = new Map<string, Candidate[]>();
+  const add = (key: string, c: Candidate) => {
+    const list = byFeature.get(key) ?? [];
+    list.push(c);
+    byFeature.set(key, list);
+  };
+  for (const { path, entry, doc } of usable) {
+    const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
+    const make = (feature: string | undefined, users: number | null): Candidate => ({
+      expiresAtMs,
+      entry,
+      result: Object.freeze({
+        ok: true,
+        product,
+        feature,
+        serial: doc.serial,
+        type: entry.type,
+        users,
+        expiresAt: entry.expiresAt,
+        file: path,
+      }),
+      expired: refusal(
+        'LICTOR_E_LICENSE_EXPIRED',
+        `${product}${feature ? `/${feature}` : ''} expired on ${entry.expiresAt}; renew the license`,
+      ),
+    });
+    add('', make(undefined, entry.users));
+    for (const f of entry.features) add(f.code, make(f.code, f.users));
+  }
+  // Longest-lived license first, so a check uses the one that expires last.
+  for (const list of byFeature.values()) list.sort((a, b) => b.expiresAtMs - a.expiresAtMs);
+
+  const where = searchPaths.length > 0 ? searchPaths.join(', ') : '(no search paths)';
+  return {
+    files,
+    containers: [...containers.values()],
+    byFeature,
+    refusal: best ?? refusal(NOT_FOUND_CODE, `no license file for product ${product} was found in ${where}`),
+  };
+}
+
+/**
+ * Opens the licensing state of an application: finds, verifies, decrypts and matches
+ * every license file. Resolves even when nothing is licensed; `check()` says why.
+ */
+export async function openLicensing(options: LicensingOptions): Promise<Licensing> {
+  const publicKey = typeof options.publicKey === 'string' ? parsePublicKey(options.publicKey) : options.publicKey;
+  const env = options.env ?? process.env;
+  const searchPaths = licenseSearchPaths({
+    ...(options.paths ? { paths: options.paths } : {}),
+    ...(options.appDir ? { appDir: options.appDir } : {}),
+    env,
+  });
+  const storeDir = options.store ?? options.paths?.[0] ?? licenseWriteDir(env);
+  if (options.store && !searchPaths.includes(options.store)) searchPaths.unshift(options.store);
+  const hardware =
+    options.hardware ??
+    cachedHardware(() => collectHardware(), {
+      ...(options.hardwareMaxAgeMs === undefined ? {} : { maxAgeMs: options.hardwareMaxAgeMs }),
+    });
+  const now = options.now ?? Date.now;
+  const arch = options.arch ?? process.arch;
+  const { product } = options;
+  const machineSecret = options.machineSecret ?? defaultMachineSecret();
+
+  let snapshot: Snapshot;
+  let started = 0;
+  let applied = 0;
+  const load = async () => {
+    const seq = ++started;
+    const [found, hw] = await Promise.all([scanLicenseDirs(searchPaths), hardware()]);
+    const decoded = decodeAll(found, publicKey);
+    const containers = await loadContainers(decoded.docs, machineSecret, storeDir);
+    const next = buildSnapshot(product, decoded, containers, hw, arch, now(), searchPaths);
+    // Loads may overlap (the watcher and an explicit reload): a load started later wins.
+    if (seq > applied) {
+      applied = seq;
+      snapshot = next;
+    }
+  };
+  const feed = await autoReload(
+    searchPaths,
+    load,
+    options.watch === false ? null : (options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS),
+  );
+  await load();
+
+  const missingFeature = (feature: string) =>
+    refusal('LICTOR_E_FEATURE_NOT_LICENSED', `the license for ${product} does not include feature ${feature}`);
+
+  return {
+    product,
+    searchPaths,
+    check(feature?: string): CheckResult {
+      const candidates = snapshot.byFeature.get(feature ?? '');
+      if (candidates === undefined) {
+        return feature !== undefined && snapshot.byFeature.has('') ? missingFeature(feature) : snapshot.refusal;
+      }
+      const t = now();
+      for (const c of candidates) if (t < c.expiresAtMs) return c.result;
+      return (candidates[0] as Candidate).expired;
+    },
+    status: () => snapshot.files,
+    reload: load,
+    async activate(input: ActivateInput): Promise<ActivationResult> {
+      const secret = await machineSecret();
+      const keys = generateContainerKeys();
+      const answer = await activateOnline(input, await hardware(), publicKey, keys.public);
+      const file = join(storeDir, answer.fileName);
+      // The key file first: a license without its key file would not be upgradable.
+      await writeKeyFile(
+        keyFilePath(file, answer.serial, answer.activationId),
+        sealKeys(keys.private, secret, answer.containerId),
+      );
+      await writeFileAtomic(file, answer.license);
+      await load();
+      return { activationId: answer.activationId, reactivated: answer.reactivated, serial: answer.serial, file };
+    },
+    storeDir,
+    requestOffline: async (input, kind) =>
+      createOfflineRequest(input, kind, await hardware(), storeDir, machineSecret, new Date(now())),
+    async install(answer) {
+      const hw = await hardware();
+      const installed =
+        'file' in answer
+          ? await installAnswerFile(answer.file, publicKey, hw, storeDir, machineSecret)
+          : await installAnswerCode(answer.code, publicKey, hw, storeDir, machineSecret);
+      await load();
+      return installed;
+    },
+    requests: () => listRequests(storeDir),
+    async refreshBlacklist(center) {
+      const list = await fetchBlacklist(center, publicKey);
+      const file = join(storeDir, BLACKLIST_FILE_NAME);
+      await writeFileAtomic(file, list.text);
+      await load();
+      return { file, serials: list.serials, activations: list.activations };
+    },
+    cancelRequest: (id) => cancelRequest(storeDir, id),
+    containers: () => snapshot.containers.map(containerInfo),
+    async startUpgrade(containerId) {
+      await load();
+      const started = await startUpgradeOf(pickContainer(snapshot.containers, containerId), storeDir, new Date(now()));
+      await load();
+      return started;
+    },
+    async continueUpgrade(answer) {
+      const doc = decodeLicenseFile(answer, publicKey);
+      await load();
+      const container = snapshot.containers
+        .filter((c) => c.doc.containerId === doc.containerId)
+        .sort((a, b) => b.doc.counter - a.doc.counter)[0];
+      if (!container) {
+        throw new LictorError(
+          'LICTOR_E_UPGRADE_MISMATCH',
+          `this answer is for container ${doc.containerId}, which is not on this computer (or not in these license directories)`,
+        );
+      }
+      const result = await applyUpgrade(doc, answer, container, storeDir);
+      await load();
+      return result;
+    },
+    async confirmationCode(containerId) {
+      await load();
+      return lastConfirmationCode(pickContainer(snapshot.containers, containerId));
+    },
+    on: (_event, listener) => feed.on(listener),
+    off: (_event, listener) => feed.off(listener),
+    close: () => feed.close(),
+  };
+}

@@ -1,0 +1,532 @@
+/**
+ * The client of the network License Manager (`lictor manager serve`): borrows a floating seat
+ * (a lease), keeps it alive with heartbeats and gives it back.
+ *
+ * ```ts
+ * const manager = await connectManager({ appDir: APP_DIR });
+ * const lease = await manager.acquire('ACME-ERP', 'reports');
+ * lease.on('lost', (reason) => disableReports(reason.message));
+ * lease.on('reattached', () => enableReports());
+ * // ... on shutdown (no exit hook is installed for you):
+ * await manager.close();
+ * ```
+ *
+ * Call {@link ManagerClient.close} when the application shuts down: it gives every seat back.
+ * A process that dies without it keeps its seats until their lease expires on the manager.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { isErrorCode, LictorError } from '@lictor/protocol';
+import { type LocateOptions, locateManagers } from './locate.js';
+
+/** Who holds a lease; the manager gives the same identity its existing lease back. */
+export interface ClientIdentity {
+  host: string;
+  user: string;
+  process: string;
+  session: string;
+}
+
+/** The lease as the manager describes it on the wire. */
+export interface LeaseBody {
+  id: string;
+  product: string;
+  feature: string | null;
+  licenseId: string;
+  source: 'software' | 'token';
+  grantedAt: string;
+  expiresAt: string;
+  heartbeatIntervalMs: number;
+}
+
+/** `GET /v1/status` of a manager. */
+export interface ManagerStatus {
+  manager: { id: string; version: string };
+  heartbeatIntervalMs: number;
+  leaseTtlMs: number;
+  products: { product: string; inUse: number; total: number }[];
+}
+
+/** Options of {@link connectManager}. */
+export interface ConnectManagerOptions extends LocateOptions {
+  /** Overrides parts of the default identity (host name, user name, pid + random suffix, session). */
+  client?: Partial<ClientIdentity>;
+  /** The `fetch` to use (tests, proxies); default the global one. */
+  fetch?: typeof fetch;
+  /** Give up on one request to one manager after this many ms (default 5,000). */
+  timeoutMs?: number;
+  /** How long a manager that did not answer is tried last (default 30,000 ms). */
+  downForMs?: number;
+}
+
+/** What a lease reports. */
+export interface LeaseEvents {
+  /**
+   * The seat is gone: the manager refused to give it back, or could not be reached until the
+   * lease expired. After an unreachable manager, re-acquiring goes on in the background.
+   */
+  lost: (reason: LictorError) => void;
+  /** The seat is held again; `id` may differ from `previousId` (e.g. another manager). */
+  reattached: (id: string, previousId: string) => void;
+}
+
+/** A floating seat borrowed from a License Manager. */
+export interface Lease {
+  /** The current lease id (changes when re-acquired). */
+  readonly id: string;
+  readonly product: string;
+  readonly feature: string | null;
+  /** The manager's deadline for the next heartbeat. */
+  readonly expiresAt: Date;
+  readonly heartbeatIntervalMs: number;
+  /** Base URL of the manager holding the lease. */
+  readonly manager: string;
+  /** `active`: held; `lost`: not held (maybe re-acquiring); `released`: given back. */
+  readonly state: 'active' | 'lost' | 'released';
+  /** Gives the seat back (best effort, never throws on network errors) and stops heartbeats; idempotent. */
+  release(): Promise<void>;
+  on<E extends keyof LeaseEvents>(event: E, listener: LeaseEvents[E]): this;
+  off<E extends keyof LeaseEvents>(event: E, listener: LeaseEvents[E]): this;
+}
+
+/** A connection to the License Managers of the site. */
+export interface ManagerClient {
+  /** The managers, in the order they are tried. */
+  readonly managers: readonly string[];
+  readonly identity: Readonly<ClientIdentity>;
+  /**
+   * Borrows a seat for `product` (and `feature`). Managers are tried in order; one that does
+   * not answer is skipped. Throws the manager's refusal as a `LictorError`
+   * (`LICTOR_E_SEATS_EXHAUSTED` with `details: { inUse, total }`, `LICTOR_E_NOT_LICENSED`, ...),
+   * or `LICTOR_E_MANAGER_UNREACHABLE` when none answers.
+   */
+  acquire(product: string, feature?: string): Promise<Lease>;
+  /** `GET /v1/status` of the first manager that answers. */
+  status(): Promise<ManagerStatus & { url: string }>;
+  /** Releases every lease (best effort) and stops all timers; idempotent. */
+  close(): Promise<void>;
+}
+
+const PROCESS_SUFFIX = randomBytes(4).toString('hex');
+
+/** The identity used when none is given. */
+export function defaultClientIdentity(env: NodeJS.ProcessEnv = process.env): ClientIdentity {
+  let user = 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    user = env.USER ?? env.USERNAME ?? 'unknown';
+  }
+  return {
+    host: hostname().slice(0, 128),
+    user: user.slice(0, 128),
+    process: `${process.pid}-${PROCESS_SUFFIX}`,
+    session: (env.XDG_SESSION_ID ?? 'console').slice(0, 128),
+  };
+}
+
+/** A manager that could not be used (network error, timeout, broken answer): try the next one. */
+class Unreachable extends Error {}
+
+/** An accepted `POST /v1/leases`. */
+interface Granted {
+  body: LeaseBody;
+  url: string;
+  renewed: boolean;
+  /** Local time the request was sent. */
+  sentAt: number;
+}
+
+type Answer = { status: number; json: Record<string, unknown> | null };
+
+/**
+ * Finds the License Managers (explicit list, `lictor.ini`, `LICTOR_MANAGER`, `discover`) and
+ * returns a client. Throws `LICTOR_E_MANAGER_UNREACHABLE` when no manager is configured.
+ */
+export async function connectManager(options: ConnectManagerOptions = {}): Promise<ManagerClient> {
+  const located = await locateManagers(options);
+  if (located.managers.length === 0) {
+    throw new LictorError(
+      'LICTOR_E_MANAGER_UNREACHABLE',
+      `no License Manager is configured; looked in: ${located.searched.join(', ')}. Name one in lictor.ini ([managers] address = host:port) or in LICTOR_MANAGER`,
+      { searched: located.searched },
+    );
+  }
+  const identity: ClientIdentity = { ...defaultClientIdentity(options.env ?? process.env), ...options.client };
+  return new Client(located.managers, identity, options);
+}
+
+class Client implements ManagerClient {
+  readonly #fetch: typeof fetch;
+  readonly #timeoutMs: number;
+  readonly #downForMs: number;
+  readonly #downUntil = new Map<string, number>();
+  readonly #leases = new Set<LeaseImpl>();
+  #closed = false;
+
+  constructor(
+    readonly managers: readonly string[],
+    readonly identity: Readonly<ClientIdentity>,
+    options: ConnectManagerOptions,
+  ) {
+    this.#fetch = options.fetch ?? fetch;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#downForMs = options.downForMs ?? 30_000;
+  }
+
+  async acquire(product: string, feature?: string): Promise<Lease> {
+    if (this.#closed) throw new LictorError('LICTOR_E_INVALID_INPUT', 'the License Manager client is closed');
+    const granted = await this.requestLease(product, feature ?? null);
+    if (granted.renewed) {
+      for (const existing of this.#leases) {
+        if (existing.id === granted.body.id && existing.state === 'active') return existing;
+      }
+    }
+    const lease = new LeaseImpl(this, granted);
+    this.#leases.add(lease);
+    return lease;
+  }
+
+  async status(): Promise<ManagerStatus & { url: string }> {
+    return this.failover(async (url) => {
+      const answer = await this.call(url, 'GET', '/v1/status');
+      if (answer.status !== 200 || !answer.json) throw refusalOrUnreachable(url, answer);
+      return { ...(answer.json as unknown as ManagerStatus), url };
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#leases].map((l) => l.release()));
+    this.#leases.clear();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  forget(lease: LeaseImpl): void {
+    this.#leases.delete(lease);
+  }
+
+  /** `POST /v1/leases` with failover. */
+  async requestLease(product: string, feature: string | null, leaseId?: string): Promise<Granted> {
+    return this.failover(async (url) => {
+      const sentAt = Date.now();
+      const answer = await this.call(url, 'POST', '/v1/leases', {
+        product,
+        ...(feature === null ? {} : { feature }),
+        client: this.identity,
+        ...(leaseId === undefined ? {} : { leaseId }),
+      });
+      if ((answer.status !== 200 && answer.status !== 201) || !isLeaseBody(answer.json?.lease)) {
+        throw refusalOrUnreachable(url, answer);
+      }
+      return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt };
+    });
+  }
+
+  /** Tries `attempt` on each manager in order (those seen down recently last). */
+  async failover<T>(attempt: (url: string) => Promise<T>): Promise<T> {
+    const now = Date.now();
+    const up = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) <= now);
+    const down = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) > now);
+    const failures: { manager: string; error: string }[] = [];
+    for (const url of [...up, ...down]) {
+      try {
+        const result = await attempt(url);
+        this.#downUntil.delete(url);
+        return result;
+      } catch (err) {
+        if (!(err instanceof Unreachable)) throw err;
+        this.#downUntil.set(url, Date.now() + this.#downForMs);
+        failures.push({ manager: url, error: err.message });
+      }
+    }
+    throw new LictorError(
+      'LICTOR_E_MANAGER_UNREACHABLE',
+      `no License Manager answered: ${failures.map((f) => `${f.manager} (${f.error})`).join(', ')}; check that \`lictor manager serve\` runs there and that the network allows it`,
+      { managers: failures },
+    );
+  }
+
+  /** One HTTP request; network errors and timeouts become `Unreachable`. */
+  async call(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
+    let response: Response;
+    try {
+      response = await this.#fetch(new URL(path, url), {
+        method,
+        headers: {
+          accept: 'application/json',
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+    } catch (err) {
+      throw new Unreachable(describeNetworkError(err, this.#timeoutMs));
+    }
+    let json: Record<string, unknown> | null = null;
+    try {
+      const text = await response.text();
+      json = text === '' ? null : (JSON.parse(text) as Record<string, unknown>);
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') {
+        throw new Unreachable(describeNetworkError(err, this.#timeoutMs));
+      }
+      json = null;
+    }
+    return { status: response.status, json: json && typeof json === 'object' ? json : null };
+  }
+}
+
+function describeNetworkError(err: unknown, timeoutMs: number): string {
+  const e = err as Error & { cause?: { code?: string; message?: string } };
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
+  return e.cause?.code ?? e.cause?.message ?? e.message;
+}
+
+/** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
+function refusalOrUnreachable(url: string, answer: Answer): Error {
+  const json = answer.json;
+  if (answer.status < 500 && json && isErrorCode(json.code) && typeof json.message === 'string') {
+    const details =
+      json.details && typeof json.details === 'object' ? (json.details as Record<string, unknown>) : undefined;
+    return new LictorError(json.code, json.message, details);
+  }
+  return new Unreachable(
+    json && typeof json.message === 'string'
+      ? `HTTP ${answer.status}: ${json.message}`
+      : `HTTP ${answer.status} without a License Manager answer at ${url}`,
+  );
+}
+
+function isLeaseBody(value: unknown): value is LeaseBody {
+  const v = value as Partial<LeaseBody> | null | undefined;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.id === 'string' &&
+    typeof v.product === 'string' &&
+    typeof v.expiresAt === 'string' &&
+    !Number.isNaN(Date.parse(v.expiresAt)) &&
+    typeof v.heartbeatIntervalMs === 'number' &&
+    v.heartbeatIntervalMs > 0
+  );
+}
+
+class LeaseImpl implements Lease {
+  #body: LeaseBody;
+  #manager: string;
+  #state: 'active' | 'lost' | 'released' = 'active';
+  /** Local time after which the manager has given the seat back if no heartbeat succeeded. */
+  #deadline = 0;
+  #ttlMs: number;
+  #lastOk: number;
+  #timer: NodeJS.Timeout | undefined;
+  #busy: Promise<void> | undefined;
+  /** No more heartbeats nor re-acquiring. */
+  #stopped = false;
+  /** A re-acquire that succeeded after `release()`: that lease is given back too. */
+  #reacquiredAfterRelease: string | undefined;
+  readonly #listeners: { [E in keyof LeaseEvents]: Set<LeaseEvents[E]> } = {
+    lost: new Set(),
+    reattached: new Set(),
+  };
+
+  constructor(
+    readonly client: Client,
+    granted: Granted,
+  ) {
+    this.#body = granted.body;
+    this.#manager = granted.url;
+    this.#lastOk = granted.sentAt;
+    this.#ttlMs = leaseTtl(granted);
+    this.#deadline = granted.sentAt + this.#ttlMs;
+    this.#schedule();
+  }
+
+  get id(): string {
+    return this.#body.id;
+  }
+  get product(): string {
+    return this.#body.product;
+  }
+  get feature(): string | null {
+    return this.#body.feature ?? null;
+  }
+  get expiresAt(): Date {
+    return new Date(this.#body.expiresAt);
+  }
+  get heartbeatIntervalMs(): number {
+    return this.#body.heartbeatIntervalMs;
+  }
+  get manager(): string {
+    return this.#manager;
+  }
+  get state(): 'active' | 'lost' | 'released' {
+    return this.#state;
+  }
+
+  on<E extends keyof LeaseEvents>(event: E, listener: LeaseEvents[E]): this {
+    this.#listeners[event].add(listener);
+    return this;
+  }
+
+  off<E extends keyof LeaseEvents>(event: E, listener: LeaseEvents[E]): this {
+    this.#listeners[event].delete(listener);
+    return this;
+  }
+
+  async release(): Promise<void> {
+    if (this.#state === 'released') return;
+    const wasActive = this.#state === 'active';
+    this.#state = 'released';
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.client.forget(this);
+    // A heartbeat in flight finishes first (it may re-acquire: then that lease is the one to give back).
+    await this.#busy;
+    if (!wasActive && this.#reacquiredAfterRelease === undefined) return;
+    const id = this.#reacquiredAfterRelease ?? this.#body.id;
+    try {
+      await this.client.call(this.#manager, 'DELETE', `/v1/leases/${encodeURIComponent(id)}`);
+    } catch {
+      // Best effort: the manager takes the seat back when the lease expires.
+    }
+  }
+
+  #emit<E extends keyof LeaseEvents>(event: E, ...args: Parameters<LeaseEvents[E]>): void {
+    for (const listener of this.#listeners[event]) {
+      try {
+        (listener as (...a: Parameters<LeaseEvents[E]>) => void)(...args);
+      } catch (err) {
+        process.emitWarning(`a Lictor lease '${event}' listener threw: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  #schedule(): void {
+    if (this.#state === 'released' || this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#busy = this.#tick().finally(() => {
+        this.#busy = undefined;
+        this.#schedule();
+      });
+    }, this.#body.heartbeatIntervalMs);
+    this.#timer.unref();
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#state === 'active') await this.#heartbeat();
+    else if (this.#state === 'lost') await this.#reacquire(true);
+  }
+
+  async #heartbeat(): Promise<void> {
+    const sentAt = Date.now();
+    let answer: Answer;
+    try {
+      answer = await this.client.call(
+        this.#manager,
+        'POST',
+        `/v1/leases/${encodeURIComponent(this.#body.id)}/heartbeat`,
+      );
+    } catch (err) {
+      this.#missed(err as Error);
+      return;
+    }
+    if (this.#state !== 'active') return;
+    if (answer.status === 200 && isLeaseBody(answer.json?.lease)) {
+      this.#body = answer.json.lease;
+      this.#lastOk = sentAt;
+      this.#deadline = sentAt + this.#ttlMs;
+      return;
+    }
+    if (answer.status === 404 && answer.json?.code === 'LICTOR_E_LEASE_UNKNOWN') {
+      await this.#reacquire(false);
+      return;
+    }
+    this.#missed(new Error(`HTTP ${answer.status}`));
+  }
+
+  /** A heartbeat failed for a network reason: after the deadline the seat is lost. */
+  #missed(_err: Error): void {
+    if (this.#state !== 'active' || Date.now() <= this.#deadline) return;
+    this.#state = 'lost';
+    this.#emit(
+      'lost',
+      new LictorError(
+        'LICTOR_E_MANAGER_UNREACHABLE',
+        `the License Manager could not be reached since ${new Date(this.#lastOk).toISOString()}: the seat was given back`,
+        { manager: this.#manager, leaseId: this.#body.id, since: new Date(this.#lastOk).toISOString() },
+      ),
+    );
+  }
+
+  /**
+   * Re-acquires with the same identity and the old lease id. `afterLoss`: the seat was already
+   * reported lost (manager unreachable): keep trying quietly unless the refusal is final.
+   */
+  async #reacquire(afterLoss: boolean): Promise<void> {
+    const previousId = this.#body.id;
+    let result: Granted;
+    try {
+      result = await this.client.requestLease(this.#body.product, this.#body.feature ?? null, previousId);
+    } catch (err) {
+      const reason =
+        err instanceof LictorError
+          ? err
+          : new LictorError('LICTOR_E_MANAGER_UNREACHABLE', `cannot re-acquire the seat: ${(err as Error).message}`);
+      if (this.#state === 'released') return;
+      if (reason.code === 'LICTOR_E_MANAGER_UNREACHABLE') {
+        // Manager gone too (e.g. restarting): behave like a missed heartbeat.
+        if (!afterLoss) this.#missed(reason);
+        return;
+      }
+      if (afterLoss) {
+        // Still lost; a seat may come free again, other refusals are final.
+        if (reason.code !== 'LICTOR_E_SEATS_EXHAUSTED') this.#stop();
+        return;
+      }
+      this.#state = 'lost';
+      this.#stop();
+      this.#emit('lost', reason);
+      return;
+    }
+    if (this.#state === 'released') {
+      this.#reacquiredAfterRelease = result.body.id;
+      this.#manager = result.url;
+      return;
+    }
+    this.#body = result.body;
+    this.#manager = result.url;
+    this.#lastOk = result.sentAt;
+    if (!result.renewed) this.#ttlMs = leaseTtl(result);
+    this.#deadline = result.sentAt + this.#ttlMs;
+    this.#state = 'active';
+    this.#emit('reattached', result.body.id, previousId);
+  }
+
+  /** No more heartbeats nor re-acquiring (the lease stays `lost`). */
+  #stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.client.forget(this);
+  }
+}
+
+/**
+ * The lease's time to live, measured on the manager's clock (so clock skew between the
+ * computers does not matter): `expiresAt - grantedAt` of a fresh grant. A renewed lease keeps
+ * its old `grantedAt`, so its deadline is read against the local clock instead. Never less
+ * than two heartbeat intervals.
+ */
+function leaseTtl(granted: Granted): number {
+  const { body } = granted;
+  const ttl = granted.renewed
+    ? Date.parse(body.expiresAt) - granted.sentAt
+    : Date.parse(body.expiresAt) - Date.parse(body.grantedAt);
+  return Math.max(Number.isFinite(ttl) ? ttl : 0, 2 * body.heartbeatIntervalMs);
+}

@@ -1,0 +1,20 @@
+/** Client of the network License Manager: floating seats (leases) with heartbeats and failover. */
+export type {
+  ClientIdentity,
+  ConnectManagerOptions,
+  Lease,
+  LeaseBody,
+  LeaseEvents,
+  ManagerClient,
+  ManagerStatus,
+} from './client.js';
+export { connectManager, defaultClientIdentity } from './client.js';
+export type { LocatedManagers, LocateOptions } from './locate.js';
+export {
+  DEFAULT_MANAGER_PORT,
+  envManagers,
+  locateManagers,
+  managerConfigPaths,
+  normalizeManagerAddress,
+  parseManagerIni,
+} from './locate.js';

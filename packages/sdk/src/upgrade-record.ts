@@ -1,0 +1,75 @@
+/**
+ * The pending upgrade operation of a container: `<store>/upgrades/<containerId>.json`. Starting
+ * a new operation replaces the record (abandoning the previous question, remembered so that its
+ * answer is refused with a clear reason); applying an answer removes it.
+ */
+import { readFile, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { containerTag } from '@lictor/protocol';
+import { writeFileAtomic } from './files.js';
+
+/** A question that was replaced by a newer one. */
+export interface AbandonedQuestion {
+  nonce: string;
+  createdAt: string;
+  abandonedAt: string;
+}
+
+/** The upgrade operation in progress for one container. */
+export interface UpgradeRecord {
+  nonce: string;
+  /** The container's counter when the question was asked. */
+  counter: number;
+  createdAt: string;
+  /** Earlier questions of this container, newest first (at most {@link MAX_ABANDONED}). */
+  abandoned: AbandonedQuestion[];
+}
+
+/** How many abandoned questions are remembered per container. */
+export const MAX_ABANDONED = 20;
+
+const UPGRADES_DIR = 'upgrades';
+const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
+
+/** Where the pending operation of a container is kept. */
+export function upgradeRecordPath(storeDir: string, containerId: string): string {
+  const name = SAFE_NAME.test(containerId) ? containerId : `c-${containerTag(containerId)}`;
+  return join(storeDir, UPGRADES_DIR, `${name}.json`);
+}
+
+/** The pending operation of a container, or `undefined`. A damaged record counts as none. */
+export async function readUpgradeRecord(storeDir: string, containerId: string): Promise<UpgradeRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(upgradeRecordPath(storeDir, containerId), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const r = JSON.parse(text) as Partial<UpgradeRecord>;
+    if (typeof r.nonce !== 'string' || typeof r.counter !== 'number' || typeof r.createdAt !== 'string') {
+      return undefined;
+    }
+    return {
+      nonce: r.nonce,
+      counter: r.counter,
+      createdAt: r.createdAt,
+      abandoned: Array.isArray(r.abandoned) ? r.abandoned : [],
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes (replaces) the pending operation atomically. */
+export async function writeUpgradeRecord(storeDir: string, containerId: string, record: UpgradeRecord): Promise<void> {
+  await writeFileAtomic(upgradeRecordPath(storeDir, containerId), `${JSON.stringify(record, null, 2)}\n`, 0o600);
+}
+
+/** Removes the pending operation; no error when there is none. */
+export async function removeUpgradeRecord(storeDir: string, containerId: string): Promise<void> {
+  await unlink(upgradeRecordPath(storeDir, containerId)).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
+}

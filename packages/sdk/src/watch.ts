@@ -1,0 +1,178 @@
+/**
+ * Noticing changes of license, blacklist and key files in the search directories: `fs.watch`
+ * for speed plus a periodic `stat` poll, because file system events are unreliable on network
+ * shares and do not cover directories created later. Timers and watchers never keep the
+ * process alive.
+ */
+import { type FSWatcher, watch } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { KEY_FILE_SUFFIX } from './container-keys.js';
+import { BLACKLIST_FILE_NAME, LICENSE_FILE_SUFFIX } from './files.js';
+
+/** What changed in the license directories. */
+export interface ChangeEvent {
+  /** Files that appeared. */
+  added: string[];
+  /** Files that disappeared. */
+  removed: string[];
+  /** Files whose contents changed (new mtime, size or inode). */
+  changed: string[];
+}
+
+/** A file → version map of the watched files. */
+export type Fingerprint = Map<string, string>;
+
+function watched(name: string): boolean {
+  return name.endsWith(LICENSE_FILE_SUFFIX) || name.endsWith(KEY_FILE_SUFFIX) || name === BLACKLIST_FILE_NAME;
+}
+
+/** Fingerprints the license, blacklist and key files of `dirs`. */
+export async function fingerprint(dirs: readonly string[]): Promise<Fingerprint> {
+  const out: Fingerprint = new Map();
+  for (const dir of dirs) {
+    const names = await readdir(dir).catch(() => [] as string[]);
+    await Promise.all(
+      names.filter(watched).map(async (name) => {
+        const path = join(dir, name);
+        const info = await stat(path).catch(() => null);
+        if (info?.isFile()) out.set(path, `${info.ino}:${info.mtimeMs}:${info.size}`);
+      }),
+    );
+  }
+  return out;
+}
+
+/** The difference of two fingerprints; `null` when nothing changed. */
+export function diffFingerprints(before: Fingerprint, after: Fingerprint): ChangeEvent | null {
+  const added: string[] = [];
+  const removed: string[] = [];
+  const changed: string[] = [];
+  for (const [path, version] of after) {
+    const old = before.get(path);
+    if (old === undefined) added.push(path);
+    else if (old !== version) changed.push(path);
+  }
+  for (const path of before.keys()) if (!after.has(path)) removed.push(path);
+  if (added.length + removed.length + changed.length === 0) return null;
+  return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
+}
+
+/** Options of {@link watchDirs}. */
+export interface WatchOptions {
+  /** Poll period in ms. */
+  intervalMs: number;
+  /** Delay that gathers a burst of events into one check, in ms. */
+  debounceMs?: number;
+}
+
+/**
+ * Calls `check` after file system events (debounced) and every `intervalMs`, never twice at
+ * once. Returns a function that stops everything.
+ */
+export function watchDirs(dirs: readonly string[], check: () => Promise<void>, options: WatchOptions): () => void {
+  const debounceMs = options.debounceMs ?? 100;
+  let closed = false;
+  let running: Promise<void> | undefined;
+  let again = false;
+  let debounce: NodeJS.Timeout | undefined;
+
+  const run = () => {
+    if (closed) return;
+    if (running) {
+      again = true;
+      return;
+    }
+    running = check()
+      .catch(() => {})
+      .finally(() => {
+        running = undefined;
+        if (again) {
+          again = false;
+          run();
+        }
+      });
+  };
+  const soon = () => {
+    if (closed) return;
+    clearTimeout(debounce);
+    debounce = setTimeout(run, debounceMs);
+    debounce.unref();
+  };
+
+  const watchers: FSWatcher[] = [];
+  for (const dir of dirs) {
+    try {
+      const w = watch(dir, { persistent: false }, soon);
+      w.on('error', () => w.close());
+      watchers.push(w);
+    } catch {
+      // Missing or unwatchable directory: the poll covers it.
+    }
+  }
+  const timer = setInterval(run, options.intervalMs);
+  timer.unref();
+
+  return () => {
+    closed = true;
+    clearInterval(timer);
+    clearTimeout(debounce);
+    for (const w of watchers) w.close();
+  };
+}
+
+/** Change notifications of a {@link Licensing}-like owner. */
+export interface ChangeFeed {
+  /** Adds a listener; returns a function that removes it. */
+  on(listener: (event: ChangeEvent) => void): () => void;
+  off(listener: (event: ChangeEvent) => void): void;
+  /** Stops watching and forgets the listeners. */
+  close(): void;
+}
+
+/**
+ * Watches `dirs` and calls `reload` when their license, blacklist or key files change, then the
+ * listeners with what changed. `intervalMs: null` disables watching (listeners never fire).
+ * The files are fingerprinted at once, so call this before the first load to miss nothing.
+ */
+export async function autoReload(
+  dirs: readonly string[],
+  reload: () => Promise<void>,
+  intervalMs: number | null,
+): Promise<ChangeFeed> {
+  const listeners = new Set<(event: ChangeEvent) => void>();
+  let stop = () => {};
+  if (intervalMs !== null) {
+    let seen = await fingerprint(dirs);
+    const check = async () => {
+      const current = await fingerprint(dirs);
+      const change = diffFingerprints(seen, current);
+      if (change === null) return;
+      await reload();
+      seen = current;
+      for (const listener of [...listeners]) {
+        try {
+          listener(change);
+        } catch {
+          // A failing listener must not stop the others or the watcher.
+        }
+      }
+    };
+    stop = watchDirs(dirs, check, { intervalMs });
+  }
+  return {
+    on(listener) {
+      listeners.add(listener);
+      return () => {
+        listeners.delete(listener);
+      };
+    },
+    off(listener) {
+      listeners.delete(listener);
+    },
+    close() {
+      stop();
+      listeners.clear();
+    },
+  };
+}

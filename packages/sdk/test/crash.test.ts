@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { LictorError } from '@lictor/protocol';
+import { spawnScript, writeScript } from './child-process.js';
+import { activatedStore, answerQuestion, HW, open, SECRET_A, vendor } from './container-fixtures.js';
+
+let root: string;
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'lictor-crash-'));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+const RUNS = 32;
+
+test(`killing 'upgrade continue' at any moment leaves the old state or the new one (${RUNS} kills)`, async () => {
+  const { store } = await activatedStore(root);
+  const script = await writeScript(
+    root,
+    'continue.mjs',
+    `const licensing = await openLicensing({
+  product: 'SCADA', publicKey: args.publicKey, paths: [args.store], watch: false,
+  hardware: async () => args.hardware, machineSecret: async () => Uint8Array.from(args.secret),
+});
+console.log('ready');
+const applied = await licensing.continueUpgrade(args.answer);
+console.log('done ' + applied.counter);`,
+  );
+  const outcomes = { old: 0, new: 0, finished: 0 };
+  for (let run = 0; run < RUNS; run++) {
+    const before = await open(store);
+    const n = before.containers()[0]?.counter ?? -1;
+    const started = await before.startUpgrade();
+    const answer = answerQuestion(started.question, [`f${n + 1}`]);
+    const child = spawnScript(script, {
+      store,
+      answer: answer.text,
+      publicKey: vendor.publicKey.text,
+      hardware: HW,
+      secret: [...SECRET_A],
+    });
+    await child.line((l) => l === 'ready');
+    // Increasing delays, with a random part, sweep the steps of continueUpgrade.
+    const delay = Math.floor((run / RUNS) * 12 + Math.random() * 3);
+    await new Promise((r) => setTimeout(r, delay));
+    child.process.kill('SIGKILL');
+    const exit = await child.exited;
+    if (exit.signal !== 'SIGKILL') outcomes.finished++;
+
+    const after = await open(store);
+    const files = after.status();
+    assert.equal(files.length, 1, `run ${run}: one license file`);
+    assert.equal(files[0]?.available, true, `run ${run}: ${files[0]?.reason}`);
+    const [info] = after.containers();
+    assert.equal(info?.upgradable, true, `run ${run}: ${info?.reason}`);
+    const counter = info?.counter;
+    assert.ok(counter === n || counter === n + 1, `run ${run}: counter ${counter}`);
+    assert.equal(after.check(`f${n + 1}`).ok, counter === n + 1);
+    assert.equal(after.check(`f${n}`).ok, counter === n && n > 0);
+    outcomes[counter === n ? 'old' : 'new']++;
+
+    // Running the same answer again finishes the operation, or says it was already applied.
+    try {
+      const again = await after.continueUpgrade(answer.text);
+      assert.equal(again.counter, n + 1);
+    } catch (err) {
+      assert.ok(err instanceof LictorError && err.code === 'LICTOR_E_UPGRADE_STALE', String(err));
+      assert.equal(counter, n + 1, 'only an applied answer is STALE');
+    }
+    assert.equal(after.containers()[0]?.counter, n + 1);
+    assert.equal(after.containers()[0]?.pendingQuestion, undefined);
+  }
+  assert.equal((await readdir(store)).filter((f) => f.endsWith('.lic')).length, 1);
+  console.log(`kills: ${JSON.stringify(outcomes)}`);
+});
