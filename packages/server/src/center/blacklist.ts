@@ -1,0 +1,89 @@
+/**
+ * The vendor's blacklist. A blacklisted serial refuses every activation; a blacklisted
+ * activation is revoked, which frees its place under the package's active limit but never its PIN.
+ */
+import { encodeBlacklist, LictorError, normalizeSerial } from '@lictor/protocol';
+import { recordAudit } from './audit.js';
+import type { CenterContext } from './context.js';
+import { invalid, text } from './input.js';
+import { lockPackage } from './packages.js';
+import type { BlacklistInput } from './types.js';
+
+/** Blacklists a serial or an activation; doing it again changes nothing. */
+export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput): Promise<void> {
+  const hasSerial = entry.serial !== undefined;
+  const hasActivation = entry.activationId !== undefined;
+  if (hasSerial === hasActivation) {
+    invalid(hasSerial ? 'activationId' : 'serial', 'give exactly one of serial and activationId');
+  }
+  const reason = text(entry.reason, 'reason', 500);
+  const at = ctx.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    if (entry.serial !== undefined) {
+      const serial = normalizeSerial(String(entry.serial));
+      const pkg = await lockPackage(ctx.dialect, trx, serial);
+      if (pkg === undefined) throw new LictorError('LICTOR_E_NOT_FOUND', `no package has serial ${serial}`, { serial });
+      if (pkg.status === 'blacklisted') return;
+      await trx.updateTable('packages').set({ status: 'blacklisted' }).where('serial', '=', serial).execute();
+      await trx
+        .insertInto('blacklist')
+        .values({ id: ctx.newId(), serial, activation_id: null, reason, created_at: at.toISOString() })
+        .execute();
+      await recordAudit(ctx, trx, at, {
+        actor: 'admin',
+        action: 'blacklist.serial',
+        subject: serial,
+        details: { reason },
+      });
+      return;
+    }
+    const id = String(entry.activationId);
+    const found = await trx.selectFrom('activations').select('serial').where('id', '=', id).executeTakeFirst();
+    if (found === undefined) {
+      throw new LictorError('LICTOR_E_NOT_FOUND', `no activation has id ${id}`, { activationId: id });
+    }
+    await lockPackage(ctx.dialect, trx, found.serial);
+    // Read again under the lock: a concurrent activation may have retired it meanwhile.
+    const activation = await trx
+      .selectFrom('activations')
+      .select(['serial', 'status'])
+      .where('id', '=', id)
+      .executeTakeFirstOrThrow();
+    if (activation.status === 'revoked') return;
+    await trx
+      .updateTable('activations')
+      .set({ status: 'revoked', retired_at: at.toISOString(), retired_reason: reason, updated_at: at.toISOString() })
+      .where('id', '=', id)
+      .execute();
+    await trx
+      .insertInto('blacklist')
+      .values({ id: ctx.newId(), serial: null, activation_id: id, reason, created_at: at.toISOString() })
+      .execute();
+    await recordAudit(ctx, trx, at, {
+      actor: 'admin',
+      action: 'blacklist.activation',
+      subject: id,
+      details: { serial: activation.serial, reason },
+    });
+  });
+}
+
+/** The signed blacklist file of every blacklisted serial and activation. */
+export async function blacklistFile(ctx: CenterContext): Promise<string> {
+  const rows = await ctx.db.selectFrom('blacklist').select(['serial', 'activation_id']).execute();
+  const serials = new Set<string>();
+  const activations = new Set<string>();
+  for (const r of rows) {
+    if (r.serial !== null) serials.add(r.serial);
+    if (r.activation_id !== null) activations.add(r.activation_id);
+  }
+  return encodeBlacklist(
+    {
+      format: 1,
+      issuedAt: ctx.now().toISOString(),
+      serials: [...serials].sort(),
+      activations: [...activations].sort(),
+    },
+    ctx.signer,
+  );
+}

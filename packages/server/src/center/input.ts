@@ -1,0 +1,28 @@
+/** Checks of untrusted input shared by the domain modules; failures name the field. */
+import { LictorError } from '@lictor/protocol';
+
+/** Throws `LICTOR_E_INVALID_INPUT` naming `field`. */
+export function invalid(field: string, message: string): never {
+  throw new LictorError('LICTOR_E_INVALID_INPUT', message, { field });
+}
+
+/** An integer in `[min, max]`, or the default when absent. */
+export function integerIn(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
+    invalid(field, `${field} must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** A trimmed, non-blank string of at most `max` characters. */
+export function text(value: unknown, field: string, max: number): string {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
+    invalid(field, `${field} must be a non-empty text of at most ${max} characters`);
+  }
+  return value.trim();
+}
+
+/** A list limit: the default when absent, else 1–1000. */
+export function boundedLimit(value: number | undefined, fallback: number, field: string): number {
+  return value === undefined ? fallback : integerIn(value, field, 1, 1000);
+}

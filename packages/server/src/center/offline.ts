@@ -1,0 +1,308 @@
+/**
+ * Offline activation: answering request files and request codes made on computers without
+ * network access. A request proves its PIN without revealing it (an HMAC keyed by the PIN), so
+ * the center recovers the package's sealed PINs to find which one it proves; from there the
+ * activation runs the same rules, in the same transaction, as an online one.
+ */
+import {
+  decodeRequestFile,
+  decodeShortCode,
+  encodeAnswerCode,
+  encodeShortCode,
+  type HardwareParams,
+  LictorError,
+  licenseFromAnswer,
+  licenseSigningBytes,
+  normalizeSerial,
+  type Owner,
+  parseRequestCode,
+  type RequestCode,
+  type RequestDocument,
+  requestCodeProvesPin,
+  requestProvesPin,
+  subjectDigest,
+  toCodeMinute,
+} from '@lictor/protocol';
+import {
+  auditRefusal,
+  buildLicense,
+  type Claim,
+  cleanContainerKeys,
+  DAY_MS,
+  type Granted,
+  grant,
+  inspect,
+  licenseEntry,
+  type PinLocator,
+  serialOrPinInvalid,
+} from './activation.js';
+import type { CenterContext } from './context.js';
+import { invalid } from './input.js';
+import { cleanOwner } from './owner.js';
+import { openPin } from './pins.js';
+import type { ActivationMeta, RequestPreview } from './types.js';
+
+/** Requests dated more than this far ahead of the center's clock are refused. */
+const FUTURE_SLACK_MS = DAY_MS;
+const SIGNATURE_BYTES = 64;
+const SHORT_ID = /^[0-9a-f]{16}$/;
+
+/**
+ * Stands in for the hardware in the document whose signature an answer code carries: that
+ * signature covers the subject digest, never the owner or hardware themselves.
+ */
+const UNSEEN_HARDWARE: HardwareParams = {
+  platform: '',
+  osName: '',
+  osVersion: '',
+  hostname: '',
+  board: '',
+  ramBytes: 0,
+  bios: '',
+  cpus: [],
+  nics: [],
+  disks: [],
+};
+
+function day(iso: string): string {
+  return iso.slice(0, 10);
+}
+
+/**
+ * Refuses a request too old or dated in the future. `span` is how long after `createdAt` the
+ * request may really have been made: request codes carry only the day.
+ */
+function checkAge(ctx: CenterContext, createdAt: string, now: Date, span = 0): void {
+  const at = Date.parse(createdAt);
+  const maxAgeDays = ctx.requestMaxAgeDays;
+  if (now.getTime() - (at + span) > maxAgeDays * DAY_MS) {
+    throw new LictorError(
+      'LICTOR_E_REQUEST_EXPIRED',
+      `the request was made on ${day(createdAt)}, more than ${maxAgeDays} days ago: make a new request`,
+      { createdAt, maxAgeDays },
+    );
+  }
+  if (at - now.getTime() > FUTURE_SLACK_MS) {
+    throw new LictorError(
+      'LICTOR_E_REQUEST_EXPIRED',
+      `the request is dated ${day(createdAt)}, after today (${day(now.toISOString())}): the clock of the ` +
+        'requesting computer is wrong; correct its date and make a new request',
+      { createdAt },
+    );
+  }
+}
+
+/** The index of the PIN a request proves, and the package's product. */
+async function locateByProof(
+  ctx: CenterContext,
+  serial: string,
+  proves: (pin: string) => boolean,
+): Promise<{ index: number; product: string }> {
+  const pins = await ctx.db
+    .selectFrom('pins')
+    .innerJoin('packages', 'packages.serial', 'pins.serial')
+    .select(['pins.idx', 'pins.pin_sealed', 'packages.product_code'])
+    .where('pins.serial', '=', serial)
+    .orderBy('pins.idx')
+    .execute();
+  let unsealed = 0;
+  for (const p of pins) {
+    if (p.pin_sealed === null) {
+      unsealed += 1;
+      continue;
+    }
+    if (proves(openPin(ctx.pinSealKey, serial, p.idx, p.pin_sealed))) return { index: p.idx, product: p.product_code };
+  }
+  if (unsealed > 0) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      `package ${serial} was issued before offline activation existed: the License Center cannot check ` +
+        'offline requests for its PIN codes. Activate it online, or the vendor issues a new package',
+      { field: 'serial', serial },
+    );
+  }
+  throw serialOrPinInvalid();
+}
+
+/** The checked request file and what the rules need from it. */
+interface FileRequest {
+  request: RequestDocument;
+  locator: PinLocator;
+  claim: Claim;
+}
+
+async function prepareFile(ctx: CenterContext, request: RequestDocument, now: Date): Promise<FileRequest> {
+  const serial = normalizeSerial(request.serial);
+  checkAge(ctx, request.createdAt, now);
+  // Checks the shape (field count, lengths); the license keeps the owner exactly as sent, which
+  // is what the requesting computer compares the answer with.
+  cleanOwner(request.owner);
+  const found = await locateByProof(ctx, serial, (pin) => requestProvesPin(request, pin));
+  if (request.product !== null && request.product !== found.product) {
+    invalid(
+      'product',
+      `the request is for product ${request.product}, but package ${serial} is for product ${found.product}: ` +
+        "make the request from the product's application, or with the serial number of a package for it",
+    );
+  }
+  return {
+    request,
+    locator: { by: 'index', serial, index: found.index },
+    claim: {
+      channel: 'file',
+      owner: request.owner,
+      hardware: request.hardware,
+      subject: subjectDigest(request.owner, request.hardware, request.containerKeys),
+      requestNonce: request.nonce,
+      containerKeys: cleanContainerKeys(request.containerKeys),
+    },
+  };
+}
+
+function previewOf(g: Granted, createdAt: string, wholeMinutes: boolean): RequestPreview {
+  // A reactivated container that was upgraded remotely gets its upgraded state back.
+  const entry = g.entries?.find((e) => e.product === g.pkg.product_code) ?? licenseEntry(g, wholeMinutes);
+  return {
+    serial: g.pkg.serial,
+    product: entry.product,
+    productName: g.productName,
+    type: entry.type,
+    users: entry.users,
+    sessions: entry.sessions,
+    arch: entry.arch,
+    features: entry.features,
+    expiresAt: entry.expiresAt,
+    owner: g.owner,
+    hostname: g.hardware?.hostname ?? null,
+    createdAt,
+    pinIndex: g.pinIndex,
+    reactivation: g.reactivated,
+  };
+}
+
+function decodeFile(text: unknown): RequestDocument {
+  if (typeof text !== 'string') invalid('request', 'request must be the text of a Lictor request file');
+  return decodeRequestFile(text);
+}
+
+/**
+ * What answering a request file would license, after the same checks and rules as the answer,
+ * without writing anything (not even an audit event: nothing happened yet).
+ */
+export async function previewRequest(ctx: CenterContext, text: string): Promise<RequestPreview> {
+  const now = ctx.now();
+  const { request, locator, claim } = await prepareFile(ctx, decodeFile(text), now);
+  return previewOf(await inspect(ctx, locator, claim, now), request.createdAt, false);
+}
+
+/** Answers a request file with a license file for the requesting computer. */
+export async function answerRequest(
+  ctx: CenterContext,
+  text: string,
+  meta: ActivationMeta = {},
+): Promise<{ activationId: string; reactivated: boolean; license: string; preview: RequestPreview }> {
+  const now = ctx.now();
+  const facts: { channel: 'file'; serial: string; requestNonce?: string } = { channel: 'file', serial: '' };
+  return auditRefusal(ctx, facts, meta, now, async () => {
+    const decoded = decodeFile(text);
+    facts.serial = normalizeSerial(decoded.serial.slice(0, 64));
+    facts.requestNonce = decoded.nonce;
+    const { request, locator, claim } = await prepareFile(ctx, decoded, now);
+    const granted = await grant(ctx, locator, claim, meta, now);
+    return {
+      activationId: granted.activationId,
+      reactivated: granted.reactivated,
+      license: await buildLicense(ctx, granted, now, request.nonce),
+      preview: previewOf(granted, request.createdAt, false),
+    };
+  });
+}
+
+/**
+ * The bytes of the answer code of a grant. Without `sign`, a zero signature: used inside the
+ * transaction to refuse, before anything is written, a license that an answer code cannot carry.
+ */
+function answerBytes(ctx: CenterContext, g: Granted, request: RequestCode, now: Date, sign: boolean): Uint8Array {
+  const base = {
+    activationId: g.activationId,
+    pin: g.pinIndex,
+    issuedAt: toCodeMinute(now.toISOString()),
+    ...(g.pkg.policy === 'software-dongle' ? { policy: 'software-dongle' as const } : {}),
+  };
+  const entry = licenseEntry(g, true);
+  let signature: Uint8Array = new Uint8Array(SIGNATURE_BYTES);
+  if (sign) {
+    // The document the requesting computer will rebuild (`licenseFromAnswer`); the signature
+    // covers its subject digest, so the owner and hardware the center never saw do not matter.
+    const doc = licenseFromAnswer(
+      { ...base, entry, signature },
+      { serial: g.pkg.serial, owner: {}, hardware: UNSEEN_HARDWARE, nonce: request.nonce },
+    );
+    signature = ctx.signer.sign(licenseSigningBytes(doc, ctx.signer.publicKey, request.subject));
+  }
+  return encodeAnswerCode({ ...base, entry, signature });
+}
+
+/** Refuses, before anything is written, a grant that no answer code can carry. */
+function checkAnswerable(ctx: CenterContext, request: RequestCode, now: Date): (g: Granted) => void {
+  return (g) => {
+    if (!SHORT_ID.test(g.activationId) || g.containerId !== g.activationId) {
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        `PIN ${g.pinIndex} of ${g.pkg.serial} was activated on this computer online or with a request file ` +
+          `(activation ${g.activationId}); that license cannot be sent as an answer code: reinstall its ` +
+          'license file, or answer a request file',
+        { field: 'code', activationId: g.activationId },
+      );
+    }
+    if (g.counter > 0) {
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        `the container of PIN ${g.pinIndex} of ${g.pkg.serial} was upgraded remotely; an answer code cannot ` +
+          'carry its upgraded state: reinstall its license file, or answer a request file',
+        { field: 'code', activationId: g.activationId },
+      );
+    }
+    answerBytes(ctx, g, request, now, false);
+  };
+}
+
+/**
+ * Answers a request code with an answer code. The center sees only digests: the owner stored is
+ * what the vendor typed (`owner`), the computer is known by its subject digest alone.
+ */
+export async function answerRequestCode(
+  ctx: CenterContext,
+  code: string,
+  owner: Owner,
+  meta: ActivationMeta = {},
+): Promise<{ activationId: string; reactivated: boolean; answer: string; preview: RequestPreview }> {
+  const now = ctx.now();
+  const facts: { channel: 'code'; serial: string; requestNonce?: string } = { channel: 'code', serial: '' };
+  return auditRefusal(ctx, facts, meta, now, async () => {
+    if (typeof code !== 'string' || code.length > 512) invalid('code', 'code must be a request code as typed');
+    const bytes = decodeShortCode(code, 'request code');
+    const request = parseRequestCode(bytes);
+    facts.serial = request.serial;
+    facts.requestNonce = request.nonce;
+    checkAge(ctx, request.createdAt, now, DAY_MS);
+    const claimed = cleanOwner(owner);
+    const found = await locateByProof(ctx, request.serial, (pin) => requestCodeProvesPin(bytes, pin));
+    const claim: Claim = {
+      channel: 'code',
+      owner: claimed,
+      hardware: null,
+      subject: request.subject,
+      requestNonce: request.nonce,
+      containerKeys: null,
+    };
+    const locator: PinLocator = { by: 'index', serial: request.serial, index: found.index };
+    const granted = await grant(ctx, locator, claim, meta, now, checkAnswerable(ctx, request, now));
+    return {
+      activationId: granted.activationId,
+      reactivated: granted.reactivated,
+      answer: encodeShortCode(answerBytes(ctx, granted, request, now, true)),
+      preview: previewOf(granted, request.createdAt, true),
+    };
+  });
+}

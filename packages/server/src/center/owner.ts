@@ -1,0 +1,46 @@
+/** Owner registration data: required fields and the key that compares owners. */
+import { LictorError, type Owner } from '@lictor/protocol';
+import { invalid } from './input.js';
+
+const MAX_FIELDS = 32;
+const MAX_LENGTH = 256;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** Checks the shape of untrusted owner data and trims every value. */
+export function cleanOwner(value: unknown): Owner {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    invalid('owner', 'owner must be an object of text fields, e.g. {"company": "...", "email": "..."}');
+  }
+  const entries = Object.entries(value);
+  if (entries.length > MAX_FIELDS) invalid('owner', `owner may have at most ${MAX_FIELDS} fields`);
+  const owner: Owner = {};
+  for (const [key, v] of entries) {
+    if (typeof v !== 'string' || v.length > MAX_LENGTH) {
+      invalid(`owner.${key}`, `owner.${key} must be a text of at most ${MAX_LENGTH} characters`);
+    }
+    owner[key] = v.trim();
+  }
+  return owner;
+}
+
+/** Throws `LICTOR_E_OWNER_REQUIRED` naming every missing field, or `INVALID_INPUT` for a bad e-mail. */
+export function checkOwner(owner: Owner, required: readonly string[]): void {
+  const missing = required.filter((f) => (owner[f] ?? '') === '');
+  if (missing.length > 0) {
+    throw new LictorError(
+      'LICTOR_E_OWNER_REQUIRED',
+      `owner registration data is missing: ${missing.join(', ')}; fill ${missing.length === 1 ? 'it' : 'them'} in and activate again`,
+      { missing },
+    );
+  }
+  const email = owner.email;
+  if (email !== undefined && email !== '' && !EMAIL.test(email)) {
+    invalid('owner.email', `owner.email '${email}' is not an e-mail address`);
+  }
+}
+
+/** Company and e-mail, case- and space-insensitive: who counts as the same owner on reactivation. */
+export function ownerKey(owner: Owner): string {
+  const norm = (s: string | undefined) => (s ?? '').replace(/\s+/g, ' ').trim().toLowerCase();
+  return `${norm(owner.company)}\n${norm(owner.email)}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * `@lictor/server`: the vendor's License Center. Domain API (`initCenter`, `openCenter`, the
+ * {@link Center} object) and its HTTP service (`buildCenterServer`).
+ */
+
+export { type CenterOptions, type InitCenterResult, initCenter, openCenter } from './center/data-dir.js';
+export type {
+  ActivationFilter,
+  ActivationMeta,
+  ActivationView,
+  AnsweredRequest,
+  AnsweredRequestCode,
+  AnsweredUpgrade,
+  AuditEvent,
+  BlacklistInput,
+  Center,
+  ConfirmedUpgrade,
+  FeatureInput,
+  IssuedPackage,
+  IssuedPin,
+  PackageSpec,
+  PackageView,
+  PinView,
+  Product,
+  ProductInput,
+  RequestPreview,
+  UpgradeChanges,
+  UpgradeFilter,
+  UpgradeView,
+} from './center/types.js';
+export { buildCenterServer, type CenterServerOptions } from './http/server.js';
+export * from './manager/index.js';
+export type { DatabaseConfig } from './store/dialect.js';
+export { databaseConfigFromEnv } from './store/open.js';

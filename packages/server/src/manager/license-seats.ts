@@ -1,0 +1,152 @@
+/**
+ * The seats of one license: which counting units hold its product seats and its feature
+ * seats, with reference counts so several leases sharing a unit (two applications on one
+ * computer under a single-user license) hold one seat.
+ */
+
+import type { FeatureUsage, LicenseSource, LicenseUsage, PoolLicense } from './types.js';
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
+}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = counts.get(key) ?? 0;
+  if (n <= 1) counts.delete(key);
+  else counts.set(key, n - 1);
+}
+
+/**
+ * Seat accounting of one license id. It outlives the removal of its license while leases
+ * still hold seats; a removed license has no capacity, so it grants nothing more.
+ */
+export class LicenseSeats {
+  /** The license as currently served, or `null` once removed. */
+  private served: PoolLicense | null = null;
+  /** Feature code → its `users` in the served license. */
+  private featureLimits = new Map<string, number | null>();
+  /** Seat key → number of leases holding that product seat. */
+  private readonly productSeats = new Map<string, number>();
+  /** Feature code → seat key → number of leases holding that feature seat. */
+  private readonly featureSeats = new Map<string, Map<string, number>>();
+  /** Product and source as last served, for usage reports after removal. */
+  product: string;
+  source: LicenseSource;
+  /** Leases taken from this license. */
+  leaseCount = 0;
+
+  constructor(
+    readonly id: string,
+    license: PoolLicense,
+  ) {
+    this.product = license.product;
+    this.source = license.source;
+    this.serve(license);
+  }
+
+  /** The license as currently served, or `null` once removed. */
+  get license(): PoolLicense | null {
+    return this.served;
+  }
+
+  /** Serves `license` (a new version of the same id), or stops serving it with `null`. */
+  serve(license: PoolLicense | null): void {
+    this.served = license;
+    this.featureLimits = new Map(license?.features.map((f) => [f.code, f.users]) ?? []);
+    if (license !== null) {
+      this.product = license.product;
+      this.source = license.source;
+    }
+  }
+
+  /** Whether the served license is expired at `now`. */
+  isExpired(now: number): boolean {
+    const at = this.served?.expiresAt ?? null;
+    return at !== null && now > at;
+  }
+
+  /** Whether the served license includes `feature`. */
+  hasFeature(feature: string): boolean {
+    return this.featureLimits.has(feature);
+  }
+
+  /** Whether the unit `seatKey` already holds a product seat (so taking one more is free). */
+  holdsProductSeat(seatKey: string): boolean {
+    return this.productSeats.has(seatKey);
+  }
+
+  /** Whether a lease for `feature` (or the product alone) by unit `seatKey` fits the capacity. */
+  canTake(feature: string | null, seatKey: string): boolean {
+    const license = this.served;
+    if (license === null) return false;
+    if (!this.productSeats.has(seatKey) && this.productSeats.size >= license.seats) return false;
+    if (feature === null) return true;
+    const users = this.featureLimits.get(feature);
+    if (users === undefined) return false;
+    if (users === null) return true;
+    const held = this.featureSeats.get(feature);
+    return (held?.size ?? 0) < users || held?.has(seatKey) === true;
+  }
+
+  /** Records a lease of unit `seatKey`; the caller checked {@link canTake}. */
+  take(feature: string | null, seatKey: string): void {
+    this.leaseCount++;
+    increment(this.productSeats, seatKey);
+    if (feature === null) return;
+    let held = this.featureSeats.get(feature);
+    if (held === undefined) {
+      held = new Map();
+      this.featureSeats.set(feature, held);
+    }
+    increment(held, seatKey);
+  }
+
+  /** Forgets a lease recorded by {@link take}. */
+  give(feature: string | null, seatKey: string): void {
+    this.leaseCount--;
+    decrement(this.productSeats, seatKey);
+    if (feature === null) return;
+    const held = this.featureSeats.get(feature);
+    if (held === undefined) return;
+    decrement(held, seatKey);
+    if (held.size === 0) this.featureSeats.delete(feature);
+  }
+
+  /** Product seats in use. */
+  get inUse(): number {
+    return this.productSeats.size;
+  }
+
+  /** Product seats of the served license; 0 once removed. */
+  get total(): number {
+    return this.served?.seats ?? 0;
+  }
+
+  /** Seats in use and total of the scarcer resource a lease for `feature` needs. */
+  scarcest(feature: string | null): { inUse: number; total: number } {
+    const product = { inUse: this.inUse, total: this.total };
+    if (feature === null) return product;
+    const users = this.featureLimits.get(feature);
+    if (users === undefined || users === null) return product;
+    const counted = { inUse: this.featureSeats.get(feature)?.size ?? 0, total: users };
+    return counted.total - counted.inUse < product.total - product.inUse ? counted : product;
+  }
+
+  /** Usage report of this license. */
+  usage(): LicenseUsage {
+    const codes = new Set([...this.featureLimits.keys(), ...this.featureSeats.keys()]);
+    const features: FeatureUsage[] = [...codes].map((code) => ({
+      code,
+      inUse: this.featureSeats.get(code)?.size ?? 0,
+      total: this.featureLimits.has(code) ? (this.featureLimits.get(code) ?? null) : 0,
+    }));
+    return {
+      product: this.product,
+      licenseId: this.id,
+      inUse: this.inUse,
+      total: this.total,
+      source: this.source,
+      features,
+    };
+  }
+}
