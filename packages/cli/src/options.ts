@@ -1,0 +1,95 @@
+/** Option values shared by several commands: data directories, the vendor key, owner data. */
+import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { LictorError, type Owner, parsePublicKey, type VendorPublicKey } from '@lictor/protocol';
+import { InvalidArgumentError } from 'commander';
+
+/** A per-user data directory of Lictor's own (`center`, `manager`), following the OS's convention. */
+function userDataDir(name: string, env: NodeJS.ProcessEnv): string {
+  if (process.platform === 'win32') return join(env.APPDATA ?? join(homedir(), 'AppData', 'Roaming'), 'Lictor', name);
+  return join(env.XDG_DATA_HOME || join(homedir(), '.local', 'share'), 'lictor', name);
+}
+
+/** The License Center's data directory: `--data`, else `LICTOR_HOME`, else a per-user directory. */
+export function centerDataDir(data: string | undefined, env: NodeJS.ProcessEnv): string {
+  return data || env.LICTOR_HOME || userDataDir('center', env);
+}
+
+/** The License Manager's data directory: `--data`, else `LICTOR_MANAGER_HOME`, else a per-user directory. */
+export function managerDataDir(data: string | undefined, env: NodeJS.ProcessEnv): string {
+  return data || env.LICTOR_MANAGER_HOME || userDataDir('manager', env);
+}
+
+/** Reads a file the user named on the command line; a failure is a typed refusal that names it. */
+export async function readInputFile(path: string): Promise<string> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    throw new LictorError('LICTOR_E_FILE_UNREADABLE', `cannot read ${path}: ${(err as Error).message}`);
+  }
+}
+
+/** The vendor public key: `--public-key`, else `LICTOR_PUBLIC_KEY`. */
+export function vendorPublicKey(option: string | undefined, env: NodeJS.ProcessEnv): VendorPublicKey {
+  const text = option ?? env.LICTOR_PUBLIC_KEY;
+  if (!text) {
+    throw new LictorError(
+      'LICTOR_E_PUBLIC_KEY_INVALID',
+      "the vendor public key is needed: pass --public-key KEY or set LICTOR_PUBLIC_KEY (the vendor prints it with 'lictor center public-key')",
+    );
+  }
+  return parsePublicKey(text);
+}
+
+/** Parses a positive integer option. */
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+/** Parses a TCP port (0 picks a free one). */
+export function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number 0–65535');
+  return n;
+}
+
+/** Collects repeated options into a list. */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+/** `CODE` or `CODE=USERS` → a feature grant. */
+export function parseFeature(text: string): { code: string; users: number | null } {
+  const [code = '', users] = text.split('=', 2);
+  if (users === undefined) return { code, users: null };
+  const n = Number(users);
+  if (!Number.isSafeInteger(n) || n < 1) {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', `--feature ${text}: the user count must be a whole number ≥ 1`);
+  }
+  return { code, users: n };
+}
+
+/** Owner registration data from `--company`, `--email` and repeated `--owner key=value`. */
+export function ownerFrom(opts: { company?: string; email?: string; owner?: string[] }): Owner {
+  const owner: Owner = {};
+  for (const pair of opts.owner ?? []) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new LictorError('LICTOR_E_INVALID_INPUT', `--owner ${pair}: use --owner field=value`);
+    owner[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  if (opts.company !== undefined) owner.company = opts.company;
+  if (opts.email !== undefined) owner.email = opts.email;
+  return owner;
+}
+
+/** `YYYY-MM-DD` (valid through that day, UTC) or a full ISO instant → ISO instant. */
+export function expiryFrom(text: string): string {
+  const day = /^\d{4}-\d{2}-\d{2}$/.test(text);
+  const ms = Date.parse(day ? `${text}T00:00:00Z` : text);
+  if (Number.isNaN(ms))
+    throw new LictorError('LICTOR_E_INVALID_INPUT', `--expires ${text}: use a date like 2027-12-31`);
+  return new Date(day ? ms + 86_400_000 : ms).toISOString();
+}

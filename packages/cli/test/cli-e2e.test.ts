@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/lictor.js', import.meta.url));
+
+let root: string;
+let env: NodeJS.ProcessEnv;
+let server: ChildProcess | undefined;
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function lictor(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+async function ok(...args: string[]): Promise<string> {
+  const r = await lictor(...args);
+  assert.equal(r.code, 0, `lictor ${args.join(' ')} failed:\n${r.stderr}`);
+  return r.stdout;
+}
+
+function startServer(data: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, 'center', 'serve', '--data', data, '--port', '0'], { env });
+    server = child;
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
+      if (m?.[1]) resolve(m[1]);
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'lictor-cli-'));
+  // A private HOME and no inherited license paths, so the user's real files never interfere.
+  env = {
+    PATH: process.env.PATH,
+    HOME: join(root, 'home'),
+    XDG_DATA_HOME: join(root, 'home', 'data'),
+    LICTOR_LICENSE_PATH: join(root, 'licenses'),
+  };
+});
+
+after(async () => {
+  server?.kill('SIGTERM');
+  await rm(root, { recursive: true, force: true });
+});
+
+test('the whole first slice through the lictor command, against a real server', async () => {
+  const data = join(root, 'center');
+  const init = await ok('center', 'init', '--data', data);
+  assert.match(init, /admin API token/);
+  const publicKey = (await ok('center', 'public-key', '--data', data)).trim();
+  assert.match(publicKey, /^lictor-ed25519:[A-Za-z0-9_-]{43}$/);
+  assert.equal((await stat(join(data, 'vendor.key'))).mode & 0o777, 0o600);
+  const again = await lictor('center', 'init', '--data', data);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /LICTOR_E_CENTER_EXISTS/);
+
+  await ok(
+    'center',
+    'product',
+    'add',
+    'ERP',
+    '--name',
+    'ACME ERP',
+    '--feature',
+    'reports',
+    '--feature',
+    'api',
+    '--data',
+    data,
+  );
+  const issued = JSON.parse(
+    await ok(
+      'center',
+      'issue',
+      '--product',
+      'ERP',
+      '--type',
+      'single',
+      '--feature',
+      'reports',
+      '--feature',
+      'api=5',
+      '--pins',
+      '2',
+      '--max-active',
+      '1',
+      '--json',
+      '--data',
+      data,
+    ),
+  ) as { serial: string; pins: { pin: string }[] };
+  assert.equal(issued.pins.length, 2);
+  const [pin1, pin2] = issued.pins.map((p) => p.pin);
+
+  const url = await startServer(data);
+  env.LICTOR_PUBLIC_KEY = publicKey;
+
+  const activation = (serial: string, pin: string, company: string, email: string) => [
+    'activate',
+    '--center',
+    url,
+    '--serial',
+    serial,
+    '--pin',
+    pin,
+    '--company',
+    company,
+    '--email',
+    email,
+  ];
+  const wrong = await lictor(...activation(issued.serial, 'AAAAA-AAAAA-AAAAA', 'Initech', 'it@initech.example'));
+  assert.equal(wrong.code, 1);
+  assert.match(wrong.stderr, /LICTOR_E_SERIAL_OR_PIN_INVALID/);
+
+  const missingCheck = await lictor('check', '--product', 'ERP');
+  assert.equal(missingCheck.code, 1);
+  assert.match(missingCheck.stderr, /LICTOR_E_NOT_LICENSED/);
+
+  const activated = await ok(...activation(issued.serial, pin1 ?? '', 'Initech', 'it@initech.example'));
+  assert.match(activated, /^Activated serial LX-/m);
+  const files = await readdir(join(root, 'licenses'));
+  assert.equal(files.filter((f) => f.endsWith('.lic')).length, 1);
+
+  assert.match(await ok('check', '--product', 'ERP', '--feature', 'api'), /licensed: ERP\/api/);
+  const noFeature = await lictor('check', '--product', 'ERP', '--feature', 'payroll');
+  assert.equal(noFeature.code, 1);
+  assert.match(noFeature.stderr, /LICTOR_E_FEATURE_NOT_LICENSED/);
+
+  const status = JSON.parse(await ok('status', '--json')) as { files: { available: boolean; serial: string }[] };
+  assert.deepEqual(
+    status.files.map((f) => [f.available, f.serial]),
+    [[true, issued.serial]],
+  );
+
+  const limit = await lictor(...activation(issued.serial, pin2 ?? '', 'Initech', 'it@initech.example'));
+  assert.equal(limit.code, 1);
+  assert.match(limit.stderr, /LICTOR_E_ACTIVE_PIN_LIMIT/);
+
+  const other = await lictor(...activation(issued.serial, pin1 ?? '', 'Globex', 'it@globex.example'));
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /LICTOR_E_PIN_USED/);
+
+  const re = await ok(
+    ...activation(issued.serial.toLowerCase(), pin1 ?? '', 'Initech', 'it@initech.example'),
+    '--json',
+  );
+  assert.equal((JSON.parse(re) as { reactivated: boolean }).reactivated, true);
+
+  const fingerprint = JSON.parse(await ok('fingerprint', '--json')) as { hostname: string; ramBytes: number };
+  assert.ok(fingerprint.ramBytes > 0);
+
+  const usage = await lictor('check');
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--product/);
+});

@@ -1,0 +1,194 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { HardwareParams } from '@lictor/protocol';
+import { type CliRun, runCli } from './run-cli.js';
+
+const VM: HardwareParams = {
+  platform: 'linux',
+  osName: 'Ubuntu',
+  osVersion: '24.04',
+  hostname: 'analytics-vm',
+  board: 'QEMU Standard PC',
+  ramBytes: 32 * 1024 ** 3,
+  bios: 'SeaBIOS 1.16',
+  cpus: ['AMD EPYC 7763 (8 cores)'],
+  nics: ['52:54:00:aa:00:01'],
+  disks: ['QM00001'],
+};
+const THIS_MACHINE = new Uint8Array(32).fill(7);
+const OTHER_MACHINE = new Uint8Array(32).fill(9);
+
+let root: string;
+let data: string;
+let store: string;
+let env: NodeJS.ProcessEnv;
+
+function lictor(args: string[], machine: Uint8Array = THIS_MACHINE): Promise<CliRun> {
+  return runCli(args, { env, hardware: VM, machineSecret: machine });
+}
+
+async function ok(args: string[], machine?: Uint8Array): Promise<string> {
+  const r = await lictor(args, machine);
+  assert.equal(r.code, 0, `lictor ${args.join(' ')} failed: ${r.err}`);
+  return r.out;
+}
+
+async function refused(args: string[], code: string): Promise<string> {
+  const r = await lictor(args);
+  assert.equal(r.code, 1, `lictor ${args.join(' ')} should fail`);
+  assert.match(r.err, new RegExp(code));
+  return r.err;
+}
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), 'lictor-cli-upgrade-'));
+  data = join(root, 'center');
+  store = join(root, 'vm-licenses');
+  env = { HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data') };
+  await ok(['center', 'init', '--data', data]);
+  env.LICTOR_PUBLIC_KEY = (await ok(['center', 'public-key', '--data', data])).trim();
+  await ok([
+    'center',
+    'product',
+    'add',
+    'MINER',
+    '--name',
+    'Data Miner',
+    '--feature',
+    'etl',
+    '--feature',
+    'reports',
+    '--feature',
+    'ml',
+    '--data',
+    data,
+  ]);
+});
+
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+test('a software dongle: activated once, upgraded by question, answer and confirmation code', async () => {
+  const issued = JSON.parse(
+    await ok([
+      'center',
+      'issue',
+      '--product',
+      'MINER',
+      '--type',
+      'single',
+      '--feature',
+      'etl',
+      '--feature',
+      'reports',
+      '--policy',
+      'software-dongle',
+      '--pins',
+      '1',
+      '--days',
+      '30',
+      '--json',
+      '--data',
+      data,
+    ]),
+  ) as { serial: string; pins: { pin: string }[] };
+  const pin = issued.pins[0]?.pin ?? '';
+  const owner = ['--company', 'Initech', '--email', 'it@initech.example'];
+
+  // Activation by request file (the VM has no network).
+  await ok([
+    'activate',
+    '--offline',
+    '--serial',
+    issued.serial,
+    '--pin',
+    pin,
+    ...owner,
+    '--out',
+    join(root, 'req'),
+    '--store',
+    store,
+  ]);
+  await ok(['center', 'answer', join(root, 'req'), '--out', join(root, 'lic'), '--data', data]);
+  await ok(['install', join(root, 'lic'), '--store', store]);
+  await refused(['check', '--product', 'MINER', '--feature', 'ml', '--store', store], 'LICTOR_E_FEATURE_NOT_LICENSED');
+
+  // Activated once: the same PIN is never activated again, not even for the same owner and computer.
+  await ok([
+    'activate',
+    '--offline',
+    '--serial',
+    issued.serial,
+    '--pin',
+    pin,
+    ...owner,
+    '--out',
+    join(root, 'req2'),
+    '--store',
+    join(root, 'x'),
+  ]);
+  await refused(
+    ['center', 'answer', join(root, 'req2'), '--out', join(root, 'lic2'), '--data', data],
+    'LICTOR_E_PIN_USED',
+  );
+
+  // 1. The question; a second start abandons the first question.
+  await ok(['upgrade', 'start', '--out', join(root, 'q1'), '--store', store]);
+  await ok(['upgrade', 'start', '--out', join(root, 'q2'), '--store', store]);
+  // 2. The vendor answers both; only the newest applies.
+  await ok(['center', 'upgrade', join(root, 'q1'), '--add-feature', 'ml=5', '--out', join(root, 'a1'), '--data', data]);
+  await ok([
+    'center',
+    'upgrade',
+    join(root, 'q2'),
+    '--add-feature',
+    'ml=5',
+    '--extend-days',
+    '365',
+    '--out',
+    join(root, 'a2'),
+    '--data',
+    data,
+  ]);
+  await refused(['upgrade', 'continue', join(root, 'a1'), '--store', store], 'LICTOR_E_UPGRADE_ABANDONED');
+
+  // 3. Apply: the new contents are there at once, and a confirmation code comes out.
+  const applied = JSON.parse(await ok(['upgrade', 'continue', join(root, 'a2'), '--store', store, '--json'])) as {
+    confirmationCode: string;
+    counter: number;
+  };
+  assert.equal(applied.counter, 1);
+  assert.match(await ok(['check', '--product', 'MINER', '--feature', 'ml', '--store', store]), /licensed: MINER\/ml/);
+  await refused(['upgrade', 'continue', join(root, 'a2'), '--store', store], 'LICTOR_E_UPGRADE_STALE');
+  assert.equal((await ok(['upgrade', 'confirmation', '--store', store])).trim(), applied.confirmationCode);
+
+  // 4. The vendor records the confirmation; a mistyped code names its group.
+  const code = applied.confirmationCode;
+  const typo = `${code.slice(0, 7)}${code[7] === 'X' ? 'Y' : 'X'}${code.slice(8)}`;
+  await refused(['center', 'confirm', typo, '--data', data], 'LICTOR_E_CODE_INVALID.*group 2');
+  await ok(['center', 'confirm', code, '--data', data]);
+  const upgrades = JSON.parse(
+    await ok(['center', 'upgrades', '--serial', issued.serial, '--json', '--data', data]),
+  ) as {
+    status: string;
+    question: string;
+    answer: string;
+    confirmation: string | null;
+  }[];
+  assert.deepEqual(upgrades.map((u) => u.status).sort(), ['confirmed', 'superseded']);
+  const confirmed = upgrades.find((u) => u.status === 'confirmed');
+  assert.match(confirmed?.question ?? '', /BEGIN LICTOR QUESTION/);
+  assert.match(confirmed?.answer ?? '', /BEGIN LICTOR LICENSE/);
+  assert.ok(confirmed?.confirmation);
+
+  // The container copied to another computer does not open there, and says why.
+  const elsewhere = JSON.parse(await ok(['status', '--store', store, '--json'], OTHER_MACHINE)) as {
+    files: { code?: string; reason?: string }[];
+  };
+  assert.equal(elsewhere.files[0]?.code, 'LICTOR_E_CONTAINER_MOVED');
+  assert.match(elsewhere.files[0]?.reason ?? '', /another computer/);
+});
