@@ -226,3 +226,44 @@ export function openFromContainer(boxPrivate: string, sealedText: string, contex
     return null;
   }
 }
+
+/** An ECDSA P-256 public key (a hardware token's signing key), parsed once. */
+export interface EcP256PublicKey {
+  /** SubjectPublicKeyInfo, DER. */
+  readonly der: Uint8Array;
+  /** SubjectPublicKeyInfo, PEM. */
+  readonly pem: string;
+  /** The uncompressed point `04 ‖ x ‖ y` (65 bytes). */
+  readonly point: Uint8Array;
+  /** Verifies an ECDSA P-256 / SHA-256 signature over `data`, given as raw `r ‖ s` (64 bytes). */
+  verify(data: Uint8Array, signature: Uint8Array): boolean;
+}
+
+/** Parses an ECDSA P-256 public key from SPKI (DER bytes or PEM text); `null` for anything else. */
+export function parseEcP256PublicKey(spki: Uint8Array | string): EcP256PublicKey | null {
+  let key: KeyObject;
+  try {
+    key =
+      typeof spki === 'string'
+        ? createPublicKey(spki)
+        : createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  } catch {
+    return null;
+  }
+  if (key.asymmetricKeyType !== 'ec' || key.asymmetricKeyDetails?.namedCurve !== 'prime256v1') return null;
+  const jwk = key.export({ format: 'jwk' });
+  const x = fromBase64Url(String(jwk.x));
+  const y = fromBase64Url(String(jwk.y));
+  if (x === null || y === null || x.length !== 32 || y.length !== 32) return null;
+  const point = new Uint8Array(65);
+  point[0] = 0x04;
+  point.set(x, 1);
+  point.set(y, 33);
+  return {
+    der: new Uint8Array(key.export({ format: 'der', type: 'spki' })),
+    pem: key.export({ format: 'pem', type: 'spki' }).toString(),
+    point,
+    verify: (data, signature) =>
+      signature.length === 64 && verify('sha256', data, { key, dsaEncoding: 'ieee-p1363' }, signature),
+  };
+}

@@ -3,6 +3,7 @@
  * matching rules. Pure: no file, network or clock access.
  */
 
+export * from './announcement.js';
 export * from './answer-code.js';
 export * from './api.js';
 export * from './availability.js';
@@ -10,6 +11,7 @@ export * from './canonical.js';
 export * from './codes.js';
 export * from './container.js';
 export * from './crypto.js';
+export * from './discovery.js';
 export * from './encoding.js';
 export * from './envelope.js';
 export * from './errors.js';
@@ -19,3 +21,4 @@ export * from './license-file.js';
 export * from './plain-file.js';
 export * from './request.js';
 export * from './shortcode.js';
+export * from './token-presence.js';
