@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from './errors.js';
 import { type HardwareParams, matchHardware } from './hardware.js';
-import type { LicenseDocument, LicenseEntry } from './license.js';
+import type { LicenseDocument, LicenseEntry, TokenBinding } from './license.js';
 
 /** Serials and activations the vendor has blacklisted. */
 export interface Blacklist {
@@ -25,11 +25,31 @@ export interface Refusal {
 /** Either the value or why it is refused. */
 export type Decision<T> = ({ ok: true } & T) | Refusal;
 
+/**
+ * Whether the hardware token a license is bound to is present right now (a fresh
+ * challenge–response succeeded), or why not. The SDK answers it from its token monitors.
+ */
+export type TokenPresenceLookup = (binding: TokenBinding) => Decision<Record<never, never>>;
+
+/** The lookup used when an application has no token support turned on. */
+export const NO_TOKENS: TokenPresenceLookup = (binding) => ({
+  ok: false,
+  code: 'LICTOR_E_TOKEN_ABSENT',
+  reason: `bound to hardware token ${describeTokenBinding(binding)}, and token licenses are not enabled here (openLicensing's tokens option)`,
+});
+
+/** `SoftHSM project SoftHSM v2 #a1b2…` style name of a bound token, for messages. */
+export function describeTokenBinding(binding: TokenBinding): string {
+  const { manufacturer, model, serial } = binding.token;
+  return `${manufacturer} ${model} #${serial}`;
+}
+
 /** Whether a container may be used on this computer at all (blacklist and binding). */
 export function containerUsable(
   doc: LicenseDocument,
   hardware: HardwareParams,
   blacklist: Blacklist,
+  tokenPresence: TokenPresenceLookup = NO_TOKENS,
 ): Decision<Record<never, never>> {
   if (blacklist.serials.has(doc.serial)) {
     return { ok: false, code: 'LICTOR_E_BLACKLISTED', reason: `serial ${doc.serial} is blacklisted by the vendor` };
@@ -41,6 +61,7 @@ export function containerUsable(
       reason: `this license file (activation ${doc.activationId}) is blacklisted by the vendor`,
     };
   }
+  if (doc.binding.kind === 'token') return tokenPresence(doc.binding);
   const match = matchHardware(doc.binding.hardware, hardware);
   if (!match.ok) {
     return {

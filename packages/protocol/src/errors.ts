@@ -71,6 +71,7 @@ export const ERRORS = {
   LICTOR_E_TOKEN_NOT_GENUINE: { status: 403, title: 'The hardware token does not hold the registered key' },
   LICTOR_E_TOKEN_FULL: { status: 507, title: 'The memory of the hardware token is full' },
   LICTOR_E_TOKEN_FAILED: { status: 500, title: 'The hardware token refused the operation' },
+  LICTOR_E_TOKEN_PROOF_INVALID: { status: 403, title: 'The token activation claim is not valid' },
 
   LICTOR_E_CENTER_UNREACHABLE: { status: 503, title: 'The License Center cannot be reached' },
   LICTOR_E_CENTER_NOT_INITIALIZED: { status: 500, title: 'The License Center data directory is not initialized' },

@@ -21,4 +21,5 @@ export * from './license-file.js';
 export * from './plain-file.js';
 export * from './request.js';
 export * from './shortcode.js';
+export * from './token-container.js';
 export * from './token-presence.js';

@@ -6,7 +6,13 @@ import { toBase64Url, utf8 } from './encoding.js';
 import { documentSigningBytes, openDocument, sealDocument } from './envelope.js';
 import { LictorError } from './errors.js';
 import { type HardwareParams, normalizeHardware } from './hardware.js';
-import { type ContainerKeys, type LicenseDocument, type Owner, parseLicenseDocument } from './license.js';
+import {
+  type ContainerKeys,
+  type LicenseDocument,
+  type Owner,
+  parseLicenseDocument,
+  type TokenBinding,
+} from './license.js';
 
 /** Bytes of the subject digest: 80 bits, short enough for a code read over the phone. */
 export const SUBJECT_DIGEST_BYTES = 10;
@@ -23,11 +29,27 @@ export function subjectDigest(owner: Owner, hardware: HardwareParams, containerK
   return toBase64Url(bytes.subarray(0, SUBJECT_DIGEST_BYTES));
 }
 
-/** What the vendor's signature of a license covers: the document with owner and hardware as their digest. */
-export function licenseSignedView(
-  doc: LicenseDocument,
-  subject = subjectDigest(doc.owner, doc.binding.hardware, doc.containerKeys),
-) {
+/** The subject digest of a token-bound license: owner, token identity and key, container keys. */
+export function tokenSubjectDigest(owner: Owner, binding: TokenBinding, containerKeys?: ContainerKeys): string {
+  const subject = {
+    owner,
+    token: binding.token,
+    publicKey: binding.publicKey,
+    ...(containerKeys ? { containerKeys } : {}),
+  };
+  const bytes = sha256(utf8(`lictor/v1/token-subject\0${canonicalJson(subject)}`));
+  return toBase64Url(bytes.subarray(0, SUBJECT_DIGEST_BYTES));
+}
+
+/** The subject digest of a document, whatever it is bound to. */
+export function documentSubject(doc: LicenseDocument): string {
+  return doc.binding.kind === 'hardware'
+    ? subjectDigest(doc.owner, doc.binding.hardware, doc.containerKeys)
+    : tokenSubjectDigest(doc.owner, doc.binding, doc.containerKeys);
+}
+
+/** What the vendor's signature of a license covers: the document with owner and binding as their digest. */
+export function licenseSignedView(doc: LicenseDocument, subject = documentSubject(doc)) {
   const { owner: _owner, binding, containerKeys: _keys, ...rest } = doc;
   return { ...rest, binding: { kind: binding.kind, subject } };
 }

@@ -42,10 +42,39 @@ export interface LicenseEntry {
   features: FeatureGrant[];
 }
 
-/** What a computer is bound to. Later issues add token bindings. */
+/** A license bound to a computer's key hardware parameters. */
 export interface HardwareBinding {
   kind: 'hardware';
   hardware: HardwareParams;
+}
+
+/** What a hardware token reports about itself (the documents' dongle series, type and ID). */
+export interface TokenIdentity {
+  manufacturer: string;
+  model: string;
+  serial: string;
+}
+
+/**
+ * A license bound to a hardware token (a dongle) instead of a computer: usable wherever that
+ * token proves its presence by signing a fresh challenge with its non-extractable key.
+ */
+export interface TokenBinding {
+  kind: 'token';
+  token: TokenIdentity;
+  /** The token's ECDSA P-256 public key, `lictor-p256:…` (see `parseTokenPublicKey`). */
+  publicKey: string;
+}
+
+/** What a license is bound to. */
+export type LicenseBinding = HardwareBinding | TokenBinding;
+
+/** The hardware binding of a license; `LICTOR_E_INVALID_INPUT` when it is bound to a token. */
+export function hardwareBindingOf(doc: { binding: LicenseBinding }): HardwareBinding {
+  if (doc.binding.kind !== 'hardware') {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', 'this license is bound to a hardware token, not to a computer');
+  }
+  return doc.binding;
 }
 
 /** The signed contents of a license file. */
@@ -62,7 +91,7 @@ export interface LicenseDocument {
   /** Upgrade counter of the container, 0 at activation. */
   counter: number;
   owner: Owner;
-  binding: HardwareBinding;
+  binding: LicenseBinding;
   licenses: LicenseEntry[];
   /** Nonce of the offline request this license answers; absent for online activations. */
   requestNonce?: string;
@@ -161,12 +190,33 @@ function parseEntry(v: unknown, field: string): LicenseEntry {
   };
 }
 
+/** Checks a token identity (from a license, a request or a token's own report). */
+export function parseTokenIdentity(value: unknown, field = 'token'): TokenIdentity {
+  const t = obj(value, field);
+  return {
+    manufacturer: str(t.manufacturer, `${field}.manufacturer`, 64),
+    model: str(t.model, `${field}.model`, 64),
+    serial: str(t.serial, `${field}.serial`, 64),
+  };
+}
+
+function parseBinding(b: Record<string, unknown>): LicenseBinding {
+  if (b.kind === 'hardware' && isHardwareParams(b.hardware)) return { kind: 'hardware', hardware: b.hardware };
+  if (b.kind === 'token') {
+    return {
+      kind: 'token',
+      token: parseTokenIdentity(b.token, 'binding.token'),
+      publicKey: str(b.publicKey, 'binding.publicKey', 512),
+    };
+  }
+  return fail('binding', 'is neither a hardware nor a token binding');
+}
+
 /** Checks the shape of a verified payload and returns it typed. */
 export function parseLicenseDocument(payload: unknown): LicenseDocument {
   const d = obj(payload, '(root)');
   if (d.format !== 1) fail('format', 'must be 1');
-  const binding = obj(d.binding, 'binding');
-  if (binding.kind !== 'hardware' || !isHardwareParams(binding.hardware)) fail('binding', 'is not a hardware binding');
+  const binding = parseBinding(obj(d.binding, 'binding'));
   const owner = obj(d.owner, 'owner');
   for (const [k, v] of Object.entries(owner)) str(v, `owner.${k}`);
   if (!Array.isArray(d.licenses) || d.licenses.length === 0) fail('licenses', 'must be a non-empty list');
@@ -201,7 +251,7 @@ export function parseLicenseDocument(payload: unknown): LicenseDocument {
     issuedAt: instant(d.issuedAt, 'issuedAt'),
     counter: int(d.counter, 'counter'),
     owner: owner as Owner,
-    binding: { kind: 'hardware', hardware: binding.hardware },
+    binding,
     licenses: d.licenses.map((e, i) => parseEntry(e, `licenses[${i}]`)),
   };
 }

@@ -8,6 +8,8 @@
  * verifier checks the signature against the registered public key. A copy of the token's memory
  * on another token, or a container copied off the token, cannot answer.
  */
+
+import { canonicalJson } from './canonical.js';
 import { type EcP256PublicKey, parseEcP256PublicKey, randomBytes, sha256 } from './crypto.js';
 import { concatBytes, fromBase64Url, toBase64Url, toHex, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
@@ -75,4 +77,25 @@ export function tokenPresenceMessage(challenge: Uint8Array): Uint8Array {
 /** Whether `signature` (raw `r ‖ s`) is the token's answer to `challenge` under `key`. */
 export function verifyTokenPresence(key: TokenPublicKey, challenge: Uint8Array, signature: Uint8Array): boolean {
   return key.verify(tokenPresenceMessage(challenge), signature);
+}
+
+/** What a client signs with a token to activate a license bound to it (proves it holds the token). */
+export interface TokenActivationClaim {
+  serial: string;
+  /** The token's key, `lictor-p256:…`. */
+  publicKey: string;
+  token: { manufacturer: string; model: string; serial: string };
+  /** ISO 8601; the center refuses claims older than a few minutes. */
+  createdAt: string;
+  /** Random, base64url. */
+  nonce: string;
+}
+
+/** The bytes a token signs for a {@link TokenActivationClaim} (domain-separated from presence answers). */
+export function tokenActivationMessage(claim: TokenActivationClaim): Uint8Array {
+  const { serial, publicKey, token, createdAt, nonce } = claim;
+  return concatBytes(
+    utf8('lictor/v1/token-activation\0'),
+    utf8(canonicalJson({ serial, publicKey, token, createdAt, nonce })),
+  );
 }

@@ -18,6 +18,7 @@ import {
   encodeShortCode,
   fromBase64Url,
   type HardwareParams,
+  hardwareBindingOf,
   type LicenseDocument,
   type LicenseEntry,
   LictorError,
@@ -194,7 +195,7 @@ describe('license by short code, end to end', () => {
     assert.equal(decoded.pin, 2);
     assert.equal(decoded.issuedAt, '2025-03-14T09:26:00.000Z');
     assert.deepEqual(decoded.owner, owner());
-    assert.deepEqual(decoded.binding.hardware, collectedHardware());
+    assert.deepEqual(hardwareBindingOf(decoded).hardware, collectedHardware());
     // The same signed bytes as the placeholder with the request's subject, so the same as the file path.
     assert.deepEqual(licenseSigningBytes(doc, publicKey), licenseSigningBytes(placeholder, publicKey, subject));
     assert.deepEqual(vendor.sign(licenseSigningBytes(doc, publicKey)), answer.signature);
@@ -325,7 +326,7 @@ type Change = [string, (d: LicenseDocument) => void];
 
 /** Every kind of change a holder of the file might try; each must break the signature. */
 function changes(): Change[] {
-  const hw = (d: LicenseDocument) => d.binding.hardware;
+  const hw = (d: LicenseDocument) => hardwareBindingOf(d).hardware;
   const first = (d: LicenseDocument) => d.licenses[0] as LicenseEntry;
   return [
     ['containerId', (d) => (d.containerId = 'c_5f1d8a2e9b7c4a32')],
@@ -431,13 +432,19 @@ describe('a regular license file keeps no change under the original signature', 
   test('changes that normalization removes keep the signature valid', () => {
     const { decoded, signature } = decodedWithSignature(originalDoc());
     const same: Change[] = [
-      ['nics reordered', (d) => d.binding.hardware.nics.reverse()],
-      ['disks reordered', (d) => d.binding.hardware.disks.reverse()],
-      ['MAC in upper case with dashes', (d) => (d.binding.hardware.nics = ['A4-BB-6D-01-02-03', '52:54:00:12:34:56'])],
-      ['duplicate MAC', (d) => d.binding.hardware.nics.push(d.binding.hardware.nics[0] as string)],
-      ['host name in upper case', (d) => (d.binding.hardware.hostname = 'WS-ACCOUNTING')],
-      ['OS build number', (d) => (d.binding.hardware.osVersion = '10.0.22631')],
-      ['extra white space', (d) => (d.binding.hardware.board = '  ASUSTeK   PRIME B550M-A ')],
+      ['nics reordered', (d) => hardwareBindingOf(d).hardware.nics.reverse()],
+      ['disks reordered', (d) => hardwareBindingOf(d).hardware.disks.reverse()],
+      [
+        'MAC in upper case with dashes',
+        (d) => (hardwareBindingOf(d).hardware.nics = ['A4-BB-6D-01-02-03', '52:54:00:12:34:56']),
+      ],
+      [
+        'duplicate MAC',
+        (d) => hardwareBindingOf(d).hardware.nics.push(hardwareBindingOf(d).hardware.nics[0] as string),
+      ],
+      ['host name in upper case', (d) => (hardwareBindingOf(d).hardware.hostname = 'WS-ACCOUNTING')],
+      ['OS build number', (d) => (hardwareBindingOf(d).hardware.osVersion = '10.0.22631')],
+      ['extra white space', (d) => (hardwareBindingOf(d).hardware.board = '  ASUSTeK   PRIME B550M-A ')],
       ['owner keys in another order', (d) => (d.owner = Object.fromEntries(Object.entries(d.owner).reverse()))],
     ];
     for (const [what, change] of same) {
@@ -459,7 +466,10 @@ describe('licenseSignedView and subjectDigest', () => {
     const doc = originalDoc();
     const view = licenseSignedView(doc);
     assert.ok(!('owner' in view));
-    assert.deepEqual(view.binding, { kind: 'hardware', subject: subjectDigest(doc.owner, doc.binding.hardware) });
+    assert.deepEqual(view.binding, {
+      kind: 'hardware',
+      subject: subjectDigest(doc.owner, hardwareBindingOf(doc).hardware),
+    });
     const bytes = Buffer.from(licenseSigningBytes(doc, publicKey)).toString('utf8');
     for (const secret of ['Anna Keller', 'anna.keller@example.org', 'ws-accounting', '52:54:00:12:34:56']) {
       assert.ok(!bytes.includes(secret), secret);
