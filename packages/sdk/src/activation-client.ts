@@ -9,6 +9,7 @@ import {
   isErrorCode,
   LictorError,
   type Owner,
+  type TokenActivation,
   type VendorPublicKey,
 } from '@lictor/protocol';
 
@@ -22,6 +23,11 @@ export interface ActivateInput {
   owner: Owner;
   /** Give up after this many ms (default 30 s). */
   timeoutMs?: number;
+  /**
+   * Bind the license to a hardware token instead of this computer (needs `openLicensing`'s
+   * `tokens` option): the token that matches, which signs the activation with its Lictor key.
+   */
+  bindToken?: { serial?: string; label?: string };
 }
 
 /** The outcome of an accepted activation. */
@@ -32,6 +38,8 @@ export interface ActivationResult {
   reactivated: boolean;
   /** Where the license file was written. */
   file: string;
+  /** The hardware token the license is bound to (with `bindToken`). */
+  token?: { manufacturer: string; model: string; serial: string; publicKey: string; keyGenerated: boolean };
 }
 
 /** The verified answer of the center, before it is written. */
@@ -55,12 +63,14 @@ export function sameContainerKeys(a: ContainerKeys | undefined, b: ContainerKeys
  * Sends an activation request and verifies the returned license file against the vendor's
  * public key and this computer before anything is written. With `containerKeys`, the license
  * must carry exactly these public keys, else it is refused (`LICTOR_E_UPGRADE_UNSUPPORTED`).
+ * With `token` (a claim signed by a hardware token), the license must be bound to that token.
  */
 export async function activateOnline(
   input: ActivateInput,
   hardware: HardwareParams,
   publicKey: VendorPublicKey,
   containerKeys?: ContainerKeys,
+  token?: TokenActivation,
 ): Promise<ActivationAnswer> {
   const url = new URL('/v1/activations', input.center);
   const body: ActivationRequest = {
@@ -69,6 +79,7 @@ export async function activateOnline(
     owner: input.owner,
     hardware,
     ...(containerKeys ? { containerKeys } : {}),
+    ...(token ? { token } : {}),
   };
   let response: Response;
   try {
@@ -105,6 +116,17 @@ export async function activateOnline(
     throw new LictorError(
       'LICTOR_E_UPGRADE_UNSUPPORTED',
       `the License Center at ${url.origin} did not put this computer's container keys into the license; update the License Center and activate again`,
+    );
+  }
+  if (
+    token &&
+    (doc.binding.kind !== 'token' ||
+      doc.binding.publicKey !== token.claim.publicKey ||
+      doc.binding.token.serial !== token.claim.token.serial)
+  ) {
+    throw new LictorError(
+      'LICTOR_E_FILE_FORMAT',
+      `the License Center at ${url.origin} did not bind the license to the token ${token.claim.token.serial}; update the License Center and activate again`,
     );
   }
   return {

@@ -5,6 +5,7 @@
 import type { ContainerPolicy, ErrorCode, LicenseDocument } from '@lictor/protocol';
 import { type ContainerPrivateKeys, type KeyRefusal, keyFilePath, openKeys, readKeyFile } from './container-keys.js';
 import type { MachineSecretSource } from './machine-secret.js';
+import type { TokenLocation } from './tokens/options.js';
 import { readUpgradeRecord, type UpgradeRecord } from './upgrade-record.js';
 
 /** A license container as the application sees it (`lictor upgrade` lists these). */
@@ -18,8 +19,10 @@ export interface ContainerInfo {
   policy: ContainerPolicy;
   /** Product codes of the licenses it holds. */
   products: string[];
-  /** The license file. */
+  /** The license file (`token:<manufacturer>/<serial>` for a container stored on a hardware token). */
   file: string;
+  /** The hardware token whose memory holds the container, when it is not a file. */
+  onToken?: TokenLocation;
   /** Whether a remote upgrade can be started (its key file opens on this computer). */
   upgradable: boolean;
   /** Why it cannot be upgraded (or, for a software dongle, used). */
@@ -37,6 +40,8 @@ export interface LoadedContainer {
   text: string;
   keys: { ok: true; keys: ContainerPrivateKeys } | KeyRefusal;
   pending: UpgradeRecord | undefined;
+  /** The hardware token whose memory holds it (its keys come from the token); absent for files. */
+  token?: TokenLocation;
 }
 
 function unsupported(reason: string): KeyRefusal {
@@ -106,6 +111,7 @@ export function containerInfo(c: LoadedContainer): ContainerInfo {
     policy: doc.policy ?? 'standard',
     products: [...new Set(doc.licenses.map((e) => e.product))],
     file: c.path,
+    ...(c.token ? { onToken: c.token } : {}),
     upgradable: c.keys.ok,
     ...(c.keys.ok ? {} : { code: c.keys.code, reason: c.keys.reason }),
     ...(c.pending ? { pendingQuestion: { nonce: c.pending.nonce, createdAt: c.pending.createdAt } } : {}),

@@ -13,6 +13,15 @@ export { fetchBlacklist } from './blacklist-client.js';
 export type { ContainerPrivateKeys, SealedKeys } from './container-keys.js';
 export { keyFilePath } from './container-keys.js';
 export type { ContainerInfo } from './containers.js';
+export { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
+export { type DuplicateReportResult, reportDuplicate } from './duplicates/report.js';
+export {
+  DEFAULT_ANNOUNCE_PORT,
+  type DuplicateDetectionOptions,
+  type DuplicateDetectionStatus,
+  DuplicateWatch,
+  type DuplicateWatchStats,
+} from './duplicates/watch.js';
 export { scanLicenseDirs, writeFileAtomic } from './files.js';
 export * from './hardware/index.js';
 export type {
@@ -28,7 +37,14 @@ export { defaultMachineSecret, type MachineSecretSource, machineTag } from './ma
 export * from './manager/index.js';
 export type { InstalledAnswer, OfflineRequest, OfflineRequestInput, PendingRequest } from './offline.js';
 export { licenseSearchPaths, licenseWriteDir, machineLicenseDir, userLicenseDir } from './paths.js';
+export {
+  DEFAULT_TOKEN_INTERVAL_MS,
+  type TokenLocation,
+  type TokenOptions,
+  type TokenPinSource,
+  tokenContainerPath,
+} from './tokens/options.js';
 export type { AppliedUpgrade, StartedUpgrade } from './upgrade.js';
 export type { AbandonedQuestion, UpgradeRecord } from './upgrade-record.js';
 export { upgradeRecordPath } from './upgrade-record.js';
-export type { ChangeEvent } from './watch.js';
+export type { ChangeEvent, TokenChange } from './watch.js';

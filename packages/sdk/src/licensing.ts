@@ -17,13 +17,18 @@ import {
   type LicenseDocument,
   type LicenseEntry,
   LictorError,
+  NO_TOKENS,
   parsePublicKey,
+  type TokenPresenceLookup,
   type VendorPublicKey,
 } from '@lictor/protocol';
 import { type ActivateInput, type ActivationResult, activateOnline } from './activation-client.js';
 import { fetchBlacklist } from './blacklist-client.js';
 import { keyFilePath, sealKeys, writeKeyFile } from './container-keys.js';
 import { type ContainerInfo, containerInfo, type LoadedContainer, loadContainers } from './containers.js';
+import { loadDuplicateMarks } from './duplicates/marks.js';
+import { announcedLicenses, startDuplicateWatch } from './duplicates/start.js';
+import type { DuplicateDetectionOptions, DuplicateDetectionStatus } from './duplicates/watch.js';
 import { BLACKLIST_FILE_NAME, scanLicenseDirs, writeFileAtomic } from './files.js';
 import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
 import { defaultMachineSecret, type MachineSecretSource } from './machine-secret.js';
@@ -39,15 +44,21 @@ import {
   type PendingRequest,
 } from './offline.js';
 import { licenseSearchPaths, licenseWriteDir } from './paths.js';
+import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from './tokens/activation.js';
+import type { TokenLocation, TokenOptions } from './tokens/options.js';
+import { type BoundFile, TokenLicenses, type TokenView } from './tokens/token-licenses.js';
+import { openTokenStorage } from './tokens/token-storage.js';
 import {
   type AppliedUpgrade,
   applyUpgrade,
+  containersWithId,
   lastConfirmationCode,
   pickContainer,
   type StartedUpgrade,
   startUpgradeOf,
 } from './upgrade.js';
-import { autoReload, type ChangeEvent } from './watch.js';
+import { type ContainerStorage, fileStorage, withStorage } from './upgrade-storage.js';
+import { autoReload, type ChangeEvent, type TokenChange } from './watch.js';
 
 /** Options of {@link openLicensing}. */
 export interface LicensingOptions {
@@ -80,6 +91,19 @@ export interface LicensingOptions {
   watch?: boolean;
   /** Period of the change poll that backs file system events, in ms (default 2000). */
   watchIntervalMs?: number;
+  /**
+   * Take part in duplicate detection on the local network: announce the licenses in use and
+   * listen to others' (UDP broadcast), mark and report a serial and PIN used by two computers at
+   * once. Off unless given; see docs/duplicates.md.
+   */
+  duplicateDetection?: DuplicateDetectionOptions;
+  /**
+   * Use hardware tokens (dongles) through their PKCS#11 module: licenses stored on tokens, and
+   * license files bound to a token, count only while the token is plugged in and proves its key.
+   * Needs the optional package `@lictor/token`, loaded only when this is given. If the package,
+   * the module or the PIN file is missing, `status()` says why and the other licenses still work.
+   */
+  tokens?: TokenOptions;
 }
 
 /** A usable license for the requested product and feature. */
@@ -121,6 +145,8 @@ export interface LicenseFileStatus {
   supersededBy?: string;
   /** The container the file holds, and whether it can be upgraded remotely. */
   container?: ContainerInfo;
+  /** The hardware token whose memory holds this license (then `path` is `token:<manufacturer>/<serial>`). */
+  onToken?: TokenLocation;
 }
 
 /** The licensing state of one application. */
@@ -152,11 +178,16 @@ export interface Licensing {
   containers(): readonly ContainerInfo[];
   /**
    * Starts a remote upgrade: makes a question signed by the container's key and records it as
-   * pending, abandoning the previous question. `containerId` may be omitted when there is one
+   * pending (in the store for a license file, in the token's memory for a container on a hardware
+   * token), abandoning the previous question. `containerId` may be omitted when there is one
    * container (else `LICTOR_E_CONTAINER_AMBIGUOUS`).
    */
   startUpgrade(containerId?: string): Promise<StartedUpgrade>;
-  /** Applies the vendor's answer (an upgrade license file) atomically, reloads, and returns the confirmation code. */
+  /**
+   * Applies the vendor's answer (an upgrade license file) atomically, reloads, and returns the
+   * confirmation code. A container on a hardware token is rewritten in the token's memory, after
+   * the token proves the key its license names; the `change` event then fires.
+   */
   continueUpgrade(answer: string): Promise<AppliedUpgrade>;
   /** The confirmation code of the last upgrade applied to a container, to show it again. */
   confirmationCode(containerId?: string): Promise<string>;
@@ -164,8 +195,10 @@ export interface Licensing {
   on(event: 'change', listener: (event: ChangeEvent) => void): () => void;
   /** Removes a listener added with {@link Licensing.on}. */
   off(event: 'change', listener: (event: ChangeEvent) => void): void;
-  /** Stops watching the license directories. */
-  close(): void;
+  /** Duplicate detection's port, instance and counters (sent, received, invalid, dropped, duplicates); `undefined` when off. */
+  duplicateDetection(): DuplicateDetectionStatus | undefined;
+  /** Stops watching the license directories (and announcing, and checking tokens); resolves when all has stopped. */
+  close(): Promise<void>;
 }
 
 interface Candidate {
@@ -198,15 +231,23 @@ interface DecodedDoc {
   doc: LicenseDocument;
   mtimeMs: number;
   text: string;
+  /** For a license stored on a token: whether that token is the one it was programmed for, now. */
+  presence?: TokenPresenceLookup;
 }
 
 interface Decoded {
   docs: DecodedDoc[];
   files: LicenseFileStatus[];
   blacklist: Blacklist;
+  /** Activation id → why it is a duplicate (from verified marks). */
+  duplicates: ReadonlyMap<string, string>;
 }
 
-function decodeAll(found: Awaited<ReturnType<typeof scanLicenseDirs>>, publicKey: VendorPublicKey): Decoded {
+function decodeAll(
+  found: Awaited<ReturnType<typeof scanLicenseDirs>>,
+  publicKey: VendorPublicKey,
+  duplicates: ReadonlyMap<string, string>,
+): Decoded {
   const serials = new Set<string>();
   const activations = new Set<string>();
   const docs: DecodedDoc[] = [];
@@ -234,24 +275,25 @@ function decodeAll(found: Awaited<ReturnType<typeof scanLicenseDirs>>, publicKey
       files.push({ path: f.path, available: false, code: err.code, reason: err.message });
     }
   }
-  return { docs, files, blacklist: { serials, activations } };
+  return { docs, files, blacklist: { serials, activations }, duplicates };
 }
 
 function buildSnapshot(
   product: string,
-  { docs, files, blacklist }: Decoded,
+  { docs, files, blacklist, duplicates }: Decoded,
   containers: Map<string, LoadedContainer>,
   hardware: HardwareParams,
   arch: string,
   nowMs: number,
   searchPaths: readonly string[],
+  tokenPresence: TokenPresenceLookup,
 ): Snapshot {
   // Several files for one serial on one computer: the most recently issued one is used.
   docs.sort((a, b) => Date.parse(b.doc.issuedAt) - Date.parse(a.doc.issuedAt) || b.mtimeMs - a.mtimeMs);
   const newestPerSerial = new Map<string, string>();
   const usable: { path: string; entry: LicenseEntry; doc: LicenseDocument }[] = [];
   let best: NotLicensed | undefined;
-  for (const { path, doc } of docs) {
+  for (const { path, doc, presence } of docs) {
     const status: LicenseFileStatus = {
       path,
       available: false,
@@ -263,8 +305,14 @@ function buildSnapshot(
     files.push(status);
     const container = containers.get(path);
     if (container) status.container = containerInfo(container);
+    if (container?.token) status.onToken = container.token;
     const keyRefusal = container && !container.keys.ok && doc.policy === 'software-dongle' ? container.keys : undefined;
-    const usableHere = keyRefusal ?? containerUsable(doc, hardware, blacklist);
+    const duplicate = duplicates.get(doc.activationId);
+    const usableHere =
+      keyRefusal ??
+      (duplicate === undefined
+        ? containerUsable(doc, hardware, blacklist, presence ?? tokenPresence)
+        : { ok: false as const, code: 'LICTOR_E_DUPLICATE_LICENSE' as const, reason: duplicate });
     if (!usableHere.ok) {
       status.code = usableHere.code;
       status.reason = usableHere.reason;
@@ -332,6 +380,47 @@ function buildSnapshot(
   };
 }
 
+/** The license files on disk that are bound to a hardware token. */
+function tokenBoundFiles(docs: readonly DecodedDoc[]): BoundFile[] {
+  const out: BoundFile[] = [];
+  for (const { path, doc } of docs) if (doc.binding.kind === 'token') out.push({ path, binding: doc.binding });
+  return out;
+}
+
+/** Signs the claim of an activation bound to a token, with the token support of `openLicensing`. */
+function bindingClaim(
+  tokens: TokenLicenses | undefined,
+  selector: BindTokenSelector,
+  serial: string,
+  now: Date,
+): Promise<SignedTokenClaim> {
+  if (tokens === undefined) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      "binding a license to a hardware token needs openLicensing's tokens option (lictor activate --bind-token)",
+    );
+  }
+  return signTokenClaim(tokens.support(), selector, serial, now);
+}
+
+/** Adds the licenses stored on tokens, and what is wrong with tokens, to what was loaded from disk. */
+function addTokenView(decoded: Decoded, containers: Map<string, LoadedContainer>, view: TokenView): void {
+  for (const p of view.problems) {
+    decoded.files.push({
+      path: p.path,
+      available: false,
+      code: p.code,
+      reason: p.reason,
+      ...(p.onToken ? { onToken: p.onToken } : {}),
+    });
+  }
+  for (const c of view.containers) {
+    decoded.docs.push({ path: c.path, doc: c.doc, mtimeMs: 0, text: c.text, presence: c.presence });
+    const { doc, path, text, keys, pending, location } = c;
+    containers.set(path, { doc, path, text, keys, pending, token: location });
+  }
+}
+
 /**
  * Opens the licensing state of an application: finds, verifies, decrypts and matches
  * every license file. Resolves even when nothing is licensed; `check()` says why.
@@ -359,12 +448,28 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   let snapshot: Snapshot;
   let started = 0;
   let applied = 0;
+  let tokens: TokenLicenses | undefined;
   const load = async () => {
     const seq = ++started;
-    const [found, hw] = await Promise.all([scanLicenseDirs(searchPaths), hardware()]);
-    const decoded = decodeAll(found, publicKey);
+    const [found, hw, marks] = await Promise.all([
+      scanLicenseDirs(searchPaths),
+      hardware(),
+      loadDuplicateMarks(storeDir, publicKey),
+    ]);
+    const decoded = decodeAll(found, publicKey, marks);
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir);
-    const next = buildSnapshot(product, decoded, containers, hw, arch, now(), searchPaths);
+    const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
+    if (tokenView) addTokenView(decoded, containers, tokenView);
+    const next = buildSnapshot(
+      product,
+      decoded,
+      containers,
+      hw,
+      arch,
+      now(),
+      searchPaths,
+      tokenView?.presence ?? NO_TOKENS,
+    );
     // Loads may overlap (the watcher and an explicit reload): a load started later wins.
     if (seq > applied) {
       applied = seq;
@@ -376,7 +481,39 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     load,
     options.watch === false ? null : (options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS),
   );
+  // A token plugged in or pulled out, or the license in its memory rewritten: rebuild the snapshot,
+  // then tell the listeners which licenses it concerns.
+  const tokenChanged = async (change: TokenChange | undefined, paths: string[]) => {
+    await load().catch(() => undefined);
+    const shown = new Set(snapshot.files.map((f) => f.path));
+    const changed = paths.filter((p) => shown.has(p)).sort();
+    if (changed.length > 0) feed.emit({ added: [], removed: [], changed, ...(change ? { tokens: [change] } : {}) });
+  };
+  // A license file and its pending upgrade in the store, or a container in a token's memory.
+  const storageOf = async (c: LoadedContainer): Promise<ContainerStorage> => {
+    if (c.token === undefined) return fileStorage(c, storeDir);
+    if (tokens === undefined) throw new Error('a token container is only loaded with the tokens option');
+    return openTokenStorage(tokens.support(), c);
+  };
+  if (options.tokens !== undefined) {
+    tokens = await TokenLicenses.open(options.tokens, {
+      env,
+      vendorKey: publicKey,
+      onChange: (change, paths) => void tokenChanged(change, paths),
+    });
+  }
   await load();
+  const duplicateWatch =
+    options.duplicateDetection === undefined
+      ? undefined
+      : await startDuplicateWatch(options.duplicateDetection, {
+          publicKey,
+          storeDir,
+          machineSecret,
+          now,
+          inUse: () => announcedLicenses(snapshot.files, snapshot.containers),
+          reload: load,
+        });
 
   const missingFeature = (feature: string) =>
     refusal('LICTOR_E_FEATURE_NOT_LICENSED', `the license for ${product} does not include feature ${feature}`);
@@ -398,7 +535,8 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     async activate(input: ActivateInput): Promise<ActivationResult> {
       const secret = await machineSecret();
       const keys = generateContainerKeys();
-      const answer = await activateOnline(input, await hardware(), publicKey, keys.public);
+      const token = input.bindToken && (await bindingClaim(tokens, input.bindToken, input.serial, new Date(now())));
+      const answer = await activateOnline(input, await hardware(), publicKey, keys.public, token?.activation);
       const file = join(storeDir, answer.fileName);
       // The key file first: a license without its key file would not be upgradable.
       await writeKeyFile(
@@ -407,7 +545,21 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       );
       await writeFileAtomic(file, answer.license);
       await load();
-      return { activationId: answer.activationId, reactivated: answer.reactivated, serial: answer.serial, file };
+      return {
+        activationId: answer.activationId,
+        reactivated: answer.reactivated,
+        serial: answer.serial,
+        file,
+        ...(token
+          ? {
+              token: {
+                ...token.activation.claim.token,
+                publicKey: token.activation.claim.publicKey,
+                keyGenerated: token.keyGenerated,
+              },
+            }
+          : {}),
+      };
     },
     storeDir,
     requestOffline: async (input, kind) =>
@@ -433,24 +585,30 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     containers: () => snapshot.containers.map(containerInfo),
     async startUpgrade(containerId) {
       await load();
-      const started = await startUpgradeOf(pickContainer(snapshot.containers, containerId), storeDir, new Date(now()));
+      const container = pickContainer(snapshot.containers, containerId);
+      const started = await withStorage(storageOf, container, (storage) =>
+        startUpgradeOf(container, storage, new Date(now())),
+      );
       await load();
       return started;
     },
     async continueUpgrade(answer) {
       const doc = decodeLicenseFile(answer, publicKey);
       await load();
-      const container = snapshot.containers
-        .filter((c) => c.doc.containerId === doc.containerId)
-        .sort((a, b) => b.doc.counter - a.doc.counter)[0];
+      const container = containersWithId(snapshot.containers, doc.containerId)[0];
       if (!container) {
         throw new LictorError(
           'LICTOR_E_UPGRADE_MISMATCH',
           `this answer is for container ${doc.containerId}, which is not on this computer (or not in these license directories)`,
         );
       }
-      const result = await applyUpgrade(doc, answer, container, storeDir);
+      const result = await withStorage(storageOf, container, (storage) =>
+        applyUpgrade(doc, answer, container, storage),
+      );
       await load();
+      // A file's change reaches the listeners through the watcher. The token poll compares with what
+      // was just reloaded and would not tell, so this instance's listeners hear it here.
+      if (container.token) feed.emit({ added: [], removed: [], changed: [container.path] });
       return result;
     },
     async confirmationCode(containerId) {
@@ -459,6 +617,11 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     },
     on: (_event, listener) => feed.on(listener),
     off: (_event, listener) => feed.off(listener),
-    close: () => feed.close(),
+    duplicateDetection: () => duplicateWatch?.status(),
+    close: async () => {
+      feed.close();
+      duplicateWatch?.close();
+      await tokens?.close();
+    },
   };
 }

@@ -13,6 +13,7 @@ import {
   createRequestCode,
   decodeLicenseFile,
   decodeShortCode,
+  documentSubject,
   encodeRequestFile,
   encodeShortCode,
   generateContainerKeys,
@@ -258,8 +259,7 @@ export async function installAnswerFile(
   }
   if (
     doc.serial !== pending.serial ||
-    subjectDigest(doc.owner, doc.binding.hardware, doc.containerKeys) !==
-      subjectDigest(pending.owner, pending.hardware, pending.containerKeys)
+    documentSubject(doc) !== subjectDigest(pending.owner, pending.hardware, pending.containerKeys)
   ) {
     throw new LictorError('LICTOR_E_REQUEST_UNKNOWN', `this answer does not match request ${pending.id} made here`);
   }

@@ -1,7 +1,9 @@
 /**
- * The pending upgrade operation of a container: `<store>/upgrades/<containerId>.json`. Starting
- * a new operation replaces the record (abandoning the previous question, remembered so that its
- * answer is refused with a clear reason); applying an answer removes it.
+ * The pending upgrade operation of a container: `<store>/upgrades/<containerId>.json` for a
+ * license file (a container on a hardware token keeps the same JSON in its `lictor-upgrade` data
+ * object, see `tokens/token-storage.ts`). Starting a new operation replaces the record (abandoning
+ * the previous question, remembered so that its answer is refused with a clear reason); applying
+ * an answer removes it.
  */
 import { readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -37,15 +39,8 @@ export function upgradeRecordPath(storeDir: string, containerId: string): string
   return join(storeDir, UPGRADES_DIR, `${name}.json`);
 }
 
-/** The pending operation of a container, or `undefined`. A damaged record counts as none. */
-export async function readUpgradeRecord(storeDir: string, containerId: string): Promise<UpgradeRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(upgradeRecordPath(storeDir, containerId), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
+/** Parses a record's JSON text (a file's, or a token data object's); a damaged record counts as none. */
+export function parseUpgradeRecord(text: string): UpgradeRecord | undefined {
   try {
     const r = JSON.parse(text) as Partial<UpgradeRecord>;
     if (typeof r.nonce !== 'string' || typeof r.counter !== 'number' || typeof r.createdAt !== 'string') {
@@ -60,6 +55,18 @@ export async function readUpgradeRecord(storeDir: string, containerId: string): 
   } catch {
     return undefined;
   }
+}
+
+/** The pending operation of a container, or `undefined`. A damaged record counts as none. */
+export async function readUpgradeRecord(storeDir: string, containerId: string): Promise<UpgradeRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(upgradeRecordPath(storeDir, containerId), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  return parseUpgradeRecord(text);
 }
 
 /** Writes (replaces) the pending operation atomically. */

@@ -1,8 +1,9 @@
 /**
  * Remote upgrade on the container's side: asking a question, applying the vendor's answer
  * atomically (only on top of the asked state, only once), and showing the confirmation code.
+ * Where the license and the pending operation live (a license directory, a hardware token) is
+ * behind {@link ContainerStorage}; the rules here are the same for every place.
  */
-import { stat } from 'node:fs/promises';
 import {
   canonicalJson,
   createConfirmationCode,
@@ -15,14 +16,9 @@ import {
   toBase64Url,
 } from '@lictor/protocol';
 import type { LoadedContainer } from './containers.js';
-import { writeFileAtomic } from './files.js';
-import {
-  type AbandonedQuestion,
-  MAX_ABANDONED,
-  readUpgradeRecord,
-  removeUpgradeRecord,
-  writeUpgradeRecord,
-} from './upgrade-record.js';
+import type { TokenLocation } from './tokens/options.js';
+import { type AbandonedQuestion, MAX_ABANDONED } from './upgrade-record.js';
+import type { ContainerStorage } from './upgrade-storage.js';
 
 /** A new upgrade question, to send to the vendor. */
 export interface StartedUpgrade {
@@ -33,6 +29,8 @@ export interface StartedUpgrade {
   question: string;
   /** The operation this one replaced: its answer will no longer apply. */
   abandoned?: { nonce: string; createdAt: string };
+  /** The hardware token whose memory holds the container and now the pending operation, when it is not a file. */
+  onToken?: TokenLocation;
 }
 
 /** An applied upgrade. */
@@ -42,8 +40,20 @@ export interface AppliedUpgrade {
   counter: number;
   /** The code to give the vendor, proving the upgrade was applied. */
   confirmationCode: string;
-  /** The license file that was replaced. */
+  /** The license file that was replaced (`token:<manufacturer>/<serial>` for a container on a hardware token). */
   file: string;
+  /** The hardware token whose memory holds the upgraded container, when it is not a file. */
+  onToken?: TokenLocation;
+}
+
+/**
+ * The containers with this id, best first: the highest counter, and among equals one whose keys
+ * open here (the genuine token before a copy of its memory on another token).
+ */
+export function containersWithId(containers: readonly LoadedContainer[], containerId: string): LoadedContainer[] {
+  return containers
+    .filter((c) => c.doc.containerId === containerId)
+    .sort((a, b) => b.doc.counter - a.doc.counter || Number(b.keys.ok) - Number(a.keys.ok));
 }
 
 /** Which container an operation is for: the one named, or the only one present. */
@@ -63,9 +73,7 @@ export function pickContainer(containers: readonly LoadedContainer[], containerI
       );
     }
   }
-  const found = containers
-    .filter((c) => c.doc.containerId === containerId)
-    .sort((a, b) => b.doc.counter - a.doc.counter)[0];
+  const found = containersWithId(containers, containerId)[0];
   if (!found) throw new LictorError('LICTOR_E_NOT_FOUND', `there is no container ${containerId} here`);
   return found;
 }
@@ -79,18 +87,22 @@ function privateKeys(c: LoadedContainer) {
  * Asks a new question for a container and records it as the pending operation, replacing
  * (abandoning) the previous one.
  */
-export async function startUpgradeOf(c: LoadedContainer, storeDir: string, now: Date): Promise<StartedUpgrade> {
+export async function startUpgradeOf(
+  c: LoadedContainer,
+  storage: ContainerStorage,
+  now: Date,
+): Promise<StartedUpgrade> {
   const keys = privateKeys(c);
   const { doc } = c;
   const nonce = toBase64Url(randomBytes(16));
   const createdAt = now.toISOString();
   const question = createUpgradeQuestion({ license: c.text, doc, nonce, createdAt }, keys.sign);
-  const previous = await readUpgradeRecord(storeDir, doc.containerId);
+  const previous = await storage.readPending();
   const abandoned: AbandonedQuestion[] = previous?.abandoned ?? [];
   if (previous && previous.nonce !== doc.upgrade?.nonce) {
     abandoned.unshift({ nonce: previous.nonce, createdAt: previous.createdAt, abandonedAt: createdAt });
   }
-  await writeUpgradeRecord(storeDir, doc.containerId, {
+  await storage.writePending({
     nonce,
     counter: doc.counter,
     createdAt,
@@ -103,6 +115,7 @@ export async function startUpgradeOf(c: LoadedContainer, storeDir: string, now: 
     ...(previous && previous.nonce !== doc.upgrade?.nonce
       ? { abandoned: { nonce: previous.nonce, createdAt: previous.createdAt } }
       : {}),
+    ...(c.token ? { onToken: c.token } : {}),
   };
 }
 
@@ -135,13 +148,13 @@ const same = (a: unknown, b: unknown) => canonicalJson(a ?? null) === canonicalJ
 
 /**
  * Applies an upgrade answer (`doc`, verified from `text`) to the container `c` it names:
- * checks every rule, then replaces the license file atomically and clears the pending record.
+ * checks every rule, then replaces the license atomically and clears the pending record.
  */
 export async function applyUpgrade(
   doc: LicenseDocument,
   text: string,
   c: LoadedContainer,
-  storeDir: string,
+  storage: ContainerStorage,
 ): Promise<AppliedUpgrade> {
   const current = c.doc;
   const id = current.containerId;
@@ -152,18 +165,26 @@ export async function applyUpgrade(
       'this license file is not an upgrade answer (it has no upgrade stamp)',
     );
   }
-  const pending = await readUpgradeRecord(storeDir, id);
+  const pending = await storage.readPending();
+  const applied = (counter: number, confirmationCode: string): AppliedUpgrade => ({
+    containerId: id,
+    counter,
+    confirmationCode,
+    file: c.path,
+    ...(c.token ? { onToken: c.token } : {}),
+  });
   if (current.counter === doc.counter && current.upgrade?.nonce === stamp.nonce && same(current, doc)) {
     if (pending?.nonce === stamp.nonce) {
       // Interrupted after the license was replaced: finish by clearing the record.
       const confirmationCode = confirmationOf(c, current);
-      await removeUpgradeRecord(storeDir, id);
-      return { containerId: id, counter: current.counter, confirmationCode, file: c.path };
+      await storage.tidy();
+      await storage.clearPending();
+      return applied(current.counter, confirmationCode);
     }
-    const appliedAt = (await stat(c.path)).mtime.toISOString();
+    const appliedAt = await storage.replacedAt();
     throw new LictorError(
       'LICTOR_E_UPGRADE_STALE',
-      `this answer was already applied on ${appliedAt} (container ${id} is at counter ${current.counter}); show its confirmation code again with 'lictor upgrade confirmation'`,
+      `this answer was already applied${appliedAt === undefined ? '' : ` on ${appliedAt}`} (container ${id} is at counter ${current.counter}); show its confirmation code again with 'lictor upgrade confirmation'`,
     );
   }
   if (stamp.fromCounter !== current.counter || doc.counter !== current.counter + 1) {
@@ -175,7 +196,7 @@ export async function applyUpgrade(
   if (!pending) {
     throw new LictorError(
       'LICTOR_E_NO_UPGRADE_PENDING',
-      `no upgrade operation was started for container ${id} with this license directory; start one first`,
+      `no upgrade operation was started for container ${id} ${c.token ? 'on this hardware token' : 'with this license directory'}; start one first`,
     );
   }
   if (pending.nonce !== stamp.nonce) {
@@ -204,7 +225,7 @@ export async function applyUpgrade(
     );
   }
   const confirmationCode = confirmationOf(c, doc);
-  await writeFileAtomic(c.path, text);
-  await removeUpgradeRecord(storeDir, id);
-  return { containerId: id, counter: doc.counter, confirmationCode, file: c.path };
+  await storage.replaceLicense(text);
+  await storage.clearPending();
+  return applied(doc.counter, confirmationCode);
 }

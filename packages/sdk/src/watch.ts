@@ -7,7 +7,9 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ErrorCode } from '@lictor/protocol';
 import { KEY_FILE_SUFFIX } from './container-keys.js';
+import { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
 import { BLACKLIST_FILE_NAME, LICENSE_FILE_SUFFIX } from './files.js';
 
 /** What changed in the license directories. */
@@ -16,15 +18,37 @@ export interface ChangeEvent {
   added: string[];
   /** Files that disappeared. */
   removed: string[];
-  /** Files whose contents changed (new mtime, size or inode). */
+  /**
+   * Files whose contents changed (new mtime, size or inode), licenses whose hardware token came or
+   * went, and licenses rewritten in a token's memory (a remote upgrade).
+   */
   changed: string[];
+  /** Hardware tokens that were plugged in or pulled out (absent when only files or a token's memory changed). */
+  tokens?: TokenChange[];
+}
+
+/** A hardware token in use that was plugged in or pulled out (see `openLicensing`'s `tokens` option). */
+export interface TokenChange {
+  manufacturer: string;
+  model: string;
+  serial: string;
+  /** Present and proven by its key now. */
+  present: boolean;
+  /** Why it is not usable, when it is not. */
+  code?: ErrorCode;
+  reason?: string;
 }
 
 /** A file → version map of the watched files. */
 export type Fingerprint = Map<string, string>;
 
 function watched(name: string): boolean {
-  return name.endsWith(LICENSE_FILE_SUFFIX) || name.endsWith(KEY_FILE_SUFFIX) || name === BLACKLIST_FILE_NAME;
+  return (
+    name.endsWith(LICENSE_FILE_SUFFIX) ||
+    name.endsWith(KEY_FILE_SUFFIX) ||
+    name.endsWith(DUPLICATE_FILE_SUFFIX) ||
+    name === BLACKLIST_FILE_NAME
+  );
 }
 
 /** Fingerprints the license, blacklist and key files of `dirs`. */
@@ -126,13 +150,15 @@ export interface ChangeFeed {
   /** Adds a listener; returns a function that removes it. */
   on(listener: (event: ChangeEvent) => void): () => void;
   off(listener: (event: ChangeEvent) => void): void;
+  /** Calls the listeners with a change noticed elsewhere (a hardware token plugged in or pulled out). */
+  emit(event: ChangeEvent): void;
   /** Stops watching and forgets the listeners. */
   close(): void;
 }
 
 /**
  * Watches `dirs` and calls `reload` when their license, blacklist or key files change, then the
- * listeners with what changed. `intervalMs: null` disables watching (listeners never fire).
+ * listeners with what changed. `intervalMs: null` disables watching (only {@link ChangeFeed.emit} calls them).
  * The files are fingerprinted at once, so call this before the first load to miss nothing.
  */
 export async function autoReload(
@@ -141,6 +167,15 @@ export async function autoReload(
   intervalMs: number | null,
 ): Promise<ChangeFeed> {
   const listeners = new Set<(event: ChangeEvent) => void>();
+  const emit = (event: ChangeEvent) => {
+    for (const listener of [...listeners]) {
+      try {
+        listener(event);
+      } catch {
+        // A failing listener must not stop the others or the watcher.
+      }
+    }
+  };
   let stop = () => {};
   if (intervalMs !== null) {
     let seen = await fingerprint(dirs);
@@ -150,17 +185,12 @@ export async function autoReload(
       if (change === null) return;
       await reload();
       seen = current;
-      for (const listener of [...listeners]) {
-        try {
-          listener(change);
-        } catch {
-          // A failing listener must not stop the others or the watcher.
-        }
-      }
+      emit(change);
     };
     stop = watchDirs(dirs, check, { intervalMs });
   }
   return {
+    emit,
     on(listener) {
       listeners.add(listener);
       return () => {

@@ -52,7 +52,7 @@ export function spawnScript(script: string, args: unknown): Child {
   return {
     process: child,
     exited,
-    line(match, timeoutMs = 15_000) {
+    line(match, timeoutMs = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const found = lines.find(match);

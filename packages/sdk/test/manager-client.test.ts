@@ -324,6 +324,8 @@ describe('manager client', () => {
   });
 
   test('no manager configured → LICTOR_E_MANAGER_UNREACHABLE', async () => {
-    await assert.rejects(connectManager({ configPaths: [], env: {} }), { code: 'LICTOR_E_MANAGER_UNREACHABLE' });
+    await assert.rejects(connectManager({ configPaths: [], env: {}, discovery: false }), {
+      code: 'LICTOR_E_MANAGER_UNREACHABLE',
+    });
   });
 });

@@ -17,6 +17,7 @@
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { isErrorCode, LictorError } from '@lictor/protocol';
+import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
 
 /** Who holds a lease; the manager gives the same identity its existing lease back. */
@@ -57,6 +58,11 @@ export interface ConnectManagerOptions extends LocateOptions {
   timeoutMs?: number;
   /** How long a manager that did not answer is tried last (default 30,000 ms). */
   downForMs?: number;
+  /**
+   * Automatic discovery on the local network (UDP), used when no other source names a
+   * manager and no `discover` function is given: its options, or `false` to turn it off.
+   */
+  discovery?: DiscoverOptions | false;
 }
 
 /** What a lease reports. */
@@ -140,15 +146,20 @@ interface Granted {
 type Answer = { status: number; json: Record<string, unknown> | null };
 
 /**
- * Finds the License Managers (explicit list, `lictor.ini`, `LICTOR_MANAGER`, `discover`) and
- * returns a client. Throws `LICTOR_E_MANAGER_UNREACHABLE` when no manager is configured.
+ * Finds the License Managers (explicit list, `lictor.ini`, `LICTOR_MANAGER`, then `discover`
+ * or else UDP discovery on the local network, see `discoverManagers`) and returns a client.
+ * Throws `LICTOR_E_MANAGER_UNREACHABLE` when no manager is configured or discovered.
  */
 export async function connectManager(options: ConnectManagerOptions = {}): Promise<ManagerClient> {
-  const located = await locateManagers(options);
+  const { discovery } = options;
+  const discover =
+    options.discover ??
+    (discovery === false ? undefined : async () => (await discoverManagers(discovery)).map((m) => m.url));
+  const located = await locateManagers({ ...options, discover });
   if (located.managers.length === 0) {
     throw new LictorError(
       'LICTOR_E_MANAGER_UNREACHABLE',
-      `no License Manager is configured; looked in: ${located.searched.join(', ')}. Name one in lictor.ini ([managers] address = host:port) or in LICTOR_MANAGER`,
+      `no License Manager is configured${discover ? ' and none answered discovery on the local network' : ''}; looked in: ${located.searched.join(', ')}. Name one in lictor.ini ([managers] address = host:port) or in LICTOR_MANAGER`,
       { searched: located.searched },
     );
   }

@@ -9,6 +9,8 @@ export type {
   ManagerStatus,
 } from './client.js';
 export { connectManager, defaultClientIdentity } from './client.js';
+export type { DiscoveredManager, DiscoverOptions } from './discover.js';
+export { DEFAULT_DISCOVERY_TIMEOUT_MS, defaultDiscoveryTargets, discoverManagers } from './discover.js';
 export type { LocatedManagers, LocateOptions } from './locate.js';
 export {
   DEFAULT_MANAGER_PORT,

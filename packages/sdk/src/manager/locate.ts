@@ -12,8 +12,8 @@
  *    (`/etc/lictor/lictor.ini`; `%ProgramData%\Lictor\lictor.ini` on Windows);
  *    an existing file that names no manager is skipped;
  * 3. the `LICTOR_MANAGER` environment variable (comma-separated addresses);
- * 4. the `discover` option, a seam for automatic discovery on the LAN (UDP broadcast is not
- *    implemented by the SDK yet: pass your own function to plug one in).
+ * 4. the `discover` option: automatic discovery on the LAN. `locateManagers` calls it only
+ *    when given; `connectManager` passes UDP discovery (`discover.ts`) unless told not to.
  *
  * ### `lictor.ini`
  *
@@ -52,7 +52,7 @@ export interface LocateOptions {
   configPaths?: string[];
   /** Platform to compute default paths for; default `process.platform`. */
   platform?: NodeJS.Platform;
-  /** Last-resort discovery (e.g. UDP broadcast on the LAN); returns manager addresses. Not built in. */
+  /** Last-resort discovery on the LAN; returns manager addresses, fastest first. Not called when absent. */
   discover?: () => Promise<string[]>;
 }
 

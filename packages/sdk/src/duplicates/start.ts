@@ -1,0 +1,67 @@
+/** Wiring duplicate detection into an open licensing state: what to announce, what to do on a duplicate. */
+import { type DuplicateEvidence, LictorError, type VendorPublicKey } from '@lictor/protocol';
+import type { LoadedContainer } from '../containers.js';
+import type { MachineSecretSource } from '../machine-secret.js';
+import { bootIdentity, instanceId } from './instance.js';
+import { writeDuplicateMark } from './marks.js';
+import { reportDuplicate } from './report.js';
+import { type AnnouncedLicense, type DuplicateDetectionOptions, DuplicateWatch } from './watch.js';
+
+/** The licenses to announce: usable files whose container key opens here. */
+export function announcedLicenses(
+  files: readonly { path: string; available: boolean }[],
+  containers: readonly LoadedContainer[],
+): AnnouncedLicense[] {
+  const available = new Set(files.filter((f) => f.available).map((f) => f.path));
+  const out: AnnouncedLicense[] = [];
+  for (const c of containers) {
+    if (available.has(c.path) && c.keys.ok) out.push({ license: c.text, signKey: c.keys.keys.sign });
+  }
+  return out;
+}
+
+/** What {@link startDuplicateWatch} needs from the licensing state. */
+export interface DuplicateWatchContext {
+  publicKey: VendorPublicKey;
+  storeDir: string;
+  machineSecret: MachineSecretSource;
+  now: () => number;
+  inUse(): readonly AnnouncedLicense[];
+  reload(): Promise<void>;
+}
+
+/**
+ * Starts announcing and listening. A duplicate is marked in the store (its files become
+ * unusable at once) and reported to the center, again every interval until the center answers.
+ */
+export async function startDuplicateWatch(
+  options: DuplicateDetectionOptions,
+  ctx: DuplicateWatchContext,
+): Promise<DuplicateWatch> {
+  const instance = options.instance ?? instanceId(await ctx.machineSecret(), await bootIdentity(ctx.now()));
+  const retryMs = options.intervalMs ?? 30_000;
+  const report = (evidence: DuplicateEvidence): void => {
+    if (options.center === undefined) return;
+    reportDuplicate(options.center, evidence).catch((error: unknown) => {
+      // Refused by the center (e.g. another vendor): nothing to retry. Unreachable: try again later.
+      if (error instanceof LictorError && error.code !== 'LICTOR_E_CENTER_UNREACHABLE') return;
+      setTimeout(() => report(evidence), retryMs).unref();
+    });
+  };
+  const watch = await DuplicateWatch.start(
+    {
+      publicKey: ctx.publicKey,
+      instance,
+      now: ctx.now,
+      inUse: ctx.inUse,
+      onDuplicate: async (evidence) => {
+        await writeDuplicateMark(ctx.storeDir, evidence);
+        await ctx.reload();
+        report(evidence);
+      },
+    },
+    options,
+  );
+  watch.announce();
+  return watch;
+}

@@ -1,0 +1,58 @@
+/**
+ * Loading `@lictor/token` on demand. The SDK declares it as an optional peer dependency and
+ * imports it only when an application turns tokens on, so that applications without tokens
+ * neither install nor load its native binding. Every way this can fail (package not installed,
+ * binding not built, module not found or refusing to initialize, PIN file unreadable) is a typed
+ * error that `openLicensing` turns into one status entry, leaving the other licenses working.
+ */
+import { LictorError } from '@lictor/protocol';
+import type { TokenModule, TokenPin } from '@lictor/token';
+import type { TokenOptions } from './options.js';
+
+/** The `@lictor/token` package. */
+export type TokenPackage = typeof import('@lictor/token');
+
+/** An opened PKCS#11 module and the PIN to log in with. */
+export interface TokenSupport {
+  pkg: TokenPackage;
+  module: TokenModule;
+  pin: TokenPin | undefined;
+}
+
+/** Imports `@lictor/token`; `LICTOR_E_TOKEN_MODULE_MISSING` when it is not installed. */
+export async function loadTokenPackage(): Promise<TokenPackage> {
+  try {
+    return await import('@lictor/token');
+  } catch (err) {
+    throw new LictorError(
+      'LICTOR_E_TOKEN_MODULE_MISSING',
+      `the @lictor/token package cannot be loaded (${(err as Error).message}); install it with the application to use hardware tokens`,
+      { package: '@lictor/token' },
+    );
+  }
+}
+
+async function readPin(
+  pkg: TokenPackage,
+  options: TokenOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<TokenPin | undefined> {
+  const { pin, pinFile } = options;
+  if (pin !== undefined) return new pkg.TokenPin(typeof pin === 'string' ? pin : pin.reveal());
+  if (pinFile !== undefined) return pkg.readTokenPin({ pinFile, env });
+  try {
+    return await pkg.readTokenPin({ env });
+  } catch (err) {
+    // No PIN anywhere: tokens that need one say so when their presence is checked.
+    if ((err as { code?: unknown }).code === 'LICTOR_E_TOKEN_PIN_REQUIRED') return undefined;
+    throw err;
+  }
+}
+
+/** Loads the package, reads the PIN and opens the module. Throws a `LictorError` with the reason. */
+export async function openTokenSupport(options: TokenOptions, env: NodeJS.ProcessEnv): Promise<TokenSupport> {
+  const pkg = await loadTokenPackage();
+  const pin = await readPin(pkg, options, env);
+  const module = pkg.openTokenModule(options.module, { env });
+  return { pkg, module, pin };
+}

@@ -1,0 +1,42 @@
+/**
+ * The `tokens` option of `openLicensing`: licenses on hardware tokens (dongles) and licenses
+ * bound to them. These types do not depend on `@lictor/token`, so an application that never
+ * turns tokens on needs neither that package nor its native binding.
+ */
+
+/** Default time between two presence checks of a token in use, in ms. */
+export const DEFAULT_TOKEN_INTERVAL_MS = 3000;
+
+/**
+ * A token user PIN: a string, or an object that reveals it, such as `@lictor/token`'s
+ * `TokenPin` (which prints as `[PIN]` wherever it ends up). The SDK never logs it.
+ */
+export type TokenPinSource = string | { reveal(): string };
+
+/** How {@link openLicensing} finds hardware tokens and proves their presence. */
+export interface TokenOptions {
+  /**
+   * The PKCS#11 module: a path or a known name (`opensc`, `ykcs11`, `softhsm`). Default:
+   * `LICTOR_PKCS11_MODULE`, then the usual install places (see docs/dongles.md).
+   */
+  module?: string;
+  /** The tokens' user PIN. Without it (and without `pinFile`), `LICTOR_TOKEN_PIN` is used if set. */
+  pin?: TokenPinSource;
+  /** A file whose first line is the user PIN (read once, at open). */
+  pinFile?: string;
+  /** Time between two presence checks of each token in use (default 3000 ms, at least 10). */
+  intervalMs?: number;
+}
+
+/** Where a license lives on a hardware token (see {@link LicenseFileStatus.onToken}). */
+export interface TokenLocation {
+  manufacturer: string;
+  model: string;
+  serial: string;
+  label: string;
+}
+
+/** The status path of the license stored on a token: `token:<manufacturer>/<serial>`. */
+export function tokenContainerPath(token: { manufacturer: string; serial: string }): string {
+  return `token:${token.manufacturer}/${token.serial}`;
+}

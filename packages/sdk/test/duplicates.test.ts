@@ -1,0 +1,174 @@
+/**
+ * Duplicate detection between applications over real UDP sockets on loopback: two computers
+ * using files of one serial and PIN at once, applications sharing one computer, forged and
+ * garbage announcements, and the report to the License Center.
+ */
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { createAnnouncement, decodeLicenseFile, encodeAnnouncement, verifyDuplicateEvidence } from '@lictor/protocol';
+import { keyFilePath, openKeys } from '../src/container-keys.js';
+import { DUPLICATE_FILE_SUFFIX, type Licensing } from '../src/index.js';
+import { activatedStore, open, SECRET_A, vendor } from './container-fixtures.js';
+
+const INTERVAL_MS = 40;
+
+async function until(what: string, condition: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('duplicate detection (UDP on loopback)', () => {
+  test('two computers using one serial and PIN at once: both files unusable, evidence reported', async (t) => {
+    const root = await mkdtemp(join(tmpdir(), 'lictor-dup-'));
+    const reports: unknown[] = [];
+    const center = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += c;
+      });
+      req.on('end', () => {
+        reports.push({ url: req.url, body: JSON.parse(body) });
+        res.writeHead(200, { 'content-type': 'application/json' }).end('{"blacklisted":[]}');
+      });
+    });
+    await new Promise<void>((r) => center.listen(0, '127.0.0.1', r));
+    const opened: Licensing[] = [];
+    t.after(async () => {
+      for (const l of opened) l.close();
+      center.close();
+      await rm(root, { recursive: true, force: true });
+    });
+    // Computer B listens; computer A announces to it. Each activated the same PIN separately.
+    const a = await activatedStore(root);
+    const b = await activatedStore(root);
+    assert.ok(a.licensing.check().ok && b.licensing.check().ok);
+    const centerUrl = `http://127.0.0.1:${(center.address() as AddressInfo).port}`;
+    const onB = await open(b.store, {
+      watch: true,
+      watchIntervalMs: 50,
+      duplicateDetection: {
+        port: 0,
+        targets: [],
+        intervalMs: INTERVAL_MS,
+        instance: 'computer-b-boot-1',
+        center: centerUrl,
+      },
+    });
+    opened.push(onB);
+    const portB = await boundPort(onB);
+    const onA = await open(a.store, {
+      duplicateDetection: {
+        port: 0,
+        targets: [`127.0.0.1:${portB}`],
+        intervalMs: INTERVAL_MS,
+        instance: 'computer-a-boot-1',
+      },
+    });
+    opened.push(onA);
+
+    await until('B marks the duplicate', () => !onB.check().ok);
+    const refused = onB.check();
+    assert.equal(refused.ok, false);
+    assert.equal(refused.ok === false && refused.code, 'LICTOR_E_DUPLICATE_LICENSE');
+    assert.match(refused.ok === false ? refused.reason : '', /two computers of the network at once/);
+    const marks = (await readdir(b.store)).filter((n) => n.endsWith(DUPLICATE_FILE_SUFFIX));
+    assert.equal(marks.length, 1);
+    // Another application started later on B reads the mark: the file stays unusable.
+    const later = await open(b.store);
+    opened.push(later);
+    assert.equal(later.check().ok === false && (later.check() as { code: string }).code, 'LICTOR_E_DUPLICATE_LICENSE');
+
+    await until('the center receives the report', () => reports.length > 0);
+    const report = reports[0] as { url: string; body: { evidence: unknown } };
+    assert.equal(report.url, '/v1/duplicates');
+    const proven = verifyDuplicateEvidence(report.body.evidence, vendor.publicKey);
+    assert.deepEqual(
+      proven.activations,
+      [a.licensing.status()[0]?.activationId, b.licensing.status()[0]?.activationId].sort(),
+    );
+    assert.equal((onB.duplicateDetection() as { duplicates: number }).duplicates, 1);
+  });
+
+  test('applications on one computer, garbage and forged announcements are no duplicate', async (t) => {
+    const root = await mkdtemp(join(tmpdir(), 'lictor-dup-'));
+    const opened: Licensing[] = [];
+    t.after(async () => {
+      for (const l of opened) l.close();
+      await rm(root, { recursive: true, force: true });
+    });
+    const a = await activatedStore(root);
+    const stranger = await activatedStore(root);
+    const listener = await open(a.store, {
+      duplicateDetection: { port: 0, targets: [], intervalMs: INTERVAL_MS, instance: 'computer-a-boot-1' },
+    });
+    opened.push(listener);
+    const port = await boundPort(listener);
+    // A second application on the same computer: same instance, same file.
+    const sameComputer = await open(a.store, {
+      duplicateDetection: {
+        port: 0,
+        targets: [`127.0.0.1:${port}`],
+        intervalMs: INTERVAL_MS,
+        instance: 'computer-a-boot-1',
+      },
+    });
+    opened.push(sameComputer);
+    // Someone on the network with A's license file text but another container key.
+    const licenseA = a.licensing.containers()[0];
+    assert.ok(licenseA);
+    const licenseText = await readFile(licenseA.file, 'utf8');
+    const strangerKey = await strangerSignKey(stranger.store);
+    const sock = createSocket('udp4');
+    t.after(() => sock.close());
+    for (let i = 0; i < 5; i++) {
+      const forged = createAnnouncement(
+        { license: licenseText, instance: 'computer-evil-1', seq: i + 1, sentAt: new Date().toISOString() },
+        strangerKey,
+      );
+      sock.send(encodeAnnouncement(forged), port, '127.0.0.1');
+      sock.send(Buffer.from('garbage'), port, '127.0.0.1');
+      await sleep(INTERVAL_MS);
+    }
+    await until('the forged announcements arrive', () => (listener.duplicateDetection()?.invalid ?? 0) >= 10);
+    await sleep(INTERVAL_MS * 3);
+    assert.ok((listener.duplicateDetection()?.received ?? 0) >= 12, 'the other application was heard');
+    assert.equal(listener.duplicateDetection()?.duplicates, 0);
+    assert.equal(listener.check().ok, true);
+    assert.deepEqual(
+      (await readdir(a.store)).filter((n) => n.endsWith(DUPLICATE_FILE_SUFFIX)),
+      [],
+    );
+  });
+});
+
+/** The UDP port a licensing instance listens on. */
+async function boundPort(licensing: Licensing): Promise<number> {
+  const port = licensing.duplicateDetection()?.port;
+  assert.ok(port !== undefined && port > 0);
+  return port;
+}
+
+/** The container signing key of the only container of a store (as the stranger's computer holds it). */
+async function strangerSignKey(store: string): Promise<string> {
+  const names = (await readdir(store)).filter((n) => n.endsWith('.lic'));
+  const file = join(store, names[0] as string);
+  const doc = decodeLicenseFile(await readFile(file, 'utf8'), vendor.publicKey);
+  const opened = openKeys(
+    await readFile(keyFilePath(file, doc.serial, doc.activationId), 'utf8'),
+    SECRET_A,
+    doc.containerId,
+  );
+  assert.ok(opened.ok);
+  return opened.keys.sign;
+}

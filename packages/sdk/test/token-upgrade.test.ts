@@ -1,0 +1,274 @@
+/**
+ * Remote upgrade of a container stored on a hardware token, through `openLicensing` with the
+ * `tokens` option, against SoftHSM2: a running application sees the upgrade through its `change`
+ * event, the token proves its key when the answer is applied, and an interrupted apply completes.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  confirmationMatches,
+  decodeLicenseFile,
+  encodeLicenseFile,
+  encodeTokenContainerKeys,
+  fromUtf8,
+  generateContainerKeys,
+  type LicenseDocument,
+  parseConfirmationCode,
+  TOKEN_KEY_LABEL,
+  TOKEN_KEYS_LABEL,
+  TOKEN_LICENSE_LABEL,
+  TOKEN_UPGRADE_LABEL,
+  type TokenBinding,
+  utf8,
+} from '@lictor/protocol';
+import { openTokenModule, type TokenModule } from '@lictor/token';
+import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
+import { type ChangeEvent, type Licensing, type LicensingOptions, tokenContainerPath } from '../src/index.js';
+import { answerQuestion, entry, OWNER, open, vendor } from './container-fixtures.js';
+
+const hsm = softhsmModule();
+const INTERVAL_MS = 200;
+/** What a loaded 2-core machine may add to noticing a change (a poll, a reload). */
+const SLACK_MS = 2500;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The next `change` event naming `path`. */
+function nextChangeOf(licensing: Licensing, path: string): Promise<ChangeEvent> {
+  return new Promise((resolve) => {
+    const off = licensing.on('change', (event) => {
+      if (!event.changed.includes(path)) return;
+      off();
+      resolve(event);
+    });
+  });
+}
+
+describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm ? hsm.skip : false }, () => {
+  const modulePath = 'path' in hsm ? hsm.path : '';
+  let softhsm: SoftHsm;
+  let root: string;
+  let module: TokenModule;
+  const opened: Licensing[] = [];
+
+  async function openWithTokens(options: Partial<LicensingOptions> = {}): Promise<Licensing> {
+    const licensing = await open(await mkdtemp(join(root, 'store-')), {
+      tokens: { module: modulePath, pin: USER_PIN, intervalMs: INTERVAL_MS },
+      ...options,
+    });
+    opened.push(licensing);
+    return licensing;
+  }
+
+  /** A token programmed as `lictor center token program` does: its own key, the license and the container keys. */
+  async function programmedToken(
+    label: string,
+  ): Promise<{ token: TestToken; path: string; containerId: string; keyFiles: Map<string, Buffer> }> {
+    const token = await softhsm.initToken(label);
+    await module.reinitialize();
+    const session = await module.openToken({ serial: token.serial });
+    await session.login(USER_PIN);
+    const before = new Set(await readdir(token.dir));
+    const key = await session.generateKey(TOKEN_KEY_LABEL);
+    // SoftHSM2 keeps each object in files of its own: those of the key pair, to take it away in a test.
+    const keyFiles = new Map<string, Buffer>();
+    for (const name of await readdir(token.dir)) {
+      if (!before.has(name) && name !== 'generation') keyFiles.set(name, await readFile(join(token.dir, name)));
+    }
+    const { manufacturer, model, serial } = session.token;
+    const binding: TokenBinding = {
+      kind: 'token',
+      token: { manufacturer, model, serial },
+      publicKey: key.publicKey.text,
+    };
+    const pair = generateContainerKeys();
+    const containerId = `c-${label}`;
+    const doc: LicenseDocument = {
+      format: 1,
+      containerId,
+      activationId: `a-${label}`,
+      serial: 'LX-TOKN-UPGR-AAAA',
+      pin: 1,
+      issuedAt: new Date().toISOString(),
+      counter: 0,
+      owner: OWNER,
+      binding,
+      licenses: [entry(['historian'])],
+      containerKeys: pair.public,
+    };
+    await session.writeData(TOKEN_LICENSE_LABEL, utf8(encodeLicenseFile(doc, vendor)), { private: false });
+    await session.writeData(TOKEN_KEYS_LABEL, encodeTokenContainerKeys(containerId, pair));
+    await session.close();
+    return { token, path: tokenContainerPath({ manufacturer, serial }), containerId, keyFiles };
+  }
+
+  /** The counter of the license in a token's memory, and whether a pending operation is there. */
+  async function onToken(token: TestToken): Promise<{ counter: number; pending: boolean }> {
+    const session = await module.openToken({ serial: token.serial });
+    try {
+      await session.login(USER_PIN);
+      const license = await session.readData(TOKEN_LICENSE_LABEL);
+      assert.ok(license, `the token ${token.label} holds a license`);
+      const { counter } = decodeLicenseFile(fromUtf8(license) ?? '', vendor.publicKey);
+      return { counter, pending: (await session.readData(TOKEN_UPGRADE_LABEL)) !== null };
+    } finally {
+      await session.close();
+    }
+  }
+
+  async function licenseCopies(token: TestToken): Promise<number | undefined> {
+    const session = await module.openToken({ serial: token.serial });
+    try {
+      return (await session.listData()).find((d) => d.name === TOKEN_LICENSE_LABEL)?.copies;
+    } finally {
+      await session.close();
+    }
+  }
+
+  before(async () => {
+    softhsm = await createSoftHsm();
+    root = await mkdtemp(join(softhsm.root, 'stores-'));
+    module = openTokenModule(modulePath);
+  });
+
+  after(async () => {
+    for (const l of opened) await l.close();
+    await module?.close();
+    await softhsm?.cleanup();
+  });
+
+  test('a running application sees the token upgraded by another program through its change event', async (t) => {
+    const { path, containerId } = await programmedToken('running');
+    const app = await openWithTokens({ watch: true });
+    const missing = app.check('reports');
+    assert.equal(!missing.ok && missing.code, 'LICTOR_E_FEATURE_NOT_LICENSED');
+
+    // Another program (what `lictor upgrade` is) asks, and applies the vendor's answer.
+    const tool = await openWithTokens({ watch: false });
+    const started = await tool.startUpgrade(containerId);
+    assert.equal(started.containerId, containerId);
+    assert.equal(
+      tool.containers().find((c) => c.id === containerId)?.pendingQuestion?.nonce,
+      started.nonce,
+      'the pending question is on the token',
+    );
+    const answer = answerQuestion(started.question, ['historian', 'reports']);
+    const appSaw = nextChangeOf(app, path);
+    const toolSaw = nextChangeOf(tool, path);
+    const appliedAt = Date.now();
+    const applied = await tool.continueUpgrade(answer.text);
+    assert.equal(applied.counter, 1);
+    assert.equal(applied.file, path);
+    assert.ok(
+      confirmationMatches(parseConfirmationCode(applied.confirmationCode), {
+        containerId,
+        counter: 1,
+        nonce: answer.nonce,
+        secret: answer.secret,
+      }),
+      'the confirmation code proves the upgrade to the vendor',
+    );
+    await withTimeout(toolSaw, SLACK_MS, "the applying instance's change event");
+    assert.equal(tool.check('reports').ok, true);
+
+    const event = await withTimeout(appSaw, INTERVAL_MS + SLACK_MS, "the running application's change event");
+    t.diagnostic(`the running application saw the upgrade ${Date.now() - appliedAt} ms after it was applied`);
+    assert.deepEqual(event.changed, [path]);
+    assert.equal(event.tokens, undefined, 'the token was not plugged or pulled');
+    const licensed = app.check('reports');
+    assert.equal(licensed.ok, true, JSON.stringify(licensed));
+    const container = app.containers().find((c) => c.id === containerId);
+    assert.equal(container?.counter, 1);
+    assert.equal(container?.pendingQuestion, undefined);
+    assert.equal(await app.confirmationCode(containerId), applied.confirmationCode);
+  });
+
+  test('the token proves its key when the answer is applied, whatever the loaded state says', async () => {
+    const { token, containerId, keyFiles } = await programmedToken('pulled');
+    // A long interval: the monitor still believes the token present when the answer comes.
+    const tool = await openWithTokens({
+      watch: false,
+      tokens: { module: modulePath, pin: USER_PIN, intervalMs: 60_000 },
+    });
+    const answer = answerQuestion((await tool.startUpgrade(containerId)).question, ['historian', 'trends']);
+
+    await softhsm.unplug(token);
+    await tool.reload();
+    const loaded = tool.containers().find((c) => c.id === containerId);
+    assert.equal(loaded?.upgradable, true, "the loaded state still trusts the monitor's last proof");
+    await assert.rejects(tool.continueUpgrade(answer.text), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'LICTOR_E_TOKEN_ABSENT', err.message);
+      return true;
+    });
+    await softhsm.replug(token);
+    // SoftHSM2 lists a token put back only after a re-initialization (hardware modules at once).
+    await module.reinitialize();
+    assert.deepEqual(await onToken(token), { counter: 0, pending: true });
+
+    // The same serial number, the same data objects, but not the key: what a forged token is.
+    for (const name of keyFiles.keys()) await rm(join(token.dir, name));
+    await module.reinitialize();
+    await tool.reload();
+    assert.equal(tool.containers().find((c) => c.id === containerId)?.upgradable, true);
+    await assert.rejects(tool.continueUpgrade(answer.text), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'LICTOR_E_TOKEN_NOT_GENUINE', err.message);
+      assert.match(err.message, /holds no private key for the registered public key/);
+      return true;
+    });
+    assert.deepEqual(await onToken(token), { counter: 0, pending: true });
+
+    for (const [name, bytes] of keyFiles) await writeFile(join(token.dir, name), bytes);
+    await module.reinitialize();
+    const applied = await tool.continueUpgrade(answer.text);
+    assert.equal(applied.counter, 1);
+    assert.deepEqual(await onToken(token), { counter: 1, pending: false });
+  });
+
+  test('refused answers change nothing; an apply interrupted while replacing the license completes when run again', async () => {
+    const { token, containerId } = await programmedToken('interrupted');
+    const tool = await openWithTokens({ watch: false });
+    const abandoned = answerQuestion((await tool.startUpgrade(containerId)).question, ['historian', 'alarms']);
+    const question = (await tool.startUpgrade(containerId)).question;
+    const answer = answerQuestion(question, ['historian', 'alarms']);
+    await assert.rejects(tool.continueUpgrade(abandoned.text), { code: 'LICTOR_E_UPGRADE_ABANDONED' });
+    const otherOwner = answerQuestion(question, ['historian'], (d) => ({ ...d, owner: { company: 'Globex' } }));
+    await assert.rejects(tool.continueUpgrade(otherOwner.text), { code: 'LICTOR_E_UPGRADE_MISMATCH' });
+    assert.deepEqual(await onToken(token), { counter: 0, pending: true }, 'refused answers change nothing');
+
+    // What a power cut in the middle of applying can leave: the new license copy written, the old
+    // copy not yet destroyed (SoftHSM2: its files put back), the operation still pending.
+    const files = new Map<string, Buffer>();
+    for (const name of await readdir(token.dir)) files.set(name, await readFile(join(token.dir, name)));
+    const session = await module.openToken({ serial: token.serial });
+    await session.login(USER_PIN);
+    await session.writeData(TOKEN_LICENSE_LABEL, utf8(answer.text), { private: false });
+    await session.close();
+    const left = new Set(await readdir(token.dir));
+    for (const [name, bytes] of files) if (!left.has(name)) await writeFile(join(token.dir, name), bytes);
+    await module.reinitialize(); // SoftHSM2 reads the token directory again
+    assert.deepEqual(await onToken(token), { counter: 1, pending: true });
+    assert.equal(await licenseCopies(token), 2);
+
+    const completed = await tool.continueUpgrade(answer.text);
+    assert.equal(completed.counter, 1);
+    assert.ok(
+      confirmationMatches(parseConfirmationCode(completed.confirmationCode), {
+        containerId: completed.containerId,
+        counter: 1,
+        nonce: answer.nonce,
+        secret: answer.secret,
+      }),
+    );
+    assert.deepEqual(await onToken(token), { counter: 1, pending: false });
+    assert.equal(await licenseCopies(token), 1, 'the older copy is gone');
+    await assert.rejects(tool.continueUpgrade(answer.text), { code: 'LICTOR_E_UPGRADE_STALE' });
+  });
+});

@@ -1,0 +1,273 @@
+/**
+ * Token licenses through `openLicensing`'s `tokens` option, against SoftHSM2: licenses stored on
+ * tokens, license files bound to a token, copies on other tokens, hot plug, and a module that
+ * cannot be loaded. Tokens are "pulled out" by moving their directory out of SoftHSM2's token
+ * directory (see packages/token/test/softhsm.ts).
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import {
+  encodeLicenseFile,
+  encodeTokenContainerKeys,
+  generateContainerKeys,
+  type LicenseDocument,
+  TOKEN_KEY_LABEL,
+  TOKEN_KEYS_LABEL,
+  TOKEN_LICENSE_LABEL,
+  type TokenBinding,
+  utf8,
+} from '@lictor/protocol';
+import { openTokenModule, type TokenDescription, type TokenModule } from '@lictor/token';
+import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
+import { type ChangeEvent, type Licensing, type LicensingOptions, tokenContainerPath } from '../src/index.js';
+import { entry, HW, OWNER, open, vendor } from './container-fixtures.js';
+
+const hsm = softhsmModule();
+const INTERVAL_MS = 200;
+/** What a loaded 2-core machine may add to noticing a change (a re-initialization, a login, a reload). */
+const SLACK_MS = 2500;
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** The next `change` event that reports a token. */
+function nextTokenChange(licensing: Licensing): Promise<ChangeEvent> {
+  return new Promise((resolve) => {
+    const off = licensing.on('change', (event) => {
+      if (event.tokens === undefined) return;
+      off();
+      resolve(event);
+    });
+  });
+}
+
+let sequence = 0;
+function tokenDoc(binding: TokenBinding, product = 'SCADA'): LicenseDocument {
+  sequence++;
+  return {
+    format: 1,
+    containerId: `c-token-${sequence}`,
+    activationId: `a-token-${sequence}`,
+    serial: `LX-TOKN-${String(sequence).padStart(4, '0')}-AAAA`,
+    pin: 1,
+    issuedAt: new Date().toISOString(),
+    counter: 0,
+    owner: OWNER,
+    binding,
+    licenses: [{ ...entry(['historian']), product }],
+  };
+}
+
+describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hsm ? hsm.skip : false }, () => {
+  const modulePath = 'path' in hsm ? hsm.path : '';
+  let softhsm: SoftHsm;
+  let root: string;
+  let module: TokenModule;
+  const described = new Map<string, TokenDescription>();
+  const keys = new Map<string, string>();
+  const opened: Licensing[] = [];
+
+  async function openWithTokens(store: string, options: Partial<LicensingOptions> = {}): Promise<Licensing> {
+    const licensing = await open(store, {
+      tokens: { module: modulePath, pin: USER_PIN, intervalMs: INTERVAL_MS },
+      ...options,
+    });
+    opened.push(licensing);
+    return licensing;
+  }
+
+  async function makeToken(label: string): Promise<TestToken> {
+    const token = await softhsm.initToken(label);
+    await module.reinitialize();
+    const session = await module.openToken({ serial: token.serial });
+    await session.login(USER_PIN);
+    keys.set(token.serial, (await session.generateKey(TOKEN_KEY_LABEL)).publicKey.text);
+    described.set(token.serial, session.token);
+    await session.close();
+    return token;
+  }
+
+  function bindingOf(token: TestToken, keyOf: TestToken = token): TokenBinding {
+    const d = described.get(token.serial);
+    const publicKey = keys.get(keyOf.serial);
+    assert.ok(d && publicKey);
+    return { kind: 'token', token: { manufacturer: d.manufacturer, model: d.model, serial: d.serial }, publicKey };
+  }
+
+  /** Programs a token as `lictor center token program` does: the license (public) and the container keys (private). */
+  async function program(token: TestToken, doc: LicenseDocument): Promise<string> {
+    const pair = generateContainerKeys();
+    const withKeys: LicenseDocument = { ...doc, containerKeys: pair.public };
+    const text = encodeLicenseFile(withKeys, vendor);
+    const session = await module.openToken({ serial: token.serial });
+    await session.login(USER_PIN);
+    await session.writeData(TOKEN_LICENSE_LABEL, utf8(text), { private: false });
+    await session.writeData(TOKEN_KEYS_LABEL, encodeTokenContainerKeys(doc.containerId, pair));
+    await session.close();
+    return text;
+  }
+
+  before(async () => {
+    softhsm = await createSoftHsm();
+    root = await mkdtemp(join(softhsm.root, 'stores-'));
+    module = openTokenModule(modulePath);
+  });
+
+  after(async () => {
+    for (const l of opened) await l.close();
+    await module?.close();
+    await softhsm?.cleanup();
+  });
+
+  test('a license stored on a token is usable while the token proves its key; a copy on another token is not genuine', async () => {
+    const original = await makeToken('original');
+    const copy = await makeToken('copy');
+    const text = await program(original, tokenDoc(bindingOf(original)));
+    // The same data objects, byte for byte, on another token (which has its own key).
+    const session = await module.openToken({ serial: copy.serial });
+    await session.login(USER_PIN);
+    await session.writeData(TOKEN_LICENSE_LABEL, utf8(text), { private: false });
+    await session.close();
+
+    const store = await mkdtemp(join(root, 'store-'));
+    const licensing = await openWithTokens(store);
+    const result = licensing.check('historian');
+    assert.equal(result.ok, true, JSON.stringify(result));
+    const originalPath = tokenContainerPath(bindingOf(original).token);
+    assert.equal(result.ok && result.file, originalPath);
+
+    const status = licensing.status();
+    const onOriginal = status.find((f) => f.path === originalPath);
+    assert.equal(onOriginal?.available, true, JSON.stringify(onOriginal));
+    assert.deepEqual(onOriginal?.onToken, { ...bindingOf(original).token, label: 'original' });
+    const onCopy = status.find((f) => f.path === tokenContainerPath(bindingOf(copy).token));
+    assert.equal(onCopy?.available, false);
+    assert.equal(onCopy?.code, 'LICTOR_E_TOKEN_NOT_GENUINE');
+    assert.match(onCopy?.reason ?? '', /copy of a token's memory/);
+
+    const container = licensing.containers().find((c) => c.file === originalPath);
+    assert.equal(container?.upgradable, true, JSON.stringify(container));
+    assert.equal(container?.onToken?.serial, original.serial);
+    await licensing.close();
+  });
+
+  test('a token whose memory names it but that lacks the named key fails the presence proof', async () => {
+    const holder = await makeToken('holder');
+    const other = await makeToken('other');
+    // Identity of `holder`, key of `other`: what a copy on a token with a forged serial would carry.
+    await program(holder, tokenDoc(bindingOf(holder, other), 'CAD'));
+    const licensing = await openWithTokens(await mkdtemp(join(root, 'store-')), { product: 'CAD' });
+    const result = licensing.check();
+    assert.equal(result.ok, false);
+    assert.equal(!result.ok && result.code, 'LICTOR_E_TOKEN_NOT_GENUINE');
+    assert.match(!result.ok ? result.reason : '', /holds no private key for the registered public key/);
+    await licensing.close();
+  });
+
+  test('a license file bound to a token works only while the token is plugged in, and comes back without a restart', async (t) => {
+    const dongle = await makeToken('dongle');
+    const store = await mkdtemp(join(root, 'store-'));
+    await writeFile(join(store, 'bound.lic'), encodeLicenseFile(tokenDoc(bindingOf(dongle), 'CAM'), vendor));
+
+    const withoutTokens = await open(store, { product: 'CAM' });
+    const refused = withoutTokens.check();
+    assert.equal(!refused.ok && refused.code, 'LICTOR_E_TOKEN_ABSENT');
+    assert.match(!refused.ok ? refused.reason : '', /token licenses are not enabled here/);
+
+    const licensing = await openWithTokens(store, { product: 'CAM' });
+    assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
+
+    const removal = nextTokenChange(licensing);
+    const pulledAt = Date.now();
+    await softhsm.unplug(dongle);
+    const removed = await withTimeout(removal, INTERVAL_MS + SLACK_MS, 'the change event of the removal');
+    const removalMs = Date.now() - pulledAt;
+    assert.deepEqual(removed.changed, [join(store, 'bound.lic')]);
+    assert.equal(removed.tokens?.[0]?.serial, dongle.serial);
+    assert.equal(removed.tokens?.[0]?.present, false);
+    const absent = licensing.check();
+    assert.equal(!absent.ok && absent.code, 'LICTOR_E_TOKEN_ABSENT');
+    assert.match(!absent.ok ? absent.reason : '', new RegExp(`#${dongle.serial} is not present; plug it in`));
+
+    const insertion = nextTokenChange(licensing);
+    const pluggedAt = Date.now();
+    await softhsm.replug(dongle);
+    const inserted = await withTimeout(insertion, INTERVAL_MS + SLACK_MS, 'the change event of the re-insertion');
+    const insertionMs = Date.now() - pluggedAt;
+    assert.equal(inserted.tokens?.[0]?.present, true);
+    assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
+    t.diagnostic(`refused ${removalMs} ms after the removal, usable ${insertionMs} ms after the re-insertion`);
+    await licensing.close();
+    await withoutTokens.close();
+  });
+
+  test('pulling out a token that holds a license refuses with the token named, and putting it back restores it', async () => {
+    const carrier = await makeToken('carrier');
+    await program(carrier, tokenDoc(bindingOf(carrier), 'MES'));
+    const licensing = await openWithTokens(await mkdtemp(join(root, 'store-')), { product: 'MES' });
+    assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
+    const path = tokenContainerPath(bindingOf(carrier).token);
+
+    const removal = nextTokenChange(licensing);
+    await softhsm.unplug(carrier);
+    const removed = await withTimeout(removal, INTERVAL_MS + SLACK_MS, 'the change event of the removal');
+    assert.deepEqual(removed.changed, [path]);
+    const absent = licensing.check();
+    assert.equal(!absent.ok && absent.code, 'LICTOR_E_TOKEN_ABSENT');
+    assert.match(!absent.ok ? absent.reason : '', new RegExp(`${carrier.serial}.*plug it in`));
+    // The license stays listed while its token is away, with the reason.
+    const listed = licensing.status().find((f) => f.path === path);
+    assert.equal(listed?.available, false);
+    assert.equal(listed?.code, 'LICTOR_E_TOKEN_ABSENT');
+
+    const insertion = nextTokenChange(licensing);
+    await softhsm.replug(carrier);
+    await withTimeout(insertion, INTERVAL_MS + SLACK_MS, 'the change event of the re-insertion');
+    assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
+    await licensing.close();
+  });
+
+  test('a token plugged in for the first time after the start is found within the interval', async () => {
+    const late = await makeToken('late');
+    await program(late, tokenDoc(bindingOf(late), 'PLM'));
+    await softhsm.unplug(late);
+    await module.reinitialize();
+    const licensing = await openWithTokens(await mkdtemp(join(root, 'store-')), { product: 'PLM' });
+    assert.equal(licensing.check().ok, false);
+
+    const found = nextTokenChange(licensing);
+    await softhsm.replug(late);
+    // SoftHSM2 lists a token only after a re-initialization; hardware modules list a new token in its reader at once.
+    await module.reinitialize();
+    const event = await withTimeout(found, INTERVAL_MS + SLACK_MS, 'the change event of the new token');
+    assert.deepEqual(event.changed, [tokenContainerPath(bindingOf(late).token)]);
+    assert.equal(event.tokens?.[0]?.present, true);
+    assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
+    await licensing.close();
+  });
+
+  test('a PKCS#11 module that cannot be loaded leaves the other licenses working and says why', async () => {
+    const store = await mkdtemp(join(root, 'store-'));
+    const hardwareDoc: LicenseDocument = {
+      ...tokenDoc(bindingOf(await makeToken('spare'))),
+      binding: { kind: 'hardware', hardware: HW },
+    };
+    await writeFile(join(store, 'computer.lic'), encodeLicenseFile(hardwareDoc, vendor));
+    const missing = join(root, 'no-such-pkcs11.so');
+    const licensing = await openWithTokens(store, { tokens: { module: missing, intervalMs: INTERVAL_MS } });
+    assert.equal(licensing.check('historian').ok, true);
+    const entry = licensing.status().find((f) => f.code === 'LICTOR_E_TOKEN_MODULE_MISSING');
+    assert.ok(entry, JSON.stringify(licensing.status()));
+    assert.equal(entry.available, false);
+    assert.match(entry.reason ?? '', /^token licenses unavailable: .*no-such-pkcs11\.so/);
+    await licensing.close();
+    await rm(store, { recursive: true, force: true });
+  });
+});
