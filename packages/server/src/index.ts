@@ -4,6 +4,7 @@
  */
 
 export { type CenterOptions, type InitCenterResult, initCenter, openCenter } from './center/data-dir.js';
+export type { TokenPinChoice, TokenProgramming, TokenView } from './center/tokens.js';
 export type {
   ActivationFilter,
   ActivationMeta,

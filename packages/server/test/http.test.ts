@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
-import { decodeBlacklist, decodeLicenseFile, normalizeHardware } from '@lictor/protocol';
+import { decodeBlacklist, decodeLicenseFile, hardwareBindingOf, normalizeHardware } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
 import { buildCenterServer, type Center, type IssuedPackage } from '../src/index.js';
 import { addApp, type CenterFixture, computer, OWNER, SQLITE, withCenter } from './helpers.js';
@@ -43,7 +43,7 @@ describe('HTTP service', { concurrency: true }, () => {
       assert.equal(body.reactivated, false);
       const doc = decodeLicenseFile(body.license, center.publicKey);
       assert.equal(doc.activationId, body.activationId);
-      assert.deepEqual(doc.binding.hardware, normalizeHardware(computer(1)));
+      assert.deepEqual(hardwareBindingOf(doc).hardware, normalizeHardware(computer(1)));
       const again = await app.inject({ method: 'POST', url: '/v1/activations', payload: activation(pkg) });
       assert.equal(again.statusCode, 200);
       assert.equal(again.json().activationId, body.activationId);
@@ -340,6 +340,7 @@ describe('HTTP service', { concurrency: true }, () => {
         'POST /v1/admin/products',
         'POST /v1/admin/upgrades',
         'POST /v1/admin/upgrades/confirm',
+      'POST /v1/duplicates',
         'POST /v1/offline/codes',
         'POST /v1/offline/requests',
         'POST /v1/offline/requests/preview',

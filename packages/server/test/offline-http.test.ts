@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
-import { decodeLicenseFile } from '@lictor/protocol';
+import { decodeLicenseFile, hardwareBindingOf } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
 import { buildCenterServer, type IssuedPackage } from '../src/index.js';
 import {
@@ -42,7 +42,7 @@ describe('offline routes (JSON)', { concurrency: true }, () => {
       assert.deepEqual(Object.keys(body).sort(), ['activationId', 'license', 'reactivated']);
       const doc = decodeLicenseFile(body.license, center.publicKey);
       assert.equal(doc.requestNonce, request.nonce);
-      assert.deepEqual(doc.binding.hardware, request.hardware);
+      assert.deepEqual(hardwareBindingOf(doc).hardware, request.hardware);
       const again = await app.inject({ method: 'POST', url: '/v1/offline/requests', payload: { request: text } });
       assert.equal(again.statusCode, 200);
       assert.equal(again.json().activationId, body.activationId);

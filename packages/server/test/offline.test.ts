@@ -4,6 +4,7 @@ import { describe, test } from 'node:test';
 import {
   decodeLicenseFile,
   type HardwareParams,
+  hardwareBindingOf,
   LictorError,
   normalizeHardware,
   subjectDigest,
@@ -49,7 +50,10 @@ for (const engine of ENGINES) {
         assert.equal(doc.pin, 2);
         assert.deepEqual(doc.owner, owner);
         assert.deepEqual(doc.binding, { kind: 'hardware', hardware: request.hardware });
-        assert.equal(subjectDigest(doc.owner, doc.binding.hardware), subjectDigest(owner, normalizeHardware(hw)));
+        assert.equal(
+          subjectDigest(doc.owner, hardwareBindingOf(doc).hardware),
+          subjectDigest(owner, normalizeHardware(hw)),
+        );
         const expiresAt = new Date(clock.now().getTime() + 30 * DAY).toISOString();
         assert.deepEqual(doc.licenses, [
           {
@@ -199,7 +203,7 @@ for (const engine of ENGINES) {
         const third = await center.answerRequest(text2);
         assert.equal(third.activationId, first.activationId);
         const doc = decodeLicenseFile(third.license, center.publicKey);
-        assert.deepEqual(doc.binding.hardware, r2.hardware);
+        assert.deepEqual(hardwareBindingOf(doc).hardware, r2.hardware);
         assert.equal(doc.requestNonce, r2.nonce);
         assert.equal((await center.listActivations({ serial: pkg.serial })).length, 1);
       });
@@ -392,7 +396,7 @@ for (const engine of ENGINES) {
         assert.equal(doc.issuedAt, '2030-01-15T10:00:00.000Z');
         assert.equal(doc.requestNonce, pending.nonce);
         assert.deepEqual(doc.owner, pending.owner);
-        assert.deepEqual(doc.binding.hardware, normalizeHardware(hw));
+        assert.deepEqual(hardwareBindingOf(doc).hardware, normalizeHardware(hw));
         assert.deepEqual(doc.licenses, [
           {
             product: 'app',
@@ -498,7 +502,7 @@ for (const engine of ENGINES) {
         assert.equal(res.activationId, byCode.activationId);
         const doc = decodeLicenseFile(res.license, center.publicKey);
         assert.equal(doc.containerId, byCode.activationId);
-        assert.deepEqual(doc.binding.hardware, normalizeHardware(computer(1)));
+        assert.deepEqual(hardwareBindingOf(doc).hardware, normalizeHardware(computer(1)));
         const file = await center.answerRequest(requestFile(pkg, 1, computer(1)).text);
         assert.equal(file.activationId, byCode.activationId);
 

@@ -26,9 +26,19 @@ for (const engine of ENGINES) {
           { name: '0001_initial', status: 'Success' },
           { name: '0002_offline', status: 'Success' },
           { name: '0003_containers', status: 'Success' },
+          { name: '0004_tokens', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
-        for (const table of ['products', 'features', 'packages', 'pins', 'activations', 'blacklist', 'audit_events']) {
+        for (const table of [
+          'products',
+          'features',
+          'packages',
+          'pins',
+          'activations',
+          'blacklist',
+          'audit_events',
+          'tokens',
+        ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
         }
       } finally {
@@ -111,6 +121,7 @@ describe('store (postgres, shared database)', () => {
           'packages',
           'pins',
           'products',
+          'tokens',
           'upgrades',
         ]);
         assert.ok(tables.every((table) => table.schema === (fresh.config.kind === 'postgres' && fresh.config.schema)));

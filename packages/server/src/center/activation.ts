@@ -27,7 +27,9 @@ import {
   type ServerArch,
   sameComputer,
   subjectDigest,
+  type TokenBinding,
   toCodeMinute,
+  tokenSubjectDigest,
 } from '@lictor/protocol';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { PackageRow } from '../store/dialect.js';
@@ -38,6 +40,8 @@ import { randomId } from './ids.js';
 import { invalid } from './input.js';
 import { checkOwner, cleanOwner, ownerKey } from './owner.js';
 import { hashPin } from './pins.js';
+import { type ClaimedToken, verifyTokenActivation } from './token-claims.js';
+import { registerToken, tokenNames } from './tokens.js';
 import type { ActivationMeta } from './types.js';
 
 export const DAY_MS = 86_400_000;
@@ -55,10 +59,15 @@ export interface Claim {
   channel: ActivationChannel;
   /** The owner as sent: written into the license and stored. */
   owner: Owner;
-  /** The computer's hardware; `null` for request codes, which carry only {@link Claim.subject}. */
+  /**
+   * The computer's hardware; `null` for request codes, which carry only {@link Claim.subject}.
+   * For a token claim, the computer that asked (recorded, never the binding).
+   */
   hardware: HardwareParams | null;
-  /** `subjectDigest(owner, hardware)` of the asking computer. */
+  /** `subjectDigest(owner, hardware)` of the asking computer; `tokenSubjectDigest` for a token claim. */
   subject: string;
+  /** The verified token the license is to be bound to instead of the computer (online only). */
+  token?: ClaimedToken;
   /** Nonce of the offline request, `null` online. */
   requestNonce: string | null;
   /**
@@ -77,6 +86,8 @@ export interface Granted {
   /** The owner and hardware the license binds; hardware `null` only for request codes. */
   owner: Owner;
   hardware: HardwareParams | null;
+  /** The token binding of a token-bound activation, else `null` (bound to `hardware`). */
+  token: TokenBinding | null;
   activatedAt: Date;
   pkg: PackageRow;
   productName: string;
@@ -143,7 +154,7 @@ export function buildLicense(
   now: Date,
   requestNonce: string | null = null,
 ): Promise<string> {
-  if (g.hardware === null) throw new Error('a license file needs the hardware it binds');
+  if (g.hardware === null && g.token === null) throw new Error('a license file needs the hardware or token it binds');
   const doc: LicenseDocument = {
     ...(g.policy === 'software-dongle' ? { policy: g.policy } : {}),
     ...(g.containerKeys === null ? {} : { containerKeys: g.containerKeys }),
@@ -155,7 +166,7 @@ export function buildLicense(
     issuedAt: now.toISOString(),
     counter: g.counter,
     owner: g.owner,
-    binding: { kind: 'hardware', hardware: g.hardware },
+    binding: g.token ?? { kind: 'hardware', hardware: g.hardware as HardwareParams },
     licenses: g.entries ?? [licenseEntry(g)],
     ...(requestNonce === null ? {} : { requestNonce }),
   };
@@ -205,6 +216,7 @@ function packageActivations(db: Kysely<DB>, serial: string) {
       'license_kind',
       'created_at',
       'counter',
+      'token_key',
     ])
     .where('serial', '=', serial)
     .execute();
@@ -224,11 +236,51 @@ function subjectOf(row: ActivationRow, hardware: HardwareParams | null): string 
  * license checks do); otherwise only the subject digests can be compared, exactly.
  */
 function sameClaimant(row: ActivationRow, claim: Claim): boolean {
+  // A token-bound activation is the same claimant's only for the same owner and the same token.
+  if (claim.token !== undefined || row.token_key !== null) {
+    return row.token_key === claim.token?.binding.publicKey && row.owner_key === ownerKey(claim.owner);
+  }
   const activated = storedHardware(row.hardware);
   if (activated !== null && claim.hardware !== null) {
     return row.owner_key === ownerKey(claim.owner) && matchHardware(activated, claim.hardware).ok;
   }
   return subjectOf(row, activated) === claim.subject;
+}
+
+/** The keys of the token-bound activations among `rows`. */
+function tokenKeys(rows: ActivationRow[]): string[] {
+  return [...new Set(rows.flatMap((r) => (r.token_key === null ? [] : [r.token_key])))];
+}
+
+/** The refusal of a PIN activated by someone else, naming the token it is bound to if it is. */
+function pinUsed(
+  existing: ActivationRow,
+  claim: Claim,
+  serial: string,
+  pinIndex: number,
+  names: Map<string, string>,
+): LictorError {
+  const details = { serial, pinIndex };
+  if (existing.token_key === null) {
+    return new LictorError(
+      'LICTOR_E_PIN_USED',
+      claim.token === undefined
+        ? 'this PIN code is already activated on another computer or for another owner; use another PIN code of the package'
+        : 'this PIN code is already activated on a computer, not on a hardware token: each PIN code binds to one ' +
+            'computer or one token; use another PIN code of the package',
+      details,
+    );
+  }
+  const token = names.get(existing.token_key) ?? 'another hardware token';
+  const sameToken = existing.token_key === claim.token?.binding.publicKey;
+  return new LictorError(
+    'LICTOR_E_PIN_USED',
+    sameToken
+      ? `this PIN code is already activated on the hardware token ${token} for another owner; use another PIN code of the package`
+      : `this PIN code is bound to the hardware token ${token}: each PIN code binds to one token only; ` +
+          'use another PIN code of the package, or that token',
+    { ...details, token },
+  );
 }
 
 /** Applies the PIN rules to what the database holds; throws the refusal, writes nothing. */
@@ -239,6 +291,7 @@ function evaluate(
   claim: Claim,
   meta: ActivationMeta,
   now: Date,
+  names: Map<string, string> = new Map(),
 ): Decision {
   const {
     pin_idx: pinIndex,
@@ -263,7 +316,8 @@ function evaluate(
   const kind = licenseKind(pkg, pinKind);
   const policy = pkg.policy;
   const dongle = policy === 'software-dongle';
-  const base = { pinIndex, pkg, productName, kind, policy, containerKeys: claim.containerKeys, entries: null };
+  const token = claim.token?.binding ?? null;
+  const base = { pinIndex, pkg, productName, kind, policy, containerKeys: claim.containerKeys, token, entries: null };
 
   const existing = activations.find((a) => a.pin_idx === pinIndex);
   if (existing !== undefined) {
@@ -285,7 +339,7 @@ function evaluate(
       // Online, the binding stays the hardware at activation: later checks always compare with
       // it. An offline answer must bind what its request carries: the requesting computer
       // accepts only a license for the owner and hardware it sent.
-      const keep = claim.channel === 'online' && activated !== null;
+      const keep = claim.channel === 'online' && (activated !== null || token !== null);
       return {
         granted: {
           ...base,
@@ -293,18 +347,14 @@ function evaluate(
           activationId: existing.id,
           containerId: existing.container_id,
           owner: keep ? (JSON.parse(existing.owner) as Owner) : claim.owner,
-          hardware: keep ? activated : claim.hardware,
+          hardware: keep && token === null ? activated : claim.hardware,
           activatedAt: new Date(existing.created_at),
           counter: existing.counter,
         },
         retire: [],
       };
     }
-    throw new LictorError(
-      'LICTOR_E_PIN_USED',
-      'this PIN code is already activated on another computer or for another owner; use another PIN code of the package',
-      { serial: pkg.serial, pinIndex },
-    );
+    throw pinUsed(existing, claim, pkg.serial, pinIndex, names);
   }
 
   if (pkg.license_type === 'combined') {
@@ -325,6 +375,8 @@ function evaluate(
     activeCount += 1;
     // A software dongle is never transferred: a changed computer's activation keeps its place.
     if (dongle) continue;
+    // A token is not a computer: a token activation never retires one, and is never retired as one.
+    if (claim.token !== undefined || old.token_key !== null) continue;
     // A changed computer's old activation is retired only when both hardware lists are known.
     // A request code carries no hardware, and an activation made by one stored none: the
     // center cannot tell that such a computer is the same one changed, so that activation keeps
@@ -367,6 +419,7 @@ function evaluate(
     client_ip: meta.clientIp ?? null,
     container_keys: claim.containerKeys === null ? null : JSON.stringify(claim.containerKeys),
     counter: 0,
+    token_key: token?.publicKey ?? null,
   };
   return {
     granted: {
@@ -399,18 +452,24 @@ async function apply(
     pinIndex: g.pinIndex,
     channel: claim.channel,
     ...(claim.requestNonce === null ? {} : { requestNonce: claim.requestNonce }),
+    ...(claim.token === undefined ? {} : { token: claim.token.fingerprint }),
     clientIp: meta.clientIp ?? null,
   };
+  if (claim.token !== undefined) await registerToken(ctx, trx, claim.token, now);
   if (d.insert === undefined) {
     // The license is issued again with the keys of this request (a computer that lost its
     // container keys gets remote upgrades back); answers still pending can no longer apply.
+    const keys = g.containerKeys ?? undefined;
+    const subject =
+      g.token !== null
+        ? tokenSubjectDigest(g.owner, g.token, keys)
+        : claim.channel === 'code' || g.hardware === null
+          ? null
+          : subjectDigest(g.owner, g.hardware, keys);
     const rekey =
-      claim.channel === 'code' || g.hardware === null
+      subject === null
         ? {}
-        : {
-            container_keys: g.containerKeys === null ? null : JSON.stringify(g.containerKeys),
-            subject: subjectDigest(g.owner, g.hardware, g.containerKeys ?? undefined),
-          };
+        : { container_keys: g.containerKeys === null ? null : JSON.stringify(g.containerKeys), subject };
     await trx
       .updateTable('activations')
       .set({ updated_at: now.toISOString(), ...rekey })
@@ -489,7 +548,9 @@ export function grant(
   return ctx.db.transaction().execute(async (trx) => {
     const found = await findPin(ctx, trx, locator, true);
     if (found === undefined || found.serial !== locator.serial) throw serialOrPinInvalid();
-    const decision = evaluate(ctx, found, await packageActivations(trx, found.serial), claim, meta, now);
+    const activations = await packageActivations(trx, found.serial);
+    const names = await tokenNames(trx, tokenKeys(activations));
+    const decision = evaluate(ctx, found, activations, claim, meta, now, names);
     if (decision.granted.counter > 0) decision.granted.entries = await upgradedEntries(ctx, trx, decision.granted);
     check?.(decision.granted);
     await apply(ctx, trx, decision, claim, meta, now);
@@ -501,7 +562,9 @@ export function grant(
 export async function inspect(ctx: CenterContext, locator: PinLocator, claim: Claim, now: Date): Promise<Granted> {
   const found = await findPin(ctx, ctx.db, locator, false);
   if (found === undefined || found.serial !== locator.serial) throw serialOrPinInvalid();
-  const granted = evaluate(ctx, found, await packageActivations(ctx.db, found.serial), claim, {}, now).granted;
+  const activations = await packageActivations(ctx.db, found.serial);
+  const names = await tokenNames(ctx.db, tokenKeys(activations));
+  const granted = evaluate(ctx, found, activations, claim, {}, now, names).granted;
   if (granted.counter > 0) granted.entries = await upgradedEntries(ctx, ctx.db, granted);
   return granted;
 }
@@ -586,7 +649,12 @@ function cleanRequest(request: ActivationRequest): CleanRequest {
   };
 }
 
-/** Activates a PIN code online; refusals are audited with their code (never the PIN) and rethrown. */
+/**
+ * Activates a PIN code online; refusals are audited with their code (never the PIN) and rethrown.
+ * With `request.token`, the license is bound to that token once its claim verifies (see
+ * `token-claims.ts`): each PIN binds to one token, and the same owner with the same token
+ * reactivates.
+ */
 export async function activate(
   ctx: CenterContext,
   request: ActivationRequest,
@@ -596,13 +664,19 @@ export async function activate(
   const serial = typeof request.serial === 'string' ? normalizeSerial(request.serial.slice(0, MAX_CODE_LENGTH)) : '';
   return auditRefusal(ctx, { channel: 'online', serial }, meta, now, async () => {
     const req = cleanRequest(request);
+    const keys = req.containerKeys ?? undefined;
+    const token = request.token === undefined ? undefined : verifyTokenActivation(request.token, req.serial, now);
     const claim: Claim = {
       channel: 'online',
       owner: req.owner,
       hardware: req.hardware,
-      subject: subjectDigest(req.owner, req.hardware, req.containerKeys ?? undefined),
+      subject:
+        token === undefined
+          ? subjectDigest(req.owner, req.hardware, keys)
+          : tokenSubjectDigest(req.owner, token.binding, keys),
       requestNonce: null,
       containerKeys: req.containerKeys,
+      ...(token === undefined ? {} : { token }),
     };
     const locator: PinLocator = { by: 'hash', serial: req.serial, hash: hashPin(ctx.pinPepper, req.serial, req.pin) };
     const granted = await grant(ctx, locator, claim, meta, now);

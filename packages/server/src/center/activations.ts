@@ -33,5 +33,6 @@ export async function listActivations(ctx: CenterContext, filter: ActivationFilt
     clientIp: r.client_ip,
     containerKeys: r.container_keys === null ? null : (JSON.parse(r.container_keys) as ContainerKeys),
     counter: r.counter,
+    tokenKey: r.token_key,
   }));
 }

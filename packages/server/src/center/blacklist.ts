@@ -9,8 +9,11 @@ import { invalid, text } from './input.js';
 import { lockPackage } from './packages.js';
 import type { BlacklistInput } from './types.js';
 
-/** Blacklists a serial or an activation; doing it again changes nothing. */
-export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput): Promise<void> {
+/**
+ * Blacklists a serial or an activation; doing it again changes nothing. `actor` names who did
+ * it in the audit log (`admin`, or `network` for a reported duplicate).
+ */
+export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput, actor = 'admin'): Promise<void> {
   const hasSerial = entry.serial !== undefined;
   const hasActivation = entry.activationId !== undefined;
   if (hasSerial === hasActivation) {
@@ -30,7 +33,7 @@ export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput):
         .values({ id: ctx.newId(), serial, activation_id: null, reason, created_at: at.toISOString() })
         .execute();
       await recordAudit(ctx, trx, at, {
-        actor: 'admin',
+        actor,
         action: 'blacklist.serial',
         subject: serial,
         details: { reason },
@@ -60,7 +63,7 @@ export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput):
       .values({ id: ctx.newId(), serial: null, activation_id: id, reason, created_at: at.toISOString() })
       .execute();
     await recordAudit(ctx, trx, at, {
-      actor: 'admin',
+      actor,
       action: 'blacklist.activation',
       subject: id,
       details: { serial: activation.serial, reason },

@@ -7,12 +7,14 @@ import { listActivations } from './activations.js';
 import { listAudit } from './audit.js';
 import { addToBlacklist, blacklistFile } from './blacklist.js';
 import type { CenterContext } from './context.js';
+import { reportDuplicate } from './duplicates.js';
 import { createShortSortableIds, createSortableIds } from './ids.js';
 import { answerRequest, answerRequestCode, previewRequest } from './offline.js';
 import { getPackage, issuePackage } from './packages.js';
 import { pinSealKey, upgradeSecretKey } from './pins.js';
 import { addProduct, listProducts } from './products.js';
 import type { LicenseSealer } from './sealer.js';
+import { listTokens, pinForToken, recordTokenProgramming } from './tokens.js';
 import type { Center } from './types.js';
 import { answerUpgrade, confirmUpgrade, listUpgrades } from './upgrades.js';
 
@@ -63,6 +65,10 @@ export function createCenter(parts: CenterParts): Center {
     listUpgrades: (filter) => listUpgrades(ctx, filter),
     addToBlacklist: (entry) => addToBlacklist(ctx, entry),
     blacklistFile: () => blacklistFile(ctx),
+    reportDuplicate: (evidence, meta) => reportDuplicate(ctx, evidence, meta),
+    listTokens: () => listTokens(ctx),
+    pinForToken: (serial, publicKey) => pinForToken(ctx, serial, publicKey),
+    recordTokenProgramming: (input) => recordTokenProgramming(ctx, input),
     audit: (limit) => listAudit(ctx, limit),
     verifyAdminToken: (token) => typeof token === 'string' && constantTimeEqual(sha256(token), parts.adminTokenHash),
     ping: async () => {

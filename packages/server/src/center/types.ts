@@ -13,6 +13,7 @@ import type {
   ServerArch,
   VendorPublicKey,
 } from '@lictor/protocol';
+import type { TokenPinChoice, TokenProgramming, TokenView } from './tokens.js';
 
 /** A feature when a product is added. */
 export interface FeatureInput {
@@ -136,6 +137,8 @@ export interface ActivationView {
   containerKeys: ContainerKeys | null;
   /** The highest upgrade counter the center issued for the container. */
   counter: number;
+  /** The hardware token (`lictor-p256:…` key) a token-bound activation is bound to; `null` when bound to `hardware`. */
+  tokenKey: string | null;
 }
 
 /** `listActivations` filter. */
@@ -150,6 +153,14 @@ export interface BlacklistInput {
   serial?: string;
   activationId?: string;
   reason: string;
+}
+
+/** What {@link Center.reportDuplicate} did. */
+export interface DuplicateReport {
+  serial: string;
+  pin: number;
+  /** Activations on the blacklist because of the report (also those already there). */
+  blacklisted: string[];
 }
 
 /** One recorded event. */
@@ -314,6 +325,20 @@ export interface Center {
   addToBlacklist(entry: BlacklistInput): Promise<void>;
   /** The signed blacklist file that applications download. */
   blacklistFile(): Promise<string>;
+  /**
+   * Takes a duplicate report from a network (see `verifyDuplicateEvidence`): checks the three
+   * signed announcements and blacklists the activations in use at once. Idempotent.
+   */
+  reportDuplicate(evidence: unknown, meta?: ActivationMeta): Promise<DuplicateReport>;
+  /** Hardware tokens licenses were bound to, most recently registered first. */
+  listTokens(): Promise<TokenView[]>;
+  /**
+   * The PIN code to program a token with: the one the token already holds an active activation
+   * of (a reactivation), else the first unused one. In clear: for in-process vendor tools only.
+   */
+  pinForToken(serial: string, publicKey: string): Promise<TokenPinChoice>;
+  /** Records that an activation's container was written into its token (audited as `token.program`). */
+  recordTokenProgramming(input: TokenProgramming): Promise<TokenView>;
   /** The latest events, newest first; default 50, at most 1000. */
   audit(limit?: number): Promise<AuditEvent[]>;
   /** Compares a presented admin token with the stored hash in constant time. */

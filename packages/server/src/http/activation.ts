@@ -1,4 +1,4 @@
-/** Public routes used by applications: activation and the blacklist. */
+/** Public routes used by applications: activation, the blacklist and duplicate reports. */
 import type { ActivationRequest } from '@lictor/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Center } from '../center/types.js';
@@ -10,9 +10,11 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
     '/v1/activations',
     {
       schema: {
-        summary: 'Activate a PIN code of a package on a computer',
+        summary: 'Activate a PIN code of a package on a computer or a hardware token',
         description:
-          '201 with a new license file; 200 when the same owner activates the same PIN on the same computer again.',
+          '201 with a new license file; 200 when the same owner activates the same PIN on the same computer again. ' +
+          'With `token`, the license is bound to that hardware token (the token signed the claim); each PIN binds to ' +
+          'one token, and the same owner with the same token reactivates (200).',
         tags: ['activation'],
         body: activationRequestSchema,
         response: {
@@ -26,6 +28,39 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
       const result = await center.activate(request.body as ActivationRequest, { clientIp: request.ip });
       return reply.code(result.reactivated ? 200 : 201).send(result);
     },
+  );
+
+  app.post(
+    '/v1/duplicates',
+    {
+      schema: {
+        summary: 'Report a serial and PIN in use on two computers at once',
+        description:
+          'The evidence is three license announcements signed by the license containers (A, B, A in time). ' +
+          'The activations it names are blacklisted.',
+        tags: ['activation'],
+        body: {
+          type: 'object',
+          required: ['evidence'],
+          additionalProperties: false,
+          properties: { evidence: { type: 'object' } },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['serial', 'pin', 'blacklisted'],
+            properties: {
+              serial: { type: 'string' },
+              pin: { type: 'integer' },
+              blacklisted: { type: 'array', items: { type: 'string' } },
+            },
+          },
+          ...errorResponses(400, 413),
+        },
+      },
+    },
+    async (request) =>
+      center.reportDuplicate((request.body as { evidence: unknown }).evidence, { clientIp: request.ip }),
   );
 
   app.get(

@@ -69,6 +69,51 @@ export const containerKeysSchema = {
   },
 } as const;
 
+const tokenText = { type: 'string', maxLength: 64 } as const;
+
+/** A token-bound activation: the claim the token signed and its signature. */
+export const tokenActivationSchema = {
+  type: 'object',
+  required: ['claim', 'signature'],
+  additionalProperties: false,
+  description: 'Bind the license to this hardware token instead of the computer',
+  properties: {
+    claim: {
+      type: 'object',
+      required: ['serial', 'publicKey', 'token', 'createdAt', 'nonce'],
+      additionalProperties: false,
+      properties: {
+        serial: { type: 'string', minLength: 1, maxLength: 64, description: 'The serial being activated' },
+        publicKey: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 512,
+          description: "The token's ECDSA P-256 key, lictor-p256:<base64url SPKI>",
+        },
+        token: {
+          type: 'object',
+          required: ['manufacturer', 'model', 'serial'],
+          additionalProperties: false,
+          properties: { manufacturer: tokenText, model: tokenText, serial: tokenText },
+        },
+        createdAt: {
+          type: 'string',
+          minLength: 1,
+          maxLength: 40,
+          description: "ISO 8601; within 10 minutes of the center's clock",
+        },
+        nonce: { type: 'string', minLength: 1, maxLength: 64, description: 'Random, base64url' },
+      },
+    },
+    signature: {
+      type: 'string',
+      minLength: 1,
+      maxLength: 128,
+      description: 'ECDSA P-256 raw r||s over tokenActivationMessage(claim), base64url',
+    },
+  },
+} as const;
+
 /** `POST /v1/activations` body. */
 export const activationRequestSchema = {
   type: 'object',
@@ -80,6 +125,7 @@ export const activationRequestSchema = {
     owner: ownerSchema,
     hardware: hardwareSchema,
     containerKeys: containerKeysSchema,
+    token: tokenActivationSchema,
   },
 } as const;
 
@@ -265,6 +311,7 @@ export const activationViewSchema = {
     clientIp: nullableText,
     containerKeys: { anyOf: [containerKeysSchema, { type: 'null' }] },
     counter: { type: 'integer', description: 'The highest upgrade counter issued for the container' },
+    tokenKey: { ...nullableText, description: 'The hardware token key (lictor-p256:…) of a token-bound activation' },
   },
 } as const;
 

@@ -4,12 +4,14 @@
  * request code (and reads the answer code). Plain HTML forms: no JavaScript, no external assets,
  * a strict Content-Security-Policy. Every value shown is HTML-escaped.
  */
+
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import { LictorError, type Owner } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
 import { errorAnswer } from './errors.js';
+import { escapeHtml, htmlPage, sendHtml } from './html.js';
 import { MAX_REQUEST_TEXT } from './schemas.js';
 
 /** Urlencoded forms: a request of the largest size, percent-encoded, fits. */
@@ -40,16 +42,6 @@ table{border-collapse:collapse;width:100%}th,td{text-align:left;vertical-align:t
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#f3f3f3;padding:.5rem}
 `;
 
-/** Escapes text for HTML element content and quoted attribute values. */
-export function escapeHtml(value: string): string {
-  return value
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
-}
-
 /** Where the forms post: relative links, so the page also works behind a path prefix. */
 interface Links {
   start: string;
@@ -68,25 +60,7 @@ const FROM_START: Links = {
 const FROM_STEP: Links = { start: '../activate', preview: 'preview', confirm: 'confirm', code: 'code' };
 
 function page(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)} – License activation</title>
-<style>${STYLE}</style>
-</head>
-<body>
-<main>
-${body}
-</main>
-</body>
-</html>
-`;
-}
-
-function send(reply: FastifyReply, status: number, html: string): FastifyReply {
-  return reply.code(status).type('text/html; charset=utf-8').send(html);
+  return htmlPage({ title, site: 'License activation', style: STYLE }, body);
 }
 
 function fileForm(links: Links): string {
@@ -262,7 +236,7 @@ function sendError(
         : [];
     again = `${codeForm(FROM_STEP, { ...retry, missing })}\n${again}`;
   }
-  return send(reply, status, page('Activation refused', `${errorSection(body.code, body.message)}\n${again}`));
+  return sendHtml(reply, status, page('Activation refused', `${errorSection(body.code, body.message)}\n${again}`));
 }
 
 /** A form body's text field; repeated fields (arrays) are refused as absent. */
@@ -329,12 +303,12 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
 
   const hidden = { hide: true } as const;
 
-  app.get('/activate', { schema: hidden }, async (_request, reply) => send(reply, 200, startPage()));
+  app.get('/activate', { schema: hidden }, async (_request, reply) => sendHtml(reply, 200, startPage()));
 
   app.post('/activate/preview', { schema: hidden, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
     try {
       const text = await requestText(request);
-      return send(reply, 200, previewPage(await center.previewRequest(text), text));
+      return sendHtml(reply, 200, previewPage(await center.previewRequest(text), text));
     } catch (error) {
       return sendError(request, reply, error);
     }
@@ -364,7 +338,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
     }
     try {
       const answered = await center.answerRequestCode(code, owner, { clientIp: request.ip });
-      return send(reply, 200, answerPage(answered, answered.preview));
+      return sendHtml(reply, 200, answerPage(answered, answered.preview));
     } catch (error) {
       const shown = Object.fromEntries(Object.entries(owner).slice(0, MAX_OWNER_FIELDS));
       return sendError(request, reply, error, { code, owner: shown });

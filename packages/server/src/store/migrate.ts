@@ -3,6 +3,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'k
 import * as initial from './migrations/0001_initial.js';
 import * as offline from './migrations/0002_offline.js';
 import * as containers from './migrations/0003_containers.js';
+import * as tokens from './migrations/0004_tokens.js';
 import type { DB } from './schema.js';
 
 /** The migrations in the order they apply; names are never changed once released. */
@@ -10,6 +11,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_offline': offline,
   '0003_containers': containers,
+  '0004_tokens': tokens,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -103,6 +103,8 @@ export interface ActivationsTable {
   container_keys: string | null;
   /** The highest upgrade counter the center has issued for the container (0: none). */
   counter: Generated<number>;
+  /** Token-bound activations: the token's public key (`lictor-p256:…`, a `tokens` row); else `null`. */
+  token_key: string | null;
 }
 
 /** A blacklisted serial or activation. */
@@ -155,6 +157,29 @@ export interface UpgradesTable {
   confirmation: string | null;
 }
 
+/**
+ * A hardware token the center knows: registered by its first token-bound activation, marked
+ * programmed when `lictor center token program` wrote a license container into it.
+ */
+export interface TokensTable {
+  /** The token's ECDSA P-256 public key, `lictor-p256:…` (non-extractable on the token). */
+  public_key: string;
+  /** Hex of the first 16 bytes of SHA-256 of the key's SPKI (`TokenPublicKey.fingerprint`). */
+  fingerprint: string;
+  manufacturer: string;
+  model: string;
+  /** The token's own serial number (not a package serial). */
+  token_serial: string;
+  /** The token's label when it was programmed, else `null`. */
+  label: string | null;
+  registered_at: string;
+  /** When a license container was last written into the token; `null` if never. */
+  programmed_at: string | null;
+  /** The package and activation of the container on the token (`null` if never programmed). */
+  package_serial: string | null;
+  activation_id: string | null;
+}
+
 /** The License Center database. */
 export interface DB {
   products: ProductsTable;
@@ -165,4 +190,5 @@ export interface DB {
   blacklist: BlacklistTable;
   audit_events: AuditEventsTable;
   upgrades: UpgradesTable;
+  tokens: TokensTable;
 }
