@@ -5,6 +5,7 @@ import { errorAnswer } from '../http/errors.js';
 import { errorBodySchema, errorResponses } from '../http/schemas.js';
 import type { LicenseManager } from './manager.js';
 import type { AcquireRequest } from './types.js';
+import { managerWebRoutes } from './web.js';
 
 /** Request bodies above this size are refused with 413 before parsing. */
 export const MANAGER_BODY_LIMIT = 4 * 1024;
@@ -107,7 +108,17 @@ const eventSchema = {
     at: isoTime,
     kind: {
       type: 'string',
-      enum: ['granted', 'renewed', 'released', 'expired', 'refused', 'licenses-changed', 'restored'],
+      enum: [
+        'granted',
+        'renewed',
+        'released',
+        'expired',
+        'refused',
+        'licenses-changed',
+        'restored',
+        'access-rules-loaded',
+        'access-rules-rejected',
+      ],
     },
     leaseId: { type: 'string' },
     product: { type: 'string' },
@@ -169,7 +180,16 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
     },
     async (request, reply) => {
       const body = request.body as AcquireRequest;
-      const result = manager.acquire(body);
+      // Access rules judge the address seen on the socket, never one the client could send.
+      // Node forgets it once the socket closes: no address, no seat (address rules must not be skipped).
+      const address = request.ip;
+      if (typeof address !== 'string' || address === '') {
+        throw new LictorError(
+          'LICTOR_E_ACCESS_DENIED',
+          'the connection closed before its address was known; try again',
+        );
+      }
+      const result = manager.acquire({ ...body, address });
       switch (result.kind) {
         case 'granted':
           request.log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
@@ -177,6 +197,13 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
         case 'renewed':
           return reply.code(200).send({ lease: manager.leaseBody(result.lease), renewed: true });
         case 'exhausted':
+          if (result.limit !== undefined) {
+            throw new LictorError('LICTOR_E_SEATS_EXHAUSTED', result.limit.reason, {
+              inUse: result.inUse,
+              total: result.total,
+              rule: result.limit.rule,
+            });
+          }
           throw new LictorError(
             'LICTOR_E_SEATS_EXHAUSTED',
             `all ${result.total} seat(s) for '${body.product}' are in use; try again later`,
@@ -186,6 +213,8 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
           throw new LictorError('LICTOR_E_NOT_LICENSED', result.reason);
         case 'expired':
           throw new LictorError('LICTOR_E_LICENSE_EXPIRED', result.reason);
+        case 'denied':
+          throw new LictorError('LICTOR_E_ACCESS_DENIED', result.reason, { rules: result.rules });
       }
     },
   );
@@ -337,5 +366,6 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
   app.addSchema(errorBodySchema);
   app.register(clientRoutes, { manager });
   app.register(adminRoutes, { manager });
+  app.register(managerWebRoutes, { manager });
   return app;
 }

@@ -1,8 +1,43 @@
 /** The network License Manager's seat-counting core. */
 
+export { accessGate } from './access-gate.js';
+export {
+  type AccessAction,
+  type AccessClient,
+  type AccessDecision,
+  type AccessMembers,
+  type AccessRule,
+  type AccessRules,
+  type AccessRulesProblem,
+  evaluateAccess,
+  NO_ACCESS_RULES,
+  type ParseAccessRulesOptions,
+  parseAccessRules,
+} from './access-rules.js';
+export {
+  ACCESS_RULES_FILE_NAME,
+  DEFAULT_ACCESS_RULES_POLL_MS,
+  type LoadedAccessRules,
+  readAccessRulesFile,
+} from './access-rules-file.js';
 export { countingUnitOf } from './counting.js';
+export {
+  type DiscoveryResponder,
+  type DiscoveryResponderOptions,
+  type DiscoveryStats,
+  startDiscoveryResponder,
+} from './discovery.js';
+export { GroupSeatTally, seatUnitOf } from './group-seat-tally.js';
 export { buildManagerServer, MANAGER_BODY_LIMIT, type ManagerServerOptions } from './http.js';
-export { DEFAULT_LEASE_TTL_MS, LeasePool, type RestoreOptions, type RestoreResult } from './lease-pool.js';
+export {
+  DEFAULT_LEASE_TTL_MS,
+  type LeaseObserver,
+  LeasePool,
+  type RestoreOptions,
+  type RestoreResult,
+  type SeatChoice,
+  type SeatGate,
+} from './lease-pool.js';
 export {
   type AdminLeaseBody,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
@@ -18,6 +53,8 @@ export {
   type ProductStatus,
 } from './manager.js';
 export type {
+  AccessRuleRef,
+  AcquireRefusal,
   AcquireRequest,
   AcquireResult,
   ClientIdentity,
@@ -34,4 +71,5 @@ export type {
   PoolLicense,
   PoolLicenseType,
   PoolSnapshot,
+  SeatLimit,
 } from './types.js';

@@ -8,6 +8,7 @@ import { LictorError } from '@lictor/protocol';
 import { countingUnitOf, identityKeyOf, seatKeyOf } from './counting.js';
 import { LicenseSeats } from './license-seats.js';
 import type {
+  AcquireRefusal,
   AcquireRequest,
   AcquireResult,
   ClientIdentity,
@@ -40,6 +41,41 @@ export interface RestoreResult {
   pool: LeasePool;
   /** Leases not taken back, youngest first dropped when capacity is short. */
   dropped: DroppedLease[];
+}
+
+/** The seat the pool picked for a new lease, shown to a {@link SeatGate} before it is granted. */
+export interface SeatChoice {
+  licenseId: string;
+  /** The counting unit the lease would hold in that license (see `seatKeyOf`). */
+  seatKey: string;
+  /** Whether the lease takes a product seat its unit does not hold yet. */
+  newProductSeat: boolean;
+  /** Whether the lease takes a seat of its feature its unit does not hold yet (false without a feature). */
+  newFeatureSeat: boolean;
+  /** Free product seats of the license before the grant. */
+  productFree: number;
+  /**
+   * Free seats of a feature in the license before the grant: `null` when the license does not
+   * count that feature, `undefined` when it does not include it.
+   */
+  featureFree(feature: string): number | null | undefined;
+}
+
+/**
+ * A policy the pool consults for a request that needs a new lease, never for a renewal of a
+ * lease the client holds. Either step may refuse; the pool then returns that refusal as is.
+ */
+export interface SeatGate {
+  /** Before a license is looked for. */
+  admit(): AcquireRefusal | null;
+  /** With the seat the pool picked, before it is taken. */
+  confirm(choice: SeatChoice): AcquireRefusal | null;
+}
+
+/** Told of every lease the pool grants and drops (released, lapsed, or its license expired). */
+export interface LeaseObserver {
+  granted(lease: Lease): void;
+  dropped(lease: Lease): void;
 }
 
 /** Default time a lease lives without a heartbeat. */
@@ -84,12 +120,21 @@ export class LeasePool {
   private readonly seats = new Map<string, LicenseSeats>();
   /** Product → served licenses in order of use (software first, then in order added). */
   private byProduct = new Map<string, LicenseSeats[]>();
+  private observer: LeaseObserver | null = null;
 
   constructor(options: LeasePoolOptions) {
     const ttl = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
     if (!(ttl > 0)) throw new LictorError('LICTOR_E_INVALID_INPUT', 'leaseTtlMs must be positive');
     this.now = options.now;
     this.leaseTtlMs = ttl;
+  }
+
+  /**
+   * Tells `observer` of every lease granted or dropped from now on (`null` stops). One observer
+   * at a time; it starts from {@link leases} and must not call back into the pool.
+   */
+  observe(observer: LeaseObserver | null): void {
+    this.observer = observer;
   }
 
   /** Serves `license`; a license with the same id is replaced (its leases stay). */
@@ -123,8 +168,11 @@ export class LeasePool {
     this.reindex();
   }
 
-  /** Takes a seat for the client, or gives back the lease it already holds. */
-  acquire(req: AcquireRequest): AcquireResult {
+  /**
+   * Takes a seat for the client, or gives back the lease it already holds. A `gate` (access
+   * rules) can refuse a new lease; a renewal never consults it.
+   */
+  acquire(req: AcquireRequest, gate?: SeatGate): AcquireResult {
     const now = this.now();
     this.reap(now, null);
     const feature = req.feature ?? null;
@@ -140,6 +188,8 @@ export class LeasePool {
       }
       this.drop(held);
     }
+    const refused = gate?.admit() ?? null;
+    if (refused !== null) return refused;
 
     let offered = 0;
     let unexpired = 0;
@@ -164,21 +214,47 @@ export class LeasePool {
       }
     }
 
-    if (choice !== undefined) return { kind: 'granted', lease: this.grant(choice, choiceSeat, req, feature, key, now) };
+    if (choice !== undefined) {
+      const picked = choice;
+      const limited =
+        gate?.confirm({
+          licenseId: choice.id,
+          seatKey: choiceSeat,
+          newProductSeat: !choice.holdsProductSeat(choiceSeat),
+          newFeatureSeat: feature !== null && !choice.holdsFeatureSeat(feature, choiceSeat),
+          productFree: choice.productFree,
+          featureFree: (f) => (picked.hasFeature(f) ? picked.featureFree(f) : undefined),
+        }) ?? null;
+      if (limited !== null) return limited;
+      return { kind: 'granted', lease: this.grant(choice, choiceSeat, req, feature, key, now) };
+    }
     if (offered === 0) {
       const what = feature === null ? `product '${req.product}'` : `feature '${feature}' of product '${req.product}'`;
       return { kind: 'not-licensed', reason: `no license served for ${what}` };
     }
     if (unexpired === 0) return { kind: 'expired', reason: `every license for product '${req.product}' has expired` };
+    const { inUse, total } = this.capacity(req.product, feature);
+    return { kind: 'exhausted', inUse, total };
+  }
+
+  /**
+   * Seats of `product` (or of its `feature`) over the unexpired licenses that serve it: `inUse`
+   * and `total` of the scarcer of product and feature seats, as in an `exhausted` answer, and
+   * `free`, how many more counting units could take a lease.
+   */
+  capacity(product: string, feature: string | null): { inUse: number; total: number; free: number } {
+    const now = this.now();
     let inUse = 0;
     let total = 0;
-    for (const seats of this.byProduct.get(req.product) ?? []) {
+    let free = 0;
+    for (const seats of this.byProduct.get(product) ?? []) {
       if ((feature !== null && !seats.hasFeature(feature)) || seats.isExpired(now)) continue;
       const s = seats.scarcest(feature);
       inUse += s.inUse;
       total += s.total;
+      free += seats.free(feature);
     }
-    return { kind: 'exhausted', inUse, total };
+    return { inUse, total, free };
   }
 
   /** Keeps a lease alive. A lapsed lease, or one whose license expired, is dropped. */
@@ -209,6 +285,11 @@ export class LeasePool {
     return reaped;
   }
 
+  /** The active lease `leaseId`, or `undefined`; O(1). */
+  get(leaseId: string): Lease | undefined {
+    return this.byId.get(leaseId)?.lease;
+  }
+
   /** Active leases, least recently renewed first. */
   leases(): Lease[] {
     return Array.from(this.byId.values(), (h) => h.lease);
@@ -232,6 +313,22 @@ export class LeasePool {
       takenAt: this.now(),
       leases: Array.from(this.byId.values(), ({ lease }) => ({ ...lease, client: copyClient(lease.client) })),
     };
+  }
+
+  /**
+   * The text of `JSON.stringify(snapshot())` in pieces of at most `leasesPerPiece` leases, made
+   * as they are asked for: writing 100,000 leases then never blocks the event loop for long nor
+   * builds one string of the whole file. The leases written are those held when the first piece
+   * is asked for; a lease renewed or released meanwhile is written as it is when its piece is made.
+   */
+  *snapshotJson(leasesPerPiece = 500): Generator<string> {
+    const leases = Array.from(this.byId.values(), (h) => h.lease);
+    yield `{"format":"lictor-lease-pool","version":1,"takenAt":${this.now()},"leases":[`;
+    for (let i = 0; i < leases.length; i += leasesPerPiece) {
+      const piece = JSON.stringify(leases.slice(i, i + leasesPerPiece)).slice(1, -1);
+      yield i === 0 ? piece : `,${piece}`;
+    }
+    yield ']}';
   }
 
   /**
@@ -316,11 +413,13 @@ export class LeasePool {
       grantedAt: now,
       heartbeatAt: now,
       expiresAt: now + this.leaseTtlMs,
+      ...(req.address === undefined ? {} : { address: req.address }),
     };
     seats.take(feature, seatKey);
     const held: Holding = { lease, key, seat: seatKey };
     this.byId.set(lease.id, held);
     this.byIdentity.set(key, held);
+    this.observer?.granted(lease);
     return lease;
   }
 
@@ -336,6 +435,7 @@ export class LeasePool {
     const { lease, key } = held;
     this.byId.delete(lease.id);
     if (this.byIdentity.get(key) === held) this.byIdentity.delete(key);
+    this.observer?.dropped(lease);
     const seats = this.seats.get(lease.licenseId);
     if (seats === undefined) return;
     seats.give(lease.feature, held.seat);

@@ -75,6 +75,30 @@ export class LicenseSeats {
     return this.productSeats.has(seatKey);
   }
 
+  /** Whether the unit `seatKey` already holds a seat of `feature`. */
+  holdsFeatureSeat(feature: string, seatKey: string): boolean {
+    return this.featureSeats.get(feature)?.has(seatKey) === true;
+  }
+
+  /** Product seats not held by any unit (0 once removed or over-allocated). */
+  get productFree(): number {
+    return Math.max(0, this.total - this.inUse);
+  }
+
+  /** Seats of `feature` not held by any unit, or `null` when the feature is not counted or absent. */
+  featureFree(feature: string): number | null {
+    const users = this.featureLimits.get(feature);
+    if (users === undefined || users === null) return null;
+    return Math.max(0, users - (this.featureSeats.get(feature)?.size ?? 0));
+  }
+
+  /** How many more units could take a lease for `feature` (or the product alone). */
+  free(feature: string | null): number {
+    if (feature === null) return this.productFree;
+    if (!this.featureLimits.has(feature)) return 0;
+    return Math.min(this.productFree, this.featureFree(feature) ?? Number.POSITIVE_INFINITY);
+  }
+
   /** Whether a lease for `feature` (or the product alone) by unit `seatKey` fits the capacity. */
   canTake(feature: string | null, seatKey: string): boolean {
     const license = this.served;

@@ -63,6 +63,8 @@ export interface Lease {
   readonly heartbeatAt: number;
   /** Epoch milliseconds after which the lease lapses without a heartbeat. */
   readonly expiresAt: number;
+  /** The client's socket address when the lease was granted, if known (access rules use it). */
+  readonly address?: string;
 }
 
 /** A request for a seat of `product` (and of `feature`, when given). */
@@ -72,16 +74,39 @@ export interface AcquireRequest {
   client: ClientIdentity;
   /** The lease the client believes it holds (after a reconnect); ignored if it is not theirs. */
   leaseId?: string;
+  /** The client's address as the manager saw it on the socket (never a value the client sent). */
+  address?: string;
+}
+
+/** An access rule named by a refusal: its line in the rules file and its text. */
+export interface AccessRuleRef {
+  line: number;
+  text: string;
+}
+
+/** A `reserve` or `max` access rule that held a seat back. */
+export interface SeatLimit {
+  rule: AccessRuleRef;
+  /** What the rule keeps, in words. */
+  reason: string;
 }
 
 /** The outcome of {@link LeasePool.acquire}. */
 export type AcquireResult =
   | { kind: 'granted'; lease: Lease }
   | { kind: 'renewed'; lease: Lease }
-  /** `inUse`/`total` count the scarcer of product and feature seats across usable licenses. */
-  | { kind: 'exhausted'; inUse: number; total: number }
+  /**
+   * `inUse`/`total` count the scarcer of product and feature seats across usable licenses;
+   * `limit` is set when a seat was free but a `reserve` or `max` rule kept it from this client.
+   */
+  | { kind: 'exhausted'; inUse: number; total: number; limit?: SeatLimit }
   | { kind: 'not-licensed'; reason: string }
-  | { kind: 'expired'; reason: string };
+  | { kind: 'expired'; reason: string }
+  /** An access rule refuses the client; `rules` are the deny rule or the allow rules it does not meet. */
+  | { kind: 'denied'; reason: string; rules: AccessRuleRef[] };
+
+/** The refusals among {@link AcquireResult}s. */
+export type AcquireRefusal = Exclude<AcquireResult, { kind: 'granted' | 'renewed' }>;
 
 /** The outcome of {@link LeasePool.heartbeat}. */
 export type HeartbeatResult = { kind: 'renewed'; lease: Lease } | { kind: 'unknown' } | { kind: 'expired' };
