@@ -1,64 +1,55 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { connectManager } from '@lictor/sdk';
-
-const BIN = fileURLToPath(new URL('../bin/lictor.js', import.meta.url));
+import { type BinSession, binSession } from './bin.js';
 
 let root: string;
-let env: NodeJS.ProcessEnv;
-const children: ChildProcess[] = [];
-
-function lictor(...args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      if (err) reject(new Error(`lictor ${args.join(' ')}: ${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}
-
-/** Starts a long-running `lictor` command and resolves with the URL it prints. */
-function serve(...args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env });
-    children.push(child);
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m?.[1]) resolve({ url: m[1], child });
-    });
-    child.on('exit', (code) => reject(new Error(`lictor ${args[0]} exited with ${code}: ${out}`)));
-  });
-}
+let session: BinSession;
+const lictor = (...args: string[]) => session.run(...args);
+const serve = (...args: string[]) => session.serve(...args);
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-cli-manager-'));
-  env = { PATH: process.env.PATH, HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data') };
+  session = binSession({ PATH: process.env.PATH, HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data') });
 });
 
 after(async () => {
-  for (const c of children) c.kill('SIGKILL');
+  session.killAll();
   await rm(root, { recursive: true, force: true });
 });
 
-test('a manager serves a multi-user license to two simulated computers, refuses a third, serves it when a seat frees', async () => {
-  const center = join(root, 'center');
-  const managerDir = join(root, 'manager');
+/**
+ * A vendor's License Center (served) with a product and a multi-user package of `users` seats,
+ * activated online into `<root>/<name>-manager/licenses` on this host. Returns the manager's
+ * data directory.
+ */
+async function managerWithLicense(name: string, product: string, users: number): Promise<string> {
+  const center = join(root, `${name}-center`);
+  const managerDir = join(root, `${name}-manager`);
   await lictor('center', 'init', '--data', center);
-  env.LICTOR_PUBLIC_KEY = (await lictor('center', 'public-key', '--data', center)).trim();
-  await lictor('center', 'product', 'add', 'ERP', '--name', 'ACME ERP', '--data', center);
+  session.env.LICTOR_PUBLIC_KEY = (await lictor('center', 'public-key', '--data', center)).trim();
+  await lictor('center', 'product', 'add', product, '--name', `ACME ${product}`, '--data', center);
   const issued = JSON.parse(
-    await lictor('center', 'issue', '--product', 'ERP', '--type', 'multi', '--users', '2', '--json', '--data', center),
+    await lictor(
+      'center',
+      'issue',
+      '--product',
+      product,
+      '--type',
+      'multi',
+      '--users',
+      String(users),
+      '--json',
+      '--data',
+      center,
+    ),
   ) as { serial: string; pins: { pin: string }[] };
   const centerServer = await serve('center', 'serve', '--data', center, '--port', '0', '--log-level', 'warn');
-
-  // The multi-user license is activated on the manager's host, into the manager's license directory.
   await lictor(
     'activate',
     '--center',
@@ -74,12 +65,40 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     '--store',
     join(managerDir, 'licenses'),
   );
-  const manager = await serve('manager', 'serve', '--data', managerDir, '--port', '0', '--log-level', 'warn');
+  return managerDir;
+}
+
+test('a manager serves a multi-user license to two simulated computers, refuses a third, serves it when a seat frees', async () => {
+  // The multi-user license is activated on the manager's host, into the manager's license directory.
+  const managerDir = await managerWithLicense('erp', 'ERP', 2);
+  const udp = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  const discoveryPort = udp.address().port;
+  await new Promise<void>((resolve) => udp.close(() => resolve()));
+  const manager = await serve(
+    'manager',
+    'serve',
+    '--data',
+    managerDir,
+    '--port',
+    '0',
+    '--discovery-port',
+    String(discoveryPort),
+    '--log-level',
+    'warn',
+  );
 
   const computer = (host: string) => connectManager({ managers: [manager.url], client: { host } });
   const a = await computer('ws-a');
   const b = await computer('ws-b');
-  const c = await computer('ws-c');
+  // The third computer knows no address: it finds the manager by discovery.
+  const c = await connectManager({
+    configPaths: [],
+    env: {},
+    discovery: { targets: [`127.0.0.1:${discoveryPort}`] },
+    client: { host: 'ws-c' },
+  });
+  assert.deepEqual(c.managers, [manager.url]);
   try {
     const leaseA = await a.acquire('ERP');
     await b.acquire('ERP');
@@ -94,6 +113,98 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     const status = await c.status();
     assert.deepEqual(status.products, [{ product: 'ERP', inUse: 2, total: 2 }]);
   } finally {
+    await Promise.all([a.close(), b.close(), c.close()]);
+  }
+});
+
+/** A free TCP port on loopback (bound and released: the manager must come back on the same one). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/** A TCP relay between a client and the manager that can be cut (a network partition) and mended. */
+async function relay(target: number): Promise<{ url: string; cut(): void; mend(): void; close(): void }> {
+  let open = true;
+  const sockets = new Set<Socket>();
+  const server = createServer((inbound) => {
+    if (!open) return inbound.destroy();
+    const outbound = connect(target, '127.0.0.1');
+    for (const s of [inbound, outbound]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    inbound.pipe(outbound).pipe(inbound);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut: () => {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    mend: () => {
+      open = true;
+    },
+    close: () => server.close(),
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('SIGKILL and restart keep the leases without over-allocation; a partitioned client loses its seat to another', async () => {
+  const managerDir = await managerWithLicense('faults', 'CAD', 2);
+  const port = await freePort();
+  const args = ['manager', 'serve', '--data', managerDir, '--port', String(port), '--lease-ttl-seconds', '8'];
+  const quiet = ['--discovery-port', '0', '--announce-port', '0', '--log-level', 'warn'];
+  let manager = await serve(...args, ...quiet);
+  const link = await relay(port);
+  const a = await connectManager({ managers: [link.url], client: { host: 'ws-a' } });
+  const b = await connectManager({ managers: [manager.url], client: { host: 'ws-b' } });
+  const c = await connectManager({ managers: [manager.url], client: { host: 'ws-c' } });
+  try {
+    const leaseA = await a.acquire('CAD');
+    const leaseB = await b.acquire('CAD');
+    const lost: string[] = [];
+    leaseA.on('lost', (reason) => lost.push(reason.code));
+
+    // Killed without a chance to save anything more: the grants were snapshotted within 1 s. The
+    // TTL (8 s) leaves the restart time to come back before the leases lapse.
+    await sleep(1500);
+    manager.child.kill('SIGKILL');
+    await new Promise((resolve) => manager.child.once('exit', resolve));
+    manager = await serve(...args, ...quiet);
+    await assert.rejects(c.acquire('CAD'), { code: 'LICTOR_E_SEATS_EXHAUSTED' });
+    await sleep(1500);
+    assert.equal(leaseA.state, 'active');
+    assert.equal(leaseB.state, 'active');
+    assert.deepEqual((await c.status()).products, [{ product: 'CAD', inUse: 2, total: 2 }]);
+
+    // The link between ws-a and the manager breaks: ws-a is told, the manager gives the seat back after the TTL.
+    link.cut();
+    const deadline = Date.now() + 25_000;
+    let leaseC: Awaited<ReturnType<typeof c.acquire>> | undefined;
+    while (leaseC === undefined && Date.now() < deadline) {
+      leaseC = await c.acquire('CAD').catch(() => undefined);
+      if (leaseC === undefined) await sleep(250);
+    }
+    assert.ok(leaseC, 'the partitioned seat came back to the pool');
+    // A function, so that the assertions above do not narrow the state's type.
+    const stateOfA = (): string => leaseA.state;
+    for (let i = 0; i < 50 && stateOfA() !== 'lost'; i++) await sleep(100);
+    assert.equal(stateOfA(), 'lost');
+    assert.ok(lost.length >= 1);
+    // The link is mended: ws-a cannot take a third seat back.
+    link.mend();
+    await sleep(6000);
+    assert.deepEqual((await c.status()).products, [{ product: 'CAD', inUse: 2, total: 2 }]);
+    assert.equal(stateOfA(), 'lost');
+  } finally {
+    link.close();
     await Promise.all([a.close(), b.close(), c.close()]);
   }
 });

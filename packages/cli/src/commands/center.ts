@@ -16,6 +16,7 @@ import {
   readInputFile,
 } from '../options.js';
 import { dataOption, withCenter } from './center-data.js';
+import { registerCenterToken } from './center-token.js';
 import { registerCenterUpgrade } from './center-upgrade.js';
 
 interface ServeOptions {
@@ -231,6 +232,7 @@ export function registerCenter(program: Command, io: Io): void {
     });
 
   registerCenterUpgrade(center, io);
+  registerCenterToken(center, io);
 
   center
     .command('serve')

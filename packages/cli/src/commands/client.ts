@@ -1,8 +1,9 @@
-import { formatGiB, LictorError } from '@lictor/protocol';
-import { collectHardware, type Licensing, openLicensing, writeFileAtomic } from '@lictor/sdk';
+import { formatGiB, LictorError, TOKEN_KEY_LABEL } from '@lictor/protocol';
+import { collectHardware, type Licensing, openLicensing, type TokenOptions, writeFileAtomic } from '@lictor/sdk';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { collect, ownerFrom, readInputFile, vendorPublicKey } from '../options.js';
+import { addTokenOptions, checkBindToken, type TokenCliOptions, tokenOptionsFrom, tokenPinFor } from './token.js';
 
 interface ClientOptions {
   store?: string;
@@ -20,7 +21,7 @@ function addClientOptions(cmd: Command): Command {
     .option('--json', 'print JSON');
 }
 
-function open(io: Io, opts: ClientOptions, product = ''): Promise<Licensing> {
+function open(io: Io, opts: ClientOptions, product = '', tokens?: TokenOptions): Promise<Licensing> {
   return openLicensing({
     product,
     publicKey: vendorPublicKey(opts.publicKey, io.env),
@@ -30,10 +31,15 @@ function open(io: Io, opts: ClientOptions, product = ''): Promise<Licensing> {
     ...(opts.store ? { store: opts.store } : {}),
     ...(io.hardware ? { hardware: io.hardware } : {}),
     ...(io.machineSecret ? { machineSecret: io.machineSecret } : {}),
+    ...(tokens ? { tokens } : {}),
   });
 }
 
-interface ActivateOptions extends ClientOptions {
+interface ActivateOptions extends ClientOptions, TokenCliOptions {
+  bindToken?: boolean;
+  module?: string;
+  tokenLabel?: string;
+  tokenSerial?: string;
   center?: string;
   offline?: boolean;
   out?: string;
@@ -85,45 +91,72 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
     });
 
   addClientOptions(
-    program
-      .command('activate')
-      .description('activate with a serial number and PIN code: online, or --offline with a request file or code')
-      .option('--center <url>', 'License Center address, e.g. http://127.0.0.1:8787 (online activation)')
-      .option('--offline', 'make a request for a computer without network access, instead of activating online')
-      .option('--out <file>', 'with --offline: write the request file here (default: print it)')
-      .option('--code', 'with --offline: print a short code to read or type instead of a file')
-      .option('--product <code>', 'with --offline: the product the request is for (checked by the center)')
-      .requiredOption('--serial <serial>', 'serial number of the package')
-      .requiredOption('--pin <pin>', 'one of the PIN codes of the package')
-      .option('--company <name>', 'owner: company')
-      .option('--email <address>', 'owner: contact e-mail')
-      .option('--owner <field=value>', 'other owner data the product asks for (repeatable)', collect),
+    addTokenOptions(
+      program
+        .command('activate')
+        .description('activate with a serial number and PIN code: online, or --offline with a request file or code')
+        .option('--center <url>', 'License Center address, e.g. http://127.0.0.1:8787 (online activation)')
+        .option('--offline', 'make a request for a computer without network access, instead of activating online')
+        .option('--out <file>', 'with --offline: write the request file here (default: print it)')
+        .option('--code', 'with --offline: print a short code to read or type instead of a file')
+        .option('--product <code>', 'with --offline: the product the request is for (checked by the center)')
+        .requiredOption('--serial <serial>', 'serial number of the package')
+        .requiredOption('--pin <pin>', 'one of the PIN codes of the package')
+        .option('--company <name>', 'owner: company')
+        .option('--email <address>', 'owner: contact e-mail')
+        .option('--owner <field=value>', 'other owner data the product asks for (repeatable)', collect)
+        .option('--bind-token', 'bind the license to a hardware token (a dongle) instead of this computer')
+        .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)')
+        .option('--token-label <label>', 'with --bind-token: the token with this label')
+        .option('--token-serial <serial>', "with --bind-token: the token with this serial number (the token's own)"),
+    ),
   ).action(async (opts: ActivateOptions) => {
-    const licensing = await open(io, opts);
-    if (opts.offline) return requestOffline(io, licensing, opts);
-    if (!opts.center) {
-      throw new LictorError(
-        'LICTOR_E_INVALID_INPUT',
-        'give --center URL to activate online, or --offline to make a request file or code for the vendor',
+    checkBindToken(opts);
+    const pin = opts.bindToken ? await tokenPinFor(opts.tokenPinFile, io) : undefined;
+    const tokens = tokenOptionsFrom({ ...opts, tokenModule: opts.module ?? opts.tokenModule }, pin);
+    const licensing = await open(io, opts, '', tokens);
+    try {
+      if (opts.offline) return await requestOffline(io, licensing, opts);
+      if (!opts.center) {
+        throw new LictorError(
+          'LICTOR_E_INVALID_INPUT',
+          'give --center URL to activate online, or --offline to make a request file or code for the vendor',
+        );
+      }
+      const result = await licensing.activate({
+        center: opts.center,
+        serial: opts.serial,
+        pin: opts.pin,
+        owner: ownerFrom(opts),
+        ...(opts.bindToken
+          ? {
+              bindToken: {
+                ...(opts.tokenSerial === undefined ? {} : { serial: opts.tokenSerial }),
+                ...(opts.tokenLabel === undefined ? {} : { label: opts.tokenLabel }),
+              },
+            }
+          : {}),
+      });
+      if (opts.json) return io.out(JSON.stringify(result));
+      io.out(
+        `${result.reactivated ? 'Reactivated' : 'Activated'} serial ${result.serial} (activation ${result.activationId})`,
       );
+      if (result.token) {
+        io.out(
+          `bound to hardware token ${result.token.manufacturer} ${result.token.model}, serial ${result.token.serial} (key '${TOKEN_KEY_LABEL}' ${result.token.keyGenerated ? 'generated on the token now' : 'already on the token'})`,
+        );
+      }
+      io.out(`license file: ${result.file}`);
+    } finally {
+      await licensing.close();
     }
-    const result = await licensing.activate({
-      center: opts.center,
-      serial: opts.serial,
-      pin: opts.pin,
-      owner: ownerFrom(opts),
-    });
-    if (opts.json) return io.out(JSON.stringify(result));
-    io.out(
-      `${result.reactivated ? 'Reactivated' : 'Activated'} serial ${result.serial} (activation ${result.activationId})`,
-    );
-    io.out(`license file: ${result.file}`);
   });
 
   addClientOptions(
-    program.command('status').description('every license file found, and whether it is available'),
-  ).action(async (opts: ClientOptions) => {
-    const licensing = await open(io, opts);
+    addTokenOptions(program.command('status').description('every license file found, and whether it is available')),
+  ).action(async (opts: ClientOptions & TokenCliOptions) => {
+    const licensing = await open(io, opts, '', tokenOptionsFrom(opts));
+    await licensing.close();
     const files = licensing.status();
     if (opts.json) return io.out(JSON.stringify({ searchPaths: licensing.searchPaths, files }, null, 2));
     io.out(`searched: ${licensing.searchPaths.join(', ')}`);
@@ -131,6 +164,10 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
     for (const f of files) {
       const state = f.available ? (f.supersededBy ? 'superseded' : 'available') : `unavailable [${f.code}]`;
       io.out(`${f.path}: ${state}`);
+      if (f.onToken) {
+        const t = f.onToken;
+        io.out(`  stored on the hardware token "${t.label}" (${t.manufacturer} ${t.model}, serial ${t.serial})`);
+      }
       if (f.serial) io.out(`  serial ${f.serial}, issued ${f.issuedAt}`);
       for (const l of f.licenses ?? []) {
         const features = l.features.map((x) => (x.users === null ? x.code : `${x.code}=${x.users}`)).join(', ');
@@ -143,13 +180,16 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
   });
 
   addClientOptions(
-    program
-      .command('check')
-      .description('exit 0 when the product (or feature) is licensed here; otherwise say why')
-      .requiredOption('--product <code>', 'product code')
-      .option('--feature <code>', 'feature code'),
-  ).action(async (opts: ClientOptions & { product: string; feature?: string }) => {
-    const licensing = await open(io, opts, opts.product);
+    addTokenOptions(
+      program
+        .command('check')
+        .description('exit 0 when the product (or feature) is licensed here; otherwise say why')
+        .requiredOption('--product <code>', 'product code')
+        .option('--feature <code>', 'feature code'),
+    ),
+  ).action(async (opts: ClientOptions & TokenCliOptions & { product: string; feature?: string }) => {
+    const licensing = await open(io, opts, opts.product, tokenOptionsFrom(opts));
+    await licensing.close();
     const result = licensing.check(opts.feature);
     if (opts.json) io.out(JSON.stringify(result));
     else if (result.ok) {

@@ -1,9 +1,14 @@
-import { openLicensing, writeFileAtomic } from '@lictor/sdk';
+/**
+ * `lictor upgrade start|continue|confirmation`: the customer's side of a remote upgrade, for a
+ * container in a license directory or, with the token options, in a hardware token's memory.
+ */
+import { type AppliedUpgrade, openLicensing, writeFileAtomic } from '@lictor/sdk';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { readInputFile, vendorPublicKey } from '../options.js';
+import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
-interface UpgradeOptions {
+interface UpgradeOptions extends TokenCliOptions {
   store?: string;
   publicKey?: string;
   json?: boolean;
@@ -12,13 +17,16 @@ interface UpgradeOptions {
 }
 
 function withOptions(cmd: Command): Command {
-  return cmd
-    .option('--store <dir>', 'license directory (default: LICTOR_LICENSE_PATH, else per-user)')
-    .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
-    .option('--json', 'print JSON');
+  return addTokenOptions(
+    cmd
+      .option('--store <dir>', 'license directory (default: LICTOR_LICENSE_PATH, else per-user)')
+      .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
+      .option('--json', 'print JSON'),
+  );
 }
 
 async function open(io: Io, opts: UpgradeOptions) {
+  const tokens = tokenOptionsFrom(opts);
   return openLicensing({
     product: '',
     publicKey: vendorPublicKey(opts.publicKey, io.env),
@@ -27,7 +35,14 @@ async function open(io: Io, opts: UpgradeOptions) {
     ...(opts.store ? { store: opts.store } : {}),
     ...(io.hardware ? { hardware: io.hardware } : {}),
     ...(io.machineSecret ? { machineSecret: io.machineSecret } : {}),
+    ...(tokens ? { tokens } : {}),
   });
+}
+
+/** Where the upgraded container is: its license file, or the hardware token that holds it. */
+function placeOf(applied: AppliedUpgrade): string {
+  const t = applied.onToken;
+  return t ? `on the hardware token "${t.label}" (${t.manufacturer} ${t.model}, serial ${t.serial})` : applied.file;
 }
 
 /** Registers `lictor upgrade start|continue|confirmation`. */
@@ -52,10 +67,16 @@ export function registerUpgrade(program: Command, io: Io): void {
       }
       if (opts.out) io.out(`Question for container ${started.containerId} written to ${opts.out}.`);
       else io.out(started.question);
+      const t = started.onToken;
+      if (t) {
+        io.out(
+          `The operation is kept on the hardware token "${t.label}" (serial ${t.serial}): continue it on any computer where the token is plugged in.`,
+        );
+      }
       io.out('Send it to the vendor. Starting another upgrade before installing the answer abandons this one.');
       io.out('Then apply the answer with: lictor upgrade continue <answer file>');
     } finally {
-      licensing.close();
+      await licensing.close();
     }
   });
 
@@ -68,11 +89,11 @@ export function registerUpgrade(program: Command, io: Io): void {
     try {
       const applied = await licensing.continueUpgrade(text);
       if (opts.json) return io.out(JSON.stringify(applied));
-      io.out(`Container ${applied.containerId} upgraded to state ${applied.counter} (${applied.file}).`);
+      io.out(`Container ${applied.containerId} upgraded to state ${applied.counter} (${placeOf(applied)}).`);
       io.out('Confirmation code (send it to the vendor):');
       io.out(applied.confirmationCode);
     } finally {
-      licensing.close();
+      await licensing.close();
     }
   });
 
@@ -88,7 +109,7 @@ export function registerUpgrade(program: Command, io: Io): void {
       const code = await licensing.confirmationCode(opts.container);
       io.out(opts.json ? JSON.stringify({ confirmationCode: code }) : code);
     } finally {
-      licensing.close();
+      await licensing.close();
     }
   });
 }

@@ -1,0 +1,114 @@
+/**
+ * The end user's hardware tokens: `lictor token list`, and the options that make `lictor status`,
+ * `check` and `activate` use tokens (licenses stored on tokens, licenses bound to a token).
+ */
+import { LictorError, TOKEN_KEY_LABEL, TOKEN_LICENSE_LABEL } from '@lictor/protocol';
+import type { TokenOptions } from '@lictor/sdk';
+import { openTokenModule, readTokenPin, type TokenDescription, type TokenPin } from '@lictor/token';
+import type { Command } from 'commander';
+import type { Io } from '../io.js';
+
+const MODULE_HELP =
+  'PKCS#11 module: a path or opensc, ykcs11, softhsm (default: LICTOR_PKCS11_MODULE, then the usual paths)';
+
+/** Options of the commands that can include token licenses. */
+export interface TokenCliOptions {
+  tokens?: boolean;
+  tokenModule?: string;
+  tokenPinFile?: string;
+}
+
+/** Adds `--tokens`, `--token-module` and `--token-pin-file`. */
+export function addTokenOptions(cmd: Command): Command {
+  return cmd
+    .option('--tokens', 'include hardware token licenses (implied by --token-module and --token-pin-file)')
+    .option('--token-module <lib>', MODULE_HELP)
+    .option('--token-pin-file <file>', "file whose first line is the tokens' user PIN (else LICTOR_TOKEN_PIN)");
+}
+
+/** The SDK's `tokens` option from the command line; `undefined` when no token option was given. */
+export function tokenOptionsFrom(opts: TokenCliOptions, pin?: TokenPin): TokenOptions | undefined {
+  if (!opts.tokens && opts.tokenModule === undefined && opts.tokenPinFile === undefined && pin === undefined) {
+    return undefined;
+  }
+  return {
+    ...(opts.tokenModule === undefined ? {} : { module: opts.tokenModule }),
+    ...(pin !== undefined ? { pin } : opts.tokenPinFile === undefined ? {} : { pinFile: opts.tokenPinFile }),
+  };
+}
+
+/**
+ * The token user PIN for a command that must log in (binding a license to a token): the PIN
+ * file, `LICTOR_TOKEN_PIN`, else a prompt when a person is at a terminal.
+ */
+export function tokenPinFor(pinFile: string | undefined, io: Io): Promise<TokenPin> {
+  const prompt = process.stdin.isTTY ? { input: process.stdin, output: process.stderr } : undefined;
+  return readTokenPin({
+    ...(pinFile === undefined ? {} : { pinFile }),
+    env: io.env,
+    ...(prompt === undefined ? {} : { prompt }),
+  });
+}
+
+/** A token as `lictor token list` shows it. */
+interface ListedToken extends TokenDescription {
+  /** The token holds a Lictor license (its public data object). */
+  hasLicense: boolean;
+  /** The token has a Lictor key (its public half, labelled `lictor`). */
+  hasKey: boolean;
+}
+
+function describeListed(t: ListedToken): string {
+  if (!t.present) return `slot ${t.slot}: empty${t.problem ? ` (${t.problem})` : ''}`;
+  const lictor = [t.hasLicense ? 'Lictor license' : '', t.hasKey ? `key '${TOKEN_KEY_LABEL}'` : '']
+    .filter((x) => x !== '')
+    .join(', ');
+  return `slot ${t.slot}: "${t.label}" ${t.manufacturer} ${t.model}, serial ${t.serial}${t.initialized ? '' : ' (not initialized)'}${lictor ? `; ${lictor}` : ''}`;
+}
+
+/** Registers `lictor token list`. */
+export function registerToken(program: Command, io: Io): void {
+  const token = program.command('token').description('hardware tokens (PKCS#11 dongles) on this computer');
+  token
+    .command('list')
+    .description('the tokens the PKCS#11 module sees, and whether they hold Lictor licenses')
+    .option('--module <lib>', MODULE_HELP)
+    .option('--json', 'print JSON')
+    .action(async (opts: { module?: string; json?: boolean }) => {
+      const module = openTokenModule(opts.module, { env: io.env });
+      try {
+        const listed: ListedToken[] = [];
+        for (const t of await module.listTokens()) {
+          let hasLicense = false;
+          let hasKey = false;
+          if (t.present && t.initialized) {
+            // Public objects only: no PIN is needed (or tried) to list.
+            const session = await module.openToken({ slot: t.slot });
+            try {
+              hasLicense = (await session.listData()).some((d) => d.name === TOKEN_LICENSE_LABEL);
+              hasKey = (await session.listKeys()).some((k) => k.label === TOKEN_KEY_LABEL);
+            } finally {
+              await session.close();
+            }
+          }
+          listed.push({ ...t, hasLicense, hasKey });
+        }
+        if (opts.json) return io.out(JSON.stringify({ module: module.path, tokens: listed }, null, 2));
+        io.out(`module: ${module.path}`);
+        if (listed.length === 0) io.out('no slots');
+        for (const t of listed) io.out(describeListed(t));
+      } finally {
+        await module.close();
+      }
+    });
+}
+
+/** Refuses `--bind-token` where it cannot apply. */
+export function checkBindToken(opts: { bindToken?: boolean; offline?: boolean }): void {
+  if (opts.bindToken && opts.offline) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      '--bind-token works with online activation (--center URL); a token can also be programmed by the vendor',
+    );
+  }
+}
