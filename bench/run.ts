@@ -1,13 +1,15 @@
 /**
  * `npm run bench`: runs every benchmark and prints the results with the machine description.
- * Numbers for docs/benchmarks.md come from this output. `--only sdk|center` runs one group.
+ * Numbers for docs/benchmarks.md come from this output. `--only sdk|center|pool|manager` runs one group.
  */
 import { cpus, totalmem } from 'node:os';
 import { benchCenter } from './center.js';
 import { benchLeasePool } from './lease-pool.js';
+import { benchManagerNet } from './manager-net.js';
+import { printManagerNet } from './manager-net-report.js';
 import { benchSdk } from './sdk.js';
 
-// `--only sdk|center|pool` runs one group.
+// `--only sdk|center|pool|manager` runs one group.
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const cpu = cpus();
 console.log(
@@ -34,3 +36,4 @@ if (!only || only === 'pool') {
     `manager core (LeasePool, in process): ${p.leases} leases in ${p.heapMiB.toFixed(0)} MiB of heap; ${Math.round(p.pairsPerSecond)} acquire+release pairs/s and ${Math.round(p.heartbeatsPerSecond)} heartbeats/s with them held`,
   );
 }
+if (!only || only === 'manager') printManagerNet(await benchManagerNet());
