@@ -372,11 +372,13 @@ function buildSnapshot(
   for (const list of byFeature.values()) list.sort((a, b) => b.expiresAtMs - a.expiresAtMs);
 
   const where = searchPaths.length > 0 ? searchPaths.join(', ') : '(no search paths)';
+  // With token support on, a license on a token that is not plugged in is simply not seen.
+  const orToken = tokenPresence === NO_TOKENS ? '' : ', nor on a hardware token plugged in here';
   return {
     files,
     containers: [...containers.values()],
     byFeature,
-    refusal: best ?? refusal(NOT_FOUND_CODE, `no license file for product ${product} was found in ${where}`),
+    refusal: best ?? refusal(NOT_FOUND_CODE, `no license file for product ${product} was found in ${where}${orToken}`),
   };
 }
 

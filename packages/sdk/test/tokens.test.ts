@@ -240,7 +240,9 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
     await softhsm.unplug(late);
     await module.reinitialize();
     const licensing = await openWithTokens(await mkdtemp(join(root, 'store-')), { product: 'PLM' });
-    assert.equal(licensing.check().ok, false);
+    const before = licensing.check();
+    assert.equal(before.ok, false);
+    assert.match(before.ok ? '' : before.reason, /nor on a hardware token plugged in here/);
 
     const found = nextTokenChange(licensing);
     await softhsm.replug(late);

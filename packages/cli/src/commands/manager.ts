@@ -179,6 +179,15 @@ export function registerManager(program: Command, io: Io): void {
       io.out(
         `  access rules: ${ruleCount > 0 ? `${ruleCount} from ${rulesFile}` : `none (write them in ${rulesFile})`}`,
       );
+      const announcing = licensing.duplicateDetection();
+      const reportTo = opts.center ?? io.env.LICTOR_CENTER;
+      io.out(
+        `  duplicate detection: ${
+          announcing === undefined
+            ? 'off'
+            : `announcing on UDP ${announcing.port}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
+        }`,
+      );
       const discovery = await startManagerDiscovery(io, {
         id: identity.id,
         address,
