@@ -12,7 +12,7 @@ import {
   generateVendorKeys,
   loadSigner,
 } from '@lictor/protocol';
-import { buildCenterServer } from '../src/index.js';
+import { buildCenterServer, type Center } from '../src/index.js';
 import { addApp, computer, ENGINES, issue, OWNER, pinOf, withCenter } from './helpers.js';
 
 const T0 = Date.parse('2030-01-15T09:58:00.000Z');
@@ -30,20 +30,26 @@ function announce(
   );
 }
 
+/** A package of the test product with PIN 1 activated on computer 1, with its container keys. */
+async function activatedContainer(center: Center) {
+  await addApp(center);
+  const pkg = await issue(center);
+  const keys = generateContainerKeys();
+  const res = await center.activate({
+    serial: pkg.serial,
+    pin: pinOf(pkg, 1),
+    owner: OWNER,
+    hardware: computer(1),
+    containerKeys: keys.public,
+  });
+  return { pkg, keys, res };
+}
+
 for (const engine of ENGINES) {
   describe(`duplicate reports (${engine.name})`, { concurrency: true }, () => {
     test('a cloned computer is proven by three announcements and its activation blacklisted once', async (t) => {
       await withCenter(t, engine, async ({ center }) => {
-        await addApp(center);
-        const pkg = await issue(center);
-        const keys = generateContainerKeys();
-        const res = await center.activate({
-          serial: pkg.serial,
-          pin: pinOf(pkg, 1),
-          owner: OWNER,
-          hardware: computer(1),
-          containerKeys: keys.public,
-        });
+        const { pkg, keys, res } = await activatedContainer(center);
         const evidence = {
           format: 1,
           serial: pkg.serial,
@@ -76,16 +82,7 @@ for (const engine of ENGINES) {
 
     test('forged, foreign or unknown evidence is refused and blacklists nothing', async (t) => {
       await withCenter(t, engine, async ({ center }) => {
-        await addApp(center);
-        const pkg = await issue(center);
-        const keys = generateContainerKeys();
-        const res = await center.activate({
-          serial: pkg.serial,
-          pin: pinOf(pkg, 1),
-          owner: OWNER,
-          hardware: computer(1),
-          containerKeys: keys.public,
-        });
+        const { pkg, keys, res } = await activatedContainer(center);
         // A neighbour who saw the license file on the network, but has another key.
         const intruder = generateContainerKeys();
         const forged = [

@@ -151,7 +151,7 @@ function assertPage(res: Response, html: string, status: number): void {
   assert.match(res.headers.get('content-type') ?? '', /^text\/html; charset=utf-8/);
   assert.equal(
     res.headers.get('content-security-policy'),
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
   );
   assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
   assert.match(html, /^<!doctype html>\n<html lang="en">/);

@@ -1,6 +1,16 @@
 /** The HTML shell of the server-rendered pages (the center's /activate, the manager's /admin). */
 import type { FastifyReply } from 'fastify';
 
+/** Headers of every HTML page: no scripts, no framing, no caching, forms only to this origin. */
+export const HTML_SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+  'cache-control': 'no-store',
+};
+
 /** Escapes text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: string): string {
   return value

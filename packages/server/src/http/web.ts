@@ -11,20 +11,12 @@ import { LictorError, type Owner } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
 import { errorAnswer } from './errors.js';
-import { escapeHtml, htmlPage, sendHtml } from './html.js';
+import { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from './html.js';
 import { MAX_REQUEST_TEXT } from './schemas.js';
 
 /** Urlencoded forms: a request of the largest size, percent-encoded, fits. */
 const FORM_BODY_LIMIT = MAX_REQUEST_TEXT * 3 + 4096;
 const MAX_OWNER_FIELDS = 32;
-
-const SECURITY_HEADERS = {
-  'content-security-policy': "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
 
 const STYLE = `
 body{font:1rem/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}
@@ -295,7 +287,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
     limits: { fileSize: MAX_REQUEST_TEXT, files: 1, fields: 4, fieldSize: MAX_REQUEST_TEXT, parts: 6 },
   });
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(HTML_SECURITY_HEADERS);
     return payload;
   });
   // Refusals before a handler runs (body too large, broken form data) are pages too.

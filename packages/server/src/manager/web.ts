@@ -16,7 +16,7 @@ import formbody from '@fastify/formbody';
 import { constantTimeEqual, LictorError, randomBytes, sha256, toBase64Url, toHex, utf8 } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { errorAnswer } from '../http/errors.js';
-import { escapeHtml, htmlPage, sendHtml } from '../http/html.js';
+import { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '../http/html.js';
 import type { AdminLeaseBody, LicenseManager, ManagerEvent } from './manager.js';
 import type { LicenseUsage } from './types.js';
 
@@ -30,15 +30,6 @@ const FORM_BODY_LIMIT = 4096;
 /** Seconds between automatic reloads of the page. */
 const REFRESH_SECONDS = 10;
 const EVENTS_SHOWN = 50;
-
-const SECURITY_HEADERS = {
-  'content-security-policy':
-    "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
-  'x-content-type-options': 'nosniff',
-  'x-frame-options': 'DENY',
-  'referrer-policy': 'no-referrer',
-  'cache-control': 'no-store',
-};
 
 const STYLE = `
 body{font:1rem/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}
@@ -252,7 +243,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
   }
 
   app.addHook('onSend', async (_request, reply, payload) => {
-    reply.headers(SECURITY_HEADERS);
+    reply.headers(HTML_SECURITY_HEADERS);
     return payload;
   });
   app.setErrorHandler((error, request, reply) => {
