@@ -229,8 +229,12 @@ describe('manager client', () => {
     const fake = await fakeManager({ heartbeatIntervalMs: 50 });
     const client = await connect([fake.url]);
     await client.acquire('ACME');
-    await sleep(260);
-    assert.ok(fake.state.heartbeats >= 3, `only ${fake.state.heartbeats} heartbeats`);
+    // Waits for the third heartbeat (a loaded machine delays timers), then checks it did not come early.
+    const started = Date.now();
+    while (fake.state.heartbeats < 3 && Date.now() - started < 5000) await sleep(10);
+    const elapsed = Date.now() - started;
+    assert.ok(fake.state.heartbeats >= 3, `only ${fake.state.heartbeats} heartbeats in ${elapsed} ms`);
+    assert.ok(elapsed >= 100, `3 heartbeats within ${elapsed} ms: faster than every 50 ms`);
   });
 
   test('a manager that forgot the lease: re-acquired with the old id → reattached', async () => {
