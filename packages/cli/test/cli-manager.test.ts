@@ -88,6 +88,12 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     'warn',
   );
 
+  // The HTTP service is up first ("listening on"); the discovery responder starts right after.
+  for (let i = 0; i < 200 && !/discovery: answering/.test(manager.out()); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.match(manager.out(), /discovery: answering on UDP 127\.0\.0\.1:\d+/);
+
   const computer = (host: string) => connectManager({ managers: [manager.url], client: { host } });
   const a = await computer('ws-a');
   const b = await computer('ws-b');
