@@ -20,3 +20,20 @@ export const processIo: Io = {
   err: (text) => process.stderr.write(text.endsWith('\n') ? text : `${text}\n`),
   env: process.env,
 };
+
+/** The SDK's `hardware` and `machineSecret` options: the ones an in-process caller put in `io`, else none (the real computer). */
+export function computerOptions(io: Io): { hardware?: HardwareSource; machineSecret?: () => Promise<Uint8Array> } {
+  return {
+    ...(io.hardware ? { hardware: io.hardware } : {}),
+    ...(io.machineSecret ? { machineSecret: io.machineSecret } : {}),
+  };
+}
+
+/** Resolves at Ctrl-C or SIGTERM (a long-running command's end), or after `holdMs` when given. */
+export function untilStopped(holdMs?: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (holdMs !== undefined) setTimeout(resolve, holdMs);
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+}

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { LictorError, type Owner, parsePublicKey, type VendorPublicKey } from '@lictor/protocol';
-import { InvalidArgumentError } from 'commander';
+import { type Command, InvalidArgumentError, Option } from 'commander';
 
 /** A per-user data directory of Lictor's own (`center`, `manager`), following the OS's convention. */
 function userDataDir(name: string, env: NodeJS.ProcessEnv): string {
@@ -70,6 +70,21 @@ export function parseFeature(text: string): { code: string; users: number | null
     throw new LictorError('LICTOR_E_INVALID_INPUT', `--feature ${text}: the user count must be a whole number ≥ 1`);
   }
   return { code, users: n };
+}
+
+/** `--log-level` of the long-running servers' JSON logs on stderr. */
+export function logLevelOption(): Option {
+  return new Option('--log-level <level>', 'log level of the JSON logs on stderr')
+    .choices(['fatal', 'error', 'warn', 'info', 'debug'])
+    .default('info');
+}
+
+/** Adds `--company`, `--email` and `--owner`, read by {@link ownerFrom}; `when` prefixes their help (`with --code: `). */
+export function addOwnerOptions(cmd: Command, when = ''): Command {
+  return cmd
+    .option('--company <name>', `${when}owner company`)
+    .option('--email <address>', `${when}owner contact e-mail`)
+    .option('--owner <field=value>', `${when}other owner data the product asks for (repeatable)`, collect);
 }
 
 /** Owner registration data from `--company`, `--email` and repeated `--owner key=value`. */

@@ -11,6 +11,15 @@ export interface Served {
   child: ChildProcess;
   /** Everything it printed on stdout so far. */
   out(): string;
+  /** Waits (up to 10 s) until its stdout matches `pattern`, and returns it. */
+  waitFor(pattern: RegExp): Promise<string>;
+}
+
+/** How a command ended. */
+export interface Ran {
+  code: number;
+  stdout: string;
+  stderr: string;
 }
 
 /** Runs `lictor` commands with one environment; {@link BinSession.killAll} ends what is still running. */
@@ -18,6 +27,8 @@ export interface BinSession {
   env: NodeJS.ProcessEnv;
   /** Runs a command to completion; rejects with its stderr when it fails. */
   run(...args: string[]): Promise<string>;
+  /** Runs a command to completion, whether it succeeds or fails. */
+  attempt(...args: string[]): Promise<Ran>;
   /** Starts a long-running command and resolves once it prints the URL it listens on. */
   serve(...args: string[]): Promise<Served>;
   killAll(): void;
@@ -28,11 +39,15 @@ export function binSession(env: NodeJS.ProcessEnv): BinSession {
   const children: ChildProcess[] = [];
   const session: BinSession = {
     env,
-    run: (...args) =>
-      new Promise((resolve, reject) => {
+    run: async (...args) => {
+      const ran = await session.attempt(...args);
+      if (ran.code !== 0) throw new Error(`lictor ${args.join(' ')}: ${ran.stderr}`);
+      return ran.stdout;
+    },
+    attempt: (...args) =>
+      new Promise((resolve) => {
         execFile(process.execPath, [BIN, ...args], { env: session.env, timeout: 60_000 }, (err, stdout, stderr) => {
-          if (err) reject(new Error(`lictor ${args.join(' ')}: ${stderr}`));
-          else resolve(stdout);
+          resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
         });
       }),
     serve: (...args) =>
@@ -40,10 +55,16 @@ export function binSession(env: NodeJS.ProcessEnv): BinSession {
         const child = spawn(process.execPath, [BIN, ...args], { env: session.env });
         children.push(child);
         let out = '';
+        const waitFor = async (pattern: RegExp) => {
+          for (let i = 0; i < 200 && !pattern.test(out); i++) await new Promise((r) => setTimeout(r, 50));
+          if (!pattern.test(out))
+            throw new Error(`lictor ${args.slice(0, 2).join(' ')} did not print ${pattern}: ${out}`);
+          return out;
+        };
         child.stdout.on('data', (chunk: Buffer) => {
           out += chunk.toString();
           const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-          if (url) resolve({ url, child, out: () => out });
+          if (url) resolve({ url, child, out: () => out, waitFor });
         });
         child.on('exit', (code) =>
           reject(new Error(`lictor ${args.slice(0, 2).join(' ')} exited with ${code}: ${out}`)),

@@ -4,38 +4,28 @@
  * container keys as a private object.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   decodeLicenseFile,
   decodeTokenContainerKeys,
   fromUtf8,
-  type HardwareParams,
   parsePublicKey,
   parseTokenPublicKey,
   TOKEN_KEYS_LABEL,
   TOKEN_LICENSE_LABEL,
 } from '@lictor/protocol';
 import { openTokenModule, proveTokenPresence, type TokenModule } from '@lictor/token';
-import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
-import { type CliRun, runCli } from './run-cli.js';
+import { type Cli, cliOn, workstation } from './run-cli.js';
+import {
+  modulePath,
+  skipWithoutSoftHsm,
+  type TestToken,
+  type TokenWorld,
+  tokenWorld,
+  USER_PIN,
+} from './token-world.js';
 
-const hsm = softhsmModule();
-
-const WORKSTATION: HardwareParams = {
-  platform: 'linux',
-  osName: 'Debian',
-  osVersion: '12',
-  hostname: 'programming-station',
-  board: 'Dell OptiPlex 7090',
-  ramBytes: 16 * 1024 ** 3,
-  bios: 'Dell 1.2.3',
-  cpus: ['Intel Core i7-10700 (8 cores)'],
-  nics: ['02:00:00:00:77:01'],
-  disks: ['WD-PROGRAMMING'],
-};
+const PROGRAMMING_STATION = workstation('programming-station', '02:00:00:00:77:01');
 
 interface ProgrammedJson {
   token: { label: string; manufacturer: string; model: string; serial: string };
@@ -49,81 +39,33 @@ interface ProgrammedJson {
   containerId: string;
 }
 
-describe('lictor center token program (SoftHSM2)', { skip: 'skip' in hsm ? hsm.skip : false }, () => {
-  const modulePath = 'path' in hsm ? hsm.path : '';
-  let softhsm: SoftHsm;
+describe('lictor center token program (SoftHSM2)', { skip: skipWithoutSoftHsm }, () => {
+  let world: TokenWorld<[TestToken, TestToken]>;
   let first: TestToken;
   let second: TestToken;
-  let root: string;
   let data: string;
-  let env: NodeJS.ProcessEnv;
+  let cli: Cli;
   let serial: string;
   let pins: string[];
-
-  function lictor(args: string[]): Promise<CliRun> {
-    return runCli(args, { env, hardware: WORKSTATION });
-  }
-
-  async function ok(args: string[]): Promise<string> {
-    const r = await lictor(args);
-    assert.equal(r.code, 0, `lictor ${args.join(' ')} failed: ${r.err}`);
-    return r.out;
-  }
-
-  function programArgs(token: TestToken, extra: string[] = []): string[] {
-    return [
-      'center',
-      'token',
-      'program',
-      '--module',
-      modulePath,
-      '--token-serial',
-      token.serial,
-      '--serial',
-      serial,
-      '--company',
-      'ACME Corp',
-      '--email',
-      'it@acme.example',
-      '--data',
-      data,
-      ...extra,
-    ];
-  }
+  const ok = (args: string[]) => cli.ok(args);
+  const programArgs = (token: TestToken, extra: string[] = []) => world.programArgs(token, serial, ...extra);
 
   before(async () => {
-    softhsm = await createSoftHsm();
-    first = await softhsm.initToken('customer-1');
-    second = await softhsm.initToken('customer-2');
-    root = await mkdtemp(join(tmpdir(), 'lictor-cli-token-'));
-    data = join(root, 'center');
-    env = { HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data'), LICTOR_TOKEN_PIN: USER_PIN };
-    await ok(['center', 'init', '--data', data]);
-    await ok(['center', 'product', 'add', 'CAD', '--name', 'CAD Studio', '--feature', 'render', '--data', data]);
-    const issued = JSON.parse(
-      await ok([
-        'center',
-        'issue',
-        '--product',
-        'CAD',
-        '--type',
-        'single',
-        '--pins',
-        '3',
-        '--max-active',
-        '3',
-        '--data',
-        data,
-        '--json',
-      ]),
-    ) as { serial: string; pins: { pin: string }[] };
-    serial = issued.serial;
-    pins = issued.pins.map((p) => p.pin);
+    world = await tokenWorld({
+      name: 'center-token',
+      labels: ['customer-1', 'customer-2'],
+      features: ['render'],
+      lictor: (env) => cliOn({ env, hardware: PROGRAMMING_STATION }).ok,
+    });
+    [first, second] = world.tokens;
+    data = world.data;
+    world.env.LICTOR_TOKEN_PIN = USER_PIN;
+    cli = cliOn({ env: world.env, hardware: PROGRAMMING_STATION });
+    ({ serial, pins } = await world.issue('--type', 'single', '--pins', '3', '--max-active', '3'));
   });
 
   after(async () => {
-    await softhsm?.cleanup();
-    if (root !== undefined) await rm(root, { recursive: true, force: true });
+    await world?.cleanup();
   });
 
   test('the token holds a license signed by the vendor, bound to the key generated on it', async () => {
@@ -209,7 +151,7 @@ describe('lictor center token program (SoftHSM2)', { skip: 'skip' in hsm ? hsm.s
 
   test("another token cannot take the first token's PIN; it gets the next unused one", async () => {
     const pin1 = pins[0] ?? '';
-    const refused = await lictor(programArgs(second, ['--pin', pin1]));
+    const refused = await cli.run(programArgs(second, ['--pin', pin1]));
     assert.equal(refused.code, 1);
     assert.match(refused.err, /LICTOR_E_PIN_USED/);
     assert.match(refused.err, new RegExp(`#${first.serial}`));
@@ -223,7 +165,8 @@ describe('lictor center token program (SoftHSM2)', { skip: 'skip' in hsm ? hsm.s
   });
 
   test('a wrong token PIN is refused before anything is activated', async () => {
-    const r = await runCli(programArgs(second), { env: { ...env, LICTOR_TOKEN_PIN: '987654' }, hardware: WORKSTATION });
+    const wrongPin = cliOn({ env: { ...world.env, LICTOR_TOKEN_PIN: '987654' }, hardware: PROGRAMMING_STATION });
+    const r = await wrongPin.run(programArgs(second));
     assert.equal(r.code, 1);
     assert.match(r.err, /LICTOR_E_TOKEN_PIN_INVALID/);
     assert.doesNotMatch(r.err, /987654/, 'the PIN is never printed');

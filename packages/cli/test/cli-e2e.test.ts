@@ -1,65 +1,28 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
-
-const BIN = fileURLToPath(new URL('../bin/lictor.js', import.meta.url));
+import { type BinSession, binSession } from './bin.js';
 
 let root: string;
-let env: NodeJS.ProcessEnv;
-let server: ChildProcess | undefined;
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function lictor(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 60_000 }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-async function ok(...args: string[]): Promise<string> {
-  const r = await lictor(...args);
-  assert.equal(r.code, 0, `lictor ${args.join(' ')} failed:\n${r.stderr}`);
-  return r.stdout;
-}
-
-function startServer(data: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'center', 'serve', '--data', data, '--port', '0'], { env });
-    server = child;
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
-  });
-}
+let session: BinSession;
+const lictor = (...args: string[]) => session.attempt(...args);
+const ok = (...args: string[]) => session.run(...args);
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-cli-'));
   // A private HOME and no inherited license paths, so the user's real files never interfere.
-  env = {
+  session = binSession({
     PATH: process.env.PATH,
     HOME: join(root, 'home'),
     XDG_DATA_HOME: join(root, 'home', 'data'),
     LICTOR_LICENSE_PATH: join(root, 'licenses'),
-  };
+  });
 });
 
 after(async () => {
-  server?.kill('SIGTERM');
+  session.killAll();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -112,8 +75,8 @@ test('the whole first slice through the lictor command, against a real server', 
   assert.equal(issued.pins.length, 2);
   const [pin1, pin2] = issued.pins.map((p) => p.pin);
 
-  const url = await startServer(data);
-  env.LICTOR_PUBLIC_KEY = publicKey;
+  const { url } = await session.serve('center', 'serve', '--data', data, '--port', '0');
+  session.env.LICTOR_PUBLIC_KEY = publicKey;
 
   const activation = (serial: string, pin: string, company: string, email: string) => [
     'activate',

@@ -5,92 +5,47 @@
  * serving them until the token is back.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { connectManager, type ManagerClient } from '@lictor/sdk';
-import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
 import { type BinSession, binSession } from './bin.js';
+import { modulePath, skipWithoutSoftHsm, type TestToken, type TokenWorld, tokenWorld } from './token-world.js';
 
-const hsm = softhsmModule();
-
-describe('a token on the License Manager serves the network (SoftHSM2)', {
-  skip: 'skip' in hsm ? hsm.skip : false,
-}, () => {
-  const modulePath = 'path' in hsm ? hsm.path : '';
-  let softhsm: SoftHsm;
+describe('a token on the License Manager serves the network (SoftHSM2)', { skip: skipWithoutSoftHsm }, () => {
+  let world: TokenWorld<[TestToken]>;
   let dongle: TestToken;
   let root: string;
   let session: BinSession;
   const lictor = (...args: string[]) => session.run(...args);
 
   before(async () => {
-    softhsm = await createSoftHsm();
-    dongle = await softhsm.initToken('network-dongle');
-    root = await mkdtemp(join(tmpdir(), 'lictor-cli-manager-token-'));
-    session = binSession({
-      PATH: process.env.PATH,
-      HOME: join(root, 'home'),
-      XDG_DATA_HOME: join(root, 'home', 'data'),
-      SOFTHSM2_CONF: softhsm.conf,
+    world = await tokenWorld({
+      name: 'manager-token',
+      labels: ['network-dongle'],
+      lictor: (env) => {
+        session = binSession(env);
+        return (args) => session.run(...args);
+      },
     });
+    [dongle] = world.tokens;
+    root = world.root;
   });
 
   after(async () => {
-    session.killAll();
-    await rm(root, { recursive: true, force: true });
-    await softhsm?.cleanup();
+    session?.killAll();
+    await world?.cleanup();
   });
 
   test('software seats first, token seats next, presence checks take no seat, unplug ends the token leases', async () => {
-    const center = join(root, 'center');
+    const center = world.data;
     const managerDir = join(root, 'manager');
     const licenses = join(managerDir, 'licenses');
-    const pinFile = join(root, 'token-pin');
-    await writeFile(pinFile, `${USER_PIN}\n`, { mode: 0o600 });
-    await lictor('center', 'init', '--data', center);
-    session.env.LICTOR_PUBLIC_KEY = (await lictor('center', 'public-key', '--data', center)).trim();
-    await lictor('center', 'product', 'add', 'CAD', '--name', 'CAD Studio', '--data', center);
-    const issue = async (users: string) =>
-      JSON.parse(
-        await lictor(
-          'center',
-          'issue',
-          '--product',
-          'CAD',
-          '--type',
-          'multi',
-          '--users',
-          users,
-          '--json',
-          '--data',
-          center,
-        ),
-      ) as { serial: string; pins: { pin: string }[] };
-    const onToken = await issue('2');
-    const software = await issue('1');
+    const pinFile = world.pinFile;
+    const onToken = await world.issue('--type', 'multi', '--users', '2');
+    const software = await world.issue('--type', 'multi', '--users', '1');
 
     // The vendor programs the dongle with the 2-seat license.
-    await lictor(
-      'center',
-      'token',
-      'program',
-      '--module',
-      modulePath,
-      '--token-serial',
-      dongle.serial,
-      '--pin-file',
-      pinFile,
-      '--serial',
-      onToken.serial,
-      '--company',
-      'Initech',
-      '--email',
-      'it@initech.example',
-      '--data',
-      center,
-    );
+    await world.program(dongle, onToken.serial);
     // The 1-seat software license is activated offline into the manager's directory, on this host.
     const request = join(root, 'request.lictor');
     const answer = join(root, 'answer.lic');
@@ -100,7 +55,7 @@ describe('a token on the License Manager serves the network (SoftHSM2)', {
       '--serial',
       software.serial,
       '--pin',
-      software.pins[0]?.pin ?? '',
+      software.pins[0] ?? '',
       '--company',
       'Initech',
       '--email',
@@ -165,7 +120,7 @@ describe('a token on the License Manager serves the network (SoftHSM2)', {
       await new Promise((r) => setTimeout(r, 1000));
       assert.deepEqual((await a.status()).products, [{ product: 'CAD', inUse: 3, total: 3 }]);
 
-      await softhsm.unplug(dongle);
+      await world.softhsm.unplug(dongle);
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && (await a.status()).products[0]?.total !== 1) {
         await new Promise((r) => setTimeout(r, 100));
@@ -180,7 +135,7 @@ describe('a token on the License Manager serves the network (SoftHSM2)', {
       );
       await assert.rejects(d.acquire('CAD'), { code: 'LICTOR_E_SEATS_EXHAUSTED' });
 
-      await softhsm.replug(dongle);
+      await world.softhsm.replug(dongle);
       const back = Date.now() + 10_000;
       while (Date.now() < back && (await a.status()).products[0]?.total !== 3) {
         await new Promise((r) => setTimeout(r, 100));

@@ -89,10 +89,7 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
   );
 
   // The HTTP service is up first ("listening on"); the discovery responder starts right after.
-  for (let i = 0; i < 200 && !/discovery: answering/.test(manager.out()); i++) {
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  assert.match(manager.out(), /discovery: answering on UDP 127\.0\.0\.1:\d+/);
+  assert.match(await manager.waitFor(/discovery: answering/), /discovery: answering on UDP 127\.0\.0\.1:\d+/);
 
   const computer = (host: string) => connectManager({ managers: [manager.url], client: { host } });
   const a = await computer('ws-a');

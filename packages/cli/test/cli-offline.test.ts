@@ -1,38 +1,19 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { HardwareParams } from '@lictor/protocol';
-import { type CliRun, runCli } from './run-cli.js';
+import { type Cli, cliOn, workstation } from './run-cli.js';
 
 let root: string;
 let data: string;
 let env: NodeJS.ProcessEnv;
+/** `lictor` on the plant's computer. */
+let plant: Cli;
 
-const PLANT: HardwareParams = {
-  platform: 'linux',
-  osName: 'Debian GNU/Linux',
-  osVersion: '12',
-  hostname: 'plant-07',
-  board: 'Siemens IPC 427E',
-  ramBytes: 8 * 1024 ** 3,
-  bios: 'Siemens V25.01',
-  cpus: ['Intel Core i7-6820EQ (4 cores)'],
-  nics: ['00:1b:1b:aa:bb:01'],
-  disks: ['SIEMENS-SSD-0001'],
-};
-
-/** Runs `lictor` in-process on a computer with the given hardware. */
-function lictor(args: string[], hardware: HardwareParams = PLANT): Promise<CliRun> {
-  return runCli(args, { env, hardware });
-}
-
-async function ok(args: string[], hardware?: HardwareParams): Promise<string> {
-  const r = await lictor(args, hardware);
-  assert.equal(r.code, 0, `lictor ${args.join(' ')} failed: ${r.err}`);
-  return r.out;
-}
+const PLANT = workstation('plant-07', '00:1b:1b:aa:bb:01');
+const lictor = (args: string[]) => plant.run(args);
+const ok = (args: string[]) => plant.ok(args);
 
 let serial: string;
 let pins: string[];
@@ -41,6 +22,7 @@ before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-cli-offline-'));
   data = join(root, 'center');
   env = { HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data') };
+  plant = cliOn({ env, hardware: PLANT });
   await ok(['center', 'init', '--data', data]);
   env.LICTOR_PUBLIC_KEY = (await ok(['center', 'public-key', '--data', data])).trim();
   await ok(['center', 'product', 'add', 'SCADA', '--name', 'Plant SCADA', '--feature', 'historian', '--data', data]);
@@ -107,15 +89,11 @@ test('offline round trip by request file between two data directories', async ()
   const licenseFile = join(root, 'answer.lic');
   // The request crossed an e-mail client: CRLF and quoting must not matter.
   const mailed = join(root, 'mailed.lictor');
-  await import('node:fs/promises').then((fs) =>
-    fs.writeFile(
-      mailed,
-      `Hello,\r\n\r\n${requestText
-        .split('\n')
-        .map((l) => `> ${l}`)
-        .join('\r\n')}\r\nThanks`,
-    ),
-  );
+  const quoted = requestText
+    .split('\n')
+    .map((l) => `> ${l}`)
+    .join('\r\n');
+  await writeFile(mailed, `Hello,\r\n\r\n${quoted}\r\nThanks`);
   await ok(['center', 'answer', mailed, '--out', licenseFile, '--data', data]);
 
   const installed = await ok(['install', licenseFile, '--store', store]);
@@ -133,27 +111,24 @@ test('offline round trip by request file between two data directories', async ()
 
 test('offline round trip by short codes, read aloud', async () => {
   const store = join(root, 'plant-b');
-  const other: HardwareParams = { ...PLANT, hostname: 'plant-08', nics: ['00:1b:1b:aa:bb:02'], disks: ['SSD-2'] };
+  const other = cliOn({ env, hardware: workstation('plant-08', '00:1b:1b:aa:bb:02') });
   const request = JSON.parse(
-    await ok(
-      [
-        'activate',
-        '--offline',
-        '--code',
-        '--serial',
-        serial,
-        '--pin',
-        pins[1] ?? '',
-        '--company',
-        'Initech',
-        '--email',
-        'it@initech.example',
-        '--store',
-        store,
-        '--json',
-      ],
-      other,
-    ),
+    await other.ok([
+      'activate',
+      '--offline',
+      '--code',
+      '--serial',
+      serial,
+      '--pin',
+      pins[1] ?? '',
+      '--company',
+      'Initech',
+      '--email',
+      'it@initech.example',
+      '--store',
+      store,
+      '--json',
+    ]),
   ) as { text: string };
   assert.match(request.text, /^([0-9A-Z]{6}-){10}[0-9A-Z]{6}$/);
 
@@ -188,9 +163,9 @@ test('offline round trip by short codes, read aloud', async () => {
       data,
     ]),
   ) as { answer: string };
-  await ok(['install', '--code', answered.answer, '--store', store], other);
-  assert.match(await ok(['check', '--product', 'SCADA', '--store', store], other), /licensed/);
-  const status = JSON.parse(await ok(['status', '--store', store, '--json'], other)) as {
+  await other.ok(['install', '--code', answered.answer, '--store', store]);
+  assert.match(await other.ok(['check', '--product', 'SCADA', '--store', store]), /licensed/);
+  const status = JSON.parse(await other.ok(['status', '--store', store, '--json'])) as {
     files: { available: boolean; licenses: { product: string }[] }[];
   };
   assert.deepEqual(

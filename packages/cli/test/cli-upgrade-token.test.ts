@@ -5,8 +5,7 @@
  * answer, and the token's data objects copied onto another token.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
@@ -22,61 +21,37 @@ import {
   type VendorPublicKey,
 } from '@lictor/protocol';
 import { openTokenModule, type TokenSession } from '@lictor/token';
-import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
-import { type CliRun, runCli } from './run-cli.js';
+import { type Cli, cliOn, workstation } from './run-cli.js';
+import {
+  modulePath,
+  skipWithoutSoftHsm,
+  type TestToken,
+  type TokenWorld,
+  tokenWorld,
+  USER_PIN,
+} from './token-world.js';
 
-const hsm = softhsmModule();
+const VENDOR_DESK = workstation('vendor-desk', '02:00:00:00:70:01');
+const OFFICE = workstation('office-pc', '02:00:00:00:70:02');
+const PLANT = workstation('plant-pc', '02:00:00:00:70:03');
 
-function computer(hostname: string, mac: string): HardwareParams {
-  return {
-    platform: 'linux',
-    osName: 'Debian',
-    osVersion: '12',
-    hostname,
-    board: 'Dell OptiPlex 7090',
-    ramBytes: 16 * 1024 ** 3,
-    bios: 'Dell 1.2.3',
-    cpus: ['Intel Core i7-10700 (8 cores)'],
-    nics: [mac],
-    disks: [`SSD-${hostname}`],
-  };
-}
-const VENDOR_DESK = computer('vendor-desk', '02:00:00:00:70:01');
-const OFFICE = computer('office-pc', '02:00:00:00:70:02');
-const PLANT = computer('plant-pc', '02:00:00:00:70:03');
-
-describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm ? hsm.skip : false }, () => {
-  const modulePath = 'path' in hsm ? hsm.path : '';
-  let softhsm: SoftHsm;
+describe('remote upgrade of a token container (SoftHSM2)', { skip: skipWithoutSoftHsm }, () => {
+  let world: TokenWorld<[TestToken, TestToken]>;
   let dongle: TestToken;
   let clone: TestToken;
   let root: string;
   let data: string;
-  let pinFile: string;
   let env: NodeJS.ProcessEnv;
   let vendorKey: VendorPublicKey;
   let serial: string;
-
-  function lictor(args: string[], hardware: HardwareParams, machine: number): Promise<CliRun> {
-    return runCli(args, { env, hardware, machineSecret: new Uint8Array(32).fill(machine) });
-  }
-
-  async function ok(args: string[], hardware = VENDOR_DESK, machine = 1): Promise<string> {
-    const r = await lictor(args, hardware, machine);
-    assert.equal(r.code, 0, `lictor ${args.join(' ')} failed: ${r.err}`);
-    return r.out;
-  }
-
-  async function refused(args: string[], code: string, hardware: HardwareParams, machine: number): Promise<string> {
-    const r = await lictor(args, hardware, machine);
-    assert.equal(r.code, 1, `lictor ${args.join(' ')} should fail: ${r.out}`);
-    assert.match(r.err, new RegExp(code));
-    return r.err;
-  }
+  /** `lictor` on the vendor's desk, and on two customer computers (each with a machine secret of its own). */
+  let atVendor: Cli;
+  let atOffice: Cli;
+  let atPlant: Cli;
 
   /** The customer's token options, and a license directory of that computer's own. */
   function customer(store: string): string[] {
-    return ['--token-module', modulePath, '--token-pin-file', pinFile, '--store', store];
+    return ['--token-module', modulePath, '--token-pin-file', world.pinFile, '--store', store];
   }
 
   /** Runs `fn` with a logged-in session on a token, in a module handle of its own. */
@@ -101,55 +76,29 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
     return decodeLicenseFile(fromUtf8(bytes) ?? '', vendorKey);
   }
 
+  /** `lictor` on `hardware`, with a machine secret of its own. */
+  const on = (hardware: HardwareParams, machine: number, environment: NodeJS.ProcessEnv) =>
+    cliOn({ env: environment, hardware, machineSecret: new Uint8Array(32).fill(machine) });
+
   before(async () => {
-    softhsm = await createSoftHsm();
-    dongle = await softhsm.initToken('dongle');
-    clone = await softhsm.initToken('clone');
-    root = await mkdtemp(join(tmpdir(), 'lictor-cli-upgrade-token-'));
-    data = join(root, 'center');
-    pinFile = join(root, 'token.pin');
-    await writeFile(pinFile, `${USER_PIN}\n`, { mode: 0o600 });
-    env = { HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data') };
-    await ok(['center', 'init', '--data', data]);
-    const publicKey = (await ok(['center', 'public-key', '--data', data])).trim();
-    env.LICTOR_PUBLIC_KEY = publicKey;
-    vendorKey = parsePublicKey(publicKey);
-    const features = ['--feature', 'render', '--feature', 'simulate', '--feature', 'export'];
-    await ok(['center', 'product', 'add', 'CAD', '--name', 'CAD Studio', ...features, '--data', data]);
-    const issued = JSON.parse(
-      await ok(
-        ['center', 'issue', '--product', 'CAD', '--type', 'single', '--feature', 'render', '--pins', '1'].concat([
-          '--data',
-          data,
-          '--json',
-        ]),
-      ),
-    ) as { serial: string };
-    serial = issued.serial;
-    await ok([
-      'center',
-      'token',
-      'program',
-      '--module',
-      modulePath,
-      '--token-serial',
-      dongle.serial,
-      '--pin-file',
-      pinFile,
-      '--serial',
-      serial,
-      '--company',
-      'ACME Corp',
-      '--email',
-      'it@acme.example',
-      '--data',
-      data,
-    ]);
+    world = await tokenWorld({
+      name: 'upgrade-token',
+      labels: ['dongle', 'clone'],
+      features: ['render', 'simulate', 'export'],
+      lictor: (e) => on(VENDOR_DESK, 1, e).ok,
+    });
+    [dongle, clone] = world.tokens;
+    ({ root, data, env } = world);
+    atVendor = on(VENDOR_DESK, 1, env);
+    atOffice = on(OFFICE, 2, env);
+    atPlant = on(PLANT, 3, env);
+    vendorKey = parsePublicKey(world.publicKey);
+    ({ serial } = await world.issue('--type', 'single', '--feature', 'render', '--pins', '1'));
+    await world.program(dongle, serial);
   });
 
   after(async () => {
-    await softhsm?.cleanup();
-    if (root !== undefined) await rm(root, { recursive: true, force: true });
+    await world?.cleanup();
   });
 
   test('question from the token, answer by the center, applied to the token on another computer, confirmed', async () => {
@@ -161,17 +110,17 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
     const answer = join(root, 'a1.lic');
 
     // The office computer asks; the operation is remembered on the token, not in the office's store.
-    const started = await ok(['upgrade', 'start', '--out', question, ...customer(office)], OFFICE, 2);
+    const started = await atOffice.ok(['upgrade', 'start', '--out', question, ...customer(office)]);
     assert.match(started, /kept on the hardware token "dongle"/);
     const asked = decodeQuestionFile(await readFile(question, 'utf8'));
     const pending = await onToken(dongle, (s) => s.readData(TOKEN_UPGRADE_LABEL));
     assert.ok(pending, 'the pending operation is in the token memory');
     assert.equal((JSON.parse(fromUtf8(pending) ?? '') as { nonce: string }).nonce, asked.nonce);
 
-    await ok(['center', 'upgrade', question, '--add-feature', 'simulate', '--out', answer, '--data', data]);
+    await atVendor.ok(['center', 'upgrade', question, '--add-feature', 'simulate', '--out', answer, '--data', data]);
 
     // The token goes to the plant: another computer, another license directory, applies the answer.
-    const applied = JSON.parse(await ok(['upgrade', 'continue', answer, ...customer(plant), '--json'], PLANT, 3)) as {
+    const applied = JSON.parse(await atPlant.ok(['upgrade', 'continue', answer, ...customer(plant), '--json'])) as {
       counter: number;
       confirmationCode: string;
       file: string;
@@ -201,12 +150,12 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
 
     // Every computer where the token is plugged in sees the new feature; LICTOR_TOKEN_PIN works as well.
     assert.match(
-      await ok(['check', '--product', 'CAD', '--feature', 'simulate', ...customer(office)], OFFICE, 2),
+      await atOffice.ok(['check', '--product', 'CAD', '--feature', 'simulate', ...customer(office)]),
       /licensed: CAD\/simulate/,
     );
     env.LICTOR_TOKEN_PIN = USER_PIN;
     try {
-      const code = await ok(['upgrade', 'confirmation', '--token-module', modulePath, '--store', office], OFFICE, 2);
+      const code = await atOffice.ok(['upgrade', 'confirmation', '--token-module', modulePath, '--store', office]);
       assert.equal(code.trim(), applied.confirmationCode);
     } finally {
       delete env.LICTOR_TOKEN_PIN;
@@ -214,10 +163,12 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
 
     // The vendor records the confirmation.
     assert.match(
-      await ok(['center', 'confirm', applied.confirmationCode, '--data', data]),
+      await atVendor.ok(['center', 'confirm', applied.confirmationCode, '--data', data]),
       new RegExp(`confirmed: container ${doc.containerId} is in state 1`),
     );
-    const upgrades = JSON.parse(await ok(['center', 'upgrades', '--serial', serial, '--json', '--data', data])) as {
+    const upgrades = JSON.parse(
+      await atVendor.ok(['center', 'upgrades', '--serial', serial, '--json', '--data', data]),
+    ) as {
       status: string;
     }[];
     assert.deepEqual(
@@ -226,7 +177,7 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
     );
 
     // The same answer again changes nothing.
-    const err = await refused(['upgrade', 'continue', answer, ...customer(plant)], 'LICTOR_E_UPGRADE_STALE', PLANT, 3);
+    const err = await atPlant.refused(['upgrade', 'continue', answer, ...customer(plant)], 'LICTOR_E_UPGRADE_STALE');
     assert.match(err, /already applied/);
     const afterReplay = await onToken(dongle, (s) => s.listData());
     assert.equal(afterReplay.find((o) => o.name === TOKEN_LICENSE_LABEL)?.generation, 2);
@@ -237,8 +188,8 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
     await mkdir(office);
     const question = join(root, 'q2.lictor');
     const answer = join(root, 'a2.lic');
-    await ok(['upgrade', 'start', '--out', question, ...customer(office)], OFFICE, 2);
-    await ok(['center', 'upgrade', question, '--add-feature', 'export', '--out', answer, '--data', data]);
+    await atOffice.ok(['upgrade', 'start', '--out', question, ...customer(office)]);
+    await atVendor.ok(['center', 'upgrade', question, '--add-feature', 'export', '--out', answer, '--data', data]);
 
     // Every Lictor data object of the dongle, byte for byte, onto the other token (its PIN known).
     const copied = await onToken(dongle, async (s) => {
@@ -255,23 +206,21 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
     });
 
     // With only the copy plugged in, the answer is refused: the copy cannot prove the key the license names.
-    await softhsm.unplug(dongle);
+    await world.softhsm.unplug(dongle);
     try {
-      const err = await refused(
+      const err = await atOffice.refused(
         ['upgrade', 'continue', answer, ...customer(office)],
         'LICTOR_E_TOKEN_NOT_GENUINE',
-        OFFICE,
-        2,
       );
       assert.match(err, /copy/);
-      await refused(['upgrade', 'start', ...customer(office)], 'LICTOR_E_TOKEN_NOT_GENUINE', OFFICE, 2);
+      await atOffice.refused(['upgrade', 'start', ...customer(office)], 'LICTOR_E_TOKEN_NOT_GENUINE');
       assert.equal((await licenseOn(clone)).counter, 1, 'the copy is unchanged');
     } finally {
-      await softhsm.replug(dongle);
+      await world.softhsm.replug(dongle);
     }
 
     // Both plugged in: the genuine token is chosen and upgraded; the copy stays as it was.
-    const applied = JSON.parse(await ok(['upgrade', 'continue', answer, ...customer(office), '--json'], OFFICE, 2)) as {
+    const applied = JSON.parse(await atOffice.ok(['upgrade', 'continue', answer, ...customer(office), '--json'])) as {
       counter: number;
       onToken: { serial: string };
     };
@@ -279,7 +228,7 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
     assert.equal(applied.onToken.serial, dongle.serial);
     assert.equal((await licenseOn(dongle)).counter, 2);
     assert.equal((await licenseOn(clone)).counter, 1);
-    const status = JSON.parse(await ok(['status', '--json', ...customer(office)], OFFICE, 2)) as {
+    const status = JSON.parse(await atOffice.ok(['status', '--json', ...customer(office)])) as {
       files: { path: string; available: boolean; code?: string }[];
     };
     const copy = status.files.find((f) => f.path.endsWith(`/${clone.serial}`));

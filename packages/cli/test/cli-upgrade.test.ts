@@ -3,21 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import type { HardwareParams } from '@lictor/protocol';
-import { type CliRun, runCli } from './run-cli.js';
+import { type Cli, cliOn, workstation } from './run-cli.js';
 
-const VM: HardwareParams = {
-  platform: 'linux',
-  osName: 'Ubuntu',
-  osVersion: '24.04',
-  hostname: 'analytics-vm',
-  board: 'QEMU Standard PC',
-  ramBytes: 32 * 1024 ** 3,
-  bios: 'SeaBIOS 1.16',
-  cpus: ['AMD EPYC 7763 (8 cores)'],
-  nics: ['52:54:00:aa:00:01'],
-  disks: ['QM00001'],
-};
+const VM = workstation('analytics-vm', '52:54:00:aa:00:01');
 const THIS_MACHINE = new Uint8Array(32).fill(7);
 const OTHER_MACHINE = new Uint8Array(32).fill(9);
 
@@ -25,29 +13,19 @@ let root: string;
 let data: string;
 let store: string;
 let env: NodeJS.ProcessEnv;
-
-function lictor(args: string[], machine: Uint8Array = THIS_MACHINE): Promise<CliRun> {
-  return runCli(args, { env, hardware: VM, machineSecret: machine });
-}
-
-async function ok(args: string[], machine?: Uint8Array): Promise<string> {
-  const r = await lictor(args, machine);
-  assert.equal(r.code, 0, `lictor ${args.join(' ')} failed: ${r.err}`);
-  return r.out;
-}
-
-async function refused(args: string[], code: string): Promise<string> {
-  const r = await lictor(args);
-  assert.equal(r.code, 1, `lictor ${args.join(' ')} should fail`);
-  assert.match(r.err, new RegExp(code));
-  return r.err;
-}
+/** `lictor` on the VM, and on another computer with the same hardware but another machine secret. */
+let vm: Cli;
+let copy: Cli;
+const ok = (args: string[]) => vm.ok(args);
+const refused = (args: string[], code: string) => vm.refused(args, code);
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-cli-upgrade-'));
   data = join(root, 'center');
   store = join(root, 'vm-licenses');
   env = { HOME: join(root, 'home'), XDG_DATA_HOME: join(root, 'home', 'data') };
+  vm = cliOn({ env, hardware: VM, machineSecret: THIS_MACHINE });
+  copy = cliOn({ env, hardware: VM, machineSecret: OTHER_MACHINE });
   await ok(['center', 'init', '--data', data]);
   env.LICTOR_PUBLIC_KEY = (await ok(['center', 'public-key', '--data', data])).trim();
   await ok([
@@ -186,7 +164,7 @@ test('a software dongle: activated once, upgraded by question, answer and confir
   assert.ok(confirmed?.confirmation);
 
   // The container copied to another computer does not open there, and says why.
-  const elsewhere = JSON.parse(await ok(['status', '--store', store, '--json'], OTHER_MACHINE)) as {
+  const elsewhere = JSON.parse(await copy.ok(['status', '--store', store, '--json'])) as {
     files: { code?: string; reason?: string }[];
   };
   assert.equal(elsewhere.files[0]?.code, 'LICTOR_E_CONTAINER_MOVED');

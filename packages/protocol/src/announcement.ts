@@ -12,8 +12,9 @@
  */
 import { canonicalJson } from './canonical.js';
 import { containerSign, containerVerify, type VendorPublicKey } from './crypto.js';
-import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url, fromJsonUtf8, toBase64Url, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
+import { fieldReaders } from './fields.js';
 import type { LicenseDocument } from './license.js';
 import { decodeLicenseFile } from './license-file.js';
 
@@ -67,23 +68,23 @@ function refuse(reason: string): never {
   throw new LictorError('LICTOR_E_ANNOUNCEMENT_INVALID', `not a valid license announcement: ${reason}`);
 }
 
+const { obj, str, int } = fieldReaders((field, what) => refuse(`${field} ${what}`));
+
 /** Checks the shape of a parsed announcement. */
 function announcementShape(value: unknown): Announcement {
-  if (typeof value !== 'object' || value === null) refuse('not a JSON object');
-  const v = value as Record<string, unknown>;
+  const v = obj(value, 'the announcement');
   if (v.format !== 1) refuse('unsupported format');
-  if (typeof v.license !== 'string' || v.license.length > MAX_ANNOUNCEMENT_BYTES) refuse('license missing');
-  if (typeof v.instance !== 'string' || !INSTANCE.test(v.instance)) refuse('instance missing');
-  if (typeof v.seq !== 'number' || !Number.isSafeInteger(v.seq) || v.seq < 0) refuse('seq missing');
-  if (typeof v.sentAt !== 'string' || Number.isNaN(Date.parse(v.sentAt))) refuse('sentAt missing');
-  if (typeof v.signature !== 'string') refuse('signature missing');
+  const instance = str(v.instance, 'instance');
+  if (!INSTANCE.test(instance)) refuse('instance is not an instance id');
+  const sentAt = str(v.sentAt, 'sentAt');
+  if (Number.isNaN(Date.parse(sentAt))) refuse('sentAt is not a date');
   return {
     format: 1,
-    license: v.license,
-    instance: v.instance,
-    seq: v.seq,
-    sentAt: v.sentAt,
-    signature: v.signature,
+    license: str(v.license, 'license', MAX_ANNOUNCEMENT_BYTES),
+    instance,
+    seq: int(v.seq, 'seq'),
+    sentAt,
+    signature: str(v.signature, 'signature'),
   };
 }
 
@@ -107,12 +108,8 @@ export function verifyAnnouncement(value: unknown, publicKey: VendorPublicKey): 
 /** Parses and verifies wire bytes (see {@link verifyAnnouncement}). */
 export function decodeAnnouncement(bytes: Uint8Array, publicKey: VendorPublicKey): VerifiedAnnouncement {
   if (bytes.length > MAX_ANNOUNCEMENT_BYTES) refuse(`larger than ${MAX_ANNOUNCEMENT_BYTES} bytes`);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
-  } catch {
-    refuse('not JSON');
-  }
+  const parsed = fromJsonUtf8(bytes);
+  if (parsed === undefined) refuse('not JSON');
   return verifyAnnouncement(parsed, publicKey);
 }
 

@@ -4,11 +4,11 @@
  * carries, checks the vendor signature, and writes the same license file the file path would.
  * Most of the length is the 64-byte Ed25519 signature.
  */
-import { concatBytes, fromUtf8, utf8 } from './encoding.js';
+import { concatBytes, fromUtf8, readUint, uintBytes, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
 import type { HardwareParams } from './hardware.js';
 import type { ContainerKeys, ContainerPolicy, LicenseDocument, LicenseEntry, Owner } from './license.js';
-import { CODE_EPOCH_MS, KIND_ANSWER_CODE } from './request.js';
+import { CODE_EPOCH_MS } from './request.js';
 import { MAX_SHORT_CODE_BYTES } from './shortcode.js';
 
 /** What an answer code carries. */
@@ -23,6 +23,9 @@ export interface AnswerCode {
   policy?: ContainerPolicy;
   signature: Uint8Array;
 }
+
+/** The first byte of an answer code. */
+export const KIND_ANSWER_CODE = 0x21;
 
 /** Bit of the type byte that marks a software dongle. */
 const DONGLE_FLAG = 0x80;
@@ -42,14 +45,6 @@ function minutes(iso: string | null): number {
 
 function fromMinutes(n: number): string {
   return new Date(CODE_EPOCH_MS + n * MINUTE).toISOString();
-}
-
-function u16(n: number): Uint8Array {
-  return Uint8Array.of((n >> 8) & 0xff, n & 0xff);
-}
-
-function u32(n: number): Uint8Array {
-  return Uint8Array.of((n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
 }
 
 function shortString(s: string): Uint8Array {
@@ -89,18 +84,18 @@ export function encodeAnswerCode(answer: AnswerCode): Uint8Array {
     Uint8Array.of(KIND_ANSWER_CODE),
     id,
     Uint8Array.of(answer.pin),
-    u32(minutes(answer.issuedAt)),
+    uintBytes(minutes(answer.issuedAt), 4),
     shortString(entry.product),
     Uint8Array.of(
       (answer.policy === 'software-dongle' ? DONGLE_FLAG : 0) |
         (TYPES.indexOf(entry.type) << 2) |
         ARCHS.indexOf(entry.arch),
     ),
-    u16(entry.users),
-    u16(entry.sessions ?? 0),
-    u32(minutes(entry.expiresAt)),
+    uintBytes(entry.users, 2),
+    uintBytes(entry.sessions ?? 0, 2),
+    uintBytes(minutes(entry.expiresAt), 4),
     Uint8Array.of(entry.features.length),
-    ...entry.features.map((f) => concatBytes(shortString(f.code), u16(f.users ?? 0))),
+    ...entry.features.map((f) => concatBytes(shortString(f.code), uintBytes(f.users ?? 0, 2))),
     answer.signature,
   );
   // Checked here, not only when the code is printed: the center encodes inside its transaction,
@@ -125,8 +120,8 @@ export function parseAnswerCode(bytes: Uint8Array): AnswerCode {
   };
   const uint = (n: number) => {
     need(n);
-    let v = 0;
-    for (let i = 0; i < n; i++) v = v * 256 + (bytes[at++] as number);
+    const v = Number(readUint(bytes, at, n));
+    at += n;
     return v;
   };
   const str = () => {

@@ -89,11 +89,6 @@ export function entryUsable(entry: LicenseEntry, arch: string, nowMs: number): D
       reason: `${entry.product} is licensed for 32-bit servers only; this process is ${arch}`,
     };
   }
-  return expiryDecision(entry, nowMs);
-}
-
-/** Whether an entry's time limit has passed. Used on the hot path of `check()`. */
-export function expiryDecision(entry: LicenseEntry, nowMs: number): Decision<Record<never, never>> {
   if (entry.expiresAt !== null && nowMs >= Date.parse(entry.expiresAt)) {
     return { ok: false, code: 'LICTOR_E_LICENSE_EXPIRED', reason: `${entry.product} expired on ${entry.expiresAt}` };
   }

@@ -18,8 +18,9 @@ import {
   sha256,
   type VendorPublicKey,
 } from './crypto.js';
-import { concatBytes, fromBase64Url, toBase64Url, toHex, utf8 } from './encoding.js';
+import { concatBytes, fromBase64Url, readUint, toBase64Url, toHex, uintBytes, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
+import { fieldReaders } from './fields.js';
 import type { LicenseDocument } from './license.js';
 import { decodeLicenseFile } from './license-file.js';
 import { decodePlainFile, encodePlainFile } from './plain-file.js';
@@ -67,27 +68,22 @@ export function encodeQuestionFile(q: UpgradeQuestion): string {
   return encodePlainFile('question', q);
 }
 
+const { obj, str, int } = fieldReaders((field, what) => {
+  throw new LictorError('LICTOR_E_FILE_FORMAT', `the question file's field '${field}' ${what}`);
+});
+
 /** Parses a question file: structure and checksum only (see {@link verifyUpgradeQuestion}). */
 export function decodeQuestionFile(text: string): UpgradeQuestion {
-  const d = decodePlainFile('question', text) as Record<string, unknown> | null;
-  const str = (k: string, max: number): string => {
-    const v = d?.[k];
-    if (typeof v !== 'string' || v.length > max) {
-      throw new LictorError('LICTOR_E_FILE_FORMAT', `the question file's field '${k}' must be a string`);
-    }
-    return v;
-  };
-  if (typeof d !== 'object' || d === null || d.format !== 1 || !Number.isSafeInteger(d.counter)) {
-    throw new LictorError('LICTOR_E_FILE_FORMAT', 'the question file has an unknown format');
-  }
+  const d = obj(decodePlainFile('question', text), '(root)');
+  if (d.format !== 1) throw new LictorError('LICTOR_E_FILE_FORMAT', 'the question file has an unknown format');
   return {
     format: 1,
-    containerId: str('containerId', 64),
-    counter: d.counter as number,
-    nonce: str('nonce', 64),
-    createdAt: str('createdAt', 40),
-    license: str('license', 64 * 1024),
-    signature: str('signature', 128),
+    containerId: str(d.containerId, 'containerId', 64),
+    counter: int(d.counter, 'counter'),
+    nonce: str(d.nonce, 'nonce', 64),
+    createdAt: str(d.createdAt, 'createdAt', 40),
+    license: str(d.license, 'license', 64 * 1024),
+    signature: str(d.signature, 'signature', 128),
   };
 }
 
@@ -139,17 +135,11 @@ export function createConfirmationCode(fields: {
   nonce: string;
   secret: Uint8Array;
 }): string {
-  const counter = Uint8Array.of(
-    (fields.counter >>> 24) & 0xff,
-    (fields.counter >>> 16) & 0xff,
-    (fields.counter >>> 8) & 0xff,
-    fields.counter & 0xff,
-  );
   return encodeShortCode(
     concatBytes(
       Uint8Array.of(KIND_CONFIRMATION),
       Buffer.from(containerTag(fields.containerId), 'hex'),
-      counter,
+      uintBytes(fields.counter, 4),
       confirmationMac(fields.secret, fields.containerId, fields.counter, fields.nonce),
     ),
   );
@@ -168,10 +158,9 @@ export function parseConfirmationCode(code: string): ConfirmationCode {
   if (bytes.length !== 1 + TAG_BYTES + 4 + MAC_BYTES || bytes[0] !== KIND_CONFIRMATION) {
     throw new LictorError('LICTOR_E_CODE_INVALID', 'this is not a Lictor confirmation code');
   }
-  const c = bytes.subarray(1 + TAG_BYTES, 1 + TAG_BYTES + 4);
   return {
     tag: toHex(bytes.subarray(1, 1 + TAG_BYTES)),
-    counter: (((c[0] ?? 0) << 24) | ((c[1] ?? 0) << 16) | ((c[2] ?? 0) << 8) | (c[3] ?? 0)) >>> 0,
+    counter: Number(readUint(bytes, 1 + TAG_BYTES, 4)),
     mac: bytes.slice(1 + TAG_BYTES + 4),
   };
 }

@@ -19,7 +19,7 @@ import {
   timingSafeEqual,
   verify,
 } from 'node:crypto';
-import { fromBase64Url, toBase64Url, toHex, utf8 } from './encoding.js';
+import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
 
 const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
@@ -135,11 +135,6 @@ export function randomBytes(n: number): Uint8Array {
 /** Constant-time equality of two byte strings (false for different lengths). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/** Hex of a key id, for messages. */
-export function keyIdHex(key: VendorPublicKey): string {
-  return toHex(key.keyId);
 }
 
 /** A container's key pair, generated on the computer that holds the container. */

@@ -17,6 +17,7 @@
  * it answers, so a probe with a forged source address cannot be amplified; 512 bytes fit one
  * datagram on every IPv4 path (576-byte minimum reassembly size) without fragments.
  */
+import { fromJsonUtf8, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
 
 /** The UDP port managers listen on for discovery probes. */
@@ -132,7 +133,7 @@ export function encodeDiscoveryAnswer(nonce: Uint8Array, announcement: Discovery
       { field: 'announcement' },
     );
   }
-  const body = new TextEncoder().encode(JSON.stringify(fields));
+  const body = utf8(JSON.stringify(fields));
   const packet = header(ANSWER, nonce, DISCOVERY_HEADER_BYTES + body.length);
   if (packet.length > DISCOVERY_PACKET_BYTES) {
     throw new LictorError('LICTOR_E_INVALID_INPUT', `a discovery answer is at most ${DISCOVERY_PACKET_BYTES} bytes`, {
@@ -148,12 +149,7 @@ export function decodeDiscoveryAnswer(packet: Uint8Array): DecodedAnswer {
   const type = readHeader(packet);
   if (typeof type === 'string') return { ok: false, fault: type };
   if (type !== ANSWER) return { ok: false, fault: 'malformed' };
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(packet.subarray(DISCOVERY_HEADER_BYTES)));
-  } catch {
-    return { ok: false, fault: 'malformed' };
-  }
+  const json = fromJsonUtf8(packet.subarray(DISCOVERY_HEADER_BYTES));
   if (!isAnnouncement(json)) return { ok: false, fault: 'malformed' };
   const { id, version, port, url } = json;
   return {

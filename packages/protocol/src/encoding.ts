@@ -40,12 +40,25 @@ export function utf8(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'));
 }
 
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** Decodes UTF-8 strictly; `null` on invalid sequences. */
 export function fromUtf8(bytes: Uint8Array): string | null {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return STRICT_UTF8.decode(bytes);
   } catch {
     return null;
+  }
+}
+
+/** Parses UTF-8 JSON bytes; `undefined` when they are not strict UTF-8 or not JSON (shape not checked). */
+export function fromJsonUtf8(bytes: Uint8Array): unknown {
+  const text = fromUtf8(bytes);
+  if (text === null) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 
@@ -58,6 +71,24 @@ export function concatBytes(...parts: Uint8Array[]): Uint8Array {
     at += p.length;
   }
   return out;
+}
+
+/** `value` as an unsigned big-endian integer of `length` bytes (higher bits are dropped). */
+export function uintBytes(value: number | bigint, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let n = typeof value === 'bigint' ? value : BigInt(Math.trunc(value));
+  for (let i = length - 1; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
+  return out;
+}
+
+/** Reads an unsigned big-endian integer of `length` bytes at `at` (missing bytes read as 0). */
+export function readUint(bytes: Uint8Array, at: number, length: number): bigint {
+  let n = 0n;
+  for (let i = 0; i < length; i++) n = (n << 8n) | BigInt(bytes[at + i] ?? 0);
+  return n;
 }
 
 /**

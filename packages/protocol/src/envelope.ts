@@ -24,7 +24,7 @@ import {
   type VendorPublicKey,
   type VendorSigner,
 } from './crypto.js';
-import { concatBytes, fromBase64, fromUtf8, toBase64, toHex, utf8 } from './encoding.js';
+import { concatBytes, fromBase64, fromJsonUtf8, toBase64, toHex, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
 
 /** The kinds of sealed documents; the number is written in the file. */
@@ -78,15 +78,19 @@ export function sealDocument(
   const key = hkdf(signer.publicKey.raw, salt, domain(kind), 32);
   const signature = signer.sign(signedBytes(kind, keyId, utf8(canonicalJson(signedView))));
   const sealed = aesGcmSeal(key, iv, concatBytes(signature, body), header);
-  const b64 = toBase64(concatBytes(header, sealed));
-  const lines = b64.match(/.{1,64}/g) ?? [];
+  return armor(kind, concatBytes(header, sealed));
+}
+
+/** Wraps the bytes of a Lictor file of `kind` in base64 lines of 64 characters between BEGIN/END lines. */
+export function armor(kind: DocumentKind, bytes: Uint8Array): string {
+  const lines = toBase64(bytes).match(/.{1,64}/g) ?? [];
   return `-----BEGIN ${label(kind)}-----\n${lines.join('\n')}\n-----END ${label(kind)}-----\n`;
 }
 
 /**
- * Extracts the binary envelope from armored text. Tolerant of what e-mail and editors do
- * (CRLF, indentation, `>` quoting, wrapped or joined lines, text around the block); strict
- * about everything else.
+ * Extracts the binary envelope from armored text (the reverse of {@link armor}). Tolerant of what
+ * e-mail and editors do (CRLF, indentation, `>` quoting, wrapped or joined lines, text around the
+ * block); strict about everything else.
  */
 export function dearmor(kind: DocumentKind, text: string): Uint8Array {
   if (text.length > MAX_ARMORED_LENGTH) {
@@ -169,12 +173,8 @@ export function openDocument<T>(
     throw new LictorError('LICTOR_E_FILE_TAMPERED', `the ${kind} file was altered or corrupted; obtain it again`);
   }
   const signature = plain.subarray(0, SIGNATURE_LENGTH);
-  const json = fromUtf8(plain.subarray(SIGNATURE_LENGTH));
-  let payload: unknown;
-  try {
-    if (json === null) throw new Error('invalid UTF-8');
-    payload = JSON.parse(json);
-  } catch {
+  const payload = fromJsonUtf8(plain.subarray(SIGNATURE_LENGTH));
+  if (payload === undefined) {
     throw new LictorError('LICTOR_E_FILE_FORMAT', `the ${kind} file's contents are not valid JSON`);
   }
   // The shape is checked before the signature only to compute what the signature covers;

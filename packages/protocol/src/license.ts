@@ -5,6 +5,7 @@
  */
 
 import { LictorError } from './errors.js';
+import { fieldReaders } from './fields.js';
 import { type HardwareParams, isHardwareParams } from './hardware.js';
 
 /** The license types a package can carry (from the documents Lictor follows). */
@@ -131,15 +132,7 @@ function fail(field: string, what: string): never {
   throw new LictorError('LICTOR_E_FILE_FORMAT', `license file field '${field}' ${what}`);
 }
 
-function str(v: unknown, field: string, max = 256): string {
-  if (typeof v !== 'string' || v.length > max) fail(field, 'must be a string');
-  return v;
-}
-
-function int(v: unknown, field: string, min = 0): number {
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) fail(field, `must be an integer ≥ ${min}`);
-  return v;
-}
+const { obj, str, int } = fieldReaders(fail);
 
 function code(v: unknown, field: string): string {
   const s = str(v, field, 64);
@@ -157,11 +150,6 @@ function instant(v: unknown, field: string): string {
   const s = str(v, field, 40);
   if (!ISO_INSTANT.test(s) || Number.isNaN(Date.parse(s))) fail(field, 'must be an ISO 8601 UTC instant');
   return s;
-}
-
-function obj(v: unknown, field: string): Record<string, unknown> {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(field, 'must be an object');
-  return v as Record<string, unknown>;
 }
 
 function parseEntry(v: unknown, field: string): LicenseEntry {
@@ -190,8 +178,8 @@ function parseEntry(v: unknown, field: string): LicenseEntry {
   };
 }
 
-/** Checks a token identity (from a license, a request or a token's own report). */
-export function parseTokenIdentity(value: unknown, field = 'token'): TokenIdentity {
+/** Checks the token identity of a token binding. */
+function parseTokenIdentity(value: unknown, field = 'token'): TokenIdentity {
   const t = obj(value, field);
   return {
     manufacturer: str(t.manufacturer, `${field}.manufacturer`, 64),
@@ -218,7 +206,7 @@ export function parseLicenseDocument(payload: unknown): LicenseDocument {
   if (d.format !== 1) fail('format', 'must be 1');
   const binding = parseBinding(obj(d.binding, 'binding'));
   const owner = obj(d.owner, 'owner');
-  for (const [k, v] of Object.entries(owner)) str(v, `owner.${k}`);
+  for (const [k, v] of Object.entries(owner)) str(v, `owner.${k}`, 256);
   if (!Array.isArray(d.licenses) || d.licenses.length === 0) fail('licenses', 'must be a non-empty list');
   const requestNonce = d.requestNonce === undefined ? undefined : str(d.requestNonce, 'requestNonce', 64);
   const policy = d.policy;

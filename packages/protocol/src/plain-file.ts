@@ -5,8 +5,8 @@
  */
 import { canonicalJson } from './canonical.js';
 import { constantTimeEqual, sha256 } from './crypto.js';
-import { concatBytes, fromUtf8, toBase64, utf8 } from './encoding.js';
-import { DOCUMENT_KINDS, dearmor } from './envelope.js';
+import { concatBytes, fromJsonUtf8, utf8 } from './encoding.js';
+import { armor, DOCUMENT_KINDS, dearmor } from './envelope.js';
 import { LictorError } from './errors.js';
 
 type PlainKind = 'request' | 'question';
@@ -17,10 +17,10 @@ const VERSION = 1;
 /** Armors a payload as an unsigned Lictor file of `kind`. */
 export function encodePlainFile(kind: PlainKind, payload: unknown): string {
   const json = utf8(canonicalJson(payload));
-  const body = concatBytes(MAGIC, Uint8Array.of(VERSION, DOCUMENT_KINDS[kind]), sha256(json).subarray(0, 8), json);
-  const label = `LICTOR ${kind.toUpperCase()}`;
-  const lines = toBase64(body).match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+  return armor(
+    kind,
+    concatBytes(MAGIC, Uint8Array.of(VERSION, DOCUMENT_KINDS[kind]), sha256(json).subarray(0, 8), json),
+  );
 }
 
 /** Reads an unsigned Lictor file of `kind`; returns its parsed JSON (shape not yet checked). */
@@ -40,9 +40,7 @@ export function decodePlainFile(kind: PlainKind, text: string): unknown {
       `the ${kind} file was altered or corrupted on the way: send it again`,
     );
   }
-  try {
-    return JSON.parse(fromUtf8(json) ?? '');
-  } catch {
-    throw new LictorError('LICTOR_E_FILE_FORMAT', `the ${kind} file is not valid JSON`);
-  }
+  const payload = fromJsonUtf8(json);
+  if (payload === undefined) throw new LictorError('LICTOR_E_FILE_FORMAT', `the ${kind} file is not valid JSON`);
+  return payload;
 }

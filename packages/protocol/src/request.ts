@@ -11,8 +11,9 @@
 import { canonicalJson } from './canonical.js';
 import { normalizePin, normalizeSerial } from './codes.js';
 import { constantTimeEqual, hmacSha256 } from './crypto.js';
-import { concatBytes, fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { CROCKFORD, concatBytes, fromBase64Url, readUint, toBase64Url, uintBytes, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
+import { fieldReaders } from './fields.js';
 import { type HardwareParams, isHardwareParams, normalizeHardware } from './hardware.js';
 import { CODE_PATTERN, type ContainerKeys, type Owner } from './license.js';
 import { subjectDigest } from './license-file.js';
@@ -37,10 +38,6 @@ export interface RequestDocument {
 
 /** The fields a request is made from. */
 export type RequestFields = Omit<RequestDocument, 'format' | 'proof'>;
-
-const _MAGIC = utf8('LCTR');
-const _VERSION = 1;
-const _KIND_REQUEST = 3;
 
 function proofInput(fields: RequestFields): Uint8Array {
   const { serial, product, owner, hardware, nonce, createdAt, containerKeys } = fields;
@@ -73,47 +70,40 @@ export function encodeRequestFile(request: RequestDocument): string {
   return encodePlainFile('request', request);
 }
 
-function fail(what: string): never {
-  throw new LictorError('LICTOR_E_FILE_FORMAT', `the request file ${what}`);
+function fail(field: string, what: string): never {
+  throw new LictorError('LICTOR_E_FILE_FORMAT', `the request file field '${field}' ${what}`);
 }
+
+const { obj, str } = fieldReaders(fail);
 
 /** Parses a request file (tolerant of e-mail mangling); checks structure and checksum, not the PIN. */
 export function decodeRequestFile(text: string): RequestDocument {
-  const d = decodePlainFile('request', text) as Record<string, unknown>;
-  if (typeof d !== 'object' || d === null || d.format !== 1) fail('has an unknown format');
-  const str = (k: string, max = 256): string => {
-    const v = d[k];
-    if (typeof v !== 'string' || v.length > max) fail(`field '${k}' must be a string`);
-    return v;
-  };
-  const owner = d.owner;
-  if (typeof owner !== 'object' || owner === null || Array.isArray(owner)) fail("field 'owner' must be an object");
+  const d = obj(decodePlainFile('request', text), '(root)');
+  if (d.format !== 1) throw new LictorError('LICTOR_E_FILE_FORMAT', 'the request file has an unknown format');
+  const owner = obj(d.owner, 'owner');
   for (const [k, v] of Object.entries(owner)) {
-    if (typeof v !== 'string' || v.length > 256 || k.length > 64) fail(`owner field '${k}' must be a string`);
+    if (k.length > 64) fail('owner', 'has a field name longer than 64 characters');
+    str(v, `owner.${k}`, 256);
   }
-  if (!isHardwareParams(d.hardware)) fail("field 'hardware' is not a valid set of hardware parameters");
-  const product = d.product === null ? null : str('product', 64);
-  if (product !== null && !CODE_PATTERN.test(product)) fail("field 'product' is not a product code");
-  const createdAt = str('createdAt', 40);
+  if (!isHardwareParams(d.hardware)) fail('hardware', 'is not a valid set of hardware parameters');
+  const product = d.product === null ? null : str(d.product, 'product', 64);
+  if (product !== null && !CODE_PATTERN.test(product)) fail('product', 'is not a product code');
   let containerKeys: ContainerKeys | undefined;
   if (d.containerKeys !== undefined) {
-    const k = d.containerKeys as Record<string, unknown> | null;
-    if (typeof k !== 'object' || k === null || typeof k.sign !== 'string' || typeof k.box !== 'string') {
-      fail("field 'containerKeys' must hold two keys");
-    }
-    if (k.sign.length > 64 || k.box.length > 64) fail("field 'containerKeys' holds keys that are too long");
-    containerKeys = { sign: k.sign, box: k.box };
+    const k = obj(d.containerKeys, 'containerKeys');
+    containerKeys = { sign: str(k.sign, 'containerKeys.sign', 64), box: str(k.box, 'containerKeys.box', 64) };
   }
-  if (Number.isNaN(Date.parse(createdAt))) fail("field 'createdAt' is not a date");
+  const createdAt = str(d.createdAt, 'createdAt', 40);
+  if (Number.isNaN(Date.parse(createdAt))) fail('createdAt', 'is not a date');
   return {
     format: 1,
-    serial: str('serial', 64),
+    serial: str(d.serial, 'serial', 64),
     product,
     owner: owner as Owner,
     hardware: d.hardware,
-    nonce: str('nonce', 64),
+    nonce: str(d.nonce, 'nonce', 64),
     createdAt,
-    proof: str('proof', 64),
+    proof: str(d.proof, 'proof', 64),
     ...(containerKeys === undefined ? {} : { containerKeys }),
   };
 }
@@ -121,9 +111,8 @@ export function decodeRequestFile(text: string): RequestDocument {
 // ---- short codes -------------------------------------------------------------------------
 
 /** Days and minutes in codes count from this instant. */
-const CODE_EPOCH_MS = Date.parse('2024-01-01T00:00:00Z');
+export const CODE_EPOCH_MS = Date.parse('2024-01-01T00:00:00Z');
 const KIND_REQUEST_CODE = 0x11;
-const KIND_ANSWER_CODE = 0x21;
 const SERIAL_CHARS = 12;
 const NONCE_BYTES = 4;
 const PROOF_BYTES = 6;
@@ -144,33 +133,17 @@ function serialBits(serial: string): bigint {
   const body = normalizeSerial(serial).slice(3).replaceAll('-', '');
   if (body.length !== SERIAL_CHARS) throw new LictorError('LICTOR_E_INVALID_INPUT', `${serial} is not a serial number`);
   let n = 0n;
-  for (const ch of body) n = (n << 5n) | BigInt('0123456789ABCDEFGHJKMNPQRSTVWXYZ'.indexOf(ch));
+  for (const ch of body) n = (n << 5n) | BigInt(CROCKFORD.indexOf(ch));
   return n;
 }
 
 function serialFromBits(n: bigint): string {
   let s = '';
   for (let i = 0; i < SERIAL_CHARS; i++) {
-    s = '0123456789ABCDEFGHJKMNPQRSTVWXYZ'[Number(n & 31n)] + s;
+    s = CROCKFORD[Number(n & 31n)] + s;
     n >>= 5n;
   }
   return normalizeSerial(s);
-}
-
-function uintBytes(value: bigint | number, length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let n = BigInt(value);
-  for (let i = length - 1; i >= 0; i--) {
-    out[i] = Number(n & 0xffn);
-    n >>= 8n;
-  }
-  return out;
-}
-
-function readUint(bytes: Uint8Array, at: number, length: number): bigint {
-  let n = 0n;
-  for (let i = 0; i < length; i++) n = (n << 8n) | BigInt(bytes[at + i] ?? 0);
-  return n;
 }
 
 function requestCodeProofInput(body: Uint8Array): Uint8Array {
@@ -227,5 +200,3 @@ export function requestCodeProvesPin(bytes: Uint8Array, pin: string): boolean {
   const expected = hmacSha256(pinKey(pin), requestCodeProofInput(body)).subarray(0, PROOF_BYTES);
   return constantTimeEqual(expected, bytes.subarray(bytes.length - PROOF_BYTES));
 }
-
-export { CODE_EPOCH_MS, KIND_ANSWER_CODE };

@@ -27,8 +27,9 @@
  * `binding.publicKey`, and presence is proven with it (see `token-presence.ts`).
  */
 import type { ContainerKeyPair } from './crypto.js';
-import { fromUtf8, utf8 } from './encoding.js';
+import { fromJsonUtf8, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
+import { fieldReaders } from './fields.js';
 
 /** Label of the data object holding the license file text (public object). */
 export const TOKEN_LICENSE_LABEL = 'lictor-license';
@@ -65,37 +66,28 @@ export function encodeTokenContainerKeys(containerId: string, keys: ContainerKey
   return utf8(JSON.stringify(value));
 }
 
+function notKeys(): never {
+  throw new LictorError(
+    'LICTOR_E_FILE_FORMAT',
+    `the token's '${TOKEN_KEYS_LABEL}' data object is not Lictor container keys (format 1); program the token again`,
+  );
+}
+
+const { obj, str } = fieldReaders(notKeys);
+
+function keyPair(value: unknown, field: string): { sign: string; box: string } {
+  const pair = obj(value, field);
+  return { sign: str(pair.sign, `${field}.sign`), box: str(pair.box, `${field}.box`) };
+}
+
 /** Parses the {@link TOKEN_KEYS_LABEL} data object. Throws `LICTOR_E_FILE_FORMAT` when it is not one. */
 export function decodeTokenContainerKeys(bytes: Uint8Array): TokenContainerKeys {
-  let value: unknown;
-  try {
-    value = JSON.parse(fromUtf8(bytes) ?? '');
-  } catch {
-    value = null;
-  }
-  const v = value as Partial<Record<string, unknown>> | null;
-  const pair = (x: unknown): x is { sign: string; box: string } =>
-    typeof x === 'object' &&
-    x !== null &&
-    typeof (x as { sign?: unknown }).sign === 'string' &&
-    typeof (x as { box?: unknown }).box === 'string';
-  if (
-    typeof v !== 'object' ||
-    v === null ||
-    v.format !== 1 ||
-    typeof v.containerId !== 'string' ||
-    !pair(v.public) ||
-    !pair(v.private)
-  ) {
-    throw new LictorError(
-      'LICTOR_E_FILE_FORMAT',
-      `the token's '${TOKEN_KEYS_LABEL}' data object is not Lictor container keys (format 1); program the token again`,
-    );
-  }
+  const v = obj(fromJsonUtf8(bytes), '(root)');
+  if (v.format !== 1) notKeys();
   return {
     format: 1,
-    containerId: v.containerId,
-    public: { sign: v.public.sign, box: v.public.box },
-    private: { sign: v.private.sign, box: v.private.box },
+    containerId: str(v.containerId, 'containerId'),
+    public: keyPair(v.public, 'public'),
+    private: keyPair(v.private, 'private'),
   };
 }

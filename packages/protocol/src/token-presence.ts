@@ -13,6 +13,7 @@ import { canonicalJson } from './canonical.js';
 import { type EcP256PublicKey, parseEcP256PublicKey, randomBytes, sha256 } from './crypto.js';
 import { concatBytes, fromBase64Url, toBase64Url, toHex, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
+import type { TokenIdentity } from './license.js';
 
 /** Length of a presence challenge in bytes. */
 export const TOKEN_CHALLENGE_BYTES = 32;
@@ -84,7 +85,7 @@ export interface TokenActivationClaim {
   serial: string;
   /** The token's key, `lictor-p256:…`. */
   publicKey: string;
-  token: { manufacturer: string; model: string; serial: string };
+  token: TokenIdentity;
   /** ISO 8601; the center refuses claims older than a few minutes. */
   createdAt: string;
   /** Random, base64url. */

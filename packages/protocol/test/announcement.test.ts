@@ -11,17 +11,18 @@ import {
   createAnnouncement,
   DuplicateDetector,
   decodeAnnouncement,
+  type ErrorCode,
   encodeAnnouncement,
   encodeLicenseFile,
   generateContainerKeys,
   generateVendorKeys,
   type LicenseDocument,
-  LictorError,
   loadSigner,
   MAX_ANNOUNCEMENT_BYTES,
   verifyAnnouncement,
   verifyDuplicateEvidence,
 } from '../src/index.js';
+import { assertCode } from './refusal.js';
 
 const vendor = loadSigner(generateVendorKeys().privatePem);
 const otherVendor = loadSigner(generateVendorKeys().privatePem);
@@ -74,13 +75,9 @@ function seen(a: Announcement) {
   return verifyAnnouncement(JSON.parse(JSON.stringify(a)), vendor.publicKey);
 }
 
-function rejectsCode(fn: () => unknown, code: string, pattern?: RegExp): void {
-  assert.throws(fn, (e: unknown) => {
-    assert.ok(e instanceof LictorError, String(e));
-    assert.equal(e.code, code);
-    if (pattern) assert.match(e.message, pattern);
-    return true;
-  });
+function rejectsCode(fn: () => unknown, code: ErrorCode, pattern?: RegExp): void {
+  const err = assertCode(fn, code);
+  if (pattern) assert.match(err.message, pattern);
 }
 
 describe('license announcements', () => {

@@ -23,10 +23,10 @@ import {
   parseLicenseDocument,
   parsePublicKey,
   sealDocument,
-  toBase64,
   type VendorPublicKey,
   type VendorSigner,
 } from '../src/index.js';
+import { armorLines, assertCode, refusal } from './refusal.js';
 
 const GiB = 1024 ** 3;
 const SERIAL = 'LX-7K2M-9QHT-D4WZ';
@@ -92,33 +92,6 @@ const ALLOWED_TAMPER_CODES: ErrorCode[] = [
   'LICTOR_E_FILE_TRUNCATED',
 ];
 
-/** Runs `fn`; returns the LictorError it threw, fails on success or on any other throwable. */
-function lictorErrorOf(fn: () => unknown, context: string): LictorError {
-  let result: unknown;
-  try {
-    result = fn();
-  } catch (e) {
-    if (e instanceof LictorError) return e;
-    assert.fail(`${context}: threw a non-LictorError: ${e instanceof Error ? e.stack : String(e)}`);
-  }
-  assert.fail(`${context}: succeeded (${JSON.stringify(result).slice(0, 80)}...)`);
-}
-
-function assertCode(fn: () => unknown, codes: ErrorCode | readonly ErrorCode[], context = 'decode'): LictorError {
-  const err = lictorErrorOf(fn, context);
-  const allowed = typeof codes === 'string' ? [codes] : codes;
-  assert.ok(allowed.includes(err.code), `${context}: got ${err.code} (${err.message}), expected ${allowed.join('|')}`);
-  assert.ok(err.message.length > 0);
-  return err;
-}
-
-/** Armors bytes exactly the way `sealDocument` does (64-character lines). */
-function armor(kind: 'license' | 'blacklist', bytes: Uint8Array, width = 64): string {
-  const label = `LICTOR ${kind.toUpperCase()}`;
-  const lines = toBase64(bytes).match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
-}
-
 let signer: VendorSigner;
 let publicKey: VendorPublicKey;
 let otherSigner: VendorSigner;
@@ -157,7 +130,7 @@ describe('license file round trip', () => {
       licenseText,
       /^-----BEGIN LICTOR LICENSE-----\n([A-Za-z0-9+/=]{1,64}\n)+-----END LICTOR LICENSE-----\n$/,
     );
-    assert.equal(armor('license', licenseBytes), licenseText);
+    assert.equal(armorLines('license', licenseBytes), licenseText);
   });
 
   test('the contents are not plain text (no serial, no e-mail, no owner name)', () => {
@@ -182,7 +155,7 @@ describe('tampering with the binary envelope', () => {
         const bytes = Uint8Array.from(licenseBytes);
         bytes[i] = (bytes[i] as number) ^ mask;
         const err = assertCode(
-          () => decodeLicenseFile(armor('license', bytes), publicKey),
+          () => decodeLicenseFile(armorLines('license', bytes), publicKey),
           ALLOWED_TAMPER_CODES,
           `byte ${i} ^ 0x${mask.toString(16)}`,
         );
@@ -204,7 +177,7 @@ describe('tampering with the binary envelope', () => {
     const flip = (i: number) => {
       const bytes = Uint8Array.from(licenseBytes);
       bytes[i] = (bytes[i] as number) ^ 0x01;
-      return armor('license', bytes);
+      return armorLines('license', bytes);
     };
     for (const i of [0, 1, 2, 3]) assertCode(() => decodeLicenseFile(flip(i), publicKey), 'LICTOR_E_FILE_FORMAT');
     assertCode(() => decodeLicenseFile(flip(4), publicKey), 'LICTOR_E_FILE_VERSION');
@@ -218,10 +191,10 @@ describe('tampering with the binary envelope', () => {
 
   test('appended or removed bytes are refused', () => {
     const longer = Uint8Array.from([...licenseBytes, 0]);
-    assertCode(() => decodeLicenseFile(armor('license', longer), publicKey), ALLOWED_TAMPER_CODES);
+    assertCode(() => decodeLicenseFile(armorLines('license', longer), publicKey), ALLOWED_TAMPER_CODES);
     for (let n = 0; n < licenseBytes.length; n++) {
       assertCode(
-        () => decodeLicenseFile(armor('license', licenseBytes.subarray(0, n)), publicKey),
+        () => decodeLicenseFile(armorLines('license', licenseBytes.subarray(0, n)), publicKey),
         ['LICTOR_E_FILE_TRUNCATED', 'LICTOR_E_FILE_FORMAT', 'LICTOR_E_FILE_TAMPERED'],
         `binary cut to ${n} bytes`,
       );
@@ -323,8 +296,8 @@ describe('tolerant parsing of pasted text', () => {
           .map((l) => `>${l}`)
           .join('\n'),
     ],
-    ['re-wrapped at 76 characters', () => armor('license', licenseBytes, 76)],
-    ['joined into one line', () => armor('license', licenseBytes, 100_000)],
+    ['re-wrapped at 76 characters', () => armorLines('license', licenseBytes, 76)],
+    ['joined into one line', () => armorLines('license', licenseBytes, 100_000)],
     ['blank lines inside the block', () => licenseText.replaceAll('\n', '\n\n')],
     [
       'text before and after the block',
@@ -335,7 +308,7 @@ describe('tolerant parsing of pasted text', () => {
     [
       'everything combined',
       () =>
-        `Forwarded:\r\n${armor('license', licenseBytes, 76)
+        `Forwarded:\r\n${armorLines('license', licenseBytes, 76)
           .trimEnd()
           .split('\n')
           .map((l) => `>   ${l} `)
@@ -389,7 +362,7 @@ describe('keys, kinds and forgery', () => {
     const bytes = Uint8Array.from(licenseBytes);
     bytes[5] = 2;
     // The kind byte is GCM associated data and the key and signature are domain-separated.
-    assertCode(() => decodeBlacklist(armor('blacklist', bytes), publicKey), ALLOWED_TAMPER_CODES);
+    assertCode(() => decodeBlacklist(armorLines('blacklist', bytes), publicKey), ALLOWED_TAMPER_CODES);
   });
 
   test('not a Lictor file at all → FILE_FORMAT', () => {
@@ -402,7 +375,7 @@ describe('keys, kinds and forgery', () => {
   });
 
   test('a valid Lictor-armored envelope of some other format → FILE_FORMAT', () => {
-    assertCode(() => decodeLicenseFile(armor('license', new Uint8Array(200)), publicKey), 'LICTOR_E_FILE_FORMAT');
+    assertCode(() => decodeLicenseFile(armorLines('license', new Uint8Array(200)), publicKey), 'LICTOR_E_FILE_FORMAT');
   });
 
   test('signed by another key, encrypted for the victim (forged envelope) → SIGNATURE_INVALID', () => {
@@ -592,7 +565,7 @@ describe('blacklist files', () => {
     for (let i = 0; i < bytes.length; i++) {
       const b = Uint8Array.from(bytes);
       b[i] = (b[i] as number) ^ 0x01;
-      assertCode(() => decodeBlacklist(armor('blacklist', b), publicKey), ALLOWED_TAMPER_CODES, `byte ${i}`);
+      assertCode(() => decodeBlacklist(armorLines('blacklist', b), publicKey), ALLOWED_TAMPER_CODES, `byte ${i}`);
     }
   });
 
@@ -610,7 +583,7 @@ describe('blacklist files', () => {
 describe('decodeLicenseFile never crashes on garbage (properties)', () => {
   const RUNS = 300;
   const expectLictorError = (text: string) => {
-    lictorErrorOf(() => decodeLicenseFile(text, publicKey), 'garbage');
+    refusal(() => decodeLicenseFile(text, publicKey), 'garbage');
   };
 
   test('random strings', () => {
@@ -637,7 +610,7 @@ describe('decodeLicenseFile never crashes on garbage (properties)', () => {
 
   test('random byte arrays, armored', () => {
     fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 600 }), (b) => expectLictorError(armor('license', b))),
+      fc.property(fc.uint8Array({ maxLength: 600 }), (b) => expectLictorError(armorLines('license', b))),
       { numRuns: RUNS },
     );
   });
@@ -645,7 +618,7 @@ describe('decodeLicenseFile never crashes on garbage (properties)', () => {
   test('random bytes behind a valid header (magic, version, kind, key id)', () => {
     fc.assert(
       fc.property(fc.integer({ min: 6, max: 42 }), fc.uint8Array({ maxLength: 600 }), (keep, tail) =>
-        expectLictorError(armor('license', Uint8Array.from([...licenseBytes.subarray(0, keep), ...tail]))),
+        expectLictorError(armorLines('license', Uint8Array.from([...licenseBytes.subarray(0, keep), ...tail]))),
       ),
       { numRuns: RUNS },
     );

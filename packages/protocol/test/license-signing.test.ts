@@ -21,7 +21,6 @@ import {
   hardwareBindingOf,
   type LicenseDocument,
   type LicenseEntry,
-  LictorError,
   licenseFileFromSignature,
   licenseFromAnswer,
   licenseSignedView,
@@ -39,6 +38,7 @@ import {
   toCodeMinute,
   type VendorSigner,
 } from '../src/index.js';
+import { assertCode } from './refusal.js';
 
 const GiB = 1024 ** 3;
 const PIN = '0K1ZM-7Q0PA-1X4RT';
@@ -106,21 +106,6 @@ function entry(): LicenseEntry {
       { code: 'export-dwg', users: 3 },
     ],
   };
-}
-
-/** Runs `fn`, which must throw a LictorError with `code`. */
-function assertCode(fn: () => unknown, code: string, context: string): LictorError {
-  let result: unknown;
-  try {
-    result = fn();
-  } catch (e) {
-    if (!(e instanceof LictorError)) {
-      assert.fail(`${context}: threw a non-LictorError: ${e instanceof Error ? e.stack : String(e)}`);
-    }
-    assert.equal(e.code, code, `${context}: ${e.message}`);
-    return e;
-  }
-  assert.fail(`${context}: succeeded (${String(result).slice(0, 60)}...)`);
 }
 
 // ---- the short-code path, end to end ----------------------------------------------------------

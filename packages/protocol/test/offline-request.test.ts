@@ -33,10 +33,10 @@ import {
   requestProvesPin,
   sha256,
   subjectDigest,
-  toBase64,
   utf8,
   type VendorSigner,
 } from '../src/index.js';
+import { armorLines, assertCode } from './refusal.js';
 
 const GiB = 1024 ** 3;
 const SERIAL = 'LX-7K2M-9QHT-D4WZ';
@@ -109,31 +109,8 @@ const ALLOWED_DECODE_CODES: ErrorCode[] = [
   'LICTOR_E_FILE_TRUNCATED',
 ];
 
-/** Runs `fn`; returns the LictorError it threw, fails on success or on any other throwable. */
-function lictorErrorOf(fn: () => unknown, context: string): LictorError {
-  let result: unknown;
-  try {
-    result = fn();
-  } catch (e) {
-    if (e instanceof LictorError) return e;
-    assert.fail(`${context}: threw a non-LictorError: ${e instanceof Error ? e.stack : String(e)}`);
-  }
-  assert.fail(`${context}: succeeded (${JSON.stringify(result).slice(0, 80)}...)`);
-}
-
-function assertCode(fn: () => unknown, codes: ErrorCode | readonly ErrorCode[], context: string): LictorError {
-  const err = lictorErrorOf(fn, context);
-  const allowed = typeof codes === 'string' ? [codes] : codes;
-  assert.ok(allowed.includes(err.code), `${context}: got ${err.code} (${err.message}), expected ${allowed.join('|')}`);
-  assert.ok(err.message.length > 0);
-  return err;
-}
-
-/** Armors bytes the way `encodeRequestFile` does. */
-function armor(bytes: Uint8Array, width = 64): string {
-  const lines = toBase64(bytes).match(new RegExp(`.{1,${width}}`, 'g')) ?? [];
-  return `-----BEGIN LICTOR REQUEST-----\n${lines.join('\n')}\n-----END LICTOR REQUEST-----\n`;
-}
+/** Armors bytes the way `encodeRequestFile` does (or in lines of another width). */
+const armor = (bytes: Uint8Array, width?: number) => armorLines('request', bytes, width);
 
 /** A request file body with a correct checksum around arbitrary JSON bytes. */
 function withChecksum(json: Uint8Array, version = 1, kind = 3): Uint8Array {

@@ -4,7 +4,6 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 import { describe, test } from 'node:test';
 import {
   createTokenChallenge,
-  LictorError,
   parseTokenPublicKey,
   TOKEN_CHALLENGE_BYTES,
   tokenPresenceMessage,
@@ -12,22 +11,13 @@ import {
   utf8,
   verifyTokenPresence,
 } from '../src/index.js';
+import { refusal } from './refusal.js';
 
 function p256() {
   const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
   const answer = (challenge: Uint8Array) =>
     new Uint8Array(sign('sha256', tokenPresenceMessage(challenge), { key: privateKey, dsaEncoding: 'ieee-p1363' }));
   return { privateKey, publicKey, answer };
-}
-
-function refusal(fn: () => unknown): LictorError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LictorError, String(err));
-    return err;
-  }
-  assert.fail('expected a LictorError');
 }
 
 describe('parseTokenPublicKey', () => {

@@ -6,12 +6,12 @@ import {
   canonicalJson,
   decodeLicenseFile,
   type HardwareParams,
-  isErrorCode,
   LictorError,
   type Owner,
   type TokenActivation,
   type VendorPublicKey,
 } from '@lictor/protocol';
+import { callCenter } from './center-client.js';
 
 /** What the user types to activate. */
 export interface ActivateInput {
@@ -81,33 +81,14 @@ export async function activateOnline(
     ...(containerKeys ? { containerKeys } : {}),
     ...(token ? { token } : {}),
   };
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(input.timeoutMs ?? 30_000),
-    });
-  } catch (err) {
-    throw new LictorError(
-      'LICTOR_E_CENTER_UNREACHABLE',
-      `cannot reach the License Center at ${url.origin}: ${(err as Error).message}; check the address and the network, or activate offline`,
-    );
-  }
-  const json = (await response.json().catch(() => null)) as Partial<ActivationResponse> & {
-    code?: unknown;
-    message?: unknown;
-  };
-  if (!response.ok) {
-    if (json && isErrorCode(json.code) && typeof json.message === 'string') {
-      throw new LictorError(json.code, json.message);
-    }
-    throw new LictorError(
-      'LICTOR_E_CENTER_UNREACHABLE',
-      `the License Center at ${url.origin} answered HTTP ${response.status} without a Lictor error`,
-    );
-  }
+  const response = await callCenter(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify(body),
+    timeoutMs: input.timeoutMs ?? 30_000,
+    unreachableHint: 'check the address and the network, or activate offline',
+  });
+  const json = (await response.json().catch(() => null)) as Partial<ActivationResponse> | null;
   if (!json || typeof json.license !== 'string' || typeof json.activationId !== 'string') {
     throw new LictorError('LICTOR_E_FILE_FORMAT', `the License Center at ${url.origin} sent an unexpected answer`);
   }

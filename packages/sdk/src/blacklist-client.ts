@@ -1,5 +1,6 @@
 /** Fetching the vendor's signed blacklist from the License Center. */
-import { decodeBlacklist, LictorError, type VendorPublicKey } from '@lictor/protocol';
+import { decodeBlacklist, type VendorPublicKey } from '@lictor/protocol';
+import { callCenter } from './center-client.js';
 
 /**
  * Downloads the center's blacklist and verifies its signature; returns the file text to store.
@@ -10,22 +11,7 @@ export async function fetchBlacklist(
   publicKey: VendorPublicKey,
   timeoutMs = 30_000,
 ): Promise<{ text: string; serials: number; activations: number; issuedAt: string }> {
-  const url = new URL('/v1/blacklist', center);
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (err) {
-    throw new LictorError(
-      'LICTOR_E_CENTER_UNREACHABLE',
-      `cannot reach the License Center at ${url.origin}: ${(err as Error).message}`,
-    );
-  }
-  if (!response.ok) {
-    throw new LictorError(
-      'LICTOR_E_CENTER_UNREACHABLE',
-      `the License Center at ${url.origin} answered HTTP ${response.status}`,
-    );
-  }
+  const response = await callCenter(new URL('/v1/blacklist', center), { timeoutMs });
   const text = await response.text();
   const list = decodeBlacklist(text, publicKey);
   return { text, serials: list.serials.size, activations: list.activations.size, issuedAt: list.issuedAt };

@@ -6,20 +6,11 @@
 
 import { join } from 'node:path';
 import {
-  type Blacklist,
-  containerUsable,
-  decodeBlacklist,
   decodeLicenseFile,
-  type ErrorCode,
-  entryUsable,
   generateContainerKeys,
-  type HardwareParams,
-  type LicenseDocument,
-  type LicenseEntry,
   LictorError,
   NO_TOKENS,
   parsePublicKey,
-  type TokenPresenceLookup,
   type VendorPublicKey,
 } from '@lictor/protocol';
 import { type ActivateInput, type ActivationResult, activateOnline } from './activation-client.js';
@@ -27,7 +18,7 @@ import { fetchBlacklist } from './blacklist-client.js';
 import { keyFilePath, sealKeys, writeKeyFile } from './container-keys.js';
 import { type ContainerInfo, containerInfo, type LoadedContainer, loadContainers } from './containers.js';
 import { loadDuplicateMarks } from './duplicates/marks.js';
-import { announcedLicenses, startDuplicateWatch } from './duplicates/start.js';
+import { announcedLicenses, type DuplicateDetection, startDuplicateWatch } from './duplicates/start.js';
 import type { DuplicateDetectionOptions, DuplicateDetectionStatus } from './duplicates/watch.js';
 import { BLACKLIST_FILE_NAME, scanLicenseDirs, writeFileAtomic } from './files.js';
 import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
@@ -44,9 +35,21 @@ import {
   type PendingRequest,
 } from './offline.js';
 import { licenseSearchPaths, licenseWriteDir } from './paths.js';
+import {
+  addTokenView,
+  buildSnapshot,
+  type Candidate,
+  type CheckResult,
+  decodeAll,
+  type LicenseFileStatus,
+  type NotLicensed,
+  refusal,
+  type Snapshot,
+  tokenBoundFiles,
+} from './snapshot.js';
 import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from './tokens/activation.js';
-import type { TokenLocation, TokenOptions } from './tokens/options.js';
-import { type BoundFile, TokenLicenses, type TokenView } from './tokens/token-licenses.js';
+import type { TokenOptions } from './tokens/options.js';
+import { TokenLicenses } from './tokens/token-licenses.js';
 import { openTokenStorage } from './tokens/token-storage.js';
 import {
   type AppliedUpgrade,
@@ -59,6 +62,8 @@ import {
 } from './upgrade.js';
 import { type ContainerStorage, fileStorage, withStorage } from './upgrade-storage.js';
 import { autoReload, type ChangeEvent, type TokenChange } from './watch.js';
+
+export type { CheckResult, Licensed, LicenseFileStatus, NotLicensed } from './snapshot.js';
 
 /** Options of {@link openLicensing}. */
 export interface LicensingOptions {
@@ -104,49 +109,6 @@ export interface LicensingOptions {
    * the module or the PIN file is missing, `status()` says why and the other licenses still work.
    */
   tokens?: TokenOptions;
-}
-
-/** A usable license for the requested product and feature. */
-export interface Licensed {
-  readonly ok: true;
-  readonly product: string;
-  readonly feature: string | undefined;
-  readonly serial: string;
-  readonly type: LicenseEntry['type'];
-  /** Users granted for the feature (`null`: not counted). */
-  readonly users: number | null;
-  readonly expiresAt: string | null;
-  /** The license file that serves the check. */
-  readonly file: string;
-}
-
-/** Why no license is available. */
-export interface NotLicensed {
-  readonly ok: false;
-  readonly code: ErrorCode;
-  readonly reason: string;
-}
-
-/** The result of {@link Licensing.check}. */
-export type CheckResult = Licensed | NotLicensed;
-
-/** Status of one license file, as `lictor status` shows it. */
-export interface LicenseFileStatus {
-  path: string;
-  /** Whether the file can serve licenses on this computer. */
-  available: boolean;
-  code?: ErrorCode;
-  reason?: string;
-  serial?: string;
-  activationId?: string;
-  issuedAt?: string;
-  licenses?: LicenseEntry[];
-  /** Another, more recent file for the same serial is used instead. */
-  supersededBy?: string;
-  /** The container the file holds, and whether it can be upgraded remotely. */
-  container?: ContainerInfo;
-  /** The hardware token whose memory holds this license (then `path` is `token:<manufacturer>/<serial>`). */
-  onToken?: TokenLocation;
 }
 
 /** The licensing state of one application. */
@@ -201,193 +163,8 @@ export interface Licensing {
   close(): Promise<void>;
 }
 
-interface Candidate {
-  expiresAtMs: number;
-  entry: LicenseEntry;
-  result: Licensed;
-  expired: NotLicensed;
-}
-
-interface Snapshot {
-  files: LicenseFileStatus[];
-  containers: LoadedContainer[];
-  /** Usable entries of the product per feature (`''` = the product itself), best first. */
-  byFeature: Map<string, Candidate[]>;
-  /** Why the product is not licensed at all, when no entry is usable. */
-  refusal: NotLicensed;
-}
-
-const NOT_FOUND_CODE: ErrorCode = 'LICTOR_E_NOT_LICENSED';
-
 /** Default period of the change poll (see {@link LicensingOptions.watchIntervalMs}). */
 const DEFAULT_WATCH_INTERVAL_MS = 2000;
-
-function refusal(code: ErrorCode, reason: string): NotLicensed {
-  return Object.freeze({ ok: false, code, reason });
-}
-
-interface DecodedDoc {
-  path: string;
-  doc: LicenseDocument;
-  mtimeMs: number;
-  text: string;
-  /** For a license stored on a token: whether that token is the one it was programmed for, now. */
-  presence?: TokenPresenceLookup;
-}
-
-interface Decoded {
-  docs: DecodedDoc[];
-  files: LicenseFileStatus[];
-  blacklist: Blacklist;
-  /** Activation id → why it is a duplicate (from verified marks). */
-  duplicates: ReadonlyMap<string, string>;
-}
-
-function decodeAll(
-  found: Awaited<ReturnType<typeof scanLicenseDirs>>,
-  publicKey: VendorPublicKey,
-  duplicates: ReadonlyMap<string, string>,
-): Decoded {
-  const serials = new Set<string>();
-  const activations = new Set<string>();
-  const docs: DecodedDoc[] = [];
-  const files: LicenseFileStatus[] = [];
-  for (const f of found) {
-    if ('error' in f) {
-      files.push({
-        path: f.path,
-        available: false,
-        code: 'LICTOR_E_FILE_UNREADABLE',
-        reason: `skipped ${f.kind}: ${f.error}`,
-      });
-      continue;
-    }
-    try {
-      if (f.kind === 'blacklist') {
-        const list = decodeBlacklist(f.text, publicKey);
-        for (const s of list.serials) serials.add(s);
-        for (const a of list.activations) activations.add(a);
-      } else {
-        docs.push({ path: f.path, doc: decodeLicenseFile(f.text, publicKey), mtimeMs: f.mtimeMs, text: f.text });
-      }
-    } catch (err) {
-      if (!(err instanceof LictorError)) throw err;
-      files.push({ path: f.path, available: false, code: err.code, reason: err.message });
-    }
-  }
-  return { docs, files, blacklist: { serials, activations }, duplicates };
-}
-
-function buildSnapshot(
-  product: string,
-  { docs, files, blacklist, duplicates }: Decoded,
-  containers: Map<string, LoadedContainer>,
-  hardware: HardwareParams,
-  arch: string,
-  nowMs: number,
-  searchPaths: readonly string[],
-  tokenPresence: TokenPresenceLookup,
-): Snapshot {
-  // Several files for one serial on one computer: the most recently issued one is used.
-  docs.sort((a, b) => Date.parse(b.doc.issuedAt) - Date.parse(a.doc.issuedAt) || b.mtimeMs - a.mtimeMs);
-  const newestPerSerial = new Map<string, string>();
-  const usable: { path: string; entry: LicenseEntry; doc: LicenseDocument }[] = [];
-  let best: NotLicensed | undefined;
-  for (const { path, doc, presence } of docs) {
-    const status: LicenseFileStatus = {
-      path,
-      available: false,
-      serial: doc.serial,
-      activationId: doc.activationId,
-      issuedAt: doc.issuedAt,
-      licenses: doc.licenses,
-    };
-    files.push(status);
-    const container = containers.get(path);
-    if (container) status.container = containerInfo(container);
-    if (container?.token) status.onToken = container.token;
-    const keyRefusal = container && !container.keys.ok && doc.policy === 'software-dongle' ? container.keys : undefined;
-    const duplicate = duplicates.get(doc.activationId);
-    const usableHere =
-      keyRefusal ??
-      (duplicate === undefined
-        ? containerUsable(doc, hardware, blacklist, presence ?? tokenPresence)
-        : { ok: false as const, code: 'LICTOR_E_DUPLICATE_LICENSE' as const, reason: duplicate });
-    if (!usableHere.ok) {
-      status.code = usableHere.code;
-      status.reason = usableHere.reason;
-      if (doc.licenses.some((e) => e.product === product))
-        best ??= refusal(usableHere.code, `${path}: ${usableHere.reason}`);
-      continue;
-    }
-    const newer = newestPerSerial.get(doc.serial);
-    if (newer !== undefined) {
-      status.supersededBy = newer;
-      status.reason = `a more recent file for serial ${doc.serial} is used: ${newer}`;
-      continue;
-    }
-    newestPerSerial.set(doc.serial, path);
-    status.available = true;
-    for (const entry of doc.licenses) {
-      if (entry.product !== product) continue;
-      const decision = entryUsable(entry, arch, nowMs);
-      if (!decision.ok && decision.code !== 'LICTOR_E_LICENSE_EXPIRED') {
-        best ??= refusal(decision.code, decision.reason);
-        continue;
-      }
-      usable.push({ path, entry, doc });
-    }
-  }
-
-  const byFeature = new Map<string, Candidate[]>();
-  const add = (key: string, c: Candidate) => {
-    const list = byFeature.get(key) ?? [];
-    list.push(c);
-    byFeature.set(key, list);
-  };
-  for (const { path, entry, doc } of usable) {
-    const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
-    const make = (feature: string | undefined, users: number | null): Candidate => ({
-      expiresAtMs,
-      entry,
-      result: Object.freeze({
-        ok: true,
-        product,
-        feature,
-        serial: doc.serial,
-        type: entry.type,
-        users,
-        expiresAt: entry.expiresAt,
-        file: path,
-      }),
-      expired: refusal(
-        'LICTOR_E_LICENSE_EXPIRED',
-        `${product}${feature ? `/${feature}` : ''} expired on ${entry.expiresAt}; renew the license`,
-      ),
-    });
-    add('', make(undefined, entry.users));
-    for (const f of entry.features) add(f.code, make(f.code, f.users));
-  }
-  // Longest-lived license first, so a check uses the one that expires last.
-  for (const list of byFeature.values()) list.sort((a, b) => b.expiresAtMs - a.expiresAtMs);
-
-  const where = searchPaths.length > 0 ? searchPaths.join(', ') : '(no search paths)';
-  // With token support on, a license on a token that is not plugged in is simply not seen.
-  const orToken = tokenPresence === NO_TOKENS ? '' : ', nor on a hardware token plugged in here';
-  return {
-    files,
-    containers: [...containers.values()],
-    byFeature,
-    refusal: best ?? refusal(NOT_FOUND_CODE, `no license file for product ${product} was found in ${where}${orToken}`),
-  };
-}
-
-/** The license files on disk that are bound to a hardware token. */
-function tokenBoundFiles(docs: readonly DecodedDoc[]): BoundFile[] {
-  const out: BoundFile[] = [];
-  for (const { path, doc } of docs) if (doc.binding.kind === 'token') out.push({ path, binding: doc.binding });
-  return out;
-}
 
 /** Signs the claim of an activation bound to a token, with the token support of `openLicensing`. */
 function bindingClaim(
@@ -403,24 +180,6 @@ function bindingClaim(
     );
   }
   return signTokenClaim(tokens.support(), selector, serial, now);
-}
-
-/** Adds the licenses stored on tokens, and what is wrong with tokens, to what was loaded from disk. */
-function addTokenView(decoded: Decoded, containers: Map<string, LoadedContainer>, view: TokenView): void {
-  for (const p of view.problems) {
-    decoded.files.push({
-      path: p.path,
-      available: false,
-      code: p.code,
-      reason: p.reason,
-      ...(p.onToken ? { onToken: p.onToken } : {}),
-    });
-  }
-  for (const c of view.containers) {
-    decoded.docs.push({ path: c.path, doc: c.doc, mtimeMs: 0, text: c.text, presence: c.presence });
-    const { doc, path, text, keys, pending, location } = c;
-    containers.set(path, { doc, path, text, keys, pending, token: location });
-  }
 }
 
 /**
@@ -497,28 +256,47 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     if (tokens === undefined) throw new Error('a token container is only loaded with the tokens option');
     return openTokenStorage(tokens.support(), c);
   };
-  if (options.tokens !== undefined) {
-    tokens = await TokenLicenses.open(options.tokens, {
-      env,
-      vendorKey: publicKey,
-      onChange: (change, paths) => void tokenChanged(change, paths),
-    });
+  let duplicateWatch: DuplicateDetection | undefined;
+  try {
+    if (options.tokens !== undefined) {
+      tokens = await TokenLicenses.open(options.tokens, {
+        env,
+        vendorKey: publicKey,
+        onChange: (change, paths) => void tokenChanged(change, paths),
+      });
+    }
+    await load();
+    if (options.duplicateDetection !== undefined) {
+      duplicateWatch = await startDuplicateWatch(options.duplicateDetection, {
+        publicKey,
+        storeDir,
+        machineSecret,
+        now,
+        inUse: () => announcedLicenses(snapshot.files, snapshot.containers),
+        reload: load,
+      });
+    }
+  } catch (err) {
+    // Opening failed (a bad option, a port in use): nothing it started keeps running.
+    feed.close();
+    await tokens?.close();
+    throw err;
   }
-  await load();
-  const duplicateWatch =
-    options.duplicateDetection === undefined
-      ? undefined
-      : await startDuplicateWatch(options.duplicateDetection, {
-          publicKey,
-          storeDir,
-          machineSecret,
-          now,
-          inUse: () => announcedLicenses(snapshot.files, snapshot.containers),
-          reload: load,
-        });
 
-  const missingFeature = (feature: string) =>
-    refusal('LICTOR_E_FEATURE_NOT_LICENSED', `the license for ${product} does not include feature ${feature}`);
+  // Built once per feature name, so that checking a feature the license lacks allocates nothing either
+  // (capped, should an application check arbitrary names).
+  const missingFeatures = new Map<string, NotLicensed>();
+  const missingFeature = (feature: string) => {
+    let missing = missingFeatures.get(feature);
+    if (missing === undefined) {
+      missing = refusal(
+        'LICTOR_E_FEATURE_NOT_LICENSED',
+        `the license for ${product} does not include feature ${feature}`,
+      );
+      if (missingFeatures.size < 1000) missingFeatures.set(feature, missing);
+    }
+    return missing;
+  };
 
   return {
     product,

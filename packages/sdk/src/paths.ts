@@ -29,7 +29,7 @@ export function machineLicenseDir(env: NodeJS.ProcessEnv = process.env, platform
 }
 
 /** The `LICTOR_LICENSE_PATH` entries (`:`-separated, `;` on Windows), empty ones dropped. */
-export function envLicensePaths(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string[] {
+function envLicensePaths(env: NodeJS.ProcessEnv = process.env, platform = process.platform): string[] {
   const value = env.LICTOR_LICENSE_PATH;
   if (!value) return [];
   return value.split(platform === 'win32' ? ';' : delimiter).filter((p) => p !== '');

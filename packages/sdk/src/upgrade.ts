@@ -99,9 +99,9 @@ export async function startUpgradeOf(
   const question = createUpgradeQuestion({ license: c.text, doc, nonce, createdAt }, keys.sign);
   const previous = await storage.readPending();
   const abandoned: AbandonedQuestion[] = previous?.abandoned ?? [];
-  if (previous && previous.nonce !== doc.upgrade?.nonce) {
-    abandoned.unshift({ nonce: previous.nonce, createdAt: previous.createdAt, abandonedAt: createdAt });
-  }
+  // A pending question whose answer the license already carries was answered, not abandoned.
+  const replaced = previous && previous.nonce !== doc.upgrade?.nonce ? previous : undefined;
+  if (replaced) abandoned.unshift({ nonce: replaced.nonce, createdAt: replaced.createdAt, abandonedAt: createdAt });
   await storage.writePending({
     nonce,
     counter: doc.counter,
@@ -112,9 +112,7 @@ export async function startUpgradeOf(
     containerId: doc.containerId,
     nonce,
     question: encodeQuestionFile(question),
-    ...(previous && previous.nonce !== doc.upgrade?.nonce
-      ? { abandoned: { nonce: previous.nonce, createdAt: previous.createdAt } }
-      : {}),
+    ...(replaced ? { abandoned: { nonce: replaced.nonce, createdAt: replaced.createdAt } } : {}),
     ...(c.token ? { onToken: c.token } : {}),
   };
 }

@@ -40,7 +40,7 @@ export interface TokenChange {
 }
 
 /** A file → version map of the watched files. */
-export type Fingerprint = Map<string, string>;
+type Fingerprint = Map<string, string>;
 
 function watched(name: string): boolean {
   return (
@@ -52,7 +52,7 @@ function watched(name: string): boolean {
 }
 
 /** Fingerprints the license, blacklist and key files of `dirs`. */
-export async function fingerprint(dirs: readonly string[]): Promise<Fingerprint> {
+async function fingerprint(dirs: readonly string[]): Promise<Fingerprint> {
   const out: Fingerprint = new Map();
   for (const dir of dirs) {
     const names = await readdir(dir).catch(() => [] as string[]);
@@ -68,7 +68,7 @@ export async function fingerprint(dirs: readonly string[]): Promise<Fingerprint>
 }
 
 /** The difference of two fingerprints; `null` when nothing changed. */
-export function diffFingerprints(before: Fingerprint, after: Fingerprint): ChangeEvent | null {
+function diffFingerprints(before: Fingerprint, after: Fingerprint): ChangeEvent | null {
   const added: string[] = [];
   const removed: string[] = [];
   const changed: string[] = [];
@@ -83,7 +83,7 @@ export function diffFingerprints(before: Fingerprint, after: Fingerprint): Chang
 }
 
 /** Options of {@link watchDirs}. */
-export interface WatchOptions {
+interface WatchOptions {
   /** Poll period in ms. */
   intervalMs: number;
   /** Delay that gathers a burst of events into one check, in ms. */
@@ -94,7 +94,7 @@ export interface WatchOptions {
  * Calls `check` after file system events (debounced) and every `intervalMs`, never twice at
  * once. Returns a function that stops everything.
  */
-export function watchDirs(dirs: readonly string[], check: () => Promise<void>, options: WatchOptions): () => void {
+function watchDirs(dirs: readonly string[], check: () => Promise<void>, options: WatchOptions): () => void {
   const debounceMs = options.debounceMs ?? 100;
   let closed = false;
   let running: Promise<void> | undefined;

@@ -78,3 +78,23 @@ export function spawnScript(script: string, args: unknown): Child {
     },
   };
 }
+
+/**
+ * The script of the crash tests: opens the licensing of `args.store` (with `args.tokens` if
+ * given), prints `ready`, applies the upgrade answer `args.answer`, prints `done <counter> <ms>`.
+ */
+export function writeContinueScript(dir: string): Promise<string> {
+  return writeScript(
+    dir,
+    'continue.mjs',
+    `const licensing = await openLicensing({
+  product: 'SCADA', publicKey: args.publicKey, paths: [args.store], watch: false,
+  hardware: async () => args.hardware, machineSecret: async () => Uint8Array.from(args.secret), tokens: args.tokens,
+});
+console.log('ready');
+const t0 = performance.now();
+const applied = await licensing.continueUpgrade(args.answer);
+console.log('done ' + applied.counter + ' ' + Math.round(performance.now() - t0));
+await licensing.close();`,
+  );
+}

@@ -12,6 +12,7 @@ import {
   type HardwareParams,
   type LicenseDocument,
   type LicenseEntry,
+  LictorError,
   loadSigner,
   randomBytes,
   sealToContainer,
@@ -110,4 +111,25 @@ export function answerQuestion(
     },
   });
   return { text: encodeLicenseFile(doc, vendor), secret, doc, nonce: question.nonce };
+}
+
+/**
+ * After a killed apply left container at counter `counter` (`n` before, `n + 1` after): running the
+ * same answer again completes the operation, or is refused as already applied (only when it was),
+ * and leaves the container at `n + 1` with nothing pending.
+ */
+export async function assertRunAgainCompletes(
+  licensing: Licensing,
+  answer: string,
+  n: number,
+  counter: number | undefined,
+): Promise<void> {
+  try {
+    assert.equal((await licensing.continueUpgrade(answer)).counter, n + 1);
+  } catch (err) {
+    assert.ok(err instanceof LictorError && err.code === 'LICTOR_E_UPGRADE_STALE', String(err));
+    assert.equal(counter, n + 1, 'only an applied answer is STALE');
+  }
+  assert.equal(licensing.containers()[0]?.counter, n + 1);
+  assert.equal(licensing.containers()[0]?.pendingQuestion, undefined);
 }

@@ -10,10 +10,10 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { createAnnouncement, decodeLicenseFile, encodeAnnouncement, verifyDuplicateEvidence } from '@lictor/protocol';
 import { keyFilePath, openKeys } from '../src/container-keys.js';
-import { DUPLICATE_FILE_SUFFIX, type Licensing } from '../src/index.js';
+import { DUPLICATE_FILE_SUFFIX, type DuplicateDetectionOptions, type Licensing } from '../src/index.js';
 import { activatedStore, open, SECRET_A, vendor } from './container-fixtures.js';
 
 const INTERVAL_MS = 40;
@@ -28,9 +28,29 @@ async function until(what: string, condition: () => boolean | Promise<boolean>, 
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Duplicate detection on a free port, announcing to `targets` every {@link INTERVAL_MS} as `instance`. */
+function detection(
+  instance: string,
+  targets: string[],
+  more: DuplicateDetectionOptions = {},
+): DuplicateDetectionOptions {
+  return { port: 0, targets, intervalMs: INTERVAL_MS, instance, ...more };
+}
+
+/** A temporary root, and a list of licensing states closed (and the root removed) after the test. */
+async function scratch(t: TestContext): Promise<{ root: string; opened: Licensing[] }> {
+  const root = await mkdtemp(join(tmpdir(), 'lictor-dup-'));
+  const opened: Licensing[] = [];
+  t.after(async () => {
+    for (const l of opened) await l.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  return { root, opened };
+}
+
 describe('duplicate detection (UDP on loopback)', () => {
   test('two computers using one serial and PIN at once: both files unusable, evidence reported', async (t) => {
-    const root = await mkdtemp(join(tmpdir(), 'lictor-dup-'));
+    const { root, opened } = await scratch(t);
     const reports: unknown[] = [];
     const center = createServer((req, res) => {
       let body = '';
@@ -43,12 +63,7 @@ describe('duplicate detection (UDP on loopback)', () => {
       });
     });
     await new Promise<void>((r) => center.listen(0, '127.0.0.1', r));
-    const opened: Licensing[] = [];
-    t.after(async () => {
-      for (const l of opened) l.close();
-      center.close();
-      await rm(root, { recursive: true, force: true });
-    });
+    t.after(() => center.close());
     // Computer B listens; computer A announces to it. Each activated the same PIN separately.
     const a = await activatedStore(root);
     const b = await activatedStore(root);
@@ -57,23 +72,12 @@ describe('duplicate detection (UDP on loopback)', () => {
     const onB = await open(b.store, {
       watch: true,
       watchIntervalMs: 50,
-      duplicateDetection: {
-        port: 0,
-        targets: [],
-        intervalMs: INTERVAL_MS,
-        instance: 'computer-b-boot-1',
-        center: centerUrl,
-      },
+      duplicateDetection: detection('computer-b-boot-1', [], { center: centerUrl }),
     });
     opened.push(onB);
     const portB = await boundPort(onB);
     const onA = await open(a.store, {
-      duplicateDetection: {
-        port: 0,
-        targets: [`127.0.0.1:${portB}`],
-        intervalMs: INTERVAL_MS,
-        instance: 'computer-a-boot-1',
-      },
+      duplicateDetection: detection('computer-a-boot-1', [`127.0.0.1:${portB}`]),
     });
     opened.push(onA);
 
@@ -87,7 +91,8 @@ describe('duplicate detection (UDP on loopback)', () => {
     // Another application started later on B reads the mark: the file stays unusable.
     const later = await open(b.store);
     opened.push(later);
-    assert.equal(later.check().ok === false && (later.check() as { code: string }).code, 'LICTOR_E_DUPLICATE_LICENSE');
+    const laterCheck = later.check();
+    assert.equal(!laterCheck.ok && laterCheck.code, 'LICTOR_E_DUPLICATE_LICENSE');
 
     await until('the center receives the report', () => reports.length > 0);
     const report = reports[0] as { url: string; body: { evidence: unknown } };
@@ -101,27 +106,17 @@ describe('duplicate detection (UDP on loopback)', () => {
   });
 
   test('applications on one computer, garbage and forged announcements are no duplicate', async (t) => {
-    const root = await mkdtemp(join(tmpdir(), 'lictor-dup-'));
-    const opened: Licensing[] = [];
-    t.after(async () => {
-      for (const l of opened) l.close();
-      await rm(root, { recursive: true, force: true });
-    });
+    const { root, opened } = await scratch(t);
     const a = await activatedStore(root);
     const stranger = await activatedStore(root);
     const listener = await open(a.store, {
-      duplicateDetection: { port: 0, targets: [], intervalMs: INTERVAL_MS, instance: 'computer-a-boot-1' },
+      duplicateDetection: detection('computer-a-boot-1', []),
     });
     opened.push(listener);
     const port = await boundPort(listener);
     // A second application on the same computer: same instance, same file.
     const sameComputer = await open(a.store, {
-      duplicateDetection: {
-        port: 0,
-        targets: [`127.0.0.1:${port}`],
-        intervalMs: INTERVAL_MS,
-        instance: 'computer-a-boot-1',
-      },
+      duplicateDetection: detection('computer-a-boot-1', [`127.0.0.1:${port}`]),
     });
     opened.push(sameComputer);
     // Someone on the network with A's license file text but another container key.
@@ -149,6 +144,15 @@ describe('duplicate detection (UDP on loopback)', () => {
       (await readdir(a.store)).filter((n) => n.endsWith(DUPLICATE_FILE_SUFFIX)),
       [],
     );
+  });
+
+  test('a target that is not host[:port] is refused with a typed error', async (t) => {
+    const { root } = await scratch(t);
+    const { store } = await activatedStore(root);
+    await assert.rejects(open(store, { duplicateDetection: detection('computer-a-boot-1', ['plant 07:x']) }), {
+      code: 'LICTOR_E_INVALID_INPUT',
+      message: /"plant 07:x" is not a duplicate detection target/,
+    });
   });
 });
 

@@ -101,6 +101,9 @@ describe('availability', () => {
     const missing = lic.check('payroll');
     assert.equal(missing.ok, false);
     assert.equal(!missing.ok && missing.code, 'LICTOR_E_FEATURE_NOT_LICENSED');
+    // Answers are built at load: checking again hands out the very same objects, allocating nothing.
+    assert.equal(lic.check('api'), api);
+    assert.equal(lic.check('payroll'), missing);
   });
 
   test('no file for the product: NOT_LICENSED naming the searched paths', async () => {

@@ -10,50 +10,34 @@ import { after, before, describe, test } from 'node:test';
 import {
   confirmationMatches,
   decodeLicenseFile,
-  encodeLicenseFile,
-  encodeTokenContainerKeys,
   fromUtf8,
-  generateContainerKeys,
-  type LicenseDocument,
   parseConfirmationCode,
-  TOKEN_KEY_LABEL,
-  TOKEN_KEYS_LABEL,
   TOKEN_LICENSE_LABEL,
   TOKEN_UPGRADE_LABEL,
-  type TokenBinding,
   utf8,
 } from '@lictor/protocol';
 import { openTokenModule, type TokenModule } from '@lictor/token';
-import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
+import { createSoftHsm, type SoftHsm, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
 import { type ChangeEvent, type Licensing, type LicensingOptions, tokenContainerPath } from '../src/index.js';
-import { answerQuestion, entry, OWNER, open, vendor } from './container-fixtures.js';
-
-const hsm = softhsmModule();
-const INTERVAL_MS = 200;
-/** What a loaded 2-core machine may add to noticing a change (a poll, a reload). */
-const SLACK_MS = 2500;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+import { answerQuestion, open, vendor } from './container-fixtures.js';
+import {
+  INTERVAL_MS,
+  keyedToken,
+  modulePath,
+  nextChange,
+  programToken,
+  SLACK_MS,
+  skipWithoutSoftHsm,
+  tokenDoc,
+  withTimeout,
+} from './token-fixtures.js';
 
 /** The next `change` event naming `path`. */
 function nextChangeOf(licensing: Licensing, path: string): Promise<ChangeEvent> {
-  return new Promise((resolve) => {
-    const off = licensing.on('change', (event) => {
-      if (!event.changed.includes(path)) return;
-      off();
-      resolve(event);
-    });
-  });
+  return nextChange(licensing, (event) => event.changed.includes(path));
 }
 
-describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm ? hsm.skip : false }, () => {
-  const modulePath = 'path' in hsm ? hsm.path : '';
+describe('remote upgrade of a token container (SoftHSM2)', skipWithoutSoftHsm, () => {
   let softhsm: SoftHsm;
   let root: string;
   let module: TokenModule;
@@ -72,42 +56,14 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: 'skip' in hsm
   async function programmedToken(
     label: string,
   ): Promise<{ token: TestToken; path: string; containerId: string; keyFiles: Map<string, Buffer> }> {
-    const token = await softhsm.initToken(label);
-    await module.reinitialize();
-    const session = await module.openToken({ serial: token.serial });
-    await session.login(USER_PIN);
-    const before = new Set(await readdir(token.dir));
-    const key = await session.generateKey(TOKEN_KEY_LABEL);
-    // SoftHSM2 keeps each object in files of its own: those of the key pair, to take it away in a test.
-    const keyFiles = new Map<string, Buffer>();
-    for (const name of await readdir(token.dir)) {
-      if (!before.has(name) && name !== 'generation') keyFiles.set(name, await readFile(join(token.dir, name)));
-    }
-    const { manufacturer, model, serial } = session.token;
-    const binding: TokenBinding = {
-      kind: 'token',
-      token: { manufacturer, model, serial },
-      publicKey: key.publicKey.text,
-    };
-    const pair = generateContainerKeys();
+    const { token, binding, keyFiles } = await keyedToken(softhsm, module, label);
     const containerId = `c-${label}`;
-    const doc: LicenseDocument = {
-      format: 1,
-      containerId,
-      activationId: `a-${label}`,
-      serial: 'LX-TOKN-UPGR-AAAA',
-      pin: 1,
-      issuedAt: new Date().toISOString(),
-      counter: 0,
-      owner: OWNER,
-      binding,
-      licenses: [entry(['historian'])],
-      containerKeys: pair.public,
-    };
-    await session.writeData(TOKEN_LICENSE_LABEL, utf8(encodeLicenseFile(doc, vendor)), { private: false });
-    await session.writeData(TOKEN_KEYS_LABEL, encodeTokenContainerKeys(containerId, pair));
-    await session.close();
-    return { token, path: tokenContainerPath({ manufacturer, serial }), containerId, keyFiles };
+    await programToken(
+      module,
+      token,
+      tokenDoc(binding, { containerId, activationId: `a-${label}`, serial: 'LX-TOKN-UPGR-AAAA' }),
+    );
+    return { token, path: tokenContainerPath(binding.token), containerId, keyFiles };
   }
 
   /** The counter of the license in a token's memory, and whether a pending operation is there. */

@@ -10,68 +10,41 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   encodeLicenseFile,
-  encodeTokenContainerKeys,
-  generateContainerKeys,
   type LicenseDocument,
-  TOKEN_KEY_LABEL,
-  TOKEN_KEYS_LABEL,
   TOKEN_LICENSE_LABEL,
   type TokenBinding,
   utf8,
 } from '@lictor/protocol';
-import { openTokenModule, type TokenDescription, type TokenModule } from '@lictor/token';
-import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from '../../token/test/softhsm.js';
+import { openTokenModule, type TokenModule } from '@lictor/token';
+import { createSoftHsm, type SoftHsm, USER_PIN } from '../../token/test/softhsm.js';
 import { type ChangeEvent, type Licensing, type LicensingOptions, tokenContainerPath } from '../src/index.js';
-import { entry, HW, OWNER, open, vendor } from './container-fixtures.js';
-
-const hsm = softhsmModule();
-const INTERVAL_MS = 200;
-/** What a loaded 2-core machine may add to noticing a change (a re-initialization, a login, a reload). */
-const SLACK_MS = 2500;
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+import { entry, HW, open, vendor } from './container-fixtures.js';
+import {
+  INTERVAL_MS,
+  keyedToken,
+  modulePath,
+  nextChange,
+  programToken,
+  SLACK_MS,
+  skipWithoutSoftHsm,
+  tokenDoc,
+  withTimeout,
+} from './token-fixtures.js';
 
 /** The next `change` event that reports a token. */
 function nextTokenChange(licensing: Licensing): Promise<ChangeEvent> {
-  return new Promise((resolve) => {
-    const off = licensing.on('change', (event) => {
-      if (event.tokens === undefined) return;
-      off();
-      resolve(event);
-    });
-  });
+  return nextChange(licensing, (event) => event.tokens !== undefined);
 }
 
-let sequence = 0;
-function tokenDoc(binding: TokenBinding, product = 'SCADA'): LicenseDocument {
-  sequence++;
-  return {
-    format: 1,
-    containerId: `c-token-${sequence}`,
-    activationId: `a-token-${sequence}`,
-    serial: `LX-TOKN-${String(sequence).padStart(4, '0')}-AAAA`,
-    pin: 1,
-    issuedAt: new Date().toISOString(),
-    counter: 0,
-    owner: OWNER,
-    binding,
-    licenses: [{ ...entry(['historian']), product }],
-  };
+/** A license of `product` (feature `historian`) bound to `binding`. */
+function docOf(binding: TokenBinding, product = 'SCADA'): LicenseDocument {
+  return tokenDoc(binding, { licenses: [{ ...entry(['historian']), product }] });
 }
 
-describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hsm ? hsm.skip : false }, () => {
-  const modulePath = 'path' in hsm ? hsm.path : '';
+describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, () => {
   let softhsm: SoftHsm;
   let root: string;
   let module: TokenModule;
-  const described = new Map<string, TokenDescription>();
-  const keys = new Map<string, string>();
   const opened: Licensing[] = [];
 
   async function openWithTokens(store: string, options: Partial<LicensingOptions> = {}): Promise<Licensing> {
@@ -83,36 +56,7 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
     return licensing;
   }
 
-  async function makeToken(label: string): Promise<TestToken> {
-    const token = await softhsm.initToken(label);
-    await module.reinitialize();
-    const session = await module.openToken({ serial: token.serial });
-    await session.login(USER_PIN);
-    keys.set(token.serial, (await session.generateKey(TOKEN_KEY_LABEL)).publicKey.text);
-    described.set(token.serial, session.token);
-    await session.close();
-    return token;
-  }
-
-  function bindingOf(token: TestToken, keyOf: TestToken = token): TokenBinding {
-    const d = described.get(token.serial);
-    const publicKey = keys.get(keyOf.serial);
-    assert.ok(d && publicKey);
-    return { kind: 'token', token: { manufacturer: d.manufacturer, model: d.model, serial: d.serial }, publicKey };
-  }
-
-  /** Programs a token as `lictor center token program` does: the license (public) and the container keys (private). */
-  async function program(token: TestToken, doc: LicenseDocument): Promise<string> {
-    const pair = generateContainerKeys();
-    const withKeys: LicenseDocument = { ...doc, containerKeys: pair.public };
-    const text = encodeLicenseFile(withKeys, vendor);
-    const session = await module.openToken({ serial: token.serial });
-    await session.login(USER_PIN);
-    await session.writeData(TOKEN_LICENSE_LABEL, utf8(text), { private: false });
-    await session.writeData(TOKEN_KEYS_LABEL, encodeTokenContainerKeys(doc.containerId, pair));
-    await session.close();
-    return text;
-  }
+  const makeToken = (label: string) => keyedToken(softhsm, module, label);
 
   before(async () => {
     softhsm = await createSoftHsm();
@@ -129,9 +73,9 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
   test('a license stored on a token is usable while the token proves its key; a copy on another token is not genuine', async () => {
     const original = await makeToken('original');
     const copy = await makeToken('copy');
-    const text = await program(original, tokenDoc(bindingOf(original)));
+    const text = await programToken(module, original.token, docOf(original.binding));
     // The same data objects, byte for byte, on another token (which has its own key).
-    const session = await module.openToken({ serial: copy.serial });
+    const session = await module.openToken({ serial: copy.token.serial });
     await session.login(USER_PIN);
     await session.writeData(TOKEN_LICENSE_LABEL, utf8(text), { private: false });
     await session.close();
@@ -140,21 +84,21 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
     const licensing = await openWithTokens(store);
     const result = licensing.check('historian');
     assert.equal(result.ok, true, JSON.stringify(result));
-    const originalPath = tokenContainerPath(bindingOf(original).token);
+    const originalPath = tokenContainerPath(original.binding.token);
     assert.equal(result.ok && result.file, originalPath);
 
     const status = licensing.status();
     const onOriginal = status.find((f) => f.path === originalPath);
     assert.equal(onOriginal?.available, true, JSON.stringify(onOriginal));
-    assert.deepEqual(onOriginal?.onToken, { ...bindingOf(original).token, label: 'original' });
-    const onCopy = status.find((f) => f.path === tokenContainerPath(bindingOf(copy).token));
+    assert.deepEqual(onOriginal?.onToken, { ...original.binding.token, label: 'original' });
+    const onCopy = status.find((f) => f.path === tokenContainerPath(copy.binding.token));
     assert.equal(onCopy?.available, false);
     assert.equal(onCopy?.code, 'LICTOR_E_TOKEN_NOT_GENUINE');
     assert.match(onCopy?.reason ?? '', /copy of a token's memory/);
 
     const container = licensing.containers().find((c) => c.file === originalPath);
     assert.equal(container?.upgradable, true, JSON.stringify(container));
-    assert.equal(container?.onToken?.serial, original.serial);
+    assert.equal(container?.onToken?.serial, original.token.serial);
     await licensing.close();
   });
 
@@ -162,7 +106,7 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
     const holder = await makeToken('holder');
     const other = await makeToken('other');
     // Identity of `holder`, key of `other`: what a copy on a token with a forged serial would carry.
-    await program(holder, tokenDoc(bindingOf(holder, other), 'CAD'));
+    await programToken(module, holder.token, docOf({ ...holder.binding, publicKey: other.binding.publicKey }, 'CAD'));
     const licensing = await openWithTokens(await mkdtemp(join(root, 'store-')), { product: 'CAD' });
     const result = licensing.check();
     assert.equal(result.ok, false);
@@ -174,7 +118,7 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
   test('a license file bound to a token works only while the token is plugged in, and comes back without a restart', async (t) => {
     const dongle = await makeToken('dongle');
     const store = await mkdtemp(join(root, 'store-'));
-    await writeFile(join(store, 'bound.lic'), encodeLicenseFile(tokenDoc(bindingOf(dongle), 'CAM'), vendor));
+    await writeFile(join(store, 'bound.lic'), encodeLicenseFile(docOf(dongle.binding, 'CAM'), vendor));
 
     const withoutTokens = await open(store, { product: 'CAM' });
     const refused = withoutTokens.check();
@@ -186,19 +130,19 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
 
     const removal = nextTokenChange(licensing);
     const pulledAt = Date.now();
-    await softhsm.unplug(dongle);
+    await softhsm.unplug(dongle.token);
     const removed = await withTimeout(removal, INTERVAL_MS + SLACK_MS, 'the change event of the removal');
     const removalMs = Date.now() - pulledAt;
     assert.deepEqual(removed.changed, [join(store, 'bound.lic')]);
-    assert.equal(removed.tokens?.[0]?.serial, dongle.serial);
+    assert.equal(removed.tokens?.[0]?.serial, dongle.token.serial);
     assert.equal(removed.tokens?.[0]?.present, false);
     const absent = licensing.check();
     assert.equal(!absent.ok && absent.code, 'LICTOR_E_TOKEN_ABSENT');
-    assert.match(!absent.ok ? absent.reason : '', new RegExp(`#${dongle.serial} is not present; plug it in`));
+    assert.match(!absent.ok ? absent.reason : '', new RegExp(`#${dongle.token.serial} is not present; plug it in`));
 
     const insertion = nextTokenChange(licensing);
     const pluggedAt = Date.now();
-    await softhsm.replug(dongle);
+    await softhsm.replug(dongle.token);
     const inserted = await withTimeout(insertion, INTERVAL_MS + SLACK_MS, 'the change event of the re-insertion');
     const insertionMs = Date.now() - pluggedAt;
     assert.equal(inserted.tokens?.[0]?.present, true);
@@ -210,25 +154,25 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
 
   test('pulling out a token that holds a license refuses with the token named, and putting it back restores it', async () => {
     const carrier = await makeToken('carrier');
-    await program(carrier, tokenDoc(bindingOf(carrier), 'MES'));
+    await programToken(module, carrier.token, docOf(carrier.binding, 'MES'));
     const licensing = await openWithTokens(await mkdtemp(join(root, 'store-')), { product: 'MES' });
     assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
-    const path = tokenContainerPath(bindingOf(carrier).token);
+    const path = tokenContainerPath(carrier.binding.token);
 
     const removal = nextTokenChange(licensing);
-    await softhsm.unplug(carrier);
+    await softhsm.unplug(carrier.token);
     const removed = await withTimeout(removal, INTERVAL_MS + SLACK_MS, 'the change event of the removal');
     assert.deepEqual(removed.changed, [path]);
     const absent = licensing.check();
     assert.equal(!absent.ok && absent.code, 'LICTOR_E_TOKEN_ABSENT');
-    assert.match(!absent.ok ? absent.reason : '', new RegExp(`${carrier.serial}.*plug it in`));
+    assert.match(!absent.ok ? absent.reason : '', new RegExp(`${carrier.token.serial}.*plug it in`));
     // The license stays listed while its token is away, with the reason.
     const listed = licensing.status().find((f) => f.path === path);
     assert.equal(listed?.available, false);
     assert.equal(listed?.code, 'LICTOR_E_TOKEN_ABSENT');
 
     const insertion = nextTokenChange(licensing);
-    await softhsm.replug(carrier);
+    await softhsm.replug(carrier.token);
     await withTimeout(insertion, INTERVAL_MS + SLACK_MS, 'the change event of the re-insertion');
     assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
     await licensing.close();
@@ -236,8 +180,8 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
 
   test('a token plugged in for the first time after the start is found within the interval', async () => {
     const late = await makeToken('late');
-    await program(late, tokenDoc(bindingOf(late), 'PLM'));
-    await softhsm.unplug(late);
+    await programToken(module, late.token, docOf(late.binding, 'PLM'));
+    await softhsm.unplug(late.token);
     await module.reinitialize();
     const licensing = await openWithTokens(await mkdtemp(join(root, 'store-')), { product: 'PLM' });
     const before = licensing.check();
@@ -245,11 +189,11 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
     assert.match(before.ok ? '' : before.reason, /nor on a hardware token plugged in here/);
 
     const found = nextTokenChange(licensing);
-    await softhsm.replug(late);
+    await softhsm.replug(late.token);
     // SoftHSM2 lists a token only after a re-initialization; hardware modules list a new token in its reader at once.
     await module.reinitialize();
     const event = await withTimeout(found, INTERVAL_MS + SLACK_MS, 'the change event of the new token');
-    assert.deepEqual(event.changed, [tokenContainerPath(bindingOf(late).token)]);
+    assert.deepEqual(event.changed, [tokenContainerPath(late.binding.token)]);
     assert.equal(event.tokens?.[0]?.present, true);
     assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
     await licensing.close();
@@ -258,7 +202,7 @@ describe('token licenses through openLicensing (SoftHSM2)', { skip: 'skip' in hs
   test('a PKCS#11 module that cannot be loaded leaves the other licenses working and says why', async () => {
     const store = await mkdtemp(join(root, 'store-'));
     const hardwareDoc: LicenseDocument = {
-      ...tokenDoc(bindingOf(await makeToken('spare'))),
+      ...docOf((await makeToken('spare')).binding),
       binding: { kind: 'hardware', hardware: HW },
     };
     await writeFile(join(store, 'computer.lic'), encodeLicenseFile(hardwareDoc, vendor));

@@ -3,42 +3,13 @@
  * real socket), never a host name, body field or header the client sends.
  */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
-import { sha256, toHex } from '@lictor/protocol';
-import type { FastifyInstance } from 'fastify';
-import { buildManagerServer, LicenseManager, type PoolLicense, parseAccessRules } from '../src/manager/index.js';
+import { parseAccessRules } from '../src/manager/index.js';
+import { openManagerApp } from './manager-fixture.js';
 
-const CAD: PoolLicense = {
-  id: 'cad-1',
-  product: 'cad',
-  type: 'multi',
-  seats: 3,
-  features: [],
-  expiresAt: null,
-  source: 'software',
-};
-
-async function setup(t: TestContext, rules: string): Promise<{ manager: LicenseManager; app: FastifyInstance }> {
-  const dir = await mkdtemp(join(tmpdir(), 'lictor-access-http-'));
-  const manager = await LicenseManager.open({
-    stateFile: join(dir, 'state.json'),
-    licenses: [CAD],
-    adminTokenHash: toHex(sha256('token')),
-    id: 'mgr',
-    reapIntervalMs: 60_000,
-    accessRules: parseAccessRules(rules),
-  });
-  const app = buildManagerServer(manager);
-  t.after(async () => {
-    await app.close();
-    await manager.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { manager, app };
+function setup(t: TestContext, rules: string) {
+  return openManagerApp(t, { accessRules: parseAccessRules(rules) });
 }
 
 function body(host: string, process = 'cad.exe') {

@@ -9,16 +9,9 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { LictorError, sha256, toHex } from '@lictor/protocol';
 import { LicenseManager, type ManagerEvent, type PoolLicense } from '../src/manager/index.js';
+import { CAD as BASE_CAD } from './manager-fixture.js';
 
-const CAD: PoolLicense = {
-  id: 'cad-1',
-  product: 'cad',
-  type: 'multi',
-  seats: 10,
-  features: [],
-  expiresAt: null,
-  source: 'software',
-};
+const CAD: PoolLicense = { ...BASE_CAD, seats: 10 };
 
 /** A temporary directory, removed after the test once `before` (closing the manager) ran. */
 async function tempDir(t: TestContext, before: (() => Promise<void>)[] = []): Promise<string> {

@@ -12,16 +12,9 @@ import {
   type PoolLicense,
   parseAccessRules,
 } from '../src/manager/index.js';
+import { CAD as BASE_CAD, openManager } from './manager-fixture.js';
 
-const CAD: PoolLicense = {
-  id: 'cad-1',
-  product: 'cad',
-  type: 'multi',
-  seats: 5,
-  features: [{ code: 'render', users: 2 }],
-  expiresAt: null,
-  source: 'software',
-};
+const CAD: PoolLicense = { ...BASE_CAD, seats: 5, features: [{ code: 'render', users: 2 }] };
 
 const GROUPS = `
 group eng user ann ben
@@ -29,19 +22,7 @@ group contractors address 10.50.0.0/16
 `;
 
 async function open(t: TestContext, rules: string, licenses: PoolLicense[] = [CAD]): Promise<LicenseManager> {
-  const dir = await mkdtemp(join(tmpdir(), 'lictor-access-'));
-  const manager = await LicenseManager.open({
-    stateFile: join(dir, 'state.json'),
-    licenses,
-    adminTokenHash: toHex(sha256('token')),
-    id: 'mgr',
-    reapIntervalMs: 60_000,
-    accessRules: parseAccessRules(GROUPS + rules),
-  });
-  t.after(async () => {
-    await manager.close();
-    await rm(dir, { recursive: true, force: true });
-  });
+  const { manager } = await openManager(t, { licenses, accessRules: parseAccessRules(GROUPS + rules) });
   return manager;
 }
 

@@ -1,28 +1,8 @@
 /** The PIN rules of activation, on every database engine. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  type ActivationRequest,
-  decodeBlacklist,
-  decodeLicenseFile,
-  type HardwareParams,
-  LictorError,
-  normalizeHardware,
-  type Owner,
-} from '@lictor/protocol';
-import type { IssuedPackage } from '../src/index.js';
-import { addApp, computer, ENGINES, issue, OWNER, rejectsWith, withCenter } from './helpers.js';
-
-function request(
-  pkg: IssuedPackage,
-  pinIndex: number,
-  hardware: HardwareParams,
-  owner: Owner = OWNER,
-): ActivationRequest {
-  const pin = pkg.pins.find((p) => p.index === pinIndex);
-  assert.ok(pin, `package has no PIN ${pinIndex}`);
-  return { serial: pkg.serial, pin: pin.pin, owner, hardware };
-}
+import { decodeBlacklist, decodeLicenseFile, LictorError, normalizeHardware } from '@lictor/protocol';
+import { activationRequest, addApp, computer, ENGINES, issue, OWNER, rejectsWith, withCenter } from './helpers.js';
 
 for (const engine of ENGINES) {
   describe(`activation rules (${engine.name})`, { concurrency: true }, () => {
@@ -31,7 +11,7 @@ for (const engine of ENGINES) {
         await addApp(center);
         const pkg = await issue(center, { days: 30 });
         const hw = computer(1, { nics: ['02-00-00-00-00-AA'], hostname: 'Host-One' });
-        const res = await center.activate(request(pkg, 2, hw), { clientIp: '192.0.2.7' });
+        const res = await center.activate(activationRequest(pkg, 2, hw), { clientIp: '192.0.2.7' });
         assert.equal(res.reactivated, false);
         const doc = decodeLicenseFile(res.license, center.publicKey);
         assert.equal(doc.activationId, res.activationId);
@@ -75,11 +55,11 @@ for (const engine of ENGINES) {
         const pkg = await issue(center);
         const other = await issue(center);
         const unknownSerial = await rejectsWith(
-          center.activate({ ...request(pkg, 1, computer(1)), serial: 'LX-0000-0000-0000' }),
+          center.activate({ ...activationRequest(pkg, 1, computer(1)), serial: 'LX-0000-0000-0000' }),
           'LICTOR_E_SERIAL_OR_PIN_INVALID',
         );
         const wrongPin = await rejectsWith(
-          center.activate({ ...request(pkg, 1, computer(1)), pin: other.pins[0]!.pin }),
+          center.activate({ ...activationRequest(pkg, 1, computer(1)), pin: other.pins[0]!.pin }),
           'LICTOR_E_SERIAL_OR_PIN_INVALID',
         );
         assert.equal(unknownSerial.message, wrongPin.message);
@@ -91,13 +71,13 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center, clock }) => {
         await addApp(center);
         const pkg = await issue(center, { days: 30 });
-        const first = await center.activate(request(pkg, 1, computer(1)));
+        const first = await center.activate(activationRequest(pkg, 1, computer(1)));
         const firstDoc = decodeLicenseFile(first.license, center.publicKey);
         clock.advanceDays(5);
         // Owner spelled differently, a NIC and RAM added: still the same owner and computer.
         const grown = computer(1, { nics: [...computer(1).nics, '02:00:00:00:ff:ff'], ramBytes: 32 * 1024 ** 3 });
         const again = await center.activate(
-          request(pkg, 1, grown, { company: ' acme  corp ', email: 'IT@ACME.example' }),
+          activationRequest(pkg, 1, grown, { company: ' acme  corp ', email: 'IT@ACME.example' }),
         );
         assert.equal(again.reactivated, true);
         assert.equal(again.activationId, first.activationId);
@@ -114,11 +94,14 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { maxActive: 3 });
-        await center.activate(request(pkg, 1, computer(1)));
-        const elsewhere = await rejectsWith(center.activate(request(pkg, 1, computer(2))), 'LICTOR_E_PIN_USED');
+        await center.activate(activationRequest(pkg, 1, computer(1)));
+        const elsewhere = await rejectsWith(
+          center.activate(activationRequest(pkg, 1, computer(2))),
+          'LICTOR_E_PIN_USED',
+        );
         assert.match(elsewhere.message, /use another PIN code/);
         await rejectsWith(
-          center.activate(request(pkg, 1, computer(1), { company: 'Other Ltd', email: 'x@other.example' })),
+          center.activate(activationRequest(pkg, 1, computer(1), { company: 'Other Ltd', email: 'x@other.example' })),
           'LICTOR_E_PIN_USED',
         );
       });
@@ -128,9 +111,12 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { pins: 3, maxActive: 2 });
-        await center.activate(request(pkg, 1, computer(1)));
-        await center.activate(request(pkg, 2, computer(2)));
-        const refused = await rejectsWith(center.activate(request(pkg, 3, computer(3))), 'LICTOR_E_ACTIVE_PIN_LIMIT');
+        await center.activate(activationRequest(pkg, 1, computer(1)));
+        await center.activate(activationRequest(pkg, 2, computer(2)));
+        const refused = await rejectsWith(
+          center.activate(activationRequest(pkg, 3, computer(3))),
+          'LICTOR_E_ACTIVE_PIN_LIMIT',
+        );
         assert.match(refused.message, /2 of 2 PIN codes/);
         assert.match(refused.message, /deactivate one or sell more/);
         assert.deepEqual(refused.details, { active: 2, maxActive: 2 });
@@ -146,11 +132,14 @@ for (const engine of ENGINES) {
           ['single', 'single', 'multi'],
         );
         assert.equal(pkg.maxActive, 3);
-        const multi = await center.activate(request(pkg, 3, computer(1)));
+        const multi = await center.activate(activationRequest(pkg, 3, computer(1)));
         const entry = decodeLicenseFile(multi.license, center.publicKey).licenses[0];
         assert.equal(entry?.type, 'multi');
         assert.equal(entry?.users, 10);
-        const refused = await rejectsWith(center.activate(request(pkg, 1, computer(2))), 'LICTOR_E_COMBINED_LOCKED');
+        const refused = await rejectsWith(
+          center.activate(activationRequest(pkg, 1, computer(2))),
+          'LICTOR_E_COMBINED_LOCKED',
+        );
         assert.match(refused.message, /multi-user PIN code/);
       });
     });
@@ -159,12 +148,15 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { type: 'combined', pins: 2, users: 10 });
-        const single = await center.activate(request(pkg, 1, computer(1)));
+        const single = await center.activate(activationRequest(pkg, 1, computer(1)));
         const entry = decodeLicenseFile(single.license, center.publicKey).licenses[0];
         assert.equal(entry?.type, 'single');
         assert.equal(entry?.users, 1);
-        await center.activate(request(pkg, 2, computer(2)));
-        const refused = await rejectsWith(center.activate(request(pkg, 3, computer(3))), 'LICTOR_E_COMBINED_LOCKED');
+        await center.activate(activationRequest(pkg, 2, computer(2)));
+        const refused = await rejectsWith(
+          center.activate(activationRequest(pkg, 3, computer(3))),
+          'LICTOR_E_COMBINED_LOCKED',
+        );
         assert.match(refused.message, /single-user PIN code/);
       });
     });
@@ -174,19 +166,19 @@ for (const engine of ENGINES) {
         await addApp(center);
         const pkg = await issue(center, { pins: 3, maxActive: 1 });
         const original = computer(1);
-        const first = await center.activate(request(pkg, 1, original));
+        const first = await center.activate(activationRequest(pkg, 1, original));
         // Same machine (same NIC and disk), new motherboard: no longer matches the activation.
         const changed = computer(1, { board: 'ASUS Z790' });
-        await rejectsWith(center.activate(request(pkg, 1, changed)), 'LICTOR_E_PIN_USED');
-        const second = await center.activate(request(pkg, 2, changed));
+        await rejectsWith(center.activate(activationRequest(pkg, 1, changed)), 'LICTOR_E_PIN_USED');
+        const second = await center.activate(activationRequest(pkg, 2, changed));
         assert.equal(second.reactivated, false);
         const views = await center.listActivations({ serial: pkg.serial });
         const old = views.find((a) => a.id === first.activationId);
         assert.equal(old?.status, 'retired');
         assert.equal(old?.retiredReason, 'hardware changed');
         assert.equal(views.find((a) => a.id === second.activationId)?.status, 'active');
-        await rejectsWith(center.activate(request(pkg, 1, original)), 'LICTOR_E_PIN_USED');
-        const again = await center.activate(request(pkg, 2, changed));
+        await rejectsWith(center.activate(activationRequest(pkg, 1, original)), 'LICTOR_E_PIN_USED');
+        const again = await center.activate(activationRequest(pkg, 2, changed));
         assert.equal(again.reactivated, true);
         const view = await center.getPackage(pkg.serial);
         assert.deepEqual(
@@ -203,11 +195,14 @@ for (const engine of ENGINES) {
         await addApp(center);
         const end = new Date(clock.now().getTime() + 10 * 86_400_000).toISOString();
         const pkg = await issue(center, { expiresAt: end, days: 365 });
-        const res = await center.activate(request(pkg, 1, computer(1)));
+        const res = await center.activate(activationRequest(pkg, 1, computer(1)));
         const entry = decodeLicenseFile(res.license, center.publicKey).licenses[0];
         assert.equal(entry?.expiresAt, end, 'the absolute end comes before activation + days');
         clock.advanceDays(11);
-        const refused = await rejectsWith(center.activate(request(pkg, 2, computer(2))), 'LICTOR_E_PACKAGE_EXPIRED');
+        const refused = await rejectsWith(
+          center.activate(activationRequest(pkg, 2, computer(2))),
+          'LICTOR_E_PACKAGE_EXPIRED',
+        );
         assert.match(refused.message, /expired on/);
       });
     });
@@ -216,11 +211,11 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { maxActive: 2 });
-        await center.activate(request(pkg, 1, computer(1)));
+        await center.activate(activationRequest(pkg, 1, computer(1)));
         await center.addToBlacklist({ serial: pkg.serial.toLowerCase(), reason: 'chargeback' });
         await center.addToBlacklist({ serial: pkg.serial, reason: 'chargeback again' });
-        await rejectsWith(center.activate(request(pkg, 2, computer(2))), 'LICTOR_E_BLACKLISTED');
-        await rejectsWith(center.activate(request(pkg, 1, computer(1))), 'LICTOR_E_BLACKLISTED');
+        await rejectsWith(center.activate(activationRequest(pkg, 2, computer(2))), 'LICTOR_E_BLACKLISTED');
+        await rejectsWith(center.activate(activationRequest(pkg, 1, computer(1))), 'LICTOR_E_BLACKLISTED');
         assert.equal((await center.getPackage(pkg.serial)).status, 'blacklisted');
         const list = decodeBlacklist(await center.blacklistFile(), center.publicKey);
         assert.deepEqual([...list.serials], [pkg.serial]);
@@ -231,10 +226,10 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { maxActive: 1 });
-        const first = await center.activate(request(pkg, 1, computer(1)));
+        const first = await center.activate(activationRequest(pkg, 1, computer(1)));
         await center.addToBlacklist({ activationId: first.activationId, reason: 'leaked license file' });
-        await rejectsWith(center.activate(request(pkg, 1, computer(1))), 'LICTOR_E_BLACKLISTED');
-        await center.activate(request(pkg, 2, computer(2)));
+        await rejectsWith(center.activate(activationRequest(pkg, 1, computer(1))), 'LICTOR_E_BLACKLISTED');
+        await center.activate(activationRequest(pkg, 2, computer(2)));
         const list = decodeBlacklist(await center.blacklistFile(), center.publicKey);
         assert.deepEqual([...list.activations], [first.activationId]);
         await rejectsWith(center.addToBlacklist({ activationId: 'nope', reason: 'x' }), 'LICTOR_E_NOT_FOUND');
@@ -248,17 +243,19 @@ for (const engine of ENGINES) {
         await center.addProduct({ code: 'cad', name: 'CAD', requiredOwnerFields: ['company', 'email', 'phone'] });
         const pkg = await center.issuePackage({ product: 'cad', type: 'single' });
         const missing = await rejectsWith(
-          center.activate(request(pkg, 1, computer(1), { company: '  ', email: 'a@b.example' })),
+          center.activate(activationRequest(pkg, 1, computer(1), { company: '  ', email: 'a@b.example' })),
           'LICTOR_E_OWNER_REQUIRED',
         );
         assert.deepEqual(missing.details, { missing: ['company', 'phone'] });
         assert.match(missing.message, /company, phone/);
         const badEmail = await rejectsWith(
-          center.activate(request(pkg, 1, computer(1), { company: 'A', email: 'not-an-email', phone: '1' })),
+          center.activate(activationRequest(pkg, 1, computer(1), { company: 'A', email: 'not-an-email', phone: '1' })),
           'LICTOR_E_INVALID_INPUT',
         );
         assert.deepEqual(badEmail.details, { field: 'owner.email' });
-        await center.activate(request(pkg, 1, computer(1), { company: 'A', email: 'a@b.example', phone: '1' }));
+        await center.activate(
+          activationRequest(pkg, 1, computer(1), { company: 'A', email: 'a@b.example', phone: '1' }),
+        );
       });
     });
 
@@ -267,7 +264,7 @@ for (const engine of ENGINES) {
         await addApp(center);
         const pkg = await issue(center);
         const bad = { ...computer(1), ramBytes: -1 };
-        const refused = await rejectsWith(center.activate(request(pkg, 1, bad)), 'LICTOR_E_INVALID_INPUT');
+        const refused = await rejectsWith(center.activate(activationRequest(pkg, 1, bad)), 'LICTOR_E_INVALID_INPUT');
         assert.deepEqual(refused.details, { field: 'hardware' });
       });
     });
@@ -276,8 +273,8 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center);
-        await center.activate(request(pkg, 1, computer(1)));
-        await rejectsWith(center.activate(request(pkg, 1, computer(2))), 'LICTOR_E_PIN_USED');
+        await center.activate(activationRequest(pkg, 1, computer(1)));
+        await rejectsWith(center.activate(activationRequest(pkg, 1, computer(2))), 'LICTOR_E_PIN_USED');
         const events = await center.audit();
         const [refusal, created] = events;
         assert.equal(refusal?.action, 'activation.refuse');
@@ -298,7 +295,7 @@ for (const engine of ENGINES) {
         await addApp(center);
         const pkg = await issue(center, { pins: 50, maxActive: 5 });
         const results = await Promise.allSettled(
-          pkg.pins.map((p) => center.activate(request(pkg, p.index, computer(1000 + p.index)))),
+          pkg.pins.map((p) => center.activate(activationRequest(pkg, p.index, computer(1000 + p.index)))),
         );
         const ok = results.filter((r) => r.status === 'fulfilled');
         const refused = results.filter(

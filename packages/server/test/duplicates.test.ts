@@ -13,7 +13,7 @@ import {
   loadSigner,
 } from '@lictor/protocol';
 import { buildCenterServer, type Center } from '../src/index.js';
-import { addApp, computer, ENGINES, issue, OWNER, pinOf, withCenter } from './helpers.js';
+import { activateContainer, addApp, computer, ENGINES, issue, withCenter } from './helpers.js';
 
 const T0 = Date.parse('2030-01-15T09:58:00.000Z');
 
@@ -34,30 +34,22 @@ function announce(
 async function activatedContainer(center: Center) {
   await addApp(center);
   const pkg = await issue(center);
-  const keys = generateContainerKeys();
-  const res = await center.activate({
-    serial: pkg.serial,
-    pin: pinOf(pkg, 1),
-    owner: OWNER,
-    hardware: computer(1),
-    containerKeys: keys.public,
-  });
-  return { pkg, keys, res };
+  return { pkg, ...(await activateContainer(center, pkg, 1, computer(1))) };
 }
 
 for (const engine of ENGINES) {
   describe(`duplicate reports (${engine.name})`, { concurrency: true }, () => {
     test('a cloned computer is proven by three announcements and its activation blacklisted once', async (t) => {
       await withCenter(t, engine, async ({ center }) => {
-        const { pkg, keys, res } = await activatedContainer(center);
+        const { pkg, keys, license, activationId } = await activatedContainer(center);
         const evidence = {
           format: 1,
           serial: pkg.serial,
           pin: 1,
           announcements: [
-            announce(res.license, keys, 'original-boot', 1, 0),
-            announce(res.license, keys, 'the-clone-boot', 1, 1000),
-            announce(res.license, keys, 'original-boot', 2, 30_000),
+            announce(license, keys, 'original-boot', 1, 0),
+            announce(license, keys, 'the-clone-boot', 1, 1000),
+            announce(license, keys, 'original-boot', 2, 30_000),
           ],
         };
         const app = buildCenterServer(center);
@@ -65,10 +57,10 @@ for (const engine of ENGINES) {
         for (let round = 0; round < 2; round++) {
           const reply = await app.inject({ method: 'POST', url: '/v1/duplicates', payload: { evidence } });
           assert.equal(reply.statusCode, 200, reply.body);
-          assert.deepEqual(reply.json(), { serial: pkg.serial, pin: 1, blacklisted: [res.activationId] });
+          assert.deepEqual(reply.json(), { serial: pkg.serial, pin: 1, blacklisted: [activationId] });
         }
         const list = decodeBlacklist(await center.blacklistFile(), center.publicKey);
-        assert.ok(list.activations.has(res.activationId));
+        assert.ok(list.activations.has(activationId));
         const events = await center.audit();
         const reported = events.filter((e) => e.action === 'duplicate.reported');
         assert.equal(reported.length, 2);
@@ -82,17 +74,17 @@ for (const engine of ENGINES) {
 
     test('forged, foreign or unknown evidence is refused and blacklists nothing', async (t) => {
       await withCenter(t, engine, async ({ center }) => {
-        const { pkg, keys, res } = await activatedContainer(center);
+        const { pkg, keys, license } = await activatedContainer(center);
         // A neighbour who saw the license file on the network, but has another key.
         const intruder = generateContainerKeys();
         const forged = [
-          announce(res.license, keys, 'original-boot', 1, 0),
-          announce(res.license, intruder, 'forger-boot-1', 1, 1000),
-          announce(res.license, keys, 'original-boot', 2, 30_000),
+          announce(license, keys, 'original-boot', 1, 0),
+          announce(license, intruder, 'forger-boot-1', 1, 1000),
+          announce(license, keys, 'original-boot', 2, 30_000),
         ];
         // A license signed by another vendor key, for an activation the center never made.
         const otherVendor = loadSigner(generateVendorKeys().privatePem);
-        const doc = decodeLicenseFile(res.license, center.publicKey);
+        const doc = decodeLicenseFile(license, center.publicKey);
         const foreign = encodeLicenseFile({ ...doc, activationId: 'made-up' }, otherVendor);
         const cases = [
           { evidence: { format: 1, serial: pkg.serial, pin: 1, announcements: forged } },

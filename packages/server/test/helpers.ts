@@ -6,6 +6,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import {
+  type ActivationRequest,
+  type ContainerKeyPair,
+  type ContainerKeys,
   createRequest,
   createRequestCode,
   decodeLicenseFile,
@@ -13,6 +16,7 @@ import {
   type ErrorCode,
   encodeRequestFile,
   encodeShortCode,
+  generateContainerKeys,
   type HardwareParams,
   type LicenseDocument,
   LictorError,
@@ -25,8 +29,10 @@ import {
   type RequestDocument,
   type VendorPublicKey,
 } from '@lictor/protocol';
+import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import {
+  buildCenterServer,
   type Center,
   type CenterOptions,
   type DatabaseConfig,
@@ -201,6 +207,34 @@ export function pinOf(pkg: IssuedPackage, index: number): string {
   return pin;
 }
 
+/** The body of an online activation of `pkg`'s PIN `index` on `hardware`. */
+export function activationRequest(
+  pkg: IssuedPackage,
+  index: number,
+  hardware: HardwareParams,
+  owner: Owner = OWNER,
+): ActivationRequest {
+  return { serial: pkg.serial, pin: pinOf(pkg, index), owner, hardware };
+}
+
+/** A container as the computer holds it: its license file and key pair. */
+export interface Container {
+  license: string;
+  keys: ContainerKeyPair;
+}
+
+/** Activates `pkg`'s PIN `index` online with new container keys (or `keys`). */
+export async function activateContainer(
+  center: Center,
+  pkg: IssuedPackage,
+  index: number,
+  hardware: HardwareParams,
+  keys: ContainerKeyPair = generateContainerKeys(),
+): Promise<Container & { activationId: string }> {
+  const res = await center.activate({ ...activationRequest(pkg, index, hardware), containerKeys: keys.public });
+  return { license: res.license, keys, activationId: res.activationId };
+}
+
 /** What the requesting computer makes and keeps for a request file (the SDK's part, with protocol functions). */
 export interface FileRequestOptions {
   owner?: Owner;
@@ -209,6 +243,7 @@ export interface FileRequestOptions {
   nonce?: string;
   /** The PIN to prove; default the package's PIN `index`. */
   pin?: string;
+  containerKeys?: ContainerKeys;
 }
 
 /** An armored request file for `pkg`'s PIN `index` on `hardware`. */
@@ -226,6 +261,7 @@ export function requestFile(
       hardware,
       nonce: options.nonce ?? randomBytes(16).toString('base64url'),
       createdAt: (options.createdAt ?? new Date(Date.parse('2030-01-15T09:00:00.000Z'))).toISOString(),
+      ...(options.containerKeys === undefined ? {} : { containerKeys: options.containerKeys }),
     },
     options.pin ?? pinOf(pkg, index),
   );
@@ -238,6 +274,7 @@ export interface PendingCode {
   owner: Owner;
   hardware: HardwareParams;
   nonce: string;
+  containerKeys?: ContainerKeys;
 }
 
 /** A request code for `pkg`'s PIN `index`, and what the computer keeps to install the answer. */
@@ -245,11 +282,12 @@ export function requestCode(
   pkg: IssuedPackage,
   index: number,
   hardware: HardwareParams,
-  options: { owner?: Owner; createdAt?: Date; pin?: string } = {},
+  options: { owner?: Owner; createdAt?: Date; pin?: string; containerKeys?: ContainerKeys } = {},
 ): { code: string; pending: PendingCode } {
   const nonce = randomBytes(4);
   const owner = options.owner ?? OWNER;
   const hw = normalizeHardware(hardware);
+  const keys = options.containerKeys === undefined ? {} : { containerKeys: options.containerKeys };
   const code = encodeShortCode(
     createRequestCode(
       {
@@ -258,11 +296,15 @@ export function requestCode(
         createdAt: options.createdAt ?? new Date('2030-01-15T09:00:00.000Z'),
         owner,
         hardware: hw,
+        ...keys,
       },
       options.pin ?? pinOf(pkg, index),
     ),
   );
-  return { code, pending: { serial: normalizeSerial(pkg.serial), owner, hardware: hw, nonce: nonce.toString('hex') } };
+  return {
+    code,
+    pending: { serial: normalizeSerial(pkg.serial), owner, hardware: hw, nonce: nonce.toString('hex'), ...keys },
+  };
 }
 
 /**
@@ -277,6 +319,32 @@ export function installAnswerCode(
   const parsed = parseAnswerCode(decodeShortCode(answer, 'answer code'));
   const text = licenseFileFromSignature(licenseFromAnswer(parsed, pending), parsed.signature, publicKey);
   return { text, doc: decodeLicenseFile(text, publicKey) };
+}
+
+/** A center on SQLite with the test product, a package of `spec`, and the HTTP service over it. */
+export interface ServerFixture extends CenterFixture {
+  app: FastifyInstance;
+  /** The admin token's header. */
+  auth: { authorization: string };
+  pkg: IssuedPackage;
+}
+
+/** Runs `body` with a {@link ServerFixture}; closes the service, then the center. */
+export async function withCenterServer(
+  t: TestContext,
+  spec: Partial<PackageSpec>,
+  body: (fixture: ServerFixture) => Promise<void>,
+): Promise<void> {
+  await withCenter(t, SQLITE, async (fixture) => {
+    await addApp(fixture.center);
+    const pkg = await issue(fixture.center, spec);
+    const app = buildCenterServer(fixture.center);
+    try {
+      await body({ ...fixture, app, auth: { authorization: `Bearer ${fixture.adminToken}` }, pkg });
+    } finally {
+      await app.close();
+    }
+  });
 }
 
 /** Runs `body` on a second connection to the fixture's database (to change what the center cannot). */

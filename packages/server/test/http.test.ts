@@ -1,29 +1,26 @@
 /** The HTTP service through `inject()`: every route, its errors, OpenAPI and logs. */
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { decodeBlacklist, decodeLicenseFile, hardwareBindingOf, normalizeHardware } from '@lictor/protocol';
-import type { FastifyInstance } from 'fastify';
 import { buildCenterServer, type Center, type IssuedPackage } from '../src/index.js';
-import { addApp, type CenterFixture, computer, OWNER, SQLITE, withCenter } from './helpers.js';
+import {
+  activationRequest,
+  addApp,
+  computer,
+  OWNER,
+  type ServerFixture,
+  SQLITE,
+  withCenter,
+  withCenterServer,
+} from './helpers.js';
 
-type Fixture = CenterFixture & { app: FastifyInstance; auth: { authorization: string }; pkg: IssuedPackage };
-
-async function withServer(t: Parameters<typeof withCenter>[0], body: (f: Fixture) => Promise<void>): Promise<void> {
-  await withCenter(t, SQLITE, async (fixture) => {
-    await addApp(fixture.center);
-    const pkg = await fixture.center.issuePackage({ product: 'app', type: 'single', maxActive: 2 });
-    const app = buildCenterServer(fixture.center);
-    try {
-      await body({ ...fixture, app, auth: { authorization: `Bearer ${fixture.adminToken}` }, pkg });
-    } finally {
-      await app.close();
-    }
-  });
+function withServer(t: TestContext, body: (f: ServerFixture) => Promise<void>): Promise<void> {
+  return withCenterServer(t, { maxActive: 2 }, body);
 }
 
 function activation(pkg: IssuedPackage, index = 1, n = 1) {
-  return { serial: pkg.serial, pin: pkg.pins[index - 1]!.pin, owner: OWNER, hardware: computer(n) };
+  return activationRequest(pkg, index, computer(n));
 }
 
 describe('HTTP service', { concurrency: true }, () => {

@@ -129,6 +129,41 @@ describe('licenses', () => {
     assert.deepEqual([second.lease.licenseId, second.lease.source], ['T', 'token']);
   });
 
+  test('a token license that leaves ends its leases at once; a software one leaves them running', () => {
+    const pool = new LeasePool({ now: clock().now });
+    const dropped: string[] = [];
+    pool.observe({ granted: () => {}, dropped: (l) => dropped.push(l.id) });
+    const licenses = [license({ id: 'S', seats: 1 }), license({ id: 'T', seats: 2, source: 'token' })];
+    pool.replaceLicenses(licenses);
+    const ids = ['1', '2', '3'].map((p) => {
+      const r = pool.acquire({ product: 'CAD', client: client({ process: p }) });
+      assert.ok(r.kind === 'granted');
+      return r.lease;
+    });
+    assert.deepEqual(
+      ids.map((l) => l.licenseId),
+      ['S', 'T', 'T'],
+    );
+    assert.deepEqual(pool.replaceLicenses([license({ id: 'S', seats: 1 })]), [ids[1], ids[2]]);
+    assert.deepEqual(dropped, [ids[1]?.id, ids[2]?.id]);
+    assert.deepEqual(
+      pool.leases().map((l) => l.id),
+      [ids[0]?.id],
+    );
+    assert.deepEqual(pool.replaceLicenses([]), [], 'a software license leaving ends nothing');
+    assert.equal(pool.heartbeat(ids[0]?.id ?? '').kind, 'renewed');
+
+    pool.replaceLicenses(licenses);
+    const t = pool.acquire({ product: 'CAD', client: client({ process: '4' }) });
+    assert.ok(t.kind === 'granted' && t.lease.licenseId === 'T');
+    assert.ok(pool.removeLicense('T'));
+    assert.equal(pool.get(t.lease.id), undefined);
+    assert.deepEqual(
+      pool.usage().map((u) => u.licenseId),
+      ['S'],
+    );
+  });
+
   test('feature seats are their own pool; users null counts only the product seat', () => {
     const pool = new LeasePool({ now: clock().now });
     pool.addLicense(

@@ -158,6 +158,10 @@ test('the announced URL follows the HTTP address: wildcard none, a specific addr
     'bound to all interfaces: broadcasts do not reach a socket bound to one address',
   );
   assert.equal(specific.announcement.url, 'http://192.0.2.7:8790');
+  // Answers leave from 127.0.0.1, so another loopback address must be named.
+  const otherLoopback = await responder(t, { httpHost: '127.0.0.2', multicastGroup: null });
+  assert.equal(otherLoopback.address, '127.0.0.1');
+  assert.equal(otherLoopback.announcement.url, 'http://127.0.0.2:8790');
   const explicit = await responder(t, { url: 'https://lm.example.lan:8443' });
   assert.equal(explicit.announcement.url, 'https://lm.example.lan:8443');
   await assert.rejects(startDiscoveryResponder({ ...BASE, port: 0, url: `https://${'x'.repeat(300)}` }), {

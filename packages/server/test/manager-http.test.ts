@@ -1,27 +1,17 @@
 /** The License Manager's HTTP service, through inject() with a fake clock, and once on a real socket. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
-import { buildManagerServer, LicenseManager, type PoolLicense } from '../src/manager/index.js';
+import type { LicenseManager, PoolLicense } from '../src/manager/index.js';
+import { CAD as BASE_CAD, openManagerApp } from './manager-fixture.js';
 
 const TOKEN = 'manager-admin-token';
 const ADMIN = { authorization: `Bearer ${TOKEN}` };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
-const CAD: PoolLicense = {
-  id: 'cad-1',
-  product: 'cad',
-  type: 'multi',
-  seats: 3,
-  features: [{ code: 'render', users: 1 }],
-  expiresAt: null,
-  source: 'software',
-};
+const CAD: PoolLicense = { ...BASE_CAD, features: [{ code: 'render', users: 1 }] };
 const OLD: PoolLicense = { ...CAD, id: 'old-1', product: 'old', expiresAt: T0 - 1 };
 
 function client(n: number) {
@@ -37,21 +27,12 @@ interface Ctx {
 }
 
 async function setup(t: TestContext, licenses: PoolLicense[] = [CAD, OLD]): Promise<Ctx> {
-  const dir = await mkdtemp(join(tmpdir(), 'lictor-mgr-'));
   const clock = { t: T0 };
-  const manager = await LicenseManager.open({
-    stateFile: join(dir, 'state.json'),
+  const { manager, app } = await openManagerApp(t, {
     licenses,
     now: () => clock.t,
     adminTokenHash: toHex(sha256(TOKEN)),
     id: 'mgr-test',
-    reapIntervalMs: 60_000,
-  });
-  const app = buildManagerServer(manager);
-  t.after(async () => {
-    await app.close();
-    await manager.close();
-    await rm(dir, { recursive: true, force: true });
   });
   const acquire = async (body: unknown) => {
     const res = await app.inject({ method: 'POST', url: '/v1/leases', payload: body as object });
@@ -284,6 +265,29 @@ test('setLicenses takes effect without a restart', async (t) => {
   assert.equal(manager.events()[1]?.kind, 'licenses-changed');
   manager.setLicenses([]);
   assert.equal((await acquire({ product: 'cad', client: client(3) })).status, 403);
+});
+
+test('setLicenses ends the leases of a token license that left and says why', async (t) => {
+  const TOKEN_CAD: PoolLicense = { ...CAD, id: 'dongle-1', seats: 1, source: 'token' };
+  const { acquire, manager, app } = await setup(t, [{ ...CAD, seats: 1 }, TOKEN_CAD]);
+  assert.equal((await acquire({ product: 'cad', client: client(1) })).json.lease.source, 'software');
+  const onToken = (await acquire({ product: 'cad', client: client(2) })).json.lease;
+  assert.equal(onToken.source, 'token');
+  const ended = manager.setLicenses([{ ...CAD, seats: 1 }], 'the dongle was pulled');
+  assert.deepEqual(
+    ended.map((l) => l.id),
+    [onToken.id],
+  );
+  assert.deepEqual(
+    manager.events(2).map((e) => [e.kind, e.leaseId, e.detail]),
+    [
+      ['released', onToken.id, 'the dongle was pulled'],
+      ['licenses-changed', undefined, '1 license(s) served'],
+    ],
+  );
+  const beat = await app.inject({ method: 'POST', url: `/v1/leases/${onToken.id}/heartbeat` });
+  assert.equal(beat.statusCode, 404);
+  assert.equal(manager.leases().length, 1);
 });
 
 test('the service on a real socket', async (t) => {

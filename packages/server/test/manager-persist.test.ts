@@ -7,22 +7,13 @@ import { dirname, join, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256, toHex } from '@lictor/protocol';
-import { LicenseManager, type LicenseManagerOptions, type PoolLicense } from '../src/manager/index.js';
+import { LicenseManager, type LicenseManagerOptions } from '../src/manager/index.js';
+import { CAD } from './manager-fixture.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
 const INDEX_URL = pathToFileURL(resolve(HERE, '../src/manager/index.ts')).href;
 const TOKEN_HASH = toHex(sha256('token'));
-
-const CAD: PoolLicense = {
-  id: 'cad-1',
-  product: 'cad',
-  type: 'multi',
-  seats: 3,
-  features: [],
-  expiresAt: null,
-  source: 'software',
-};
 
 function client(n: number) {
   return { host: `host-${n}`, user: 'ann', process: 'cad.exe', session: '1' };

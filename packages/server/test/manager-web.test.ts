@@ -1,45 +1,21 @@
 /** The License Manager's admin page: sign-in, the lease list, releasing a lease; inject() and one real socket. */
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
-import { buildManagerServer, type ClientIdentity, LicenseManager, type PoolLicense } from '../src/manager/index.js';
+import type { ClientIdentity } from '../src/manager/index.js';
+import { CAD, openManagerApp } from './manager-fixture.js';
 
 const TOKEN = 'manager-admin-token-for-the-web-page';
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
-const CAD: PoolLicense = {
-  id: 'cad-1',
-  product: 'cad',
-  type: 'multi',
-  seats: 2,
-  features: [{ code: 'render', users: 1 }],
-  expiresAt: null,
-  source: 'software',
-};
-
 const client = (host: string, user = 'ann'): ClientIdentity => ({ host, user, process: '4242-cad', session: '1' });
 
-async function setup(t: TestContext): Promise<{ manager: LicenseManager; app: FastifyInstance }> {
-  const dir = await mkdtemp(join(tmpdir(), 'lictor-mgr-web-'));
-  const manager = await LicenseManager.open({
-    stateFile: join(dir, 'state.json'),
-    licenses: [CAD],
-    adminTokenHash: toHex(sha256(TOKEN)),
-    id: 'mgr-web',
-    reapIntervalMs: 60_000,
-  });
-  const app = buildManagerServer(manager);
-  t.after(async () => {
-    await app.close();
-    await manager.close();
-    await rm(dir, { recursive: true, force: true });
-  });
-  return { manager, app };
+/** A manager of 2 seats of `cad` with one seat of `render`. */
+function setup(t: TestContext) {
+  const licenses = [{ ...CAD, seats: 2, features: [{ code: 'render', users: 1 }] }];
+  return openManagerApp(t, { licenses, adminTokenHash: toHex(sha256(TOKEN)), id: 'mgr-web' });
 }
 
 function form(fields: Record<string, string>): string {

@@ -1,35 +1,20 @@
 /** Offline activation over HTTP: the JSON routes through `inject()`, the self-service page through a real socket. */
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import { decodeLicenseFile, hardwareBindingOf } from '@lictor/protocol';
-import type { FastifyInstance } from 'fastify';
-import { buildCenterServer, type IssuedPackage } from '../src/index.js';
 import {
-  addApp,
-  type CenterFixture,
   computer,
   installAnswerCode,
   OWNER,
   requestCode,
   requestFile,
-  SQLITE,
-  withCenter,
+  type ServerFixture,
+  withCenterServer,
 } from './helpers.js';
 
-type Fixture = CenterFixture & { app: FastifyInstance; pkg: IssuedPackage };
-
-async function withServer(t: Parameters<typeof withCenter>[0], body: (f: Fixture) => Promise<void>): Promise<void> {
-  await withCenter(t, SQLITE, async (fixture) => {
-    await addApp(fixture.center);
-    const pkg = await fixture.center.issuePackage({ product: 'app', type: 'single', pins: 4, maxActive: 3 });
-    const app = buildCenterServer(fixture.center);
-    try {
-      await body({ ...fixture, app, pkg });
-    } finally {
-      await app.close();
-    }
-  });
+function withServer(t: TestContext, body: (f: ServerFixture) => Promise<void>): Promise<void> {
+  return withCenterServer(t, { pins: 4, maxActive: 3 }, body);
 }
 
 describe('offline routes (JSON)', { concurrency: true }, () => {

@@ -1,16 +1,9 @@
 /** Offline activation by request file and by request code: the PIN rules of online activation, on every engine. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { decodeLicenseFile, hardwareBindingOf, LictorError, normalizeHardware, subjectDigest } from '@lictor/protocol';
 import {
-  decodeLicenseFile,
-  type HardwareParams,
-  hardwareBindingOf,
-  LictorError,
-  normalizeHardware,
-  subjectDigest,
-} from '@lictor/protocol';
-import type { IssuedPackage } from '../src/index.js';
-import {
+  activationRequest,
   addApp,
   computer,
   ENGINES,
@@ -26,10 +19,6 @@ import {
 } from './helpers.js';
 
 const DAY = 86_400_000;
-
-function online(pkg: IssuedPackage, index: number, hardware: HardwareParams) {
-  return { serial: pkg.serial, pin: pinOf(pkg, index), owner: OWNER, hardware };
-}
 
 for (const engine of ENGINES) {
   describe(`offline activation by request file (${engine.name})`, { concurrency: true }, () => {
@@ -144,7 +133,7 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { maxActive: 2 });
-        const first = await center.activate(online(pkg, 1, computer(1)));
+        const first = await center.activate(activationRequest(pkg, 1, computer(1)));
         await rejectsWith(center.answerRequest(requestFile(pkg, 1, computer(2)).text), 'LICTOR_E_PIN_USED');
         const same = await center.answerRequest(requestFile(pkg, 1, computer(1)).text);
         assert.equal(same.reactivated, true);
@@ -156,7 +145,7 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { pins: 3, maxActive: 2 });
-        await center.activate(online(pkg, 1, computer(1)));
+        await center.activate(activationRequest(pkg, 1, computer(1)));
         await center.answerRequest(requestFile(pkg, 2, computer(2)).text);
         const refused = await rejectsWith(
           center.answerRequest(requestFile(pkg, 3, computer(3)).text),
@@ -175,7 +164,7 @@ for (const engine of ENGINES) {
         assert.equal(multi.preview.type, 'multi');
         assert.equal(multi.preview.users, 10);
         await rejectsWith(center.answerRequest(requestFile(pkg, 1, computer(2)).text), 'LICTOR_E_COMBINED_LOCKED');
-        await rejectsWith(center.activate(online(pkg, 2, computer(3))), 'LICTOR_E_COMBINED_LOCKED');
+        await rejectsWith(center.activate(activationRequest(pkg, 2, computer(3))), 'LICTOR_E_COMBINED_LOCKED');
       });
     });
 
@@ -213,7 +202,7 @@ for (const engine of ENGINES) {
       await withCenter(t, engine, async ({ center }) => {
         await addApp(center);
         const pkg = await issue(center, { pins: 2, maxActive: 1 });
-        const old = await center.activate(online(pkg, 1, computer(1)));
+        const old = await center.activate(activationRequest(pkg, 1, computer(1)));
         const changed = computer(1, { board: 'ASUS Z790' });
         const answered = await center.answerRequest(requestFile(pkg, 2, changed).text);
         const views = await center.listActivations({ serial: pkg.serial });
@@ -313,7 +302,7 @@ for (const engine of ENGINES) {
           center.answerRequestCode(requestCode(pkg, 1, computer(1)).code, OWNER),
           'LICTOR_E_INVALID_INPUT',
         );
-        await center.activate(online(pkg, 1, computer(1)));
+        await center.activate(activationRequest(pkg, 1, computer(1)));
       });
     });
 
@@ -488,7 +477,7 @@ for (const engine of ENGINES) {
           ),
           'LICTOR_E_PIN_USED',
         );
-        await rejectsWith(center.activate(online(pkg, 1, computer(2))), 'LICTOR_E_PIN_USED');
+        await rejectsWith(center.activate(activationRequest(pkg, 1, computer(2))), 'LICTOR_E_PIN_USED');
       });
     });
 
@@ -497,7 +486,7 @@ for (const engine of ENGINES) {
         await addApp(center);
         const pkg = await issue(center, { maxActive: 2 });
         const byCode = await center.answerRequestCode(requestCode(pkg, 1, computer(1)).code, OWNER);
-        const res = await center.activate(online(pkg, 1, computer(1)));
+        const res = await center.activate(activationRequest(pkg, 1, computer(1)));
         assert.equal(res.reactivated, true);
         assert.equal(res.activationId, byCode.activationId);
         const doc = decodeLicenseFile(res.license, center.publicKey);
@@ -506,7 +495,7 @@ for (const engine of ENGINES) {
         const file = await center.answerRequest(requestFile(pkg, 1, computer(1)).text);
         assert.equal(file.activationId, byCode.activationId);
 
-        const second = await center.activate(online(pkg, 2, computer(2)));
+        const second = await center.activate(activationRequest(pkg, 2, computer(2)));
         // As for activations made before subjects were stored: the subject is computed from the row.
         await withStore(config, async (store) => {
           await store.db

@@ -16,7 +16,18 @@ import {
   tokenActivationMessage,
 } from '@lictor/protocol';
 import { buildCenterServer, type IssuedPackage } from '../src/index.js';
-import { addApp, computer, ENGINES, issue, OWNER, pinOf, rejectsWith, SQLITE, withCenter } from './helpers.js';
+import {
+  activationRequest,
+  addApp,
+  computer,
+  ENGINES,
+  issue,
+  OWNER,
+  pinOf,
+  rejectsWith,
+  SQLITE,
+  withCenter,
+} from './helpers.js';
 
 /** A software stand-in for a token: a P-256 key (as a token would hold it) and the token's identity. */
 interface FakeToken {
@@ -68,10 +79,7 @@ function request(
   options: ClaimOptions & { owner?: Owner; hardware?: HardwareParams } = {},
 ): ActivationRequest {
   return {
-    serial: pkg.serial,
-    pin: pinOf(pkg, index),
-    owner: options.owner ?? OWNER,
-    hardware: options.hardware ?? computer(1),
+    ...activationRequest(pkg, index, options.hardware ?? computer(1), options.owner ?? OWNER),
     containerKeys: generateContainerKeys().public,
     token: tokenActivation(token, pkg.serial, now, options),
   };

@@ -5,67 +5,39 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import {
-  type ContainerKeyPair,
   createConfirmationCode,
-  createRequest,
-  createRequestCode,
   createUpgradeQuestion,
   decodeLicenseFile,
-  decodeShortCode,
   encodeQuestionFile,
-  encodeRequestFile,
-  encodeShortCode,
   generateContainerKeys,
-  type HardwareParams,
   type LicenseDocument,
-  licenseFileFromSignature,
-  licenseFromAnswer,
   normalizeHardware,
   normalizeSerial,
   openFromContainer,
-  parseAnswerCode,
 } from '@lictor/protocol';
-import { buildCenterServer, type Center, type IssuedPackage } from '../src/index.js';
+import type { Center } from '../src/index.js';
 import {
+  activateContainer,
   addApp,
-  type CenterFixture,
+  type Container,
   computer,
   ENGINES,
+  installAnswerCode,
   issue,
   OWNER,
   pinOf,
   rejectsWith,
-  SQLITE,
+  requestCode,
+  requestFile,
+  type ServerFixture,
   withCenter,
+  withCenterServer,
 } from './helpers.js';
 
 const DAY = 86_400_000;
 const CREATED = '2030-01-15T09:00:00.000Z';
-
-/** A container as the computer holds it: its license file and key pair. */
-interface Container {
-  license: string;
-  keys: ContainerKeyPair;
-}
-
-async function activateContainer(
-  center: Center,
-  pkg: IssuedPackage,
-  index: number,
-  hardware: HardwareParams,
-  keys: ContainerKeyPair = generateContainerKeys(),
-): Promise<Container & { activationId: string }> {
-  const res = await center.activate({
-    serial: pkg.serial,
-    pin: pinOf(pkg, index),
-    owner: OWNER,
-    hardware,
-    containerKeys: keys.public,
-  });
-  return { license: res.license, keys, activationId: res.activationId };
-}
 
 /** The container asks a question about its current license. */
 function ask(center: Center, c: Container, signWith = c.keys.private.sign): { text: string; nonce: string } {
@@ -113,36 +85,14 @@ for (const engine of ENGINES) {
         assert.match(refusal.message, /not transferable/);
 
         // By request file: the same request answered twice.
-        const request = createRequest(
-          {
-            serial: dongle.serial,
-            product: 'app',
-            owner: OWNER,
-            hardware: computer(2),
-            nonce: 'n-file',
-            createdAt: CREATED,
-          },
-          pinOf(dongle, 2),
-        );
-        const file = encodeRequestFile(request);
+        const file = requestFile(dongle, 2, computer(2)).text;
         const answered = await center.answerRequest(file);
         assert.equal(decodeLicenseFile(answered.license, center.publicKey).policy, 'software-dongle');
         await rejectsWith(center.answerRequest(file), 'LICTOR_E_PIN_USED');
         await rejectsWith(center.previewRequest(file), 'LICTOR_E_PIN_USED');
 
         // By request code: the same code answered twice.
-        const code = encodeShortCode(
-          createRequestCode(
-            {
-              serial: dongle.serial,
-              nonce: randomBytes(4),
-              createdAt: new Date(CREATED),
-              owner: OWNER,
-              hardware: computer(3),
-            },
-            pinOf(dongle, 3),
-          ),
-        );
+        const { code } = requestCode(dongle, 3, computer(3));
         await center.answerRequestCode(code, OWNER);
         await rejectsWith(center.answerRequestCode(code, OWNER), 'LICTOR_E_PIN_USED');
 
@@ -392,10 +342,7 @@ for (const engine of ENGINES) {
         // Request file: the keys travel in the request, the license and the activation keep them.
         const fileKeys = generateContainerKeys();
         const hw = normalizeHardware(computer(1));
-        const fields = { serial: pkg.serial, product: 'app', owner: OWNER, hardware: hw, createdAt: CREATED };
-        const file = encodeRequestFile(
-          createRequest({ ...fields, nonce: 'nonce-1', containerKeys: fileKeys.public }, pinOf(pkg, 1)),
-        );
+        const file = requestFile(pkg, 1, hw, { nonce: 'nonce-1', containerKeys: fileKeys.public }).text;
         const byFile = await center.answerRequest(file);
         const fileContainer = { license: byFile.license, keys: fileKeys };
         assert.deepEqual(decodeLicenseFile(byFile.license, center.publicKey).containerKeys, fileKeys.public);
@@ -405,9 +352,7 @@ for (const engine of ENGINES) {
         await center.confirmUpgrade(apply(center, fileContainer, up.answer).code);
         // The same computer asks again (it lost its files): the license comes back upgraded.
         const again = await center.answerRequest(
-          encodeRequestFile(
-            createRequest({ ...fields, nonce: 'nonce-2', containerKeys: fileKeys.public }, pinOf(pkg, 1)),
-          ),
+          requestFile(pkg, 1, hw, { nonce: 'nonce-2', containerKeys: fileKeys.public }).text,
         );
         assert.equal(again.reactivated, true);
         const restored = decodeLicenseFile(again.license, center.publicKey);
@@ -417,34 +362,10 @@ for (const engine of ENGINES) {
         // Request code: the keys are only inside the subject digest; the computer adds them to the
         // license it rebuilds, whose vendor signature covers them.
         const codeKeys = generateContainerKeys();
-        const hw2 = normalizeHardware(computer(2));
-        const nonce = randomBytes(4);
-        const code = encodeShortCode(
-          createRequestCode(
-            {
-              serial: pkg.serial,
-              nonce,
-              createdAt: new Date(CREATED),
-              owner: OWNER,
-              hardware: hw2,
-              containerKeys: codeKeys.public,
-            },
-            pinOf(pkg, 2),
-          ),
-        );
+        const { code, pending } = requestCode(pkg, 2, computer(2), { containerKeys: codeKeys.public });
         const byCode = await center.answerRequestCode(code, OWNER);
-        const parsed = parseAnswerCode(decodeShortCode(byCode.answer, 'answer code'));
-        const doc = {
-          ...licenseFromAnswer(parsed, {
-            serial: normalizeSerial(pkg.serial),
-            owner: OWNER,
-            hardware: hw2,
-            nonce: nonce.toString('hex'),
-          }),
-          containerKeys: codeKeys.public,
-        };
         const codeContainer = {
-          license: licenseFileFromSignature(doc, parsed.signature, center.publicKey),
+          license: installAnswerCode(byCode.answer, pending, center.publicKey).text,
           keys: codeKeys,
         };
         const views = await center.listActivations({ serial: pkg.serial });
@@ -464,26 +385,8 @@ for (const engine of ENGINES) {
 }
 
 describe('upgrade admin routes', { concurrency: true }, () => {
-  async function withApp(
-    t: Parameters<typeof withCenter>[0],
-    body: (
-      f: CenterFixture & {
-        auth: { authorization: string };
-        app: ReturnType<typeof buildCenterServer>;
-        pkg: IssuedPackage;
-      },
-    ) => Promise<void>,
-  ): Promise<void> {
-    await withCenter(t, SQLITE, async (fixture) => {
-      await addApp(fixture.center);
-      const pkg = await issue(fixture.center, { days: 30, features: [] });
-      const app = buildCenterServer(fixture.center);
-      try {
-        await body({ ...fixture, app, pkg, auth: { authorization: `Bearer ${fixture.adminToken}` } });
-      } finally {
-        await app.close();
-      }
-    });
+  function withApp(t: TestContext, body: (f: ServerFixture) => Promise<void>): Promise<void> {
+    return withCenterServer(t, { days: 30, features: [] }, body);
   }
 
   test('activate with keys, answer, confirm and list over HTTP; 401 and 400 with the field', async (t) => {

@@ -7,8 +7,6 @@
 export const CKF_TOKEN_PRESENT = 0x1;
 /** `CK_SLOT_INFO.flags`: the reader supports removable devices. */
 export const CKF_REMOVABLE_DEVICE = 0x2;
-/** `CK_SLOT_INFO.flags`: the slot is a hardware slot, not a software one. */
-export const CKF_HW_SLOT = 0x4;
 
 /** `CK_TOKEN_INFO.flags`: the token is write-protected. */
 export const CKF_WRITE_PROTECTED = 0x2;

@@ -25,7 +25,14 @@ import {
   type TokenSelector,
 } from './token-info.js';
 
-function describeSlot(lib: LoadedLibrary, handle: Buffer): TokenDescription {
+/** A slot, the token in it, and whether that token is write-protected (internal). */
+interface Slot {
+  handle: Buffer;
+  token: TokenDescription;
+  writeProtected: boolean;
+}
+
+function readSlot(lib: LoadedLibrary, handle: Buffer): Slot {
   const slotInfo = lib.pkcs11.C_GetSlotInfo(handle);
   const base: TokenDescription = {
     slot: slotIdText(handle),
@@ -39,12 +46,12 @@ function describeSlot(lib: LoadedLibrary, handle: Buffer): TokenDescription {
     loginRequired: false,
     pinLocked: false,
   };
-  if (!base.present) return base;
+  if (!base.present) return { handle, token: base, writeProtected: false };
   try {
     const t = lib.pkcs11.C_GetTokenInfo(handle);
     const freePrivateMemory = reportedFreeMemory(t.freePrivateMemory, t.totalPrivateMemory);
     const freePublicMemory = reportedFreeMemory(t.freePublicMemory, t.totalPublicMemory);
-    return {
+    const token: TokenDescription = {
       ...base,
       initialized: (t.flags & CKF_TOKEN_INITIALIZED) !== 0,
       label: t.label.trim(),
@@ -56,9 +63,23 @@ function describeSlot(lib: LoadedLibrary, handle: Buffer): TokenDescription {
       ...(freePrivateMemory === undefined ? {} : { freePrivateMemory }),
       ...(freePublicMemory === undefined ? {} : { freePublicMemory }),
     };
+    return { handle, token, writeProtected: (t.flags & CKF_WRITE_PROTECTED) !== 0 };
   } catch (err) {
     // SoftHSM2 answers CKR_GENERAL_ERROR for a token whose directory vanished: not present.
-    return { ...base, present: false, problem: ckrName(err) ?? (err as Error).message };
+    return {
+      handle,
+      token: { ...base, present: false, problem: ckrName(err) ?? (err as Error).message },
+      writeProtected: false,
+    };
+  }
+}
+
+/** Every slot of the module, in its order (call it through {@link enqueue}). */
+function readSlots(lib: LoadedLibrary): Slot[] {
+  try {
+    return lib.pkcs11.C_GetSlotList(false).map((handle) => readSlot(lib, handle));
+  } catch (err) {
+    throw toTokenError(err, { doing: `listing the slots of ${lib.path}` });
   }
 }
 
@@ -90,13 +111,7 @@ export class TokenModule {
   /** Every slot of the module with the token in it (if any), in the module's order. */
   listTokens(): Promise<TokenDescription[]> {
     const lib = this.#use();
-    return enqueue(lib, () => {
-      try {
-        return lib.pkcs11.C_GetSlotList(false).map((handle) => describeSlot(lib, handle));
-      } catch (err) {
-        throw toTokenError(err, { doing: `listing the slots of ${lib.path}` });
-      }
-    });
+    return enqueue(lib, () => readSlots(lib).map((s) => s.token));
   }
 
   /**
@@ -108,13 +123,7 @@ export class TokenModule {
     const lib = this.#use();
     return enqueue(lib, () => {
       const { pkcs11, binding } = lib;
-      let slots: { handle: Buffer; token: TokenDescription }[];
-      try {
-        slots = pkcs11.C_GetSlotList(false).map((handle) => ({ handle, token: describeSlot(lib, handle) }));
-      } catch (err) {
-        throw toTokenError(err, { doing: `listing the slots of ${lib.path}` });
-      }
-      const present = slots.filter((s) => s.token.present && s.token.initialized);
+      const present = readSlots(lib).filter((s) => s.token.present && s.token.initialized);
       const matching = present.filter((s) => matchesSelector(s.token, selector));
       const [found, other] = matching;
       if (found === undefined) {
@@ -132,8 +141,7 @@ export class TokenModule {
         );
       }
       try {
-        const writeProtected = (pkcs11.C_GetTokenInfo(found.handle).flags & CKF_WRITE_PROTECTED) !== 0;
-        const flags = binding.CKF_SERIAL_SESSION | (writeProtected ? 0 : binding.CKF_RW_SESSION);
+        const flags = binding.CKF_SERIAL_SESSION | (found.writeProtected ? 0 : binding.CKF_RW_SESSION);
         const handle = pkcs11.C_OpenSession(found.handle, flags);
         return new TokenSession(lib, found.token, handle, lib.generation);
       } catch (err) {

@@ -21,6 +21,12 @@ import type { SessionContext } from './session-context.js';
 import { ckrName, type TokenErrorContext, toTokenError } from './token-errors.js';
 import { describeToken, type TokenDescription } from './token-info.js';
 
+/** Whether the user is logged in on the session's token (in this process). */
+function isLoggedIn({ pkcs11, session }: SessionContext): boolean {
+  const { state } = pkcs11.C_GetSessionInfo(session);
+  return state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS;
+}
+
 /** An open session on a token. Obtain one from `TokenModule.openToken`. */
 export class TokenSession {
   /** The token as it was when the session was opened. */
@@ -50,7 +56,12 @@ export class TokenSession {
     return !this.#closed && this.#generation === this.#lib.generation;
   }
 
-  #run<T>(doing: string, fn: (ctx: SessionContext) => T | Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in the module's queue on this session. Its result is confirmed by asking the token
+   * afterwards (see {@link #confirmPresent}) unless `resultProvesPresence`: a signature that
+   * verified under the token's non-extractable key can only have come from the token.
+   */
+  #run<T>(doing: string, fn: (ctx: SessionContext) => T | Promise<T>, resultProvesPresence = false): Promise<T> {
     return enqueue(this.#lib, async () => {
       if (this.#closed) throw new LictorError('LICTOR_E_INTERNAL', 'this token session was closed');
       if (this.#generation !== this.#lib.generation) {
@@ -67,7 +78,7 @@ export class TokenSession {
         if (err instanceof LictorError) this.#confirmPresent(context);
         throw toTokenError(err, context);
       }
-      this.#confirmPresent(context);
+      if (!resultProvesPresence) this.#confirmPresent(context);
       return result;
     });
   }
@@ -103,14 +114,12 @@ export class TokenSession {
 
   /** Whether the user is logged in on the token (in this process). */
   loggedIn(): Promise<boolean> {
-    return this.#run('reading the session state', ({ pkcs11, session }) => {
-      const { state } = pkcs11.C_GetSessionInfo(session);
-      return state === CKS_RO_USER_FUNCTIONS || state === CKS_RW_USER_FUNCTIONS;
-    });
+    return this.#run('reading the session state', isLoggedIn);
   }
 
-  async #requireLogin(what: string): Promise<void> {
-    if (this.token.loginRequired && !(await this.loggedIn())) {
+  /** Refuses `what` before login on a token that needs one (inside {@link #run}, with the operation). */
+  #requireLogin(ctx: SessionContext, what: string): void {
+    if (this.token.loginRequired && !isLoggedIn(ctx)) {
       throw new LictorError(
         'LICTOR_E_TOKEN_PIN_REQUIRED',
         `${what} on the token ${this.#ctx.describe} needs the user to log in with the token's PIN first`,
@@ -122,9 +131,11 @@ export class TokenSession {
    * Generates an ECDSA P-256 key pair on the token (private half sensitive, not extractable,
    * private) labelled `label`, and returns it with its public key. Needs login.
    */
-  async generateKey(label: string): Promise<TokenKey> {
-    await this.#requireLogin('generating a key');
-    return this.#run('generating a key', (ctx) => generateKey(ctx, label));
+  generateKey(label: string): Promise<TokenKey> {
+    return this.#run('generating a key', (ctx) => {
+      this.#requireLogin(ctx, 'generating a key');
+      return generateKey(ctx, label);
+    });
   }
 
   /** The P-256 key pairs on the token. */
@@ -137,9 +148,15 @@ export class TokenSession {
    * verified before it is returned. Throws `LICTOR_E_TOKEN_NOT_GENUINE` when the token has no key
    * that `publicKey` verifies. Needs login.
    */
-  async sign(publicKey: TokenPublicKey, message: Uint8Array): Promise<Uint8Array> {
-    await this.#requireLogin('signing');
-    return this.#run('signing', (ctx) => signWithKey(ctx, publicKey, message));
+  sign(publicKey: TokenPublicKey, message: Uint8Array): Promise<Uint8Array> {
+    return this.#run(
+      'signing',
+      (ctx) => {
+        this.#requireLogin(ctx, 'signing');
+        return signWithKey(ctx, publicKey, message);
+      },
+      true,
+    );
   }
 
   /** Writes the data object `name` (crash-safe replace; see `data-objects.ts`). Returns its generation. */

@@ -4,24 +4,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { LictorError } from '@lictor/protocol';
 import { knownModulePaths, MODULE_ENV, openTokenModule, resolveModule } from '../src/index.js';
+import { refusal } from './refusal.js';
 import { softhsmModule } from './softhsm.js';
 
 const only =
   (...present: string[]) =>
   (p: string) =>
     present.includes(p);
-
-function refusal(fn: () => unknown): LictorError {
-  try {
-    fn();
-  } catch (err) {
-    assert.ok(err instanceof LictorError, String(err));
-    return err;
-  }
-  assert.fail('expected a LictorError');
-}
 
 describe('resolveModule', () => {
   test('an explicit path wins over the environment and the defaults', () => {

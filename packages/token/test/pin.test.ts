@@ -6,18 +6,8 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
 import { inspect } from 'node:util';
-import { LictorError } from '@lictor/protocol';
 import { PIN_ENV, promptForPin, readTokenPin, TokenPin } from '../src/index.js';
-
-async function refusal(promise: Promise<unknown>): Promise<LictorError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof LictorError, String(err));
-    return err;
-  }
-  assert.fail('expected a LictorError');
-}
+import { rejection } from './refusal.js';
 
 /** A fake terminal: input in raw mode (records the mode), output collected. */
 function terminal() {
@@ -56,10 +46,10 @@ describe('readTokenPin', () => {
   test('an empty or missing PIN file is refused without a PIN in the message', async () => {
     const empty = join(dir, 'empty');
     await writeFile(empty, '\nsecret-on-line-2\n');
-    const err = await refusal(readTokenPin({ pinFile: empty }));
+    const err = await rejection(readTokenPin({ pinFile: empty }));
     assert.equal(err.code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
     assert.doesNotMatch(err.message, /secret-on-line-2/);
-    assert.equal((await refusal(readTokenPin({ pinFile: join(dir, 'none') }))).code, 'LICTOR_E_FILE_UNREADABLE');
+    assert.equal((await rejection(readTokenPin({ pinFile: join(dir, 'none') }))).code, 'LICTOR_E_FILE_UNREADABLE');
   });
 
   test('reads LICTOR_TOKEN_PIN', async () => {
@@ -67,7 +57,7 @@ describe('readTokenPin', () => {
   });
 
   test('without a file, variable or terminal: TOKEN_PIN_REQUIRED saying where a PIN can come from', async () => {
-    const err = await refusal(readTokenPin({ env: {} }));
+    const err = await rejection(readTokenPin({ env: {} }));
     assert.equal(err.code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
     assert.match(err.message, /--pin-file/);
     assert.match(err.message, new RegExp(PIN_ENV));
@@ -98,13 +88,13 @@ describe('promptForPin', () => {
       const t = terminal();
       const pending = promptForPin({ input: t.input, output: t.output });
       t.input.write(typed);
-      assert.equal((await refusal(pending)).code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
+      assert.equal((await rejection(pending)).code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
       assert.deepEqual(t.input.modes, [true, false]);
     }
     const t = terminal();
     const pending = promptForPin({ input: t.input, output: t.output });
     t.input.end();
-    assert.equal((await refusal(pending)).code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
+    assert.equal((await rejection(pending)).code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
   });
 
   test('a piped (non-terminal) input is read as one line', async () => {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import {
   createTokenChallenge,
-  LictorError,
   parseTokenPublicKey,
   type TokenPublicKey,
   utf8,
@@ -20,19 +19,10 @@ import {
   type TokenModule,
   type TokenSession,
 } from '../src/index.js';
+import { rejection } from './refusal.js';
 import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from './softhsm.js';
 
 const hsm = softhsmModule();
-
-async function refusal(promise: Promise<unknown>): Promise<LictorError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof LictorError, String(err));
-    return err;
-  }
-  assert.fail('expected a LictorError');
-}
 
 /** A raw PKCS#11 view of the same module, as a customer with the PIN and their own tools has it. */
 function rawSession(path: string, serial: string): { raw: pkcs11js.PKCS11; session: Buffer } {
@@ -155,7 +145,7 @@ describe('presence by challenge–response on SoftHSM2', { skip: 'skip' in hsm ?
     await copy.login(USER_PIN);
     assert.deepEqual(await copy.readData('container'), utf8('the license container'), 'the memory was copied');
     assert.equal((await copy.listKeys())[0]?.publicKey.text, registered.text, 'the public key object too');
-    const err = await refusal(proveTokenPresence(copy, registered));
+    const err = await rejection(proveTokenPresence(copy, registered));
     assert.equal(err.code, 'LICTOR_E_TOKEN_NOT_GENUINE');
     assert.match(err.message, /not the token the license was programmed on/);
     assert.equal((err.details as { serial: string }).serial, clone.serial);
@@ -178,7 +168,7 @@ describe('presence by challenge–response on SoftHSM2', { skip: 'skip' in hsm ?
     raw.C_SetAttributeValue(s, ownPrivate, [{ type: pkcs11js.CKA_ID, value: Buffer.from(copiedPublic.id, 'hex') }]);
     raw.C_CloseSession(s);
 
-    const err = await refusal(proveTokenPresence(fake, registered));
+    const err = await rejection(proveTokenPresence(fake, registered));
     assert.equal(err.code, 'LICTOR_E_TOKEN_NOT_GENUINE');
     // Its own key works for its own registration, which is not the license's.
     assert.equal((await proveTokenPresence(fake, own.publicKey)).token.serial, forger.serial);
@@ -188,7 +178,7 @@ describe('presence by challenge–response on SoftHSM2', { skip: 'skip' in hsm ?
   test('before login the key is hidden: the proof asks for the PIN instead of calling the token a clone', async () => {
     await module.reinitialize(); // logs every session of the module out
     const fresh = await module.openToken({ serial: genuine.serial });
-    const err = await refusal(proveTokenPresence(fresh, registered));
+    const err = await rejection(proveTokenPresence(fresh, registered));
     assert.equal(err.code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
     await fresh.login(USER_PIN);
     assert.equal((await proveTokenPresence(fresh, registered)).token.serial, genuine.serial);

@@ -2,22 +2,13 @@
 import assert from 'node:assert/strict';
 import { createPublicKey, verify } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { LictorError, utf8 } from '@lictor/protocol';
+import { utf8 } from '@lictor/protocol';
 import pkcs11js from 'pkcs11js';
 import { openTokenModule, type TokenModule, TokenPin, type TokenSession } from '../src/index.js';
+import { rejection } from './refusal.js';
 import { createSoftHsm, type SoftHsm, softhsmModule, type TestToken, USER_PIN } from './softhsm.js';
 
 const hsm = softhsmModule();
-
-async function refusal(promise: Promise<unknown>): Promise<LictorError> {
-  try {
-    await promise;
-  } catch (err) {
-    assert.ok(err instanceof LictorError, String(err));
-    return err;
-  }
-  assert.fail('expected a LictorError');
-}
 
 describe('token sessions on SoftHSM2', { skip: 'skip' in hsm ? hsm.skip : false }, () => {
   let softhsm: SoftHsm;
@@ -70,19 +61,19 @@ describe('token sessions on SoftHSM2', { skip: 'skip' in hsm ? hsm.skip : false 
     await byLabel.close();
     await bySlot.close();
 
-    const absent = await refusal(module.openToken({ serial: 'no-such-serial' }));
+    const absent = await rejection(module.openToken({ serial: 'no-such-serial' }));
     assert.equal(absent.code, 'LICTOR_E_TOKEN_ABSENT');
     assert.match(absent.message, /no token with serial no-such-serial is present/);
     assert.match(absent.message, /"alpha"/, 'the message lists the tokens that are present');
 
-    const twins = await refusal(module.openToken({ label: 'twin' }));
+    const twins = await rejection(module.openToken({ label: 'twin' }));
     assert.equal(twins.code, 'LICTOR_E_TOKEN_AMBIGUOUS');
-    assert.equal((await refusal(module.openToken())).code, 'LICTOR_E_TOKEN_AMBIGUOUS');
+    assert.equal((await rejection(module.openToken())).code, 'LICTOR_E_TOKEN_AMBIGUOUS');
   });
 
   test('a wrong PIN is refused with TOKEN_PIN_INVALID, and the PIN is not in the message', async () => {
     const other = await module.openToken({ serial: beta.serial });
-    const err = await refusal(other.login('999999'));
+    const err = await rejection(other.login('999999'));
     assert.equal(err.code, 'LICTOR_E_TOKEN_PIN_INVALID');
     assert.equal((err.details as { ckr: string }).ckr, 'CKR_PIN_INCORRECT');
     assert.doesNotMatch(err.message, /999999/);
@@ -92,7 +83,7 @@ describe('token sessions on SoftHSM2', { skip: 'skip' in hsm ? hsm.skip : false 
 
   test('signing or generating before login asks for the PIN', async () => {
     const other = await module.openToken({ serial: beta.serial });
-    assert.equal((await refusal(other.generateKey('k'))).code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
+    assert.equal((await rejection(other.generateKey('k'))).code, 'LICTOR_E_TOKEN_PIN_REQUIRED');
     await other.close();
   });
 
@@ -156,7 +147,7 @@ describe('token sessions on SoftHSM2', { skip: 'skip' in hsm ? hsm.skip : false 
     const other = await module.openToken({ serial: beta.serial });
     await other.login(USER_PIN);
     const foreign = await other.generateKey('foreign');
-    const err = await refusal(session.sign(foreign.publicKey, utf8('x')));
+    const err = await rejection(session.sign(foreign.publicKey, utf8('x')));
     assert.equal(err.code, 'LICTOR_E_TOKEN_NOT_GENUINE');
     assert.match(err.message, new RegExp(foreign.publicKey.fingerprint));
     await other.close();
@@ -187,7 +178,7 @@ describe('token sessions on SoftHSM2', { skip: 'skip' in hsm ? hsm.skip : false 
     );
     assert.equal(await session.deleteData('public-note'), 1);
     assert.equal(await session.readData('public-note'), null);
-    assert.equal((await refusal(session.writeData('bad name!', utf8('x')))).code, 'LICTOR_E_INVALID_INPUT');
+    assert.equal((await rejection(session.writeData('bad name!', utf8('x')))).code, 'LICTOR_E_INVALID_INPUT');
   });
 
   test('an interrupted replace leaves two copies: the newest whole one is read, a torn one is skipped', async () => {
@@ -226,7 +217,7 @@ describe('token sessions on SoftHSM2', { skip: 'skip' in hsm ? hsm.skip : false 
     // Only damaged copies: the object is reported as tampered, not silently empty.
     await session.deleteData('state');
     raw.C_CreateObject(s, template(Buffer.from('not a lictor data object')));
-    assert.equal((await refusal(session.readData('state'))).code, 'LICTOR_E_CONTAINER_TAMPERED');
+    assert.equal((await rejection(session.readData('state'))).code, 'LICTOR_E_CONTAINER_TAMPERED');
     assert.equal(await session.deleteData('state'), 1);
     raw.C_CloseSession(s);
   });
@@ -236,7 +227,7 @@ describe('token sessions on SoftHSM2', { skip: 'skip' in hsm ? hsm.skip : false 
     assert.equal(other.open, true);
     assert.equal(await module.reinitialize(), true);
     assert.equal(other.open, false);
-    const err = await refusal(other.listData());
+    const err = await rejection(other.listData());
     assert.equal(err.code, 'LICTOR_E_TOKEN_ABSENT');
     assert.match(err.message, /re-initialized/);
     session = await module.openToken({ serial: alpha.serial });

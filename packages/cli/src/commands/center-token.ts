@@ -20,18 +20,12 @@ import {
 } from '@lictor/protocol';
 import { collectHardware } from '@lictor/sdk';
 import type { Center, TokenView } from '@lictor/server';
-import {
-  describeToken,
-  openTokenModule,
-  readTokenPin,
-  type TokenKey,
-  type TokenSelector,
-  type TokenSession,
-} from '@lictor/token';
+import { describeToken, openTokenModule, type TokenKey, type TokenSession } from '@lictor/token';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
-import { collect, ownerFrom } from '../options.js';
+import { addOwnerOptions, ownerFrom } from '../options.js';
 import { dataOption, withCenter } from './center-data.js';
+import { MODULE_HELP, tokenName, tokenPinFor, tokenSelectorFrom } from './token.js';
 
 interface ProgramOptions {
   module?: string;
@@ -60,14 +54,6 @@ interface Programmed {
   reactivated: boolean;
   containerId: string;
   dataObjects: { name: string; size: number; private: boolean }[];
-}
-
-function selectorFrom(opts: ProgramOptions): TokenSelector {
-  return {
-    ...(opts.tokenSerial === undefined ? {} : { serial: opts.tokenSerial }),
-    ...(opts.tokenLabel === undefined ? {} : { label: opts.tokenLabel }),
-    ...(opts.slot === undefined ? {} : { slot: opts.slot }),
-  };
 }
 
 /**
@@ -167,7 +153,7 @@ async function program(center: Center, session: TokenSession, opts: ProgramOptio
 }
 
 function printProgrammed(io: Io, p: Programmed): void {
-  io.out(`Programmed token "${p.token.label}" (${p.token.manufacturer} ${p.token.model}, serial ${p.token.serial})`);
+  io.out(`Programmed token ${tokenName(p.token)}`);
   io.out(
     `  key:         ${p.keyGenerated ? 'generated on the token' : 'already on the token'}, label '${TOKEN_KEY_LABEL}'`,
   );
@@ -198,41 +184,33 @@ function printTokens(io: Io, tokens: TokenView[]): void {
 /** Registers `lictor center token program` and `lictor center tokens`. */
 export function registerCenterToken(center: Command, io: Io): void {
   const token = center.command('token').description('hardware tokens (PKCS#11 dongles) programmed by the vendor');
-  token
-    .command('program')
-    .description('program a hardware token for a customer: a key on the token, a token-bound license in its memory')
-    .option(
-      '--module <lib>',
-      'PKCS#11 module: a path or opensc, ykcs11, softhsm (default: LICTOR_PKCS11_MODULE, then the usual paths)',
-    )
-    .option('--slot <id>', 'the token in this slot')
-    .option('--token-label <label>', 'the token with this label')
-    .option('--token-serial <serial>', "the token with this serial number (the token's own)")
-    .option('--pin-file <file>', "file whose first line is the token's user PIN (else LICTOR_TOKEN_PIN, else a prompt)")
-    .requiredOption('--serial <serial>', 'serial number of the package to activate on the token')
-    .option(
-      '--pin <pin>',
-      "the package's PIN code to use (default: the token's own PIN again, else the first unused one)",
-    )
-    .option('--company <name>', 'owner company')
-    .option('--email <address>', 'owner contact e-mail')
-    .option('--owner <field=value>', 'other owner data (repeatable)', collect)
+  addOwnerOptions(
+    token
+      .command('program')
+      .description('program a hardware token for a customer: a key on the token, a token-bound license in its memory')
+      .option('--module <lib>', MODULE_HELP)
+      .option('--slot <id>', 'the token in this slot')
+      .option('--token-label <label>', 'the token with this label')
+      .option('--token-serial <serial>', "the token with this serial number (the token's own)")
+      .option(
+        '--pin-file <file>',
+        "file whose first line is the token's user PIN (else LICTOR_TOKEN_PIN, else a prompt)",
+      )
+      .requiredOption('--serial <serial>', 'serial number of the package to activate on the token')
+      .option(
+        '--pin <pin>',
+        "the package's PIN code to use (default: the token's own PIN again, else the first unused one)",
+      ),
+  )
     .addOption(dataOption())
     .option('--json', 'print JSON')
     .action(async (opts: ProgramOptions) => {
       await withCenter(opts.data, io, async (c) => {
-        const module = openTokenModule(opts.module);
+        const module = openTokenModule(opts.module, { env: io.env });
         let session: TokenSession | undefined;
         try {
-          session = await module.openToken(selectorFrom(opts));
-          const prompt = process.stdin.isTTY ? { input: process.stdin, output: process.stderr } : undefined;
-          await session.login(
-            await readTokenPin({
-              ...(opts.pinFile === undefined ? {} : { pinFile: opts.pinFile }),
-              env: io.env,
-              ...(prompt === undefined ? {} : { prompt }),
-            }),
-          );
+          session = await module.openToken(tokenSelectorFrom(opts));
+          await session.login(await tokenPinFor(opts.pinFile, io));
           const programmed = await program(c, session, opts, io);
           if (opts.json) io.out(JSON.stringify(programmed));
           else printProgrammed(io, programmed);

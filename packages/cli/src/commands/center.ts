@@ -4,11 +4,13 @@ import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
 import { buildCenterServer, type Center, initCenter, openCenter, type RequestPreview } from '@lictor/server';
 import { type Command, Option } from 'commander';
-import type { Io } from '../io.js';
+import { type Io, untilStopped } from '../io.js';
 import {
+  addOwnerOptions,
   centerDataDir,
   collect,
   expiryFrom,
+  logLevelOption,
   ownerFrom,
   parseFeature,
   port,
@@ -181,15 +183,15 @@ export function registerCenter(program: Command, io: Io): void {
       },
     );
 
-  center
-    .command('answer [request]')
-    .description('answer an offline request: a request file gives a license file, --code gives an answer code')
-    .option('--out <file>', 'write the license file here (default: print it)')
-    .option('--preview', 'show what would be licensed and change nothing')
-    .option('--code <code>', "a request code, as read or typed from the customer's computer")
-    .option('--company <name>', 'with --code: owner company')
-    .option('--email <address>', 'with --code: owner contact e-mail')
-    .option('--owner <field=value>', 'with --code: other owner data (repeatable)', collect)
+  addOwnerOptions(
+    center
+      .command('answer [request]')
+      .description('answer an offline request: a request file gives a license file, --code gives an answer code')
+      .option('--out <file>', 'write the license file here (default: print it)')
+      .option('--preview', 'show what would be licensed and change nothing')
+      .option('--code <code>', "a request code, as read or typed from the customer's computer"),
+    'with --code: ',
+  )
     .option('--max-age-days <n>', 'refuse requests older than this (default 30)', positiveInt)
     .addOption(dataOption())
     .option('--json', 'print JSON')
@@ -242,11 +244,7 @@ export function registerCenter(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--init', 'initialize the data directory first when it is empty')
     .option('--request-max-age-days <n>', 'refuse offline requests older than this (default 30)', positiveInt)
-    .addOption(
-      new Option('--log-level <level>', 'log level of the JSON logs on stderr')
-        .choices(['fatal', 'error', 'warn', 'info', 'debug'])
-        .default('info'),
-    )
+    .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const dir = centerDataDir(opts.data, io.env);
       const options = opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {};
@@ -262,11 +260,7 @@ export function registerCenter(program: Command, io: Io): void {
       const address = await server.listen({ port: opts.port, host: opts.host });
       io.out(`License Center (${c.databaseKind}) listening on ${address}  data: ${dir}`);
       io.out(`  vendor public key: ${c.publicKey.text}`);
-      await new Promise<void>((resolve) => {
-        const stop = () => resolve();
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
-      });
+      await untilStopped();
       await server.close();
       await c.close();
     });

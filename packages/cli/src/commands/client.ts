@@ -1,39 +1,18 @@
 import { formatGiB, LictorError, TOKEN_KEY_LABEL } from '@lictor/protocol';
-import { collectHardware, type Licensing, openLicensing, type TokenOptions, writeFileAtomic } from '@lictor/sdk';
+import { collectHardware, type Licensing, writeFileAtomic } from '@lictor/sdk';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
-import { collect, ownerFrom, readInputFile, vendorPublicKey } from '../options.js';
-import { addTokenOptions, checkBindToken, type TokenCliOptions, tokenOptionsFrom, tokenPinFor } from './token.js';
-
-interface ClientOptions {
-  store?: string;
-  publicKey?: string;
-  json?: boolean;
-}
-
-function addClientOptions(cmd: Command): Command {
-  return cmd
-    .option(
-      '--store <dir>',
-      'license directory to use first and write to (default: LICTOR_LICENSE_PATH, else per-user)',
-    )
-    .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
-    .option('--json', 'print JSON');
-}
-
-function open(io: Io, opts: ClientOptions, product = '', tokens?: TokenOptions): Promise<Licensing> {
-  return openLicensing({
-    product,
-    publicKey: vendorPublicKey(opts.publicKey, io.env),
-    env: io.env,
-    // A command runs once: no watching for changes.
-    watch: false,
-    ...(opts.store ? { store: opts.store } : {}),
-    ...(io.hardware ? { hardware: io.hardware } : {}),
-    ...(io.machineSecret ? { machineSecret: io.machineSecret } : {}),
-    ...(tokens ? { tokens } : {}),
-  });
-}
+import { addOwnerOptions, ownerFrom, readInputFile } from '../options.js';
+import { addClientOptions, type ClientOptions, withLicensing } from './licensing.js';
+import {
+  addTokenOptions,
+  checkBindToken,
+  type TokenCliOptions,
+  tokenName,
+  tokenOptionsFrom,
+  tokenPinFor,
+  tokenSelectorFrom,
+} from './token.js';
 
 interface ActivateOptions extends ClientOptions, TokenCliOptions {
   bindToken?: boolean;
@@ -70,6 +49,33 @@ async function requestOffline(io: Io, licensing: Licensing, opts: ActivateOption
   io.out("Send it to the vendor's Licensing Center, then install the answer with: lictor install <license file>");
 }
 
+async function activate(io: Io, licensing: Licensing, opts: ActivateOptions): Promise<void> {
+  if (opts.offline) return requestOffline(io, licensing, opts);
+  if (!opts.center) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      'give --center URL to activate online, or --offline to make a request file or code for the vendor',
+    );
+  }
+  const result = await licensing.activate({
+    center: opts.center,
+    serial: opts.serial,
+    pin: opts.pin,
+    owner: ownerFrom(opts),
+    ...(opts.bindToken ? { bindToken: tokenSelectorFrom(opts) } : {}),
+  });
+  if (opts.json) return io.out(JSON.stringify(result));
+  io.out(
+    `${result.reactivated ? 'Reactivated' : 'Activated'} serial ${result.serial} (activation ${result.activationId})`,
+  );
+  if (result.token) {
+    io.out(
+      `bound to hardware token ${result.token.manufacturer} ${result.token.model}, serial ${result.token.serial} (key '${TOKEN_KEY_LABEL}' ${result.token.keyGenerated ? 'generated on the token now' : 'already on the token'})`,
+    );
+  }
+  io.out(`license file: ${result.file}`);
+}
+
 /** Registers the end-user commands. Returns nothing; `check` sets the exit code through `exit`. */
 export function registerClient(program: Command, io: Io, exit: (code: number) => void): void {
   program
@@ -92,19 +98,18 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
 
   addClientOptions(
     addTokenOptions(
-      program
-        .command('activate')
-        .description('activate with a serial number and PIN code: online, or --offline with a request file or code')
-        .option('--center <url>', 'License Center address, e.g. http://127.0.0.1:8787 (online activation)')
-        .option('--offline', 'make a request for a computer without network access, instead of activating online')
-        .option('--out <file>', 'with --offline: write the request file here (default: print it)')
-        .option('--code', 'with --offline: print a short code to read or type instead of a file')
-        .option('--product <code>', 'with --offline: the product the request is for (checked by the center)')
-        .requiredOption('--serial <serial>', 'serial number of the package')
-        .requiredOption('--pin <pin>', 'one of the PIN codes of the package')
-        .option('--company <name>', 'owner: company')
-        .option('--email <address>', 'owner: contact e-mail')
-        .option('--owner <field=value>', 'other owner data the product asks for (repeatable)', collect)
+      addOwnerOptions(
+        program
+          .command('activate')
+          .description('activate with a serial number and PIN code: online, or --offline with a request file or code')
+          .option('--center <url>', 'License Center address, e.g. http://127.0.0.1:8787 (online activation)')
+          .option('--offline', 'make a request for a computer without network access, instead of activating online')
+          .option('--out <file>', 'with --offline: write the request file here (default: print it)')
+          .option('--code', 'with --offline: print a short code to read or type instead of a file')
+          .option('--product <code>', 'with --offline: the product the request is for (checked by the center)')
+          .requiredOption('--serial <serial>', 'serial number of the package')
+          .requiredOption('--pin <pin>', 'one of the PIN codes of the package'),
+      )
         .option('--bind-token', 'bind the license to a hardware token (a dongle) instead of this computer')
         .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)')
         .option('--token-label <label>', 'with --bind-token: the token with this label')
@@ -114,60 +119,25 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
     checkBindToken(opts);
     const pin = opts.bindToken ? await tokenPinFor(opts.tokenPinFile, io) : undefined;
     const tokens = tokenOptionsFrom({ ...opts, tokenModule: opts.module ?? opts.tokenModule }, pin);
-    const licensing = await open(io, opts, '', tokens);
-    try {
-      if (opts.offline) return await requestOffline(io, licensing, opts);
-      if (!opts.center) {
-        throw new LictorError(
-          'LICTOR_E_INVALID_INPUT',
-          'give --center URL to activate online, or --offline to make a request file or code for the vendor',
-        );
-      }
-      const result = await licensing.activate({
-        center: opts.center,
-        serial: opts.serial,
-        pin: opts.pin,
-        owner: ownerFrom(opts),
-        ...(opts.bindToken
-          ? {
-              bindToken: {
-                ...(opts.tokenSerial === undefined ? {} : { serial: opts.tokenSerial }),
-                ...(opts.tokenLabel === undefined ? {} : { label: opts.tokenLabel }),
-              },
-            }
-          : {}),
-      });
-      if (opts.json) return io.out(JSON.stringify(result));
-      io.out(
-        `${result.reactivated ? 'Reactivated' : 'Activated'} serial ${result.serial} (activation ${result.activationId})`,
-      );
-      if (result.token) {
-        io.out(
-          `bound to hardware token ${result.token.manufacturer} ${result.token.model}, serial ${result.token.serial} (key '${TOKEN_KEY_LABEL}' ${result.token.keyGenerated ? 'generated on the token now' : 'already on the token'})`,
-        );
-      }
-      io.out(`license file: ${result.file}`);
-    } finally {
-      await licensing.close();
-    }
+    await withLicensing(io, opts, (licensing) => activate(io, licensing, opts), { tokens });
   });
 
   addClientOptions(
     addTokenOptions(program.command('status').description('every license file found, and whether it is available')),
   ).action(async (opts: ClientOptions & TokenCliOptions) => {
-    const licensing = await open(io, opts, '', tokenOptionsFrom(opts));
-    await licensing.close();
-    const files = licensing.status();
-    if (opts.json) return io.out(JSON.stringify({ searchPaths: licensing.searchPaths, files }, null, 2));
-    io.out(`searched: ${licensing.searchPaths.join(', ')}`);
+    const { files, searchPaths } = await withLicensing(
+      io,
+      opts,
+      async (licensing) => ({ files: licensing.status(), searchPaths: licensing.searchPaths }),
+      { tokens: tokenOptionsFrom(opts) },
+    );
+    if (opts.json) return io.out(JSON.stringify({ searchPaths, files }, null, 2));
+    io.out(`searched: ${searchPaths.join(', ')}`);
     if (files.length === 0) io.out('no license files found');
     for (const f of files) {
       const state = f.available ? (f.supersededBy ? 'superseded' : 'available') : `unavailable [${f.code}]`;
       io.out(`${f.path}: ${state}`);
-      if (f.onToken) {
-        const t = f.onToken;
-        io.out(`  stored on the hardware token "${t.label}" (${t.manufacturer} ${t.model}, serial ${t.serial})`);
-      }
+      if (f.onToken) io.out(`  stored on the hardware token ${tokenName(f.onToken)}`);
       if (f.serial) io.out(`  serial ${f.serial}, issued ${f.issuedAt}`);
       for (const l of f.licenses ?? []) {
         const features = l.features.map((x) => (x.users === null ? x.code : `${x.code}=${x.users}`)).join(', ');
@@ -188,9 +158,10 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
         .option('--feature <code>', 'feature code'),
     ),
   ).action(async (opts: ClientOptions & TokenCliOptions & { product: string; feature?: string }) => {
-    const licensing = await open(io, opts, opts.product, tokenOptionsFrom(opts));
-    await licensing.close();
-    const result = licensing.check(opts.feature);
+    const result = await withLicensing(io, opts, async (licensing) => licensing.check(opts.feature), {
+      product: opts.product,
+      tokens: tokenOptionsFrom(opts),
+    });
     if (opts.json) io.out(JSON.stringify(result));
     else if (result.ok) {
       io.out(
@@ -209,9 +180,8 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
     if ((file === undefined) === (opts.code === undefined)) {
       throw new LictorError('LICTOR_E_INVALID_INPUT', 'give either the answer file or --code CODE');
     }
-    const licensing = await open(io, opts);
     const answer = opts.code !== undefined ? { code: opts.code } : { file: await readInputFile(file as string) };
-    const installed = await licensing.install(answer);
+    const installed = await withLicensing(io, opts, (licensing) => licensing.install(answer));
     if (opts.json) return io.out(JSON.stringify(installed));
     io.out(
       `Installed serial ${installed.serial} (request ${installed.requestId}, activation ${installed.activationId})`,
@@ -222,10 +192,12 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
   const requests = addClientOptions(
     program.command('requests').description('offline requests made on this computer, and their state'),
   ).action(async (opts: ClientOptions) => {
-    const licensing = await open(io, opts);
-    const list = await licensing.requests();
+    const { list, storeDir } = await withLicensing(io, opts, async (licensing) => ({
+      list: await licensing.requests(),
+      storeDir: licensing.storeDir,
+    }));
     if (opts.json) return io.out(JSON.stringify(list.map(({ hardware: _h, ...r }) => r)));
-    if (list.length === 0) io.out(`no offline requests in ${licensing.storeDir}`);
+    if (list.length === 0) io.out(`no offline requests in ${storeDir}`);
     for (const r of list) {
       io.out(
         `${r.id}\t${r.status}\t${r.kind}\tserial ${r.serial}\tmade ${r.createdAt}${r.installedAt ? `\tinstalled ${r.installedAt}` : ''}`,
@@ -236,7 +208,7 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
     async (id: string, _opts: ClientOptions, cmd: Command) => {
       // `requests` has the same options, and commander gives them to the parent when both match.
       const opts = cmd.optsWithGlobals<ClientOptions>();
-      const cancelled = await (await open(io, opts)).cancelRequest(id);
+      const cancelled = await withLicensing(io, opts, (licensing) => licensing.cancelRequest(id));
       io.out(opts.json ? JSON.stringify({ id: cancelled.id, status: cancelled.status }) : `request ${id} cancelled`);
     },
   );
@@ -250,7 +222,7 @@ export function registerBlacklist(program: Command, io: Io): void {
       .description("download the vendor's signed blacklist, so that blacklisted licenses stop working here")
       .requiredOption('--center <url>', 'License Center address'),
   ).action(async (opts: ClientOptions & { center: string }) => {
-    const result = await (await open(io, opts)).refreshBlacklist(opts.center);
+    const result = await withLicensing(io, opts, (licensing) => licensing.refreshBlacklist(opts.center));
     if (opts.json) return io.out(JSON.stringify(result));
     io.out(`blacklist: ${result.serials} serials, ${result.activations} activations → ${result.file}`);
   });

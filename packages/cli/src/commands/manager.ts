@@ -11,20 +11,21 @@ import { LictorError, sha256, toHex } from '@lictor/protocol';
 import {
   connectManager,
   type DuplicateDetectionOptions,
+  type DuplicateDetectionStatus,
   type LicenseFileStatus,
   openLicensing,
   type TokenOptions,
   writeFileAtomic,
 } from '@lictor/sdk';
 import { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager, type PoolLicense } from '@lictor/server';
-import { type Command, Option } from 'commander';
-import type { Io } from '../io.js';
-import { managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
+import type { Command } from 'commander';
+import { computerOptions, type Io, untilStopped } from '../io.js';
+import { logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
 import { startManagerDiscovery } from './manager-discovery.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
 /** The licenses a manager serves, from the status of its license files. */
-export function poolLicenses(files: readonly LicenseFileStatus[]): PoolLicense[] {
+function poolLicenses(files: readonly LicenseFileStatus[]): PoolLicense[] {
   const out: PoolLicense[] = [];
   for (const f of files) {
     if (!f.available || f.supersededBy || !f.licenses || !f.activationId) continue;
@@ -52,13 +53,15 @@ interface Identity {
 /** Reads the manager's identity, creating it (and printing its admin token once) on first run. */
 async function managerIdentity(dir: string, io: Io): Promise<Identity> {
   const file = join(dir, 'manager.json');
+  let text: string | undefined;
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as Identity;
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
       throw new LictorError('LICTOR_E_FILE_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`);
     }
   }
+  if (text !== undefined) return parseIdentity(text, file);
   const token = `lictor-manager-${randomBytes(32).toString('base64url')}`;
   const identity = { id: `mgr-${randomBytes(6).toString('hex')}`, adminTokenHash: toHex(sha256(token)) };
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -66,6 +69,23 @@ async function managerIdentity(dir: string, io: Io): Promise<Identity> {
   io.out(`License Manager ${identity.id} initialized in ${dir}`);
   io.out(`  admin API token (shown once, keep it secret): ${token}`);
   return identity;
+}
+
+/** The identity file's contents; anything else is a typed refusal that says how to recover. */
+function parseIdentity(text: string, file: string): Identity {
+  let parsed: Partial<Identity> | undefined;
+  try {
+    parsed = JSON.parse(text) as Partial<Identity>;
+  } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed?.id !== 'string' || typeof parsed.adminTokenHash !== 'string') {
+    throw new LictorError(
+      'LICTOR_E_FILE_FORMAT',
+      `${file} is not a License Manager identity file: restore it from a backup, or move it away to start with a new manager id and admin token`,
+    );
+  }
+  return { id: parsed.id, adminTokenHash: parsed.adminTokenHash };
 }
 
 interface ServeOptions extends TokenCliOptions {
@@ -82,14 +102,13 @@ interface ServeOptions extends TokenCliOptions {
   tokenCheckMs?: number;
 }
 
-/** Duplicate detection of the manager's own licenses, unless `--announce-port 0`. */
+/** Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to `center` when given. */
 function duplicateDetection(
-  opts: ServeOptions,
-  env: NodeJS.ProcessEnv,
+  announcePort: number,
+  center: string | undefined,
 ): { duplicateDetection?: DuplicateDetectionOptions } {
-  if (opts.announcePort === 0) return {};
-  const center = opts.center ?? env.LICTOR_CENTER;
-  return { duplicateDetection: { port: opts.announcePort, ...(center ? { center } : {}) } };
+  if (announcePort === 0) return {};
+  return { duplicateDetection: { port: announcePort, ...(center ? { center } : {}) } };
 }
 
 /** Licenses on hardware tokens plugged into the manager's host (network dongles), when asked for. */
@@ -97,6 +116,32 @@ function tokenLicenses(opts: ServeOptions): { tokens?: TokenOptions } {
   const tokens = tokenOptionsFrom(opts);
   if (tokens === undefined) return {};
   return { tokens: opts.tokenCheckMs === undefined ? tokens : { ...tokens, intervalMs: opts.tokenCheckMs } };
+}
+
+/** What `lictor manager serve` says once it listens: what it serves, its access rules, duplicate detection. */
+function printServing(
+  io: Io,
+  m: LicenseManager,
+  where: { address: string; dir: string; licensesDir: string; rulesFile: string },
+  duplicates: { announcing: DuplicateDetectionStatus | undefined; reportTo: string | undefined },
+): void {
+  const products = m.status().products.map((p) => `${p.product} (${p.total} seats)`);
+  io.out(`License Manager ${m.id} listening on ${where.address}  data: ${where.dir}`);
+  io.out(
+    `  serving: ${products.length > 0 ? products.join(', ') : `nothing yet: activate licenses into ${where.licensesDir}`}`,
+  );
+  const ruleCount = m.accessRules().rules.length;
+  io.out(
+    `  access rules: ${ruleCount > 0 ? `${ruleCount} from ${where.rulesFile}` : `none (write them in ${where.rulesFile})`}`,
+  );
+  const { announcing, reportTo } = duplicates;
+  io.out(
+    `  duplicate detection: ${
+      announcing === undefined
+        ? 'off'
+        : `announcing on UDP ${announcing.port}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
+    }`,
+  );
 }
 
 /** Registers `lictor manager` and `lictor seat`. */
@@ -121,23 +166,19 @@ export function registerManager(program: Command, io: Io): void {
     .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
     .option('--heartbeat-seconds <n>', 'how often clients send heartbeats (default 20)', positiveInt)
     .option('--lease-ttl-seconds <n>', 'a lease without heartbeats expires after this (default 60)', positiveInt)
-    .addOption(
-      new Option('--log-level <level>', 'log level of the JSON logs on stderr')
-        .choices(['fatal', 'error', 'warn', 'info', 'debug'])
-        .default('info'),
-    )
+    .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const dir = managerDataDir(opts.data, io.env);
       const licensesDir = join(dir, 'licenses');
+      const reportTo = opts.center ?? io.env.LICTOR_CENTER;
       const identity = await managerIdentity(dir, io);
       const licensing = await openLicensing({
         product: '',
         publicKey: vendorPublicKey(opts.publicKey, io.env),
         paths: [licensesDir],
         env: io.env,
-        ...(io.hardware ? { hardware: io.hardware } : {}),
-        ...(io.machineSecret ? { machineSecret: io.machineSecret } : {}),
-        ...duplicateDetection(opts, io.env),
+        ...computerOptions(io),
+        ...duplicateDetection(opts.announcePort, reportTo),
         ...tokenLicenses(opts),
       });
       const ttlMs = (opts.leaseTtlSeconds ?? 60) * 1000;
@@ -158,35 +199,21 @@ export function registerManager(program: Command, io: Io): void {
       });
       // New activations, upgrades, expiry and blacklists take effect without a restart.
       licensing.on('change', () => {
-        const ended = m.replaceLicensesEndingTokenLeases(
-          poolLicenses(licensing.status()),
-          'its hardware token left the manager',
-        );
+        const files = licensing.status();
+        const ended = m.replaceLicensesEndingTokenLeases(poolLicenses(files), 'its hardware token left the manager');
         if (ended.length > 0) server?.log.warn({ leases: ended.length }, 'hardware token removed: its leases ended');
-        for (const f of licensing.status()) {
+        for (const f of files) {
           if (f.code === 'LICTOR_E_DUPLICATE_LICENSE')
             server?.log.error({ file: f.path, reason: f.reason }, 'duplicate license');
         }
       });
       server = buildManagerServer(m, { logger: { level: opts.logLevel, stream: process.stderr } });
       const address = await server.listen({ port: opts.port, host: opts.host });
-      const products = m.status().products.map((p) => `${p.product} (${p.total} seats)`);
-      io.out(`License Manager ${identity.id} listening on ${address}  data: ${dir}`);
-      io.out(
-        `  serving: ${products.length > 0 ? products.join(', ') : `nothing yet: activate licenses into ${licensesDir}`}`,
-      );
-      const ruleCount = m.accessRules().rules.length;
-      io.out(
-        `  access rules: ${ruleCount > 0 ? `${ruleCount} from ${rulesFile}` : `none (write them in ${rulesFile})`}`,
-      );
-      const announcing = licensing.duplicateDetection();
-      const reportTo = opts.center ?? io.env.LICTOR_CENTER;
-      io.out(
-        `  duplicate detection: ${
-          announcing === undefined
-            ? 'off'
-            : `announcing on UDP ${announcing.port}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
-        }`,
+      printServing(
+        io,
+        m,
+        { address, dir, licensesDir, rulesFile },
+        { announcing: licensing.duplicateDetection(), reportTo },
       );
       const discovery = await startManagerDiscovery(io, {
         id: identity.id,
@@ -194,14 +221,11 @@ export function registerManager(program: Command, io: Io): void {
         host: opts.host,
         port: opts.discoveryPort,
       });
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-      });
+      await untilStopped();
       await discovery?.close();
       await server.close();
       await m.close();
-      licensing.close();
+      await licensing.close();
     });
 
   program
@@ -239,11 +263,7 @@ export function registerManager(program: Command, io: Io): void {
           // The SDK's heartbeat timers do not keep a process alive (they live inside applications):
           // the command holds the seat until Ctrl-C with a timer of its own.
           const keepAlive = setInterval(() => {}, 60_000);
-          await new Promise<void>((resolve) => {
-            if (opts.hold) setTimeout(resolve, opts.hold * 1000);
-            process.once('SIGINT', () => resolve());
-            process.once('SIGTERM', () => resolve());
-          });
+          await untilStopped(opts.hold === undefined ? undefined : opts.hold * 1000);
           clearInterval(keepAlive);
         } finally {
           await client.close();

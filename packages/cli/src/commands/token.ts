@@ -3,12 +3,13 @@
  * `check` and `activate` use tokens (licenses stored on tokens, licenses bound to a token).
  */
 import { LictorError, TOKEN_KEY_LABEL, TOKEN_LICENSE_LABEL } from '@lictor/protocol';
-import type { TokenOptions } from '@lictor/sdk';
-import { openTokenModule, readTokenPin, type TokenDescription, type TokenPin } from '@lictor/token';
+import type { TokenLocation, TokenOptions } from '@lictor/sdk';
+import { openTokenModule, readTokenPin, type TokenDescription, type TokenPin, type TokenSelector } from '@lictor/token';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 
-const MODULE_HELP =
+/** Help of the options that name the PKCS#11 module. */
+export const MODULE_HELP =
   'PKCS#11 module: a path or opensc, ykcs11, softhsm (default: LICTOR_PKCS11_MODULE, then the usual paths)';
 
 /** Options of the commands that can include token licenses. */
@@ -48,6 +49,20 @@ export function tokenPinFor(pinFile: string | undefined, io: Io): Promise<TokenP
     env: io.env,
     ...(prompt === undefined ? {} : { prompt }),
   });
+}
+
+/** The token `--token-serial`, `--token-label` (and `--slot` where a command has it) select. */
+export function tokenSelectorFrom(opts: { tokenSerial?: string; tokenLabel?: string; slot?: string }): TokenSelector {
+  return {
+    ...(opts.tokenSerial === undefined ? {} : { serial: opts.tokenSerial }),
+    ...(opts.tokenLabel === undefined ? {} : { label: opts.tokenLabel }),
+    ...(opts.slot === undefined ? {} : { slot: opts.slot }),
+  };
+}
+
+/** How a token reads in the output: `"L1" (SoftHSM project SoftHSM v2, serial 24531b354ac747a6)`. */
+export function tokenName(t: TokenLocation): string {
+  return `"${t.label}" (${t.manufacturer} ${t.model}, serial ${t.serial})`;
 }
 
 /** A token as `lictor token list` shows it. */

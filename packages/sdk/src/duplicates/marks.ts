@@ -5,14 +5,20 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { type DuplicateEvidence, LictorError, type VendorPublicKey, verifyDuplicateEvidence } from '@lictor/protocol';
+import {
+  type DuplicateEvidence,
+  LictorError,
+  type VendorPublicKey,
+  type VerifiedDuplicate,
+  verifyDuplicateEvidence,
+} from '@lictor/protocol';
 import { writeFileAtomic } from '../files.js';
 
 /** File name suffix of duplicate marks in the license store. */
 export const DUPLICATE_FILE_SUFFIX = '.duplicate.json';
 
 /** The mark file of a serial and PIN. */
-export function duplicateMarkPath(storeDir: string, serial: string, pin: number): string {
+function duplicateMarkPath(storeDir: string, serial: string, pin: number): string {
   return join(storeDir, `${serial}_pin${pin}${DUPLICATE_FILE_SUFFIX}`);
 }
 
@@ -28,21 +34,22 @@ export async function loadDuplicateMarks(storeDir: string, publicKey: VendorPubl
   const marks = new Map<string, string>();
   const names = await readdir(storeDir).catch(() => [] as string[]);
   for (const name of names.filter((n) => n.endsWith(DUPLICATE_FILE_SUFFIX)).sort()) {
+    const path = join(storeDir, name);
+    // An unreadable or invalid mark proves nothing; the license stays usable.
+    const text = await readFile(path, 'utf8').catch(() => null);
+    if (text === null) continue;
+    let proven: VerifiedDuplicate;
     try {
-      const proven = verifyDuplicateEvidence(JSON.parse(await readFile(join(storeDir, name), 'utf8')), publicKey);
-      const reason =
-        `serial ${proven.serial} PIN ${proven.pin} was in use on two computers of the network at once ` +
-        `(seen ${new Date(proven.seenAtMs).toISOString()}); the vendor is told to blacklist it. ` +
-        `Evidence: ${join(storeDir, name)}`;
-      for (const activation of proven.activations) marks.set(activation, reason);
+      proven = verifyDuplicateEvidence(JSON.parse(text), publicKey);
     } catch (error) {
-      // An unreadable or invalid mark proves nothing; the license stays usable.
-      if (!(error instanceof LictorError) && !(error instanceof SyntaxError) && !isFsError(error)) throw error;
+      if (error instanceof LictorError || error instanceof SyntaxError) continue;
+      throw error;
     }
+    const reason =
+      `serial ${proven.serial} PIN ${proven.pin} was in use on two computers of the network at once ` +
+      `(seen ${new Date(proven.seenAtMs).toISOString()}); the vendor is told to blacklist it. ` +
+      `Evidence: ${path}`;
+    for (const activation of proven.activations) marks.set(activation, reason);
   }
   return marks;
-}
-
-function isFsError(error: unknown): boolean {
-  return error instanceof Error && 'code' in error && typeof error.code === 'string';
 }

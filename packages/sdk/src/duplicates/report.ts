@@ -1,5 +1,6 @@
 /** Telling the License Center about a duplicate, so that it blacklists the files involved. */
-import { type DuplicateEvidence, isErrorCode, LictorError } from '@lictor/protocol';
+import type { DuplicateEvidence } from '@lictor/protocol';
+import { callCenter } from '../center-client.js';
 
 /** What the center did with a report. */
 export interface DuplicateReportResult {
@@ -17,26 +18,12 @@ export async function reportDuplicate(
   evidence: DuplicateEvidence,
   timeoutMs = 10_000,
 ): Promise<DuplicateReportResult> {
-  const url = new URL('/v1/duplicates', center);
-  let response: Response;
-  try {
-    response = await fetch(url, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ evidence }),
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-  } catch (err) {
-    throw new LictorError(
-      'LICTOR_E_CENTER_UNREACHABLE',
-      `cannot reach the License Center at ${url.origin}: ${(err as Error).message}`,
-    );
-  }
-  const body = (await response.json().catch(() => null)) as Record<string, unknown> | null;
-  if (!response.ok) {
-    if (body !== null && isErrorCode(body.code)) throw new LictorError(body.code, String(body.message ?? ''));
-    throw new LictorError('LICTOR_E_CENTER_UNREACHABLE', `the License Center answered HTTP ${response.status}`);
-  }
-  const blacklisted = Array.isArray(body?.blacklisted) ? body.blacklisted.map(String) : [];
-  return { blacklisted };
+  const response = await callCenter(new URL('/v1/duplicates', center), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ evidence }),
+    timeoutMs,
+  });
+  const body = (await response.json().catch(() => null)) as { blacklisted?: unknown } | null;
+  return { blacklisted: Array.isArray(body?.blacklisted) ? body.blacklisted.map(String) : [] };
 }

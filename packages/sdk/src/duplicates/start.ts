@@ -30,22 +30,32 @@ export interface DuplicateWatchContext {
   reload(): Promise<void>;
 }
 
+/** Duplicate detection of a licensing state, running until {@link DuplicateDetection.close}. */
+export type DuplicateDetection = Pick<DuplicateWatch, 'status' | 'close'>;
+
 /**
  * Starts announcing and listening. A duplicate is marked in the store (its files become
- * unusable at once) and reported to the center, again every interval until the center answers.
+ * unusable at once) and reported to the center, again every interval until the center answers
+ * or detection is closed.
  */
 export async function startDuplicateWatch(
   options: DuplicateDetectionOptions,
   ctx: DuplicateWatchContext,
-): Promise<DuplicateWatch> {
+): Promise<DuplicateDetection> {
   const instance = options.instance ?? instanceId(await ctx.machineSecret(), await bootIdentity(ctx.now()));
   const retryMs = options.intervalMs ?? 30_000;
-  const report = (evidence: DuplicateEvidence): void => {
-    if (options.center === undefined) return;
-    reportDuplicate(options.center, evidence).catch((error: unknown) => {
+  const retries = new Set<NodeJS.Timeout>();
+  let closed = false;
+  const report = (center: string, evidence: DuplicateEvidence): void => {
+    reportDuplicate(center, evidence).catch((error: unknown) => {
       // Refused by the center (e.g. another vendor): nothing to retry. Unreachable: try again later.
-      if (error instanceof LictorError && error.code !== 'LICTOR_E_CENTER_UNREACHABLE') return;
-      setTimeout(() => report(evidence), retryMs).unref();
+      if (closed || (error instanceof LictorError && error.code !== 'LICTOR_E_CENTER_UNREACHABLE')) return;
+      const retry = setTimeout(() => {
+        retries.delete(retry);
+        report(center, evidence);
+      }, retryMs);
+      retry.unref();
+      retries.add(retry);
     });
   };
   const watch = await DuplicateWatch.start(
@@ -57,11 +67,18 @@ export async function startDuplicateWatch(
       onDuplicate: async (evidence) => {
         await writeDuplicateMark(ctx.storeDir, evidence);
         await ctx.reload();
-        report(evidence);
+        if (options.center !== undefined) report(options.center, evidence);
       },
     },
     options,
   );
   watch.announce();
-  return watch;
+  return {
+    status: () => watch.status(),
+    close() {
+      closed = true;
+      for (const retry of retries) clearTimeout(retry);
+      watch.close();
+    },
+  };
 }

@@ -15,6 +15,7 @@ import {
   type VendorPublicKey,
   verifyAnnouncement,
 } from '@lictor/protocol';
+import { parseUdpTarget, type UdpTarget } from '../udp-target.js';
 
 /** Default UDP port of license announcements. */
 export const DEFAULT_ANNOUNCE_PORT = 8792;
@@ -64,11 +65,6 @@ export interface DuplicateWatchStats {
   duplicates: number;
 }
 
-function parseTarget(target: string, port: number): { host: string; port: number } {
-  const m = /^(.*):(\d+)$/.exec(target);
-  return m ? { host: m[1] as string, port: Number(m[2]) } : { host: target, port };
-}
-
 /** Counters and address of a running {@link DuplicateWatch}. */
 export interface DuplicateDetectionStatus extends DuplicateWatchStats {
   /** The UDP port listened to. */
@@ -82,7 +78,7 @@ export class DuplicateWatch {
   readonly #socket: Socket;
   readonly #hooks: DuplicateWatchHooks;
   readonly #detector = new DuplicateDetector();
-  readonly #targets: { host: string; port: number }[];
+  readonly #targets: UdpTarget[];
   readonly #maxPerSecond: number;
   readonly #now: () => number;
   readonly #reported = new Set<string>();
@@ -91,12 +87,17 @@ export class DuplicateWatch {
   #window = { startMs: 0, count: 0 };
   readonly stats: DuplicateWatchStats = { sent: 0, received: 0, invalid: 0, dropped: 0, duplicates: 0 };
 
-  private constructor(socket: Socket, hooks: DuplicateWatchHooks, options: DuplicateDetectionOptions, port: number) {
+  private constructor(
+    socket: Socket,
+    hooks: DuplicateWatchHooks,
+    options: DuplicateDetectionOptions,
+    targets: UdpTarget[],
+  ) {
     this.#socket = socket;
     this.#hooks = hooks;
     this.#now = hooks.now ?? Date.now;
     this.#maxPerSecond = options.maxPerSecond ?? 200;
-    this.#targets = (options.targets ?? ['255.255.255.255']).map((t) => parseTarget(t, port));
+    this.#targets = targets;
     // Sequence numbers continue across restarts of the same instance (they only need to grow).
     this.#seq = this.#now();
   }
@@ -117,9 +118,19 @@ export class DuplicateWatch {
         `cannot listen for license announcements on UDP port ${options.port ?? DEFAULT_ANNOUNCE_PORT}: ${err.message}`,
       );
     });
+    let targets: UdpTarget[];
+    try {
+      const { port } = socket.address();
+      targets = (options.targets ?? ['255.255.255.255']).map((t) =>
+        parseUdpTarget(t, port, 'duplicate detection target'),
+      );
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
     socket.setBroadcast(true);
     socket.unref();
-    const watch = new DuplicateWatch(socket, hooks, options, socket.address().port);
+    const watch = new DuplicateWatch(socket, hooks, options, targets);
     socket.on('message', (bytes) => watch.#receive(bytes));
     socket.on('error', () => {});
     const intervalMs = options.intervalMs ?? 30_000;

@@ -32,7 +32,7 @@ function int(text: string | undefined): number | undefined {
 }
 
 /** Reads one adapter under `<root>/sys/class/net/<name>`. */
-export async function readLinuxAdapter(root: string, name: string): Promise<LinuxAdapter> {
+async function readLinuxAdapter(root: string, name: string): Promise<LinuxAdapter> {
   const dir = `sys/class/net/${name}`;
   const [address, permAddress, type, assign, uevent, path, hasDevice, wireless, phy, bridge, bonding, tun] =
     await Promise.all([

@@ -443,8 +443,8 @@ class LeaseImpl implements Lease {
         'POST',
         `/v1/leases/${encodeURIComponent(this.#body.id)}/heartbeat`,
       );
-    } catch (err) {
-      this.#missed(err as Error);
+    } catch {
+      this.#missed();
       return;
     }
     if (this.#state !== 'active') return;
@@ -458,11 +458,11 @@ class LeaseImpl implements Lease {
       await this.#reacquire(false);
       return;
     }
-    this.#missed(new Error(`HTTP ${answer.status}`));
+    this.#missed();
   }
 
   /** A heartbeat failed for a network reason: after the deadline the seat is lost. */
-  #missed(_err: Error): void {
+  #missed(): void {
     if (this.#state !== 'active' || Date.now() <= this.#deadline) return;
     this.#state = 'lost';
     this.#emit(
@@ -492,7 +492,7 @@ class LeaseImpl implements Lease {
       if (this.#state === 'released') return;
       if (reason.code === 'LICTOR_E_MANAGER_UNREACHABLE') {
         // Manager gone too (e.g. restarting): behave like a missed heartbeat.
-        if (!afterLoss) this.#missed(reason);
+        if (!afterLoss) this.#missed();
         return;
       }
       if (afterLoss) {

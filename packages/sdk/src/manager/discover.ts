@@ -30,6 +30,7 @@ import {
   encodeDiscoveryProbe,
   LictorError,
 } from '@lictor/protocol';
+import { parseUdpTarget } from '../udp-target.js';
 import { normalizeManagerAddress } from './locate.js';
 
 /** How long answers are collected when no `timeoutMs` is given. */
@@ -93,19 +94,6 @@ function directedBroadcast(address: string, netmask: string): string | null {
   return [b >>> 24, (b >>> 16) & 255, (b >>> 8) & 255, b & 255].join('.');
 }
 
-function parseTarget(target: string, defaultPort: number): { host: string; port: number } {
-  const m = /^([^\s:]+)(?::(\d+))?$/.exec(target.trim());
-  const port = m?.[2] === undefined ? defaultPort : Number(m[2]);
-  if (!m?.[1] || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new LictorError(
-      'LICTOR_E_INVALID_INPUT',
-      `"${target}" is not a discovery target: expected an IPv4 address or host name, with an optional :port (1–65535)`,
-      { field: 'targets' },
-    );
-  }
-  return { host: m[1], port };
-}
-
 /**
  * Probes the local network for License Managers and returns those that answered within
  * `timeoutMs`, fastest first. Never throws for network reasons (an unreachable target is
@@ -122,7 +110,9 @@ export async function discoverManagers(options: DiscoverOptions = {}): Promise<D
       field: 'timeoutMs',
     });
   }
-  const targets = (options.targets ?? defaultDiscoveryTargets()).map((t) => parseTarget(t, port));
+  const targets = (options.targets ?? defaultDiscoveryTargets()).map((t) =>
+    parseUdpTarget(t, port, 'discovery target'),
+  );
   if (targets.length === 0) return [];
   const nonce = randomBytes(DISCOVERY_NONCE_BYTES);
   const probe = encodeDiscoveryProbe(nonce);

@@ -19,7 +19,7 @@ import {
   tokenActivationMessage,
 } from '@lictor/protocol';
 import type { TokenKey, TokenSession } from '@lictor/token';
-import type { TokenSupport } from './load.js';
+import { logInIfRequired, type TokenSupport } from './load.js';
 
 /** Which token to bind a license to; every given field must match (the serial number is the stable choice). */
 export interface BindTokenSelector {
@@ -60,15 +60,7 @@ export async function signTokenClaim(
 ): Promise<SignedTokenClaim> {
   const session = await support.module.openToken(selector);
   try {
-    if (session.token.loginRequired) {
-      if (support.pin === undefined) {
-        throw new LictorError(
-          'LICTOR_E_TOKEN_PIN_REQUIRED',
-          `binding a license to the token "${session.token.label}" needs its user PIN: give a PIN file or set LICTOR_TOKEN_PIN`,
-        );
-      }
-      await session.login(support.pin);
-    }
+    await logInIfRequired(session, support, `binding a license to the token "${session.token.label}"`);
     const { key, generated } = await lictorKey(session);
     const { manufacturer, model, serial: tokenSerial } = session.token;
     const claim: TokenActivationClaim = {

@@ -6,7 +6,7 @@
  * error that `openLicensing` turns into one status entry, leaving the other licenses working.
  */
 import { LictorError } from '@lictor/protocol';
-import type { TokenModule, TokenPin } from '@lictor/token';
+import type { TokenModule, TokenPin, TokenSession } from '@lictor/token';
 import type { TokenOptions } from './options.js';
 
 /** The `@lictor/token` package. */
@@ -20,7 +20,7 @@ export interface TokenSupport {
 }
 
 /** Imports `@lictor/token`; `LICTOR_E_TOKEN_MODULE_MISSING` when it is not installed. */
-export async function loadTokenPackage(): Promise<TokenPackage> {
+async function loadTokenPackage(): Promise<TokenPackage> {
   try {
     return await import('@lictor/token');
   } catch (err) {
@@ -55,4 +55,19 @@ export async function openTokenSupport(options: TokenOptions, env: NodeJS.Proces
   const pin = await readPin(pkg, options, env);
   const module = pkg.openTokenModule(options.module, { env });
   return { pkg, module, pin };
+}
+
+/**
+ * Logs the session in when its token requires it; `LICTOR_E_TOKEN_PIN_REQUIRED` without a PIN.
+ * `purpose` starts the message: "upgrading the license on the hardware token … needs …".
+ */
+export async function logInIfRequired(session: TokenSession, support: TokenSupport, purpose: string): Promise<void> {
+  if (!session.token.loginRequired) return;
+  if (support.pin === undefined) {
+    throw new LictorError(
+      'LICTOR_E_TOKEN_PIN_REQUIRED',
+      `${purpose} needs the token's user PIN: give a PIN file (lictor: --token-pin-file) or set LICTOR_TOKEN_PIN`,
+    );
+  }
+  await session.login(support.pin);
 }

@@ -245,8 +245,7 @@ export class TokenLicenses {
     for (const [serial, { license, location, keys, pending }] of this.#known) {
       const path = tokenContainerPath(location);
       const { binding } = license.doc;
-      const watched =
-        binding.token.serial === serial ? this.#watched.get(watchKey(serial, binding.publicKey)) : undefined;
+      const watched = this.#monitorOf(serial, binding);
       watched?.paths.add(path);
       const copy: Usable = {
         ok: false,
@@ -361,9 +360,7 @@ export class TokenLicenses {
   async #changedLicenses(): Promise<string[]> {
     const changed: string[] = [];
     for (const [serial, known] of this.#known) {
-      const { binding } = known.license.doc;
-      const watched =
-        binding.token.serial === serial ? this.#watched.get(watchKey(serial, binding.publicKey)) : undefined;
+      const watched = this.#monitorOf(serial, known.license.doc.binding);
       if (watched?.monitor.status?.present !== true) continue;
       const text = await watched.monitor
         .withSession((session) => session.readData(TOKEN_LICENSE_LABEL))
@@ -376,6 +373,11 @@ export class TokenLicenses {
       changed.push(tokenContainerPath(known.location));
     }
     return changed;
+  }
+
+  /** The monitor of the token with this serial, if it holds the license `binding` names (a copy on another token has none). */
+  #monitorOf(serial: string, binding: TokenBinding): Watched | undefined {
+    return binding.token.serial === serial ? this.#watched.get(watchKey(serial, binding.publicKey)) : undefined;
   }
 
   /** The monitor of the token `binding` names, started (and its first check done) if new. */

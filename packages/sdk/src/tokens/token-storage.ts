@@ -23,7 +23,7 @@ import type { TokenSession } from '@lictor/token';
 import type { LoadedContainer } from '../containers.js';
 import { parseUpgradeRecord, type UpgradeRecord } from '../upgrade-record.js';
 import type { ContainerStorage } from '../upgrade-storage.js';
-import type { TokenSupport } from './load.js';
+import { logInIfRequired, type TokenSupport } from './load.js';
 
 /** The pending operation stored on the token (the session must be logged in); a damaged record counts as none. */
 export async function readTokenUpgradeRecord(session: TokenSession): Promise<UpgradeRecord | undefined> {
@@ -60,15 +60,7 @@ async function prove(session: TokenSession, support: TokenSupport, c: LoadedCont
   const { binding } = c.doc;
   if (binding.kind !== 'token') throw new Error('a token container is always bound to a token');
   const name = describeTokenBinding(binding);
-  if (session.token.loginRequired) {
-    if (support.pin === undefined) {
-      throw new LictorError(
-        'LICTOR_E_TOKEN_PIN_REQUIRED',
-        `upgrading the license on the hardware token ${name} needs the token's user PIN: give a PIN file (lictor: --token-pin-file) or set LICTOR_TOKEN_PIN`,
-      );
-    }
-    await session.login(support.pin);
-  }
+  await logInIfRequired(session, support, `upgrading the license on the hardware token ${name}`);
   const { manufacturer, model } = session.token;
   if (manufacturer !== binding.token.manufacturer || model !== binding.token.model) {
     throw new LictorError(

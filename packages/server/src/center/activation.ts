@@ -291,7 +291,7 @@ function evaluate(
   claim: Claim,
   meta: ActivationMeta,
   now: Date,
-  names: Map<string, string> = new Map(),
+  names: Map<string, string>,
 ): Decision {
   const {
     pin_idx: pinIndex,
@@ -533,6 +533,28 @@ async function upgradedEntries(ctx: CenterContext, db: Kysely<DB>, g: Granted): 
 }
 
 /**
+ * Reads what the PIN rules need and applies them. With `lock`, `db` is the caller's transaction
+ * and the package stays locked until it ends.
+ */
+async function decide(
+  ctx: CenterContext,
+  db: Kysely<DB>,
+  locator: PinLocator,
+  claim: Claim,
+  meta: ActivationMeta,
+  now: Date,
+  lock: boolean,
+): Promise<Decision> {
+  const found = await findPin(ctx, db, locator, lock);
+  if (found === undefined || found.serial !== locator.serial) throw serialOrPinInvalid();
+  const activations = await packageActivations(db, found.serial);
+  const names = await tokenNames(db, tokenKeys(activations));
+  const decision = evaluate(ctx, found, activations, claim, meta, now, names);
+  if (decision.granted.counter > 0) decision.granted.entries = await upgradedEntries(ctx, db, decision.granted);
+  return decision;
+}
+
+/**
  * Runs the PIN rules and records the outcome, in one transaction with the package locked.
  * `check` may refuse the decision before anything is written (an answer code checks that the
  * license fits in one).
@@ -546,12 +568,7 @@ export function grant(
   check?: (g: Granted) => void,
 ): Promise<Granted> {
   return ctx.db.transaction().execute(async (trx) => {
-    const found = await findPin(ctx, trx, locator, true);
-    if (found === undefined || found.serial !== locator.serial) throw serialOrPinInvalid();
-    const activations = await packageActivations(trx, found.serial);
-    const names = await tokenNames(trx, tokenKeys(activations));
-    const decision = evaluate(ctx, found, activations, claim, meta, now, names);
-    if (decision.granted.counter > 0) decision.granted.entries = await upgradedEntries(ctx, trx, decision.granted);
+    const decision = await decide(ctx, trx, locator, claim, meta, now, true);
     check?.(decision.granted);
     await apply(ctx, trx, decision, claim, meta, now);
     return decision.granted;
@@ -560,13 +577,7 @@ export function grant(
 
 /** What {@link grant} would decide now, without locking or writing anything. */
 export async function inspect(ctx: CenterContext, locator: PinLocator, claim: Claim, now: Date): Promise<Granted> {
-  const found = await findPin(ctx, ctx.db, locator, false);
-  if (found === undefined || found.serial !== locator.serial) throw serialOrPinInvalid();
-  const activations = await packageActivations(ctx.db, found.serial);
-  const names = await tokenNames(ctx.db, tokenKeys(activations));
-  const granted = evaluate(ctx, found, activations, claim, {}, now, names).granted;
-  if (granted.counter > 0) granted.entries = await upgradedEntries(ctx, ctx.db, granted);
-  return granted;
+  return (await decide(ctx, ctx.db, locator, claim, {}, now, false)).granted;
 }
 
 /** What a refusal audit records besides its code. */
@@ -575,6 +586,11 @@ export interface RefusalFacts {
   /** Normalized serial, once known. */
   serial: string;
   requestNonce?: string;
+}
+
+/** The serial a refusal audit names: normalized, cut to a serial's length, `''` when not text. */
+export function auditedSerial(value: unknown): string {
+  return typeof value === 'string' ? normalizeSerial(value.slice(0, MAX_CODE_LENGTH)) : '';
 }
 
 /** Runs `work`; a refusal is audited with its code and channel (never the PIN) and rethrown. */
@@ -661,8 +677,7 @@ export async function activate(
   meta: ActivationMeta = {},
 ): Promise<ActivationResponse> {
   const now = ctx.now();
-  const serial = typeof request.serial === 'string' ? normalizeSerial(request.serial.slice(0, MAX_CODE_LENGTH)) : '';
-  return auditRefusal(ctx, { channel: 'online', serial }, meta, now, async () => {
+  return auditRefusal(ctx, { channel: 'online', serial: auditedSerial(request.serial) }, meta, now, async () => {
     const req = cleanRequest(request);
     const keys = req.containerKeys ?? undefined;
     const token = request.token === undefined ? undefined : verifyTokenActivation(request.token, req.serial, now);

@@ -3,17 +3,16 @@
  * activation is revoked, which frees its place under the package's active limit but never its PIN.
  */
 import { encodeBlacklist, LictorError, normalizeSerial } from '@lictor/protocol';
+import type { Transaction } from 'kysely';
+import type { DB } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
 import { invalid, text } from './input.js';
 import { lockPackage } from './packages.js';
 import type { BlacklistInput } from './types.js';
 
-/**
- * Blacklists a serial or an activation; doing it again changes nothing. `actor` names who did
- * it in the audit log (`admin`, or `network` for a reported duplicate).
- */
-export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput, actor = 'admin'): Promise<void> {
+/** Blacklists a serial or an activation for the vendor (`admin` in the audit log); doing it again changes nothing. */
+export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput): Promise<void> {
   const hasSerial = entry.serial !== undefined;
   const hasActivation = entry.activationId !== undefined;
   if (hasSerial === hasActivation) {
@@ -21,53 +20,72 @@ export async function addToBlacklist(ctx: CenterContext, entry: BlacklistInput, 
   }
   const reason = text(entry.reason, 'reason', 500);
   const at = ctx.now();
-  await ctx.db.transaction().execute(async (trx) => {
-    if (entry.serial !== undefined) {
-      const serial = normalizeSerial(String(entry.serial));
-      const pkg = await lockPackage(ctx.dialect, trx, serial);
-      if (pkg === undefined) throw new LictorError('LICTOR_E_NOT_FOUND', `no package has serial ${serial}`, { serial });
-      if (pkg.status === 'blacklisted') return;
-      await trx.updateTable('packages').set({ status: 'blacklisted' }).where('serial', '=', serial).execute();
-      await trx
-        .insertInto('blacklist')
-        .values({ id: ctx.newId(), serial, activation_id: null, reason, created_at: at.toISOString() })
-        .execute();
-      await recordAudit(ctx, trx, at, {
-        actor,
-        action: 'blacklist.serial',
-        subject: serial,
-        details: { reason },
-      });
-      return;
-    }
-    const id = String(entry.activationId);
-    const found = await trx.selectFrom('activations').select('serial').where('id', '=', id).executeTakeFirst();
-    if (found === undefined) {
-      throw new LictorError('LICTOR_E_NOT_FOUND', `no activation has id ${id}`, { activationId: id });
-    }
-    await lockPackage(ctx.dialect, trx, found.serial);
-    // Read again under the lock: a concurrent activation may have retired it meanwhile.
-    const activation = await trx
-      .selectFrom('activations')
-      .select(['serial', 'status'])
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    if (activation.status === 'revoked') return;
-    await trx
-      .updateTable('activations')
-      .set({ status: 'revoked', retired_at: at.toISOString(), retired_reason: reason, updated_at: at.toISOString() })
-      .where('id', '=', id)
-      .execute();
-    await trx
-      .insertInto('blacklist')
-      .values({ id: ctx.newId(), serial: null, activation_id: id, reason, created_at: at.toISOString() })
-      .execute();
-    await recordAudit(ctx, trx, at, {
-      actor,
-      action: 'blacklist.activation',
-      subject: id,
-      details: { serial: activation.serial, reason },
-    });
+  await ctx.db
+    .transaction()
+    .execute((trx) =>
+      entry.serial !== undefined
+        ? blacklistSerial(ctx, trx, normalizeSerial(String(entry.serial)), reason, 'admin', at)
+        : blacklistActivation(ctx, trx, String(entry.activationId), reason, 'admin', at),
+    );
+}
+
+async function blacklistSerial(
+  ctx: CenterContext,
+  trx: Transaction<DB>,
+  serial: string,
+  reason: string,
+  actor: string,
+  at: Date,
+): Promise<void> {
+  const pkg = await lockPackage(ctx.dialect, trx, serial);
+  if (pkg === undefined) throw new LictorError('LICTOR_E_NOT_FOUND', `no package has serial ${serial}`, { serial });
+  if (pkg.status === 'blacklisted') return;
+  await trx.updateTable('packages').set({ status: 'blacklisted' }).where('serial', '=', serial).execute();
+  await trx
+    .insertInto('blacklist')
+    .values({ id: ctx.newId(), serial, activation_id: null, reason, created_at: at.toISOString() })
+    .execute();
+  await recordAudit(ctx, trx, at, { actor, action: 'blacklist.serial', subject: serial, details: { reason } });
+}
+
+/**
+ * Revokes activation `id` in the caller's transaction, with its package locked; an activation
+ * already revoked is left as it is. `LICTOR_E_NOT_FOUND` when the center has no such activation.
+ */
+export async function blacklistActivation(
+  ctx: CenterContext,
+  trx: Transaction<DB>,
+  id: string,
+  reason: string,
+  actor: string,
+  at: Date,
+): Promise<void> {
+  const found = await trx.selectFrom('activations').select('serial').where('id', '=', id).executeTakeFirst();
+  if (found === undefined) {
+    throw new LictorError('LICTOR_E_NOT_FOUND', `no activation has id ${id}`, { activationId: id });
+  }
+  await lockPackage(ctx.dialect, trx, found.serial);
+  // Read again under the lock: a concurrent activation may have retired it meanwhile.
+  const activation = await trx
+    .selectFrom('activations')
+    .select(['serial', 'status'])
+    .where('id', '=', id)
+    .executeTakeFirstOrThrow();
+  if (activation.status === 'revoked') return;
+  await trx
+    .updateTable('activations')
+    .set({ status: 'revoked', retired_at: at.toISOString(), retired_reason: reason, updated_at: at.toISOString() })
+    .where('id', '=', id)
+    .execute();
+  await trx
+    .insertInto('blacklist')
+    .values({ id: ctx.newId(), serial: null, activation_id: id, reason, created_at: at.toISOString() })
+    .execute();
+  await recordAudit(ctx, trx, at, {
+    actor,
+    action: 'blacklist.activation',
+    subject: id,
+    details: { serial: activation.serial, reason },
   });
 }
 

@@ -5,14 +5,14 @@
  */
 import { LictorError, verifyDuplicateEvidence } from '@lictor/protocol';
 import { recordAudit } from './audit.js';
-import { addToBlacklist } from './blacklist.js';
+import { blacklistActivation } from './blacklist.js';
 import type { CenterContext } from './context.js';
 import type { ActivationMeta, DuplicateReport } from './types.js';
 
 /** Reports more than this far in the future (clock skew) are refused. */
 const MAX_FUTURE_MS = 10 * 60_000;
 
-/** Verifies a duplicate report and blacklists the activations involved. */
+/** Verifies a duplicate report, then blacklists the activations involved and audits the report in one transaction. */
 export async function reportDuplicate(
   ctx: CenterContext,
   evidence: unknown,
@@ -20,38 +20,48 @@ export async function reportDuplicate(
 ): Promise<DuplicateReport> {
   const proven = verifyDuplicateEvidence(evidence, ctx.signer.publicKey);
   const now = ctx.now();
+  const seenAt = new Date(proven.seenAtMs).toISOString();
   if (proven.seenAtMs > now.getTime() + MAX_FUTURE_MS) {
-    throw new LictorError('LICTOR_E_EVIDENCE_INVALID', 'the duplicate evidence is dated in the future');
-  }
-  const known = await ctx.db
-    .selectFrom('activations')
-    .select(['id', 'serial', 'pin_idx'])
-    .where('id', 'in', proven.activations)
-    .execute();
-  for (const id of proven.activations) {
-    const row = known.find((r) => r.id === id);
-    if (row === undefined || row.serial !== proven.serial || row.pin_idx !== proven.pin) {
-      throw new LictorError('LICTOR_E_EVIDENCE_INVALID', `the duplicate evidence names an unknown activation ${id}`);
-    }
+    throw new LictorError(
+      'LICTOR_E_EVIDENCE_INVALID',
+      `the duplicate evidence is dated ${seenAt}, after the License Center's clock ` +
+        `(${now.toISOString()}): check the clock of the computer that reported it`,
+      { seenAt },
+    );
   }
   const reason =
-    `duplicate: serial ${proven.serial} PIN ${proven.pin} in use on two computers at once ` +
-    `(${new Date(proven.seenAtMs).toISOString()})`;
-  for (const activationId of proven.activations) {
-    await addToBlacklist(ctx, { activationId, reason }, 'network');
-  }
-  await ctx.db.transaction().execute((trx) =>
-    recordAudit(ctx, trx, now, {
+    `duplicate: serial ${proven.serial} PIN ${proven.pin} in use on two computers at once ` + `(${seenAt})`;
+  await ctx.db.transaction().execute(async (trx) => {
+    const known = await trx
+      .selectFrom('activations')
+      .select(['id', 'serial', 'pin_idx'])
+      .where('id', 'in', proven.activations)
+      .execute();
+    for (const id of proven.activations) {
+      const row = known.find((r) => r.id === id);
+      if (row === undefined || row.serial !== proven.serial || row.pin_idx !== proven.pin) {
+        throw new LictorError(
+          'LICTOR_E_EVIDENCE_INVALID',
+          `the duplicate evidence names activation ${id}, which this License Center did not make for serial ` +
+            `${proven.serial} PIN ${proven.pin}`,
+          { activationId: id },
+        );
+      }
+    }
+    for (const activationId of proven.activations) {
+      await blacklistActivation(ctx, trx, activationId, reason, 'network', now);
+    }
+    await recordAudit(ctx, trx, now, {
       actor: 'network',
       action: 'duplicate.reported',
       subject: proven.serial,
       details: {
         pin: proven.pin,
         activations: proven.activations,
-        seenAt: new Date(proven.seenAtMs).toISOString(),
+        seenAt,
         ...(meta.clientIp === undefined ? {} : { clientIp: meta.clientIp }),
       },
-    }),
-  );
+    });
+  });
   return { serial: proven.serial, pin: proven.pin, blacklisted: proven.activations };
 }

@@ -24,6 +24,7 @@ import {
   toCodeMinute,
 } from '@lictor/protocol';
 import {
+  auditedSerial,
   auditRefusal,
   buildLicense,
   type Claim,
@@ -34,13 +35,14 @@ import {
   inspect,
   licenseEntry,
   type PinLocator,
+  type RefusalFacts,
   serialOrPinInvalid,
 } from './activation.js';
 import type { CenterContext } from './context.js';
 import { invalid } from './input.js';
 import { cleanOwner } from './owner.js';
 import { openPin } from './pins.js';
-import type { ActivationMeta, RequestPreview } from './types.js';
+import type { ActivationMeta, AnsweredRequest, AnsweredRequestCode, RequestPreview } from './types.js';
 
 /** Requests dated more than this far ahead of the center's clock are refused. */
 const FUTURE_SLACK_MS = DAY_MS;
@@ -200,12 +202,12 @@ export async function answerRequest(
   ctx: CenterContext,
   text: string,
   meta: ActivationMeta = {},
-): Promise<{ activationId: string; reactivated: boolean; license: string; preview: RequestPreview }> {
+): Promise<AnsweredRequest> {
   const now = ctx.now();
-  const facts: { channel: 'file'; serial: string; requestNonce?: string } = { channel: 'file', serial: '' };
+  const facts: RefusalFacts = { channel: 'file', serial: '' };
   return auditRefusal(ctx, facts, meta, now, async () => {
     const decoded = decodeFile(text);
-    facts.serial = normalizeSerial(decoded.serial.slice(0, 64));
+    facts.serial = auditedSerial(decoded.serial);
     facts.requestNonce = decoded.nonce;
     const { request, locator, claim } = await prepareFile(ctx, decoded, now);
     const granted = await grant(ctx, locator, claim, meta, now);
@@ -276,9 +278,9 @@ export async function answerRequestCode(
   code: string,
   owner: Owner,
   meta: ActivationMeta = {},
-): Promise<{ activationId: string; reactivated: boolean; answer: string; preview: RequestPreview }> {
+): Promise<AnsweredRequestCode> {
   const now = ctx.now();
-  const facts: { channel: 'code'; serial: string; requestNonce?: string } = { channel: 'code', serial: '' };
+  const facts: RefusalFacts = { channel: 'code', serial: '' };
   return auditRefusal(ctx, facts, meta, now, async () => {
     if (typeof code !== 'string' || code.length > 512) invalid('code', 'code must be a request code as typed');
     const bytes = decodeShortCode(code, 'request code');

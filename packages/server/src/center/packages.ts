@@ -17,14 +17,12 @@ import type { PackageRow, StoreDialect } from '../store/dialect.js';
 import type { DB, PinKind } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
-import { integerIn, invalid } from './input.js';
+import { futureInstant, integerIn, invalid, MAX_DAYS, MAX_USERS } from './input.js';
 import { hashPin, sealPin } from './pins.js';
-import { requireProduct } from './products.js';
+import { requireProduct, unknownFeature } from './products.js';
 import type { IssuedPackage, IssuedPin, PackageSpec, PackageView, PinView, Product } from './types.js';
 
-const MAX_USERS = 1_000_000;
 const MAX_PINS = 1000;
-const MAX_DAYS = 36_500;
 
 /** A checked spec with every default applied. */
 interface ResolvedSpec {
@@ -50,14 +48,7 @@ function resolveFeatures(spec: PackageSpec, product: Product): FeatureGrant[] {
   const known = new Set(product.features.map((f) => f.code));
   const seen = new Set<string>();
   return spec.features.map((f, i) => {
-    if (!known.has(f.code)) {
-      const list = product.features.map((x) => x.code).join(', ') || '(none)';
-      throw new LictorError(
-        'LICTOR_E_FEATURE_UNKNOWN',
-        `product ${product.code} has no feature ${f.code}; its features are: ${list}`,
-        { product: product.code, feature: f.code },
-      );
-    }
+    if (!known.has(f.code)) throw unknownFeature(product.code, f.code, [...known]);
     if (seen.has(f.code)) invalid(`features[${i}].code`, `feature ${f.code} is listed twice`);
     seen.add(f.code);
     const users = f.users === null ? null : integerIn(f.users, `features[${i}].users`, 1, MAX_USERS);
@@ -95,13 +86,7 @@ function resolveSpec(spec: PackageSpec, product: Product, now: Date): ResolvedSp
     invalid('arch', 'arch applies to server and server-sessions packages only');
   }
 
-  let expiresAt: string | null = null;
-  if (spec.expiresAt !== undefined) {
-    const ms = typeof spec.expiresAt === 'string' ? Date.parse(spec.expiresAt) : Number.NaN;
-    if (Number.isNaN(ms)) invalid('expiresAt', 'expiresAt must be an ISO 8601 date, e.g. 2030-12-31T23:59:59Z');
-    if (ms <= now.getTime()) invalid('expiresAt', `expiresAt ${spec.expiresAt} is in the past`);
-    expiresAt = new Date(ms).toISOString();
-  }
+  const expiresAt = spec.expiresAt === undefined ? null : futureInstant(spec.expiresAt, 'expiresAt', now);
   const days = spec.days === undefined ? null : integerIn(spec.days, 'days', 1, MAX_DAYS);
 
   const pins = spec.pins === undefined ? 3 : integerIn(spec.pins, 'pins', 1, MAX_PINS);

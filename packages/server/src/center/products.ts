@@ -85,8 +85,17 @@ export async function addProduct(ctx: CenterContext, input: ProductInput): Promi
   return product;
 }
 
+/** The refusal of a feature code that product `product` does not have; `known` are its features. */
+export function unknownFeature(product: string, code: string, known: readonly string[]): LictorError {
+  return new LictorError(
+    'LICTOR_E_FEATURE_UNKNOWN',
+    `product ${product} has no feature ${code}; its features are: ${known.join(', ') || '(none)'}`,
+    { product, feature: code },
+  );
+}
+
 /** Reads one product with its features, or `undefined`. */
-export async function findProduct(db: Kysely<DB>, code: string): Promise<Product | undefined> {
+async function findProduct(db: Kysely<DB>, code: string): Promise<Product | undefined> {
   const row = await db.selectFrom('products').selectAll().where('code', '=', code).executeTakeFirst();
   if (row === undefined) return undefined;
   const features = await db

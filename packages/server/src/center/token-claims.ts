@@ -16,7 +16,7 @@ import {
 import { invalid } from './input.js';
 
 /** How far a claim's `createdAt` may be from the center's clock, either way. */
-export const TOKEN_CLAIM_MAX_SKEW_MS = 10 * 60_000;
+const TOKEN_CLAIM_MAX_SKEW_MS = 10 * 60_000;
 
 /** A verified token claim: the binding the license gets and the key's fingerprint (for messages and audit). */
 export interface ClaimedToken {

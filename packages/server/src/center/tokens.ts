@@ -72,17 +72,7 @@ export async function registerToken(
   now: Date,
 ): Promise<void> {
   const { binding } = claimed;
-  const row = await trx.selectFrom('tokens').selectAll().where('public_key', '=', binding.publicKey).executeTakeFirst();
-  if (row !== undefined) {
-    if (sameIdentity(binding.token, row)) return;
-    throw new LictorError(
-      'LICTOR_E_TOKEN_PROOF_INVALID',
-      `the token claims to be ${describeTokenBinding(binding)}, but its key (fingerprint ${claimed.fingerprint}) is ` +
-        `registered for ${describeTokenBinding({ ...binding, token: identityOf(row) })}`,
-      { fingerprint: claimed.fingerprint },
-    );
-  }
-  await trx
+  const inserted = await trx
     .insertInto('tokens')
     .values({
       public_key: binding.publicKey,
@@ -96,15 +86,31 @@ export async function registerToken(
       package_serial: null,
       activation_id: null,
     })
-    // Two first activations of one token for different packages do not lock each other out.
+    // Registered already (also by a concurrent first activation for another package, which this
+    // insert waits for): its identity is checked below instead.
     .onConflict((oc) => oc.column('public_key').doNothing())
-    .execute();
-  await recordAudit(ctx, trx, now, {
-    actor: 'client',
-    action: 'token.register',
-    subject: claimed.fingerprint,
-    details: { token: binding.token },
-  });
+    .executeTakeFirst();
+  if (inserted.numInsertedOrUpdatedRows !== 0n) {
+    await recordAudit(ctx, trx, now, {
+      actor: 'client',
+      action: 'token.register',
+      subject: claimed.fingerprint,
+      details: { token: binding.token },
+    });
+    return;
+  }
+  const row = await trx
+    .selectFrom('tokens')
+    .selectAll()
+    .where('public_key', '=', binding.publicKey)
+    .executeTakeFirstOrThrow();
+  if (sameIdentity(binding.token, row)) return;
+  throw new LictorError(
+    'LICTOR_E_TOKEN_PROOF_INVALID',
+    `the token claims to be ${describeTokenBinding(binding)}, but its key (fingerprint ${claimed.fingerprint}) is ` +
+      `registered for ${describeTokenBinding({ ...binding, token: identityOf(row) })}`,
+    { fingerprint: claimed.fingerprint },
+  );
 }
 
 /** The identities of registered tokens by key, for messages naming the token a PIN is bound to. */

@@ -26,8 +26,9 @@ import type { DB } from '../store/schema.js';
 import { DAY_MS } from './activation.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
-import { boundedLimit, integerIn, invalid } from './input.js';
+import { boundedLimit, futureInstant, integerIn, invalid, MAX_DAYS, MAX_USERS } from './input.js';
 import { openForCenter, sealForCenter } from './pins.js';
+import { unknownFeature } from './products.js';
 import type {
   ActivationMeta,
   AnsweredUpgrade,
@@ -37,13 +38,11 @@ import type {
   UpgradeView,
 } from './types.js';
 
-const MAX_USERS = 1_000_000;
-const MAX_DAYS = 36_500;
 const MAX_QUESTION_TEXT = 128 * 1024;
 const MAX_CODE_TEXT = 256;
 const SECRET_BYTES = 16;
 /** The context of the confirmation secret sealed to the container (the SDK opens it with the same). */
-export const CONFIRM_CONTEXT = 'upgrade-confirm';
+const CONFIRM_CONTEXT = 'upgrade-confirm';
 const STATUSES = ['pending', 'confirmed', 'superseded'] as const;
 
 /** Additional data binding a sealed secret to its upgrade row. */
@@ -55,14 +54,6 @@ function secretContext(upgradeId: string): string {
 async function productFeatures(db: Kysely<DB>, product: string): Promise<string[]> {
   const rows = await db.selectFrom('features').select('code').where('product_code', '=', product).execute();
   return rows.map((r) => r.code);
-}
-
-function unknownFeature(product: string, code: string, known: string[]): LictorError {
-  return new LictorError(
-    'LICTOR_E_FEATURE_UNKNOWN',
-    `product ${product} has no feature ${code}; its features are: ${known.join(', ') || '(none)'}`,
-    { product, feature: code },
-  );
 }
 
 /**
@@ -127,14 +118,7 @@ function applyChanges(entry: LicenseEntry, changes: UpgradeChanges, known: strin
     next.expiresAt = new Date(from + days * DAY_MS).toISOString();
   }
   if (expiresAt !== undefined) {
-    if (expiresAt === null) {
-      next.expiresAt = null;
-    } else {
-      const ms = typeof expiresAt === 'string' ? Date.parse(expiresAt) : Number.NaN;
-      if (Number.isNaN(ms)) invalid('expiresAt', 'expiresAt must be an ISO 8601 date, e.g. 2031-12-31T23:59:59Z');
-      if (ms <= now.getTime()) invalid('expiresAt', `expiresAt ${expiresAt} is in the past`);
-      next.expiresAt = new Date(ms).toISOString();
-    }
+    next.expiresAt = expiresAt === null ? null : futureInstant(expiresAt, 'expiresAt', now);
   }
   return next;
 }

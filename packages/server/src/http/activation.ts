@@ -2,7 +2,13 @@
 import type { ActivationRequest } from '@lictor/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Center } from '../center/types.js';
-import { activationRequestSchema, activationResponseSchema, errorResponses } from './schemas.js';
+import {
+  activationRequestSchema,
+  activationResponseSchema,
+  duplicateReportBodySchema,
+  duplicateReportSchema,
+  errorResponses,
+} from './schemas.js';
 
 /** Activation route plugin. */
 export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { center }) => {
@@ -39,24 +45,8 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
           'The evidence is three license announcements signed by the license containers (A, B, A in time). ' +
           'The activations it names are blacklisted.',
         tags: ['activation'],
-        body: {
-          type: 'object',
-          required: ['evidence'],
-          additionalProperties: false,
-          properties: { evidence: { type: 'object' } },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['serial', 'pin', 'blacklisted'],
-            properties: {
-              serial: { type: 'string' },
-              pin: { type: 'integer' },
-              blacklisted: { type: 'array', items: { type: 'string' } },
-            },
-          },
-          ...errorResponses(400, 413),
-        },
+        body: duplicateReportBodySchema,
+        response: { 200: duplicateReportSchema, ...errorResponses(400, 413) },
       },
     },
     async (request) =>

@@ -10,6 +10,7 @@ import type {
   UpgradeFilter,
 } from '../center/types.js';
 import {
+  activationFilterQuery,
   activationViewSchema,
   answeredUpgradeSchema,
   auditEventSchema,
@@ -19,18 +20,26 @@ import {
   errorResponses,
   issuedPackageSchema,
   limitQuery,
+  listAnswer,
   packageSpecSchema,
   packageViewSchema,
   productInputSchema,
   productSchema,
+  serialParams,
+  upgradeFilterQuery,
   upgradeInputSchema,
   upgradeViewSchema,
 } from './schemas.js';
 
-const security = [{ adminToken: [] }];
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
-const serialFilter = { type: 'string', minLength: 1, maxLength: 64, description: 'Only this package' } as const;
+/** What every admin route's schema says: its tag and the admin token. */
+const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
+
+/** Error answers of an admin route: 401 without the admin token, and `statuses`. */
+function adminErrors(...statuses: number[]) {
+  return errorResponses(401, ...statuses);
+}
 
 /** Admin route plugin; every route needs `Authorization: Bearer <admin token>`. */
 export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { center }) => {
@@ -48,17 +57,9 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/products',
     {
       schema: {
+        ...admin,
         summary: 'List products',
-        tags: ['admin'],
-        security,
-        response: {
-          200: {
-            type: 'object',
-            required: ['products'],
-            properties: { products: { type: 'array', items: productSchema } },
-          },
-          ...errorResponses(401),
-        },
+        response: { 200: listAnswer('products', productSchema), ...adminErrors() },
       },
     },
     async () => ({ products: await center.listProducts() }),
@@ -68,11 +69,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/products',
     {
       schema: {
+        ...admin,
         summary: 'Add a product',
-        tags: ['admin'],
-        security,
         body: productInputSchema,
-        response: { 201: productSchema, ...errorResponses(400, 401, 409, 413) },
+        response: { 201: productSchema, ...adminErrors(400, 409, 413) },
       },
     },
     async (request, reply) => reply.code(201).send(await center.addProduct(request.body as ProductInput)),
@@ -82,11 +82,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/packages',
     {
       schema: {
+        ...admin,
         summary: 'Issue a package: a serial number and its PIN codes (shown this once)',
-        tags: ['admin'],
-        security,
         body: packageSpecSchema,
-        response: { 201: issuedPackageSchema, ...errorResponses(400, 401, 404, 413) },
+        response: { 201: issuedPackageSchema, ...adminErrors(400, 404, 413) },
       },
     },
     async (request, reply) => reply.code(201).send(await center.issuePackage(request.body as PackageSpec)),
@@ -96,15 +95,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/packages/:serial',
     {
       schema: {
+        ...admin,
         summary: 'A package and the state of its PIN codes (never the PIN codes)',
-        tags: ['admin'],
-        security,
-        params: {
-          type: 'object',
-          required: ['serial'],
-          properties: { serial: { type: 'string', minLength: 1, maxLength: 64 } },
-        },
-        response: { 200: packageViewSchema, ...errorResponses(400, 401, 404) },
+        params: serialParams,
+        response: { 200: packageViewSchema, ...adminErrors(400, 404) },
       },
     },
     async (request) => center.getPackage((request.params as { serial: string }).serial),
@@ -114,25 +108,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/activations',
     {
       schema: {
+        ...admin,
         summary: 'List activations, newest first',
-        tags: ['admin'],
-        security,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            serial: serialFilter,
-            limit: limitQuery('At most this many (default 100)').properties.limit,
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['activations'],
-            properties: { activations: { type: 'array', items: activationViewSchema } },
-          },
-          ...errorResponses(400, 401),
-        },
+        querystring: activationFilterQuery,
+        response: { 200: listAnswer('activations', activationViewSchema), ...adminErrors(400) },
       },
     },
     async (request) => ({
@@ -144,14 +123,13 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/upgrades',
     {
       schema: {
+        ...admin,
         summary: "Answer a container's upgrade question with an upgraded license (pending until confirmed)",
         description:
           'The answer applies only to the asking container, only on top of the state in the question. ' +
           'Earlier pending answers to a question from the same counter are superseded.',
-        tags: ['admin'],
-        security,
         body: upgradeInputSchema,
-        response: { 201: answeredUpgradeSchema, ...errorResponses(400, 401, 403, 404, 409, 413) },
+        response: { 201: answeredUpgradeSchema, ...adminErrors(400, 403, 404, 409, 413) },
       },
     },
     async (request, reply) => {
@@ -164,11 +142,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/upgrades/confirm',
     {
       schema: {
+        ...admin,
         summary: 'Record the confirmation code of an applied upgrade (idempotent)',
-        tags: ['admin'],
-        security,
         body: confirmUpgradeInputSchema,
-        response: { 200: confirmedUpgradeSchema, ...errorResponses(400, 401, 413) },
+        response: { 200: confirmedUpgradeSchema, ...adminErrors(400, 413) },
       },
     },
     async (request) => center.confirmUpgrade((request.body as { code: string }).code),
@@ -178,27 +155,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/upgrades',
     {
       schema: {
+        ...admin,
         summary: 'List upgrades with their question, answer and confirmation, newest first',
-        tags: ['admin'],
-        security,
-        querystring: {
-          type: 'object',
-          additionalProperties: false,
-          properties: {
-            serial: serialFilter,
-            containerId: { type: 'string', minLength: 1, maxLength: 64, description: 'Only this container' },
-            status: { type: 'string', enum: ['pending', 'confirmed', 'superseded'] },
-            limit: limitQuery('At most this many (default 100)').properties.limit,
-          },
-        },
-        response: {
-          200: {
-            type: 'object',
-            required: ['upgrades'],
-            properties: { upgrades: { type: 'array', items: upgradeViewSchema } },
-          },
-          ...errorResponses(400, 401),
-        },
+        querystring: upgradeFilterQuery,
+        response: { 200: listAnswer('upgrades', upgradeViewSchema), ...adminErrors(400) },
       },
     },
     async (request) => ({ upgrades: await center.listUpgrades(request.query as UpgradeFilter) }),
@@ -208,11 +168,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/blacklist',
     {
       schema: {
+        ...admin,
         summary: 'Blacklist a serial number or one activation',
-        tags: ['admin'],
-        security,
         body: blacklistInputSchema,
-        response: { 204: { type: 'null', description: 'Blacklisted' }, ...errorResponses(400, 401, 404, 413) },
+        response: { 204: { type: 'null', description: 'Blacklisted' }, ...adminErrors(400, 404, 413) },
       },
     },
     async (request, reply) => {
@@ -225,18 +184,10 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     '/v1/admin/audit',
     {
       schema: {
+        ...admin,
         summary: 'Latest audit events, newest first',
-        tags: ['admin'],
-        security,
         querystring: limitQuery('At most this many (default 50)'),
-        response: {
-          200: {
-            type: 'object',
-            required: ['events'],
-            properties: { events: { type: 'array', items: auditEventSchema } },
-          },
-          ...errorResponses(400, 401),
-        },
+        response: { 200: listAnswer('events', auditEventSchema), ...adminErrors(400) },
       },
     },
     async (request) => ({ events: await center.audit((request.query as { limit?: number }).limit) }),

@@ -74,6 +74,17 @@ export function errorAnswer(error: unknown, bodyLimit: number): Answer {
   return answer('LICTOR_E_INTERNAL', 'internal error of the License Center; its log has the details');
 }
 
+/**
+ * {@link errorAnswer}, logged: a failure (5xx) with the error itself, which never leaves; a
+ * refusal with its code only.
+ */
+export function failureAnswer(request: FastifyRequest, error: unknown, bodyLimit: number): Answer {
+  const answer = errorAnswer(error, bodyLimit);
+  if (answer.status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ code: answer.body.code }, 'request refused');
+  return answer;
+}
+
 function pathOf(request: FastifyRequest): string {
   const q = request.url.indexOf('?');
   return q < 0 ? request.url : request.url.slice(0, q);
@@ -82,9 +93,7 @@ function pathOf(request: FastifyRequest): string {
 /** Installs the error and not-found handlers on the root instance (inherited by every plugin). */
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorAnswer(error, bodyLimit);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: body.code }, 'request refused');
+    const { status, body } = failureAnswer(request, error, bodyLimit);
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -24,33 +24,62 @@ export function errorResponses(...statuses: number[]): Record<string, typeof ERR
   return out;
 }
 
-const shortText = { type: 'string', maxLength: 256 } as const;
-const textList = { type: 'array', maxItems: 64, items: shortText } as const;
-const code = { type: 'string', minLength: 1, maxLength: 64 } as const;
+/** An object whose properties are all required except those named in `optional` (answers, parameters). */
+export function requiredObject<const P extends Record<string, object>>(
+  properties: P,
+  optional: readonly (keyof P & string)[] = [],
+) {
+  return {
+    type: 'object',
+    required: Object.keys(properties).filter((name) => !(optional as readonly string[]).includes(name)),
+    properties,
+  } as const;
+}
+
+/** An object of the `required` properties, any of the others, and nothing else (request bodies). */
+export function strictObject<const P extends Record<string, object>>(
+  required: readonly (keyof P & string)[],
+  properties: P,
+) {
+  return { type: 'object', required, additionalProperties: false, properties } as const;
+}
+
+/** The answer of a list route: `{ <name>: [items] }`. */
+export function listAnswer(name: string, items: object) {
+  return requiredObject({ [name]: { type: 'array', items } });
+}
+
+const str = { type: 'string' } as const;
+const int = { type: 'integer' } as const;
+const bool = { type: 'boolean' } as const;
 const nullableInt = { type: ['integer', 'null'] } as const;
 const nullableText = { type: ['string', 'null'] } as const;
+const shortText = { type: 'string', maxLength: 256 } as const;
+const textList = { type: 'array', maxItems: 64, items: shortText } as const;
+/** Codes, serials, ids: 1–64 characters. */
+const text64 = { type: 'string', minLength: 1, maxLength: 64 } as const;
+const name200 = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const owner = { type: 'object', additionalProperties: str } as const;
+const policy = { type: 'string', enum: ['standard', 'software-dongle'] } as const;
+const upgradeStatus = { type: 'string', enum: ['pending', 'confirmed', 'superseded'] } as const;
 
-/** `HardwareParams`, as collected by the SDK. */
-export const hardwareSchema = {
-  type: 'object',
-  required: ['platform', 'osName', 'osVersion', 'hostname', 'board', 'ramBytes', 'bios', 'cpus', 'nics', 'disks'],
-  additionalProperties: false,
-  properties: {
-    platform: shortText,
-    osName: shortText,
-    osVersion: shortText,
-    hostname: shortText,
-    board: shortText,
-    ramBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
-    bios: shortText,
-    cpus: textList,
-    nics: textList,
-    disks: textList,
-  },
+/** `HardwareParams`, as collected by the SDK: every field required, no other. */
+const hardwareProperties = {
+  platform: shortText,
+  osName: shortText,
+  osVersion: shortText,
+  hostname: shortText,
+  board: shortText,
+  ramBytes: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+  bios: shortText,
+  cpus: textList,
+  nics: textList,
+  disks: textList,
 } as const;
+const hardwareSchema = { ...requiredObject(hardwareProperties), additionalProperties: false } as const;
 
 /** Owner registration data: text fields. */
-export const ownerSchema = {
+const ownerSchema = {
   type: 'object',
   maxProperties: 32,
   additionalProperties: shortText,
@@ -58,254 +87,153 @@ export const ownerSchema = {
 } as const;
 
 /** A container's public keys, generated on the computer (needed for remote upgrades). */
-export const containerKeysSchema = {
-  type: 'object',
-  required: ['sign', 'box'],
-  additionalProperties: false,
+const containerKeysSchema = {
+  ...strictObject(['sign', 'box'], { sign: text64, box: text64 }),
   description: "The new container's public keys: Ed25519 'sign' and X25519 'box', raw, base64url",
-  properties: {
-    sign: { type: 'string', minLength: 1, maxLength: 64 },
-    box: { type: 'string', minLength: 1, maxLength: 64 },
-  },
 } as const;
 
 const tokenText = { type: 'string', maxLength: 64 } as const;
 
 /** A token-bound activation: the claim the token signed and its signature. */
-export const tokenActivationSchema = {
-  type: 'object',
-  required: ['claim', 'signature'],
-  additionalProperties: false,
-  description: 'Bind the license to this hardware token instead of the computer',
-  properties: {
-    claim: {
-      type: 'object',
-      required: ['serial', 'publicKey', 'token', 'createdAt', 'nonce'],
-      additionalProperties: false,
-      properties: {
-        serial: { type: 'string', minLength: 1, maxLength: 64, description: 'The serial being activated' },
-        publicKey: {
-          type: 'string',
-          minLength: 1,
-          maxLength: 512,
-          description: "The token's ECDSA P-256 key, lictor-p256:<base64url SPKI>",
-        },
-        token: {
-          type: 'object',
-          required: ['manufacturer', 'model', 'serial'],
-          additionalProperties: false,
-          properties: { manufacturer: tokenText, model: tokenText, serial: tokenText },
-        },
-        createdAt: {
-          type: 'string',
-          minLength: 1,
-          maxLength: 40,
-          description: "ISO 8601; within 10 minutes of the center's clock",
-        },
-        nonce: { type: 'string', minLength: 1, maxLength: 64, description: 'Random, base64url' },
+const tokenActivationSchema = {
+  ...strictObject(['claim', 'signature'], {
+    claim: strictObject(['serial', 'publicKey', 'token', 'createdAt', 'nonce'], {
+      serial: { ...text64, description: 'The serial being activated' },
+      publicKey: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 512,
+        description: "The token's ECDSA P-256 key, lictor-p256:<base64url SPKI>",
       },
-    },
+      token: strictObject(['manufacturer', 'model', 'serial'], {
+        manufacturer: tokenText,
+        model: tokenText,
+        serial: tokenText,
+      }),
+      createdAt: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 40,
+        description: "ISO 8601; within 10 minutes of the center's clock",
+      },
+      nonce: { ...text64, description: 'Random, base64url' },
+    }),
     signature: {
       type: 'string',
       minLength: 1,
       maxLength: 128,
       description: 'ECDSA P-256 raw r||s over tokenActivationMessage(claim), base64url',
     },
-  },
+  }),
+  description: 'Bind the license to this hardware token instead of the computer',
 } as const;
 
 /** `POST /v1/activations` body. */
-export const activationRequestSchema = {
-  type: 'object',
-  required: ['serial', 'pin', 'owner', 'hardware'],
-  additionalProperties: false,
-  properties: {
-    serial: { type: 'string', minLength: 1, maxLength: 64, description: 'Serial number as printed' },
-    pin: { type: 'string', minLength: 1, maxLength: 64, description: 'PIN code as printed' },
-    owner: ownerSchema,
-    hardware: hardwareSchema,
-    containerKeys: containerKeysSchema,
-    token: tokenActivationSchema,
-  },
-} as const;
+export const activationRequestSchema = strictObject(['serial', 'pin', 'owner', 'hardware'], {
+  serial: { ...text64, description: 'Serial number as printed' },
+  pin: { ...text64, description: 'PIN code as printed' },
+  owner: ownerSchema,
+  hardware: hardwareSchema,
+  containerKeys: containerKeysSchema,
+  token: tokenActivationSchema,
+});
 
 /** An answer that carries a license file (online and offline activation). */
-function licenseAnswerSchema<D extends string>(description: D) {
-  return {
-    type: 'object',
-    required: ['activationId', 'reactivated', 'license'],
-    properties: {
-      activationId: { type: 'string' },
-      reactivated: { type: 'boolean' },
-      license: { type: 'string', description },
-    },
-  } as const;
+function licenseAnswerSchema(description: string) {
+  return requiredObject({ activationId: str, reactivated: bool, license: { type: 'string', description } });
 }
 
 /** `POST /v1/activations` answer. */
 export const activationResponseSchema = licenseAnswerSchema('The armored license file');
 
-const featureGrant = {
-  type: 'object',
-  required: ['code', 'users'],
-  additionalProperties: false,
-  properties: { code, users: { type: ['integer', 'null'], minimum: 1 } },
-} as const;
+const featureGrant = strictObject(['code', 'users'], {
+  code: text64,
+  users: { type: ['integer', 'null'], minimum: 1 },
+});
 
 /** A product. */
-export const productSchema = {
-  type: 'object',
-  required: ['code', 'name', 'features', 'requiredOwnerFields', 'createdAt'],
-  properties: {
-    code: { type: 'string' },
-    name: { type: 'string' },
-    features: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['code', 'name'],
-        properties: { code: { type: 'string' }, name: { type: 'string' } },
-      },
-    },
-    requiredOwnerFields: { type: 'array', items: { type: 'string' } },
-    createdAt: { type: 'string' },
-  },
-} as const;
+export const productSchema = requiredObject({
+  code: str,
+  name: str,
+  features: { type: 'array', items: requiredObject({ code: str, name: str }) },
+  requiredOwnerFields: { type: 'array', items: str },
+  createdAt: str,
+});
 
 /** `POST /v1/admin/products` body. */
-export const productInputSchema = {
-  type: 'object',
-  required: ['code', 'name'],
-  additionalProperties: false,
-  properties: {
-    code,
-    name: { type: 'string', minLength: 1, maxLength: 200 },
-    features: {
-      type: 'array',
-      maxItems: 1000,
-      items: {
-        type: 'object',
-        required: ['code'],
-        additionalProperties: false,
-        properties: { code, name: { type: 'string', minLength: 1, maxLength: 200 } },
-      },
-    },
-    requiredOwnerFields: { type: 'array', maxItems: 32, items: code },
-  },
-} as const;
+export const productInputSchema = strictObject(['code', 'name'], {
+  code: text64,
+  name: name200,
+  features: { type: 'array', maxItems: 1000, items: strictObject(['code'], { code: text64, name: name200 }) },
+  requiredOwnerFields: { type: 'array', maxItems: 32, items: text64 },
+});
 
 /** `POST /v1/admin/packages` body. */
-export const packageSpecSchema = {
-  type: 'object',
-  required: ['product', 'type'],
-  additionalProperties: false,
-  properties: {
-    product: code,
-    type: { type: 'string', enum: [...LICENSE_TYPES] },
-    users: { type: 'integer', minimum: 1 },
-    sessions: { type: 'integer', minimum: 1 },
-    arch: { type: 'string', enum: ['x86', 'x64'] },
-    features: { type: 'array', maxItems: 1000, items: featureGrant },
-    expiresAt: { type: 'string', maxLength: 40, description: 'Absolute end of the package (ISO 8601)' },
-    days: { type: 'integer', minimum: 1, description: 'Validity counted from each activation' },
-    pins: { type: 'integer', minimum: 1 },
-    maxActive: { type: 'integer', minimum: 1 },
-    policy: {
-      type: 'string',
-      enum: ['standard', 'software-dongle'],
-      description: 'software-dongle: each PIN code is activated once, never reactivated or transferred',
-    },
+export const packageSpecSchema = strictObject(['product', 'type'], {
+  product: text64,
+  type: { type: 'string', enum: [...LICENSE_TYPES] },
+  users: { type: 'integer', minimum: 1 },
+  sessions: { type: 'integer', minimum: 1 },
+  arch: { type: 'string', enum: ['x86', 'x64'] },
+  features: { type: 'array', maxItems: 1000, items: featureGrant },
+  expiresAt: { type: 'string', maxLength: 40, description: 'Absolute end of the package (ISO 8601)' },
+  days: { type: 'integer', minimum: 1, description: 'Validity counted from each activation' },
+  pins: { type: 'integer', minimum: 1 },
+  maxActive: { type: 'integer', minimum: 1 },
+  policy: {
+    ...policy,
+    description: 'software-dongle: each PIN code is activated once, never reactivated or transferred',
   },
-} as const;
+});
 
 const packageFields = {
-  serial: { type: 'string' },
-  product: { type: 'string' },
-  type: { type: 'string' },
-  users: { type: 'integer' },
+  serial: str,
+  product: str,
+  type: str,
+  users: int,
   sessions: nullableInt,
   arch: nullableText,
   features: { type: 'array', items: featureGrant },
   expiresAt: nullableText,
   days: nullableInt,
-  maxActive: { type: 'integer' },
-  policy: { type: 'string', enum: ['standard', 'software-dongle'] },
+  maxActive: int,
+  policy,
 } as const;
-const packageRequired = [
-  'serial',
-  'product',
-  'type',
-  'users',
-  'sessions',
-  'arch',
-  'features',
-  'expiresAt',
-  'days',
-  'maxActive',
-  'policy',
-  'pins',
-] as const;
 
 /** `POST /v1/admin/packages` answer: the PIN codes in clear, this once. */
-export const issuedPackageSchema = {
-  type: 'object',
-  required: packageRequired,
-  properties: {
-    ...packageFields,
-    pins: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'pin', 'kind'],
-        properties: { index: { type: 'integer' }, pin: { type: 'string' }, kind: { type: 'string' } },
-      },
-    },
-  },
-} as const;
+export const issuedPackageSchema = requiredObject({
+  ...packageFields,
+  pins: { type: 'array', items: requiredObject({ index: int, pin: str, kind: str }) },
+});
 
 /** `GET /v1/admin/packages/:serial` answer: no PIN codes, only their state. */
-export const packageViewSchema = {
-  type: 'object',
-  required: [...packageRequired, 'status', 'createdAt', 'activeCount'],
-  properties: {
-    ...packageFields,
-    status: { type: 'string' },
-    createdAt: { type: 'string' },
-    activeCount: { type: 'integer' },
-    pins: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'kind', 'status', 'activationId'],
-        properties: {
-          index: { type: 'integer' },
-          kind: { type: 'string' },
-          status: { type: 'string' },
-          activationId: nullableText,
-        },
-      },
-    },
-  },
-} as const;
+export const packageViewSchema = requiredObject({
+  ...packageFields,
+  status: str,
+  createdAt: str,
+  activeCount: int,
+  pins: { type: 'array', items: requiredObject({ index: int, kind: str, status: str, activationId: nullableText }) },
+});
+
+/** `/v1/admin/packages/:serial` parameters. */
+export const serialParams = requiredObject({ serial: text64 });
 
 /** An activation. */
-export const activationViewSchema = {
-  type: 'object',
-  required: ['id', 'serial', 'pinIndex', 'containerId', 'owner', 'hardware', 'status', 'licenseKind', 'createdAt'],
-  properties: {
-    id: { type: 'string' },
-    serial: { type: 'string' },
-    pinIndex: { type: 'integer' },
-    containerId: { type: 'string' },
-    owner: { type: 'object', additionalProperties: { type: 'string' } },
+export const activationViewSchema = requiredObject(
+  {
+    id: str,
+    serial: str,
+    pinIndex: int,
+    containerId: str,
+    owner,
     hardware: { anyOf: [hardwareSchema, { type: 'null', description: 'Activations by request code' }] },
     subject: nullableText,
     channel: { type: 'string', enum: ['online', 'file', 'code'] },
     requestNonce: nullableText,
-    status: { type: 'string' },
-    licenseKind: { type: 'string' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
+    status: str,
+    licenseKind: str,
+    createdAt: str,
+    updatedAt: str,
     retiredAt: nullableText,
     retiredReason: nullableText,
     clientIp: nullableText,
@@ -313,113 +241,93 @@ export const activationViewSchema = {
     counter: { type: 'integer', description: 'The highest upgrade counter issued for the container' },
     tokenKey: { ...nullableText, description: 'The hardware token key (lictor-p256:…) of a token-bound activation' },
   },
-} as const;
+  [
+    'subject',
+    'channel',
+    'requestNonce',
+    'updatedAt',
+    'retiredAt',
+    'retiredReason',
+    'clientIp',
+    'containerKeys',
+    'counter',
+    'tokenKey',
+  ],
+);
 
 /** `POST /v1/admin/blacklist` body. */
-export const blacklistInputSchema = {
-  type: 'object',
-  required: ['reason'],
-  additionalProperties: false,
-  properties: {
-    serial: { type: 'string', minLength: 1, maxLength: 64 },
-    activationId: { type: 'string', minLength: 1, maxLength: 64 },
-    reason: { type: 'string', minLength: 1, maxLength: 500 },
-  },
-} as const;
+export const blacklistInputSchema = strictObject(['reason'], {
+  serial: text64,
+  activationId: text64,
+  reason: { type: 'string', minLength: 1, maxLength: 500 },
+});
 
 /** An audit event. */
-export const auditEventSchema = {
-  type: 'object',
-  required: ['id', 'at', 'actor', 'action', 'subject', 'details'],
-  properties: {
-    id: { type: 'string' },
-    at: { type: 'string' },
-    actor: { type: 'string' },
-    action: { type: 'string' },
-    subject: { type: 'string' },
-    details: { type: 'object', additionalProperties: true },
-  },
-} as const;
+export const auditEventSchema = requiredObject({
+  id: str,
+  at: str,
+  actor: str,
+  action: str,
+  subject: str,
+  details: { type: 'object', additionalProperties: true },
+});
+
+/** `POST /v1/duplicates` body: the evidence is checked by the domain. */
+export const duplicateReportBodySchema = strictObject(['evidence'], { evidence: { type: 'object' } });
+
+/** `POST /v1/duplicates` answer. */
+export const duplicateReportSchema = requiredObject({
+  serial: str,
+  pin: int,
+  blacklisted: { type: 'array', items: str },
+});
 
 /** Request files are a few kilobytes; this bounds what is read of one. */
 export const MAX_REQUEST_TEXT = 64 * 1024;
 
 /** `POST /v1/offline/requests` and `/preview` body. */
-export const offlineRequestBodySchema = {
-  type: 'object',
-  required: ['request'],
-  additionalProperties: false,
-  properties: {
-    request: {
-      type: 'string',
-      minLength: 1,
-      maxLength: MAX_REQUEST_TEXT,
-      description: 'The request file as made on the computer (LICTOR REQUEST block)',
-    },
+export const offlineRequestBodySchema = strictObject(['request'], {
+  request: {
+    type: 'string',
+    minLength: 1,
+    maxLength: MAX_REQUEST_TEXT,
+    description: 'The request file as made on the computer (LICTOR REQUEST block)',
   },
-} as const;
+});
 
 /** `POST /v1/offline/codes` body. */
-export const offlineCodeBodySchema = {
-  type: 'object',
-  required: ['code', 'owner'],
-  additionalProperties: false,
-  properties: {
-    code: { type: 'string', minLength: 1, maxLength: 512, description: 'The request code as read or typed' },
-    owner: ownerSchema,
-  },
-} as const;
+export const offlineCodeBodySchema = strictObject(['code', 'owner'], {
+  code: { type: 'string', minLength: 1, maxLength: 512, description: 'The request code as read or typed' },
+  owner: ownerSchema,
+});
 
 /** What answering a request licenses. */
-export const requestPreviewSchema = {
-  type: 'object',
-  required: [
-    'serial',
-    'product',
-    'productName',
-    'type',
-    'users',
-    'sessions',
-    'arch',
-    'features',
-    'expiresAt',
-    'owner',
-    'hostname',
-    'createdAt',
-    'pinIndex',
-    'reactivation',
-  ],
-  properties: {
-    serial: { type: 'string' },
-    product: { type: 'string' },
-    productName: { type: 'string' },
-    type: { type: 'string' },
-    users: { type: 'integer' },
-    sessions: nullableInt,
-    arch: nullableText,
-    features: { type: 'array', items: featureGrant },
-    expiresAt: nullableText,
-    owner: { type: 'object', additionalProperties: { type: 'string' } },
-    hostname: { ...nullableText, description: 'null for request codes' },
-    createdAt: { type: 'string' },
-    pinIndex: { type: 'integer' },
-    reactivation: { type: 'boolean' },
-  },
-} as const;
+export const requestPreviewSchema = requiredObject({
+  serial: str,
+  product: str,
+  productName: str,
+  type: str,
+  users: int,
+  sessions: nullableInt,
+  arch: nullableText,
+  features: { type: 'array', items: featureGrant },
+  expiresAt: nullableText,
+  owner,
+  hostname: { ...nullableText, description: 'null for request codes' },
+  createdAt: str,
+  pinIndex: int,
+  reactivation: bool,
+});
 
 /** `POST /v1/offline/requests` answer. */
 export const offlineFileAnswerSchema = licenseAnswerSchema('The armored license file; it carries the request nonce');
 
 /** `POST /v1/offline/codes` answer. */
-export const offlineCodeAnswerSchema = {
-  type: 'object',
-  required: ['activationId', 'reactivated', 'answer'],
-  properties: {
-    activationId: { type: 'string' },
-    reactivated: { type: 'boolean' },
-    answer: { type: 'string', description: 'The answer code to read or send to the customer' },
-  },
-} as const;
+export const offlineCodeAnswerSchema = requiredObject({
+  activationId: str,
+  reactivated: bool,
+  answer: { type: 'string', description: 'The answer code to read or send to the customer' },
+});
 
 /** `?limit=` of list routes. */
 export function limitQuery(description: string) {
@@ -430,19 +338,15 @@ export function limitQuery(description: string) {
   } as const;
 }
 
-const licenseEntrySchema = {
-  type: 'object',
-  required: ['product', 'type', 'users', 'sessions', 'arch', 'expiresAt', 'features'],
-  properties: {
-    product: { type: 'string' },
-    type: { type: 'string' },
-    users: { type: 'integer' },
-    sessions: nullableInt,
-    arch: nullableText,
-    expiresAt: nullableText,
-    features: { type: 'array', items: featureGrant },
-  },
-} as const;
+const licenseEntrySchema = requiredObject({
+  product: str,
+  type: str,
+  users: int,
+  sessions: nullableInt,
+  arch: nullableText,
+  expiresAt: nullableText,
+  features: { type: 'array', items: featureGrant },
+});
 
 const upgradeChangesProperties = {
   addFeatures: {
@@ -455,112 +359,84 @@ const upgradeChangesProperties = {
     type: 'array',
     maxItems: 1000,
     description: "New user counts of granted features; code '*' (or the product code): the license's own users",
-    items: {
-      type: 'object',
-      required: ['code', 'users'],
-      additionalProperties: false,
-      properties: { code, users: { type: 'integer', minimum: 1 } },
-    },
+    items: strictObject(['code', 'users'], { code: text64, users: { type: 'integer', minimum: 1 } }),
   },
   extendDays: { type: 'integer', minimum: 1, description: 'Days added to the current end (from now if expired)' },
   expiresAt: { type: ['string', 'null'], maxLength: 40, description: 'New end (ISO 8601); null: perpetual' },
 } as const;
 
 /** `POST /v1/admin/upgrades` body. */
-export const upgradeInputSchema = {
-  type: 'object',
-  required: ['question'],
-  additionalProperties: false,
-  properties: {
-    question: {
-      type: 'string',
-      minLength: 1,
-      maxLength: MAX_REQUEST_TEXT,
-      description: 'The question file made by the container (LICTOR QUESTION block)',
-    },
-    ...upgradeChangesProperties,
+export const upgradeInputSchema = strictObject(['question'], {
+  question: {
+    type: 'string',
+    minLength: 1,
+    maxLength: MAX_REQUEST_TEXT,
+    description: 'The question file made by the container (LICTOR QUESTION block)',
   },
-} as const;
+  ...upgradeChangesProperties,
+});
 
 /** `POST /v1/admin/upgrades` answer. */
-export const answeredUpgradeSchema = {
-  type: 'object',
-  required: ['upgradeId', 'answer', 'containerId', 'serial', 'fromCounter', 'toCounter', 'summary'],
-  properties: {
-    upgradeId: { type: 'string' },
-    answer: { type: 'string', description: 'The upgraded license file, for the asking container only' },
-    containerId: { type: 'string' },
-    serial: { type: 'string' },
-    fromCounter: { type: 'integer' },
-    toCounter: { type: 'integer' },
-    summary: {
-      type: 'object',
-      required: ['product', 'before', 'after'],
-      properties: { product: { type: 'string' }, before: licenseEntrySchema, after: licenseEntrySchema },
-    },
-  },
-} as const;
+export const answeredUpgradeSchema = requiredObject({
+  upgradeId: str,
+  answer: { type: 'string', description: 'The upgraded license file, for the asking container only' },
+  containerId: str,
+  serial: str,
+  fromCounter: int,
+  toCounter: int,
+  summary: requiredObject({ product: str, before: licenseEntrySchema, after: licenseEntrySchema }),
+});
 
 /** `POST /v1/admin/upgrades/confirm` body. */
-export const confirmUpgradeInputSchema = {
-  type: 'object',
-  required: ['code'],
-  additionalProperties: false,
-  properties: {
-    code: {
-      type: 'string',
-      minLength: 1,
-      maxLength: 256,
-      description: 'The confirmation code shown by the application',
-    },
-  },
-} as const;
+export const confirmUpgradeInputSchema = strictObject(['code'], {
+  code: { type: 'string', minLength: 1, maxLength: 256, description: 'The confirmation code shown by the application' },
+});
 
 /** `POST /v1/admin/upgrades/confirm` answer. */
-export const confirmedUpgradeSchema = {
+export const confirmedUpgradeSchema = requiredObject({
+  upgradeId: str,
+  containerId: str,
+  serial: str,
+  counter: int,
+  confirmedAt: str,
+  alreadyConfirmed: bool,
+});
+
+/** An upgrade as listed. */
+export const upgradeViewSchema = requiredObject({
+  id: str,
+  activationId: str,
+  serial: str,
+  containerId: str,
+  fromCounter: int,
+  toCounter: int,
+  status: upgradeStatus,
+  createdAt: str,
+  confirmedAt: nullableText,
+  changes: { type: 'object', properties: upgradeChangesProperties },
+  question: str,
+  answer: str,
+  confirmation: nullableText,
+});
+
+/** `GET /v1/admin/activations` query. */
+export const activationFilterQuery = {
   type: 'object',
-  required: ['upgradeId', 'containerId', 'serial', 'counter', 'confirmedAt', 'alreadyConfirmed'],
+  additionalProperties: false,
   properties: {
-    upgradeId: { type: 'string' },
-    containerId: { type: 'string' },
-    serial: { type: 'string' },
-    counter: { type: 'integer' },
-    confirmedAt: { type: 'string' },
-    alreadyConfirmed: { type: 'boolean' },
+    serial: { ...text64, description: 'Only this package' },
+    limit: limitQuery('At most this many (default 100)').properties.limit,
   },
 } as const;
 
-/** An upgrade as listed. */
-export const upgradeViewSchema = {
+/** `GET /v1/admin/upgrades` query. */
+export const upgradeFilterQuery = {
   type: 'object',
-  required: [
-    'id',
-    'activationId',
-    'serial',
-    'containerId',
-    'fromCounter',
-    'toCounter',
-    'status',
-    'createdAt',
-    'confirmedAt',
-    'changes',
-    'question',
-    'answer',
-    'confirmation',
-  ],
+  additionalProperties: false,
   properties: {
-    id: { type: 'string' },
-    activationId: { type: 'string' },
-    serial: { type: 'string' },
-    containerId: { type: 'string' },
-    fromCounter: { type: 'integer' },
-    toCounter: { type: 'integer' },
-    status: { type: 'string', enum: ['pending', 'confirmed', 'superseded'] },
-    createdAt: { type: 'string' },
-    confirmedAt: nullableText,
-    changes: { type: 'object', properties: upgradeChangesProperties },
-    question: { type: 'string' },
-    answer: { type: 'string' },
-    confirmation: nullableText,
+    serial: activationFilterQuery.properties.serial,
+    containerId: { ...text64, description: 'Only this container' },
+    status: upgradeStatus,
+    limit: activationFilterQuery.properties.limit,
   },
 } as const;

@@ -35,11 +35,18 @@ export interface CenterServerOptions {
   trustProxy?: boolean;
 }
 
-function loggerOptions(logger: CenterServerOptions['logger']): FastifyServerOptions['logger'] {
+/**
+ * Fastify's logger for a `logger` option: off by default, info level for `true`, and `redact`
+ * (paths that may hold a secret) added to the caller's own redactions.
+ */
+export function loggerOptions(
+  logger: CenterServerOptions['logger'],
+  redact: readonly string[],
+): FastifyServerOptions['logger'] {
   if (logger === undefined || logger === false) return false;
   const base = logger === true ? {} : logger;
   const extra = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
-  return { level: 'info', ...base, redact: { paths: [...REDACT, ...extra], censor: '[Redacted]' } };
+  return { level: 'info', ...base, redact: { paths: [...redact, ...extra], censor: '[Redacted]' } };
 }
 
 /**
@@ -48,7 +55,7 @@ function loggerOptions(logger: CenterServerOptions['logger']): FastifyServerOpti
  */
 export function buildCenterServer(center: Center, options: CenterServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: loggerOptions(options.logger),
+    logger: loggerOptions(options.logger, REDACT),
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
   });

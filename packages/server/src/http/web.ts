@@ -10,7 +10,7 @@ import multipart from '@fastify/multipart';
 import { LictorError, type Owner } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
-import { errorAnswer } from './errors.js';
+import { failureAnswer } from './errors.js';
 import { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from './html.js';
 import { MAX_REQUEST_TEXT } from './schemas.js';
 
@@ -217,9 +217,7 @@ function sendError(
   error: unknown,
   retry?: { code: string; owner: Owner },
 ): FastifyReply {
-  const { status, body } = errorAnswer(multipartRefusal(error) ?? error, FORM_BODY_LIMIT);
-  if (status >= 500) request.log.error({ err: error }, 'request failed');
-  else request.log.info({ code: body.code }, 'request refused');
+  const { status, body } = failureAnswer(request, multipartRefusal(error) ?? error, FORM_BODY_LIMIT);
   let again = `<p><a href="${FROM_STEP.start}">Back to the activation page</a></p>`;
   if (retry !== undefined) {
     const missing =

@@ -18,7 +18,7 @@ import {
   ruleApplies,
 } from './access-rules.js';
 import { type GroupSeatTally, seatUnitOf } from './group-seat-tally.js';
-import { parseAddress } from './ip-cidr.js';
+import { type IpAddress, parseAddress } from './ip-cidr.js';
 import type { LeasePool, SeatChoice, SeatGate } from './lease-pool.js';
 import type { AccessRuleRef, AcquireRefusal, AcquireRequest } from './types.js';
 
@@ -54,9 +54,15 @@ export function accessGate(tally: GroupSeatTally, req: AcquireRequest, pool: Lea
   const rules = tally.rules;
   const feature = req.feature ?? null;
   const client: AccessClient = { host: req.client.host, user: req.client.user, address: req.address };
+  // Parsed when the pool first consults the gate (never for a renewal), then shared by both steps.
+  let parsed: IpAddress | null | undefined;
+  const addressOf = (): IpAddress | null => {
+    if (parsed === undefined) parsed = req.address === undefined ? null : parseAddress(req.address);
+    return parsed;
+  };
   return {
     admit(): AcquireRefusal | null {
-      const decision = evaluateAccess(rules, client, req.product, feature);
+      const decision = evaluateAccess(rules, client, req.product, feature, addressOf());
       return decision.allowed ? null : { kind: 'denied', reason: decision.reason, rules: decision.rules.map(ref) };
     },
 
@@ -67,7 +73,7 @@ export function accessGate(tally: GroupSeatTally, req: AcquireRequest, pool: Lea
         (r) => r.action === 'reserve' && (r.product === '*' || r.product === req.product),
       );
       if (caps.length === 0 && reserves.length === 0) return null;
-      const address = req.address === undefined ? null : parseAddress(req.address);
+      const address = addressOf();
       const refuse = (rule: AccessRule, reason: string): AcquireRefusal => {
         const { inUse, total } = pool.capacity(req.product, rule.feature);
         return { kind: 'exhausted', inUse, total, limit: { rule: ref(rule), reason } };

@@ -1,21 +1,23 @@
 /**
  * The access rules file on disk: reading it at start and noticing changes while the manager
  * runs (`fs.watch` on its directory for speed, plus a poll because file system events are
- * unreliable on network shares and miss a directory created later). A change is applied once the
- * file reads the same twice `settleMs` apart, so a half-written save is not loaded. Timers and
- * watchers never keep the process alive.
+ * unreliable on network shares and miss a directory created later; the SDK's `watch.ts` does the
+ * same for license files, and the server does not depend on the SDK). A change is applied once
+ * the file reads the same twice `settleMs` apart, so a half-written save is not loaded. Timers
+ * and watchers never keep the process alive.
  */
 
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { LictorError } from '@lictor/protocol';
 import { type AccessRules, parseAccessRules } from './access-rules.js';
 
 /** The rules file's name in the manager's data directory. */
 export const ACCESS_RULES_FILE_NAME = 'access.rules';
 /** A larger file is refused: rules files are a few kilobytes. */
-export const MAX_ACCESS_RULES_BYTES = 1024 * 1024;
+const MAX_ACCESS_RULES_BYTES = 1024 * 1024;
 /** Default poll period of the rules file. */
 export const DEFAULT_ACCESS_RULES_POLL_MS = 1_000;
 
@@ -81,49 +83,43 @@ export function watchAccessRulesFile(
 ): () => void {
   const settleMs = options.settleMs ?? 200;
   let applied = appliedText;
-  let pending: { text: string | null; since: number } | null = null;
+  /** The problem reported last, so that each is reported once. */
   let reported: string | null = null;
   let closed = false;
   let running = false;
   let again = false;
-  let settle: NodeJS.Timeout | undefined;
+  let debounce: NodeJS.Timeout | undefined;
 
   const report = (error: LictorError, key: string) => {
     if (reported === key) return;
     reported = key;
     options.onError(error);
   };
-  const later = (ms: number) => {
-    clearTimeout(settle);
-    settle = setTimeout(run, ms);
-    settle.unref();
-  };
-
-  const check = async () => {
-    let text: string | null;
+  /** The file's text (`null`: no file), or `undefined` when it cannot be read (reported). */
+  const read = async (): Promise<string | null | undefined> => {
     try {
-      text = await readText(file);
+      return await readText(file);
     } catch (error) {
       const e = error instanceof LictorError ? error : new LictorError('LICTOR_E_FILE_UNREADABLE', String(error));
       report(e, `read:${e.message}`);
-      return;
+      return undefined;
     }
+  };
+
+  const check = async () => {
+    const text = await read();
+    if (text === undefined) return;
     if (text === applied) {
-      pending = null;
       reported = null;
       return;
     }
-    const now = Date.now();
-    if (pending === null || pending.text !== text) {
-      pending = { text, since: now };
-      later(settleMs);
+    await sleep(settleMs, undefined, { ref: false });
+    const settled = await read();
+    if (closed) return;
+    if (settled !== text) {
+      again = true; // Still being written: look again.
       return;
     }
-    if (now - pending.since < settleMs) {
-      later(settleMs - (now - pending.since));
-      return;
-    }
-    pending = null;
     let rules: AccessRules | null = null;
     if (text !== null) {
       try {
@@ -139,6 +135,7 @@ export function watchAccessRulesFile(
     options.onChange({ rules, text });
   };
 
+  /** Runs `check`, never twice at once; a call meanwhile runs it once more afterwards. */
   function run(): void {
     if (closed) return;
     if (running) {
@@ -161,7 +158,10 @@ export function watchAccessRulesFile(
   try {
     const name = basename(file);
     watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed === null || changed === name) later(50);
+      if (changed !== null && changed !== name) return;
+      clearTimeout(debounce);
+      debounce = setTimeout(run, 50);
+      debounce.unref();
     });
     watcher.on('error', () => watcher?.close());
   } catch {
@@ -173,7 +173,7 @@ export function watchAccessRulesFile(
   return () => {
     closed = true;
     clearInterval(timer);
-    clearTimeout(settle);
+    clearTimeout(debounce);
     watcher?.close();
   };
 }

@@ -360,15 +360,16 @@ function lineList(rules: readonly AccessRule[]): string {
  * request are those for the product or `*`, without a feature or for this feature. A matching
  * `deny` always wins, whatever the order of lines; then, if any `allow` rule covers the request,
  * the client must match one of them; with no `allow` rule covering it, everyone not denied is
- * allowed. `reserve` and `max` are not decided here (see `access-gate.ts`).
+ * allowed. `reserve` and `max` are not decided here (see `access-gate.ts`). `address` is
+ * `client.address` parsed with `parseAddress`, for a caller that has it already.
  */
 export function evaluateAccess(
   rules: AccessRules,
   client: AccessClient,
   product: string,
   feature: string | null,
+  address: IpAddress | null = client.address === undefined ? null : parseAddress(client.address),
 ): AccessDecision {
-  const address = client.address === undefined ? null : parseAddress(client.address);
   const scope = feature === null ? `'${product}'` : `'${product}/${feature}'`;
   const allows: AccessRule[] = [];
   for (const rule of rules.rules) {

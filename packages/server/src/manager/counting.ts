@@ -41,6 +41,11 @@ export function seatKeyOf(unit: CountingUnit, client: ClientIdentity): string {
   }
 }
 
+/** A copy of a client identity with exactly its four fields (a caller's object may carry more, or change). */
+export function copyClient(c: Readonly<ClientIdentity>): ClientIdentity {
+  return { host: c.host, user: c.user, process: c.process, session: c.session };
+}
+
 /**
  * The pool a client asks in and who asks: one client holds at most one lease per key, and
  * asking again with the same key renews that lease instead of taking a second seat.

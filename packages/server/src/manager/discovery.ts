@@ -91,7 +91,8 @@ function placement(httpHost: string, httpPort: number): { bind: string; url?: st
   if (WILDCARDS.has(httpHost)) return { bind: '0.0.0.0' };
   const host = httpHost.includes(':') && !httpHost.startsWith('[') ? `[${httpHost}]` : httpHost;
   const url = `http://${host}:${httpPort}`;
-  if (LOOPBACKS.test(httpHost)) return httpHost.startsWith('127.') ? { bind: '127.0.0.1' } : { bind: '127.0.0.1', url };
+  // Answers come from 127.0.0.1: only a service listening there can go without a URL.
+  if (LOOPBACKS.test(httpHost)) return httpHost === '127.0.0.1' ? { bind: '127.0.0.1' } : { bind: '127.0.0.1', url };
   return { bind: '0.0.0.0', url };
 }
 

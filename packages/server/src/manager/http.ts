@@ -1,9 +1,9 @@
 /** The License Manager's HTTP service: leases for clients, status, and admin routes. */
 import { type ErrorBody, LictorError } from '@lictor/protocol';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
-import { errorAnswer } from '../http/errors.js';
+import { failureAnswer } from '../http/errors.js';
 import { errorBodySchema, errorResponses } from '../http/schemas.js';
-import type { LicenseManager } from './manager.js';
+import { type LicenseManager, MANAGER_EVENT_KINDS } from './manager.js';
 import type { AcquireRequest } from './types.js';
 import { managerWebRoutes } from './web.js';
 
@@ -69,6 +69,13 @@ const leaseRequired = [
 
 const leaseBodySchema = { type: 'object', required: leaseRequired, properties: leaseProperties } as const;
 
+/** The answer to `POST /v1/leases`, granted (201) or renewed (200). */
+const acquireAnswerSchema = {
+  type: 'object',
+  required: ['lease', 'renewed'],
+  properties: { lease: leaseBodySchema, renewed: { type: 'boolean' } },
+} as const;
+
 const adminLeaseSchema = {
   type: 'object',
   required: [...leaseRequired, 'client', 'heartbeatAt'],
@@ -106,20 +113,7 @@ const eventSchema = {
   required: ['at', 'kind'],
   properties: {
     at: isoTime,
-    kind: {
-      type: 'string',
-      enum: [
-        'granted',
-        'renewed',
-        'released',
-        'expired',
-        'refused',
-        'licenses-changed',
-        'restored',
-        'access-rules-loaded',
-        'access-rules-rejected',
-      ],
-    },
+    kind: { type: 'string', enum: MANAGER_EVENT_KINDS },
     leaseId: { type: 'string' },
     product: { type: 'string' },
     client: clientSchema,
@@ -164,16 +158,8 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
       schema: {
         body: acquireBodySchema,
         response: {
-          200: {
-            type: 'object',
-            required: ['lease', 'renewed'],
-            properties: { lease: leaseBodySchema, renewed: { type: 'boolean' } },
-          },
-          201: {
-            type: 'object',
-            required: ['lease', 'renewed'],
-            properties: { lease: leaseBodySchema, renewed: { type: 'boolean' } },
-          },
+          200: acquireAnswerSchema,
+          201: acquireAnswerSchema,
           ...errorResponses(400, 403, 409, 413),
         },
       },
@@ -342,12 +328,10 @@ const adminRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app,
  */
 export function buildManagerServer(manager: LicenseManager, options: ManagerServerOptions = {}): FastifyInstance {
   const app = Fastify({ logger: loggerOptions(options.logger), bodyLimit: MANAGER_BODY_LIMIT });
-  // The center's error mapping (`errorAnswer`); the center's not-found text points to its
+  // The center's error mapping (`failureAnswer`); the center's not-found text points to its
   // OpenAPI document, which the manager does not serve, so both handlers are set here.
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorAnswer(error, MANAGER_BODY_LIMIT);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: body.code }, 'request refused');
+    const { status, body } = failureAnswer(request, error, MANAGER_BODY_LIMIT);
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

@@ -5,14 +5,14 @@
 
 import { randomUUID } from 'node:crypto';
 import { LictorError } from '@lictor/protocol';
-import { countingUnitOf, identityKeyOf, seatKeyOf } from './counting.js';
+import { copyClient, countingUnitOf, identityKeyOf, seatKeyOf } from './counting.js';
 import { LicenseSeats } from './license-seats.js';
 import type {
   AcquireRefusal,
   AcquireRequest,
   AcquireResult,
-  ClientIdentity,
   DroppedLease,
+  DropReason,
   HeartbeatResult,
   Lease,
   LeasePoolOptions,
@@ -94,10 +94,6 @@ function checkLicense(license: PoolLicense): void {
   for (const f of license.features) if (f.users !== null && !isCount(f.users)) bad(`feature ${f.code}: bad users`);
 }
 
-function copyClient(c: ClientIdentity): ClientIdentity {
-  return { host: c.host, user: c.user, process: c.process, session: c.session };
-}
-
 /**
  * Floating seats of the licenses a License Manager serves.
  *
@@ -144,17 +140,25 @@ export class LeasePool {
   }
 
   /**
-   * Stops serving a license. Its leases stay until released or lapsed, but it grants no more
-   * seats. Returns false if it was not served.
+   * Stops serving a license: it grants no more seats. The leases of a software license stay
+   * until released or lapsed; those of a token (dongle) license end at once, as with
+   * {@link replaceLicenses}. Returns false if it was not served.
    */
   removeLicense(id: string): boolean {
-    const removed = this.unserve(id);
+    const tokens = new Set<string>();
+    const removed = this.unserve(id, tokens);
     if (removed) this.reindex();
+    this.endLeasesOf(tokens);
     return removed;
   }
 
-  /** Serves exactly `licenses` from now on (add, replace, remove by id). */
-  replaceLicenses(licenses: readonly PoolLicense[]): void {
+  /**
+   * Serves exactly `licenses` from now on (add, replace, remove by id). The leases of a software
+   * license that left stay until released or lapsed; those of a token (dongle) license that left
+   * end at once, since the token may be serving its seats from another manager by now. Returns
+   * the leases ended (the observer is told of each).
+   */
+  replaceLicenses(licenses: readonly PoolLicense[]): Lease[] {
     const ids = new Set<string>();
     for (const license of licenses) {
       if (ids.has(license.id)) {
@@ -163,9 +167,11 @@ export class LeasePool {
       ids.add(license.id);
       checkLicense(license);
     }
-    for (const id of [...this.seats.keys()]) if (!ids.has(id)) this.unserve(id);
+    const tokens = new Set<string>();
+    for (const id of [...this.seats.keys()]) if (!ids.has(id)) this.unserve(id, tokens);
     for (const license of licenses) this.serve(license);
     this.reindex();
+    return this.endLeasesOf(tokens);
   }
 
   /**
@@ -347,30 +353,32 @@ export class LeasePool {
     const admitted: Holding[] = [];
     const oldestFirst = [...snapshot.leases].sort((a, b) => a.grantedAt - b.grantedAt);
     for (const old of oldestFirst) {
+      const refuse = (reason: DropReason) => dropped.push({ lease: old, reason });
+      if (now - old.heartbeatAt > pool.leaseTtlMs) {
+        refuse('lease-expired');
+        continue;
+      }
       const seats = pool.seats.get(old.licenseId);
       const license = seats?.license ?? null;
+      const licensed =
+        license?.product === old.product && (old.feature === null || seats?.hasFeature(old.feature) === true);
+      if (seats === undefined || license === null || !licensed) {
+        refuse('no-license');
+        continue;
+      }
+      if (seats.isExpired(now)) {
+        refuse('license-expired');
+        continue;
+      }
       const key = identityKeyOf(old.product, old.feature, old.client);
-      const reason =
-        now - old.heartbeatAt > pool.leaseTtlMs
-          ? 'lease-expired'
-          : seats === undefined ||
-              license === null ||
-              license.product !== old.product ||
-              (old.feature !== null && !seats.hasFeature(old.feature))
-            ? 'no-license'
-            : seats.isExpired(now)
-              ? 'license-expired'
-              : pool.byId.has(old.id) || pool.byIdentity.has(key)
-                ? 'duplicate'
-                : null;
-      if (reason !== null || seats === undefined || license === null) {
-        dropped.push({ lease: old, reason: reason ?? 'no-license' });
+      if (pool.byId.has(old.id) || pool.byIdentity.has(key)) {
+        refuse('duplicate');
         continue;
       }
       const countedAs = countingUnitOf(license.type);
       const seatKey = seatKeyOf(countedAs, old.client);
       if (!seats.canTake(old.feature, seatKey)) {
-        dropped.push({ lease: old, reason: 'over-capacity' });
+        refuse('over-capacity');
         continue;
       }
       const lease: MutableLease = {
@@ -459,12 +467,26 @@ export class LeasePool {
     else seats.serve(frozen);
   }
 
-  private unserve(id: string): boolean {
+  /** Stops serving license `id`; adds it to `tokens` if it is a token license still holding leases. */
+  private unserve(id: string, tokens: Set<string>): boolean {
     const seats = this.seats.get(id);
     if (seats === undefined || seats.license === null) return false;
+    if (seats.license.source === 'token' && seats.leaseCount > 0) tokens.add(id);
     seats.serve(null);
     if (seats.leaseCount === 0) this.seats.delete(id);
     return true;
+  }
+
+  /** Drops the leases of the licenses `ids`: one pass over the leases, only when there are any. */
+  private endLeasesOf(ids: ReadonlySet<string>): Lease[] {
+    const ended: Lease[] = [];
+    if (ids.size === 0) return ended;
+    for (const held of this.byId.values()) {
+      if (!ids.has(held.lease.licenseId)) continue;
+      this.drop(held);
+      ended.push(held.lease);
+    }
+    return ended;
   }
 
   private reindex(): void {

@@ -9,8 +9,9 @@ import { constantTimeEqual, LictorError, sha256 } from '@lictor/protocol';
 import { accessGate } from './access-gate.js';
 import { type AccessRules, NO_ACCESS_RULES } from './access-rules.js';
 import { DEFAULT_ACCESS_RULES_POLL_MS, readAccessRulesFile, watchAccessRulesFile } from './access-rules-file.js';
+import { copyClient } from './counting.js';
 import { GroupSeatTally } from './group-seat-tally.js';
-import { LeasePool } from './lease-pool.js';
+import { DEFAULT_LEASE_TTL_MS, LeasePool } from './lease-pool.js';
 import type {
   AcquireRequest,
   AcquireResult,
@@ -64,17 +65,21 @@ export interface LicenseManagerOptions {
   onEvent?: (event: ManagerEvent) => void;
 }
 
+/** The kinds of {@link ManagerEvent}, as the HTTP service lists them. */
+export const MANAGER_EVENT_KINDS = [
+  'granted',
+  'renewed',
+  'released',
+  'expired',
+  'refused',
+  'licenses-changed',
+  'restored',
+  'access-rules-loaded',
+  'access-rules-rejected',
+] as const;
+
 /** What happened in the manager, newest kept in a ring buffer. */
-export type ManagerEventKind =
-  | 'granted'
-  | 'renewed'
-  | 'released'
-  | 'expired'
-  | 'refused'
-  | 'licenses-changed'
-  | 'restored'
-  | 'access-rules-loaded'
-  | 'access-rules-rejected';
+export type ManagerEventKind = (typeof MANAGER_EVENT_KINDS)[number];
 
 /** One event of {@link LicenseManager.events}. */
 export interface ManagerEvent {
@@ -130,10 +135,6 @@ function positive(name: string, value: number): number {
     throw new LictorError('LICTOR_E_INVALID_INPUT', `${name} must be a positive number of milliseconds`);
   }
   return value;
-}
-
-function copyClient(c: Readonly<ClientIdentity>): ClientIdentity {
-  return { host: c.host, user: c.user, process: c.process, session: c.session };
 }
 
 /**
@@ -268,7 +269,7 @@ export class LicenseManager {
   /** Opens the manager and restores the leases of `stateFile` that still fit. */
   static async open(options: LicenseManagerOptions): Promise<LicenseManager> {
     const now = options.now ?? Date.now;
-    const leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs ?? 60_000);
+    const leaseTtlMs = positive('leaseTtlMs', options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS);
     const heartbeat = positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
     positive('snapshotIntervalMs', options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS);
     if (options.reapIntervalMs !== undefined) positive('reapIntervalMs', options.reapIntervalMs);
@@ -358,11 +359,18 @@ export class LicenseManager {
     return manager;
   }
 
-  /** Serves exactly `licenses` from now on; existing leases stay until released or lapsed. */
-  setLicenses(licenses: readonly PoolLicense[]): void {
-    this.pool.replaceLicenses(licenses);
+  /**
+   * Serves exactly `licenses` from now on. Leases of software licenses that left stay until
+   * released or lapsed; those of token (dongle) licenses that left end at once (a pulled network
+   * token must not keep its seats out, or it could be plugged into another manager and serve them
+   * twice), each recorded as released with `endedBecause`. Returns the leases ended.
+   */
+  setLicenses(licenses: readonly PoolLicense[], endedBecause = 'its hardware token left the manager'): Lease[] {
+    const ended = this.pool.replaceLicenses(licenses);
     this.record({ kind: 'licenses-changed', detail: `${licenses.length} license(s) served` });
+    for (const lease of ended) this.recordReleased(lease, endedBecause);
     this.markDirty();
+    return ended;
   }
 
   /**
@@ -437,18 +445,9 @@ export class LicenseManager {
     return this.releaseAs(leaseId, 'by an administrator');
   }
 
-  /**
-   * Serves `licenses` from now on, and ends the leases of the token (dongle) licenses that
-   * left: a pulled network token must not keep its seats out, or it could be plugged into
-   * another manager and serve them twice. Leases of software licenses that left stay until
-   * released or lapsed, as with {@link setLicenses}. Returns the leases ended.
-   */
+  /** @deprecated The same as {@link setLicenses}, which ends the leases of token licenses that left. */
   replaceLicensesEndingTokenLeases(licenses: readonly PoolLicense[], reason: string): Lease[] {
-    const still = new Set(licenses.map((l) => l.id));
-    const ended = this.pool.leases().filter((l) => l.source === 'token' && !still.has(l.licenseId));
-    this.setLicenses(licenses);
-    for (const lease of ended) this.releaseAs(lease.id, reason);
-    return ended;
+    return this.setLicenses(licenses, reason);
   }
 
   /** The reaper: drops lapsed leases and returns them. Runs on a timer too. */
@@ -569,15 +568,19 @@ export class LicenseManager {
   private releaseAs(leaseId: string, by: string): boolean {
     const lease = this.pool.get(leaseId);
     if (lease === undefined || !this.pool.release(leaseId)) return false;
+    this.recordReleased(lease, by);
+    this.markDirty();
+    return true;
+  }
+
+  private recordReleased(lease: Lease, by: string): void {
     this.record({
       kind: 'released',
-      leaseId,
+      leaseId: lease.id,
       product: lease.product,
       client: copyClient(lease.client),
       detail: by,
     });
-    this.markDirty();
-    return true;
   }
 
   /**

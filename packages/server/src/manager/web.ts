@@ -15,15 +15,15 @@
 import formbody from '@fastify/formbody';
 import { constantTimeEqual, LictorError, randomBytes, sha256, toBase64Url, toHex, utf8 } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { errorAnswer } from '../http/errors.js';
+import { failureAnswer } from '../http/errors.js';
 import { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '../http/html.js';
-import type { AdminLeaseBody, LicenseManager, ManagerEvent } from './manager.js';
+import { type AdminLeaseBody, type LicenseManager, MANAGER_VERSION, type ManagerEvent } from './manager.js';
 import type { LicenseUsage } from './types.js';
 
 /** Name of the session cookie. */
-export const ADMIN_SESSION_COOKIE = 'lictor_manager_admin';
+const ADMIN_SESSION_COOKIE = 'lictor_manager_admin';
 /** How long a sign-in lasts. */
-export const ADMIN_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
+const ADMIN_SESSION_TTL_MS = 8 * 60 * 60 * 1000;
 /** Sessions kept at most; signing in beyond this ends the oldest. */
 const MAX_SESSIONS = 32;
 const FORM_BODY_LIMIT = 4096;
@@ -148,12 +148,11 @@ ${rows.join('\n')}
 }
 
 /** The admin page of `manager`, for a signed-in session. */
-export function renderAdminPage(
+function renderAdminPage(
   manager: LicenseManager,
   session: { csrf: string },
   view: { notice?: string; refresh?: boolean } = {},
 ): string {
-  const status = manager.status();
   const usage = manager.usage();
   const leases = manager
     .leases()
@@ -165,11 +164,11 @@ export function renderAdminPage(
   const refresh = view.refresh !== false;
   const links = FROM_PAGE;
   return html(
-    `Manager ${status.manager.id}`,
+    `Manager ${manager.id}`,
     `<header>
 <div>
-<h1>License Manager <span class="mono">${escapeHtml(status.manager.id)}</span></h1>
-<p class="hint">Version ${escapeHtml(status.manager.version)} · heartbeat every ${Math.round(status.heartbeatIntervalMs / 1000)} s · a lease lapses ${Math.round(status.leaseTtlMs / 1000)} s after its last heartbeat · times in UTC · ${refresh ? `reloads every ${REFRESH_SECONDS} s (<a href="${links.home}?refresh=off">stop</a>)` : `<a href="${links.home}">reload automatically</a>`}</p>
+<h1>License Manager <span class="mono">${escapeHtml(manager.id)}</span></h1>
+<p class="hint">Version ${escapeHtml(MANAGER_VERSION)} · heartbeat every ${Math.round(manager.heartbeatIntervalMs / 1000)} s · a lease lapses ${Math.round(manager.leaseTtlMs / 1000)} s after its last heartbeat · times in UTC · ${refresh ? `reloads every ${REFRESH_SECONDS} s (<a href="${links.home}?refresh=off">stop</a>)` : `<a href="${links.home}">reload automatically</a>`}</p>
 </div>
 <form method="post" action="${links.logout}"><input type="hidden" name="csrf" value="${escapeHtml(session.csrf)}"><button type="submit" class="quiet">Sign out</button></form>
 </header>
@@ -247,9 +246,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
     return payload;
   });
   app.setErrorHandler((error, request, reply) => {
-    const { status, body } = errorAnswer(error, FORM_BODY_LIMIT);
-    if (status >= 500) request.log.error({ err: error }, 'request failed');
-    else request.log.info({ code: body.code }, 'request refused');
+    const { status, body } = failureAnswer(request, error, FORM_BODY_LIMIT);
     if (status === 401) return sendHtml(reply, 401, loginPage(FROM_ACTION, { kind: 'error', text: body.message }));
     return sendHtml(
       reply,

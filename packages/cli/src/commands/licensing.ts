@@ -1,0 +1,49 @@
+/** The SDK's licensing for one end-user command (`status`, `check`, `activate`, `upgrade`, ...). */
+import { type Licensing, openLicensing, type TokenOptions } from '@lictor/sdk';
+import type { Command } from 'commander';
+import { computerOptions, type Io } from '../io.js';
+import { vendorPublicKey } from '../options.js';
+
+/** Options of every command that works on this computer's license directories. */
+export interface ClientOptions {
+  store?: string;
+  publicKey?: string;
+  json?: boolean;
+}
+
+/** Adds `--store`, `--public-key` and `--json`. */
+export function addClientOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--store <dir>',
+      'license directory to use first and write to (default: LICTOR_LICENSE_PATH, else per-user)',
+    )
+    .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
+    .option('--json', 'print JSON');
+}
+
+/**
+ * Opens the licensing of `product` (every product when empty), with token licenses when `tokens`
+ * is given, runs `run`, and closes it whatever happens. A command runs once: no watching.
+ */
+export async function withLicensing<T>(
+  io: Io,
+  opts: ClientOptions,
+  run: (licensing: Licensing) => Promise<T>,
+  scope: { product?: string; tokens?: TokenOptions | undefined } = {},
+): Promise<T> {
+  const licensing = await openLicensing({
+    product: scope.product ?? '',
+    publicKey: vendorPublicKey(opts.publicKey, io.env),
+    env: io.env,
+    watch: false,
+    ...(opts.store ? { store: opts.store } : {}),
+    ...computerOptions(io),
+    ...(scope.tokens ? { tokens: scope.tokens } : {}),
+  });
+  try {
+    return await run(licensing);
+  } finally {
+    await licensing.close();
+  }
+}

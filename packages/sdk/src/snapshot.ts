@@ -1,0 +1,282 @@
+/**
+ * The licensing state `check()` answers from: every license file (on disk or on a token)
+ * decoded, matched against this computer, and for the product a map feature → usable licenses,
+ * longest-lived first, with their results built in advance.
+ */
+import {
+  type Blacklist,
+  containerUsable,
+  decodeBlacklist,
+  decodeLicenseFile,
+  type ErrorCode,
+  entryUsable,
+  type HardwareParams,
+  type LicenseDocument,
+  type LicenseEntry,
+  LictorError,
+  NO_TOKENS,
+  type TokenPresenceLookup,
+  type VendorPublicKey,
+} from '@lictor/protocol';
+import { type ContainerInfo, containerInfo, type LoadedContainer } from './containers.js';
+import type { FoundFile } from './files.js';
+import type { TokenLocation } from './tokens/options.js';
+import type { BoundFile, TokenView } from './tokens/token-licenses.js';
+
+/** A usable license for the requested product and feature. */
+export interface Licensed {
+  readonly ok: true;
+  readonly product: string;
+  readonly feature: string | undefined;
+  readonly serial: string;
+  readonly type: LicenseEntry['type'];
+  /** Users granted for the feature (`null`: not counted). */
+  readonly users: number | null;
+  readonly expiresAt: string | null;
+  /** The license file that serves the check. */
+  readonly file: string;
+}
+
+/** Why no license is available. */
+export interface NotLicensed {
+  readonly ok: false;
+  readonly code: ErrorCode;
+  readonly reason: string;
+}
+
+/** The result of {@link Licensing.check}. */
+export type CheckResult = Licensed | NotLicensed;
+
+/** Status of one license file, as `lictor status` shows it. */
+export interface LicenseFileStatus {
+  path: string;
+  /** Whether the file can serve licenses on this computer. */
+  available: boolean;
+  code?: ErrorCode;
+  reason?: string;
+  serial?: string;
+  activationId?: string;
+  issuedAt?: string;
+  licenses?: LicenseEntry[];
+  /** Another, more recent file for the same serial is used instead. */
+  supersededBy?: string;
+  /** The container the file holds, and whether it can be upgraded remotely. */
+  container?: ContainerInfo;
+  /** The hardware token whose memory holds this license (then `path` is `token:<manufacturer>/<serial>`). */
+  onToken?: TokenLocation;
+}
+
+/** A usable entry for one feature, with what `check()` answers before and after it expires. */
+export interface Candidate {
+  expiresAtMs: number;
+  result: Licensed;
+  expired: NotLicensed;
+}
+
+/** What `check()`, `status()` and `containers()` read; rebuilt by every load. */
+export interface Snapshot {
+  files: LicenseFileStatus[];
+  containers: LoadedContainer[];
+  /** Usable entries of the product per feature (`''` = the product itself), best first. */
+  byFeature: Map<string, Candidate[]>;
+  /** Why the product is not licensed at all, when no entry is usable. */
+  refusal: NotLicensed;
+}
+
+/** A frozen refusal (`check()` hands out the same object every time). */
+export function refusal(code: ErrorCode, reason: string): NotLicensed {
+  return Object.freeze({ ok: false, code, reason });
+}
+
+/** A license file verified and decrypted, or a license read from a token. */
+interface DecodedDoc {
+  path: string;
+  doc: LicenseDocument;
+  mtimeMs: number;
+  text: string;
+  /** For a license stored on a token: whether that token is the one it was programmed for, now. */
+  presence?: TokenPresenceLookup;
+}
+
+/** Everything a load read, before it is matched against this computer. */
+export interface Decoded {
+  docs: DecodedDoc[];
+  files: LicenseFileStatus[];
+  blacklist: Blacklist;
+  /** Activation id → why it is a duplicate (from verified marks). */
+  duplicates: ReadonlyMap<string, string>;
+}
+
+/** Verifies and decrypts the license and blacklist files found; a file that fails gets a status with the reason. */
+export function decodeAll(
+  found: readonly FoundFile[],
+  publicKey: VendorPublicKey,
+  duplicates: ReadonlyMap<string, string>,
+): Decoded {
+  const serials = new Set<string>();
+  const activations = new Set<string>();
+  const docs: DecodedDoc[] = [];
+  const files: LicenseFileStatus[] = [];
+  for (const f of found) {
+    if ('error' in f) {
+      files.push({
+        path: f.path,
+        available: false,
+        code: 'LICTOR_E_FILE_UNREADABLE',
+        reason: `skipped ${f.kind}: ${f.error}`,
+      });
+      continue;
+    }
+    try {
+      if (f.kind === 'blacklist') {
+        const list = decodeBlacklist(f.text, publicKey);
+        for (const s of list.serials) serials.add(s);
+        for (const a of list.activations) activations.add(a);
+      } else {
+        docs.push({ path: f.path, doc: decodeLicenseFile(f.text, publicKey), mtimeMs: f.mtimeMs, text: f.text });
+      }
+    } catch (err) {
+      if (!(err instanceof LictorError)) throw err;
+      files.push({ path: f.path, available: false, code: err.code, reason: err.message });
+    }
+  }
+  return { docs, files, blacklist: { serials, activations }, duplicates };
+}
+
+/** Matches what was decoded against this computer and the clock, and indexes the product's usable entries. */
+export function buildSnapshot(
+  product: string,
+  { docs, files, blacklist, duplicates }: Decoded,
+  containers: Map<string, LoadedContainer>,
+  hardware: HardwareParams,
+  arch: string,
+  nowMs: number,
+  searchPaths: readonly string[],
+  tokenPresence: TokenPresenceLookup,
+): Snapshot {
+  // Several files for one serial on one computer: the most recently issued one is used.
+  docs.sort((a, b) => Date.parse(b.doc.issuedAt) - Date.parse(a.doc.issuedAt) || b.mtimeMs - a.mtimeMs);
+  const newestPerSerial = new Map<string, string>();
+  const byFeature = new Map<string, Candidate[]>();
+  let best: NotLicensed | undefined;
+  for (const { path, doc, presence } of docs) {
+    const status: LicenseFileStatus = {
+      path,
+      available: false,
+      serial: doc.serial,
+      activationId: doc.activationId,
+      issuedAt: doc.issuedAt,
+      licenses: doc.licenses,
+    };
+    files.push(status);
+    const container = containers.get(path);
+    if (container) status.container = containerInfo(container);
+    if (container?.token) status.onToken = container.token;
+    const keyRefusal = container && !container.keys.ok && doc.policy === 'software-dongle' ? container.keys : undefined;
+    const duplicate = duplicates.get(doc.activationId);
+    const usableHere =
+      keyRefusal ??
+      (duplicate === undefined
+        ? containerUsable(doc, hardware, blacklist, presence ?? tokenPresence)
+        : { ok: false as const, code: 'LICTOR_E_DUPLICATE_LICENSE' as const, reason: duplicate });
+    if (!usableHere.ok) {
+      status.code = usableHere.code;
+      status.reason = usableHere.reason;
+      if (doc.licenses.some((e) => e.product === product))
+        best ??= refusal(usableHere.code, `${path}: ${usableHere.reason}`);
+      continue;
+    }
+    const newer = newestPerSerial.get(doc.serial);
+    if (newer !== undefined) {
+      status.supersededBy = newer;
+      status.reason = `a more recent file for serial ${doc.serial} is used: ${newer}`;
+      continue;
+    }
+    newestPerSerial.set(doc.serial, path);
+    status.available = true;
+    for (const entry of doc.licenses) {
+      if (entry.product !== product) continue;
+      const decision = entryUsable(entry, arch, nowMs);
+      if (!decision.ok && decision.code !== 'LICTOR_E_LICENSE_EXPIRED') {
+        best ??= refusal(decision.code, decision.reason);
+        continue;
+      }
+      addCandidates(byFeature, product, path, doc.serial, entry);
+    }
+  }
+  // Longest-lived license first, so a check uses the one that expires last.
+  for (const list of byFeature.values()) list.sort((a, b) => b.expiresAtMs - a.expiresAtMs);
+
+  const where = searchPaths.length > 0 ? searchPaths.join(', ') : '(no search paths)';
+  // With token support on, a license on a token that is not plugged in is simply not seen.
+  const orToken = tokenPresence === NO_TOKENS ? '' : ', nor on a hardware token plugged in here';
+  return {
+    files,
+    containers: [...containers.values()],
+    byFeature,
+    refusal:
+      best ??
+      refusal('LICTOR_E_NOT_LICENSED', `no license file for product ${product} was found in ${where}${orToken}`),
+  };
+}
+
+/** Indexes the candidates of a usable entry: the product itself (key `''`) and each of its features. */
+function addCandidates(
+  byFeature: Map<string, Candidate[]>,
+  product: string,
+  file: string,
+  serial: string,
+  entry: LicenseEntry,
+): void {
+  const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
+  const add = (feature: string | undefined, users: number | null) => {
+    const candidate: Candidate = {
+      expiresAtMs,
+      result: Object.freeze({
+        ok: true,
+        product,
+        feature,
+        serial,
+        type: entry.type,
+        users,
+        expiresAt: entry.expiresAt,
+        file,
+      }),
+      expired: refusal(
+        'LICTOR_E_LICENSE_EXPIRED',
+        `${product}${feature ? `/${feature}` : ''} expired on ${entry.expiresAt}; renew the license`,
+      ),
+    };
+    const key = feature ?? '';
+    const list = byFeature.get(key);
+    if (list === undefined) byFeature.set(key, [candidate]);
+    else list.push(candidate);
+  };
+  add(undefined, entry.users);
+  for (const f of entry.features) add(f.code, f.users);
+}
+
+/** The license files on disk that are bound to a hardware token. */
+export function tokenBoundFiles(docs: readonly DecodedDoc[]): BoundFile[] {
+  const out: BoundFile[] = [];
+  for (const { path, doc } of docs) if (doc.binding.kind === 'token') out.push({ path, binding: doc.binding });
+  return out;
+}
+
+/** Adds the licenses stored on tokens, and what is wrong with tokens, to what was loaded from disk. */
+export function addTokenView(decoded: Decoded, containers: Map<string, LoadedContainer>, view: TokenView): void {
+  for (const p of view.problems) {
+    decoded.files.push({
+      path: p.path,
+      available: false,
+      code: p.code,
+      reason: p.reason,
+      ...(p.onToken ? { onToken: p.onToken } : {}),
+    });
+  }
+  for (const c of view.containers) {
+    decoded.docs.push({ path: c.path, doc: c.doc, mtimeMs: 0, text: c.text, presence: c.presence });
+    const { doc, path, text, keys, pending, location } = c;
+    containers.set(path, { doc, path, text, keys, pending, token: location });
+  }
+}
