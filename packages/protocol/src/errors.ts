@@ -76,6 +76,8 @@ export const ERRORS = {
   LICTOR_E_CENTER_UNREACHABLE: { status: 503, title: 'The License Center cannot be reached' },
   LICTOR_E_CENTER_NOT_INITIALIZED: { status: 500, title: 'The License Center data directory is not initialized' },
   LICTOR_E_CENTER_EXISTS: { status: 409, title: 'The License Center data directory is already initialized' },
+
+  LICTOR_E_PORT_IN_USE: { status: 409, title: 'The port is already in use' },
 } as const satisfies Record<string, { status: number; title: string }>;
 
 /** A stable Lictor error code. */

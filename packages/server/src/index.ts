@@ -3,7 +3,13 @@
  * {@link Center} object) and its HTTP service (`buildCenterServer`).
  */
 
-export { type CenterOptions, type InitCenterResult, initCenter, openCenter } from './center/data-dir.js';
+export {
+  type CenterOptions,
+  type InitCenterResult,
+  initCenter,
+  openCenter,
+  reissueAdminToken,
+} from './center/data-dir.js';
 export type { TokenPinChoice, TokenProgramming, TokenView } from './center/tokens.js';
 export type {
   ActivationFilter,

@@ -57,7 +57,7 @@ export function registerCenterUpgrade(center: Command, io: Io): void {
           `Upgrade ${answered.upgradeId}: container ${answered.containerId} from state ${answered.fromCounter} to ${answered.toCounter}`,
         );
         io.out(
-          `upgrade file: ${opts.out} (the customer runs: lictor upgrade continue ${opts.out}); pending until confirmed`,
+          `upgrade file: ${opts.out} (send it to the customer, who applies it with: lictor upgrade continue <the file, where they saved it>); pending until confirmed`,
         );
       });
     });

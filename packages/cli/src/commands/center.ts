@@ -2,9 +2,17 @@
 
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
-import { buildCenterServer, type Center, initCenter, openCenter, type RequestPreview } from '@lictor/server';
+import {
+  buildCenterServer,
+  type Center,
+  initCenter,
+  openCenter,
+  type RequestPreview,
+  reissueAdminToken,
+} from '@lictor/server';
 import { type Command, Option } from 'commander';
 import { type Io, untilStopped } from '../io.js';
+import { listenOn } from '../listen.js';
 import {
   addOwnerOptions,
   centerDataDir,
@@ -57,7 +65,11 @@ function describePreview(p: RequestPreview): string {
 function printInit(io: Io, result: Awaited<ReturnType<typeof initCenter>>): void {
   io.out(`License Center initialized in ${result.dataDir}`);
   io.out(`  vendor public key: ${result.publicKey}`);
-  io.out(`  admin API token (shown once, keep it secret): ${result.adminToken}`);
+  printAdminToken(io, result.adminToken);
+}
+
+function printAdminToken(io: Io, adminToken: string): void {
+  io.out(`  admin API token (shown once, keep it secret): ${adminToken}`);
 }
 
 /** Registers `lictor center` and its subcommands. */
@@ -227,7 +239,9 @@ export function registerCenter(program: Command, io: Io): void {
             `${answered.reactivated ? 'Reactivated' : 'Activated'} serial ${answered.preview.serial} (activation ${answered.activationId})`,
           );
           io.out(describePreview(answered.preview));
-          io.out(`license file: ${opts.out} (send it back; the customer runs: lictor install ${opts.out})`);
+          io.out(
+            `license file: ${opts.out} (send it to the customer, who installs it with: lictor install <the file, where they saved it>)`,
+          );
         },
         options,
       );
@@ -235,6 +249,19 @@ export function registerCenter(program: Command, io: Io): void {
 
   registerCenterUpgrade(center, io);
   registerCenterToken(center, io);
+
+  center
+    .command('admin-token')
+    .description("issue a new admin API token on the center's host (the old one stops working at the next start)")
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
+      const reissued = await reissueAdminToken(centerDataDir(opts.data, io.env));
+      if (opts.json) return io.out(JSON.stringify(reissued));
+      io.out(`New admin API token for the License Center in ${reissued.dataDir}`);
+      printAdminToken(io, reissued.adminToken);
+      io.out('  A running center keeps accepting the old token until it is restarted (lictor center serve).');
+    });
 
   center
     .command('serve')
@@ -249,18 +276,39 @@ export function registerCenter(program: Command, io: Io): void {
       const dir = centerDataDir(opts.data, io.env);
       const options = opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {};
       let c: Center;
+      let initialized: Awaited<ReturnType<typeof initCenter>> | undefined;
       try {
         c = await openCenter(dir, options);
       } catch (err) {
         if (!(opts.init && err instanceof LictorError && err.code === 'LICTOR_E_CENTER_NOT_INITIALIZED')) throw err;
-        printInit(io, await initCenter(dir));
+        initialized = await initCenter(dir);
         c = await openCenter(dir, options);
       }
       const server = await buildCenterServer(c, { logger: { level: opts.logLevel, stream: process.stderr } });
-      const address = await server.listen({ port: opts.port, host: opts.host });
+      let address: string;
+      try {
+        address = await listenOn(server, { port: opts.port, host: opts.host }, 'the License Center');
+      } catch (err) {
+        await server.close();
+        await c.close();
+        // The new admin token is shown only by a center that runs; say how to get one later.
+        if (initialized && err instanceof LictorError) {
+          throw new LictorError(
+            err.code,
+            `${err.message}. The center was initialized in ${dir}; its admin token is shown when it starts, or get a new one with 'lictor center admin-token --data ${dir}'`,
+            err.details,
+          );
+        }
+        throw err;
+      }
+      // Printed only now that the center runs: a failed start never loses the one-time token.
+      if (initialized) {
+        io.out(`License Center initialized in ${initialized.dataDir}`);
+        printAdminToken(io, initialized.adminToken);
+      }
       io.out(`License Center (${c.databaseKind}) listening on ${address}  data: ${dir}`);
       io.out(`  vendor public key: ${c.publicKey.text}`);
-      await untilStopped();
+      await untilStopped(io);
       await server.close();
       await c.close();
     });

@@ -1,7 +1,7 @@
 /** The SDK's licensing for one end-user command (`status`, `check`, `activate`, `upgrade`, ...). */
 import { type Licensing, openLicensing, type TokenOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
-import { computerOptions, type Io } from '../io.js';
+import { computerOptions, type Io, withProgress } from '../io.js';
 import { vendorPublicKey } from '../options.js';
 
 /** Options of every command that works on this computer's license directories. */
@@ -32,15 +32,22 @@ export async function withLicensing<T>(
   run: (licensing: Licensing) => Promise<T>,
   scope: { product?: string; tokens?: TokenOptions | undefined } = {},
 ): Promise<T> {
-  const licensing = await openLicensing({
-    product: scope.product ?? '',
-    publicKey: vendorPublicKey(opts.publicKey, io.env),
-    env: io.env,
-    watch: false,
-    ...(opts.store ? { store: opts.store } : {}),
-    ...computerOptions(io),
-    ...(scope.tokens ? { tokens: scope.tokens } : {}),
-  });
+  const publicKey = vendorPublicKey(opts.publicKey, io.env);
+  const licensing = await withProgress(
+    io,
+    `reading this computer's hardware and the license files${scope.tokens ? ', and looking for hardware tokens' : ''}`,
+    () =>
+      openLicensing({
+        product: scope.product ?? '',
+        publicKey,
+        env: io.env,
+        watch: false,
+        ...(opts.store ? { store: opts.store } : {}),
+        ...computerOptions(io),
+        ...(scope.tokens ? { tokens: scope.tokens } : {}),
+      }),
+    opts.json,
+  );
   try {
     return await run(licensing);
   } finally {

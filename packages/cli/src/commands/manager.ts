@@ -19,8 +19,17 @@ import {
 } from '@lictor/sdk';
 import { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager, type PoolLicense } from '@lictor/server';
 import type { Command } from 'commander';
-import { computerOptions, type Io, untilStopped } from '../io.js';
-import { logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
+import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
+import { listenOn } from '../listen.js';
+import {
+  logLevelOption,
+  managerDataDir,
+  port,
+  positiveInt,
+  timeoutOption,
+  vendorPublicKey,
+  withTimeoutHint,
+} from '../options.js';
 import { startManagerDiscovery } from './manager-discovery.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
@@ -208,7 +217,7 @@ export function registerManager(program: Command, io: Io): void {
         }
       });
       server = buildManagerServer(m, { logger: { level: opts.logLevel, stream: process.stderr } });
-      const address = await server.listen({ port: opts.port, host: opts.host });
+      const address = await listenOn(server, { port: opts.port, host: opts.host }, 'the License Manager');
       printServing(
         io,
         m,
@@ -221,7 +230,7 @@ export function registerManager(program: Command, io: Io): void {
         host: opts.host,
         port: opts.discoveryPort,
       });
-      await untilStopped();
+      await untilStopped(io);
       await discovery?.close();
       await server.close();
       await m.close();
@@ -236,6 +245,7 @@ export function registerManager(program: Command, io: Io): void {
     .option('--manager <url>', 'manager address (default: lictor.ini, LICTOR_MANAGER, then discovery)')
     .option('--client-host <name>', 'the host name this client reports (default: this computer)')
     .option('--hold <seconds>', 'release after this many seconds', positiveInt)
+    .addOption(timeoutOption('a License Manager', 5))
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -244,15 +254,29 @@ export function registerManager(program: Command, io: Io): void {
         manager?: string;
         clientHost?: string;
         hold?: number;
+        timeout: number;
         json?: boolean;
       }) => {
-        const client = await connectManager({
-          env: io.env,
-          ...(opts.manager ? { managers: [opts.manager] } : {}),
-          ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
-        });
+        const wait = `waiting for a License Manager${opts.manager ? ` at ${opts.manager}` : ''} (up to ${opts.timeout} s for each; --timeout to change)`;
+        const client = await withProgress(
+          io,
+          wait,
+          () =>
+            connectManager({
+              env: io.env,
+              timeoutMs: opts.timeout * 1000,
+              ...(opts.manager ? { managers: [opts.manager] } : {}),
+              ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
+            }),
+          opts.json,
+        );
         try {
-          const lease = await client.acquire(opts.product, opts.feature);
+          const lease = await withProgress(
+            io,
+            wait,
+            () => withTimeoutHint(() => client.acquire(opts.product, opts.feature)),
+            opts.json,
+          );
           const shown = { id: lease.id, product: lease.product, feature: lease.feature, manager: lease.manager };
           io.out(
             opts.json
@@ -263,7 +287,7 @@ export function registerManager(program: Command, io: Io): void {
           // The SDK's heartbeat timers do not keep a process alive (they live inside applications):
           // the command holds the seat until Ctrl-C with a timer of its own.
           const keepAlive = setInterval(() => {}, 60_000);
-          await untilStopped(opts.hold === undefined ? undefined : opts.hold * 1000);
+          await untilStopped(io, opts.hold === undefined ? undefined : opts.hold * 1000);
           clearInterval(keepAlive);
         } finally {
           await client.close();
