@@ -25,30 +25,51 @@ function jsonError(code: string, message: string, details?: Record<string, unkno
   return JSON.stringify(details === undefined ? { code, message } : { code, message, details });
 }
 
-/** Exit codes: 0 success, 1 a refusal or failure (with its code), 2 a usage error. */
-export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
-  const json = wantsJson(argv);
-  let exitCode = 0;
+/**
+ * The `lictor` command tree on `io`; `exit` receives the exit code a command sets without
+ * failing (`check`). With `json`, commander's own error text is held back (`main` prints it as JSON).
+ */
+export function createProgram(io: Io, exit: (code: number) => void, json = false): Command {
   const program = new Command('lictor')
     .description('Lictor: software licensing (License Center, activation, license checks)')
     .version(VERSION, '-V, --version')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s),
-      // With --json, commander's own text (its message and the help after it) becomes one JSON error below.
       writeErr: (s) => {
         if (!json) io.err(s);
       },
     })
     .showHelpAfterError();
   registerCenter(program, io);
-  registerClient(program, io, (code) => {
-    exitCode = code;
-  });
+  registerClient(program, io, exit);
   registerBlacklist(program, io);
   registerUpgrade(program, io);
   registerManager(program, io);
   registerToken(program, io);
+  withJsonEverywhere(program);
+  return program;
+}
+
+/** Gives `--json` to every command that has no output of its own to print as JSON (servers): its errors are JSON then. */
+function withJsonEverywhere(command: Command): void {
+  for (const sub of command.commands) withJsonEverywhere(sub);
+  if (command.commands.length === 0 && !command.options.some((o) => o.long === '--json')) {
+    command.option('--json', 'print errors as JSON (on stderr)');
+  }
+}
+
+/** Exit codes: 0 success, 1 a refusal or failure (with its code), 2 a usage error. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const json = wantsJson(argv);
+  let exitCode = 0;
+  const program = createProgram(
+    io,
+    (code) => {
+      exitCode = code;
+    },
+    json,
+  );
   try {
     await program.parseAsync([...argv], { from: 'user' });
     return exitCode;

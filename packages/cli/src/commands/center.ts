@@ -80,16 +80,25 @@ export function registerCenter(program: Command, io: Io): void {
     .command('init')
     .description('create the signing keys, the database and an admin token')
     .addOption(dataOption())
-    .action(async (opts: { data?: string }) => {
-      printInit(io, await initCenter(centerDataDir(opts.data, io.env)));
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
+      const result = await initCenter(centerDataDir(opts.data, io.env));
+      if (opts.json) {
+        const { adminToken, publicKey, dataDir } = result;
+        return io.out(JSON.stringify({ dataDir, publicKey, adminToken }));
+      }
+      printInit(io, result);
     });
 
   center
     .command('public-key')
     .description('print the vendor public key that applications embed')
     .addOption(dataOption())
-    .action(async (opts: { data?: string }) => {
-      await withCenter(opts.data, io, async (c) => io.out(c.publicKey.text));
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
+      await withCenter(opts.data, io, async (c) =>
+        io.out(opts.json ? JSON.stringify({ publicKey: c.publicKey.text }) : c.publicKey.text),
+      );
     });
 
   const product = center.command('product').description('products and their features');
