@@ -17,8 +17,6 @@ import {
 interface ActivateOptions extends ClientOptions, TokenCliOptions {
   bindToken?: boolean;
   module?: string;
-  tokenLabel?: string;
-  tokenSerial?: string;
   center?: string;
   timeout: number;
   offline?: boolean;
@@ -127,10 +125,11 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
           .requiredOption('--serial <serial>', 'serial number of the package')
           .requiredOption('--pin <pin>', 'one of the PIN codes of the package'),
       )
-        .option('--bind-token', 'bind the license to a hardware token (a dongle) instead of this computer')
-        .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)')
-        .option('--token-label <label>', 'with --bind-token: the token with this label')
-        .option('--token-serial <serial>', "with --bind-token: the token with this serial number (the token's own)"),
+        .option(
+          '--bind-token',
+          'bind the license to a hardware token (a dongle) instead of this computer: the one --token-label/--token-serial name',
+        )
+        .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)'),
     ),
   ).action(async (opts: ActivateOptions) => {
     if (opts.center !== undefined) centerUrl(opts.center);
