@@ -1,6 +1,7 @@
 // Runs every `packages/*/test/**/*.test.ts` with Node's test runner (TypeScript through tsx).
 // Node 20's `--test` cannot glob, so the files are listed here. Extra arguments are passed on,
 // e.g. `npm test -- --test-name-pattern=hardware`; a path argument narrows the run to matching files.
+// `*.slow.test.ts` files run only with LICTOR_SLOW_TESTS=1 or when an argument containing "slow" names them.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +30,13 @@ const files = readdirSync('packages')
   })
   .flatMap(findTests)
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  // Slow tests (*.slow.test.ts, minutes each) run when named, or with LICTOR_SLOW_TESTS=1.
+  .filter(
+    (f) =>
+      !f.endsWith('.slow.test.ts') ||
+      process.env.LICTOR_SLOW_TESTS === '1' ||
+      filters.some((x) => f.includes(x) && x.includes('slow')),
+  )
   .sort();
 
 if (files.length === 0) {
