@@ -23,13 +23,14 @@
  * line `(exit N)` / `(exit status N)`.
  *
  * Directive options: `center=URL` starts `lictor center serve --init` (data: the session's
- * default, or `center-data=DIR`) on a free loopback port before the block, and URL stands for it;
+ * default, or `center-data=DIR`) on a free loopback port before the block, and URL stands for it
+ * (`center-token=NAME` exports the admin token it printed as the shell variable NAME);
  * `ports=P1,P2` maps each documented port to a free one; `requires=softhsm2` skips the page
  * (with the reason) when SoftHSM2 is not installed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -312,7 +313,9 @@ export class DocSession {
       if (!this.values.map.has(p)) this.values.map.set(p, String(await freePort()));
     }
     const center = block.options.get('center');
-    if (center !== undefined) await this.#startCenter(center, block.options.get('center-data'));
+    if (center !== undefined) {
+      await this.#startCenter(center, block.options.get('center-data'), block.options.get('center-token'));
+    }
     for (const cmd of block.commands) {
       const text = this.values.apply(cmd.text);
       if (process.env.LICTOR_DOC_DEBUG) process.stderr.write(`[doc] ${page}:${cmd.line}: ${text}\n`);
@@ -336,13 +339,15 @@ export class DocSession {
     return output.split(this.home).join('~');
   }
 
-  async #startCenter(url: string, data: string | undefined): Promise<void> {
+  async #startCenter(url: string, data: string | undefined, tokenVariable: string | undefined): Promise<void> {
     const port = await freePort();
     const args = ['center', 'serve', '--init', '--port', String(port), '--log-level', 'warn'];
     if (data) args.push('--data', data);
     const child = this.#spawn(`lictor ${args.join(' ')}`);
     const out = await this.#waitFor(child, (text) => /listening on (http:\/\/\S+)/.exec(text), 30_000);
     this.values.map.set(url, out[1] as string);
+    const token = /admin API token \(shown once, keep it secret\): (\S+)/.exec(child.output())?.[1];
+    if (tokenVariable && token) await appendFile(this.#state, `export ${tokenVariable}=${token}\n`);
   }
 
   #spawn(text: string): ChildProcess & { output: () => string } {
