@@ -58,7 +58,7 @@ export function centerUrl(text: string, option = '--center'): string {
     const example = /^[\w.-]+:\d+$|^[\w.-]+$/.test(text) ? `http://${text}` : 'http://127.0.0.1:8787';
     throw new LictorError(
       'LICTOR_E_INVALID_INPUT',
-      `${option} ${text} is not a URL: write the scheme too, e.g. ${option} ${example}`,
+      `${option} ${text} is not a URL: write the scheme too, e.g. ${option}${option.startsWith('--') ? ' ' : '='}${example}`,
       { field: option, value: text },
     );
   }

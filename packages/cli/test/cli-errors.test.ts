@@ -68,6 +68,26 @@ describe('--center without its scheme', () => {
     );
   });
 
+  test('manager serve: the same answer, before anything is created', async () => {
+    const data = join(root, 'manager-bad-center');
+    const r = await cli.run([
+      'manager',
+      'serve',
+      '--data',
+      data,
+      '--center',
+      '127.0.0.1:8787',
+      '--public-key',
+      'unused',
+    ]);
+    refusedWith(
+      r,
+      'LICTOR_E_INVALID_INPUT',
+      /--center 127\.0\.0\.1:8787 is not a URL: .* --center http:\/\/127\.0\.0\.1:8787/,
+    );
+    assert.doesNotMatch(r.out, /admin API token/);
+  });
+
   test('blacklist: the same answer', async () => {
     const r = await cli.run(['blacklist', '--center', 'localhost:8787', '--public-key', 'unused']);
     refusedWith(

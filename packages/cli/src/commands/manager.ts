@@ -22,6 +22,7 @@ import type { Command } from 'commander';
 import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
 import { listenOn } from '../listen.js';
 import {
+  centerUrl,
   logLevelOption,
   managerDataDir,
   port,
@@ -180,6 +181,7 @@ export function registerManager(program: Command, io: Io): void {
       const dir = managerDataDir(opts.data, io.env);
       const licensesDir = join(dir, 'licenses');
       const reportTo = opts.center ?? io.env.LICTOR_CENTER;
+      if (reportTo !== undefined) centerUrl(reportTo, opts.center === undefined ? 'LICTOR_CENTER' : '--center');
       const identity = await managerIdentity(dir, io);
       const licensing = await openLicensing({
         product: '',
