@@ -2,14 +2,7 @@
 
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
-import {
-  buildCenterServer,
-  type Center,
-  initCenter,
-  openCenter,
-  type RequestPreview,
-  reissueAdminToken,
-} from '@lictor/server';
+import type { Center, InitCenterResult, RequestPreview } from '@lictor/server';
 import { type Command, Option } from 'commander';
 import { type Io, untilStopped } from '../io.js';
 import { listenOn } from '../listen.js';
@@ -25,6 +18,7 @@ import {
   positiveInt,
   readInputFile,
 } from '../options.js';
+import { serverPackage } from '../server-package.js';
 import { dataOption, withCenter } from './center-data.js';
 import { registerCenterToken } from './center-token.js';
 import { registerCenterUpgrade } from './center-upgrade.js';
@@ -62,7 +56,7 @@ function describePreview(p: RequestPreview): string {
   ].join('\n');
 }
 
-function printInit(io: Io, result: Awaited<ReturnType<typeof initCenter>>): void {
+function printInit(io: Io, result: InitCenterResult): void {
   io.out(`License Center initialized in ${result.dataDir}`);
   io.out(`  vendor public key: ${result.publicKey}`);
   printAdminToken(io, result.adminToken);
@@ -82,6 +76,7 @@ export function registerCenter(program: Command, io: Io): void {
     .addOption(dataOption())
     .option('--json', 'print JSON')
     .action(async (opts: { data?: string; json?: boolean }) => {
+      const { initCenter } = await serverPackage();
       const result = await initCenter(centerDataDir(opts.data, io.env));
       if (opts.json) {
         const { adminToken, publicKey, dataDir } = result;
@@ -265,6 +260,7 @@ export function registerCenter(program: Command, io: Io): void {
     .addOption(dataOption())
     .option('--json', 'print JSON')
     .action(async (opts: { data?: string; json?: boolean }) => {
+      const { reissueAdminToken } = await serverPackage();
       const reissued = await reissueAdminToken(centerDataDir(opts.data, io.env));
       if (opts.json) return io.out(JSON.stringify(reissued));
       io.out(`New admin API token for the License Center in ${reissued.dataDir}`);
@@ -284,8 +280,9 @@ export function registerCenter(program: Command, io: Io): void {
     .action(async (opts: ServeOptions) => {
       const dir = centerDataDir(opts.data, io.env);
       const options = opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {};
+      const { buildCenterServer, initCenter, openCenter } = await serverPackage();
       let c: Center;
-      let initialized: Awaited<ReturnType<typeof initCenter>> | undefined;
+      let initialized: InitCenterResult | undefined;
       try {
         c = await openCenter(dir, options);
       } catch (err) {

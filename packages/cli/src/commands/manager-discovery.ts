@@ -1,7 +1,8 @@
 /** `lictor manager serve --discovery-port N`: the UDP responder that lets clients find the manager. */
 import { LictorError } from '@lictor/protocol';
-import { type DiscoveryResponder, MANAGER_VERSION, startDiscoveryResponder } from '@lictor/server';
+import type { DiscoveryResponder } from '@lictor/server';
 import type { Io } from '../io.js';
+import { serverPackage } from '../server-package.js';
 
 /**
  * Starts answering discovery probes for the manager `id` whose HTTP service listens on `host`
@@ -16,6 +17,7 @@ export async function startManagerDiscovery(
     io.out('  discovery: off');
     return undefined;
   }
+  const { MANAGER_VERSION, startDiscoveryResponder } = await serverPackage();
   try {
     const responder = await startDiscoveryResponder({
       id: options.id,

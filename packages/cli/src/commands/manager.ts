@@ -17,7 +17,7 @@ import {
   type TokenOptions,
   writeFileAtomic,
 } from '@lictor/sdk';
-import { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager, type PoolLicense } from '@lictor/server';
+import type { buildManagerServer, LicenseManager, PoolLicense } from '@lictor/server';
 import type { Command } from 'commander';
 import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
 import { listenOn } from '../listen.js';
@@ -31,6 +31,7 @@ import {
   vendorPublicKey,
   withTimeoutHint,
 } from '../options.js';
+import { serverPackage } from '../server-package.js';
 import { startManagerDiscovery } from './manager-discovery.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
@@ -193,6 +194,7 @@ export function registerManager(program: Command, io: Io): void {
         ...tokenLicenses(opts),
       });
       const ttlMs = (opts.leaseTtlSeconds ?? 60) * 1000;
+      const { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager } = await serverPackage();
       const rulesFile = join(dir, ACCESS_RULES_FILE_NAME);
       let server: ReturnType<typeof buildManagerServer> | undefined;
       const m = await LicenseManager.open({
