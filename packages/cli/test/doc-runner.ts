@@ -196,8 +196,9 @@ export class Values {
 }
 
 /**
- * Matches one expected line against one actual line: literal text, `...`/`…` as anything, and
- * volatile values as any value of their kind. Returns the documented → actual pairs, or null.
+ * Matches one expected line against one actual line: literal text (with the known documented
+ * values replaced), `...`/`…` as anything, a volatile value seen before as this run's value, and
+ * a new one as any value of its kind. Returns the new documented → actual pairs, or null.
  */
 function matchLine(line: string, actual: string, values: Values): Map<string, string> | null {
   const expected = line.trim();
@@ -205,7 +206,7 @@ function matchLine(line: string, actual: string, values: Values): Map<string, st
   let pattern = '';
   let last = 0;
   for (const m of expected.matchAll(VOLATILE_RE)) {
-    pattern += literal(expected.slice(last, m.index));
+    pattern += literal(values.apply(expected.slice(last, m.index)));
     const known = values.map.get(m[0]);
     if (known !== undefined) pattern += escapeRe(known);
     else {
@@ -215,7 +216,7 @@ function matchLine(line: string, actual: string, values: Values): Map<string, st
     }
     last = (m.index ?? 0) + m[0].length;
   }
-  pattern += literal(expected.slice(last).trimEnd());
+  pattern += literal(values.apply(expected.slice(last)).trimEnd());
   // Indentation is not compared: `#   ` comments of sh blocks cannot show it.
   const found = new RegExp(`^${pattern}$`).exec(actual.trim());
   if (!found) return null;
@@ -235,9 +236,8 @@ export function compare(expected: readonly string[], output: string, values: Val
   const actual = output.split('\n');
   let at = 0;
   for (const line of expected) {
-    const want = values.apply(line);
     let found: Map<string, string> | null = null;
-    for (; at < actual.length && found === null; at++) found = matchLine(want, actual[at] ?? '', values);
+    for (; at < actual.length && found === null; at++) found = matchLine(line, actual[at] ?? '', values);
     if (found === null) return `expected the line\n  ${line}\nin order in the output:\n${output}`;
     for (const [doc, real] of found) values.map.set(doc, real);
   }
