@@ -1,5 +1,5 @@
 /** Opening the License Center's data directory for one command. */
-import { type Center, type CenterOptions, openCenter } from '@lictor/server';
+import { type Center, type CenterOptions, openCenter } from '@lictor/center';
 import { Option } from 'commander';
 import type { Io } from '../io.js';
 import { centerDataDir } from '../options.js';

@@ -1,6 +1,6 @@
+import type { UpgradeChanges } from '@lictor/center';
 import { LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
-import type { UpgradeChanges } from '@lictor/server';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { collect, expiryFrom, parseFeature, positiveInt, readInputFile } from '../options.js';

@@ -1,8 +1,8 @@
 /** `lictor center ...`: the vendor's License Center, on its data directory. */
 
+import { buildCenterServer, type Center, initCenter, openCenter, type RequestPreview } from '@lictor/center';
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
-import { buildCenterServer, type Center, initCenter, openCenter, type RequestPreview } from '@lictor/server';
 import { type Command, Option } from 'commander';
 import { type Io, untilStopped } from '../io.js';
 import {

@@ -1,6 +1,7 @@
 /** `lictor manager serve --discovery-port N`: the UDP responder that lets clients find the manager. */
+
+import { type DiscoveryResponder, MANAGER_VERSION, startDiscoveryResponder } from '@lictor/manager';
 import { LictorError } from '@lictor/protocol';
-import { type DiscoveryResponder, MANAGER_VERSION, startDiscoveryResponder } from '@lictor/server';
 import type { Io } from '../io.js';
 
 /**

@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager, type PoolLicense } from '@lictor/manager';
 import { LictorError, sha256, toHex } from '@lictor/protocol';
 import {
   connectManager,
@@ -17,7 +18,6 @@ import {
   type TokenOptions,
   writeFileAtomic,
 } from '@lictor/sdk';
-import { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager, type PoolLicense } from '@lictor/server';
 import type { Command } from 'commander';
 import { computerOptions, type Io, untilStopped } from '../io.js';
 import { logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { LictorError, sha256, toHex } from '@lictor/protocol';
-import { LicenseManager, type ManagerEvent, type PoolLicense } from '../src/manager/index.js';
+import { LicenseManager, type ManagerEvent, type PoolLicense } from '../src/index.js';
 import { CAD as BASE_CAD } from './manager-fixture.js';
 
 const CAD: PoolLicense = { ...BASE_CAD, seats: 10 };

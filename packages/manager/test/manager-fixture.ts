@@ -5,12 +5,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
-import {
-  buildManagerServer,
-  LicenseManager,
-  type LicenseManagerOptions,
-  type PoolLicense,
-} from '../src/manager/index.js';
+import { buildManagerServer, LicenseManager, type LicenseManagerOptions, type PoolLicense } from '../src/index.js';
 
 /** The admin token of {@link openManager}'s managers unless the test gives its own hash. */
 export const ADMIN_TOKEN = 'token';

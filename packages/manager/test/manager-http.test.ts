@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { LicenseManager, PoolLicense } from '../src/manager/index.js';
+import type { LicenseManager, PoolLicense } from '../src/index.js';
 import { CAD as BASE_CAD, openManagerApp } from './manager-fixture.js';
 
 const TOKEN = 'manager-admin-token';

@@ -1,8 +1,8 @@
 /** LeasePool: counting units, adding up, priorities, renewals, expiry, license changes, restore. */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { LeasePool } from '../src/manager/lease-pool.js';
-import type { ClientIdentity, PoolLicense, PoolLicenseType, PoolSnapshot } from '../src/manager/types.js';
+import { LeasePool } from '../src/lease-pool.js';
+import type { ClientIdentity, PoolLicense, PoolLicenseType, PoolSnapshot } from '../src/types.js';
 
 const T0 = 1_700_000_000_000;
 

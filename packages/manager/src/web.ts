@@ -13,10 +13,9 @@
  * refused, on top of what `SameSite=Strict` already stops.
  */
 import formbody from '@fastify/formbody';
+import { escapeHtml, failureAnswer, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '@lictor/http-service';
 import { constantTimeEqual, LictorError, randomBytes, sha256, toBase64Url, toHex, utf8 } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { failureAnswer } from '../http/errors.js';
-import { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '../http/html.js';
 import { type AdminLeaseBody, type LicenseManager, MANAGER_VERSION, type ManagerEvent } from './manager.js';
 import type { LicenseUsage } from './types.js';
 

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { parseAccessRules } from '../src/manager/index.js';
+import { parseAccessRules } from '../src/index.js';
 import { openManagerApp } from './manager-fixture.js';
 
 function setup(t: TestContext, rules: string) {

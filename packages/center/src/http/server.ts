@@ -1,9 +1,10 @@
 /** Builds the License Center's HTTP service: one Fastify instance, one plugin per concern. */
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+
+import { installErrorHandling, loggerOptions, type ServiceLoggerOption } from '@lictor/http-service';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Center } from '../center/types.js';
 import { activationRoutes } from './activation.js';
 import { adminRoutes } from './admin.js';
-import { installErrorHandling } from './errors.js';
 import { healthRoutes } from './health.js';
 import { offlineRoutes } from './offline.js';
 import { openApiRoute, registerOpenApi } from './openapi.js';
@@ -30,23 +31,9 @@ const REDACT = [
 /** Options of {@link buildCenterServer}. */
 export interface CenterServerOptions {
   /** `true` for info-level JSON logs, or pino options (`level`, `stream`, …); default no logs. */
-  logger?: boolean | Exclude<FastifyServerOptions['logger'], boolean | undefined>;
+  logger?: ServiceLoggerOption;
   /** Trust `X-Forwarded-For` from a reverse proxy for the client address. Default false. */
   trustProxy?: boolean;
-}
-
-/**
- * Fastify's logger for a `logger` option: off by default, info level for `true`, and `redact`
- * (paths that may hold a secret) added to the caller's own redactions.
- */
-export function loggerOptions(
-  logger: CenterServerOptions['logger'],
-  redact: readonly string[],
-): FastifyServerOptions['logger'] {
-  if (logger === undefined || logger === false) return false;
-  const base = logger === true ? {} : logger;
-  const extra = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
-  return { level: 'info', ...base, redact: { paths: [...redact, ...extra], censor: '[Redacted]' } };
 }
 
 /**

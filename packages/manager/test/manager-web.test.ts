@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
-import type { ClientIdentity } from '../src/manager/index.js';
+import type { ClientIdentity } from '../src/index.js';
 import { CAD, openManagerApp } from './manager-fixture.js';
 
 const TOKEN = 'manager-admin-token-for-the-web-page';

@@ -1,5 +1,5 @@
 /**
- * `@lictor/server`: the vendor's License Center. Domain API (`initCenter`, `openCenter`, the
+ * `@lictor/center`: the vendor's License Center. Domain API (`initCenter`, `openCenter`, the
  * {@link Center} object) and its HTTP service (`buildCenterServer`).
  */
 
@@ -30,6 +30,5 @@ export type {
   UpgradeView,
 } from './center/types.js';
 export { buildCenterServer, type CenterServerOptions } from './http/server.js';
-export * from './manager/index.js';
 export type { DatabaseConfig } from './store/dialect.js';
 export { databaseConfigFromEnv } from './store/open.js';

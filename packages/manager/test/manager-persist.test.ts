@@ -7,12 +7,12 @@ import { dirname, join, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256, toHex } from '@lictor/protocol';
-import { LicenseManager, type LicenseManagerOptions } from '../src/manager/index.js';
+import { LicenseManager, type LicenseManagerOptions } from '../src/index.js';
 import { CAD } from './manager-fixture.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const REPO = resolve(HERE, '../../..');
-const INDEX_URL = pathToFileURL(resolve(HERE, '../src/manager/index.ts')).href;
+const INDEX_URL = pathToFileURL(resolve(HERE, '../src/index.ts')).href;
 const TOKEN_HASH = toHex(sha256('token'));
 
 function client(n: number) {

@@ -1,8 +1,14 @@
 /** The License Manager's HTTP service: leases for clients, status, and admin routes. */
+
+import {
+  errorBodySchema,
+  errorResponses,
+  failureAnswer,
+  loggerOptions,
+  type ServiceLoggerOption,
+} from '@lictor/http-service';
 import { type ErrorBody, LictorError } from '@lictor/protocol';
-import Fastify, { type FastifyInstance, type FastifyPluginAsync, type FastifyServerOptions } from 'fastify';
-import { failureAnswer } from '../http/errors.js';
-import { errorBodySchema, errorResponses } from '../http/schemas.js';
+import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { type LicenseManager, MANAGER_EVENT_KINDS } from './manager.js';
 import type { AcquireRequest } from './types.js';
 import { managerWebRoutes } from './web.js';
@@ -18,14 +24,7 @@ const security = [{ adminToken: [] }];
 /** Options of {@link buildManagerServer}. */
 export interface ManagerServerOptions {
   /** `true` for info-level JSON logs, or pino options (`level`, `stream`, …); default no logs. */
-  logger?: boolean | Exclude<FastifyServerOptions['logger'], boolean | undefined>;
-}
-
-function loggerOptions(logger: ManagerServerOptions['logger']): FastifyServerOptions['logger'] {
-  if (logger === undefined || logger === false) return false;
-  const base = logger === true ? {} : logger;
-  const extra = Array.isArray(base.redact) ? base.redact : (base.redact?.paths ?? []);
-  return { level: 'info', ...base, redact: { paths: [...REDACT, ...extra], censor: '[Redacted]' } };
+  logger?: ServiceLoggerOption;
 }
 
 const text128 = { type: 'string', maxLength: 128 } as const;
@@ -327,7 +326,7 @@ const adminRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app,
  * `listen()` or `inject()` on it. Closing the server does not close the manager.
  */
 export function buildManagerServer(manager: LicenseManager, options: ManagerServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: loggerOptions(options.logger), bodyLimit: MANAGER_BODY_LIMIT });
+  const app = Fastify({ logger: loggerOptions(options.logger, REDACT), bodyLimit: MANAGER_BODY_LIMIT });
   // The center's error mapping (`failureAnswer`); the center's not-found text points to its
   // OpenAPI document, which the manager does not serve, so both handlers are set here.
   app.setErrorHandler((error, request, reply) => {

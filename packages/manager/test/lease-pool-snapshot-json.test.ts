@@ -1,7 +1,7 @@
 /** LeasePool.snapshotJson: the snapshot as JSON text in pieces, equal to JSON.stringify(snapshot()). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LeasePool } from '../src/manager/lease-pool.js';
+import { LeasePool } from '../src/lease-pool.js';
 
 const T0 = 1_700_000_000_000;
 

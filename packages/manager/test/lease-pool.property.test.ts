@@ -5,9 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { countingUnitOf, seatKeyOf } from '../src/manager/counting.js';
-import { LeasePool } from '../src/manager/lease-pool.js';
-import type { ClientIdentity, PoolLicense } from '../src/manager/types.js';
+import { countingUnitOf, seatKeyOf } from '../src/counting.js';
+import { LeasePool } from '../src/lease-pool.js';
+import type { ClientIdentity, PoolLicense } from '../src/types.js';
 
 const CATALOG: PoolLicense[] = [
   {

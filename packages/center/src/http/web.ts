@@ -7,11 +7,10 @@
 
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
+import { escapeHtml, failureAnswer, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '@lictor/http-service';
 import { LictorError, type Owner } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
-import { failureAnswer } from './errors.js';
-import { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from './html.js';
 import { MAX_REQUEST_TEXT } from './schemas.js';
 
 /** Urlencoded forms: a request of the largest size, percent-encoded, fits. */

@@ -7,13 +7,13 @@ import { BlockList } from 'node:net';
 import { describe, test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
 import fc from 'fast-check';
-import { accessGate } from '../src/manager/access-gate.js';
-import { type AccessRules, evaluateAccess, parseAccessRules } from '../src/manager/access-rules.js';
-import { seatKeyOf } from '../src/manager/counting.js';
-import { GroupSeatTally } from '../src/manager/group-seat-tally.js';
-import { cidrContains, parseAddress, parseCidr } from '../src/manager/ip-cidr.js';
-import { LeasePool } from '../src/manager/lease-pool.js';
-import type { AcquireRequest, ClientIdentity, Lease, PoolLicense } from '../src/manager/types.js';
+import { accessGate } from '../src/access-gate.js';
+import { type AccessRules, evaluateAccess, parseAccessRules } from '../src/access-rules.js';
+import { seatKeyOf } from '../src/counting.js';
+import { GroupSeatTally } from '../src/group-seat-tally.js';
+import { cidrContains, parseAddress, parseCidr } from '../src/ip-cidr.js';
+import { LeasePool } from '../src/lease-pool.js';
+import type { AcquireRequest, ClientIdentity, Lease, PoolLicense } from '../src/types.js';
 
 describe('addresses agree with net.BlockList', () => {
   const v4 = fc.tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255));

@@ -10,11 +10,7 @@ import {
   encodeDiscoveryAnswer,
   encodeDiscoveryProbe,
 } from '@lictor/protocol';
-import {
-  type DiscoveryResponder,
-  type DiscoveryResponderOptions,
-  startDiscoveryResponder,
-} from '../src/manager/index.js';
+import { type DiscoveryResponder, type DiscoveryResponderOptions, startDiscoveryResponder } from '../src/index.js';
 
 const BASE = { id: 'mgr-test', version: '0.1.0', httpPort: 8790 };
 

@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
-import { type AccessClient, evaluateAccess, parseAccessRules } from '../src/manager/access-rules.js';
-import { cidrContains, parseAddress, parseCidr } from '../src/manager/ip-cidr.js';
+import { type AccessClient, evaluateAccess, parseAccessRules } from '../src/access-rules.js';
+import { cidrContains, parseAddress, parseCidr } from '../src/ip-cidr.js';
 
 const EXAMPLE = `# Access rules of the plant's License Manager
 group eng user alice bob "Carol Smith"   # engineers

@@ -11,7 +11,7 @@ import {
   LicenseManager,
   type PoolLicense,
   parseAccessRules,
-} from '../src/manager/index.js';
+} from '../src/index.js';
 import { CAD as BASE_CAD, openManager } from './manager-fixture.js';
 
 const CAD: PoolLicense = { ...BASE_CAD, seats: 5, features: [{ code: 'render', users: 2 }] };
