@@ -17,7 +17,7 @@ for (const engine of ENGINES) {
       const fresh = await engine.create(dir);
       if ('skip' in fresh) return t.skip(fresh.skip);
       t.after(() => fresh.drop());
-      const dialect = createDialect(fresh.config);
+      const dialect = await createDialect(fresh.config);
       const db = dialect.createKysely();
       try {
         await dialect.prepare(db);

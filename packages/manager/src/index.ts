@@ -1,4 +1,8 @@
-/** The network License Manager's seat-counting core. */
+/**
+ * `@lictor/manager`: the network License Manager. `openManager()` is its composition root; the
+ * seat-counting core (`LeasePool`, `LicenseManager`), access rules, discovery responder and HTTP
+ * service are exported for embedding and tests.
+ */
 
 export { accessGate } from './access-gate.js';
 export {
@@ -30,6 +34,12 @@ export {
 export { GroupSeatTally, seatUnitOf } from './group-seat-tally.js';
 export { buildManagerServer, MANAGER_BODY_LIMIT, type ManagerServerOptions } from './http.js';
 export {
+  type ManagerIdentity,
+  type NewIdentity,
+  readManagerIdentity,
+  reissueManagerAdminToken,
+} from './identity.js';
+export {
   DEFAULT_LEASE_TTL_MS,
   type LeaseObserver,
   LeasePool,
@@ -52,6 +62,14 @@ export {
   type ManagerStatus,
   type ProductStatus,
 } from './manager.js';
+export {
+  DEFAULT_DISCOVERY_PORT,
+  DEFAULT_MANAGER_PORT,
+  type OpenManagerOptions,
+  openManager,
+  type RunningManager,
+} from './open-manager.js';
+export { poolLicenses } from './pool-licenses.js';
 export type {
   AccessRuleRef,
   AcquireRefusal,

@@ -8,6 +8,8 @@ export const ERRORS = {
   LICTOR_E_NOT_FOUND: { status: 404, title: 'No such resource' },
   LICTOR_E_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   LICTOR_E_INTERNAL: { status: 500, title: 'Internal error' },
+  LICTOR_E_PACKAGE_MISSING: { status: 500, title: 'A Lictor package this command needs is not installed' },
+  LICTOR_E_PORT_IN_USE: { status: 500, title: 'The service cannot listen on its address and port' },
 
   LICTOR_E_PRODUCT_UNKNOWN: { status: 404, title: 'Unknown product' },
   LICTOR_E_PRODUCT_EXISTS: { status: 409, title: 'The product already exists' },
