@@ -3,10 +3,10 @@
  * admin API token. The token itself is never stored; it is shown once, when made.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
 import { LictorError, sha256, toHex } from '@lictor/protocol';
-import { writeFileAtomic } from '@lictor/sdk';
 
 /** What `manager.json` holds. */
 export interface ManagerIdentity {
@@ -47,14 +47,13 @@ function parseIdentity(text: string, file: string): ManagerIdentity {
 /** Reads the identity of the manager whose data directory is `dir`; `undefined` when it has none yet. */
 export async function readManagerIdentity(dir: string): Promise<ManagerIdentity | undefined> {
   const file = join(dir, FILE);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readTextIfExists(file);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new LictorError('LICTOR_E_FILE_UNREADABLE', `cannot read ${file}: ${(err as Error).message}`);
   }
-  return parseIdentity(text, file);
+  return text === undefined ? undefined : parseIdentity(text, file);
 }
 
 /** A new identity for a manager that has none, not yet written (see {@link writeManagerIdentity}). */
