@@ -123,6 +123,31 @@ for (const engine of ENGINES) {
   });
 
   describe(`remote upgrades (${engine.name})`, { concurrency: true }, () => {
+    test('answers to one question at once: each is sealed outside the lock, the last stands, the others are superseded', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { type: 'multi', users: 5, features: [{ code: 'reports', users: null }] });
+        const c = await activateContainer(center, pkg, 1, computer(1));
+        const q = ask(center, c);
+        const answers = await Promise.all(
+          [2, 3, 4].map((users) => center.answerUpgrade(q.text, { users: [{ code: '*', users }] })),
+        );
+        const ids = answers.map((a) => a.upgradeId);
+        assert.equal(new Set(ids).size, 3);
+        for (const a of answers) assert.equal(a.toCounter, 1);
+        const listed = await center.listUpgrades({ serial: pkg.serial });
+        const pending = listed.filter((u) => u.status === 'pending');
+        assert.equal(pending.length, 1, 'one answer stands');
+        assert.equal(listed.filter((u) => u.status === 'superseded').length, 2);
+        // The standing answer confirms; every answer is a valid next state of the container.
+        const standing = answers.find((a) => a.upgradeId === pending[0]?.id);
+        assert.ok(standing);
+        for (const a of answers) assert.equal(decodeLicenseFile(a.answer, center.publicKey).counter, 1);
+        const { code } = apply(center, c, standing.answer);
+        assert.equal((await center.confirmUpgrade(code)).upgradeId, standing.upgradeId);
+      });
+    });
+
     test('add features, users and days: the answer is the next state for this container and question', async (t) => {
       await withCenter(t, engine, async ({ center, clock }) => {
         await addApp(center);
