@@ -22,6 +22,7 @@ import {
   verifyUpgradeQuestion,
 } from '@lictor/protocol';
 import type { Kysely } from 'kysely';
+import { fromJson, toJson } from '../store/json-column.js';
 import type { DB } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
@@ -322,7 +323,7 @@ async function applyUpgrade(
       question_nonce: question.nonce,
       question: a.questionText,
       answer: a.answer,
-      changes: JSON.stringify(plan.recorded),
+      changes: toJson(plan.recorded),
       secret_sealed: sealForCenter(ctx.upgradeSecretKey, secretContext(upgradeId), a.secret),
       status: 'pending',
       created_at: now.toISOString(),
@@ -461,7 +462,7 @@ export async function listUpgrades(ctx: CenterContext, filter: UpgradeFilter = {
     status: r.status,
     createdAt: r.created_at,
     confirmedAt: r.confirmed_at,
-    changes: JSON.parse(r.changes) as UpgradeChanges,
+    changes: fromJson(r.changes),
     question: r.question,
     answer: r.answer,
     confirmation: r.confirmation,
