@@ -32,8 +32,12 @@ import {
 } from './token-fixtures.js';
 
 /** The next `change` event that reports a token. */
-function nextTokenChange(licensing: Licensing): Promise<ChangeEvent> {
-  return nextChange(licensing, (event) => event.tokens !== undefined);
+/**
+ * The next change event about the token `serial`: events about other tokens (an earlier test's
+ * token noticed late on a busy machine) are not the one awaited.
+ */
+function nextTokenChange(licensing: Licensing, serial: string): Promise<ChangeEvent> {
+  return nextChange(licensing, (event) => event.tokens?.some((t) => t.serial === serial) === true);
 }
 
 /** A license of `product` (feature `historian`) bound to `binding`. */
@@ -128,7 +132,7 @@ describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, 
     const licensing = await openWithTokens(store, { product: 'CAM' });
     assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
 
-    const removal = nextTokenChange(licensing);
+    const removal = nextTokenChange(licensing, dongle.token.serial);
     const pulledAt = Date.now();
     await softhsm.unplug(dongle.token);
     const removed = await withTimeout(removal, INTERVAL_MS + SLACK_MS, 'the change event of the removal');
@@ -140,7 +144,7 @@ describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, 
     assert.equal(!absent.ok && absent.code, 'LICTOR_E_TOKEN_ABSENT');
     assert.match(!absent.ok ? absent.reason : '', new RegExp(`#${dongle.token.serial} is not present; plug it in`));
 
-    const insertion = nextTokenChange(licensing);
+    const insertion = nextTokenChange(licensing, dongle.token.serial);
     const pluggedAt = Date.now();
     await softhsm.replug(dongle.token);
     const inserted = await withTimeout(insertion, INTERVAL_MS + SLACK_MS, 'the change event of the re-insertion');
@@ -159,7 +163,7 @@ describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, 
     assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
     const path = tokenContainerPath(carrier.binding.token);
 
-    const removal = nextTokenChange(licensing);
+    const removal = nextTokenChange(licensing, carrier.token.serial);
     await softhsm.unplug(carrier.token);
     const removed = await withTimeout(removal, INTERVAL_MS + SLACK_MS, 'the change event of the removal');
     assert.deepEqual(removed.changed, [path]);
@@ -171,7 +175,7 @@ describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, 
     assert.equal(listed?.available, false);
     assert.equal(listed?.code, 'LICTOR_E_TOKEN_ABSENT');
 
-    const insertion = nextTokenChange(licensing);
+    const insertion = nextTokenChange(licensing, carrier.token.serial);
     await softhsm.replug(carrier.token);
     await withTimeout(insertion, INTERVAL_MS + SLACK_MS, 'the change event of the re-insertion');
     assert.equal(licensing.check().ok, true, JSON.stringify(licensing.check()));
@@ -188,7 +192,7 @@ describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, 
     assert.equal(before.ok, false);
     assert.match(before.ok ? '' : before.reason, /nor on a hardware token plugged in here/);
 
-    const found = nextTokenChange(licensing);
+    const found = nextTokenChange(licensing, late.token.serial);
     await softhsm.replug(late.token);
     // SoftHSM2 lists a token only after a re-initialization; hardware modules list a new token in its reader at once.
     await module.reinitialize();
