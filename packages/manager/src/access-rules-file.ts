@@ -10,8 +10,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LictorError } from '@lictor/protocol';
+import { delay, LictorError, type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
 import { type AccessRules, parseAccessRules } from './access-rules.js';
 
 /** The rules file's name in the manager's data directory. */
@@ -66,6 +65,8 @@ export interface AccessRulesWatchOptions {
   intervalMs: number;
   /** A change is applied once the file reads the same twice this far apart. Default 200. */
   settleMs?: number;
+  /** The poll, debounce and settle timers. Default `systemScheduler`. */
+  scheduler?: Scheduler;
   /** New rules are in force (`null`: the file was removed). */
   onChange(loaded: LoadedAccessRules): void;
   /** The changed file cannot be read or parsed; the rules in force stay. Called once per distinct problem. */
@@ -82,13 +83,14 @@ export function watchAccessRulesFile(
   options: AccessRulesWatchOptions,
 ): () => void {
   const settleMs = options.settleMs ?? 200;
+  const scheduler = options.scheduler ?? systemScheduler;
   let applied = appliedText;
   /** The problem reported last, so that each is reported once. */
   let reported: string | null = null;
   let closed = false;
   let running = false;
   let again = false;
-  let debounce: NodeJS.Timeout | undefined;
+  let debounce: TimerHandle | undefined;
 
   const report = (error: LictorError, key: string) => {
     if (reported === key) return;
@@ -113,7 +115,7 @@ export function watchAccessRulesFile(
       reported = null;
       return;
     }
-    await sleep(settleMs, undefined, { ref: false });
+    await delay(scheduler, settleMs);
     const settled = await read();
     if (closed) return;
     if (settled !== text) {
@@ -159,21 +161,19 @@ export function watchAccessRulesFile(
     const name = basename(file);
     watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
       if (changed !== null && changed !== name) return;
-      clearTimeout(debounce);
-      debounce = setTimeout(run, 50);
-      debounce.unref();
+      scheduler.clearTimeout(debounce);
+      debounce = scheduler.setTimeout(run, 50);
     });
     watcher.on('error', () => watcher?.close());
   } catch {
     // Missing or unwatchable directory: the poll covers it.
   }
-  const timer = setInterval(run, options.intervalMs);
-  timer.unref();
+  const timer = scheduler.setInterval(run, options.intervalMs);
 
   return () => {
     closed = true;
-    clearInterval(timer);
-    clearTimeout(debounce);
+    scheduler.clearInterval(timer);
+    scheduler.clearTimeout(debounce);
     watcher?.close();
   };
 }
