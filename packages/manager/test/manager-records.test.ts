@@ -4,9 +4,11 @@
  * told to the client as a typed refusal. Through HTTP (inject) with a fake scheduler.
  */
 import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
+import { connectManager } from '@lictor/sdk';
 import { MANAGER_EVENT_CAPACITY } from '../src/index.js';
 import { openManagerApp } from './manager-fixture.js';
 
@@ -116,4 +118,39 @@ test('an admin release without a block lets the client take a seat again at once
   const released = await app.inject({ method: 'DELETE', url: `/v1/admin/leases/${lease.id}`, headers: ADMIN });
   assert.equal(released.statusCode, 204);
   assert.equal((await acquire(1)).status, 201);
+});
+
+test('over a real socket, the SDK client of a blocked seat reports it lost with LICTOR_E_LEASE_REVOKED and stops asking', async (t) => {
+  const { app, manager } = await setup(t);
+  const scheduler = new FakeScheduler(); // the client's own time
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  const client = await connectManager({
+    managers: [url],
+    configPaths: [],
+    env: {},
+    scheduler,
+    client: { host: 'ws-1' },
+  });
+  t.after(() => client.close());
+  const lease = await client.acquire('cad');
+  const lost = new Promise<{ code: string; message: string; details?: unknown }>((resolve) =>
+    lease.on('lost', resolve),
+  );
+
+  const released = await fetch(`${url}/v1/admin/leases/${lease.id}?blockSeconds=3600`, {
+    method: 'DELETE',
+    headers: ADMIN,
+  });
+  assert.equal(released.status, 204);
+  await scheduler.whenPending(); // the client's heartbeat timer
+  scheduler.advance(manager.heartbeatIntervalMs); // its heartbeat: unknown lease, so it asks again, and is refused
+  const reason = await lost;
+  assert.equal(reason.code, 'LICTOR_E_LEASE_REVOKED');
+  assert.match(reason.message, /an administrator released this client's seat of 'cad'/);
+  assert.equal(lease.state, 'lost');
+  assert.equal(manager.leases().length, 0, 'the client did not take the seat back');
+
+  // It stops asking: no timer is left to send a heartbeat or ask again.
+  assert.equal(scheduler.pending, 0);
 });
