@@ -8,9 +8,8 @@
 
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { watchLoop } from '@lictor/node-io';
-import { LictorError } from '@lictor/protocol';
+import { delay, LictorError, type Scheduler, systemScheduler } from '@lictor/protocol';
 import { type AccessRules, parseAccessRules } from './access-rules.js';
 
 /** The rules file's name in the manager's data directory. */
@@ -65,6 +64,8 @@ export interface AccessRulesWatchOptions {
   intervalMs: number;
   /** A change is applied once the file reads the same twice this far apart. Default 200. */
   settleMs?: number;
+  /** The poll, debounce and settle timers. Default `systemScheduler`. */
+  scheduler?: Scheduler;
   /** New rules are in force (`null`: the file was removed). */
   onChange(loaded: LoadedAccessRules): void;
   /** The changed file cannot be read or parsed; the rules in force stay. Called once per distinct problem. */
@@ -81,6 +82,7 @@ export function watchAccessRulesFile(
   options: AccessRulesWatchOptions,
 ): () => void {
   const settleMs = options.settleMs ?? 200;
+  const scheduler = options.scheduler ?? systemScheduler;
   let applied = appliedText;
   /** The problem reported last, so that each is reported once. */
   let reported: string | null = null;
@@ -109,7 +111,7 @@ export function watchAccessRulesFile(
       reported = null;
       return undefined;
     }
-    await sleep(settleMs, undefined, { ref: false });
+    await delay(scheduler, settleMs);
     const settled = await read();
     if (closed) return undefined;
     if (settled !== text) return 'again'; // Still being written: look again.
@@ -134,6 +136,7 @@ export function watchAccessRulesFile(
     names: [basename(file)],
     intervalMs: options.intervalMs,
     debounceMs: 50,
+    scheduler,
   });
   return () => {
     closed = true;

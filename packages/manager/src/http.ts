@@ -9,7 +9,7 @@ import {
 } from '@lictor/http-service';
 import { type ErrorBody, LictorError } from '@lictor/protocol';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
-import { type LicenseManager, MANAGER_EVENT_KINDS } from './manager.js';
+import { type LicenseManager, MANAGER_EVENT_KINDS, MAX_ADMIN_BLOCK_MS } from './manager.js';
 import type { AcquireRequest } from './types.js';
 import { managerWebRoutes } from './web.js';
 
@@ -200,6 +200,10 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
           throw new LictorError('LICTOR_E_LICENSE_EXPIRED', result.reason);
         case 'denied':
           throw new LictorError('LICTOR_E_ACCESS_DENIED', result.reason, { rules: result.rules });
+        case 'revoked':
+          throw new LictorError('LICTOR_E_LEASE_REVOKED', result.reason, {
+            until: new Date(result.until).toISOString(),
+          });
       }
     },
   );
@@ -277,12 +281,27 @@ const adminRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app,
       schema: {
         security,
         params: leaseIdParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            blockSeconds: {
+              type: 'integer',
+              minimum: 0,
+              maximum: MAX_ADMIN_BLOCK_MS / 1000,
+              default: 0,
+              description:
+                'Keep the client from taking a seat again for this long (it gets LICTOR_E_LEASE_REVOKED); 0: it may at once',
+            },
+          },
+        },
         response: { 204: { type: 'null', description: 'Released' }, ...errorResponses(400, 401, 404) },
       },
     },
     async (request, reply) => {
       const { id } = request.params as { id: string };
-      if (!manager.adminRelease(id)) throw leaseUnknown(id);
+      const { blockSeconds } = request.query as { blockSeconds: number };
+      if (!manager.adminRelease(id, { blockMs: blockSeconds * 1000 })) throw leaseUnknown(id);
       return reply.code(204).send();
     },
   );

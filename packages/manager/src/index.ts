@@ -24,6 +24,7 @@ export {
   type LoadedAccessRules,
   readAccessRulesFile,
 } from './access-rules-file.js';
+export { AdminTokenCheck } from './admin-token.js';
 export { countingUnitOf } from './counting.js';
 export {
   type DiscoveryResponder,
@@ -31,6 +32,7 @@ export {
   type DiscoveryStats,
   startDiscoveryResponder,
 } from './discovery.js';
+export { EventLog, type RenewalCount } from './event-log.js';
 export { GroupSeatTally, seatUnitOf } from './group-seat-tally.js';
 export { buildManagerServer, MANAGER_BODY_LIMIT, type ManagerServerOptions } from './http.js';
 export {
@@ -49,14 +51,25 @@ export {
   type SeatGate,
 } from './lease-pool.js';
 export {
+  type LeaseChange,
+  LeaseService,
+  type LeaseServiceObserver,
+  type ReleaseOptions,
+  type RevokedRefusal,
+  type ServiceAcquireResult,
+} from './lease-service.js';
+export {
   type AdminLeaseBody,
+  type AdminReleaseOptions,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_SNAPSHOT_INTERVAL_MS,
   type LeaseBody,
   LicenseManager,
   type LicenseManagerOptions,
   MANAGER_EVENT_CAPACITY,
+  MANAGER_EVENT_KINDS,
   MANAGER_VERSION,
+  MAX_ADMIN_BLOCK_MS,
   type ManagerEvent,
   type ManagerEventKind,
   type ManagerStatus,
@@ -70,6 +83,7 @@ export {
   type RunningManager,
 } from './open-manager.js';
 export { poolLicenses } from './pool-licenses.js';
+export { type LoadedSnapshot, loadSnapshot, SnapshotStore, type SnapshotStoreOptions } from './snapshot-store.js';
 export type {
   AccessRuleRef,
   AcquireRefusal,

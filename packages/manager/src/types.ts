@@ -103,7 +103,12 @@ export type AcquireResult =
   | { kind: 'not-licensed'; reason: string }
   | { kind: 'expired'; reason: string }
   /** An access rule refuses the client; `rules` are the deny rule or the allow rules it does not meet. */
-  | { kind: 'denied'; reason: string; rules: AccessRuleRef[] };
+  | { kind: 'denied'; reason: string; rules: AccessRuleRef[] }
+  /**
+   * An administrator released this client's lease and keeps it out until `until` (epoch ms).
+   * Given by the manager's `LeaseService`, never by the pool itself.
+   */
+  | { kind: 'revoked'; reason: string; until: number };
 
 /** The refusals among {@link AcquireResult}s. */
 export type AcquireRefusal = Exclude<AcquireResult, { kind: 'granted' | 'renewed' }>;

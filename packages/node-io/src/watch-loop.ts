@@ -4,6 +4,7 @@
  * later. Timers and watchers never keep the process alive.
  */
 import { type FSWatcher, watch } from 'node:fs';
+import { type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
 
 /** Options of {@link watchLoop}. */
 export interface WatchLoopOptions {
@@ -15,6 +16,8 @@ export interface WatchLoopOptions {
   intervalMs: number;
   /** Delay that gathers a burst of events into one check, in ms. Default 100. */
   debounceMs?: number;
+  /** The timers of the poll and the debounce (tests pass a fake one). Default: the system's. */
+  scheduler?: Scheduler;
 }
 
 /**
@@ -29,7 +32,8 @@ export function watchLoop(check: () => Promise<undefined | 'again'>, options: Wa
   let closed = false;
   let running = false;
   let again = false;
-  let debounce: NodeJS.Timeout | undefined;
+  const scheduler = options.scheduler ?? systemScheduler;
+  let debounce: TimerHandle | undefined;
 
   const run = (): void => {
     if (closed) return;
@@ -54,9 +58,8 @@ export function watchLoop(check: () => Promise<undefined | 'again'>, options: Wa
   const soon = (_event: string, name: string | Buffer | null): void => {
     if (closed) return;
     if (names !== undefined && name !== null && !names.has(String(name))) return;
-    clearTimeout(debounce);
-    debounce = setTimeout(run, debounceMs);
-    debounce.unref();
+    scheduler.clearTimeout(debounce);
+    debounce = scheduler.setTimeout(run, debounceMs);
   };
 
   const watchers: FSWatcher[] = [];
@@ -69,13 +72,12 @@ export function watchLoop(check: () => Promise<undefined | 'again'>, options: Wa
       // Missing or unwatchable directory: the poll covers it.
     }
   }
-  const timer = setInterval(run, options.intervalMs);
-  timer.unref();
+  const timer = scheduler.setInterval(run, options.intervalMs);
 
   return () => {
     closed = true;
-    clearInterval(timer);
-    clearTimeout(debounce);
+    scheduler.clearInterval(timer);
+    scheduler.clearTimeout(debounce);
     for (const w of watchers) w.close();
   };
 }

@@ -56,6 +56,7 @@ export const ERRORS = {
 
   LICTOR_E_SEATS_EXHAUSTED: { status: 409, title: 'All seats of the license are in use' },
   LICTOR_E_LEASE_UNKNOWN: { status: 404, title: 'The lease is unknown or has expired' },
+  LICTOR_E_LEASE_REVOKED: { status: 403, title: 'An administrator took the seat back from this client' },
   LICTOR_E_MANAGER_UNREACHABLE: { status: 503, title: 'No License Manager can be reached' },
   LICTOR_E_ACCESS_DENIED: { status: 403, title: "The License Manager's access rules refuse this client" },
   LICTOR_E_ACCESS_RULES_INVALID: { status: 400, title: 'The access rules file is not valid' },
