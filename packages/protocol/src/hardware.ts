@@ -98,17 +98,21 @@ function removedItems(activated: readonly string[], current: readonly string[]):
  *
  * Rules (from the documents Lictor follows): only removals count, additions never do;
  * RAM may grow and shrink back but not below the activated size; the comparison is
- * always against the state at activation; on Linux the OS name and version are not
- * compared. A parameter that was unknown (empty) at activation is not compared.
+ * always against the state at activation; when the computer being checked runs Linux the OS
+ * name and version are not compared; macOS compares only its major version. A parameter that was unknown (empty) at activation is not compared.
  */
 export function matchHardware(activated: HardwareParams, current: HardwareParams): HardwareMatch {
   const a = normalizeHardware(activated);
   const c = normalizeHardware(current);
   const changes: HardwareChange[] = [];
 
-  if (a.platform !== 'linux') {
+  // The computer being checked decides: on Linux the OS is not compared, wherever the license
+  // was activated. macOS compares its major version only (13.4 → 13.5 is a point update, as a
+  // Windows build number is); Windows and the rest compare the first two numbers.
+  if (c.platform !== 'linux') {
+    const version = c.platform === 'darwin' ? (v: string) => v.split('.')[0] ?? v : (v: string) => v;
     const nameChanged = a.osName !== '' && a.osName !== c.osName;
-    const versionChanged = a.osVersion !== '' && a.osVersion !== c.osVersion;
+    const versionChanged = a.osVersion !== '' && version(a.osVersion) !== version(c.osVersion);
     if (nameChanged || versionChanged) {
       const os = (h: HardwareParams) => [h.osName, h.osVersion].filter((x) => x !== '').join(' ') || '(unknown)';
       changes.push({ param: 'os', message: `operating system changed from ${os(a)} to ${os(c)}` });
