@@ -26,6 +26,13 @@ export interface HardwareParams {
   nics: string[];
   /** Serial numbers of the compared (non-USB) hard drives. */
   disks: string[];
+  /**
+   * The Windows OS serial number (product id), before Windows 10 only; absent elsewhere. The
+   * documents compare it on Windows, "excluding Windows 10" (and later).
+   */
+  osSerial?: string;
+  /** The Windows installation date (ISO 8601 UTC), before Windows 10 only; absent elsewhere. */
+  osInstallDate?: string;
 }
 
 /** One difference between the activated and the current hardware. */
@@ -67,6 +74,9 @@ export function normalizeHardware(hw: HardwareParams): HardwareParams {
     cpus: list(hw.cpus),
     nics: [...new Set(hw.nics.map(normalizeMac).filter((m) => m !== ''))].sort(),
     disks: [...new Set(list(hw.disks))],
+    // Only when known: a license activated without them keeps its subject digest.
+    ...(hw.osSerial && clean(hw.osSerial) !== '' ? { osSerial: clean(hw.osSerial) } : {}),
+    ...(hw.osInstallDate && clean(hw.osInstallDate) !== '' ? { osInstallDate: clean(hw.osInstallDate) } : {}),
   };
 }
 
@@ -116,6 +126,18 @@ export function matchHardware(activated: HardwareParams, current: HardwareParams
     if (nameChanged || versionChanged) {
       const os = (h: HardwareParams) => [h.osName, h.osVersion].filter((x) => x !== '').join(' ') || '(unknown)';
       changes.push({ param: 'os', message: `operating system changed from ${os(a)} to ${os(c)}` });
+    }
+    if (a.osSerial !== undefined && a.osSerial !== c.osSerial) {
+      changes.push({
+        param: 'os',
+        message: `operating system serial number changed from ${a.osSerial} to ${c.osSerial ?? '(none)'}`,
+      });
+    }
+    if (a.osInstallDate !== undefined && a.osInstallDate !== c.osInstallDate) {
+      changes.push({
+        param: 'os',
+        message: `operating system installed again: ${a.osInstallDate} → ${c.osInstallDate ?? '(unknown)'}`,
+      });
     }
   }
   if (a.hostname !== '' && a.hostname !== c.hostname) {
@@ -180,6 +202,8 @@ export function isHardwareParams(value: unknown): value is HardwareParams {
     v.ramBytes >= 0 &&
     strList('cpus') &&
     strList('nics') &&
-    strList('disks')
+    strList('disks') &&
+    (v.osSerial === undefined || str('osSerial')) &&
+    (v.osInstallDate === undefined || str('osInstallDate'))
   );
 }

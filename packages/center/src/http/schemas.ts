@@ -43,7 +43,7 @@ const owner = { type: 'object', additionalProperties: str } as const;
 const policy = { type: 'string', enum: ['standard', 'software-dongle'] } as const;
 const upgradeStatus = { type: 'string', enum: ['pending', 'confirmed', 'superseded'] } as const;
 
-/** `HardwareParams`, as collected by the SDK: every field required, no other. */
+/** `HardwareParams`, as collected by the SDK: every field required but the Windows OS serial and date, no other. */
 const hardwareProperties = {
   platform: shortText,
   osName: shortText,
@@ -55,8 +55,13 @@ const hardwareProperties = {
   cpus: textList,
   nics: textList,
   disks: textList,
+  osSerial: { ...shortText, description: 'Windows before 10: the OS serial number' },
+  osInstallDate: { ...shortText, description: 'Windows before 10: the installation date (ISO 8601)' },
 } as const;
-const hardwareSchema = { ...requiredObject(hardwareProperties), additionalProperties: false } as const;
+const hardwareSchema = {
+  ...requiredObject(hardwareProperties, ['osSerial', 'osInstallDate']),
+  additionalProperties: false,
+} as const;
 
 /** Owner registration data: text fields. */
 const ownerSchema = {
