@@ -174,7 +174,14 @@ export function buildSnapshot(
   usedAt: ReadonlyMap<string, number> = new Map(),
 ): Snapshot {
   // Several files for one serial on one computer: the one created (issued) or used most recently.
-  const recency = (d: DecodedDoc) => Math.max(Date.parse(d.doc.issuedAt), usedAt.get(d.path) ?? 0);
+  // An older state of an upgraded container never wins (a kept copy of a license whose upgrade took
+  // features away stays superseded, whatever the record of use says).
+  const latest = new Map<string, number>();
+  for (const { doc } of docs) latest.set(doc.containerId, Math.max(latest.get(doc.containerId) ?? 0, doc.counter));
+  const recency = (d: DecodedDoc) =>
+    d.doc.counter < (latest.get(d.doc.containerId) ?? 0)
+      ? Number.NEGATIVE_INFINITY
+      : Math.max(Date.parse(d.doc.issuedAt), usedAt.get(d.path) ?? 0);
   docs.sort((a, b) => recency(b) - recency(a) || b.mtimeMs - a.mtimeMs);
   const newestPerSerial = new Map<string, string>();
   const byFeature = new Map<string, Candidate[]>();

@@ -54,6 +54,9 @@ describe('remote upgrade', () => {
   test('an answer that takes away: a removed feature is gone at check(), an ended license is expired, an added product is there', async () => {
     const { store, licensing } = await activatedStore(root);
     assert.equal(licensing.check('historian').ok, true);
+    const original = licensing.status().find((f) => f.available)?.path;
+    assert.ok(original);
+    const before = await readFile(original, 'utf8');
     const first = await licensing.startUpgrade();
     // The vendor removed historian, kept reports, and added another product to the container.
     const taken = answerQuestion(first.question, ['reports'], (d) => ({
@@ -67,6 +70,20 @@ describe('remote upgrade', () => {
     const cam = await open(store, { product: 'CAM' });
     assert.equal(cam.check('reports').ok, true);
     await cam.close();
+
+    // A copy of the state before, kept and marked as used later than anything: still superseded.
+    const current = licensing.status().find((f) => f.available);
+    assert.ok(current);
+    await writeFile(join(store, 'kept-copy.lic'), before);
+    await writeFile(
+      join(store, 'lictor-usage.json'),
+      JSON.stringify({ [join(store, 'kept-copy.lic')]: 4102444800000 }),
+    );
+    await licensing.reload();
+    const still = licensing.check('historian');
+    assert.equal(!still.ok && still.code, 'LICTOR_E_FEATURE_NOT_LICENSED', JSON.stringify(still));
+    await unlink(join(store, 'kept-copy.lic'));
+    await licensing.reload();
 
     const second = await licensing.startUpgrade();
     const ended = answerQuestion(second.question, ['reports'], (d) => ({
