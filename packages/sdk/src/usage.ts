@@ -4,7 +4,8 @@
  * used". `check()` only writes a number into memory; the record is written to the store by a
  * throttled, unref'd timer (and at close), and read back at every load.
  */
-import { join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
 
 /** The record's file in the store. */
@@ -73,6 +74,8 @@ export class UsageRecord {
       if (!this.#dirty) return;
       this.#dirty = false;
       try {
+        // A check never creates the store: without one, the rule uses the time each file was created.
+        if (!(await stat(dirname(this.#file))).isDirectory()) return;
         await writeFileAtomic(this.#file, `${JSON.stringify(Object.fromEntries(this.#used))}\n`);
       } catch {
         // A read-only store: the rule falls back to the time each file was created.
