@@ -28,6 +28,7 @@ export type {
   RequestPreview,
   UpgradeChanges,
   UpgradeFilter,
+  UpgradePreview,
   UpgradeSummary,
   UpgradeView,
 } from './center/types.js';

@@ -259,14 +259,23 @@ for (const engine of ENGINES) {
         const c = await activateContainer(center, pkg, 1, computer(1));
         const start = decodeLicenseFile(c.license, center.publicKey).licenses[0]!;
         const shorter = new Date(clock.now().getTime() + 7 * DAY).toISOString();
-        const taken = await center.answerUpgrade(ask(center, c).text, {
+        const takeAway = {
           removeFeatures: ['export'],
           users: [
             { code: '*', users: 3 },
             { code: 'reports', users: 2 },
           ],
           expiresAt: shorter,
-        });
+        };
+        const q1 = ask(center, c).text;
+        // The preview decides the same answer and records nothing.
+        const preview = await center.previewUpgrade(q1, takeAway);
+        assert.deepEqual(await center.listUpgrades({ serial: pkg.serial }), []);
+        assert.equal((await center.audit(50)).filter((e) => e.action === 'upgrade.answer').length, 0);
+        await rejectsWith(center.previewUpgrade(q1, { removeFeatures: ['nope'] }), 'LICTOR_E_FEATURE_UNKNOWN');
+        const taken = await center.answerUpgrade(q1, takeAway);
+        assert.deepEqual(preview.summary, taken.summary);
+        assert.equal(preview.toCounter, taken.toCounter);
         const after = { ...start, users: 3, expiresAt: shorter, features: [{ code: 'reports', users: 2 }] };
         assert.deepEqual(apply(center, c, taken.answer).doc.licenses, [after]);
         assert.deepEqual(taken.summary, { product: 'app', before: start, after, added: [] });
@@ -710,6 +719,22 @@ describe('upgrade admin routes', { concurrency: true }, () => {
       });
       assert.equal(badType.statusCode, 400);
       assert.equal(badType.json().details.field, 'type');
+      const previewed = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/upgrades/preview',
+        headers: auth,
+        payload: { question: ask(center, c).text, removeFeatures: ['olap'], product: 'bi' },
+      });
+      assert.equal(previewed.statusCode, 200, previewed.body);
+      assert.equal(previewed.json().summary.product, 'bi');
+      assert.deepEqual(previewed.json().summary.after.features, []);
+      assert.equal(previewed.json().answer, undefined, 'a preview carries no license');
+      const noAuth = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/upgrades/preview',
+        payload: { question: ask(center, c).text, expireNow: true },
+      });
+      assert.equal(noAuth.statusCode, 401);
     });
   });
 });

@@ -217,6 +217,10 @@ test('an upgrade that takes away: the preview shows before and after, and the fe
     ['center', 'upgrade', at('q1'), '--type', 'server', '--out', at('bad'), '--data', data],
     'LICTOR_E_INVALID_INPUT.*client and server',
   );
+  const dry = await ok(['center', 'upgrade', at('q1'), '--remove-feature', 'reports', '--dry-run', '--data', data]);
+  assert.match(dry, /Preview \(nothing written\)/);
+  assert.match(dry, /MINER feature removed: reports/);
+  await refused(['center', 'upgrade', at('q1'), '--expire-now', '--data', data], 'give --out FILE');
   const preview = await ok([
     'center',
     'upgrade',

@@ -271,6 +271,15 @@ export interface UpgradeSummary {
   added: LicenseEntry[];
 }
 
+/** What answering an upgrade question would do, decided and checked but neither signed nor recorded. */
+export interface UpgradePreview {
+  containerId: string;
+  serial: string;
+  fromCounter: number;
+  toCounter: number;
+  summary: UpgradeSummary;
+}
+
 /** An answered upgrade question. */
 export interface AnsweredUpgrade {
   upgradeId: string;
@@ -359,6 +368,11 @@ export interface Center {
    * confirmed. Earlier pending answers to the same counter are superseded.
    */
   answerUpgrade(question: string, changes: UpgradeChanges, meta?: ActivationMeta): Promise<AnsweredUpgrade>;
+  /**
+   * What {@link Center.answerUpgrade} would answer, after every check, writing nothing: the
+   * license before and after and the products added. Refuses as `answerUpgrade` would.
+   */
+  previewUpgrade(question: string, changes: UpgradeChanges): Promise<UpgradePreview>;
   /** Records a confirmation code (idempotent); `LICTOR_E_CONFIRMATION_INVALID` if no upgrade matches. */
   confirmUpgrade(code: string): Promise<ConfirmedUpgrade>;
   /** Upgrades, newest first. */

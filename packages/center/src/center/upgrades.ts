@@ -33,6 +33,7 @@ import type {
   ConfirmedUpgrade,
   UpgradeChanges,
   UpgradeFilter,
+  UpgradePreview,
   UpgradeSummary,
   UpgradeView,
 } from './types.js';
@@ -237,6 +238,43 @@ function decideUpgrade(
   return { activation, doc, summary: next.summary, recorded: recordedChanges(changes), toCounter };
 }
 
+/** The verified question and the license it carries. */
+function verifiedQuestion(ctx: CenterContext, questionText: string) {
+  if (typeof questionText !== 'string' || questionText.length > MAX_QUESTION_TEXT) {
+    invalid('question', 'question must be the text of a Lictor question file');
+  }
+  const question = decodeQuestionFile(questionText);
+  const current = verifyUpgradeQuestion(question, ctx.signer.publicKey);
+  const keys = current.containerKeys;
+  if (keys === undefined) throw new Error('a verified question always carries container keys');
+  return { question, current, keys };
+}
+
+/** Decides the answer to a question as {@link answerUpgrade} would, and returns it without signing or recording. */
+export async function previewUpgrade(
+  ctx: CenterContext,
+  questionText: string,
+  changes: UpgradeChanges,
+): Promise<UpgradePreview> {
+  const { question, current } = verifiedQuestion(ctx, questionText);
+  const state = await loadState(
+    ctx,
+    ctx.db,
+    current.activationId,
+    question.counter,
+    productsNamed(current, changes),
+    false,
+  );
+  const plan = decideUpgrade(question, current, state, changes, '', ctx.now());
+  return {
+    containerId: current.containerId,
+    serial: plan.activation.serial,
+    fromCounter: question.counter,
+    toCounter: plan.toCounter,
+    summary: plan.summary,
+  };
+}
+
 /** How often an answer is decided and sealed again when the container changed meanwhile. */
 const MAX_ANSWER_ATTEMPTS = 5;
 
@@ -251,13 +289,7 @@ export async function answerUpgrade(
   changes: UpgradeChanges,
   meta: ActivationMeta = {},
 ): Promise<AnsweredUpgrade> {
-  if (typeof questionText !== 'string' || questionText.length > MAX_QUESTION_TEXT) {
-    invalid('question', 'question must be the text of a Lictor question file');
-  }
-  const question = decodeQuestionFile(questionText);
-  const current = verifyUpgradeQuestion(question, ctx.signer.publicKey);
-  const keys = current.containerKeys;
-  if (keys === undefined) throw new Error('a verified question always carries container keys');
+  const { question, current, keys } = verifiedQuestion(ctx, questionText);
   const now = ctx.now();
   const products = productsNamed(current, changes);
 

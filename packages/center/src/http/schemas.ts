@@ -398,6 +398,13 @@ export const upgradeInputSchema = strictObject(['question'], {
   ...upgradeChangesProperties,
 });
 
+const upgradeSummarySchema = requiredObject({
+  product: str,
+  before: licenseEntrySchema,
+  after: licenseEntrySchema,
+  added: { type: 'array', items: licenseEntrySchema },
+});
+
 /** `POST /v1/admin/upgrades` answer. */
 export const answeredUpgradeSchema = requiredObject({
   upgradeId: str,
@@ -406,12 +413,16 @@ export const answeredUpgradeSchema = requiredObject({
   serial: str,
   fromCounter: int,
   toCounter: int,
-  summary: requiredObject({
-    product: str,
-    before: licenseEntrySchema,
-    after: licenseEntrySchema,
-    added: { type: 'array', items: licenseEntrySchema },
-  }),
+  summary: upgradeSummarySchema,
+});
+
+/** `POST /v1/admin/upgrades/preview` answer. */
+export const upgradePreviewSchema = requiredObject({
+  containerId: str,
+  serial: str,
+  fromCounter: int,
+  toCounter: int,
+  summary: upgradeSummarySchema,
 });
 
 /** `POST /v1/admin/upgrades/confirm` body. */

@@ -20,6 +20,7 @@ interface UpgradeCommandOptions {
   sessions?: number;
   addProduct?: string[];
   addProductDays?: number;
+  dryRun?: boolean;
   out?: string;
   data?: string;
   json?: boolean;
@@ -77,9 +78,8 @@ function changesFrom(opts: UpgradeCommandOptions): UpgradeChanges {
 }
 
 /** The preview: every change, then the license before and after. */
-async function printSummary(io: Io, answered: AnsweredUpgrade): Promise<void> {
+async function printSummary(io: Io, { summary }: Pick<AnsweredUpgrade, 'summary'>): Promise<void> {
   const { describeEntry, describeUpgrade } = await loadCenter();
-  const { summary } = answered;
   io.out('changes:');
   for (const line of describeUpgrade(summary)) io.out(`  ${line}`);
   io.out(`before: ${describeEntry(summary.before)}`);
@@ -112,12 +112,26 @@ export function registerCenterUpgrade(center: Command, io: Io): void {
       collect,
     )
     .option('--add-product-days <n>', 'validity of the added products in days (default perpetual)', positiveInt)
-    .requiredOption('--out <file>', 'where to write the upgrade file')
+    .option('--out <file>', 'where to write the upgrade file (required unless --dry-run)')
+    .option('--dry-run', 'show what the answer would change; write and record nothing')
     .addOption(dataOption())
     .option('--json', 'print JSON')
     .action(async (questionFile: string, opts: UpgradeCommandOptions) => {
       const question = await readInputFile(questionFile);
       const changes = changesFrom(opts);
+      if (opts.dryRun) {
+        return withCenter(opts.data, io, async (c) => {
+          const preview = await c.previewUpgrade(question, changes);
+          if (opts.json) return io.out(JSON.stringify(preview));
+          io.out(
+            `Preview (nothing written): container ${preview.containerId} from state ${preview.fromCounter} to ${preview.toCounter}`,
+          );
+          await printSummary(io, preview);
+        });
+      }
+      if (opts.out === undefined) {
+        throw new LictorError('LICTOR_E_INVALID_INPUT', 'give --out FILE for the upgrade file, or --dry-run');
+      }
       await withCenter(opts.data, io, async (c) => {
         const answered = await c.answerUpgrade(question, changes);
         await writeFileAtomic(opts.out as string, answered.answer);
