@@ -157,6 +157,25 @@ describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, 
     await withoutTokens.close();
   });
 
+  test('software licenses before token licenses: a token license that lives longer is used only when no software license serves', async () => {
+    const dongle = await makeToken('order');
+    const store = await mkdtemp(join(root, 'store-'));
+    await writeFile(join(store, 'bound.lic'), encodeLicenseFile(docOf(dongle.binding, 'ORDER'), vendor));
+    const software = tokenDoc(dongle.binding, {
+      serial: 'LX-SOFT-WARE-0001',
+      binding: { kind: 'hardware', hardware: HW },
+      licenses: [{ ...entry(['historian']), product: 'ORDER', expiresAt: '2099-01-01T00:00:00.000Z' }],
+    });
+    await writeFile(join(store, 'software.lic'), encodeLicenseFile(software, vendor));
+    const licensing = await openWithTokens(store, { product: 'ORDER' });
+    const r = licensing.check('historian');
+    assert.equal(r.ok && r.file, join(store, 'software.lic'), JSON.stringify(r));
+    // The software license expired: the token's (perpetual) license serves.
+    const later = await openWithTokens(store, { product: 'ORDER', now: () => Date.parse('2099-06-01T00:00:00Z') });
+    const t = later.check('historian');
+    assert.equal(t.ok && t.file, join(store, 'bound.lic'), JSON.stringify(t));
+  });
+
   test('pulling out a token that holds a license refuses with the token named, and putting it back restores it', async () => {
     const carrier = await makeToken('carrier');
     await programToken(module, carrier.token, docOf(carrier.binding, 'MES'));

@@ -12,7 +12,6 @@ import {
   decodeShortCode,
   encodeShortCode,
   type LicenseDocument,
-  type LicenseEntry,
   LictorError,
   normalizeSerial,
   parseConfirmationCode,
@@ -34,9 +33,12 @@ import type {
   ConfirmedUpgrade,
   UpgradeChanges,
   UpgradeFilter,
+  UpgradePreview,
+  UpgradeSummary,
   UpgradeView,
 } from './types.js';
-import { applyChanges, recordedChanges } from './upgrade-changes.js';
+import { recordedChanges, upgradeLicenses } from './upgrade-changes.js';
+import { describeUpgrade } from './upgrade-summary.js';
 
 const MAX_QUESTION_TEXT = 128 * 1024;
 const MAX_CODE_TEXT = 256;
@@ -50,10 +52,35 @@ function secretContext(upgradeId: string): string {
   return `upgrade:${upgradeId}`;
 }
 
-/** A feature list of a product, for checking codes. */
-async function productFeatures(db: Kysely<DB>, product: string): Promise<string[]> {
-  const rows = await db.selectFrom('features').select('code').where('product_code', '=', product).execute();
-  return rows.map((r) => r.code);
+/** The feature codes of each of `products` that exists, for checking codes. */
+async function productFeatures(db: Kysely<DB>, products: readonly string[]): Promise<Record<string, string[]>> {
+  const known: Record<string, string[]> = {};
+  if (products.length === 0) return known;
+  const rows = await db
+    .selectFrom('products')
+    .select('code')
+    .where('code', 'in', [...products])
+    .execute();
+  for (const r of rows) known[r.code] = [];
+  const features = await db
+    .selectFrom('features')
+    .select(['product_code', 'code'])
+    .where('product_code', 'in', [...products])
+    .orderBy('product_code')
+    .orderBy('code')
+    .execute();
+  for (const f of features) known[f.product_code]?.push(f.code);
+  return known;
+}
+
+/** The products an answer may touch: the container's and those the changes name. */
+function productsNamed(current: LicenseDocument, changes: UpgradeChanges): string[] {
+  const codes = new Set(current.licenses.map((e) => e.product));
+  if (typeof changes?.product === 'string') codes.add(changes.product);
+  for (const p of Array.isArray(changes?.addProducts) ? changes.addProducts : []) {
+    if (typeof p?.product === 'string') codes.add(p.product);
+  }
+  return [...codes].sort();
 }
 
 /** The locked activation row an answer depends on. */
@@ -73,8 +100,8 @@ interface UpgradeState {
   activation: UpgradeActivation | undefined;
   /** Pending upgrades answered to a question at the same counter (superseded by this answer). */
   pendingFromHere: string[];
-  /** The product's feature codes. */
-  features: string[];
+  /** The feature codes of every product the answer may touch. */
+  features: Record<string, string[]>;
 }
 
 /** Reads the state an answer depends on; `lock` locks the activation row until the transaction ends. */
@@ -83,6 +110,7 @@ async function loadState(
   db: Kysely<DB>,
   activationId: string,
   fromCounter: number,
+  products: readonly string[],
   lock: boolean,
 ): Promise<UpgradeState> {
   const query = db
@@ -108,7 +136,8 @@ async function loadState(
     .where('from_counter', '=', fromCounter)
     .orderBy('id')
     .execute();
-  const features = activation === undefined ? [] : await productFeatures(db, activation.product_code);
+  const features =
+    activation === undefined ? {} : await productFeatures(db, [...new Set([...products, activation.product_code])]);
   return { activation, pendingFromHere: pending.map((p) => p.id), features };
 }
 
@@ -124,7 +153,7 @@ function sameState(a: UpgradeState, b: UpgradeState): boolean {
     x.package_status === y.package_status &&
     x.policy === y.policy &&
     a.pendingFromHere.join() === b.pendingFromHere.join() &&
-    a.features.join() === b.features.join()
+    JSON.stringify(a.features) === JSON.stringify(b.features)
   );
 }
 
@@ -132,8 +161,7 @@ function sameState(a: UpgradeState, b: UpgradeState): boolean {
 interface UpgradePlan {
   activation: UpgradeActivation;
   doc: LicenseDocument;
-  before: LicenseEntry;
-  after: LicenseEntry;
+  summary: UpgradeSummary;
   recorded: UpgradeChanges;
   toCounter: number;
 }
@@ -189,16 +217,14 @@ function decideUpgrade(
       { containerId: current.containerId, counter: question.counter, centerCounter: activation.counter },
     );
   }
-  const index = current.licenses.findIndex((e) => e.product === activation.product_code);
-  const before = current.licenses[index];
-  if (before === undefined) {
+  if (!current.licenses.some((e) => e.product === activation.product_code)) {
     throw new LictorError(
       'LICTOR_E_UPGRADE_MISMATCH',
       `the question's license holds no license of product ${activation.product_code}`,
       { product: activation.product_code },
     );
   }
-  const after = applyChanges(before, changes, state.features, now);
+  const next = upgradeLicenses(current.licenses, activation.product_code, changes, state.features, now);
   const toCounter = question.counter + 1;
   const { upgrade: _previous, policy: _policy, ...rest } = current;
   const doc: LicenseDocument = {
@@ -206,10 +232,47 @@ function decideUpgrade(
     ...(activation.policy === 'software-dongle' ? { policy: 'software-dongle' } : {}),
     issuedAt: now.toISOString(),
     counter: toCounter,
-    licenses: current.licenses.map((e, i) => (i === index ? after : e)),
+    licenses: next.licenses,
     upgrade: { nonce: question.nonce, fromCounter: question.counter, confirm },
   };
-  return { activation, doc, before, after, recorded: recordedChanges(changes), toCounter };
+  return { activation, doc, summary: next.summary, recorded: recordedChanges(changes), toCounter };
+}
+
+/** The verified question and the license it carries. */
+function verifiedQuestion(ctx: CenterContext, questionText: string) {
+  if (typeof questionText !== 'string' || questionText.length > MAX_QUESTION_TEXT) {
+    invalid('question', 'question must be the text of a Lictor question file');
+  }
+  const question = decodeQuestionFile(questionText);
+  const current = verifyUpgradeQuestion(question, ctx.signer.publicKey);
+  const keys = current.containerKeys;
+  if (keys === undefined) throw new Error('a verified question always carries container keys');
+  return { question, current, keys };
+}
+
+/** Decides the answer to a question as {@link answerUpgrade} would, and returns it without signing or recording. */
+export async function previewUpgrade(
+  ctx: CenterContext,
+  questionText: string,
+  changes: UpgradeChanges,
+): Promise<UpgradePreview> {
+  const { question, current } = verifiedQuestion(ctx, questionText);
+  const state = await loadState(
+    ctx,
+    ctx.db,
+    current.activationId,
+    question.counter,
+    productsNamed(current, changes),
+    false,
+  );
+  const plan = decideUpgrade(question, current, state, changes, '', ctx.now());
+  return {
+    containerId: current.containerId,
+    serial: plan.activation.serial,
+    fromCounter: question.counter,
+    toCounter: plan.toCounter,
+    summary: plan.summary,
+  };
 }
 
 /** How often an answer is decided and sealed again when the container changed meanwhile. */
@@ -226,17 +289,12 @@ export async function answerUpgrade(
   changes: UpgradeChanges,
   meta: ActivationMeta = {},
 ): Promise<AnsweredUpgrade> {
-  if (typeof questionText !== 'string' || questionText.length > MAX_QUESTION_TEXT) {
-    invalid('question', 'question must be the text of a Lictor question file');
-  }
-  const question = decodeQuestionFile(questionText);
-  const current = verifyUpgradeQuestion(question, ctx.signer.publicKey);
-  const keys = current.containerKeys;
-  if (keys === undefined) throw new Error('a verified question always carries container keys');
+  const { question, current, keys } = verifiedQuestion(ctx, questionText);
   const now = ctx.now();
+  const products = productsNamed(current, changes);
 
   for (let attempt = 1; ; attempt++) {
-    const seen = await loadState(ctx, ctx.db, current.activationId, question.counter, false);
+    const seen = await loadState(ctx, ctx.db, current.activationId, question.counter, products, false);
     const upgradeId = ctx.newId();
     const secret = randomBytes(SECRET_BYTES);
     const plan = decideUpgrade(
@@ -249,7 +307,7 @@ export async function answerUpgrade(
     );
     const answer = await ctx.sealer.seal(plan.doc);
     const applied = await ctx.db.transaction().execute(async (trx) => {
-      const locked = await loadState(ctx, trx, current.activationId, question.counter, true);
+      const locked = await loadState(ctx, trx, current.activationId, question.counter, products, true);
       if (!sameState(seen, locked)) return false;
       await applyUpgrade(ctx, trx, { plan, upgradeId, secret, answer, question, questionText, meta, now });
       return true;
@@ -262,7 +320,7 @@ export async function answerUpgrade(
         serial: plan.activation.serial,
         fromCounter: question.counter,
         toCounter: plan.toCounter,
-        summary: { product: plan.activation.product_code, before: plan.before, after: plan.after },
+        summary: plan.summary,
       };
     }
     if (attempt >= MAX_ANSWER_ATTEMPTS) {
@@ -347,6 +405,11 @@ async function applyUpgrade(
       fromCounter: question.counter,
       toCounter: plan.toCounter,
       changes: plan.recorded,
+      product: plan.summary.product,
+      before: plan.summary.before,
+      after: plan.summary.after,
+      added: plan.summary.added,
+      described: describeUpgrade(plan.summary),
       superseded: superseded.map((p) => p.id),
       clientIp: a.meta.clientIp ?? null,
     },

@@ -28,6 +28,7 @@ import {
   serialParams,
   upgradeFilterQuery,
   upgradeInputSchema,
+  upgradePreviewSchema,
   upgradeViewSchema,
 } from './schemas.js';
 
@@ -135,6 +136,22 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     async (request, reply) => {
       const { question, ...changes } = request.body as { question: string } & UpgradeChanges;
       return reply.code(201).send(await center.answerUpgrade(question, changes, { clientIp: request.ip }));
+    },
+  );
+
+  app.post(
+    '/v1/admin/upgrades/preview',
+    {
+      schema: {
+        ...admin,
+        summary: 'What answering an upgrade question would change, checked but neither signed nor recorded',
+        body: upgradeInputSchema,
+        response: { 200: upgradePreviewSchema, ...adminErrors(400, 403, 404, 409, 413) },
+      },
+    },
+    async (request) => {
+      const { question, ...changes } = request.body as { question: string } & UpgradeChanges;
+      return center.previewUpgrade(question, changes);
     },
   );
 

@@ -43,7 +43,7 @@ const owner = { type: 'object', additionalProperties: str } as const;
 const policy = { type: 'string', enum: ['standard', 'software-dongle'] } as const;
 const upgradeStatus = { type: 'string', enum: ['pending', 'confirmed', 'superseded'] } as const;
 
-/** `HardwareParams`, as collected by the SDK: every field required, no other. */
+/** `HardwareParams`, as collected by the SDK: every field required but the Windows OS serial and date, no other. */
 const hardwareProperties = {
   platform: shortText,
   osName: shortText,
@@ -55,8 +55,13 @@ const hardwareProperties = {
   cpus: textList,
   nics: textList,
   disks: textList,
+  osSerial: { ...shortText, description: 'Windows before 10: the OS serial number' },
+  osInstallDate: { ...shortText, description: 'Windows before 10: the installation date (ISO 8601)' },
 } as const;
-const hardwareSchema = { ...requiredObject(hardwareProperties), additionalProperties: false } as const;
+const hardwareSchema = {
+  ...requiredObject(hardwareProperties, ['osSerial', 'osInstallDate']),
+  additionalProperties: false,
+} as const;
 
 /** Owner registration data: text fields. */
 const ownerSchema = {
@@ -328,21 +333,58 @@ const licenseEntrySchema = requiredObject({
   features: { type: 'array', items: featureGrant },
 });
 
+const issuedType = { type: 'string', enum: ['single', 'multi', 'server', 'server-sessions'] } as const;
+const serverArch = { type: 'string', enum: ['x86', 'x64'] } as const;
+
+/** A product's license added to a container by an upgrade. */
+const addedProductSchema = strictObject(['product', 'type'], {
+  product: text64,
+  type: issuedType,
+  users: { type: 'integer', minimum: 1, description: 'Users of a multi-user license (required there)' },
+  sessions: { type: 'integer', minimum: 1, description: 'Sessions of a server-sessions license (required there)' },
+  arch: { ...serverArch, description: 'Server architecture (server types); default x64' },
+  features: {
+    type: 'array',
+    maxItems: 1000,
+    description: 'Default: every feature of the product, not counted',
+    items: strictObject(['code'], { code: text64, users: { type: ['integer', 'null'], minimum: 1 } }),
+  },
+  days: { type: 'integer', minimum: 1, description: 'Validity from the answer, in days' },
+  expiresAt: { type: 'string', maxLength: 40, description: 'End (ISO 8601); neither this nor days: perpetual' },
+});
+
 const upgradeChangesProperties = {
+  product: { ...text64, description: "The product whose license changes; default the package's product" },
   addFeatures: {
     type: 'array',
     maxItems: 1000,
     description: 'Features of the product to grant; users null: not counted',
     items: featureGrant,
   },
+  removeFeatures: { type: 'array', maxItems: 1000, description: 'Granted features to take away', items: text64 },
   users: {
     type: 'array',
     maxItems: 1000,
-    description: "New user counts of granted features; code '*' (or the product code): the license's own users",
+    description:
+      "New user counts (higher or lower) of granted features; code '*' (or the product code): the license's own users",
     items: strictObject(['code', 'users'], { code: text64, users: { type: 'integer', minimum: 1 } }),
   },
   extendDays: { type: 'integer', minimum: 1, description: 'Days added to the current end (from now if expired)' },
-  expiresAt: { type: ['string', 'null'], maxLength: 40, description: 'New end (ISO 8601); null: perpetual' },
+  expiresAt: {
+    type: ['string', 'null'],
+    maxLength: 40,
+    description: "New end (ISO 8601, in the future, earlier or later than today's); null: perpetual",
+  },
+  expireNow: { type: 'boolean', description: 'true: the license ends at the time of the answer' },
+  type: { ...issuedType, description: 'New license type: only single → multi (with users *)' },
+  arch: { ...serverArch, description: "A server license's architecture" },
+  sessions: { type: 'integer', minimum: 1, description: "A server-sessions license's sessions" },
+  addProducts: {
+    type: 'array',
+    maxItems: 100,
+    description: 'Licenses of other products to add to the container',
+    items: addedProductSchema,
+  },
 } as const;
 
 /** `POST /v1/admin/upgrades` body. */
@@ -356,6 +398,13 @@ export const upgradeInputSchema = strictObject(['question'], {
   ...upgradeChangesProperties,
 });
 
+const upgradeSummarySchema = requiredObject({
+  product: str,
+  before: licenseEntrySchema,
+  after: licenseEntrySchema,
+  added: { type: 'array', items: licenseEntrySchema },
+});
+
 /** `POST /v1/admin/upgrades` answer. */
 export const answeredUpgradeSchema = requiredObject({
   upgradeId: str,
@@ -364,7 +413,16 @@ export const answeredUpgradeSchema = requiredObject({
   serial: str,
   fromCounter: int,
   toCounter: int,
-  summary: requiredObject({ product: str, before: licenseEntrySchema, after: licenseEntrySchema }),
+  summary: upgradeSummarySchema,
+});
+
+/** `POST /v1/admin/upgrades/preview` answer. */
+export const upgradePreviewSchema = requiredObject({
+  containerId: str,
+  serial: str,
+  fromCounter: int,
+  toCounter: int,
+  summary: upgradeSummarySchema,
 });
 
 /** `POST /v1/admin/upgrades/confirm` body. */
