@@ -109,7 +109,7 @@ describe('a port in use', () => {
         r,
         'LICTOR_E_PORT_IN_USE',
         new RegExp(
-          `the License Center cannot listen on 127\\.0\\.0\\.1:${port}: another program already uses port ${port}.*--port N`,
+          `port ${port} on 127\\.0\\.0\\.1 is in use \\(another License Center\\?\\): stop it, or choose another with --port`,
         ),
       );
       assert.match(r.err, /lictor center admin-token --data /);
@@ -153,7 +153,7 @@ describe('a port in use', () => {
       refusedWith(
         r,
         'LICTOR_E_PORT_IN_USE',
-        new RegExp(`the License Manager cannot listen on 127\\.0\\.0\\.1:${port}`),
+        new RegExp(`port ${port} on 127\\.0\\.0\\.1 is in use \\(another License Manager\\?\\)`),
       );
     } finally {
       await busy.close();

@@ -2,8 +2,8 @@
  * The documented way to run the CLI outside the repository (README, "Installing the CLI"):
  * `scripts/install-cli.mjs` packs every workspace and installs the tarballs globally under a
  * temporary prefix; the installed `lictor` then runs from a directory outside the repository.
- * Slow (a few minutes: native modules build from source), hence `.slow.test.ts`: `npm test` leaves
- * it out unless LICTOR_SLOW_TESTS=1 or its name is given to scripts/run-tests.mjs.
+ * Slow (a few minutes: native modules build from source), hence `.slow.test.ts`: the slow tier
+ * (`npm run test:slow`, `scripts/run-tests.mjs --tier=slow`) runs it, `npm test` does not.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';

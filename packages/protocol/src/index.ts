@@ -1,6 +1,7 @@
 /**
  * `@lictor/protocol`: the license model, file formats, signatures, typed errors and hardware
- * matching rules. Pure: no file, network or clock access.
+ * matching rules. Pure: no file or network access; the clock and timers only through
+ * `systemScheduler`, which callers pass in (tests pass `FakeScheduler` from `@lictor/protocol/testing`).
  */
 
 export * from './announcement.js';
@@ -20,6 +21,7 @@ export * from './license.js';
 export * from './license-file.js';
 export * from './plain-file.js';
 export * from './request.js';
+export * from './scheduler.js';
 export * from './shortcode.js';
 export * from './token-container.js';
 export * from './token-presence.js';

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
+import { FakeScheduler } from '@lictor/protocol/testing';
 import { connectManager, type Lease, type LeaseBody, type ManagerClient } from '../src/index.js';
 
 interface FakeLease extends LeaseBody {
@@ -12,7 +13,10 @@ interface FakeLease extends LeaseBody {
 }
 
 /** A tiny License Manager implementing the wire contract with an in-memory map. */
-async function fakeManager(options: { total?: number; heartbeatIntervalMs?: number; ttlMs?: number } = {}) {
+async function fakeManager(
+  options: { total?: number; heartbeatIntervalMs?: number; ttlMs?: number; now?: () => number } = {},
+) {
+  const clock = options.now ?? Date.now;
   const interval = options.heartbeatIntervalMs ?? 50;
   const ttl = options.ttlMs ?? 1000;
   const state = {
@@ -31,7 +35,7 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
     return body;
   };
   const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
-    const now = Date.now();
+    const now = clock();
     for (const [id, l] of state.leases) if (l.deadline < now) state.leases.delete(id);
     const url = new URL(req.url ?? '/', 'http://x');
     const unknown = () =>
@@ -161,7 +165,7 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-function once<T extends unknown[]>(lease: Lease, event: 'lost' | 'reattached', ms = 3000): Promise<T> {
+function once<T extends unknown[]>(lease: Lease, event: 'lost' | 'reattached', ms = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${event}' within ${ms} ms`)), ms);
     const listener = (...args: unknown[]) => {
@@ -172,8 +176,6 @@ function once<T extends unknown[]>(lease: Lease, event: 'lost' | 'reattached', m
     lease.on(event, listener as never);
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('manager client', () => {
   test('acquire and release (idempotent)', async () => {
@@ -226,15 +228,17 @@ describe('manager client', () => {
   });
 
   test('heartbeats are sent at the announced interval', async () => {
-    const fake = await fakeManager({ heartbeatIntervalMs: 50 });
-    const client = await connect([fake.url]);
+    const scheduler = new FakeScheduler();
+    const fake = await fakeManager({ heartbeatIntervalMs: 50, now: () => scheduler.now() });
+    const client = await connect([fake.url], { scheduler });
     await client.acquire('ACME');
-    // Waits for the third heartbeat (a loaded machine delays timers), then checks it did not come early.
-    const started = Date.now();
-    while (fake.state.heartbeats < 3 && Date.now() - started < 5000) await sleep(10);
-    const elapsed = Date.now() - started;
-    assert.ok(fake.state.heartbeats >= 3, `only ${fake.state.heartbeats} heartbeats in ${elapsed} ms`);
-    assert.ok(elapsed >= 100, `3 heartbeats within ${elapsed} ms: faster than every 50 ms`);
+    for (const n of [1, 2, 3]) {
+      scheduler.advance(49);
+      assert.equal(fake.state.heartbeats, n - 1, 'no heartbeat before the interval');
+      scheduler.advance(1);
+      await scheduler.whenPending(); // the heartbeat was answered and the next one scheduled
+      assert.equal(fake.state.heartbeats, n);
+    }
   });
 
   test('a manager that forgot the lease: re-acquired with the old id → reattached', async () => {
@@ -254,33 +258,51 @@ describe('manager client', () => {
   });
 
   test('a manager that forgot the lease and refuses it again → lost, heartbeats stop', async () => {
-    const fake = await fakeManager();
-    const client = await connect([fake.url]);
+    const scheduler = new FakeScheduler();
+    const fake = await fakeManager({ now: () => scheduler.now() });
+    const client = await connect([fake.url], { scheduler });
     const lease = await client.acquire('ACME');
     const lost = once<[LictorError]>(lease, 'lost');
     fake.state.leases.clear();
     fake.state.products.clear();
+    scheduler.advance(lease.heartbeatIntervalMs);
     const [reason] = await lost;
     assert.equal(reason.code, 'LICTOR_E_NOT_LICENSED');
     assert.equal(lease.state, 'lost');
     const calls = fake.state.heartbeats + fake.state.acquires.length;
-    await sleep(200);
+    assert.equal(scheduler.pending, 0, 'no timer left');
+    assert.equal(scheduler.advance(60_000), 0);
     assert.equal(fake.state.heartbeats + fake.state.acquires.length, calls);
   });
 
   test('manager down longer than the lease → lost; back → reattached', async () => {
-    const fake = await fakeManager({ heartbeatIntervalMs: 50, ttlMs: 200 });
-    const client = await connect([fake.url], { timeoutMs: 300 });
+    const scheduler = new FakeScheduler();
+    const fake = await fakeManager({ heartbeatIntervalMs: 50, ttlMs: 200, now: () => scheduler.now() });
+    const client = await connect([fake.url], { scheduler });
     const lease = await client.acquire('ACME');
+    const grantedAt = scheduler.now();
+    let lostAt: number | undefined;
+    lease.on('lost', () => {
+      lostAt = scheduler.now();
+    });
     const lost = once<[LictorError]>(lease, 'lost');
     await fake.stop();
+    // Heartbeats every 50 ms fail; the seat is lost at the first one after the 200 ms lease.
+    while (lostAt === undefined) {
+      assert.ok(scheduler.now() - grantedAt <= 250, 'lost no later than the first heartbeat past the lease');
+      scheduler.runNext();
+      await Promise.race([scheduler.whenPending(), lost]);
+    }
     const [reason] = await lost;
+    assert.equal(lostAt - grantedAt, 250, 'not lost while the lease still ran');
     assert.equal(reason.code, 'LICTOR_E_MANAGER_UNREACHABLE');
     assert.match(reason.message, /could not be reached since .*: the seat was given back/);
     assert.equal(lease.state, 'lost');
     fake.state.leases.clear(); // a restarted manager remembers nothing
     const reattached = once<[string, string]>(lease, 'reattached');
     await fake.start();
+    await scheduler.whenPending();
+    scheduler.runNext();
     const [id] = await reattached;
     assert.equal(lease.state, 'active');
     assert.ok(fake.state.leases.has(id));
@@ -308,7 +330,7 @@ describe('manager client', () => {
     });
     const fake = await fakeManager();
     const client = await connect([`127.0.0.1:${(silent.address() as AddressInfo).port}`, fake.url], {
-      timeoutMs: 150,
+      timeoutMs: 1000, // long enough for the answering manager on a loaded machine
     });
     const lease = await client.acquire('ACME');
     assert.equal(lease.manager, fake.url);

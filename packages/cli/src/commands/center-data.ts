@@ -1,9 +1,9 @@
 /** Opening the License Center's data directory for one command. */
-import type { Center, CenterOptions } from '@lictor/server';
+import type { Center, CenterOptions } from '@lictor/center';
 import { Option } from 'commander';
+import { loadCenter } from '../deployables.js';
 import type { Io } from '../io.js';
 import { centerDataDir } from '../options.js';
-import { serverPackage } from '../server-package.js';
 
 /** The `--data` option every `lictor center` command takes. */
 export const dataOption = () => new Option('--data <dir>', 'data directory (default: LICTOR_HOME, else per-user)');
@@ -15,7 +15,7 @@ export async function withCenter<T>(
   run: (center: Center) => Promise<T>,
   options: CenterOptions = {},
 ): Promise<T> {
-  const { openCenter } = await serverPackage();
+  const { openCenter } = await loadCenter();
   const center = await openCenter(centerDataDir(data, io.env), options);
   try {
     return await run(center);

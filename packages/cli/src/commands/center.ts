@@ -1,11 +1,11 @@
 /** `lictor center ...`: the vendor's License Center, on its data directory. */
 
+import type { Center, InitCenterResult, RequestPreview } from '@lictor/center';
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
-import type { Center, InitCenterResult, RequestPreview } from '@lictor/server';
 import { type Command, Option } from 'commander';
+import { loadCenter } from '../deployables.js';
 import { type Io, untilStopped } from '../io.js';
-import { listenOn } from '../listen.js';
 import {
   addOwnerOptions,
   centerDataDir,
@@ -18,7 +18,6 @@ import {
   positiveInt,
   readInputFile,
 } from '../options.js';
-import { serverPackage } from '../server-package.js';
 import { dataOption, withCenter } from './center-data.js';
 import { registerCenterToken } from './center-token.js';
 import { registerCenterUpgrade } from './center-upgrade.js';
@@ -76,7 +75,7 @@ export function registerCenter(program: Command, io: Io): void {
     .addOption(dataOption())
     .option('--json', 'print JSON')
     .action(async (opts: { data?: string; json?: boolean }) => {
-      const { initCenter } = await serverPackage();
+      const { initCenter } = await loadCenter();
       const result = await initCenter(centerDataDir(opts.data, io.env));
       if (opts.json) {
         const { adminToken, publicKey, dataDir } = result;
@@ -260,7 +259,7 @@ export function registerCenter(program: Command, io: Io): void {
     .addOption(dataOption())
     .option('--json', 'print JSON')
     .action(async (opts: { data?: string; json?: boolean }) => {
-      const { reissueAdminToken } = await serverPackage();
+      const { reissueAdminToken } = await loadCenter();
       const reissued = await reissueAdminToken(centerDataDir(opts.data, io.env));
       if (opts.json) return io.out(JSON.stringify(reissued));
       io.out(`New admin API token for the License Center in ${reissued.dataDir}`);
@@ -278,9 +277,9 @@ export function registerCenter(program: Command, io: Io): void {
     .option('--request-max-age-days <n>', 'refuse offline requests older than this (default 30)', positiveInt)
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
+      const { buildCenterServer, initCenter, listenCenterServer, openCenter } = await loadCenter();
       const dir = centerDataDir(opts.data, io.env);
       const options = opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {};
-      const { buildCenterServer, initCenter, openCenter } = await serverPackage();
       let c: Center;
       let initialized: InitCenterResult | undefined;
       try {
@@ -293,7 +292,7 @@ export function registerCenter(program: Command, io: Io): void {
       const server = await buildCenterServer(c, { logger: { level: opts.logLevel, stream: process.stderr } });
       let address: string;
       try {
-        address = await listenOn(server, { port: opts.port, host: opts.host }, 'the License Center');
+        address = await listenCenterServer(server, { port: opts.port, host: opts.host });
       } catch (err) {
         await server.close();
         await c.close();

@@ -5,7 +5,7 @@
  */
 import { documentKeyId, type ErrorCode, LictorError, parsePublicKey, toHex } from '@lictor/protocol';
 import { type CheckResult, type LicenseFileStatus, licenseSearchPaths, scanLicenseDirs } from '@lictor/sdk';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Io } from '../io.js';
 import { addClientOptions, type ClientOptions, withLicensing } from './licensing.js';
 import { addTokenOptions, type TokenCliOptions, tokenName, tokenOptionsFrom } from './token.js';
@@ -143,26 +143,48 @@ export function registerStatus(program: Command, io: Io, exit: (code: number) =>
         .command('check')
         .description('exit 0 when the product (or feature) is licensed here; otherwise say why')
         .requiredOption('--product <code>', 'product code')
-        .option('--feature <code>', 'feature code'),
-    ),
-  ).action(async (opts: ClientOptions & TokenCliOptions & { product: string; feature?: string }) => {
-    const result = await withLicensing(
-      io,
-      opts,
-      async (licensing) =>
-        explainCheck(
-          licensing.check(opts.feature),
-          licensing.status(),
-          (opts.publicKey ?? io.env.LICTOR_PUBLIC_KEY) as string,
+        .option('--feature <code>', 'feature code')
+        .addOption(
+          new Option('--role <role>', 'check as a client application or as a server process (default client)').choices([
+            'client',
+            'server',
+          ]),
+        )
+        .addOption(
+          new Option('--bitness <bits>', 'bitness of the checking process (default: this process)').choices([
+            '32',
+            '64',
+          ]),
         ),
-      { product: opts.product, tokens: tokenOptionsFrom(opts) },
-    );
-    if (opts.json) io.out(JSON.stringify(result));
-    else if (result.ok) {
-      io.out(
-        `licensed: ${result.product}${result.feature ? `/${result.feature}` : ''} (serial ${result.serial}${result.expiresAt ? `, until ${result.expiresAt}` : ''})`,
+    ),
+  ).action(
+    async (
+      opts: ClientOptions &
+        TokenCliOptions & { product: string; feature?: string; role?: 'client' | 'server'; bitness?: string },
+    ) => {
+      const result = await withLicensing(
+        io,
+        opts,
+        async (licensing) =>
+          explainCheck(
+            licensing.check(opts.feature),
+            licensing.status(),
+            (opts.publicKey ?? io.env.LICTOR_PUBLIC_KEY) as string,
+          ),
+        {
+          product: opts.product,
+          tokens: tokenOptionsFrom(opts),
+          role: opts.role,
+          bitness: opts.bitness === undefined ? undefined : (Number(opts.bitness) as 32 | 64),
+        },
       );
-    } else io.err(`not licensed [${result.code}]: ${result.reason}`);
-    if (!result.ok) exit(1);
-  });
+      if (opts.json) io.out(JSON.stringify(result));
+      else if (result.ok) {
+        io.out(
+          `licensed: ${result.product}${result.feature ? `/${result.feature}` : ''} (serial ${result.serial}${result.expiresAt ? `, until ${result.expiresAt}` : ''})`,
+        );
+      } else io.err(`not licensed [${result.code}]: ${result.reason}`);
+      if (!result.ok) exit(1);
+    },
+  );
 }

@@ -16,7 +16,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { isErrorCode, LictorError } from '@lictor/protocol';
+import { isErrorCode, LictorError, type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
 
@@ -54,6 +54,11 @@ export interface ConnectManagerOptions extends LocateOptions {
   client?: Partial<ClientIdentity>;
   /** The `fetch` to use (tests, proxies); default the global one. */
   fetch?: typeof fetch;
+  /**
+   * The clock and timers of heartbeats, lease deadlines and failover (default
+   * `systemScheduler`). Request timeouts (`timeoutMs`) stay on real time.
+   */
+  scheduler?: Scheduler;
   /** Give up on one request to one manager after this many ms (default 5,000). */
   timeoutMs?: number;
   /** How long a manager that did not answer is tried last (default 30,000 ms). */
@@ -173,6 +178,7 @@ class Client implements ManagerClient {
   readonly #downForMs: number;
   readonly #downUntil = new Map<string, number>();
   readonly #leases = new Set<LeaseImpl>();
+  readonly scheduler: Scheduler;
   #closed = false;
 
   constructor(
@@ -183,6 +189,7 @@ class Client implements ManagerClient {
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#downForMs = options.downForMs ?? 30_000;
+    this.scheduler = options.scheduler ?? systemScheduler;
   }
 
   async acquire(product: string, feature?: string): Promise<Lease> {
@@ -223,7 +230,7 @@ class Client implements ManagerClient {
   /** `POST /v1/leases` with failover. */
   async requestLease(product: string, feature: string | null, leaseId?: string): Promise<Granted> {
     return this.failover(async (url) => {
-      const sentAt = Date.now();
+      const sentAt = this.scheduler.now();
       const answer = await this.call(url, 'POST', '/v1/leases', {
         product,
         ...(feature === null ? {} : { feature }),
@@ -239,7 +246,7 @@ class Client implements ManagerClient {
 
   /** Tries `attempt` on each manager in order (those seen down recently last). */
   async failover<T>(attempt: (url: string) => Promise<T>): Promise<T> {
-    const now = Date.now();
+    const now = this.scheduler.now();
     const up = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) <= now);
     const down = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) > now);
     const failures: { manager: string; error: string }[] = [];
@@ -250,7 +257,7 @@ class Client implements ManagerClient {
         return result;
       } catch (err) {
         if (!(err instanceof Unreachable)) throw err;
-        this.#downUntil.set(url, Date.now() + this.#downForMs);
+        this.#downUntil.set(url, this.scheduler.now() + this.#downForMs);
         failures.push({ manager: url, error: err.message });
       }
     }
@@ -334,7 +341,7 @@ class LeaseImpl implements Lease {
   #deadline = 0;
   #ttlMs: number;
   #lastOk: number;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #busy: Promise<void> | undefined;
   /** No more heartbeats nor re-acquiring. */
   #stopped = false;
@@ -393,7 +400,7 @@ class LeaseImpl implements Lease {
     if (this.#state === 'released') return;
     const wasActive = this.#state === 'active';
     this.#state = 'released';
-    clearTimeout(this.#timer);
+    this.client.scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.client.forget(this);
     // A heartbeat in flight finishes first (it may re-acquire: then that lease is the one to give back).
@@ -419,14 +426,13 @@ class LeaseImpl implements Lease {
 
   #schedule(): void {
     if (this.#state === 'released' || this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.client.scheduler.setTimeout(() => {
       this.#timer = undefined;
       this.#busy = this.#tick().finally(() => {
         this.#busy = undefined;
         this.#schedule();
       });
     }, this.#body.heartbeatIntervalMs);
-    this.#timer.unref();
   }
 
   async #tick(): Promise<void> {
@@ -435,7 +441,7 @@ class LeaseImpl implements Lease {
   }
 
   async #heartbeat(): Promise<void> {
-    const sentAt = Date.now();
+    const sentAt = this.client.scheduler.now();
     let answer: Answer;
     try {
       answer = await this.client.call(
@@ -463,7 +469,7 @@ class LeaseImpl implements Lease {
 
   /** A heartbeat failed for a network reason: after the deadline the seat is lost. */
   #missed(): void {
-    if (this.#state !== 'active' || Date.now() <= this.#deadline) return;
+    if (this.#state !== 'active' || this.client.scheduler.now() <= this.#deadline) return;
     this.#state = 'lost';
     this.#emit(
       'lost',
@@ -522,7 +528,7 @@ class LeaseImpl implements Lease {
   /** No more heartbeats nor re-acquiring (the lease stays `lost`). */
   #stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.client.scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.client.forget(this);
   }
