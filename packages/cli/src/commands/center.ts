@@ -296,11 +296,12 @@ export function registerCenter(program: Command, io: Io): void {
       } catch (err) {
         await server.close();
         await c.close();
-        // The new admin token is shown only by a center that runs; say how to get one later.
+        // The new admin token is shown only by a center that runs, and a later start of this
+        // (now initialized) directory does not show it: say how to get one.
         if (initialized && err instanceof LictorError) {
           throw new LictorError(
             err.code,
-            `${err.message}. The center was initialized in ${dir}; its admin token is shown when it starts, or get a new one with 'lictor center admin-token --data ${dir}'`,
+            `${err.message}. The center was initialized in ${dir}, but its admin token was not shown: get one with 'lictor center admin-token --data ${dir}'`,
             err.details,
           );
         }
