@@ -5,7 +5,16 @@
 
 import { mkdir, open as openFile, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { constantTimeEqual, LictorError, sha256 } from '@lictor/protocol';
+import {
+  type AdminLeaseBody,
+  constantTimeEqual,
+  type LeaseBody,
+  LictorError,
+  type ManagerEvent,
+  type ManagerStatus,
+  type ProductStatus,
+  sha256,
+} from '@lictor/protocol';
 import { accessGate } from './access-gate.js';
 import { type AccessRules, NO_ACCESS_RULES } from './access-rules.js';
 import { DEFAULT_ACCESS_RULES_POLL_MS, readAccessRulesFile, watchAccessRulesFile } from './access-rules-file.js';
@@ -15,7 +24,6 @@ import { DEFAULT_LEASE_TTL_MS, LeasePool } from './lease-pool.js';
 import type {
   AcquireRequest,
   AcquireResult,
-  ClientIdentity,
   HeartbeatResult,
   Lease,
   LicenseUsage,
@@ -65,66 +73,15 @@ export interface LicenseManagerOptions {
   onEvent?: (event: ManagerEvent) => void;
 }
 
-/** The kinds of {@link ManagerEvent}, as the HTTP service lists them. */
-export const MANAGER_EVENT_KINDS = [
-  'granted',
-  'renewed',
-  'released',
-  'expired',
-  'refused',
-  'licenses-changed',
-  'restored',
-  'access-rules-loaded',
-  'access-rules-rejected',
-] as const;
-
-/** What happened in the manager, newest kept in a ring buffer. */
-export type ManagerEventKind = (typeof MANAGER_EVENT_KINDS)[number];
-
-/** One event of {@link LicenseManager.events}. */
-export interface ManagerEvent {
-  /** ISO 8601 time. */
-  at: string;
-  kind: ManagerEventKind;
-  leaseId?: string;
-  product?: string;
-  client?: ClientIdentity;
-  detail?: string;
-}
-
-/** Seats of one product, summed over its licenses. */
-export interface ProductStatus {
-  product: string;
-  inUse: number;
-  total: number;
-}
-
-/** What {@link LicenseManager.status} reports (the body of `GET /v1/status`). */
-export interface ManagerStatus {
-  manager: { id: string; version: string };
-  heartbeatIntervalMs: number;
-  leaseTtlMs: number;
-  products: ProductStatus[];
-}
-
-/** A lease as clients see it on the wire. */
-export interface LeaseBody {
-  id: string;
-  product: string;
-  feature: string | null;
-  licenseId: string;
-  source: 'software' | 'token';
-  grantedAt: string;
-  /** The lease's deadline if no heartbeat comes. */
-  expiresAt: string;
-  heartbeatIntervalMs: number;
-}
-
-/** A lease as administrators see it. */
-export interface AdminLeaseBody extends LeaseBody {
-  client: ClientIdentity;
-  heartbeatAt: string;
-}
+// The wire messages (`LeaseBody`, `ManagerStatus`, events) are declared once in protocol's `wire/manager.ts`.
+export type {
+  AdminLeaseBody,
+  LeaseBody,
+  ManagerEvent,
+  ManagerEventKind,
+  ManagerStatus,
+  ProductStatus,
+} from '@lictor/protocol';
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

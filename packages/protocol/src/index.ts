@@ -23,3 +23,4 @@ export * from './request.js';
 export * from './shortcode.js';
 export * from './token-container.js';
 export * from './token-presence.js';
+export * from './wire/index.js';

@@ -1,0 +1,4 @@
+/** Every message of Lictor's HTTP services, declared once with TypeBox (see `docs/architecture.md`). */
+export * from './check.js';
+export * from './manager.js';
+export * from './schema.js';
