@@ -31,10 +31,3 @@ export interface ActivationResponse {
   /** The armored license file. */
   license: string;
 }
-
-/** The body of every error answer of Lictor's HTTP services. */
-export interface ErrorBody {
-  code: string;
-  message: string;
-  details?: Record<string, unknown>;
-}

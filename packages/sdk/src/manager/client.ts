@@ -16,37 +16,22 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { isErrorCode, LictorError } from '@lictor/protocol';
+import {
+  AcquireAnswer,
+  type ClientIdentity,
+  ErrorBody,
+  HeartbeatAnswer,
+  isErrorCode,
+  isWire,
+  type LeaseBody,
+  LictorError,
+  ManagerStatus,
+  type Static,
+  type TSchema,
+  wireProblem,
+} from '@lictor/protocol';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
-
-/** Who holds a lease; the manager gives the same identity its existing lease back. */
-export interface ClientIdentity {
-  host: string;
-  user: string;
-  process: string;
-  session: string;
-}
-
-/** The lease as the manager describes it on the wire. */
-export interface LeaseBody {
-  id: string;
-  product: string;
-  feature: string | null;
-  licenseId: string;
-  source: 'software' | 'token';
-  grantedAt: string;
-  expiresAt: string;
-  heartbeatIntervalMs: number;
-}
-
-/** `GET /v1/status` of a manager. */
-export interface ManagerStatus {
-  manager: { id: string; version: string };
-  heartbeatIntervalMs: number;
-  leaseTtlMs: number;
-  products: { product: string; inUse: number; total: number }[];
-}
 
 /** Options of {@link connectManager}. */
 export interface ConnectManagerOptions extends LocateOptions {
@@ -201,8 +186,8 @@ class Client implements ManagerClient {
   async status(): Promise<ManagerStatus & { url: string }> {
     return this.failover(async (url) => {
       const answer = await this.call(url, 'GET', '/v1/status');
-      if (answer.status !== 200 || !answer.json) throw refusalOrUnreachable(url, answer);
-      return { ...(answer.json as unknown as ManagerStatus), url };
+      if (answer.status !== 200) throw refusalOrUnreachable(url, answer);
+      return { ...checked(url, 'GET /v1/status', ManagerStatus, answer.json), url };
     });
   }
 
@@ -230,10 +215,9 @@ class Client implements ManagerClient {
         client: this.identity,
         ...(leaseId === undefined ? {} : { leaseId }),
       });
-      if ((answer.status !== 200 && answer.status !== 201) || !isLeaseBody(answer.json?.lease)) {
-        throw refusalOrUnreachable(url, answer);
-      }
-      return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt };
+      if (answer.status !== 200 && answer.status !== 201) throw refusalOrUnreachable(url, answer);
+      const { lease, renewed } = checked(url, 'POST /v1/leases', AcquireAnswer, answer.json);
+      return { body: lease, url, renewed, sentAt };
     });
   }
 
@@ -300,10 +284,8 @@ function describeNetworkError(err: unknown, timeoutMs: number): string {
 /** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
 function refusalOrUnreachable(url: string, answer: Answer): Error {
   const json = answer.json;
-  if (answer.status < 500 && json && isErrorCode(json.code) && typeof json.message === 'string') {
-    const details =
-      json.details && typeof json.details === 'object' ? (json.details as Record<string, unknown>) : undefined;
-    return new LictorError(json.code, json.message, details);
+  if (answer.status < 500 && isWire(ErrorBody, json) && isErrorCode(json.code)) {
+    return new LictorError(json.code, json.message, json.details);
   }
   return new Unreachable(
     json && typeof json.message === 'string'
@@ -312,18 +294,16 @@ function refusalOrUnreachable(url: string, answer: Answer): Error {
   );
 }
 
-function isLeaseBody(value: unknown): value is LeaseBody {
-  const v = value as Partial<LeaseBody> | null | undefined;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.id === 'string' &&
-    typeof v.product === 'string' &&
-    typeof v.expiresAt === 'string' &&
-    !Number.isNaN(Date.parse(v.expiresAt)) &&
-    typeof v.heartbeatIntervalMs === 'number' &&
-    v.heartbeatIntervalMs > 0
-  );
+/**
+ * `json` as the `schema` message, or `Unreachable` naming what is wrong: a server that answers
+ * outside the protocol is not a working License Manager (the next one is tried).
+ */
+function checked<S extends TSchema>(url: string, route: string, schema: S, json: unknown): Static<S> {
+  const problem = wireProblem(schema, json);
+  if (problem !== null) {
+    throw new Unreachable(`the answer to ${route} does not follow the License Manager protocol at ${url}: ${problem}`);
+  }
+  return json as Static<S>;
 }
 
 class LeaseImpl implements Lease {
@@ -448,7 +428,7 @@ class LeaseImpl implements Lease {
       return;
     }
     if (this.#state !== 'active') return;
-    if (answer.status === 200 && isLeaseBody(answer.json?.lease)) {
+    if (answer.status === 200 && isWire(HeartbeatAnswer, answer.json)) {
       this.#body = answer.json.lease;
       this.#lastOk = sentAt;
       this.#deadline = sentAt + this.#ttlMs;
