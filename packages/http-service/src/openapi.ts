@@ -34,8 +34,14 @@ export function registerOpenApi(app: FastifyInstance, info: OpenApiInfo): void {
   });
 }
 
-/** `GET /openapi.json`. */
+/** `GET /openapi.json`, whose answer is the named schema `OpenApiDocument`. */
 export const openApiRoute: FastifyPluginAsync = async (app) => {
+  app.addSchema({
+    $id: 'OpenApiDocument',
+    type: 'object',
+    additionalProperties: true,
+    description: 'An OpenAPI 3.1 document',
+  });
   app.get(
     '/openapi.json',
     {
@@ -43,7 +49,7 @@ export const openApiRoute: FastifyPluginAsync = async (app) => {
         operationId: 'getOpenApi',
         summary: 'This OpenAPI document',
         tags: ['health'],
-        response: { 200: { type: 'object', additionalProperties: true } },
+        response: { 200: { $ref: 'OpenApiDocument#' } },
       },
     },
     async () => app.swagger(),

@@ -5,7 +5,6 @@
 
 export * from './announcement.js';
 export * from './answer-code.js';
-export * from './api.js';
 export * from './availability.js';
 export * from './canonical.js';
 export * from './codes.js';

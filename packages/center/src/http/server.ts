@@ -1,19 +1,21 @@
 /** Builds the License Center's HTTP service: one Fastify instance, one plugin per concern. */
 
 import {
+  addMessages,
+  errorBodySchema,
   installErrorHandling,
   loggerOptions,
   openApiRoute,
   registerOpenApi,
   type ServiceLoggerOption,
 } from '@lictor/http-service';
+import { CENTER_MESSAGES } from '@lictor/protocol';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Center } from '../center/types.js';
 import { activationRoutes } from './activation.js';
 import { adminRoutes } from './admin.js';
 import { healthRoutes } from './health.js';
 import { offlineRoutes } from './offline.js';
-import { errorBodySchema } from './schemas.js';
 import { webRoutes } from './web.js';
 
 /** Request bodies above this size are refused with 413 before parsing. */
@@ -53,6 +55,7 @@ export function buildCenterServer(center: Center, options: CenterServerOptions =
   });
   installErrorHandling(app, BODY_LIMIT);
   app.addSchema(errorBodySchema);
+  addMessages(app, CENTER_MESSAGES);
   registerOpenApi(app, {
     title: 'Lictor License Center',
     version: API_VERSION,

@@ -15,10 +15,9 @@ import {
   htmlPage,
   sendHtml,
 } from '@lictor/http-service';
-import { LictorError, type Owner } from '@lictor/protocol';
+import { LictorError, MAX_REQUEST_TEXT, type Owner } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
-import { MAX_REQUEST_TEXT } from './schemas.js';
 
 /** Urlencoded forms: a request of the largest size, percent-encoded, fits. */
 const FORM_BODY_LIMIT = MAX_REQUEST_TEXT * 3 + 4096;
