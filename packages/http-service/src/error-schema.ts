@@ -1,5 +1,5 @@
 /** The JSON schema of every error answer (`{ code, message, details? }`), shared by every Lictor HTTP service. */
-import { ErrorBody } from '@lictor/protocol';
+import { ErrorBody } from '@lictor/protocol/wire';
 
 /** `$ref` to the shared error body, registered by each service. */
 export const ERROR_REF = { $ref: 'ErrorBody#' } as const;

@@ -12,7 +12,8 @@ import {
   registerOpenApi,
   type ServiceLoggerOption,
 } from '@lictor/http-service';
-import { LeaseIdParams, LictorError, MANAGER_MESSAGES, ManagerEventQuery } from '@lictor/protocol';
+import { LictorError } from '@lictor/protocol';
+import { LeaseIdParams, MANAGER_MESSAGES, ManagerEventQuery } from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type LicenseManager, MANAGER_VERSION } from './manager.js';
 import { managerWebRoutes } from './web.js';

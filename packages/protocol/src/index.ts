@@ -22,4 +22,27 @@ export * from './request.js';
 export * from './shortcode.js';
 export * from './token-container.js';
 export * from './token-presence.js';
-export * from './wire/index.js';
+// The HTTP messages' types only: their schemas (and TypeBox, ~700 modules) load from
+// `@lictor/protocol/wire`, so what imports protocol for licenses does not pay for them.
+export type {
+  AcquireAnswer,
+  AcquireBody,
+  ActivationRequest,
+  ActivationResponse,
+  AdminLeaseBody,
+  AdminLeaseList,
+  ClientIdentity,
+  ErrorBody,
+  FeatureUsage,
+  HeartbeatAnswer,
+  LeaseBody,
+  LicenseSource,
+  LicenseUsage,
+  ManagerEvent,
+  ManagerEventKind,
+  ManagerEventList,
+  ManagerStatus,
+  ProductStatus,
+  TokenActivation,
+  UsageList,
+} from './wire/index.js';

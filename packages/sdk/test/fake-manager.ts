@@ -16,7 +16,7 @@ import {
   type LeaseBody,
   type ManagerStatus,
   wireProblem,
-} from '@lictor/protocol';
+} from '@lictor/protocol/wire';
 
 interface FakeLease extends LeaseBody {
   client: ClientIdentity;

@@ -6,16 +6,15 @@
  */
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
+import { ERRORS, type ErrorCode } from '@lictor/protocol';
 import {
   AcquireAnswer,
-  ERRORS,
   ErrorBody,
-  type ErrorCode,
   HeartbeatAnswer,
   ManagerStatus,
   type TSchema,
   wireProblem,
-} from '@lictor/protocol';
+} from '@lictor/protocol/wire';
 import { connectManager } from '../src/index.js';
 
 /** A License Manager to test. */

@@ -1,7 +1,8 @@
 /** Admin routes: products, packages, activations, blacklist and audit, behind the admin token. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@lictor/http-service';
-import { ActivationFilterQuery, AuditQuery, LictorError, SerialParams, UpgradeFilterQuery } from '@lictor/protocol';
+import { LictorError } from '@lictor/protocol';
+import { ActivationFilterQuery, AuditQuery, SerialParams, UpgradeFilterQuery } from '@lictor/protocol/wire';
 import type { Center } from '../center/types.js';
 import { ref } from './messages.js';
 

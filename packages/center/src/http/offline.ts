@@ -4,7 +4,7 @@
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@lictor/http-service';
-import { MAX_REQUEST_TEXT } from '@lictor/protocol';
+import { MAX_REQUEST_TEXT } from '@lictor/protocol/wire';
 import type { Center } from '../center/types.js';
 import { ref } from './messages.js';
 

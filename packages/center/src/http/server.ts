@@ -9,7 +9,7 @@ import {
   registerOpenApi,
   type ServiceLoggerOption,
 } from '@lictor/http-service';
-import { CENTER_MESSAGES } from '@lictor/protocol';
+import { CENTER_MESSAGES } from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Center } from '../center/types.js';
 import { activationRoutes } from './activation.js';

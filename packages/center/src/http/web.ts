@@ -15,7 +15,8 @@ import {
   htmlPage,
   sendHtml,
 } from '@lictor/http-service';
-import { LictorError, MAX_REQUEST_TEXT, type Owner } from '@lictor/protocol';
+import { LictorError, type Owner } from '@lictor/protocol';
+import { MAX_REQUEST_TEXT } from '@lictor/protocol/wire';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
 

@@ -16,20 +16,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import {
-  AcquireAnswer,
-  type ClientIdentity,
-  ErrorBody,
-  HeartbeatAnswer,
-  isErrorCode,
-  isWire,
-  type LeaseBody,
-  LictorError,
-  ManagerStatus,
-  type Static,
-  type TSchema,
-  wireProblem,
-} from '@lictor/protocol';
+import { type ClientIdentity, isErrorCode, type LeaseBody, LictorError, type ManagerStatus } from '@lictor/protocol';
+import type { Static, TSchema } from '@lictor/protocol/wire';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
 
@@ -100,6 +88,19 @@ export interface ManagerClient {
 
 const PROCESS_SUFFIX = randomBytes(4).toString('hex');
 
+/** Protocol's wire schemas and checker (TypeBox). */
+type Wire = typeof import('@lictor/protocol/wire');
+let wireModule: Promise<Wire> | undefined;
+
+/**
+ * The wire schemas, loaded by the first {@link connectManager}: an application that uses no
+ * License Manager does not load TypeBox.
+ */
+function loadWire(): Promise<Wire> {
+  wireModule ??= import('@lictor/protocol/wire');
+  return wireModule;
+}
+
 /** The identity used when none is given. */
 export function defaultClientIdentity(env: NodeJS.ProcessEnv = process.env): ClientIdentity {
   let user = 'unknown';
@@ -149,7 +150,7 @@ export async function connectManager(options: ConnectManagerOptions = {}): Promi
     );
   }
   const identity: ClientIdentity = { ...defaultClientIdentity(options.env ?? process.env), ...options.client };
-  return new Client(located.managers, identity, options);
+  return new Client(located.managers, identity, options, await loadWire());
 }
 
 class Client implements ManagerClient {
@@ -164,6 +165,7 @@ class Client implements ManagerClient {
     readonly managers: readonly string[],
     readonly identity: Readonly<ClientIdentity>,
     options: ConnectManagerOptions,
+    readonly wire: Wire,
   ) {
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 5000;
@@ -186,8 +188,8 @@ class Client implements ManagerClient {
   async status(): Promise<ManagerStatus & { url: string }> {
     return this.failover(async (url) => {
       const answer = await this.call(url, 'GET', '/v1/status');
-      if (answer.status !== 200) throw refusalOrUnreachable(url, answer);
-      return { ...checked(url, 'GET /v1/status', ManagerStatus, answer.json), url };
+      if (answer.status !== 200) throw this.refusalOrUnreachable(url, answer);
+      return { ...this.checked(url, 'GET /v1/status', this.wire.ManagerStatus, answer.json), url };
     });
   }
 
@@ -215,10 +217,37 @@ class Client implements ManagerClient {
         client: this.identity,
         ...(leaseId === undefined ? {} : { leaseId }),
       });
-      if (answer.status !== 200 && answer.status !== 201) throw refusalOrUnreachable(url, answer);
-      const { lease, renewed } = checked(url, 'POST /v1/leases', AcquireAnswer, answer.json);
+      if (answer.status !== 200 && answer.status !== 201) throw this.refusalOrUnreachable(url, answer);
+      const { lease, renewed } = this.checked(url, 'POST /v1/leases', this.wire.AcquireAnswer, answer.json);
       return { body: lease, url, renewed, sentAt };
     });
+  }
+
+  /** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
+  refusalOrUnreachable(url: string, answer: Answer): Error {
+    const json = answer.json;
+    if (answer.status < 500 && this.wire.isWire(this.wire.ErrorBody, json) && isErrorCode(json.code)) {
+      return new LictorError(json.code, json.message, json.details);
+    }
+    return new Unreachable(
+      json && typeof json.message === 'string'
+        ? `HTTP ${answer.status}: ${json.message}`
+        : `HTTP ${answer.status} without a License Manager answer at ${url}`,
+    );
+  }
+
+  /**
+   * `json` as the `schema` message, or `Unreachable` naming what is wrong: a server that answers
+   * outside the protocol is not a working License Manager (the next one is tried).
+   */
+  checked<S extends TSchema>(url: string, route: string, schema: S, json: unknown): Static<S> {
+    const problem = this.wire.wireProblem(schema, json);
+    if (problem !== null) {
+      throw new Unreachable(
+        `the answer to ${route} does not follow the License Manager protocol at ${url}: ${problem}`,
+      );
+    }
+    return json as Static<S>;
   }
 
   /** Tries `attempt` on each manager in order (those seen down recently last). */
@@ -279,31 +308,6 @@ function describeNetworkError(err: unknown, timeoutMs: number): string {
   const e = err as Error & { cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
   return e.cause?.code ?? e.cause?.message ?? e.message;
-}
-
-/** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
-function refusalOrUnreachable(url: string, answer: Answer): Error {
-  const json = answer.json;
-  if (answer.status < 500 && isWire(ErrorBody, json) && isErrorCode(json.code)) {
-    return new LictorError(json.code, json.message, json.details);
-  }
-  return new Unreachable(
-    json && typeof json.message === 'string'
-      ? `HTTP ${answer.status}: ${json.message}`
-      : `HTTP ${answer.status} without a License Manager answer at ${url}`,
-  );
-}
-
-/**
- * `json` as the `schema` message, or `Unreachable` naming what is wrong: a server that answers
- * outside the protocol is not a working License Manager (the next one is tried).
- */
-function checked<S extends TSchema>(url: string, route: string, schema: S, json: unknown): Static<S> {
-  const problem = wireProblem(schema, json);
-  if (problem !== null) {
-    throw new Unreachable(`the answer to ${route} does not follow the License Manager protocol at ${url}: ${problem}`);
-  }
-  return json as Static<S>;
 }
 
 class LeaseImpl implements Lease {
@@ -428,7 +432,7 @@ class LeaseImpl implements Lease {
       return;
     }
     if (this.#state !== 'active') return;
-    if (answer.status === 200 && isWire(HeartbeatAnswer, answer.json)) {
+    if (answer.status === 200 && this.client.wire.isWire(this.client.wire.HeartbeatAnswer, answer.json)) {
       this.#body = answer.json.lease;
       this.#lastOk = sentAt;
       this.#deadline = sentAt + this.#ttlMs;
