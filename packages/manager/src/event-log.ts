@@ -5,40 +5,14 @@
  * and refusals an administrator looks for out of the ring within minutes on a busy site.
  */
 
-import type { ClientIdentity } from './types.js';
+import type { ManagerEvent } from '@lictor/protocol';
 
 /** Events the ring keeps. */
 export const MANAGER_EVENT_CAPACITY = 1_000;
 
-/**
- * The kinds of {@link ManagerEvent}, as the HTTP service lists them. `renewed` is no longer
- * recorded (see {@link EventLog.renewals}); it stays listed so that older readers keep working.
- */
-export const MANAGER_EVENT_KINDS = [
-  'granted',
-  'renewed',
-  'released',
-  'expired',
-  'refused',
-  'licenses-changed',
-  'restored',
-  'access-rules-loaded',
-  'access-rules-rejected',
-] as const;
-
-/** What happened in the manager. */
-export type ManagerEventKind = (typeof MANAGER_EVENT_KINDS)[number];
-
-/** One event of the log. */
-export interface ManagerEvent {
-  /** ISO 8601 time. */
-  at: string;
-  kind: ManagerEventKind;
-  leaseId?: string;
-  product?: string;
-  client?: ClientIdentity;
-  detail?: string;
-}
+export type { ManagerEvent, ManagerEventKind } from '@lictor/protocol';
+// The event kinds and `ManagerEvent` are wire messages, declared once in protocol's `wire/manager.ts`.
+export { MANAGER_EVENT_KINDS } from '@lictor/protocol/wire';
 
 /** How many renewals the log counted instead of listing them. */
 export interface RenewalCount {

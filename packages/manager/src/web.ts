@@ -12,8 +12,18 @@
  * something also carry a per-session CSRF token, and cross-site requests (`Sec-Fetch-Site`) are
  * refused, on top of what `SameSite=Strict` already stops.
  */
+// `hide` in a route schema comes from @fastify/swagger's types (the manager serves OpenAPI).
+
 import formbody from '@fastify/formbody';
-import { escapeHtml, failureAnswer, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '@lictor/http-service';
+import type {} from '@fastify/swagger';
+import {
+  escapeHtml,
+  failureAnswer,
+  HIDDEN_ROUTE,
+  HTML_SECURITY_HEADERS,
+  htmlPage,
+  sendHtml,
+} from '@lictor/http-service';
 import { constantTimeEqual, LictorError, randomBytes, sha256, toBase64Url, toHex, utf8 } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type AdminLeaseBody, type LicenseManager, MANAGER_VERSION, type ManagerEvent } from './manager.js';
@@ -281,7 +291,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
     );
   });
 
-  app.get('/admin', async (request, reply) => {
+  app.get('/admin', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const notice = typeof query.notice === 'string' ? query.notice : undefined;
     const current = currentSession(request);
@@ -299,7 +309,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
     );
   });
 
-  app.post('/admin/login', async (request, reply) => {
+  app.post('/admin/login', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     const token = field(request.body, 'token') ?? '';
     if (token === '' || !manager.verifyAdminToken(token)) {
       request.log.info('admin sign-in refused');
@@ -323,7 +333,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
       .send();
   });
 
-  app.post('/admin/release', async (request, reply) => {
+  app.post('/admin/release', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     formSession(request);
     const lease = field(request.body, 'lease') ?? '';
     if (lease === '' || lease.length > 128) {
@@ -342,7 +352,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
     return reply.code(303).header('location', `${FROM_ACTION.home}?notice=${notice}`).send();
   });
 
-  app.post('/admin/logout', async (request, reply) => {
+  app.post('/admin/logout', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     const { key } = formSession(request);
     sessions.delete(key);
     return reply

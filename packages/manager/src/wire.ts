@@ -1,41 +1,11 @@
 /** The manager's objects as they go over the wire: leases for clients and administrators, status. */
 
+import type { AdminLeaseBody, LeaseBody, ProductStatus } from '@lictor/protocol';
 import { copyClient } from './counting.js';
-import type { ClientIdentity, Lease, LicenseUsage } from './types.js';
+import type { Lease, LicenseUsage } from './types.js';
 
-/** Seats of one product, summed over its licenses. */
-export interface ProductStatus {
-  product: string;
-  inUse: number;
-  total: number;
-}
-
-/** What `LicenseManager.status` reports (the body of `GET /v1/status`). */
-export interface ManagerStatus {
-  manager: { id: string; version: string };
-  heartbeatIntervalMs: number;
-  leaseTtlMs: number;
-  products: ProductStatus[];
-}
-
-/** A lease as clients see it on the wire. */
-export interface LeaseBody {
-  id: string;
-  product: string;
-  feature: string | null;
-  licenseId: string;
-  source: 'software' | 'token';
-  grantedAt: string;
-  /** The lease's deadline if no heartbeat comes. */
-  expiresAt: string;
-  heartbeatIntervalMs: number;
-}
-
-/** A lease as administrators see it. */
-export interface AdminLeaseBody extends LeaseBody {
-  client: ClientIdentity;
-  heartbeatAt: string;
-}
+// The messages themselves are declared once, in protocol's `wire/manager.ts`.
+export type { AdminLeaseBody, LeaseBody, ManagerStatus, ProductStatus } from '@lictor/protocol';
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();

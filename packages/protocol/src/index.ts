@@ -6,7 +6,6 @@
 
 export * from './announcement.js';
 export * from './answer-code.js';
-export * from './api.js';
 export * from './availability.js';
 export * from './canonical.js';
 export * from './codes.js';
@@ -25,3 +24,27 @@ export * from './scheduler.js';
 export * from './shortcode.js';
 export * from './token-container.js';
 export * from './token-presence.js';
+// The HTTP messages' types only: their schemas (and TypeBox, ~700 modules) load from
+// `@lictor/protocol/wire`, so what imports protocol for licenses does not pay for them.
+export type {
+  AcquireAnswer,
+  AcquireBody,
+  ActivationRequest,
+  ActivationResponse,
+  AdminLeaseBody,
+  AdminLeaseList,
+  ClientIdentity,
+  ErrorBody,
+  FeatureUsage,
+  HeartbeatAnswer,
+  LeaseBody,
+  LicenseSource,
+  LicenseUsage,
+  ManagerEvent,
+  ManagerEventKind,
+  ManagerEventList,
+  ManagerStatus,
+  ProductStatus,
+  TokenActivation,
+  UsageList,
+} from './wire/index.js';

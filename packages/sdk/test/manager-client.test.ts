@@ -1,144 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
-import { connectManager, type Lease, type LeaseBody, type ManagerClient } from '../src/index.js';
+import { connectManager, type Lease, type ManagerClient } from '../src/index.js';
+import { type FakeManagerOptions, fakeManager as startFake } from './fake-manager.js';
 
-interface FakeLease extends LeaseBody {
-  client: { host: string; user: string; process: string; session: string };
-  deadline: number;
-}
-
-/** A tiny License Manager implementing the wire contract with an in-memory map. */
-async function fakeManager(
-  options: { total?: number; heartbeatIntervalMs?: number; ttlMs?: number; now?: () => number } = {},
-) {
-  const clock = options.now ?? Date.now;
-  const interval = options.heartbeatIntervalMs ?? 50;
-  const ttl = options.ttlMs ?? 1000;
-  const state = {
-    products: new Map<string, number>([['ACME', options.total ?? 2]]),
-    leases: new Map<string, FakeLease>(),
-    heartbeats: 0,
-    deletes: 0,
-    acquires: [] as { leaseId?: string }[],
-  };
-  const send = (res: ServerResponse, status: number, body?: unknown) => {
-    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
-    res.end(body === undefined ? undefined : JSON.stringify(body));
-  };
-  const wire = (l: FakeLease): LeaseBody => {
-    const { client: _c, deadline: _d, ...body } = l;
-    return body;
-  };
-  const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
-    const now = clock();
-    for (const [id, l] of state.leases) if (l.deadline < now) state.leases.delete(id);
-    const url = new URL(req.url ?? '/', 'http://x');
-    const unknown = () =>
-      send(res, 404, { code: 'LICTOR_E_LEASE_UNKNOWN', message: 'The lease is unknown or has expired' });
-    if (req.method === 'GET' && url.pathname === '/v1/status') {
-      return send(res, 200, {
-        manager: { id: 'fake', version: '0' },
-        heartbeatIntervalMs: interval,
-        leaseTtlMs: ttl,
-        products: [...state.products].map(([product, total]) => ({
-          product,
-          total,
-          inUse: [...state.leases.values()].filter((l) => l.product === product).length,
-        })),
-      });
-    }
-    if (req.method === 'POST' && url.pathname === '/v1/leases') {
-      const body = JSON.parse(text) as {
-        product: string;
-        feature?: string;
-        client: FakeLease['client'];
-        leaseId?: string;
-      };
-      state.acquires.push(body.leaseId === undefined ? {} : { leaseId: body.leaseId });
-      const total = state.products.get(body.product);
-      if (total === undefined) {
-        return send(res, 403, { code: 'LICTOR_E_NOT_LICENSED', message: `no license for ${body.product}` });
-      }
-      const mine = [...state.leases.values()].find(
-        (l) =>
-          l.product === body.product &&
-          l.feature === (body.feature ?? null) &&
-          JSON.stringify(l.client) === JSON.stringify(body.client),
-      );
-      if (mine) {
-        mine.deadline = now + ttl;
-        mine.expiresAt = new Date(mine.deadline).toISOString();
-        return send(res, 200, { lease: wire(mine), renewed: true });
-      }
-      const inUse = [...state.leases.values()].filter((l) => l.product === body.product).length;
-      if (inUse >= total) {
-        return send(res, 409, {
-          code: 'LICTOR_E_SEATS_EXHAUSTED',
-          message: `all ${total} seats of ${body.product} are in use`,
-          details: { inUse, total },
-        });
-      }
-      const lease: FakeLease = {
-        id: randomUUID(),
-        product: body.product,
-        feature: body.feature ?? null,
-        licenseId: 'lic-1',
-        source: 'software',
-        grantedAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + ttl).toISOString(),
-        heartbeatIntervalMs: interval,
-        client: body.client,
-        deadline: now + ttl,
-      };
-      state.leases.set(lease.id, lease);
-      return send(res, 201, { lease: wire(lease), renewed: false });
-    }
-    const hb = /^\/v1\/leases\/([^/]+)\/heartbeat$/.exec(url.pathname);
-    if (req.method === 'POST' && hb?.[1]) {
-      state.heartbeats++;
-      const lease = state.leases.get(decodeURIComponent(hb[1]));
-      if (!lease) return unknown();
-      lease.deadline = now + ttl;
-      lease.expiresAt = new Date(lease.deadline).toISOString();
-      return send(res, 200, { lease: wire(lease) });
-    }
-    const del = /^\/v1\/leases\/([^/]+)$/.exec(url.pathname);
-    if (req.method === 'DELETE' && del?.[1]) {
-      state.deletes++;
-      return state.leases.delete(decodeURIComponent(del[1])) ? send(res, 204) : unknown();
-    }
-    return send(res, 404, { code: 'LICTOR_E_NOT_FOUND', message: 'No such resource' });
-  };
-  let server: Server | undefined;
-  let port = 0;
-  const start = async () => {
-    const s = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => {
-        text += c.toString('utf8');
-      });
-      req.on('end', () => handle(req, res, text));
-    });
-    await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
-    port = (s.address() as AddressInfo).port;
-    server = s;
-  };
-  const stop = async () => {
-    const s = server;
-    server = undefined;
-    if (!s) return;
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
-  };
-  await start();
-  const fake = { state, start, stop, url: `http://127.0.0.1:${port}` };
+/** {@link startFake}, stopped after the tests. */
+async function fakeManager(options: FakeManagerOptions = {}) {
+  const fake = await startFake(options);
   servers.push(fake);
   return fake;
 }
@@ -334,6 +205,39 @@ describe('manager client', () => {
     });
     const lease = await client.acquire('ACME');
     assert.equal(lease.manager, fake.url);
+  });
+
+  test('an answer outside the protocol is refused with a typed error naming the wrong field', async () => {
+    const broken = createServer((req, res) => {
+      res.writeHead(req.url === '/v1/status' ? 200 : 201, { 'content-type': 'application/json' });
+      const lease = { id: 'x', product: 'ACME', feature: null, licenseId: 'l', source: 'software' };
+      res.end(
+        JSON.stringify(
+          req.url === '/v1/status'
+            ? { manager: { id: 'm', version: '1' }, heartbeatIntervalMs: 50, leaseTtlMs: 1000, products: 'ACME' }
+            : { lease: { ...lease, grantedAt: 'now', expiresAt: 'later', heartbeatIntervalMs: 50 }, renewed: false },
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    servers.push({ stop: () => new Promise<void>((resolve) => broken.close(() => resolve())) });
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+    const client = await connect([url]);
+    const failure = (pattern: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof LictorError);
+      assert.equal(err.code, 'LICTOR_E_MANAGER_UNREACHABLE');
+      const [manager] = (err.details as { managers: { manager: string; error: string }[] }).managers;
+      assert.equal(manager?.manager, url);
+      assert.match(manager?.error ?? '', pattern);
+      return true;
+    };
+    await assert.rejects(
+      client.acquire('ACME'),
+      failure(
+        /POST \/v1\/leases does not follow the License Manager protocol .*\/lease\/grantedAt must match format "date-time"/,
+      ),
+    );
+    await assert.rejects(client.status(), failure(/GET \/v1\/status .*\/products must be array/));
   });
 
   test('all managers dead → LICTOR_E_MANAGER_UNREACHABLE naming them', async () => {
