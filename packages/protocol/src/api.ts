@@ -1,6 +1,7 @@
 /** Shapes exchanged between the SDK and the License Center's activation web service. */
 import type { HardwareParams } from './hardware.js';
 import type { ContainerKeys, Owner } from './license.js';
+import type { SignedTime } from './signed-time.js';
 import type { TokenActivationClaim } from './token-presence.js';
 
 /** `POST /v1/activations`: activate a PIN code of a package on this computer. */
@@ -14,6 +15,8 @@ export interface ActivationRequest {
   containerKeys?: ContainerKeys;
   /** Bind the license to this hardware token instead of the computer (`lictor activate --bind-token`). */
   token?: TokenActivation;
+  /** A fresh nonce (`newTimeNonce`): the answer then carries the center's time signed over it. */
+  timeNonce?: string;
 }
 
 /** A token-bound activation: the claim and the token's signature over it. */
@@ -30,6 +33,8 @@ export interface ActivationResponse {
   reactivated: boolean;
   /** The armored license file. */
   license: string;
+  /** The center's signed time, when the request carried a `timeNonce`. */
+  time?: SignedTime;
 }
 
 /** The body of every error answer of Lictor's HTTP services. */

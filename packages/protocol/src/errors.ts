@@ -27,6 +27,8 @@ export const ERRORS = {
   LICTOR_E_FEATURE_NOT_LICENSED: { status: 403, title: 'The license does not include this feature' },
   LICTOR_E_NETWORK_LICENSE: { status: 403, title: 'The license is served by a License Manager' },
   LICTOR_E_ARCH_MISMATCH: { status: 403, title: 'The license does not cover this architecture' },
+  LICTOR_E_CLOCK_ROLLBACK: { status: 403, title: "The computer's clock is set back" },
+  LICTOR_E_BLACKLIST_STALE: { status: 409, title: 'The blacklist is older than one already seen' },
 
   LICTOR_E_FILE_FORMAT: { status: 400, title: 'Not a valid Lictor file' },
   LICTOR_E_FILE_TRUNCATED: { status: 400, title: 'The file is truncated' },

@@ -21,5 +21,6 @@ export * from './license-file.js';
 export * from './plain-file.js';
 export * from './request.js';
 export * from './shortcode.js';
+export * from './signed-time.js';
 export * from './token-container.js';
 export * from './token-presence.js';

@@ -17,11 +17,13 @@ import {
   NO_TOKENS,
   type TokenPresenceLookup,
   type VendorPublicKey,
+  type VerifiedBlacklist,
 } from '@lictor/protocol';
 import { type ContainerInfo, containerInfo, type LoadedContainer } from './containers.js';
 import type { FoundFile } from './files.js';
 import type { TokenLocation } from './tokens/options.js';
 import type { BoundFile, TokenView } from './tokens/token-licenses.js';
+import type { ClockGuard } from './trust/clock.js';
 
 /** A usable license for the requested product and feature. */
 export interface Licensed {
@@ -69,8 +71,14 @@ export interface LicenseFileStatus {
 /** A usable entry for one feature, with what `check()` answers before and after it expires. */
 export interface Candidate {
   expiresAtMs: number;
+  /** Time-limited: the clock mark applies (perpetual licenses do not depend on the clock). */
+  limited: boolean;
+  /** A clock reading before this is set back (the issue time, less the allowed skew). */
+  notBeforeMs: number;
   result: Licensed;
   expired: NotLicensed;
+  /** The answer for a clock before {@link notBeforeMs}. */
+  beforeIssue: NotLicensed;
 }
 
 /** What `check()`, `status()` and `containers()` read; rebuilt by every load. */
@@ -82,6 +90,9 @@ export interface Snapshot {
   /** Why the product is not licensed at all, when no entry is usable. */
   refusal: NotLicensed;
 }
+
+/** Placeholder of {@link Candidate.beforeIssue} for perpetual licenses (never returned). */
+const NO_ROLLBACK: NotLicensed = Object.freeze({ ok: false, code: 'LICTOR_E_CLOCK_ROLLBACK', reason: '' });
 
 /** A frozen refusal (`check()` hands out the same object every time). */
 export function refusal(code: ErrorCode, reason: string): NotLicensed {
@@ -98,11 +109,23 @@ interface DecodedDoc {
   presence?: TokenPresenceLookup;
 }
 
+/** A blacklist file that verified. */
+export interface FoundBlacklist {
+  path: string;
+  text: string;
+  list: VerifiedBlacklist;
+}
+
 /** Everything a load read, before it is matched against this computer. */
 export interface Decoded {
   docs: DecodedDoc[];
   files: LicenseFileStatus[];
+  /** The newest blacklist (the union of those with the highest sequence). */
   blacklist: Blacklist;
+  /** The highest blacklist sequence found, and a file that holds it (`undefined`: no list). */
+  newestBlacklist: FoundBlacklist | undefined;
+  /** The latest signed time in the files: their issue times (a lower bound of the true time). */
+  signedFloorMs: number;
   /** Activation id → why it is a duplicate (from verified marks). */
   duplicates: ReadonlyMap<string, string>;
 }
@@ -112,9 +135,9 @@ export function decodeAll(
   found: readonly FoundFile[],
   publicKey: VendorPublicKey,
   duplicates: ReadonlyMap<string, string>,
+  seenBlacklist?: { path: string; text: string },
 ): Decoded {
-  const serials = new Set<string>();
-  const activations = new Set<string>();
+  const lists: FoundBlacklist[] = [];
   const docs: DecodedDoc[] = [];
   const files: LicenseFileStatus[] = [];
   for (const f of found) {
@@ -129,9 +152,7 @@ export function decodeAll(
     }
     try {
       if (f.kind === 'blacklist') {
-        const list = decodeBlacklist(f.text, publicKey);
-        for (const s of list.serials) serials.add(s);
-        for (const a of list.activations) activations.add(a);
+        lists.push({ path: f.path, text: f.text, list: decodeBlacklist(f.text, publicKey) });
       } else {
         docs.push({ path: f.path, doc: decodeLicenseFile(f.text, publicKey), mtimeMs: f.mtimeMs, text: f.text });
       }
@@ -140,7 +161,62 @@ export function decodeAll(
       files.push({ path: f.path, available: false, code: err.code, reason: err.message });
     }
   }
-  return { docs, files, blacklist: { serials, activations }, duplicates };
+  const seen = seenBlacklist && verifiedOrReported(seenBlacklist, publicKey, files);
+  const { blacklist, newest } = newestBlacklist(lists, seen, files);
+  let signedFloorMs = newest === undefined ? Number.NEGATIVE_INFINITY : Date.parse(newest.list.issuedAt);
+  for (const { doc } of docs) signedFloorMs = Math.max(signedFloorMs, Date.parse(doc.issuedAt));
+  if (Number.isNaN(signedFloorMs)) signedFloorMs = Number.NEGATIVE_INFINITY;
+  return { docs, files, blacklist, newestBlacklist: newest, signedFloorMs, duplicates };
+}
+
+/** The store's copy of the newest blacklist seen, verified again; a copy that fails is reported. */
+function verifiedOrReported(
+  copy: { path: string; text: string },
+  publicKey: VendorPublicKey,
+  files: LicenseFileStatus[],
+): FoundBlacklist | undefined {
+  try {
+    return { ...copy, list: decodeBlacklist(copy.text, publicKey) };
+  } catch (err) {
+    if (!(err instanceof LictorError)) throw err;
+    files.push({ path: copy.path, available: false, code: err.code, reason: err.message });
+    return undefined;
+  }
+}
+
+/**
+ * The blacklist in force: the lists with the highest sequence (their union; lists of one sequence
+ * hold the same entries). A list file older than that is reported and not used: it cannot bring
+ * back what a newer one blacklisted, and removing the newer file does not either while the
+ * store's copy (`seen`) holds it.
+ */
+function newestBlacklist(
+  lists: readonly FoundBlacklist[],
+  seen: FoundBlacklist | undefined,
+  files: LicenseFileStatus[],
+): { blacklist: Blacklist; newest: FoundBlacklist | undefined } {
+  // The copy first: on a tie it stays the newest, and is not written again.
+  const all = seen === undefined ? lists : [seen, ...lists];
+  let newest: FoundBlacklist | undefined;
+  for (const l of all) if (newest === undefined || l.list.sequence > newest.list.sequence) newest = l;
+  const serials = new Set<string>();
+  const activations = new Set<string>();
+  for (const l of all) {
+    if (newest !== undefined && l.list.sequence < newest.list.sequence) {
+      if (l !== seen) {
+        files.push({
+          path: l.path,
+          available: false,
+          code: 'LICTOR_E_BLACKLIST_STALE',
+          reason: `this blacklist (sequence ${l.list.sequence}, issued ${l.list.issuedAt}) is older than the one in force here (sequence ${newest.list.sequence}); it is not used: remove it, or run lictor blacklist --center URL`,
+        });
+      }
+      continue;
+    }
+    for (const s of l.list.serials) serials.add(s);
+    for (const a of l.list.activations) activations.add(a);
+  }
+  return { blacklist: { serials, activations }, newest };
 }
 
 /** Matches what was decoded against this computer and the clock, and indexes the product's usable entries. */
@@ -153,6 +229,7 @@ export function buildSnapshot(
   nowMs: number,
   searchPaths: readonly string[],
   tokenPresence: TokenPresenceLookup,
+  clock: ClockGuard,
 ): Snapshot {
   // Several files for one serial on one computer: the most recently issued one is used.
   docs.sort((a, b) => Date.parse(b.doc.issuedAt) - Date.parse(a.doc.issuedAt) || b.mtimeMs - a.mtimeMs);
@@ -201,7 +278,7 @@ export function buildSnapshot(
         best ??= refusal(decision.code, decision.reason);
         continue;
       }
-      addCandidates(byFeature, product, path, doc.serial, entry);
+      addCandidates(byFeature, product, path, doc, entry, clock);
     }
   }
   // Longest-lived license first, so a check uses the one that expires last.
@@ -225,13 +302,21 @@ function addCandidates(
   byFeature: Map<string, Candidate[]>,
   product: string,
   file: string,
-  serial: string,
+  { serial, issuedAt }: LicenseDocument,
   entry: LicenseEntry,
+  clock: ClockGuard,
 ): void {
   const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
+  const limited = entry.expiresAt !== null;
+  const notBeforeMs = Date.parse(issuedAt) - clock.issueSkewMs;
+  // One refusal per license, shared by its features; perpetual licenses never use it.
+  const beforeIssue = limited ? clock.beforeIssue(issuedAt) : NO_ROLLBACK;
   const add = (feature: string | undefined, users: number | null) => {
     const candidate: Candidate = {
       expiresAtMs,
+      limited,
+      notBeforeMs,
+      beforeIssue,
       result: Object.freeze({
         ok: true,
         product,

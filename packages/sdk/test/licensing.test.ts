@@ -295,7 +295,7 @@ describe('blacklist refresh from the License Center', () => {
   async function serve(body: string): Promise<{ url: string; close: () => Promise<void> }> {
     const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
-      if (req.url !== '/v1/blacklist') return res.writeHead(404).end();
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/v1/blacklist') return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

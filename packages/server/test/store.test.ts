@@ -27,6 +27,7 @@ for (const engine of ENGINES) {
           { name: '0002_offline', status: 'Success' },
           { name: '0003_containers', status: 'Success' },
           { name: '0004_tokens', status: 'Success' },
+          { name: '0005_blacklist_sequence', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
@@ -38,6 +39,7 @@ for (const engine of ENGINES) {
           'blacklist',
           'audit_events',
           'tokens',
+          'counters',
         ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
         }
@@ -117,6 +119,7 @@ describe('store (postgres, shared database)', () => {
           'activations',
           'audit_events',
           'blacklist',
+          'counters',
           'features',
           'packages',
           'pins',

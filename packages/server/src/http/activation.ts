@@ -1,10 +1,11 @@
 /** Public routes used by applications: activation, the blacklist and duplicate reports. */
-import type { ActivationRequest } from '@lictor/protocol';
+import { type ActivationRequest, TIME_HEADER } from '@lictor/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Center } from '../center/types.js';
 import {
   activationRequestSchema,
   activationResponseSchema,
+  blacklistQuery,
   duplicateReportBodySchema,
   duplicateReportSchema,
   errorResponses,
@@ -31,8 +32,10 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
       },
     },
     async (request, reply) => {
-      const result = await center.activate(request.body as ActivationRequest, { clientIp: request.ip });
-      return reply.code(result.reactivated ? 200 : 201).send(result);
+      const body = request.body as ActivationRequest;
+      const result = await center.activate(body, { clientIp: request.ip });
+      const time = body.timeNonce === undefined ? {} : { time: center.signedTime(body.timeNonce) };
+      return reply.code(result.reactivated ? 200 : 201).send({ ...result, ...time });
     },
   );
 
@@ -58,7 +61,11 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
     {
       schema: {
         summary: 'The signed blacklist file',
+        description:
+          'Its sequence moves up with every change. With `nonce`, the `Lictor-Time` header carries the ' +
+          "center's time signed over it (JSON `{ time, nonce, signature }`).",
         tags: ['activation'],
+        querystring: blacklistQuery,
         produces: ['text/plain'],
         response: {
           200: { type: 'string', description: 'Armored LICTOR BLACKLIST block' },
@@ -66,6 +73,11 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
         },
       },
     },
-    async (_request, reply) => reply.type('text/plain; charset=utf-8').send(await center.blacklistFile()),
+    async (request, reply) => {
+      const { nonce } = request.query as { nonce?: string };
+      const text = await center.blacklistFile();
+      if (nonce !== undefined) reply.header(TIME_HEADER, JSON.stringify(center.signedTime(nonce)));
+      return reply.type('text/plain; charset=utf-8').send(text);
+    },
   );
 };

@@ -136,7 +136,28 @@ export const activationRequestSchema = strictObject(['serial', 'pin', 'owner', '
   hardware: hardwareSchema,
   containerKeys: containerKeysSchema,
   token: tokenActivationSchema,
+  timeNonce: { type: 'string', pattern: '^[A-Za-z0-9_-]{22,86}$', description: 'Nonce the signed time is made for' },
 });
+
+/** The center's time signed with the vendor key over the client's nonce. */
+export const signedTimeSchema = requiredObject({
+  time: { type: 'string', description: 'ISO 8601 UTC' },
+  nonce: { type: 'string' },
+  signature: { type: 'string', description: 'Ed25519 by the vendor key, base64url' },
+});
+
+/** `GET /v1/blacklist` query. */
+export const blacklistQuery = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    nonce: {
+      type: 'string',
+      pattern: '^[A-Za-z0-9_-]{22,86}$',
+      description: 'With a nonce, the `Lictor-Time` header carries the signed time (JSON) made for it',
+    },
+  },
+} as const;
 
 /** An answer that carries a license file (online and offline activation). */
 function licenseAnswerSchema(description: string) {
@@ -144,7 +165,10 @@ function licenseAnswerSchema(description: string) {
 }
 
 /** `POST /v1/activations` answer. */
-export const activationResponseSchema = licenseAnswerSchema('The armored license file');
+export const activationResponseSchema = {
+  ...licenseAnswerSchema('The armored license file'),
+  properties: { ...licenseAnswerSchema('The armored license file').properties, time: signedTimeSchema },
+} as const;
 
 const featureGrant = strictObject(['code', 'users'], {
   code: text64,
