@@ -1,5 +1,5 @@
 import { formatGiB, LictorError, TOKEN_KEY_LABEL } from '@lictor/protocol';
-import { collectHardware, type Licensing, writeFileAtomic } from '@lictor/sdk';
+import { type ClockStatus, collectHardware, type Licensing, writeFileAtomic } from '@lictor/sdk';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { addOwnerOptions, ownerFrom, readInputFile } from '../options.js';
@@ -76,6 +76,19 @@ async function activate(io: Io, licensing: Licensing, opts: ActivateOptions): Pr
   io.out(`license file: ${result.file}`);
 }
 
+/** The clock mark's lines of `lictor status`: said only when something is wrong. */
+function printClock(io: Io, clock: ClockStatus): void {
+  const hours = Math.round(clock.toleranceMs / 3_600_000);
+  if (clock.rolledBack) {
+    io.out(
+      `clock: set back [LICTOR_E_CLOCK_ROLLBACK]: more than ${hours} h behind ${clock.mark}, a time already seen here; ` +
+        'time-limited licenses are unavailable until the date and time are right ' +
+        '(a clock that was ahead by mistake: lictor blacklist --center URL resets the mark)',
+    );
+  }
+  if (clock.problem) io.out(`clock mark ${clock.file}: [${clock.problem.code}] ${clock.problem.reason}`);
+}
+
 /** Registers the end-user commands. Returns nothing; `check` sets the exit code through `exit`. */
 export function registerClient(program: Command, io: Io, exit: (code: number) => void): void {
   program
@@ -125,13 +138,17 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
   addClientOptions(
     addTokenOptions(program.command('status').description('every license file found, and whether it is available')),
   ).action(async (opts: ClientOptions & TokenCliOptions) => {
-    const { files, searchPaths } = await withLicensing(
+    const { files, searchPaths, clock } = await withLicensing(
       io,
       opts,
-      async (licensing) => ({ files: licensing.status(), searchPaths: licensing.searchPaths }),
+      async (licensing) => ({
+        files: licensing.status(),
+        searchPaths: licensing.searchPaths,
+        clock: licensing.clock(),
+      }),
       { tokens: tokenOptionsFrom(opts) },
     );
-    if (opts.json) return io.out(JSON.stringify({ searchPaths, files }, null, 2));
+    if (opts.json) return io.out(JSON.stringify({ searchPaths, files, clock }, null, 2));
     io.out(`searched: ${searchPaths.join(', ')}`);
     if (files.length === 0) io.out('no license files found');
     for (const f of files) {
@@ -147,6 +164,7 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
       }
       if (f.reason) io.out(`  ${f.reason}`);
     }
+    printClock(io, clock);
   });
 
   addClientOptions(
@@ -224,6 +242,8 @@ export function registerBlacklist(program: Command, io: Io): void {
   ).action(async (opts: ClientOptions & { center: string }) => {
     const result = await withLicensing(io, opts, (licensing) => licensing.refreshBlacklist(opts.center));
     if (opts.json) return io.out(JSON.stringify(result));
-    io.out(`blacklist: ${result.serials} serials, ${result.activations} activations → ${result.file}`);
+    io.out(
+      `blacklist sequence ${result.sequence} (issued ${result.issuedAt}): ${result.serials} serials, ${result.activations} activations → ${result.file}`,
+    );
   });
 }

@@ -155,9 +155,9 @@ export class ClockGuard {
   async load(floorMs: number, hasLicenses: boolean): Promise<void> {
     this.keep = hasLicenses;
     this.floor = Math.max(this.floor, floorMs);
-    this.advance();
     this.observe(this.now());
     this.observe(this.floor);
+    this.advance();
     await this.save();
   }
 
@@ -277,7 +277,9 @@ export class ClockGuard {
       this.advance();
       return markMs;
     }
-    if (markMs !== undefined) this.observe(markMs);
+    // A newer center time here than the file's resets what the file says (a clock that was ahead).
+    const superseded = this.server !== undefined && this.server.ms > (server?.ms ?? Number.NEGATIVE_INFINITY);
+    if (markMs !== undefined && !superseded) this.observe(markMs);
     return markMs;
   }
 }
