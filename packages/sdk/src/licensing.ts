@@ -265,13 +265,14 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       readSeenBlacklist(storeDir),
     ]);
     const decoded = decodeAll(found, publicKey, marks, seenBlacklist);
+    const containers = await loadContainers(decoded.docs, machineSecret, storeDir);
+    const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
+    if (tokenView) addTokenView(decoded, containers, tokenView);
+    // Licenses on tokens count as well: their issue times are signed times, and the mark guards them too.
     await Promise.all([
       keepNewestBlacklist(storeDir, decoded.newestBlacklist),
       clock.load(decoded.signedFloorMs, decoded.docs.length > 0),
     ]);
-    const containers = await loadContainers(decoded.docs, machineSecret, storeDir);
-    const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
-    if (tokenView) addTokenView(decoded, containers, tokenView);
     const next = buildSnapshot(
       product,
       decoded,

@@ -361,6 +361,8 @@ export function addTokenView(decoded: Decoded, containers: Map<string, LoadedCon
   }
   for (const c of view.containers) {
     decoded.docs.push({ path: c.path, doc: c.doc, mtimeMs: 0, text: c.text, presence: c.presence });
+    const issued = Date.parse(c.doc.issuedAt);
+    if (issued > decoded.signedFloorMs) decoded.signedFloorMs = issued;
     const { doc, path, text, keys, pending, location } = c;
     containers.set(path, { doc, path, text, keys, pending, token: location });
   }
