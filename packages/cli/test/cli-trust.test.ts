@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { openLicensing, type RefresherTimers } from '@lictor/sdk';
+import { connectManager, openLicensing, type RefresherTimers } from '@lictor/sdk';
 import { BIN, type BinSession, binSession, type Ran } from './bin.js';
 
 let root: string;
@@ -207,4 +207,75 @@ test("the SDK's blacklistRefresh downloads from a real center on its schedule an
   } finally {
     await licensing.close();
   }
+});
+
+test('a License Manager with --center downloads the blacklist and stops serving a blacklisted license', async () => {
+  const data = join(root, 'center');
+  const managerDir = join(root, 'manager');
+  const pkg = JSON.parse(
+    await ok('center', 'issue', '--product', 'ERP', '--type', 'multi', '--users', '2', '--json', '--data', data),
+  ) as { serial: string; pins: { pin: string }[] };
+  const activated = JSON.parse(
+    await ok(
+      'activate',
+      '--center',
+      url,
+      '--serial',
+      pkg.serial,
+      '--pin',
+      pkg.pins[0]?.pin ?? '',
+      '--company',
+      'Initech',
+      '--email',
+      'it@initech.example',
+      '--store',
+      join(managerDir, 'licenses'),
+      '--json',
+    ),
+  ) as { activationId: string };
+  const serveManager = () =>
+    session.serve(
+      'manager',
+      'serve',
+      '--data',
+      managerDir,
+      '--port',
+      '0',
+      '--discovery-port',
+      '0',
+      '--announce-port',
+      '0',
+      '--center',
+      url,
+      '--log-level',
+      'warn',
+    );
+  const acquire = async (managerUrl: string): Promise<string> => {
+    const client = await connectManager({ managers: [managerUrl], client: { host: 'ws-1' } });
+    try {
+      const lease = await client.acquire('ERP');
+      await lease.release();
+      return 'ok';
+    } catch (err) {
+      return (err as { code?: string }).code ?? String(err);
+    } finally {
+      await client.close();
+    }
+  };
+  const before = await serveManager();
+  assert.equal(await acquire(before.url), 'ok');
+  before.child.kill('SIGTERM');
+  await new Promise((resolve) => before.child.once('exit', resolve));
+
+  await blacklistAtCenter(activated.activationId);
+  const after = await serveManager();
+  // The manager downloads at start, then its license directory's watcher reloads (2 s poll).
+  let outcome = await acquire(after.url);
+  for (let i = 0; i < 100 && outcome === 'ok'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    outcome = await acquire(after.url);
+  }
+  assert.equal(outcome, 'LICTOR_E_NOT_LICENSED', 'the blacklisted license is no longer served');
+  assert.match(await readFile(join(managerDir, 'licenses', 'blacklist.lictor'), 'utf8'), /BEGIN LICTOR BLACKLIST/);
+  after.child.kill('SIGTERM');
 });
