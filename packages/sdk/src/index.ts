@@ -60,6 +60,7 @@ export {
   type ClockStatus,
   DEFAULT_CLOCK_SAVE_INTERVAL_MS,
   DEFAULT_CLOCK_TOLERANCE_MS,
+  shownDuration,
 } from './trust/clock.js';
 export type { AppliedUpgrade, StartedUpgrade } from './upgrade.js';
 export type { AbandonedQuestion, UpgradeRecord } from './upgrade-record.js';

@@ -139,6 +139,19 @@ describe('a blacklist that only moves forward', () => {
     }
   });
 
+  test('a store that cannot be written keeps no copy or mark, and everything else still works', async () => {
+    const dir = await storeWith({ 'a.lic': LICENSE, 'blacklist.lictor': list(2, ['a1']) });
+    const blocker = join(dir, 'not-a-directory');
+    await writeFile(blocker, '');
+    const lic = await open(dir, { store: join(blocker, 'store') });
+    try {
+      assert.equal(code(lic.check()), 'LICTOR_E_BLACKLISTED');
+      assert.equal(lic.clock().mark !== null, true, 'the mark is kept in memory');
+    } finally {
+      await lic.close();
+    }
+  });
+
   test('lists made before sequences (all sequence 0) still add up', async () => {
     const dir = await storeWith({ 'a.lic': LICENSE });
     const legacy = encodeBlacklist(

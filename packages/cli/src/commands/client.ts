@@ -1,5 +1,5 @@
 import { formatGiB, LictorError, TOKEN_KEY_LABEL } from '@lictor/protocol';
-import { type ClockStatus, collectHardware, type Licensing, writeFileAtomic } from '@lictor/sdk';
+import { type ClockStatus, collectHardware, type Licensing, shownDuration, writeFileAtomic } from '@lictor/sdk';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
 import { addOwnerOptions, ownerFrom, readInputFile } from '../options.js';
@@ -78,10 +78,9 @@ async function activate(io: Io, licensing: Licensing, opts: ActivateOptions): Pr
 
 /** The clock mark's lines of `lictor status`: said only when something is wrong. */
 function printClock(io: Io, clock: ClockStatus): void {
-  const hours = Math.round(clock.toleranceMs / 3_600_000);
   if (clock.rolledBack) {
     io.out(
-      `clock: set back [LICTOR_E_CLOCK_ROLLBACK]: more than ${hours} h behind ${clock.mark}, a time already seen here; ` +
+      `clock: set back [LICTOR_E_CLOCK_ROLLBACK]: more than ${shownDuration(clock.toleranceMs)} behind ${clock.mark}, a time already seen here; ` +
         'time-limited licenses are unavailable until the date and time are right ' +
         '(a clock that was ahead by mistake: lictor blacklist --center URL resets the mark)',
     );

@@ -24,9 +24,12 @@ export async function readSeenBlacklist(storeDir: string): Promise<{ path: strin
   return text === undefined ? undefined : { path, text };
 }
 
-/** Keeps `newest` as the copy unless it is the copy already. */
+/**
+ * Keeps `newest` as the copy unless it is the copy already. A store that cannot be written (a
+ * read-only per-machine directory) keeps no copy: loading goes on without it.
+ */
 export async function keepNewestBlacklist(storeDir: string, newest: FoundBlacklist | undefined): Promise<void> {
   const path = seenBlacklistPath(storeDir);
   if (newest === undefined || newest.path === path) return;
-  await writeFileAtomic(path, newest.text);
+  await writeFileAtomic(path, newest.text).catch(() => undefined);
 }

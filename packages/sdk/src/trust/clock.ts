@@ -55,6 +55,11 @@ export interface ClockStatus {
 
 type Problem = { code: ErrorCode; reason: string };
 
+/** A duration as messages show it: `24 h`, `30 min`. */
+export function shownDuration(ms: number): string {
+  return ms >= 3_600_000 ? `${Math.round(ms / 3_600_000)} h` : `${Math.round(ms / 60_000)} min`;
+}
+
 /** Day and time in UTC, as messages show it. */
 function shown(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -123,12 +128,11 @@ export class ClockGuard {
   refusal(): NotLicensed {
     if (this.cached === undefined || this.refusalMark !== this.mark) {
       this.refusalMark = this.mark;
-      const hours = Math.round(this.toleranceMs / 3_600_000);
       this.cached = Object.freeze({
         ok: false,
         code: 'LICTOR_E_CLOCK_ROLLBACK',
         reason:
-          `this computer's clock is set back: it is more than ${hours} h behind ${shown(this.mark)}, a time already ` +
+          `this computer's clock is set back: it is more than ${shownDuration(this.toleranceMs)} behind ${shown(this.mark)}, a time already ` +
           `seen here, so time-limited licenses of ${this.product} are not available. Set the date, time and time zone ` +
           'right and they work again at once. If that time was wrong (the clock had been set ahead by mistake), ' +
           'connect to the License Center once (lictor blacklist --center URL): its signed time resets the mark',

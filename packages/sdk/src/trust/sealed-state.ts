@@ -28,7 +28,8 @@ export async function writeSealedState(
   secret: Uint8Array,
 ): Promise<void> {
   const file = { format: 1, kind, body, mac: toBase64Url(mac(secret, kind, body)) };
-  await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`, 0o600);
+  // Readable by all, like license files: nothing in it is secret, and a per-machine store is shared.
+  await writeFileAtomic(path, `${JSON.stringify(file, null, 2)}\n`);
 }
 
 /**
