@@ -101,10 +101,18 @@ describe('a clock earlier than the license', () => {
     await closed(await s.openAt(), (lic) => assert.equal(code(lic.check()), 'ok'));
   });
 
-  test("a clock up to an hour behind the center's (skew at activation) is no rollback", async () => {
+  test("a clock hours behind the center's (a wrong time zone at activation) is within the tolerance", async () => {
     const s = await store({ 'a.lic': license() });
-    s.clock.ms = ISSUED - 50 * 60_000;
+    s.clock.ms = ISSUED - 5 * 60 * 60_000;
     await closed(await s.openAt(), (lic) => assert.equal(code(lic.check()), 'ok'));
+    await closed(await s.openAt({ clock: { toleranceMs: 60 * 60_000 } }), (lic) =>
+      assert.equal(code(lic.check()), 'LICTOR_E_CLOCK_ROLLBACK', 'more than a 1 h tolerance'),
+    );
+  });
+
+  test('a tolerance that is not a duration is refused when opening', async () => {
+    const s = await store({ 'a.lic': license() });
+    await assert.rejects(s.openAt({ clock: { toleranceMs: -1 } }), { code: 'LICTOR_E_INVALID_INPUT' });
   });
 });
 

@@ -10,15 +10,13 @@
  * ahead by mistake.
  */
 import { join } from 'node:path';
-import { type ErrorCode, type SignedTime, type VendorPublicKey, verifyServerTime } from '@lictor/protocol';
+import { type ErrorCode, LictorError, type SignedTime, type VendorPublicKey, verifyServerTime } from '@lictor/protocol';
 import type { MachineSecretSource } from '../machine-secret.js';
 import type { NotLicensed } from '../snapshot.js';
 import { readSealedState, writeSealedState } from './sealed-state.js';
 
 /** Default tolerance: how far the clock may be behind the latest time seen (24 h, like FlexNet). */
 export const DEFAULT_CLOCK_TOLERANCE_MS = 24 * 60 * 60 * 1000;
-/** How far the clock may be behind a license's issue time (the center's clock): 1 h, or the tolerance if smaller. */
-export const ISSUE_SKEW_MS = 60 * 60 * 1000;
 /** Default period of the background write of the mark. */
 export const DEFAULT_CLOCK_SAVE_INTERVAL_MS = 5 * 60 * 1000;
 /** The mark's file in the license store. */
@@ -81,7 +79,12 @@ export class ClockGuard {
   /** The high-water mark in ms; `-Infinity` before any reading. */
   mark = Number.NEGATIVE_INFINITY;
   readonly toleranceMs: number;
-  /** How far before a license's issue time the clock may be. */
+  /**
+   * How far before a license's issue time (the center's clock) the clock may be: the tolerance
+   * too. A computer whose clock is hours off the center's (a real-time clock kept in local time,
+   * a wrong time zone) must not find the license it just activated refused; a clock that far back
+   * gains nothing, since the license is valid then anyway.
+   */
   readonly issueSkewMs: number;
   readonly file: string;
   private readonly saveIntervalMs: number;
@@ -108,7 +111,13 @@ export class ClockGuard {
     options: ClockOptions = {},
   ) {
     this.toleranceMs = options.toleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS;
-    this.issueSkewMs = Math.min(ISSUE_SKEW_MS, this.toleranceMs);
+    if (!(this.toleranceMs >= 0 && Number.isFinite(this.toleranceMs))) {
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        `clock.toleranceMs must be a number of ms, 0 or more (not ${this.toleranceMs})`,
+      );
+    }
+    this.issueSkewMs = this.toleranceMs;
     this.saveIntervalMs = options.saveIntervalMs ?? DEFAULT_CLOCK_SAVE_INTERVAL_MS;
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.file = join(storeDir, CLOCK_FILE_NAME);
