@@ -101,6 +101,7 @@ export class ClockGuard {
   private saving: Promise<void> = Promise.resolve();
   /** Whether the store has licenses (or a mark already): only then is a mark file created. */
   private keep = false;
+  private loaded = false;
 
   constructor(
     storeDir: string,
@@ -164,6 +165,8 @@ export class ClockGuard {
   /**
    * At every load: the signed times of the files found (`floorMs`), the current reading and the
    * stored mark raise the mark; then it is stored (created only once the store has licenses).
+   * Only the first load waits for the file (its mark must count from the first check); later
+   * reloads do not wait for the disk.
    */
   async load(floorMs: number, hasLicenses: boolean): Promise<void> {
     this.keep = hasLicenses;
@@ -171,7 +174,9 @@ export class ClockGuard {
     this.observe(this.now());
     this.observe(this.floor);
     this.advance();
-    await this.save();
+    const saved = this.save();
+    if (!this.loaded) await saved;
+    this.loaded = true;
   }
 
   /**
