@@ -57,7 +57,7 @@ import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from '.
 import type { TokenOptions } from './tokens/options.js';
 import { TokenLicenses } from './tokens/token-licenses.js';
 import { openTokenStorage } from './tokens/token-storage.js';
-import { keepNewestBlacklist, readSeenBlacklist, seenBlacklistPath } from './trust/blacklist-seen.js';
+import { keepNewestBlacklist, readSeenBlacklists, seenBlacklistPath } from './trust/blacklist-seen.js';
 import { ClockGuard, type ClockOptions, type ClockStatus } from './trust/clock.js';
 import {
   type AppliedUpgrade,
@@ -248,7 +248,15 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   const arch = options.arch ?? process.arch;
   const { product } = options;
   const machineSecret = options.machineSecret ?? defaultMachineSecret();
-  const clock = new ClockGuard(storeDir, machineSecret, publicKey, now, product || 'this product', options.clock);
+  const clock = new ClockGuard(
+    storeDir,
+    machineSecret,
+    publicKey,
+    now,
+    product || 'this product',
+    options.clock,
+    searchPaths,
+  );
 
   let snapshot: Snapshot;
   /** The sequence of the blacklist in force (0: none, or one made before sequences). */
@@ -262,7 +270,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       scanLicenseDirs(searchPaths),
       hardware(),
       loadDuplicateMarks(storeDir, publicKey),
-      readSeenBlacklist(storeDir),
+      readSeenBlacklists([storeDir, ...searchPaths]),
     ]);
     const decoded = decodeAll(found, publicKey, marks, seenBlacklist);
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir);

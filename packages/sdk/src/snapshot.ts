@@ -135,7 +135,7 @@ export function decodeAll(
   found: readonly FoundFile[],
   publicKey: VendorPublicKey,
   duplicates: ReadonlyMap<string, string>,
-  seenBlacklist?: { path: string; text: string },
+  seenBlacklists: readonly { path: string; text: string }[] = [],
 ): Decoded {
   const lists: FoundBlacklist[] = [];
   const docs: DecodedDoc[] = [];
@@ -161,7 +161,11 @@ export function decodeAll(
       files.push({ path: f.path, available: false, code: err.code, reason: err.message });
     }
   }
-  const seen = seenBlacklist && verifiedOrReported(seenBlacklist, publicKey, files);
+  const seen: FoundBlacklist[] = [];
+  for (const copy of seenBlacklists) {
+    const verified = verifiedOrReported(copy, publicKey, files);
+    if (verified) seen.push(verified);
+  }
   const { blacklist, newest } = newestBlacklist(lists, seen, files);
   let signedFloorMs = newest === undefined ? Number.NEGATIVE_INFINITY : Date.parse(newest.list.issuedAt);
   for (const { doc } of docs) signedFloorMs = Math.max(signedFloorMs, Date.parse(doc.issuedAt));
@@ -169,7 +173,7 @@ export function decodeAll(
   return { docs, files, blacklist, newestBlacklist: newest, signedFloorMs, duplicates };
 }
 
-/** The store's copy of the newest blacklist seen, verified again; a copy that fails is reported. */
+/** A copy of the newest blacklist seen (in a search path), verified again; a copy that fails is reported. */
 function verifiedOrReported(
   copy: { path: string; text: string },
   publicKey: VendorPublicKey,
@@ -188,22 +192,22 @@ function verifiedOrReported(
  * The blacklist in force: the lists with the highest sequence (their union; lists of one sequence
  * hold the same entries). A list file older than that is reported and not used: it cannot bring
  * back what a newer one blacklisted, and removing the newer file does not either while the
- * store's copy (`seen`) holds it.
+ * copies kept in the search paths (`seen`) hold it.
  */
 function newestBlacklist(
   lists: readonly FoundBlacklist[],
-  seen: FoundBlacklist | undefined,
+  seen: readonly FoundBlacklist[],
   files: LicenseFileStatus[],
 ): { blacklist: Blacklist; newest: FoundBlacklist | undefined } {
   // The copy first: on a tie it stays the newest, and is not written again.
-  const all = seen === undefined ? lists : [seen, ...lists];
+  const all = [...seen, ...lists];
   let newest: FoundBlacklist | undefined;
   for (const l of all) if (newest === undefined || l.list.sequence > newest.list.sequence) newest = l;
   const serials = new Set<string>();
   const activations = new Set<string>();
   for (const l of all) {
     if (newest !== undefined && l.list.sequence < newest.list.sequence) {
-      if (l !== seen) {
+      if (!seen.includes(l)) {
         files.push({
           path: l.path,
           available: false,

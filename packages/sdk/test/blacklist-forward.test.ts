@@ -102,6 +102,20 @@ describe('a blacklist that only moves forward', () => {
     assert.equal(await codeIn(dir), 'LICTOR_E_BLACKLISTED');
   });
 
+  test('a new store made by copying the license file elsewhere still sees the old store’s copy of the list', async () => {
+    const old = await storeWith({ 'a.lic': LICENSE, 'blacklist.lictor': list(2, ['a1']) });
+    assert.equal(await codeIn(old), 'LICTOR_E_BLACKLISTED');
+    await rm(join(old, 'blacklist.lictor'));
+    await rm(join(old, 'a.lic'));
+    const fresh = await storeWith({ 'a.lic': LICENSE });
+    const lic = await open(fresh, { paths: [fresh, old] });
+    try {
+      assert.equal(code(lic.check()), 'LICTOR_E_BLACKLISTED');
+    } finally {
+      await lic.close();
+    }
+  });
+
   test('an older genuinely signed list in its place is not used, and is reported', async () => {
     const dir = await storeWith({ 'a.lic': LICENSE, 'blacklist.lictor': list(2, ['a1']) });
     assert.equal(await codeIn(dir), 'LICTOR_E_BLACKLISTED');

@@ -213,6 +213,19 @@ describe('the mark file attacked', () => {
     assert.ok((await readFile(join(s.dir, CLOCK_FILE_NAME), 'utf8')).includes('markMs'), 'made again');
   });
 
+  test('a new store made by copying the license files elsewhere still sees the old store’s mark', async () => {
+    const s = await store({ 'a.lic': license() });
+    s.clock.ms = EXPIRES + 3 * DAY;
+    await closed(await s.openAt(), (lic) => lic.check());
+    const fresh = await mkdtemp(join(root, 'new-store-'));
+    await writeFile(join(fresh, 'a.lic'), await readFile(join(s.dir, 'a.lic'), 'utf8'));
+    s.clock.ms = EXPIRES - 5 * DAY;
+    // LICTOR_LICENSE_PATH=<fresh>: the old per-user store is still searched after it.
+    await closed(await open(fresh, { paths: [fresh, s.dir], now: () => s.clock.ms }), (lic) =>
+      assert.equal(code(lic.check()), 'LICTOR_E_CLOCK_ROLLBACK'),
+    );
+  });
+
   test('a blacklist’s issue time is a signed time too', async () => {
     const s = await store({
       'a.lic': license(),

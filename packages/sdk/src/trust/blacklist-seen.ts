@@ -17,11 +17,20 @@ export function seenBlacklistPath(storeDir: string): string {
   return join(storeDir, SEEN_BLACKLIST_FILE_NAME);
 }
 
-/** Reads the copy; `undefined` when there is none (or it cannot be read: then it is written again). */
-export async function readSeenBlacklist(storeDir: string): Promise<{ path: string; text: string } | undefined> {
-  const path = seenBlacklistPath(storeDir);
-  const text = await readFile(path, 'utf8').catch(() => undefined);
-  return text === undefined ? undefined : { path, text };
+/**
+ * Reads the copies in `dirs` (the store and every search path: a new store made by copying the
+ * license files elsewhere does not leave the old store's copy behind while it is still searched).
+ * A copy that cannot be read is skipped (the store's is then written again).
+ */
+export async function readSeenBlacklists(dirs: readonly string[]): Promise<{ path: string; text: string }[]> {
+  const copies = await Promise.all(
+    [...new Set(dirs)].map(async (dir) => {
+      const path = seenBlacklistPath(dir);
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      return text === undefined ? undefined : { path, text };
+    }),
+  );
+  return copies.filter((c) => c !== undefined);
 }
 
 /**

@@ -101,6 +101,8 @@ export class ClockGuard {
   private saving: Promise<void> = Promise.resolve();
   /** Whether the store has licenses (or a mark already): only then is a mark file created. */
   private keep = false;
+  /** The marks of the other search paths: a new store next to an old one does not start from nothing. */
+  private readonly otherFiles: string[];
   private loaded = false;
 
   constructor(
@@ -110,6 +112,8 @@ export class ClockGuard {
     private readonly now: () => number,
     private readonly product: string,
     options: ClockOptions = {},
+    /** Other directories whose marks raise this one (the search paths). */
+    searchDirs: readonly string[] = [],
   ) {
     this.toleranceMs = options.toleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS;
     if (!(this.toleranceMs >= 0 && Number.isFinite(this.toleranceMs))) {
@@ -122,6 +126,7 @@ export class ClockGuard {
     this.saveIntervalMs = options.saveIntervalMs ?? DEFAULT_CLOCK_SAVE_INTERVAL_MS;
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.file = join(storeDir, CLOCK_FILE_NAME);
+    this.otherFiles = [...new Set(searchDirs.map((d) => join(d, CLOCK_FILE_NAME)))].filter((f) => f !== this.file);
   }
 
   /** A clock reading: the mark moves forward to it. Hot path: no allocation. */
@@ -174,7 +179,7 @@ export class ClockGuard {
     this.observe(this.now());
     this.observe(this.floor);
     this.advance();
-    const saved = this.save();
+    const saved = this.save(false, true);
     if (!this.loaded) await saved;
     this.loaded = true;
   }
@@ -240,12 +245,25 @@ export class ClockGuard {
    * Throttled: unless `force`d (a center time), the file is rewritten only when the mark moved by a
    * save interval or more (a mark a few minutes old costs nothing against a 24 h tolerance).
    */
-  private save(force = false): Promise<void> {
-    this.saving = this.saving.then(() => this.saveNow(force).catch(() => undefined));
+  private save(force = false, others = false): Promise<void> {
+    this.saving = this.saving.then(() => this.saveNow(force, others).catch(() => undefined));
     return this.saving;
   }
 
-  private async saveNow(force: boolean): Promise<void> {
+  /** Raises the mark to the (sealed, valid) marks found in the other search paths. */
+  private async readOthers(secret: Uint8Array): Promise<void> {
+    const reads = await Promise.all(this.otherFiles.map((f) => readSealedState(f, 'clock', secret)));
+    for (const read of reads) {
+      if (read.state !== 'valid') continue;
+      const server = storedServerTime(read.body.server, this.publicKey);
+      if (server !== undefined) this.observe(server.ms);
+      // A newer center time here resets what an older mark says, there as in the store.
+      const superseded = this.server !== undefined && this.server.ms > (server?.ms ?? Number.NEGATIVE_INFINITY);
+      if (Number.isSafeInteger(read.body.markMs) && !superseded) this.observe(read.body.markMs as number);
+    }
+  }
+
+  private async saveNow(force: boolean, others: boolean): Promise<void> {
     let secret: Uint8Array;
     try {
       secret = await this.secret();
@@ -270,9 +288,9 @@ export class ClockGuard {
         code: read.state === 'tampered' ? 'LICTOR_E_FILE_TAMPERED' : 'LICTOR_E_FILE_UNREADABLE',
         reason: `${read.reason}; the clock mark starts again from the signed times of the license files`,
       };
-      if (read.state === 'unreadable') return;
     }
-    if (!Number.isFinite(this.mark)) return;
+    if (others) await this.readOthers(secret);
+    if (read.state === 'unreadable' || !Number.isFinite(this.mark)) return;
     const markMs = Math.floor(this.mark);
     if (!force && stored !== undefined && markMs - stored < Math.max(this.saveIntervalMs, 1000)) return;
     await writeSealedState(
