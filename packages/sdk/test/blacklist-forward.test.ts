@@ -102,7 +102,7 @@ describe('a blacklist that only moves forward', () => {
     assert.equal(await codeIn(dir), 'LICTOR_E_BLACKLISTED');
   });
 
-  test('a new store made by copying the license file elsewhere still sees the old store’s copy of the list', async () => {
+  test("a new store made by copying the license file elsewhere still sees the old store's copy of the list", async () => {
     const old = await storeWith({ 'a.lic': LICENSE, 'blacklist.lictor': list(2, ['a1']) });
     assert.equal(await codeIn(old), 'LICTOR_E_BLACKLISTED');
     await rm(join(old, 'blacklist.lictor'));
@@ -131,7 +131,7 @@ describe('a blacklist that only moves forward', () => {
     }
   });
 
-  test('a newer list replaces the older one, also in the store’s copy', async () => {
+  test("a newer list replaces the older one, also in the store's copy", async () => {
     const dir = await storeWith({ 'a.lic': LICENSE, 'blacklist.lictor': list(1, []) });
     assert.equal(await codeIn(dir), 'ok');
     const newer = list(2, ['a1']);

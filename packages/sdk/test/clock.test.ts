@@ -149,7 +149,7 @@ describe('a clock set back past the mark', () => {
     await lic.close();
   });
 
-  test('the tolerance is the application’s choice', async () => {
+  test("the tolerance is the application's choice", async () => {
     const s = await store({ 'a.lic': license() });
     s.clock.ms = ISSUED + 10 * DAY;
     await closed(await s.openAt(), (lic) => lic.check());
@@ -190,7 +190,7 @@ describe('a clock set back past the mark', () => {
 });
 
 describe('the mark file attacked', () => {
-  test('a deleted mark is made again from the newest signed time of the store’s files', async () => {
+  test("a deleted mark is made again from the newest signed time of the store's files", async () => {
     // A perpetual license issued later proves the time was at least its issue time.
     const later = ISSUED + 40 * DAY;
     const s = await store({
@@ -213,7 +213,7 @@ describe('the mark file attacked', () => {
     assert.ok((await readFile(join(s.dir, CLOCK_FILE_NAME), 'utf8')).includes('markMs'), 'made again');
   });
 
-  test('a new store made by copying the license files elsewhere still sees the old store’s mark', async () => {
+  test("a new store made by copying the license files elsewhere still sees the old store's mark", async () => {
     const s = await store({ 'a.lic': license() });
     s.clock.ms = EXPIRES + 3 * DAY;
     await closed(await s.openAt(), (lic) => lic.check());
@@ -226,7 +226,7 @@ describe('the mark file attacked', () => {
     );
   });
 
-  test('a blacklist’s issue time is a signed time too', async () => {
+  test("a blacklist's issue time is a signed time too", async () => {
     const s = await store({
       'a.lic': license(),
       'blacklist.lictor': encodeBlacklist(
@@ -295,7 +295,7 @@ function emptyList(signer: VendorSigner = vendor, issuedAt = ISSUED): string {
 }
 
 describe("the center's signed time", () => {
-  test('a clock set ahead by mistake locks out until the center’s signed time resets the mark', async () => {
+  test("a clock set ahead by mistake locks out until the center's signed time resets the mark", async () => {
     const s = await store({ 'a.lic': license() });
     s.clock.ms = ISSUED + 200 * DAY; // the user's mistake: months ahead
     await closed(await s.openAt(), (lic) => assert.equal(code(lic.check()), 'LICTOR_E_LICENSE_EXPIRED'));
