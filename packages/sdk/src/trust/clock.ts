@@ -10,17 +10,17 @@
  * ahead by mistake.
  */
 import { join } from 'node:path';
-import { type ErrorCode, LictorError, type SignedTime, type VendorPublicKey, verifyServerTime } from '@lictor/protocol';
+import { type ErrorCode, LictorError, type SignedTime, type VendorPublicKey } from '@lictor/protocol';
 import type { MachineSecretSource } from '../machine-secret.js';
 import type { NotLicensed } from '../snapshot.js';
-import { readSealedState, writeSealedState } from './sealed-state.js';
+import { CLOCK_FILE_NAME, readMark, type ServerTime, type StoredMark, writeMark } from './clock-file.js';
+
+export { CLOCK_FILE_NAME } from './clock-file.js';
 
 /** Default tolerance: how far the clock may be behind the latest time seen (24 h, like FlexNet). */
 export const DEFAULT_CLOCK_TOLERANCE_MS = 24 * 60 * 60 * 1000;
 /** Default period of the background write of the mark. */
 export const DEFAULT_CLOCK_SAVE_INTERVAL_MS = 5 * 60 * 1000;
-/** The mark's file in the license store. */
-export const CLOCK_FILE_NAME = 'lictor-clock.json';
 
 /** The `clock` option of `openLicensing`. */
 export interface ClockOptions {
@@ -63,17 +63,6 @@ function shown(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
 
-/** A signed time, verified, from a stored mark (`undefined` when absent or not genuine). */
-function storedServerTime(value: unknown, publicKey: VendorPublicKey): { ms: number; signed: SignedTime } | undefined {
-  const v = value as Partial<SignedTime> | undefined;
-  if (v === undefined || typeof v?.nonce !== 'string') return undefined;
-  try {
-    return { ms: verifyServerTime(v, publicKey, v.nonce), signed: v as SignedTime };
-  } catch {
-    return undefined;
-  }
-}
-
 /** The clock mark of one `openLicensing`. `mark` and `behind` are read by `check()`. */
 export class ClockGuard {
   /** The high-water mark in ms; `-Infinity` before any reading. */
@@ -89,7 +78,7 @@ export class ClockGuard {
   readonly file: string;
   private readonly saveIntervalMs: number;
   private readonly monotonic: () => number;
-  private server: { ms: number; signed: SignedTime } | undefined;
+  private server: ServerTime | undefined;
   /** The highest signed time of the store's files at the last load. */
   private floor = Number.NEGATIVE_INFINITY;
   private tickMark = Number.NEGATIVE_INFINITY;
@@ -252,15 +241,17 @@ export class ClockGuard {
 
   /** Raises the mark to the (sealed, valid) marks found in the other search paths. */
   private async readOthers(secret: Uint8Array): Promise<void> {
-    const reads = await Promise.all(this.otherFiles.map((f) => readSealedState(f, 'clock', secret)));
+    const reads = await Promise.all(this.otherFiles.map((f) => readMark(f, secret, this.publicKey)));
     for (const read of reads) {
       if (read.state !== 'valid') continue;
-      const server = storedServerTime(read.body.server, this.publicKey);
-      if (server !== undefined) this.observe(server.ms);
-      // A newer center time here resets what an older mark says, there as in the store.
-      const superseded = this.server !== undefined && this.server.ms > (server?.ms ?? Number.NEGATIVE_INFINITY);
-      if (Number.isSafeInteger(read.body.markMs) && !superseded) this.observe(read.body.markMs as number);
+      if (read.server !== undefined) this.observe(read.server.ms);
+      if (read.markMs !== undefined && !this.supersedes(read.server)) this.observe(read.markMs);
     }
+  }
+
+  /** A newer center time here resets what a mark with an older one (or none) says: a clock that was ahead. */
+  private supersedes(server: ServerTime | undefined): boolean {
+    return this.server !== undefined && this.server.ms > (server?.ms ?? Number.NEGATIVE_INFINITY);
   }
 
   private async saveNow(force: boolean, others: boolean): Promise<void> {
@@ -274,16 +265,15 @@ export class ClockGuard {
       };
       return;
     }
-    const read = await readSealedState(this.file, 'clock', secret);
+    const read = await readMark(this.file, secret, this.publicKey);
     if (read.state === 'missing' && !this.keep && this.server === undefined) return;
     let stored: number | undefined;
     if (read.state === 'valid') {
       this.problem = undefined;
-      stored = this.merge(read.body);
+      stored = this.merge(read);
     } else if (read.state === 'tampered' || read.state === 'unreadable') {
       // What an altered file says is not believed, except a center time whose vendor signature verifies.
-      const server = read.state === 'tampered' ? storedServerTime(read.body?.server, this.publicKey) : undefined;
-      if (server !== undefined) this.observe(server.ms);
+      if (read.state === 'tampered' && read.server !== undefined) this.observe(read.server.ms);
       this.problem = {
         code: read.state === 'tampered' ? 'LICTOR_E_FILE_TAMPERED' : 'LICTOR_E_FILE_UNREADABLE',
         reason: `${read.reason}; the clock mark starts again from the signed times of the license files`,
@@ -293,18 +283,11 @@ export class ClockGuard {
     if (read.state === 'unreadable' || !Number.isFinite(this.mark)) return;
     const markMs = Math.floor(this.mark);
     if (!force && stored !== undefined && markMs - stored < Math.max(this.saveIntervalMs, 1000)) return;
-    await writeSealedState(
-      this.file,
-      'clock',
-      { markMs, ...(this.server ? { server: { ...this.server.signed } } : {}) },
-      secret,
-    );
+    await writeMark(this.file, secret, markMs, this.server);
   }
 
-  /** Takes in a stored mark (sealed, so written by Lictor on this computer); returns its mark. */
-  private merge(body: Record<string, unknown>): number | undefined {
-    const markMs = Number.isSafeInteger(body.markMs) ? (body.markMs as number) : undefined;
-    const server = storedServerTime(body.server, this.publicKey);
+  /** Takes in the store's mark (sealed, so written by Lictor on this computer); returns its mark. */
+  private merge({ markMs, server }: Extract<StoredMark, { state: 'valid' }>): number | undefined {
     if (server !== undefined && (this.server === undefined || server.ms > this.server.ms)) {
       // Another application received a newer center time and reset the mark: take its mark over.
       this.server = server;
@@ -313,9 +296,7 @@ export class ClockGuard {
       this.advance();
       return markMs;
     }
-    // A newer center time here than the file's resets what the file says (a clock that was ahead).
-    const superseded = this.server !== undefined && this.server.ms > (server?.ms ?? Number.NEGATIVE_INFINITY);
-    if (markMs !== undefined && !superseded) this.observe(markMs);
+    if (markMs !== undefined && !this.supersedes(server)) this.observe(markMs);
     return markMs;
   }
 }
