@@ -9,7 +9,8 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { connectManager, openLicensing, type RefresherTimers } from '@lictor/sdk';
+import { FakeScheduler } from '@lictor/protocol/testing';
+import { connectManager, openLicensing } from '@lictor/sdk';
 import { BIN, type BinSession, binSession, type Ran } from './bin.js';
 
 let root: string;
@@ -170,14 +171,13 @@ test("the SDK's blacklistRefresh downloads from a real center on its schedule an
   const pkg = JSON.parse(
     await ok('center', 'issue', '--product', 'ERP', '--type', 'single', '--pins', '1', '--json', '--data', data),
   ) as { serial: string; pins: { pin: string }[] };
-  const pending: (() => void)[] = [];
-  const timers: RefresherTimers = { setTimeout: (run) => pending.push(run), clearTimeout: () => {} };
+  const scheduler = new FakeScheduler(Date.now());
   const licensing = await openLicensing({
     product: 'ERP',
     publicKey,
     paths: [store],
     watch: false,
-    blacklistRefresh: { center: url, timers },
+    blacklistRefresh: { center: url, scheduler },
   });
   try {
     const activated = await licensing.activate({
@@ -198,7 +198,8 @@ test("the SDK's blacklistRefresh downloads from a real center on its schedule an
       };
       poll();
     });
-    pending.shift()?.();
+    await scheduler.whenPending(1);
+    scheduler.runNext();
     await stored;
     const r = licensing.check();
     assert.equal(!r.ok && r.code, 'LICTOR_E_BLACKLISTED');

@@ -1,17 +1,11 @@
 /**
  * Fetches the center's blacklist on a schedule: download, verify (vendor signature, and a
  * sequence not older than the newest one held), then hand it to `store`. Used by `openLicensing`'s
- * `blacklistRefresh` option and by the License Manager. Timers are injected for tests and never
- * keep the process alive.
+ * `blacklistRefresh` option and by the License Manager. Time and timers come from an injected
+ * `Scheduler` (tests drive it with `FakeScheduler`); its timers never keep the process alive.
  */
-import { LictorError, type VendorPublicKey } from '@lictor/protocol';
+import { LictorError, type Scheduler, systemScheduler, type TimerHandle, type VendorPublicKey } from '@lictor/protocol';
 import { type FetchedBlacklist, fetchBlacklist } from './blacklist-client.js';
-
-/** The timer functions the refresher uses (default: the global ones, unref'd). */
-export interface RefresherTimers {
-  setTimeout(run: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
 
 /** Options of {@link BlacklistRefresher}. */
 export interface BlacklistRefresherOptions {
@@ -26,9 +20,10 @@ export interface BlacklistRefresherOptions {
   intervalMs?: number;
   /** Time before trying again after a failure, in ms (default 5 min, at most `intervalMs`). */
   retryMs?: number;
-  /** Timeout of one download, in ms (default 30 s). */
+  /** Timeout of one download, in ms (default 30 s; on real time). */
   timeoutMs?: number;
-  timers?: RefresherTimers;
+  /** The clock and timers of the schedule (default `systemScheduler`). */
+  scheduler?: Scheduler;
   /** Told about each failed attempt (center unreachable, list refused); the schedule goes on. */
   onError?: (error: LictorError) => void;
 }
@@ -48,11 +43,6 @@ export interface BlacklistRefreshStatus {
 export const DEFAULT_BLACKLIST_REFRESH_MS = 6 * 60 * 60 * 1000;
 const DEFAULT_RETRY_MS = 5 * 60 * 1000;
 
-const realTimers: RefresherTimers = {
-  setTimeout: (run, ms) => setTimeout(run, ms).unref(),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
 /** Refuses a list older than the newest one held; a forged or foreign list was refused by `fetchBlacklist`. */
 export function checkNotOlder(fetched: FetchedBlacklist, known: number, center: string): void {
   if (fetched.sequence < known) {
@@ -66,16 +56,16 @@ export function checkNotOlder(fetched: FetchedBlacklist, known: number, center: 
 
 /** Downloads the blacklist now and then; see the module comment. */
 export class BlacklistRefresher {
-  private readonly timers: RefresherTimers;
+  private readonly scheduler: Scheduler;
   private readonly intervalMs: number;
   private readonly retryMs: number;
-  private handle: unknown;
+  private handle: TimerHandle | undefined;
   private stopped = true;
   private running: Promise<FetchedBlacklist> | undefined;
   private readonly state: BlacklistRefreshStatus;
 
   constructor(private readonly options: BlacklistRefresherOptions) {
-    this.timers = options.timers ?? realTimers;
+    this.scheduler = options.scheduler ?? systemScheduler;
     this.intervalMs = options.intervalMs ?? DEFAULT_BLACKLIST_REFRESH_MS;
     this.retryMs = Math.min(options.retryMs ?? DEFAULT_RETRY_MS, this.intervalMs);
     this.state = { center: options.center };
@@ -91,7 +81,7 @@ export class BlacklistRefresher {
   /** Stops the schedule (a download under way still finishes). */
   stop(): void {
     this.stopped = true;
-    if (this.handle !== undefined) this.timers.clearTimeout(this.handle);
+    this.scheduler.clearTimeout(this.handle);
     this.handle = undefined;
   }
 
@@ -114,7 +104,7 @@ export class BlacklistRefresher {
       const fetched = await fetchBlacklist(center, publicKey, timeoutMs);
       checkNotOlder(fetched, this.options.known(), center);
       await this.options.store(fetched);
-      this.state.lastSuccessAt = new Date().toISOString();
+      this.state.lastSuccessAt = new Date(this.scheduler.now()).toISOString();
       this.state.sequence = fetched.sequence;
       delete this.state.lastError;
       return fetched;
@@ -130,7 +120,7 @@ export class BlacklistRefresher {
 
   private schedule(ms: number): void {
     if (this.stopped) return;
-    this.handle = this.timers.setTimeout(() => {
+    this.handle = this.scheduler.setTimeout(() => {
       this.handle = undefined;
       this.refreshNow().then(
         () => this.schedule(this.intervalMs),

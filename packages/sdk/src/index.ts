@@ -16,7 +16,6 @@ export {
   type BlacklistRefreshStatus,
   checkNotOlder,
   DEFAULT_BLACKLIST_REFRESH_MS,
-  type RefresherTimers,
 } from './blacklist-refresher.js';
 export type { ContainerPrivateKeys, SealedKeys } from './container-keys.js';
 export { keyFilePath } from './container-keys.js';

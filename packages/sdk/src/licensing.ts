@@ -14,16 +14,12 @@ import {
   LictorError,
   NO_TOKENS,
   parsePublicKey,
+  type Scheduler,
   type VendorPublicKey,
 } from '@lictor/protocol';
 import { type ActivateInput, type ActivationResult, activateOnline } from './activation-client.js';
 import { type FetchedBlacklist, fetchBlacklist } from './blacklist-client.js';
-import {
-  BlacklistRefresher,
-  type BlacklistRefreshStatus,
-  checkNotOlder,
-  type RefresherTimers,
-} from './blacklist-refresher.js';
+import { BlacklistRefresher, type BlacklistRefreshStatus, checkNotOlder } from './blacklist-refresher.js';
 import { keyFilePath, sealKeys, writeKeyFile } from './container-keys.js';
 import { type ContainerInfo, containerInfo, type LoadedContainer, loadContainers } from './containers.js';
 import { loadDuplicateMarks } from './duplicates/marks.js';
@@ -144,7 +140,8 @@ export interface LicensingOptions {
     center: string;
     intervalMs?: number;
     retryMs?: number;
-    timers?: RefresherTimers;
+    /** The schedule's clock and timers (default `systemScheduler`). */
+    scheduler?: Scheduler;
     onError?: (error: LictorError) => void;
   };
 }
@@ -394,7 +391,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         },
         ...(refresh.intervalMs === undefined ? {} : { intervalMs: refresh.intervalMs }),
         ...(refresh.retryMs === undefined ? {} : { retryMs: refresh.retryMs }),
-        ...(refresh.timers ? { timers: refresh.timers } : {}),
+        ...(refresh.scheduler ? { scheduler: refresh.scheduler } : {}),
         ...(refresh.onError ? { onError: refresh.onError } : {}),
       });
       refresher.start();

@@ -1,7 +1,7 @@
 /**
  * A blacklist only moves forward: an older genuinely signed list, a deleted list file and a list
  * signed by another key must not bring back a blacklisted license (through the SDK API, and the
- * refresher with injected timers against a fake center over HTTP).
+ * refresher on a fake scheduler against a fake center over HTTP).
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -17,13 +17,8 @@ import {
   loadSigner,
   type VendorSigner,
 } from '@lictor/protocol';
-import {
-  BlacklistRefresher,
-  type CheckResult,
-  type FetchedBlacklist,
-  type RefresherTimers,
-  SEEN_BLACKLIST_FILE_NAME,
-} from '../src/index.js';
+import { FakeScheduler } from '@lictor/protocol/testing';
+import { BlacklistRefresher, type CheckResult, type FetchedBlacklist, SEEN_BLACKLIST_FILE_NAME } from '../src/index.js';
 import { entry, HW, OWNER, open, SERIAL, vendor } from './container-fixtures.js';
 
 let root: string;
@@ -202,18 +197,7 @@ describe('refreshing from the center', () => {
     let body = list(1, []);
     const c = await center(() => body);
     // Timers run only when the test says so.
-    const pending: { run: () => void; ms: number }[] = [];
-    const timers: RefresherTimers = {
-      setTimeout: (run, ms) => {
-        const t = { run, ms };
-        pending.push(t);
-        return t;
-      },
-      clearTimeout: (t) => {
-        const i = pending.indexOf(t as (typeof pending)[number]);
-        if (i >= 0) pending.splice(i, 1);
-      },
-    };
+    const scheduler = new FakeScheduler();
     const stored: FetchedBlacklist[] = [];
     const errors: string[] = [];
     let known = 0;
@@ -237,17 +221,16 @@ describe('refreshing from the center', () => {
       },
       intervalMs: 60_000,
       retryMs: 5_000,
-      timers,
+      scheduler,
     });
+    /** Runs the next download (scheduled once the last one settled) and returns its delay. */
     const fire = async () => {
-      // The next download is scheduled once the last one settled: wait for it (bounded).
-      for (let i = 0; i < 10_000 && pending.length === 0; i++) await new Promise((r) => setImmediate(r));
-      const t = pending.shift();
-      assert.ok(t, 'a download is scheduled');
+      await scheduler.whenPending(1);
+      const ms = (scheduler.nextDueAt() as number) - scheduler.now();
       const done = next();
-      t.run();
+      scheduler.runNext();
       await done;
-      return t.ms;
+      return ms;
     };
     try {
       refresher.start();
@@ -270,10 +253,10 @@ describe('refreshing from the center', () => {
       );
       assert.equal(refresher.status().sequence, 2);
       assert.equal(refresher.status().lastError, undefined);
-      for (let i = 0; i < 10_000 && pending.length === 0; i++) await new Promise((r) => setImmediate(r));
-      assert.equal(pending[0]?.ms, 60_000, 'back to the interval');
+      await scheduler.whenPending(1);
+      assert.equal((scheduler.nextDueAt() as number) - scheduler.now(), 60_000, 'back to the interval');
       refresher.stop();
-      assert.equal(pending.length, 0);
+      assert.equal(scheduler.pending, 0);
       assert.equal(c.requests(), 4);
     } finally {
       refresher.stop();
