@@ -4,9 +4,8 @@
  * with a lower sequence is not used. The copy is the vendor-signed text itself: it cannot be
  * forged, and a seal would add nothing (docs/clock.md says what deleting both does).
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../files.js';
+import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
 import type { FoundBlacklist } from '../snapshot.js';
 
 /** The copy's name in the license store (not read as a blacklist file by the scan). */
@@ -26,7 +25,7 @@ export async function readSeenBlacklists(dirs: readonly string[]): Promise<{ pat
   const copies = await Promise.all(
     [...new Set(dirs)].map(async (dir) => {
       const path = seenBlacklistPath(dir);
-      const text = await readFile(path, 'utf8').catch(() => undefined);
+      const text = await readTextIfExists(path).catch(() => undefined);
       return text === undefined ? undefined : { path, text };
     }),
   );

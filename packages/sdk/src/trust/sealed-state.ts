@@ -4,9 +4,8 @@
  * is noticed. Anyone with root can derive the machine secret, so the seal is tamper evidence, not
  * a secret; what must not be forgeable is vendor-signed inside (see docs/clock.md).
  */
-import { readFile } from 'node:fs/promises';
+import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
 import { canonicalJson, constantTimeEqual, fromBase64Url, hkdf, hmacSha256, toBase64Url, utf8 } from '@lictor/protocol';
-import { writeFileAtomic } from '../files.js';
 
 /** What reading a sealed state found. */
 export type SealedRead =
@@ -37,13 +36,13 @@ export async function writeSealedState(
  * when it can be parsed (the caller may still use what is vendor-signed inside).
  */
 export async function readSealedState(path: string, kind: string, secret: Uint8Array): Promise<SealedRead> {
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readTextIfExists(path);
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { state: 'missing' };
     return { state: 'unreadable', reason: `${path}: ${(err as Error).message}` };
   }
+  if (text === undefined) return { state: 'missing' };
   let file: { format?: unknown; kind?: unknown; body?: unknown; mac?: unknown };
   try {
     file = JSON.parse(text) as typeof file;
