@@ -11,7 +11,14 @@ test('GET /openapi.json gives every operation an operationId and names every JSO
     const doc = res.json() as { paths: Record<string, object>; components: { schemas: Record<string, unknown> } };
     assert.deepEqual(openApiProblems(doc), []);
     assert.equal(Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length, 19);
-    for (const name of ['ActivationRequest', 'ActivationResponse', 'PackageSpec', 'UpgradeList', 'UpgradePreview', 'ErrorBody']) {
+    for (const name of [
+      'ActivationRequest',
+      'ActivationResponse',
+      'PackageSpec',
+      'UpgradeList',
+      'UpgradePreview',
+      'ErrorBody',
+    ]) {
       assert.ok(doc.components.schemas[name], `components.schemas.${name}`);
     }
   });
