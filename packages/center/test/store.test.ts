@@ -29,6 +29,7 @@ for (const engine of ENGINES) {
           { name: '0002_offline', status: 'Success' },
           { name: '0003_containers', status: 'Success' },
           { name: '0004_tokens', status: 'Success' },
+          { name: '0005_blacklist_sequence', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
@@ -40,6 +41,7 @@ for (const engine of ENGINES) {
           'blacklist',
           'audit_events',
           'tokens',
+          'counters',
         ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
         }
@@ -119,6 +121,7 @@ describe('store (postgres, shared database)', () => {
           'activations',
           'audit_events',
           'blacklist',
+          'counters',
           'features',
           'packages',
           'pins',

@@ -44,6 +44,12 @@ export interface OpenManagerOptions {
   duplicateDetection?: DuplicateDetectionOptions;
   /** Licenses on hardware tokens plugged into this host (a network dongle). */
   tokens?: TokenOptions;
+  /**
+   * Download the center's blacklist now and then (at once, then every 6 h by default): the
+   * blacklisted licenses stop being served. Omitted: off. A failed download is reported through
+   * its `onError`, else {@link onWarning}, and tried again.
+   */
+  blacklistRefresh?: LicensingOptions['blacklistRefresh'];
   /** How often clients send heartbeats, in seconds. Default 20 (at most a third of the lease TTL). */
   heartbeatSeconds?: number;
   /** A lease without heartbeats expires after this many seconds. Default 60. */
@@ -98,6 +104,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     ...(options.computer ?? {}),
     ...(options.duplicateDetection ? { duplicateDetection: options.duplicateDetection } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...blacklistRefresh(options),
   });
   const opened: { close(): Promise<unknown> }[] = [licensing];
   const closeAll = async () => {
@@ -161,6 +168,13 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     await closeAll();
     throw error;
   }
+}
+
+/** The `blacklistRefresh` option of the manager's licensing: failures are warnings unless the caller takes them. */
+function blacklistRefresh({ blacklistRefresh: refresh, onWarning }: OpenManagerOptions): Partial<LicensingOptions> {
+  if (refresh === undefined) return {};
+  const onError = refresh.onError ?? onWarning;
+  return { blacklistRefresh: { ...refresh, ...(onError ? { onError } : {}) } };
 }
 
 /** The discovery responder, unless off; a port that cannot be opened is a warning, not a failure. */

@@ -31,6 +31,8 @@ export const ERRORS = {
   LICTOR_E_ARCH_MISMATCH: { status: 403, title: 'The license does not cover this architecture' },
   LICTOR_E_SERVER_LICENSE: { status: 403, title: 'A server license serves server processes only' },
   LICTOR_E_CLIENT_LICENSE: { status: 403, title: 'A single-user license serves client applications only' },
+  LICTOR_E_CLOCK_ROLLBACK: { status: 403, title: "The computer's clock is set back" },
+  LICTOR_E_BLACKLIST_STALE: { status: 409, title: 'The blacklist is older than one already seen' },
 
   LICTOR_E_FILE_FORMAT: { status: 400, title: 'Not a valid Lictor file' },
   LICTOR_E_FILE_TRUNCATED: { status: 400, title: 'The file is truncated' },

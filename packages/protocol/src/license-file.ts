@@ -90,8 +90,19 @@ export function decodeLicenseFile(text: string, publicKey: VendorPublicKey): Lic
 export interface BlacklistDocument {
   format: 1;
   issuedAt: string;
+  /**
+   * Moves up by one with every change of the center's list; the SDK refuses a list with a lower
+   * sequence than one it has seen. Lists made before sequences existed have none (read as 0).
+   */
+  sequence?: number;
   serials: string[];
   activations: string[];
+}
+
+/** A verified blacklist: the sets, when it was issued and its sequence. */
+export interface VerifiedBlacklist extends Blacklist {
+  issuedAt: string;
+  sequence: number;
 }
 
 /** Signs and encrypts a blacklist. */
@@ -108,18 +119,30 @@ function parseBlacklist(payload: unknown): BlacklistDocument {
     d.format !== 1 ||
     typeof d.issuedAt !== 'string' ||
     !strings(d.serials) ||
-    !strings(d.activations)
+    !strings(d.activations) ||
+    (d.sequence !== undefined && !(Number.isSafeInteger(d.sequence) && d.sequence >= 0))
   ) {
     throw new LictorError('LICTOR_E_FILE_FORMAT', 'the blacklist file has an unexpected structure');
   }
-  return { format: 1, issuedAt: d.issuedAt, serials: d.serials, activations: d.activations };
+  return {
+    format: 1,
+    issuedAt: d.issuedAt,
+    ...(d.sequence === undefined ? {} : { sequence: d.sequence }),
+    serials: d.serials,
+    activations: d.activations,
+  };
 }
 
 /** Verifies a blacklist file and returns it as sets. */
-export function decodeBlacklist(text: string, publicKey: VendorPublicKey): Blacklist & { issuedAt: string } {
+export function decodeBlacklist(text: string, publicKey: VendorPublicKey): VerifiedBlacklist {
   const d = openDocument('blacklist', text, publicKey, (payload) => {
     const value = parseBlacklist(payload);
     return { value, view: payload };
   });
-  return { issuedAt: d.issuedAt, serials: new Set(d.serials), activations: new Set(d.activations) };
+  return {
+    issuedAt: d.issuedAt,
+    sequence: d.sequence ?? 0,
+    serials: new Set(d.serials),
+    activations: new Set(d.activations),
+  };
 }

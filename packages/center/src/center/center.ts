@@ -1,5 +1,5 @@
 /** The {@link Center} object: the domain modules bound to one open store, key set and clock. */
-import { constantTimeEqual, sha256, type VendorSigner } from '@lictor/protocol';
+import { constantTimeEqual, isTimeNonce, sha256, signServerTime, type VendorSigner } from '@lictor/protocol';
 import { sql } from 'kysely';
 import type { Store } from '../store/open.js';
 import { activate } from './activation.js';
@@ -9,6 +9,7 @@ import { addToBlacklist, blacklistFile } from './blacklist.js';
 import type { CenterContext } from './context.js';
 import { reportDuplicate } from './duplicates.js';
 import { createShortSortableIds, createSortableIds } from './ids.js';
+import { invalid } from './input.js';
 import { answerRequest, answerRequestCode, previewRequest } from './offline.js';
 import { getPackage, issuePackage } from './packages.js';
 import { pinSealKey, upgradeSecretKey } from './pins.js';
@@ -66,6 +67,10 @@ export function createCenter(parts: CenterParts): Center {
     listUpgrades: (filter) => listUpgrades(ctx, filter),
     addToBlacklist: (entry) => addToBlacklist(ctx, entry),
     blacklistFile: () => blacklistFile(ctx),
+    signedTime: (nonce) => {
+      if (!isTimeNonce(nonce)) invalid('nonce', 'must be 22 to 86 base64url characters (16 to 64 bytes)');
+      return signServerTime(parts.signer, ctx.now().getTime(), nonce);
+    },
     reportDuplicate: (evidence, meta) => reportDuplicate(ctx, evidence, meta),
     listTokens: () => listTokens(ctx),
     pinForToken: (serial, publicKey) => pinForToken(ctx, serial, publicKey),

@@ -11,6 +11,7 @@ import type {
   LicenseType,
   Owner,
   ServerArch,
+  SignedTime,
   VendorPublicKey,
 } from '@lictor/protocol';
 import type { TokenPinChoice, TokenProgramming, TokenView } from './tokens.js';
@@ -379,8 +380,13 @@ export interface Center {
   listUpgrades(filter?: UpgradeFilter): Promise<UpgradeView[]>;
   /** Blacklists a serial or one activation (idempotent). */
   addToBlacklist(entry: BlacklistInput): Promise<void>;
-  /** The signed blacklist file that applications download. */
+  /** The signed blacklist file that applications download (with its sequence, see `BlacklistDocument`). */
   blacklistFile(): Promise<string>;
+  /**
+   * The center's time signed with the vendor key over the client's nonce (`LICTOR_E_INVALID_INPUT`
+   * for a malformed nonce). Sent with activations and blacklist downloads; moves the SDK's clock mark.
+   */
+  signedTime(nonce: string): SignedTime;
   /**
    * Takes a duplicate report from a network (see `verifyDuplicateEvidence`): checks the three
    * signed announcements and blacklists the activations in use at once. Idempotent.

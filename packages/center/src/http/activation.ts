@@ -1,6 +1,8 @@
 /** Public routes used by applications: activation, the blacklist and duplicate reports. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@lictor/http-service';
+import { TIME_HEADER } from '@lictor/protocol';
+import { BlacklistQuery } from '@lictor/protocol/wire';
 import type { Center } from '../center/types.js';
 import { ref } from './messages.js';
 
@@ -26,8 +28,10 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
       },
     },
     async (request, reply) => {
-      const result = await center.activate(request.body, { clientIp: request.ip });
-      return reply.code(result.reactivated ? 200 : 201).send(result);
+      const body = request.body;
+      const result = await center.activate(body, { clientIp: request.ip });
+      const time = body.timeNonce === undefined ? {} : { time: center.signedTime(body.timeNonce) };
+      return reply.code(result.reactivated ? 200 : 201).send({ ...result, ...time });
     },
   );
 
@@ -54,7 +58,11 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
       schema: {
         operationId: 'getBlacklist',
         summary: 'The signed blacklist file',
+        description:
+          'Its sequence moves up with every change. With `nonce`, the `Lictor-Time` header carries the ' +
+          "center's time signed over it (JSON `{ time, nonce, signature }`).",
         tags: ['activation'],
+        querystring: BlacklistQuery,
         produces: ['text/plain'],
         response: {
           200: { type: 'string', description: 'Armored LICTOR BLACKLIST block' },
@@ -62,6 +70,11 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
         },
       },
     },
-    async (_request, reply) => reply.type('text/plain; charset=utf-8').send(await center.blacklistFile()),
+    async (request, reply) => {
+      const { nonce } = request.query;
+      const text = await center.blacklistFile();
+      if (nonce !== undefined) reply.header(TIME_HEADER, JSON.stringify(center.signedTime(nonce)));
+      return reply.type('text/plain; charset=utf-8').send(text);
+    },
   );
 };

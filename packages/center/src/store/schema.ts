@@ -117,6 +117,12 @@ export interface BlacklistTable {
   created_at: string;
 }
 
+/** Named counters (migration 0005): `blacklist` is the signed list's sequence. */
+export interface CountersTable {
+  name: string;
+  value: number;
+}
+
 /** What happened in the License Center, newest with the greatest id. */
 export interface AuditEventsTable {
   /** Time-ordered id; sorting by it gives the order of recording. */
@@ -192,4 +198,5 @@ export interface DB {
   audit_events: AuditEventsTable;
   upgrades: UpgradesTable;
   tokens: TokensTable;
+  counters: CountersTable;
 }

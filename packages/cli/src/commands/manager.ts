@@ -97,7 +97,10 @@ export function registerManager(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for the whole network)', '127.0.0.1')
     .option('--discovery-port <n>', 'UDP port answering discovery probes (0: off)', port, 8791)
     .option('--announce-port <n>', 'UDP port of license announcements for duplicate detection (0: off)', port, 8792)
-    .option('--center <url>', 'License Center to report duplicates to (default: LICTOR_CENTER)')
+    .option(
+      '--center <url>',
+      'License Center to report duplicates to and download the blacklist from every 6 h (default: LICTOR_CENTER)',
+    )
     .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
     .option('--heartbeat-seconds <n>', 'how often clients send heartbeats (default 20)', positiveInt)
     .option('--lease-ttl-seconds <n>', 'a lease without heartbeats expires after this (default 60)', positiveInt)
@@ -114,6 +117,8 @@ export function registerManager(program: Command, io: Io): void {
         port: opts.port,
         discoveryPort: opts.discoveryPort,
         ...duplicateDetection(opts.announcePort, reportTo),
+        // The center's blacklist, downloaded now and then: blacklisted licenses stop being served.
+        ...(reportTo ? { blacklistRefresh: { center: reportTo } } : {}),
         ...tokenLicenses(opts),
         ...(opts.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: opts.heartbeatSeconds }),
         ...(opts.leaseTtlSeconds === undefined ? {} : { leaseTtlSeconds: opts.leaseTtlSeconds }),

@@ -7,6 +7,7 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import type { HardwareParams } from '../hardware.js';
 import { type ContainerKeys, LICENSE_TYPES, type Owner } from '../license.js';
+import type { SignedTime } from '../signed-time.js';
 import type { TokenActivationClaim } from '../token-presence.js';
 import { NullableInteger, NullableString, StringEnum, StringMap } from './schema.js';
 
@@ -102,6 +103,16 @@ export const TokenActivation = Type.Object(
 /** A token-bound activation: the claim and the token's signature over it. */
 export type TokenActivation = Static<typeof TokenActivation>;
 
+/** A nonce for the center's signed time: 16 to 64 random bytes, base64url (`newTimeNonce`, `isTimeNonce`). */
+const timeNonce = (description: string) => Type.String({ pattern: '^[A-Za-z0-9_-]{22,86}$', description });
+
+/** The center's time signed with the vendor key over the client's nonce (`signServerTime`, `verifyServerTime`). */
+export const SignedTimeBody = Type.Object({
+  time: Type.String({ description: 'ISO 8601 UTC' }),
+  nonce: str,
+  signature: Type.String({ description: 'Ed25519 by the vendor key, base64url' }),
+});
+
 /** `POST /v1/activations`: activate a PIN code of a package on this computer (or a token). */
 export const ActivationRequest = Type.Object(
   {
@@ -111,6 +122,7 @@ export const ActivationRequest = Type.Object(
     hardware: HardwareBody,
     containerKeys: Type.Optional(ContainerKeysBody),
     token: Type.Optional(TokenActivation),
+    timeNonce: Type.Optional(timeNonce('Nonce the signed time is made for')),
   },
   { additionalProperties: false },
 );
@@ -122,8 +134,14 @@ function licenseAnswer(description: string) {
   return Type.Object({ activationId: str, reactivated: bool, license: Type.String({ description }) });
 }
 
-/** The answer to an accepted activation; `reactivated`: the same PIN, owner and computer again. */
-export const ActivationResponse = licenseAnswer('The armored license file');
+/**
+ * The answer to an accepted activation; `reactivated`: the same PIN, owner and computer again;
+ * `time`: the center's signed time, when the request carried a `timeNonce`.
+ */
+export const ActivationResponse = Type.Object({
+  ...licenseAnswer('The armored license file').properties,
+  time: Type.Optional(SignedTimeBody),
+});
 /** The answer to an accepted activation. */
 export type ActivationResponse = Static<typeof ActivationResponse>;
 
@@ -230,6 +248,16 @@ export const ActivationViewBody = Type.Object({
     NullableString({ description: 'The hardware token key (lictor-p256:…) of a token-bound activation' }),
   ),
 });
+
+/** `GET /v1/blacklist` query. */
+export const BlacklistQuery = Type.Object(
+  {
+    nonce: Type.Optional(
+      timeNonce('With a nonce, the `Lictor-Time` header carries the signed time (JSON) made for it'),
+    ),
+  },
+  { additionalProperties: false },
+);
 
 /** `POST /v1/admin/blacklist` body. */
 export const BlacklistInputBody = Type.Object(
@@ -548,3 +576,4 @@ same<Same<Static<typeof HardwareBody>, HardwareParams>>();
 same<Same<Static<typeof ContainerKeysBody>, ContainerKeys>>();
 same<Same<Static<typeof TokenActivationClaimBody>, TokenActivationClaim>>();
 same<Same<ActivationRequest['owner'], Owner>>();
+same<Same<Static<typeof SignedTimeBody>, SignedTime>>();
