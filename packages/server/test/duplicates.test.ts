@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   type Announcement,
+  announcementCredential,
   type ContainerKeyPair,
   createAnnouncement,
   decodeBlacklist,
@@ -11,23 +12,25 @@ import {
   generateContainerKeys,
   generateVendorKeys,
   loadSigner,
+  type VendorPublicKey,
 } from '@lictor/protocol';
 import { buildCenterServer, type Center } from '../src/index.js';
 import { activateContainer, addApp, computer, ENGINES, issue, withCenter } from './helpers.js';
 
-const T0 = Date.parse('2030-01-15T09:58:00.000Z');
+/** A monotonic counter value (ms) of the announcing computer. */
+const M = 3_600_000;
 
+/** An announcement of `license` (verified with `vendorKey`) by `instance`, `offsetMs` into its counter. */
 function announce(
   license: string,
   keys: ContainerKeyPair,
   instance: string,
-  seq: number,
   offsetMs: number,
+  vendorKey: VendorPublicKey,
 ): Announcement {
-  return createAnnouncement(
-    { license, instance, seq, sentAt: new Date(T0 + offsetMs).toISOString() },
-    keys.private.sign,
-  );
+  const credential = announcementCredential(license, vendorKey);
+  assert.ok(credential, 'the license can announce');
+  return createAnnouncement({ ...credential, instance, seq: M + offsetMs }, keys.private.sign);
 }
 
 /** A package of the test product with PIN 1 activated on computer 1, with its container keys. */
@@ -42,14 +45,15 @@ for (const engine of ENGINES) {
     test('a cloned computer is proven by three announcements and its activation blacklisted once', async (t) => {
       await withCenter(t, engine, async ({ center }) => {
         const { pkg, keys, license, activationId } = await activatedContainer(center);
+        const key = center.publicKey;
         const evidence = {
-          format: 1,
+          format: 2,
           serial: pkg.serial,
           pin: 1,
           announcements: [
-            announce(license, keys, 'original-boot', 1, 0),
-            announce(license, keys, 'the-clone-boot', 1, 1000),
-            announce(license, keys, 'original-boot', 2, 30_000),
+            announce(license, keys, 'original-boot', 0, key),
+            announce(license, keys, 'the-clone-boot', -M + 1000, key),
+            announce(license, keys, 'original-boot', 30_000, key),
           ],
         };
         const app = buildCenterServer(center);
@@ -77,30 +81,31 @@ for (const engine of ENGINES) {
         const { pkg, keys, license } = await activatedContainer(center);
         // A neighbour who saw the license file on the network, but has another key.
         const intruder = generateContainerKeys();
+        const key = center.publicKey;
         const forged = [
-          announce(license, keys, 'original-boot', 1, 0),
-          announce(license, intruder, 'forger-boot-1', 1, 1000),
-          announce(license, keys, 'original-boot', 2, 30_000),
+          announce(license, keys, 'original-boot', 0, key),
+          announce(license, intruder, 'forger-boot-1', 1000, key),
+          announce(license, keys, 'original-boot', 30_000, key),
         ];
         // A license signed by another vendor key, for an activation the center never made.
         const otherVendor = loadSigner(generateVendorKeys().privatePem);
         const doc = decodeLicenseFile(license, center.publicKey);
         const foreign = encodeLicenseFile({ ...doc, activationId: 'made-up' }, otherVendor);
         const cases = [
-          { evidence: { format: 1, serial: pkg.serial, pin: 1, announcements: forged } },
+          { evidence: { format: 2, serial: pkg.serial, pin: 1, announcements: forged } },
           {
             evidence: {
-              format: 1,
+              format: 2,
               serial: pkg.serial,
               pin: 1,
               announcements: [
-                announce(foreign, keys, 'original-boot', 1, 0),
-                announce(foreign, keys, 'the-clone-boot', 1, 1000),
-                announce(foreign, keys, 'original-boot', 2, 2000),
+                announce(foreign, keys, 'original-boot', 0, otherVendor.publicKey),
+                announce(foreign, keys, 'the-clone-boot', 1000, otherVendor.publicKey),
+                announce(foreign, keys, 'original-boot', 2000, otherVendor.publicKey),
               ],
             },
           },
-          { evidence: { format: 1, announcements: forged.slice(0, 2) } },
+          { evidence: { format: 2, announcements: forged.slice(0, 2) } },
           { evidence: 'x' },
           {},
         ];

@@ -20,7 +20,7 @@ import {
 import { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager, type PoolLicense } from '@lictor/server';
 import type { Command } from 'commander';
 import { computerOptions, type Io, untilStopped } from '../io.js';
-import { logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
+import { collect, logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
 import { startManagerDiscovery } from './manager-discovery.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
@@ -98,17 +98,28 @@ interface ServeOptions extends TokenCliOptions {
   logLevel: string;
   discoveryPort: number;
   announcePort: number;
+  announceTarget?: string[];
   center?: string;
   tokenCheckMs?: number;
 }
 
-/** Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to `center` when given. */
+/**
+ * Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to
+ * `center` when given; `--announce-target` (repeatable) replaces the broadcast default.
+ */
 function duplicateDetection(
   announcePort: number,
   center: string | undefined,
+  targets: string[] | undefined,
 ): { duplicateDetection?: DuplicateDetectionOptions } {
   if (announcePort === 0) return {};
-  return { duplicateDetection: { port: announcePort, ...(center ? { center } : {}) } };
+  return {
+    duplicateDetection: {
+      port: announcePort,
+      ...(center ? { center } : {}),
+      ...(targets && targets.length > 0 ? { targets } : {}),
+    },
+  };
 }
 
 /** Licenses on hardware tokens plugged into the manager's host (network dongles), when asked for. */
@@ -139,7 +150,7 @@ function printServing(
     `  duplicate detection: ${
       announcing === undefined
         ? 'off'
-        : `announcing on UDP ${announcing.port}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
+        : `announcing on UDP ${announcing.port} to ${announcing.targets.join(', ')}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
     }`,
   );
 }
@@ -162,6 +173,11 @@ export function registerManager(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for the whole network)', '127.0.0.1')
     .option('--discovery-port <n>', 'UDP port answering discovery probes (0: off)', port, 8791)
     .option('--announce-port <n>', 'UDP port of license announcements for duplicate detection (0: off)', port, 8792)
+    .option(
+      '--announce-target <host[:port]>',
+      'where announcements go, instead of the broadcast 255.255.255.255 (repeatable)',
+      collect,
+    )
     .option('--center <url>', 'License Center to report duplicates to (default: LICTOR_CENTER)')
     .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
     .option('--heartbeat-seconds <n>', 'how often clients send heartbeats (default 20)', positiveInt)
@@ -178,7 +194,7 @@ export function registerManager(program: Command, io: Io): void {
         paths: [licensesDir],
         env: io.env,
         ...computerOptions(io),
-        ...duplicateDetection(opts.announcePort, reportTo),
+        ...duplicateDetection(opts.announcePort, reportTo, opts.announceTarget),
         ...tokenLicenses(opts),
       });
       const ttlMs = (opts.leaseTtlSeconds ?? 60) * 1000;
@@ -235,6 +251,11 @@ export function registerManager(program: Command, io: Io): void {
     .option('--feature <code>', 'feature code')
     .option('--manager <url>', 'manager address (default: lictor.ini, LICTOR_MANAGER, then discovery)')
     .option('--client-host <name>', 'the host name this client reports (default: this computer)')
+    .option(
+      '--discovery-target <host[:port]>',
+      'where discovery probes go, instead of broadcast, multicast and loopback (repeatable)',
+      collect,
+    )
     .option('--hold <seconds>', 'release after this many seconds', positiveInt)
     .option('--json', 'print JSON')
     .action(
@@ -243,6 +264,7 @@ export function registerManager(program: Command, io: Io): void {
         feature?: string;
         manager?: string;
         clientHost?: string;
+        discoveryTarget?: string[];
         hold?: number;
         json?: boolean;
       }) => {
@@ -250,6 +272,7 @@ export function registerManager(program: Command, io: Io): void {
           env: io.env,
           ...(opts.manager ? { managers: [opts.manager] } : {}),
           ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
+          ...(opts.discoveryTarget ? { discovery: { targets: opts.discoveryTarget } } : {}),
         });
         try {
           const lease = await client.acquire(opts.product, opts.feature);

@@ -9,9 +9,6 @@ import { blacklistActivation } from './blacklist.js';
 import type { CenterContext } from './context.js';
 import type { ActivationMeta, DuplicateReport } from './types.js';
 
-/** Reports more than this far in the future (clock skew) are refused. */
-const MAX_FUTURE_MS = 10 * 60_000;
-
 /** Verifies a duplicate report, then blacklists the activations involved and audits the report in one transaction. */
 export async function reportDuplicate(
   ctx: CenterContext,
@@ -20,17 +17,10 @@ export async function reportDuplicate(
 ): Promise<DuplicateReport> {
   const proven = verifyDuplicateEvidence(evidence, ctx.signer.publicKey);
   const now = ctx.now();
-  const seenAt = new Date(proven.seenAtMs).toISOString();
-  if (proven.seenAtMs > now.getTime() + MAX_FUTURE_MS) {
-    throw new LictorError(
-      'LICTOR_E_EVIDENCE_INVALID',
-      `the duplicate evidence is dated ${seenAt}, after the License Center's clock ` +
-        `(${now.toISOString()}): check the clock of the computer that reported it`,
-      { seenAt },
-    );
-  }
+  const reportedAt = now.toISOString();
   const reason =
-    `duplicate: serial ${proven.serial} PIN ${proven.pin} in use on two computers at once ` + `(${seenAt})`;
+    `duplicate: serial ${proven.serial} PIN ${proven.pin} in use on two computers at once ` +
+    `(reported ${reportedAt})`;
   await ctx.db.transaction().execute(async (trx) => {
     const known = await trx
       .selectFrom('activations')
@@ -58,7 +48,7 @@ export async function reportDuplicate(
       details: {
         pin: proven.pin,
         activations: proven.activations,
-        seenAt,
+        instances: proven.instances,
         ...(meta.clientIp === undefined ? {} : { clientIp: meta.clientIp }),
       },
     });
