@@ -3,7 +3,9 @@
  * {@link Center} object) and its HTTP service (`buildCenterServer`).
  */
 
+export type { CenterAlert } from './center/abuse.js';
 export { type CenterOptions, type InitCenterResult, initCenter, openCenter } from './center/data-dir.js';
+export { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitOptions } from './center/rate-limits.js';
 export type { TokenPinChoice, TokenProgramming, TokenView } from './center/tokens.js';
 export type {
   ActivationFilter,

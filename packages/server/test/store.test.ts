@@ -27,6 +27,7 @@ for (const engine of ENGINES) {
           { name: '0002_offline', status: 'Success' },
           { name: '0003_containers', status: 'Success' },
           { name: '0004_tokens', status: 'Success' },
+          { name: '0005_abuse', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
@@ -38,6 +39,8 @@ for (const engine of ENGINES) {
           'blacklist',
           'audit_events',
           'tokens',
+          'duplicate_reports',
+          'refusal_windows',
         ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
         }
@@ -117,10 +120,12 @@ describe('store (postgres, shared database)', () => {
           'activations',
           'audit_events',
           'blacklist',
+          'duplicate_reports',
           'features',
           'packages',
           'pins',
           'products',
+          'refusal_windows',
           'tokens',
           'upgrades',
         ]);

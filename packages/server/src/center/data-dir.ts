@@ -16,6 +16,7 @@ import { databaseConfigFromEnv, openStore } from '../store/open.js';
 import { createCenter } from './center.js';
 import { integerIn } from './input.js';
 import { inlineSealer, workerSealer } from './sealer.js';
+import type { RateLimitOptions } from './rate-limits.js';
 import type { Center } from './types.js';
 
 const FILES = {
@@ -41,6 +42,8 @@ export interface CenterOptions {
   signing?: 'worker' | 'inline';
   /** Offline requests (files and codes) older than this many days are refused; default 30. */
   requestMaxAgeDays?: number;
+  /** Rate limits of the public endpoints (per client address, per serial); see `DEFAULT_RATE_LIMITS`. */
+  rateLimits?: RateLimitOptions;
 }
 
 /** What {@link initCenter} created. The admin token is shown this once and stored only hashed. */
@@ -227,5 +230,6 @@ export async function openCenter(dataDir: string, options: CenterOptions = {}): 
     adminTokenHash: new Uint8Array(Buffer.from(config.adminTokenHash, 'hex')),
     now: options.now ?? (() => new Date()),
     requestMaxAgeDays,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
   });
 }

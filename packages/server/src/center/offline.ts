@@ -38,6 +38,7 @@ import {
   type RefusalFacts,
   serialOrPinInvalid,
 } from './activation.js';
+import { admitSerial, guardRefusals } from './abuse.js';
 import type { CenterContext } from './context.js';
 import { invalid } from './input.js';
 import { cleanOwner } from './owner.js';
@@ -133,8 +134,14 @@ interface FileRequest {
   claim: Claim;
 }
 
-async function prepareFile(ctx: CenterContext, request: RequestDocument, now: Date): Promise<FileRequest> {
+async function prepareFile(
+  ctx: CenterContext,
+  request: RequestDocument,
+  now: Date,
+  meta: ActivationMeta,
+): Promise<FileRequest> {
   const serial = normalizeSerial(request.serial);
+  admitSerial(ctx, meta, serial);
   checkAge(ctx, request.createdAt, now);
   // Checks the shape (field count, lengths); the license keeps the owner exactly as sent, which
   // is what the requesting computer compares the answer with.
@@ -189,12 +196,22 @@ function decodeFile(text: unknown): RequestDocument {
 
 /**
  * What answering a request file would license, after the same checks and rules as the answer,
- * without writing anything (not even an audit event: nothing happened yet).
+ * writing nothing but a refusal's count: a preview proves a PIN as an answer does, so it is
+ * limited and its refusals are counted like the answer's (channel `preview`).
  */
-export async function previewRequest(ctx: CenterContext, text: string): Promise<RequestPreview> {
+export async function previewRequest(
+  ctx: CenterContext,
+  text: string,
+  meta: ActivationMeta = {},
+): Promise<RequestPreview> {
   const now = ctx.now();
-  const { request, locator, claim } = await prepareFile(ctx, decodeFile(text), now);
-  return previewOf(await inspect(ctx, locator, claim, now), request.createdAt, false);
+  const facts = { channel: 'preview', serial: '' };
+  return guardRefusals(ctx, facts, meta, now, async () => {
+    const decoded = decodeFile(text);
+    facts.serial = auditedSerial(decoded.serial);
+    const { request, locator, claim } = await prepareFile(ctx, decoded, now, meta);
+    return previewOf(await inspect(ctx, locator, claim, now), request.createdAt, false);
+  });
 }
 
 /** Answers a request file with a license file for the requesting computer. */
@@ -209,7 +226,7 @@ export async function answerRequest(
     const decoded = decodeFile(text);
     facts.serial = auditedSerial(decoded.serial);
     facts.requestNonce = decoded.nonce;
-    const { request, locator, claim } = await prepareFile(ctx, decoded, now);
+    const { request, locator, claim } = await prepareFile(ctx, decoded, now, meta);
     const granted = await grant(ctx, locator, claim, meta, now);
     return {
       activationId: granted.activationId,
@@ -287,6 +304,7 @@ export async function answerRequestCode(
     const request = parseRequestCode(bytes);
     facts.serial = request.serial;
     facts.requestNonce = request.nonce;
+    admitSerial(ctx, meta, request.serial);
     checkAge(ctx, request.createdAt, now, DAY_MS);
     const claimed = cleanOwner(owner);
     const found = await locateByProof(ctx, request.serial, (pin) => requestCodeProvesPin(bytes, pin));

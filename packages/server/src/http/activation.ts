@@ -26,7 +26,7 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
         response: {
           200: activationResponseSchema,
           201: activationResponseSchema,
-          ...errorResponses(400, 403, 409, 413),
+          ...errorResponses(400, 403, 409, 413, 429),
         },
       },
     },
@@ -42,11 +42,12 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
       schema: {
         summary: 'Report a serial and PIN in use on two computers at once',
         description:
-          'The evidence is three license announcements signed by the license containers (A, B, A in time). ' +
-          'The activations it names are blacklisted.',
+          'The evidence is three license announcements signed by the license containers (A, B, A as one observer ' +
+          "received them, A's counter growing). The activations it names are blacklisted, or the report is held " +
+          "for the vendor's review when the product's duplicate policy is 'review'. Rate-limited per serial.",
         tags: ['activation'],
         body: duplicateReportBodySchema,
-        response: { 200: duplicateReportSchema, ...errorResponses(400, 413) },
+        response: { 200: duplicateReportSchema, ...errorResponses(400, 413, 429) },
       },
     },
     async (request) =>

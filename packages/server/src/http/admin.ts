@@ -1,6 +1,7 @@
 /** Admin routes: products, packages, activations, blacklist and audit, behind the admin token. */
 import { LictorError } from '@lictor/protocol';
 import type { FastifyPluginAsync } from 'fastify';
+import { duplicateReviewRoutes } from './admin-duplicates.js';
 import type {
   BlacklistInput,
   Center,
@@ -52,6 +53,9 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
       );
     }
   });
+
+  // Behind the same token (the hook above applies to this child plugin too).
+  await app.register(duplicateReviewRoutes, { center });
 
   app.get(
     '/v1/admin/products',

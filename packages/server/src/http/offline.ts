@@ -34,7 +34,7 @@ export const offlineRoutes: FastifyPluginAsync<{ center: Center }> = async (app,
         response: {
           200: offlineFileAnswerSchema,
           201: offlineFileAnswerSchema,
-          ...errorResponses(400, 403, 409, 413),
+          ...errorResponses(400, 403, 409, 413, 429),
         },
       },
     },
@@ -54,10 +54,11 @@ export const offlineRoutes: FastifyPluginAsync<{ center: Center }> = async (app,
         description: 'Refuses with the same codes as answering it would.',
         tags: ['offline'],
         body: offlineRequestBodySchema,
-        response: { 200: requestPreviewSchema, ...errorResponses(400, 403, 409, 413) },
+        response: { 200: requestPreviewSchema, ...errorResponses(400, 403, 409, 413, 429) },
       },
     },
-    async (request) => center.previewRequest((request.body as { request: string }).request),
+    async (request) =>
+      center.previewRequest((request.body as { request: string }).request, { clientIp: request.ip }),
   );
 
   app.post(
@@ -72,7 +73,7 @@ export const offlineRoutes: FastifyPluginAsync<{ center: Center }> = async (app,
         response: {
           200: offlineCodeAnswerSchema,
           201: offlineCodeAnswerSchema,
-          ...errorResponses(400, 403, 409, 413),
+          ...errorResponses(400, 403, 409, 413, 429),
         },
       },
     },

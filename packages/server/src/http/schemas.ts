@@ -157,7 +157,33 @@ export const productSchema = requiredObject({
   name: str,
   features: { type: 'array', items: requiredObject({ code: str, name: str }) },
   requiredOwnerFields: { type: 'array', items: str },
+  duplicatePolicy: { type: 'string', enum: ['blacklist', 'review'] },
   createdAt: str,
+});
+
+const duplicatePolicy = {
+  type: 'string',
+  enum: ['blacklist', 'review'],
+  description: "What a proven duplicate does: 'blacklist' at once (default) or hold it for 'review'",
+} as const;
+
+/** `PUT /v1/admin/products/:code/duplicate-policy` body. */
+export const duplicatePolicyInputSchema = strictObject(['duplicatePolicy'], { duplicatePolicy });
+
+/** A duplicate report held for review. */
+export const heldDuplicateSchema = requiredObject({
+  id: str,
+  serial: str,
+  pin: int,
+  activations: { type: 'array', items: str },
+  instances: { type: 'array', items: str },
+  status: { type: 'string', enum: ['pending', 'accepted', 'dismissed'] },
+  reports: int,
+  firstAt: str,
+  lastAt: str,
+  clientIp: { type: ['string', 'null'] },
+  decidedAt: { type: ['string', 'null'] },
+  evidence: { type: 'object', additionalProperties: true },
 });
 
 /** `POST /v1/admin/products` body. */
@@ -166,6 +192,7 @@ export const productInputSchema = strictObject(['code', 'name'], {
   name: name200,
   features: { type: 'array', maxItems: 1000, items: strictObject(['code'], { code: text64, name: name200 }) },
   requiredOwnerFields: { type: 'array', maxItems: 32, items: text64 },
+  duplicatePolicy,
 });
 
 /** `POST /v1/admin/packages` body. */
@@ -276,11 +303,15 @@ export const auditEventSchema = requiredObject({
 export const duplicateReportBodySchema = strictObject(['evidence'], { evidence: { type: 'object' } });
 
 /** `POST /v1/duplicates` answer. */
-export const duplicateReportSchema = requiredObject({
-  serial: str,
-  pin: int,
-  blacklisted: { type: 'array', items: str },
-});
+export const duplicateReportSchema = requiredObject(
+  {
+    serial: str,
+    pin: int,
+    blacklisted: { type: 'array', items: str },
+    heldForReview: { type: 'string', description: "The held report's id, when the product's policy is 'review'" },
+  },
+  ['heldForReview'],
+);
 
 /** Request files are a few kilobytes; this bounds what is read of one. */
 export const MAX_REQUEST_TEXT = 64 * 1024;

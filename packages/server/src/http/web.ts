@@ -10,7 +10,7 @@ import multipart from '@fastify/multipart';
 import { LictorError, type Owner } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
-import { failureAnswer } from './errors.js';
+import { failureAnswer, retryAfter } from './errors.js';
 import { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from './html.js';
 import { MAX_REQUEST_TEXT } from './schemas.js';
 
@@ -84,7 +84,7 @@ function ownerInput(field: string, value: string): string {
 /** The request code form, with what was typed and, after a refusal, the owner fields found missing. */
 function codeForm(links: Links, values: { code?: string; owner?: Owner; missing?: string[] } = {}): string {
   const owner: Owner = { company: '', email: '', ...values.owner };
-  for (const field of values.missing ?? []) owner[field] ??= '';
+  for (const field of values.missing ?? []) if (!Object.hasOwn(owner, field)) owner[field] = '';
   const inputs = Object.entries(owner).map(([field, value]) => ownerInput(field, value));
   return `<section aria-labelledby="code-heading">
 <h2 id="code-heading">With a request code</h2>
@@ -218,6 +218,7 @@ function sendError(
   retry?: { code: string; owner: Owner },
 ): FastifyReply {
   const { status, body } = failureAnswer(request, multipartRefusal(error) ?? error, FORM_BODY_LIMIT);
+  retryAfter(reply, body);
   let again = `<p><a href="${FROM_STEP.start}">Back to the activation page</a></p>`;
   if (retry !== undefined) {
     const missing =
@@ -298,7 +299,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
   app.post('/activate/preview', { schema: hidden, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
     try {
       const text = await requestText(request);
-      return sendHtml(reply, 200, previewPage(await center.previewRequest(text), text));
+      return sendHtml(reply, 200, previewPage(await center.previewRequest(text, { clientIp: request.ip }), text));
     } catch (error) {
       return sendError(request, reply, error);
     }
@@ -324,7 +325,9 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
     const owner: Owner = {};
     for (const name of Object.keys(request.body ?? {})) {
       const value = field(request.body, name);
-      if (name !== 'code' && value !== undefined) owner[name] = value;
+      // An own property even for `__proto__`, so that the center refuses a reserved name.
+      if (name !== 'code' && value !== undefined)
+        Object.defineProperty(owner, name, { value, enumerable: true, writable: true, configurable: true });
     }
     try {
       const answered = await center.answerRequestCode(code, owner, { clientIp: request.ip });

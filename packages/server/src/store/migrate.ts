@@ -4,6 +4,7 @@ import * as initial from './migrations/0001_initial.js';
 import * as offline from './migrations/0002_offline.js';
 import * as containers from './migrations/0003_containers.js';
 import * as tokens from './migrations/0004_tokens.js';
+import * as abuse from './migrations/0005_abuse.js';
 import type { DB } from './schema.js';
 
 /** The migrations in the order they apply; names are never changed once released. */
@@ -12,6 +13,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_offline': offline,
   '0003_containers': containers,
   '0004_tokens': tokens,
+  '0005_abuse': abuse,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -11,6 +11,47 @@ export interface ProductsTable {
   /** JSON array of owner field names an activation must fill. */
   required_owner_fields: string;
   created_at: string;
+  /** What a proven duplicate does: blacklist at once, or wait for the vendor's review. */
+  duplicate_policy: Generated<DuplicatePolicy>;
+}
+
+/** `blacklist`: a proven duplicate is blacklisted at once; `review`: it is held for the vendor. */
+export type DuplicatePolicy = 'blacklist' | 'review';
+
+/** `pending` until the vendor accepts (blacklists) or dismisses it. */
+export type DuplicateReportStatus = 'pending' | 'accepted' | 'dismissed';
+
+/** A verified duplicate report held for review (products with the `review` policy). */
+export interface DuplicateReportsTable {
+  id: string;
+  serial: string;
+  pin_idx: number;
+  /** JSON array of the activation ids the evidence names. */
+  activations: string;
+  /** JSON array of the two instance ids. */
+  instances: string;
+  /** The evidence as first received (JSON). */
+  evidence: string;
+  status: DuplicateReportStatus;
+  /** How many times it was reported while pending. */
+  reports: number;
+  first_at: string;
+  last_at: string;
+  client_ip: string | null;
+  decided_at: string | null;
+}
+
+/** Refused activation attempts counted per serial, code, channel and time window. */
+export interface RefusalWindowsTable {
+  /** The serial as typed when the center knows it; `?` for every unknown serial together. */
+  serial: string;
+  code: string;
+  channel: string;
+  window_start: string;
+  count: number;
+  first_at: string;
+  last_at: string;
+  last_client_ip: string | null;
 }
 
 /** A component or option of a product. */
@@ -191,4 +232,6 @@ export interface DB {
   audit_events: AuditEventsTable;
   upgrades: UpgradesTable;
   tokens: TokensTable;
+  duplicate_reports: DuplicateReportsTable;
+  refusal_windows: RefusalWindowsTable;
 }
