@@ -112,7 +112,8 @@ export async function countRefusal(
       .where('code', '=', code)
       .where('window_start', '=', windowStart)
       .executeTakeFirst();
-    if (Number(total?.n ?? 0) === ctx.limits.pinBurstAlert) await raisePinBurst(ctx, serial, windowStart, now, clientIp);
+    if (Number(total?.n ?? 0) === ctx.limits.pinBurstAlert)
+      await raisePinBurst(ctx, serial, windowStart, now, clientIp);
   }
 }
 

@@ -2,11 +2,11 @@
 import { constantTimeEqual, sha256, type VendorSigner } from '@lictor/protocol';
 import { sql } from 'kysely';
 import type { Store } from '../store/open.js';
+import type { CenterAlert } from './abuse.js';
 import { activate } from './activation.js';
 import { listActivations } from './activations.js';
 import { listAudit } from './audit.js';
 import { addToBlacklist, blacklistFile } from './blacklist.js';
-import type { CenterAlert } from './abuse.js';
 import type { CenterContext } from './context.js';
 import { decideHeldDuplicate, listHeldDuplicates, reportDuplicate } from './duplicates.js';
 import { createShortSortableIds, createSortableIds } from './ids.js';

@@ -15,8 +15,8 @@ import type { DatabaseConfig } from '../store/dialect.js';
 import { databaseConfigFromEnv, openStore } from '../store/open.js';
 import { createCenter } from './center.js';
 import { integerIn } from './input.js';
-import { inlineSealer, workerSealer } from './sealer.js';
 import type { RateLimitOptions } from './rate-limits.js';
+import { inlineSealer, workerSealer } from './sealer.js';
 import type { Center } from './types.js';
 
 const FILES = {

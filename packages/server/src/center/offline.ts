@@ -23,6 +23,7 @@ import {
   subjectDigest,
   toCodeMinute,
 } from '@lictor/protocol';
+import { admitSerial, guardRefusals } from './abuse.js';
 import {
   auditedSerial,
   auditRefusal,
@@ -38,7 +39,6 @@ import {
   type RefusalFacts,
   serialOrPinInvalid,
 } from './activation.js';
-import { admitSerial, guardRefusals } from './abuse.js';
 import type { CenterContext } from './context.js';
 import { invalid } from './input.js';
 import { cleanOwner } from './owner.js';

@@ -87,11 +87,9 @@ export function enforce(limiter: RateLimiter | null, key: string | undefined, wh
   if (limiter === null || key === undefined || key === '') return;
   const wait = limiter.waitSeconds(key);
   if (wait > 0) {
-    throw new LictorError(
-      'LICTOR_E_RATE_LIMITED',
-      `too many requests ${what}: try again in ${wait} s`,
-      { retryAfterSeconds: wait },
-    );
+    throw new LictorError('LICTOR_E_RATE_LIMITED', `too many requests ${what}: try again in ${wait} s`, {
+      retryAfterSeconds: wait,
+    });
   }
 }
 

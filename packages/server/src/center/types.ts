@@ -1,5 +1,5 @@
 /** The inputs and outputs of the {@link Center} API, independent of HTTP. */
-import type { CenterAlert } from './abuse.js';
+
 import type {
   ActivationRequest,
   ActivationResponse,
@@ -14,6 +14,7 @@ import type {
   ServerArch,
   VendorPublicKey,
 } from '@lictor/protocol';
+import type { CenterAlert } from './abuse.js';
 import type { TokenPinChoice, TokenProgramming, TokenView } from './tokens.js';
 
 /** A feature when a product is added. */

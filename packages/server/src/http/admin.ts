@@ -1,7 +1,6 @@
 /** Admin routes: products, packages, activations, blacklist and audit, behind the admin token. */
 import { LictorError } from '@lictor/protocol';
 import type { FastifyPluginAsync } from 'fastify';
-import { duplicateReviewRoutes } from './admin-duplicates.js';
 import type {
   BlacklistInput,
   Center,
@@ -10,6 +9,7 @@ import type {
   UpgradeChanges,
   UpgradeFilter,
 } from '../center/types.js';
+import { duplicateReviewRoutes } from './admin-duplicates.js';
 import {
   activationFilterQuery,
   activationViewSchema,

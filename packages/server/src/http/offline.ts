@@ -57,8 +57,7 @@ export const offlineRoutes: FastifyPluginAsync<{ center: Center }> = async (app,
         response: { 200: requestPreviewSchema, ...errorResponses(400, 403, 409, 413, 429) },
       },
     },
-    async (request) =>
-      center.previewRequest((request.body as { request: string }).request, { clientIp: request.ip }),
+    async (request) => center.previewRequest((request.body as { request: string }).request, { clientIp: request.ip }),
   );
 
   app.post(

@@ -70,11 +70,15 @@ function fileForm(links: Links): string {
 </section>`;
 }
 
-const OWNER_LABELS: Record<string, string> = { company: 'Company', email: 'E-mail' };
+// A Map: an owner field named `toString` or `constructor` must not find an inherited property.
+const OWNER_LABELS = new Map([
+  ['company', 'Company'],
+  ['email', 'E-mail'],
+]);
 
 function ownerInput(field: string, value: string): string {
   const id = `owner-${field.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  const label = OWNER_LABELS[field] ?? field;
+  const label = OWNER_LABELS.get(field) ?? field;
   const type = field === 'email' ? 'email' : 'text';
   const auto = field === 'company' ? ' autocomplete="organization"' : field === 'email' ? ' autocomplete="email"' : '';
   return `<label for="${escapeHtml(id)}">${escapeHtml(label)}</label>
@@ -136,7 +140,7 @@ function previewRows(p: RequestPreview): string {
           .map((f) => `<li>${escapeHtml(f.code)}${f.users === null ? '' : ` (${f.users} users)`}</li>`)
           .join('')}</ul>`;
   const owner = Object.entries(p.owner)
-    .map(([k, v]) => `${escapeHtml(OWNER_LABELS[k] ?? k)}: ${escapeHtml(v)}`)
+    .map(([k, v]) => `${escapeHtml(OWNER_LABELS.get(k) ?? k)}: ${escapeHtml(v)}`)
     .join('<br>');
   const rows: [string, string][] = [
     ['Product', `${escapeHtml(p.productName)} (<span class="mono">${escapeHtml(p.product)}</span>)`],
