@@ -18,7 +18,9 @@ export type {
   BlacklistInput,
   Center,
   ConfirmedUpgrade,
+  DuplicatePolicy,
   FeatureInput,
+  HeldDuplicate,
   IssuedPackage,
   IssuedPin,
   PackageSpec,
@@ -30,6 +32,7 @@ export type {
   UpgradeChanges,
   UpgradeFilter,
   UpgradeView,
+  WorkCounters,
 } from './center/types.js';
 export { buildCenterServer, type CenterServerOptions } from './http/server.js';
 export * from './manager/index.js';

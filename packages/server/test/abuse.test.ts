@@ -7,9 +7,21 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { describe, test } from 'node:test';
+import { encodeRequestFile } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
 import { buildCenterServer, type CenterAlert, type IssuedPackage } from '../src/index.js';
-import { activationRequest, addApp, computer, ENGINES, issue, pinOf, requestFile, withCenter } from './helpers.js';
+import {
+  activationRequest,
+  addApp,
+  computer,
+  ENGINES,
+  issue,
+  OWNER,
+  pinOf,
+  requestCode,
+  requestFile,
+  withCenter,
+} from './helpers.js';
 
 const OFF = { perClient: null, refusalsPerSerial: null, reportsPerSerial: null } as const;
 
@@ -174,5 +186,63 @@ describe('owner fields named like built-in properties', () => {
       assert.equal(product.json().code, 'LICTOR_E_OWNER_FIELD_INVALID');
       assert.equal(pinOf(pkg, 1).length > 0, true);
     });
+  });
+});
+
+describe('offline requests cost the same whatever the package size', () => {
+  test('a 1,000-PIN package answers wrong PINs (file, code, preview) trying no PIN, the right one trying one', async (t) => {
+    await withCenter(
+      t,
+      ENGINES[0] as (typeof ENGINES)[0],
+      async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { pins: 1000, maxActive: 1000 });
+        const app = buildCenterServer(center);
+        t.after(() => app.close());
+        const wrong = 'AAAAA-AAAAA-AAAAA';
+        const work = async (what: string, call: () => Promise<{ statusCode: number }>, status: number) => {
+          const before = center.workCounters();
+          const reply = await call();
+          assert.equal(reply.statusCode, status, what);
+          const after = center.workCounters();
+          return {
+            proofs: after.pinProofsTried - before.pinProofsTried,
+            opened: after.pinsOpened - before.pinsOpened,
+          };
+        };
+        const post = (url: string, payload: object) => () => app.inject({ method: 'POST', url, payload });
+        const file = (pin: string, n: number) => ({ request: requestFile(pkg, 1, computer(n), { pin }).text });
+        // Before PIN tags, each of these tried all 1,000 PINs (a sealed PIN opened and a proof over the
+        // whole request's canonical JSON each: ~140 ms of event loop).
+        assert.deepEqual(await work('file', post('/v1/offline/requests', file(wrong, 1)), 403), {
+          proofs: 0,
+          opened: 0,
+        });
+        assert.deepEqual(await work('preview', post('/v1/offline/requests/preview', file(wrong, 2)), 403), {
+          proofs: 0,
+          opened: 0,
+        });
+        const code = requestCode(pkg, 1, computer(3), { pin: wrong }).code;
+        const byCode = await work('code', post('/v1/offline/codes', { code, owner: OWNER }), 403);
+        // A code carries 16 bits of the tag: about 1,000 / 65,536 PINs share them.
+        assert.ok(byCode.proofs <= 3, `${byCode.proofs} proofs for a code`);
+        // The right PIN: found by its tag, one proof.
+        const right = requestFile(pkg, 700, computer(4)).text;
+        assert.deepEqual(await work('right', post('/v1/offline/requests', { request: right }), 201), {
+          proofs: 1,
+          opened: 1,
+        });
+        // A request stripped of its tag (or made before tags) is not tried against 1,000 PINs.
+        const untagged = requestFile(pkg, 1, computer(5)).request;
+        const { pinTag: _tag, ...legacy } = untagged;
+        const refused = await work(
+          'untagged',
+          post('/v1/offline/requests', { request: encodeRequestFile(legacy) }),
+          400,
+        );
+        assert.deepEqual(refused, { proofs: 0, opened: 0 });
+      },
+      { rateLimits: OFF },
+    );
   });
 });

@@ -52,6 +52,7 @@ export function createCenter(parts: CenterParts): Center {
     newId: createSortableIds(parts.now),
     newShortId: createShortSortableIds(parts.now),
     limits: createLimits(parts.rateLimits ?? {}, parts.now),
+    work: { pinsOpened: 0, pinProofsTried: 0 },
     alert: (alert) => {
       for (const listener of listeners) listener(alert);
     },
@@ -83,6 +84,7 @@ export function createCenter(parts: CenterParts): Center {
     pinForToken: (serial, publicKey) => pinForToken(ctx, serial, publicKey),
     recordTokenProgramming: (input) => recordTokenProgramming(ctx, input),
     audit: (limit) => listAudit(ctx, limit),
+    workCounters: () => ({ ...ctx.work }),
     onAlert: (listener) => {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -173,6 +173,14 @@ export interface DuplicateReport {
   heldForReview?: string;
 }
 
+/** Counters of the center's expensive work since it was opened. */
+export interface WorkCounters {
+  /** Sealed PINs decrypted (offline requests, filling in PIN tags). */
+  pinsOpened: number;
+  /** Offline request proofs checked against a PIN. */
+  pinProofsTried: number;
+}
+
 /** A verified duplicate report held for the vendor's review. */
 export interface HeldDuplicate {
   id: string;
@@ -377,6 +385,8 @@ export interface Center {
   recordTokenProgramming(input: TokenProgramming): Promise<TokenView>;
   /** The latest events, newest first; default 50, at most 1000. */
   audit(limit?: number): Promise<AuditEvent[]>;
+  /** Counters of expensive work since the center was opened (a copy). */
+  workCounters(): WorkCounters;
   /** Calls `listener` with every alert (a burst of wrong PINs); returns the function that stops it. */
   onAlert(listener: (alert: CenterAlert) => void): () => void;
   /** Compares a presented admin token with the stored hash in constant time. */

@@ -105,6 +105,8 @@ export interface PinsTable {
    * revealing it, can be checked. `null` for packages issued before offline activation existed.
    */
   pin_sealed: string | null;
+  /** `pinTag(serial, pin)` (hex): how an offline request finds its PIN; `null` until filled in. */
+  pin_tag: string | null;
 }
 
 /** `retired`: replaced after a hardware change; `revoked`: blacklisted by the vendor. */

@@ -1,12 +1,17 @@
 /**
  * The center under abuse and duplicate reports held for review: the product's duplicate policy,
  * the reports waiting for the vendor's decision, and refusals counted per serial, code and
- * time window instead of one audit row each. Portable: one column per statement on SQLite.
+ * time window instead of one audit row each, and each PIN's tag (`pinTag`) so that an offline
+ * request finds its PIN by index instead of trying every PIN of the package. Portable: one
+ * column per statement on SQLite; tags of existing PINs are filled in by the center on first use.
  */
 import { type Kysely, sql } from 'kysely';
 
-/** Adds `products.duplicate_policy`, `duplicate_reports` and `refusal_windows`. */
+/** Adds `products.duplicate_policy`, `pins.pin_tag`, `duplicate_reports` and `refusal_windows`. */
 export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('pins').addColumn('pin_tag', 'text').execute();
+  await db.schema.createIndex('pins_serial_tag_idx').on('pins').columns(['serial', 'pin_tag']).execute();
+
   await db.schema
     .alterTable('products')
     .addColumn('duplicate_policy', 'text', (c) => c.notNull().defaultTo(sql`'blacklist'`))
@@ -52,4 +57,6 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('refusal_windows').execute();
   await db.schema.dropTable('duplicate_reports').execute();
   await db.schema.alterTable('products').dropColumn('duplicate_policy').execute();
+  await db.schema.dropIndex('pins_serial_tag_idx').execute();
+  await db.schema.alterTable('pins').dropColumn('pin_tag').execute();
 }
