@@ -21,6 +21,7 @@ import {
   requestCode,
   requestFile,
   withCenter,
+  withStore,
 } from './helpers.js';
 
 const OFF = { perClient: null, refusalsPerSerial: null, reportsPerSerial: null } as const;
@@ -140,6 +141,41 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+describe('the refusal audit stays bounded', () => {
+  test('at most 100 refusal events per window, counts kept 90 days', async (t) => {
+    await withCenter(
+      t,
+      ENGINES[0] as (typeof ENGINES)[0],
+      async ({ center, clock, config }) => {
+        await addApp(center);
+        const packages = [];
+        for (let i = 0; i < 105; i++) packages.push(await issue(center, { pins: 1 }));
+        const app = buildCenterServer(center);
+        t.after(() => app.close());
+        for (const [i, pkg] of packages.entries()) await activate(app, wrongPin(pkg, i), '10.5.0.1');
+        const refusals = (await center.audit(1000)).filter((e) => e.action === 'activation.refuse');
+        assert.equal(refusals.length, 100, 'one event per serial up to the cap');
+        const rows = async () => {
+          let seen: { serial: string; window_start: string; count: number }[] = [];
+          await withStore(config, async (store) => {
+            seen = await store.db.selectFrom('refusal_windows').select(['serial', 'window_start', 'count']).execute();
+          });
+          return seen;
+        };
+        let rowsSeen = await rows();
+        assert.equal(rowsSeen.length, 105, 'every serial is still counted');
+        // 91 days later a new window deletes the counts past retention.
+        clock.advanceDays(91);
+        await activate(app, wrongPin(packages[0] as IssuedPackage, 0), '10.5.0.1');
+        rowsSeen = await rows();
+        assert.equal(rowsSeen.length, 1);
+        assert.equal(rowsSeen[0]?.window_start, '2030-04-16T10:00:00.000Z');
+      },
+      { rateLimits: { ...OFF, pinBurstAlert: 0 } },
+    );
+  });
+});
 
 describe('owner fields named like built-in properties', () => {
   test('constructor, toString, __proto__ and the like get 400 LICTOR_E_OWNER_FIELD_INVALID, not 500', async (t) => {

@@ -3,10 +3,10 @@
  * refusals counted per serial, code and 10-minute window instead of one audit row each, and the
  * alert on a burst of wrong PINs for a serial.
  *
- * What the audit log keeps of refusals is bounded by the center's own data and by time, never by
- * what a client sends: one `activation.refuse` event for the first refusal of each (serial, code,
- * channel, window), the count in `refusal_windows`; every serial the center does not know is
- * counted under `?` together.
+ * What the database keeps of refusals is bounded, whatever a client sends: one `activation.refuse`
+ * event for the first refusal of each (serial, code, channel, window), at most
+ * {@link MAX_REFUSAL_EVENTS_PER_WINDOW} per window; the counts in `refusal_windows`, kept for
+ * {@link REFUSAL_RETENTION_DAYS} days; every serial the center does not know counted under `?`.
  */
 import { type ErrorCode, LictorError } from '@lictor/protocol';
 import { sql } from 'kysely';
@@ -17,6 +17,10 @@ import type { ActivationMeta } from './types.js';
 
 /** Refusals are counted per window of this length. */
 export const REFUSAL_WINDOW_MS = 10 * 60_000;
+/** At most this many `activation.refuse` audit events per window; beyond, only the counts. */
+export const MAX_REFUSAL_EVENTS_PER_WINDOW = 100;
+/** Refusal counts older than this are deleted (when a new window starts). */
+export const REFUSAL_RETENTION_DAYS = 90;
 
 /** An alert the center raises (audited, and logged by the HTTP service). */
 export interface CenterAlert {
@@ -88,7 +92,7 @@ export async function countRefusal(
     .returning('count')
     .executeTakeFirstOrThrow();
   const count = Number(row.count);
-  if (count === 1) {
+  if (count === 1 && (await firstRowOfWindow(ctx, windowStart, now))) {
     await recordAudit(ctx, ctx.db, now, {
       actor: 'client',
       action: 'activation.refuse',
@@ -115,6 +119,21 @@ export async function countRefusal(
     if (Number(total?.n ?? 0) === ctx.limits.pinBurstAlert)
       await raisePinBurst(ctx, serial, windowStart, now, clientIp);
   }
+}
+
+/**
+ * For a new row of a window: deletes counts past retention, and says whether the window may
+ * still have an audit event of its own (fewer than {@link MAX_REFUSAL_EVENTS_PER_WINDOW} rows).
+ */
+async function firstRowOfWindow(ctx: CenterContext, windowStart: string, now: Date): Promise<boolean> {
+  const expired = new Date(now.getTime() - REFUSAL_RETENTION_DAYS * 86_400_000).toISOString();
+  await ctx.db.deleteFrom('refusal_windows').where('window_start', '<', expired).execute();
+  const rows = await ctx.db
+    .selectFrom('refusal_windows')
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .where('window_start', '=', windowStart)
+    .executeTakeFirst();
+  return Number(rows?.n ?? 0) <= MAX_REFUSAL_EVENTS_PER_WINDOW;
 }
 
 async function raisePinBurst(

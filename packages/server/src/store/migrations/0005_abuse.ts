@@ -50,10 +50,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('last_client_ip', 'text')
     .addPrimaryKeyConstraint('refusal_windows_pk', ['serial', 'code', 'channel', 'window_start'])
     .execute();
+  await db.schema.createIndex('refusal_windows_start_idx').on('refusal_windows').column('window_start').execute();
 }
 
 /** Drops what {@link up} added. */
 export async function down(db: Kysely<unknown>): Promise<void> {
+  await db.schema.dropIndex('refusal_windows_start_idx').execute();
   await db.schema.dropTable('refusal_windows').execute();
   await db.schema.dropTable('duplicate_reports').execute();
   await db.schema.alterTable('products').dropColumn('duplicate_policy').execute();
