@@ -47,8 +47,10 @@ export async function startDuplicateWatch(
   let closed = false;
   const report = (center: string, evidence: DuplicateEvidence): void => {
     reportDuplicate(center, evidence).catch((error: unknown) => {
-      // Refused by the center (e.g. another vendor): nothing to retry. Unreachable: try again later.
-      if (closed || (error instanceof LictorError && error.code !== 'LICTOR_E_CENTER_UNREACHABLE')) return;
+      // Refused by the center (e.g. another vendor): nothing to retry. Unreachable or busy
+      // (rate-limited): try again later.
+      const later = ['LICTOR_E_CENTER_UNREACHABLE', 'LICTOR_E_RATE_LIMITED'];
+      if (closed || (error instanceof LictorError && !later.includes(error.code))) return;
       const retry = setTimeout(() => {
         retries.delete(retry);
         report(center, evidence);
