@@ -66,6 +66,16 @@ describe('duplicate detection (UDP on loopback)', () => {
       });
       req.on('end', () => {
         reports.push({ url: req.url, body: JSON.parse(body) });
+        // The first report finds the center busy: it is sent again at the next interval.
+        if (reports.length === 1) {
+          const busy = {
+            code: 'LICTOR_E_RATE_LIMITED',
+            message: 'too many requests',
+            details: { retryAfterSeconds: 1 },
+          };
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(busy));
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"blacklisted":[]}');
       });
     });
@@ -101,7 +111,7 @@ describe('duplicate detection (UDP on loopback)', () => {
     const laterCheck = later.check();
     assert.equal(!laterCheck.ok && laterCheck.code, 'LICTOR_E_DUPLICATE_LICENSE');
 
-    await until('the center receives the report', () => reports.length > 0);
+    await until('the center receives the report again after a 429', () => reports.length > 1);
     const report = reports[0] as { url: string; body: { evidence: unknown } };
     assert.equal(report.url, '/v1/duplicates');
     const proven = verifyDuplicateEvidence(report.body.evidence, vendor.publicKey);
