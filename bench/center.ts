@@ -8,8 +8,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { initCenter, openCenter } from '@lictor/center';
 import type { HardwareParams } from '@lictor/protocol';
-import { initCenter, openCenter } from '@lictor/server';
 import autocannon from 'autocannon';
 
 export interface CenterResults {

@@ -3,7 +3,7 @@
  * second on a pool that already holds 100,000 leases, heartbeats per second, and the heap used
  * by 100,000 leases.
  */
-import { LeasePool } from '@lictor/server';
+import { LeasePool } from '@lictor/manager';
 
 export interface PoolResults {
   leases: number;

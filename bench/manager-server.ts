@@ -14,8 +14,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildManagerServer, LicenseManager } from '@lictor/manager';
 import { sha256, toHex } from '@lictor/protocol';
-import { buildManagerServer, LicenseManager } from '@lictor/server';
 import { attachWsHeartbeats } from './ws-heartbeats.js';
 
 /** What the child sends its parent. */

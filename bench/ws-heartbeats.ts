@@ -6,7 +6,7 @@
  * and released over HTTP. Bench-only: see docs/manager-protocol.md for why it was not adopted.
  */
 import type { Server } from 'node:http';
-import type { LicenseManager } from '@lictor/server';
+import type { LicenseManager } from '@lictor/manager';
 import { WebSocketServer } from 'ws';
 
 /** Path of the WebSocket endpoint. */

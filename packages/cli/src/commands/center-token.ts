@@ -3,6 +3,8 @@
  * for a customer (a key generated on the token, a token-bound license activated in-process, the
  * container written into the token's memory) and lists the tokens the center knows.
  */
+
+import type { Center, TokenView } from '@lictor/center';
 import {
   decodeLicenseFile,
   encodeTokenContainerKeys,
@@ -19,7 +21,6 @@ import {
   utf8,
 } from '@lictor/protocol';
 import { collectHardware } from '@lictor/sdk';
-import type { Center, TokenView } from '@lictor/server';
 import { describeToken, openTokenModule, type TokenKey, type TokenSession } from '@lictor/token';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';

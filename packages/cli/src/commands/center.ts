@@ -1,16 +1,10 @@
 /** `lictor center ...`: the vendor's License Center, on its data directory. */
 
+import type { Center, InitCenterResult, RateLimitOptions, RequestPreview } from '@lictor/center';
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
-import {
-  buildCenterServer,
-  type Center,
-  initCenter,
-  openCenter,
-  type RateLimitOptions,
-  type RequestPreview,
-} from '@lictor/server';
 import { type Command, Option } from 'commander';
+import { loadCenter } from '../deployables.js';
 import { type Io, untilStopped } from '../io.js';
 import {
   addOwnerOptions,
@@ -79,7 +73,7 @@ function describePreview(p: RequestPreview): string {
   ].join('\n');
 }
 
-function printInit(io: Io, result: Awaited<ReturnType<typeof initCenter>>): void {
+function printInit(io: Io, result: InitCenterResult): void {
   io.out(`License Center initialized in ${result.dataDir}`);
   io.out(`  vendor public key: ${result.publicKey}`);
   io.out(`  admin API token (shown once, keep it secret): ${result.adminToken}`);
@@ -94,6 +88,7 @@ export function registerCenter(program: Command, io: Io): void {
     .description('create the signing keys, the database and an admin token')
     .addOption(dataOption())
     .action(async (opts: { data?: string }) => {
+      const { initCenter } = await loadCenter();
       printInit(io, await initCenter(centerDataDir(opts.data, io.env)));
     });
 
@@ -277,6 +272,7 @@ export function registerCenter(program: Command, io: Io): void {
     .option('--serial-rate-limit <n>', 'refused attempts per minute per serial (default 5; 0: no limit)', wholeNumber)
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
+      const { buildCenterServer, initCenter, openCenter } = await loadCenter();
       const dir = centerDataDir(opts.data, io.env);
       const options = {
         ...(opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {}),

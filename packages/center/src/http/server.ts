@@ -1,0 +1,78 @@
+/** Builds the License Center's HTTP service: one Fastify instance, one plugin per concern. */
+
+import {
+  addMessages,
+  errorBodySchema,
+  installErrorHandling,
+  loggerOptions,
+  openApiRoute,
+  registerOpenApi,
+  type ServiceLoggerOption,
+} from '@lictor/http-service';
+import { CENTER_MESSAGES } from '@lictor/protocol/wire';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Center } from '../center/types.js';
+import { activationRoutes } from './activation.js';
+import { adminRoutes } from './admin.js';
+import { healthRoutes } from './health.js';
+import { offlineRoutes } from './offline.js';
+import { webRoutes } from './web.js';
+
+/** Request bodies above this size are refused with 413 before parsing. */
+const BODY_LIMIT = 64 * 1024;
+const API_VERSION = '0.1.0';
+
+/** Log paths that may hold a secret; pino writes `[Redacted]` instead. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'headers.authorization',
+  'pin',
+  '*.pin',
+  'body.pin',
+  'req.body.pin',
+  'adminToken',
+  '*.adminToken',
+];
+
+/** Options of {@link buildCenterServer}. */
+export interface CenterServerOptions {
+  /** `true` for info-level JSON logs, or pino options (`level`, `stream`, …); default no logs. */
+  logger?: ServiceLoggerOption;
+  /** Trust `X-Forwarded-For` from a reverse proxy for the client address. Default false. */
+  trustProxy?: boolean;
+}
+
+/**
+ * Builds the HTTP service over an open {@link Center}; call `listen()` or `inject()` on it.
+ * Closing the server does not close the center.
+ */
+export function buildCenterServer(center: Center, options: CenterServerOptions = {}): FastifyInstance {
+  const app = Fastify({
+    logger: loggerOptions(options.logger, REDACT),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: options.trustProxy ?? false,
+  });
+  installErrorHandling(app, BODY_LIMIT);
+  app.addSchema(errorBodySchema);
+  addMessages(app, CENTER_MESSAGES);
+  registerOpenApi(app, {
+    title: 'Lictor License Center',
+    version: API_VERSION,
+    description:
+      'Activation of PIN codes (online, and offline by request file or request code), blacklist, and the vendor admin API. ' +
+      'The self-service page for offline requests is GET /activate (HTML).',
+  });
+  app.register(openApiRoute);
+  app.register(healthRoutes, { center });
+  app.register(activationRoutes, { center });
+  app.register(offlineRoutes, { center });
+  app.register(adminRoutes, { center });
+  app.register(webRoutes, { center });
+  // Alerts (a burst of wrong PINs) reach the operator's log as well as the audit trail.
+  const stop = center.onAlert((alert) => app.log.warn({ alert }, `alert: ${alert.message}`));
+  app.addHook('onClose', async () => {
+    stop();
+  });
+  return app;
+}

@@ -1,0 +1,138 @@
+/** The store: migrations and the constraints behind the activation rules, on every engine. */
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import type { HardwareParams, Owner } from '@lictor/protocol';
+import { sql } from 'kysely';
+import { toJson } from '../src/store/json-column.js';
+import { migrateToLatest } from '../src/store/migrate.js';
+import { createDialect, migrateOptions, openStore } from '../src/store/open.js';
+import { ENGINES, withCenter } from './helpers.js';
+
+for (const engine of ENGINES) {
+  describe(`store (${engine.name})`, { concurrency: true }, () => {
+    test('migrations report each result and are idempotent', async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), 'lictor-store-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const fresh = await engine.create(dir);
+      if ('skip' in fresh) return t.skip(fresh.skip);
+      t.after(() => fresh.drop());
+      const dialect = await createDialect(fresh.config);
+      const db = dialect.createKysely();
+      try {
+        await dialect.prepare(db);
+        assert.equal(dialect.name, engine.name);
+        assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), [
+          { name: '0001_initial', status: 'Success' },
+          { name: '0002_offline', status: 'Success' },
+          { name: '0003_containers', status: 'Success' },
+          { name: '0004_tokens', status: 'Success' },
+          { name: '0006_abuse', status: 'Success' },
+        ]);
+        assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
+        for (const table of [
+          'products',
+          'features',
+          'packages',
+          'pins',
+          'activations',
+          'blacklist',
+          'audit_events',
+          'tokens',
+          'duplicate_reports',
+          'refusal_windows',
+        ]) {
+          await sql`select count(*) from ${sql.table(table)}`.execute(db);
+        }
+      } finally {
+        await db.destroy();
+        await dialect.dispose();
+      }
+    });
+
+    test('a PIN can hold only one activation, even past the application checks', async (t) => {
+      await withCenter(t, engine, async ({ config, center }) => {
+        await center.addProduct({ code: 'app', name: 'App' });
+        const pkg = await center.issuePackage({ product: 'app', type: 'single' });
+        const store = await openStore(config);
+        try {
+          const row = {
+            serial: pkg.serial,
+            pin_idx: 1,
+            container_id: 'c',
+            owner: toJson({} as Owner),
+            owner_key: '',
+            hardware: toJson({} as HardwareParams),
+            status: 'active' as const,
+            license_kind: 'single',
+            created_at: 'x',
+            updated_at: 'x',
+            retired_at: null,
+            retired_reason: null,
+            client_ip: null,
+            subject: null,
+            channel: 'online' as const,
+            request_nonce: null,
+          };
+          await store.db
+            .insertInto('activations')
+            .values({ ...row, id: 'a1' })
+            .execute();
+          let error: unknown;
+          try {
+            await store.db
+              .insertInto('activations')
+              .values({ ...row, id: 'a2' })
+              .execute();
+          } catch (e) {
+            error = e;
+          }
+          assert.ok(store.dialect.isUniqueViolation(error), `expected a unique violation, got ${String(error)}`);
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  });
+}
+
+describe('store (postgres, shared database)', () => {
+  test('migrations ignore other schemas, even while they are created and dropped', async (t) => {
+    const postgres = ENGINES.find((e) => e.name === 'postgres');
+    assert.ok(postgres);
+    const dir = await mkdtemp(join(tmpdir(), 'lictor-store-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const neighbours = [];
+    for (let i = 0; i < 6; i++) {
+      const fresh = await postgres.create(dir);
+      if ('skip' in fresh) return t.skip(fresh.skip);
+      neighbours.push(fresh);
+    }
+    // Each neighbour migrates and is dropped while the others migrate: the churn that made
+    // Kysely's database-wide introspection fail with undefined table, column or schema.
+    await Promise.all(
+      neighbours.map(async (fresh) => {
+        const store = await openStore(fresh.config);
+        const tables = await store.db.introspection.getTables();
+        await store.close();
+        await fresh.drop();
+        assert.deepEqual(tables.map((table) => table.name).sort(), [
+          'activations',
+          'audit_events',
+          'blacklist',
+          'duplicate_reports',
+          'features',
+          'packages',
+          'pins',
+          'products',
+          'refusal_windows',
+          'tokens',
+          'upgrades',
+        ]);
+        assert.ok(tables.every((table) => table.schema === (fresh.config.kind === 'postgres' && fresh.config.schema)));
+      }),
+    );
+  });
+});
