@@ -8,6 +8,7 @@
  */
 import { LictorError, type VerifiedDuplicate, verifyDuplicateEvidence } from '@lictor/protocol';
 import type { Selectable, Transaction } from 'kysely';
+import { fromJson, toJson } from '../store/json-column.js';
 import type { DB, DuplicateReportsTable } from '../store/schema.js';
 import { admitClient } from './abuse.js';
 import { recordAudit } from './audit.js';
@@ -101,7 +102,7 @@ async function holdForReview(
   at: string,
   clientIp: string | null,
 ): Promise<string> {
-  const activations = JSON.stringify(proven.activations);
+  const activations = toJson(proven.activations);
   const pending = await trx
     .selectFrom('duplicate_reports')
     .select(['id', 'reports'])
@@ -126,8 +127,8 @@ async function holdForReview(
       serial: proven.serial,
       pin_idx: proven.pin,
       activations,
-      instances: JSON.stringify(proven.instances),
-      evidence: JSON.stringify(evidence),
+      instances: toJson(proven.instances),
+      evidence: toJson(evidence),
       status: 'pending',
       reports: 1,
       first_at: at,
@@ -144,15 +145,15 @@ function view(r: Selectable<DuplicateReportsTable>): HeldDuplicate {
     id: r.id,
     serial: r.serial,
     pin: r.pin_idx,
-    activations: JSON.parse(r.activations) as string[],
-    instances: JSON.parse(r.instances) as string[],
+    activations: fromJson(r.activations),
+    instances: fromJson(r.instances),
     status: r.status,
     reports: r.reports,
     firstAt: r.first_at,
     lastAt: r.last_at,
     clientIp: r.client_ip,
     decidedAt: r.decided_at,
-    evidence: JSON.parse(r.evidence) as unknown,
+    evidence: fromJson(r.evidence),
   };
 }
 

@@ -14,6 +14,7 @@ import type {
   ServerArch,
   VendorPublicKey,
 } from '@lictor/protocol';
+import type { DuplicatePolicy } from '@lictor/protocol/wire';
 import type { CenterAlert } from './abuse.js';
 import type { TokenPinChoice, TokenProgramming, TokenView } from './tokens.js';
 
@@ -36,7 +37,7 @@ export interface ProductInput {
 }
 
 /** `blacklist`: a proven duplicate is blacklisted at once; `review`: held for the vendor's decision. */
-export type DuplicatePolicy = 'blacklist' | 'review';
+export type { DuplicatePolicy };
 
 /** A product with its features. */
 export interface Product {

@@ -4,7 +4,7 @@
  */
 import type { ContainerKeys, FeatureGrant, HardwareParams, Owner } from '@lictor/protocol';
 import type { Generated } from 'kysely';
-import type { UpgradeChanges } from '../center/types.js';
+import type { DuplicatePolicy, UpgradeChanges } from '../center/types.js';
 import type { Json } from './json-column.js';
 
 /** A product the vendor sells. */
@@ -18,9 +18,6 @@ export interface ProductsTable {
   duplicate_policy: Generated<DuplicatePolicy>;
 }
 
-/** `blacklist`: a proven duplicate is blacklisted at once; `review`: it is held for the vendor. */
-export type DuplicatePolicy = 'blacklist' | 'review';
-
 /** `pending` until the vendor accepts (blacklists) or dismisses it. */
 export type DuplicateReportStatus = 'pending' | 'accepted' | 'dismissed';
 
@@ -29,12 +26,12 @@ export interface DuplicateReportsTable {
   id: string;
   serial: string;
   pin_idx: number;
-  /** JSON array of the activation ids the evidence names. */
-  activations: string;
-  /** JSON array of the two instance ids. */
-  instances: string;
-  /** The evidence as first received (JSON). */
-  evidence: string;
+  /** The activation ids the evidence names (sorted: the same report has the same text). */
+  activations: Json<string[]>;
+  /** The two instance ids. */
+  instances: Json<string[]>;
+  /** The evidence as first received. */
+  evidence: Json<unknown>;
   status: DuplicateReportStatus;
   /** How many times it was reported while pending. */
   reports: number;
