@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { link, mkdir, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir, uptime } from 'node:os';
 import { join } from 'node:path';
+import { isErrno } from '@lictor/node-io';
 import { hmacSha256, toBase64Url, utf8 } from '@lictor/protocol';
 
 /** Runs a command and returns its standard output ('' when it fails). */
@@ -96,7 +97,7 @@ export async function bootRecord(dir: string, uptimeS: number = uptime()): Promi
       for (const n of numbers) await unlink(join(dir, `instance-${n}.json`)).catch(() => {});
       return record.nonce;
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      if (!isErrno(error, 'EEXIST')) throw error;
       // Another process of this boot published it first: read theirs.
     } finally {
       await unlink(temp).catch(() => {});
