@@ -8,8 +8,18 @@ import type { RunningManager } from '@lictor/manager';
 import { connectManager, type DuplicateDetectionOptions, type TokenOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
 import { loadManager } from '../deployables.js';
-import { computerOptions, type Io, untilStopped } from '../io.js';
-import { collect, logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
+import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
+import {
+  centerUrl,
+  collect,
+  logLevelOption,
+  managerDataDir,
+  port,
+  positiveInt,
+  timeoutOption,
+  vendorPublicKey,
+  withTimeoutHint,
+} from '../options.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
 interface ServeOptions extends TokenCliOptions {
@@ -111,6 +121,8 @@ export function registerManager(program: Command, io: Io): void {
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const reportTo = opts.center ?? io.env.LICTOR_CENTER;
+      // A mistyped center is refused before anything is created (no identity, no admin token).
+      if (reportTo !== undefined) centerUrl(reportTo, opts.center === undefined ? 'LICTOR_CENTER' : '--center');
       const { openManager } = await loadManager();
       const running = await openManager({
         dataDir: managerDataDir(opts.data, io.env),
@@ -127,7 +139,7 @@ export function registerManager(program: Command, io: Io): void {
         onWarning: (e) => io.err(`warning [${e.code}]: ${e.message}`),
       });
       printServing(io, running, reportTo);
-      await untilStopped();
+      await untilStopped(io);
       await running.close();
     });
 
@@ -157,6 +169,7 @@ export function registerManager(program: Command, io: Io): void {
       collect,
     )
     .option('--hold <seconds>', 'release after this many seconds', positiveInt)
+    .addOption(timeoutOption('a License Manager', 5))
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -166,16 +179,30 @@ export function registerManager(program: Command, io: Io): void {
         clientHost?: string;
         discoveryTarget?: string[];
         hold?: number;
+        timeout: number;
         json?: boolean;
       }) => {
-        const client = await connectManager({
-          env: io.env,
-          ...(opts.manager ? { managers: [opts.manager] } : {}),
-          ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
-          ...(opts.discoveryTarget ? { discovery: { targets: opts.discoveryTarget } } : {}),
-        });
+        const wait = `waiting for a License Manager${opts.manager ? ` at ${opts.manager}` : ''} (up to ${opts.timeout} s for each; --timeout to change)`;
+        const client = await withProgress(
+          io,
+          wait,
+          () =>
+            connectManager({
+              env: io.env,
+              timeoutMs: opts.timeout * 1000,
+              ...(opts.manager ? { managers: [opts.manager] } : {}),
+              ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
+              ...(opts.discoveryTarget ? { discovery: { targets: opts.discoveryTarget } } : {}),
+            }),
+          opts.json,
+        );
         try {
-          const lease = await client.acquire(opts.product, opts.feature);
+          const lease = await withProgress(
+            io,
+            wait,
+            () => withTimeoutHint(() => client.acquire(opts.product, opts.feature)),
+            opts.json,
+          );
           const shown = { id: lease.id, product: lease.product, feature: lease.feature, manager: lease.manager };
           io.out(
             opts.json
@@ -186,7 +213,7 @@ export function registerManager(program: Command, io: Io): void {
           // The SDK's heartbeat timers do not keep a process alive (they live inside applications):
           // the command holds the seat until Ctrl-C with a timer of its own.
           const keepAlive = setInterval(() => {}, 60_000);
-          await untilStopped(opts.hold === undefined ? undefined : opts.hold * 1000);
+          await untilStopped(io, opts.hold === undefined ? undefined : opts.hold * 1000);
           clearInterval(keepAlive);
         } finally {
           await client.close();
