@@ -30,6 +30,7 @@ for (const engine of ENGINES) {
           { name: '0003_containers', status: 'Success' },
           { name: '0004_tokens', status: 'Success' },
           { name: '0005_blacklist_sequence', status: 'Success' },
+          { name: '0006_abuse', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
@@ -42,6 +43,8 @@ for (const engine of ENGINES) {
           'audit_events',
           'tokens',
           'counters',
+          'duplicate_reports',
+          'refusal_windows',
         ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
         }
@@ -122,10 +125,12 @@ describe('store (postgres, shared database)', () => {
           'audit_events',
           'blacklist',
           'counters',
+          'duplicate_reports',
           'features',
           'packages',
           'pins',
           'products',
+          'refusal_windows',
           'tokens',
           'upgrades',
         ]);

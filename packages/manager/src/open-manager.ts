@@ -40,7 +40,11 @@ export interface OpenManagerOptions {
   port?: number;
   /** UDP port answering discovery probes; 0 turns discovery off. Default {@link DEFAULT_DISCOVERY_PORT}. */
   discoveryPort?: number;
-  /** Duplicate detection of the manager's own licenses; omitted: off. */
+  /**
+   * Duplicate detection of the manager's own licenses; omitted: off. `targets` says where the
+   * announcements go instead of the broadcast (`lictor manager serve --announce-target`),
+   * `center` where duplicates are reported, `instance` overrides this boot's instance id (tests).
+   */
   duplicateDetection?: DuplicateDetectionOptions;
   /** Licenses on hardware tokens plugged into this host (a network dongle). */
   tokens?: TokenOptions;

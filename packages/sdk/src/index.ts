@@ -20,6 +20,7 @@ export {
 export type { ContainerPrivateKeys, SealedKeys } from './container-keys.js';
 export { keyFilePath } from './container-keys.js';
 export type { ContainerInfo } from './containers.js';
+export { bootIdentity, type InstanceSources, resolveInstanceId } from './duplicates/instance.js';
 export { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
 export { type DuplicateReportResult, reportDuplicate } from './duplicates/report.js';
 export {

@@ -375,7 +375,6 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         publicKey,
         storeDir,
         machineSecret,
-        now,
         inUse: () => announcedLicenses(snapshot.files, snapshot.containers),
         reload: load,
       });

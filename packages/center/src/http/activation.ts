@@ -23,7 +23,7 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
         response: {
           200: ref.ActivationResponse,
           201: ref.ActivationResponse,
-          ...errorResponses(400, 403, 409, 413),
+          ...errorResponses(400, 403, 409, 413, 429),
         },
       },
     },
@@ -42,11 +42,12 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
         operationId: 'reportDuplicate',
         summary: 'Report a serial and PIN in use on two computers at once',
         description:
-          'The evidence is three license announcements signed by the license containers (A, B, A in time). ' +
-          'The activations it names are blacklisted.',
+          'The evidence is three license announcements signed by the license containers (A, B, A as one observer ' +
+          "received them, A's counter growing). The activations it names are blacklisted, or the report is held " +
+          "for the vendor's review when the product's duplicate policy is 'review'. Rate-limited per serial.",
         tags: ['activation'],
         body: ref.DuplicateReport,
-        response: { 200: ref.DuplicateReportAnswer, ...errorResponses(400, 413) },
+        response: { 200: ref.DuplicateReportAnswer, ...errorResponses(400, 413, 429) },
       },
     },
     async (request) => center.reportDuplicate(request.body.evidence, { clientIp: request.ip }),

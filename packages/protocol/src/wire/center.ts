@@ -150,12 +150,20 @@ const featureGrant = Type.Object(
   { additionalProperties: false },
 );
 
+/** What a proven duplicate does: blacklist at once, or hold it for the vendor's review. */
+export const DUPLICATE_POLICIES = ['blacklist', 'review'] as const;
+/** `blacklist`: a proven duplicate is blacklisted at once; `review`: held for the vendor's decision. */
+export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
+const duplicatePolicy = (description?: string) =>
+  StringEnum(DUPLICATE_POLICIES, description === undefined ? {} : { description });
+
 /** A product. */
 export const ProductBody = Type.Object({
   code: str,
   name: str,
   features: Type.Array(Type.Object({ code: str, name: str })),
   requiredOwnerFields: Type.Array(str),
+  duplicatePolicy: duplicatePolicy(),
   createdAt: str,
 });
 
@@ -170,9 +178,25 @@ export const ProductInputBody = Type.Object(
       }),
     ),
     requiredOwnerFields: Type.Optional(Type.Array(text64(), { maxItems: 32 })),
+    duplicatePolicy: Type.Optional(
+      duplicatePolicy("What a proven duplicate does: 'blacklist' at once (default) or hold it for 'review'"),
+    ),
   },
   { additionalProperties: false },
 );
+
+/** `PUT /v1/admin/products/{code}/duplicate-policy` body. */
+export const DuplicatePolicyInputBody = Type.Object(
+  {
+    duplicatePolicy: duplicatePolicy(
+      "What a proven duplicate does: 'blacklist' at once (default) or hold it for 'review'",
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `/v1/admin/products/{code}/…` parameters. */
+export const ProductCodeParams = Type.Object({ code: text64() });
 
 /** `POST /v1/admin/packages` body. */
 export const PackageSpecBody = Type.Object(
@@ -286,7 +310,55 @@ export const DuplicateReportBody = Type.Object(
 );
 
 /** `POST /v1/duplicates` answer. */
-export const DuplicateReportAnswer = Type.Object({ serial: str, pin: int, blacklisted: Type.Array(str) });
+export const DuplicateReportAnswer = Type.Object({
+  serial: str,
+  pin: int,
+  blacklisted: Type.Array(str),
+  heldForReview: Type.Optional(
+    Type.String({ description: "The held report's id, when the product's policy is 'review'" }),
+  ),
+});
+
+const HELD_DUPLICATE_STATUSES = ['pending', 'accepted', 'dismissed'] as const;
+
+/** A verified duplicate report held for the vendor's review. */
+export const HeldDuplicateBody = Type.Object({
+  id: str,
+  serial: str,
+  pin: int,
+  activations: Type.Array(str),
+  instances: Type.Array(str),
+  status: StringEnum(HELD_DUPLICATE_STATUSES),
+  reports: Type.Integer({ description: 'How many times it was reported while pending' }),
+  firstAt: str,
+  lastAt: str,
+  clientIp: NullableString(),
+  decidedAt: NullableString(),
+  evidence: Type.Unsafe<unknown>({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The evidence as first received',
+  }),
+});
+
+/** `GET /v1/admin/duplicates` query. */
+export const HeldDuplicateQuery = Type.Object(
+  { status: Type.Optional(StringEnum(HELD_DUPLICATE_STATUSES, { description: 'Default: pending' })) },
+  { additionalProperties: false },
+);
+
+/** `/v1/admin/duplicates/{id}/…` parameters. */
+export const HeldDuplicateParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/** `POST /v1/admin/duplicates/{id}/decision` body. */
+export const DuplicateDecisionBody = Type.Object(
+  {
+    decision: StringEnum(['accept', 'dismiss'] as const, {
+      description: "'accept' blacklists the report's activations, 'dismiss' blacklists nothing",
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /** `POST /v1/offline/requests` and `/preview` body. */
 export const OfflineRequestBody = Type.Object(
@@ -555,6 +627,10 @@ export const CENTER_MESSAGES = {
   Product: ProductBody,
   ProductList: list('products', ProductBody),
   ProductInput: ProductInputBody,
+  DuplicatePolicyInput: DuplicatePolicyInputBody,
+  HeldDuplicate: HeldDuplicateBody,
+  HeldDuplicateList: list('duplicates', HeldDuplicateBody),
+  DuplicateDecision: DuplicateDecisionBody,
   PackageSpec: PackageSpecBody,
   IssuedPackage: IssuedPackageBody,
   PackageView: PackageViewBody,
