@@ -22,7 +22,7 @@ const application = {
   publicKey: Type.String({
     minLength: 1,
     maxLength: 512,
-    description: "The vendor public key the application embeds (lictor-ed25519:…); licenses must be signed with it",
+    description: 'The vendor public key the application embeds (lictor-ed25519:…); licenses must be signed with it',
   }),
   product: name128,
   role: Type.Optional(
