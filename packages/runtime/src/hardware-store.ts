@@ -54,7 +54,7 @@ function copy(hw: HardwareParams): HardwareParams {
 
 /** Resolves after `ms` of real time (waiting on another process's file, never on licensing time). */
 function pause(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The hardware source backed by the sealed file (see the module comment). */
