@@ -4,10 +4,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import {
+  decodeQuestionFile,
   decodeRequestFile,
   encodeLicenseFile,
   generateVendorKeys,
@@ -15,7 +17,9 @@ import {
   type LicenseDocument,
   type LicenseEntry,
   loadSigner,
+  sealToContainer,
   toBase64Url,
+  verifyUpgradeQuestion,
 } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
 import { type OpenRuntimeOptions, openRuntime, type ProcessInfo, type RunningRuntime } from '../src/index.js';
@@ -167,4 +171,111 @@ export async function startRuntime(t: TestContext, options: Partial<OpenRuntimeO
     return { status: res.statusCode, json: (res.body === '' ? {} : res.json()) as Record<string, unknown> };
   };
   return { running, root, licenses, scheduler, processes, call };
+}
+
+/** The vendor's answer to an upgrade question: the container's next state with `features` of ERP. */
+export function answerQuestion(questionText: string, features: string[]): string {
+  const question = decodeQuestionFile(questionText);
+  const current = verifyUpgradeQuestion(question, vendor.publicKey);
+  if (current.containerKeys === undefined) throw new Error('the question names no container keys');
+  return encodeLicenseFile(
+    {
+      ...current,
+      counter: current.counter + 1,
+      issuedAt: new Date().toISOString(),
+      licenses: [entry({ features: features.map((code) => ({ code, users: null })) })],
+      upgrade: {
+        nonce: question.nonce,
+        fromCounter: current.counter,
+        confirm: sealToContainer(current.containerKeys.box, randomBytes(32), 'upgrade-confirm'),
+      },
+    },
+    vendor,
+  );
+}
+
+/** One server-sent event as received. */
+export interface ReceivedEvent {
+  id: string;
+  event: string;
+  data: Record<string, unknown>;
+}
+
+/** A `GET /v1/events` stream read over the socket or loopback, event by event. */
+export interface EventStream {
+  /** The next event (waits up to 10 s). */
+  next(): Promise<ReceivedEvent>;
+  /** The next event of `kind`, skipping others. */
+  nextOf(kind: string): Promise<ReceivedEvent>;
+  close(): void;
+}
+
+/** Opens `GET /v1/events` (`query` e.g. `?product=ERP`) on `target`, with extra headers. */
+export function openEvents(
+  target: { socket: string } | { url: string },
+  query = '',
+  headers: Record<string, string> = {},
+): Promise<EventStream> {
+  const where =
+    'socket' in target
+      ? { socketPath: target.socket }
+      : { host: new URL(target.url).hostname, port: Number(new URL(target.url).port) };
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ ...where, path: `/v1/events${query}`, headers }, (res) => {
+      if (res.statusCode !== 200) {
+        reject(new Error(`GET /v1/events: HTTP ${res.statusCode}`));
+        return;
+      }
+      res.setEncoding('utf8');
+      let buffer = '';
+      const queue: ReceivedEvent[] = [];
+      let waiting: ((e: ReceivedEvent) => void) | undefined;
+      res.on('data', (chunk: string) => {
+        buffer += chunk;
+        for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const fields = new Map<string, string>();
+          for (const line of block.split('\n')) {
+            if (line.startsWith(':')) continue;
+            const colon = line.indexOf(':');
+            fields.set(line.slice(0, colon), line.slice(colon + 1).trimStart());
+          }
+          if (!fields.has('data')) continue;
+          const e = {
+            id: fields.get('id') ?? '',
+            event: fields.get('event') ?? 'message',
+            data: JSON.parse(fields.get('data') as string) as Record<string, unknown>,
+          };
+          if (waiting) {
+            const w = waiting;
+            waiting = undefined;
+            w(e);
+          } else queue.push(e);
+        }
+      });
+      const next = () =>
+        new Promise<ReceivedEvent>((done, fail) => {
+          const queued = queue.shift();
+          if (queued) return done(queued);
+          const timer = setTimeout(() => fail(new Error('no event within 10 s')), 10_000);
+          waiting = (e) => {
+            clearTimeout(timer);
+            done(e);
+          };
+        });
+      resolve({
+        next,
+        async nextOf(kind) {
+          for (;;) {
+            const e = await next();
+            if (e.event === kind) return e;
+          }
+        },
+        close: () => req.destroy(),
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
