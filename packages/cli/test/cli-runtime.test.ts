@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cp, mkdir, mkdtemp, readdir, rm, symlink } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -72,8 +72,9 @@ test('lictor runtime serve activates for an application, answers its checks, and
   ) as { serial: string; pins: { pin: string }[] };
   const centerServer = await session.serve('center', 'serve', '--data', center, '--port', '0', '--log-level', 'warn');
 
-  const runtime = await session.serve('runtime', 'serve', '--port', '0', '--log-level', 'warn');
+  const runtime = await session.serve('runtime', 'serve', '--port', '0', '--socket-mode', '600', '--log-level', 'warn');
   const socket = join(root, 'run', 'lictor', 'runtime.sock');
+  assert.equal((await stat(socket)).mode & 0o777, 0o600);
   assert.match(runtime.out(), new RegExp(`listening on http://127\\.0\\.0\\.1:\\d+ and unix:${socket}`));
   assert.match(
     await runtime.waitFor(/processes per OS session/),
@@ -139,6 +140,9 @@ test('lictor runtime refuses what is not local, and says when no runtime answers
   );
   assert.equal(wide.code, 1);
   assert.match(wide.stderr, /LICTOR_E_NOT_LOCAL/);
+  const badMode = await session.attempt('runtime', 'serve', '--socket-mode', '777');
+  assert.equal(badMode.code, 2);
+  assert.match(badMode.stderr, /must be 600 or 660/);
   const nobody = await session.attempt('runtime', 'status', '--url', 'http://127.0.0.1:1');
   assert.equal(nobody.code, 1);
   assert.match(nobody.stderr, /LICTOR_E_RUNTIME_UNREACHABLE/);

@@ -5,7 +5,7 @@
  */
 import type { RuntimeStatus } from '@lictor/protocol/wire';
 import type { RuntimeTarget } from '@lictor/runtime';
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { loadRuntime } from '../deployables.js';
 import { computerOptions, type Io, untilStopped } from '../io.js';
 import { collect, logLevelOption, port, positiveInt } from '../options.js';
@@ -14,6 +14,7 @@ interface ServeOptions {
   stateDir?: string;
   /** A path, or `false` for `--no-socket`. */
   socket: string | boolean;
+  socketMode?: number;
   http: boolean;
   port: number;
   host: string;
@@ -27,6 +28,13 @@ interface StatusOptions {
   socket?: string;
   url?: string;
   json?: boolean;
+}
+
+/** `--socket-mode`: 600 (the runtime's user only) or 660 (its group too). */
+function socketMode(value: string): number {
+  const mode = Number.parseInt(value, 8);
+  if (mode !== 0o600 && mode !== 0o660) throw new InvalidArgumentError('must be 600 or 660');
+  return mode;
 }
 
 /** Where `lictor runtime status` looks: the named socket or URL, else the default socket and then the default port. */
@@ -88,6 +96,11 @@ export function registerRuntime(program: Command, io: Io): void {
     .option('--state-dir <dir>', 'state directory (default: LICTOR_RUNTIME_HOME, else a machine-wide directory)')
     .option('--socket <path>', 'Unix socket (default: $XDG_RUNTIME_DIR/lictor/runtime.sock, else /run/lictor for root)')
     .option('--no-socket', 'no Unix socket')
+    .option(
+      '--socket-mode <mode>',
+      "socket file mode: 600 (the runtime's user) or 660 (its group too); default 660 for root, else 600",
+      socketMode,
+    )
     .option('--port <n>', 'loopback TCP port (0: any free port)', port, 8791)
     .option('--host <host>', 'loopback address to listen on (127.0.0.1 or ::1)', '127.0.0.1')
     .option('--no-http', 'no loopback TCP')
@@ -108,6 +121,7 @@ export function registerRuntime(program: Command, io: Io): void {
       const running = await openRuntime({
         stateDir: opts.stateDir || io.env.LICTOR_RUNTIME_HOME || defaultStateDir(io.env),
         ...(typeof opts.socket === 'string' ? { socket: opts.socket } : opts.socket === false ? { socket: null } : {}),
+        ...(opts.socketMode === undefined ? {} : { socketMode: opts.socketMode }),
         port: opts.http ? opts.port : null,
         host: opts.host,
         ...(opts.licensePath ? { licensePaths: opts.licensePath } : {}),
