@@ -1,7 +1,8 @@
 /**
- * Where the runtime listens: a Unix domain socket (its directory made 0700 when the runtime
- * creates it, the socket file chmod'ed to its mode; a socket left by a runtime that died is
- * removed, one that answers is not) and loopback TCP (a non-loopback host is refused).
+ * Where the runtime listens: a Unix domain socket (its directory made 0700, or 0750 for a socket
+ * its group may use, when the runtime creates it; the socket file chmod'ed to its mode; a socket
+ * left by a runtime that died is removed, one that answers is not) and loopback TCP (a
+ * non-loopback host is refused).
  */
 import { chmod, lstat, mkdir, unlink } from 'node:fs/promises';
 import type { Server } from 'node:http';
@@ -25,11 +26,14 @@ export function socketAnswers(path: string, timeoutMs = 1000): Promise<boolean> 
 }
 
 /**
- * Makes `path` ready to listen on: its directory exists (created 0700; an existing one is left
- * as its owner set it), and a socket file there is removed only if nothing answers on it.
+ * Makes `path` ready to listen on: its directory exists (created `dirMode`, default 0700; an
+ * existing one is left as its owner set it), and a socket file there is removed only if nothing
+ * answers on it.
  */
-export async function prepareSocketPath(path: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+export async function prepareSocketPath(path: string, dirMode = 0o700): Promise<void> {
+  const dir = dirname(path);
+  // The umask may take bits away from mkdir's mode: set it exactly on a directory made here.
+  if ((await mkdir(dir, { recursive: true, mode: dirMode })) !== undefined) await chmod(dir, dirMode);
   let isSocket: boolean;
   try {
     isSocket = (await lstat(path)).isSocket();
@@ -57,9 +61,12 @@ export async function prepareSocketPath(path: string): Promise<void> {
   });
 }
 
-/** Listens on the Unix socket `path` (prepared first) and sets the socket file's mode. */
+/**
+ * Listens on the Unix socket `path` (prepared first) and sets the socket file's mode; a directory
+ * made for it gets the same permissions plus search (0600 → 0700, 0660 → 0750).
+ */
 export async function listenSocket(server: Server, path: string, mode: number): Promise<void> {
-  await prepareSocketPath(path);
+  await prepareSocketPath(path, 0o700 | (mode & 0o060 ? 0o050 : 0));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen({ path }, () => {

@@ -38,14 +38,24 @@ test('a check over the real Unix socket and the real loopback port answers the s
   assert.equal(fetched.status, 200);
 });
 
-test('the socket file is 0600 (0660 for root: a service whose group connects) in a 0700 directory the runtime made', async (t) => {
+test('the socket file is 0600 in a 0700 directory, or 0660 in a 0750 one for a group, made by the runtime', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'lictor-rt-sock-'));
   t.after(() => rm(root, { recursive: true, force: true }));
-  const rt = await startRuntime(t, { socket: join(root, 'run', 'lictor', 'runtime.sock'), port: null });
-  assert.equal(rt.running.url, null);
-  assert.equal((await stat(join(root, 'run', 'lictor'))).mode & 0o777, 0o700);
-  assert.equal((await stat(rt.running.socket as string)).mode & 0o777, process.getuid?.() === 0 ? 0o660 : 0o600);
-  assert.equal((await stat(rt.running.stateDir)).mode & 0o777, 0o700);
+  const own = await startRuntime(t, {
+    socket: join(root, 'own', 'lictor', 'runtime.sock'),
+    socketMode: 0o600,
+    port: null,
+  });
+  assert.equal(own.running.url, null);
+  assert.equal((await stat(join(root, 'own', 'lictor'))).mode & 0o777, 0o700);
+  assert.equal((await stat(own.running.socket as string)).mode & 0o777, 0o600);
+  assert.equal((await stat(own.running.stateDir)).mode & 0o777, 0o700);
+  const group = await startRuntime(t, { socket: join(root, 'group', 'runtime.sock'), socketMode: 0o660, port: null });
+  assert.equal((await stat(join(root, 'group'))).mode & 0o777, 0o750);
+  assert.equal((await stat(group.running.socket as string)).mode & 0o777, 0o660);
+  // The default: 0660 for root (a system service whose group connects), else 0600.
+  const byDefault = await startRuntime(t, { socket: join(root, 'default.sock'), port: null });
+  assert.equal((await stat(byDefault.running.socket as string)).mode & 0o777, process.getuid?.() === 0 ? 0o660 : 0o600);
 });
 
 test('requests from other addresses, for other hosts, or from web pages are refused with LICTOR_E_NOT_LOCAL', async (t) => {
