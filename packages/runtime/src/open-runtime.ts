@@ -6,7 +6,7 @@
  * `lictor runtime serve` is a thin command over this function.
  */
 import { unlink } from 'node:fs/promises';
-import { delimiter } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import type { ServiceLoggerOption } from '@lictor/http-service';
 import { type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
 import {
@@ -104,7 +104,8 @@ function defaultLicensePaths(store: string, env: NodeJS.ProcessEnv): string[] {
 
 /** Opens the runtime in `options.stateDir` and starts serving. */
 export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningRuntime> {
-  const layout = stateLayout(options.stateDir);
+  // Absolute paths: status, messages and the SDK's search paths name files wherever they are read.
+  const layout = stateLayout(resolve(options.stateDir));
   const env = options.computer?.env ?? process.env;
   const scheduler = options.scheduler ?? systemScheduler;
   const probe = options.processProbe ?? systemProcessProbe();
@@ -125,7 +126,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
     now: () => scheduler.now(),
     ...(options.hardwareMaxAgeMs === undefined ? {} : { maxAgeMs: options.hardwareMaxAgeMs }),
   });
-  const paths = options.licensePaths ?? defaultLicensePaths(layout.licensesDir, env);
+  const paths = options.licensePaths?.map((p) => resolve(p)) ?? defaultLicensePaths(layout.licensesDir, env);
   const events = new EventHub({ now: () => scheduler.now() });
   const pool = new LicensingPool({
     ...(options.maxLicensings === undefined ? {} : { max: options.maxLicensings }),
@@ -176,7 +177,8 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
   });
 
   let sweep: TimerHandle | undefined;
-  const socket = options.socket === undefined ? (defaultSocketPath(env) ?? null) : options.socket;
+  const named = options.socket === undefined ? (defaultSocketPath(env) ?? null) : options.socket;
+  const socket = named === null ? null : resolve(named);
   const close = async () => {
     scheduler.clearInterval(sweep);
     await Promise.all([closeServer(server.app.server), closeServer(server.extra)]);
