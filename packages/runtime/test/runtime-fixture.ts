@@ -207,6 +207,8 @@ export interface EventStream {
   next(): Promise<ReceivedEvent>;
   /** The next event of `kind`, skipping others. */
   nextOf(kind: string): Promise<ReceivedEvent>;
+  /** The next event that `test` accepts, skipping others (the watcher may tell one change in several events). */
+  nextWhere(test: (e: ReceivedEvent) => boolean): Promise<ReceivedEvent>;
   close(): void;
 }
 
@@ -270,6 +272,12 @@ export function openEvents(
           for (;;) {
             const e = await next();
             if (e.event === kind) return e;
+          }
+        },
+        async nextWhere(test) {
+          for (;;) {
+            const e = await next();
+            if (test(e)) return e;
           }
         },
         close: () => req.destroy(),
