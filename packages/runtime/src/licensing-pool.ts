@@ -106,7 +106,7 @@ export class LicensingPool {
     while (this.#opened.size > this.#max) {
       const [oldest, evicted] = this.#opened.entries().next().value as [string, PooledLicensing];
       this.#opened.delete(oldest);
-      void evicted.licensing.close();
+      evicted.licensing.close().catch(() => undefined);
     }
     return pooled;
   }

@@ -13,6 +13,8 @@ import type { LictorRuntime } from '../runtime.js';
 
 /** Default period of the keep-alive comment. */
 export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+/** A client that leaves this much unread is cut off (it reconnects with `Last-Event-ID`). */
+export const MAX_UNREAD_BYTES = 1024 * 1024;
 
 /** One event in the `text/event-stream` format. */
 export function formatEvent(e: HubEvent): string {
@@ -76,7 +78,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       if (replay.reset) res.write(formatEvent(runtime.events.resetEvent()));
       for (const e of replay.events) if (wanted(e)) res.write(formatEvent(e));
       const unsubscribe = runtime.events.subscribe((e) => {
-        if (wanted(e)) res.write(formatEvent(e));
+        if (!wanted(e)) return;
+        res.write(formatEvent(e));
+        if (res.writableLength > MAX_UNREAD_BYTES) end();
       });
       const keepAlive = scheduler.setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
       const end = () => {
