@@ -8,6 +8,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCenter } from './commands/center.js';
 import { registerBlacklist, registerClient } from './commands/client.js';
 import { registerManager } from './commands/manager.js';
+import { registerRuntime } from './commands/runtime.js';
 import { registerToken } from './commands/token.js';
 import { registerUpgrade } from './commands/upgrade.js';
 import { type Io, processIo } from './io.js';
@@ -46,6 +47,7 @@ export function createProgram(io: Io, exit: (code: number) => void, json = false
   registerBlacklist(program, io);
   registerUpgrade(program, io);
   registerManager(program, io);
+  registerRuntime(program, io);
   registerToken(program, io);
   withJsonEverywhere(program);
   return program;

@@ -82,6 +82,12 @@ export const ERRORS = {
   LICTOR_E_TOKEN_FAILED: { status: 500, title: 'The hardware token refused the operation' },
   LICTOR_E_TOKEN_PROOF_INVALID: { status: 403, title: 'The token activation claim is not valid' },
 
+  LICTOR_E_NOT_LOCAL: { status: 403, title: 'The Lictor Runtime serves programs of this computer only' },
+  LICTOR_E_SESSIONS_EXHAUSTED: { status: 409, title: 'The license file has no session left for this process' },
+  LICTOR_E_SESSION_UNKNOWN: { status: 404, title: 'The session is unknown or was freed' },
+  LICTOR_E_PROCESS_UNKNOWN: { status: 400, title: 'No running process has this id' },
+  LICTOR_E_RUNTIME_UNREACHABLE: { status: 503, title: 'The Lictor Runtime cannot be reached' },
+
   LICTOR_E_CENTER_UNREACHABLE: { status: 503, title: 'The License Center cannot be reached' },
   LICTOR_E_CENTER_NOT_INITIALIZED: { status: 500, title: 'The License Center data directory is not initialized' },
   LICTOR_E_CENTER_EXISTS: { status: 409, title: 'The License Center data directory is already initialized' },

@@ -313,6 +313,32 @@ describe('availability', () => {
     await third.close();
   });
 
+  test('two products sharing a store keep both their records of use (each write merges the file)', async () => {
+    const store = await mkdtemp(join(root, 'usage-shared-'));
+    const clock = Date.parse('2026-03-01T00:00:00Z');
+    await writeFile(join(store, 'erp.lic'), encodeLicenseFile(doc(), vendor));
+    await writeFile(
+      join(store, 'cad.lic'),
+      encodeLicenseFile(doc({ serial: 'LX-CADX-0000-0001', licenses: [entry({ product: 'CAD' })] }), vendor),
+    );
+    const erp = await open(store, { store, now: () => clock });
+    const cad = await openLicensing({
+      product: 'CAD',
+      publicKey: vendor.publicKey.text,
+      paths: [store],
+      store,
+      hardware: async () => HW,
+      now: () => clock + 1000,
+      watch: false,
+    });
+    assert.equal(erp.check().ok, true);
+    assert.equal(cad.check().ok, true);
+    // Closed together: both write the record, neither loses the other's time.
+    await Promise.all([erp.close(), cad.close()]);
+    const record = JSON.parse(await readFile(join(store, 'lictor-usage.json'), 'utf8')) as Record<string, number>;
+    assert.deepEqual(record, { [join(store, 'erp.lic')]: clock, [join(store, 'cad.lic')]: clock + 1000 });
+  });
+
   test('several files for one serial: the most recent one is used, the others are superseded', async () => {
     const dir = await dirWith({
       'old.lic': encodeLicenseFile(doc({ issuedAt: '2026-01-01T00:00:00.000Z' }), vendor),
