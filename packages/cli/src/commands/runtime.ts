@@ -139,7 +139,7 @@ export function registerRuntime(program: Command, io: Io): void {
       if (running.socket === null && opts.socket !== false) {
         io.out('  no Unix socket: set XDG_RUNTIME_DIR or pass --socket PATH');
       }
-      await untilStopped();
+      await untilStopped(io);
       await running.close();
     });
 
