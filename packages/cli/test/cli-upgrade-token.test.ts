@@ -155,7 +155,15 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: skipWithoutSo
     );
     env.LICTOR_TOKEN_PIN = USER_PIN;
     try {
-      const code = await atOffice.ok(['upgrade', 'confirmation', '--token-module', modulePath, '--store', office]);
+      const code = await atOffice.ok([
+        'upgrade',
+        'confirmation',
+        '--token-module',
+        modulePath,
+        '--token-pin-shared',
+        '--store',
+        office,
+      ]);
       assert.equal(code.trim(), applied.confirmationCode);
     } finally {
       delete env.LICTOR_TOKEN_PIN;
