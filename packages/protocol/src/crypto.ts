@@ -164,6 +164,16 @@ export function containerSign(privatePem: string, data: Uint8Array): Uint8Array 
   return new Uint8Array(sign(null, data, createPrivateKey(privatePem)));
 }
 
+/**
+ * A signing function over a container's private Ed25519 key (PKCS#8 PEM), parsed once: for
+ * signers that sign many times (a License Manager signing every lease answer).
+ */
+export function loadContainerSigner(privatePem: string): (data: Uint8Array) => Uint8Array {
+  const key = createPrivateKey(privatePem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new TypeError('a container signing key must be Ed25519');
+  return (data) => new Uint8Array(sign(null, data, key));
+}
+
 /** Verifies a container's Ed25519 signature; `false` for a malformed key or signature. */
 export function containerVerify(publicKey: string, data: Uint8Array, signature: Uint8Array): boolean {
   try {

@@ -20,6 +20,7 @@ export * from './license.js';
 export * from './license-file.js';
 export * from './plain-file.js';
 export * from './request.js';
+export * from './seat-proof.js';
 export * from './shortcode.js';
 export * from './token-container.js';
 export * from './token-presence.js';
