@@ -7,10 +7,11 @@ import {
   loggerOptions,
   type ServiceLoggerOption,
 } from '@lictor/http-service';
-import { type ErrorBody, LictorError } from '@lictor/protocol';
+import { type ErrorBody, isAnswerNonce, LictorError } from '@lictor/protocol';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { type LicenseManager, MANAGER_EVENT_KINDS } from './manager.js';
-import type { AcquireRequest } from './types.js';
+import { nonceSchema, proofSchema, SeatProofs } from './seat-proofs.js';
+import type { AcquireRequest, Lease } from './types.js';
 import { managerWebRoutes } from './web.js';
 
 /** Request bodies above this size are refused with 413 before parsing. */
@@ -25,6 +26,8 @@ const security = [{ adminToken: [] }];
 export interface ManagerServerOptions {
   /** `true` for info-level JSON logs, or pino options (`level`, `stream`, …); default no logs. */
   logger?: ServiceLoggerOption;
+  /** Signs lease answers for clients that send a nonce (see `seat-proofs.ts`); default: no proofs. */
+  proofs?: SeatProofs;
 }
 
 const text128 = { type: 'string', maxLength: 128 } as const;
@@ -42,7 +45,7 @@ const acquireBodySchema = {
   type: 'object',
   required: ['product', 'client'],
   additionalProperties: false,
-  properties: { product: name128, feature: name128, client: clientSchema, leaseId: name128 },
+  properties: { product: name128, feature: name128, client: clientSchema, leaseId: name128, nonce: nonceSchema },
 } as const;
 
 const leaseProperties = {
@@ -72,7 +75,7 @@ const leaseBodySchema = { type: 'object', required: leaseRequired, properties: l
 const acquireAnswerSchema = {
   type: 'object',
   required: ['lease', 'renewed'],
-  properties: { lease: leaseBodySchema, renewed: { type: 'boolean' } },
+  properties: { lease: leaseBodySchema, renewed: { type: 'boolean' }, proof: proofSchema },
 } as const;
 
 const adminLeaseSchema = {
@@ -149,8 +152,16 @@ function leaseUnknown(id: string): LictorError {
   );
 }
 
+/** The answer to `POST /v1/leases`, before its proof. */
+function answerOf(manager: LicenseManager, lease: Lease, renewed: boolean) {
+  return { lease: manager.leaseBody(lease), renewed };
+}
+
 /** Client routes: leases and status. */
-const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app, { manager }) => {
+const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatProofs }> = async (
+  app,
+  { manager, proofs },
+) => {
   app.post(
     '/v1/leases',
     {
@@ -164,7 +175,7 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
       },
     },
     async (request, reply) => {
-      const body = request.body as AcquireRequest;
+      const { nonce, ...body } = request.body as AcquireRequest & { nonce?: string };
       // Access rules judge the address seen on the socket, never one the client could send.
       // Node forgets it once the socket closes: no address, no seat (address rules must not be skipped).
       const address = request.ip;
@@ -178,9 +189,13 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
       switch (result.kind) {
         case 'granted':
           request.log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
-          return reply.code(201).send({ lease: manager.leaseBody(result.lease), renewed: false });
+          return reply
+            .code(201)
+            .send(proofs.sign('lease', result.lease.licenseId, nonce, answerOf(manager, result.lease, false)));
         case 'renewed':
-          return reply.code(200).send({ lease: manager.leaseBody(result.lease), renewed: true });
+          return reply
+            .code(200)
+            .send(proofs.sign('lease', result.lease.licenseId, nonce, answerOf(manager, result.lease, true)));
         case 'exhausted':
           if (result.limit !== undefined) {
             throw new LictorError('LICTOR_E_SEATS_EXHAUSTED', result.limit.reason, {
@@ -210,16 +225,20 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager }> = async (app
       schema: {
         params: leaseIdParams,
         response: {
-          200: { type: 'object', required: ['lease'], properties: { lease: leaseBodySchema } },
+          200: { type: 'object', required: ['lease'], properties: { lease: leaseBodySchema, proof: proofSchema } },
           ...errorResponses(400, 404, 413),
         },
       },
     },
     async (request) => {
       const { id } = request.params as { id: string };
+      const nonce = (request.body as { nonce?: unknown } | undefined)?.nonce;
+      if (nonce !== undefined && !isAnswerNonce(nonce)) {
+        throw new LictorError('LICTOR_E_INVALID_INPUT', 'the nonce must be base64url of 16–64 random bytes');
+      }
       const result = manager.heartbeat(id);
       if (result.kind !== 'renewed') throw leaseUnknown(id);
-      return { lease: manager.leaseBody(result.lease) };
+      return proofs.sign('heartbeat', result.lease.licenseId, nonce, { lease: manager.leaseBody(result.lease) });
     },
   );
 
@@ -347,7 +366,7 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
     else json(request, body as string, done);
   });
   app.addSchema(errorBodySchema);
-  app.register(clientRoutes, { manager });
+  app.register(clientRoutes, { manager, proofs: options.proofs ?? new SeatProofs() });
   app.register(adminRoutes, { manager });
   app.register(managerWebRoutes, { manager });
   return app;

@@ -52,6 +52,7 @@ export {
   type ManagerStatus,
   type ProductStatus,
 } from './manager.js';
+export { nonceSchema, proofSchema, type SeatAnswerPurpose, SeatProofs } from './seat-proofs.js';
 export type {
   AccessRuleRef,
   AcquireRefusal,

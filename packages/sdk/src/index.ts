@@ -9,6 +9,7 @@
  */
 export type { ActivateInput, ActivationResult } from './activation-client.js';
 export { activateOnline } from './activation-client.js';
+export type { LicenseAnswerKey } from './answer-keys.js';
 export { fetchBlacklist } from './blacklist-client.js';
 export type { ContainerPrivateKeys, SealedKeys } from './container-keys.js';
 export { keyFilePath } from './container-keys.js';

@@ -7,13 +7,21 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ACCESS_RULES_FILE_NAME, buildManagerServer, LicenseManager, type PoolLicense } from '@lictor/manager';
-import { LictorError, sha256, toHex } from '@lictor/protocol';
+import {
+  ACCESS_RULES_FILE_NAME,
+  buildManagerServer,
+  LicenseManager,
+  type PoolLicense,
+  SeatProofs,
+} from '@lictor/manager';
+import { type AnswerKey, LictorError, sha256, toHex } from '@lictor/protocol';
 import {
   connectManager,
   type DuplicateDetectionOptions,
   type DuplicateDetectionStatus,
+  type LicenseAnswerKey,
   type LicenseFileStatus,
+  type Licensing,
   openLicensing,
   type TokenOptions,
   writeFileAtomic,
@@ -43,6 +51,41 @@ function poolLicenses(files: readonly LicenseFileStatus[]): PoolLicense[] {
     }
   }
   return out;
+}
+
+/**
+ * Which key signs the answers for each pool license: the container key of the license file it
+ * comes from (pool license ids start with the activation id, see {@link poolLicenses}).
+ */
+function proofKeys(licenses: readonly PoolLicense[], keys: readonly LicenseAnswerKey[]): Map<string, AnswerKey> {
+  const byActivation = new Map(keys.map((k) => [k.activationId, k]));
+  const out = new Map<string, AnswerKey>();
+  for (const license of licenses) {
+    const key = byActivation.get(license.id.slice(0, license.id.lastIndexOf(':')));
+    if (key !== undefined) out.set(license.id, key);
+  }
+  return out;
+}
+
+/**
+ * The licenses to serve from `licensing`, with the keys that prove them set in `proofs`;
+ * `unproven`: those without a key here, whose seats clients will refuse.
+ */
+function provenLicenses(proofs: SeatProofs, licensing: Licensing) {
+  const licenses = poolLicenses(licensing.status());
+  proofs.setKeys(proofKeys(licenses, licensing.answerKeys()));
+  return { licenses, unproven: licenses.filter((l) => !proofs.has(l.id)) };
+}
+
+/** Says which licenses cannot prove their seats (clients refuse them) and what to do, once each. */
+function warnUnproven(io: Io, unproven: readonly PoolLicense[], warned: Set<string>): void {
+  for (const l of unproven) {
+    if (warned.has(l.id)) continue;
+    warned.add(l.id);
+    io.err(
+      `warning [LICTOR_E_ANSWER_UNPROVEN]: license ${l.id} cannot prove its seats (its container key does not open on this computer, or it was activated before containers had keys): clients will refuse them; activate it again here, or give the token's PIN`,
+    );
+  }
 }
 
 interface Identity {
@@ -182,11 +225,15 @@ export function registerManager(program: Command, io: Io): void {
         ...tokenLicenses(opts),
       });
       const ttlMs = (opts.leaseTtlSeconds ?? 60) * 1000;
+      const proofs = new SeatProofs();
+      const served = provenLicenses(proofs, licensing);
+      const warned = new Set<string>();
+      warnUnproven(io, served.unproven, warned);
       const rulesFile = join(dir, ACCESS_RULES_FILE_NAME);
       let server: ReturnType<typeof buildManagerServer> | undefined;
       const m = await LicenseManager.open({
         stateFile: join(dir, 'leases.json'),
-        licenses: poolLicenses(licensing.status()),
+        licenses: served.licenses,
         id: identity.id,
         adminTokenHash: identity.adminTokenHash,
         leaseTtlMs: ttlMs,
@@ -200,14 +247,16 @@ export function registerManager(program: Command, io: Io): void {
       // New activations, upgrades, expiry and blacklists take effect without a restart.
       licensing.on('change', () => {
         const files = licensing.status();
-        const ended = m.replaceLicensesEndingTokenLeases(poolLicenses(files), 'its hardware token left the manager');
+        const next = provenLicenses(proofs, licensing);
+        warnUnproven(io, next.unproven, warned);
+        const ended = m.replaceLicensesEndingTokenLeases(next.licenses, 'its hardware token left the manager');
         if (ended.length > 0) server?.log.warn({ leases: ended.length }, 'hardware token removed: its leases ended');
         for (const f of files) {
           if (f.code === 'LICTOR_E_DUPLICATE_LICENSE')
             server?.log.error({ file: f.path, reason: f.reason }, 'duplicate license');
         }
       });
-      server = buildManagerServer(m, { logger: { level: opts.logLevel, stream: process.stderr } });
+      server = buildManagerServer(m, { logger: { level: opts.logLevel, stream: process.stderr }, proofs });
       const address = await server.listen({ port: opts.port, host: opts.host });
       printServing(
         io,
@@ -235,6 +284,7 @@ export function registerManager(program: Command, io: Io): void {
     .option('--feature <code>', 'feature code')
     .option('--manager <url>', 'manager address (default: lictor.ini, LICTOR_MANAGER, then discovery)')
     .option('--client-host <name>', 'the host name this client reports (default: this computer)')
+    .option('--public-key <key>', 'vendor public key the seat must be proven with (default: LICTOR_PUBLIC_KEY)')
     .option('--hold <seconds>', 'release after this many seconds', positiveInt)
     .option('--json', 'print JSON')
     .action(
@@ -243,10 +293,12 @@ export function registerManager(program: Command, io: Io): void {
         feature?: string;
         manager?: string;
         clientHost?: string;
+        publicKey?: string;
         hold?: number;
         json?: boolean;
       }) => {
         const client = await connectManager({
+          publicKey: vendorPublicKey(opts.publicKey, io.env),
           env: io.env,
           ...(opts.manager ? { managers: [opts.manager] } : {}),
           ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),

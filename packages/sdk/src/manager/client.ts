@@ -16,9 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { isErrorCode, LictorError } from '@lictor/protocol';
+import { isErrorCode, LictorError, type VendorPublicKey } from '@lictor/protocol';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
+import { SeatVerifier } from './seat-verifier.js';
 
 /** Who holds a lease; the manager gives the same identity its existing lease back. */
 export interface ClientIdentity {
@@ -50,6 +51,13 @@ export interface ManagerStatus {
 
 /** Options of {@link connectManager}. */
 export interface ConnectManagerOptions extends LocateOptions {
+  /**
+   * The vendor's public key (`lictor-ed25519:…`), embedded in the application. A lease is
+   * accepted only when the manager proves, with a license this key signed, that it holds a
+   * genuine license for the product (signed seats); any other answer is refused with
+   * `LICTOR_E_ANSWER_UNPROVEN` after the other managers were tried.
+   */
+  publicKey: string | VendorPublicKey;
   /** Overrides parts of the default identity (host name, user name, pid + random suffix, session). */
   client?: Partial<ClientIdentity>;
   /** The `fetch` to use (tests, proxies); default the global one. */
@@ -134,6 +142,13 @@ export function defaultClientIdentity(env: NodeJS.ProcessEnv = process.env): Cli
 /** A manager that could not be used (network error, timeout, broken answer): try the next one. */
 class Unreachable extends Error {}
 
+/** A manager whose answer did not prove a genuine license: try the next one, then refuse with `refusal`. */
+class Unproven extends Error {
+  constructor(readonly refusal: LictorError) {
+    super(refusal.message);
+  }
+}
+
 /** An accepted `POST /v1/leases`. */
 interface Granted {
   body: LeaseBody;
@@ -150,7 +165,14 @@ type Answer = { status: number; json: Record<string, unknown> | null };
  * or else UDP discovery on the local network, see `discoverManagers`) and returns a client.
  * Throws `LICTOR_E_MANAGER_UNREACHABLE` when no manager is configured or discovered.
  */
-export async function connectManager(options: ConnectManagerOptions = {}): Promise<ManagerClient> {
+export async function connectManager(options: ConnectManagerOptions): Promise<ManagerClient> {
+  if (options?.publicKey === undefined) {
+    throw new LictorError(
+      'LICTOR_E_PUBLIC_KEY_INVALID',
+      "connectManager needs the vendor public key (publicKey): seats are accepted only from managers that prove a genuine license with it; the vendor prints it with 'lictor center public-key'",
+    );
+  }
+  const verifier = new SeatVerifier(options.publicKey);
   const { discovery } = options;
   const discover =
     options.discover ??
@@ -164,7 +186,7 @@ export async function connectManager(options: ConnectManagerOptions = {}): Promi
     );
   }
   const identity: ClientIdentity = { ...defaultClientIdentity(options.env ?? process.env), ...options.client };
-  return new Client(located.managers, identity, options);
+  return new Client(located.managers, identity, options, verifier);
 }
 
 class Client implements ManagerClient {
@@ -179,6 +201,7 @@ class Client implements ManagerClient {
     readonly managers: readonly string[],
     readonly identity: Readonly<ClientIdentity>,
     options: ConnectManagerOptions,
+    readonly verifier: SeatVerifier,
   ) {
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 5000;
@@ -224,15 +247,18 @@ class Client implements ManagerClient {
   async requestLease(product: string, feature: string | null, leaseId?: string): Promise<Granted> {
     return this.failover(async (url) => {
       const sentAt = Date.now();
+      const nonce = this.verifier.nonce();
       const answer = await this.call(url, 'POST', '/v1/leases', {
         product,
         ...(feature === null ? {} : { feature }),
         client: this.identity,
         ...(leaseId === undefined ? {} : { leaseId }),
+        nonce,
       });
       if ((answer.status !== 200 && answer.status !== 201) || !isLeaseBody(answer.json?.lease)) {
         throw refusalOrUnreachable(url, answer);
       }
+      this.checkProof(url, 'lease', nonce, answer.json, { product, feature });
       return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt };
     });
   }
@@ -243,22 +269,48 @@ class Client implements ManagerClient {
     const up = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) <= now);
     const down = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) > now);
     const failures: { manager: string; error: string }[] = [];
+    let unproven: LictorError | undefined;
     for (const url of [...up, ...down]) {
       try {
         const result = await attempt(url);
         this.#downUntil.delete(url);
         return result;
       } catch (err) {
-        if (!(err instanceof Unreachable)) throw err;
+        if (!(err instanceof Unreachable) && !(err instanceof Unproven)) throw err;
+        // A manager that cannot prove its seats is tried last from now on, like one that is down.
         this.#downUntil.set(url, Date.now() + this.#downForMs);
         failures.push({ manager: url, error: err.message });
+        if (err instanceof Unproven) unproven ??= err.refusal;
       }
+    }
+    if (unproven !== undefined) {
+      throw new LictorError(
+        'LICTOR_E_ANSWER_UNPROVEN',
+        `no License Manager proved it holds a genuine license: ${failures.map((f) => `${f.manager} (${f.error})`).join('; ')}`,
+        { ...unproven.details, managers: failures },
+      );
     }
     throw new LictorError(
       'LICTOR_E_MANAGER_UNREACHABLE',
       `no License Manager answered: ${failures.map((f) => `${f.manager} (${f.error})`).join(', ')}; check that \`lictor manager serve\` runs there and that the network allows it`,
       { managers: failures },
     );
+  }
+
+  /** Verifies the proof of a lease answer; an answer without a valid one is `Unproven`. */
+  checkProof(
+    url: string,
+    purpose: 'lease' | 'heartbeat',
+    nonce: string,
+    body: Record<string, unknown>,
+    expected: { product: string; feature: string | null; leaseId?: string },
+  ): void {
+    try {
+      this.verifier.verify(url, purpose, nonce, body, expected);
+    } catch (err) {
+      if (err instanceof LictorError && err.code === 'LICTOR_E_ANSWER_UNPROVEN') throw new Unproven(err);
+      throw err;
+    }
   }
 
   /** One HTTP request; network errors and timeouts become `Unreachable`. */
@@ -338,6 +390,8 @@ class LeaseImpl implements Lease {
   #busy: Promise<void> | undefined;
   /** No more heartbeats nor re-acquiring. */
   #stopped = false;
+  /** Why the last heartbeat answer was not accepted, when it lacked a valid proof. */
+  #unproven: LictorError | undefined;
   /** A re-acquire that succeeded after `release()`: that lease is given back too. */
   #reacquiredAfterRelease: string | undefined;
   readonly #listeners: { [E in keyof LeaseEvents]: Set<LeaseEvents[E]> } = {
@@ -436,12 +490,14 @@ class LeaseImpl implements Lease {
 
   async #heartbeat(): Promise<void> {
     const sentAt = Date.now();
+    const nonce = this.client.verifier.nonce();
     let answer: Answer;
     try {
       answer = await this.client.call(
         this.#manager,
         'POST',
         `/v1/leases/${encodeURIComponent(this.#body.id)}/heartbeat`,
+        { nonce },
       );
     } catch {
       this.#missed();
@@ -449,8 +505,21 @@ class LeaseImpl implements Lease {
     }
     if (this.#state !== 'active') return;
     if (answer.status === 200 && isLeaseBody(answer.json?.lease)) {
+      try {
+        this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {
+          product: this.#body.product,
+          feature: this.#body.feature ?? null,
+          leaseId: this.#body.id,
+        });
+      } catch (err) {
+        if (!(err instanceof Unproven)) throw err;
+        // Not a renewal from a manager that holds the license: the seat runs out at its deadline.
+        this.#missed(err.refusal);
+        return;
+      }
       this.#body = answer.json.lease;
       this.#lastOk = sentAt;
+      this.#unproven = undefined;
       this.#deadline = sentAt + this.#ttlMs;
       return;
     }
@@ -461,10 +530,15 @@ class LeaseImpl implements Lease {
     this.#missed();
   }
 
-  /** A heartbeat failed for a network reason: after the deadline the seat is lost. */
-  #missed(): void {
+  /** A heartbeat failed (network, or `unproven`): after the deadline the seat is lost. */
+  #missed(unproven?: LictorError): void {
+    if (unproven !== undefined) this.#unproven = unproven;
     if (this.#state !== 'active' || Date.now() <= this.#deadline) return;
     this.#state = 'lost';
+    if (this.#unproven !== undefined) {
+      this.#emit('lost', this.#unproven);
+      return;
+    }
     this.#emit(
       'lost',
       new LictorError(
@@ -513,6 +587,7 @@ class LeaseImpl implements Lease {
     this.#body = result.body;
     this.#manager = result.url;
     this.#lastOk = result.sentAt;
+    this.#unproven = undefined;
     if (!result.renewed) this.#ttlMs = leaseTtl(result);
     this.#deadline = result.sentAt + this.#ttlMs;
     this.#state = 'active';

@@ -1,0 +1,48 @@
+/**
+ * The signing side of signed answers (`@lictor/protocol`'s `seat-proof.ts`) for the licenses
+ * this computer holds: each container whose private key opened here (its key file sealed to this
+ * computer, or the private memory of the hardware token that holds it) can sign answers over an
+ * asker's nonce. The License Manager signs every lease answer with the key of the license the
+ * seat came from; a local runtime will do the same.
+ */
+import { type AnswerKey, loadContainerSigner } from '@lictor/protocol';
+import type { LoadedContainer } from './containers.js';
+
+/** A license that can sign answers, with what it is. */
+export interface LicenseAnswerKey extends AnswerKey {
+  /** The activation of the license (what a manager's pool license ids start with). */
+  readonly activationId: string;
+  readonly serial: string;
+  /** Product codes of its license entries. */
+  readonly products: readonly string[];
+}
+
+/** Signers made for a container's private key, reused while its license file and keys stay the same. */
+const signers = new WeakMap<object, (data: Uint8Array) => Uint8Array>();
+
+/** The answer keys of the containers whose private keys opened; the key objects are parsed once per load. */
+export function answerKeysOf(containers: readonly LoadedContainer[]): LicenseAnswerKey[] {
+  const out: LicenseAnswerKey[] = [];
+  for (const c of containers) {
+    if (!c.keys.ok || c.doc.containerKeys === undefined) continue;
+    const keys = c.keys.keys;
+    let sign = signers.get(keys);
+    if (sign === undefined) {
+      try {
+        sign = loadContainerSigner(keys.sign);
+      } catch {
+        continue; // a key file that opened but holds no Ed25519 key cannot sign
+      }
+      signers.set(keys, sign);
+    }
+    out.push({
+      license: c.text,
+      containerId: c.doc.containerId,
+      activationId: c.doc.activationId,
+      serial: c.doc.serial,
+      products: [...new Set(c.doc.licenses.map((e) => e.product))],
+      sign,
+    });
+  }
+  return out;
+}
