@@ -5,14 +5,16 @@ import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
 import { connectManager, type Lease, type LeaseBody, type ManagerClient } from '../src/index.js';
+import { licenseKey, signed, VENDOR } from './signed-answers.js';
 
 interface FakeLease extends LeaseBody {
   client: { host: string; user: string; process: string; session: string };
   deadline: number;
 }
 
-/** A tiny License Manager implementing the wire contract with an in-memory map. */
+/** A tiny License Manager implementing the wire contract with an in-memory map, signing with a genuine license. */
 async function fakeManager(options: { total?: number; heartbeatIntervalMs?: number; ttlMs?: number } = {}) {
+  const key = licenseKey(['ACME', 'OTHER']);
   const interval = options.heartbeatIntervalMs ?? 50;
   const ttl = options.ttlMs ?? 1000;
   const state = {
@@ -54,6 +56,7 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
         feature?: string;
         client: FakeLease['client'];
         leaseId?: string;
+        nonce?: string;
       };
       state.acquires.push(body.leaseId === undefined ? {} : { leaseId: body.leaseId });
       const total = state.products.get(body.product);
@@ -69,7 +72,7 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
       if (mine) {
         mine.deadline = now + ttl;
         mine.expiresAt = new Date(mine.deadline).toISOString();
-        return send(res, 200, { lease: wire(mine), renewed: true });
+        return send(res, 200, signed(key, 'lease', body.nonce, { lease: wire(mine), renewed: true }));
       }
       const inUse = [...state.leases.values()].filter((l) => l.product === body.product).length;
       if (inUse >= total) {
@@ -92,7 +95,7 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
         deadline: now + ttl,
       };
       state.leases.set(lease.id, lease);
-      return send(res, 201, { lease: wire(lease), renewed: false });
+      return send(res, 201, signed(key, 'lease', body.nonce, { lease: wire(lease), renewed: false }));
     }
     const hb = /^\/v1\/leases\/([^/]+)\/heartbeat$/.exec(url.pathname);
     if (req.method === 'POST' && hb?.[1]) {
@@ -101,7 +104,8 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
       if (!lease) return unknown();
       lease.deadline = now + ttl;
       lease.expiresAt = new Date(lease.deadline).toISOString();
-      return send(res, 200, { lease: wire(lease) });
+      const { nonce } = JSON.parse(text || '{}') as { nonce?: string };
+      return send(res, 200, signed(key, 'heartbeat', nonce, { lease: wire(lease) }));
     }
     const del = /^\/v1\/leases\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'DELETE' && del?.[1]) {
@@ -146,8 +150,15 @@ after(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
 
-async function connect(managers: string[], extra: Parameters<typeof connectManager>[0] = {}) {
-  const client = await connectManager({ managers, configPaths: [], env: {}, timeoutMs: 1000, ...extra });
+async function connect(managers: string[], extra: Partial<Parameters<typeof connectManager>[0]> = {}) {
+  const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    managers,
+    configPaths: [],
+    env: {},
+    timeoutMs: 1000,
+    ...extra,
+  });
   clients.push(client);
   return client;
 }
@@ -328,7 +339,7 @@ describe('manager client', () => {
   });
 
   test('no manager configured → LICTOR_E_MANAGER_UNREACHABLE', async () => {
-    await assert.rejects(connectManager({ configPaths: [], env: {}, discovery: false }), {
+    await assert.rejects(connectManager({ publicKey: VENDOR.publicKey, configPaths: [], env: {}, discovery: false }), {
       code: 'LICTOR_E_MANAGER_UNREACHABLE',
     });
   });

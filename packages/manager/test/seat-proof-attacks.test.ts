@@ -1,0 +1,263 @@
+/**
+ * Signed seats, attacked through the public interfaces: a real License Manager over real HTTP,
+ * fake managers written with `node:http`, real UDP discovery on loopback, and the SDK's
+ * `connectManager().acquire()`. A seat is accepted only from a manager that proves, over the
+ * client's fresh nonce, that it holds a genuine license of the application's vendor for the product.
+ */
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type TestContext, test } from 'node:test';
+import { type AnswerKey, encodeDiscoveryAnswer, generateVendorKeys, LictorError, loadSigner } from '@lictor/protocol';
+import { connectManager, type Lease, type ManagerClient } from '@lictor/sdk';
+import { licenseKey, VENDOR } from '../../sdk/test/signed-answers.js';
+import { buildManagerServer, type LicenseManagerOptions, SeatProofs, startDiscoveryResponder } from '../src/index.js';
+import { CAD, openManager } from './manager-fixture.js';
+
+/** A real manager serving `[CAD]` (3 seats of `cad`), its answers signed with `key`, listening on loopback. */
+async function realManager(
+  t: TestContext,
+  key: AnswerKey | null = licenseKey(['cad']),
+  options: Partial<LicenseManagerOptions> = {},
+) {
+  const { manager } = await openManager(t, options);
+  const proofs = new SeatProofs();
+  if (key !== null) proofs.setKeys(new Map([[CAD.id, key]]));
+  const app = buildManagerServer(manager, { proofs });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.after(() => app.close());
+  return { manager, url: address, port: Number(new URL(address).port) };
+}
+
+/** A fake manager: `handle` answers each request (body parsed). */
+async function fakeHttp(
+  t: TestContext,
+  handle: (req: IncomingMessage, body: Record<string, unknown>, res: ServerResponse) => void | Promise<void>,
+) {
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => {
+      text += c.toString();
+    });
+    req.on('end', () => {
+      void handle(req, text === '' ? {} : (JSON.parse(text) as Record<string, unknown>), res);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  );
+  const port = (server.address() as AddressInfo).port;
+  return { url: `http://127.0.0.1:${port}`, port };
+}
+
+function json(res: ServerResponse, status: number, body?: unknown): void {
+  res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+  res.end(body === undefined ? undefined : JSON.stringify(body));
+}
+
+/** The 20-line server of the issue: a well-formed 201 for any product, no license anywhere. */
+function wellFormedGrant(body: Record<string, unknown>) {
+  const now = Date.now();
+  return {
+    renewed: false,
+    lease: {
+      id: 'L1',
+      product: body.product,
+      feature: body.feature ?? null,
+      licenseId: 'x',
+      source: 'software',
+      grantedAt: new Date(now).toISOString(),
+      expiresAt: new Date(now + 60_000).toISOString(),
+      heartbeatIntervalMs: 20_000,
+    },
+  };
+}
+
+async function client(t: TestContext, managers: string[], extra: Partial<Parameters<typeof connectManager>[0]> = {}) {
+  const c: ManagerClient = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    managers,
+    configPaths: [],
+    env: {},
+    discovery: false,
+    timeoutMs: 2000,
+    ...extra,
+  });
+  t.after(() => c.close());
+  return c;
+}
+
+function unproven(reason: string) {
+  return (err: unknown) => {
+    assert.ok(err instanceof LictorError, String(err));
+    assert.equal(err.code, 'LICTOR_E_ANSWER_UNPROVEN', err.message);
+    assert.equal(err.details?.reason, reason, err.message);
+    return true;
+  };
+}
+
+function lostOnce(lease: Lease, ms = 10_000): Promise<LictorError> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no 'lost' within ${ms} ms`)), ms);
+    lease.on('lost', (reason) => {
+      clearTimeout(timer);
+      resolve(reason);
+    });
+  });
+}
+
+test('a genuine manager: the seat is accepted and its heartbeats are proven too', async (t) => {
+  const m = await realManager(t, licenseKey(['cad']), { heartbeatIntervalMs: 50, leaseTtlMs: 2000 });
+  const c = await client(t, [m.url]);
+  const lease = await c.acquire('cad');
+  assert.equal(lease.manager, m.url);
+  const granted = m.manager.leases()[0];
+  assert.ok(granted);
+  const deadline = Date.now() + 5000;
+  while ((m.manager.leases()[0]?.heartbeatAt ?? 0) <= granted.grantedAt && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  assert.ok((m.manager.leases()[0]?.heartbeatAt ?? 0) > granted.grantedAt, 'no heartbeat reached the manager');
+  assert.equal(lease.state, 'active');
+});
+
+test('a node:http server with a well-formed 201 and no license → LICTOR_E_ANSWER_UNPROVEN (missing)', async (t) => {
+  const fake = await fakeHttp(t, (_req, body, res) => json(res, 201, wellFormedGrant(body)));
+  const c = await client(t, [fake.url]);
+  await assert.rejects(c.acquire('cad'), unproven('missing'));
+});
+
+test('a real manager whose license is of another vendor → refused (license, WRONG_VENDOR)', async (t) => {
+  const otherVendor = loadSigner(generateVendorKeys().privatePem);
+  const m = await realManager(t, licenseKey(['cad'], otherVendor));
+  const c = await client(t, [m.url]);
+  await assert.rejects(c.acquire('cad'), (err: unknown) => {
+    unproven('license')(err);
+    assert.equal((err as LictorError).details?.cause, 'LICTOR_E_WRONG_VENDOR');
+    return true;
+  });
+});
+
+test('a real manager proving its seats with a genuine license for another product → refused (not-covered)', async (t) => {
+  const m = await realManager(t, licenseKey(['erp']));
+  const c = await client(t, [m.url]);
+  await assert.rejects(c.acquire('cad'), unproven('not-covered'));
+});
+
+test('a real manager with no key for its license (old license, token without PIN) → refused (missing)', async (t) => {
+  const m = await realManager(t, null);
+  const c = await client(t, [m.url]);
+  await assert.rejects(c.acquire('cad'), unproven('missing'));
+});
+
+test('a genuine answer replayed for another nonce → refused (signature)', async (t) => {
+  const m = await realManager(t);
+  let recorded: unknown;
+  // A proxy that relays the first request to the genuine manager and replays its answer ever after.
+  const proxy = await fakeHttp(t, async (_req, body, res) => {
+    if (recorded === undefined) {
+      const answer = await fetch(`${m.url}/v1/leases`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      recorded = await answer.json();
+    }
+    json(res, 201, recorded);
+  });
+  const a = await client(t, [proxy.url], { client: { host: 'ws-a' } });
+  assert.equal((await a.acquire('cad')).id, (recorded as { lease: { id: string } }).lease.id, 'relayed: genuine');
+  const b = await client(t, [proxy.url], { client: { host: 'ws-b' } });
+  await assert.rejects(b.acquire('cad'), unproven('signature'));
+});
+
+test('heartbeats answered by a replay, after a genuine grant → the seat is lost (LICTOR_E_ANSWER_UNPROVEN)', async (t) => {
+  const m = await realManager(t, licenseKey(['cad']), { heartbeatIntervalMs: 50, leaseTtlMs: 400 });
+  let heartbeat: unknown;
+  const proxy = await fakeHttp(t, async (req, body, res) => {
+    if (req.url?.endsWith('/heartbeat') && heartbeat !== undefined) return json(res, 200, heartbeat);
+    const answer = await fetch(`${m.url}${req.url}`, {
+      method: req.method ?? 'GET',
+      headers: { 'content-type': 'application/json' },
+      body: req.method === 'DELETE' ? null : JSON.stringify(body),
+    });
+    const text = await answer.text();
+    if (req.url?.endsWith('/heartbeat')) heartbeat = JSON.parse(text);
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(text);
+  });
+  const c = await client(t, [proxy.url]);
+  const lease = await c.acquire('cad');
+  const reason = await lostOnce(lease);
+  assert.equal(reason.code, 'LICTOR_E_ANSWER_UNPROVEN');
+  assert.equal(reason.details?.reason, 'signature');
+  assert.equal(lease.state, 'lost');
+});
+
+test('a rogue fake manager listed first is skipped and the genuine manager used', async (t) => {
+  const m = await realManager(t);
+  let asked = 0;
+  const rogue = await fakeHttp(t, (_req, body, res) => {
+    asked++;
+    json(res, 201, wellFormedGrant(body));
+  });
+  const c = await client(t, [rogue.url, m.url]);
+  const lease = await c.acquire('cad');
+  assert.equal(lease.manager, m.url);
+  assert.equal(asked, 1);
+});
+
+test('a rogue discovery responder that answers first (with the genuine id) is skipped; the genuine manager serves', async (t) => {
+  const m = await realManager(t);
+  const genuine = await startDiscoveryResponder({
+    id: 'mgr',
+    version: '0.1.0',
+    httpPort: m.port,
+    httpHost: '127.0.0.1',
+    port: 0,
+  });
+  t.after(() => genuine.close());
+  let asked = 0;
+  const rogueHttp = await fakeHttp(t, (_req, body, res) => {
+    asked++;
+    json(res, 201, wellFormedGrant(body));
+  });
+  // The rogue sits where the client probes: it answers at once, then relays the probe to the
+  // genuine responder and the genuine answer back, so its own answer always arrives first.
+  const rogue = createSocket('udp4');
+  await new Promise<void>((resolve) => rogue.bind(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => rogue.close(() => resolve())));
+  let prober: { port: number } | undefined;
+  rogue.on('message', (packet, from) => {
+    if (from.port === genuine.port) {
+      if (prober) rogue.send(packet, prober.port, '127.0.0.1');
+      return;
+    }
+    prober = { port: from.port };
+    const nonce = packet.subarray(6, 22);
+    rogue.send(
+      encodeDiscoveryAnswer(nonce, { id: 'mgr', version: '0.1.0', port: rogueHttp.port }),
+      from.port,
+      from.address,
+    );
+    rogue.send(packet, genuine.port, '127.0.0.1');
+  });
+  const c = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    configPaths: [],
+    env: {},
+    discovery: { targets: [`127.0.0.1:${rogue.address().port}`], timeoutMs: 1500 },
+  });
+  t.after(() => c.close());
+  assert.deepEqual(c.managers, [rogueHttp.url, m.url], 'the rogue answered first and did not hide the genuine manager');
+  const lease = await c.acquire('cad');
+  assert.equal(lease.manager, m.url);
+  assert.equal(asked, 1, 'the rogue was tried, its unproven seat refused');
+  assert.equal(m.manager.leases().length, 1);
+});
