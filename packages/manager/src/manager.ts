@@ -9,6 +9,7 @@ import { constantTimeEqual, LictorError, sha256 } from '@lictor/protocol';
 import { accessGate } from './access-gate.js';
 import { type AccessRules, NO_ACCESS_RULES } from './access-rules.js';
 import { DEFAULT_ACCESS_RULES_POLL_MS, readAccessRulesFile, watchAccessRulesFile } from './access-rules-file.js';
+import { AddressSeats, addressCapGate, observeAll } from './address-seats.js';
 import { copyClient } from './counting.js';
 import { GroupSeatTally } from './group-seat-tally.js';
 import { DEFAULT_LEASE_TTL_MS, LeasePool } from './lease-pool.js';
@@ -61,6 +62,11 @@ export interface LicenseManagerOptions {
   accessRules?: AccessRules;
   /** Poll period of `accessRulesFile`, besides `fs.watch`. Default 1 000. */
   accessRulesPollMs?: number;
+  /**
+   * The most seats of one product that the clients of one address (as seen on the socket) may
+   * hold, whatever names they declare (`--max-seats-per-address`); default no cap. See `address-seats.ts`.
+   */
+  maxSeatsPerAddress?: number;
   /** Called with each event once recorded (e.g. to log rejected access rules). */
   onEvent?: (event: ManagerEvent) => void;
 }
@@ -246,6 +252,9 @@ export class LicenseManager {
   private tally: GroupSeatTally | null = null;
   private stopRulesWatch: (() => void) | null = null;
   private readonly onEvent: ((event: ManagerEvent) => void) | undefined;
+  /** Seats per client address, when `maxSeatsPerAddress` caps them. */
+  private readonly addressSeats: AddressSeats | null;
+  private readonly maxSeatsPerAddress: number;
 
   private constructor(
     private readonly pool: LeasePool,
@@ -261,6 +270,9 @@ export class LicenseManager {
     this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     this.snapshotIntervalMs = options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS;
     this.onEvent = options.onEvent;
+    this.maxSeatsPerAddress = options.maxSeatsPerAddress ?? 0;
+    this.addressSeats = this.maxSeatsPerAddress > 0 ? new AddressSeats(pool.leases()) : null;
+    pool.observe(this.addressSeats);
     const reapEvery = options.reapIntervalMs ?? Math.min(1_000, this.leaseTtlMs);
     this.reaper = setInterval(() => this.expire(), reapEvery);
     this.reaper.unref();
@@ -273,6 +285,10 @@ export class LicenseManager {
     const heartbeat = positive('heartbeatIntervalMs', options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS);
     positive('snapshotIntervalMs', options.snapshotIntervalMs ?? DEFAULT_SNAPSHOT_INTERVAL_MS);
     if (options.reapIntervalMs !== undefined) positive('reapIntervalMs', options.reapIntervalMs);
+    const cap = options.maxSeatsPerAddress;
+    if (cap !== undefined && !(Number.isSafeInteger(cap) && cap >= 1)) {
+      throw new LictorError('LICTOR_E_INVALID_INPUT', 'maxSeatsPerAddress must be a whole number ≥ 1');
+    }
     if (heartbeat >= leaseTtlMs) {
       throw new LictorError('LICTOR_E_INVALID_INPUT', 'heartbeatIntervalMs must be below leaseTtlMs');
     }
@@ -379,7 +395,7 @@ export class LicenseManager {
    */
   setAccessRules(rules: AccessRules, from = 'the caller'): void {
     this.tally = rules.rules.length === 0 ? null : new GroupSeatTally(rules, this.pool.leases());
-    this.pool.observe(this.tally);
+    this.pool.observe(observeAll(this.tally, this.addressSeats));
     const n = rules.rules.length;
     this.record({
       kind: 'access-rules-loaded',
@@ -399,7 +415,11 @@ export class LicenseManager {
    */
   acquire(req: AcquireRequest): AcquireResult {
     this.expire();
-    const gate = this.tally === null ? undefined : accessGate(this.tally, req, this.pool);
+    const rules = this.tally === null ? undefined : accessGate(this.tally, req, this.pool);
+    const gate =
+      this.addressSeats === null
+        ? rules
+        : addressCapGate(this.addressSeats, this.maxSeatsPerAddress, req, this.pool, rules);
     const result = this.pool.acquire(req, gate);
     const base = { product: req.product, client: copyClient(req.client) };
     switch (result.kind) {

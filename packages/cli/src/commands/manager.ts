@@ -143,6 +143,7 @@ interface ServeOptions extends TokenCliOptions {
   announcePort: number;
   center?: string;
   tokenCheckMs?: number;
+  maxSeatsPerAddress?: number;
 }
 
 /** Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to `center` when given. */
@@ -209,6 +210,11 @@ export function registerManager(program: Command, io: Io): void {
     .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
     .option('--heartbeat-seconds <n>', 'how often clients send heartbeats (default 20)', positiveInt)
     .option('--lease-ttl-seconds <n>', 'a lease without heartbeats expires after this (default 60)', positiveInt)
+    .option(
+      '--max-seats-per-address <n>',
+      'the most seats of a product the clients of one network address may hold, whatever names they declare (default: no cap)',
+      positiveInt,
+    )
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const dir = managerDataDir(opts.data, io.env);
@@ -239,6 +245,7 @@ export function registerManager(program: Command, io: Io): void {
         leaseTtlMs: ttlMs,
         heartbeatIntervalMs: Math.min((opts.heartbeatSeconds ?? 20) * 1000, Math.floor(ttlMs / 3)),
         accessRulesFile: rulesFile,
+        ...(opts.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: opts.maxSeatsPerAddress }),
         onEvent: (e) => {
           if (e.kind === 'access-rules-rejected') server?.log.error({ event: e }, 'access rules file rejected');
           if (e.kind === 'access-rules-loaded') server?.log.info({ event: e }, 'access rules reloaded');
