@@ -191,11 +191,9 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatPr
           request.log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
           return reply
             .code(201)
-            .send(proofs.sign('lease', result.lease.licenseId, nonce, answerOf(manager, result.lease, false)));
+            .send(proofs.sign('lease', result.lease, nonce, answerOf(manager, result.lease, false)));
         case 'renewed':
-          return reply
-            .code(200)
-            .send(proofs.sign('lease', result.lease.licenseId, nonce, answerOf(manager, result.lease, true)));
+          return reply.code(200).send(proofs.sign('lease', result.lease, nonce, answerOf(manager, result.lease, true)));
         case 'exhausted':
           if (result.limit !== undefined) {
             throw new LictorError('LICTOR_E_SEATS_EXHAUSTED', result.limit.reason, {
@@ -232,13 +230,16 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatPr
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const nonce = (request.body as { nonce?: unknown } | undefined)?.nonce;
-      if (nonce !== undefined && !isAnswerNonce(nonce)) {
-        throw new LictorError('LICTOR_E_INVALID_INPUT', 'the nonce must be base64url of 16–64 random bytes');
+      const { nonce, session } = (request.body ?? {}) as { nonce?: unknown; session?: unknown };
+      if ((nonce !== undefined && !isAnswerNonce(nonce)) || (session !== undefined && typeof session !== 'string')) {
+        throw new LictorError(
+          'LICTOR_E_INVALID_INPUT',
+          'nonce must be base64url of 16–64 random bytes, session a string',
+        );
       }
       const result = manager.heartbeat(id);
       if (result.kind !== 'renewed') throw leaseUnknown(id);
-      return proofs.sign('heartbeat', result.lease.licenseId, nonce, { lease: manager.leaseBody(result.lease) });
+      return proofs.sign('heartbeat', result.lease, nonce, { lease: manager.leaseBody(result.lease) }, session);
     },
   );
 

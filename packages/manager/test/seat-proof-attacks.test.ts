@@ -112,18 +112,34 @@ function lostOnce(lease: Lease, ms = 10_000): Promise<LictorError> {
   });
 }
 
-test('a genuine manager: the seat is accepted and its heartbeats are proven too', async (t) => {
+test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session and accepted", async (t) => {
   const m = await realManager(t, licenseKey(['cad']), { heartbeatIntervalMs: 50, leaseTtlMs: 2000 });
-  const c = await client(t, [m.url]);
+  // A transparent relay, to see the proofs on the wire.
+  const proofs: string[] = [];
+  const relay = await fakeHttp(t, async (req, body, res) => {
+    const answer = await fetch(`${m.url}${req.url}`, {
+      method: req.method ?? 'GET',
+      headers: { 'content-type': 'application/json' },
+      body: req.method === 'DELETE' ? null : JSON.stringify(body),
+    });
+    const text = await answer.text();
+    const proof = text === '' ? undefined : (JSON.parse(text) as { proof?: { key: string } }).proof;
+    proofs.push(
+      `${req.url?.endsWith('/heartbeat') ? 'heartbeat' : 'lease'}:${proof?.key ?? 'none'}${'session' in body ? '+session' : ''}`,
+    );
+    res.writeHead(answer.status, { 'content-type': 'application/json' });
+    res.end(text);
+  });
+  const c = await client(t, [relay.url]);
   const lease = await c.acquire('cad');
-  assert.equal(lease.manager, m.url);
-  const granted = m.manager.leases()[0];
-  assert.ok(granted);
-  const deadline = Date.now() + 5000;
-  while ((m.manager.leases()[0]?.heartbeatAt ?? 0) <= granted.grantedAt && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  assert.ok((m.manager.leases()[0]?.heartbeatAt ?? 0) > granted.grantedAt, 'no heartbeat reached the manager');
+  const deadline = Date.now() + 10_000;
+  while (proofs.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(proofs.slice(0, 4), [
+    'lease:container',
+    'heartbeat:session+session', // the client seals a session secret to the license's key; the manager MACs at once
+    'heartbeat:session',
+    'heartbeat:session',
+  ]);
   assert.equal(lease.state, 'active');
 });
 

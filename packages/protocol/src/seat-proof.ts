@@ -22,10 +22,25 @@
  * 3. the caller checks that the license covers what was asked (product, feature, expiry):
  *    {@link answerLicenseCovers}.
  *
+ * **Sessions** keep frequent answers (heartbeats) cheap: an Ed25519 signature costs the signer
+ * about as much as the rest of a request. After a verified signed answer, the asker seals a
+ * random 32-byte session secret to the license's certified X25519 key (`containerKeys.box`,
+ * {@link sealAnswerSession}); only the holder of the container's private key opens it. Later
+ * answers then carry `{ key: 'session', mac }`: HMAC-SHA256 under that secret over the same
+ * signed-answer bytes (fresh nonce included), which only the asker and the genuine container can
+ * compute. An answerer that lost the session (a restart) signs again, and the asker seals a new one.
+ *
  * Pure: no clock and no I/O. Test vectors: `test/seat-proof.test.ts`.
  */
 import { canonicalJson } from './canonical.js';
-import { containerVerify, type VendorPublicKey } from './crypto.js';
+import {
+  constantTimeEqual,
+  containerVerify,
+  hmacSha256,
+  openFromContainer,
+  sealToContainer,
+  type VendorPublicKey,
+} from './crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
 import type { LicenseDocument } from './license.js';
@@ -68,6 +83,13 @@ export type AnswerProofFault =
   /** The license is genuine but does not cover what was asked (product, feature, expired). */
   | 'not-covered';
 
+/** The proof of an answer within a session (see the module comment). */
+export interface SessionAnswerProof {
+  key: 'session';
+  /** HMAC-SHA256 under the session secret over {@link answerSigningBytes}, base64url. */
+  mac: string;
+}
+
 /** The private side: the license and something that signs with its container key. */
 export interface AnswerKey {
   /** The license file text, sent as {@link AnswerProof.license}. */
@@ -76,6 +98,66 @@ export interface AnswerKey {
   readonly containerId: string;
   /** Ed25519 signature with the container's private key. */
   sign(data: Uint8Array): Uint8Array;
+  /** Opens a session secret sealed to the container's X25519 key ({@link openAnswerSession}); absent: no sessions. */
+  openSession?(sealed: string): Uint8Array | null;
+}
+
+/** Bytes of a session secret. */
+export const ANSWER_SESSION_BYTES = 32;
+const SESSION_CONTEXT = 'signed-answer-session';
+/** Longest sealed session secret accepted (32 + 12 + 32 + 16 bytes in base64url is 123 characters). */
+export const MAX_SEALED_SESSION_LENGTH = 256;
+
+/** Seals `secret` (32 random bytes) to the certified X25519 key of `doc`'s container. */
+export function sealAnswerSession(doc: LicenseDocument, secret: Uint8Array): string {
+  const box = doc.containerKeys?.box;
+  if (box === undefined || secret.length !== ANSWER_SESSION_BYTES) {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', 'a session needs a container key and a 32-byte secret');
+  }
+  return sealToContainer(box, secret, SESSION_CONTEXT);
+}
+
+/** Opens a sealed session secret with the container's X25519 private key; `null` if it does not open. */
+export function openAnswerSession(boxPrivate: string, sealed: string): Uint8Array | null {
+  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_SESSION_LENGTH) return null;
+  const secret = openFromContainer(boxPrivate, sealed, SESSION_CONTEXT);
+  return secret !== null && secret.length === ANSWER_SESSION_BYTES ? secret : null;
+}
+
+/** The session proof of `answer` to the question that carried `nonce`. */
+export function macAnswer(
+  secret: Uint8Array,
+  purpose: string,
+  containerId: string,
+  nonce: string,
+  answer: unknown,
+): SessionAnswerProof {
+  return {
+    key: 'session',
+    mac: toBase64Url(hmacSha256(secret, answerSigningBytes(purpose, containerId, nonce, answer))),
+  };
+}
+
+/** Whether `proof` is the session proof of `answer` to `nonce` under `secret` (constant-time). */
+export function answerMacValid(
+  secret: Uint8Array,
+  containerId: string,
+  proof: unknown,
+  purpose: string,
+  nonce: string,
+  answer: unknown,
+): boolean {
+  const p = proof as Partial<SessionAnswerProof> | null;
+  if (typeof p !== 'object' || p === null || p.key !== 'session' || typeof p.mac !== 'string') return false;
+  const mac = fromBase64Url(p.mac);
+  if (mac === null) return false;
+  let expected: SessionAnswerProof;
+  try {
+    expected = macAnswer(secret, purpose, containerId, nonce, answer);
+  } catch {
+    return false;
+  }
+  return constantTimeEqual(mac, fromBase64Url(expected.mac) as Uint8Array);
 }
 
 /** A `LICTOR_E_ANSWER_UNPROVEN` refusal with its fault. */

@@ -10,6 +10,7 @@ import { describe, test } from 'node:test';
 import {
   ANSWER_PROOF_DOMAIN,
   type AnswerKey,
+  answerMacValid,
   answerSigningBytes,
   containerVerify,
   encodeLicenseFile,
@@ -20,7 +21,10 @@ import {
   type LicenseDocument,
   loadContainerSigner,
   loadSigner,
+  macAnswer,
+  openAnswerSession,
   randomBytes,
+  sealAnswerSession,
   signAnswer,
   toBase64Url,
   type VerifyAnswerInput,
@@ -226,5 +230,35 @@ describe('signed answers: verification and attacks', () => {
       sign: loadContainerSigner(generateContainerKeys().private.sign),
     };
     refused(input(key), 'no-key');
+  });
+});
+
+describe('signed answers: sessions', () => {
+  const keys = generateContainerKeys();
+  const doc = licenseDoc(keys);
+  const nonce = toBase64Url(randomBytes(16));
+  const answer = { lease: { id: 'l-1' } };
+
+  test('a secret sealed to the certified key opens only with the container key', () => {
+    const secret = randomBytes(32);
+    const sealed = sealAnswerSession(doc, secret);
+    assert.deepEqual(openAnswerSession(keys.private.box, sealed), secret);
+    assert.equal(openAnswerSession(generateContainerKeys().private.box, sealed), null);
+    assert.equal(openAnswerSession(keys.private.box, `${sealed.slice(0, -2)}AA`), null);
+    assert.equal(openAnswerSession(keys.private.box, 'x'.repeat(300)), null);
+    assertCode(() => sealAnswerSession(doc, randomBytes(16)), 'LICTOR_E_INVALID_INPUT');
+  });
+
+  test('a MAC verifies for its secret, nonce, answer, purpose and container only', () => {
+    const secret = randomBytes(32);
+    const proof = macAnswer(secret, 'heartbeat', doc.containerId, nonce, answer);
+    assert.ok(answerMacValid(secret, doc.containerId, proof, 'heartbeat', nonce, answer));
+    assert.ok(!answerMacValid(randomBytes(32), doc.containerId, proof, 'heartbeat', nonce, answer));
+    assert.ok(!answerMacValid(secret, doc.containerId, proof, 'heartbeat', toBase64Url(randomBytes(16)), answer));
+    assert.ok(!answerMacValid(secret, doc.containerId, proof, 'heartbeat', nonce, { lease: { id: 'l-2' } }));
+    assert.ok(!answerMacValid(secret, doc.containerId, proof, 'lease', nonce, answer));
+    assert.ok(!answerMacValid(secret, 'c-other', proof, 'heartbeat', nonce, answer));
+    assert.ok(!answerMacValid(secret, doc.containerId, { key: 'session', mac: 'AA' }, 'heartbeat', nonce, answer));
+    assert.ok(!answerMacValid(secret, doc.containerId, null, 'heartbeat', nonce, answer));
   });
 });

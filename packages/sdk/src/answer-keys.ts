@@ -5,7 +5,7 @@
  * asker's nonce. The License Manager signs every lease answer with the key of the license the
  * seat came from; a local runtime will do the same.
  */
-import { type AnswerKey, loadContainerSigner } from '@lictor/protocol';
+import { type AnswerKey, loadContainerSigner, openAnswerSession } from '@lictor/protocol';
 import type { LoadedContainer } from './containers.js';
 
 /** A license that can sign answers, with what it is. */
@@ -42,6 +42,7 @@ export function answerKeysOf(containers: readonly LoadedContainer[]): LicenseAns
       serial: c.doc.serial,
       products: [...new Set(c.doc.licenses.map((e) => e.product))],
       sign,
+      openSession: (sealed) => openAnswerSession(keys.box, sealed),
     });
   }
   return out;

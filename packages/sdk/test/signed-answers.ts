@@ -10,6 +10,7 @@ import {
   type LicenseDocument,
   loadContainerSigner,
   loadSigner,
+  openAnswerSession,
   randomBytes,
   signAnswer,
   toBase64Url,
@@ -61,6 +62,7 @@ export function licenseKey(products: string[] = ['ACME'], by: VendorSigner = VEN
     license: encodeLicenseFile(doc, by),
     containerId: doc.containerId,
     sign: loadContainerSigner(keys.private.sign),
+    openSession: (sealed) => openAnswerSession(keys.private.box, sealed),
   };
 }
 

@@ -16,10 +16,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { isErrorCode, LictorError, type VendorPublicKey } from '@lictor/protocol';
+import { isErrorCode, type LicenseDocument, LictorError, type VendorPublicKey } from '@lictor/protocol';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
-import { SeatVerifier } from './seat-verifier.js';
+import { type SeatSession, SeatVerifier } from './seat-verifier.js';
 
 /** Who holds a lease; the manager gives the same identity its existing lease back. */
 export interface ClientIdentity {
@@ -156,6 +156,8 @@ interface Granted {
   renewed: boolean;
   /** Local time the request was sent. */
   sentAt: number;
+  /** The license that proved the seat. */
+  license: LicenseDocument;
 }
 
 type Answer = { status: number; json: Record<string, unknown> | null };
@@ -258,8 +260,8 @@ class Client implements ManagerClient {
       if ((answer.status !== 200 && answer.status !== 201) || !isLeaseBody(answer.json?.lease)) {
         throw refusalOrUnreachable(url, answer);
       }
-      this.checkProof(url, 'lease', nonce, answer.json, { product, feature });
-      return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt };
+      const license = this.checkProof(url, 'lease', nonce, answer.json, { product, feature });
+      return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt, license };
     });
   }
 
@@ -297,16 +299,17 @@ class Client implements ManagerClient {
     );
   }
 
-  /** Verifies the proof of a lease answer; an answer without a valid one is `Unproven`. */
+  /** Verifies the proof of a lease answer and returns its license; an answer without a valid one is `Unproven`. */
   checkProof(
     url: string,
     purpose: 'lease' | 'heartbeat',
     nonce: string,
     body: Record<string, unknown>,
     expected: { product: string; feature: string | null; leaseId?: string },
-  ): void {
+    session?: SeatSession,
+  ): LicenseDocument {
     try {
-      this.verifier.verify(url, purpose, nonce, body, expected);
+      return this.verifier.verify(url, purpose, nonce, body, expected, session);
     } catch (err) {
       if (err instanceof LictorError && err.code === 'LICTOR_E_ANSWER_UNPROVEN') throw new Unproven(err);
       throw err;
@@ -392,6 +395,8 @@ class LeaseImpl implements Lease {
   #stopped = false;
   /** Why the last heartbeat answer was not accepted, when it lacked a valid proof. */
   #unproven: LictorError | undefined;
+  /** The session that lets the manager MAC heartbeat answers instead of signing them. */
+  #session: SeatSession;
   /** A re-acquire that succeeded after `release()`: that lease is given back too. */
   #reacquiredAfterRelease: string | undefined;
   readonly #listeners: { [E in keyof LeaseEvents]: Set<LeaseEvents[E]> } = {
@@ -405,6 +410,7 @@ class LeaseImpl implements Lease {
   ) {
     this.#body = granted.body;
     this.#manager = granted.url;
+    this.#session = client.verifier.session(granted.license);
     this.#lastOk = granted.sentAt;
     this.#ttlMs = leaseTtl(granted);
     this.#deadline = granted.sentAt + this.#ttlMs;
@@ -497,7 +503,7 @@ class LeaseImpl implements Lease {
         this.#manager,
         'POST',
         `/v1/leases/${encodeURIComponent(this.#body.id)}/heartbeat`,
-        { nonce },
+        this.#session.confirmed ? { nonce } : { nonce, session: this.#session.sealed },
       );
     } catch {
       this.#missed();
@@ -506,11 +512,14 @@ class LeaseImpl implements Lease {
     if (this.#state !== 'active') return;
     if (answer.status === 200 && isLeaseBody(answer.json?.lease)) {
       try {
-        this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {
-          product: this.#body.product,
-          feature: this.#body.feature ?? null,
-          leaseId: this.#body.id,
-        });
+        this.client.checkProof(
+          this.#manager,
+          'heartbeat',
+          nonce,
+          answer.json,
+          { product: this.#body.product, feature: this.#body.feature ?? null, leaseId: this.#body.id },
+          this.#session,
+        );
       } catch (err) {
         if (!(err instanceof Unproven)) throw err;
         // Not a renewal from a manager that holds the license: the seat runs out at its deadline.
@@ -586,6 +595,7 @@ class LeaseImpl implements Lease {
     }
     this.#body = result.body;
     this.#manager = result.url;
+    this.#session = this.client.verifier.session(result.license);
     this.#lastOk = result.sentAt;
     this.#unproven = undefined;
     if (!result.renewed) this.#ttlMs = leaseTtl(result);

@@ -6,7 +6,10 @@
  * `LICTOR_E_ANSWER_UNPROVEN`, whatever the answer says.
  */
 import {
+  ANSWER_SESSION_BYTES,
   type AnswerProof,
+  answerLicenseCovers,
+  answerMacValid,
   answerNonce,
   answerUnproven,
   type LicenseDocument,
@@ -14,12 +17,27 @@ import {
   openAnswerLicense,
   parsePublicKey,
   randomBytes,
+  sealAnswerSession,
   type VendorPublicKey,
   verifyAnswer,
 } from '@lictor/protocol';
 
 /** What a proof is for: a grant or renewal (`POST /v1/leases`), or a heartbeat. */
 export type SeatAnswerPurpose = 'lease' | 'heartbeat';
+
+/**
+ * A session of one lease (see `seat-proof.ts`): a secret sealed to the certified key of the
+ * license that proved the grant; heartbeat answers MAC'd with it are proven.
+ */
+export interface SeatSession {
+  readonly secret: Uint8Array;
+  /** The secret sealed to the license's container key, sent with heartbeats until confirmed. */
+  readonly sealed: string;
+  /** The license that proved the grant. */
+  readonly license: LicenseDocument;
+  /** The manager answered with a MAC under this session. */
+  confirmed: boolean;
+}
 
 /** Licenses opened before, by their text (a manager sends the same few licenses again and again). */
 const MAX_OPENED = 32;
@@ -38,10 +56,17 @@ export class SeatVerifier {
     return answerNonce(randomBytes(24));
   }
 
+  /** A new session for a lease whose grant `license` proved. */
+  session(license: LicenseDocument): SeatSession {
+    const secret = randomBytes(ANSWER_SESSION_BYTES);
+    return { secret, sealed: sealAnswerSession(license, secret), license, confirmed: false };
+  }
+
   /**
    * Checks `body` (the answer's JSON, its `proof` included) answers the request that carried
-   * `nonce` for `product`/`feature` (and lease `leaseId` for a heartbeat). Returns the license
-   * that proves it; throws `LICTOR_E_ANSWER_UNPROVEN` naming `manager`.
+   * `nonce` for `product`/`feature` (and lease `leaseId` for a heartbeat), signed by a genuine
+   * license or MAC'd under `session`. Returns the license that proves it; throws
+   * `LICTOR_E_ANSWER_UNPROVEN` naming `manager`.
    */
   verify(
     manager: string,
@@ -49,6 +74,7 @@ export class SeatVerifier {
     nonce: string,
     body: Record<string, unknown>,
     expected: { product: string; feature: string | null; leaseId?: string },
+    session?: SeatSession,
   ): LicenseDocument {
     const { proof, ...answer } = body;
     const lease = answer.lease as { id?: unknown; product?: unknown; feature?: unknown } | undefined;
@@ -60,7 +86,24 @@ export class SeatVerifier {
       ) {
         throw answerUnproven('not-covered', 'the answer is about another lease, product or feature than asked');
       }
-      return verifyAnswer({
+      if ((proof as { key?: unknown } | null)?.key === 'session') {
+        if (
+          session === undefined ||
+          !answerMacValid(session.secret, session.license.containerId, proof, purpose, nonce, answer)
+        ) {
+          throw answerUnproven('signature', "the answer is not MAC'd for this request under this lease's session");
+        }
+        const scope = { product: expected.product, feature: expected.feature, now: Date.now() };
+        if (!answerLicenseCovers(session.license, scope)) {
+          throw answerUnproven(
+            'not-covered',
+            `the license that proved the seat (serial ${session.license.serial}) no longer covers it`,
+          );
+        }
+        session.confirmed = true;
+        return session.license;
+      }
+      const doc = verifyAnswer({
         purpose,
         nonce,
         answer,
@@ -69,6 +112,9 @@ export class SeatVerifier {
         scope: { product: expected.product, feature: expected.feature, now: Date.now() },
         open: (p) => this.#open(p),
       });
+      // Signed, not MAC'd: the manager does not hold the session (yet, or since a restart).
+      if (session !== undefined) session.confirmed = false;
+      return doc;
     } catch (err) {
       const e = err as LictorError;
       if (e.code !== 'LICTOR_E_ANSWER_UNPROVEN') throw err;
