@@ -10,7 +10,7 @@ import {
 import { type ErrorBody, isAnswerNonce, LictorError } from '@lictor/protocol';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { type LicenseManager, MANAGER_EVENT_KINDS } from './manager.js';
-import { nonceSchema, proofSchema, SeatProofs } from './seat-proofs.js';
+import { isSessionRef, nonceSchema, proofSchema, SeatProofs, type SessionRef, sessionSchema } from './seat-proofs.js';
 import type { AcquireRequest, Lease } from './types.js';
 import { managerWebRoutes } from './web.js';
 
@@ -45,7 +45,14 @@ const acquireBodySchema = {
   type: 'object',
   required: ['product', 'client'],
   additionalProperties: false,
-  properties: { product: name128, feature: name128, client: clientSchema, leaseId: name128, nonce: nonceSchema },
+  properties: {
+    product: name128,
+    feature: name128,
+    client: clientSchema,
+    leaseId: name128,
+    nonce: nonceSchema,
+    session: sessionSchema,
+  },
 } as const;
 
 const leaseProperties = {
@@ -175,7 +182,7 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatPr
       },
     },
     async (request, reply) => {
-      const { nonce, ...body } = request.body as AcquireRequest & { nonce?: string };
+      const { nonce, session, ...body } = request.body as AcquireRequest & { nonce?: string; session?: SessionRef };
       // Access rules judge the address seen on the socket, never one the client could send.
       // Node forgets it once the socket closes: no address, no seat (address rules must not be skipped).
       const address = request.ip;
@@ -191,9 +198,11 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatPr
           request.log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
           return reply
             .code(201)
-            .send(proofs.sign('lease', result.lease, nonce, answerOf(manager, result.lease, false)));
+            .send(proofs.sign('lease', result.lease, nonce, answerOf(manager, result.lease, false), session));
         case 'renewed':
-          return reply.code(200).send(proofs.sign('lease', result.lease, nonce, answerOf(manager, result.lease, true)));
+          return reply
+            .code(200)
+            .send(proofs.sign('lease', result.lease, nonce, answerOf(manager, result.lease, true), session));
         case 'exhausted':
           if (result.limit !== undefined) {
             throw new LictorError('LICTOR_E_SEATS_EXHAUSTED', result.limit.reason, {
@@ -231,15 +240,21 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatPr
     async (request) => {
       const { id } = request.params as { id: string };
       const { nonce, session } = (request.body ?? {}) as { nonce?: unknown; session?: unknown };
-      if ((nonce !== undefined && !isAnswerNonce(nonce)) || (session !== undefined && typeof session !== 'string')) {
+      if ((nonce !== undefined && !isAnswerNonce(nonce)) || (session !== undefined && !isSessionRef(session))) {
         throw new LictorError(
           'LICTOR_E_INVALID_INPUT',
-          'nonce must be base64url of 16–64 random bytes, session a string',
+          'nonce must be base64url of 16–64 random bytes, session { id, sealed? } strings',
         );
       }
       const result = manager.heartbeat(id);
       if (result.kind !== 'renewed') throw leaseUnknown(id);
-      return proofs.sign('heartbeat', result.lease, nonce, { lease: manager.leaseBody(result.lease) }, session);
+      return proofs.sign(
+        'heartbeat',
+        result.lease,
+        nonce,
+        { lease: manager.leaseBody(result.lease) },
+        session as SessionRef | undefined,
+      );
     },
   );
 

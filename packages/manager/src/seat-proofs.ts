@@ -10,13 +10,22 @@
  * had keys, a token container whose PIN was not given) is answered without proof, and clients
  * refuse it with `LICTOR_E_ANSWER_UNPROVEN`.
  *
- * Heartbeats within a session are MAC'd instead of signed (HMAC-SHA256 costs the manager a few
- * µs, an Ed25519 signature about as much as the rest of the request): a client sends, with a
- * heartbeat, a session secret sealed to the license's certified X25519 key; the manager opens it
- * with the container's private key and keeps it with the lease (in memory only, dropped with the
- * lease; after a restart the next heartbeat is signed again and the client sends a new session).
+ * Answers within a session are MAC'd instead of signed (HMAC-SHA256 costs the manager a few µs,
+ * an Ed25519 signature about as much as the rest of the request): after its first signed answer
+ * a client sends a session secret sealed to the license's certified X25519 key, then only its
+ * id; the manager opens it once with the container's private key and keeps it in memory (at most
+ * {@link MAX_SESSIONS}, oldest dropped first; after a restart or a drop the answer is signed
+ * again and the client sends the sealed secret again).
  */
-import { type AnswerKey, type AnswerProof, macAnswer, type SessionAnswerProof, signAnswer } from '@lictor/protocol';
+import {
+  type AnswerKey,
+  type AnswerProof,
+  answerSessionId,
+  MAX_SEALED_SESSION_LENGTH,
+  macAnswer,
+  type SessionAnswerProof,
+  signAnswer,
+} from '@lictor/protocol';
 import type { Lease } from './types.js';
 
 /** What the proof of an answer is for: a grant or renewal (`POST /v1/leases`) or a heartbeat. */
@@ -34,20 +43,52 @@ export const proofSchema = {
   },
 } as const;
 
-/** A session a client opened for one lease. */
+/** The JSON schema of the `nonce` field clients send (base64url of 16–64 random bytes). */
+export const nonceSchema = { type: 'string', minLength: 22, maxLength: 86, pattern: '^[A-Za-z0-9_-]+$' } as const;
+
+/** A session a client opened, by its id. */
 interface Session {
   secret: Uint8Array;
   containerId: string;
 }
 
-/** The JSON schema of the `nonce` field clients send (base64url of 16–64 random bytes). */
-export const nonceSchema = { type: 'string', minLength: 22, maxLength: 86, pattern: '^[A-Za-z0-9_-]+$' } as const;
+/** What a client sends to name its session: its id, and the sealed secret until the manager answered with a MAC. */
+export interface SessionRef {
+  id: string;
+  sealed?: string;
+}
 
-/** The keys that sign the manager's answers, by pool license id. */
+/** The JSON schema of {@link SessionRef} in requests. */
+export const sessionSchema = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', minLength: 22, maxLength: 22 },
+    sealed: { type: 'string', minLength: 1, maxLength: MAX_SEALED_SESSION_LENGTH },
+  },
+} as const;
+
+/** Whether `value` is a {@link SessionRef} (for bodies read without a schema). */
+export function isSessionRef(value: unknown): value is SessionRef {
+  const v = value as Partial<SessionRef> | null;
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.id === 'string' &&
+    v.id.length <= 64 &&
+    (v.sealed === undefined || (typeof v.sealed === 'string' && v.sealed.length <= MAX_SEALED_SESSION_LENGTH))
+  );
+}
+
+/** Sessions kept; the oldest go first (their clients are answered with a signature and send them again). */
+export const MAX_SESSIONS = 100_000;
+
+/** The keys that sign the manager's answers, by pool license id, and the clients' sessions. */
 export class SeatProofs {
   #keys: ReadonlyMap<string, AnswerKey> = new Map();
-  /** Sessions by lease object: an entry goes when the pool drops its lease. */
-  readonly #sessions = new WeakMap<Lease, Session>();
+  /** Sessions by id, oldest first. */
+  readonly #sessions = new Map<string, Session>();
 
   /** Replaces the keys: pool license id → the key of the license that serves it. */
   setKeys(keys: ReadonlyMap<string, AnswerKey>): void {
@@ -61,29 +102,39 @@ export class SeatProofs {
 
   /**
    * `answer` with its `proof` when the client sent a nonce and the license of `lease` has a key
-   * here; else `answer` as is (the client then refuses it). A heartbeat is MAC'd when the lease
-   * has a session (`sealedSession`, sent with this heartbeat, opens one), else signed.
+   * here; else `answer` as is (the client then refuses it). MAC'd under the client's session
+   * when the manager holds it for that license's container (a sealed secret sent along is
+   * opened first), else signed.
    */
   sign<T extends object>(
     purpose: SeatAnswerPurpose,
     lease: Lease,
     nonce: string | undefined,
     answer: T,
-    sealedSession?: string,
+    session?: SessionRef,
   ): T & { proof?: AnswerProof | SessionAnswerProof } {
     if (nonce === undefined) return answer;
     const key = this.#keys.get(lease.licenseId);
     if (key === undefined) return answer;
-    if (purpose === 'heartbeat') {
-      if (sealedSession !== undefined) {
-        const secret = key.openSession?.(sealedSession) ?? null;
-        if (secret !== null) this.#sessions.set(lease, { secret, containerId: key.containerId });
-      }
-      const session = this.#sessions.get(lease);
-      if (session !== undefined && session.containerId === key.containerId) {
-        return { ...answer, proof: macAnswer(session.secret, purpose, session.containerId, nonce, answer) };
-      }
+    const held = session === undefined ? undefined : this.#session(session, key);
+    if (held !== undefined) {
+      return { ...answer, proof: macAnswer(held.secret, purpose, held.containerId, nonce, answer) };
     }
     return { ...answer, proof: signAnswer(key, purpose, nonce, answer) };
+  }
+
+  /** The session `ref` names for `key`'s container, opening its sealed secret when new. */
+  #session(ref: SessionRef, key: AnswerKey): Session | undefined {
+    let held = this.#sessions.get(ref.id);
+    if (held === undefined || held.containerId !== key.containerId) {
+      if (ref.sealed === undefined || answerSessionId(ref.sealed) !== ref.id) return undefined;
+      const secret = key.openSession?.(ref.sealed) ?? null;
+      if (secret === null) return undefined;
+      held = { secret, containerId: key.containerId };
+      this.#sessions.delete(ref.id);
+      this.#sessions.set(ref.id, held);
+      if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value as string);
+    }
+    return held;
   }
 }

@@ -125,7 +125,7 @@ test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session 
     const text = await answer.text();
     const proof = text === '' ? undefined : (JSON.parse(text) as { proof?: { key: string } }).proof;
     proofs.push(
-      `${req.url?.endsWith('/heartbeat') ? 'heartbeat' : 'lease'}:${proof?.key ?? 'none'}${'session' in body ? '+session' : ''}`,
+      `${req.url?.endsWith('/heartbeat') ? 'heartbeat' : 'lease'}:${proof?.key ?? 'none'}${'sealed' in ((body.session as object | undefined) ?? {}) ? '+sealed' : ''}`,
     );
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(text);
@@ -136,11 +136,14 @@ test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session 
   while (proofs.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
   assert.deepEqual(proofs.slice(0, 4), [
     'lease:container',
-    'heartbeat:session+session', // the client seals a session secret to the license's key; the manager MACs at once
+    'heartbeat:session+sealed', // the client seals a session secret to the license's key; the manager MACs at once
     'heartbeat:session',
     'heartbeat:session',
   ]);
   assert.equal(lease.state, 'active');
+  // The session is the client's with this manager: its next lease answer is MAC'd too.
+  assert.equal(await c.acquire('cad'), lease);
+  assert.ok(proofs.slice(4).includes('lease:session'), proofs.join(', '));
 });
 
 test('a node:http server with a well-formed 201 and no license → LICTOR_E_ANSWER_UNPROVEN (missing)', async (t) => {

@@ -25,10 +25,11 @@
  * **Sessions** keep frequent answers (heartbeats) cheap: an Ed25519 signature costs the signer
  * about as much as the rest of a request. After a verified signed answer, the asker seals a
  * random 32-byte session secret to the license's certified X25519 key (`containerKeys.box`,
- * {@link sealAnswerSession}); only the holder of the container's private key opens it. Later
- * answers then carry `{ key: 'session', mac }`: HMAC-SHA256 under that secret over the same
- * signed-answer bytes (fresh nonce included), which only the asker and the genuine container can
- * compute. An answerer that lost the session (a restart) signs again, and the asker seals a new one.
+ * {@link sealAnswerSession}); only the holder of the container's private key opens it. The asker
+ * sends it once, then names it by {@link answerSessionId}. Later answers carry
+ * `{ key: 'session', mac }`: HMAC-SHA256 under that secret over the same signed-answer bytes
+ * (fresh nonce included), which only the asker and the genuine container can compute. An
+ * answerer that lost the session (a restart) signs again, and the asker sends the sealed secret again.
  *
  * Pure: no clock and no I/O. Test vectors: `test/seat-proof.test.ts`.
  */
@@ -37,8 +38,9 @@ import {
   constantTimeEqual,
   containerVerify,
   hmacSha256,
-  openFromContainer,
+  loadContainerOpener,
   sealToContainer,
+  sha256,
   type VendorPublicKey,
 } from './crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
@@ -117,11 +119,27 @@ export function sealAnswerSession(doc: LicenseDocument, secret: Uint8Array): str
   return sealToContainer(box, secret, SESSION_CONTEXT);
 }
 
+/**
+ * An opener of sealed session secrets for the container's X25519 private key (parsed once);
+ * it returns `null` for anything that does not open to a 32-byte secret.
+ */
+export function answerSessionOpener(boxPrivate: string): (sealed: string) => Uint8Array | null {
+  const open = loadContainerOpener(boxPrivate);
+  return (sealed) => {
+    if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_SESSION_LENGTH) return null;
+    const secret = open(sealed, SESSION_CONTEXT);
+    return secret !== null && secret.length === ANSWER_SESSION_BYTES ? secret : null;
+  };
+}
+
+/** The id of a session: base64url of the first 16 bytes of SHA-256 of its sealed secret. */
+export function answerSessionId(sealed: string): string {
+  return toBase64Url(sha256(utf8(sealed)).subarray(0, 16));
+}
+
 /** Opens a sealed session secret with the container's X25519 private key; `null` if it does not open. */
 export function openAnswerSession(boxPrivate: string, sealed: string): Uint8Array | null {
-  if (typeof sealed !== 'string' || sealed.length > MAX_SEALED_SESSION_LENGTH) return null;
-  const secret = openFromContainer(boxPrivate, sealed, SESSION_CONTEXT);
-  return secret !== null && secret.length === ANSWER_SESSION_BYTES ? secret : null;
+  return answerSessionOpener(boxPrivate)(sealed);
 }
 
 /** The session proof of `answer` to the question that carried `nonce`. */

@@ -5,7 +5,7 @@
  * asker's nonce. The License Manager signs every lease answer with the key of the license the
  * seat came from; a local runtime will do the same.
  */
-import { type AnswerKey, loadContainerSigner, openAnswerSession } from '@lictor/protocol';
+import { type AnswerKey, answerSessionOpener, loadContainerSigner } from '@lictor/protocol';
 import type { LoadedContainer } from './containers.js';
 
 /** A license that can sign answers, with what it is. */
@@ -17,8 +17,14 @@ export interface LicenseAnswerKey extends AnswerKey {
   readonly products: readonly string[];
 }
 
-/** Signers made for a container's private key, reused while its license file and keys stay the same. */
-const signers = new WeakMap<object, (data: Uint8Array) => Uint8Array>();
+/** What signs and opens with a container's private keys, parsed once. */
+interface KeyObjects {
+  sign: (data: Uint8Array) => Uint8Array;
+  openSession: (sealed: string) => Uint8Array | null;
+}
+
+/** Key objects made for a container's private keys, reused while the loaded keys stay the same. */
+const parsed = new WeakMap<object, KeyObjects>();
 
 /** The answer keys of the containers whose private keys opened; the key objects are parsed once per load. */
 export function answerKeysOf(containers: readonly LoadedContainer[]): LicenseAnswerKey[] {
@@ -26,14 +32,14 @@ export function answerKeysOf(containers: readonly LoadedContainer[]): LicenseAns
   for (const c of containers) {
     if (!c.keys.ok || c.doc.containerKeys === undefined) continue;
     const keys = c.keys.keys;
-    let sign = signers.get(keys);
-    if (sign === undefined) {
+    let objects = parsed.get(keys);
+    if (objects === undefined) {
       try {
-        sign = loadContainerSigner(keys.sign);
+        objects = { sign: loadContainerSigner(keys.sign), openSession: answerSessionOpener(keys.box) };
       } catch {
-        continue; // a key file that opened but holds no Ed25519 key cannot sign
+        continue; // a key file that opened but holds no usable key cannot sign
       }
-      signers.set(keys, sign);
+      parsed.set(keys, objects);
     }
     out.push({
       license: c.text,
@@ -41,8 +47,8 @@ export function answerKeysOf(containers: readonly LoadedContainer[]): LicenseAns
       activationId: c.doc.activationId,
       serial: c.doc.serial,
       products: [...new Set(c.doc.licenses.map((e) => e.product))],
-      sign,
-      openSession: (sealed) => openAnswerSession(keys.box, sealed),
+      sign: objects.sign,
+      openSession: objects.openSession,
     });
   }
   return out;

@@ -4,13 +4,13 @@
  */
 import {
   type AnswerKey,
+  answerSessionOpener,
   encodeLicenseFile,
   generateContainerKeys,
   generateVendorKeys,
   type LicenseDocument,
   loadContainerSigner,
   loadSigner,
-  openAnswerSession,
   randomBytes,
   signAnswer,
   toBase64Url,
@@ -62,7 +62,7 @@ export function licenseKey(products: string[] = ['ACME'], by: VendorSigner = VEN
     license: encodeLicenseFile(doc, by),
     containerId: doc.containerId,
     sign: loadContainerSigner(keys.private.sign),
-    openSession: (sealed) => openAnswerSession(keys.private.box, sealed),
+    openSession: answerSessionOpener(keys.private.box),
   };
 }
 

@@ -156,8 +156,6 @@ interface Granted {
   renewed: boolean;
   /** Local time the request was sent. */
   sentAt: number;
-  /** The license that proved the seat. */
-  license: LicenseDocument;
 }
 
 type Answer = { status: number; json: Record<string, unknown> | null };
@@ -197,6 +195,8 @@ class Client implements ManagerClient {
   readonly #downForMs: number;
   readonly #downUntil = new Map<string, number>();
   readonly #leases = new Set<LeaseImpl>();
+  /** The session with each manager (by URL), after its first signed answer. */
+  readonly #sessions = new Map<string, SeatSession>();
   #closed = false;
 
   constructor(
@@ -256,12 +256,13 @@ class Client implements ManagerClient {
         client: this.identity,
         ...(leaseId === undefined ? {} : { leaseId }),
         nonce,
+        ...this.sessionField(url),
       });
       if ((answer.status !== 200 && answer.status !== 201) || !isLeaseBody(answer.json?.lease)) {
         throw refusalOrUnreachable(url, answer);
       }
-      const license = this.checkProof(url, 'lease', nonce, answer.json, { product, feature });
-      return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt, license };
+      this.checkProof(url, 'lease', nonce, answer.json, { product, feature });
+      return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt };
     });
   }
 
@@ -306,14 +307,26 @@ class Client implements ManagerClient {
     nonce: string,
     body: Record<string, unknown>,
     expected: { product: string; feature: string | null; leaseId?: string },
-    session?: SeatSession,
   ): LicenseDocument {
+    const session = this.#sessions.get(url);
     try {
-      return this.verifier.verify(url, purpose, nonce, body, expected, session);
+      const license = this.verifier.verify(url, purpose, nonce, body, expected, session);
+      // A signed answer from another license than the session's (or the first): a new session with it.
+      if (session === undefined || session.license.containerId !== license.containerId) {
+        this.#sessions.set(url, this.verifier.session(license));
+      }
+      return license;
     } catch (err) {
       if (err instanceof LictorError && err.code === 'LICTOR_E_ANSWER_UNPROVEN') throw new Unproven(err);
       throw err;
     }
+  }
+
+  /** The `session` field of a request to `url`: the session's id, with its sealed secret until the manager MAC'd an answer. */
+  sessionField(url: string): { session?: { id: string; sealed?: string } } {
+    const s = this.#sessions.get(url);
+    if (s === undefined) return {};
+    return { session: s.confirmed ? { id: s.id } : { id: s.id, sealed: s.sealed } };
   }
 
   /** One HTTP request; network errors and timeouts become `Unreachable`. */
@@ -395,8 +408,6 @@ class LeaseImpl implements Lease {
   #stopped = false;
   /** Why the last heartbeat answer was not accepted, when it lacked a valid proof. */
   #unproven: LictorError | undefined;
-  /** The session that lets the manager MAC heartbeat answers instead of signing them. */
-  #session: SeatSession;
   /** A re-acquire that succeeded after `release()`: that lease is given back too. */
   #reacquiredAfterRelease: string | undefined;
   readonly #listeners: { [E in keyof LeaseEvents]: Set<LeaseEvents[E]> } = {
@@ -410,7 +421,6 @@ class LeaseImpl implements Lease {
   ) {
     this.#body = granted.body;
     this.#manager = granted.url;
-    this.#session = client.verifier.session(granted.license);
     this.#lastOk = granted.sentAt;
     this.#ttlMs = leaseTtl(granted);
     this.#deadline = granted.sentAt + this.#ttlMs;
@@ -503,7 +513,7 @@ class LeaseImpl implements Lease {
         this.#manager,
         'POST',
         `/v1/leases/${encodeURIComponent(this.#body.id)}/heartbeat`,
-        this.#session.confirmed ? { nonce } : { nonce, session: this.#session.sealed },
+        { nonce, ...this.client.sessionField(this.#manager) },
       );
     } catch {
       this.#missed();
@@ -512,14 +522,11 @@ class LeaseImpl implements Lease {
     if (this.#state !== 'active') return;
     if (answer.status === 200 && isLeaseBody(answer.json?.lease)) {
       try {
-        this.client.checkProof(
-          this.#manager,
-          'heartbeat',
-          nonce,
-          answer.json,
-          { product: this.#body.product, feature: this.#body.feature ?? null, leaseId: this.#body.id },
-          this.#session,
-        );
+        this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {
+          product: this.#body.product,
+          feature: this.#body.feature ?? null,
+          leaseId: this.#body.id,
+        });
       } catch (err) {
         if (!(err instanceof Unproven)) throw err;
         // Not a renewal from a manager that holds the license: the seat runs out at its deadline.
@@ -595,7 +602,6 @@ class LeaseImpl implements Lease {
     }
     this.#body = result.body;
     this.#manager = result.url;
-    this.#session = this.client.verifier.session(result.license);
     this.#lastOk = result.sentAt;
     this.#unproven = undefined;
     if (!result.renewed) this.#ttlMs = leaseTtl(result);

@@ -11,6 +11,7 @@ import {
   answerLicenseCovers,
   answerMacValid,
   answerNonce,
+  answerSessionId,
   answerUnproven,
   type LicenseDocument,
   type LictorError,
@@ -26,10 +27,12 @@ import {
 export type SeatAnswerPurpose = 'lease' | 'heartbeat';
 
 /**
- * A session of one lease (see `seat-proof.ts`): a secret sealed to the certified key of the
- * license that proved the grant; heartbeat answers MAC'd with it are proven.
+ * A session with one manager (see `seat-proof.ts`): a secret sealed to the certified key of the
+ * license that proved its last signed answer; answers MAC'd with it are proven.
  */
 export interface SeatSession {
+  /** Names the session once the manager holds it ({@link answerSessionId} of `sealed`). */
+  readonly id: string;
   readonly secret: Uint8Array;
   /** The secret sealed to the license's container key, sent with heartbeats until confirmed. */
   readonly sealed: string;
@@ -59,7 +62,8 @@ export class SeatVerifier {
   /** A new session for a lease whose grant `license` proved. */
   session(license: LicenseDocument): SeatSession {
     const secret = randomBytes(ANSWER_SESSION_BYTES);
-    return { secret, sealed: sealAnswerSession(license, secret), license, confirmed: false };
+    const sealed = sealAnswerSession(license, secret);
+    return { id: answerSessionId(sealed), secret, sealed, license, confirmed: false };
   }
 
   /**
