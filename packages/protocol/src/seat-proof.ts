@@ -211,7 +211,9 @@ export function answerSigningBytes(purpose: string, containerId: string, nonce: 
   if (!PURPOSE.test(purpose)) throw new LictorError('LICTOR_E_INVALID_INPUT', `'${purpose}' is not an answer purpose`);
   if (!isAnswerNonce(nonce))
     throw new LictorError('LICTOR_E_INVALID_INPUT', 'the nonce is not base64url of 16–64 bytes');
-  const statement = canonicalJson({ answer, container: containerId, nonce, purpose });
+  // canonicalJson({ answer, container, nonce, purpose }), its keys already in order: the
+  // manager computes this for every answer.
+  const statement = `{"answer":${canonicalJson(answer)},"container":${JSON.stringify(containerId)},"nonce":"${nonce}","purpose":"${purpose}"}`;
   return utf8(`${ANSWER_PROOF_DOMAIN}\0${statement}`);
 }
 
