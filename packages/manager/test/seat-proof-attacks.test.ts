@@ -152,6 +152,17 @@ test('a node:http server with a well-formed 201 and no license → LICTOR_E_ANSW
   await assert.rejects(c.acquire('cad'), unproven('missing'));
 });
 
+test('a server claiming a session the client never opened (a made-up MAC) → refused (signature)', async (t) => {
+  const fake = await fakeHttp(t, (_req, body, res) =>
+    json(res, 201, {
+      ...wellFormedGrant(body),
+      proof: { key: 'session', mac: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    }),
+  );
+  const c = await client(t, [fake.url]);
+  await assert.rejects(c.acquire('cad'), unproven('signature'));
+});
+
 test('a real manager whose license is of another vendor → refused (license, WRONG_VENDOR)', async (t) => {
   const otherVendor = loadSigner(generateVendorKeys().privatePem);
   const m = await realManager(t, licenseKey(['cad'], otherVendor));
