@@ -3,7 +3,7 @@
  * (a lease), keeps it alive with heartbeats and gives it back.
  *
  * ```ts
- * const manager = await connectManager({ appDir: APP_DIR });
+ * const manager = await connectManager({ publicKey: VENDOR_KEY, appDir: APP_DIR });
  * const lease = await manager.acquire('ACME-ERP', 'reports');
  * lease.on('lost', (reason) => disableReports(reason.message));
  * lease.on('reattached', () => enableReports());
@@ -13,6 +13,10 @@
  *
  * Call {@link ManagerClient.close} when the application shuts down: it gives every seat back.
  * A process that dies without it keeps its seats until their lease expires on the manager.
+ *
+ * Every lease answer must prove that the manager holds a genuine license of the vendor whose
+ * key is `publicKey` for the product (signed seats, `seat-verifier.ts`); a manager that cannot is
+ * skipped, and `acquire()` refuses with `LICTOR_E_ANSWER_UNPROVEN` when none can.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
@@ -112,7 +116,8 @@ export interface ManagerClient {
    * Borrows a seat for `product` (and `feature`). Managers are tried in order; one that does
    * not answer is skipped. Throws the manager's refusal as a `LictorError`
    * (`LICTOR_E_SEATS_EXHAUSTED` with `details: { inUse, total }`, `LICTOR_E_NOT_LICENSED`, ...),
-   * or `LICTOR_E_MANAGER_UNREACHABLE` when none answers.
+   * `LICTOR_E_MANAGER_UNREACHABLE` when none answers, or `LICTOR_E_ANSWER_UNPROVEN` when none that
+   * answered proved a genuine license for the product (a manager that does not is skipped).
    */
   acquire(product: string, feature?: string): Promise<Lease>;
   /** `GET /v1/status` of the first manager that answers. */
