@@ -17,6 +17,8 @@ import {
   fromUtf8,
   generateContainerKeys,
   generateVendorKeys,
+  hmacSha256,
+  hmacSha256Quick,
   isAnswerNonce,
   type LicenseDocument,
   loadContainerSigner,
@@ -156,6 +158,11 @@ describe('signed answers: test vectors', () => {
     assert.ok(!isAnswerNonce(toBase64Url(new Uint8Array(15))));
     assert.ok(!isAnswerNonce(toBase64Url(new Uint8Array(65))));
     assert.ok(!isAnswerNonce('not base64url!'));
+    // Only the canonical spelling: unused low bits of the last character must be zero.
+    const canonical = toBase64Url(randomBytes(16));
+    assert.ok(isAnswerNonce(canonical));
+    assert.ok(!isAnswerNonce(`${canonical.slice(0, -1)}B`));
+    for (let n = 16; n <= 64; n++) assert.ok(isAnswerNonce(toBase64Url(randomBytes(n))), `${n} bytes`);
     assertCode(() => answerSigningBytes('lease', 'c', 'short', {}), 'LICTOR_E_INVALID_INPUT');
     assertCode(() => answerSigningBytes('Lease/../x', 'c', VECTOR.nonce, {}), 'LICTOR_E_INVALID_INPUT');
   });
@@ -261,4 +268,13 @@ describe('signed answers: sessions', () => {
     assert.ok(!answerMacValid(secret, doc.containerId, { key: 'session', mac: 'AA' }, 'heartbeat', nonce, answer));
     assert.ok(!answerMacValid(secret, doc.containerId, null, 'heartbeat', nonce, answer));
   });
+});
+
+test('hmacSha256Quick gives the bytes of HMAC-SHA256 for every key length', () => {
+  for (const keyLength of [0, 1, 32, 63, 64, 65, 100]) {
+    for (const data of ['', 'lictor', randomBytes(1000)]) {
+      const key = randomBytes(keyLength);
+      assert.deepEqual(hmacSha256Quick(key, data), hmacSha256(key, data), `key ${keyLength}`);
+    }
+  }
 });
