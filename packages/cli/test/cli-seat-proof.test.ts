@@ -23,7 +23,7 @@ async function grantingServer(t: TestContext, key: ReturnType<typeof licenseKey>
         res.writeHead(204).end();
         return;
       }
-      const body = JSON.parse(text) as { product: string; nonce?: string };
+      const body = JSON.parse(text) as { product: string };
       const now = Date.now();
       const answer = {
         renewed: false,
@@ -39,7 +39,7 @@ async function grantingServer(t: TestContext, key: ReturnType<typeof licenseKey>
         },
       };
       res.writeHead(201, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(signed(key, 'lease', body.nonce, answer)));
+      res.end(JSON.stringify(signed(key, 'lease', req.headers['lictor-nonce'], answer)));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -7,10 +7,10 @@ import {
   loggerOptions,
   type ServiceLoggerOption,
 } from '@lictor/http-service';
-import { type ErrorBody, isAnswerNonce, LictorError } from '@lictor/protocol';
+import { type ErrorBody, LictorError } from '@lictor/protocol';
 import Fastify, { type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { type LicenseManager, MANAGER_EVENT_KINDS } from './manager.js';
-import { isSessionRef, nonceSchema, proofSchema, SeatProofs, type SessionRef, sessionSchema } from './seat-proofs.js';
+import { proofRequest, proofSchema, SeatProofs } from './seat-proofs.js';
 import type { AcquireRequest, Lease } from './types.js';
 import { managerWebRoutes } from './web.js';
 
@@ -45,14 +45,7 @@ const acquireBodySchema = {
   type: 'object',
   required: ['product', 'client'],
   additionalProperties: false,
-  properties: {
-    product: name128,
-    feature: name128,
-    client: clientSchema,
-    leaseId: name128,
-    nonce: nonceSchema,
-    session: sessionSchema,
-  },
+  properties: { product: name128, feature: name128, client: clientSchema, leaseId: name128 },
 } as const;
 
 const leaseProperties = {
@@ -182,7 +175,8 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatPr
       },
     },
     async (request, reply) => {
-      const { nonce, session, ...body } = request.body as AcquireRequest & { nonce?: string; session?: SessionRef };
+      const body = request.body as AcquireRequest;
+      const { nonce, session } = proofRequest(request.headers);
       // Access rules judge the address seen on the socket, never one the client could send.
       // Node forgets it once the socket closes: no address, no seat (address rules must not be skipped).
       const address = request.ip;
@@ -239,22 +233,10 @@ const clientRoutes: FastifyPluginAsync<{ manager: LicenseManager; proofs: SeatPr
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const { nonce, session } = (request.body ?? {}) as { nonce?: unknown; session?: unknown };
-      if ((nonce !== undefined && !isAnswerNonce(nonce)) || (session !== undefined && !isSessionRef(session))) {
-        throw new LictorError(
-          'LICTOR_E_INVALID_INPUT',
-          'nonce must be base64url of 16–64 random bytes, session { id, sealed? } strings',
-        );
-      }
+      const { nonce, session } = proofRequest(request.headers);
       const result = manager.heartbeat(id);
       if (result.kind !== 'renewed') throw leaseUnknown(id);
-      return proofs.sign(
-        'heartbeat',
-        result.lease,
-        nonce,
-        { lease: manager.leaseBody(result.lease) },
-        session as SessionRef | undefined,
-      );
+      return proofs.sign('heartbeat', result.lease, nonce, { lease: manager.leaseBody(result.lease) }, session);
     },
   );
 

@@ -52,7 +52,15 @@ export {
   type ManagerStatus,
   type ProductStatus,
 } from './manager.js';
-export { nonceSchema, proofSchema, type SeatAnswerPurpose, SeatProofs } from './seat-proofs.js';
+export {
+  NONCE_HEADER,
+  proofRequest,
+  proofSchema,
+  SESSION_HEADER,
+  type SeatAnswerPurpose,
+  SeatProofs,
+  type SessionRef,
+} from './seat-proofs.js';
 export type {
   AccessRuleRef,
   AcquireRefusal,

@@ -1,6 +1,6 @@
 /**
  * Proof for the manager's answers: every lease answer (grant, renewal, heartbeat) to a client
- * that sent a nonce is signed over that nonce by the container key of the license the seat came
+ * that sent a nonce (header `lictor-nonce`) is signed over that nonce by the container key of the license the seat came
  * from, and carries that vendor-signed license (`@lictor/protocol`'s `seat-proof.ts`). The SDK
  * accepts a seat only with it, so a server that holds no genuine license cannot hand out seats.
  *
@@ -19,8 +19,12 @@
  */
 import {
   type AnswerKey,
+  type AnswerMacKey,
   type AnswerProof,
+  answerMacKey,
   answerSessionId,
+  isAnswerNonce,
+  LictorError,
   MAX_SEALED_SESSION_LENGTH,
   macAnswer,
   type SessionAnswerProof,
@@ -43,12 +47,9 @@ export const proofSchema = {
   },
 } as const;
 
-/** The JSON schema of the `nonce` field clients send (base64url of 16–64 random bytes). */
-export const nonceSchema = { type: 'string', minLength: 22, maxLength: 86, pattern: '^[A-Za-z0-9_-]+$' } as const;
-
 /** A session a client opened, by its id. */
 interface Session {
-  secret: Uint8Array;
+  mac: AnswerMacKey;
   containerId: string;
 }
 
@@ -58,27 +59,37 @@ export interface SessionRef {
   sealed?: string;
 }
 
-/** The JSON schema of {@link SessionRef} in requests. */
-export const sessionSchema = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', minLength: 22, maxLength: 22 },
-    sealed: { type: 'string', minLength: 1, maxLength: MAX_SEALED_SESSION_LENGTH },
-  },
-} as const;
+/** The request header that carries the client's nonce. */
+export const NONCE_HEADER = 'lictor-nonce';
+/** The request header that names the client's session: `<id>`, or `<id>.<sealed secret>`. */
+export const SESSION_HEADER = 'lictor-session';
 
-/** Whether `value` is a {@link SessionRef} (for bodies read without a schema). */
-export function isSessionRef(value: unknown): value is SessionRef {
-  const v = value as Partial<SessionRef> | null;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.id === 'string' &&
-    v.id.length <= 64 &&
-    (v.sealed === undefined || (typeof v.sealed === 'string' && v.sealed.length <= MAX_SEALED_SESSION_LENGTH))
-  );
+/**
+ * What a request asks to be proven with: its nonce and session from the headers
+ * ({@link NONCE_HEADER}, {@link SESSION_HEADER}), headers rather than body fields so that a
+ * heartbeat stays a request without a body. Throws `LICTOR_E_INVALID_INPUT` for malformed ones.
+ */
+export function proofRequest(headers: Record<string, string | string[] | undefined>): {
+  nonce?: string;
+  session?: SessionRef;
+} {
+  const nonce = headers[NONCE_HEADER];
+  const session = headers[SESSION_HEADER];
+  if (nonce !== undefined && !isAnswerNonce(nonce)) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      `the ${NONCE_HEADER} header must be base64url of 16–64 random bytes`,
+    );
+  }
+  if (session === undefined) return nonce === undefined ? {} : { nonce };
+  const [id, sealed, extra] = typeof session === 'string' ? session.split('.') : [];
+  if (id === undefined || id.length > 64 || extra !== undefined || (sealed?.length ?? 0) > MAX_SEALED_SESSION_LENGTH) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      `the ${SESSION_HEADER} header must be <id> or <id>.<sealed secret>`,
+    );
+  }
+  return { ...(nonce === undefined ? {} : { nonce }), session: sealed === undefined ? { id } : { id, sealed } };
 }
 
 /** Sessions kept; the oldest go first (their clients are answered with a signature and send them again). */
@@ -118,7 +129,7 @@ export class SeatProofs {
     if (key === undefined) return answer;
     const held = session === undefined ? undefined : this.#session(session, key);
     if (held !== undefined) {
-      return { ...answer, proof: macAnswer(held.secret, purpose, held.containerId, nonce, answer) };
+      return { ...answer, proof: macAnswer(held.mac, purpose, held.containerId, nonce, answer) };
     }
     return { ...answer, proof: signAnswer(key, purpose, nonce, answer) };
   }
@@ -130,7 +141,7 @@ export class SeatProofs {
       if (ref.sealed === undefined || answerSessionId(ref.sealed) !== ref.id) return undefined;
       const secret = key.openSession?.(ref.sealed) ?? null;
       if (secret === null) return undefined;
-      held = { secret, containerId: key.containerId };
+      held = { mac: answerMacKey(secret), containerId: key.containerId };
       this.#sessions.delete(ref.id);
       this.#sessions.set(ref.id, held);
       if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value as string);

@@ -56,6 +56,16 @@ async function fakeHttp(
   return { url: `http://127.0.0.1:${port}`, port };
 }
 
+/** The headers a relay passes on: the body's type and what asks for a proof (nonce, session). */
+function relayed(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = { 'content-type': 'application/json' };
+  for (const name of ['lictor-nonce', 'lictor-session']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') out[name] = value;
+  }
+  return out;
+}
+
 function json(res: ServerResponse, status: number, body?: unknown): void {
   res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
   res.end(body === undefined ? undefined : JSON.stringify(body));
@@ -119,13 +129,13 @@ test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session 
   const relay = await fakeHttp(t, async (req, body, res) => {
     const answer = await fetch(`${m.url}${req.url}`, {
       method: req.method ?? 'GET',
-      headers: { 'content-type': 'application/json' },
+      headers: relayed(req),
       body: req.method === 'DELETE' ? null : JSON.stringify(body),
     });
     const text = await answer.text();
     const proof = text === '' ? undefined : (JSON.parse(text) as { proof?: { key: string } }).proof;
     proofs.push(
-      `${req.url?.endsWith('/heartbeat') ? 'heartbeat' : 'lease'}:${proof?.key ?? 'none'}${'sealed' in ((body.session as object | undefined) ?? {}) ? '+sealed' : ''}`,
+      `${req.url?.endsWith('/heartbeat') ? 'heartbeat' : 'lease'}:${proof?.key ?? 'none'}${String(req.headers['lictor-session'] ?? '').includes('.') ? '+sealed' : ''}`,
     );
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(text);
@@ -190,11 +200,11 @@ test('a genuine answer replayed for another nonce → refused (signature)', asyn
   const m = await realManager(t);
   let recorded: unknown;
   // A proxy that relays the first request to the genuine manager and replays its answer ever after.
-  const proxy = await fakeHttp(t, async (_req, body, res) => {
+  const proxy = await fakeHttp(t, async (req, body, res) => {
     if (recorded === undefined) {
       const answer = await fetch(`${m.url}/v1/leases`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: relayed(req),
         body: JSON.stringify(body),
       });
       recorded = await answer.json();
@@ -214,7 +224,7 @@ test('heartbeats answered by a replay, after a genuine grant → the seat is los
     if (req.url?.endsWith('/heartbeat') && heartbeat !== undefined) return json(res, 200, heartbeat);
     const answer = await fetch(`${m.url}${req.url}`, {
       method: req.method ?? 'GET',
-      headers: { 'content-type': 'application/json' },
+      headers: relayed(req),
       body: req.method === 'DELETE' ? null : JSON.stringify(body),
     });
     const text = await answer.text();

@@ -138,6 +138,11 @@ const OPAD = Buffer.alloc(HMAC_BLOCK, 0x5c);
  * messages (a License Manager MACs every heartbeat answer).
  */
 export function hmacSha256Quick(key: Uint8Array, data: Uint8Array | string): Uint8Array {
+  return hmacSha256Keyed(key)(data);
+}
+
+/** {@link hmacSha256Quick} with the key's pads computed once: for many MACs under one key. */
+export function hmacSha256Keyed(key: Uint8Array): (data: Uint8Array | string) => Uint8Array {
   const k = Buffer.alloc(HMAC_BLOCK);
   k.set(key.length > HMAC_BLOCK ? sha256(key) : key);
   const inner = Buffer.alloc(HMAC_BLOCK);
@@ -146,9 +151,11 @@ export function hmacSha256Quick(key: Uint8Array, data: Uint8Array | string): Uin
     inner[i] = (k[i] as number) ^ (IPAD[i] as number);
     outer[i] = (k[i] as number) ^ (OPAD[i] as number);
   }
-  const message = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const innerHash = hash('sha256', Buffer.concat([inner, message]), 'buffer');
-  return new Uint8Array(hash('sha256', Buffer.concat([outer, innerHash]), 'buffer'));
+  return (data) => {
+    const message = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const innerHash = hash('sha256', Buffer.concat([inner, message]), 'buffer');
+    return new Uint8Array(hash('sha256', Buffer.concat([outer, innerHash]), 'buffer'));
+  };
 }
 
 /** Cryptographically secure random bytes. */

@@ -37,7 +37,7 @@ import { canonicalJson } from './canonical.js';
 import {
   constantTimeEqual,
   containerVerify,
-  hmacSha256Quick,
+  hmacSha256Keyed,
   loadContainerOpener,
   sealToContainer,
   sha256,
@@ -142,18 +142,24 @@ export function openAnswerSession(boxPrivate: string, sealed: string): Uint8Arra
   return answerSessionOpener(boxPrivate)(sealed);
 }
 
-/** The session proof of `answer` to the question that carried `nonce`. */
+/** A session secret made ready to MAC many answers (HMAC-SHA256 with its pads computed once). */
+export type AnswerMacKey = (data: string) => Uint8Array;
+
+/** {@link AnswerMacKey} of `secret`. */
+export function answerMacKey(secret: Uint8Array): AnswerMacKey {
+  return hmacSha256Keyed(secret);
+}
+
+/** The session proof of `answer` to the question that carried `nonce`, under `secret` (or its {@link answerMacKey}). */
 export function macAnswer(
-  secret: Uint8Array,
+  secret: Uint8Array | AnswerMacKey,
   purpose: string,
   containerId: string,
   nonce: string,
   answer: unknown,
 ): SessionAnswerProof {
-  return {
-    key: 'session',
-    mac: toBase64Url(hmacSha256Quick(secret, answerSigningText(purpose, containerId, nonce, answer))),
-  };
+  const mac = typeof secret === 'function' ? secret : answerMacKey(secret);
+  return { key: 'session', mac: toBase64Url(mac(answerSigningText(purpose, containerId, nonce, answer))) };
 }
 
 /** Whether `proof` is the session proof of `answer` to `nonce` under `secret` (constant-time). */

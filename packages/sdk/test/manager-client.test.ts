@@ -56,7 +56,6 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
         feature?: string;
         client: FakeLease['client'];
         leaseId?: string;
-        nonce?: string;
       };
       state.acquires.push(body.leaseId === undefined ? {} : { leaseId: body.leaseId });
       const total = state.products.get(body.product);
@@ -72,7 +71,7 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
       if (mine) {
         mine.deadline = now + ttl;
         mine.expiresAt = new Date(mine.deadline).toISOString();
-        return send(res, 200, signed(key, 'lease', body.nonce, { lease: wire(mine), renewed: true }));
+        return send(res, 200, signed(key, 'lease', req.headers['lictor-nonce'], { lease: wire(mine), renewed: true }));
       }
       const inUse = [...state.leases.values()].filter((l) => l.product === body.product).length;
       if (inUse >= total) {
@@ -95,7 +94,7 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
         deadline: now + ttl,
       };
       state.leases.set(lease.id, lease);
-      return send(res, 201, signed(key, 'lease', body.nonce, { lease: wire(lease), renewed: false }));
+      return send(res, 201, signed(key, 'lease', req.headers['lictor-nonce'], { lease: wire(lease), renewed: false }));
     }
     const hb = /^\/v1\/leases\/([^/]+)\/heartbeat$/.exec(url.pathname);
     if (req.method === 'POST' && hb?.[1]) {
@@ -104,8 +103,7 @@ async function fakeManager(options: { total?: number; heartbeatIntervalMs?: numb
       if (!lease) return unknown();
       lease.deadline = now + ttl;
       lease.expiresAt = new Date(lease.deadline).toISOString();
-      const { nonce } = JSON.parse(text || '{}') as { nonce?: string };
-      return send(res, 200, signed(key, 'heartbeat', nonce, { lease: wire(lease) }));
+      return send(res, 200, signed(key, 'heartbeat', req.headers['lictor-nonce'], { lease: wire(lease) }));
     }
     const del = /^\/v1\/leases\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'DELETE' && del?.[1]) {

@@ -123,10 +123,10 @@ async function grantingManager(
     });
     req.on('end', () => {
       if (req.method === 'POST' && req.url === '/v1/leases') {
-        const { product, client, nonce } = JSON.parse(body) as {
+        const nonce = req.headers['lictor-nonce'];
+        const { product, client } = JSON.parse(body) as {
           product: string;
           client: { host: string };
-          nonce?: string;
         };
         state.acquired.push(`${product}@${client.host}`);
         const now = Date.now();

@@ -255,14 +255,18 @@ class Client implements ManagerClient {
     return this.failover(async (url) => {
       const sentAt = Date.now();
       const nonce = this.verifier.nonce();
-      const answer = await this.call(url, 'POST', '/v1/leases', {
-        product,
-        ...(feature === null ? {} : { feature }),
-        client: this.identity,
-        ...(leaseId === undefined ? {} : { leaseId }),
-        nonce,
-        ...this.sessionField(url),
-      });
+      const answer = await this.call(
+        url,
+        'POST',
+        '/v1/leases',
+        {
+          product,
+          ...(feature === null ? {} : { feature }),
+          client: this.identity,
+          ...(leaseId === undefined ? {} : { leaseId }),
+        },
+        this.proofHeaders(url, nonce),
+      );
       if ((answer.status !== 200 && answer.status !== 201) || !isLeaseBody(answer.json?.lease)) {
         throw refusalOrUnreachable(url, answer);
       }
@@ -327,15 +331,24 @@ class Client implements ManagerClient {
     }
   }
 
-  /** The `session` field of a request to `url`: the session's id, with its sealed secret until the manager MAC'd an answer. */
-  sessionField(url: string): { session?: { id: string; sealed?: string } } {
+  /**
+   * The headers that ask `url` to prove its answer: `lictor-nonce`, and `lictor-session` with the
+   * session's id (and its sealed secret until the manager MAC'd an answer).
+   */
+  proofHeaders(url: string, nonce: string): Record<string, string> {
     const s = this.#sessions.get(url);
-    if (s === undefined) return {};
-    return { session: s.confirmed ? { id: s.id } : { id: s.id, sealed: s.sealed } };
+    if (s === undefined) return { 'lictor-nonce': nonce };
+    return { 'lictor-nonce': nonce, 'lictor-session': s.confirmed ? s.id : `${s.id}.${s.sealed}` };
   }
 
   /** One HTTP request; network errors and timeouts become `Unreachable`. */
-  async call(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
+  async call(
+    url: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     let response: Response;
     try {
       response = await this.#fetch(new URL(path, url), {
@@ -343,6 +356,7 @@ class Client implements ManagerClient {
         headers: {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.#timeoutMs),
@@ -518,7 +532,8 @@ class LeaseImpl implements Lease {
         this.#manager,
         'POST',
         `/v1/leases/${encodeURIComponent(this.#body.id)}/heartbeat`,
-        { nonce, ...this.client.sessionField(this.#manager) },
+        undefined,
+        this.client.proofHeaders(this.#manager, nonce),
       );
     } catch {
       this.#missed();
