@@ -1,8 +1,9 @@
 /**
  * Proof for the manager's answers: every lease answer (grant, renewal, heartbeat) to a client
- * that sent a nonce (header `lictor-nonce`) is signed over that nonce by the container key of the license the seat came
- * from, and carries that vendor-signed license (`@lictor/protocol`'s `seat-proof.ts`). The SDK
- * accepts a seat only with it, so a server that holds no genuine license cannot hand out seats.
+ * that sent a nonce (header `lictor-nonce`) is signed over that nonce by the container key of
+ * the license the seat came from, and carries that vendor-signed license (`@lictor/protocol`'s
+ * `seat-proof.ts`). The SDK accepts a seat only with it, so a server that holds no genuine
+ * license cannot hand out seats.
  *
  * The composition root (`lictor manager serve`) tells {@link SeatProofs} which key signs for
  * each pool license (`setKeys`, again whenever the licenses change); the HTTP service asks it
@@ -10,8 +11,8 @@
  * had keys, a token container whose PIN was not given) is answered without proof, and clients
  * refuse it with `LICTOR_E_ANSWER_UNPROVEN`.
  *
- * Answers within a session are MAC'd instead of signed (HMAC-SHA256 costs the manager a few µs,
- * an Ed25519 signature about as much as the rest of the request): after its first signed answer
+ * Answers within a session are MAC'd instead of signed (HMAC-SHA256 costs the manager about
+ * 10 µs, an Ed25519 signature about as much as the rest of the request): after its first signed answer
  * a client sends a session secret sealed to the license's certified X25519 key, then only its
  * id; the manager opens it once with the container's private key and keeps it in memory (at most
  * {@link MAX_SESSIONS}, oldest dropped first; after a restart or a drop the answer is signed

@@ -301,3 +301,22 @@ test('a rogue discovery responder that answers first (with the genuine id) is sk
   assert.equal(asked, 1, 'the rogue was tried, its unproven seat refused');
   assert.equal(m.manager.leases().length, 1);
 });
+
+test('a malformed nonce or session header is a 400, not an unproven answer', async (t) => {
+  const m = await realManager(t);
+  const body = JSON.stringify({ product: 'cad', client: { host: 'h', user: 'u', process: 'p', session: 's' } });
+  const malformed: Record<string, string>[] = [
+    { 'lictor-nonce': 'short' },
+    { 'lictor-nonce': 'AAAAAAAAAAAAAAAAAAAAAB' }, // 16 bytes, not the canonical spelling
+    { 'lictor-nonce': 'AAAAAAAAAAAAAAAAAAAAAA', 'lictor-session': 'a.b.c' },
+  ];
+  for (const headers of malformed) {
+    const res = await fetch(`${m.url}/v1/leases`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body,
+    });
+    assert.equal(res.status, 400, JSON.stringify(headers));
+    assert.equal(((await res.json()) as { code: string }).code, 'LICTOR_E_INVALID_INPUT');
+  }
+});
