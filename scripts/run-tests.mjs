@@ -1,6 +1,10 @@
-// Runs every `packages/*/test/**/*.test.ts` with Node's test runner (TypeScript through tsx).
-// Node 20's `--test` cannot glob, so the files are listed here. Extra arguments are passed on,
-// e.g. `npm test -- --test-name-pattern=hardware`; a path argument narrows the run to matching files.
+// Runs the test files of `packages/*/test/` with Node's test runner (TypeScript through tsx).
+//
+// Two tiers: `npm test` runs every `*.test.ts` except `*.slow.test.ts` (the fast tier: in-process,
+// injected time, no real-process crash or restart); `npm run test:slow` runs only `*.slow.test.ts`
+// (real processes killed, restarted and cut off from the network). `.ci/run` runs both.
+// Extra arguments are passed on, e.g. `npm test -- --test-name-pattern=hardware`; a path argument
+// narrows the run to matching files; `--tier=slow` or `--tier=all` picks the tier.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,8 +20,15 @@ function findTests(dir) {
 }
 
 const args = process.argv.slice(2);
+const tierArg = args.find((a) => a.startsWith('--tier='));
+const tier = tierArg === undefined ? 'fast' : tierArg.slice('--tier='.length);
+if (!['fast', 'slow', 'all'].includes(tier)) {
+  console.error(`unknown --tier=${tier}: use fast, slow or all`);
+  process.exit(2);
+}
 const filters = args.filter((a) => !a.startsWith('--'));
-const flags = args.filter((a) => a.startsWith('--'));
+const flags = args.filter((a) => a.startsWith('--') && a !== tierArg);
+const inTier = (f) => tier === 'all' || f.endsWith('.slow.test.ts') === (tier === 'slow');
 const files = readdirSync('packages')
   .map((p) => join('packages', p, 'test'))
   .filter((d) => {
@@ -28,7 +39,7 @@ const files = readdirSync('packages')
     }
   })
   .flatMap(findTests)
-  .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
+  .filter((f) => (filters.length === 0 ? inTier(f) : filters.some((x) => f.includes(x))))
   .sort();
 
 if (files.length === 0) {

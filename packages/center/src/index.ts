@@ -9,6 +9,7 @@ export type {
   ActivationFilter,
   ActivationMeta,
   ActivationView,
+  AddedProduct,
   AnsweredRequest,
   AnsweredRequestCode,
   AnsweredUpgrade,
@@ -27,8 +28,12 @@ export type {
   RequestPreview,
   UpgradeChanges,
   UpgradeFilter,
+  UpgradePreview,
+  UpgradeSummary,
   UpgradeView,
 } from './center/types.js';
+export { typeChangeRefusal } from './center/upgrade-changes.js';
+export { describeEntry, describeUpgrade } from './center/upgrade-summary.js';
 export { buildCenterServer, type CenterServerOptions } from './http/server.js';
 export type { DatabaseConfig } from './store/dialect.js';
 export { databaseConfigFromEnv } from './store/open.js';

@@ -337,6 +337,7 @@ describe('HTTP service', { concurrency: true }, () => {
         'POST /v1/admin/products',
         'POST /v1/admin/upgrades',
         'POST /v1/admin/upgrades/confirm',
+        'POST /v1/admin/upgrades/preview',
         'POST /v1/duplicates',
         'POST /v1/offline/codes',
         'POST /v1/offline/requests',

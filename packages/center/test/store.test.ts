@@ -4,7 +4,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import type { HardwareParams, Owner } from '@lictor/protocol';
 import { sql } from 'kysely';
+import { toJson } from '../src/store/json-column.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { createDialect, migrateOptions, openStore } from '../src/store/open.js';
 import { ENGINES, withCenter } from './helpers.js';
@@ -17,7 +19,7 @@ for (const engine of ENGINES) {
       const fresh = await engine.create(dir);
       if ('skip' in fresh) return t.skip(fresh.skip);
       t.after(() => fresh.drop());
-      const dialect = createDialect(fresh.config);
+      const dialect = await createDialect(fresh.config);
       const db = dialect.createKysely();
       try {
         await dialect.prepare(db);
@@ -57,9 +59,9 @@ for (const engine of ENGINES) {
             serial: pkg.serial,
             pin_idx: 1,
             container_id: 'c',
-            owner: '{}',
+            owner: toJson({} as Owner),
             owner_key: '',
-            hardware: '{}',
+            hardware: toJson({} as HardwareParams),
             status: 'active' as const,
             license_kind: 'single',
             created_at: 'x',

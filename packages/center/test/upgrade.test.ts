@@ -10,6 +10,7 @@ import {
   createConfirmationCode,
   createUpgradeQuestion,
   decodeLicenseFile,
+  type ErrorCode,
   encodeQuestionFile,
   generateContainerKeys,
   type LicenseDocument,
@@ -123,6 +124,31 @@ for (const engine of ENGINES) {
   });
 
   describe(`remote upgrades (${engine.name})`, { concurrency: true }, () => {
+    test('answers to one question at once: each is sealed outside the lock, the last stands, the others are superseded', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { type: 'multi', users: 5, features: [{ code: 'reports', users: null }] });
+        const c = await activateContainer(center, pkg, 1, computer(1));
+        const q = ask(center, c);
+        const answers = await Promise.all(
+          [2, 3, 4].map((users) => center.answerUpgrade(q.text, { users: [{ code: '*', users }] })),
+        );
+        const ids = answers.map((a) => a.upgradeId);
+        assert.equal(new Set(ids).size, 3);
+        for (const a of answers) assert.equal(a.toCounter, 1);
+        const listed = await center.listUpgrades({ serial: pkg.serial });
+        const pending = listed.filter((u) => u.status === 'pending');
+        assert.equal(pending.length, 1, 'one answer stands');
+        assert.equal(listed.filter((u) => u.status === 'superseded').length, 2);
+        // The standing answer confirms; every answer is a valid next state of the container.
+        const standing = answers.find((a) => a.upgradeId === pending[0]?.id);
+        assert.ok(standing);
+        for (const a of answers) assert.equal(decodeLicenseFile(a.answer, center.publicKey).counter, 1);
+        const { code } = apply(center, c, standing.answer);
+        assert.equal((await center.confirmUpgrade(code)).upgradeId, standing.upgradeId);
+      });
+    });
+
     test('add features, users and days: the answer is the next state for this container and question', async (t) => {
       await withCenter(t, engine, async ({ center, clock }) => {
         await addApp(center);
@@ -170,7 +196,7 @@ for (const engine of ENGINES) {
           ],
         };
         assert.deepEqual(doc.licenses, [expected]);
-        assert.deepEqual(answered.summary, { product: 'app', before: before.licenses[0], after: expected });
+        assert.deepEqual(answered.summary, { product: 'app', before: before.licenses[0], after: expected, added: [] });
 
         const [pending] = await center.listUpgrades({ serial: pkg.serial });
         assert.equal(pending?.status, 'pending');
@@ -214,6 +240,147 @@ for (const engine of ENGINES) {
         const audit = await center.audit(20);
         assert.ok(audit.some((e) => e.action === 'upgrade.answer' && e.subject === answered.upgradeId));
         assert.ok(audit.some((e) => e.action === 'upgrade.confirm' && e.subject === answered.upgradeId));
+      });
+    });
+
+    test('take away and change: remove a feature, lower users, shorten, expire now, single → multi, another product', async (t) => {
+      await withCenter(t, engine, async ({ center, clock }) => {
+        await addApp(center);
+        await center.addProduct({ code: 'bi', name: 'BI', features: [{ code: 'olap' }, { code: 'cubes' }] });
+        const pkg = await issue(center, {
+          type: 'multi',
+          users: 10,
+          days: 30,
+          features: [
+            { code: 'reports', users: 5 },
+            { code: 'export', users: null },
+          ],
+        });
+        const c = await activateContainer(center, pkg, 1, computer(1));
+        const start = decodeLicenseFile(c.license, center.publicKey).licenses[0]!;
+        const shorter = new Date(clock.now().getTime() + 7 * DAY).toISOString();
+        const takeAway = {
+          removeFeatures: ['export'],
+          users: [
+            { code: '*', users: 3 },
+            { code: 'reports', users: 2 },
+          ],
+          expiresAt: shorter,
+        };
+        const q1 = ask(center, c).text;
+        // The preview decides the same answer and records nothing.
+        const preview = await center.previewUpgrade(q1, takeAway);
+        assert.deepEqual(await center.listUpgrades({ serial: pkg.serial }), []);
+        assert.equal((await center.audit(50)).filter((e) => e.action === 'upgrade.answer').length, 0);
+        await rejectsWith(center.previewUpgrade(q1, { removeFeatures: ['nope'] }), 'LICTOR_E_FEATURE_UNKNOWN');
+        const taken = await center.answerUpgrade(q1, takeAway);
+        assert.deepEqual(preview.summary, taken.summary);
+        assert.equal(preview.toCounter, taken.toCounter);
+        const after = { ...start, users: 3, expiresAt: shorter, features: [{ code: 'reports', users: 2 }] };
+        assert.deepEqual(apply(center, c, taken.answer).doc.licenses, [after]);
+        assert.deepEqual(taken.summary, { product: 'app', before: start, after, added: [] });
+        const [row] = await center.listUpgrades({ serial: pkg.serial });
+        assert.deepEqual(row?.changes, {
+          removeFeatures: ['export'],
+          users: [
+            { code: '*', users: 3 },
+            { code: 'reports', users: 2 },
+          ],
+          expiresAt: shorter,
+        });
+        const audited = (await center.audit(5)).find((e) => e.subject === taken.upgradeId);
+        assert.deepEqual(audited?.details.before, start);
+        assert.deepEqual(audited?.details.after, after);
+        assert.deepEqual(audited?.details.described, [
+          'app users: 10 → 3',
+          `app expires: ${start.expiresAt} → ${shorter}`,
+          'app feature reports users: 5 → 2',
+          'app feature removed: export',
+        ]);
+
+        // Another product in the same container, then changed by naming it; the first is untouched.
+        clock.advanceDays(1);
+        const more = await center.answerUpgrade(ask(center, c).text, {
+          addProducts: [{ product: 'bi', type: 'multi', users: 4, days: 10, features: [{ code: 'olap' }] }],
+        });
+        const bi = {
+          product: 'bi',
+          type: 'multi',
+          users: 4,
+          sessions: null,
+          arch: null,
+          expiresAt: new Date(clock.now().getTime() + 10 * DAY).toISOString(),
+          features: [{ code: 'olap', users: null }],
+        };
+        assert.deepEqual(apply(center, c, more.answer).doc.licenses, [after, bi]);
+        assert.deepEqual(more.summary.added, [bi]);
+        assert.deepEqual(more.summary.before, more.summary.after, 'only added: the package product is unchanged');
+        const biMore = await center.answerUpgrade(ask(center, c).text, {
+          product: 'bi',
+          addFeatures: [{ code: 'cubes', users: null }],
+        });
+        assert.equal(biMore.summary.product, 'bi');
+        assert.deepEqual(apply(center, c, biMore.answer).doc.licenses[1]?.features, [
+          { code: 'olap', users: null },
+          { code: 'cubes', users: null },
+        ]);
+
+        // Expire now: the license ends at the answer's time.
+        const ended = await center.answerUpgrade(ask(center, c).text, { expireNow: true });
+        assert.equal(apply(center, c, ended.answer).doc.licenses[0]?.expiresAt, clock.now().toISOString());
+        assert.deepEqual((await center.listUpgrades({ serial: pkg.serial }))[0]?.changes, { expireNow: true });
+
+        // Refusals name the field.
+        const q = ask(center, c).text;
+        const refused = async (
+          changes: Parameters<Center['answerUpgrade']>[1],
+          field: string,
+          code: ErrorCode = 'LICTOR_E_INVALID_INPUT',
+        ) => {
+          const e = await rejectsWith(center.answerUpgrade(q, changes), code);
+          if (code === 'LICTOR_E_INVALID_INPUT') assert.equal(e.details?.field, field, e.message);
+        };
+        await refused({ removeFeatures: ['export'] }, 'removeFeatures[0]');
+        await refused({ removeFeatures: ['nope'] }, '', 'LICTOR_E_FEATURE_UNKNOWN');
+        await refused(
+          { removeFeatures: ['reports'], addFeatures: [{ code: 'reports', users: null }] },
+          'addFeatures[0].code',
+        );
+        await refused({ expireNow: true, extendDays: 3 }, 'expireNow');
+        await refused({ type: 'single' }, 'type');
+        await refused({ type: 'server' }, 'type');
+        await refused({ arch: 'x86' }, 'arch');
+        await refused({ addProducts: [{ product: 'bi', type: 'single' }] }, 'addProducts[0].product');
+        await refused({ addProducts: [{ product: 'ghost', type: 'single' }] }, '', 'LICTOR_E_PRODUCT_UNKNOWN');
+        await refused({ addProducts: [{ product: 'bi', type: 'multi' }] }, 'addProducts[0].users');
+        await refused({ product: 'ghost', extendDays: 1 }, 'product');
+      });
+    });
+
+    test('single → multi needs the users; client and server types do not change into each other', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { type: 'single', features: [] });
+        const c = await activateContainer(center, pkg, 1, computer(1));
+        const q = ask(center, c).text;
+        const noUsers = await rejectsWith(center.answerUpgrade(q, { type: 'multi' }), 'LICTOR_E_INVALID_INPUT');
+        assert.equal(noUsers.details?.field, 'users');
+        const server = await rejectsWith(center.answerUpgrade(q, { type: 'server' }), 'LICTOR_E_INVALID_INPUT');
+        assert.match(server.message, /client and server licenses/);
+        const multi = await center.answerUpgrade(q, { type: 'multi', users: [{ code: '*', users: 25 }] });
+        const doc = apply(center, c, multi.answer).doc;
+        assert.equal(doc.licenses[0]?.type, 'multi');
+        assert.equal(doc.licenses[0]?.users, 25);
+
+        const srv = await issue(center, { type: 'server', arch: 'x86', features: [], pins: 1 });
+        const s = await activateContainer(center, srv, 1, computer(2));
+        const wider = await center.answerUpgrade(ask(center, s).text, { arch: 'x64' });
+        assert.equal(apply(center, s, wider.answer).doc.licenses[0]?.arch, 'x64');
+        const toSessions = await rejectsWith(
+          center.answerUpgrade(ask(center, s).text, { type: 'server-sessions' }),
+          'LICTOR_E_INVALID_INPUT',
+        );
+        assert.match(toSessions.message, /count differently/);
       });
     });
 
@@ -390,7 +557,7 @@ describe('upgrade admin routes', { concurrency: true }, () => {
   }
 
   test('activate with keys, answer, confirm and list over HTTP; 401 and 400 with the field', async (t) => {
-    await withApp(t, async ({ app, auth, pkg, center }) => {
+    await withApp(t, async ({ app, auth, pkg, center, clock }) => {
       const keys = generateContainerKeys();
       const body = { serial: pkg.serial, pin: pinOf(pkg, 1), owner: OWNER, hardware: computer(1) };
       const bad = await app.inject({
@@ -507,6 +674,67 @@ describe('upgrade admin routes', { concurrency: true }, () => {
       const activations = await app.inject({ method: 'GET', url: '/v1/admin/activations', headers: auth });
       assert.equal(activations.json().activations[0].counter, 1);
       assert.deepEqual(activations.json().activations[0].containerKeys, keys.public);
+
+      // Taking away over HTTP: remove the feature, end the license, add a product; listed as asked.
+      await center.addProduct({ code: 'bi', name: 'BI', features: [{ code: 'olap' }] });
+      const takeAway = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/upgrades',
+        headers: auth,
+        payload: {
+          question: ask(center, c).text,
+          removeFeatures: ['export'],
+          expireNow: true,
+          addProducts: [{ product: 'bi', type: 'server', arch: 'x86' }],
+        },
+      });
+      assert.equal(takeAway.statusCode, 201, takeAway.body);
+      const took = takeAway.json() as {
+        answer: string;
+        summary: {
+          before: unknown;
+          after: { features: unknown; expiresAt: string };
+          added: { product: string; arch: string; features: unknown }[];
+        };
+      };
+      assert.deepEqual(took.summary.after.features, []);
+      assert.equal(took.summary.after.expiresAt, clock.now().toISOString());
+      assert.deepEqual(
+        took.summary.added.map((e) => [e.product, e.arch, e.features]),
+        [['bi', 'x86', [{ code: 'olap', users: null }]]],
+      );
+      assert.equal(apply(center, c, took.answer).doc.licenses.length, 2);
+      const [latest] = (await app.inject({ method: 'GET', url: '/v1/admin/upgrades', headers: auth })).json()
+        .upgrades as { changes: unknown }[];
+      assert.deepEqual(latest?.changes, {
+        removeFeatures: ['export'],
+        expireNow: true,
+        addProducts: [{ product: 'bi', type: 'server', arch: 'x86' }],
+      });
+      const badType = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/upgrades',
+        headers: auth,
+        payload: { question: ask(center, c).text, type: 'combined' },
+      });
+      assert.equal(badType.statusCode, 400);
+      assert.equal(badType.json().details.field, 'type');
+      const previewed = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/upgrades/preview',
+        headers: auth,
+        payload: { question: ask(center, c).text, removeFeatures: ['olap'], product: 'bi' },
+      });
+      assert.equal(previewed.statusCode, 200, previewed.body);
+      assert.equal(previewed.json().summary.product, 'bi');
+      assert.deepEqual(previewed.json().summary.after.features, []);
+      assert.equal(previewed.json().answer, undefined, 'a preview carries no license');
+      const noAuth = await app.inject({
+        method: 'POST',
+        url: '/v1/admin/upgrades/preview',
+        payload: { question: ask(center, c).text, expireNow: true },
+      });
+      assert.equal(noAuth.statusCode, 401);
     });
   });
 });

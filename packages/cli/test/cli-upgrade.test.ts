@@ -170,3 +170,147 @@ test('a software dongle: activated once, upgraded by question, answer and confir
   assert.equal(elsewhere.files[0]?.code, 'LICTOR_E_CONTAINER_MOVED');
   assert.match(elsewhere.files[0]?.reason ?? '', /another computer/);
 });
+
+test('an upgrade that takes away: the preview shows before and after, and the feature is gone at the check', async () => {
+  const issued = JSON.parse(
+    await ok([
+      'center',
+      'issue',
+      '--product',
+      'MINER',
+      '--type',
+      'single',
+      '--feature',
+      'etl',
+      '--feature',
+      'reports',
+      '--pins',
+      '1',
+      '--json',
+      '--data',
+      data,
+    ]),
+  ) as { serial: string; pins: { pin: string }[] };
+  const shop = join(root, 'shop-licenses');
+  const at = (name: string) => join(root, `takeaway-${name}`);
+  const owner = ['--company', 'Initrode', '--email', 'it@initrode.example'];
+  const pin = issued.pins[0]?.pin ?? '';
+  await ok([
+    'activate',
+    '--offline',
+    '--serial',
+    issued.serial,
+    '--pin',
+    pin,
+    ...owner,
+    '--out',
+    at('req'),
+    '--store',
+    shop,
+  ]);
+  await ok(['center', 'answer', at('req'), '--out', at('lic'), '--data', data]);
+  await ok(['install', at('lic'), '--store', shop]);
+  assert.match(await ok(['check', '--product', 'MINER', '--feature', 'reports', '--store', shop]), /licensed/);
+
+  await ok(['upgrade', 'start', '--out', at('q1'), '--store', shop]);
+  await refused(
+    ['center', 'upgrade', at('q1'), '--type', 'server', '--out', at('bad'), '--data', data],
+    'LICTOR_E_INVALID_INPUT.*client and server',
+  );
+  const dry = await ok(['center', 'upgrade', at('q1'), '--remove-feature', 'reports', '--dry-run', '--data', data]);
+  assert.match(dry, /Preview \(nothing written\)/);
+  assert.match(dry, /MINER feature removed: reports/);
+  await refused(['center', 'upgrade', at('q1'), '--expire-now', '--data', data], 'give --out FILE');
+  const preview = await ok([
+    'center',
+    'upgrade',
+    at('q1'),
+    '--remove-feature',
+    'reports',
+    '--type',
+    'multi',
+    '--users',
+    '*=5',
+    '--expires',
+    '2099-12-31',
+    '--out',
+    at('a1'),
+    '--data',
+    data,
+  ]);
+  assert.match(preview, /MINER type: single → multi/);
+  assert.match(preview, /MINER users: 1 → 5/);
+  assert.match(preview, /MINER expires: perpetual → 2100-01-01T00:00:00.000Z/);
+  assert.match(preview, /MINER feature removed: reports/);
+  assert.match(preview, /before: MINER: single, expires perpetual, features etl, reports/);
+  assert.match(preview, /after: {2}MINER: multi, 5 users, expires 2100-01-01T00:00:00.000Z, features etl/);
+  await ok(['upgrade', 'continue', at('a1'), '--store', shop]);
+  // Now multi-user: a client computer's check is refused, a server's is served.
+  await refused(['check', '--product', 'MINER', '--feature', 'etl', '--store', shop], 'LICTOR_E_NETWORK_LICENSE');
+  assert.match(
+    await ok(['check', '--product', 'MINER', '--feature', 'etl', '--role', 'server', '--store', shop]),
+    /licensed: MINER\/etl/,
+  );
+  await refused(
+    ['check', '--product', 'MINER', '--feature', 'reports', '--role', 'server', '--store', shop],
+    'LICTOR_E_FEATURE_NOT_LICENSED',
+  );
+
+  // Ended now: the check names the end, not a missing feature.
+  await ok(['upgrade', 'start', '--out', at('q2'), '--store', shop]);
+  const ended = await ok(['center', 'upgrade', at('q2'), '--expire-now', '--out', at('a2'), '--data', data]);
+  assert.match(ended, /MINER expires: 2100-01-01T00:00:00.000Z → /);
+  await ok(['upgrade', 'continue', at('a2'), '--store', shop]);
+  await refused(
+    ['check', '--product', 'MINER', '--feature', 'etl', '--role', 'server', '--store', shop],
+    'LICTOR_E_LICENSE_EXPIRED',
+  );
+});
+
+test('lictor check --role and --bitness: a 32-bit server license serves a 32-bit server process only', async () => {
+  const issued = JSON.parse(
+    await ok([
+      'center',
+      'issue',
+      '--product',
+      'MINER',
+      '--type',
+      'server',
+      '--arch',
+      'x86',
+      '--pins',
+      '1',
+      '--json',
+      '--data',
+      data,
+    ]),
+  ) as { serial: string; pins: { pin: string }[] };
+  const srv = join(root, 'server-licenses');
+  const at = (name: string) => join(root, `server-${name}`);
+  const pin = issued.pins[0]?.pin ?? '';
+  await ok([
+    'activate',
+    '--offline',
+    '--serial',
+    issued.serial,
+    '--pin',
+    pin,
+    '--company',
+    'Initech',
+    '--email',
+    'it@initech.example',
+    '--out',
+    at('req'),
+    '--store',
+    srv,
+  ]);
+  await ok(['center', 'answer', at('req'), '--out', at('lic'), '--data', data]);
+  await ok(['install', at('lic'), '--store', srv]);
+  const check = ['check', '--product', 'MINER', '--store', srv];
+  await refused(check, 'LICTOR_E_SERVER_LICENSE');
+  await refused([...check, '--role', 'server', '--bitness', '64'], 'LICTOR_E_ARCH_MISMATCH');
+  assert.match(await ok([...check, '--role', 'server', '--bitness', '32']), /licensed: MINER/);
+  const wrong = await vm.run([...check, '--role', 'desktop']);
+  assert.equal(wrong.code, 2, 'a usage error');
+  assert.match(wrong.err, /Allowed choices are client, server/);
+});

@@ -1,20 +1,11 @@
 /** The JSON schema of every error answer (`{ code, message, details? }`), shared by every Lictor HTTP service. */
+import { ErrorBody } from '@lictor/protocol/wire';
 
 /** `$ref` to the shared error body, registered by each service. */
 export const ERROR_REF = { $ref: 'ErrorBody#' } as const;
 
-/** The body of every error answer. */
-export const errorBodySchema = {
-  $id: 'ErrorBody',
-  type: 'object',
-  description: 'Every error answer: a stable code, what happened and what to do, structured details.',
-  required: ['code', 'message'],
-  properties: {
-    code: { type: 'string', description: 'Stable LICTOR_E_* code' },
-    message: { type: 'string' },
-    details: { type: 'object', additionalProperties: true },
-  },
-} as const;
+/** The body of every error answer, as the shared schema `ErrorBody` (a named component in OpenAPI). */
+export const errorBodySchema = { ...ErrorBody, $id: 'ErrorBody' } as const;
 
 /** Error answers for the given statuses. */
 export function errorResponses(...statuses: number[]): Record<string, typeof ERROR_REF> {

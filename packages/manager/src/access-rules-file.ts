@@ -1,17 +1,15 @@
 /**
  * The access rules file on disk: reading it at start and noticing changes while the manager
  * runs (`fs.watch` on its directory for speed, plus a poll because file system events are
- * unreliable on network shares and miss a directory created later; the SDK's `watch.ts` does the
- * same for license files, and the server does not depend on the SDK). A change is applied once
+ * unreliable on network shares and miss a directory created later: `watchLoop` of `@lictor/node-io`). A change is applied once
  * the file reads the same twice `settleMs` apart, so a half-written save is not loaded. Timers
  * and watchers never keep the process alive.
  */
 
-import { type FSWatcher, watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { LictorError } from '@lictor/protocol';
+import { watchLoop } from '@lictor/node-io';
+import { delay, LictorError, type Scheduler, systemScheduler } from '@lictor/protocol';
 import { type AccessRules, parseAccessRules } from './access-rules.js';
 
 /** The rules file's name in the manager's data directory. */
@@ -66,6 +64,8 @@ export interface AccessRulesWatchOptions {
   intervalMs: number;
   /** A change is applied once the file reads the same twice this far apart. Default 200. */
   settleMs?: number;
+  /** The poll, debounce and settle timers. Default `systemScheduler`. */
+  scheduler?: Scheduler;
   /** New rules are in force (`null`: the file was removed). */
   onChange(loaded: LoadedAccessRules): void;
   /** The changed file cannot be read or parsed; the rules in force stay. Called once per distinct problem. */
@@ -82,13 +82,11 @@ export function watchAccessRulesFile(
   options: AccessRulesWatchOptions,
 ): () => void {
   const settleMs = options.settleMs ?? 200;
+  const scheduler = options.scheduler ?? systemScheduler;
   let applied = appliedText;
   /** The problem reported last, so that each is reported once. */
   let reported: string | null = null;
   let closed = false;
-  let running = false;
-  let again = false;
-  let debounce: NodeJS.Timeout | undefined;
 
   const report = (error: LictorError, key: string) => {
     if (reported === key) return;
@@ -106,20 +104,17 @@ export function watchAccessRulesFile(
     }
   };
 
-  const check = async () => {
+  const check = async (): Promise<undefined | 'again'> => {
     const text = await read();
-    if (text === undefined) return;
+    if (text === undefined) return undefined;
     if (text === applied) {
       reported = null;
-      return;
+      return undefined;
     }
-    await sleep(settleMs, undefined, { ref: false });
+    await delay(scheduler, settleMs);
     const settled = await read();
-    if (closed) return;
-    if (settled !== text) {
-      again = true; // Still being written: look again.
-      return;
-    }
+    if (closed) return undefined;
+    if (settled !== text) return 'again'; // Still being written: look again.
     let rules: AccessRules | null = null;
     if (text !== null) {
       try {
@@ -127,53 +122,24 @@ export function watchAccessRulesFile(
       } catch (error) {
         if (!(error instanceof LictorError)) throw error;
         report(error, `text:${text}`);
-        return;
+        return undefined;
       }
     }
     applied = text;
     reported = null;
     options.onChange({ rules, text });
+    return undefined;
   };
 
-  /** Runs `check`, never twice at once; a call meanwhile runs it once more afterwards. */
-  function run(): void {
-    if (closed) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = true;
-    check()
-      .catch(() => {})
-      .finally(() => {
-        running = false;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-  }
-
-  let watcher: FSWatcher | null = null;
-  try {
-    const name = basename(file);
-    watcher = watch(dirname(file), { persistent: false }, (_event, changed) => {
-      if (changed !== null && changed !== name) return;
-      clearTimeout(debounce);
-      debounce = setTimeout(run, 50);
-      debounce.unref();
-    });
-    watcher.on('error', () => watcher?.close());
-  } catch {
-    // Missing or unwatchable directory: the poll covers it.
-  }
-  const timer = setInterval(run, options.intervalMs);
-  timer.unref();
-
+  const stop = watchLoop(check, {
+    dirs: [dirname(file)],
+    names: [basename(file)],
+    intervalMs: options.intervalMs,
+    debounceMs: 50,
+    scheduler,
+  });
   return () => {
     closed = true;
-    clearInterval(timer);
-    clearTimeout(debounce);
-    watcher?.close();
+    stop();
   };
 }

@@ -1,12 +1,15 @@
 /**
- * The per-address cap (`maxSeatsPerAddress`, `lictor manager serve --max-seats-per-address N`):
+ * The per-address cap (`maxSeatsPerAddress` of `LicenseManager.open` and `openManager`,
+ * `lictor manager serve --max-seats-per-address N`):
  * one client address may hold at most N seats of a product, whatever names its clients declare.
  * Names are the client's own choice, so behind one address (a NAT gateway, or one computer
  * claiming many names) they could otherwise take every per-computer seat. Off unless set.
  *
- * {@link AddressSeats} observes the pool and keeps, per address and product, the seats (license
- * and counting unit) its leases hold; the gate asks it for new seats only, never for renewals
- * nor for a lease that shares a seat the address already holds.
+ * {@link AddressSeats} observes the pool (a pool observer, like the access rules'
+ * `GroupSeatTally`: the pool stays pure) and keeps, per address and product, the seats (license
+ * and counting unit) its leases hold; the `LeaseService` puts {@link addressCapGate} in front of
+ * the access rules' gate, which the pool asks for new seats only, never for renewals nor for a
+ * lease that shares a seat the address already holds.
  */
 import { seatKeyOf } from './counting.js';
 import { seatUnitOf } from './group-seat-tally.js';
@@ -88,20 +91,6 @@ export function addressCapGate(
         }
       }
       return inner?.confirm(choice) ?? null;
-    },
-  };
-}
-
-/** One observer that tells each of `observers` (`null`s skipped), or `null` when none is left. */
-export function observeAll(...observers: (LeaseObserver | null)[]): LeaseObserver | null {
-  const list = observers.filter((o): o is LeaseObserver => o !== null);
-  if (list.length <= 1) return list[0] ?? null;
-  return {
-    granted: (lease) => {
-      for (const o of list) o.granted(lease);
-    },
-    dropped: (lease) => {
-      for (const o of list) o.dropped(lease);
     },
   };
 }

@@ -1,4 +1,8 @@
-/** The network License Manager's seat-counting core. */
+/**
+ * `@lictor/manager`: the network License Manager. `openManager()` is its composition root; the
+ * seat-counting core (`LeasePool`, `LicenseManager`), access rules, discovery responder and HTTP
+ * service are exported for embedding and tests.
+ */
 
 export { accessGate } from './access-gate.js';
 export {
@@ -20,6 +24,7 @@ export {
   type LoadedAccessRules,
   readAccessRulesFile,
 } from './access-rules-file.js';
+export { AdminTokenCheck } from './admin-token.js';
 export { countingUnitOf } from './counting.js';
 export {
   type DiscoveryResponder,
@@ -27,8 +32,15 @@ export {
   type DiscoveryStats,
   startDiscoveryResponder,
 } from './discovery.js';
+export { EventLog, type RenewalCount } from './event-log.js';
 export { GroupSeatTally, seatUnitOf } from './group-seat-tally.js';
 export { buildManagerServer, MANAGER_BODY_LIMIT, type ManagerServerOptions } from './http.js';
+export {
+  type ManagerIdentity,
+  type NewIdentity,
+  readManagerIdentity,
+  reissueManagerAdminToken,
+} from './identity.js';
 export {
   DEFAULT_LEASE_TTL_MS,
   type LeaseObserver,
@@ -39,28 +51,46 @@ export {
   type SeatGate,
 } from './lease-pool.js';
 export {
+  type LeaseChange,
+  LeaseService,
+  type LeaseServiceObserver,
+  type LeaseServiceOptions,
+  type ReleaseOptions,
+  type RevokedRefusal,
+  type ServiceAcquireResult,
+} from './lease-service.js';
+export {
   type AdminLeaseBody,
+  type AdminReleaseOptions,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_SNAPSHOT_INTERVAL_MS,
   type LeaseBody,
   LicenseManager,
   type LicenseManagerOptions,
   MANAGER_EVENT_CAPACITY,
+  MANAGER_EVENT_KINDS,
   MANAGER_VERSION,
+  MAX_ADMIN_BLOCK_MS,
   type ManagerEvent,
   type ManagerEventKind,
   type ManagerStatus,
   type ProductStatus,
 } from './manager.js';
 export {
-  NONCE_HEADER,
+  DEFAULT_DISCOVERY_PORT,
+  DEFAULT_MANAGER_PORT,
+  type OpenManagerOptions,
+  openManager,
+  type RunningManager,
+} from './open-manager.js';
+export { poolLicenses } from './pool-licenses.js';
+export {
   proofRequest,
-  proofSchema,
-  SESSION_HEADER,
   type SeatAnswerPurpose,
   SeatProofs,
   type SessionRef,
 } from './seat-proofs.js';
+export { type LoadedSnapshot, loadSnapshot, SnapshotStore, type SnapshotStoreOptions } from './snapshot-store.js';
 export type {
   AccessRuleRef,
   AcquireRefusal,

@@ -1,90 +1,29 @@
 /**
- * IPv4 and IPv6 addresses and CIDR blocks for access rules. Every address is held as 128 bits
- * (four unsigned 32-bit words, most significant first); an IPv4 address is its IPv4-mapped IPv6
+ * IPv4 and IPv6 addresses and CIDR blocks for access rules, on `ipaddr.js` (the parser Fastify's
+ * `proxy-addr` already uses). Every address is held as IPv6: an IPv4 address is its IPv4-mapped
  * form (`::ffff:a.b.c.d`), so a client that reaches a dual-stack socket as `::ffff:10.1.2.3`
- * matches the IPv4 rule `10.0.0.0/8`. Pure: no I/O.
+ * matches the IPv4 rule `10.0.0.0/8`. IPv4 is accepted only in four-part decimal (no `010.0.0.1`,
+ * `127.1` or hex forms that `inet_aton` would read differently). Pure: no I/O.
  */
+import ipaddr from 'ipaddr.js';
 
-/** An address as four unsigned 32-bit words, most significant first. */
-export type IpAddress = readonly [number, number, number, number];
+/** A parsed address (IPv4 as IPv4-mapped IPv6). */
+export type IpAddress = ipaddr.IPv6;
 
 /** A network: the addresses whose first `prefix` bits (of 128) equal those of `base`. */
 export interface Cidr {
   readonly base: IpAddress;
-  /** `prefix` one bits then zeros, as words. */
-  readonly mask: IpAddress;
   /** Prefix length in the 128-bit space (an IPv4 `/n` is `96 + n`). */
   readonly prefix: number;
   /** The network as written in the rules. */
   readonly text: string;
 }
 
-const HEXTET = /^[0-9A-Fa-f]{1,4}$/;
-
-function parseV4(text: string): number | null {
-  let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 46;
-    if (c === 46) {
-      // A dot (or the end): an octet of 1–3 digits, no leading zero, at most 255.
-      if (digits === 0 || octet > 255) return null;
-      value = value * 256 + octet;
-      octet = 0;
-      digits = 0;
-      if (i < text.length && ++dots > 3) return null;
-    } else if (c >= 48 && c <= 57) {
-      if (digits > 0 && octet === 0) return null;
-      if (++digits > 3) return null;
-      octet = octet * 10 + (c - 48);
-    } else {
-      return null;
-    }
-  }
-  return dots === 3 ? value : null;
-}
-
-function parseHextets(text: string): number[] | null {
-  if (text === '') return [];
-  const out: number[] = [];
-  const parts = text.split(':');
-  for (const [i, part] of parts.entries()) {
-    if (i === parts.length - 1 && part.includes('.')) {
-      const v4 = parseV4(part);
-      if (v4 === null) return null;
-      out.push(v4 >>> 16, v4 & 0xffff);
-    } else if (HEXTET.test(part)) {
-      out.push(Number.parseInt(part, 16));
-    } else {
-      return null;
-    }
-  }
-  return out;
-}
-
-function parseV6(text: string): IpAddress | null {
-  const halves = text.split('::');
-  if (halves.length > 2) return null;
-  const head = parseHextets(halves[0] ?? '');
-  const tail = halves.length === 2 ? parseHextets(halves[1] ?? '') : [];
-  if (head === null || tail === null) return null;
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 2 ? missing < 1 : missing !== 0) return null;
-  const h = [...head, ...Array<number>(missing).fill(0), ...tail];
-  const word = (i: number) => ((h[2 * i] as number) * 0x10000 + (h[2 * i + 1] as number)) >>> 0;
-  return [word(0), word(1), word(2), word(3)];
-}
-
 /** An IPv4 or IPv6 address written without zone, or `null`. */
 function parseIp(text: string): { value: IpAddress; v4: boolean } | null {
-  if (text.includes(':')) {
-    const value = parseV6(text);
-    return value === null ? null : { value, v4: false };
-  }
-  const v4 = parseV4(text);
-  return v4 === null ? null : { value: [0, 0, 0xffff, v4], v4: true };
+  if (text.includes(':')) return ipaddr.IPv6.isValid(text) ? { value: ipaddr.IPv6.parse(text), v4: false } : null;
+  if (!ipaddr.IPv4.isValidFourPartDecimal(text)) return null;
+  return { value: ipaddr.IPv4.parse(text).toIPv4MappedAddress(), v4: true };
 }
 
 /**
@@ -97,36 +36,11 @@ export function parseAddress(text: string): IpAddress | null {
   return parseIp(zone < 0 ? text : text.slice(0, zone))?.value ?? null;
 }
 
-function maskOf(prefix: number): IpAddress {
-  const word = (i: number) => {
-    const bits = Math.max(0, Math.min(32, prefix - 32 * i));
-    return bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  };
-  return [word(0), word(1), word(2), word(3)];
-}
-
-function and(a: IpAddress, b: IpAddress): IpAddress {
-  return [(a[0] & b[0]) >>> 0, (a[1] & b[1]) >>> 0, (a[2] & b[2]) >>> 0, (a[3] & b[3]) >>> 0];
-}
-
-function formatNetwork(value: IpAddress, v4: boolean, length: number): string {
-  if (v4) {
-    const w = value[3];
-    return `${w >>> 24}.${(w >>> 16) & 255}.${(w >>> 8) & 255}.${w & 255}/${length}`;
-  }
-  const hextets = value.flatMap((w) => [w >>> 16, w & 0xffff]);
-  // RFC 5952: compress the longest run of two or more zero groups.
-  let best = { at: -1, len: 1 };
-  for (let i = 0; i < 8; ) {
-    let j = i;
-    while (j < 8 && hextets[j] === 0) j++;
-    if (j - i > best.len) best = { at: i, len: j - i };
-    i = j === i ? i + 1 : j;
-  }
-  const hex = hextets.map((h) => h.toString(16));
-  const text =
-    best.at < 0 ? hex.join(':') : `${hex.slice(0, best.at).join(':')}::${hex.slice(best.at + best.len).join(':')}`;
-  return `${text}/${length}`;
+/** The network's first address, as the rules should write it. */
+function networkText(ip: IpAddress, v4: boolean, length: number): string {
+  if (v4)
+    return `${ipaddr.IPv4.networkAddressFromCIDR(`${ip.toIPv4Address().toString()}/${length}`).toString()}/${length}`;
+  return `${ipaddr.IPv6.networkAddressFromCIDR(`${ip.toString()}/${length}`).toString()}/${length}`;
 }
 
 /**
@@ -149,21 +63,14 @@ export function parseCidr(text: string): Cidr | string {
     length = Number(lengthText);
   }
   const prefix = ip.v4 ? 96 + length : length;
-  const mask = maskOf(prefix);
-  const base = and(ip.value, mask);
-  if (base.some((w, i) => w !== ip.value[i])) {
-    return `'${text}' has bits set after the /${length} prefix; write ${formatNetwork(base, ip.v4, length)}`;
+  const network = networkText(ip.value, ip.v4, length);
+  if (parseIp(network.slice(0, network.indexOf('/')))?.value.toNormalizedString() !== ip.value.toNormalizedString()) {
+    return `'${text}' has bits set after the /${length} prefix; write ${network}`;
   }
-  return { base, mask, prefix, text };
+  return { base: ip.value, prefix, text };
 }
 
 /** Whether the address (from {@link parseAddress}) lies in the network. */
 export function cidrContains(cidr: Cidr, address: IpAddress): boolean {
-  const { base, mask } = cidr;
-  return (
-    (address[0] & mask[0]) >>> 0 === base[0] &&
-    (address[1] & mask[1]) >>> 0 === base[1] &&
-    (address[2] & mask[2]) >>> 0 === base[2] &&
-    (address[3] & mask[3]) >>> 0 === base[3]
-  );
+  return address.match(cidr.base, cidr.prefix);
 }

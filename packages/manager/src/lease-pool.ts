@@ -116,7 +116,10 @@ export class LeasePool {
   private readonly seats = new Map<string, LicenseSeats>();
   /** Product → served licenses in order of use (software first, then in order added). */
   private byProduct = new Map<string, LicenseSeats[]>();
+  /** The observer of {@link observe}. */
   private observer: LeaseObserver | null = null;
+  /** Observers of {@link addObserver}. */
+  private readonly observers = new Set<LeaseObserver>();
 
   constructor(options: LeasePoolOptions) {
     const ttl = options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
@@ -126,11 +129,23 @@ export class LeasePool {
   }
 
   /**
-   * Tells `observer` of every lease granted or dropped from now on (`null` stops). One observer
-   * at a time; it starts from {@link leases} and must not call back into the pool.
+   * Tells `observer` of every lease granted or dropped from now on (`null` stops); a second call
+   * replaces the first one's observer. It starts from {@link leases} and must not call back into
+   * the pool. Several observers at once: {@link addObserver}.
    */
   observe(observer: LeaseObserver | null): void {
     this.observer = observer;
+  }
+
+  /**
+   * Tells `observer` of every lease granted or dropped from now on, besides the other
+   * observers; returns a function that stops it. It must not call back into the pool.
+   */
+  addObserver(observer: LeaseObserver): () => void {
+    this.observers.add(observer);
+    return () => {
+      this.observers.delete(observer);
+    };
   }
 
   /** Serves `license`; a license with the same id is replaced (its leases stay). */
@@ -428,6 +443,7 @@ export class LeasePool {
     this.byId.set(lease.id, held);
     this.byIdentity.set(key, held);
     this.observer?.granted(lease);
+    for (const o of this.observers) o.granted(lease);
     return lease;
   }
 
@@ -444,6 +460,7 @@ export class LeasePool {
     this.byId.delete(lease.id);
     if (this.byIdentity.get(key) === held) this.byIdentity.delete(key);
     this.observer?.dropped(lease);
+    for (const o of this.observers) o.dropped(lease);
     const seats = this.seats.get(lease.licenseId);
     if (seats === undefined) return;
     seats.give(lease.feature, held.seat);

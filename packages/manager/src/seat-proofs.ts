@@ -5,7 +5,7 @@
  * `seat-proof.ts`). The SDK accepts a seat only with it, so a server that holds no genuine
  * license cannot hand out seats.
  *
- * The composition root (`lictor manager serve`) tells {@link SeatProofs} which key signs for
+ * The composition root (`openManager()`) tells {@link SeatProofs} which key signs for
  * each pool license (`setKeys`, again whenever the licenses change); the HTTP service asks it
  * for each answer. A lease whose license has no key here (a license activated before containers
  * had keys, a token container whose PIN was not given) is answered without proof, and clients
@@ -19,6 +19,8 @@
  * again and the client sends the sealed secret again).
  */
 import {
+  ANSWER_NONCE_HEADER,
+  ANSWER_SESSION_HEADER,
   type AnswerKey,
   type AnswerMacKey,
   type AnswerProof,
@@ -26,8 +28,8 @@ import {
   answerSessionId,
   isAnswerNonce,
   LictorError,
-  MAX_SEALED_SESSION_LENGTH,
   macAnswer,
+  type ProofHeaders,
   type SessionAnswerProof,
   signAnswer,
 } from '@lictor/protocol';
@@ -35,18 +37,6 @@ import type { Lease } from './types.js';
 
 /** What the proof of an answer is for: a grant or renewal (`POST /v1/leases`) or a heartbeat. */
 export type SeatAnswerPurpose = 'lease' | 'heartbeat';
-
-/** The JSON schema of the `proof` field of lease answers. */
-export const proofSchema = {
-  type: 'object',
-  required: ['key'],
-  properties: {
-    key: { type: 'string', enum: ['container', 'session'] },
-    license: { type: 'string', description: "key 'container': the vendor-signed license file naming the signing key" },
-    signature: { type: 'string', description: "key 'container': Ed25519, base64url, over the signed-answer bytes" },
-    mac: { type: 'string', description: "key 'session': HMAC-SHA256 under the session secret, base64url" },
-  },
-} as const;
 
 /** A session a client opened, by its id. */
 interface Session {
@@ -60,37 +50,26 @@ export interface SessionRef {
   sealed?: string;
 }
 
-/** The request header that carries the client's nonce. */
-export const NONCE_HEADER = 'lictor-nonce';
-/** The request header that names the client's session: `<id>`, or `<id>.<sealed secret>`. */
-export const SESSION_HEADER = 'lictor-session';
-
 /**
- * What a request asks to be proven with: its nonce and session from the headers
- * ({@link NONCE_HEADER}, {@link SESSION_HEADER}), headers rather than body fields so that a
- * heartbeat stays a request without a body. Throws `LICTOR_E_INVALID_INPUT` for malformed ones.
+ * What a request asks to be proven with: its nonce and session, from the headers
+ * `lictor-nonce` and `lictor-session` (their shape already checked by the route's
+ * `ProofHeaders` schema). Throws `LICTOR_E_INVALID_INPUT` for a nonce that is not the canonical
+ * base64url of 16–64 bytes.
  */
-export function proofRequest(headers: Record<string, string | string[] | undefined>): {
-  nonce?: string;
-  session?: SessionRef;
-} {
-  const nonce = headers[NONCE_HEADER];
-  const session = headers[SESSION_HEADER];
+export function proofRequest(headers: ProofHeaders): { nonce?: string; session?: SessionRef } {
+  const nonce = headers[ANSWER_NONCE_HEADER];
+  const session = headers[ANSWER_SESSION_HEADER];
   if (nonce !== undefined && !isAnswerNonce(nonce)) {
     throw new LictorError(
       'LICTOR_E_INVALID_INPUT',
-      `the ${NONCE_HEADER} header must be base64url of 16–64 random bytes`,
+      `the ${ANSWER_NONCE_HEADER} header must be base64url of 16–64 random bytes`,
+      { field: ANSWER_NONCE_HEADER, location: 'headers' },
     );
   }
   if (session === undefined) return nonce === undefined ? {} : { nonce };
-  const [id, sealed, extra] = typeof session === 'string' ? session.split('.') : [];
-  if (id === undefined || id.length > 64 || extra !== undefined || (sealed?.length ?? 0) > MAX_SEALED_SESSION_LENGTH) {
-    throw new LictorError(
-      'LICTOR_E_INVALID_INPUT',
-      `the ${SESSION_HEADER} header must be <id> or <id>.<sealed secret>`,
-    );
-  }
-  return { ...(nonce === undefined ? {} : { nonce }), session: sealed === undefined ? { id } : { id, sealed } };
+  const dot = session.indexOf('.');
+  const ref: SessionRef = dot < 0 ? { id: session } : { id: session.slice(0, dot), sealed: session.slice(dot + 1) };
+  return nonce === undefined ? { session: ref } : { nonce, session: ref };
 }
 
 /** Sessions kept; the oldest go first (their clients are answered with a signature and send them again). */

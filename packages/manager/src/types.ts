@@ -4,11 +4,13 @@
  * written as JSON.
  */
 
+import type { ClientIdentity, FeatureUsage, LicenseSource, LicenseUsage } from '@lictor/protocol';
+
+// Shared with the wire: declared once in protocol's `wire/manager.ts`.
+export type { ClientIdentity, FeatureUsage, LicenseSource, LicenseUsage };
+
 /** The license types a License Manager serves (an issued license entry's type). */
 export type PoolLicenseType = 'single' | 'multi' | 'server' | 'server-sessions';
-
-/** Where a license came from; software licenses are used before token (dongle) licenses. */
-export type LicenseSource = 'software' | 'token';
 
 /** A component of a product inside a pool license. */
 export interface PoolFeature {
@@ -32,14 +34,6 @@ export interface PoolLicense {
   /** Epoch milliseconds after which the license is expired, or `null` for perpetual. */
   expiresAt: number | null;
   source: LicenseSource;
-}
-
-/** Who asks for a seat: one client application on one computer. */
-export interface ClientIdentity {
-  host: string;
-  user: string;
-  process: string;
-  session: string;
 }
 
 /** What one seat of a license stands for; see `countingUnitOf`. */
@@ -103,31 +97,18 @@ export type AcquireResult =
   | { kind: 'not-licensed'; reason: string }
   | { kind: 'expired'; reason: string }
   /** An access rule refuses the client; `rules` are the deny rule or the allow rules it does not meet. */
-  | { kind: 'denied'; reason: string; rules: AccessRuleRef[] };
+  | { kind: 'denied'; reason: string; rules: AccessRuleRef[] }
+  /**
+   * An administrator released this client's lease and keeps it out until `until` (epoch ms).
+   * Given by the manager's `LeaseService`, never by the pool itself.
+   */
+  | { kind: 'revoked'; reason: string; until: number };
 
 /** The refusals among {@link AcquireResult}s. */
 export type AcquireRefusal = Exclude<AcquireResult, { kind: 'granted' | 'renewed' }>;
 
 /** The outcome of {@link LeasePool.heartbeat}. */
 export type HeartbeatResult = { kind: 'renewed'; lease: Lease } | { kind: 'unknown' } | { kind: 'expired' };
-
-/** Seats in use of one feature of a license. */
-export interface FeatureUsage {
-  code: string;
-  inUse: number;
-  /** `null`: not counted. */
-  total: number | null;
-}
-
-/** Seats in use of one license; a removed license still holding leases reports `total: 0`. */
-export interface LicenseUsage {
-  product: string;
-  licenseId: string;
-  inUse: number;
-  total: number;
-  source: LicenseSource;
-  features: FeatureUsage[];
-}
 
 /** Options of a {@link LeasePool}. */
 export interface LeasePoolOptions {

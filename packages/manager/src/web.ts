@@ -12,8 +12,18 @@
  * something also carry a per-session CSRF token, and cross-site requests (`Sec-Fetch-Site`) are
  * refused, on top of what `SameSite=Strict` already stops.
  */
+// `hide` in a route schema comes from @fastify/swagger's types (the manager serves OpenAPI).
+
 import formbody from '@fastify/formbody';
-import { escapeHtml, failureAnswer, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '@lictor/http-service';
+import type {} from '@fastify/swagger';
+import {
+  escapeHtml,
+  failureAnswer,
+  HIDDEN_ROUTE,
+  HTML_SECURITY_HEADERS,
+  htmlPage,
+  sendHtml,
+} from '@lictor/http-service';
 import { constantTimeEqual, LictorError, randomBytes, sha256, toBase64Url, toHex, utf8 } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { type AdminLeaseBody, type LicenseManager, MANAGER_VERSION, type ManagerEvent } from './manager.js';
@@ -35,6 +45,7 @@ body{font:1rem/1.5 system-ui,sans-serif;margin:0;color:#1a1a1a;background:#fff}
 main{max-width:80rem;margin:0 auto;padding:1rem 1.25rem 3rem}
 h1{font-size:1.6rem;margin-bottom:.25rem}h2{font-size:1.25rem;margin-top:2rem}
 label{display:block;font-weight:600;margin-top:.75rem}
+label.inline{display:inline;font-weight:400;margin:0}
 input[type=password]{width:100%;max-width:32rem;box-sizing:border-box;font:inherit;padding:.4rem;border:1px solid #555;border-radius:4px}
 .mono{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}
 button{font:inherit;padding:.3rem .8rem;border:1px solid #0b4f9c;border-radius:4px;background:#0b4f9c;color:#fff;cursor:pointer}
@@ -67,8 +78,19 @@ interface Session {
   expiresAt: number;
 }
 
+/** The block times the release form offers, in seconds (the first is preselected). */
+const BLOCK_CHOICES: readonly { seconds: number; label: string }[] = [
+  { seconds: 3600, label: 'keep its client out for 1 hour' },
+  { seconds: 300, label: 'keep its client out for 5 minutes' },
+  { seconds: 8 * 3600, label: 'keep its client out for 8 hours' },
+  { seconds: 0, label: 'its client may take a seat again at once' },
+];
+
 const NOTICES: Record<string, string> = {
-  released: 'The lease was released; its seat is free.',
+  released:
+    'The lease was released; its seat is free. Its client, if it still runs, takes a seat again at its next heartbeat when one is free.',
+  'released-blocked':
+    'The lease was released; its seat is free. Its client is refused a seat (LICTOR_E_LEASE_REVOKED) for the time chosen; the event below says until when.',
   gone: 'That lease was already gone (released or expired).',
   'signed-out': 'You are signed out.',
 };
@@ -117,12 +139,21 @@ ${rows.join('\n')}
 </table>`;
 }
 
+/** The release form's choice of how long the client is kept out. */
+function blockSelect(leaseId: string): string {
+  const id = `block-${escapeHtml(leaseId)}`;
+  const options = BLOCK_CHOICES.map(
+    (c, i) => `<option value="${c.seconds}"${i === 0 ? ' selected' : ''}>${escapeHtml(c.label)}</option>`,
+  ).join('');
+  return `<label class="inline" for="${id}">Then</label> <select id="${id}" name="block">${options}</select>`;
+}
+
 function leasesTable(leases: readonly AdminLeaseBody[], csrf: string, links: Links): string {
   if (leases.length === 0) return '<p>No seat is in use.</p>';
   const rows = leases.map((l) => {
     const who = `${l.client.user}@${l.client.host}`;
     const what = l.feature === null ? l.product : `${l.product} / ${l.feature}`;
-    return `<tr><td>${escapeHtml(who)}</td><td class="mono">${escapeHtml(l.client.process)}</td><td class="mono">${escapeHtml(l.client.session)}</td><td>${escapeHtml(what)}</td><td>${escapeHtml(shownTime(l.grantedAt))}</td><td>${escapeHtml(shownTime(l.heartbeatAt))}</td><td>${escapeHtml(shownTime(l.expiresAt))}</td><td><form class="inline" method="post" action="${links.release}"><input type="hidden" name="lease" value="${escapeHtml(l.id)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><button type="submit" aria-label="Release the seat of ${escapeHtml(who)} (${escapeHtml(what)})">Release</button></form></td></tr>`;
+    return `<tr><td>${escapeHtml(who)}</td><td class="mono">${escapeHtml(l.client.process)}</td><td class="mono">${escapeHtml(l.client.session)}</td><td>${escapeHtml(what)}</td><td>${escapeHtml(shownTime(l.grantedAt))}</td><td>${escapeHtml(shownTime(l.heartbeatAt))}</td><td>${escapeHtml(shownTime(l.expiresAt))}</td><td><form class="inline" method="post" action="${links.release}"><input type="hidden" name="lease" value="${escapeHtml(l.id)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}">${blockSelect(l.id)} <button type="submit" aria-label="Release the seat of ${escapeHtml(who)} (${escapeHtml(what)})">Release</button></form></td></tr>`;
   });
   return `<table>
 <thead><tr><th scope="col">Who</th><th scope="col">Process</th><th scope="col">Session</th><th scope="col">Product / feature</th><th scope="col">Since</th><th scope="col">Last heartbeat</th><th scope="col">Expires</th><th scope="col"><span class="hint">Action</span></th></tr></thead>
@@ -153,6 +184,7 @@ function renderAdminPage(
   view: { notice?: string; refresh?: boolean } = {},
 ): string {
   const usage = manager.usage();
+  const renewals = manager.renewals();
   const leases = manager
     .leases()
     .map((l) => manager.adminLeaseBody(l))
@@ -176,6 +208,7 @@ ${licensesTable(usage)}
 <h2>Leases (${leases.length})</h2>
 ${leasesTable(leases, session.csrf, links)}
 <h2>Recent events</h2>
+<p class="hint">Renewals are counted, not listed: ${renewals.renewals} renewal(s) and ${renewals.heartbeats} heartbeat(s) since the manager started.</p>
 ${eventsTable(manager.events(EVENTS_SHOWN))}`,
     refresh ? links.home : undefined,
   );
@@ -258,7 +291,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
     );
   });
 
-  app.get('/admin', async (request, reply) => {
+  app.get('/admin', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     const query = request.query as Record<string, unknown>;
     const notice = typeof query.notice === 'string' ? query.notice : undefined;
     const current = currentSession(request);
@@ -276,7 +309,7 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
     );
   });
 
-  app.post('/admin/login', async (request, reply) => {
+  app.post('/admin/login', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     const token = field(request.body, 'token') ?? '';
     if (token === '' || !manager.verifyAdminToken(token)) {
       request.log.info('admin sign-in refused');
@@ -300,21 +333,26 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
       .send();
   });
 
-  app.post('/admin/release', async (request, reply) => {
+  app.post('/admin/release', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     formSession(request);
     const lease = field(request.body, 'lease') ?? '';
     if (lease === '' || lease.length > 128) {
       throw new LictorError('LICTOR_E_INVALID_INPUT', 'the form names no lease', { field: 'lease' });
     }
-    const released = manager.adminRelease(lease);
-    if (released) request.log.info({ leaseId: lease }, 'lease released by an administrator');
-    return reply
-      .code(303)
-      .header('location', `${FROM_ACTION.home}?notice=${released ? 'released' : 'gone'}`)
-      .send();
+    const block = field(request.body, 'block') ?? '0';
+    const blockSeconds = /^\d{1,7}$/.test(block) ? Number(block) : Number.NaN;
+    if (!BLOCK_CHOICES.some((c) => c.seconds === blockSeconds)) {
+      throw new LictorError('LICTOR_E_INVALID_INPUT', 'choose one of the block times the form offers', {
+        field: 'block',
+      });
+    }
+    const released = manager.adminRelease(lease, { blockMs: blockSeconds * 1000 });
+    if (released) request.log.info({ leaseId: lease, blockSeconds }, 'lease released by an administrator');
+    const notice = released ? (blockSeconds > 0 ? 'released-blocked' : 'released') : 'gone';
+    return reply.code(303).header('location', `${FROM_ACTION.home}?notice=${notice}`).send();
   });
 
-  app.post('/admin/logout', async (request, reply) => {
+  app.post('/admin/logout', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     const { key } = formSession(request);
     sessions.delete(key);
     return reply

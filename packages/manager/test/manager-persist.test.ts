@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { sha256, toHex } from '@lictor/protocol';
+import { FakeScheduler } from '@lictor/protocol/testing';
 import { LicenseManager, type LicenseManagerOptions } from '../src/index.js';
 import { CAD } from './manager-fixture.js';
 
@@ -94,10 +95,15 @@ test('restoring with fewer seats drops the youngest leases and says so', async (
 test('changes are written within the snapshot interval, atomically', async (t) => {
   const dir = await tempDir(t);
   const stateFile = join(dir, 'state.json');
-  const manager = await LicenseManager.open(options(stateFile, { snapshotIntervalMs: 20 }));
+  const scheduler = new FakeScheduler();
+  const manager = await LicenseManager.open(options(stateFile, { snapshotIntervalMs: 20, scheduler }));
   defer(t, () => manager.close());
   manager.acquire({ product: 'cad', client: client(1) });
-  await new Promise((r) => setTimeout(r, 150));
+  scheduler.advance(19);
+  await manager.snapshots.idle();
+  assert.deepEqual(await readdir(dir), [], 'nothing is written before the interval');
+  scheduler.advance(1);
+  await manager.snapshots.idle();
   const snapshot = JSON.parse(await readFile(stateFile, 'utf8'));
   assert.equal(snapshot.format, 'lictor-lease-pool');
   assert.equal(snapshot.leases.length, 1);
@@ -225,26 +231,31 @@ test('after a SIGKILL the restarted manager never holds more leases than seats',
 
 test('a grant is written within the snapshot interval; heartbeats alone only within the heartbeat interval', async (t) => {
   const stateFile = join(await tempDir(t), 'state.json');
+  const scheduler = new FakeScheduler();
   const manager = await LicenseManager.open(
-    options(stateFile, { snapshotIntervalMs: 20, heartbeatIntervalMs: 600, leaseTtlMs: 2_000 }),
+    options(stateFile, { snapshotIntervalMs: 20, heartbeatIntervalMs: 600, leaseTtlMs: 2_000, scheduler }),
   );
   defer(t, () => manager.close());
   const heartbeatAt = async () => {
     const snapshot = JSON.parse(await readFile(stateFile, 'utf8')) as { leases: { heartbeatAt: number }[] };
     return snapshot.leases[0]?.heartbeatAt;
   };
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** Moves time on and waits for the snapshot writes it started. */
+  const advance = async (ms: number) => {
+    scheduler.advance(ms);
+    await manager.snapshots.idle();
+  };
 
   const granted = manager.acquire({ product: 'cad', client: client(1) });
   assert.equal(granted.kind, 'granted');
-  await sleep(150);
+  await advance(20);
   const written = await heartbeatAt();
-  assert.equal(typeof written, 'number', 'the grant was written within the snapshot interval');
+  assert.equal(written, scheduler.now() - 20, 'the grant was written within the snapshot interval');
 
-  await sleep(5);
+  await advance(5);
   assert.equal(manager.heartbeat(granted.kind === 'granted' ? granted.lease.id : '').kind, 'renewed');
-  await sleep(150);
+  await advance(150);
   assert.equal(await heartbeatAt(), written, 'a heartbeat alone is not written at the snapshot interval');
-  await sleep(700);
-  assert.ok(((await heartbeatAt()) ?? 0) > (written ?? 0), 'it is written within the heartbeat interval');
+  await advance(450);
+  assert.equal(await heartbeatAt(), written + 25, 'it is written within the heartbeat interval');
 });

@@ -200,3 +200,33 @@ test('over a real socket: sign in, see the lease, release it from the page', asy
   const status = (await (await fetch(`${base}/v1/status`)).json()) as { products: unknown[] };
   assert.deepEqual(status.products, [{ product: 'cad', inUse: 0, total: 2 }]);
 });
+
+test('the release form offers a block time, preselects one hour, and says what the client will meet', async (t) => {
+  const { manager, app } = await setup(t);
+  const granted = manager.acquire({ product: 'cad', client: client('ws-1') });
+  assert.equal(granted.kind, 'granted');
+  const cookie = await signIn(app);
+  const page = (await app.inject({ method: 'GET', url: '/admin', headers: { cookie } })).body;
+  assert.match(
+    page,
+    /<select id="block-[^"]+" name="block"><option value="3600" selected>keep its client out for 1 hour/,
+  );
+  assert.match(page, /<option value="0">its client may take a seat again at once<\/option>/);
+  const { csrf, leases } = forms(page);
+  const post = (fields: Record<string, string>) =>
+    app.inject({ method: 'POST', url: '/admin/release', headers: { ...FORM, cookie }, payload: form(fields) });
+
+  const odd = await post({ lease: leases[0] ?? '', csrf, block: '7' });
+  assert.equal(odd.statusCode, 400, 'only the offered times');
+  assert.equal(manager.leases().length, 1);
+
+  const ok = await post({ lease: leases[0] ?? '', csrf, block: '3600' });
+  assert.equal(ok.headers.location, '../admin?notice=released-blocked');
+  assert.equal(manager.leases().length, 0);
+  const again = manager.acquire({ product: 'cad', client: client('ws-1') });
+  assert.equal(again.kind, 'revoked');
+  assert.equal(manager.acquire({ product: 'cad', client: client('ws-2') }).kind, 'granted');
+  const after = await app.inject({ method: 'GET', url: '/admin?notice=released-blocked', headers: { cookie } });
+  assert.match(after.body, /Its client is refused a seat \(LICTOR_E_LEASE_REVOKED\) for the time chosen/);
+  assert.match(after.body, /kept from taking a seat again until/);
+});

@@ -73,20 +73,59 @@ export function containerUsable(
   return { ok: true };
 }
 
-/** Whether a license entry can serve an application running with `arch` (`process.arch`) at `nowMs`. */
-export function entryUsable(entry: LicenseEntry, arch: string, nowMs: number): Decision<Record<never, never>> {
-  if (entry.type === 'multi') {
+/**
+ * What the application says it is. `client`: a client application on its user's computer.
+ * `server`: a process that serves others from its computer: an application server's worker, a
+ * web server extension, or an application running on a terminal server (a multi-session host).
+ */
+export type ApplicationRole = 'client' | 'server';
+
+/** The application asking: its role and the bitness of its process. */
+export interface Application {
+  role: ApplicationRole;
+  bitness: 32 | 64;
+}
+
+/** The bitness of a `process.arch` value (`ia32`, `arm`, `x86`, … are 32-bit). */
+export function bitnessOf(arch: string): 32 | 64 {
+  return ['ia32', 'x86', 'arm', 'mips', 'mipsel', 'ppc', 's390'].includes(arch) ? 32 : 64;
+}
+
+/**
+ * Whether a license entry can serve `app` at `nowMs` (the documents' type rules): only
+ * single-user licenses serve a client computer's checks; a multi-user license serves a server or
+ * terminal server (role `server`), or client computers through a License Manager; a server
+ * license serves server processes, a 32-bit (`x86`) one only 32-bit processes; a server-sessions
+ * license serves one server of either bitness.
+ */
+export function entryUsable(entry: LicenseEntry, app: Application, nowMs: number): Decision<Record<never, never>> {
+  const server = entry.type === 'server' || entry.type === 'server-sessions';
+  if (entry.type === 'multi' && app.role === 'client') {
     return {
       ok: false,
       code: 'LICTOR_E_NETWORK_LICENSE',
-      reason: `${entry.product} is a multi-user license: it is served to applications by a License Manager`,
+      reason: `${entry.product} is a multi-user license: client computers get it from a License Manager; it serves locally only an application on a server or terminal server (role server)`,
     };
   }
-  if (entry.type === 'server' && entry.arch === 'x86' && arch !== 'ia32' && arch !== 'x86') {
+  if (entry.type === 'single' && app.role === 'server') {
+    return {
+      ok: false,
+      code: 'LICTOR_E_CLIENT_LICENSE',
+      reason: `${entry.product} is a single-user client license: it serves client applications on this computer, not a server process; a server needs a multi-user or server license`,
+    };
+  }
+  if (server && app.role === 'client') {
+    return {
+      ok: false,
+      code: 'LICTOR_E_SERVER_LICENSE',
+      reason: `${entry.product} is a ${entry.type} license: it serves server processes, and this application runs as a client`,
+    };
+  }
+  if (entry.type === 'server' && entry.arch === 'x86' && app.bitness !== 32) {
     return {
       ok: false,
       code: 'LICTOR_E_ARCH_MISMATCH',
-      reason: `${entry.product} is licensed for 32-bit servers only; this process is ${arch}`,
+      reason: `${entry.product} is licensed for 32-bit servers only; this process is ${app.bitness}-bit`,
     };
   }
   if (entry.expiresAt !== null && nowMs >= Date.parse(entry.expiresAt)) {

@@ -8,6 +8,8 @@ export const ERRORS = {
   LICTOR_E_NOT_FOUND: { status: 404, title: 'No such resource' },
   LICTOR_E_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
   LICTOR_E_INTERNAL: { status: 500, title: 'Internal error' },
+  LICTOR_E_PACKAGE_MISSING: { status: 500, title: 'A Lictor package this command needs is not installed' },
+  LICTOR_E_PORT_IN_USE: { status: 500, title: 'The service cannot listen on its address and port' },
 
   LICTOR_E_PRODUCT_UNKNOWN: { status: 404, title: 'Unknown product' },
   LICTOR_E_PRODUCT_EXISTS: { status: 409, title: 'The product already exists' },
@@ -27,6 +29,8 @@ export const ERRORS = {
   LICTOR_E_FEATURE_NOT_LICENSED: { status: 403, title: 'The license does not include this feature' },
   LICTOR_E_NETWORK_LICENSE: { status: 403, title: 'The license is served by a License Manager' },
   LICTOR_E_ARCH_MISMATCH: { status: 403, title: 'The license does not cover this architecture' },
+  LICTOR_E_SERVER_LICENSE: { status: 403, title: 'A server license serves server processes only' },
+  LICTOR_E_CLIENT_LICENSE: { status: 403, title: 'A single-user license serves client applications only' },
 
   LICTOR_E_FILE_FORMAT: { status: 400, title: 'Not a valid Lictor file' },
   LICTOR_E_FILE_TRUNCATED: { status: 400, title: 'The file is truncated' },
@@ -54,6 +58,7 @@ export const ERRORS = {
 
   LICTOR_E_SEATS_EXHAUSTED: { status: 409, title: 'All seats of the license are in use' },
   LICTOR_E_LEASE_UNKNOWN: { status: 404, title: 'The lease is unknown or has expired' },
+  LICTOR_E_LEASE_REVOKED: { status: 403, title: 'An administrator took the seat back from this client' },
   LICTOR_E_MANAGER_UNREACHABLE: { status: 503, title: 'No License Manager can be reached' },
   LICTOR_E_ACCESS_DENIED: { status: 403, title: "The License Manager's access rules refuse this client" },
   LICTOR_E_ACCESS_RULES_INVALID: { status: 400, title: 'The access rules file is not valid' },

@@ -26,6 +26,13 @@ export interface HardwareParams {
   nics: string[];
   /** Serial numbers of the compared (non-USB) hard drives. */
   disks: string[];
+  /**
+   * The Windows OS serial number (product id), before Windows 10 only; absent elsewhere. The
+   * documents compare it on Windows, "excluding Windows 10" (and later).
+   */
+  osSerial?: string;
+  /** The Windows installation date (ISO 8601 UTC), before Windows 10 only; absent elsewhere. */
+  osInstallDate?: string;
 }
 
 /** One difference between the activated and the current hardware. */
@@ -67,6 +74,9 @@ export function normalizeHardware(hw: HardwareParams): HardwareParams {
     cpus: list(hw.cpus),
     nics: [...new Set(hw.nics.map(normalizeMac).filter((m) => m !== ''))].sort(),
     disks: [...new Set(list(hw.disks))],
+    // Only when known: a license activated without them keeps its subject digest.
+    ...(hw.osSerial && clean(hw.osSerial) !== '' ? { osSerial: clean(hw.osSerial) } : {}),
+    ...(hw.osInstallDate && clean(hw.osInstallDate) !== '' ? { osInstallDate: clean(hw.osInstallDate) } : {}),
   };
 }
 
@@ -98,20 +108,36 @@ function removedItems(activated: readonly string[], current: readonly string[]):
  *
  * Rules (from the documents Lictor follows): only removals count, additions never do;
  * RAM may grow and shrink back but not below the activated size; the comparison is
- * always against the state at activation; on Linux the OS name and version are not
- * compared. A parameter that was unknown (empty) at activation is not compared.
+ * always against the state at activation; when the computer being checked runs Linux the OS
+ * name and version are not compared; macOS compares only its major version. A parameter that was unknown (empty) at activation is not compared.
  */
 export function matchHardware(activated: HardwareParams, current: HardwareParams): HardwareMatch {
   const a = normalizeHardware(activated);
   const c = normalizeHardware(current);
   const changes: HardwareChange[] = [];
 
-  if (a.platform !== 'linux') {
+  // The computer being checked decides: on Linux the OS is not compared, wherever the license
+  // was activated. macOS compares its major version only (13.4 → 13.5 is a point update, as a
+  // Windows build number is); Windows and the rest compare the first two numbers.
+  if (c.platform !== 'linux') {
+    const version = c.platform === 'darwin' ? (v: string) => v.split('.')[0] ?? v : (v: string) => v;
     const nameChanged = a.osName !== '' && a.osName !== c.osName;
-    const versionChanged = a.osVersion !== '' && a.osVersion !== c.osVersion;
+    const versionChanged = a.osVersion !== '' && version(a.osVersion) !== version(c.osVersion);
     if (nameChanged || versionChanged) {
       const os = (h: HardwareParams) => [h.osName, h.osVersion].filter((x) => x !== '').join(' ') || '(unknown)';
       changes.push({ param: 'os', message: `operating system changed from ${os(a)} to ${os(c)}` });
+    }
+    if (a.osSerial !== undefined && a.osSerial !== c.osSerial) {
+      changes.push({
+        param: 'os',
+        message: `operating system serial number changed from ${a.osSerial} to ${c.osSerial ?? '(none)'}`,
+      });
+    }
+    if (a.osInstallDate !== undefined && a.osInstallDate !== c.osInstallDate) {
+      changes.push({
+        param: 'os',
+        message: `operating system installed again: ${a.osInstallDate} → ${c.osInstallDate ?? '(unknown)'}`,
+      });
     }
   }
   if (a.hostname !== '' && a.hostname !== c.hostname) {
@@ -176,6 +202,8 @@ export function isHardwareParams(value: unknown): value is HardwareParams {
     v.ramBytes >= 0 &&
     strList('cpus') &&
     strList('nics') &&
-    strList('disks')
+    strList('disks') &&
+    (v.osSerial === undefined || str('osSerial')) &&
+    (v.osInstallDate === undefined || str('osInstallDate'))
   );
 }

@@ -54,6 +54,13 @@ export const ANSWER_PROOF_DOMAIN = 'lictor/v1/signed-answer';
 export const ANSWER_NONCE_MIN_BYTES = 16;
 /** Most bytes a nonce carries. */
 export const ANSWER_NONCE_MAX_BYTES = 64;
+/**
+ * The HTTP request header that carries the asker's nonce (the License Manager's lease routes);
+ * a header rather than a body field, so that a heartbeat stays a request without a body.
+ */
+export const ANSWER_NONCE_HEADER = 'lictor-nonce';
+/** The HTTP request header that names the asker's session: `<id>`, or `<id>.<sealed secret>`. */
+export const ANSWER_SESSION_HEADER = 'lictor-session';
 
 const PURPOSE = /^[a-z][a-z0-9-]{0,31}$/;
 const BASE64URL = /^[A-Za-z0-9_-]+$/;

@@ -180,6 +180,31 @@ const rows: Row[] = [
     params: ['os'],
   },
   {
+    name: 'macOS point updates keep the license (13.4 → 13.4.1 → 13.5)',
+    activated: () => ({ ...activatedWin(), platform: 'darwin', osName: 'macOS', osVersion: '13.4' }),
+    change: (h) => ({ ...h, osVersion: '13.5' }),
+    expect: [],
+  },
+  {
+    name: 'macOS 13.4 → 13.4.1 keeps the license',
+    activated: () => ({ ...activatedWin(), platform: 'darwin', osName: 'macOS', osVersion: '13.4' }),
+    change: (h) => ({ ...h, osVersion: '13.4.1' }),
+    expect: [],
+  },
+  {
+    name: 'Linux rule decided by the computer checked: activated elsewhere, checked on Linux, OS not compared',
+    activated: activatedWin,
+    change: (h) => ({ ...h, platform: 'linux', osName: 'Ubuntu', osVersion: '24.04' }),
+    expect: [],
+  },
+  {
+    name: 'Linux rule decided by the computer checked: activated on Linux, checked elsewhere, OS compared',
+    activated: activatedLinux,
+    change: (h) => ({ ...h, platform: 'win32', osName: 'Windows 11 Pro', osVersion: '10.0.22631' }),
+    expect: ['operating system changed from Ubuntu 22.04 to Windows 11 Pro 10.0'],
+    params: ['os'],
+  },
+  {
     name: 'OS version beyond major.minor is ignored (10.0.19045 vs 10.0.22631)',
     activated: () => ({ ...activatedWin(), osVersion: '10.0.19045' }),
     change: (h) => ({ ...h, osVersion: '10.0.22631' }),

@@ -10,6 +10,8 @@ import type { LoadedContainer } from './containers.js';
 
 /** A license that can sign answers, with what it is. */
 export interface LicenseAnswerKey extends AnswerKey {
+  /** The license's file (its `LicenseFileStatus.path`; `token:…` for a container on a token). */
+  readonly file: string;
   /** The activation of the license (what a manager's pool license ids start with). */
   readonly activationId: string;
   readonly serial: string;
@@ -43,6 +45,7 @@ export function answerKeysOf(containers: readonly LoadedContainer[]): LicenseAns
     }
     out.push({
       license: c.text,
+      file: c.path,
       containerId: c.doc.containerId,
       activationId: c.doc.activationId,
       serial: c.doc.serial,

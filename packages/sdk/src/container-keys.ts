@@ -3,8 +3,8 @@
  * under a key derived from the machine secret and the container id. A key file copied to
  * another computer does not open there; an edited one fails its AES-GCM tag.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
 import {
   aesGcmOpen,
   aesGcmSeal,
@@ -17,7 +17,6 @@ import {
   toBase64Url,
   utf8,
 } from '@lictor/protocol';
-import { writeFileAtomic } from './files.js';
 import { machineTag } from './machine-secret.js';
 
 /** A container's private keys: Ed25519 PKCS#8 PEM and X25519 base64url scalar. */
@@ -111,10 +110,5 @@ export async function writeKeyFile(path: string, sealed: SealedKeys): Promise<vo
 
 /** Reads a key file's text; `null` when it does not exist. */
 export async function readKeyFile(path: string): Promise<string | null> {
-  try {
-    return await readFile(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw err;
-  }
+  return (await readTextIfExists(path)) ?? null;
 }

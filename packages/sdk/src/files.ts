@@ -1,6 +1,5 @@
 /** Reading license directories and writing license files atomically. */
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** File name endings the SDK reads. */
@@ -58,25 +57,5 @@ export async function scanLicenseDirs(dirs: readonly string[]): Promise<FoundFil
   return found;
 }
 
-/**
- * Writes a file atomically: a temporary file in the same directory, flushed to disk, then
- * renamed over the target. A crash leaves the old file or the new one, never a mix.
- */
-export async function writeFileAtomic(path: string, text: string, mode = 0o644): Promise<void> {
-  const dir = join(path, '..');
-  await mkdir(dir, { recursive: true });
-  const tmp = join(dir, `.${randomBytes(6).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'wx', mode);
-  try {
-    try {
-      await handle.writeFile(text, 'utf8');
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
-}
+/** Atomic writes live in `@lictor/node-io`; re-exported because the SDK's API has always offered it. */
+export { writeFileAtomic } from '@lictor/node-io';

@@ -6,6 +6,9 @@
 
 import { join } from 'node:path';
 import {
+  type Application,
+  type ApplicationRole,
+  bitnessOf,
   decodeLicenseFile,
   generateContainerKeys,
   LictorError,
@@ -62,6 +65,7 @@ import {
   startUpgradeOf,
 } from './upgrade.js';
 import { type ContainerStorage, fileStorage, withStorage } from './upgrade-storage.js';
+import { UsageRecord } from './usage.js';
 import { autoReload, type ChangeEvent, type TokenChange } from './watch.js';
 
 export type { CheckResult, Licensed, LicenseFileStatus, NotLicensed } from './snapshot.js';
@@ -84,7 +88,16 @@ export interface LicensingOptions {
   hardwareMaxAgeMs?: number;
   /** Clock in ms since the epoch; default `Date.now`. */
   now?: () => number;
-  /** Architecture of the running process (default `process.arch`), for x86-only server licenses. */
+  /**
+   * What the application is (default `client`): `client` for a client application on its user's
+   * computer, which single-user licenses serve; `server` for a process that serves others from
+   * its computer (an application server's worker, a web server extension, an application on a
+   * terminal server), which multi-user and server licenses serve. See docs/rules.md.
+   */
+  role?: ApplicationRole;
+  /** Bitness of the running process (default: from `arch`): a 32-bit (x86) server license serves only 32-bit processes. */
+  bitness?: 32 | 64;
+  /** Architecture of the running process (default `process.arch`); gives the bitness when `bitness` is absent. */
   arch?: string;
   /** Environment to read search paths from; default `process.env`. */
   env?: NodeJS.ProcessEnv;
@@ -173,6 +186,23 @@ export interface Licensing {
 /** Default period of the change poll (see {@link LicensingOptions.watchIntervalMs}). */
 const DEFAULT_WATCH_INTERVAL_MS = 2000;
 
+/** The application's role and bitness from the options, checked. */
+function applicationOf(options: LicensingOptions): Application {
+  const role = options.role ?? 'client';
+  if (role !== 'client' && role !== 'server') {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', `role must be client or server, got ${String(role)}`, {
+      field: 'role',
+    });
+  }
+  const bitness = options.bitness ?? bitnessOf(options.arch ?? process.arch);
+  if (bitness !== 32 && bitness !== 64) {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', `bitness must be 32 or 64, got ${String(bitness)}`, {
+      field: 'bitness',
+    });
+  }
+  return { role, bitness };
+}
+
 /** Signs the claim of an activation bound to a token, with the token support of `openLicensing`. */
 function bindingClaim(
   tokens: TokenLicenses | undefined,
@@ -209,8 +239,9 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       ...(options.hardwareMaxAgeMs === undefined ? {} : { maxAgeMs: options.hardwareMaxAgeMs }),
     });
   const now = options.now ?? Date.now;
-  const arch = options.arch ?? process.arch;
+  const app = applicationOf(options);
   const { product } = options;
+  const usage = new UsageRecord(storeDir);
   const machineSecret = options.machineSecret ?? defaultMachineSecret();
 
   let snapshot: Snapshot;
@@ -223,6 +254,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       scanLicenseDirs(searchPaths),
       hardware(),
       loadDuplicateMarks(storeDir, publicKey),
+      usage.load(),
     ]);
     const decoded = decodeAll(found, publicKey, marks);
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir);
@@ -233,10 +265,11 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       decoded,
       containers,
       hw,
-      arch,
+      app,
       now(),
       searchPaths,
       tokenView?.presence ?? NO_TOKENS,
+      usage.times,
     );
     // Loads may overlap (the watcher and an explicit reload): a load started later wins.
     if (seq > applied) {
@@ -311,10 +344,19 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     check(feature?: string): CheckResult {
       const candidates = snapshot.byFeature.get(feature ?? '');
       if (candidates === undefined) {
-        return feature !== undefined && snapshot.byFeature.has('') ? missingFeature(feature) : snapshot.refusal;
+        if (feature === undefined) return snapshot.refusal;
+        // The license that would grant the feature is unusable: say why, not "does not include".
+        const blocked = snapshot.blocked.get(feature);
+        if (blocked !== undefined) return blocked;
+        return snapshot.byFeature.has('') ? missingFeature(feature) : snapshot.refusal;
       }
       const t = now();
-      for (const c of candidates) if (t < c.expiresAtMs) return c.result;
+      for (const c of candidates) {
+        if (t < c.expiresAtMs) {
+          usage.touch(c.result.file, t);
+          return c.result;
+        }
+      }
       return (candidates[0] as Candidate).expired;
     },
     status: () => snapshot.files,
@@ -331,6 +373,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         sealKeys(keys.private, secret, answer.containerId),
       );
       await writeFileAtomic(file, answer.license);
+      usage.touch(file, now());
       await load();
       return {
         activationId: answer.activationId,
@@ -357,6 +400,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         'file' in answer
           ? await installAnswerFile(answer.file, publicKey, hw, storeDir, machineSecret)
           : await installAnswerCode(answer.code, publicKey, hw, storeDir, machineSecret);
+      usage.touch(installed.file, now());
       await load();
       return installed;
     },
@@ -393,6 +437,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       const result = await withStorage(storageOf, container, (storage) =>
         applyUpgrade(doc, answer, container, storage),
       );
+      usage.touch(result.file, now());
       await load();
       // A file's change reaches the listeners through the watcher. The token poll compares with what
       // was just reloaded and would not tell, so this instance's listeners hear it here.
@@ -409,6 +454,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     close: async () => {
       feed.close();
       duplicateWatch?.close();
+      await usage.flush();
       await tokens?.close();
     },
   };

@@ -4,6 +4,7 @@
  * longest-lived first, with their results built in advance.
  */
 import {
+  type Application,
   type Blacklist,
   containerUsable,
   decodeBlacklist,
@@ -69,6 +70,8 @@ export interface LicenseFileStatus {
 /** A usable entry for one feature, with what `check()` answers before and after it expires. */
 export interface Candidate {
   expiresAtMs: number;
+  /** Bound to or stored on a hardware token: used after every software license. */
+  token: boolean;
   result: Licensed;
   expired: NotLicensed;
 }
@@ -79,6 +82,11 @@ export interface Snapshot {
   containers: LoadedContainer[];
   /** Usable entries of the product per feature (`''` = the product itself), best first. */
   byFeature: Map<string, Candidate[]>;
+  /**
+   * Per feature (`''` = the product), why the license that would grant it cannot: a file bound
+   * elsewhere, a token pulled out, a type that does not serve this application. The first found.
+   */
+  blocked: Map<string, NotLicensed>;
   /** Why the product is not licensed at all, when no entry is usable. */
   refusal: NotLicensed;
 }
@@ -143,21 +151,41 @@ export function decodeAll(
   return { docs, files, blacklist: { serials, activations }, duplicates };
 }
 
-/** Matches what was decoded against this computer and the clock, and indexes the product's usable entries. */
+/** Records, for every feature an entry grants (and the product itself), why it cannot serve. */
+function block(blocked: Map<string, NotLicensed>, entry: LicenseEntry, why: NotLicensed): void {
+  if (!blocked.has('')) blocked.set('', why);
+  for (const f of entry.features) if (!blocked.has(f.code)) blocked.set(f.code, why);
+}
+
+/**
+ * Matches what was decoded against this computer and the clock, and indexes the product's usable
+ * entries. `usedAt` is when each file last served a check here (ms), for the rule "of several
+ * files of one serial, the one created or used most recently".
+ */
 export function buildSnapshot(
   product: string,
   { docs, files, blacklist, duplicates }: Decoded,
   containers: Map<string, LoadedContainer>,
   hardware: HardwareParams,
-  arch: string,
+  app: Application,
   nowMs: number,
   searchPaths: readonly string[],
   tokenPresence: TokenPresenceLookup,
+  usedAt: ReadonlyMap<string, number> = new Map(),
 ): Snapshot {
-  // Several files for one serial on one computer: the most recently issued one is used.
-  docs.sort((a, b) => Date.parse(b.doc.issuedAt) - Date.parse(a.doc.issuedAt) || b.mtimeMs - a.mtimeMs);
+  // Several files for one serial on one computer: the one created (issued) or used most recently.
+  // An older state of an upgraded container never wins (a kept copy of a license whose upgrade took
+  // features away stays superseded, whatever the record of use says).
+  const latest = new Map<string, number>();
+  for (const { doc } of docs) latest.set(doc.containerId, Math.max(latest.get(doc.containerId) ?? 0, doc.counter));
+  const recency = (d: DecodedDoc) =>
+    d.doc.counter < (latest.get(d.doc.containerId) ?? 0)
+      ? Number.NEGATIVE_INFINITY
+      : Math.max(Date.parse(d.doc.issuedAt), usedAt.get(d.path) ?? 0);
+  docs.sort((a, b) => recency(b) - recency(a) || b.mtimeMs - a.mtimeMs);
   const newestPerSerial = new Map<string, string>();
   const byFeature = new Map<string, Candidate[]>();
+  const blocked = new Map<string, NotLicensed>();
   let best: NotLicensed | undefined;
   for (const { path, doc, presence } of docs) {
     const status: LicenseFileStatus = {
@@ -182,8 +210,12 @@ export function buildSnapshot(
     if (!usableHere.ok) {
       status.code = usableHere.code;
       status.reason = usableHere.reason;
-      if (doc.licenses.some((e) => e.product === product))
-        best ??= refusal(usableHere.code, `${path}: ${usableHere.reason}`);
+      const why = refusal(usableHere.code, `${path}: ${usableHere.reason}`);
+      for (const entry of doc.licenses) {
+        if (entry.product !== product) continue;
+        best ??= why;
+        block(blocked, entry, why);
+      }
       continue;
     }
     const newer = newestPerSerial.get(doc.serial);
@@ -194,18 +226,24 @@ export function buildSnapshot(
     }
     newestPerSerial.set(doc.serial, path);
     status.available = true;
+    const token = doc.binding.kind === 'token' || container?.token !== undefined || presence !== undefined;
     for (const entry of doc.licenses) {
       if (entry.product !== product) continue;
-      const decision = entryUsable(entry, arch, nowMs);
+      const decision = entryUsable(entry, app, nowMs);
       if (!decision.ok && decision.code !== 'LICTOR_E_LICENSE_EXPIRED') {
-        best ??= refusal(decision.code, decision.reason);
+        const why = refusal(decision.code, decision.reason);
+        best ??= why;
+        block(blocked, entry, why);
         continue;
       }
-      addCandidates(byFeature, product, path, doc.serial, entry);
+      addCandidates(byFeature, product, path, doc.serial, entry, token);
     }
   }
-  // Longest-lived license first, so a check uses the one that expires last.
-  for (const list of byFeature.values()) list.sort((a, b) => b.expiresAtMs - a.expiresAtMs);
+  // Software licenses before token licenses (the documents' order), and within each the
+  // longest-lived first, so a check uses the one that expires last.
+  for (const list of byFeature.values()) {
+    list.sort((a, b) => Number(a.token) - Number(b.token) || b.expiresAtMs - a.expiresAtMs);
+  }
 
   const where = searchPaths.length > 0 ? searchPaths.join(', ') : '(no search paths)';
   // With token support on, a license on a token that is not plugged in is simply not seen.
@@ -214,6 +252,7 @@ export function buildSnapshot(
     files,
     containers: [...containers.values()],
     byFeature,
+    blocked,
     refusal:
       best ??
       refusal('LICTOR_E_NOT_LICENSED', `no license file for product ${product} was found in ${where}${orToken}`),
@@ -227,11 +266,13 @@ function addCandidates(
   file: string,
   serial: string,
   entry: LicenseEntry,
+  token: boolean,
 ): void {
   const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
   const add = (feature: string | undefined, users: number | null) => {
     const candidate: Candidate = {
       expiresAtMs,
+      token,
       result: Object.freeze({
         ok: true,
         product,

@@ -5,10 +5,10 @@
  * the previous question, remembered so that its answer is refused with a clear reason); applying
  * an answer removes it.
  */
-import { readFile, unlink } from 'node:fs/promises';
+import { unlink } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
 import { containerTag } from '@lictor/protocol';
-import { writeFileAtomic } from './files.js';
 
 /** A question that was replaced by a newer one. */
 export interface AbandonedQuestion {
@@ -59,14 +59,8 @@ export function parseUpgradeRecord(text: string): UpgradeRecord | undefined {
 
 /** The pending operation of a container, or `undefined`. A damaged record counts as none. */
 export async function readUpgradeRecord(storeDir: string, containerId: string): Promise<UpgradeRecord | undefined> {
-  let text: string;
-  try {
-    text = await readFile(upgradeRecordPath(storeDir, containerId), 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
-  return parseUpgradeRecord(text);
+  const text = await readTextIfExists(upgradeRecordPath(storeDir, containerId));
+  return text === undefined ? undefined : parseUpgradeRecord(text);
 }
 
 /** Writes (replaces) the pending operation atomically. */

@@ -4,9 +4,9 @@
  * shares and do not cover directories created later. Timers and watchers never keep the
  * process alive.
  */
-import { type FSWatcher, watch } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { watchLoop } from '@lictor/node-io';
 import type { ErrorCode } from '@lictor/protocol';
 import { KEY_FILE_SUFFIX } from './container-keys.js';
 import { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
@@ -82,69 +82,6 @@ function diffFingerprints(before: Fingerprint, after: Fingerprint): ChangeEvent 
   return { added: added.sort(), removed: removed.sort(), changed: changed.sort() };
 }
 
-/** Options of {@link watchDirs}. */
-interface WatchOptions {
-  /** Poll period in ms. */
-  intervalMs: number;
-  /** Delay that gathers a burst of events into one check, in ms. */
-  debounceMs?: number;
-}
-
-/**
- * Calls `check` after file system events (debounced) and every `intervalMs`, never twice at
- * once. Returns a function that stops everything.
- */
-function watchDirs(dirs: readonly string[], check: () => Promise<void>, options: WatchOptions): () => void {
-  const debounceMs = options.debounceMs ?? 100;
-  let closed = false;
-  let running: Promise<void> | undefined;
-  let again = false;
-  let debounce: NodeJS.Timeout | undefined;
-
-  const run = () => {
-    if (closed) return;
-    if (running) {
-      again = true;
-      return;
-    }
-    running = check()
-      .catch(() => {})
-      .finally(() => {
-        running = undefined;
-        if (again) {
-          again = false;
-          run();
-        }
-      });
-  };
-  const soon = () => {
-    if (closed) return;
-    clearTimeout(debounce);
-    debounce = setTimeout(run, debounceMs);
-    debounce.unref();
-  };
-
-  const watchers: FSWatcher[] = [];
-  for (const dir of dirs) {
-    try {
-      const w = watch(dir, { persistent: false }, soon);
-      w.on('error', () => w.close());
-      watchers.push(w);
-    } catch {
-      // Missing or unwatchable directory: the poll covers it.
-    }
-  }
-  const timer = setInterval(run, options.intervalMs);
-  timer.unref();
-
-  return () => {
-    closed = true;
-    clearInterval(timer);
-    clearTimeout(debounce);
-    for (const w of watchers) w.close();
-  };
-}
-
 /** Change notifications of a {@link Licensing}-like owner. */
 export interface ChangeFeed {
   /** Adds a listener; returns a function that removes it. */
@@ -182,12 +119,13 @@ export async function autoReload(
     const check = async () => {
       const current = await fingerprint(dirs);
       const change = diffFingerprints(seen, current);
-      if (change === null) return;
+      if (change === null) return undefined;
       await reload();
       seen = current;
       emit(change);
+      return undefined;
     };
-    stop = watchDirs(dirs, check, { intervalMs });
+    stop = watchLoop(check, { dirs, intervalMs });
   }
   return {
     emit,

@@ -78,8 +78,21 @@ async function dirWith(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-function open(dir: string | string[], opts: { hardware?: HardwareParams; now?: () => number; arch?: string } = {}) {
+function open(
+  dir: string | string[],
+  opts: {
+    hardware?: HardwareParams;
+    now?: () => number;
+    arch?: string;
+    role?: 'client' | 'server';
+    bitness?: 32 | 64;
+    store?: string;
+  } = {},
+) {
   return openLicensing({
+    ...(opts.role ? { role: opts.role } : {}),
+    ...(opts.bitness ? { bitness: opts.bitness } : {}),
+    ...(opts.store ? { store: opts.store } : {}),
     product: 'ERP',
     publicKey: vendor.publicKey.text,
     paths: Array.isArray(dir) ? dir : [dir],
@@ -170,24 +183,127 @@ describe('availability', () => {
     assert.equal(r.ok && r.serial, 'LX-2222-2222-2222');
   });
 
-  test('a multi-user license is not used locally: it is served by a License Manager', async () => {
-    const dir = await dirWith({
+  test('type rules: single serves a client, multi a server, server licenses a server process of the allowed bitness', async () => {
+    const single = await dirWith({ 's.lic': encodeLicenseFile(doc(), vendor) });
+    assert.equal((await open(single)).check().ok, true, 'client is the default role');
+    const asServer = (await open(single, { role: 'server' })).check();
+    assert.equal(!asServer.ok && asServer.code, 'LICTOR_E_CLIENT_LICENSE');
+
+    const multi = await dirWith({
       'm.lic': encodeLicenseFile(doc({ licenses: [entry({ type: 'multi', users: 10 })] }), vendor),
     });
-    const r = (await open(dir)).check();
-    assert.equal(!r.ok && r.code, 'LICTOR_E_NETWORK_LICENSE');
-  });
+    const onClient = (await open(multi)).check();
+    assert.equal(!onClient.ok && onClient.code, 'LICTOR_E_NETWORK_LICENSE');
+    const onServer = (await open(multi, { role: 'server' })).check('api');
+    assert.equal(onServer.ok && onServer.type, 'multi');
 
-  test('a 32-bit server license does not serve a 64-bit process; a 64-bit one serves both', async () => {
     const x86 = await dirWith({
       's.lic': encodeLicenseFile(doc({ licenses: [entry({ type: 'server', arch: 'x86' })] }), vendor),
     });
-    assert.equal((await open(x86, { arch: 'x64' })).check().ok, false);
-    assert.equal((await open(x86, { arch: 'ia32' })).check().ok, true);
+    const client = (await open(x86, { bitness: 32 })).check();
+    assert.equal(!client.ok && client.code, 'LICTOR_E_SERVER_LICENSE');
+    const wide = (await open(x86, { role: 'server', bitness: 64 })).check();
+    assert.equal(!wide.ok && wide.code, 'LICTOR_E_ARCH_MISMATCH');
+    assert.equal((await open(x86, { role: 'server', bitness: 32 })).check().ok, true);
+    // Without bitness, the process's architecture decides.
+    assert.equal((await open(x86, { role: 'server', arch: 'ia32' })).check().ok, true);
+    assert.equal((await open(x86, { role: 'server', arch: 'x64' })).check().ok, false);
     const x64 = await dirWith({
       's.lic': encodeLicenseFile(doc({ licenses: [entry({ type: 'server', arch: 'x64' })] }), vendor),
     });
-    assert.equal((await open(x64, { arch: 'ia32' })).check().ok, true);
+    assert.equal((await open(x64, { role: 'server', bitness: 32 })).check().ok, true);
+    assert.equal((await open(x64, { role: 'server', bitness: 64 })).check().ok, true);
+    const sessions = await dirWith({
+      's.lic': encodeLicenseFile(
+        doc({ licenses: [entry({ type: 'server-sessions', sessions: 20, arch: 'x86' })] }),
+        vendor,
+      ),
+    });
+    assert.equal((await open(sessions, { role: 'server', bitness: 64 })).check().ok, true, 'any bitness');
+    const sessionsClient = (await open(sessions)).check();
+    assert.equal(!sessionsClient.ok && sessionsClient.code, 'LICTOR_E_SERVER_LICENSE');
+    await assert.rejects(open(single, { role: 'desktop' as 'client' }), /role must be client or server/);
+  });
+
+  test('check(feature) names why the license that would grant the feature cannot, not "does not include"', async () => {
+    const elsewhere = { ...HW, nics: ['52:54:00:99:99:99'], disks: ['OTHER'] };
+    const dir = await dirWith({
+      'base.lic': encodeLicenseFile(doc({ serial: 'LX-BASE-0000-0001', licenses: [entry({ features: [] })] }), vendor),
+      'moved.lic': encodeLicenseFile(
+        doc({
+          serial: 'LX-MOVE-0000-0002',
+          binding: { kind: 'hardware', hardware: elsewhere },
+          licenses: [entry({ features: [{ code: 'payroll', users: null }] })],
+        }),
+        vendor,
+      ),
+      'dongle.lic': encodeLicenseFile(
+        doc({
+          serial: 'LX-DONG-0000-0003',
+          binding: {
+            kind: 'token',
+            token: { manufacturer: 'SoftHSM project', model: 'SoftHSM v2', serial: 'abc' },
+            publicKey: 'lictor-p256:AAAA',
+          },
+          licenses: [entry({ features: [{ code: 'ledger', users: null }] })],
+        }),
+        vendor,
+      ),
+      'server.lic': encodeLicenseFile(
+        doc({
+          serial: 'LX-SERV-0000-0004',
+          licenses: [entry({ type: 'server', arch: 'x64', features: [{ code: 'olap', users: null }] })],
+        }),
+        vendor,
+      ),
+      'old.lic': encodeLicenseFile(
+        doc({
+          serial: 'LX-OLDX-0000-0005',
+          licenses: [entry({ expiresAt: '2020-01-01T00:00:00.000Z', features: [{ code: 'archive', users: null }] })],
+        }),
+        vendor,
+      ),
+    });
+    const lic = await open(dir);
+    assert.equal(lic.check().ok, true);
+    const moved = lic.check('payroll');
+    assert.equal(!moved.ok && moved.code, 'LICTOR_E_HARDWARE_MISMATCH');
+    assert.match(!moved.ok ? moved.reason : '', /moved\.lic/);
+    const pulled = lic.check('ledger');
+    assert.equal(!pulled.ok && pulled.code, 'LICTOR_E_TOKEN_ABSENT');
+    const server = lic.check('olap');
+    assert.equal(!server.ok && server.code, 'LICTOR_E_SERVER_LICENSE');
+    const expired = lic.check('archive');
+    assert.equal(!expired.ok && expired.code, 'LICTOR_E_LICENSE_EXPIRED');
+    const missing = lic.check('nowhere');
+    assert.equal(!missing.ok && missing.code, 'LICTOR_E_FEATURE_NOT_LICENSED');
+  });
+
+  test('of several files of one serial, the one used most recently wins over one created earlier than that use', async () => {
+    const store = await mkdtemp(join(root, 'usage-'));
+    let clock = Date.parse('2026-03-01T00:00:00Z');
+    await writeFile(join(store, 'a.lic'), encodeLicenseFile(doc({ issuedAt: '2026-01-01T00:00:00.000Z' }), vendor));
+    const first = await open(store, { store, now: () => clock });
+    const used = first.check();
+    assert.equal(used.ok && used.file, join(store, 'a.lic'));
+    await first.close(); // writes the record of use
+    const record = JSON.parse(await readFile(join(store, 'lictor-usage.json'), 'utf8')) as Record<string, number>;
+    assert.equal(record[join(store, 'a.lic')], clock);
+
+    // b.lic was created (issued) before a.lic's last use: a.lic stays in use.
+    await writeFile(join(store, 'b.lic'), encodeLicenseFile(doc({ issuedAt: '2026-02-01T00:00:00.000Z' }), vendor));
+    clock += 86_400_000;
+    const second = await open(store, { store, now: () => clock });
+    const r = second.check();
+    assert.equal(r.ok && r.file, join(store, 'a.lic'));
+    assert.equal(second.status().find((f) => f.path === join(store, 'b.lic'))?.supersededBy, join(store, 'a.lic'));
+    await second.close();
+    // A file issued after that use wins.
+    await writeFile(join(store, 'c.lic'), encodeLicenseFile(doc({ issuedAt: '2026-03-05T00:00:00.000Z' }), vendor));
+    const third = await open(store, { store, now: () => clock });
+    const c = third.check();
+    assert.equal(c.ok && c.file, join(store, 'c.lic'));
+    await third.close();
   });
 
   test('several files for one serial: the most recent one is used, the others are superseded', async () => {

@@ -1,142 +1,16 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, describe, test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
-import { connectManager, type Lease, type LeaseBody, type ManagerClient } from '../src/index.js';
-import { licenseKey, signed, VENDOR } from './signed-answers.js';
+import { FakeScheduler } from '@lictor/protocol/testing';
+import { connectManager, type Lease, type ManagerClient } from '../src/index.js';
+import { type FakeManagerOptions, fakeManager as startFake } from './fake-manager.js';
+import { VENDOR } from './signed-answers.js';
 
-interface FakeLease extends LeaseBody {
-  client: { host: string; user: string; process: string; session: string };
-  deadline: number;
-}
-
-/** A tiny License Manager implementing the wire contract with an in-memory map, signing with a genuine license. */
-async function fakeManager(options: { total?: number; heartbeatIntervalMs?: number; ttlMs?: number } = {}) {
-  const key = licenseKey(['ACME', 'OTHER']);
-  const interval = options.heartbeatIntervalMs ?? 50;
-  const ttl = options.ttlMs ?? 1000;
-  const state = {
-    products: new Map<string, number>([['ACME', options.total ?? 2]]),
-    leases: new Map<string, FakeLease>(),
-    heartbeats: 0,
-    deletes: 0,
-    acquires: [] as { leaseId?: string }[],
-  };
-  const send = (res: ServerResponse, status: number, body?: unknown) => {
-    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
-    res.end(body === undefined ? undefined : JSON.stringify(body));
-  };
-  const wire = (l: FakeLease): LeaseBody => {
-    const { client: _c, deadline: _d, ...body } = l;
-    return body;
-  };
-  const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
-    const now = Date.now();
-    for (const [id, l] of state.leases) if (l.deadline < now) state.leases.delete(id);
-    const url = new URL(req.url ?? '/', 'http://x');
-    const unknown = () =>
-      send(res, 404, { code: 'LICTOR_E_LEASE_UNKNOWN', message: 'The lease is unknown or has expired' });
-    if (req.method === 'GET' && url.pathname === '/v1/status') {
-      return send(res, 200, {
-        manager: { id: 'fake', version: '0' },
-        heartbeatIntervalMs: interval,
-        leaseTtlMs: ttl,
-        products: [...state.products].map(([product, total]) => ({
-          product,
-          total,
-          inUse: [...state.leases.values()].filter((l) => l.product === product).length,
-        })),
-      });
-    }
-    if (req.method === 'POST' && url.pathname === '/v1/leases') {
-      const body = JSON.parse(text) as {
-        product: string;
-        feature?: string;
-        client: FakeLease['client'];
-        leaseId?: string;
-      };
-      state.acquires.push(body.leaseId === undefined ? {} : { leaseId: body.leaseId });
-      const total = state.products.get(body.product);
-      if (total === undefined) {
-        return send(res, 403, { code: 'LICTOR_E_NOT_LICENSED', message: `no license for ${body.product}` });
-      }
-      const mine = [...state.leases.values()].find(
-        (l) =>
-          l.product === body.product &&
-          l.feature === (body.feature ?? null) &&
-          JSON.stringify(l.client) === JSON.stringify(body.client),
-      );
-      if (mine) {
-        mine.deadline = now + ttl;
-        mine.expiresAt = new Date(mine.deadline).toISOString();
-        return send(res, 200, signed(key, 'lease', req.headers['lictor-nonce'], { lease: wire(mine), renewed: true }));
-      }
-      const inUse = [...state.leases.values()].filter((l) => l.product === body.product).length;
-      if (inUse >= total) {
-        return send(res, 409, {
-          code: 'LICTOR_E_SEATS_EXHAUSTED',
-          message: `all ${total} seats of ${body.product} are in use`,
-          details: { inUse, total },
-        });
-      }
-      const lease: FakeLease = {
-        id: randomUUID(),
-        product: body.product,
-        feature: body.feature ?? null,
-        licenseId: 'lic-1',
-        source: 'software',
-        grantedAt: new Date(now).toISOString(),
-        expiresAt: new Date(now + ttl).toISOString(),
-        heartbeatIntervalMs: interval,
-        client: body.client,
-        deadline: now + ttl,
-      };
-      state.leases.set(lease.id, lease);
-      return send(res, 201, signed(key, 'lease', req.headers['lictor-nonce'], { lease: wire(lease), renewed: false }));
-    }
-    const hb = /^\/v1\/leases\/([^/]+)\/heartbeat$/.exec(url.pathname);
-    if (req.method === 'POST' && hb?.[1]) {
-      state.heartbeats++;
-      const lease = state.leases.get(decodeURIComponent(hb[1]));
-      if (!lease) return unknown();
-      lease.deadline = now + ttl;
-      lease.expiresAt = new Date(lease.deadline).toISOString();
-      return send(res, 200, signed(key, 'heartbeat', req.headers['lictor-nonce'], { lease: wire(lease) }));
-    }
-    const del = /^\/v1\/leases\/([^/]+)$/.exec(url.pathname);
-    if (req.method === 'DELETE' && del?.[1]) {
-      state.deletes++;
-      return state.leases.delete(decodeURIComponent(del[1])) ? send(res, 204) : unknown();
-    }
-    return send(res, 404, { code: 'LICTOR_E_NOT_FOUND', message: 'No such resource' });
-  };
-  let server: Server | undefined;
-  let port = 0;
-  const start = async () => {
-    const s = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => {
-        text += c.toString('utf8');
-      });
-      req.on('end', () => handle(req, res, text));
-    });
-    await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
-    port = (s.address() as AddressInfo).port;
-    server = s;
-  };
-  const stop = async () => {
-    const s = server;
-    server = undefined;
-    if (!s) return;
-    await new Promise<void>((resolve) => {
-      s.close(() => resolve());
-      s.closeAllConnections();
-    });
-  };
-  await start();
-  const fake = { state, start, stop, url: `http://127.0.0.1:${port}` };
+/** {@link startFake}, stopped after the tests. */
+async function fakeManager(options: FakeManagerOptions = {}) {
+  const fake = await startFake(options);
   servers.push(fake);
   return fake;
 }
@@ -170,7 +44,7 @@ async function deadUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-function once<T extends unknown[]>(lease: Lease, event: 'lost' | 'reattached', ms = 3000): Promise<T> {
+function once<T extends unknown[]>(lease: Lease, event: 'lost' | 'reattached', ms = 15_000): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no '${event}' within ${ms} ms`)), ms);
     const listener = (...args: unknown[]) => {
@@ -181,8 +55,6 @@ function once<T extends unknown[]>(lease: Lease, event: 'lost' | 'reattached', m
     lease.on(event, listener as never);
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('manager client', () => {
   test('acquire and release (idempotent)', async () => {
@@ -235,15 +107,17 @@ describe('manager client', () => {
   });
 
   test('heartbeats are sent at the announced interval', async () => {
-    const fake = await fakeManager({ heartbeatIntervalMs: 50 });
-    const client = await connect([fake.url]);
+    const scheduler = new FakeScheduler();
+    const fake = await fakeManager({ heartbeatIntervalMs: 50, now: () => scheduler.now() });
+    const client = await connect([fake.url], { scheduler });
     await client.acquire('ACME');
-    // Waits for the third heartbeat (a loaded machine delays timers), then checks it did not come early.
-    const started = Date.now();
-    while (fake.state.heartbeats < 3 && Date.now() - started < 5000) await sleep(10);
-    const elapsed = Date.now() - started;
-    assert.ok(fake.state.heartbeats >= 3, `only ${fake.state.heartbeats} heartbeats in ${elapsed} ms`);
-    assert.ok(elapsed >= 100, `3 heartbeats within ${elapsed} ms: faster than every 50 ms`);
+    for (const n of [1, 2, 3]) {
+      scheduler.advance(49);
+      assert.equal(fake.state.heartbeats, n - 1, 'no heartbeat before the interval');
+      scheduler.advance(1);
+      await scheduler.whenPending(); // the heartbeat was answered and the next one scheduled
+      assert.equal(fake.state.heartbeats, n);
+    }
   });
 
   test('a manager that forgot the lease: re-acquired with the old id → reattached', async () => {
@@ -263,33 +137,51 @@ describe('manager client', () => {
   });
 
   test('a manager that forgot the lease and refuses it again → lost, heartbeats stop', async () => {
-    const fake = await fakeManager();
-    const client = await connect([fake.url]);
+    const scheduler = new FakeScheduler();
+    const fake = await fakeManager({ now: () => scheduler.now() });
+    const client = await connect([fake.url], { scheduler });
     const lease = await client.acquire('ACME');
     const lost = once<[LictorError]>(lease, 'lost');
     fake.state.leases.clear();
     fake.state.products.clear();
+    scheduler.advance(lease.heartbeatIntervalMs);
     const [reason] = await lost;
     assert.equal(reason.code, 'LICTOR_E_NOT_LICENSED');
     assert.equal(lease.state, 'lost');
     const calls = fake.state.heartbeats + fake.state.acquires.length;
-    await sleep(200);
+    assert.equal(scheduler.pending, 0, 'no timer left');
+    assert.equal(scheduler.advance(60_000), 0);
     assert.equal(fake.state.heartbeats + fake.state.acquires.length, calls);
   });
 
   test('manager down longer than the lease → lost; back → reattached', async () => {
-    const fake = await fakeManager({ heartbeatIntervalMs: 50, ttlMs: 200 });
-    const client = await connect([fake.url], { timeoutMs: 300 });
+    const scheduler = new FakeScheduler();
+    const fake = await fakeManager({ heartbeatIntervalMs: 50, ttlMs: 200, now: () => scheduler.now() });
+    const client = await connect([fake.url], { scheduler });
     const lease = await client.acquire('ACME');
+    const grantedAt = scheduler.now();
+    let lostAt: number | undefined;
+    lease.on('lost', () => {
+      lostAt = scheduler.now();
+    });
     const lost = once<[LictorError]>(lease, 'lost');
     await fake.stop();
+    // Heartbeats every 50 ms fail; the seat is lost at the first one after the 200 ms lease.
+    while (lostAt === undefined) {
+      assert.ok(scheduler.now() - grantedAt <= 250, 'lost no later than the first heartbeat past the lease');
+      scheduler.runNext();
+      await Promise.race([scheduler.whenPending(), lost]);
+    }
     const [reason] = await lost;
+    assert.equal(lostAt - grantedAt, 250, 'not lost while the lease still ran');
     assert.equal(reason.code, 'LICTOR_E_MANAGER_UNREACHABLE');
     assert.match(reason.message, /could not be reached since .*: the seat was given back/);
     assert.equal(lease.state, 'lost');
     fake.state.leases.clear(); // a restarted manager remembers nothing
     const reattached = once<[string, string]>(lease, 'reattached');
     await fake.start();
+    await scheduler.whenPending();
+    scheduler.runNext();
     const [id] = await reattached;
     assert.equal(lease.state, 'active');
     assert.ok(fake.state.leases.has(id));
@@ -317,10 +209,43 @@ describe('manager client', () => {
     });
     const fake = await fakeManager();
     const client = await connect([`127.0.0.1:${(silent.address() as AddressInfo).port}`, fake.url], {
-      timeoutMs: 1000, // the silent one is skipped after this; the answering one must answer within it on a loaded machine
+      timeoutMs: 1000, // long enough for the answering manager on a loaded machine
     });
     const lease = await client.acquire('ACME');
     assert.equal(lease.manager, fake.url);
+  });
+
+  test('an answer outside the protocol is refused with a typed error naming the wrong field', async () => {
+    const broken = createServer((req, res) => {
+      res.writeHead(req.url === '/v1/status' ? 200 : 201, { 'content-type': 'application/json' });
+      const lease = { id: 'x', product: 'ACME', feature: null, licenseId: 'l', source: 'software' };
+      res.end(
+        JSON.stringify(
+          req.url === '/v1/status'
+            ? { manager: { id: 'm', version: '1' }, heartbeatIntervalMs: 50, leaseTtlMs: 1000, products: 'ACME' }
+            : { lease: { ...lease, grantedAt: 'now', expiresAt: 'later', heartbeatIntervalMs: 50 }, renewed: false },
+        ),
+      );
+    });
+    await new Promise<void>((resolve) => broken.listen(0, '127.0.0.1', resolve));
+    servers.push({ stop: () => new Promise<void>((resolve) => broken.close(() => resolve())) });
+    const url = `http://127.0.0.1:${(broken.address() as AddressInfo).port}`;
+    const client = await connect([url]);
+    const failure = (pattern: RegExp) => (err: unknown) => {
+      assert.ok(err instanceof LictorError);
+      assert.equal(err.code, 'LICTOR_E_MANAGER_UNREACHABLE');
+      const [manager] = (err.details as { managers: { manager: string; error: string }[] }).managers;
+      assert.equal(manager?.manager, url);
+      assert.match(manager?.error ?? '', pattern);
+      return true;
+    };
+    await assert.rejects(
+      client.acquire('ACME'),
+      failure(
+        /POST \/v1\/leases does not follow the License Manager protocol .*\/lease\/grantedAt must match format "date-time"/,
+      ),
+    );
+    await assert.rejects(client.status(), failure(/GET \/v1\/status .*\/products must be array/));
   });
 
   test('all managers dead → LICTOR_E_MANAGER_UNREACHABLE naming them', async () => {

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import {
   confirmationMatches,
   decodeQuestionFile,
+  type LicenseEntry,
   parseConfirmationCode,
   verifyUpgradeQuestion,
 } from '@lictor/protocol';
@@ -48,6 +49,51 @@ describe('remote upgrade', () => {
     assert.equal(confirmationMatches(parseConfirmationCode(applied.confirmationCode), expected), true);
     assert.equal(await licensing.confirmationCode(), applied.confirmationCode, 'the code can be shown again');
     assert.equal(await licensing.confirmationCode(containerId), applied.confirmationCode);
+  });
+
+  test('an answer that takes away: a removed feature is gone at check(), an ended license is expired, an added product is there', async () => {
+    const { store, licensing } = await activatedStore(root);
+    assert.equal(licensing.check('historian').ok, true);
+    const original = licensing.status().find((f) => f.available)?.path;
+    assert.ok(original);
+    const before = await readFile(original, 'utf8');
+    const first = await licensing.startUpgrade();
+    // The vendor removed historian, kept reports, and added another product to the container.
+    const taken = answerQuestion(first.question, ['reports'], (d) => ({
+      ...d,
+      licenses: [...d.licenses, { ...(d.licenses[0] as LicenseEntry), product: 'CAM' }],
+    }));
+    await licensing.continueUpgrade(taken.text);
+    const gone = licensing.check('historian');
+    assert.equal(!gone.ok && gone.code, 'LICTOR_E_FEATURE_NOT_LICENSED', JSON.stringify(gone));
+    assert.equal(licensing.check('reports').ok, true);
+    const cam = await open(store, { product: 'CAM' });
+    assert.equal(cam.check('reports').ok, true);
+    await cam.close();
+
+    // A copy of the state before, kept and marked as used later than anything: still superseded.
+    const current = licensing.status().find((f) => f.available);
+    assert.ok(current);
+    await writeFile(join(store, 'kept-copy.lic'), before);
+    await writeFile(
+      join(store, 'lictor-usage.json'),
+      JSON.stringify({ [join(store, 'kept-copy.lic')]: 4102444800000 }),
+    );
+    await licensing.reload();
+    const still = licensing.check('historian');
+    assert.equal(!still.ok && still.code, 'LICTOR_E_FEATURE_NOT_LICENSED', JSON.stringify(still));
+    await unlink(join(store, 'kept-copy.lic'));
+    await licensing.reload();
+
+    const second = await licensing.startUpgrade();
+    const ended = answerQuestion(second.question, ['reports'], (d) => ({
+      ...d,
+      licenses: d.licenses.map((e) => ({ ...e, expiresAt: new Date(Date.now() - 1000).toISOString() })),
+    }));
+    await licensing.continueUpgrade(ended.text);
+    const expired = licensing.check('reports');
+    assert.equal(!expired.ok && expired.code, 'LICTOR_E_LICENSE_EXPIRED');
+    await licensing.close();
   });
 
   test('an answer applies once: replaying it is STALE and changes nothing', async () => {

@@ -12,7 +12,15 @@
  * sessions it thereby ends are reopened by their owners on next use.
  */
 import { EventEmitter } from 'node:events';
-import { type ErrorCode, LictorError, parseTokenPublicKey, type TokenPublicKey } from '@lictor/protocol';
+import {
+  type ErrorCode,
+  LictorError,
+  parseTokenPublicKey,
+  type Scheduler,
+  systemScheduler,
+  type TimerHandle,
+  type TokenPublicKey,
+} from '@lictor/protocol';
 import type { TokenModule } from './module.js';
 import type { TokenPin } from './pin.js';
 import { proveTokenPresence } from './presence.js';
@@ -55,6 +63,8 @@ export interface TokenMonitorOptions {
   intervalMs?: number;
   /** Re-initialize the module when the token is not found (default true; see the file comment). */
   reinitialize?: boolean;
+  /** The clock and timer of the checks (default `systemScheduler`). */
+  scheduler?: Scheduler;
 }
 
 const ABSENCE: ReadonlySet<ErrorCode> = new Set(['LICTOR_E_TOKEN_ABSENT', 'LICTOR_E_TOKEN_FAILED']);
@@ -79,8 +89,11 @@ export class TokenMonitor extends EventEmitter<TokenMonitorEvents> {
   #session: TokenSession | undefined;
   #status: TokenPresence | undefined;
   #pending: Promise<TokenPresence> | undefined;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #running = false;
+  readonly #scheduler: Scheduler;
+  /** Re-initializations of the module this monitor made, to tell them from other monitors'. */
+  #ownReinitializations = 0;
 
   constructor(options: TokenMonitorOptions) {
     super();
@@ -92,6 +105,7 @@ export class TokenMonitor extends EventEmitter<TokenMonitorEvents> {
     this.#options = options;
     this.#key = typeof options.publicKey === 'string' ? parseTokenPublicKey(options.publicKey) : options.publicKey;
     this.#pin = options.pin;
+    this.#scheduler = options.scheduler ?? systemScheduler;
   }
 
   /** The last check's result; `undefined` before the first check. */
@@ -113,7 +127,7 @@ export class TokenMonitor extends EventEmitter<TokenMonitorEvents> {
   /** Stops polling and closes the monitor's session. */
   async stop(): Promise<void> {
     this.#running = false;
-    clearTimeout(this.#timer);
+    this.#scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     await this.#pending?.catch(() => undefined);
     await this.#dropSession();
@@ -143,34 +157,41 @@ export class TokenMonitor extends EventEmitter<TokenMonitorEvents> {
 
   #schedule(): void {
     if (!this.#running) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.#scheduler.setTimeout(() => {
       void this.check().finally(() => this.#schedule());
     }, this.intervalMs);
-    this.#timer.unref();
   }
 
   async #checkOnce(): Promise<TokenPresence> {
     let status: TokenPresence;
     try {
       const proof = await this.#prove();
-      status = { present: true, token: proof.token, checkedAt: new Date() };
+      status = { present: true, token: proof.token, checkedAt: new Date(this.#scheduler.now()) };
     } catch (err) {
       const e = asLictorError(err);
-      status = { present: false, code: e.code, reason: e.message, checkedAt: new Date() };
+      status = { present: false, code: e.code, reason: e.message, checkedAt: new Date(this.#scheduler.now()) };
     }
     this.#report(status);
     return status;
   }
 
   async #prove() {
-    const hadSession = this.#session?.open === true;
-    try {
-      return await proveTokenPresence(await this.#ensureSession(), this.#key);
-    } catch (err) {
-      if (!hadSession || !ABSENCE.has(asLictorError(err).code)) throw err;
-      // The session ended (token pulled out, or the module re-initialized by another monitor): look again.
-      await this.#dropSession();
-      return await proveTokenPresence(await this.#ensureSession(), this.#key);
+    const { module } = this.#options;
+    for (let attempt = 1; ; attempt++) {
+      const hadSession = this.#session?.open === true;
+      const generation = module.generation;
+      const own = this.#ownReinitializations;
+      try {
+        return await proveTokenPresence(await this.#ensureSession(), this.#key);
+      } catch (err) {
+        // The session ended (token pulled out, or the module re-initialized by another monitor):
+        // look again. Another monitor of the module re-initializing it during this look (two
+        // monitors checking at the same moment) is no absence either: look once more.
+        const byOthers = module.generation - generation > this.#ownReinitializations - own;
+        const again = (hadSession && attempt === 1) || byOthers;
+        if (attempt >= 3 || !again || !ABSENCE.has(asLictorError(err).code)) throw err;
+        await this.#dropSession();
+      }
     }
   }
 
@@ -185,7 +206,7 @@ export class TokenMonitor extends EventEmitter<TokenMonitorEvents> {
       session = await module.openToken(token);
     } catch (err) {
       if (this.#options.reinitialize === false || !ABSENCE.has(asLictorError(err).code)) throw err;
-      await module.reinitialize({ ifGeneration: generation });
+      if (await module.reinitialize({ ifGeneration: generation })) this.#ownReinitializations++;
       session = await module.openToken(token);
     }
     if (this.#pin !== undefined) {

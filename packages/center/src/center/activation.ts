@@ -12,7 +12,6 @@ import {
   type ContainerKeys,
   type ContainerPolicy,
   decodeLicenseFile,
-  type FeatureGrant,
   type HardwareParams,
   type IssuedLicenseType,
   isHardwareParams,
@@ -33,6 +32,7 @@ import {
 } from '@lictor/protocol';
 import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { PackageRow } from '../store/dialect.js';
+import { fromJson, type JsonText, toJson } from '../store/json-column.js';
 import type { ActivationChannel, ActivationsTable, DB, PinKind } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
@@ -143,7 +143,7 @@ export function licenseEntry(g: Granted, wholeMinutes = false): LicenseEntry {
     sessions: g.kind === 'server-sessions' ? g.pkg.sessions : null,
     arch: g.kind === 'server' || g.kind === 'server-sessions' ? (g.pkg.arch as ServerArch | null) : null,
     expiresAt: wholeMinutes && expiresAt !== null ? toCodeMinute(expiresAt) : expiresAt,
-    features: JSON.parse(g.pkg.features) as FeatureGrant[],
+    features: fromJson(g.pkg.features),
   };
 }
 
@@ -174,8 +174,8 @@ export function buildLicense(
 }
 
 /** Stored hardware: `null` for activations by request code. */
-function storedHardware(text: string): HardwareParams | null {
-  return JSON.parse(text) as HardwareParams | null;
+function storedHardware(text: JsonText<HardwareParams | null>): HardwareParams | null {
+  return fromJson(text);
 }
 
 /** The PIN, its package (locked when `lock`), the product's name and required owner fields. */
@@ -227,7 +227,7 @@ type ActivationRow = Awaited<ReturnType<typeof packageActivations>>[number];
 /** The subject of a stored activation; rows made before subjects were stored have it computed. */
 function subjectOf(row: ActivationRow, hardware: HardwareParams | null): string | null {
   if (row.subject !== null) return row.subject;
-  return hardware === null ? null : subjectDigest(JSON.parse(row.owner) as Owner, hardware);
+  return hardware === null ? null : subjectDigest(fromJson(row.owner), hardware);
 }
 
 /**
@@ -300,7 +300,7 @@ function evaluate(
     required_owner_fields: requiredFields,
     ...pkg
   } = found;
-  checkOwner(cleanOwner(claim.owner), JSON.parse(requiredFields) as string[]);
+  checkOwner(cleanOwner(claim.owner), fromJson(requiredFields));
 
   if (pkg.status === 'blacklisted') {
     throw new LictorError('LICTOR_E_BLACKLISTED', `serial ${pkg.serial} is blacklisted by the vendor`, {
@@ -346,7 +346,7 @@ function evaluate(
           reactivated: true,
           activationId: existing.id,
           containerId: existing.container_id,
-          owner: keep ? (JSON.parse(existing.owner) as Owner) : claim.owner,
+          owner: keep ? fromJson(existing.owner) : claim.owner,
           hardware: keep && token === null ? activated : claim.hardware,
           activatedAt: new Date(existing.created_at),
           counter: existing.counter,
@@ -404,9 +404,9 @@ function evaluate(
     serial: pkg.serial,
     pin_idx: pinIndex,
     container_id: claim.channel === 'code' ? id : randomId(),
-    owner: JSON.stringify(claim.owner),
+    owner: toJson(claim.owner),
     owner_key: ownerKey(claim.owner),
-    hardware: JSON.stringify(claim.hardware),
+    hardware: toJson(claim.hardware),
     subject: claim.subject,
     channel: claim.channel,
     request_nonce: claim.requestNonce,
@@ -417,7 +417,7 @@ function evaluate(
     retired_at: null,
     retired_reason: null,
     client_ip: meta.clientIp ?? null,
-    container_keys: claim.containerKeys === null ? null : JSON.stringify(claim.containerKeys),
+    container_keys: claim.containerKeys === null ? null : toJson(claim.containerKeys),
     counter: 0,
     token_key: token?.publicKey ?? null,
   };
@@ -467,9 +467,7 @@ async function apply(
           ? null
           : subjectDigest(g.owner, g.hardware, keys);
     const rekey =
-      subject === null
-        ? {}
-        : { container_keys: g.containerKeys === null ? null : JSON.stringify(g.containerKeys), subject };
+      subject === null ? {} : { container_keys: g.containerKeys === null ? null : toJson(g.containerKeys), subject };
     await trx
       .updateTable('activations')
       .set({ updated_at: now.toISOString(), ...rekey })

@@ -1,5 +1,6 @@
 /** Reading activations for the vendor. */
-import { type ContainerKeys, type HardwareParams, normalizeSerial, type Owner } from '@lictor/protocol';
+import { normalizeSerial } from '@lictor/protocol';
+import { fromJson } from '../store/json-column.js';
 import type { CenterContext } from './context.js';
 import { boundedLimit } from './input.js';
 import type { ActivationFilter, ActivationView } from './types.js';
@@ -19,8 +20,8 @@ export async function listActivations(ctx: CenterContext, filter: ActivationFilt
     serial: r.serial,
     pinIndex: r.pin_idx,
     containerId: r.container_id,
-    owner: JSON.parse(r.owner) as Owner,
-    hardware: JSON.parse(r.hardware) as HardwareParams | null,
+    owner: fromJson(r.owner),
+    hardware: fromJson(r.hardware),
     subject: r.subject,
     channel: r.channel,
     requestNonce: r.request_nonce,
@@ -31,7 +32,7 @@ export async function listActivations(ctx: CenterContext, filter: ActivationFilt
     retiredAt: r.retired_at,
     retiredReason: r.retired_reason,
     clientIp: r.client_ip,
-    containerKeys: r.container_keys === null ? null : (JSON.parse(r.container_keys) as ContainerKeys),
+    containerKeys: r.container_keys === null ? null : fromJson(r.container_keys),
     counter: r.counter,
     tokenKey: r.token_key,
   }));

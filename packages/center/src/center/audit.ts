@@ -1,5 +1,6 @@
 /** The audit trail: every change and every refused activation, never a PIN, token or key. */
 import type { Kysely } from 'kysely';
+import { fromJson, toJson } from '../store/json-column.js';
 import type { DB } from '../store/schema.js';
 import type { CenterContext } from './context.js';
 import { boundedLimit } from './input.js';
@@ -23,7 +24,7 @@ export async function recordAudit(ctx: CenterContext, db: Kysely<DB>, at: Date, 
       actor: event.actor,
       action: event.action,
       subject: event.subject,
-      details: JSON.stringify(event.details ?? {}),
+      details: toJson(event.details ?? {}),
     })
     .execute();
 }
@@ -42,6 +43,6 @@ export async function listAudit(ctx: CenterContext, limit?: number): Promise<Aud
     actor: r.actor,
     action: r.action,
     subject: r.subject,
-    details: JSON.parse(r.details) as Record<string, unknown>,
+    details: fromJson(r.details),
   }));
 }

@@ -16,7 +16,7 @@ import { addProduct, listProducts } from './products.js';
 import type { LicenseSealer } from './sealer.js';
 import { listTokens, pinForToken, recordTokenProgramming } from './tokens.js';
 import type { Center } from './types.js';
-import { answerUpgrade, confirmUpgrade, listUpgrades } from './upgrades.js';
+import { answerUpgrade, confirmUpgrade, listUpgrades, previewUpgrade } from './upgrades.js';
 
 /** What {@link createCenter} ties together; `openCenter` reads it from the data directory. */
 export interface CenterParts {
@@ -61,6 +61,7 @@ export function createCenter(parts: CenterParts): Center {
     answerRequestCode: (code, owner, meta) => answerRequestCode(ctx, code, owner, meta),
     listActivations: (filter) => listActivations(ctx, filter),
     answerUpgrade: (question, changes, meta) => answerUpgrade(ctx, question, changes, meta),
+    previewUpgrade: (question, changes) => previewUpgrade(ctx, question, changes),
     confirmUpgrade: (code) => confirmUpgrade(ctx, code),
     listUpgrades: (filter) => listUpgrades(ctx, filter),
     addToBlacklist: (entry) => addToBlacklist(ctx, entry),

@@ -14,6 +14,7 @@ import {
 } from '@lictor/protocol';
 import type { Transaction } from 'kysely';
 import type { PackageRow, StoreDialect } from '../store/dialect.js';
+import { fromJson, toJson } from '../store/json-column.js';
 import type { DB, PinKind } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
@@ -141,7 +142,7 @@ export async function issuePackage(ctx: CenterContext, spec: PackageSpec): Promi
         users: r.users,
         sessions: r.sessions,
         arch: r.arch,
-        features: JSON.stringify(r.features),
+        features: toJson(r.features),
         expires_at: r.expiresAt,
         duration_days: r.days,
         pin_count: pins.length,
@@ -207,7 +208,7 @@ export function packageFields(row: PackageRow): Omit<IssuedPackage, 'pins'> {
     users: row.users,
     sessions: row.sessions,
     arch: row.arch as ServerArch | null,
-    features: JSON.parse(row.features) as FeatureGrant[],
+    features: fromJson(row.features),
     expiresAt: row.expires_at,
     days: row.duration_days,
     maxActive: row.max_active,

@@ -1,6 +1,7 @@
 /** Products and their features. */
 import { CODE_PATTERN, LictorError } from '@lictor/protocol';
 import type { Kysely } from 'kysely';
+import { fromJson, toJson } from '../store/json-column.js';
 import type { DB } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
@@ -60,7 +61,7 @@ export async function addProduct(ctx: CenterContext, input: ProductInput): Promi
         .values({
           code: product.code,
           name: product.name,
-          required_owner_fields: JSON.stringify(product.requiredOwnerFields),
+          required_owner_fields: toJson(product.requiredOwnerFields),
           created_at: product.createdAt,
         })
         .execute();
@@ -108,7 +109,7 @@ async function findProduct(db: Kysely<DB>, code: string): Promise<Product | unde
     code: row.code,
     name: row.name,
     features,
-    requiredOwnerFields: JSON.parse(row.required_owner_fields) as string[],
+    requiredOwnerFields: fromJson(row.required_owner_fields),
     createdAt: row.created_at,
   };
 }
@@ -136,7 +137,7 @@ export async function listProducts(ctx: CenterContext): Promise<Product[]> {
     code: row.code,
     name: row.name,
     features: features.filter((f) => f.product_code === row.code).map((f) => ({ code: f.code, name: f.name })),
-    requiredOwnerFields: JSON.parse(row.required_owner_fields) as string[],
+    requiredOwnerFields: fromJson(row.required_owner_fields),
     createdAt: row.created_at,
   }));
 }

@@ -216,17 +216,68 @@ export interface AnsweredRequestCode {
 
 /** What a remote upgrade changes in the license of the package's product. */
 export interface UpgradeChanges {
+  /**
+   * The product whose license the changes below apply to; default the package's product. A
+   * product added by an earlier upgrade is changed this way.
+   */
+  product?: string;
   /** Features of the product to grant; `users: null` is not counted. */
   addFeatures?: { code: string; users: number | null }[];
+  /** Granted features to take away. */
+  removeFeatures?: string[];
   /**
-   * New user counts: of a granted feature, or with code `*` or the product's code, of the
-   * license itself (multi-user licenses only).
+   * New user counts (higher or lower): of a granted feature, or with code `*` or the product's
+   * code, of the license itself (multi-user licenses only).
    */
   users?: { code: string; users: number }[];
-  /** Days added to the current end (from now if already expired); not with `expiresAt`. */
+  /** Days added to the current end (from now if already expired); not with `expiresAt`/`expireNow`. */
   extendDays?: number;
-  /** The new end (ISO 8601), or `null` for perpetual; not with `extendDays`. */
+  /** The new end (ISO 8601, in the future, earlier or later than today's), or `null` for perpetual. */
   expiresAt?: string | null;
+  /** `true`: the license ends now (its time limit is set to the answer's time). */
+  expireNow?: boolean;
+  /** A new license type: only `single` → `multi` (with users `*`); see `typeChangeRefusal`. */
+  type?: IssuedLicenseType;
+  /** A server license's architecture. */
+  arch?: ServerArch;
+  /** A server-sessions license's concurrent sessions. */
+  sessions?: number;
+  /** Licenses of other products to add to the container, one entry each. */
+  addProducts?: AddedProduct[];
+}
+
+/** A product's license added to a container by an upgrade. */
+export interface AddedProduct {
+  product: string;
+  type: IssuedLicenseType;
+  /** Users of a `multi` license (required there, refused elsewhere). */
+  users?: number;
+  /** Sessions of a `server-sessions` license. */
+  sessions?: number;
+  /** Server architecture; default `x64`. */
+  arch?: ServerArch;
+  /** Default: every feature of the product, not counted. */
+  features?: { code: string; users?: number | null }[];
+  /** Validity from the answer, in days; or `expiresAt`; neither: perpetual. */
+  days?: number;
+  expiresAt?: string;
+}
+
+/** What an upgrade did: the changed product's license before and after, and the products added. */
+export interface UpgradeSummary {
+  product: string;
+  before: LicenseEntry;
+  after: LicenseEntry;
+  added: LicenseEntry[];
+}
+
+/** What answering an upgrade question would do, decided and checked but neither signed nor recorded. */
+export interface UpgradePreview {
+  containerId: string;
+  serial: string;
+  fromCounter: number;
+  toCounter: number;
+  summary: UpgradeSummary;
 }
 
 /** An answered upgrade question. */
@@ -238,8 +289,8 @@ export interface AnsweredUpgrade {
   serial: string;
   fromCounter: number;
   toCounter: number;
-  /** The product's license before and after. */
-  summary: { product: string; before: LicenseEntry; after: LicenseEntry };
+  /** The license before and after, and the products added. */
+  summary: UpgradeSummary;
 }
 
 /** A recorded confirmation. */
@@ -317,6 +368,11 @@ export interface Center {
    * confirmed. Earlier pending answers to the same counter are superseded.
    */
   answerUpgrade(question: string, changes: UpgradeChanges, meta?: ActivationMeta): Promise<AnsweredUpgrade>;
+  /**
+   * What {@link Center.answerUpgrade} would answer, after every check, writing nothing: the
+   * license before and after and the products added. Refuses as `answerUpgrade` would.
+   */
+  previewUpgrade(question: string, changes: UpgradeChanges): Promise<UpgradePreview>;
   /** Records a confirmation code (idempotent); `LICTOR_E_CONFIRMATION_INVALID` if no upgrade matches. */
   confirmUpgrade(code: string): Promise<ConfirmedUpgrade>;
   /** Upgrades, newest first. */

@@ -11,32 +11,34 @@ import {
   decodeQuestionFile,
   decodeShortCode,
   encodeShortCode,
-  type FeatureGrant,
   type LicenseDocument,
-  type LicenseEntry,
   LictorError,
   normalizeSerial,
   parseConfirmationCode,
   randomBytes,
   sealToContainer,
+  type UpgradeQuestion,
   verifyUpgradeQuestion,
 } from '@lictor/protocol';
 import type { Kysely } from 'kysely';
+import { fromJson, toJson } from '../store/json-column.js';
 import type { DB } from '../store/schema.js';
-import { DAY_MS } from './activation.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
-import { boundedLimit, futureInstant, integerIn, invalid, MAX_DAYS, MAX_USERS } from './input.js';
+import { boundedLimit, invalid } from './input.js';
 import { openForCenter, sealForCenter } from './pins.js';
-import { unknownFeature } from './products.js';
 import type {
   ActivationMeta,
   AnsweredUpgrade,
   ConfirmedUpgrade,
   UpgradeChanges,
   UpgradeFilter,
+  UpgradePreview,
+  UpgradeSummary,
   UpgradeView,
 } from './types.js';
+import { recordedChanges, upgradeLicenses } from './upgrade-changes.js';
+import { describeUpgrade } from './upgrade-summary.js';
 
 const MAX_QUESTION_TEXT = 128 * 1024;
 const MAX_CODE_TEXT = 256;
@@ -50,97 +52,194 @@ function secretContext(upgradeId: string): string {
   return `upgrade:${upgradeId}`;
 }
 
-/** A feature list of a product, for checking codes. */
-async function productFeatures(db: Kysely<DB>, product: string): Promise<string[]> {
-  const rows = await db.selectFrom('features').select('code').where('product_code', '=', product).execute();
-  return rows.map((r) => r.code);
+/** The feature codes of each of `products` that exists, for checking codes. */
+async function productFeatures(db: Kysely<DB>, products: readonly string[]): Promise<Record<string, string[]>> {
+  const known: Record<string, string[]> = {};
+  if (products.length === 0) return known;
+  const rows = await db
+    .selectFrom('products')
+    .select('code')
+    .where('code', 'in', [...products])
+    .execute();
+  for (const r of rows) known[r.code] = [];
+  const features = await db
+    .selectFrom('features')
+    .select(['product_code', 'code'])
+    .where('product_code', 'in', [...products])
+    .orderBy('product_code')
+    .orderBy('code')
+    .execute();
+  for (const f of features) known[f.product_code]?.push(f.code);
+  return known;
+}
+
+/** The products an answer may touch: the container's and those the changes name. */
+function productsNamed(current: LicenseDocument, changes: UpgradeChanges): string[] {
+  const codes = new Set(current.licenses.map((e) => e.product));
+  if (typeof changes?.product === 'string') codes.add(changes.product);
+  for (const p of Array.isArray(changes?.addProducts) ? changes.addProducts : []) {
+    if (typeof p?.product === 'string') codes.add(p.product);
+  }
+  return [...codes].sort();
+}
+
+/** The locked activation row an answer depends on. */
+interface UpgradeActivation {
+  id: string;
+  serial: string;
+  container_id: string | null;
+  status: string;
+  counter: number;
+  product_code: string;
+  policy: string;
+  package_status: string;
+}
+
+/** What the center knows of a container when it answers: read once to decide, again under the lock to apply. */
+interface UpgradeState {
+  activation: UpgradeActivation | undefined;
+  /** Pending upgrades answered to a question at the same counter (superseded by this answer). */
+  pendingFromHere: string[];
+  /** The feature codes of every product the answer may touch. */
+  features: Record<string, string[]>;
+}
+
+/** Reads the state an answer depends on; `lock` locks the activation row until the transaction ends. */
+async function loadState(
+  ctx: CenterContext,
+  db: Kysely<DB>,
+  activationId: string,
+  fromCounter: number,
+  products: readonly string[],
+  lock: boolean,
+): Promise<UpgradeState> {
+  const query = db
+    .selectFrom('activations')
+    .innerJoin('packages', 'packages.serial', 'activations.serial')
+    .select([
+      'activations.id',
+      'activations.serial',
+      'activations.container_id',
+      'activations.status',
+      'activations.counter',
+      'packages.product_code',
+      'packages.policy',
+      'packages.status as package_status',
+    ])
+    .where('activations.id', '=', activationId);
+  const activation = await (lock ? ctx.dialect.lockRows(query, 'activations') : query).executeTakeFirst();
+  const pending = await db
+    .selectFrom('upgrades')
+    .select('id')
+    .where('activation_id', '=', activationId)
+    .where('status', '=', 'pending')
+    .where('from_counter', '=', fromCounter)
+    .orderBy('id')
+    .execute();
+  const features =
+    activation === undefined ? {} : await productFeatures(db, [...new Set([...products, activation.product_code])]);
+  return { activation, pendingFromHere: pending.map((p) => p.id), features };
+}
+
+/** Whether the state read under the lock is the one the answer was decided and sealed on. */
+function sameState(a: UpgradeState, b: UpgradeState): boolean {
+  const x = a.activation;
+  const y = b.activation;
+  return (
+    x !== undefined &&
+    y !== undefined &&
+    x.counter === y.counter &&
+    x.status === y.status &&
+    x.package_status === y.package_status &&
+    x.policy === y.policy &&
+    a.pendingFromHere.join() === b.pendingFromHere.join() &&
+    JSON.stringify(a.features) === JSON.stringify(b.features)
+  );
+}
+
+/** An answer decided: the next license document and what to record. */
+interface UpgradePlan {
+  activation: UpgradeActivation;
+  doc: LicenseDocument;
+  summary: UpgradeSummary;
+  recorded: UpgradeChanges;
+  toCounter: number;
 }
 
 /**
- * Applies the changes to the product's entry; checks every change first, so that a refusal
- * names the field at fault.
+ * Decides the answer to a verified question (pure): the next state of the container's license, or
+ * the refusal. `confirm` is the confirmation secret already sealed to the container's key.
  */
-function applyChanges(entry: LicenseEntry, changes: UpgradeChanges, known: string[], now: Date): LicenseEntry {
-  if (typeof changes !== 'object' || changes === null) invalid('changes', 'say what the upgrade changes');
-  const { addFeatures, users, extendDays, expiresAt } = changes;
-  if (
-    (addFeatures === undefined || addFeatures.length === 0) &&
-    (users === undefined || users.length === 0) &&
-    extendDays === undefined &&
-    expiresAt === undefined
-  ) {
-    invalid('changes', 'an upgrade needs at least one change: addFeatures, users, extendDays or expiresAt');
-  }
-  if (extendDays !== undefined && expiresAt !== undefined) {
-    invalid('extendDays', 'give either extendDays or expiresAt, not both');
-  }
-  const features: FeatureGrant[] = entry.features.map((f) => ({ ...f }));
-  const next: LicenseEntry = { ...entry, features };
-
-  for (const [i, f] of (addFeatures ?? []).entries()) {
-    const field = `addFeatures[${i}]`;
-    if (typeof f?.code !== 'string') invalid(`${field}.code`, `${field}.code must be a feature code`);
-    if (!known.includes(f.code)) throw unknownFeature(entry.product, f.code, known);
-    if (features.some((g) => g.code === f.code)) {
-      invalid(`${field}.code`, `feature ${f.code} is already licensed; change its users with 'users'`);
-    }
-    const n = f.users === null || f.users === undefined ? null : integerIn(f.users, `${field}.users`, 1, MAX_USERS);
-    features.push({ code: f.code, users: n });
-  }
-
-  for (const [i, u] of (users ?? []).entries()) {
-    const field = `users[${i}]`;
-    if (typeof u?.code !== 'string')
-      invalid(`${field}.code`, `${field}.code must be a feature code, or * for the license`);
-    const n = integerIn(u.users, `${field}.users`, 1, MAX_USERS);
-    if (u.code === '*' || u.code === entry.product) {
-      if (entry.type !== 'multi') {
-        invalid(
-          `${field}.code`,
-          `a ${entry.type} license is for one user; only multi-user licenses change their users`,
-        );
-      }
-      next.users = n;
-      continue;
-    }
-    const granted = features.find((g) => g.code === u.code);
-    if (granted === undefined) {
-      if (!known.includes(u.code)) throw unknownFeature(entry.product, u.code, known);
-      invalid(`${field}.code`, `feature ${u.code} is not licensed; grant it with addFeatures`);
-    }
-    granted.users = n;
-  }
-
-  if (extendDays !== undefined) {
-    const days = integerIn(extendDays, 'extendDays', 1, MAX_DAYS);
-    if (entry.expiresAt === null) invalid('extendDays', 'the license is perpetual: there is no end to extend');
-    const from = Math.max(Date.parse(entry.expiresAt), now.getTime());
-    next.expiresAt = new Date(from + days * DAY_MS).toISOString();
-  }
-  if (expiresAt !== undefined) {
-    next.expiresAt = expiresAt === null ? null : futureInstant(expiresAt, 'expiresAt', now);
-  }
-  return next;
-}
-
-/** The changes as recorded: only what was asked. */
-function recordedChanges(changes: UpgradeChanges): UpgradeChanges {
-  const { addFeatures, users, extendDays, expiresAt } = changes;
-  return {
-    ...(addFeatures === undefined ? {} : { addFeatures: addFeatures.map((f) => ({ code: f.code, users: f.users })) }),
-    ...(users === undefined ? {} : { users: users.map((u) => ({ code: u.code, users: u.users })) }),
-    ...(extendDays === undefined ? {} : { extendDays }),
-    ...(expiresAt === undefined ? {} : { expiresAt }),
-  };
-}
-
-/** Answers an upgrade question; everything is checked and recorded in one transaction. */
-export async function answerUpgrade(
-  ctx: CenterContext,
-  questionText: string,
+function decideUpgrade(
+  question: UpgradeQuestion,
+  current: LicenseDocument,
+  state: UpgradeState,
   changes: UpgradeChanges,
-  meta: ActivationMeta = {},
-): Promise<AnsweredUpgrade> {
+  confirm: string,
+  now: Date,
+): UpgradePlan {
+  const activation = state.activation;
+  if (activation === undefined) {
+    throw new LictorError('LICTOR_E_NOT_FOUND', `no activation ${current.activationId} is recorded in this center`, {
+      activationId: current.activationId,
+    });
+  }
+  if (activation.serial !== current.serial || activation.container_id !== current.containerId) {
+    throw new LictorError(
+      'LICTOR_E_UPGRADE_MISMATCH',
+      `the question's license (serial ${current.serial}, container ${current.containerId}) is not the one ` +
+        `recorded for activation ${activation.id}`,
+      { activationId: activation.id },
+    );
+  }
+  if (activation.package_status === 'blacklisted' || activation.status === 'revoked') {
+    throw new LictorError(
+      'LICTOR_E_BLACKLISTED',
+      `the license ${activation.id} of ${activation.serial} is blacklisted`,
+      {
+        serial: activation.serial,
+        activationId: activation.id,
+      },
+    );
+  }
+  if (activation.status === 'retired') {
+    throw new LictorError(
+      'LICTOR_E_UPGRADE_MISMATCH',
+      `activation ${activation.id} was retired after a hardware change; upgrade the container of its replacement`,
+      { activationId: activation.id },
+    );
+  }
+  if (question.counter < activation.counter && state.pendingFromHere.length === 0) {
+    throw new LictorError(
+      'LICTOR_E_UPGRADE_STALE',
+      `the question was asked at counter ${question.counter}, but the center has already upgraded this container ` +
+        `to counter ${activation.counter}: apply the latest upgrade first, then ask again`,
+      { containerId: current.containerId, counter: question.counter, centerCounter: activation.counter },
+    );
+  }
+  if (!current.licenses.some((e) => e.product === activation.product_code)) {
+    throw new LictorError(
+      'LICTOR_E_UPGRADE_MISMATCH',
+      `the question's license holds no license of product ${activation.product_code}`,
+      { product: activation.product_code },
+    );
+  }
+  const next = upgradeLicenses(current.licenses, activation.product_code, changes, state.features, now);
+  const toCounter = question.counter + 1;
+  const { upgrade: _previous, policy: _policy, ...rest } = current;
+  const doc: LicenseDocument = {
+    ...rest,
+    ...(activation.policy === 'software-dongle' ? { policy: 'software-dongle' } : {}),
+    issuedAt: now.toISOString(),
+    counter: toCounter,
+    licenses: next.licenses,
+    upgrade: { nonce: question.nonce, fromCounter: question.counter, confirm },
+  };
+  return { activation, doc, summary: next.summary, recorded: recordedChanges(changes), toCounter };
+}
+
+/** The verified question and the license it carries. */
+function verifiedQuestion(ctx: CenterContext, questionText: string) {
   if (typeof questionText !== 'string' || questionText.length > MAX_QUESTION_TEXT) {
     invalid('question', 'question must be the text of a Lictor question file');
   }
@@ -148,165 +247,172 @@ export async function answerUpgrade(
   const current = verifyUpgradeQuestion(question, ctx.signer.publicKey);
   const keys = current.containerKeys;
   if (keys === undefined) throw new Error('a verified question always carries container keys');
+  return { question, current, keys };
+}
+
+/** Decides the answer to a question as {@link answerUpgrade} would, and returns it without signing or recording. */
+export async function previewUpgrade(
+  ctx: CenterContext,
+  questionText: string,
+  changes: UpgradeChanges,
+): Promise<UpgradePreview> {
+  const { question, current } = verifiedQuestion(ctx, questionText);
+  const state = await loadState(
+    ctx,
+    ctx.db,
+    current.activationId,
+    question.counter,
+    productsNamed(current, changes),
+    false,
+  );
+  const plan = decideUpgrade(question, current, state, changes, '', ctx.now());
+  return {
+    containerId: current.containerId,
+    serial: plan.activation.serial,
+    fromCounter: question.counter,
+    toCounter: plan.toCounter,
+    summary: plan.summary,
+  };
+}
+
+/** How often an answer is decided and sealed again when the container changed meanwhile. */
+const MAX_ANSWER_ATTEMPTS = 5;
+
+/**
+ * Answers an upgrade question: load → decide (pure) → seal (outside any lock: signing waits for
+ * the sealing worker) → apply in one transaction that re-reads the state under the row lock and
+ * starts over if another answer or confirmation changed it meanwhile.
+ */
+export async function answerUpgrade(
+  ctx: CenterContext,
+  questionText: string,
+  changes: UpgradeChanges,
+  meta: ActivationMeta = {},
+): Promise<AnsweredUpgrade> {
+  const { question, current, keys } = verifiedQuestion(ctx, questionText);
   const now = ctx.now();
+  const products = productsNamed(current, changes);
 
-  return ctx.db.transaction().execute(async (trx) => {
-    const activation = await ctx.dialect
-      .lockRows(
-        trx
-          .selectFrom('activations')
-          .innerJoin('packages', 'packages.serial', 'activations.serial')
-          .select([
-            'activations.id',
-            'activations.serial',
-            'activations.container_id',
-            'activations.status',
-            'activations.counter',
-            'packages.product_code',
-            'packages.policy',
-            'packages.status as package_status',
-          ])
-          .where('activations.id', '=', current.activationId),
-        'activations',
-      )
-      .executeTakeFirst();
-    if (activation === undefined) {
-      throw new LictorError('LICTOR_E_NOT_FOUND', `no activation ${current.activationId} is recorded in this center`, {
-        activationId: current.activationId,
-      });
-    }
-    if (activation.serial !== current.serial || activation.container_id !== current.containerId) {
-      throw new LictorError(
-        'LICTOR_E_UPGRADE_MISMATCH',
-        `the question's license (serial ${current.serial}, container ${current.containerId}) is not the one ` +
-          `recorded for activation ${activation.id}`,
-        { activationId: activation.id },
-      );
-    }
-    if (activation.package_status === 'blacklisted' || activation.status === 'revoked') {
-      throw new LictorError(
-        'LICTOR_E_BLACKLISTED',
-        `the license ${activation.id} of ${activation.serial} is blacklisted`,
-        {
-          serial: activation.serial,
-          activationId: activation.id,
-        },
-      );
-    }
-    if (activation.status === 'retired') {
-      throw new LictorError(
-        'LICTOR_E_UPGRADE_MISMATCH',
-        `activation ${activation.id} was retired after a hardware change; upgrade the container of its replacement`,
-        { activationId: activation.id },
-      );
-    }
-
-    const pendingFromHere = await trx
-      .selectFrom('upgrades')
-      .select('id')
-      .where('activation_id', '=', activation.id)
-      .where('status', '=', 'pending')
-      .where('from_counter', '=', question.counter)
-      .execute();
-    if (question.counter < activation.counter && pendingFromHere.length === 0) {
-      throw new LictorError(
-        'LICTOR_E_UPGRADE_STALE',
-        `the question was asked at counter ${question.counter}, but the center has already upgraded this container ` +
-          `to counter ${activation.counter}: apply the latest upgrade first, then ask again`,
-        { containerId: current.containerId, counter: question.counter, centerCounter: activation.counter },
-      );
-    }
-
-    const index = current.licenses.findIndex((e) => e.product === activation.product_code);
-    const before = current.licenses[index];
-    if (before === undefined) {
-      throw new LictorError(
-        'LICTOR_E_UPGRADE_MISMATCH',
-        `the question's license holds no license of product ${activation.product_code}`,
-        { product: activation.product_code },
-      );
-    }
-    const after = applyChanges(before, changes, await productFeatures(trx, activation.product_code), now);
-
+  for (let attempt = 1; ; attempt++) {
+    const seen = await loadState(ctx, ctx.db, current.activationId, question.counter, products, false);
     const upgradeId = ctx.newId();
     const secret = randomBytes(SECRET_BYTES);
-    const toCounter = question.counter + 1;
-    const { upgrade: _previous, policy: _policy, ...rest } = current;
-    const doc: LicenseDocument = {
-      ...rest,
-      ...(activation.policy === 'software-dongle' ? { policy: 'software-dongle' } : {}),
-      issuedAt: now.toISOString(),
-      counter: toCounter,
-      licenses: current.licenses.map((e, i) => (i === index ? after : e)),
-      upgrade: {
-        nonce: question.nonce,
-        fromCounter: question.counter,
-        confirm: sealToContainer(keys.box, secret, CONFIRM_CONTEXT),
-      },
-    };
-    const answer = await ctx.sealer.seal(doc);
-
-    if (pendingFromHere.length > 0) {
-      await trx
-        .updateTable('upgrades')
-        .set({ status: 'superseded' })
-        .where(
-          'id',
-          'in',
-          pendingFromHere.map((p) => p.id),
-        )
-        .execute();
-    }
-    const recorded = recordedChanges(changes);
-    await trx
-      .insertInto('upgrades')
-      .values({
-        id: upgradeId,
-        activation_id: activation.id,
-        container_id: current.containerId,
-        container_tag: containerTag(current.containerId),
-        from_counter: question.counter,
-        to_counter: toCounter,
-        question_nonce: question.nonce,
-        question: questionText,
-        answer,
-        changes: JSON.stringify(recorded),
-        secret_sealed: sealForCenter(ctx.upgradeSecretKey, secretContext(upgradeId), secret),
-        status: 'pending',
-        created_at: now.toISOString(),
-        confirmed_at: null,
-        confirmation: null,
-      })
-      .execute();
-    await trx
-      .updateTable('activations')
-      .set({ counter: Math.max(activation.counter, toCounter), updated_at: now.toISOString() })
-      .where('id', '=', activation.id)
-      .execute();
-    await recordAudit(ctx, trx, now, {
-      actor: 'admin',
-      action: 'upgrade.answer',
-      subject: upgradeId,
-      details: {
-        serial: activation.serial,
-        activationId: activation.id,
-        containerId: current.containerId,
-        fromCounter: question.counter,
-        toCounter,
-        changes: recorded,
-        superseded: pendingFromHere.map((p) => p.id),
-        clientIp: meta.clientIp ?? null,
-      },
+    const plan = decideUpgrade(
+      question,
+      current,
+      seen,
+      changes,
+      sealToContainer(keys.box, secret, CONFIRM_CONTEXT),
+      now,
+    );
+    const answer = await ctx.sealer.seal(plan.doc);
+    const applied = await ctx.db.transaction().execute(async (trx) => {
+      const locked = await loadState(ctx, trx, current.activationId, question.counter, products, true);
+      if (!sameState(seen, locked)) return false;
+      await applyUpgrade(ctx, trx, { plan, upgradeId, secret, answer, question, questionText, meta, now });
+      return true;
     });
-    return {
-      upgradeId,
-      answer,
-      containerId: current.containerId,
+    if (applied) {
+      return {
+        upgradeId,
+        answer,
+        containerId: current.containerId,
+        serial: plan.activation.serial,
+        fromCounter: question.counter,
+        toCounter: plan.toCounter,
+        summary: plan.summary,
+      };
+    }
+    if (attempt >= MAX_ANSWER_ATTEMPTS) {
+      throw new LictorError(
+        'LICTOR_E_UPGRADE_STALE',
+        `container ${current.containerId} changed ${attempt} times while its question was being answered: answer it again`,
+        { containerId: current.containerId },
+      );
+    }
+  }
+}
+
+/** Records a decided and sealed answer (inside the transaction that holds the row lock). */
+async function applyUpgrade(
+  ctx: CenterContext,
+  trx: Kysely<DB>,
+  a: {
+    plan: UpgradePlan;
+    upgradeId: string;
+    secret: Uint8Array;
+    answer: string;
+    question: UpgradeQuestion;
+    questionText: string;
+    meta: ActivationMeta;
+    now: Date;
+  },
+): Promise<void> {
+  const { plan, upgradeId, question, now } = a;
+  const { activation } = plan;
+  const superseded = await trx
+    .selectFrom('upgrades')
+    .select('id')
+    .where('activation_id', '=', activation.id)
+    .where('status', '=', 'pending')
+    .where('from_counter', '=', question.counter)
+    .execute();
+  if (superseded.length > 0) {
+    await trx
+      .updateTable('upgrades')
+      .set({ status: 'superseded' })
+      .where(
+        'id',
+        'in',
+        superseded.map((p) => p.id),
+      )
+      .execute();
+  }
+  const containerId = plan.doc.containerId;
+  await trx
+    .insertInto('upgrades')
+    .values({
+      id: upgradeId,
+      activation_id: activation.id,
+      container_id: containerId,
+      container_tag: containerTag(containerId),
+      from_counter: question.counter,
+      to_counter: plan.toCounter,
+      question_nonce: question.nonce,
+      question: a.questionText,
+      answer: a.answer,
+      changes: toJson(plan.recorded),
+      secret_sealed: sealForCenter(ctx.upgradeSecretKey, secretContext(upgradeId), a.secret),
+      status: 'pending',
+      created_at: now.toISOString(),
+      confirmed_at: null,
+      confirmation: null,
+    })
+    .execute();
+  await trx
+    .updateTable('activations')
+    .set({ counter: Math.max(activation.counter, plan.toCounter), updated_at: now.toISOString() })
+    .where('id', '=', activation.id)
+    .execute();
+  await recordAudit(ctx, trx, now, {
+    actor: 'admin',
+    action: 'upgrade.answer',
+    subject: upgradeId,
+    details: {
       serial: activation.serial,
+      activationId: activation.id,
+      containerId,
       fromCounter: question.counter,
-      toCounter,
-      summary: { product: activation.product_code, before, after },
-    };
+      toCounter: plan.toCounter,
+      changes: plan.recorded,
+      product: plan.summary.product,
+      before: plan.summary.before,
+      after: plan.summary.after,
+      added: plan.summary.added,
+      described: describeUpgrade(plan.summary),
+      superseded: superseded.map((p) => p.id),
+      clientIp: a.meta.clientIp ?? null,
+    },
   });
 }
 
@@ -419,7 +525,7 @@ export async function listUpgrades(ctx: CenterContext, filter: UpgradeFilter = {
     status: r.status,
     createdAt: r.created_at,
     confirmedAt: r.confirmed_at,
-    changes: JSON.parse(r.changes) as UpgradeChanges,
+    changes: fromJson(r.changes),
     question: r.question,
     answer: r.answer,
     confirmation: r.confirmation,

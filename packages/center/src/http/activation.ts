@@ -1,37 +1,32 @@
 /** Public routes used by applications: activation, the blacklist and duplicate reports. */
-import type { ActivationRequest } from '@lictor/protocol';
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errorResponses } from '@lictor/http-service';
 import type { Center } from '../center/types.js';
-import {
-  activationRequestSchema,
-  activationResponseSchema,
-  duplicateReportBodySchema,
-  duplicateReportSchema,
-  errorResponses,
-} from './schemas.js';
+import { ref } from './messages.js';
 
 /** Activation route plugin. */
-export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { center }) => {
+export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = async (app, { center }) => {
   app.post(
     '/v1/activations',
     {
       schema: {
+        operationId: 'activate',
         summary: 'Activate a PIN code of a package on a computer or a hardware token',
         description:
           '201 with a new license file; 200 when the same owner activates the same PIN on the same computer again. ' +
           'With `token`, the license is bound to that hardware token (the token signed the claim); each PIN binds to ' +
           'one token, and the same owner with the same token reactivates (200).',
         tags: ['activation'],
-        body: activationRequestSchema,
+        body: ref.ActivationRequest,
         response: {
-          200: activationResponseSchema,
-          201: activationResponseSchema,
+          200: ref.ActivationResponse,
+          201: ref.ActivationResponse,
           ...errorResponses(400, 403, 409, 413),
         },
       },
     },
     async (request, reply) => {
-      const result = await center.activate(request.body as ActivationRequest, { clientIp: request.ip });
+      const result = await center.activate(request.body, { clientIp: request.ip });
       return reply.code(result.reactivated ? 200 : 201).send(result);
     },
   );
@@ -40,23 +35,24 @@ export const activationRoutes: FastifyPluginAsync<{ center: Center }> = async (a
     '/v1/duplicates',
     {
       schema: {
+        operationId: 'reportDuplicate',
         summary: 'Report a serial and PIN in use on two computers at once',
         description:
           'The evidence is three license announcements signed by the license containers (A, B, A in time). ' +
           'The activations it names are blacklisted.',
         tags: ['activation'],
-        body: duplicateReportBodySchema,
-        response: { 200: duplicateReportSchema, ...errorResponses(400, 413) },
+        body: ref.DuplicateReport,
+        response: { 200: ref.DuplicateReportAnswer, ...errorResponses(400, 413) },
       },
     },
-    async (request) =>
-      center.reportDuplicate((request.body as { evidence: unknown }).evidence, { clientIp: request.ip }),
+    async (request) => center.reportDuplicate(request.body.evidence, { clientIp: request.ip }),
   );
 
   app.get(
     '/v1/blacklist',
     {
       schema: {
+        operationId: 'getBlacklist',
         summary: 'The signed blacklist file',
         tags: ['activation'],
         produces: ['text/plain'],

@@ -1,35 +1,10 @@
 /** Admin routes: products, packages, activations, blacklist and audit, behind the admin token. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errorResponses } from '@lictor/http-service';
 import { LictorError } from '@lictor/protocol';
-import type { FastifyPluginAsync } from 'fastify';
-import type {
-  BlacklistInput,
-  Center,
-  PackageSpec,
-  ProductInput,
-  UpgradeChanges,
-  UpgradeFilter,
-} from '../center/types.js';
-import {
-  activationFilterQuery,
-  activationViewSchema,
-  answeredUpgradeSchema,
-  auditEventSchema,
-  blacklistInputSchema,
-  confirmedUpgradeSchema,
-  confirmUpgradeInputSchema,
-  errorResponses,
-  issuedPackageSchema,
-  limitQuery,
-  listAnswer,
-  packageSpecSchema,
-  packageViewSchema,
-  productInputSchema,
-  productSchema,
-  serialParams,
-  upgradeFilterQuery,
-  upgradeInputSchema,
-  upgradeViewSchema,
-} from './schemas.js';
+import { ActivationFilterQuery, AuditQuery, SerialParams, UpgradeFilterQuery } from '@lictor/protocol/wire';
+import type { Center } from '../center/types.js';
+import { ref } from './messages.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -42,7 +17,7 @@ function adminErrors(...statuses: number[]) {
 }
 
 /** Admin route plugin; every route needs `Authorization: Bearer <admin token>`. */
-export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { center }) => {
+export const adminRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = async (app, { center }) => {
   app.addHook('onRequest', async (request) => {
     const token = BEARER.exec(request.headers.authorization ?? '')?.[1];
     if (token === undefined || !center.verifyAdminToken(token)) {
@@ -58,8 +33,9 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'listProducts',
         summary: 'List products',
-        response: { 200: listAnswer('products', productSchema), ...adminErrors() },
+        response: { 200: ref.ProductList, ...adminErrors() },
       },
     },
     async () => ({ products: await center.listProducts() }),
@@ -70,12 +46,13 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'addProduct',
         summary: 'Add a product',
-        body: productInputSchema,
-        response: { 201: productSchema, ...adminErrors(400, 409, 413) },
+        body: ref.ProductInput,
+        response: { 201: ref.Product, ...adminErrors(400, 409, 413) },
       },
     },
-    async (request, reply) => reply.code(201).send(await center.addProduct(request.body as ProductInput)),
+    async (request, reply) => reply.code(201).send(await center.addProduct(request.body)),
   );
 
   app.post(
@@ -83,12 +60,13 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'issuePackage',
         summary: 'Issue a package: a serial number and its PIN codes (shown this once)',
-        body: packageSpecSchema,
-        response: { 201: issuedPackageSchema, ...adminErrors(400, 404, 413) },
+        body: ref.PackageSpec,
+        response: { 201: ref.IssuedPackage, ...adminErrors(400, 404, 413) },
       },
     },
-    async (request, reply) => reply.code(201).send(await center.issuePackage(request.body as PackageSpec)),
+    async (request, reply) => reply.code(201).send(await center.issuePackage(request.body)),
   );
 
   app.get(
@@ -96,12 +74,13 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'getPackage',
         summary: 'A package and the state of its PIN codes (never the PIN codes)',
-        params: serialParams,
-        response: { 200: packageViewSchema, ...adminErrors(400, 404) },
+        params: SerialParams,
+        response: { 200: ref.PackageView, ...adminErrors(400, 404) },
       },
     },
-    async (request) => center.getPackage((request.params as { serial: string }).serial),
+    async (request) => center.getPackage(request.params.serial),
   );
 
   app.get(
@@ -109,13 +88,14 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'listActivations',
         summary: 'List activations, newest first',
-        querystring: activationFilterQuery,
-        response: { 200: listAnswer('activations', activationViewSchema), ...adminErrors(400) },
+        querystring: ActivationFilterQuery,
+        response: { 200: ref.ActivationList, ...adminErrors(400) },
       },
     },
     async (request) => ({
-      activations: await center.listActivations(request.query as { serial?: string; limit?: number }),
+      activations: await center.listActivations(request.query),
     }),
   );
 
@@ -124,17 +104,35 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'answerUpgrade',
         summary: "Answer a container's upgrade question with an upgraded license (pending until confirmed)",
         description:
           'The answer applies only to the asking container, only on top of the state in the question. ' +
           'Earlier pending answers to a question from the same counter are superseded.',
-        body: upgradeInputSchema,
-        response: { 201: answeredUpgradeSchema, ...adminErrors(400, 403, 404, 409, 413) },
+        body: ref.UpgradeInput,
+        response: { 201: ref.AnsweredUpgrade, ...adminErrors(400, 403, 404, 409, 413) },
       },
     },
     async (request, reply) => {
-      const { question, ...changes } = request.body as { question: string } & UpgradeChanges;
+      const { question, ...changes } = request.body;
       return reply.code(201).send(await center.answerUpgrade(question, changes, { clientIp: request.ip }));
+    },
+  );
+
+  app.post(
+    '/v1/admin/upgrades/preview',
+    {
+      schema: {
+        ...admin,
+        operationId: 'previewUpgrade',
+        summary: 'What answering an upgrade question would change, checked but neither signed nor recorded',
+        body: ref.UpgradeInput,
+        response: { 200: ref.UpgradePreview, ...adminErrors(400, 403, 404, 409, 413) },
+      },
+    },
+    async (request) => {
+      const { question, ...changes } = request.body;
+      return center.previewUpgrade(question, changes);
     },
   );
 
@@ -143,12 +141,13 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'confirmUpgrade',
         summary: 'Record the confirmation code of an applied upgrade (idempotent)',
-        body: confirmUpgradeInputSchema,
-        response: { 200: confirmedUpgradeSchema, ...adminErrors(400, 413) },
+        body: ref.ConfirmUpgrade,
+        response: { 200: ref.ConfirmedUpgrade, ...adminErrors(400, 413) },
       },
     },
-    async (request) => center.confirmUpgrade((request.body as { code: string }).code),
+    async (request) => center.confirmUpgrade(request.body.code),
   );
 
   app.get(
@@ -156,12 +155,13 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'listUpgrades',
         summary: 'List upgrades with their question, answer and confirmation, newest first',
-        querystring: upgradeFilterQuery,
-        response: { 200: listAnswer('upgrades', upgradeViewSchema), ...adminErrors(400) },
+        querystring: UpgradeFilterQuery,
+        response: { 200: ref.UpgradeList, ...adminErrors(400) },
       },
     },
-    async (request) => ({ upgrades: await center.listUpgrades(request.query as UpgradeFilter) }),
+    async (request) => ({ upgrades: await center.listUpgrades(request.query) }),
   );
 
   app.post(
@@ -169,14 +169,15 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'addToBlacklist',
         summary: 'Blacklist a serial number or one activation',
-        body: blacklistInputSchema,
+        body: ref.BlacklistInput,
         response: { 204: { type: 'null', description: 'Blacklisted' }, ...adminErrors(400, 404, 413) },
       },
     },
     async (request, reply) => {
-      await center.addToBlacklist(request.body as BlacklistInput);
-      return reply.code(204).send();
+      await center.addToBlacklist(request.body);
+      return reply.code(204).send(null);
     },
   );
 
@@ -185,11 +186,12 @@ export const adminRoutes: FastifyPluginAsync<{ center: Center }> = async (app, {
     {
       schema: {
         ...admin,
+        operationId: 'listAuditEvents',
         summary: 'Latest audit events, newest first',
-        querystring: limitQuery('At most this many (default 50)'),
-        response: { 200: listAnswer('events', auditEventSchema), ...adminErrors(400) },
+        querystring: AuditQuery,
+        response: { 200: ref.AuditEventList, ...adminErrors(400) },
       },
     },
-    async (request) => ({ events: await center.audit((request.query as { limit?: number }).limit) }),
+    async (request) => ({ events: await center.audit(request.query.limit) }),
   );
 };

@@ -1,32 +1,27 @@
 /** `GET /healthz`: the service answers and its database responds. */
-import type { FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errorResponses } from '@lictor/http-service';
 import type { Center } from '../center/types.js';
-import { errorResponses } from './schemas.js';
+import { ref } from './messages.js';
 
 /** Health route plugin. */
-export const healthRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { center }) => {
+export const healthRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = async (app, { center }) => {
   app.get(
     '/healthz',
     {
       schema: {
+        operationId: 'health',
         summary: 'Health check: runs a trivial database query',
         tags: ['health'],
         response: {
-          200: {
-            type: 'object',
-            required: ['status', 'database'],
-            properties: {
-              status: { type: 'string', enum: ['ok'] },
-              database: { type: 'string', enum: ['sqlite', 'postgres'] },
-            },
-          },
+          200: ref.Health,
           ...errorResponses(),
         },
       },
     },
     async () => {
       await center.ping();
-      return { status: 'ok', database: center.databaseKind };
+      return { status: 'ok' as const, database: center.databaseKind };
     },
   );
 };

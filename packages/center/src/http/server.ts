@@ -1,14 +1,21 @@
 /** Builds the License Center's HTTP service: one Fastify instance, one plugin per concern. */
 
-import { installErrorHandling, loggerOptions, type ServiceLoggerOption } from '@lictor/http-service';
+import {
+  addMessages,
+  errorBodySchema,
+  installErrorHandling,
+  loggerOptions,
+  openApiRoute,
+  registerOpenApi,
+  type ServiceLoggerOption,
+} from '@lictor/http-service';
+import { CENTER_MESSAGES } from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Center } from '../center/types.js';
 import { activationRoutes } from './activation.js';
 import { adminRoutes } from './admin.js';
 import { healthRoutes } from './health.js';
 import { offlineRoutes } from './offline.js';
-import { openApiRoute, registerOpenApi } from './openapi.js';
-import { errorBodySchema } from './schemas.js';
 import { webRoutes } from './web.js';
 
 /** Request bodies above this size are refused with 413 before parsing. */
@@ -48,7 +55,14 @@ export function buildCenterServer(center: Center, options: CenterServerOptions =
   });
   installErrorHandling(app, BODY_LIMIT);
   app.addSchema(errorBodySchema);
-  registerOpenApi(app, API_VERSION);
+  addMessages(app, CENTER_MESSAGES);
+  registerOpenApi(app, {
+    title: 'Lictor License Center',
+    version: API_VERSION,
+    description:
+      'Activation of PIN codes (online, and offline by request file or request code), blacklist, and the vendor admin API. ' +
+      'The self-service page for offline requests is GET /activate (HTML).',
+  });
   app.register(openApiRoute);
   app.register(healthRoutes, { center });
   app.register(activationRoutes, { center });

@@ -7,11 +7,18 @@
 
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import { escapeHtml, failureAnswer, HTML_SECURITY_HEADERS, htmlPage, sendHtml } from '@lictor/http-service';
+import {
+  escapeHtml,
+  failureAnswer,
+  HIDDEN_ROUTE,
+  HTML_SECURITY_HEADERS,
+  htmlPage,
+  sendHtml,
+} from '@lictor/http-service';
 import { LictorError, type Owner } from '@lictor/protocol';
+import { MAX_REQUEST_TEXT } from '@lictor/protocol/wire';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Center, RequestPreview } from '../center/types.js';
-import { MAX_REQUEST_TEXT } from './schemas.js';
 
 /** Urlencoded forms: a request of the largest size, percent-encoded, fits. */
 const FORM_BODY_LIMIT = MAX_REQUEST_TEXT * 3 + 4096;
@@ -290,11 +297,9 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
   // Refusals before a handler runs (body too large, broken form data) are pages too.
   app.setErrorHandler((error, request, reply) => sendError(request, reply, error));
 
-  const hidden = { hide: true } as const;
+  app.get('/activate', { schema: HIDDEN_ROUTE }, async (_request, reply) => sendHtml(reply, 200, startPage()));
 
-  app.get('/activate', { schema: hidden }, async (_request, reply) => sendHtml(reply, 200, startPage()));
-
-  app.post('/activate/preview', { schema: hidden, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
+  app.post('/activate/preview', { schema: HIDDEN_ROUTE, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
     try {
       const text = await requestText(request);
       return sendHtml(reply, 200, previewPage(await center.previewRequest(text), text));
@@ -303,7 +308,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
     }
   });
 
-  app.post('/activate/confirm', { schema: hidden, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
+  app.post('/activate/confirm', { schema: HIDDEN_ROUTE, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
     try {
       const answered = await center.answerRequest(await requestText(request), { clientIp: request.ip });
       const name = `${answered.preview.serial}_${answered.activationId}.lic`;
@@ -317,7 +322,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
     }
   });
 
-  app.post('/activate/code', { schema: hidden }, async (request, reply) => {
+  app.post('/activate/code', { schema: HIDDEN_ROUTE }, async (request, reply) => {
     const code = field(request.body, 'code') ?? '';
     // Every other field is owner data: company and e-mail, and whatever else the product requires.
     const owner: Owner = {};

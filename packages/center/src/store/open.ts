@@ -4,9 +4,7 @@ import { LictorError } from '@lictor/protocol';
 import type { Kysely } from 'kysely';
 import type { DatabaseConfig, StoreDialect } from './dialect.js';
 import { type MigrateOptions, migrateToLatest } from './migrate.js';
-import { postgresDialect } from './postgres/index.js';
 import type { DB } from './schema.js';
-import { sqliteDialect } from './sqlite/index.js';
 
 /** An open database: the query builder, what differs per engine, and how to close it. */
 export interface Store {
@@ -35,11 +33,19 @@ export function databaseConfigFromEnv(dataDir: string, env: NodeJS.ProcessEnv = 
   return { kind: 'postgres', url };
 }
 
-/** The dialect for a database configuration. */
-export function createDialect(config: DatabaseConfig): StoreDialect {
-  return config.kind === 'sqlite'
-    ? sqliteDialect(config.file)
-    : postgresDialect(config.schema === undefined ? { url: config.url } : { url: config.url, schema: config.schema });
+/**
+ * The dialect for a database configuration. Only the engine in use is loaded: a center on SQLite
+ * never loads `pg`, one on PostgreSQL never loads the native `better-sqlite3`.
+ */
+export async function createDialect(config: DatabaseConfig): Promise<StoreDialect> {
+  if (config.kind === 'sqlite') {
+    const { sqliteDialect } = await import('./sqlite/index.js');
+    return sqliteDialect(config.file);
+  }
+  const { postgresDialect } = await import('./postgres/index.js');
+  return postgresDialect(
+    config.schema === undefined ? { url: config.url } : { url: config.url, schema: config.schema },
+  );
 }
 
 /** How the migrator runs on a dialect. */
@@ -52,7 +58,7 @@ export function migrateOptions(dialect: StoreDialect): MigrateOptions {
 
 /** Opens the database and applies pending migrations; closes it again if that fails. */
 export async function openStore(config: DatabaseConfig): Promise<Store> {
-  const dialect = createDialect(config);
+  const dialect = await createDialect(config);
   const db = dialect.createKysely();
   try {
     await dialect.prepare(db);

@@ -1,15 +1,18 @@
 /**
  * Table types of the License Center database. Timestamps are ISO 8601 text (UTC, millisecond
- * precision), which sorts correctly as text on every engine; JSON columns are text.
+ * precision), which sorts correctly as text on every engine; JSON columns are text, typed by what they hold (`Json<T>`, see `json-column.ts`).
  */
+import type { ContainerKeys, FeatureGrant, HardwareParams, Owner } from '@lictor/protocol';
 import type { Generated } from 'kysely';
+import type { UpgradeChanges } from '../center/types.js';
+import type { Json } from './json-column.js';
 
 /** A product the vendor sells. */
 export interface ProductsTable {
   code: string;
   name: string;
-  /** JSON array of owner field names an activation must fill. */
-  required_owner_fields: string;
+  /** Owner field names an activation must fill. */
+  required_owner_fields: Json<string[]>;
   created_at: string;
 }
 
@@ -31,8 +34,7 @@ export interface PackagesTable {
   users: number;
   sessions: number | null;
   arch: string | null;
-  /** JSON array of `FeatureGrant`. */
-  features: string;
+  features: Json<FeatureGrant[]>;
   /** Absolute end of the package, or null. */
   expires_at: string | null;
   /** Validity in days counted from each activation, or null. */
@@ -78,15 +80,14 @@ export interface ActivationsTable {
   serial: string;
   pin_idx: number;
   container_id: string;
-  /** JSON object of owner fields. */
-  owner: string;
+  owner: Json<Owner>;
   /** Normalized company and e-mail, compared on reactivation. */
   owner_key: string;
   /**
-   * JSON `HardwareParams`, normalized, as at activation; the JSON text `null` for activations by
+   * `HardwareParams`, normalized, as at activation; `null` (the JSON text) for activations by
    * request code, where the center only sees the subject digest.
    */
-  hardware: string;
+  hardware: Json<HardwareParams | null>;
   /** `subjectDigest(owner, hardware)` of the license; `null` only for rows made before it was stored. */
   subject: string | null;
   channel: ActivationChannel;
@@ -99,8 +100,8 @@ export interface ActivationsTable {
   retired_at: string | null;
   retired_reason: string | null;
   client_ip: string | null;
-  /** JSON `ContainerKeys` of the container, `null` without keys or for activations by request code. */
-  container_keys: string | null;
+  /** The container's public keys, `null` without keys or for activations by request code. */
+  container_keys: Json<ContainerKeys> | null;
   /** The highest upgrade counter the center has issued for the container (0: none). */
   counter: Generated<number>;
   /** Token-bound activations: the token's public key (`lictor-p256:…`, a `tokens` row); else `null`. */
@@ -124,8 +125,8 @@ export interface AuditEventsTable {
   actor: string;
   action: string;
   subject: string;
-  /** JSON object; never holds a PIN, token or key. */
-  details: string;
+  /** Never holds a PIN, token or key. */
+  details: Json<Record<string, unknown>>;
 }
 
 /** `superseded`: another answer to a question from the same counter replaced it. */
@@ -146,8 +147,8 @@ export interface UpgradesTable {
   question: string;
   /** The upgraded license file sent back. */
   answer: string;
-  /** JSON `UpgradeChanges` as asked for. */
-  changes: string;
+  /** The changes as asked for. */
+  changes: Json<UpgradeChanges>;
   /** The 16-byte confirmation secret, sealed for the center (`v1.<iv>.<ciphertext+tag>`). */
   secret_sealed: string;
   status: UpgradeStatus;

@@ -1,6 +1,7 @@
 /** Opening the License Center's data directory for one command. */
-import { type Center, type CenterOptions, openCenter } from '@lictor/center';
+import type { Center, CenterOptions } from '@lictor/center';
 import { Option } from 'commander';
+import { loadCenter } from '../deployables.js';
 import type { Io } from '../io.js';
 import { centerDataDir } from '../options.js';
 
@@ -14,6 +15,7 @@ export async function withCenter<T>(
   run: (center: Center) => Promise<T>,
   options: CenterOptions = {},
 ): Promise<T> {
+  const { openCenter } = await loadCenter();
   const center = await openCenter(centerDataDir(data, io.env), options);
   try {
     return await run(center);

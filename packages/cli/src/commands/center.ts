@@ -1,9 +1,10 @@
 /** `lictor center ...`: the vendor's License Center, on its data directory. */
 
-import { buildCenterServer, type Center, initCenter, openCenter, type RequestPreview } from '@lictor/center';
+import type { Center, InitCenterResult, RequestPreview } from '@lictor/center';
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
 import { type Command, Option } from 'commander';
+import { loadCenter } from '../deployables.js';
 import { type Io, untilStopped } from '../io.js';
 import {
   addOwnerOptions,
@@ -54,7 +55,7 @@ function describePreview(p: RequestPreview): string {
   ].join('\n');
 }
 
-function printInit(io: Io, result: Awaited<ReturnType<typeof initCenter>>): void {
+function printInit(io: Io, result: InitCenterResult): void {
   io.out(`License Center initialized in ${result.dataDir}`);
   io.out(`  vendor public key: ${result.publicKey}`);
   io.out(`  admin API token (shown once, keep it secret): ${result.adminToken}`);
@@ -69,6 +70,7 @@ export function registerCenter(program: Command, io: Io): void {
     .description('create the signing keys, the database and an admin token')
     .addOption(dataOption())
     .action(async (opts: { data?: string }) => {
+      const { initCenter } = await loadCenter();
       printInit(io, await initCenter(centerDataDir(opts.data, io.env)));
     });
 
@@ -246,6 +248,7 @@ export function registerCenter(program: Command, io: Io): void {
     .option('--request-max-age-days <n>', 'refuse offline requests older than this (default 30)', positiveInt)
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
+      const { buildCenterServer, initCenter, openCenter } = await loadCenter();
       const dir = centerDataDir(opts.data, io.env);
       const options = opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {};
       let c: Center;

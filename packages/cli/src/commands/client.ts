@@ -1,6 +1,6 @@
 import { formatGiB, LictorError, TOKEN_KEY_LABEL } from '@lictor/protocol';
 import { collectHardware, type Licensing, writeFileAtomic } from '@lictor/sdk';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import type { Io } from '../io.js';
 import { addOwnerOptions, ownerFrom, readInputFile } from '../options.js';
 import { addClientOptions, type ClientOptions, withLicensing } from './licensing.js';
@@ -155,21 +155,40 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
         .command('check')
         .description('exit 0 when the product (or feature) is licensed here; otherwise say why')
         .requiredOption('--product <code>', 'product code')
-        .option('--feature <code>', 'feature code'),
+        .option('--feature <code>', 'feature code')
+        .addOption(
+          new Option('--role <role>', 'check as a client application or as a server process (default client)').choices([
+            'client',
+            'server',
+          ]),
+        )
+        .addOption(
+          new Option('--bitness <bits>', 'bitness of the checking process (default: this process)').choices([
+            '32',
+            '64',
+          ]),
+        ),
     ),
-  ).action(async (opts: ClientOptions & TokenCliOptions & { product: string; feature?: string }) => {
-    const result = await withLicensing(io, opts, async (licensing) => licensing.check(opts.feature), {
-      product: opts.product,
-      tokens: tokenOptionsFrom(opts),
-    });
-    if (opts.json) io.out(JSON.stringify(result));
-    else if (result.ok) {
-      io.out(
-        `licensed: ${result.product}${result.feature ? `/${result.feature}` : ''} (serial ${result.serial}${result.expiresAt ? `, until ${result.expiresAt}` : ''})`,
-      );
-    } else io.err(`not licensed [${result.code}]: ${result.reason}`);
-    if (!result.ok) exit(1);
-  });
+  ).action(
+    async (
+      opts: ClientOptions &
+        TokenCliOptions & { product: string; feature?: string; role?: 'client' | 'server'; bitness?: string },
+    ) => {
+      const result = await withLicensing(io, opts, async (licensing) => licensing.check(opts.feature), {
+        product: opts.product,
+        tokens: tokenOptionsFrom(opts),
+        role: opts.role,
+        bitness: opts.bitness === undefined ? undefined : (Number(opts.bitness) as 32 | 64),
+      });
+      if (opts.json) io.out(JSON.stringify(result));
+      else if (result.ok) {
+        io.out(
+          `licensed: ${result.product}${result.feature ? `/${result.feature}` : ''} (serial ${result.serial}${result.expiresAt ? `, until ${result.expiresAt}` : ''})`,
+        );
+      } else io.err(`not licensed [${result.code}]: ${result.reason}`);
+      if (!result.ok) exit(1);
+    },
+  );
 
   addClientOptions(
     program

@@ -1,4 +1,5 @@
 /** The SDK's licensing for one end-user command (`status`, `check`, `activate`, `upgrade`, ...). */
+import type { ApplicationRole } from '@lictor/protocol';
 import { type Licensing, openLicensing, type TokenOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
 import { computerOptions, type Io } from '../io.js';
@@ -30,7 +31,12 @@ export async function withLicensing<T>(
   io: Io,
   opts: ClientOptions,
   run: (licensing: Licensing) => Promise<T>,
-  scope: { product?: string; tokens?: TokenOptions | undefined } = {},
+  scope: {
+    product?: string;
+    tokens?: TokenOptions | undefined;
+    role?: ApplicationRole | undefined;
+    bitness?: 32 | 64 | undefined;
+  } = {},
 ): Promise<T> {
   const licensing = await openLicensing({
     product: scope.product ?? '',
@@ -40,6 +46,8 @@ export async function withLicensing<T>(
     ...(opts.store ? { store: opts.store } : {}),
     ...computerOptions(io),
     ...(scope.tokens ? { tokens: scope.tokens } : {}),
+    ...(scope.role ? { role: scope.role } : {}),
+    ...(scope.bitness ? { bitness: scope.bitness } : {}),
   });
   try {
     return await run(licensing);

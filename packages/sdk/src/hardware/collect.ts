@@ -30,6 +30,8 @@ function fitProtocolLimits(hw: HardwareParams): HardwareParams {
     cpus: list(hw.cpus),
     nics: list(hw.nics),
     disks: list(hw.disks),
+    ...(hw.osSerial === undefined ? {} : { osSerial: cut(hw.osSerial) }),
+    ...(hw.osInstallDate === undefined ? {} : { osInstallDate: cut(hw.osInstallDate) }),
   };
 }
 

@@ -4,6 +4,7 @@ import type { Systeminformation } from 'systeminformation';
 import { type AdapterInfo, excludedAdapterReason, isLocallyAdministered } from './adapters.js';
 import { darwinHardwarePorts, type HardwarePort } from './darwin.js';
 import { cpuLabel, joinParts } from './format.js';
+import { runWindowsInventory, type WindowsInventory, windowsAdapter, windowsOs } from './windows.js';
 
 type SiNic = Pick<Systeminformation.NetworkInterfacesData, 'iface' | 'ifaceName' | 'mac' | 'internal' | 'type'>;
 type SiDisk = Pick<Systeminformation.DiskLayoutData, 'serialNum' | 'interfaceType'>;
@@ -65,10 +66,22 @@ function attempt<T>(step: () => Promise<T>, fallback: T): Promise<T> {
   });
 }
 
+/** OS name and version; on Windows from the inventory (with serial and date before Windows 10). */
+function osParams(
+  windows: WindowsInventory | undefined,
+  osInfo: Systeminformation.OsData | undefined,
+): Pick<HardwareParams, 'osName' | 'osVersion' | 'osSerial' | 'osInstallDate'> {
+  if (windows) return windowsOs(windows);
+  return {
+    osName: (osInfo?.distro ?? os.type()).replace(/^Microsoft\s+/i, ''),
+    osVersion: majorMinor(osInfo?.release ?? os.release()),
+  };
+}
+
 /** Collects hardware parameters through systeminformation (Windows, macOS and other non-Linux platforms). */
 export async function collectGeneric(): Promise<HardwareParams> {
   const si = await import('systeminformation');
-  const [osInfo, board, bios, cpu, mem, nics, disks, ports] = await Promise.all([
+  const [osInfo, board, bios, cpu, mem, nics, disks, ports, windows] = await Promise.all([
     attempt(() => si.osInfo(), undefined),
     attempt(() => si.baseboard(), undefined),
     attempt(() => si.bios(), undefined),
@@ -77,12 +90,14 @@ export async function collectGeneric(): Promise<HardwareParams> {
     attempt(() => si.networkInterfaces(), []),
     attempt(() => si.diskLayout(), []),
     process.platform === 'darwin' ? darwinHardwarePorts() : Promise.resolve(new Map<string, HardwarePort>()),
+    process.platform === 'win32' ? runWindowsInventory() : Promise.resolve(undefined),
   ]);
-  const adapters = (Array.isArray(nics) ? nics : [nics]).map((nic) => adapterFromSi(nic, ports.get(nic.iface)));
+  const adapters = windows
+    ? windows.Adapters.map(windowsAdapter)
+    : (Array.isArray(nics) ? nics : [nics]).map((nic) => adapterFromSi(nic, ports.get(nic.iface)));
   return {
     platform: process.platform,
-    osName: (osInfo?.distro ?? os.type()).replace(/^Microsoft\s+/i, ''),
-    osVersion: majorMinor(osInfo?.release ?? os.release()),
+    ...osParams(windows, osInfo),
     hostname: os.hostname(),
     board: joinParts(board?.manufacturer, board?.model),
     ramBytes: mem?.total ?? os.totalmem(),

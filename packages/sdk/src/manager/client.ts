@@ -20,38 +20,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
-import { isErrorCode, type LicenseDocument, LictorError, type VendorPublicKey } from '@lictor/protocol';
+import {
+  ANSWER_NONCE_HEADER,
+  ANSWER_SESSION_HEADER,
+  type ClientIdentity,
+  isErrorCode,
+  type LeaseBody,
+  type LicenseDocument,
+  LictorError,
+  type ManagerStatus,
+  type Scheduler,
+  systemScheduler,
+  type TimerHandle,
+  type VendorPublicKey,
+} from '@lictor/protocol';
+import type { Static, TSchema } from '@lictor/protocol/wire';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
-import { type SeatSession, SeatVerifier } from './seat-verifier.js';
-
-/** Who holds a lease; the manager gives the same identity its existing lease back. */
-export interface ClientIdentity {
-  host: string;
-  user: string;
-  process: string;
-  session: string;
-}
-
-/** The lease as the manager describes it on the wire. */
-export interface LeaseBody {
-  id: string;
-  product: string;
-  feature: string | null;
-  licenseId: string;
-  source: 'software' | 'token';
-  grantedAt: string;
-  expiresAt: string;
-  heartbeatIntervalMs: number;
-}
-
-/** `GET /v1/status` of a manager. */
-export interface ManagerStatus {
-  manager: { id: string; version: string };
-  heartbeatIntervalMs: number;
-  leaseTtlMs: number;
-  products: { product: string; inUse: number; total: number }[];
-}
+import { type SeatAnswerPurpose, type SeatSession, SeatVerifier } from './seat-verifier.js';
 
 /** Options of {@link connectManager}. */
 export interface ConnectManagerOptions extends LocateOptions {
@@ -66,6 +52,11 @@ export interface ConnectManagerOptions extends LocateOptions {
   client?: Partial<ClientIdentity>;
   /** The `fetch` to use (tests, proxies); default the global one. */
   fetch?: typeof fetch;
+  /**
+   * The clock and timers of heartbeats, lease deadlines and failover (default
+   * `systemScheduler`). Request timeouts (`timeoutMs`) stay on real time.
+   */
+  scheduler?: Scheduler;
   /** Give up on one request to one manager after this many ms (default 5,000). */
   timeoutMs?: number;
   /** How long a manager that did not answer is tried last (default 30,000 ms). */
@@ -128,6 +119,19 @@ export interface ManagerClient {
 
 const PROCESS_SUFFIX = randomBytes(4).toString('hex');
 
+/** Protocol's wire schemas and checker (TypeBox). */
+type Wire = typeof import('@lictor/protocol/wire');
+let wireModule: Promise<Wire> | undefined;
+
+/**
+ * The wire schemas, loaded by the first {@link connectManager}: an application that uses no
+ * License Manager does not load TypeBox.
+ */
+function loadWire(): Promise<Wire> {
+  wireModule ??= import('@lictor/protocol/wire');
+  return wireModule;
+}
+
 /** The identity used when none is given. */
 export function defaultClientIdentity(env: NodeJS.ProcessEnv = process.env): ClientIdentity {
   let user = 'unknown';
@@ -177,7 +181,8 @@ export async function connectManager(options: ConnectManagerOptions): Promise<Ma
       "connectManager needs the vendor public key (publicKey): seats are accepted only from managers that prove a genuine license with it; the vendor prints it with 'lictor center public-key'",
     );
   }
-  const verifier = new SeatVerifier(options.publicKey);
+  const scheduler = options.scheduler ?? systemScheduler;
+  const verifier = new SeatVerifier(options.publicKey, () => scheduler.now());
   const { discovery } = options;
   const discover =
     options.discover ??
@@ -191,7 +196,7 @@ export async function connectManager(options: ConnectManagerOptions): Promise<Ma
     );
   }
   const identity: ClientIdentity = { ...defaultClientIdentity(options.env ?? process.env), ...options.client };
-  return new Client(located.managers, identity, options, verifier);
+  return new Client(located.managers, identity, options, await loadWire(), verifier);
 }
 
 class Client implements ManagerClient {
@@ -202,17 +207,20 @@ class Client implements ManagerClient {
   readonly #leases = new Set<LeaseImpl>();
   /** The session with each manager (by URL), after its first signed answer. */
   readonly #sessions = new Map<string, SeatSession>();
+  readonly scheduler: Scheduler;
   #closed = false;
 
   constructor(
     readonly managers: readonly string[],
     readonly identity: Readonly<ClientIdentity>,
     options: ConnectManagerOptions,
+    readonly wire: Wire,
     readonly verifier: SeatVerifier,
   ) {
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#downForMs = options.downForMs ?? 30_000;
+    this.scheduler = options.scheduler ?? systemScheduler;
   }
 
   async acquire(product: string, feature?: string): Promise<Lease> {
@@ -231,8 +239,8 @@ class Client implements ManagerClient {
   async status(): Promise<ManagerStatus & { url: string }> {
     return this.failover(async (url) => {
       const answer = await this.call(url, 'GET', '/v1/status');
-      if (answer.status !== 200 || !answer.json) throw refusalOrUnreachable(url, answer);
-      return { ...(answer.json as unknown as ManagerStatus), url };
+      if (answer.status !== 200) throw this.refusalOrUnreachable(url, answer);
+      return { ...this.checked(url, 'GET /v1/status', this.wire.ManagerStatus, answer.json), url };
     });
   }
 
@@ -253,7 +261,7 @@ class Client implements ManagerClient {
   /** `POST /v1/leases` with failover. */
   async requestLease(product: string, feature: string | null, leaseId?: string): Promise<Granted> {
     return this.failover(async (url) => {
-      const sentAt = Date.now();
+      const sentAt = this.scheduler.now();
       const nonce = this.verifier.nonce();
       const answer = await this.call(
         url,
@@ -267,17 +275,43 @@ class Client implements ManagerClient {
         },
         this.proofHeaders(url, nonce),
       );
-      if ((answer.status !== 200 && answer.status !== 201) || !isLeaseBody(answer.json?.lease)) {
-        throw refusalOrUnreachable(url, answer);
-      }
-      this.checkProof(url, 'lease', nonce, answer.json, { product, feature });
-      return { body: answer.json.lease, url, renewed: answer.json.renewed === true, sentAt };
+      if (answer.status !== 200 && answer.status !== 201) throw this.refusalOrUnreachable(url, answer);
+      const { lease, renewed } = this.checked(url, 'POST /v1/leases', this.wire.AcquireAnswer, answer.json);
+      this.checkProof(url, 'lease', nonce, answer.json as Record<string, unknown>, { product, feature });
+      return { body: lease, url, renewed, sentAt };
     });
+  }
+
+  /** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
+  refusalOrUnreachable(url: string, answer: Answer): Error {
+    const json = answer.json;
+    if (answer.status < 500 && this.wire.isWire(this.wire.ErrorBody, json) && isErrorCode(json.code)) {
+      return new LictorError(json.code, json.message, json.details);
+    }
+    return new Unreachable(
+      json && typeof json.message === 'string'
+        ? `HTTP ${answer.status}: ${json.message}`
+        : `HTTP ${answer.status} without a License Manager answer at ${url}`,
+    );
+  }
+
+  /**
+   * `json` as the `schema` message, or `Unreachable` naming what is wrong: a server that answers
+   * outside the protocol is not a working License Manager (the next one is tried).
+   */
+  checked<S extends TSchema>(url: string, route: string, schema: S, json: unknown): Static<S> {
+    const problem = this.wire.wireProblem(schema, json);
+    if (problem !== null) {
+      throw new Unreachable(
+        `the answer to ${route} does not follow the License Manager protocol at ${url}: ${problem}`,
+      );
+    }
+    return json as Static<S>;
   }
 
   /** Tries `attempt` on each manager in order (those seen down recently last). */
   async failover<T>(attempt: (url: string) => Promise<T>): Promise<T> {
-    const now = Date.now();
+    const now = this.scheduler.now();
     const up = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) <= now);
     const down = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) > now);
     const failures: { manager: string; error: string }[] = [];
@@ -290,7 +324,7 @@ class Client implements ManagerClient {
       } catch (err) {
         if (!(err instanceof Unreachable) && !(err instanceof Unproven)) throw err;
         // A manager that cannot prove its seats is tried last from now on, like one that is down.
-        this.#downUntil.set(url, Date.now() + this.#downForMs);
+        this.#downUntil.set(url, this.scheduler.now() + this.#downForMs);
         failures.push({ manager: url, error: err.message });
         if (err instanceof Unproven) unproven ??= err.refusal;
       }
@@ -312,7 +346,7 @@ class Client implements ManagerClient {
   /** Verifies the proof of a lease answer and returns its license; an answer without a valid one is `Unproven`. */
   checkProof(
     url: string,
-    purpose: 'lease' | 'heartbeat',
+    purpose: SeatAnswerPurpose,
     nonce: string,
     body: Record<string, unknown>,
     expected: { product: string; feature: string | null; leaseId?: string },
@@ -337,8 +371,8 @@ class Client implements ManagerClient {
    */
   proofHeaders(url: string, nonce: string): Record<string, string> {
     const s = this.#sessions.get(url);
-    if (s === undefined) return { 'lictor-nonce': nonce };
-    return { 'lictor-nonce': nonce, 'lictor-session': s.confirmed ? s.id : `${s.id}.${s.sealed}` };
+    if (s === undefined) return { [ANSWER_NONCE_HEADER]: nonce };
+    return { [ANSWER_NONCE_HEADER]: nonce, [ANSWER_SESSION_HEADER]: s.confirmed ? s.id : `${s.id}.${s.sealed}` };
   }
 
   /** One HTTP request; network errors and timeouts become `Unreachable`. */
@@ -384,35 +418,6 @@ function describeNetworkError(err: unknown, timeoutMs: number): string {
   return e.cause?.code ?? e.cause?.message ?? e.message;
 }
 
-/** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
-function refusalOrUnreachable(url: string, answer: Answer): Error {
-  const json = answer.json;
-  if (answer.status < 500 && json && isErrorCode(json.code) && typeof json.message === 'string') {
-    const details =
-      json.details && typeof json.details === 'object' ? (json.details as Record<string, unknown>) : undefined;
-    return new LictorError(json.code, json.message, details);
-  }
-  return new Unreachable(
-    json && typeof json.message === 'string'
-      ? `HTTP ${answer.status}: ${json.message}`
-      : `HTTP ${answer.status} without a License Manager answer at ${url}`,
-  );
-}
-
-function isLeaseBody(value: unknown): value is LeaseBody {
-  const v = value as Partial<LeaseBody> | null | undefined;
-  return (
-    typeof v === 'object' &&
-    v !== null &&
-    typeof v.id === 'string' &&
-    typeof v.product === 'string' &&
-    typeof v.expiresAt === 'string' &&
-    !Number.isNaN(Date.parse(v.expiresAt)) &&
-    typeof v.heartbeatIntervalMs === 'number' &&
-    v.heartbeatIntervalMs > 0
-  );
-}
-
 class LeaseImpl implements Lease {
   #body: LeaseBody;
   #manager: string;
@@ -421,7 +426,7 @@ class LeaseImpl implements Lease {
   #deadline = 0;
   #ttlMs: number;
   #lastOk: number;
-  #timer: NodeJS.Timeout | undefined;
+  #timer: TimerHandle | undefined;
   #busy: Promise<void> | undefined;
   /** No more heartbeats nor re-acquiring. */
   #stopped = false;
@@ -482,7 +487,7 @@ class LeaseImpl implements Lease {
     if (this.#state === 'released') return;
     const wasActive = this.#state === 'active';
     this.#state = 'released';
-    clearTimeout(this.#timer);
+    this.client.scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.client.forget(this);
     // A heartbeat in flight finishes first (it may re-acquire: then that lease is the one to give back).
@@ -508,14 +513,13 @@ class LeaseImpl implements Lease {
 
   #schedule(): void {
     if (this.#state === 'released' || this.#stopped) return;
-    this.#timer = setTimeout(() => {
+    this.#timer = this.client.scheduler.setTimeout(() => {
       this.#timer = undefined;
       this.#busy = this.#tick().finally(() => {
         this.#busy = undefined;
         this.#schedule();
       });
     }, this.#body.heartbeatIntervalMs);
-    this.#timer.unref();
   }
 
   async #tick(): Promise<void> {
@@ -524,7 +528,7 @@ class LeaseImpl implements Lease {
   }
 
   async #heartbeat(): Promise<void> {
-    const sentAt = Date.now();
+    const sentAt = this.client.scheduler.now();
     const nonce = this.client.verifier.nonce();
     let answer: Answer;
     try {
@@ -540,7 +544,7 @@ class LeaseImpl implements Lease {
       return;
     }
     if (this.#state !== 'active') return;
-    if (answer.status === 200 && isLeaseBody(answer.json?.lease)) {
+    if (answer.status === 200 && this.client.wire.isWire(this.client.wire.HeartbeatAnswer, answer.json)) {
       try {
         this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {
           product: this.#body.product,
@@ -569,7 +573,7 @@ class LeaseImpl implements Lease {
   /** A heartbeat failed (network, or `unproven`): after the deadline the seat is lost. */
   #missed(unproven?: LictorError): void {
     if (unproven !== undefined) this.#unproven = unproven;
-    if (this.#state !== 'active' || Date.now() <= this.#deadline) return;
+    if (this.#state !== 'active' || this.client.scheduler.now() <= this.#deadline) return;
     this.#state = 'lost';
     if (this.#unproven !== undefined) {
       this.#emit('lost', this.#unproven);
@@ -633,7 +637,7 @@ class LeaseImpl implements Lease {
   /** No more heartbeats nor re-acquiring (the lease stays `lost`). */
   #stop(): void {
     this.#stopped = true;
-    clearTimeout(this.#timer);
+    this.client.scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.client.forget(this);
   }

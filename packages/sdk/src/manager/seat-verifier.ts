@@ -48,10 +48,13 @@ const MAX_OPENED = 32;
 /** Verifies the proofs of one client's lease answers. */
 export class SeatVerifier {
   readonly #publicKey: VendorPublicKey;
+  readonly #now: () => number;
   readonly #opened = new Map<string, LicenseDocument>();
 
-  constructor(publicKey: string | VendorPublicKey) {
+  /** `now`: the client's clock (epoch ms), against which the license's expiry is judged. */
+  constructor(publicKey: string | VendorPublicKey, now: () => number = Date.now) {
     this.#publicKey = typeof publicKey === 'string' ? parsePublicKey(publicKey) : publicKey;
+    this.#now = now;
   }
 
   /** A fresh nonce for one request. */
@@ -97,7 +100,7 @@ export class SeatVerifier {
         ) {
           throw answerUnproven('signature', "the answer is not MAC'd for this request under this lease's session");
         }
-        const scope = { product: expected.product, feature: expected.feature, now: Date.now() };
+        const scope = { product: expected.product, feature: expected.feature, now: this.#now() };
         if (!answerLicenseCovers(session.license, scope)) {
           throw answerUnproven(
             'not-covered',
@@ -113,7 +116,7 @@ export class SeatVerifier {
         answer,
         proof,
         publicKey: this.#publicKey,
-        scope: { product: expected.product, feature: expected.feature, now: Date.now() },
+        scope: { product: expected.product, feature: expected.feature, now: this.#now() },
         open: (p) => this.#open(p),
       });
       // Signed, not MAC'd: the manager does not hold the session (yet, or since a restart).

@@ -4,6 +4,8 @@
  * turns tokens on needs neither that package nor its native binding.
  */
 
+import type { Scheduler } from '@lictor/protocol';
+
 /** Default time between two presence checks of a token in use, in ms. */
 export const DEFAULT_TOKEN_INTERVAL_MS = 3000;
 
@@ -26,6 +28,8 @@ export interface TokenOptions {
   pinFile?: string;
   /** Time between two presence checks of each token in use (default 3000 ms, at least 10). */
   intervalMs?: number;
+  /** The clock and timers of the presence checks and of looking for new tokens (default `systemScheduler`). */
+  scheduler?: Scheduler;
 }
 
 /** Where a license lives on a hardware token (see {@link LicenseFileStatus.onToken}). */

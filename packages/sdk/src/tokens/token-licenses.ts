@@ -20,6 +20,9 @@ import {
   type ErrorCode,
   fromUtf8,
   LictorError,
+  type Scheduler,
+  systemScheduler,
+  type TimerHandle,
   TOKEN_LICENSE_LABEL,
   type TokenBinding,
   type TokenPresenceLookup,
@@ -155,7 +158,8 @@ export class TokenLicenses {
   /** Serials of present tokens already looked at, so that only new ones start a refresh. */
   readonly #examined = new Set<string>();
   #queue: Promise<unknown> = Promise.resolve();
-  #discovery: NodeJS.Timeout | undefined;
+  #discovery: TimerHandle | undefined;
+  readonly #scheduler: Scheduler;
   #closed = false;
 
   private constructor(
@@ -167,6 +171,7 @@ export class TokenLicenses {
     this.#support = support;
     this.#vendorKey = vendorKey;
     this.#intervalMs = options.intervalMs ?? DEFAULT_TOKEN_INTERVAL_MS;
+    this.#scheduler = options.scheduler ?? systemScheduler;
     this.#onChange = onChange;
     this.#problemPath = `token-module:${options.module ?? 'default'}`;
   }
@@ -392,6 +397,7 @@ export class TokenLicenses {
       publicKey: binding.publicKey,
       ...(support.pin === undefined ? {} : { pin: support.pin }),
       intervalMs: this.#intervalMs,
+      scheduler: this.#scheduler,
     });
     const watched: Watched = {
       monitor,
@@ -449,12 +455,11 @@ export class TokenLicenses {
       if (rewritten.length > 0 && !this.#closed) this.#onChange(undefined, rewritten);
     };
     const tick = () => {
-      this.#discovery = setTimeout(() => {
+      this.#discovery = this.#scheduler.setTimeout(() => {
         void look().finally(() => {
           if (!this.#closed) tick();
         });
       }, this.#intervalMs);
-      this.#discovery.unref();
     };
     tick();
   }
@@ -463,7 +468,7 @@ export class TokenLicenses {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    clearTimeout(this.#discovery);
+    this.#scheduler.clearTimeout(this.#discovery);
     await this.#queue;
     await Promise.all([...this.#watched.values()].map((w) => w.monitor.stop()));
     if (!(this.#support instanceof LictorError)) await this.#support.module.close();

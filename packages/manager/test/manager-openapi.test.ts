@@ -1,0 +1,47 @@
+/** The manager's OpenAPI document: every route, with operationIds, named bodies and $refs that resolve. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openApiProblems } from '../../http-service/test/openapi-document.js';
+import { openManagerApp } from './manager-fixture.js';
+
+test('GET /openapi.json describes every route with an operationId and named bodies', async (t) => {
+  const { app } = await openManagerApp(t);
+  const res = await app.inject({ method: 'GET', url: '/openapi.json' });
+  assert.equal(res.statusCode, 200);
+  const doc = res.json() as { paths: Record<string, Record<string, { operationId: string }>> };
+  assert.deepEqual(openApiProblems(doc), []);
+  const operations = Object.entries(doc.paths).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`),
+  );
+  assert.deepEqual(operations.sort(), [
+    'DELETE /v1/admin/leases/{id} revokeLease',
+    'DELETE /v1/leases/{id} releaseLease',
+    'GET /openapi.json getOpenApi',
+    'GET /v1/admin/events listEvents',
+    'GET /v1/admin/leases listLeases',
+    'GET /v1/admin/usage getUsage',
+    'GET /v1/status getStatus',
+    'POST /v1/leases acquireLease',
+    'POST /v1/leases/{id}/heartbeat heartbeatLease',
+  ]);
+});
+
+test('the document check finds a missing operationId, an unnamed body and a dangling $ref', () => {
+  const problems = openApiProblems({
+    openapi: '3.1.0',
+    paths: {
+      '/a': {
+        post: {
+          requestBody: { content: { 'application/json': { schema: { type: 'object' } } } },
+          responses: { 200: { content: { 'application/json': { schema: { $ref: '#/components/schemas/Gone' } } } } },
+        },
+      },
+    },
+    components: { schemas: {} },
+  });
+  assert.deepEqual(problems, [
+    'POST /a has no operationId',
+    'POST /a request: the JSON body is not a named schema (components.schemas)',
+    "$ref '#/components/schemas/Gone' does not resolve",
+  ]);
+});

@@ -1,0 +1,204 @@
+/**
+ * The SDK tests' License Manager: the wire contract over an in-memory map, with knobs the real
+ * manager does not have (forget every lease, drop products, stop and start on the same port).
+ * Its messages are protocol's wire types and it validates requests with protocol's schemas;
+ * `manager-contract.ts` runs the same suite against it and the real manager, so it cannot drift.
+ * It proves its lease answers like the real one, signing over the client's nonce with the
+ * container key of a test license (`signed-answers.ts`); without one (`key: null`) it is the
+ * rogue server signed seats defend against.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ANSWER_NONCE_HEADER, type AnswerKey } from '@lictor/protocol';
+import {
+  type AcquireAnswer,
+  AcquireBody,
+  type ClientIdentity,
+  type ErrorBody,
+  type HeartbeatAnswer,
+  type LeaseBody,
+  type ManagerStatus,
+  wireProblem,
+} from '@lictor/protocol/wire';
+import { licenseKey, signed } from './signed-answers.js';
+
+interface FakeLease extends LeaseBody {
+  client: ClientIdentity;
+  deadline: number;
+}
+
+/** Options of {@link fakeManager}. */
+export interface FakeManagerOptions {
+  /** Seats of product `ACME` (default 2). */
+  total?: number;
+  /** Announced heartbeat interval (default 50 ms). */
+  heartbeatIntervalMs?: number;
+  /** Lease time to live (default 1 000 ms). */
+  ttlMs?: number;
+  /** The fake's clock (default `Date.now`); tests that drive a FakeScheduler pass its `now`. */
+  now?: () => number;
+  /**
+   * What signs its lease answers: default a genuine license of `ACME` from the tests' vendor
+   * (`VENDOR` of `signed-answers.ts`); `null`: no license, answers go without proof.
+   */
+  key?: AnswerKey | null;
+}
+
+/** A running fake manager. */
+export interface FakeManager {
+  /** What it holds and counts; tests change `leases` and `products` to play a manager that forgot. */
+  state: {
+    products: Map<string, number>;
+    leases: Map<string, FakeLease>;
+    heartbeats: number;
+    deletes: number;
+    acquires: { leaseId?: string }[];
+  };
+  /** Listens again, on the same port after the first time. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  url: string;
+}
+
+/** Starts a fake License Manager on 127.0.0.1 serving product `ACME`. */
+export async function fakeManager(options: FakeManagerOptions = {}): Promise<FakeManager> {
+  const clock = options.now ?? Date.now;
+  const interval = options.heartbeatIntervalMs ?? 50;
+  const ttl = options.ttlMs ?? 1000;
+  const key = options.key === undefined ? licenseKey(['ACME']) : options.key;
+  const state: FakeManager['state'] = {
+    products: new Map<string, number>([['ACME', options.total ?? 2]]),
+    leases: new Map<string, FakeLease>(),
+    heartbeats: 0,
+    deletes: 0,
+    acquires: [],
+  };
+  const send = (res: ServerResponse, status: number, body?: unknown) => {
+    res.writeHead(status, body === undefined ? {} : { 'content-type': 'application/json' });
+    res.end(body === undefined ? undefined : JSON.stringify(body));
+  };
+  const refuse = (res: ServerResponse, status: number, body: ErrorBody) => send(res, status, body);
+  const wire = (l: FakeLease): LeaseBody => {
+    const { client: _c, deadline: _d, ...body } = l;
+    return body;
+  };
+  const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
+    const now = clock();
+    for (const [id, l] of state.leases) if (l.deadline < now) state.leases.delete(id);
+    const url = new URL(req.url ?? '/', 'http://x');
+    const nonce = req.headers[ANSWER_NONCE_HEADER];
+    const unknown = () =>
+      refuse(res, 404, { code: 'LICTOR_E_LEASE_UNKNOWN', message: 'The lease is unknown or has expired' });
+    if (req.method === 'GET' && url.pathname === '/v1/status') {
+      const status: ManagerStatus = {
+        manager: { id: 'fake', version: '0' },
+        heartbeatIntervalMs: interval,
+        leaseTtlMs: ttl,
+        products: [...state.products].map(([product, total]) => ({
+          product,
+          total,
+          inUse: [...state.leases.values()].filter((l) => l.product === product).length,
+        })),
+      };
+      return send(res, 200, status);
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/leases') {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return refuse(res, 400, { code: 'LICTOR_E_INVALID_INPUT', message: 'the request body is not valid JSON' });
+      }
+      const problem = wireProblem(AcquireBody, body);
+      if (problem !== null) return refuse(res, 400, { code: 'LICTOR_E_INVALID_INPUT', message: problem });
+      const request = body as AcquireBody;
+      state.acquires.push(request.leaseId === undefined ? {} : { leaseId: request.leaseId });
+      const total = state.products.get(request.product);
+      if (total === undefined) {
+        return refuse(res, 403, { code: 'LICTOR_E_NOT_LICENSED', message: `no license for ${request.product}` });
+      }
+      const mine = [...state.leases.values()].find(
+        (l) =>
+          l.product === request.product &&
+          l.feature === (request.feature ?? null) &&
+          JSON.stringify(l.client) === JSON.stringify(request.client),
+      );
+      if (mine) {
+        mine.deadline = now + ttl;
+        mine.expiresAt = new Date(mine.deadline).toISOString();
+        return send(
+          res,
+          200,
+          signed(key, 'lease', nonce, { lease: wire(mine), renewed: true } satisfies AcquireAnswer),
+        );
+      }
+      const inUse = [...state.leases.values()].filter((l) => l.product === request.product).length;
+      if (inUse >= total) {
+        return refuse(res, 409, {
+          code: 'LICTOR_E_SEATS_EXHAUSTED',
+          message: `all ${total} seats of ${request.product} are in use`,
+          details: { inUse, total },
+        });
+      }
+      const lease: FakeLease = {
+        id: randomUUID(),
+        product: request.product,
+        feature: request.feature ?? null,
+        licenseId: 'lic-1',
+        source: 'software',
+        grantedAt: new Date(now).toISOString(),
+        expiresAt: new Date(now + ttl).toISOString(),
+        heartbeatIntervalMs: interval,
+        client: request.client,
+        deadline: now + ttl,
+      };
+      state.leases.set(lease.id, lease);
+      return send(
+        res,
+        201,
+        signed(key, 'lease', nonce, { lease: wire(lease), renewed: false } satisfies AcquireAnswer),
+      );
+    }
+    const hb = /^\/v1\/leases\/([^/]+)\/heartbeat$/.exec(url.pathname);
+    if (req.method === 'POST' && hb?.[1]) {
+      state.heartbeats++;
+      const lease = state.leases.get(decodeURIComponent(hb[1]));
+      if (!lease) return unknown();
+      lease.deadline = now + ttl;
+      lease.expiresAt = new Date(lease.deadline).toISOString();
+      return send(res, 200, signed(key, 'heartbeat', nonce, { lease: wire(lease) } satisfies HeartbeatAnswer));
+    }
+    const del = /^\/v1\/leases\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'DELETE' && del?.[1]) {
+      state.deletes++;
+      return state.leases.delete(decodeURIComponent(del[1])) ? send(res, 204) : unknown();
+    }
+    return refuse(res, 404, { code: 'LICTOR_E_NOT_FOUND', message: 'No such resource' });
+  };
+  let server: Server | undefined;
+  let port = 0;
+  const start = async () => {
+    const s = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => {
+        text += c.toString('utf8');
+      });
+      req.on('end', () => handle(req, res, text));
+    });
+    await new Promise<void>((resolve) => s.listen(port, '127.0.0.1', resolve));
+    port = (s.address() as AddressInfo).port;
+    server = s;
+  };
+  const stop = async () => {
+    const s = server;
+    server = undefined;
+    if (!s) return;
+    await new Promise<void>((resolve) => {
+      s.close(() => resolve());
+      s.closeAllConnections();
+    });
+  };
+  await start();
+  return { state, start, stop, url: `http://127.0.0.1:${port}` };
+}

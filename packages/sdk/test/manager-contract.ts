@@ -1,0 +1,190 @@
+/**
+ * The License Manager's wire contract, run against the real manager
+ * (`manager/test/manager-contract.test.ts`) and against the SDK's fake
+ * (`manager-contract-fake.test.ts`): every answer is checked against protocol's schemas, over a
+ * real socket, then the SDK client is used on it. A fake that drifts from the manager fails here.
+ */
+import assert from 'node:assert/strict';
+import { describe, type TestContext, test } from 'node:test';
+import { ERRORS, type ErrorCode } from '@lictor/protocol';
+import {
+  AcquireAnswer,
+  ErrorBody,
+  HeartbeatAnswer,
+  ManagerStatus,
+  type TSchema,
+  wireProblem,
+} from '@lictor/protocol/wire';
+import { connectManager } from '../src/index.js';
+import { VENDOR } from './signed-answers.js';
+
+/** A License Manager to test. */
+export interface ContractSubject {
+  /**
+   * Starts a manager on 127.0.0.1 serving product `ACME` (with feature `reports`, not counted
+   * on its own) with `seats` application seats and nothing else, proving its answers with a
+   * genuine license of `VENDOR` (`signed-answers.ts`); stopped after the test. Returns its base URL.
+   */
+  start(t: TestContext, seats: number): Promise<string>;
+}
+
+const client = (process: string) => ({ host: 'host-1', user: 'ann', process, session: '1' });
+
+interface Answer {
+  status: number;
+  json: unknown;
+  text: string;
+}
+
+async function call(base: string, method: string, path: string, body?: unknown): Promise<Answer> {
+  const res = await fetch(new URL(path, base), {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, text, json: text === '' ? undefined : JSON.parse(text) };
+}
+
+/** Asserts `answer` is `status` with a `schema` body, and returns the body. */
+function expectMessage<T>(answer: Answer, status: number, schema: TSchema): T {
+  assert.equal(answer.status, status, answer.text);
+  assert.equal(wireProblem(schema, answer.json), null, answer.text);
+  return answer.json as T;
+}
+
+/** Asserts `answer` is the refusal `code` with its registered status. */
+function expectRefusal(answer: Answer, code: ErrorCode): ErrorBody {
+  const body = expectMessage<ErrorBody>(answer, ERRORS[code].status, ErrorBody);
+  assert.equal(body.code, code, answer.text);
+  return body;
+}
+
+/** Registers the contract suite for `subject` under `name`. */
+export function managerContract(name: string, subject: ContractSubject): void {
+  describe(`License Manager wire contract: ${name}`, () => {
+    test('a seat is granted (201), the same client gets it back (200), a heartbeat keeps it', async (t) => {
+      const url = await subject.start(t, 2);
+      const first = expectMessage<AcquireAnswer>(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a') }),
+        201,
+        AcquireAnswer,
+      );
+      assert.equal(first.renewed, false);
+      assert.equal(first.lease.product, 'ACME');
+      assert.equal(first.lease.feature, null);
+      assert.ok(Date.parse(first.lease.expiresAt) > Date.parse(first.lease.grantedAt));
+      const again = expectMessage<AcquireAnswer>(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a'), leaseId: first.lease.id }),
+        200,
+        AcquireAnswer,
+      );
+      assert.equal(again.renewed, true);
+      assert.equal(again.lease.id, first.lease.id);
+      const beat = expectMessage<HeartbeatAnswer>(
+        await call(url, 'POST', `/v1/leases/${encodeURIComponent(first.lease.id)}/heartbeat`),
+        200,
+        HeartbeatAnswer,
+      );
+      assert.equal(beat.lease.id, first.lease.id);
+    });
+
+    test('a feature seat names its feature', async (t) => {
+      const url = await subject.start(t, 2);
+      const answer = expectMessage<AcquireAnswer>(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', feature: 'reports', client: client('a') }),
+        201,
+        AcquireAnswer,
+      );
+      assert.equal(answer.lease.feature, 'reports');
+    });
+
+    test('release answers 204 without a body; the lease is then unknown (404)', async (t) => {
+      const url = await subject.start(t, 2);
+      const { lease } = expectMessage<AcquireAnswer>(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a') }),
+        201,
+        AcquireAnswer,
+      );
+      const path = `/v1/leases/${encodeURIComponent(lease.id)}`;
+      const released = await call(url, 'DELETE', path);
+      assert.equal(released.status, 204);
+      assert.equal(released.text, '');
+      expectRefusal(await call(url, 'DELETE', path), 'LICTOR_E_LEASE_UNKNOWN');
+      expectRefusal(await call(url, 'POST', `${path}/heartbeat`), 'LICTOR_E_LEASE_UNKNOWN');
+    });
+
+    test('status counts the seats of each product', async (t) => {
+      const url = await subject.start(t, 2);
+      expectMessage(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a') }),
+        201,
+        AcquireAnswer,
+      );
+      const status = expectMessage<ManagerStatus>(await call(url, 'GET', '/v1/status'), 200, ManagerStatus);
+      assert.deepEqual(
+        status.products.find((p) => p.product === 'ACME'),
+        { product: 'ACME', inUse: 1, total: 2 },
+      );
+      assert.ok(status.heartbeatIntervalMs < status.leaseTtlMs);
+    });
+
+    test('refusals: seats exhausted (409 with inUse/total), not licensed (403), malformed request (400)', async (t) => {
+      const url = await subject.start(t, 1);
+      expectMessage(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a') }),
+        201,
+        AcquireAnswer,
+      );
+      const exhausted = expectRefusal(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('b') }),
+        'LICTOR_E_SEATS_EXHAUSTED',
+      );
+      assert.deepEqual(exhausted.details, { inUse: 1, total: 1 });
+      expectRefusal(
+        await call(url, 'POST', '/v1/leases', { product: 'OTHER', client: client('b') }),
+        'LICTOR_E_NOT_LICENSED',
+      );
+      expectRefusal(await call(url, 'POST', '/v1/leases', { product: 'ACME' }), 'LICTOR_E_INVALID_INPUT');
+      expectRefusal(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: { ...client('b'), host: '' } }),
+        'LICTOR_E_INVALID_INPUT',
+      );
+    });
+
+    test('a lease id that is not the client’s own is ignored: a new seat is granted', async (t) => {
+      const url = await subject.start(t, 2);
+      const answer = expectMessage<AcquireAnswer>(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a'), leaseId: 'gone-lease' }),
+        201,
+        AcquireAnswer,
+      );
+      assert.notEqual(answer.lease.id, 'gone-lease');
+    });
+
+    test('the SDK client acquires, reads the status and releases', async (t) => {
+      const url = await subject.start(t, 2);
+      const manager = await connectManager({
+        publicKey: VENDOR.publicKey,
+        managers: [url],
+        configPaths: [],
+        env: {},
+        timeoutMs: 5000,
+      });
+      t.after(() => manager.close());
+      const lease = await manager.acquire('ACME', 'reports');
+      assert.equal(lease.state, 'active');
+      assert.equal(lease.manager, url);
+      assert.equal(lease.feature, 'reports');
+      const status = await manager.status();
+      assert.equal(status.url, url);
+      assert.equal(status.products.find((p) => p.product === 'ACME')?.inUse, 1);
+      await assert.rejects(manager.acquire('OTHER'), { code: 'LICTOR_E_NOT_LICENSED' });
+      await lease.release();
+      assert.equal(lease.state, 'released');
+      expectRefusal(
+        await call(url, 'POST', `/v1/leases/${encodeURIComponent(lease.id)}/heartbeat`),
+        'LICTOR_E_LEASE_UNKNOWN',
+      );
+    });
+  });
+}
