@@ -1,9 +1,15 @@
 /**
  * `@lictor/center`: the vendor's License Center. Domain API (`initCenter`, `openCenter`, the
- * {@link Center} object) and its HTTP service (`buildCenterServer`).
+ * {@link Center} object) and its HTTP service (`buildCenterServer`, `listenCenterServer`).
  */
 
-export { type CenterOptions, type InitCenterResult, initCenter, openCenter } from './center/data-dir.js';
+export {
+  type CenterOptions,
+  type InitCenterResult,
+  initCenter,
+  openCenter,
+  reissueAdminToken,
+} from './center/data-dir.js';
 export type { TokenPinChoice, TokenProgramming, TokenView } from './center/tokens.js';
 export type {
   ActivationFilter,
@@ -34,6 +40,6 @@ export type {
 } from './center/types.js';
 export { typeChangeRefusal } from './center/upgrade-changes.js';
 export { describeEntry, describeUpgrade } from './center/upgrade-summary.js';
-export { buildCenterServer, type CenterServerOptions } from './http/server.js';
+export { buildCenterServer, type CenterServerOptions, listenCenterServer } from './http/server.js';
 export type { DatabaseConfig } from './store/dialect.js';
 export { databaseConfigFromEnv } from './store/open.js';

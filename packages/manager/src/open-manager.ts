@@ -7,7 +7,7 @@
  * over this function.
  */
 import { join } from 'node:path';
-import type { ServiceLoggerOption } from '@lictor/http-service';
+import { listenService, type ServiceLoggerOption } from '@lictor/http-service';
 import { LictorError, type VendorPublicKey } from '@lictor/protocol';
 import {
   type DuplicateDetectionOptions,
@@ -169,7 +169,11 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
       proofs,
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
-    const address = await listen(server, options.port ?? DEFAULT_MANAGER_PORT, host);
+    const address = await listenService(server, {
+      port: options.port ?? DEFAULT_MANAGER_PORT,
+      host,
+      what: 'License Manager',
+    });
     opened.push(server);
     if (made !== undefined) await writeManagerIdentity(dataDir, made.identity);
     const discovery = await startDiscovery(options, identity.id, address, host);
@@ -191,33 +195,6 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     };
   } catch (error) {
     await closeAll();
-    throw error;
-  }
-}
-
-/** `listen()`, with a port in use or an address not of this host as typed refusals. */
-async function listen(server: FastifyInstance, port: number, host: string): Promise<string> {
-  try {
-    return await server.listen({ port, host });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new LictorError(
-        'LICTOR_E_PORT_IN_USE',
-        `port ${port} on ${host} is in use (another License Manager?): stop it, or choose another with --port`,
-        { host, port },
-      );
-    }
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-      throw new LictorError(
-        'LICTOR_E_PORT_IN_USE',
-        `cannot listen on ${host}:${port} (${code}): choose another --host or --port`,
-        {
-          host,
-          port,
-        },
-      );
-    }
     throw error;
   }
 }

@@ -148,8 +148,11 @@ export interface Licensing {
   requests(): Promise<PendingRequest[]>;
   /** Cancels a pending request. */
   cancelRequest(id: string): Promise<PendingRequest>;
-  /** Downloads the vendor's signed blacklist into the store and reloads. */
-  refreshBlacklist(center: string): Promise<{ file: string; serials: number; activations: number }>;
+  /** Downloads the vendor's signed blacklist into the store and reloads (`timeoutMs`: give up after, default 30 s). */
+  refreshBlacklist(
+    center: string,
+    options?: { timeoutMs?: number },
+  ): Promise<{ file: string; serials: number; activations: number }>;
   /** Every license container found, with its counter and whether it can be upgraded. */
   containers(): readonly ContainerInfo[];
   /**
@@ -405,8 +408,8 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       return installed;
     },
     requests: () => listRequests(storeDir),
-    async refreshBlacklist(center) {
-      const list = await fetchBlacklist(center, publicKey);
+    async refreshBlacklist(center, options = {}) {
+      const list = await fetchBlacklist(center, publicKey, options.timeoutMs);
       const file = join(storeDir, BLACKLIST_FILE_NAME);
       await writeFileAtomic(file, list.text);
       await load();

@@ -4,6 +4,7 @@ import {
   addMessages,
   errorBodySchema,
   installErrorHandling,
+  listenService,
   loggerOptions,
   openApiRoute,
   registerOpenApi,
@@ -70,4 +71,12 @@ export function buildCenterServer(center: Center, options: CenterServerOptions =
   app.register(adminRoutes, { center });
   app.register(webRoutes, { center });
   return app;
+}
+
+/**
+ * Starts a center's HTTP service on `host:port` and resolves with its URL; a port in use (or an
+ * address not of this host) is `LICTOR_E_PORT_IN_USE`, as for the License Manager.
+ */
+export function listenCenterServer(server: FastifyInstance, options: { port: number; host: string }): Promise<string> {
+  return listenService(server, { ...options, what: 'License Center' });
 }

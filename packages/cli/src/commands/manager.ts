@@ -8,8 +8,17 @@ import type { RunningManager } from '@lictor/manager';
 import { connectManager, type DuplicateDetectionOptions, type TokenOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
 import { loadManager } from '../deployables.js';
-import { computerOptions, type Io, untilStopped } from '../io.js';
-import { logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
+import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
+import {
+  centerUrl,
+  logLevelOption,
+  managerDataDir,
+  port,
+  positiveInt,
+  timeoutOption,
+  vendorPublicKey,
+  withTimeoutHint,
+} from '../options.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
 interface ServeOptions extends TokenCliOptions {
@@ -101,6 +110,8 @@ export function registerManager(program: Command, io: Io): void {
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const reportTo = opts.center ?? io.env.LICTOR_CENTER;
+      // A mistyped center is refused before anything is created (no identity, no admin token).
+      if (reportTo !== undefined) centerUrl(reportTo, opts.center === undefined ? 'LICTOR_CENTER' : '--center');
       const { openManager } = await loadManager();
       const running = await openManager({
         dataDir: managerDataDir(opts.data, io.env),
@@ -118,7 +129,7 @@ export function registerManager(program: Command, io: Io): void {
         onWarning: (e) => io.err(`warning [${e.code}]: ${e.message}`),
       });
       printServing(io, running, reportTo);
-      await untilStopped();
+      await untilStopped(io);
       await running.close();
     });
 
@@ -144,6 +155,7 @@ export function registerManager(program: Command, io: Io): void {
     .option('--client-host <name>', 'the host name this client reports (default: this computer)')
     .option('--public-key <key>', 'vendor public key the seat must be proven with (default: LICTOR_PUBLIC_KEY)')
     .option('--hold <seconds>', 'release after this many seconds', positiveInt)
+    .addOption(timeoutOption('a License Manager', 5))
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -153,16 +165,31 @@ export function registerManager(program: Command, io: Io): void {
         clientHost?: string;
         publicKey?: string;
         hold?: number;
+        timeout: number;
         json?: boolean;
       }) => {
-        const client = await connectManager({
-          publicKey: vendorPublicKey(opts.publicKey, io.env),
-          env: io.env,
-          ...(opts.manager ? { managers: [opts.manager] } : {}),
-          ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
-        });
+        const publicKey = vendorPublicKey(opts.publicKey, io.env);
+        const wait = `waiting for a License Manager${opts.manager ? ` at ${opts.manager}` : ''} (up to ${opts.timeout} s for each; --timeout to change)`;
+        const client = await withProgress(
+          io,
+          wait,
+          () =>
+            connectManager({
+              publicKey,
+              env: io.env,
+              timeoutMs: opts.timeout * 1000,
+              ...(opts.manager ? { managers: [opts.manager] } : {}),
+              ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
+            }),
+          opts.json,
+        );
         try {
-          const lease = await client.acquire(opts.product, opts.feature);
+          const lease = await withProgress(
+            io,
+            wait,
+            () => withTimeoutHint(() => client.acquire(opts.product, opts.feature)),
+            opts.json,
+          );
           const shown = { id: lease.id, product: lease.product, feature: lease.feature, manager: lease.manager };
           io.out(
             opts.json
@@ -173,7 +200,7 @@ export function registerManager(program: Command, io: Io): void {
           // The SDK's heartbeat timers do not keep a process alive (they live inside applications):
           // the command holds the seat until Ctrl-C with a timer of its own.
           const keepAlive = setInterval(() => {}, 60_000);
-          await untilStopped(opts.hold === undefined ? undefined : opts.hold * 1000);
+          await untilStopped(io, opts.hold === undefined ? undefined : opts.hold * 1000);
           clearInterval(keepAlive);
         } finally {
           await client.close();

@@ -17,24 +17,46 @@ export interface TokenCliOptions {
   tokens?: boolean;
   tokenModule?: string;
   tokenPinFile?: string;
+  tokenLabel?: string;
+  tokenSerial?: string;
 }
 
-/** Adds `--tokens`, `--token-module` and `--token-pin-file`. */
+/** Adds `--tokens`, `--token-module`, `--token-pin-file`, and `--token-label`/`--token-serial` (whose PIN it is). */
 export function addTokenOptions(cmd: Command): Command {
   return cmd
     .option('--tokens', 'include hardware token licenses (implied by --token-module and --token-pin-file)')
     .option('--token-module <lib>', MODULE_HELP)
-    .option('--token-pin-file <file>', "file whose first line is the tokens' user PIN (else LICTOR_TOKEN_PIN)");
+    .option(
+      '--token-pin-file <file>',
+      "file whose first line is the token's user PIN (else LICTOR_TOKEN_PIN); with --token-label or --token-serial it is given to that token only",
+    )
+    .option('--token-label <label>', 'the token with this label: the PIN is never tried on another token')
+    .option(
+      '--token-serial <serial>',
+      "the token with this serial number (the token's own): the PIN is never tried on another token",
+    );
 }
 
 /** The SDK's `tokens` option from the command line; `undefined` when no token option was given. */
 export function tokenOptionsFrom(opts: TokenCliOptions, pin?: TokenPin): TokenOptions | undefined {
-  if (!opts.tokens && opts.tokenModule === undefined && opts.tokenPinFile === undefined && pin === undefined) {
+  const pinToken = {
+    ...(opts.tokenSerial === undefined ? {} : { serial: opts.tokenSerial }),
+    ...(opts.tokenLabel === undefined ? {} : { label: opts.tokenLabel }),
+  };
+  const named = Object.keys(pinToken).length > 0;
+  if (
+    !opts.tokens &&
+    opts.tokenModule === undefined &&
+    opts.tokenPinFile === undefined &&
+    pin === undefined &&
+    !named
+  ) {
     return undefined;
   }
   return {
     ...(opts.tokenModule === undefined ? {} : { module: opts.tokenModule }),
     ...(pin !== undefined ? { pin } : opts.tokenPinFile === undefined ? {} : { pinFile: opts.tokenPinFile }),
+    ...(named ? { pinToken } : {}),
   };
 }
 

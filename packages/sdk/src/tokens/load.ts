@@ -16,7 +16,21 @@ export type TokenPackage = typeof import('@lictor/token');
 export interface TokenSupport {
   pkg: TokenPackage;
   module: TokenModule;
-  pin: TokenPin | undefined;
+  /** The PIN for this token: `undefined` when there is none, or it belongs to another token (`pinToken`). */
+  pinFor(token: { serial: string; label?: string | undefined }): TokenPin | undefined;
+}
+
+/** Whether `token` is the one a PIN belongs to (no `pinToken`: every token). */
+export function pinBelongsTo(
+  pinToken: TokenOptions['pinToken'],
+  token: { serial: string; label?: string | undefined },
+): boolean {
+  if (pinToken === undefined) return true;
+  if (pinToken.serial === undefined && pinToken.label === undefined) return true;
+  if (pinToken.serial !== undefined && pinToken.serial.trim() !== token.serial) return false;
+  if (pinToken.label !== undefined && (token.label === undefined || pinToken.label.trim() !== token.label))
+    return false;
+  return true;
 }
 
 /** Imports `@lictor/token`; `LICTOR_E_TOKEN_MODULE_MISSING` when it is not installed. */
@@ -54,7 +68,7 @@ export async function openTokenSupport(options: TokenOptions, env: NodeJS.Proces
   const pkg = await loadTokenPackage();
   const pin = await readPin(pkg, options, env);
   const module = pkg.openTokenModule(options.module, { env });
-  return { pkg, module, pin };
+  return { pkg, module, pinFor: (token) => (pinBelongsTo(options.pinToken, token) ? pin : undefined) };
 }
 
 /**
@@ -63,11 +77,12 @@ export async function openTokenSupport(options: TokenOptions, env: NodeJS.Proces
  */
 export async function logInIfRequired(session: TokenSession, support: TokenSupport, purpose: string): Promise<void> {
   if (!session.token.loginRequired) return;
-  if (support.pin === undefined) {
+  const pin = support.pinFor(session.token);
+  if (pin === undefined) {
     throw new LictorError(
       'LICTOR_E_TOKEN_PIN_REQUIRED',
-      `${purpose} needs the token's user PIN: give a PIN file (lictor: --token-pin-file) or set LICTOR_TOKEN_PIN`,
+      `${purpose} needs the token's user PIN: give a PIN file (lictor: --token-pin-file, with --token-label or --token-serial naming this token when the PIN belongs to one token) or set LICTOR_TOKEN_PIN`,
     );
   }
-  await session.login(support.pin);
+  await session.login(pin);
 }

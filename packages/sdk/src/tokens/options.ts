@@ -26,6 +26,13 @@ export interface TokenOptions {
   pin?: TokenPinSource;
   /** A file whose first line is the user PIN (read once, at open). */
   pinFile?: string;
+  /**
+   * The token the PIN belongs to (its serial and/or label; every field given must match): the
+   * PIN is given to that token only and never tried on another, so no other token's wrong-PIN
+   * counter moves (smart cards lock after a few wrong tries). A label is matched against the
+   * tokens plugged in when the licensing (re)loads. Without it, every token in use gets the PIN.
+   */
+  pinToken?: { serial?: string; label?: string };
   /** Time between two presence checks of each token in use (default 3000 ms, at least 10). */
   intervalMs?: number;
   /** The clock and timers of the presence checks and of looking for new tokens (default `systemScheduler`). */
