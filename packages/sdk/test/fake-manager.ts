@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ANSWER_NONCE_HEADER, type AnswerKey } from '@lictor/protocol';
+import { ANSWER_NONCE_HEADER, type AnswerKey, isAnswerNonce } from '@lictor/protocol';
 import {
   type AcquireAnswer,
   AcquireBody,
@@ -19,6 +19,7 @@ import {
   type HeartbeatAnswer,
   type LeaseBody,
   type ManagerStatus,
+  ProofHeaders,
   wireProblem,
 } from '@lictor/protocol/wire';
 import { licenseKey, signed } from './signed-answers.js';
@@ -88,6 +89,11 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
     for (const [id, l] of state.leases) if (l.deadline < now) state.leases.delete(id);
     const url = new URL(req.url ?? '/', 'http://x');
     const nonce = req.headers[ANSWER_NONCE_HEADER];
+    // The lease routes' proof headers, checked as the manager checks them.
+    const headerProblem =
+      wireProblem(ProofHeaders, req.headers) ??
+      (nonce === undefined || isAnswerNonce(nonce) ? null : `the ${ANSWER_NONCE_HEADER} header is not canonical`);
+    const badHeaders = () => refuse(res, 400, { code: 'LICTOR_E_INVALID_INPUT', message: headerProblem ?? '' });
     const unknown = () =>
       refuse(res, 404, { code: 'LICTOR_E_LEASE_UNKNOWN', message: 'The lease is unknown or has expired' });
     if (req.method === 'GET' && url.pathname === '/v1/status') {
@@ -104,6 +110,7 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
       return send(res, 200, status);
     }
     if (req.method === 'POST' && url.pathname === '/v1/leases') {
+      if (headerProblem !== null) return badHeaders();
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -162,6 +169,7 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
     }
     const hb = /^\/v1\/leases\/([^/]+)\/heartbeat$/.exec(url.pathname);
     if (req.method === 'POST' && hb?.[1]) {
+      if (headerProblem !== null) return badHeaders();
       state.heartbeats++;
       const lease = state.leases.get(decodeURIComponent(hb[1]));
       if (!lease) return unknown();
