@@ -10,7 +10,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
 import { type AnswerKey, encodeDiscoveryAnswer, generateVendorKeys, LictorError, loadSigner } from '@lictor/protocol';
-import { connectManager, type Lease, type ManagerClient } from '@lictor/sdk';
+import { FakeScheduler } from '@lictor/protocol/testing';
+import { connectManager, type ManagerClient } from '@lictor/sdk';
 import { licenseKey, VENDOR } from '../../sdk/test/signed-answers.js';
 import { buildManagerServer, type LicenseManagerOptions, SeatProofs, startDiscoveryResponder } from '../src/index.js';
 import { CAD, openManager } from './manager-fixture.js';
@@ -112,18 +113,21 @@ function unproven(reason: string) {
   };
 }
 
-function lostOnce(lease: Lease, ms = 10_000): Promise<LictorError> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no 'lost' within ${ms} ms`)), ms);
-    lease.on('lost', (reason) => {
-      clearTimeout(timer);
-      resolve(reason);
-    });
-  });
+/**
+ * The client's time and the manager's are two {@link FakeScheduler}s: the client's moves its
+ * heartbeats; the manager's stands still, so no lease lapses on the manager while a test runs.
+ */
+function clocks() {
+  return { client: new FakeScheduler(), manager: new FakeScheduler() };
 }
 
 test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session and accepted", async (t) => {
-  const m = await realManager(t, licenseKey(['cad']), { heartbeatIntervalMs: 50, leaseTtlMs: 2000 });
+  const time = clocks();
+  const m = await realManager(t, licenseKey(['cad']), {
+    heartbeatIntervalMs: 50,
+    leaseTtlMs: 2000,
+    scheduler: time.manager,
+  });
   // A transparent relay, to see the proofs on the wire.
   const proofs: string[] = [];
   const relay = await fakeHttp(t, async (req, body, res) => {
@@ -140,11 +144,13 @@ test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session 
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(text);
   });
-  const c = await client(t, [relay.url]);
+  const c = await client(t, [relay.url], { scheduler: time.client });
   const lease = await c.acquire('cad');
-  const deadline = Date.now() + 10_000;
-  while (proofs.length < 4 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-  assert.deepEqual(proofs.slice(0, 4), [
+  for (let beat = 1; beat <= 3; beat++) {
+    time.client.advance(lease.heartbeatIntervalMs);
+    await time.client.whenPending(); // answered, checked, and the next heartbeat set
+  }
+  assert.deepEqual(proofs, [
     'lease:container',
     'heartbeat:session+sealed', // the client seals a session secret to the license's key; the manager MACs at once
     'heartbeat:session',
@@ -218,7 +224,12 @@ test('a genuine answer replayed for another nonce → refused (signature)', asyn
 });
 
 test('heartbeats answered by a replay, after a genuine grant → the seat is lost (LICTOR_E_ANSWER_UNPROVEN)', async (t) => {
-  const m = await realManager(t, licenseKey(['cad']), { heartbeatIntervalMs: 50, leaseTtlMs: 400 });
+  const time = clocks();
+  const m = await realManager(t, licenseKey(['cad']), {
+    heartbeatIntervalMs: 50,
+    leaseTtlMs: 400,
+    scheduler: time.manager,
+  });
   let heartbeat: unknown;
   const proxy = await fakeHttp(t, async (req, body, res) => {
     if (req.url?.endsWith('/heartbeat') && heartbeat !== undefined) return json(res, 200, heartbeat);
@@ -232,9 +243,25 @@ test('heartbeats answered by a replay, after a genuine grant → the seat is los
     res.writeHead(answer.status, { 'content-type': 'application/json' });
     res.end(text);
   });
-  const c = await client(t, [proxy.url]);
+  const c = await client(t, [proxy.url], { scheduler: time.client });
   const lease = await c.acquire('cad');
-  const reason = await lostOnce(lease);
+  const grantedAt = time.client.now();
+  let lostAt: number | undefined;
+  const lost = new Promise<LictorError>((resolve) =>
+    lease.on('lost', (reason) => {
+      lostAt = time.client.now();
+      resolve(reason);
+    }),
+  );
+  // The first heartbeat is relayed (genuine, and recorded); every later one gets that recording.
+  while (lostAt === undefined) {
+    assert.ok(time.client.now() - grantedAt <= 500, 'lost no later than the first heartbeat past the lease');
+    time.client.runNext();
+    await Promise.race([time.client.whenPending(), lost]);
+  }
+  const reason = await lost;
+  // The proven heartbeat at 50 ms held the seat until 450 ms; the heartbeat after that finds it gone.
+  assert.equal(lostAt - grantedAt, 500, 'not lost while the last proven heartbeat still held the seat');
   assert.equal(reason.code, 'LICTOR_E_ANSWER_UNPROVEN');
   assert.equal(reason.details?.reason, 'signature');
   assert.equal(lease.state, 'lost');
