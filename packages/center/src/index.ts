@@ -3,6 +3,7 @@
  * {@link Center} object) and its HTTP service (`buildCenterServer`, `listenCenterServer`).
  */
 
+export type { CenterAlert } from './center/abuse.js';
 export {
   type CenterOptions,
   type InitCenterResult,
@@ -10,6 +11,7 @@ export {
   openCenter,
   reissueAdminToken,
 } from './center/data-dir.js';
+export { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitOptions } from './center/rate-limits.js';
 export type { TokenPinChoice, TokenProgramming, TokenView } from './center/tokens.js';
 export type {
   ActivationFilter,
@@ -23,7 +25,9 @@ export type {
   BlacklistInput,
   Center,
   ConfirmedUpgrade,
+  DuplicatePolicy,
   FeatureInput,
+  HeldDuplicate,
   IssuedPackage,
   IssuedPin,
   PackageSpec,
@@ -37,6 +41,7 @@ export type {
   UpgradePreview,
   UpgradeSummary,
   UpgradeView,
+  WorkCounters,
 } from './center/types.js';
 export { typeChangeRefusal } from './center/upgrade-changes.js';
 export { describeEntry, describeUpgrade } from './center/upgrade-summary.js';

@@ -100,6 +100,13 @@ export function positiveInt(value: string): number {
   return n;
 }
 
+/** Parses a whole number ≥ 0 option. */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
+}
+
 /** Parses a TCP port (0 picks a free one). */
 export function port(value: string): number {
   const n = Number(value);

@@ -1,6 +1,7 @@
 /**
  * A token's PIN is given to the token it belongs to (`--token-label` / `--token-serial` with
- * `--token-pin-file`) and never tried on another: two SoftHSM2 tokens with different PINs, both
+ * `--token-pin-file`; a PIN file without a name goes to the only token plugged in, and to none of
+ * several) and never tried on another: two SoftHSM2 tokens with different PINs, both
  * holding a license; the other token's wrong-PIN state (CKF_USER_PIN_COUNT_LOW, which SoftHSM2
  * sets after a refused login and keeps in the token's files) is read by a separate process.
  */
@@ -108,8 +109,20 @@ describe('token PINs are bound to their token (SoftHSM2)', { skip: skipWithoutSo
     assert.equal((tokenFlags(world.env).office ?? 0) & CKF_USER_PIN_COUNT_LOW, 0);
   });
 
-  test('without naming the token the PIN goes to every token in use: the office token counts a wrong PIN (what the options prevent)', async () => {
-    await cli.ok(['status', ...withPlantPin()]);
-    assert.notEqual((tokenFlags(world.env).office ?? 0) & CKF_USER_PIN_COUNT_LOW, 0);
+  test('without naming the token, with two tokens plugged in, the PIN goes to neither and each says to name its token', async () => {
+    const status = JSON.parse(await cli.ok(['status', ...withPlantPin(), '--json'])) as {
+      files: { path: string; available: boolean; code?: string; reason?: string }[];
+    };
+    const byPath = new Map(status.files.map((f) => [f.path, f]));
+    for (const token of [plant, office]) {
+      const entry = byPath.get(`token:SoftHSM project/${token.serial}`);
+      assert.equal(entry?.code, 'LICTOR_E_TOKEN_PIN_REQUIRED', JSON.stringify(status.files));
+    }
+    const flags = tokenFlags(world.env);
+    assert.equal((flags.office ?? 0) & CKF_USER_PIN_COUNT_LOW, 0, 'the office token was never given a wrong PIN');
+    assert.equal((flags.plant ?? 0) & CKF_USER_PIN_COUNT_LOW, 0);
+    const check = await cli.run(['check', '--product', 'CAD', ...withPlantPin()]);
+    assert.notEqual(check.code, 0);
+    assert.match(check.err + check.out, /--token-label or --token-serial/);
   });
 });

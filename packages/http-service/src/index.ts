@@ -6,7 +6,7 @@
  */
 
 export { ERROR_REF, errorBodySchema, errorResponses } from './error-schema.js';
-export { errorAnswer, failureAnswer, installErrorHandling } from './errors.js';
+export { errorAnswer, failureAnswer, installErrorHandling, retryAfter } from './errors.js';
 export { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, type PageHead, sendHtml } from './html.js';
 export { listenService } from './listen.js';
 export { loggerOptions, type ServiceLoggerOption } from './logger.js';

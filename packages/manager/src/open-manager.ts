@@ -44,10 +44,20 @@ export interface OpenManagerOptions {
   port?: number;
   /** UDP port answering discovery probes; 0 turns discovery off. Default {@link DEFAULT_DISCOVERY_PORT}. */
   discoveryPort?: number;
-  /** Duplicate detection of the manager's own licenses; omitted: off. */
+  /**
+   * Duplicate detection of the manager's own licenses; omitted: off. `targets` says where the
+   * announcements go instead of the broadcast (`lictor manager serve --announce-target`),
+   * `center` where duplicates are reported, `instance` overrides this boot's instance id (tests).
+   */
   duplicateDetection?: DuplicateDetectionOptions;
   /** Licenses on hardware tokens plugged into this host (a network dongle). */
   tokens?: TokenOptions;
+  /**
+   * Download the center's blacklist now and then (at once, then every 6 h by default): the
+   * blacklisted licenses stop being served. Omitted: off. A failed download is reported through
+   * its `onError`, else {@link onWarning}, and tried again.
+   */
+  blacklistRefresh?: LicensingOptions['blacklistRefresh'];
   /** How often clients send heartbeats, in seconds. Default 20 (at most a third of the lease TTL). */
   heartbeatSeconds?: number;
   /** A lease without heartbeats expires after this many seconds. Default 60. */
@@ -112,6 +122,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     ...(options.computer ?? {}),
     ...(options.duplicateDetection ? { duplicateDetection: options.duplicateDetection } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...blacklistRefresh(options),
   });
   const opened: { close(): Promise<unknown> }[] = [licensing];
   const closeAll = async () => {
@@ -197,6 +208,13 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     await closeAll();
     throw error;
   }
+}
+
+/** The `blacklistRefresh` option of the manager's licensing: failures are warnings unless the caller takes them. */
+function blacklistRefresh({ blacklistRefresh: refresh, onWarning }: OpenManagerOptions): Partial<LicensingOptions> {
+  if (refresh === undefined) return {};
+  const onError = refresh.onError ?? onWarning;
+  return { blacklistRefresh: { ...refresh, ...(onError ? { onError } : {}) } };
 }
 
 /** The discovery responder, unless off; a port that cannot be opened is a warning, not a failure. */

@@ -172,8 +172,21 @@ export function openDocument<T>(
   kind: DocumentKind,
   text: string,
   publicKey: VendorPublicKey,
-  read: (payload: unknown) => { value: T; view: unknown },
+  read: (payload: unknown) => { value: T; view: unknown; alternatives?: unknown[] },
 ): T {
+  return openSignedDocument(kind, text, publicKey, read).value;
+}
+
+/**
+ * {@link openDocument}, returning also the signed view that verified and the signature. `read`
+ * may name `alternatives`: earlier formats of the view, tried in order when `view` fails.
+ */
+export function openSignedDocument<T>(
+  kind: DocumentKind,
+  text: string,
+  publicKey: VendorPublicKey,
+  read: (payload: unknown) => { value: T; view: unknown; alternatives?: unknown[] },
+): { value: T; view: unknown; signature: Uint8Array } {
   const { bytes, keyId } = readHeader(kind, text);
   if (!constantTimeEqual(keyId, publicKey.keyId)) {
     throw new LictorError(
@@ -196,9 +209,11 @@ export function openDocument<T>(
   }
   // The shape is checked before the signature only to compute what the signature covers;
   // nothing of the payload is trusted or returned unless the signature verifies.
-  const { value, view } = read(payload);
-  if (!publicKey.verify(signedBytes(kind, keyId, utf8(canonicalJson(view))), signature)) {
-    throw new LictorError('LICTOR_E_SIGNATURE_INVALID', `the ${kind} file is not signed by the vendor`);
+  const { value, view, alternatives = [] } = read(payload);
+  for (const candidate of [view, ...alternatives]) {
+    if (publicKey.verify(signedBytes(kind, keyId, utf8(canonicalJson(candidate))), signature)) {
+      return { value, view: candidate, signature: Uint8Array.from(signature) };
+    }
   }
-  return value;
+  throw new LictorError('LICTOR_E_SIGNATURE_INVALID', `the ${kind} file is not signed by the vendor`);
 }

@@ -23,6 +23,7 @@ export * from './request.js';
 export * from './scheduler.js';
 export * from './seat-proof.js';
 export * from './shortcode.js';
+export * from './signed-time.js';
 export * from './token-container.js';
 export * from './token-presence.js';
 // The HTTP messages' types only: their schemas (and TypeBox, ~700 modules) load from

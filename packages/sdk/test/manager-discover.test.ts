@@ -17,25 +17,30 @@ import { licenseKey, signed, VENDOR } from './signed-answers.js';
 interface Responder {
   port: number;
   probes: number;
+  /** Resolves once every datagram answering the first probe was sent. */
+  sent: Promise<void>;
 }
 
 /**
  * A responder on 127.0.0.1. `answer` returns what to send back to a probe with `nonce`:
- * datagrams, each after an optional delay.
+ * datagrams in order, each once `after` (if given) has resolved.
  */
 async function responder(
   t: TestContext,
-  answer: (nonce: Uint8Array) => { packet: Uint8Array; delayMs?: number }[],
+  answer: (nonce: Uint8Array) => { packet: Uint8Array; after?: Promise<unknown> }[],
 ): Promise<Responder> {
   const socket = createSocket('udp4');
-  const state = { port: 0, probes: 0 };
-  socket.on('message', (m, from) => {
+  let sentAll: () => void = () => {};
+  const state: Responder = { port: 0, probes: 0, sent: new Promise<void>((resolve) => (sentAll = resolve)) };
+  socket.on('message', async (m, from) => {
     const probe = decodeDiscoveryProbe(m);
     if (!probe.ok) return;
     state.probes++;
-    for (const { packet, delayMs } of answer(probe.nonce)) {
-      setTimeout(() => socket.send(packet, from.port, from.address), delayMs ?? 0);
+    for (const { packet, after } of answer(probe.nonce)) {
+      await after;
+      await new Promise<void>((resolve) => socket.send(packet, from.port, from.address, () => resolve()));
     }
+    sentAll();
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   state.port = socket.address().port;
@@ -47,18 +52,22 @@ const announce = (id: string, port: number, url?: string): DiscoveryAnnouncement
   url === undefined ? { id, version: '0.1.0', port } : { id, version: '0.1.0', port, url };
 
 test('answers echoing the nonce are collected in answer order; strays, garbage and duplicates are ignored', async (t) => {
+  // The slow responder answers only once the fast one has sent everything: the order is decided
+  // by the test, not by timers racing on a busy machine.
+  let fastSent: Promise<void> = new Promise(() => {});
   const slow = await responder(t, (nonce) => [
-    { packet: encodeDiscoveryAnswer(nonce, announce('slow', 9001)), delayMs: 120 },
+    { packet: encodeDiscoveryAnswer(nonce, announce('slow', 9001)), after: fastSent },
   ]);
   const fast = await responder(t, (nonce) => [
     { packet: encodeDiscoveryAnswer(randomBytes(16), announce('stray', 9999)) }, // another client's answer
     { packet: new TextEncoder().encode('not an answer') },
-    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)), delayMs: 10 },
-    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)), delayMs: 20 }, // reached twice
+    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)) },
+    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)) }, // reached twice
   ]);
+  fastSent = fast.sent;
   const found = await discoverManagers({
     targets: [`127.0.0.1:${slow.port}`, `127.0.0.1:${fast.port}`],
-    timeoutMs: 400,
+    timeoutMs: 1500, // the window; both answers come within milliseconds of the probes
   });
   assert.deepEqual(
     found.map((m) => [m.id, m.url, m.from]),

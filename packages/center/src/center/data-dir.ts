@@ -15,6 +15,7 @@ import type { DatabaseConfig } from '../store/dialect.js';
 import { databaseConfigFromEnv, openStore } from '../store/open.js';
 import { createCenter } from './center.js';
 import { integerIn } from './input.js';
+import type { RateLimitOptions } from './rate-limits.js';
 import { inlineSealer, workerSealer } from './sealer.js';
 import type { Center } from './types.js';
 
@@ -41,6 +42,8 @@ export interface CenterOptions {
   signing?: 'worker' | 'inline';
   /** Offline requests (files and codes) older than this many days are refused; default 30. */
   requestMaxAgeDays?: number;
+  /** Rate limits of the public endpoints (per client address, per serial); see `DEFAULT_RATE_LIMITS`. */
+  rateLimits?: RateLimitOptions;
 }
 
 /** What {@link initCenter} created. The admin token is shown this once and stored only hashed. */
@@ -250,5 +253,6 @@ export async function openCenter(dataDir: string, options: CenterOptions = {}): 
     adminTokenHash: new Uint8Array(Buffer.from(config.adminTokenHash, 'hex')),
     now: options.now ?? (() => new Date()),
     requestMaxAgeDays,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
   });
 }

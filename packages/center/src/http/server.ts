@@ -70,6 +70,11 @@ export function buildCenterServer(center: Center, options: CenterServerOptions =
   app.register(offlineRoutes, { center });
   app.register(adminRoutes, { center });
   app.register(webRoutes, { center });
+  // Alerts (a burst of wrong PINs) reach the operator's log as well as the audit trail.
+  const stop = center.onAlert((alert) => app.log.warn({ alert }, `alert: ${alert.message}`));
+  app.addHook('onClose', async () => {
+    stop();
+  });
   return app;
 }
 

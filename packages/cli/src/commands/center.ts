@@ -1,6 +1,6 @@
 /** `lictor center ...`: the vendor's License Center, on its data directory. */
 
-import type { Center, InitCenterResult, RequestPreview } from '@lictor/center';
+import type { Center, InitCenterResult, RateLimitOptions, RequestPreview } from '@lictor/center';
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
 import { type Command, Option } from 'commander';
@@ -17,6 +17,7 @@ import {
   port,
   positiveInt,
   readInputFile,
+  wholeNumber,
 } from '../options.js';
 import { dataOption, withCenter } from './center-data.js';
 import { registerCenterToken } from './center-token.js';
@@ -29,6 +30,23 @@ interface ServeOptions {
   init?: boolean;
   logLevel: string;
   requestMaxAgeDays?: number;
+  clientRateLimit?: number;
+  serialRateLimit?: number;
+}
+
+/** `--client-rate-limit` and `--serial-rate-limit` as the center's rate limits (`0`: off). */
+function rateLimitsFrom(opts: ServeOptions): { rateLimits?: RateLimitOptions } {
+  const limit = (perMinute: number | undefined, burstFactor: number) =>
+    perMinute === undefined ? undefined : perMinute === 0 ? null : { burst: perMinute * burstFactor, perMinute };
+  const perClient = limit(opts.clientRateLimit, 1);
+  const refusalsPerSerial = limit(opts.serialRateLimit, 2);
+  if (perClient === undefined && refusalsPerSerial === undefined) return {};
+  return {
+    rateLimits: {
+      ...(perClient === undefined ? {} : { perClient }),
+      ...(refusalsPerSerial === undefined ? {} : { refusalsPerSerial }),
+    },
+  };
 }
 
 interface AnswerOptions {
@@ -275,11 +293,20 @@ export function registerCenter(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--init', 'initialize the data directory first when it is empty')
     .option('--request-max-age-days <n>', 'refuse offline requests older than this (default 30)', positiveInt)
+    .option(
+      '--client-rate-limit <n>',
+      'activation and offline requests per minute per client address (default 30; 0: no limit)',
+      wholeNumber,
+    )
+    .option('--serial-rate-limit <n>', 'refused attempts per minute per serial (default 5; 0: no limit)', wholeNumber)
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const { buildCenterServer, initCenter, listenCenterServer, openCenter } = await loadCenter();
       const dir = centerDataDir(opts.data, io.env);
-      const options = opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {};
+      const options = {
+        ...(opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {}),
+        ...rateLimitsFrom(opts),
+      };
       let c: Center;
       let initialized: InitCenterResult | undefined;
       try {

@@ -203,6 +203,8 @@ export function registerBlacklist(program: Command, io: Io): void {
       ),
     );
     if (opts.json) return io.out(JSON.stringify(result));
-    io.out(`blacklist: ${result.serials} serials, ${result.activations} activations → ${result.file}`);
+    io.out(
+      `blacklist sequence ${result.sequence} (issued ${result.issuedAt}): ${result.serials} serials, ${result.activations} activations → ${result.file}`,
+    );
   });
 }

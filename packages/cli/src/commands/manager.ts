@@ -11,6 +11,7 @@ import { loadManager } from '../deployables.js';
 import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
 import {
   centerUrl,
+  collect,
   logLevelOption,
   managerDataDir,
   port,
@@ -31,18 +32,29 @@ interface ServeOptions extends TokenCliOptions {
   logLevel: string;
   discoveryPort: number;
   announcePort: number;
+  announceTarget?: string[];
   center?: string;
   tokenCheckMs?: number;
   maxSeatsPerAddress?: number;
 }
 
-/** Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to `center` when given. */
+/**
+ * Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to
+ * `center` when given; `--announce-target` (repeatable) replaces the broadcast default.
+ */
 function duplicateDetection(
   announcePort: number,
   center: string | undefined,
+  targets: string[] | undefined,
 ): { duplicateDetection?: DuplicateDetectionOptions } {
   if (announcePort === 0) return {};
-  return { duplicateDetection: { port: announcePort, ...(center ? { center } : {}) } };
+  return {
+    duplicateDetection: {
+      port: announcePort,
+      ...(center ? { center } : {}),
+      ...(targets && targets.length > 0 ? { targets } : {}),
+    },
+  };
 }
 
 /** Licenses on hardware tokens plugged into the manager's host (network dongles), when asked for. */
@@ -73,7 +85,7 @@ function printServing(io: Io, running: RunningManager, reportTo: string | undefi
     `  duplicate detection: ${
       announcing === undefined
         ? 'off'
-        : `announcing on UDP ${announcing.port}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
+        : `announcing on UDP ${announcing.port} to ${announcing.targets.join(', ')}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
     }`,
   );
   const d = running.discovery;
@@ -98,7 +110,15 @@ export function registerManager(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for the whole network)', '127.0.0.1')
     .option('--discovery-port <n>', 'UDP port answering discovery probes (0: off)', port, 8791)
     .option('--announce-port <n>', 'UDP port of license announcements for duplicate detection (0: off)', port, 8792)
-    .option('--center <url>', 'License Center to report duplicates to (default: LICTOR_CENTER)')
+    .option(
+      '--announce-target <host[:port]>',
+      'where announcements go, instead of the broadcast 255.255.255.255 (repeatable)',
+      collect,
+    )
+    .option(
+      '--center <url>',
+      'License Center to report duplicates to and download the blacklist from every 6 h (default: LICTOR_CENTER)',
+    )
     .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
     .option('--heartbeat-seconds <n>', 'how often clients send heartbeats (default 20)', positiveInt)
     .option('--lease-ttl-seconds <n>', 'a lease without heartbeats expires after this (default 60)', positiveInt)
@@ -119,7 +139,9 @@ export function registerManager(program: Command, io: Io): void {
         host: opts.host,
         port: opts.port,
         discoveryPort: opts.discoveryPort,
-        ...duplicateDetection(opts.announcePort, reportTo),
+        ...duplicateDetection(opts.announcePort, reportTo, opts.announceTarget),
+        // The center's blacklist, downloaded now and then: blacklisted licenses stop being served.
+        ...(reportTo ? { blacklistRefresh: { center: reportTo } } : {}),
         ...tokenLicenses(opts),
         ...(opts.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: opts.heartbeatSeconds }),
         ...(opts.leaseTtlSeconds === undefined ? {} : { leaseTtlSeconds: opts.leaseTtlSeconds }),
@@ -154,6 +176,11 @@ export function registerManager(program: Command, io: Io): void {
     .option('--manager <url>', 'manager address (default: lictor.ini, LICTOR_MANAGER, then discovery)')
     .option('--client-host <name>', 'the host name this client reports (default: this computer)')
     .option('--public-key <key>', 'vendor public key the seat must be proven with (default: LICTOR_PUBLIC_KEY)')
+    .option(
+      '--discovery-target <host[:port]>',
+      'where discovery probes go, instead of broadcast, multicast and loopback (repeatable)',
+      collect,
+    )
     .option('--hold <seconds>', 'release after this many seconds', positiveInt)
     .addOption(timeoutOption('a License Manager', 5))
     .option('--json', 'print JSON')
@@ -164,6 +191,7 @@ export function registerManager(program: Command, io: Io): void {
         manager?: string;
         clientHost?: string;
         publicKey?: string;
+        discoveryTarget?: string[];
         hold?: number;
         timeout: number;
         json?: boolean;
@@ -180,6 +208,7 @@ export function registerManager(program: Command, io: Io): void {
               timeoutMs: opts.timeout * 1000,
               ...(opts.manager ? { managers: [opts.manager] } : {}),
               ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
+              ...(opts.discoveryTarget ? { discovery: { targets: opts.discoveryTarget } } : {}),
             }),
           opts.json,
         );

@@ -4,7 +4,14 @@
  * it): the files are then listed unverified, with what their names and headers say.
  */
 import { documentKeyId, type ErrorCode, LictorError, parsePublicKey, toHex } from '@lictor/protocol';
-import { type CheckResult, type LicenseFileStatus, licenseSearchPaths, scanLicenseDirs } from '@lictor/sdk';
+import {
+  type CheckResult,
+  type ClockStatus,
+  type LicenseFileStatus,
+  licenseSearchPaths,
+  scanLicenseDirs,
+  shownDuration,
+} from '@lictor/sdk';
 import { type Command, Option } from 'commander';
 import type { Io } from '../io.js';
 import { addClientOptions, type ClientOptions, withLicensing } from './licensing.js';
@@ -96,6 +103,18 @@ function printStatus(io: Io, searchPaths: readonly string[], files: readonly Lic
   }
 }
 
+/** The clock mark's lines of `lictor status`: said only when something is wrong. */
+function printClock(io: Io, clock: ClockStatus): void {
+  if (clock.rolledBack) {
+    io.out(
+      `clock: set back [LICTOR_E_CLOCK_ROLLBACK]: more than ${shownDuration(clock.toleranceMs)} behind ${clock.mark}, a time already seen here; ` +
+        'time-limited licenses are unavailable until the date and time are right ' +
+        '(a clock that was ahead by mistake: lictor blacklist --center URL resets the mark)',
+    );
+  }
+  if (clock.problem) io.out(`clock mark ${clock.file}: [${clock.problem.code}] ${clock.problem.reason}`);
+}
+
 /**
  * `check`'s answer, with one correction: when the product was not found but files issued with
  * another vendor key are there, the likely mistake is the key (`--public-key`), and the answer
@@ -127,14 +146,19 @@ export function registerStatus(program: Command, io: Io, exit: (code: number) =>
       if (opts.json) return io.out(JSON.stringify({ searchPaths, verified: false, files }, null, 2));
       return printUnverified(io, searchPaths, files);
     }
-    const { files, searchPaths } = await withLicensing(
+    const { files, searchPaths, clock } = await withLicensing(
       io,
       opts,
-      async (licensing) => ({ files: licensing.status(), searchPaths: licensing.searchPaths }),
+      async (licensing) => ({
+        files: licensing.status(),
+        searchPaths: licensing.searchPaths,
+        clock: licensing.clock(),
+      }),
       { tokens: tokenOptionsFrom(opts) },
     );
-    if (opts.json) return io.out(JSON.stringify({ searchPaths, files }, null, 2));
+    if (opts.json) return io.out(JSON.stringify({ searchPaths, files, clock }, null, 2));
     printStatus(io, searchPaths, files);
+    printClock(io, clock);
   });
 
   addClientOptions(

@@ -19,6 +19,7 @@ export interface TokenCliOptions {
   tokenPinFile?: string;
   tokenLabel?: string;
   tokenSerial?: string;
+  tokenPinShared?: boolean;
 }
 
 /** Adds `--tokens`, `--token-module`, `--token-pin-file`, and `--token-label`/`--token-serial` (whose PIN it is). */
@@ -28,8 +29,9 @@ export function addTokenOptions(cmd: Command): Command {
     .option('--token-module <lib>', MODULE_HELP)
     .option(
       '--token-pin-file <file>',
-      "file whose first line is the token's user PIN (else LICTOR_TOKEN_PIN); with --token-label or --token-serial it is given to that token only",
+      "file whose first line is the token's user PIN (else LICTOR_TOKEN_PIN); given to the token named by --token-label or --token-serial, else to the only token plugged in (with several, to none)",
     )
+    .option('--token-pin-shared', 'the PIN is shared by every token plugged in: give it to each one')
     .option('--token-label <label>', 'the token with this label: the PIN is never tried on another token')
     .option(
       '--token-serial <serial>',
@@ -48,6 +50,7 @@ export function tokenOptionsFrom(opts: TokenCliOptions, pin?: TokenPin): TokenOp
     !opts.tokens &&
     opts.tokenModule === undefined &&
     opts.tokenPinFile === undefined &&
+    !opts.tokenPinShared &&
     pin === undefined &&
     !named
   ) {
@@ -56,7 +59,9 @@ export function tokenOptionsFrom(opts: TokenCliOptions, pin?: TokenPin): TokenOp
   return {
     ...(opts.tokenModule === undefined ? {} : { module: opts.tokenModule }),
     ...(pin !== undefined ? { pin } : opts.tokenPinFile === undefined ? {} : { pinFile: opts.tokenPinFile }),
-    ...(named ? { pinToken } : {}),
+    // A PIN (file or LICTOR_TOKEN_PIN) without its token named goes to the only token plugged in,
+    // never to several, unless the user says that every token shares it.
+    ...(named ? { pinToken } : opts.tokenPinShared ? {} : { pinToken: { sole: true } }),
   };
 }
 

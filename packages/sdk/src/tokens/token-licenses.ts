@@ -135,7 +135,7 @@ function decisionOf(w: Watched): Usable {
       return {
         ok: false,
         code: status.code,
-        reason: `the hardware token ${name} needs its user PIN to prove its presence: set LICTOR_TOKEN_PIN or give the PIN in the tokens option (${status.reason})`,
+        reason: `the hardware token ${name} needs its user PIN to prove its presence: set LICTOR_TOKEN_PIN or give the PIN in the tokens option; with several tokens plugged in, name the token the PIN belongs to (lictor: --token-label or --token-serial, or --token-pin-shared when they all share it; SDK: tokens.pinToken) (${status.reason})`,
       };
     default:
       return { ok: false, code: status.code, reason: `the hardware token ${name}: ${status.reason}` };
@@ -229,6 +229,7 @@ export class TokenLicenses {
       problems.push({ path: this.#problemPath, code: e.code, reason: `the tokens cannot be listed: ${e.message}` });
     }
     for (const token of present) this.#labels.set(token.serial, token.label);
+    support.notePresent(present);
     for (const token of present) {
       this.#examined.add(token.serial);
       try {
