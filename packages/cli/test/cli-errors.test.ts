@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { Command } from 'commander';
+import { VENDOR } from '../../sdk/test/signed-answers.js';
 import { createProgram } from '../src/main.js';
 import { type Cli, type CliRun, cliOn, runCli, workstation } from './run-cli.js';
 
@@ -202,7 +203,17 @@ describe('a server that does not answer', () => {
   test('seat: the manager timeout is configurable and said', async () => {
     const silent = await silentServer();
     try {
-      const r = await cli.run(['seat', '--product', 'ERP', '--manager', silent.url, '--timeout', '1']);
+      const r = await cli.run([
+        'seat',
+        '--product',
+        'ERP',
+        '--manager',
+        silent.url,
+        '--timeout',
+        '1',
+        '--public-key',
+        VENDOR.publicKey.text,
+      ]);
       refusedWith(
         r,
         'LICTOR_E_MANAGER_UNREACHABLE',

@@ -12,6 +12,8 @@ let root: string;
 let session: BinSession;
 const lictor = (...args: string[]) => session.run(...args);
 const serve = (...args: string[]) => session.serve(...args);
+/** The vendor key of the last center made (what the application embeds). */
+const vendorKey = () => session.env.LICTOR_PUBLIC_KEY as string;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-cli-manager-'));
@@ -112,11 +114,13 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
   for (const secret of ['Initech', 'it@initech.example', '"owner":', '"hardware":', 'BEGIN LICTOR LICENSE'])
     assert.ok(!wire.includes(secret), `${secret} is on the wire`);
 
-  const computer = (host: string) => connectManager({ managers: [manager.url], client: { host } });
+  const computer = (host: string) =>
+    connectManager({ publicKey: vendorKey(), managers: [manager.url], client: { host } });
   const a = await computer('ws-a');
   const b = await computer('ws-b');
   // The third computer knows no address: it finds the manager by discovery.
   const c = await connectManager({
+    publicKey: vendorKey(),
     configPaths: [],
     env: {},
     // A long window: on a loaded machine the answer can take more than the default 500 ms.
@@ -197,9 +201,9 @@ test('SIGKILL and restart keep the leases without over-allocation; a partitioned
   const quiet = ['--discovery-port', '0', '--announce-port', '0', '--log-level', 'warn'];
   let manager = await serve(...args, ...quiet);
   const link = await relay(port);
-  const a = await connectManager({ managers: [link.url], client: { host: 'ws-a' } });
-  const b = await connectManager({ managers: [manager.url], client: { host: 'ws-b' } });
-  const c = await connectManager({ managers: [manager.url], client: { host: 'ws-c' } });
+  const a = await connectManager({ publicKey: vendorKey(), managers: [link.url], client: { host: 'ws-a' } });
+  const b = await connectManager({ publicKey: vendorKey(), managers: [manager.url], client: { host: 'ws-b' } });
+  const c = await connectManager({ publicKey: vendorKey(), managers: [manager.url], client: { host: 'ws-c' } });
   try {
     const leaseA = await a.acquire('CAD');
     const leaseB = await b.acquire('CAD');

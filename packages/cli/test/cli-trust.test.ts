@@ -252,7 +252,7 @@ test('a License Manager with --center downloads the blacklist and stops serving 
       'warn',
     );
   const acquire = async (managerUrl: string): Promise<string> => {
-    const client = await connectManager({ managers: [managerUrl], client: { host: 'ws-1' } });
+    const client = await connectManager({ publicKey, managers: [managerUrl], client: { host: 'ws-1' } });
     try {
       const lease = await client.acquire('ERP');
       await lease.release();

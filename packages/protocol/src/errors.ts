@@ -67,6 +67,10 @@ export const ERRORS = {
   LICTOR_E_ACCESS_DENIED: { status: 403, title: "The License Manager's access rules refuse this client" },
   LICTOR_E_ACCESS_RULES_INVALID: { status: 400, title: 'The access rules file is not valid' },
   LICTOR_E_DISCOVERY_UNAVAILABLE: { status: 500, title: 'The discovery port cannot be opened' },
+  LICTOR_E_ANSWER_UNPROVEN: {
+    status: 502,
+    title: 'The answer carries no proof that its sender holds a genuine license',
+  },
   LICTOR_E_DUPLICATE_LICENSE: { status: 403, title: 'The license is in use on another computer too' },
   LICTOR_E_ANNOUNCEMENT_INVALID: { status: 400, title: 'Not a valid license announcement' },
   LICTOR_E_EVIDENCE_INVALID: { status: 400, title: 'The duplicate evidence is not valid' },

@@ -9,6 +9,7 @@
  */
 export type { ActivateInput, ActivationResult } from './activation-client.js';
 export { activateOnline } from './activation-client.js';
+export type { LicenseAnswerKey } from './answer-keys.js';
 export { type FetchedBlacklist, fetchBlacklist } from './blacklist-client.js';
 export {
   BlacklistRefresher,

@@ -18,6 +18,7 @@ import {
   type VendorPublicKey,
 } from '@lictor/protocol';
 import { type ActivateInput, type ActivationResult, activateOnline } from './activation-client.js';
+import { answerKeysOf, type LicenseAnswerKey } from './answer-keys.js';
 import { type FetchedBlacklist, fetchBlacklist } from './blacklist-client.js';
 import { BlacklistRefresher, type BlacklistRefreshStatus, checkNotOlder } from './blacklist-refresher.js';
 import { keyFilePath, sealKeys, writeKeyFile } from './container-keys.js';
@@ -191,6 +192,12 @@ export interface Licensing {
   clock(): ClockStatus;
   /** Every license container found, with its counter and whether it can be upgraded. */
   containers(): readonly ContainerInfo[];
+  /**
+   * The licenses whose container key opened on this computer, each able to sign answers over an
+   * asker's nonce (signed answers, `@lictor/protocol`'s `seat-proof.ts`): what a License Manager
+   * proves its seats with. Rebuilt by every load.
+   */
+  answerKeys(): readonly LicenseAnswerKey[];
   /**
    * Starts a remote upgrade: makes a question signed by the container's key and records it as
    * pending (in the store for a license file, in the token's memory for a container on a hardware
@@ -509,6 +516,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     clock: () => clock.status(),
     cancelRequest: (id) => cancelRequest(storeDir, id),
     containers: () => snapshot.containers.map(containerInfo),
+    answerKeys: () => answerKeysOf(snapshot.containers),
     async startUpgrade(containerId) {
       await load();
       const container = pickContainer(snapshot.containers, containerId);

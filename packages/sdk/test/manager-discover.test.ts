@@ -12,6 +12,7 @@ import {
   encodeDiscoveryAnswer,
 } from '@lictor/protocol';
 import { connectManager, defaultDiscoveryTargets, discoverManagers } from '../src/index.js';
+import { licenseKey, signed, VENDOR } from './signed-answers.js';
 
 interface Responder {
   port: number;
@@ -114,8 +115,15 @@ test('default targets: limited broadcast, the multicast group and loopback; bad 
   await assert.rejects(discoverManagers({ timeoutMs: 0 }), { code: 'LICTOR_E_INVALID_INPUT' });
 });
 
-/** A manager that grants every lease asked for (just enough of the wire contract). */
-async function grantingManager(t: TestContext): Promise<{ port: number; acquired: string[]; released: string[] }> {
+/**
+ * A manager that grants every lease asked for (just enough of the wire contract), signing its
+ * answers with a genuine license of CAD unless `genuine` is false (a rogue: well-formed answers, no license).
+ */
+async function grantingManager(
+  t: TestContext,
+  genuine = true,
+): Promise<{ port: number; acquired: string[]; released: string[] }> {
+  const key = genuine ? licenseKey(['CAD']) : null;
   const state = { port: 0, acquired: [] as string[], released: [] as string[] };
   const server = createServer((req, res) => {
     let body = '';
@@ -124,24 +132,30 @@ async function grantingManager(t: TestContext): Promise<{ port: number; acquired
     });
     req.on('end', () => {
       if (req.method === 'POST' && req.url === '/v1/leases') {
-        const { product, client } = JSON.parse(body) as { product: string; client: { host: string } };
+        const nonce = req.headers['lictor-nonce'];
+        const { product, client } = JSON.parse(body) as {
+          product: string;
+          client: { host: string };
+        };
         state.acquired.push(`${product}@${client.host}`);
         const now = Date.now();
         res.writeHead(201, { 'content-type': 'application/json' });
         res.end(
-          JSON.stringify({
-            renewed: false,
-            lease: {
-              id: 'L1',
-              product,
-              feature: null,
-              licenseId: 'lic',
-              source: 'software',
-              grantedAt: new Date(now).toISOString(),
-              expiresAt: new Date(now + 60_000).toISOString(),
-              heartbeatIntervalMs: 20_000,
-            },
-          }),
+          JSON.stringify(
+            signed(key, 'lease', nonce, {
+              renewed: false,
+              lease: {
+                id: 'L1',
+                product,
+                feature: null,
+                licenseId: 'lic',
+                source: 'software',
+                grantedAt: new Date(now).toISOString(),
+                expiresAt: new Date(now + 60_000).toISOString(),
+                heartbeatIntervalMs: 20_000,
+              },
+            }),
+          ),
         );
         return;
       }
@@ -163,6 +177,7 @@ test('connectManager finds a manager only through discovery and takes a seat fro
   const http = await grantingManager(t);
   const udp = await responder(t, (nonce) => [{ packet: encodeDiscoveryAnswer(nonce, announce('lm-1', http.port)) }]);
   const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
     configPaths: [],
     env: {},
     client: { host: 'ws-7' },
@@ -180,9 +195,60 @@ test('connectManager finds a manager only through discovery and takes a seat fro
   assert.deepEqual(http.released, ['L1']);
 });
 
+test('a rogue that answers discovery first, even under the genuine manager id, is tried, refused and skipped', async (t) => {
+  const genuine = await grantingManager(t);
+  const rogue = await grantingManager(t, false);
+  const rogueUdp = await responder(t, (nonce) => [
+    { packet: encodeDiscoveryAnswer(nonce, announce('lm-1', rogue.port)) },
+  ]);
+  const genuineUdp = await responder(t, (nonce) => [
+    { packet: encodeDiscoveryAnswer(nonce, announce('lm-1', genuine.port)), delayMs: 100 },
+  ]);
+  const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    configPaths: [],
+    env: {},
+    client: { host: 'ws-7' },
+    discovery: { targets: [`127.0.0.1:${rogueUdp.port}`, `127.0.0.1:${genuineUdp.port}`], timeoutMs: 1000 },
+  });
+  try {
+    // Both answers are kept (the rogue's claim of the id does not hide the genuine manager), rogue first.
+    assert.deepEqual(client.managers, [`http://127.0.0.1:${rogue.port}`, `http://127.0.0.1:${genuine.port}`]);
+    const lease = await client.acquire('CAD');
+    assert.equal(lease.manager, `http://127.0.0.1:${genuine.port}`);
+    assert.deepEqual(rogue.acquired, ['CAD@ws-7'], 'the rogue was asked first and its unproven seat refused');
+    // Known to be unproven, the rogue is tried last from then on.
+    assert.equal((await client.acquire('CAD')).manager, `http://127.0.0.1:${genuine.port}`);
+    assert.equal(rogue.acquired.length, 1);
+  } finally {
+    await client.close();
+  }
+});
+
+test('a rogue alone: discovery finds it, the seat is refused with LICTOR_E_ANSWER_UNPROVEN', async (t) => {
+  const rogue = await grantingManager(t, false);
+  const udp = await responder(t, (nonce) => [{ packet: encodeDiscoveryAnswer(nonce, announce('lm-1', rogue.port)) }]);
+  const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    configPaths: [],
+    env: {},
+    discovery: { targets: [`127.0.0.1:${udp.port}`], timeoutMs: 200 },
+  });
+  try {
+    await assert.rejects(client.acquire('CAD'), (err: Error & { code?: string; details?: Record<string, unknown> }) => {
+      assert.equal(err.code, 'LICTOR_E_ANSWER_UNPROVEN');
+      assert.equal(err.details?.reason, 'missing');
+      return true;
+    });
+  } finally {
+    await client.close();
+  }
+});
+
 test('discovery comes last: LICTOR_MANAGER wins and no probe is sent', async (t) => {
   const udp = await responder(t, (nonce) => [{ packet: encodeDiscoveryAnswer(nonce, announce('lm-1', 9005)) }]);
   const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
     configPaths: [],
     env: { LICTOR_MANAGER: 'lm.example.lan:9000' },
     discovery: { targets: [`127.0.0.1:${udp.port}`], timeoutMs: 200 },
@@ -198,6 +264,7 @@ test('nothing configured and no answer to discovery: LICTOR_E_MANAGER_UNREACHABL
   try {
     await assert.rejects(
       connectManager({
+        publicKey: VENDOR.publicKey.text,
         configPaths: [],
         env: {},
         discovery: { targets: [`127.0.0.1:${silent.address().port}`], timeoutMs: 100 },

@@ -35,6 +35,7 @@ interface ServeOptions extends TokenCliOptions {
   announceTarget?: string[];
   center?: string;
   tokenCheckMs?: number;
+  maxSeatsPerAddress?: number;
 }
 
 /**
@@ -121,6 +122,11 @@ export function registerManager(program: Command, io: Io): void {
     .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
     .option('--heartbeat-seconds <n>', 'how often clients send heartbeats (default 20)', positiveInt)
     .option('--lease-ttl-seconds <n>', 'a lease without heartbeats expires after this (default 60)', positiveInt)
+    .option(
+      '--max-seats-per-address <n>',
+      'the most seats of a product the clients of one network address may hold, whatever names they declare (default: no cap)',
+      positiveInt,
+    )
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const reportTo = opts.center ?? io.env.LICTOR_CENTER;
@@ -139,6 +145,7 @@ export function registerManager(program: Command, io: Io): void {
         ...tokenLicenses(opts),
         ...(opts.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: opts.heartbeatSeconds }),
         ...(opts.leaseTtlSeconds === undefined ? {} : { leaseTtlSeconds: opts.leaseTtlSeconds }),
+        ...(opts.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: opts.maxSeatsPerAddress }),
         logger: { level: opts.logLevel, stream: process.stderr },
         computer: { env: io.env, ...computerOptions(io) },
         onWarning: (e) => io.err(`warning [${e.code}]: ${e.message}`),
@@ -168,6 +175,7 @@ export function registerManager(program: Command, io: Io): void {
     .option('--feature <code>', 'feature code')
     .option('--manager <url>', 'manager address (default: lictor.ini, LICTOR_MANAGER, then discovery)')
     .option('--client-host <name>', 'the host name this client reports (default: this computer)')
+    .option('--public-key <key>', 'vendor public key the seat must be proven with (default: LICTOR_PUBLIC_KEY)')
     .option(
       '--discovery-target <host[:port]>',
       'where discovery probes go, instead of broadcast, multicast and loopback (repeatable)',
@@ -182,17 +190,20 @@ export function registerManager(program: Command, io: Io): void {
         feature?: string;
         manager?: string;
         clientHost?: string;
+        publicKey?: string;
         discoveryTarget?: string[];
         hold?: number;
         timeout: number;
         json?: boolean;
       }) => {
+        const publicKey = vendorPublicKey(opts.publicKey, io.env);
         const wait = `waiting for a License Manager${opts.manager ? ` at ${opts.manager}` : ''} (up to ${opts.timeout} s for each; --timeout to change)`;
         const client = await withProgress(
           io,
           wait,
           () =>
             connectManager({
+              publicKey,
               env: io.env,
               timeoutMs: opts.timeout * 1000,
               ...(opts.manager ? { managers: [opts.manager] } : {}),
