@@ -159,9 +159,10 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
     onFreed: (s, reason) =>
       events.publish({ kind: 'session-freed', sessionId: s.id, pid: s.pid, product: s.product, reason }),
   });
-  const connect: ManagerConnector = ({ managers, client }) =>
-    // TODO(signed answers): pass the vendor public key (connectManager's `publicKey`) once main has seat proofs.
+  const connect: ManagerConnector = ({ publicKey, managers, client }) =>
+    // The runtime accepts only seats a manager proves with a genuine license of this vendor key.
     connectManager({
+      publicKey,
       env,
       scheduler,
       client,
