@@ -766,7 +766,7 @@ function blacklistVectors(licenses: Licenses): Json {
 const REQUEST_PIN = 'XPQ72-HWZ0P-FQYVA';
 const OTHER_PIN = 'GJ86H-JRZCD-FFMGF';
 
-function requestFileVectors(raw: HardwareParams): { json: Json; request: RequestDocument } {
+function requestFileVectors(raw: HardwareParams): Json {
   const inputs: { name: string; fields: RequestFields; pin: string }[] = [
     {
       name: 'typed serial and PIN, raw hardware, a product and container keys',
@@ -840,11 +840,8 @@ function requestFileVectors(raw: HardwareParams): { json: Json; request: Request
     { name: 'valid checksum, not JSON', text: armor('request', notJson) },
   ];
   return {
-    json: {
-      cases,
-      negative: negatives.map((n) => ({ ...n, error: codeOf(() => decodeRequestFile(n.text), n.name) })),
-    },
-    request: full,
+    cases,
+    negative: negatives.map((n) => ({ ...n, error: codeOf(() => decodeRequestFile(n.text), n.name) })),
   };
 }
 
@@ -1158,7 +1155,7 @@ const UPGRADED: LicenseDocument = {
   ],
 };
 
-function upgradeAnswerVectors(): { json: Json; doc: LicenseDocument } {
+function upgradeAnswerVectors(): Json {
   const ephemeral = testBytes('upgrade/ephemeral');
   const iv = testBytes('upgrade/confirm-iv', 12);
   const context = 'upgrade-confirm';
@@ -1176,35 +1173,32 @@ function upgradeAnswerVectors(): { json: Json; doc: LicenseDocument } {
   };
   const box = fromHex(CONTAINER.boxScalarHex);
   return {
-    json: {
-      vendorKey: vendorKeyJson(VENDOR),
-      container: containerJson(CONTAINER),
-      seal: {
-        name: 'the confirmation secret sealed to the container',
-        input: {
-          secretHex: hex(CONFIRM_SECRET),
-          boxPublic: CONTAINER.keys.box,
-          context,
-          ephemeralScalarHex: hex(ephemeral),
-          ivHex: hex(iv),
-        },
-        output: {
-          ephemeralPublic: ephPublic,
-          sharedHex: hex(shared),
-          hkdfInfo: `lictor/v1/seal/${context}`,
-          aesKeyHex: hex(aesKey),
-          confirm,
-        },
+    vendorKey: vendorKeyJson(VENDOR),
+    container: containerJson(CONTAINER),
+    seal: {
+      name: 'the confirmation secret sealed to the container',
+      input: {
+        secretHex: hex(CONFIRM_SECRET),
+        boxPublic: CONTAINER.keys.box,
+        context,
+        ephemeralScalarHex: hex(ephemeral),
+        ivHex: hex(iv),
       },
-      license: license.json,
-      sealNegative: [
-        opens("another container's key", fromHex(OTHER_CONTAINER.boxScalarHex), context, confirm),
-        opens('another context', box, 'upgrade:01a2054fd74c0097d301dda3', confirm),
-        opens('one byte of the ciphertext changed', box, context, toBase64Url(flipByte(sealed, 50))),
-        opens('the tag cut short', box, context, toBase64Url(sealed.subarray(0, sealed.length - 4))),
-      ],
+      output: {
+        ephemeralPublic: ephPublic,
+        sharedHex: hex(shared),
+        hkdfInfo: `lictor/v1/seal/${context}`,
+        aesKeyHex: hex(aesKey),
+        confirm,
+      },
     },
-    doc,
+    license: license.json,
+    sealNegative: [
+      opens("another container's key", fromHex(OTHER_CONTAINER.boxScalarHex), context, confirm),
+      opens('another context', box, 'upgrade:01a2054fd74c0097d301dda3', confirm),
+      opens('one byte of the ciphertext changed', box, context, toBase64Url(flipByte(sealed, 50))),
+      opens('the tag cut short', box, context, toBase64Url(sealed.subarray(0, sealed.length - 4))),
+    ],
   };
 }
 
@@ -1681,8 +1675,6 @@ function discoveryVectors(): Json {
 /** Every vector file: name → [spec page, description, contents]. */
 export function buildVectors(): Map<string, string> {
   const licenses = licenseVectors();
-  const requestFile = requestFileVectors(HARDWARE_RAW);
-  const upgradeAnswer = upgradeAnswerVectors();
   const files: [string, string, string, Json][] = [
     [
       'canonical-json',
@@ -1730,7 +1722,7 @@ export function buildVectors(): Map<string, string> {
       'request-file',
       'offline-activation.md#request-files',
       'Offline request files: canonical JSON with a PIN proof, checksummed and armored.',
-      requestFile.json,
+      requestFileVectors(HARDWARE_RAW),
     ],
     [
       'request-code',
@@ -1754,7 +1746,7 @@ export function buildVectors(): Map<string, string> {
       'upgrade-answer',
       'remote-upgrade.md#answers',
       'Upgrade answers: the next license state and the confirmation secret sealed to the container.',
-      upgradeAnswer.json,
+      upgradeAnswerVectors(),
     ],
     [
       'confirmation-code',
