@@ -71,10 +71,13 @@ async function managerWithLicense(name: string, product: string, users: number):
 test('a manager serves a multi-user license to two simulated computers, refuses a third, serves it when a seat frees', async () => {
   // The multi-user license is activated on the manager's host, into the manager's license directory.
   const managerDir = await managerWithLicense('erp', 'ERP', 2);
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  const discoveryPort = udp.address().port;
-  await new Promise<void>((resolve) => udp.close(() => resolve()));
+  const discoveryPort = await freeUdpPort();
+  const announcePort = await freeUdpPort();
+  // Another computer on loopback that hears the manager's announcements: the only target given.
+  const heard: Buffer[] = [];
+  const neighbour = createSocket('udp4');
+  neighbour.on('message', (m) => heard.push(m));
+  await new Promise<void>((resolve) => neighbour.bind(0, '127.0.0.1', resolve));
   const manager = await serve(
     'manager',
     'serve',
@@ -84,12 +87,30 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     '0',
     '--discovery-port',
     String(discoveryPort),
+    '--announce-port',
+    String(announcePort),
+    '--announce-target',
+    `127.0.0.1:${neighbour.address().port}`,
+    '--announce-target',
+    '127.0.0.1',
     '--log-level',
     'warn',
   );
 
   // The HTTP service is up first ("listening on"); the discovery responder starts right after.
   assert.match(await manager.waitFor(/discovery: answering/), /discovery: answering on UDP 127\.0\.0\.1:\d+/);
+  // Announcements go where --announce-target says, never to the broadcast default.
+  const line = await manager.waitFor(/duplicate detection:/);
+  assert.match(line, new RegExp(`to 127\\.0\\.0\\.1:${neighbour.address().port}, 127\\.0\\.0\\.1:${announcePort}`));
+  assert.doesNotMatch(line, /255\.255\.255\.255/);
+  const deadline = Date.now() + 10_000;
+  while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  neighbour.close();
+  const wire = heard[0]?.toString('utf8') ?? '';
+  assert.match(wire, /"format":2/, 'an announcement arrived at the target');
+  // What the network hears names the license, not its owner.
+  for (const secret of ['Initech', 'it@initech.example', '"owner":', '"hardware":', 'BEGIN LICTOR LICENSE'])
+    assert.ok(!wire.includes(secret), `${secret} is on the wire`);
 
   const computer = (host: string) => connectManager({ managers: [manager.url], client: { host } });
   const a = await computer('ws-a');
@@ -120,6 +141,15 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     await Promise.all([a.close(), b.close(), c.close()]);
   }
 });
+
+/** A free UDP port on loopback (bound and released). */
+async function freeUdpPort(): Promise<number> {
+  const udp = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  const { port } = udp.address();
+  await new Promise<void>((resolve) => udp.close(() => resolve()));
+  return port;
+}
 
 /** A free TCP port on loopback (bound and released: the manager must come back on the same one). */
 async function freePort(): Promise<number> {

@@ -5,7 +5,7 @@
  * `lictor manager serve` is a thin command over this function.
  */
 import { join } from 'node:path';
-import type { ServiceLoggerOption } from '@lictor/http-service';
+import { listenService, type ServiceLoggerOption } from '@lictor/http-service';
 import { LictorError, type VendorPublicKey } from '@lictor/protocol';
 import {
   type DuplicateDetectionOptions,
@@ -40,10 +40,20 @@ export interface OpenManagerOptions {
   port?: number;
   /** UDP port answering discovery probes; 0 turns discovery off. Default {@link DEFAULT_DISCOVERY_PORT}. */
   discoveryPort?: number;
-  /** Duplicate detection of the manager's own licenses; omitted: off. */
+  /**
+   * Duplicate detection of the manager's own licenses; omitted: off. `targets` says where the
+   * announcements go instead of the broadcast (`lictor manager serve --announce-target`),
+   * `center` where duplicates are reported, `instance` overrides this boot's instance id (tests).
+   */
   duplicateDetection?: DuplicateDetectionOptions;
   /** Licenses on hardware tokens plugged into this host (a network dongle). */
   tokens?: TokenOptions;
+  /**
+   * Download the center's blacklist now and then (at once, then every 6 h by default): the
+   * blacklisted licenses stop being served. Omitted: off. A failed download is reported through
+   * its `onError`, else {@link onWarning}, and tried again.
+   */
+  blacklistRefresh?: LicensingOptions['blacklistRefresh'];
   /** How often clients send heartbeats, in seconds. Default 20 (at most a third of the lease TTL). */
   heartbeatSeconds?: number;
   /** A lease without heartbeats expires after this many seconds. Default 60. */
@@ -98,6 +108,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     ...(options.computer ?? {}),
     ...(options.duplicateDetection ? { duplicateDetection: options.duplicateDetection } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...blacklistRefresh(options),
   });
   const opened: { close(): Promise<unknown> }[] = [licensing];
   const closeAll = async () => {
@@ -134,7 +145,11 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
       }
     });
     server = buildManagerServer(manager, options.logger === undefined ? {} : { logger: options.logger });
-    const address = await listen(server, options.port ?? DEFAULT_MANAGER_PORT, host);
+    const address = await listenService(server, {
+      port: options.port ?? DEFAULT_MANAGER_PORT,
+      host,
+      what: 'License Manager',
+    });
     opened.push(server);
     if (made !== undefined) await writeManagerIdentity(dataDir, made.identity);
     const discovery = await startDiscovery(options, identity.id, address, host);
@@ -159,31 +174,11 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
   }
 }
 
-/** `listen()`, with a port in use or an address not of this host as typed refusals. */
-async function listen(server: FastifyInstance, port: number, host: string): Promise<string> {
-  try {
-    return await server.listen({ port, host });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new LictorError(
-        'LICTOR_E_PORT_IN_USE',
-        `port ${port} on ${host} is in use (another License Manager?): stop it, or choose another with --port`,
-        { host, port },
-      );
-    }
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-      throw new LictorError(
-        'LICTOR_E_PORT_IN_USE',
-        `cannot listen on ${host}:${port} (${code}): choose another --host or --port`,
-        {
-          host,
-          port,
-        },
-      );
-    }
-    throw error;
-  }
+/** The `blacklistRefresh` option of the manager's licensing: failures are warnings unless the caller takes them. */
+function blacklistRefresh({ blacklistRefresh: refresh, onWarning }: OpenManagerOptions): Partial<LicensingOptions> {
+  if (refresh === undefined) return {};
+  const onError = refresh.onError ?? onWarning;
+  return { blacklistRefresh: { ...refresh, ...(onError ? { onError } : {}) } };
 }
 
 /** The discovery responder, unless off; a port that cannot be opened is a warning, not a failure. */

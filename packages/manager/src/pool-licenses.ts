@@ -15,6 +15,7 @@ export function poolLicenses(files: readonly LicenseFileStatus[]): PoolLicense[]
     for (const entry of f.licenses) {
       out.push({
         id: `${f.activationId}:${entry.product}`,
+        ...(f.serial === undefined ? {} : { serial: f.serial }),
         product: entry.product,
         type: entry.type,
         seats: entry.type === 'multi' ? entry.users : entry.type === 'server-sessions' ? (entry.sessions ?? 1) : 1,

@@ -13,6 +13,7 @@ export const ADMIN_TOKEN = 'token';
 /** A software license of 3 application seats of product `cad`. */
 export const CAD: PoolLicense = {
   id: 'cad-1',
+  serial: 'LX-CAD1-TEST-0001',
   product: 'cad',
   type: 'multi',
   seats: 3,

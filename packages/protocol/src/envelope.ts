@@ -132,15 +132,10 @@ export function dearmor(kind: DocumentKind, text: string): Uint8Array {
 }
 
 /**
- * Verifies and decrypts a sealed document; returns its parsed payload. `read` checks the
- * payload's shape and returns what the signature covers (`view`) with the typed value.
+ * Checks a sealed document's header (magic, version, kind, length) and returns its bytes and the
+ * vendor key id it was issued with. Needs no key: nothing it returns is verified.
  */
-export function openDocument<T>(
-  kind: DocumentKind,
-  text: string,
-  publicKey: VendorPublicKey,
-  read: (payload: unknown) => { value: T; view: unknown },
-): T {
+function readHeader(kind: DocumentKind, text: string): { bytes: Uint8Array; keyId: Uint8Array } {
   const bytes = dearmor(kind, text);
   if (bytes.length < HEADER_LENGTH + SIGNATURE_LENGTH + TAG_LENGTH) {
     if (bytes.length >= 4 && !constantTimeEqual(bytes.subarray(0, 4), MAGIC)) {
@@ -160,7 +155,42 @@ export function openDocument<T>(
   if (bytes[5] !== DOCUMENT_KINDS[kind]) {
     throw new LictorError('LICTOR_E_FILE_FORMAT', `the block holds another kind of document, not a ${kind}`);
   }
-  const keyId = bytes.subarray(6, 14);
+  return { bytes, keyId: bytes.subarray(6, 14) };
+}
+
+/**
+ * The id (hex) of the vendor key a document of `kind` says it was issued with, read without any
+ * key: **unverified**, for showing what a file is (`lictor status` without the vendor key) and
+ * never for trusting it. Throws the format errors {@link openDocument} throws.
+ */
+export function documentKeyId(kind: DocumentKind, text: string): string {
+  return toHex(readHeader(kind, text).keyId);
+}
+
+/**
+ * Verifies and decrypts a sealed document; returns its parsed payload. `read` checks the
+ * payload's shape and returns what the signature covers (`view`) with the typed value.
+ */
+export function openDocument<T>(
+  kind: DocumentKind,
+  text: string,
+  publicKey: VendorPublicKey,
+  read: (payload: unknown) => { value: T; view: unknown; alternatives?: unknown[] },
+): T {
+  return openSignedDocument(kind, text, publicKey, read).value;
+}
+
+/**
+ * {@link openDocument}, returning also the signed view that verified and the signature. `read`
+ * may name `alternatives`: earlier formats of the view, tried in order when `view` fails.
+ */
+export function openSignedDocument<T>(
+  kind: DocumentKind,
+  text: string,
+  publicKey: VendorPublicKey,
+  read: (payload: unknown) => { value: T; view: unknown; alternatives?: unknown[] },
+): { value: T; view: unknown; signature: Uint8Array } {
+  const { bytes, keyId } = readHeader(kind, text);
   if (!constantTimeEqual(keyId, publicKey.keyId)) {
     throw new LictorError(
       'LICTOR_E_WRONG_VENDOR',
@@ -182,9 +212,11 @@ export function openDocument<T>(
   }
   // The shape is checked before the signature only to compute what the signature covers;
   // nothing of the payload is trusted or returned unless the signature verifies.
-  const { value, view } = read(payload);
-  if (!publicKey.verify(signedBytes(kind, keyId, utf8(canonicalJson(view))), signature)) {
-    throw new LictorError('LICTOR_E_SIGNATURE_INVALID', `the ${kind} file is not signed by the vendor`);
+  const { value, view, alternatives = [] } = read(payload);
+  for (const candidate of [view, ...alternatives]) {
+    if (publicKey.verify(signedBytes(kind, keyId, utf8(canonicalJson(candidate))), signature)) {
+      return { value, view: candidate, signature: Uint8Array.from(signature) };
+    }
   }
-  return value;
+  throw new LictorError('LICTOR_E_SIGNATURE_INVALID', `the ${kind} file is not signed by the vendor`);
 }

@@ -7,6 +7,7 @@ export const ERRORS = {
   LICTOR_E_UNAUTHORIZED: { status: 401, title: 'A valid admin token is required' },
   LICTOR_E_NOT_FOUND: { status: 404, title: 'No such resource' },
   LICTOR_E_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  LICTOR_E_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   LICTOR_E_INTERNAL: { status: 500, title: 'Internal error' },
   LICTOR_E_PACKAGE_MISSING: { status: 500, title: 'A Lictor package this command needs is not installed' },
   LICTOR_E_PORT_IN_USE: { status: 500, title: 'The service cannot listen on its address and port' },
@@ -20,6 +21,7 @@ export const ERRORS = {
   LICTOR_E_ACTIVE_PIN_LIMIT: { status: 409, title: 'Too many active PIN codes' },
   LICTOR_E_COMBINED_LOCKED: { status: 409, title: 'The other kind of this combined package is already active' },
   LICTOR_E_OWNER_REQUIRED: { status: 400, title: 'Owner registration data is missing' },
+  LICTOR_E_OWNER_FIELD_INVALID: { status: 400, title: 'An owner field has a reserved name' },
   LICTOR_E_PACKAGE_EXPIRED: { status: 403, title: 'The package has expired' },
   LICTOR_E_BLACKLISTED: { status: 403, title: 'The license is blacklisted' },
 
@@ -31,6 +33,8 @@ export const ERRORS = {
   LICTOR_E_ARCH_MISMATCH: { status: 403, title: 'The license does not cover this architecture' },
   LICTOR_E_SERVER_LICENSE: { status: 403, title: 'A server license serves server processes only' },
   LICTOR_E_CLIENT_LICENSE: { status: 403, title: 'A single-user license serves client applications only' },
+  LICTOR_E_CLOCK_ROLLBACK: { status: 403, title: "The computer's clock is set back" },
+  LICTOR_E_BLACKLIST_STALE: { status: 409, title: 'The blacklist is older than one already seen' },
 
   LICTOR_E_FILE_FORMAT: { status: 400, title: 'Not a valid Lictor file' },
   LICTOR_E_FILE_TRUNCATED: { status: 400, title: 'The file is truncated' },

@@ -22,6 +22,7 @@ export * from './plain-file.js';
 export * from './request.js';
 export * from './scheduler.js';
 export * from './shortcode.js';
+export * from './signed-time.js';
 export * from './token-container.js';
 export * from './token-presence.js';
 // The HTTP messages' types only: their schemas (and TypeBox, ~700 modules) load from

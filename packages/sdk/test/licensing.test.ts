@@ -12,7 +12,7 @@ import {
   type LicenseEntry,
   loadSigner,
 } from '@lictor/protocol';
-import { licenseSearchPaths, licenseWriteDir, openLicensing } from '../src/index.js';
+import { type Licensing, licenseSearchPaths, licenseWriteDir, openLicensing } from '../src/index.js';
 
 const vendor = loadSigner(generateVendorKeys().privatePem);
 const otherVendor = loadSigner(generateVendorKeys().privatePem);
@@ -65,10 +65,13 @@ function doc(overrides: Partial<LicenseDocument> = {}): LicenseDocument {
 }
 
 let root: string;
+/** Every licensing opened by {@link open}: closed before the directories go (their watchers reload, and loads write the clock mark). */
+const opened: Licensing[] = [];
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-sdk-'));
 });
 after(async () => {
+  for (const l of opened.splice(0)) await l.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -89,7 +92,7 @@ function open(
     store?: string;
   } = {},
 ) {
-  return openLicensing({
+  const opening = openLicensing({
     ...(opts.role ? { role: opts.role } : {}),
     ...(opts.bitness ? { bitness: opts.bitness } : {}),
     ...(opts.store ? { store: opts.store } : {}),
@@ -99,6 +102,10 @@ function open(
     hardware: async () => opts.hardware ?? HW,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.arch ? { arch: opts.arch } : {}),
+  });
+  return opening.then((l) => {
+    opened.push(l);
+    return l;
   });
 }
 
@@ -411,7 +418,7 @@ describe('blacklist refresh from the License Center', () => {
   async function serve(body: string): Promise<{ url: string; close: () => Promise<void> }> {
     const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
-      if (req.url !== '/v1/blacklist') return res.writeHead(404).end();
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/v1/blacklist') return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

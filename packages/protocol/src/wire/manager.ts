@@ -123,6 +123,7 @@ export type FeatureUsage = Static<typeof FeatureUsage>;
 export const LicenseUsage = Type.Object({
   product: Type.String(),
   licenseId: Type.String(),
+  serial: NullableString({ description: 'The package serial the customer holds; null when the license has none' }),
   inUse: Type.Integer(),
   total: Type.Integer(),
   source: StringEnum(LICENSE_SOURCES),
