@@ -20,14 +20,17 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   type Announcement,
+  type AnnouncementCredential,
   type AnswerCode,
   aesGcmSeal,
+  announcementCredential,
   armor,
   type BlacklistDocument,
   CODE_EPOCH_MS,
   canonicalJson,
   concatBytes,
   confirmationMatches,
+  containerSubjectDigest,
   containerTag,
   createAnnouncement,
   createConfirmationCode,
@@ -63,6 +66,7 @@ import {
   type HardwareParams,
   hkdf,
   hmacSha256,
+  isTimeNonce,
   type LicenseDocument,
   type LicenseEntry,
   LictorError,
@@ -71,6 +75,7 @@ import {
   licenseSignedView,
   licenseSigningBytes,
   loadSigner,
+  MAX_EVIDENCE_SPAN_MS,
   normalizeHardware,
   normalizePin,
   normalizeSerial,
@@ -79,13 +84,17 @@ import {
   parseAnswerCode,
   parseConfirmationCode,
   parseRequestCode,
+  pinTag,
   type RandomSource,
   type RequestDocument,
   type RequestFields,
   sealDocument,
   sealToContainer,
   sha256,
+  signServerTime,
   subjectDigest,
+  subjectPrivateDigest,
+  TIME_HEADER,
   type TokenActivationClaim,
   type TokenBinding,
   toBase64,
@@ -98,7 +107,9 @@ import {
   uintBytes,
   utf8,
   type VendorSigner,
+  verifyAnnouncement,
   verifyDuplicateEvidence,
+  verifyServerTime,
   verifyTokenPresence,
   verifyUpgradeQuestion,
 } from '../packages/protocol/src/index.js';
@@ -189,6 +200,7 @@ const VENDOR = vendor('vendor');
 const OTHER_VENDOR = vendor('other-vendor');
 const CONTAINER = container('container');
 const OTHER_CONTAINER = container('other-container');
+const EARLY_CONTAINER = container('early-container');
 
 const GiB = 1024 ** 3;
 
@@ -560,14 +572,66 @@ const LICENSE_LEGACY: LicenseDocument = {
   requestNonce: 'liscRmCBJkD8BVFnHDoLKQ',
 };
 
-/** The subject object whose canonical JSON the subject digest hashes. */
-function subjectObject(doc: LicenseDocument): Json {
-  const keys = doc.containerKeys ? { containerKeys: doc.containerKeys } : {};
-  const subject =
-    doc.binding.kind === 'hardware'
-      ? { owner: doc.owner, hardware: normalizeHardware(doc.binding.hardware), ...keys }
-      : { owner: doc.owner, token: doc.binding.token, publicKey: doc.binding.publicKey, ...keys };
-  return subject as unknown as Json;
+/** A license with container keys as centers signed it before format 2 of the subject digest. */
+const LICENSE_EARLY_KEYS: LicenseDocument = {
+  format: 1,
+  containerId: '9c1e4f0a-3b7d-4e2a-8f61-0d5c2b9a7e34',
+  activationId: '01a1f3c2b85e00a4d7e6c911',
+  serial: 'LX-4QRT-8MZB-1KWD',
+  pin: 3,
+  issuedAt: '2026-05-04T12:30:00.000Z',
+  counter: 2,
+  owner: { company: 'Initech', email: 'it@initech.example' },
+  binding: { kind: 'hardware', hardware: HARDWARE },
+  licenses: [{ ...ENTRY_MINER, expiresAt: null, features: [] }],
+  containerKeys: EARLY_CONTAINER.keys,
+};
+
+/** What the subject digest is computed from: the owner and the (normalized) binding. */
+function bindingSubject(doc: LicenseDocument): Record<string, unknown> {
+  return doc.binding.kind === 'hardware'
+    ? { owner: doc.owner, hardware: normalizeHardware(doc.binding.hardware) }
+    : { owner: doc.owner, token: doc.binding.token, publicKey: doc.binding.publicKey };
+}
+
+/** The first 80 bits of `SHA-256(label ‖ canonical(value))`, base64url. */
+function digest80(label: string, value: unknown): string {
+  return toBase64Url(sha256(utf8(`${label}${canonicalJson(value)}`)).subarray(0, 10));
+}
+
+/**
+ * The subject digest of format 1 (licenses without container keys, and those with container keys
+ * issued before format 2): the owner, the binding and the container keys in one digest.
+ */
+export function formatOneSubject(doc: LicenseDocument): { subjectJson: string; subject: string } {
+  const value = { ...bindingSubject(doc), ...(doc.containerKeys ? { containerKeys: doc.containerKeys } : {}) };
+  const label = doc.binding.kind === 'hardware' ? 'lictor/v1/subject\0' : 'lictor/v1/token-subject\0';
+  return { subjectJson: canonicalJson(value), subject: digest80(label, value) };
+}
+
+/** Every step of a license's subject digest, in the format the vector names. */
+function subjectSteps(doc: LicenseDocument, format: 1 | 2): Record<string, Json> {
+  if (format === 1) return { subjectFormat: 1, ...formatOneSubject(doc) };
+  const keys = doc.containerKeys;
+  if (keys === undefined) throw new Error('format 2 of the subject digest needs container keys');
+  const bound = doc.binding.kind === 'hardware' ? doc.binding.hardware : doc.binding;
+  const privateJson = canonicalJson(bindingSubject(doc));
+  const subjectPrivate = subjectPrivateDigest(doc.owner, bound);
+  if (subjectPrivate !== toBase64Url(sha256(utf8(`lictor/v2/subject-private\0${privateJson}`)))) {
+    throw new Error('subjectPrivateDigest does not hash what the specification says');
+  }
+  const outer = { containerKeys: keys, private: subjectPrivate };
+  const subject = containerSubjectDigest(subjectPrivate, keys);
+  if (subject !== digest80('lictor/v2/subject\0', outer) || subject !== documentSubject(doc)) {
+    throw new Error('the format 2 subject digest is not what the specification says');
+  }
+  return {
+    subjectFormat: 2,
+    subjectPrivateJson: privateJson,
+    subjectPrivate,
+    subjectJson: canonicalJson(outer),
+    subject,
+  };
 }
 
 interface SealedCase {
@@ -575,13 +639,19 @@ interface SealedCase {
   json: Json;
 }
 
-/** A license file sealed with fixed salt and iv, with every intermediate value. */
-function licenseCase(name: string, doc: LicenseDocument, label: string): SealedCase {
+/**
+ * A license file sealed with fixed salt and iv, with every intermediate value. `subjectFormat` 1
+ * with container keys makes a file as centers signed them before format 2 of the subject digest.
+ */
+function licenseCase(name: string, doc: LicenseDocument, label: string, subjectFormat?: 1 | 2): SealedCase {
+  const format = subjectFormat ?? (doc.containerKeys ? 2 : 1);
   const salt = testBytes(`${label}/salt`, 16);
   const iv = testBytes(`${label}/iv`, 12);
   const { signer } = VENDOR;
-  const view = licenseSignedView(doc);
-  const signing = licenseSigningBytes(doc, signer.publicKey);
+  const steps = subjectSteps(doc, format);
+  const subject = String(steps.subject);
+  const view = licenseSignedView(doc, subject);
+  const signing = licenseSigningBytes(doc, signer.publicKey, subject);
   const out = sealDocument('license', doc, signer, view, fixedRandom(salt, iv));
   const header = concatBytes(utf8('LCTR'), Uint8Array.of(1, DOCUMENT_KINDS.license), signer.publicKey.keyId, salt, iv);
   return {
@@ -590,8 +660,7 @@ function licenseCase(name: string, doc: LicenseDocument, label: string): SealedC
       name,
       input: { document: doc as unknown as Json, saltHex: hex(salt), ivHex: hex(iv) },
       output: {
-        subjectJson: canonicalJson(subjectObject(doc)),
-        subject: documentSubject(doc),
+        ...steps,
         signedView: canonicalJson(view),
         signingBytesHex: hex(signing),
         signatureHex: hex(signer.sign(signing)),
@@ -619,6 +688,8 @@ interface Licenses {
   hardware: string;
   token: string;
   legacy: string;
+  /** With container keys, signed over the format 1 subject digest. */
+  early: string;
 }
 
 function licenseVectors(): { json: Json; texts: Licenses } {
@@ -628,6 +699,12 @@ function licenseVectors(): { json: Json; texts: Licenses } {
     'an offline answer without container keys (older SDKs): Windows 7, two equal processors',
     LICENSE_LEGACY,
     'license-legacy',
+  );
+  const early = licenseCase(
+    'with container keys, signed over the format 1 subject digest (issued before format 2): still read',
+    LICENSE_EARLY_KEYS,
+    'license-early',
+    1,
   );
   const key = VENDOR.signer.publicKey;
   const env = unarmor(hw.text);
@@ -670,6 +747,15 @@ function licenseVectors(): { json: Json; texts: Licenses } {
     undefined,
     fixedRandom(salt, iv),
   );
+  // The vendor's signature of the file, kept while the container keys in the payload are replaced.
+  const signature = VENDOR.signer.sign(licenseSigningBytes(LICENSE_HARDWARE, key));
+  const keysReplaced = sealDocument(
+    'license',
+    { ...LICENSE_HARDWARE, containerKeys: OTHER_CONTAINER.keys },
+    { publicKey: key, sign: () => signature },
+    undefined,
+    fixedRandom(salt, iv),
+  );
   const version2 = env.slice();
   version2[4] = 2;
   const kind2 = env.slice();
@@ -691,12 +777,13 @@ function licenseVectors(): { json: Json; texts: Licenses } {
     },
     { name: 'a blacklist block', text: blacklistBlock },
     { name: 'a signed payload with format 2', text: format2 },
+    { name: 'container keys replaced: neither format of the subject digest verifies', text: keysReplaced },
   ];
   return {
     json: {
       vendorKey: vendorKeyJson(VENDOR),
       otherVendorKey: vendorKeyJson(OTHER_VENDOR),
-      cases: [hw.json, token.json, legacy.json],
+      cases: [hw.json, token.json, legacy.json, early.json],
       tolerant,
       negative: negatives.map((n) => {
         const pk = n.other ? other : key;
@@ -708,7 +795,7 @@ function licenseVectors(): { json: Json; texts: Licenses } {
         };
       }),
     },
-    texts: { hardware: hw.text, token: token.text, legacy: legacy.text },
+    texts: { hardware: hw.text, token: token.text, legacy: legacy.text, early: early.text },
   };
 }
 
@@ -718,44 +805,59 @@ function blacklistVectors(licenses: Licenses): Json {
   const doc: BlacklistDocument = {
     format: 1,
     issuedAt: '2026-11-23T08:00:00.000Z',
+    sequence: 42,
     serials: ['LX-VBK0-JD9K-5SFW'],
     activations: ['01a2054169ec00d57558c6f0', '01a205416e6b54a3'],
   };
+  const early: BlacklistDocument = {
+    format: 1,
+    issuedAt: '2026-03-02T17:45:10.000Z',
+    serials: [],
+    activations: ['01a1f3c2b85e00a4d7e6c911'],
+  };
+  const key = VENDOR.signer.publicKey;
+  const blacklistCase = (name: string, d: BlacklistDocument, label: string) => {
+    const salt = testBytes(`${label}/salt`, 16);
+    const iv = testBytes(`${label}/iv`, 12);
+    const signing = documentSigningBytes('blacklist', key, d);
+    const decoded = decodeBlacklist(sealDocument('blacklist', d, VENDOR.signer, d, fixedRandom(salt, iv)), key);
+    return {
+      name,
+      input: { document: d as unknown as Json, saltHex: hex(salt), ivHex: hex(iv) },
+      output: {
+        payload: canonicalJson(d),
+        signingBytesHex: hex(signing),
+        signatureHex: hex(VENDOR.signer.sign(signing)),
+        aesKeyHex: hex(hkdf(key.raw, salt, 'lictor/v1/blacklist', 32)),
+        text: sealDocument('blacklist', d, VENDOR.signer, d, fixedRandom(salt, iv)),
+        sequence: decoded.sequence,
+      },
+    };
+  };
   const salt = testBytes('blacklist/salt', 16);
   const iv = testBytes('blacklist/iv', 12);
-  const key = VENDOR.signer.publicKey;
-  const signing = documentSigningBytes('blacklist', key, doc);
-  const out = sealDocument('blacklist', doc, VENDOR.signer, doc, fixedRandom(salt, iv));
   // The same payload signed under the license label: the domain label tells them apart.
   const asLicense: VendorSigner = {
     publicKey: key,
     sign: () => VENDOR.signer.sign(documentSigningBytes('license', key, doc)),
   };
+  const signed = (payload: unknown) =>
+    sealDocument('blacklist', payload, VENDOR.signer, undefined, fixedRandom(salt, iv));
   const negatives = [
     { name: 'a license block', text: licenses.hardware },
     {
       name: 'signed under the license domain label',
       text: sealDocument('blacklist', doc, asLicense, doc, fixedRandom(salt, iv)),
     },
-    {
-      name: 'serials is not a list of strings',
-      text: sealDocument('blacklist', { ...doc, serials: [1] }, VENDOR.signer, undefined, fixedRandom(salt, iv)),
-    },
+    { name: 'serials is not a list of strings', text: signed({ ...doc, serials: [1] }) },
+    { name: 'a negative sequence', text: signed({ ...doc, sequence: -1 }) },
+    { name: 'the sequence as a string', text: signed({ ...doc, sequence: '42' }) },
   ];
   return {
     vendorKey: vendorKeyJson(VENDOR),
     cases: [
-      {
-        name: 'a serial and two activations',
-        input: { document: doc as unknown as Json, saltHex: hex(salt), ivHex: hex(iv) },
-        output: {
-          payload: canonicalJson(doc),
-          signingBytesHex: hex(signing),
-          signatureHex: hex(VENDOR.signer.sign(signing)),
-          aesKeyHex: hex(hkdf(key.raw, salt, 'lictor/v1/blacklist', 32)),
-          text: out,
-        },
-      },
+      blacklistCase('a serial and two activations, sequence 42', doc, 'blacklist'),
+      blacklistCase('made before sequences: no sequence member, read as 0', early, 'blacklist-early'),
     ],
     negative: negatives.map((n) => ({ ...n, error: codeOf(() => decodeBlacklist(n.text, key), n.name) })),
   };
@@ -804,6 +906,8 @@ function requestFileVectors(raw: HardwareParams): Json {
       input: { fields: c.fields as unknown as Json, pin: c.pin },
       output: {
         pinKey: normalizePin(c.pin),
+        pinTagInput: `lictor/v1/pin-tag\0${normalizeSerial(c.fields.serial)}`,
+        pinTag: pinTag(c.fields.serial, c.pin),
         proofInput: `lictor/v1/request-proof\0${canonicalJson(covered)}`,
         proof: doc.proof,
         document: doc as unknown as Json,
@@ -818,6 +922,28 @@ function requestFileVectors(raw: HardwareParams): Json {
       ],
     };
   });
+  // A request made before PIN tags: the same members without `pinTag`, the proof over them.
+  const second = inputs[1] as (typeof inputs)[number];
+  const untaggedFields = {
+    ...second.fields,
+    serial: normalizeSerial(second.fields.serial),
+    hardware: normalizeHardware(second.fields.hardware),
+  };
+  const untaggedInput = `lictor/v1/request-proof\0${canonicalJson(untaggedFields)}`;
+  const untagged: RequestDocument = {
+    format: 1,
+    ...untaggedFields,
+    proof: toBase64Url(hmacSha256(utf8(normalizePin(second.pin)), utf8(untaggedInput))),
+  };
+  const beforeTags = {
+    name: 'made before PIN tags: no pinTag member',
+    input: { document: untagged as unknown as Json, pin: second.pin },
+    output: { proofInput: untaggedInput, text: encodeRequestFile(untagged) },
+    pinChecks: [
+      { pin: REQUEST_PIN, proves: true },
+      { pin: OTHER_PIN, proves: false },
+    ],
+  };
   const full = docs[0] as RequestDocument;
   const text = encodeRequestFile(full);
   const bytes = unarmor(text);
@@ -838,9 +964,12 @@ function requestFileVectors(raw: HardwareParams): Json {
     { name: 'valid checksum, negative RAM', text: plain({ ...full, hardware: { ...full.hardware, ramBytes: -1 } }) },
     { name: 'valid checksum, product is not a product code', text: plain({ ...full, product: 'SCADA PRO' }) },
     { name: 'valid checksum, not JSON', text: armor('request', notJson) },
+    { name: 'valid checksum, a PIN tag in upper case', text: plain({ ...full, pinTag: full.pinTag?.toUpperCase() }) },
+    { name: 'valid checksum, a PIN tag of 10 hex digits', text: plain({ ...full, pinTag: full.pinTag?.slice(2) }) },
   ];
   return {
     cases,
+    beforeTags,
     negative: negatives.map((n) => ({ ...n, error: codeOf(() => decodeRequestFile(n.text), n.name) })),
   };
 }
@@ -900,6 +1029,7 @@ function requestCodeVectors(): Json {
     const body = bytes.subarray(0, 25);
     const parsed = parseRequestCode(bytes);
     const { name, pin, ...fields } = c;
+    const proofInput = concatBytes(utf8('lictor/v1/request-code-proof\0'), body);
     return {
       name,
       input: { ...(fields as unknown as Record<string, Json>), pin },
@@ -907,11 +1037,19 @@ function requestCodeVectors(): Json {
         subject: subjectDigest(c.owner, c.hardware, c.containerKeys),
         day: Math.floor((Date.parse(c.createdAt) - CODE_EPOCH_MS) / 86_400_000),
         bodyHex: hex(body),
-        proofInputHex: hex(concatBytes(utf8('lictor/v1/request-code-proof\0'), body)),
+        pinTag: pinTag(c.serial, pin),
+        proofInputHex: hex(proofInput),
+        macHex: hex(hmacSha256(utf8(normalizePin(pin)), proofInput).subarray(0, 4)),
         proofHex: hex(bytes.subarray(25)),
         bytesHex: hex(bytes),
         code: encodeShortCode(bytes),
-        parsed: { serial: parsed.serial, nonce: parsed.nonce, createdAt: parsed.createdAt, subject: parsed.subject },
+        parsed: {
+          serial: parsed.serial,
+          nonce: parsed.nonce,
+          createdAt: parsed.createdAt,
+          subject: parsed.subject,
+          pinTagPrefix: parsed.pinTagPrefix ?? null,
+        },
       },
       pinChecks: [
         { pin: c.pin, proves: true },
@@ -921,6 +1059,33 @@ function requestCodeVectors(): Json {
   });
   const first = CODE_REQUESTS[0] as CodeRequestInput;
   const bytes = requestCodeBytes(first);
+  // A code made before PIN tags: kind 0x11, a 48-bit proof.
+  const oldBody = bytes.slice(0, 25);
+  oldBody[0] = 0x11;
+  const oldInput = concatBytes(utf8('lictor/v1/request-code-proof\0'), oldBody);
+  const oldBytes = concatBytes(oldBody, hmacSha256(utf8(normalizePin(first.pin)), oldInput).subarray(0, 6));
+  const oldParsed = parseRequestCode(oldBytes);
+  const beforeTags = {
+    name: 'made before PIN tags: kind 0x11, the proof 48 bits of the MAC',
+    input: { bodyHex: hex(oldBody), pin: first.pin },
+    output: {
+      proofInputHex: hex(oldInput),
+      proofHex: hex(oldBytes.subarray(25)),
+      bytesHex: hex(oldBytes),
+      code: encodeShortCode(oldBytes),
+      parsed: {
+        serial: oldParsed.serial,
+        nonce: oldParsed.nonce,
+        createdAt: oldParsed.createdAt,
+        subject: oldParsed.subject,
+        pinTagPrefix: oldParsed.pinTagPrefix ?? null,
+      },
+    },
+    pinChecks: [
+      { pin: first.pin, proves: true },
+      { pin: REQUEST_PIN, proves: false },
+    ],
+  };
   const code = encodeShortCode(bytes);
   const groups = code.split('-');
   const g2 = groups[1] ?? '';
@@ -933,6 +1098,7 @@ function requestCodeVectors(): Json {
   const negatives = [
     { name: 'a typing mistake in group 2', code: typo },
     { name: 'kind byte 0x21 (an answer code)', code: encodeShortCode(kind) },
+    { name: 'kind byte 0x13 (unknown)', code: encodeShortCode(Uint8Array.of(0x13, ...bytes.subarray(1))) },
     { name: 'the serial has more than 60 bits', code: encodeShortCode(highBits) },
     { name: 'one byte short', code: encodeShortCode(bytes.subarray(0, 30)) },
   ].map((n) => ({ ...n, error: codeOf(() => decode(n.code), n.name) }));
@@ -944,7 +1110,7 @@ function requestCodeVectors(): Json {
     const { name: _n, ...fields } = input;
     return { name: r.name, input: fields as unknown as Json, error: codeOf(() => requestCodeBytes(input), r.name) };
   });
-  return { cases, negative: negatives, encodeRefusals: refusals };
+  return { cases, beforeTags, negative: negatives, encodeRefusals: refusals };
 }
 
 // ---- answer codes --------------------------------------------------------------------------
@@ -1496,55 +1662,132 @@ function requireEcdsa(what: string, ok: boolean, message: Uint8Array): void {
 
 const INSTANCE_A = toBase64Url(testBytes('instance-a', 16));
 const INSTANCE_B = toBase64Url(testBytes('instance-b', 16));
-const T0 = Date.parse('2026-11-22T10:00:00.000Z');
+/** Instance A's counter at its first announcement: its computer's monotonic clock, one day after boot. */
+const SEQ_A = 86_400_123;
 
-function announce(license: string, instance: string, seq: number, atMs: number, signPem = CONTAINER.signPem) {
-  return createAnnouncement({ license, instance, seq, sentAt: new Date(atMs).toISOString() }, signPem);
+/** The instance id of a boot: HMAC-SHA256(machine secret, "lictor/v1/instance\0" ‖ boot)[..16], base64url. */
+function instanceOf(machineSecret: Uint8Array, boot: string): string {
+  return toBase64Url(hmacSha256(machineSecret, utf8(`lictor/v1/instance\0${boot}`)).subarray(0, 16));
+}
+
+function credentialOf(license: string): AnnouncementCredential {
+  const credential = announcementCredential(license, VENDOR.signer.publicKey);
+  if (credential === null) throw new Error('the license cannot announce');
+  return credential;
+}
+
+function announce(license: string, instance: string, seq: number, signPem = CONTAINER.signPem): Announcement {
+  return createAnnouncement({ ...credentialOf(license), instance, seq }, signPem);
+}
+
+/** An announcement with `fields` changed, signed again by `signPem` (only the changed part is wrong). */
+function resigned(a: Announcement, fields: Partial<Announcement>, signPem: string): Announcement {
+  const { signature: _s, format: _f, ...rest } = { ...a, ...fields };
+  return createAnnouncement(rest, signPem);
 }
 
 function announcementVectors(licenses: Licenses): Json {
-  const a = announce(licenses.hardware, INSTANCE_A, 1732270000123, T0);
+  const key = VENDOR.signer.publicKey;
+  const credential = credentialOf(licenses.hardware);
+  const a = announce(licenses.hardware, INSTANCE_A, SEQ_A);
   const { signature: _s, ...body } = a;
   const wire = text(encodeAnnouncement(a));
-  const key = VENDOR.signer.publicKey;
+  const verified = verifyAnnouncement(JSON.parse(wire), key);
   const badSig = { ...a, signature: toBase64Url(flipByte(fromBase64Url(a.signature) as Uint8Array, 1)) };
+  // A license issued before format 2 of the subject digest, announced anyway (the SDK does not).
+  const early = decodeLicenseFile(licenses.early, key);
+  const earlyView = licenseSignedView(early, formatOneSubject(early).subject);
+  const earlyAnnouncement = createAnnouncement(
+    {
+      license: earlyView as unknown as Record<string, unknown>,
+      vendorSignature: toBase64Url(
+        VENDOR.signer.sign(licenseSigningBytes(early, key, String(earlyView.binding.subject))),
+      ),
+      containerKeys: EARLY_CONTAINER.keys,
+      subjectPrivate: subjectPrivateDigest(early.owner, HARDWARE),
+      instance: INSTANCE_A,
+      seq: SEQ_A,
+    },
+    EARLY_CONTAINER.signPem,
+  );
+  const otherOwner = subjectPrivateDigest({ company: 'Initech' }, HARDWARE);
   const negatives: { name: string; wireText: string; other?: boolean }[] = [
     { name: 'signature altered', wireText: JSON.stringify(badSig) },
     {
       name: 'signed with the key of another container',
-      wireText: JSON.stringify(announce(licenses.hardware, INSTANCE_A, 1, T0, OTHER_CONTAINER.signPem)),
+      wireText: JSON.stringify(announce(licenses.hardware, INSTANCE_A, SEQ_A, OTHER_CONTAINER.signPem)),
     },
     {
-      name: 'a license without container keys',
-      wireText: JSON.stringify(announce(licenses.legacy, INSTANCE_A, 1, T0)),
+      name: "another container's keys, signed with them",
+      wireText: JSON.stringify(resigned(a, { containerKeys: OTHER_CONTAINER.keys }, OTHER_CONTAINER.signPem)),
+    },
+    {
+      name: 'subjectPrivate of another owner',
+      wireText: JSON.stringify(resigned(a, { subjectPrivate: otherOwner }, CONTAINER.signPem)),
+    },
+    {
+      name: 'a license signed over the format 1 subject digest',
+      wireText: JSON.stringify(earlyAnnouncement),
+    },
+    {
+      name: 'the license view altered (PIN index 2)',
+      wireText: JSON.stringify(resigned(a, { license: { ...a.license, pin: 2 } }, CONTAINER.signPem)),
+    },
+    {
+      name: 'the license view without an activation id',
+      wireText: JSON.stringify(resigned(a, { license: { ...a.license, activationId: undefined } }, CONTAINER.signPem)),
     },
     { name: 'an instance id of 7 characters', wireText: JSON.stringify({ ...a, instance: 'abcdefg' }) },
-    { name: 'format 2', wireText: JSON.stringify({ ...a, format: 2 }) },
-    { name: 'sentAt is not a date', wireText: JSON.stringify({ ...a, sentAt: 'yesterday' }) },
+    { name: 'format 1', wireText: JSON.stringify({ ...a, format: 1 }) },
     { name: 'seq is negative', wireText: JSON.stringify({ ...a, seq: -1 }) },
+    { name: 'seq is not an integer', wireText: JSON.stringify({ ...a, seq: 1.5 }) },
     { name: 'not JSON', wireText: wire.slice(0, 100) },
+    { name: 'more than 16384 bytes', wireText: JSON.stringify({ ...a, padding: 'x'.repeat(16_384) }) },
     { name: "verified with another vendor's key", wireText: wire, other: true },
+  ];
+  const secret = machineSecretOf(MACHINE_ID);
+  const boots = [
+    ['Linux: /proc/sys/kernel/random/boot_id', 'linux:5f0c2a1e-8d3b-4c7a-9e21-6b4d8f3a0c57'],
+    ['macOS: sysctl kern.bootsessionuuid', 'darwin:8E1C2F3A-4B5D-4E6F-8A7B-9C0D1E2F3A4B'],
+    ['Windows: the BootId counter', 'win32:187'],
+    ['no boot identity: the per-boot record', `record:${toBase64Url(testBytes('instance-record', 16))}`],
   ];
   return {
     vendorKey: vendorKeyJson(VENDOR),
     container: containerJson(CONTAINER),
+    instances: {
+      machineId: MACHINE_ID,
+      machineSecretHex: hex(secret),
+      cases: boots.map(([name, boot]) => ({
+        name: name as string,
+        boot: boot as string,
+        input: `lictor/v1/instance\0${boot}`,
+        instance: instanceOf(secret, boot as string),
+      })),
+    },
     cases: [
       {
         name: 'an announcement of the computer-bound license',
-        input: { license: licenses.hardware, instance: INSTANCE_A, seq: a.seq, sentAt: a.sentAt },
+        input: { license: licenses.hardware, instance: INSTANCE_A, seq: SEQ_A },
         output: {
-          signingInput: `lictor/v1/announcement\0${canonicalJson(body)}`,
+          license: credential.license as Json,
+          vendorSignatureHex: hex(fromBase64Url(credential.vendorSignature) as Uint8Array),
+          subjectPrivate: credential.subjectPrivate,
+          signingInput: `lictor/v2/announcement\0${canonicalJson(body)}`,
           signatureHex: hex(fromBase64Url(a.signature) as Uint8Array),
           announcement: a as unknown as Json,
           wireText: wire,
-          verified: {
-            serial: LICENSE_HARDWARE.serial,
-            pin: LICENSE_HARDWARE.pin,
-            activationId: LICENSE_HARDWARE.activationId,
-          },
+          verified: { serial: verified.serial, pin: verified.pin, activationId: verified.activationId },
         },
       },
     ],
+    cannotAnnounce: [
+      { name: 'a license signed over the format 1 subject digest', license: licenses.early },
+      { name: 'a license without container keys', license: licenses.legacy },
+    ].map((c) => {
+      if (announcementCredential(c.license, key) !== null) throw new Error(`'${c.name}' can announce`);
+      return { ...c, credential: null };
+    }),
     negative: negatives.map((n) => {
       const pk = n.other ? OTHER_VENDOR.signer.publicKey : key;
       return {
@@ -1559,50 +1802,243 @@ function announcementVectors(licenses: Licenses): Json {
 
 function evidenceVectors(licenses: Licenses): Json {
   // A cloned computer: instance B announces the same license (same container key) between A's two.
+  // Each instance counts with its own computer's monotonic clock: B's counter is unrelated to A's.
   const pool: Announcement[] = [
-    announce(licenses.hardware, INSTANCE_A, 1, T0),
-    announce(licenses.hardware, INSTANCE_B, 1, T0 + 30_000),
-    announce(licenses.hardware, INSTANCE_A, 2, T0 + 60_000),
-    announce(licenses.hardware, INSTANCE_A, 3, T0 + 16 * 60_000),
-    { ...announce(licenses.hardware, INSTANCE_B, 2, T0 + 45_000), signature: toBase64Url(new Uint8Array(64)) },
-    announce(licenses.token, INSTANCE_B, 1, T0 + 30_000, OTHER_CONTAINER.signPem),
+    announce(licenses.hardware, INSTANCE_A, SEQ_A),
+    announce(licenses.hardware, INSTANCE_B, 4_000_017),
+    announce(licenses.hardware, INSTANCE_A, SEQ_A + 30_000),
+    announce(licenses.hardware, INSTANCE_A, SEQ_A + MAX_EVIDENCE_SPAN_MS + 1),
+    { ...announce(licenses.hardware, INSTANCE_B, 4_030_017), signature: toBase64Url(new Uint8Array(64)) },
+    announce(licenses.token, INSTANCE_B, 4_000_017, OTHER_CONTAINER.signPem),
+    announce(licenses.hardware, INSTANCE_A, SEQ_A + MAX_EVIDENCE_SPAN_MS),
   ];
-  const evidence = (indexes: number[]): DuplicateEvidence =>
-    ({
-      format: 1,
-      serial: LICENSE_HARDWARE.serial,
-      pin: LICENSE_HARDWARE.pin,
-      announcements: indexes.map((i) => pool[i]),
-    }) as DuplicateEvidence;
   const key = VENDOR.signer.publicKey;
-  const good = evidence([0, 1, 2]);
-  const verified = verifyDuplicateEvidence(good, key);
+  const head = { format: 2, serial: LICENSE_HARDWARE.serial, pin: LICENSE_HARDWARE.pin };
+  const evidenceOf = (h: Record<string, unknown>, indexes: number[]) =>
+    ({ ...h, announcements: indexes.map((i) => pool[i]) }) as unknown as DuplicateEvidence;
+  const cases = [
+    { name: 'A, B, A: a cloned computer', evidence: head, indexes: [0, 1, 2] },
+    { name: "A's counter grew by exactly 15 minutes", evidence: head, indexes: [0, 1, 6] },
+    {
+      name: "the evidence's own serial and pin are not read: what it proves comes from the announcements",
+      evidence: { ...head, serial: 'LX-SDG9-3CVY-MYB5', pin: 7 },
+      indexes: [0, 1, 2],
+    },
+  ].map((c) => {
+    const e = evidenceOf(c.evidence, c.indexes);
+    const v = verifyDuplicateEvidence(e, key);
+    return {
+      ...c,
+      output: {
+        serial: v.serial,
+        pin: v.pin,
+        activations: v.activations,
+        instances: v.instances,
+        markFileText: `${JSON.stringify(e, null, 2)}\n`,
+      },
+    };
+  });
   const negatives = [
     { name: 'not interleaved: B before A', indexes: [1, 0, 2] },
-    { name: 'the middle announcement by the same instance', indexes: [0, 2, 3] },
-    { name: 'more than 15 minutes from first to last', indexes: [0, 1, 3] },
+    { name: 'the middle announcement by the same instance', indexes: [0, 2, 6] },
+    { name: "A's counter does not grow (the same announcement twice)", indexes: [0, 1, 0] },
+    { name: "A's counter goes back", indexes: [2, 1, 0] },
+    { name: "A's counter grew by 15 minutes and 1 ms", indexes: [0, 1, 3] },
     { name: 'two announcements', indexes: [0, 1] },
     { name: 'the middle announcement is not signed by the container', indexes: [0, 4, 2] },
     { name: 'the middle announcement names another serial', indexes: [0, 5, 2] },
-  ].map((n) => ({ ...n, error: codeOf(() => verifyDuplicateEvidence(evidence(n.indexes), key), n.name) }));
+    { name: 'format 1', evidence: { ...head, format: 1 }, indexes: [0, 1, 2] },
+  ].map((n) => {
+    const h = n.evidence ?? head;
+    return {
+      name: n.name,
+      evidence: h,
+      indexes: n.indexes,
+      error: codeOf(() => verifyDuplicateEvidence(evidenceOf(h, n.indexes), key), n.name),
+    };
+  });
   return {
     vendorKey: vendorKeyJson(VENDOR),
+    maxSpanMs: MAX_EVIDENCE_SPAN_MS,
     announcements: pool as unknown as Json,
-    cases: [
-      {
-        name: 'A, B, A: a cloned computer',
-        indexes: [0, 1, 2],
-        output: {
-          serial: verified.serial,
-          pin: verified.pin,
-          activations: verified.activations,
-          instances: verified.instances,
-          seenAt: new Date(verified.seenAtMs).toISOString(),
-          markFileText: `${JSON.stringify(good, null, 2)}\n`,
-        },
-      },
-    ],
+    cases: cases as unknown as Json,
     negative: negatives,
+  };
+}
+
+// ---- signed center time and the clock mark -------------------------------------------------
+
+const TIME_NONCE = toBase64Url(testBytes('signed-time/nonce', 16));
+const TIME_MS = Date.parse('2026-11-23T08:15:42.318Z');
+
+/** The bytes the vendor signs for a center time: label ‖ key id ‖ canonical({ nonce, time }). */
+function serverTimeBytes(key: VendorSigner['publicKey'], time: string, nonce: string): Uint8Array {
+  return concatBytes(utf8('lictor/v1/server-time\0'), key.keyId, utf8(canonicalJson({ nonce, time })));
+}
+
+function signedTimeVectors(): Json {
+  const key = VENDOR.signer.publicKey;
+  const inputs = [
+    { name: 'for a nonce of 16 bytes, as the SDK makes it', nowMs: TIME_MS, nonce: TIME_NONCE },
+    {
+      name: 'for a nonce of 64 bytes, the longest',
+      nowMs: Date.parse('2027-01-01T00:00:00.000Z'),
+      nonce: toBase64Url(testBytes('signed-time/nonce-64', 32)) + toBase64Url(testBytes('signed-time/nonce-64b', 32)),
+    },
+  ];
+  const cases = inputs.map((c) => {
+    const signed = signServerTime(VENDOR.signer, c.nowMs, c.nonce);
+    const bytes = serverTimeBytes(key, signed.time, c.nonce);
+    if (!key.verify(bytes, fromBase64Url(signed.signature) as Uint8Array)) throw new Error('signed time bytes');
+    return {
+      name: c.name,
+      input: { nowMs: c.nowMs, nonce: c.nonce },
+      output: {
+        time: signed.time,
+        signedBytesHex: hex(bytes),
+        signatureHex: hex(fromBase64Url(signed.signature) as Uint8Array),
+        signedTime: signed as unknown as Json,
+        headerValue: JSON.stringify(signed),
+        ms: verifyServerTime(signed, key, c.nonce),
+      },
+    };
+  });
+  const good = signServerTime(VENDOR.signer, TIME_MS, TIME_NONCE);
+  const otherNonce = toBase64Url(testBytes('signed-time/other-nonce', 16));
+  const negatives: { name: string; value: unknown; nonce?: string; other?: boolean }[] = [
+    { name: 'answered for another nonce', value: good, nonce: otherNonce },
+    { name: 'the time changed by 1 ms', value: { ...good, time: '2026-11-23T08:15:42.319Z' } },
+    {
+      name: 'the same instant written differently (+00:00): the signature is over the text',
+      value: { ...good, time: '2026-11-23T08:15:42.318+00:00' },
+    },
+    { name: "verified with another vendor's key", value: good, other: true },
+    { name: 'signed by another vendor key', value: signServerTime(OTHER_VENDOR.signer, TIME_MS, TIME_NONCE) },
+    { name: 'the time is not a date', value: { ...good, time: 'tomorrow' } },
+    { name: 'no signature', value: { time: good.time, nonce: good.nonce } },
+    { name: 'a signature that is not base64url', value: { ...good, signature: `${good.signature}=` } },
+    { name: 'not an object', value: null },
+  ];
+  const nonces = [
+    ['16 bytes (22 characters)', TIME_NONCE, true],
+    ['64 bytes (86 characters)', inputs[1]?.nonce, true],
+    ['21 characters', TIME_NONCE.slice(1), false],
+    ['87 characters', `${inputs[1]?.nonce}A`, false],
+    ['base64 with padding', `${TIME_NONCE}==`, false],
+    ['a character outside base64url (+)', `+${TIME_NONCE.slice(1)}`, false],
+  ].map(([name, nonce, valid]) => {
+    if (isTimeNonce(nonce) !== valid) throw new Error(`time nonce '${name}'`);
+    return { name: name as string, nonce: nonce as string, valid: valid as boolean };
+  });
+  return {
+    vendorKey: vendorKeyJson(VENDOR),
+    otherVendorKey: vendorKeyJson(OTHER_VENDOR),
+    header: TIME_HEADER,
+    cases,
+    nonces,
+    negative: negatives.map((n) => {
+      const pk = n.other ? OTHER_VENDOR.signer.publicKey : key;
+      const nonce = n.nonce ?? TIME_NONCE;
+      return {
+        name: n.name,
+        publicKey: pk.text,
+        nonce,
+        value: n.value as Json,
+        error: codeOf(() => verifyServerTime(n.value, pk, nonce), n.name),
+      };
+    }),
+  };
+}
+
+/** A sealed state file as the SDK writes it (`sealed-state.ts`). */
+function sealedState(secret: Uint8Array, kind: string, body: Record<string, unknown>) {
+  const key = hkdf(secret, new Uint8Array(0), `lictor/v1/state/${kind}`, 32);
+  const macInput = canonicalJson({ kind, body });
+  const mac = toBase64Url(hmacSha256(key, utf8(macInput)));
+  const fileText = `${JSON.stringify({ format: 1, kind, body, mac }, null, 2)}\n`;
+  return { key, macInput, mac, fileText };
+}
+
+function clockMarkVectors(): Json {
+  const secret = machineSecretOf(MACHINE_ID);
+  const server = signServerTime(VENDOR.signer, TIME_MS, TIME_NONCE);
+  const markMs = TIME_MS + 3 * 3_600_000 + 17;
+  const bodies: [string, Record<string, unknown>][] = [
+    ['a mark and the last center time', { markMs, server }],
+    ['a mark before any center time', { markMs: Date.parse('2026-11-22T10:00:00.000Z') }],
+  ];
+  const cases = bodies.map(([name, body]) => {
+    const s = sealedState(secret, 'clock', body);
+    return {
+      name,
+      input: { machineId: MACHINE_ID, body: body as Json },
+      output: {
+        keyHex: hex(s.key),
+        macInput: s.macInput,
+        macHex: hex(fromBase64Url(s.mac) as Uint8Array),
+        fileText: s.fileText,
+      },
+      read: {
+        state: 'valid',
+        markMs: body.markMs as number,
+        serverMs: body.server === undefined ? null : TIME_MS,
+      },
+    };
+  });
+  const good = sealedState(secret, 'clock', { markMs, server });
+  const file = JSON.parse(good.fileText) as { body: Record<string, unknown> };
+  const edit = (change: Record<string, unknown>) => `${JSON.stringify({ ...file, ...change }, null, 2)}\n`;
+  const badServer = { ...server, time: '2026-11-24T08:15:42.318Z' };
+  const reads = [
+    {
+      name: 'copied from another computer: the seal does not verify, the signed center time still counts',
+      machineId: OTHER_MACHINE_ID,
+      fileText: good.fileText,
+      read: { state: 'tampered', serverMs: TIME_MS },
+    },
+    {
+      name: 'the mark edited: the seal does not verify, the signed center time still counts',
+      machineId: MACHINE_ID,
+      fileText: edit({ body: { ...file.body, markMs: markMs - 86_400_000 } }),
+      read: { state: 'tampered', serverMs: TIME_MS },
+    },
+    {
+      name: 'sealed, with a center time whose signature does not verify: the time is ignored',
+      machineId: MACHINE_ID,
+      fileText: sealedState(secret, 'clock', { markMs, server: badServer }).fileText,
+      read: { state: 'valid', markMs, serverMs: null },
+    },
+    {
+      name: 'format 2',
+      machineId: MACHINE_ID,
+      fileText: edit({ format: 2 }),
+      read: { state: 'tampered', serverMs: TIME_MS },
+    },
+    {
+      name: 'a state of another kind',
+      machineId: MACHINE_ID,
+      fileText: sealedState(secret, 'other', { markMs, server }).fileText,
+      read: { state: 'tampered', serverMs: TIME_MS },
+    },
+    {
+      name: 'a mark that is not an integer: no canonical form, so no seal can match',
+      machineId: MACHINE_ID,
+      fileText: edit({ body: { ...file.body, markMs: markMs + 0.5 } }),
+      read: { state: 'tampered', serverMs: TIME_MS },
+    },
+    {
+      name: 'not JSON',
+      machineId: MACHINE_ID,
+      fileText: good.fileText.slice(0, 50),
+      read: { state: 'tampered', serverMs: null },
+    },
+  ];
+  return {
+    vendorKey: vendorKeyJson(VENDOR),
+    fileName: 'lictor-clock.json',
+    machineSecretHex: hex(secret),
+    cases,
+    reads: reads as unknown as Json,
   };
 }
 
@@ -1715,19 +2151,19 @@ export function buildVectors(): Map<string, string> {
     [
       'blacklist-file',
       'license-file.md#blacklist-files',
-      'Blacklist files: the same envelope with kind 2.',
+      'Blacklist files: the same envelope with kind 2, and the sequence inside.',
       blacklistVectors(licenses.texts),
     ],
     [
       'request-file',
       'offline-activation.md#request-files',
-      'Offline request files: canonical JSON with a PIN proof, checksummed and armored.',
+      'Offline request files: canonical JSON with a PIN tag and proof, checksummed and armored.',
       requestFileVectors(HARDWARE_RAW),
     ],
     [
       'request-code',
       'offline-activation.md#request-codes',
-      'Request codes: serial, nonce, day, subject digest and PIN proof in 31 bytes.',
+      'Request codes: serial, nonce, day, subject digest, PIN tag and proof in 31 bytes.',
       requestCodeVectors(),
     ],
     [
@@ -1775,14 +2211,26 @@ export function buildVectors(): Map<string, string> {
     [
       'announcement',
       'announcements-and-discovery.md#announcements',
-      'Duplicate-detection announcements, signed by the container key.',
+      "Duplicate-detection announcements (format 2): the license's signed view, signed by the container key.",
       announcementVectors(licenses.texts),
     ],
     [
       'duplicate-evidence',
       'announcements-and-discovery.md#duplicate-evidence',
-      'Duplicate evidence: three announcements A, B, A in time.',
+      "Duplicate evidence: three announcements A, B, A' as one observer received them.",
       evidenceVectors(licenses.texts),
+    ],
+    [
+      'signed-time',
+      'clock.md#signed-center-time',
+      "Signed center time: the License Center's clock signed by the vendor key over the client's nonce.",
+      signedTimeVectors(),
+    ],
+    [
+      'clock-mark',
+      'clock.md#the-clock-mark-file',
+      'The clock mark file: the latest time seen and the last center time, sealed with the machine secret.',
+      clockMarkVectors(),
     ],
     [
       'discovery',

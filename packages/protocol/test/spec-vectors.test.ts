@@ -11,15 +11,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { buildVectors, VECTORS_DIR } from '../../../scripts/make-vectors.js';
 import {
+  type Announcement,
+  type AnnouncementCredential,
   type AnswerCode,
   aesGcmOpen,
   aesGcmSeal,
+  announcementCredential,
   type BlacklistDocument,
   CODE_EPOCH_MS,
   type ContainerKeys,
   canonicalJson,
   concatBytes,
   confirmationMatches,
+  containerSubjectDigest,
   containerTag,
   containerVerify,
   createAnnouncement,
@@ -28,7 +32,6 @@ import {
   createRequestCode,
   createUpgradeQuestion,
   type DiscoveryAnnouncement,
-  type DuplicateEvidence,
   decodeAnnouncement,
   decodeBlacklist,
   decodeDiscoveryAnswer,
@@ -56,6 +59,7 @@ import {
   hkdf,
   hmacSha256,
   isHardwareParams,
+  isTimeNonce,
   type LicenseDocument,
   LictorError,
   licenseFileFromSignature,
@@ -63,6 +67,7 @@ import {
   licenseSignedView,
   licenseSigningBytes,
   loadSigner,
+  MAX_EVIDENCE_SPAN_MS,
   normalizeHardware,
   normalizePin,
   normalizeSerial,
@@ -73,14 +78,20 @@ import {
   parsePublicKey,
   parseRequestCode,
   parseTokenPublicKey,
+  pinTag,
   type RandomSource,
+  type RequestDocument,
   type RequestFields,
   requestCodeProvesPin,
   requestProvesPin,
+  type SignedTime,
   sealDocument,
   sealToContainer,
   sha256,
+  signServerTime,
   subjectDigest,
+  subjectPrivateDigest,
+  TIME_HEADER,
   type TokenActivationClaim,
   toBase64Url,
   toHex,
@@ -92,7 +103,9 @@ import {
   utf8,
   type VendorPublicKey,
   type VendorSigner,
+  verifyAnnouncement,
   verifyDuplicateEvidence,
+  verifyServerTime,
   verifyTokenPresence,
   verifyUpgradeQuestion,
 } from '../src/index.js';
@@ -291,9 +304,18 @@ interface SealedOutput {
   text: string;
 }
 
+interface SubjectSteps {
+  subjectFormat: 1 | 2;
+  /** Format 2 only. */
+  subjectPrivateJson?: string;
+  subjectPrivate?: string;
+  subjectJson: string;
+  subject: string;
+}
+
 interface LicenseCase extends Named {
   input: { document: LicenseDocument; saltHex: string; ivHex: string };
-  output: SealedOutput & { subjectJson: string; subject: string; signedView: string; headerHex: string };
+  output: SealedOutput & SubjectSteps & { signedView: string; headerHex: string };
 }
 
 interface LicenseVectors {
@@ -304,18 +326,51 @@ interface LicenseVectors {
   negative: (Negative & { publicKey: string; text: string })[];
 }
 
+/** The first 80 bits of `SHA-256(label ‖ json)`, base64url: the subject digest. */
+function digest80(label: string, json: string): string {
+  return toBase64Url(sha256(utf8(label + json)).subarray(0, 10));
+}
+
+/** The subject digest of a case, step by step, in the format the case names. */
+function checkSubject(doc: LicenseDocument, o: SubjectSteps, name: string): void {
+  const bound = doc.binding.kind === 'hardware' ? { hardware: normalizeHardware(doc.binding.hardware) } : doc.binding;
+  const ofBinding =
+    'hardware' in bound
+      ? { owner: doc.owner, ...bound }
+      : { owner: doc.owner, token: bound.token, publicKey: bound.publicKey };
+  if (o.subjectFormat === 2) {
+    const keys = doc.containerKeys as ContainerKeys;
+    assert.equal(canonicalJson(ofBinding), o.subjectPrivateJson, name);
+    const privateDigest = toBase64Url(sha256(utf8(`lictor/v2/subject-private\0${o.subjectPrivateJson}`)));
+    assert.equal(privateDigest, o.subjectPrivate, name);
+    const binding = doc.binding.kind === 'hardware' ? doc.binding.hardware : doc.binding;
+    assert.equal(subjectPrivateDigest(doc.owner, binding), o.subjectPrivate, name);
+    assert.equal(canonicalJson({ containerKeys: keys, private: o.subjectPrivate }), o.subjectJson, name);
+    assert.equal(digest80('lictor/v2/subject\0', o.subjectJson), o.subject, name);
+    assert.equal(containerSubjectDigest(o.subjectPrivate as string, keys), o.subject, name);
+    // Format 2 is what a license with container keys is issued with now.
+    assert.equal(documentSubject(doc), o.subject, name);
+    return;
+  }
+  const label = doc.binding.kind === 'hardware' ? 'lictor/v1/subject\0' : 'lictor/v1/token-subject\0';
+  const keys = doc.containerKeys ? { containerKeys: doc.containerKeys } : {};
+  assert.equal(canonicalJson({ ...ofBinding, ...keys }), o.subjectJson, name);
+  assert.equal(digest80(label, o.subjectJson), o.subject, name);
+  // Without container keys format 1 is the only format; with them, only files issued before format 2.
+  assert.equal(documentSubject(doc) === o.subject, doc.containerKeys === undefined, name);
+}
+
 /** Checks one license file case: every intermediate value, the file, and that it decodes back. */
 function checkLicenseCase(c: LicenseCase, signer: VendorSigner, key: VendorPublicKey): void {
   const doc = c.input.document;
   const o = c.output;
-  const subjectPrefix = doc.binding.kind === 'hardware' ? 'lictor/v1/subject\0' : 'lictor/v1/token-subject\0';
-  assert.equal(toBase64Url(sha256(utf8(subjectPrefix + o.subjectJson)).subarray(0, 10)), o.subject, c.name);
-  assert.equal(documentSubject(doc), o.subject, c.name);
-  if (doc.binding.kind === 'hardware') {
+  checkSubject(doc, o, c.name);
+  if (doc.binding.kind === 'hardware' && o.subjectFormat === 2) {
     assert.equal(subjectDigest(doc.owner, doc.binding.hardware, doc.containerKeys), o.subject);
   }
-  assert.equal(canonicalJson(licenseSignedView(doc)), o.signedView, c.name);
-  const signing = licenseSigningBytes(doc, key);
+  const view = licenseSignedView(doc, o.subject);
+  assert.equal(canonicalJson(view), o.signedView, c.name);
+  const signing = licenseSigningBytes(doc, key, o.subject);
   assert.equal(hex(signing), o.signingBytesHex, c.name);
   assert.equal(hex(signing), hex(concatBytes(utf8('lictor/v1/license\0'), key.keyId, utf8(o.signedView))));
   assert.equal(hex(signer.sign(signing)), o.signatureHex, c.name);
@@ -337,7 +392,6 @@ function checkLicenseCase(c: LicenseCase, signer: VendorSigner, key: VendorPubli
     header,
   );
   assert.equal(hex(unarmor(o.text)), hex(concatBytes(header, sealed)), c.name);
-  const view = licenseSignedView(doc);
   assert.equal(sealDocument('license', doc, signer, view, fixed(c.input.saltHex, c.input.ivHex)), o.text, c.name);
   assert.deepEqual(decodeLicenseFile(o.text, key), doc, c.name);
 }
@@ -352,7 +406,10 @@ function checkLicenseFile(v: LicenseVectors): void {
 
 interface BlacklistVectors {
   vendorKey: VendorKeyRef;
-  cases: (Named & { input: { document: BlacklistDocument; saltHex: string; ivHex: string }; output: SealedOutput })[];
+  cases: (Named & {
+    input: { document: BlacklistDocument; saltHex: string; ivHex: string };
+    output: SealedOutput & { sequence: number };
+  })[];
   negative: (Negative & { text: string })[];
 }
 
@@ -371,6 +428,8 @@ function checkBlacklist(v: BlacklistVectors): void {
     assert.deepEqual([...decoded.serials], doc.serials);
     assert.deepEqual([...decoded.activations], doc.activations);
     assert.equal(decoded.issuedAt, doc.issuedAt);
+    assert.equal(decoded.sequence, c.output.sequence, c.name);
+    assert.equal(c.output.sequence, doc.sequence ?? 0, `${c.name}: a list without a sequence is at 0`);
   }
   refuses(v.negative, (c) => decodeBlacklist(c.text, key));
 }
@@ -385,6 +444,8 @@ interface RequestFileVectors {
     input: { fields: RequestFields; pin: string };
     output: {
       pinKey: string;
+      pinTagInput: string;
+      pinTag: string;
       proofInput: string;
       proof: string;
       document: unknown;
@@ -394,6 +455,11 @@ interface RequestFileVectors {
     };
     pinChecks: PinCheck[];
   })[];
+  beforeTags: Named & {
+    input: { document: RequestDocument; pin: string };
+    output: { proofInput: string; text: string };
+    pinChecks: PinCheck[];
+  };
   negative: (Negative & { text: string })[];
 }
 
@@ -403,6 +469,12 @@ function checkRequestFile(v: RequestFileVectors): void {
     const doc = createRequest(c.input.fields, c.input.pin);
     assert.equal(canonicalJson(doc), canonicalJson(o.document), c.name);
     assert.equal(normalizePin(c.input.pin), o.pinKey);
+    assert.equal(o.pinTagInput, `lictor/v1/pin-tag\0${normalizeSerial(c.input.fields.serial)}`);
+    assert.equal(hex(hmacSha256(utf8(o.pinKey), utf8(o.pinTagInput)).subarray(0, 6)), o.pinTag, c.name);
+    assert.equal(pinTag(c.input.fields.serial, c.input.pin), o.pinTag, c.name);
+    assert.equal(doc.pinTag, o.pinTag, c.name);
+    const { format: _f, proof: _p, ...covered } = doc;
+    assert.equal(`lictor/v1/request-proof\0${canonicalJson(covered)}`, o.proofInput, c.name);
     assert.equal(toBase64Url(hmacSha256(utf8(o.pinKey), utf8(o.proofInput))), o.proof, c.name);
     assert.equal(doc.proof, o.proof, c.name);
     assert.equal(canonicalJson(doc), o.payload, c.name);
@@ -414,6 +486,16 @@ function checkRequestFile(v: RequestFileVectors): void {
     assert.equal(canonicalJson(decoded), o.payload, c.name);
     for (const p of c.pinChecks) assert.equal(requestProvesPin(decoded, p.pin), p.proves, `${c.name}: PIN ${p.pin}`);
   }
+  const b = v.beforeTags;
+  const { format: _f, proof: _p, ...covered } = b.input.document;
+  assert.equal('pinTag' in b.input.document, false, b.name);
+  assert.equal(`lictor/v1/request-proof\0${canonicalJson(covered)}`, b.output.proofInput, b.name);
+  const proof = toBase64Url(hmacSha256(utf8(normalizePin(b.input.pin)), utf8(b.output.proofInput)));
+  assert.equal(proof, b.input.document.proof, b.name);
+  assert.equal(encodeRequestFile(b.input.document), b.output.text, b.name);
+  const decoded = decodeRequestFile(b.output.text);
+  assert.deepEqual(decoded, b.input.document, b.name);
+  for (const p of b.pinChecks) assert.equal(requestProvesPin(decoded, p.pin), p.proves, `${b.name}: PIN ${p.pin}`);
   refuses(v.negative, (c) => decodeRequestFile(c.text));
 }
 
@@ -441,6 +523,26 @@ function requestCode(i: CodeRequestInput): Uint8Array {
   );
 }
 
+interface ParsedRequestCode {
+  serial: string;
+  nonce: string;
+  createdAt: string;
+  subject: string;
+  pinTagPrefix: string | null;
+}
+
+/** A parsed request code as the vectors write it (the proof apart, no prefix as `null`). */
+function parsedView(bytesIn: Uint8Array): ParsedRequestCode {
+  const p = parseRequestCode(bytesIn);
+  return {
+    serial: p.serial,
+    nonce: p.nonce,
+    createdAt: p.createdAt,
+    subject: p.subject,
+    pinTagPrefix: p.pinTagPrefix ?? null,
+  };
+}
+
 interface RequestCodeVectors {
   cases: (Named & {
     input: CodeRequestInput;
@@ -448,14 +550,21 @@ interface RequestCodeVectors {
       subject: string;
       day: number;
       bodyHex: string;
+      pinTag: string;
       proofInputHex: string;
+      macHex: string;
       proofHex: string;
       bytesHex: string;
       code: string;
-      parsed: { serial: string; nonce: string; createdAt: string; subject: string };
+      parsed: ParsedRequestCode;
     };
     pinChecks: PinCheck[];
   })[];
+  beforeTags: Named & {
+    input: { bodyHex: string; pin: string };
+    output: { proofInputHex: string; proofHex: string; bytesHex: string; code: string; parsed: ParsedRequestCode };
+    pinChecks: PinCheck[];
+  };
   negative: (Negative & { code: string })[];
   encodeRefusals: (Negative & { input: CodeRequestInput })[];
 }
@@ -475,23 +584,42 @@ function checkRequestCode(v: RequestCodeVectors): void {
     assert.equal(subjectDigest(i.owner, i.hardware, i.containerKeys), o.subject, c.name);
     assert.equal(Math.floor((Date.parse(i.createdAt) - CODE_EPOCH_MS) / 86_400_000), o.day, c.name);
     const body = concatBytes(
-      Uint8Array.of(0x11),
+      Uint8Array.of(0x12),
       uintBytes(serialBits(normalizeSerial(i.serial)), 8),
       bytes(i.nonceHex),
       uintBytes(o.day, 2),
       fromBase64Url(o.subject) as Uint8Array,
     );
     assert.equal(hex(body), o.bodyHex, c.name);
+    assert.equal(pinTag(i.serial, i.pin), o.pinTag, c.name);
     assert.equal(hex(concatBytes(utf8('lictor/v1/request-code-proof\0'), body)), o.proofInputHex, c.name);
-    assert.equal(hex(hmacSha256(utf8(normalizePin(i.pin)), bytes(o.proofInputHex)).subarray(0, 6)), o.proofHex);
+    assert.equal(hex(hmacSha256(utf8(normalizePin(i.pin)), bytes(o.proofInputHex)).subarray(0, 4)), o.macHex);
+    // The proof: the first 16 bits of the PIN tag, then 32 bits of the MAC.
+    assert.equal(o.proofHex, o.pinTag.slice(0, 4) + o.macHex, c.name);
     const made = requestCode(i);
     assert.equal(hex(made), o.bytesHex, c.name);
     assert.equal(o.bytesHex, o.bodyHex + o.proofHex);
     assert.equal(encodeShortCode(made), o.code, c.name);
-    const parsed = parseRequestCode(decodeShortCode(o.code));
-    assert.deepEqual({ ...parsed, proof: undefined }, { ...o.parsed, proof: undefined }, c.name);
-    assert.equal(hex(parsed.proof), o.proofHex);
+    const decoded = decodeShortCode(o.code);
+    assert.deepEqual(parsedView(decoded), o.parsed, c.name);
+    assert.equal(o.parsed.pinTagPrefix, o.pinTag.slice(0, 4), c.name);
+    assert.equal(hex(parseRequestCode(decoded).proof), o.proofHex);
     for (const p of c.pinChecks) assert.equal(requestCodeProvesPin(made, p.pin), p.proves, `${c.name}: PIN ${p.pin}`);
+  }
+  const b = v.beforeTags;
+  assert.equal(b.input.bodyHex.slice(0, 2), '11', b.name);
+  assert.equal(
+    hex(concatBytes(utf8('lictor/v1/request-code-proof\0'), bytes(b.input.bodyHex))),
+    b.output.proofInputHex,
+  );
+  const mac = hmacSha256(utf8(normalizePin(b.input.pin)), bytes(b.output.proofInputHex));
+  assert.equal(hex(mac.subarray(0, 6)), b.output.proofHex, b.name);
+  assert.equal(b.output.bytesHex, b.input.bodyHex + b.output.proofHex, b.name);
+  assert.equal(encodeShortCode(bytes(b.output.bytesHex)), b.output.code, b.name);
+  assert.deepEqual(parsedView(decodeShortCode(b.output.code)), b.output.parsed, b.name);
+  assert.equal(b.output.parsed.pinTagPrefix, null, b.name);
+  for (const p of b.pinChecks) {
+    assert.equal(requestCodeProvesPin(bytes(b.output.bytesHex), p.pin), p.proves, `${b.name}: PIN ${p.pin}`);
   }
   refuses(v.negative, (c) => parseRequestCode(decodeShortCode(c.code)));
   refuses(v.encodeRefusals, (c) => requestCode(c.input));
@@ -851,82 +979,252 @@ function checkTokenPresence(v: TokenPresenceVectors): void {
 interface AnnouncementVectors {
   vendorKey: VendorKeyRef;
   container: ContainerRef;
+  instances: {
+    machineId: string;
+    machineSecretHex: string;
+    cases: (Named & { boot: string; input: string; instance: string })[];
+  };
   cases: (Named & {
-    input: { license: string; instance: string; seq: number; sentAt: string };
+    input: { license: string; instance: string; seq: number };
     output: {
+      license: Record<string, unknown>;
+      vendorSignatureHex: string;
+      subjectPrivate: string;
       signingInput: string;
       signatureHex: string;
-      announcement: unknown;
+      announcement: Announcement;
       wireText: string;
       verified: { serial: string; pin: number; activationId: string };
     };
   })[];
+  cannotAnnounce: (Named & { license: string; credential: null })[];
   negative: (Negative & { publicKey: string; wireText: string })[];
 }
 
 function checkAnnouncement(v: AnnouncementVectors): void {
   const { key } = vendorOf(v.vendorKey);
   const { signPem } = containerOf(v.container);
+  const secret = hmacSha256(utf8('lictor/v1/machine-secret'), utf8(v.instances.machineId));
+  assert.equal(hex(secret), v.instances.machineSecretHex);
+  for (const i of v.instances.cases) {
+    assert.equal(i.input, `lictor/v1/instance\0${i.boot}`, i.name);
+    assert.equal(toBase64Url(hmacSha256(secret, utf8(i.input)).subarray(0, 16)), i.instance, i.name);
+  }
   for (const c of v.cases) {
     const o = c.output;
-    const a = createAnnouncement(c.input, signPem);
+    // What the license file shows: its signed view (format 2 subject), the vendor's signature, the keys.
+    const doc = decodeLicenseFile(c.input.license, key);
+    const binding = doc.binding.kind === 'hardware' ? doc.binding.hardware : doc.binding;
+    assert.equal(subjectPrivateDigest(doc.owner, binding), o.subjectPrivate, c.name);
+    assert.equal(canonicalJson(o.license), canonicalJson(licenseSignedView(doc)), c.name);
+    assert.ok(key.verify(documentSigningBytes('license', key, o.license), bytes(o.vendorSignatureHex)));
+    const credential = announcementCredential(c.input.license, key);
+    assert.deepEqual(
+      credential,
+      {
+        license: o.license,
+        vendorSignature: toBase64Url(bytes(o.vendorSignatureHex)),
+        containerKeys: doc.containerKeys,
+        subjectPrivate: o.subjectPrivate,
+      },
+      c.name,
+    );
+    const { instance, seq } = c.input;
+    const a = createAnnouncement({ ...(credential as AnnouncementCredential), instance, seq }, signPem);
     const { signature: _s, ...body } = a;
-    assert.equal(`lictor/v1/announcement\0${canonicalJson(body)}`, o.signingInput, c.name);
+    assert.equal(`lictor/v2/announcement\0${canonicalJson(body)}`, o.signingInput, c.name);
     assert.equal(hex(fromBase64Url(a.signature) as Uint8Array), o.signatureHex, c.name);
     assert.ok(containerVerify(v.container.public.sign, utf8(o.signingInput), bytes(o.signatureHex)));
     assert.deepEqual(a, o.announcement, c.name);
     assert.equal(text(encodeAnnouncement(a)), o.wireText, c.name);
     const verified = decodeAnnouncement(utf8(o.wireText), key);
     assert.deepEqual(
-      { serial: verified.doc.serial, pin: verified.doc.pin, activationId: verified.doc.activationId },
+      { serial: verified.serial, pin: verified.pin, activationId: verified.activationId },
       o.verified,
+      c.name,
     );
+    // Nothing on the wire names the owner or the hardware.
+    for (const secretValue of [
+      ...Object.values(doc.owner),
+      doc.binding.kind === 'hardware' && doc.binding.hardware.hostname,
+    ]) {
+      if (typeof secretValue === 'string') assert.ok(!o.wireText.includes(secretValue), `${c.name}: ${secretValue}`);
+    }
   }
+  for (const c of v.cannotAnnounce) assert.equal(announcementCredential(c.license, key), c.credential, c.name);
   refuses(v.negative, (c) => decodeAnnouncement(utf8(c.wireText), parsePublicKey(c.publicKey)));
+}
+
+interface EvidenceHead {
+  format: number;
+  serial: string;
+  pin: number;
 }
 
 interface EvidenceVectors {
   vendorKey: VendorKeyRef;
-  announcements: unknown[];
+  maxSpanMs: number;
+  announcements: Announcement[];
   cases: (Named & {
+    evidence: EvidenceHead;
     indexes: number[];
-    output: {
-      serial: string;
-      pin: number;
-      activations: string[];
-      instances: string[];
-      seenAt: string;
-      markFileText: string;
-    };
+    output: { serial: string; pin: number; activations: string[]; instances: string[]; markFileText: string };
   })[];
-  negative: (Negative & { indexes: number[] })[];
+  negative: (Negative & { evidence: EvidenceHead; indexes: number[] })[];
 }
 
 function checkEvidence(v: EvidenceVectors): void {
   const { key } = vendorOf(v.vendorKey);
-  const evidenceOf = (indexes: number[]) => {
-    const first = v.announcements[0] as { license: string };
-    const doc = decodeLicenseFile(first.license, key);
-    return { format: 1, serial: doc.serial, pin: doc.pin, announcements: indexes.map((i) => v.announcements[i]) };
-  };
+  assert.equal(v.maxSpanMs, MAX_EVIDENCE_SPAN_MS);
+  const evidenceOf = (head: EvidenceHead, indexes: number[]) => ({
+    ...head,
+    announcements: indexes.map((i) => v.announcements[i]),
+  });
   for (const c of v.cases) {
-    const e = evidenceOf(c.indexes);
+    const e = evidenceOf(c.evidence, c.indexes);
     const verified = verifyDuplicateEvidence(e, key);
     const { markFileText, ...expected } = c.output;
     assert.deepEqual(
-      {
-        serial: verified.serial,
-        pin: verified.pin,
-        activations: verified.activations,
-        instances: verified.instances,
-        seenAt: new Date(verified.seenAtMs).toISOString(),
-      },
+      { serial: verified.serial, pin: verified.pin, activations: verified.activations, instances: verified.instances },
       expected,
       c.name,
     );
-    assert.equal(`${JSON.stringify(e as DuplicateEvidence, null, 2)}\n`, markFileText, c.name);
+    // What is proven is what the announcements' signed licenses say.
+    const [a, b, a2] = c.indexes.map((i) => verifyAnnouncement(v.announcements[i], key));
+    assert.equal(verified.serial, a?.serial);
+    assert.equal(verified.pin, a?.pin);
+    assert.deepEqual(verified.instances, [a?.announcement.instance, b?.announcement.instance]);
+    assert.ok((a2?.announcement.seq ?? 0) - (a?.announcement.seq ?? 0) <= v.maxSpanMs);
+    assert.equal(`${JSON.stringify(e, null, 2)}\n`, markFileText, c.name);
   }
-  refuses(v.negative, (c) => verifyDuplicateEvidence(evidenceOf(c.indexes), key));
+  refuses(v.negative, (c) => verifyDuplicateEvidence(evidenceOf(c.evidence, c.indexes), key));
+}
+
+interface SignedTimeVectors {
+  vendorKey: VendorKeyRef;
+  otherVendorKey: VendorKeyRef;
+  header: string;
+  cases: (Named & {
+    input: { nowMs: number; nonce: string };
+    output: {
+      time: string;
+      signedBytesHex: string;
+      signatureHex: string;
+      signedTime: SignedTime;
+      headerValue: string;
+      ms: number;
+    };
+  })[];
+  nonces: (Named & { nonce: string; valid: boolean })[];
+  negative: (Negative & { publicKey: string; nonce: string; value: unknown })[];
+}
+
+function checkSignedTime(v: SignedTimeVectors): void {
+  const { signer, key } = vendorOf(v.vendorKey);
+  vendorOf(v.otherVendorKey);
+  assert.equal(v.header, TIME_HEADER);
+  for (const c of v.cases) {
+    const { input: i, output: o } = c;
+    assert.equal(o.time, new Date(i.nowMs).toISOString(), c.name);
+    const signed = concatBytes(
+      utf8('lictor/v1/server-time\0'),
+      key.keyId,
+      utf8(canonicalJson({ nonce: i.nonce, time: o.time })),
+    );
+    assert.equal(hex(signed), o.signedBytesHex, c.name);
+    assert.equal(hex(signer.sign(signed)), o.signatureHex, c.name);
+    const made = signServerTime(signer, i.nowMs, i.nonce);
+    assert.deepEqual(made, o.signedTime, c.name);
+    assert.deepEqual(made, { time: o.time, nonce: i.nonce, signature: toBase64Url(bytes(o.signatureHex)) });
+    assert.equal(JSON.stringify(made), o.headerValue, c.name);
+    assert.equal(verifyServerTime(JSON.parse(o.headerValue), key, i.nonce), o.ms, c.name);
+    assert.equal(o.ms, i.nowMs, c.name);
+    assert.ok(isTimeNonce(i.nonce), c.name);
+  }
+  for (const n of v.nonces) assert.equal(isTimeNonce(n.nonce), n.valid, n.name);
+  refuses(v.negative, (c) => verifyServerTime(c.value, parsePublicKey(c.publicKey), c.nonce));
+}
+
+interface MarkRead {
+  state: 'valid' | 'tampered';
+  markMs?: number;
+  serverMs: number | null;
+}
+
+interface ClockMarkVectors {
+  vendorKey: VendorKeyRef;
+  fileName: string;
+  machineSecretHex: string;
+  cases: (Named & {
+    input: { machineId: string; body: { markMs: number; server?: SignedTime } };
+    output: { keyHex: string; macInput: string; macHex: string; fileText: string };
+    read: MarkRead;
+  })[];
+  reads: (Named & { machineId: string; fileText: string; read: MarkRead })[];
+}
+
+/** The key that seals the SDK's state files of `kind` on a computer. */
+function stateKey(machineId: string, kind: string): Uint8Array {
+  const secret = hmacSha256(utf8('lictor/v1/machine-secret'), utf8(machineId));
+  return hkdf(secret, new Uint8Array(0), `lictor/v1/state/${kind}`, 32);
+}
+
+/**
+ * A clock mark file read by the rules of the specification (the SDK's `readMark` checks the same
+ * vectors): a seal that does not verify is `tampered`, and only a center time whose vendor
+ * signature verifies is taken from it.
+ */
+function readClockMark(fileText: string, machineId: string, key: VendorPublicKey): MarkRead {
+  const serverMsOf = (body: Record<string, unknown> | undefined): number | null => {
+    const server = body?.server as { nonce?: unknown } | undefined;
+    if (typeof server?.nonce !== 'string') return null;
+    try {
+      return verifyServerTime(server, key, server.nonce);
+    } catch {
+      return null;
+    }
+  };
+  let file: { format?: unknown; kind?: unknown; body?: unknown; mac?: unknown };
+  try {
+    file = JSON.parse(fileText);
+  } catch {
+    return { state: 'tampered', serverMs: null };
+  }
+  const body = typeof file.body === 'object' && file.body !== null ? (file.body as Record<string, unknown>) : undefined;
+  const mac = typeof file.mac === 'string' ? fromBase64Url(file.mac) : null;
+  if (body === undefined || file.format !== 1 || file.kind !== 'clock' || mac === null) {
+    return { state: 'tampered', serverMs: serverMsOf(body) };
+  }
+  let expected: Uint8Array;
+  try {
+    expected = hmacSha256(stateKey(machineId, 'clock'), utf8(canonicalJson({ kind: 'clock', body })));
+  } catch {
+    return { state: 'tampered', serverMs: serverMsOf(body) };
+  }
+  if (hex(expected) !== hex(mac)) return { state: 'tampered', serverMs: serverMsOf(body) };
+  return {
+    state: 'valid',
+    ...(Number.isSafeInteger(body.markMs) ? { markMs: body.markMs as number } : {}),
+    serverMs: serverMsOf(body),
+  };
+}
+
+function checkClockMark(v: ClockMarkVectors): void {
+  const { key } = vendorOf(v.vendorKey);
+  assert.equal(v.fileName, 'lictor-clock.json');
+  for (const c of v.cases) {
+    const { input: i, output: o } = c;
+    const secret = hmacSha256(utf8('lictor/v1/machine-secret'), utf8(i.machineId));
+    assert.equal(hex(secret), v.machineSecretHex);
+    assert.equal(hex(stateKey(i.machineId, 'clock')), o.keyHex, c.name);
+    assert.equal(canonicalJson({ kind: 'clock', body: i.body }), o.macInput, c.name);
+    assert.equal(hex(hmacSha256(bytes(o.keyHex), utf8(o.macInput))), o.macHex, c.name);
+    const file = { format: 1, kind: 'clock', body: i.body, mac: toBase64Url(bytes(o.macHex)) };
+    assert.equal(`${JSON.stringify(file, null, 2)}\n`, o.fileText, c.name);
+    assert.deepEqual(readClockMark(o.fileText, i.machineId, key), c.read, c.name);
+  }
+  assert.ok(v.reads.length > 0);
+  for (const r of v.reads) assert.deepEqual(readClockMark(r.fileText, r.machineId, key), r.read, r.name);
 }
 
 interface DiscoveryVectors {
@@ -1008,6 +1306,8 @@ const CHECKS: Record<string, (vectors: never) => void> = {
   'token-presence.json': checkTokenPresence,
   'announcement.json': checkAnnouncement,
   'duplicate-evidence.json': checkEvidence,
+  'signed-time.json': checkSignedTime,
+  'clock-mark.json': checkClockMark,
   'discovery.json': checkDiscovery,
 };
 
