@@ -163,6 +163,13 @@ export function randomBytes(n: number): Uint8Array {
   return new Uint8Array(nodeRandomBytes(n));
 }
 
+/**
+ * Where a sealing function takes its random bytes. Production passes nothing (and gets
+ * {@link randomBytes}); the specification's test vectors pass fixed bytes so that the output can
+ * be checked byte for byte (`scripts/make-vectors.ts`).
+ */
+export type RandomSource = (length: number) => Uint8Array;
+
 /** Constant-time equality of two byte strings (false for different lengths). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
@@ -224,27 +231,33 @@ function x25519Shared(privateD: string, publicX: string, privateX?: string): Uin
   return new Uint8Array(diffieHellman({ privateKey, publicKey }));
 }
 
-function publicFromX25519(privateD: string): string {
+function x25519PrivateKey(privateD: string): KeyObject {
   const pkcs8 = Buffer.concat([
     Buffer.from('302e020100300506032b656e04220420', 'hex'),
     Buffer.from(privateD, 'base64url'),
   ]);
-  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  return String(createPublicKey(key).export({ format: 'jwk' }).x);
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+}
+
+function publicFromX25519(privateD: string): string {
+  return String(createPublicKey(x25519PrivateKey(privateD)).export({ format: 'jwk' }).x);
 }
 
 /**
  * Seals a short secret to a container's X25519 public key (ephemeral X25519, HKDF-SHA256,
  * AES-256-GCM). Only the container's private key opens it. Result: base64url of
- * ephemeral public key (32) ‖ iv (12) ‖ ciphertext ‖ tag (16).
+ * ephemeral public key (32) ‖ iv (12) ‖ ciphertext ‖ tag (16). `random`, for test vectors only,
+ * gives the ephemeral private scalar (32 bytes) and then the iv (12 bytes).
  */
-export function sealToContainer(boxPublic: string, secret: Uint8Array, context: string): string {
-  const eph = generateKeyPairSync('x25519');
-  const jwk = eph.privateKey.export({ format: 'jwk' });
+export function sealToContainer(boxPublic: string, secret: Uint8Array, context: string, random?: RandomSource): string {
+  // Test vectors inject the ephemeral private scalar (32 bytes, then the iv); production generates a key pair.
+  const ephPrivate =
+    random === undefined ? generateKeyPairSync('x25519').privateKey : x25519PrivateKey(toBase64Url(random(32)));
+  const jwk = ephPrivate.export({ format: 'jwk' });
   const ephPublic = fromBase64Url(String(jwk.x)) as Uint8Array;
   const shared = x25519Shared(String(jwk.d), boxPublic, String(jwk.x));
   const key = hkdf(shared, ephPublic, `lictor/v1/seal/${context}`, 32);
-  const iv = randomBytes(12);
+  const iv = (random ?? randomBytes)(12);
   const sealed = aesGcmSeal(key, iv, secret, utf8(context));
   return toBase64Url(Buffer.concat([ephPublic, iv, sealed]));
 }

@@ -20,6 +20,7 @@ import {
   aesGcmSeal,
   constantTimeEqual,
   hkdf,
+  type RandomSource,
   randomBytes,
   type VendorPublicKey,
   type VendorSigner,
@@ -62,18 +63,20 @@ export function documentSigningBytes(kind: DocumentKind, publicKey: VendorPublic
 /**
  * Signs, encrypts and armors a payload. The signature covers `canonicalJson(signedView)`, which
  * defaults to the payload itself; license files sign a view in which owner and hardware are
- * replaced by their digest (see `licenseSignedView`).
+ * replaced by their digest (see `licenseSignedView`). `random` gives the salt (16 bytes) and then
+ * the iv (12 bytes); only the specification's test vectors pass it.
  */
 export function sealDocument(
   kind: DocumentKind,
   payload: unknown,
   signer: VendorSigner,
   signedView: unknown = payload,
+  random: RandomSource = randomBytes,
 ): string {
   const body = utf8(canonicalJson(payload));
   const keyId = signer.publicKey.keyId;
-  const salt = randomBytes(16);
-  const iv = randomBytes(12);
+  const salt = random(16);
+  const iv = random(12);
   const header = concatBytes(MAGIC, Uint8Array.of(VERSION, DOCUMENT_KINDS[kind]), keyId, salt, iv);
   const key = hkdf(signer.publicKey.raw, salt, domain(kind), 32);
   const signature = signer.sign(signedBytes(kind, keyId, utf8(canonicalJson(signedView))));
