@@ -76,9 +76,12 @@ async function readRecord(path: string): Promise<RecordFile | null> {
  * the uptime it was made at (a reboot starts the uptime again); otherwise the next record is
  * published with an exclusive create (`link`), so that processes starting together agree on one.
  * A new boot that has been up longer than the old record was is taken for the same boot: the
- * error is on the side of one instance, which is never a duplicate.
+ * error is on the side of one instance, which is never a duplicate. The uptime is read after the
+ * record (`uptimeS` as a function): a process that started before another published its record
+ * still reads an uptime at least that record's, so it is not taken for a reboot.
  */
-export async function bootRecord(dir: string, uptimeS: number = uptime()): Promise<string> {
+export async function bootRecord(dir: string, uptimeS: number | (() => number) = uptime): Promise<string> {
+  const upNow = typeof uptimeS === 'number' ? () => uptimeS : uptimeS;
   await mkdir(dir, { recursive: true, mode: 0o1777 });
   for (let attempt = 0; attempt < 5; attempt++) {
     const numbers = (await readdir(dir))
@@ -88,8 +91,9 @@ export async function bootRecord(dir: string, uptimeS: number = uptime()): Promi
       .sort((a, b) => b - a);
     const newest = numbers[0] ?? 0;
     const current = newest > 0 ? await readRecord(join(dir, `instance-${newest}.json`)) : null;
-    if (current !== null && uptimeS >= current.uptimeS) return current.nonce;
-    const record: RecordFile = { nonce: toBase64Url(randomBytes(16)), uptimeS };
+    const up = upNow();
+    if (current !== null && up >= current.uptimeS) return current.nonce;
+    const record: RecordFile = { nonce: toBase64Url(randomBytes(16)), uptimeS: up };
     const temp = join(dir, `.instance-${process.pid}-${toBase64Url(randomBytes(6))}.tmp`);
     await writeFile(temp, JSON.stringify(record), { mode: 0o644 });
     try {
@@ -125,6 +129,6 @@ export interface InstanceSources {
 export async function resolveInstanceId(machineSecret: Uint8Array, sources: InstanceSources = {}): Promise<string> {
   const boot = await (sources.boot ?? (() => bootIdentity()))();
   if (boot !== null) return instanceId(machineSecret, boot);
-  const nonce = await bootRecord(sources.recordDir ?? join(tmpdir(), 'lictor-instances'), (sources.uptime ?? uptime)());
+  const nonce = await bootRecord(sources.recordDir ?? join(tmpdir(), 'lictor-instances'), sources.uptime ?? uptime);
   return instanceId(machineSecret, `record:${nonce}`);
 }
