@@ -11,15 +11,18 @@ import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { openManager, type RunningManager } from '@lictor/manager';
 import type { RuntimeEvent } from '@lictor/protocol/wire';
-import { doc, entry, HW, nonce, PUBLIC_KEY, SECRET, startRuntime, writeLicenses } from './runtime-fixture.js';
+import { activateLicense, entry, HW, nonce, PUBLIC_KEY, SECRET, startRuntime } from './runtime-fixture.js';
 
-/** A License Manager on loopback serving `seats` seats of CAD (multi-user), closed after the test. */
+/**
+ * A License Manager on loopback serving `seats` seats of CAD (multi-user) from a license activated
+ * on its computer (its container key signs the seats), closed after the test.
+ */
 async function manager(t: TestContext, seats: number): Promise<{ running: RunningManager; close(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lictor-rt-mgr-'));
   await mkdir(join(dataDir, 'licenses'));
-  await writeLicenses(join(dataDir, 'licenses'), {
-    'cad.lic': doc({ licenses: [entry({ product: 'CAD', type: 'multi', users: seats, features: [] })] }),
-  });
+  await activateLicense(join(dataDir, 'licenses'), [
+    entry({ product: 'CAD', type: 'multi', users: seats, features: [] }),
+  ]);
   const running = await openManager({
     dataDir,
     publicKey: PUBLIC_KEY,
