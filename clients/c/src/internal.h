@@ -114,6 +114,8 @@ LICTOR_HIDDEN lj_value *lj_new_number(double x);
 LICTOR_HIDDEN int lj_push(lj_value *arr, lj_value *item);
 /** Adds a member to an object (takes `value`); 0, or -1 (then `value` is freed). */
 LICTOR_HIDDEN int lj_set(lj_value *obj, const char *key, lj_value *value);
+/** lj_set with a key of `klen` bytes (which may hold NUL). */
+LICTOR_HIDDEN int lj_set_n(lj_value *obj, const char *key, size_t klen, lj_value *value);
 /** A deep copy (duplicate keys copied as they are); NULL when out of memory. */
 LICTOR_HIDDEN lj_value *lj_clone(const lj_value *v);
 
@@ -214,14 +216,15 @@ typedef struct lictor_verified {
 #define LICTOR_ANSWER_DOMAIN "lictor/v1/signed-answer"
 
 /**
- * Verifies the proof of a granting answer (`answer` is the parsed cJSON object of the runtime's
- * answer) against the request's `nonce`, one of `purposes` (NULL-terminated), the vendor `key`,
- * and what was asked (`product`, `feature` or NULL), at `now_ms`. On success fills `out`;
- * otherwise LICTOR_ERR_UNPROVEN with the reason.
+ * Verifies a granting answer of the runtime as verifyRuntimeAnswer does: `body` is the answer's
+ * text and `answer_json` its parse (cJSON *), `nonce` the request's, `purpose` runtime-check,
+ * runtime-session or lease, `product` and `feature` (or NULL) what was asked, `now_ms` the local
+ * clock. On success fills `out`; otherwise LICTOR_ERR_UNPROVEN with the reason.
  */
-LICTOR_HIDDEN int lictor_verify_answer(const void *answer, const char *nonce, const char *const *purposes,
-                                       const lictor_vendor_key *key, const char *product, const char *feature,
-                                       long long now_ms, lictor_verified *out, lictor_error *err);
+LICTOR_HIDDEN int lictor_verify_answer(const char *body, size_t body_len, const void *answer_json, const char *nonce,
+                                       const char *purpose, const lictor_vendor_key *key, const char *product,
+                                       const char *feature, long long now_ms, lictor_verified *out,
+                                       lictor_error *err);
 LICTOR_HIDDEN void lictor_verified_free(lictor_verified *v);
 /** A fresh nonce: base64url of 32 random bytes (43 characters and a NUL). */
 LICTOR_HIDDEN void lictor_new_nonce(char out[44]);

@@ -87,7 +87,7 @@ int lj_push(lj_value *arr, lj_value *item) {
   return 0;
 }
 
-static int set_n(lj_value *obj, const char *key, size_t klen, lj_value *value) {
+int lj_set_n(lj_value *obj, const char *key, size_t klen, lj_value *value) {
   if (value == NULL || obj == NULL || obj->type != LJ_OBJECT || reserve(obj) != 0) {
     lj_free(value);
     return -1;
@@ -103,7 +103,7 @@ static int set_n(lj_value *obj, const char *key, size_t klen, lj_value *value) {
   return 0;
 }
 
-int lj_set(lj_value *obj, const char *key, lj_value *value) { return set_n(obj, key, strlen(key), value); }
+int lj_set(lj_value *obj, const char *key, lj_value *value) { return lj_set_n(obj, key, strlen(key), value); }
 
 lj_value *lj_clone(const lj_value *v) {
   if (v == NULL) return NULL;
@@ -119,7 +119,7 @@ lj_value *lj_clone(const lj_value *v) {
     }
   }
   for (size_t k = 0; k < v->count; k++) {
-    int rc = v->type == LJ_OBJECT ? set_n(c, v->keys[k], v->key_lens[k], lj_clone(v->items[k]))
+    int rc = v->type == LJ_OBJECT ? lj_set_n(c, v->keys[k], v->key_lens[k], lj_clone(v->items[k]))
                                   : lj_push(c, lj_clone(v->items[k]));
     if (rc != 0) {
       lj_free(c);
@@ -318,7 +318,7 @@ static lj_value *parse_container(lj_parser *p, int object) {
       skip_ws(p);
     }
     lj_value *item = parse_value(p);
-    int rc = object ? set_n(v, key.data == NULL ? "" : key.data, key.len, item) : lj_push(v, item);
+    int rc = object ? lj_set_n(v, key.data == NULL ? "" : key.data, key.len, item) : lj_push(v, item);
     lictor_buf_free(&key);
     if (rc != 0) goto fail;
     skip_ws(p);

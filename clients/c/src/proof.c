@@ -1,15 +1,20 @@
 /*
- * Signed answers (packages/protocol/src/seat-proof.ts): every granting answer of the runtime
- * carries `proof: { license, key: "container", signature, signed }`. The answer is trusted when
- *   1. `license` opens with the vendor key (a license of another vendor, altered or made up fails);
- *   2. it covers the product (feature) asked and is not expired by the local clock;
- *   3. `signature` is the Ed25519 signature, by the license's container key (`containerKeys.sign`),
- *      of "lictor/v1/signed-answer" ‖ 0x00 ‖ `signed`;
- *   4. `signed` is `{ answer, container, nonce, purpose }` naming the nonce this client sent, an
- *      expected purpose and the license's container.
- * What the caller uses is `answer` from `signed`, never the unsigned rest of the message.
- * Refusals are LICTOR_E_ANSWER_UNPROVEN with the reason of seat-proof.ts (missing, malformed,
- * license, no-key, signature, not-covered).
+ * Signed answers of the runtime (packages/protocol/src/runtime-answer.ts, verifyRuntimeAnswer:
+ * the reference every client follows). A granting answer carries
+ * `proof: { license, key: "container", signature, signed }`, and is trusted when
+ *   1. a proof is there (an unsigned answer's `unproven` is named in the refusal) of that shape;
+ *   2. `license` opens with the vendor key (another vendor's, altered or made up: refused) and
+ *      names a container key;
+ *   3. `signature` is the Ed25519 signature by that container key (`containerKeys.sign`) of
+ *      "lictor/v1/signed-answer" ‖ 0x00 ‖ `signed`;
+ *   4. `signed` is `{ answer, container, nonce, purpose }` naming this license's container, the
+ *      nonce this client sent and the purpose expected;
+ *   5. the signed answer is about the product (feature) asked, and the license holds an
+ *      unexpired entry for them by the local clock;
+ *   6. the answer's own fields are what was signed (a check or session: all of them; a seat: its
+ *      lease id, product and feature are the signed lease's).
+ * What the caller uses is the answer from `signed`. Refusals are LICTOR_E_ANSWER_UNPROVEN with
+ * the reason: missing, malformed, license, no-key, signature, not-covered.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +26,7 @@
 #include "wire.h"
 
 #define MAX_LICENSE_LENGTH (64 * 1024)
+#define MAX_SIGNED_STATEMENT_LENGTH (16 * 1024)
 
 static int unproven(lictor_error *err, const char *reason, const char *fmt, const char *a, const char *b) {
   lictor_fail(err, LICTOR_ERR_UNPROVEN, "LICTOR_E_ANSWER_UNPROVEN", fmt, a == NULL ? "" : a, b == NULL ? "" : b);
@@ -44,6 +50,49 @@ static int base64url_text(const char *s, size_t max) {
   return 1;
 }
 
+static int string_is(const cJSON *v, const char *s) {
+  return cJSON_IsString(v) && v->valuestring != NULL && strcmp(v->valuestring, s) == 0;
+}
+
+/* Canonical JSON of `v` (NULL when it has none); `v` is kept. */
+static char *canonical_of(const lj_value *v) {
+  lictor_buf b = {0};
+  if (v == NULL || lj_canonical(v, &b) != 0 || lictor_buf_finish(&b) != 0) {
+    lictor_buf_free(&b);
+    return NULL;
+  }
+  return b.data;
+}
+
+/*
+ * Whether the answer as received, without `proof` and `unproven`, is the signed answer: both read
+ * as JSON.parse reads them and compared in canonical JSON (values without one never match).
+ */
+static int same_answer(const char *body, size_t body_len, const char *signed_text) {
+  lj_value *received = lj_parse(body, body_len);
+  lj_value *statement = lj_parse(signed_text, strlen(signed_text));
+  lj_value *fields = lj_new(LJ_OBJECT);
+  int same = 0;
+  if (received != NULL && received->type == LJ_OBJECT && statement != NULL && fields != NULL) {
+    int ok = 1;
+    for (size_t k = 0; k < received->count && ok; k++) {
+      const char *key = received->keys[k];
+      size_t len = received->key_lens[k];
+      if ((len == 5 && memcmp(key, "proof", 5) == 0) || (len == 8 && memcmp(key, "unproven", 8) == 0)) continue;
+      ok = lj_set_n(fields, key, len, lj_clone(received->items[k])) == 0;
+    }
+    char *a = ok ? canonical_of(fields) : NULL;
+    char *b = canonical_of(lj_get(statement, "answer"));
+    same = a != NULL && b != NULL && strcmp(a, b) == 0;
+    free(a);
+    free(b);
+  }
+  lj_free(fields);
+  lj_free(received);
+  lj_free(statement);
+  return same;
+}
+
 void lictor_verified_free(lictor_verified *v) {
   if (v == NULL) return;
   cJSON_Delete((cJSON *)v->statement);
@@ -51,25 +100,31 @@ void lictor_verified_free(lictor_verified *v) {
   memset(v, 0, sizeof *v);
 }
 
-int lictor_verify_answer(const void *answer_json, const char *nonce, const char *const *purposes,
-                         const lictor_vendor_key *key, const char *product, const char *feature, long long now_ms,
-                         lictor_verified *out, lictor_error *err) {
+int lictor_verify_answer(const char *body, size_t body_len, const void *answer_json, const char *nonce,
+                         const char *purpose, const lictor_vendor_key *key, const char *product, const char *feature,
+                         long long now_ms, lictor_verified *out, lictor_error *err) {
   memset(out, 0, sizeof *out);
-  const cJSON *proof = lictor_member((const cJSON *)answer_json, "proof");
+  const cJSON *received = answer_json;
+  if (!cJSON_IsObject(received)) {
+    return unproven(err, "malformed", "the runtime's answer is not a JSON object%s%s", NULL, NULL);
+  }
+  /* 1. A proof, of the right shape. */
+  const cJSON *proof = lictor_member(received, "proof");
   if (proof == NULL || cJSON_IsNull(proof)) {
-    return unproven(err, "missing", "the answer carries no proof of a license%s%s", NULL, NULL);
+    const char *why = lictor_member_string(lictor_member(received, "unproven"), "message");
+    return unproven(err, "missing", "the runtime's answer carries no proof of a license%s%s", why == NULL ? "" : ": ",
+                    why);
   }
   const char *license = lictor_member_string(proof, "license");
   const char *signature = lictor_member_string(proof, "signature");
   const char *signed_text = lictor_member_string(proof, "signed");
-  const char *key_kind = lictor_member_string(proof, "key");
-  if (license == NULL || strlen(license) > MAX_LICENSE_LENGTH || key_kind == NULL ||
-      strcmp(key_kind, "container") != 0 || signature == NULL || !base64url_text(signature, 128) ||
-      signed_text == NULL) {
-    return unproven(err, "malformed", "the proof sent with the answer is malformed%s%s", NULL, NULL);
+  if (license == NULL || lictor_utf16_length(license, strlen(license)) > MAX_LICENSE_LENGTH ||
+      !string_is(lictor_member(proof, "key"), "container") || signature == NULL || !base64url_text(signature, 128) ||
+      signed_text == NULL || lictor_utf16_length(signed_text, strlen(signed_text)) > MAX_SIGNED_STATEMENT_LENGTH) {
+    return unproven(err, "malformed", "the proof of the runtime's answer is malformed%s%s", NULL, NULL);
   }
 
-  /* 1. The license opens with the vendor key. */
+  /* 2. The license opens with the vendor key and names a container key. */
   lictor_license *lic = NULL;
   lictor_error cause;
   if (lictor_license_open_key(license, strlen(license), key, &lic, &cause) != LICTOR_OK) {
@@ -80,19 +135,19 @@ int lictor_verify_answer(const void *answer_json, const char *nonce, const char 
     return unproven(err, "license", "the license sent as proof is not a genuine license of this vendor: %s [%s]",
                     cause.message, cause.code);
   }
+  int rc = LICTOR_OK;
+  cJSON *statement = NULL;
   if (lic->container_sign_key == NULL) {
-    unproven(err, "no-key",
-             "the license sent as proof (serial %s) names no container key; it was activated before containers "
-             "had keys: activate it again%s",
-             lic->serial, NULL);
-    lictor_license_free(lic);
-    return LICTOR_ERR_UNPROVEN;
+    rc = unproven(err, "no-key",
+                  "the license sent as proof (serial %s) names no container key; it was activated before containers "
+                  "had keys: activate it again%s",
+                  lic->serial, NULL);
+    goto done;
   }
 
-  /* 3. The container key signed exactly `signed`. */
+  /* 3. Its container key signed exactly `signed`. */
   uint8_t pk[36], sig[100];
-  const char *sign_key = lic->container_sign_key;
-  long pk_len = lictor_b64url_decode(sign_key, strlen(sign_key), pk, sizeof pk);
+  long pk_len = lictor_b64url_decode(lic->container_sign_key, strlen(lic->container_sign_key), pk, sizeof pk);
   long sig_len = lictor_b64url_decode(signature, strlen(signature), sig, sizeof sig);
   int valid = 0;
   if (pk_len == 32 && sig_len == 64) {
@@ -101,64 +156,81 @@ int lictor_verify_answer(const void *answer_json, const char *nonce, const char 
     lictor_buf_puts(&bytes, signed_text);
     if (bytes.oom) {
       lictor_buf_free(&bytes);
-      lictor_license_free(lic);
-      return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
+      rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
+      goto done;
     }
     valid = lictor_ed25519_verify(pk, bytes.data, bytes.len, sig);
     lictor_buf_free(&bytes);
   }
   if (!valid) {
-    unproven(err, "signature",
-             "the answer is not signed by the key of the license it names (serial %s): a forged answer%s",
-             lic->serial, NULL);
-    lictor_license_free(lic);
-    return LICTOR_ERR_UNPROVEN;
+    rc = unproven(err, "signature",
+                  "the runtime's answer is not signed by the key of the license it names (serial %s): a forged "
+                  "answer%s",
+                  lic->serial, NULL);
+    goto done;
   }
 
-  /* 4. What was signed: this request's nonce, an expected purpose, this license's container. */
-  cJSON *statement = cJSON_ParseWithLength(signed_text, strlen(signed_text));
+  /* 4. The statement names this license's container, this request's nonce and the purpose expected. */
+  statement = cJSON_ParseWithLength(signed_text, strlen(signed_text));
   const cJSON *answer = lictor_member(statement, "answer");
-  const char *s_nonce = lictor_member_string(statement, "nonce");
-  const char *s_purpose = lictor_member_string(statement, "purpose");
-  const char *s_container = lictor_member_string(statement, "container");
-  int rc = LICTOR_OK;
-  if (!cJSON_IsObject(statement) || !cJSON_IsObject(answer) || s_nonce == NULL || s_purpose == NULL ||
-      s_container == NULL) {
-    rc = unproven(err, "malformed", "the signed statement of the answer is malformed%s%s", NULL, NULL);
-  } else if (strcmp(s_nonce, nonce) != 0) {
-    rc = unproven(err, "signature",
-                  "the answer was signed for another request (serial %s): a replayed answer%s", lic->serial, NULL);
-  } else if (strcmp(s_container, lic->container_id) != 0) {
-    rc = unproven(err, "signature", "the answer was signed for container %s, not for the license sent with it (%s)",
-                  s_container, lic->container_id);
-  } else {
-    int expected = 0;
-    for (const char *const *p = purposes; *p != NULL && !expected; p++) expected = strcmp(*p, s_purpose) == 0;
-    if (!expected) {
-      rc = unproven(err, "signature", "the answer was signed as a '%s' answer, not as an answer to this request%s",
-                    s_purpose, NULL);
-    }
+  if (!cJSON_IsObject(statement) || answer == NULL) {
+    rc = unproven(err, "malformed", "the signed statement is not an answer%s%s", NULL, NULL);
+    goto done;
   }
-  /* 2. The license covers what was asked, by the local clock. */
-  if (rc == LICTOR_OK && !lictor_license_covers(lic, product, feature, now_ms)) {
-    char what[320];
-    if (feature == NULL) {
-      snprintf(what, sizeof what, "product '%.128s'", product);
-    } else {
-      snprintf(what, sizeof what, "feature '%.128s' of product '%.128s'", feature, product);
-    }
+  if (!string_is(lictor_member(statement, "container"), lic->container_id) ||
+      !string_is(lictor_member(statement, "nonce"), nonce) || !string_is(lictor_member(statement, "purpose"), purpose)) {
+    rc = unproven(err, "signature",
+                  "the signed statement is not for this request (its nonce, purpose or container differ: expected "
+                  "purpose '%s'): a replayed answer%s",
+                  purpose, NULL);
+    goto done;
+  }
+
+  /* 5. It grants what was asked, and the license covers it by the local clock. */
+  char what[320];
+  if (feature == NULL) {
+    snprintf(what, sizeof what, "product '%.128s'", product);
+  } else {
+    snprintf(what, sizeof what, "feature '%.128s' of product '%.128s'", feature, product);
+  }
+  int lease = strcmp(purpose, "lease") == 0;
+  const cJSON *grant = lease ? lictor_member(answer, "lease") : answer;
+  const cJSON *granted_feature = lictor_member(grant, "feature");
+  int same_feature = feature == NULL ? (granted_feature == NULL || cJSON_IsNull(granted_feature))
+                                     : string_is(granted_feature, feature);
+  if (!string_is(lictor_member(grant, "product"), product) || !same_feature) {
+    rc = unproven(err, "not-covered", "the signed answer is not about %s%s", what, NULL);
+    goto done;
+  }
+  if (!lictor_license_covers(lic, product, feature, now_ms)) {
     rc = unproven(err, "not-covered", "the license sent as proof (serial %s) holds no unexpired license for %s",
                   lic->serial, what);
+    goto done;
   }
-  if (rc != LICTOR_OK) {
-    cJSON_Delete(statement);
-    lictor_license_free(lic);
-    return rc;
+
+  /* 6. The answer's own fields are what was signed. */
+  int same;
+  if (lease) {
+    const cJSON *f = lictor_member(received, "feature");
+    const cJSON *lease_id = lictor_member(grant, "id");
+    same = cJSON_IsString(lease_id) && string_is(lictor_member(received, "leaseId"), lease_id->valuestring) &&
+           string_is(lictor_member(received, "product"), product) &&
+           (feature == NULL ? (f == NULL || cJSON_IsNull(f)) : string_is(f, feature));
+  } else {
+    same = same_answer(body, body_len, signed_text);
+  }
+  if (!same) {
+    rc = unproven(err, "signature", "the runtime's answer differs from the answer it signed%s%s", NULL, NULL);
+    goto done;
   }
   out->statement = statement;
   out->answer = (void *)answer;
   out->license = lic;
   return LICTOR_OK;
+done:
+  cJSON_Delete(statement);
+  lictor_license_free(lic);
+  return rc;
 }
 
 void lictor_new_nonce(char out[44]) {

@@ -221,11 +221,12 @@ static void keep_details(const cJSON *body, lictor_error *err) {
 }
 
 /*
- * Sends one request; on a 2xx answer sets `*json` to its parsed body (NULL when empty).
+ * Sends one request; on a 2xx answer sets `*json` to its parsed body (NULL when empty) and, with
+ * `raw`, keeps its text there.
  * An error answer becomes LICTOR_ERR_REFUSED with its code and message.
  */
 static int request(lictor_runtime *rt, const char *method, const char *path, const char *body, cJSON **json,
-                   lictor_error *err) {
+                   lictor_buf *raw, lictor_error *err) {
   *json = NULL;
   CURL *c = rt->curl;
   curl_easy_reset(c);
@@ -288,11 +289,16 @@ static int request(lictor_runtime *rt, const char *method, const char *path, con
     return rc;
   }
   cJSON *parsed = a.body.len == 0 ? NULL : cJSON_ParseWithLength(a.body.data, a.body.len);
-  lictor_buf_free(&a.body);
   if (a.status >= 200 && a.status < 300) {
     *json = parsed;
+    if (raw != NULL) {
+      *raw = a.body; /* the caller frees it */
+    } else {
+      lictor_buf_free(&a.body);
+    }
     return LICTOR_OK;
   }
+  lictor_buf_free(&a.body);
   const char *code = lictor_member_string(parsed, "code");
   const char *message = lictor_member_string(parsed, "message");
   if (code != NULL && strncmp(code, "LICTOR_E_", 9) == 0 && message != NULL) {
@@ -334,10 +340,10 @@ static int check_args(lictor_runtime *rt, const char *product, void *out, lictor
   return LICTOR_OK;
 }
 
-/* Sends a granting request and verifies its answer; `*v` holds the signed statement. */
-static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, const char *nonce,
-                         const char *const *purposes, const char *product, const char *feature, cJSON **outer,
-                         lictor_verified *v, lictor_error *err) {
+/* Sends a granting request and verifies its answer; `*v` holds the signed statement, `*outer` the answer. */
+static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, const char *nonce, const char *purpose,
+                         const char *product, const char *feature, cJSON **outer, lictor_verified *v,
+                         lictor_error *err) {
   *outer = NULL;
   char *text = body == NULL ? NULL : cJSON_PrintUnformatted(body);
   cJSON_Delete(body);
@@ -346,16 +352,13 @@ static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, cons
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   cJSON *json;
-  int rc = request(rt, "POST", path, text, &json, err);
+  lictor_buf raw = {0};
+  int rc = request(rt, "POST", path, text, &json, &raw, err);
   cJSON_free(text);
   if (rc != LICTOR_OK) return rc;
-  if (!cJSON_IsObject(json)) {
-    cJSON_Delete(json);
-    lictor_fail(err, LICTOR_ERR_UNPROVEN, "LICTOR_E_ANSWER_UNPROVEN", "the runtime's answer is not a JSON object");
-    if (err != NULL) strcpy(err->reason, "malformed");
-    return LICTOR_ERR_UNPROVEN;
-  }
-  rc = lictor_verify_answer(json, nonce, purposes, &rt->key, product, feature, lictor_now_ms(), v, err);
+  rc = lictor_verify_answer(raw.data == NULL ? "" : raw.data, raw.len, json, nonce, purpose, &rt->key, product,
+                            feature, lictor_now_ms(), v, err);
+  lictor_buf_free(&raw);
   if (rc != LICTOR_OK) {
     cJSON_Delete(json);
     return rc;
@@ -364,26 +367,11 @@ static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, cons
   return LICTOR_OK;
 }
 
-static int answer_mismatch(lictor_error *err, const char *reason, const char *what) {
+/* A verified answer without the fields of its kind. */
+static int answer_malformed(lictor_error *err, const char *what) {
   lictor_fail(err, LICTOR_ERR_UNPROVEN, "LICTOR_E_ANSWER_UNPROVEN", "the signed answer %s", what);
-  if (err != NULL) {
-    strncpy(err->reason, reason, sizeof err->reason - 1);
-    err->reason[sizeof err->reason - 1] = '\0';
-  }
+  if (err != NULL) strcpy(err->reason, "malformed");
   return LICTOR_ERR_UNPROVEN;
-}
-
-/* The signed answer grants what was asked: its product, and its feature (null for the product alone). */
-static int same_grant(const cJSON *answer, const char *product, const char *feature, lictor_error *err) {
-  if (!cJSON_IsObject(answer)) return answer_mismatch(err, "malformed", "is not an object");
-  const char *p = lictor_member_string(answer, "product");
-  const cJSON *f = lictor_member(answer, "feature");
-  int feature_ok = feature == NULL ? (f == NULL || cJSON_IsNull(f))
-                                   : (cJSON_IsString(f) && strcmp(f->valuestring, feature) == 0);
-  if (p == NULL || strcmp(p, product) != 0 || !feature_ok) {
-    return answer_mismatch(err, "not-covered", "grants another product or feature than the one asked for");
-  }
-  return LICTOR_OK;
 }
 
 int lictor_runtime_check(lictor_runtime *rt, const char *product, const char *feature, lictor_grant **out,
@@ -393,28 +381,23 @@ int lictor_runtime_check(lictor_runtime *rt, const char *product, const char *fe
   *out = NULL;
   char nonce[44];
   lictor_new_nonce(nonce);
-  static const char *const purposes[] = {"runtime-check", NULL};
   cJSON *outer;
   lictor_verified v;
-  rc = grant_request(rt, "/v1/check", licensing_body(rt, product, feature, 1, nonce), nonce, purposes, product,
+  rc = grant_request(rt, "/v1/check", licensing_body(rt, product, feature, 1, nonce), nonce, "runtime-check", product,
                      feature, &outer, &v, err);
   if (rc != LICTOR_OK) return rc;
   cJSON_Delete(outer);
   const cJSON *a = v.answer;
-  rc = same_grant(a, product, feature, err);
-  lictor_grant *g = rc == LICTOR_OK ? calloc(1, sizeof *g) : NULL;
-  if (rc == LICTOR_OK && g == NULL) rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
-  if (g != NULL) {
+  lictor_grant *g = calloc(1, sizeof *g);
+  if (g == NULL) {
+    rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
+  } else {
     int bad = lictor_copy_string(a, "product", 0, &g->product) | lictor_copy_string(a, "feature", 1, &g->feature) |
               lictor_copy_string(a, "serial", 0, &g->serial) | lictor_copy_string(a, "licenseId", 0, &g->license_id) |
               lictor_copy_string(a, "type", 0, &g->type) | lictor_copy_integer(a, "users", 1, -1, &g->users) |
               lictor_copy_string(a, "expiresAt", 1, &g->expires_at) | lictor_copy_string(a, "file", 0, &g->file);
     g->container_id = lictor_strdup(v.license->container_id);
-    if (bad || g->container_id == NULL) {
-      rc = answer_mismatch(err, "malformed", "of the check is not the runtime's check answer");
-    } else if (strcmp(g->serial, v.license->serial) != 0) {
-      rc = answer_mismatch(err, "not-covered", "names another serial than the license that proves it");
-    }
+    if (bad || g->container_id == NULL) rc = answer_malformed(err, "is not the runtime's check answer");
   }
   lictor_verified_free(&v);
   if (rc != LICTOR_OK) {
@@ -452,17 +435,16 @@ int lictor_runtime_open_session(lictor_runtime *rt, const char *product, const c
     cJSON_Delete(body);
     body = NULL;
   }
-  static const char *const purposes[] = {"runtime-session", NULL};
   cJSON *outer;
   lictor_verified v;
-  rc = grant_request(rt, "/v1/sessions", body, nonce, purposes, product, feature, &outer, &v, err);
+  rc = grant_request(rt, "/v1/sessions", body, nonce, "runtime-session", product, feature, &outer, &v, err);
   if (rc != LICTOR_OK) return rc;
   cJSON_Delete(outer);
   const cJSON *a = v.answer;
-  rc = same_grant(a, product, feature, err);
-  lictor_session *s = rc == LICTOR_OK ? calloc(1, sizeof *s) : NULL;
-  if (rc == LICTOR_OK && s == NULL) rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
-  if (s != NULL) {
+  lictor_session *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
+  } else {
     int bad = lictor_copy_string(a, "id", 0, &s->id) | lictor_copy_string(a, "product", 0, &s->product) |
               lictor_copy_string(a, "feature", 1, &s->feature) | lictor_copy_string(a, "serial", 0, &s->serial) |
               lictor_copy_string(a, "licenseId", 0, &s->license_id) |
@@ -471,11 +453,9 @@ int lictor_runtime_open_session(lictor_runtime *rt, const char *product, const c
               lictor_copy_string(a, "openedAt", 0, &s->opened_at);
     s->container_id = lictor_strdup(v.license->container_id);
     if (bad || s->container_id == NULL) {
-      rc = answer_mismatch(err, "malformed", "of the session is not the runtime's session answer");
+      rc = answer_malformed(err, "is not the runtime's session answer");
     } else if (s->pid != pid) {
-      rc = answer_mismatch(err, "not-covered", "opened a session for another process");
-    } else if (strcmp(s->serial, v.license->serial) != 0) {
-      rc = answer_mismatch(err, "not-covered", "names another serial than the license that proves it");
+      rc = answer_malformed(err, "opened a session for another process");
     }
   }
   lictor_verified_free(&v);
@@ -503,7 +483,7 @@ static int delete_item(lictor_runtime *rt, const char *collection, const char *i
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   cJSON *json;
-  int rc = request(rt, "DELETE", path.data, NULL, &json, err);
+  int rc = request(rt, "DELETE", path.data, NULL, &json, NULL, err);
   lictor_buf_free(&path);
   cJSON_Delete(json);
   return rc;
@@ -554,36 +534,28 @@ int lictor_runtime_take_seat(lictor_runtime *rt, const char *product, const char
     cJSON_Delete(body);
     body = NULL;
   }
-  /* The runtime's own signature, or the License Manager's lease answer it forwards. */
-  static const char *const purposes[] = {"runtime-seat", "lease", NULL};
+  /* The License Manager's signature of its lease answer { lease, renewed }, forwarded by the runtime. */
   cJSON *outer;
   lictor_verified v;
-  rc = grant_request(rt, "/v1/seats", body, nonce, purposes, product, feature, &outer, &v, err);
+  rc = grant_request(rt, "/v1/seats", body, nonce, "lease", product, feature, &outer, &v, err);
   if (rc != LICTOR_OK) return rc;
-  const char *purpose = lictor_member_string((const cJSON *)v.statement, "purpose");
-  int lease = purpose != NULL && strcmp(purpose, "lease") == 0;
-  /* A manager's lease answer is { lease, renewed }: the lease is what was signed. */
-  const cJSON *a = lease ? lictor_member(v.answer, "lease") : v.answer;
-  rc = same_grant(a, product, feature, err);
-  lictor_seat *s = rc == LICTOR_OK ? calloc(1, sizeof *s) : NULL;
-  if (rc == LICTOR_OK && s == NULL) rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
-  if (s != NULL) {
-    int bad = lictor_copy_string(a, lease ? "id" : "leaseId", 0, &s->lease_id) |
-              lictor_copy_string(a, "product", 0, &s->product) | lictor_copy_string(a, "feature", 1, &s->feature) |
-              lictor_copy_string(a, "expiresAt", 0, &s->expires_at) |
-              lictor_copy_integer(a, "heartbeatIntervalMs", 0, -1, &s->heartbeat_interval_ms);
-    /* The runtime's handle of the seat, where it holds it and for whom: from the runtime's answer. */
-    const cJSON *r = lease ? outer : a;
-    bad |= lictor_copy_string(r, "id", 0, &s->id) | lictor_copy_string(r, "manager", 0, &s->manager) |
-           lictor_copy_string(r, "state", 0, &s->state) | lictor_copy_integer(r, "pid", 1, -1, &s->pid);
-    const char *outer_lease = lictor_member_string(outer, "leaseId");
+  const cJSON *lease = lictor_member(v.answer, "lease");
+  lictor_seat *s = calloc(1, sizeof *s);
+  if (s == NULL) {
+    rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
+  } else {
+    /* The grant from the signed lease; the runtime's handle of it (where, for whom) from its answer. */
+    int bad = lictor_copy_string(lease, "id", 0, &s->lease_id) | lictor_copy_string(lease, "product", 0, &s->product) |
+              lictor_copy_string(lease, "feature", 1, &s->feature) |
+              lictor_copy_string(lease, "expiresAt", 0, &s->expires_at) |
+              lictor_copy_integer(lease, "heartbeatIntervalMs", 0, -1, &s->heartbeat_interval_ms) |
+              lictor_copy_string(outer, "id", 0, &s->id) | lictor_copy_string(outer, "manager", 0, &s->manager) |
+              lictor_copy_string(outer, "state", 0, &s->state) | lictor_copy_integer(outer, "pid", 1, -1, &s->pid);
     s->container_id = lictor_strdup(v.license->container_id);
     if (bad || s->container_id == NULL) {
-      rc = answer_mismatch(err, "malformed", "of the seat is not the runtime's seat answer");
-    } else if (lease && (outer_lease == NULL || strcmp(outer_lease, s->lease_id) != 0)) {
-      rc = answer_mismatch(err, "malformed", "names another lease than the runtime's answer");
+      rc = answer_malformed(err, "is not the License Manager's lease answer");
     } else if (bind_to_process && s->pid != pid) {
-      rc = answer_mismatch(err, "not-covered", "holds the seat for another process");
+      rc = answer_malformed(err, "holds the seat for another process");
     }
   }
   cJSON_Delete(outer);
@@ -620,7 +592,7 @@ int lictor_runtime_get_status(lictor_runtime *rt, lictor_runtime_status **out, l
   }
   *out = NULL;
   cJSON *json;
-  int rc = request(rt, "GET", "/v1/status", NULL, &json, err);
+  int rc = request(rt, "GET", "/v1/status", NULL, &json, NULL, err);
   if (rc != LICTOR_OK) return rc;
   lictor_runtime_status *s = calloc(1, sizeof *s);
   const cJSON *runtime = lictor_member(json, "runtime");

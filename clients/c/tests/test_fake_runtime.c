@@ -4,7 +4,8 @@
  * vendor's license, a made-up or altered license, a signature by another key, an expired license,
  * and so on. The client must refuse every one with LICTOR_E_ANSWER_UNPROVEN and the right reason,
  * and accept the genuine answer (made with the test vendor key of spec/vectors/vendor-key.json
- * and a container key of this test), taking what it returns from the signed statement only.
+ * and a container key of this test), taking what it returns from the signed statement only. The
+ * rules are those of the reference verifier, verifyRuntimeAnswer (packages/protocol/src/runtime-answer.ts).
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -40,11 +41,11 @@ enum mode {
   KEY_NOT_CONTAINER,
   OTHER_PID,
   MISSING_FIELD,
+  OTHER_LEASE,
 };
 
 typedef struct ctx {
   enum mode mode;
-  const char *seat_purpose; /* "lease" (the manager's answer) or "runtime-seat" */
   char *good, *other_vendor, *expired, *no_keys; /* armored licenses */
   uint8_t container_sk[64], other_sk[64];
   char last_nonce[128];
@@ -172,7 +173,7 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
   const char *path = req->path;
   const char *purpose = strcmp(path, "/v1/check") == 0      ? "runtime-check"
                         : strcmp(path, "/v1/sessions") == 0 ? "runtime-session"
-                                                            : c->seat_purpose;
+                                                            : "lease";
   const char *asked = product == NULL ? "?" : product;
   const char *granted = c->mode == OTHER_PRODUCT_ANSWER ? "OTHER" : asked;
   cJSON *answer = cJSON_CreateObject();
@@ -215,24 +216,20 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
     cJSON_AddNumberToObject(seat, "heartbeatIntervalMs", 20000);
     if (pid != NULL) cJSON_AddNumberToObject(seat, "pid", c->mode == OTHER_PID ? 1 : pid->valuedouble);
     else cJSON_AddNullToObject(seat, "pid");
-    if (strcmp(purpose, "lease") == 0) {
-      cJSON *lease = cJSON_AddObjectToObject(answer, "lease");
-      cJSON_AddStringToObject(lease, "id", "lease-1");
-      cJSON_AddStringToObject(lease, "product", granted);
-      if (cJSON_IsString(feature)) cJSON_AddStringToObject(lease, "feature", feature->valuestring);
-      else cJSON_AddNullToObject(lease, "feature");
-      cJSON_AddStringToObject(lease, "licenseId", "act-1:MINER");
-      cJSON_AddStringToObject(lease, "source", "file");
-      cJSON_AddStringToObject(lease, "grantedAt", "2026-01-01T00:00:00.000Z");
-      cJSON_AddStringToObject(lease, "expiresAt", "2026-01-01T00:01:00.000Z");
-      cJSON_AddNumberToObject(lease, "heartbeatIntervalMs", 20000);
-      cJSON_AddBoolToObject(answer, "renewed", 0);
-      outer = seat;
-    } else {
-      cJSON_Delete(answer);
-      answer = cJSON_Duplicate(seat, 1);
-      outer = seat;
-    }
+    /* The manager's lease answer is what is signed; the runtime's seat answer carries its proof. */
+    cJSON *lease = cJSON_AddObjectToObject(answer, "lease");
+    cJSON_AddStringToObject(lease, "id", "lease-1");
+    cJSON_AddStringToObject(lease, "product", granted);
+    if (cJSON_IsString(feature)) cJSON_AddStringToObject(lease, "feature", feature->valuestring);
+    else cJSON_AddNullToObject(lease, "feature");
+    cJSON_AddStringToObject(lease, "licenseId", "act-1:MINER");
+    cJSON_AddStringToObject(lease, "source", "file");
+    cJSON_AddStringToObject(lease, "grantedAt", "2026-01-01T00:00:00.000Z");
+    cJSON_AddStringToObject(lease, "expiresAt", "2026-01-01T00:01:00.000Z");
+    cJSON_AddNumberToObject(lease, "heartbeatIntervalMs", 20000);
+    cJSON_AddBoolToObject(answer, "renewed", 0);
+    if (c->mode == OTHER_LEASE) cJSON_ReplaceItemInObject(seat, "leaseId", cJSON_CreateString("lease-2"));
+    outer = seat;
     *status = 201;
   }
   if (c->mode == UNSIGNED_OUTER) {
@@ -272,6 +269,9 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
   }
   if (c->mode == NULL_PROOF) {
     cJSON_AddNullToObject(outer, "proof");
+    cJSON *why = cJSON_AddObjectToObject(outer, "unproven");
+    cJSON_AddStringToObject(why, "reason", "no-key");
+    cJSON_AddStringToObject(why, "message", "license LX-OLD was activated before containers had keys");
   } else if (c->mode == PROOF_ARRAY) {
     cJSON_AddArrayToObject(outer, "proof");
   } else if (c->mode != NO_PROOF) {
@@ -351,17 +351,15 @@ static void checks(lictor_runtime *rt, ctx *c, const char *public_key) {
   CHECK(strcmp(first_nonce, c->last_nonce) != 0, "a new nonce per request");
   lictor_grant_free(g);
 
-  c->mode = UNSIGNED_OUTER;
-  rc = lictor_runtime_check(rt, "MINER", "reports", &g, &err);
-  CHECK(rc == LICTOR_OK && g != NULL, "an answer with altered unsigned fields is verified: %s", err.message);
-  if (g != NULL) {
-    CHECK_STR(g->serial, "LX-TEST-C001", "the serial comes from the signed statement");
-    CHECK_STR(g->file, "/var/lib/lictor/runtime/licenses/LX-TEST-C001.lic", "the file comes from the signed statement");
-  }
-  lictor_grant_free(g);
-
+  /* The signed statement decides: an answer whose own fields differ from it is refused. */
+  expect_unproven(rt, c, UNSIGNED_OUTER, "signature", "unsigned fields that differ from the signed answer");
   expect_unproven(rt, c, NO_PROOF, "missing", "no proof");
   expect_unproven(rt, c, NULL_PROOF, "missing", "a null proof");
+  lictor_error why;
+  c->mode = NULL_PROOF;
+  lictor_runtime_check(rt, "MINER", "reports", &g, &why);
+  CHECK(strstr(why.message, "activated before containers had keys") != NULL, "the runtime's reason is told: %s",
+        why.message);
   expect_unproven(rt, c, REPLAY, "signature", "a proof over another nonce (replay)");
   expect_unproven(rt, c, OTHER_VENDOR, "license", "another vendor's license");
   expect_unproven(rt, c, MADE_UP, "license", "a made-up license");
@@ -375,7 +373,7 @@ static void checks(lictor_runtime *rt, ctx *c, const char *public_key) {
   expect_unproven(rt, c, GARBAGE, "malformed", "an answer that is not JSON");
   expect_unproven(rt, c, PROOF_ARRAY, "malformed", "a proof that is not an object");
   expect_unproven(rt, c, SIGNED_NOT_JSON, "malformed", "a signed statement that is not JSON");
-  expect_unproven(rt, c, ANSWER_NOT_OBJECT, "malformed", "a signed answer that is not an object");
+  expect_unproven(rt, c, ANSWER_NOT_OBJECT, "not-covered", "a signed answer that is not an object (not about the product)");
   expect_unproven(rt, c, SIGNATURE_NOT_BASE64, "malformed", "a signature that is not base64url");
   expect_unproven(rt, c, KEY_NOT_CONTAINER, "malformed", "a proof by another kind of key");
   expect_unproven(rt, c, MISSING_FIELD, "malformed", "a signed check answer without its type");
@@ -427,36 +425,44 @@ static void sessions_and_seats(lictor_runtime *rt, ctx *c) {
   rc = lictor_runtime_open_session(rt, "MINER", "etl", NULL, &s, &err);
   CHECK(rc == LICTOR_ERR_UNPROVEN && strcmp(err.reason, "signature") == 0, "a replayed session is refused");
 
-  const char *purposes[] = {"lease", "runtime-seat"};
-  for (int k = 0; k < 2; k++) {
-    c->seat_purpose = purposes[k];
-    c->mode = GENUINE;
-    lictor_seat *seat = NULL;
-    const char *managers[] = {"http://127.0.0.1:8790", NULL};
-    rc = lictor_runtime_take_seat(rt, "MINER", "reports", managers, 1, &seat, &err);
-    CHECK(rc == LICTOR_OK && seat != NULL, "seat (%s): %s %s", purposes[k], err.code, err.message);
-    if (seat != NULL) {
-      CHECK_STR(seat->id, "seat/1", "seat id");
-      CHECK_STR(seat->lease_id, "lease-1", "lease id");
-      CHECK_STR(seat->state, "active", "state");
-      CHECK(seat->heartbeat_interval_ms == 20000, "heartbeat");
-      CHECK(seat->pid == (long long)getpid(), "seat pid");
-      cJSON *sent = cJSON_Parse(c->last_body);
-      const cJSON *m = cJSON_GetObjectItemCaseSensitive(sent, "managers");
-      CHECK(cJSON_GetArraySize(m) == 1, "managers sent");
-      CHECK(cJSON_GetObjectItemCaseSensitive(sent, "role") == NULL, "a seat request has no role");
-      cJSON_Delete(sent);
-      CHECK(lictor_runtime_release_seat(rt, seat->id, &err) == LICTOR_OK, "release: %s", err.message);
-      CHECK_STR(c->last_path, "/v1/seats/seat%2F1", "the id is escaped in the path");
-    }
-    lictor_seat_free(seat);
-    c->mode = OTHER_VENDOR;
-    rc = lictor_runtime_take_seat(rt, "MINER", "reports", NULL, 0, &seat, &err);
-    CHECK(rc == LICTOR_ERR_UNPROVEN && strcmp(err.reason, "license") == 0, "a seat proven by another vendor's license");
-    c->mode = OTHER_PRODUCT_ANSWER;
-    rc = lictor_runtime_take_seat(rt, "MINER", NULL, NULL, 0, &seat, &err);
-    CHECK(rc == LICTOR_ERR_UNPROVEN && strcmp(err.reason, "not-covered") == 0, "a seat of another product: %s",
-          err.reason);
+  c->mode = GENUINE;
+  lictor_seat *seat = NULL;
+  const char *managers[] = {"http://127.0.0.1:8790", NULL};
+  rc = lictor_runtime_take_seat(rt, "MINER", "reports", managers, 1, &seat, &err);
+  CHECK(rc == LICTOR_OK && seat != NULL, "seat: %s %s", err.code, err.message);
+  if (seat != NULL) {
+    CHECK_STR(seat->id, "seat/1", "seat id");
+    CHECK_STR(seat->lease_id, "lease-1", "lease id");
+    CHECK_STR(seat->state, "active", "state");
+    CHECK(seat->heartbeat_interval_ms == 20000, "heartbeat");
+    CHECK(seat->pid == (long long)getpid(), "seat pid");
+    cJSON *sent = cJSON_Parse(c->last_body);
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(sent, "managers");
+    CHECK(cJSON_GetArraySize(m) == 1, "managers sent");
+    CHECK(cJSON_GetObjectItemCaseSensitive(sent, "role") == NULL, "a seat request has no role");
+    cJSON_Delete(sent);
+    CHECK(lictor_runtime_release_seat(rt, seat->id, &err) == LICTOR_OK, "release: %s", err.message);
+    CHECK_STR(c->last_path, "/v1/seats/seat%2F1", "the id is escaped in the path");
+  }
+  lictor_seat_free(seat);
+  struct {
+    enum mode mode;
+    const char *feature;
+    const char *reason;
+    const char *what;
+  } refused_seats[] = {
+      {OTHER_VENDOR, "reports", "license", "a seat proven by another vendor's license"},
+      {OTHER_PRODUCT_ANSWER, NULL, "not-covered", "a seat of another product"},
+      {REPLAY, "reports", "signature", "a replayed seat"},
+      {OTHER_LEASE, "reports", "signature", "a seat naming another lease than the one signed"},
+      {NO_PROOF, "reports", "missing", "a seat without proof"},
+      {OTHER_PID, "reports", "malformed", "a seat held for another process"},
+  };
+  for (size_t k = 0; k < sizeof refused_seats / sizeof *refused_seats; k++) {
+    c->mode = refused_seats[k].mode;
+    rc = lictor_runtime_take_seat(rt, "MINER", refused_seats[k].feature, NULL, 1, &seat, &err);
+    CHECK(rc == LICTOR_ERR_UNPROVEN && seat == NULL && strcmp(err.reason, refused_seats[k].reason) == 0,
+          "%s: %s [%s] %s", refused_seats[k].what, err.code, err.reason, err.message);
   }
 
   lictor_runtime_status *st = NULL;
@@ -547,7 +553,6 @@ int main(void) {
 
   ctx c;
   memset(&c, 0, sizeof c);
-  c.seat_purpose = "lease";
   uint8_t seed[32], pk[32], other_pk[32];
   lictor_sha256("lictor/c-client-tests/container", 31, seed);
   crypto_sign_seed_keypair(pk, c.container_sk, seed);
