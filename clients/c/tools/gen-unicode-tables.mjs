@@ -32,7 +32,13 @@ if (multi.length !== 1 || multi[0][0] !== 0x130) throw new Error(`unexpected mul
 const hex = (n) => `0x${n.toString(16).toUpperCase().padStart(4, '0')}`;
 const rows = (items, per, fmt) => {
   const lines = [];
-  for (let i = 0; i < items.length; i += per) lines.push(`  ${items.slice(i, i + per).map(fmt).join(', ')},`);
+  for (let i = 0; i < items.length; i += per)
+    lines.push(
+      `  ${items
+        .slice(i, i + per)
+        .map(fmt)
+        .join(', ')},`,
+    );
   return lines.join('\n');
 };
 const cased = ranges(/\p{Cased}/u);
