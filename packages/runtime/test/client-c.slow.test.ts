@@ -225,7 +225,7 @@ test('CTest: the spec vectors, a fake runtime refused, and the real runtime over
   });
   const out = `${ran.stdout}\n${ran.stderr}`;
   assert.equal(ran.code, 0, out);
-  for (const name of ['test_vectors', 'test_text', 'test_fake_runtime', 'test_integration']) {
+  for (const name of ['test_vectors', 'test_text', 'test_fake_runtime', 'test_fuzz', 'test_integration']) {
     assert.match(out, new RegExp(`Test +#\\d+: ${name} \\.+ +Passed`), `${name} passed (not skipped)`);
   }
   for (const via of ['socket', 'http']) {
