@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cJSON.h"
 #include "support.h"
 
 static char *canonical_of(const lj_value *v) {
@@ -237,6 +238,128 @@ static void license_files(void) {
   lj_free(v);
 }
 
+/* The runtime's answer `response` verified as the client does (the vector's request, key and clock). */
+static int verify_vector(const lj_value *c, const lictor_vendor_key *key, lictor_verified *v, lictor_error *err) {
+  char *body = canonical_of(lj_get(c, "response"));
+  cJSON *json = cJSON_Parse(body);
+  const lj_value *feature = lj_get(c, "feature");
+  const char *feature_text = lj_is_string(feature) ? feature->str : NULL;
+  long long now = (long long)lj_get(c, "nowMs")->number;
+  int rc = lictor_verify_answer(body, strlen(body), json, vstr(c, "nonce"), vstr(c, "purpose"), key,
+                                vstr(c, "product"), feature_text, now, v, err);
+  cJSON_Delete(json);
+  free(body);
+  return rc;
+}
+
+static void signed_answers(void) {
+  lj_value *v = load_vectors("signed-answer");
+  lictor_vendor_key key;
+  lictor_error err;
+  const char *public_key = vstr(lj_get(v, "vendorKey"), "publicKey");
+  CHECK(lictor_vendor_key_parse(public_key, strlen(public_key), &key, &err) == LICTOR_OK, "vendor key");
+  CHECK_STR(vstr(v, "domain"), LICTOR_ANSWER_DOMAIN, "domain");
+
+  /* Each purpose's statement, signed bytes and signature (by the container's seed). */
+  uint8_t seed[32], pk[32], sk[64];
+  hex_decode(vstr(lj_get(v, "container"), "signSeedHex"), seed, 32);
+  crypto_sign_seed_keypair(pk, sk, seed);
+  char *pk_text = NULL;
+  {
+    lictor_buf b = {0};
+    lictor_b64url_encode(pk, 32, &b);
+    lictor_buf_finish(&b);
+    pk_text = b.data;
+  }
+  CHECK_STR(pk_text, vstr(lj_get(lj_get(v, "container"), "public"), "sign"), "container public key");
+  free(pk_text);
+  const lj_value *sigs = lj_get(v, "signatures");
+  CHECK(sigs != NULL && sigs->count >= 4, "signature cases");
+  for (size_t k = 0; sigs != NULL && k < sigs->count; k++) {
+    const lj_value *c = sigs->items[k], *in = lj_get(c, "input"), *out = lj_get(c, "output");
+    lj_value *statement = lj_new(LJ_OBJECT);
+    lj_set(statement, "answer", lj_clone(lj_get(in, "answer")));
+    lj_set(statement, "container", lj_clone(lj_get(in, "container")));
+    lj_set(statement, "nonce", lj_clone(lj_get(in, "nonce")));
+    lj_set(statement, "purpose", lj_clone(lj_get(in, "purpose")));
+    char *text = canonical_of(statement);
+    lj_free(statement);
+    CHECK_STR(text, vstr(out, "statement"), vstr(c, "name"));
+    lictor_buf bytes = {0};
+    lictor_buf_put(&bytes, LICTOR_ANSWER_DOMAIN, sizeof LICTOR_ANSWER_DOMAIN);
+    lictor_buf_puts(&bytes, text == NULL ? "" : text);
+    char *hex = hex_of(bytes.data, bytes.len);
+    CHECK_STR(hex, vstr(out, "signingBytesHex"), "signing bytes");
+    uint8_t sig[64];
+    crypto_sign_detached(sig, NULL, (const uint8_t *)bytes.data, bytes.len, sk);
+    char *sig_hex = hex_of(sig, 64);
+    CHECK_STR(sig_hex, vstr(out, "signatureHex"), "signature");
+    CHECK(lictor_ed25519_verify(pk, bytes.data, bytes.len, sig), "the signature verifies");
+    free(sig_hex);
+    free(hex);
+    free(text);
+    lictor_buf_free(&bytes);
+  }
+
+  const lj_value *accepted = lj_get(v, "accepted");
+  CHECK(accepted != NULL && accepted->count >= 5, "accepted cases");
+  for (size_t k = 0; accepted != NULL && k < accepted->count; k++) {
+    const lj_value *c = accepted->items[k];
+    lictor_verified verified;
+    int rc = verify_vector(c, &key, &verified, &err);
+    CHECK(rc == LICTOR_OK, "accepted '%s': %s [%s] %s", vstr(c, "name"), err.code, err.reason, err.message);
+    if (rc != LICTOR_OK) continue;
+    char *got = cJSON_PrintUnformatted((cJSON *)verified.answer);
+    lj_value *parsed = json_of(got);
+    char *canonical = canonical_of(parsed), *want = canonical_of(lj_get(c, "answer"));
+    CHECK_STR(canonical, want, "the signed answer taken");
+    CHECK_STR(verified.license->container_id, vstr(lj_get(v, "license"), "containerId"), "the proving license");
+    free(canonical);
+    free(want);
+    lj_free(parsed);
+    cJSON_free(got);
+    lictor_verified_free(&verified);
+  }
+
+  const lj_value *negative = lj_get(v, "negative");
+  CHECK(negative != NULL && negative->count >= 17, "negative cases");
+  for (size_t k = 0; negative != NULL && k < negative->count; k++) {
+    const lj_value *c = negative->items[k];
+    lictor_verified verified;
+    int rc = verify_vector(c, &key, &verified, &err);
+    CHECK(rc == LICTOR_ERR_UNPROVEN && strcmp(err.code, vstr(c, "error")) == 0 &&
+              strcmp(err.reason, vstr(c, "reason")) == 0,
+          "negative '%s': got %s [%s] %s, want %s", vstr(c, "name"), err.code, err.reason, err.message,
+          vstr(c, "reason"));
+    if (rc == LICTOR_OK) lictor_verified_free(&verified);
+  }
+
+  /* A session's MAC: HMAC-SHA256 under the secret over the same signed bytes. */
+  const lj_value *session = lj_get(v, "session"), *mac = lj_get(session, "mac");
+  uint8_t secret[32], out[32];
+  hex_decode(vstr(session, "secretHex"), secret, 32);
+  const lj_value *input = lj_get(mac, "macInput");
+  lictor_hmac_sha256(secret, 32, input->str, input->len, out);
+  char *mac_hex = hex_of(out, 32);
+  CHECK_STR(mac_hex, vstr(mac, "macHex"), "session MAC");
+  free(mac_hex);
+
+  /* Nonces: canonical base64url of 16 to 64 bytes (what the client draws is 32). */
+  const lj_value *nonces = lj_get(v, "nonces");
+  for (size_t k = 0; nonces != NULL && k < nonces->count; k++) {
+    const lj_value *c = nonces->items[k], *n = lj_get(c, "nonce");
+    uint8_t bytes[128];
+    long len = lictor_b64url_decode(n->str, n->len, bytes, sizeof bytes);
+    int valid = len >= 16 && len <= 64;
+    CHECK(valid == (lj_get(c, "valid")->type == LJ_TRUE), "nonce '%s'", vstr(c, "name"));
+  }
+  char nonce[44];
+  lictor_new_nonce(nonce);
+  uint8_t drawn[64];
+  CHECK(strlen(nonce) == 43 && lictor_b64url_decode(nonce, 43, drawn, sizeof drawn) == 32, "a drawn nonce: %s", nonce);
+  lj_free(v);
+}
+
 int main(void) {
   lictor_error err;
   if (lictor_crypto_ready(&err) != LICTOR_OK) {
@@ -247,5 +370,6 @@ int main(void) {
   canonical_json();
   hardware();
   license_files();
+  signed_answers();
   return test_report("test_vectors");
 }
