@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, Iterator, List, Optional, Union
+from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import quote, urlencode
 
 from .errors import LictorError
@@ -16,8 +16,9 @@ from .transport import Response, Target, Transport, default_targets, not_runtime
 
 __all__ = ["Client", "Grant", "Session", "Seat", "Event", "EventStream", "PURPOSES"]
 
-#: The signed-answer purpose of each granting request.
-PURPOSES = {"check": "runtime-check", "session": "runtime-session", "seat": "runtime-seat"}
+#: The signed-answer purpose of each granting request. A seat is signed by the License Manager
+#: that holds its license (the runtime forwards the nonce and the manager's proof): ``lease``.
+PURPOSES = {"check": "runtime-check", "session": "runtime-session", "seat": "lease"}
 
 _CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _OWN_PID = object()
@@ -264,7 +265,8 @@ class Client:
 
     def _grant(
         self, path: str, purpose: str, body: Dict[str, Any], product: str, feature: Optional[str], status: int
-    ) -> Any:
+    ) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]:
+        """Sends a granting request with a fresh nonce; the verified (answer, license, outer JSON)."""
         nonce = new_nonce()
         body["nonce"] = nonce
         res = self.transport.request("POST", path, body)
@@ -272,9 +274,7 @@ class Client:
         if not isinstance(outer, dict):
             raise unproven("malformed", "the answer is not a JSON object")
         answer, doc = self.verifier.verify(outer, purpose, nonce, product, feature)
-        if answer.get("product") != product or answer.get("feature", None) != feature:
-            raise unproven("not-covered", "the signed answer is about another product or feature than asked")
-        return answer, doc
+        return answer, doc, outer
 
     # -- operations -----------------------------------------------------------------------
 
@@ -293,7 +293,7 @@ class Client:
         body = self._application(product)
         if feature is not None:
             body["feature"] = feature
-        answer, doc = self._grant("/v1/check", PURPOSES["check"], body, product, feature, 200)
+        answer, doc, _ = self._grant("/v1/check", PURPOSES["check"], body, product, feature, 200)
         _require(answer, {"serial": str, "licenseId": str, "type": str, "file": str})
         if answer["serial"] != doc["serial"]:
             raise unproven("not-covered", "the signed answer names another license than the one that signed it")
@@ -329,7 +329,7 @@ class Client:
             body["feature"] = feature
         if os_session is not None:
             body["osSession"] = os_session
-        answer, doc = self._grant("/v1/sessions", PURPOSES["session"], body, product, feature, 201)
+        answer, doc, _ = self._grant("/v1/sessions", PURPOSES["session"], body, product, feature, 201)
         _require(
             answer,
             {"id": str, "serial": str, "licenseId": str, "licenseFile": str, "pid": int, "osSession": str, "openedAt": str},
@@ -380,18 +380,22 @@ class Client:
         pid = os.getpid() if pid is _OWN_PID else pid
         if pid is not None:
             body["pid"] = pid
-        answer, doc = self._grant("/v1/seats", PURPOSES["seat"], body, product, feature, 201)
-        _require(answer, {"id": str, "leaseId": str, "manager": str, "state": str, "expiresAt": str})
+        answer, doc, outer = self._grant("/v1/seats", PURPOSES["seat"], body, product, feature, 201)
+        # Signed (by the manager): the lease. The runtime's own handle of the seat is not.
+        lease = answer["lease"]
+        _require(lease, {"id": str, "expiresAt": str})
+        _require(outer, {"id": str, "manager": str, "state": str})
+        interval = lease.get("heartbeatIntervalMs")
         return Seat(
-            id=answer["id"],
-            lease_id=answer["leaseId"],
+            id=outer["id"],
+            lease_id=lease["id"],
             product=product,
             feature=feature,
-            manager=answer["manager"],
-            state=answer["state"],
-            expires_at=answer["expiresAt"],
-            heartbeat_interval_ms=answer.get("heartbeatIntervalMs", 0),
-            pid=answer.get("pid"),
+            manager=outer["manager"],
+            state=outer["state"],
+            expires_at=lease["expiresAt"],
+            heartbeat_interval_ms=interval if isinstance(interval, (int, float)) else 0,
+            pid=outer.get("pid"),
             answer=answer,
             license=doc,
             _client=self,

@@ -25,8 +25,10 @@ import time
 from collections import OrderedDict
 from typing import Any, Callable, Dict, Optional, Tuple
 
-from .canonical import loads
-from .encoding import b64url_decode, b64url_encode
+import re
+
+from .canonical import NotCanonical, canonical_json, loads
+from .encoding import b64url_decode, b64url_encode, js_length
 from .errors import LictorError
 from .license import VendorKey, license_covers, open_license, verify_ed25519
 
@@ -41,7 +43,9 @@ __all__ = [
 #: The domain-separation label of every signed answer (``ANSWER_PROOF_DOMAIN``).
 ANSWER_PROOF_DOMAIN = "lictor/v1/signed-answer"
 MAX_LICENSE_LENGTH = 64 * 1024
-MAX_SIGNED_LENGTH = 64 * 1024
+#: Longest ``signed`` statement accepted (an answer is a few hundred bytes).
+MAX_SIGNED_LENGTH = 16 * 1024
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]+\Z")
 NONCE_BYTES = 24
 MAX_OPENED = 32
 
@@ -93,29 +97,39 @@ class AnswerVerifier:
     def verify(
         self, body: Any, purpose: str, nonce: str, product: str, feature: Optional[str]
     ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        """Checks ``body["proof"]`` proves an answer to the request that carried ``nonce`` for
-        ``purpose``, by a license of this vendor that covers ``product`` (``feature``). Returns
-        ``(answer, license)``: the signed answer and the license document that proved it."""
-        proof = body.get("proof") if isinstance(body, dict) else None
+        """Checks ``body["proof"]`` proves ``body`` as the answer to the request that carried
+        ``nonce`` for ``purpose`` (``runtime-check``, ``runtime-session``, ``lease`` for a seat),
+        by a license of this vendor that covers ``product`` (``feature``). Returns
+        ``(answer, license)``: the answer as signed and the license document that proved it.
+
+        The checks and their order are those of the reference ``verifyRuntimeAnswer``
+        (``packages/protocol/src/runtime-answer.ts``), so that every client refuses a given
+        answer with the same reason."""
+        received = body if isinstance(body, dict) else {}
+        proof = received.get("proof")
         if proof is None:
-            raise unproven("missing", "the answer carries no proof of a license")
+            # A license that cannot sign here is answered with proof: null and why.
+            why = received.get("unproven")
+            why = why if isinstance(why, dict) else {}
+            message = why.get("message")
+            extra = {"unproven": why["reason"]} if isinstance(why.get("reason"), str) else {}
+            raise unproven(
+                "missing",
+                "the runtime's answer carries no proof of a license" + (f": {message}" if isinstance(message, str) else ""),
+                **extra,
+            )
         if (
             not isinstance(proof, dict)
-            or proof.get("key") != "container"
             or not isinstance(proof.get("license"), str)
-            or len(proof["license"]) > MAX_LICENSE_LENGTH
+            or js_length(proof["license"]) > MAX_LICENSE_LENGTH
+            or proof.get("key") != "container"
             or not isinstance(proof.get("signature"), str)
+            or len(proof["signature"]) > 128
+            or not _BASE64URL.match(proof["signature"])
             or not isinstance(proof.get("signed"), str)
-            or len(proof["signed"]) > MAX_SIGNED_LENGTH
+            or js_length(proof["signed"]) > MAX_SIGNED_LENGTH
         ):
-            raise unproven("malformed", "the proof sent with the answer is malformed")
-        signature = b64url_decode(proof["signature"])
-        if signature is None or len(signature) != 64:
-            raise unproven("malformed", "the proof's signature is not base64url of 64 bytes")
-        try:
-            signing_bytes = answer_signing_bytes(proof["signed"])
-        except UnicodeEncodeError:
-            raise unproven("malformed", "the proof's signed statement is not text") from None
+            raise unproven("malformed", "the proof of the runtime's answer is malformed")
 
         doc = self._open(proof["license"])
         keys = doc.get("containerKeys")
@@ -125,43 +139,93 @@ class AnswerVerifier:
                 f"the license sent as proof (serial {doc['serial']}) names no container key; "
                 "it was activated before containers had keys: activate it again",
             )
+        signature = b64url_decode(proof["signature"])
         container_key = b64url_decode(keys["sign"])
-        if container_key is None or not verify_ed25519(container_key, signing_bytes, signature):
+        try:
+            signing_bytes = answer_signing_bytes(proof["signed"])
+        except UnicodeEncodeError:  # an unpaired surrogate: no UTF-8, nothing was signed
+            signing_bytes = None
+        if (
+            signature is None
+            or container_key is None
+            or signing_bytes is None
+            or not verify_ed25519(container_key, signing_bytes, signature)
+        ):
             raise unproven(
                 "signature",
-                f"the answer is not signed by the key of the license it names (serial {doc['serial']}): a forged answer",
+                f"the runtime's answer is not signed by the key of the license it names (serial {doc['serial']}): a forged answer",
             )
 
         try:
             statement = loads(proof["signed"])
         except (ValueError, RecursionError):
-            statement = None
+            raise unproven("malformed", "the signed statement is not JSON") from None
+        if not isinstance(statement, dict) or "answer" not in statement:
+            raise unproven("malformed", "the signed statement is not an answer")
         if (
-            not isinstance(statement, dict)
-            or not isinstance(statement.get("answer"), dict)
-            or not isinstance(statement.get("container"), str)
-            or not isinstance(statement.get("nonce"), str)
-            or not isinstance(statement.get("purpose"), str)
+            statement.get("container") != doc["containerId"]
+            or statement.get("nonce") != nonce
+            or statement.get("purpose") != purpose
         ):
-            raise unproven("malformed", "the signed statement is not { answer, container, nonce, purpose }")
-        if statement["nonce"] != nonce:
             raise unproven(
                 "signature",
-                f"the answer is signed for another request (serial {doc['serial']}): a replayed answer",
+                "the signed statement is not for this request (its nonce, purpose or container differ: "
+                f"expected purpose '{purpose}'): a replayed answer",
             )
-        if statement["purpose"] != purpose:
-            raise unproven(
-                "signature",
-                f"the answer is signed as '{statement['purpose']}', not as '{purpose}': an answer to another question",
-            )
-        if statement["container"] != doc["containerId"]:
-            raise unproven("signature", "the answer is signed for another container than the license it names")
 
-        now_ms = int(self.clock() * 1000)
-        if not license_covers(doc, product, feature, now_ms):
-            what = f"product '{product}'" if feature is None else f"feature '{feature}' of product '{product}'"
+        signed_answer = statement["answer"]
+        granted_product, granted_feature = _grant_of(purpose, signed_answer)
+        what = f"product '{product}'" if feature is None else f"feature '{feature}' of product '{product}'"
+        if granted_product != product or granted_feature != feature or not isinstance(granted_product, str):
+            raise unproven("not-covered", f"the signed answer is not about {what}")
+        if not license_covers(doc, product, feature, int(self.clock() * 1000)):
             raise unproven(
                 "not-covered",
                 f"the license sent as proof (serial {doc['serial']}) holds no unexpired license for {what}",
             )
-        return statement["answer"], doc
+
+        fields = {k: v for k, v in received.items() if k not in ("proof", "unproven")}
+        if purpose == "lease":
+            lease = signed_answer["lease"]
+            same = (
+                _equal(fields.get("leaseId", _ABSENT), lease.get("id", _ABSENT))
+                and _equal(fields.get("product", _ABSENT), product)
+                and _equal(_or_none(fields.get("feature")), feature)
+            )
+        else:
+            same = _same_json(fields, signed_answer)
+        if not same:
+            raise unproven("signature", "the runtime's answer differs from the answer it signed")
+        return signed_answer, doc
+
+
+_ABSENT = object()
+
+
+def _or_none(value: Any) -> Any:
+    return None if value is None else value
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """JavaScript's ``===`` between two parsed JSON scalars (``1 == True`` is not equal)."""
+    if a is _ABSENT or b is _ABSENT:
+        return a is b
+    return type(a) is type(b) and a == b
+
+
+def _grant_of(purpose: str, answer: Any) -> Tuple[Any, Any]:
+    """What a signed answer grants: product and feature of a check or session, or of a seat's lease."""
+    a = answer if isinstance(answer, dict) else {}
+    g = a.get("lease") if purpose == "lease" else a
+    if purpose == "lease" and g is None:
+        g = {}
+    if not isinstance(g, dict):
+        return _ABSENT, _ABSENT
+    return g.get("product", _ABSENT), _or_none(g.get("feature"))
+
+
+def _same_json(a: Any, b: Any) -> bool:
+    try:
+        return canonical_json(a) == canonical_json(b)
+    except NotCanonical:
+        return False

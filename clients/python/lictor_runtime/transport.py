@@ -15,6 +15,7 @@ import threading
 from typing import Any, Dict, List, Optional, Tuple
 from urllib.parse import urlsplit
 
+from .canonical import loads
 from .errors import LictorError
 
 __all__ = ["Target", "UnixTarget", "TcpTarget", "Transport", "Response", "default_targets", "DEFAULT_URL"]
@@ -133,8 +134,8 @@ class Response:
         self.json: Any = None
         if text != "":
             try:
-                self.json = json.loads(text)
-            except ValueError:
+                self.json = loads(text)
+            except (ValueError, RecursionError):
                 self.json = None
 
 

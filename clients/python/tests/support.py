@@ -125,7 +125,8 @@ class Recorded:
 
 class FakeRuntime:
     """Answers each request with ``handler(method, path, headers, body) -> (status, json)``
-    (``json`` a ``str`` is sent as it is, as text/html); records every request."""
+    (``json`` a ``str`` is sent as it is, as text/html; a third item is a content type for the
+    text); records every request."""
 
     def __init__(self, handler: Handler, unix_path: Optional[str] = None) -> None:
         self.handler = handler
@@ -148,8 +149,10 @@ class FakeRuntime:
                 body = json.loads(raw) if raw else None
                 headers = {k.lower(): v for k, v in self.headers.items()}
                 fake.requests.append(Recorded(self.command, self.path, headers, body))
-                status, answer = fake.handler(self.command, self.path, headers, body)
-                if answer is None:
+                status, answer, *ctype_given = fake.handler(self.command, self.path, headers, body)
+                if ctype_given:
+                    data, ctype = answer.encode(), ctype_given[0]
+                elif answer is None:
                     data, ctype = b"", None
                 elif isinstance(answer, str):
                     data, ctype = answer.encode(), "text/html"

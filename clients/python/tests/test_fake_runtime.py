@@ -47,8 +47,19 @@ def session_answer(lic: License, body: Dict[str, Any]) -> Dict[str, Any]:
     }
 
 
-def seat_answer(lic: License, body: Dict[str, Any]) -> Dict[str, Any]:
-    return {
+def seat_answer(lic: License, body: Dict[str, Any]) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+    """The runtime's seat and the License Manager's lease answer (what the manager signs)."""
+    lease = {
+        "id": "lease-1",
+        "product": body["product"],
+        "feature": body.get("feature"),
+        "licenseId": f"{lic.doc['activationId']}:{body['product']}",
+        "source": "software",
+        "grantedAt": "2026-05-28T00:00:00.000Z",
+        "expiresAt": "2026-05-28T00:05:00.000Z",
+        "heartbeatIntervalMs": 60000,
+    }
+    seat = {
         "id": "seat-1",
         "leaseId": "lease-1",
         "product": body["product"],
@@ -59,20 +70,26 @@ def seat_answer(lic: License, body: Dict[str, Any]) -> Dict[str, Any]:
         "heartbeatIntervalMs": 60000,
         "pid": body.get("pid"),
     }
+    return seat, {"lease": lease, "renewed": False}
+
+
+def same(make: Callable[[License, Dict[str, Any]], Dict[str, Any]]):
+    """A check or session: what is sent is what is signed."""
+    return lambda lic, body: (make(lic, body), make(lic, body))
 
 
 ROUTES = {
-    "/v1/check": ("check", 200, check_answer),
-    "/v1/sessions": ("session", 201, session_answer),
+    "/v1/check": ("check", 200, same(check_answer)),
+    "/v1/sessions": ("session", 201, same(session_answer)),
     "/v1/seats": ("seat", 201, seat_answer),
 }
 
-# How a runtime builds its answer and proof: (license, purpose, nonce, answer) -> answer with proof.
-Prover = Callable[[License, str, str, Dict[str, Any]], Dict[str, Any]]
+# How a runtime builds its answer: (license, purpose, nonce, answer sent, answer signed) -> JSON.
+Prover = Callable[[License, str, str, Dict[str, Any], Dict[str, Any]], Any]
 
 
-def genuine(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
-    return {**answer, "proof": lic.proof(purpose, nonce, answer)}
+def genuine(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+    return {**sent, "proof": lic.proof(purpose, nonce, signed)}
 
 
 def runtime_handler(lic: License, prover: Prover = genuine):
@@ -85,7 +102,8 @@ def runtime_handler(lic: License, prover: Prover = genuine):
         if method != "POST" or route is None:
             return 404, {"code": "LICTOR_E_NOT_FOUND", "message": f"no route {method} {path}"}
         kind, status, make = route
-        return status, prover(lic, PURPOSES[kind], body["nonce"], make(lic, body))
+        sent, signed = make(lic, body)
+        return status, prover(lic, PURPOSES[kind], body["nonce"], sent, signed)
 
     return handle
 
@@ -156,13 +174,12 @@ class GenuineRuntime(FakeRuntimeCase):
         self.assertEqual(self.fake.requests[2].body["pid"], os.getpid())
         self.assertEqual(self.fake.requests[2].body["osSession"], "7")
 
-    def test_the_signed_answer_is_used_not_the_json_around_it(self) -> None:
-        def prover(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
-            return {**answer, "file": "/tmp/elsewhere.lic", "serial": "LX-OTHER", "proof": lic.proof(purpose, nonce, answer)}
-
-        grant = self.serve(runtime_handler(self.license, prover)).check("reports")
-        self.assertEqual(grant.serial, self.license.doc["serial"])
-        self.assertEqual(grant.file, "/var/lib/lictor/runtime/licenses/ERP.lic")
+    def test_the_answer_is_taken_from_what_is_signed(self) -> None:
+        grant = self.serve(runtime_handler(self.license)).check("reports")
+        self.assertEqual(grant.answer, check_answer(self.license, {"product": "ERP", "feature": "reports"}))
+        seat = self.serve(runtime_handler(self.license)).take_seat()
+        self.assertEqual(seat.answer["lease"]["id"], seat.lease_id)
+        self.assertFalse(seat.answer["renewed"])
 
     def test_the_runtime_s_refusals_carry_its_code_message_and_details(self) -> None:
         def handle(method: str, path: str, headers: Dict[str, str], body: Any) -> Tuple[int, Any]:
@@ -184,7 +201,7 @@ class GenuineRuntime(FakeRuntimeCase):
 class FakeRuntimes(FakeRuntimeCase):
     """Well-formed answers without a valid proof: each refused with its reason."""
 
-    def assert_refused(self, prover: Prover, reason: str, lic: Optional[License] = None, **calls: Any) -> None:
+    def assert_refused(self, prover: Prover, reason: str, lic: Optional[License] = None) -> None:
         client = self.serve(runtime_handler(lic or self.license, prover))
         for name, call in {
             "check": lambda: client.check("reports"),
@@ -195,19 +212,19 @@ class FakeRuntimes(FakeRuntimeCase):
                 self.refused(call, reason)
 
     def test_no_proof(self) -> None:
-        self.assert_refused(lambda lic, purpose, nonce, answer: answer, "missing")
+        self.assert_refused(lambda lic, purpose, nonce, sent, signed: sent, "missing")
 
     def test_a_proof_over_another_nonce(self) -> None:
         other = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
         self.assert_refused(
-            lambda lic, purpose, nonce, answer: {**answer, "proof": lic.proof(purpose, other, answer)}, "signature"
+            lambda lic, purpose, nonce, sent, signed: {**sent, "proof": lic.proof(purpose, other, signed)}, "signature"
         )
 
     def test_a_recorded_answer_replayed(self) -> None:
         recorded: Dict[str, Any] = {}
 
-        def prover(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
-            recorded.setdefault(purpose, {**answer, "proof": lic.proof(purpose, nonce, answer)})
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+            recorded.setdefault(purpose, {**sent, "proof": lic.proof(purpose, nonce, signed)})
             return recorded[purpose]
 
         client = self.serve(runtime_handler(self.license, prover))
@@ -223,20 +240,20 @@ class FakeRuntimes(FakeRuntimeCase):
         self.assertEqual(err.details["cause"], "LICTOR_E_WRONG_VENDOR")
 
     def test_a_made_up_license(self) -> None:
-        def prover(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
-            proof = lic.proof(purpose, nonce, answer)
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+            proof = lic.proof(purpose, nonce, signed)
             proof["license"] = "-----BEGIN LICTOR LICENSE-----\nTENUUgEB\n-----END LICTOR LICENSE-----\n"
-            return {**answer, "proof": proof}
+            return {**sent, "proof": proof}
 
         self.assert_refused(prover, "license")
 
     def test_an_altered_license(self) -> None:
-        def prover(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
-            proof = lic.proof(purpose, nonce, answer)
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+            proof = lic.proof(purpose, nonce, signed)
             lines = proof["license"].split("\n")
             lines[3] = lines[3][:10] + ("A" if lines[3][10] != "A" else "B") + lines[3][11:]
             proof["license"] = "\n".join(lines)
-            return {**answer, "proof": proof}
+            return {**sent, "proof": proof}
 
         self.assert_refused(prover, "license")
 
@@ -245,28 +262,30 @@ class FakeRuntimes(FakeRuntimeCase):
 
         forger = Ed25519PrivateKey.generate()
         self.assert_refused(
-            lambda lic, purpose, nonce, answer: {**answer, "proof": lic.proof(purpose, nonce, answer, signer=forger)},
+            lambda lic, purpose, nonce, sent, signed: {**sent, "proof": lic.proof(purpose, nonce, signed, signer=forger)},
             "signature",
         )
 
     def test_signed_for_another_container(self) -> None:
         self.assert_refused(
-            lambda lic, purpose, nonce, answer: {**answer, "proof": lic.proof(purpose, nonce, answer, container="c-x")},
+            lambda lic, purpose, nonce, sent, signed: {**sent, "proof": lic.proof(purpose, nonce, signed, container="c-x")},
             "signature",
         )
 
     def test_an_answer_to_another_question(self) -> None:
         self.assert_refused(
-            lambda lic, purpose, nonce, answer: {**answer, "proof": lic.proof("lease", nonce, answer)}, "signature"
+            lambda lic, purpose, nonce, sent, signed: {
+                **sent, "proof": lic.proof("runtime-session" if purpose == "runtime-check" else "runtime-check", nonce, signed)
+            }, "signature"
         )
 
     def test_a_signed_statement_altered_after_signing(self) -> None:
-        def prover(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
-            proof = lic.proof(purpose, nonce, answer)
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+            proof = lic.proof(purpose, nonce, signed)
             proof["signed"] = proof["signed"].replace('"type":"single"', '"type":"multi"').replace(
-                '"state":"active"', '"state":"activE"'
+                '"renewed":false', '"renewed":true'
             ).replace('"osSession":"1"', '"osSession":"2"')
-            return {**answer, "proof": proof}
+            return {**sent, "proof": proof}
 
         self.assert_refused(prover, "signature")
 
@@ -283,11 +302,30 @@ class FakeRuntimes(FakeRuntimeCase):
         self.assert_refused(genuine, "not-covered", lic=License(self.vendor, expires_at="2026-05-27T00:00:00.000Z"))
 
     def test_a_signed_answer_about_another_feature(self) -> None:
-        def prover(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
-            answer = {**answer, "feature": "api"}
-            return {**answer, "proof": lic.proof(purpose, nonce, answer)}
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+            if purpose == "lease":
+                signed = {**signed, "lease": {**signed["lease"], "feature": "api"}}
+            else:
+                sent = signed = {**signed, "feature": "api"}
+            return {**sent, "proof": lic.proof(purpose, nonce, signed)}
 
         self.assert_refused(prover, "not-covered")
+
+    def test_an_answer_that_differs_from_what_is_signed(self) -> None:
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+            changed = {**sent, "leaseId": "lease-2"} if purpose == "lease" else {**sent, "file": "/tmp/elsewhere.lic"}
+            return {**changed, "proof": lic.proof(purpose, nonce, signed)}
+
+        self.assert_refused(prover, "signature")
+
+    def test_an_unsigned_answer_with_its_reason(self) -> None:
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
+            return {**sent, "proof": None, "unproven": {"reason": "key-unavailable", "message": "the key does not open"}}
+
+        client = self.serve(runtime_handler(self.license, prover))
+        err = self.refused(lambda: client.check("reports"), "missing")
+        self.assertEqual(err.details["unproven"], "key-unavailable")
+        self.assertIn("the key does not open", err.message)
 
     def test_malformed_proofs(self) -> None:
         for name, change in {
@@ -300,21 +338,21 @@ class FakeRuntimes(FakeRuntimeCase):
                 client = self.serve(
                     runtime_handler(
                         self.license,
-                        lambda lic, purpose, nonce, answer, change=change: {
-                            **answer, "proof": change(lic.proof(purpose, nonce, answer))
+                        lambda lic, purpose, nonce, sent, signed, change=change: {
+                            **sent, "proof": change(lic.proof(purpose, nonce, signed))
                         },
                     )
                 )
                 self.refused(lambda: client.check("reports"), "malformed")
 
     def test_a_statement_that_is_not_an_answer(self) -> None:
-        def prover(lic: License, purpose: str, nonce: str, answer: Dict[str, Any]) -> Dict[str, Any]:
+        def prover(lic: License, purpose: str, nonce: str, sent: Dict[str, Any], signed: Dict[str, Any]) -> Any:
             from lictor_runtime.encoding import b64url_encode
             from lictor_runtime.proof import answer_signing_bytes
 
-            signed = '{"answer":[],"container":"' + lic.doc["containerId"] + '","nonce":"' + nonce + '","purpose":"' + purpose + '"}'
-            signature = b64url_encode(lic.container.sign(answer_signing_bytes(signed)))
-            return {**answer, "proof": {"license": lic.text, "key": "container", "signature": signature, "signed": signed}}
+            text = '{"container":"' + lic.doc["containerId"] + '","nonce":"' + nonce + '","purpose":"' + purpose + '"}'
+            signature = b64url_encode(lic.container.sign(answer_signing_bytes(text)))
+            return {**sent, "proof": {"license": lic.text, "key": "container", "signature": signature, "signed": text}}
 
         self.assert_refused(prover, "malformed")
 
@@ -409,3 +447,32 @@ class Transports(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Events(FakeRuntimeCase):
+    def test_server_sent_events_are_read_one_by_one(self) -> None:
+        stream = (
+            ": keep-alive\n\n"
+            'id: r1-1\nevent: license-change\ndata: {"kind":"license-change","at":"2026-05-28T00:00:00.000Z",\n'
+            'data: "product":"ERP","added":["/l/ERP.lic"]}\n\n'
+            'id: r1-2\nevent: session-freed\ndata: {"kind":"session-freed","sessionId":"s-1","pid":42}\n\n'
+        )
+        client = self.serve(lambda method, path, headers, body: (200, stream, "text/event-stream"))
+        with client.events(product="ERP", last_event_id="r0-9") as events:
+            first = next(events)
+            self.assertEqual((first.id, first.kind), ("r1-1", "license-change"))
+            self.assertEqual(first.data["added"], ["/l/ERP.lic"])
+            second = next(events)
+            self.assertEqual((second.kind, second.data["pid"]), ("session-freed", 42))
+            self.assertEqual(events.last_event_id, "r1-2")
+            self.assertEqual(list(events), [])
+        request = self.fake.requests[0]
+        self.assertEqual(request.path, "/v1/events?product=ERP")
+        self.assertEqual(request.headers["last-event-id"], "r0-9")
+        self.assertNotIn("origin", request.headers)
+
+    def test_a_refused_stream_is_the_runtime_s_error(self) -> None:
+        client = self.serve(
+            lambda method, path, headers, body: (403, {"code": "LICTOR_E_NOT_LOCAL", "message": "a web page"})
+        )
+        self.refused(lambda: client.events(), "", "LICTOR_E_NOT_LOCAL")
