@@ -1,5 +1,5 @@
 """HTTP/JSON to the runtime with ``http.client``: over its Unix socket (an ``AF_UNIX`` subclass of
-``HTTPConnection``) or loopback TCP. Where the runtime is: the socket and URL given, else
+``HTTPConnection``) or loopback TCP. Where the runtime is: the socket and/or URL given, else
 ``LICTOR_RUNTIME_SOCKET`` / ``LICTOR_RUNTIME_URL``, else the default socket
 (``$XDG_RUNTIME_DIR/lictor/runtime.sock``, then ``/run/lictor/runtime.sock``) and then
 ``http://127.0.0.1:8791``; the next one is tried only when nothing accepts the connection."""
@@ -103,9 +103,12 @@ class TcpTarget(Target):
 
 
 def default_targets(socket_path: Optional[str] = None, url: Optional[str] = None) -> List[Target]:
-    """The runtimes to try, in order: those named (argument, else environment), else the defaults."""
-    socket_path = socket_path or os.environ.get("LICTOR_RUNTIME_SOCKET") or None
-    url = url or os.environ.get("LICTOR_RUNTIME_URL") or None
+    """The runtimes to try, in order: those given as arguments; else those the environment
+    names (``LICTOR_RUNTIME_SOCKET``, ``LICTOR_RUNTIME_URL``); else the default socket and then
+    the default loopback address."""
+    if not socket_path and not url:
+        socket_path = os.environ.get("LICTOR_RUNTIME_SOCKET") or None
+        url = os.environ.get("LICTOR_RUNTIME_URL") or None
     targets: List[Target] = []
     if socket_path:
         targets.append(UnixTarget(socket_path))
