@@ -281,9 +281,10 @@ class Client:
     def status(self) -> Dict[str, Any]:
         """``GET /v1/status``: the runtime's id and version, the licenses applications asked
         about, sessions and seats (informative, not signed)."""
-        body = _expect(self.transport.request("GET", "/v1/status"), 200)
+        res = self.transport.request("GET", "/v1/status")
+        body = _expect(res, 200)
         if not isinstance(body, dict) or not isinstance(body.get("runtime"), dict):
-            raise not_runtime(self.transport.targets[0], "a status that is not the runtime's")
+            raise not_runtime(res.target, "a status that is not the runtime's")
         return body
 
     def check(self, feature: Optional[str] = None, *, product: Optional[str] = None) -> Grant:

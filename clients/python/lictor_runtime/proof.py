@@ -34,6 +34,7 @@ from .license import VendorKey, license_covers, open_license, verify_ed25519
 
 __all__ = [
     "ANSWER_PROOF_DOMAIN",
+    "is_answer_nonce",
     "answer_signing_bytes",
     "new_nonce",
     "unproven",
@@ -48,6 +49,14 @@ MAX_SIGNED_LENGTH = 16 * 1024
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]+\Z")
 NONCE_BYTES = 24
 MAX_OPENED = 32
+
+
+def is_answer_nonce(nonce: Any) -> bool:
+    """Whether ``nonce`` is canonical base64url (no padding) of 16–64 bytes (``isAnswerNonce``)."""
+    if not isinstance(nonce, str) or len(nonce) > 88:
+        return False
+    raw = b64url_decode(nonce)
+    return raw is not None and 16 <= len(raw) <= 64
 
 
 def new_nonce(size: int = NONCE_BYTES) -> str:
@@ -178,7 +187,7 @@ class AnswerVerifier:
         what = f"product '{product}'" if feature is None else f"feature '{feature}' of product '{product}'"
         if granted_product != product or granted_feature != feature or not isinstance(granted_product, str):
             raise unproven("not-covered", f"the signed answer is not about {what}")
-        if not license_covers(doc, product, feature, int(self.clock() * 1000)):
+        if not license_covers(doc, product, feature, round(self.clock() * 1000)):
             raise unproven(
                 "not-covered",
                 f"the license sent as proof (serial {doc['serial']}) holds no unexpired license for {what}",
