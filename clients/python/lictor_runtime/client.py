@@ -22,6 +22,7 @@ PURPOSES = {"check": "runtime-check", "session": "runtime-session", "seat": "lea
 
 _CODE_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 _OWN_PID = object()
+_ABSENT = object()
 
 
 def _error_from(res: Response) -> LictorError:
@@ -52,11 +53,11 @@ def _expect(res: Response, *statuses: int) -> Any:
 
 
 def _require(answer: Dict[str, Any], types: Dict[str, Any]) -> None:
-    """Refuses a signed answer without the members the client relies on (``malformed``)."""
+    """Refuses an answer without the members the client relies on (``malformed``)."""
     for name, kind in types.items():
-        value = answer.get(name, _OWN_PID)
-        if value is _OWN_PID or not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            raise unproven("malformed", f"the signed answer has no valid '{name}'")
+        value = answer.get(name, _ABSENT)
+        if value is _ABSENT or not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise unproven("malformed", f"the runtime's answer has no valid '{name}'")
 
 
 @dataclass(frozen=True)
