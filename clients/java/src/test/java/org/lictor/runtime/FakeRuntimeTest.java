@@ -1,0 +1,2 @@
+package org.lictor.runtime;
+final class FakeRuntimeTest {}
