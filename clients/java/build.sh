@@ -5,7 +5,8 @@
 #   ./build.sh --no-test       build the jar only
 #   ./build.sh --integration   build, then run the tests against a real runtime (RealRuntimeTest:
 #                              LICTOR_RUNTIME_SOCKET, LICTOR_RUNTIME_URL, LICTOR_PUBLIC_KEY,
-#                              LICTOR_PRODUCT, LICTOR_FEATURE) and the example
+#                              LICTOR_PRODUCT, LICTOR_FEATURE) and the example (Example.java)
+#   ./build.sh --all           both: unit tests, then the tests against a real runtime and the example
 #
 # JDK 17 or later (javac, jar, java on PATH, or JAVA_HOME). No other dependency, no download.
 set -eu
@@ -24,10 +25,15 @@ echo "built $OUT/lictor-runtime.jar"
 javac --release 17 -encoding UTF-8 -Xlint:all -Werror -cp "$OUT/lictor-runtime.jar" -d "$OUT/test-classes" \
   $(find src/test/java -name '*.java')
 CP="$OUT/lictor-runtime.jar:$OUT/test-classes"
-if [ "$MODE" = "--integration" ]; then
-  java -cp "$CP" org.lictor.runtime.TestRunner RealRuntimeTest
-  echo "example:"
-  java -cp "$OUT/lictor-runtime.jar" Example.java
-else
-  java -cp "$CP" org.lictor.runtime.TestRunner
-fi
+case "$MODE" in
+  test | --all) java -cp "$CP" org.lictor.runtime.TestRunner ;;
+  --integration) ;;
+  *) echo "unknown option $MODE" >&2; exit 2 ;;
+esac
+case "$MODE" in
+  --integration | --all)
+    java -cp "$CP" org.lictor.runtime.TestRunner RealRuntimeTest
+    echo "example:"
+    java -cp "$OUT/lictor-runtime.jar" Example.java
+    ;;
+esac
