@@ -150,6 +150,7 @@ final class RealRuntimeTest {
       equal(through(relay, key).check(product, feature).product(), product, "relayed as is");
     }
     // The runtime signs over a nonce the client did not send (a replay of another request's answer).
+    List<String> granted = new java.util.concurrent.CopyOnWriteArrayList<>();
     try (FakeRuntime relay =
         relay(
             b -> {
@@ -157,12 +158,19 @@ final class RealRuntimeTest {
               if (out.containsKey("nonce")) out.put("nonce", Bytes.toBase64Url(Signer.random(16)));
               return out;
             },
-            a -> a)) {
+            a -> {
+              if (a.get("id") instanceof String) granted.add((String) a.get("id"));
+              return a;
+            })) {
       LictorRuntime rt = through(relay, key);
       unproven("signature", () -> rt.check(product, feature), "check over another nonce");
       unproven("signature", () -> rt.openSession(product, feature), "session over another nonce");
       unproven("signature", () -> rt.takeSeat(product, feature), "seat over another nonce");
     }
+    // The runtime did grant them (to whoever could read its answers): give them back.
+    equal(granted.size(), 2, "a session and a seat were granted");
+    socket().closeSession(granted.get(0));
+    socket().releaseSeat(granted.get(1));
     // The proof taken away.
     try (FakeRuntime relay =
         relay(
