@@ -356,6 +356,13 @@ public final class LictorRuntime {
     return Bytes.toBase64Url(bytes);
   }
 
+  /** Whether {@code nonce} is canonical base64url of 16 to 64 bytes (what the runtime accepts). */
+  static boolean isNonce(String nonce) {
+    if (nonce == null || nonce.length() > 88) return false;
+    byte[] bytes = Bytes.fromBase64Url(nonce);
+    return bytes != null && bytes.length >= 16 && bytes.length <= 64;
+  }
+
   private static String pathSegment(String id) {
     return URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20");
   }

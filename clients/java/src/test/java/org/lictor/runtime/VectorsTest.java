@@ -172,4 +172,74 @@ final class VectorsTest {
     check(!doc.covers("OTHER", null, 0), "another product is not covered");
     check(doc.covers("MINER", null, 0), "the product alone");
   }
+
+  /** spec/vectors/signed-answer.json: statements, signatures, answers accepted and refused. */
+  @Test
+  static void signedAnswers() {
+    if (!Vectors.exists("signed-answer")) throw new TestRunner.Skip("spec/vectors/signed-answer.json is not there yet");
+    Map<String, Object> v = Vectors.load("signed-answer");
+    equal(str(v, "domain"), SignedAnswers.DOMAIN, "domain");
+    VendorKey vendor = VendorKey.parse(str(map(v.get("vendorKey")), "publicKey"));
+    Map<String, Object> container = map(v.get("container"));
+    TestKeys containerKey = TestKeys.fromSeed(Bytes.fromHex(str(container, "signSeedHex")));
+    equal(containerKey.publicBase64Url(), str(map(container.get("public")), "sign"), "the container's public key");
+    int n = 0;
+    for (Object o : list(v.get("signatures"))) {
+      Map<String, Object> c = map(o);
+      String name = str(c, "name");
+      Map<String, Object> in = map(c.get("input"));
+      Map<String, Object> out = map(c.get("output"));
+      String statement = Json.canonical(in); // { answer, container, nonce, purpose }
+      equal(statement, str(out, "statement"), name + ": statement");
+      byte[] signing = Bytes.utf8(SignedAnswers.DOMAIN + "\0" + statement);
+      equal(Bytes.toHex(signing), str(out, "signingBytesHex"), name + ": signing bytes");
+      equal(Bytes.toHex(containerKey.sign(signing)), str(out, "signatureHex"), name + ": signature");
+      check(Crypto.ed25519Verify(containerKey.publicRaw, signing, Bytes.fromHex(str(out, "signatureHex"))), name + ": verifies");
+      n++;
+    }
+    for (Object o : list(v.get("accepted"))) {
+      Map<String, Object> c = map(o);
+      SignedAnswers.Verified verified =
+          SignedAnswers.verify(
+              vendor,
+              str(c, "purpose"),
+              str(c, "nonce"),
+              c.get("response"),
+              str(c, "product"),
+              str(c, "feature"),
+              (Long) c.get("nowMs"));
+      equal(Json.canonical(verified.answer), Json.canonical(c.get("answer")), str(c, "name") + ": the signed answer");
+      n++;
+    }
+    for (Object o : list(v.get("negative"))) {
+      Map<String, Object> c = map(o);
+      LictorException e =
+          refused(
+              str(c, "error"),
+              () ->
+                  SignedAnswers.verify(
+                      vendor,
+                      str(c, "purpose"),
+                      str(c, "nonce"),
+                      c.get("response"),
+                      str(c, "product"),
+                      str(c, "feature"),
+                      (Long) c.get("nowMs")),
+              str(c, "name"));
+      equal(e.reason(), str(c, "reason"), str(c, "name") + ": reason (" + e.getMessage() + ")");
+      n++;
+    }
+    for (Object o : list(v.get("nonces"))) {
+      Map<String, Object> c = map(o);
+      equal(LictorRuntime.isNonce(str(c, "nonce")), c.get("valid"), str(c, "name"));
+      n++;
+    }
+    check(n >= 20, "cases checked: " + n);
+  }
+
+  @Test
+  static void theClientsNoncesAreValid() {
+    LictorRuntime rt = LictorRuntime.builder().vendorKey(TestKeys.fresh().vendorKey()).url("http://127.0.0.1:1").build();
+    for (int i = 0; i < 100; i++) check(LictorRuntime.isNonce(rt.nonce()), "a valid nonce");
+  }
 }
