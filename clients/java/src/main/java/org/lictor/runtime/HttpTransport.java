@@ -14,11 +14,16 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Loopback HTTP with {@code java.net.http} (HTTP/1.1, no proxy, never an Origin header). */
+/**
+ * Loopback HTTP with {@code java.net.http} (HTTP/1.1, no proxy, never an Origin header). The
+ * event stream goes over a {@link SocketTransport} to the same address instead, so that closing it
+ * from another thread ends a blocked read.
+ */
 final class HttpTransport implements Transport {
   private final URI base;
   private final Duration timeout;
   private final HttpClient client;
+  private final SocketTransport streams;
 
   HttpTransport(String url, Duration timeout) {
     String u = url.endsWith("/") ? url.substring(0, url.length() - 1) : url;
@@ -41,6 +46,7 @@ final class HttpTransport implements Transport {
             .followRedirects(HttpClient.Redirect.NEVER)
             .connectTimeout(timeout)
             .build();
+    this.streams = SocketTransport.tcp(uri, timeout);
   }
 
   /** Loopback names only: answers are trusted by their signatures, but requests stay on this computer. */
@@ -63,8 +69,9 @@ final class HttpTransport implements Transport {
   @Override
   public Response send(String method, String path, String body, Map<String, String> headers, boolean stream)
       throws IOException {
+    if (stream) return streams.send(method, path, body, headers, true);
     HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path));
-    if (!stream) b.timeout(timeout);
+    b.timeout(timeout);
     for (Map.Entry<String, String> h : headers.entrySet()) b.header(h.getKey(), h.getValue());
     if (body != null) {
       b.header("content-type", "application/json");

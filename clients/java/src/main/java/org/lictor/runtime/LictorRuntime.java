@@ -143,14 +143,14 @@ public final class LictorRuntime {
     }
 
     private Transport transport() {
-      if (socket != null) return new UnixSocketTransport(socket, timeout);
+      if (socket != null) return SocketTransport.unix(socket, timeout);
       if (url != null) return new HttpTransport(url, timeout);
       String envSocket = env.get("LICTOR_RUNTIME_SOCKET");
-      if (envSocket != null && !envSocket.isEmpty()) return new UnixSocketTransport(Paths.get(envSocket), timeout);
+      if (envSocket != null && !envSocket.isEmpty()) return SocketTransport.unix(Paths.get(envSocket), timeout);
       String envUrl = env.get("LICTOR_RUNTIME_URL");
       if (envUrl != null && !envUrl.isEmpty()) return new HttpTransport(envUrl, timeout);
       Path def = defaultSocket(env);
-      if (def != null && Files.exists(def)) return new UnixSocketTransport(def, timeout);
+      if (def != null && Files.exists(def)) return SocketTransport.unix(def, timeout);
       return new HttpTransport(DEFAULT_URL, timeout);
     }
   }

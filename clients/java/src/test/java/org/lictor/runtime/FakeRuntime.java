@@ -21,6 +21,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A tiny runtime of the tests: answers whatever {@link Handler} says, over loopback HTTP (the
@@ -36,8 +38,15 @@ final class FakeRuntime implements AutoCloseable {
     }
   }
 
-  /** An answer: status, content type and body (text), sent with Content-Length or chunked. */
-  record Answer(int status, String contentType, String body, boolean chunked) {
+  /**
+   * An answer: status, content type and body (text), sent with Content-Length or chunked; with
+   * {@code hold}, a chunked answer stays open after its body until the latch opens (a stream).
+   */
+  record Answer(int status, String contentType, String body, boolean chunked, CountDownLatch hold) {
+    Answer(int status, String contentType, String body, boolean chunked) {
+      this(status, contentType, body, chunked, null);
+    }
+
     static Answer json(int status, Object value) {
       return new Answer(status, "application/json; charset=utf-8", value == null ? "" : Json.write(value), false);
     }
@@ -73,6 +82,8 @@ final class FakeRuntime implements AutoCloseable {
           exchange.sendResponseHeaders(answer.status(), answer.status() == 204 ? -1 : answer.chunked() ? 0 : bytes.length);
           try (OutputStream out = exchange.getResponseBody()) {
             if (answer.status() != 204) out.write(bytes);
+            out.flush();
+            hold(answer);
           }
         });
     http.start();
@@ -103,11 +114,11 @@ final class FakeRuntime implements AutoCloseable {
     while (unix.isOpen()) {
       try (SocketChannel c = unix.accept()) {
         InputStream in = Channels.newInputStream(c);
-        String first = UnixSocketTransport.line(in);
+        String first = SocketTransport.line(in);
         String[] parts = first.split(" ");
         Map<String, String> headers = new TreeMap<>();
         String line;
-        while (!(line = UnixSocketTransport.line(in)).isEmpty()) {
+        while (!(line = SocketTransport.line(in)).isEmpty()) {
           int colon = line.indexOf(':');
           headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
         }
@@ -133,6 +144,12 @@ final class FakeRuntime implements AutoCloseable {
             out.write(bytes, i, n);
             out.write("\r\n".getBytes(StandardCharsets.ISO_8859_1));
           }
+          if (answer.hold() != null) {
+            ByteBuffer buffer = ByteBuffer.wrap(out.toByteArray());
+            while (buffer.hasRemaining()) c.write(buffer);
+            out.reset();
+            hold(answer);
+          }
           out.write("0\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1));
         } else {
           head.append("Content-Length: ").append(bytes.length).append("\r\n\r\n");
@@ -144,6 +161,15 @@ final class FakeRuntime implements AutoCloseable {
       } catch (IOException e) {
         if (!unix.isOpen()) return;
       }
+    }
+  }
+
+  private static void hold(Answer answer) {
+    if (answer.hold() == null) return;
+    try {
+      answer.hold().await(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 

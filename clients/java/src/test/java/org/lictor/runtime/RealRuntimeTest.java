@@ -124,7 +124,7 @@ final class RealRuntimeTest {
   }
 
   static FakeRuntime relay(Tamper request, Tamper answer) throws Exception {
-    Transport real = new UnixSocketTransport(Paths.get(env("LICTOR_RUNTIME_SOCKET")), Transport.DEFAULT_TIMEOUT);
+    Transport real = SocketTransport.unix(Paths.get(env("LICTOR_RUNTIME_SOCKET")), Transport.DEFAULT_TIMEOUT);
     return new FakeRuntime(
         r -> {
           String body = r.body().isEmpty() ? null : Json.write(request.request(r.json()));

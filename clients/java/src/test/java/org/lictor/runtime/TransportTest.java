@@ -53,6 +53,37 @@ final class TransportTest {
   }
 
   @Test
+  static void anEventStreamClosedFromAnotherThreadEndsItsRead() throws Exception {
+    java.util.concurrent.CountDownLatch end = new java.util.concurrent.CountDownLatch(1);
+    String first = "id: r1-1\nevent: seat-lost\ndata: {\"kind\":\"seat-lost\",\"at\":\"2026-03-01T00:00:00.000Z\"}\n\n";
+    try (FakeRuntime fake =
+        new FakeRuntime(r -> new FakeRuntime.Answer(200, "text/event-stream", first, true, end))) {
+      try {
+        for (LictorRuntime rt : List.of(FakeRuntimeTest.client(fake), FakeRuntimeTest.socketClient(fake))) {
+          EventStream events = rt.events();
+          equal(events.next().kind(), "seat-lost", "the first event");
+          java.util.concurrent.CompletableFuture<Object> blocked =
+              java.util.concurrent.CompletableFuture.supplyAsync(
+                  () -> {
+                    try {
+                      return events.next();
+                    } catch (java.io.IOException e) {
+                      return e;
+                    }
+                  });
+          Thread.yield();
+          check(!blocked.isDone(), "waiting for the next event");
+          events.close();
+          Object ended = blocked.get(5, java.util.concurrent.TimeUnit.SECONDS);
+          check(ended == null || ended instanceof java.io.IOException, "the read ended: " + ended);
+        }
+      } finally {
+        end.countDown();
+      }
+    }
+  }
+
+  @Test
   static void whereItConnects() throws Exception {
     try (FakeRuntime fake = new FakeRuntime(TransportTest::events)) {
       String key = FakeRuntimeTest.VENDOR.vendorKey().text();

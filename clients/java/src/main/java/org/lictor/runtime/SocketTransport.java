@@ -5,6 +5,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.URI;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
@@ -21,11 +24,12 @@ import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * HTTP/1.1 over the runtime's Unix domain socket ({@code SocketChannel} with {@code
- * UnixDomainSocketAddress}, JDK 16+): one connection per request ({@code Connection: close}),
- * answers with {@code Content-Length}, chunked, or read to the end.
+ * A minimal HTTP/1.1 client over a {@code SocketChannel}: the runtime's Unix domain socket ({@code
+ * UnixDomainSocketAddress}, JDK 16+), and the event stream over loopback TCP (a channel that any
+ * thread can close, which ends a blocked read). One connection per request ({@code Connection:
+ * close}); answers with {@code Content-Length}, chunked, or read to the end.
  */
-final class UnixSocketTransport implements Transport {
+final class SocketTransport implements Transport {
   /** Longest status line or header line accepted. */
   private static final int MAX_LINE = 16 * 1024;
 
@@ -37,18 +41,35 @@ final class UnixSocketTransport implements Transport {
             return t;
           });
 
-  private final Path path;
+  private final SocketAddress address;
+  private final String host;
+  private final String description;
   private final Duration timeout;
 
-  UnixSocketTransport(Path path, Duration timeout) {
-    this.path = path;
+  private SocketTransport(SocketAddress address, String host, String description, Duration timeout) {
+    this.address = address;
+    this.host = host;
+    this.description = description;
     this.timeout = timeout;
+  }
+
+  /** Over the Unix socket at {@code path} (any Host is fine there: browsers cannot reach it). */
+  static SocketTransport unix(Path path, Duration timeout) {
+    return new SocketTransport(UnixDomainSocketAddress.of(path), "localhost", "unix:" + path, timeout);
+  }
+
+  /** Over loopback TCP to {@code base} ({@code http://host:port}); Host names it, as the runtime requires. */
+  static SocketTransport tcp(URI base, Duration timeout) {
+    int port = base.getPort() < 0 ? 80 : base.getPort();
+    String host = base.getHost();
+    String literal = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
+    return new SocketTransport(new InetSocketAddress(literal, port), host + ":" + port, base.toString(), timeout);
   }
 
   @Override
   public Response send(String method, String target, String body, Map<String, String> headers, boolean stream)
       throws IOException {
-    SocketChannel channel = SocketChannel.open(UnixDomainSocketAddress.of(path));
+    SocketChannel channel = SocketChannel.open(address);
     // A blocking channel has no read timeout: closing it from a timer ends a read that waits too long.
     ScheduledFuture<?> deadline =
         TIMER.schedule(
@@ -65,7 +86,7 @@ final class UnixSocketTransport implements Transport {
       byte[] payload = body == null ? new byte[0] : body.getBytes(StandardCharsets.UTF_8);
       StringBuilder head = new StringBuilder();
       head.append(method).append(' ').append(target).append(" HTTP/1.1\r\n");
-      head.append("Host: localhost\r\n");
+      head.append("Host: ").append(host).append("\r\n");
       head.append("Connection: close\r\n");
       for (Map.Entry<String, String> h : headers.entrySet()) {
         head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
@@ -133,7 +154,7 @@ final class UnixSocketTransport implements Transport {
 
   @Override
   public String describe() {
-    return "unix:" + path;
+    return description;
   }
 
   /** One CRLF- (or LF-) terminated line, ISO-8859-1. */
