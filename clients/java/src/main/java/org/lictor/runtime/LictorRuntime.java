@@ -178,7 +178,7 @@ public final class LictorRuntime {
 
   /** {@code GET /v1/status}: the runtime's id and version, the licenses applications asked about, sessions and seats. */
   public Map<String, Object> status() {
-    return object(call("GET", "/v1/status", null), "status");
+    return plainObject(call("GET", "/v1/status", null), "status");
   }
 
   /** Checks the product alone; see {@link #check(String, String)}. */
@@ -335,7 +335,7 @@ public final class LictorRuntime {
     body.put("serial", serial);
     body.put("pin", pin);
     body.put("owner", new LinkedHashMap<>(owner));
-    return object(call("POST", "/v1/activations", body), "activation");
+    return plainObject(call("POST", "/v1/activations", body), "activation");
   }
 
   // ---- plumbing ----
@@ -425,6 +425,17 @@ public final class LictorRuntime {
         Map.of(),
         status,
         null);
+  }
+
+  /** An answer that grants nothing (status, activation) that must be a JSON object. */
+  @SuppressWarnings("unchecked")
+  private Map<String, Object> plainObject(Object value, String what) {
+    if (!(value instanceof Map)) {
+      throw new LictorException(
+          "LICTOR_E_RUNTIME_UNREACHABLE",
+          "what answers on " + transport.describe() + " is not a Lictor Runtime (its " + what + " is not a JSON object)");
+    }
+    return (Map<String, Object>) value;
   }
 
   @SuppressWarnings("unchecked")
