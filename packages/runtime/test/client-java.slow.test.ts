@@ -22,10 +22,10 @@ import { type BinSession, binSession } from '../../cli/test/bin.js';
 const CLIENT = fileURLToPath(new URL('../../../clients/java/', import.meta.url));
 const VECTORS = fileURLToPath(new URL('../../../spec/vectors/', import.meta.url));
 
-/** Why the JDK cannot be used here, or `null` when `javac` and `java` (17 or later) run. */
+/** Why the JDK cannot be used here, or `null` when `javac`, `jar` and `java` (17 or later) run. */
 function missingJdk(): string | null {
-  for (const tool of ['javac', 'java']) {
-    const ran = spawnSync(tool, ['-version'], { encoding: 'utf8' });
+  for (const tool of ['javac', 'jar', 'java']) {
+    const ran = spawnSync(tool, [tool === 'jar' ? '--version' : '-version'], { encoding: 'utf8' });
     if (ran.error || ran.status !== 0) return `${tool} is not installed (Debian: openjdk-17-jdk-headless)`;
     const version = /(?:javac|version "?)\s*(\d+)/.exec(`${ran.stdout}${ran.stderr}`)?.[1];
     if (version !== undefined && Number(version) < 17) return `${tool} ${version} is older than 17`;
