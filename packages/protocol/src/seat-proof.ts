@@ -1,8 +1,9 @@
 /**
  * Signed answers: an answer signed over the asker's fresh nonce by a key that a vendor-signed
  * license names. One mechanism for everything that hands out a right on the strength of a
- * license it holds (the License Manager's seats today, a local runtime later): whoever cannot
- * make the signature does not hold a genuine license of this vendor, whatever else it sends.
+ * license it holds (the License Manager's seats, the Lictor Runtime's answers in
+ * `runtime-answer.ts`): whoever cannot make the signature does not hold a genuine license of this
+ * vendor, whatever else it sends.
  *
  * The key is the **container key** of the license (`containerKeys.sign`, Ed25519): generated
  * where the license was activated, its private half sealed to that computer (or kept in a

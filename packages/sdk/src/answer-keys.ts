@@ -3,7 +3,7 @@
  * this computer holds: each container whose private key opened here (its key file sealed to this
  * computer, or the private memory of the hardware token that holds it) can sign answers over an
  * asker's nonce. The License Manager signs every lease answer with the key of the license the
- * seat came from; a local runtime will do the same.
+ * seat came from; the Lictor Runtime signs its checks and sessions with the granting license's.
  */
 import { type AnswerKey, answerSessionOpener, loadContainerSigner } from '@lictor/protocol';
 import type { LoadedContainer } from './containers.js';
