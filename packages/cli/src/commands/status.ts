@@ -98,9 +98,21 @@ function printStatus(io: Io, searchPaths: readonly string[], files: readonly Lic
       io.out(
         `  ${l.product} (${l.type}${l.type === 'multi' ? `, ${l.users} users` : ''})${l.expiresAt ? ` until ${l.expiresAt}` : ''}${features ? `: ${features}` : ''}`,
       );
+      const terms = managerTerms(l);
+      if (terms !== '') io.out(`    ${terms}`);
     }
     if (f.reason) io.out(`  ${f.reason}`);
   }
+}
+
+/** What a license entry lets a License Manager do with its seats, in words; `''` when nothing is set. */
+export function managerTerms(l: { borrowDays?: number; graceMinutes?: number }): string {
+  const terms: string[] = [];
+  if (l.borrowDays !== undefined) terms.push(`seats may be borrowed for up to ${l.borrowDays} day(s)`);
+  if (l.graceMinutes !== undefined) {
+    terms.push(`a client keeps its seat ${l.graceMinutes} minute(s) after losing its License Manager`);
+  }
+  return terms.join('; ');
 }
 
 /** The clock mark's lines of `lictor status`: said only when something is wrong. */
