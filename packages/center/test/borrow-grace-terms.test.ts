@@ -29,7 +29,12 @@ for (const engine of ENGINES) {
         assert.deepEqual([pkg.borrowDays, pkg.graceMinutes], [14, 30]);
         const view = await center.getPackage(pkg.serial);
         assert.deepEqual([view.borrowDays, view.graceMinutes], [14, 30]);
-        const res = await center.activate({ serial: pkg.serial, pin: pinOf(pkg, 1), owner: OWNER, hardware: computer(1) });
+        const res = await center.activate({
+          serial: pkg.serial,
+          pin: pinOf(pkg, 1),
+          owner: OWNER,
+          hardware: computer(1),
+        });
         const entry = decodeLicenseFile(res.license, center.publicKey).licenses[0];
         assert.deepEqual([entry?.borrowDays, entry?.graceMinutes], [14, 30]);
       });

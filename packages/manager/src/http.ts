@@ -111,8 +111,7 @@ const borrowRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs:
     {
       schema: {
         operationId: 'borrowSeat',
-        summary:
-          'Borrow a seat for offline use: 201 with the borrowed seat, signed over the nonce for this computer',
+        summary: 'Borrow a seat for offline use: 201 with the borrowed seat, signed over the nonce for this computer',
         tags: ['borrows'],
         headers: ProofHeaders,
         body: ref.BorrowRequest,

@@ -94,7 +94,13 @@ describe('grace period', () => {
     assert.equal(s.lease.graceMs, undefined);
     // The grace lease is the oldest: the plain ones behind it still lapse at their TTL.
     c.advance(TTL + 1);
-    assert.deepEqual(p.expire().map((l) => l.licenseId).sort(), ['plain', 'short']);
+    assert.deepEqual(
+      p
+        .expire()
+        .map((l) => l.licenseId)
+        .sort(),
+      ['plain', 'short'],
+    );
     assert.deepEqual(
       p.leases().map((l) => l.licenseId),
       ['g'],
@@ -179,7 +185,10 @@ describe('borrowed seats', () => {
     assert.equal(again.kind === 'held' && again.lease.id, lent.lease.id);
     const other = p.borrow(borrowReq({ computer: { machine: 'fedcba9876543210', hardware: 'BBBBBBBBBBBBBB' } }));
     assert.equal(other.kind, 'borrowed');
-    assert.equal(p.borrow(borrowReq({ computer: { machine: '1111111111111111', hardware: 'C'.repeat(14) } })).kind, 'exhausted');
+    assert.equal(
+      p.borrow(borrowReq({ computer: { machine: '1111111111111111', hardware: 'C'.repeat(14) } })).kind,
+      'exhausted',
+    );
     assert.equal(p.endBorrow(lent.lease.id), true);
     assert.equal(p.endBorrow(lent.lease.id), false);
     assert.equal(p.acquire({ product: 'CAD', client: client() }).kind, 'granted');
@@ -190,7 +199,10 @@ describe('borrowed seats', () => {
     const none = p.borrow(borrowReq());
     assert.deepEqual(none.kind === 'not-allowed' && [none.maxDays, /allows borrowing/.test(none.reason)], [0, true]);
 
-    const { pool: q } = pool([license({ id: 'cad', borrowDays: 5 }), license({ id: 'tok', source: 'token', borrowDays: 30 })]);
+    const { pool: q } = pool([
+      license({ id: 'cad', borrowDays: 5 }),
+      license({ id: 'tok', source: 'token', borrowDays: 30 }),
+    ]);
     const long = q.borrow(borrowReq({ days: 6 }));
     assert.equal(long.kind, 'not-allowed');
     assert.equal(long.kind === 'not-allowed' && long.maxDays, 5);

@@ -22,13 +22,14 @@
  *
  * Pure: no clock and no I/O.
  */
+
+import { canonicalJson } from './canonical.js';
 import { constantTimeEqual, hmacSha256, sha256, type VendorPublicKey } from './crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
 import { fieldReaders } from './fields.js';
 import { type HardwareParams, normalizeHardware } from './hardware.js';
 import type { LicenseDocument, LicenseEntry } from './license.js';
-import { canonicalJson } from './canonical.js';
 import { type AnswerProof, answerUnproven, isAnswerNonce, parseAnswerProof, verifyAnswer } from './seat-proof.js';
 
 /** The signed-answer purpose of a borrowed seat. */
@@ -183,7 +184,8 @@ export function parseBorrowedSeatFile(text: string): BorrowedSeatFile {
     return fail('(root)', 'is not JSON');
   }
   const f = obj(json, '(root)');
-  if (f.format !== BORROWED_SEAT_FORMAT || f.version !== 1) fail('format', `must be ${BORROWED_SEAT_FORMAT}, version 1`);
+  if (f.format !== BORROWED_SEAT_FORMAT || f.version !== 1)
+    fail('format', `must be ${BORROWED_SEAT_FORMAT}, version 1`);
   const nonce = str(f.nonce, 'nonce', 88);
   if (!isAnswerNonce(nonce)) fail('nonce', 'must be base64url of 16–64 bytes');
   const answer = obj(f.answer, 'answer');
@@ -242,7 +244,10 @@ export function verifyBorrowedSeat(
     ...(open === undefined ? {} : { open }),
   });
   if (license.serial !== seat.serial) {
-    throw answerUnproven('not-covered', `the borrowed seat names serial ${seat.serial}, its license is ${license.serial}`);
+    throw answerUnproven(
+      'not-covered',
+      `the borrowed seat names serial ${seat.serial}, its license is ${license.serial}`,
+    );
   }
   const what = seat.feature === null ? `'${seat.product}'` : `'${seat.product}/${seat.feature}'`;
   const entries = license.licenses.filter(

@@ -178,7 +178,8 @@ function parseEntry(v: unknown, field: string): LicenseEntry {
   if (arch !== null && arch !== 'x86' && arch !== 'x64') fail(`${field}.arch`, 'must be x86, x64 or null');
   if (!Array.isArray(e.features)) fail(`${field}.features`, 'must be a list');
   // Absent unless set, so that licenses issued without them keep their signed bytes.
-  const borrowDays = e.borrowDays === undefined ? undefined : bounded(e.borrowDays, `${field}.borrowDays`, MAX_BORROW_DAYS);
+  const borrowDays =
+    e.borrowDays === undefined ? undefined : bounded(e.borrowDays, `${field}.borrowDays`, MAX_BORROW_DAYS);
   const graceMinutes =
     e.graceMinutes === undefined ? undefined : bounded(e.graceMinutes, `${field}.graceMinutes`, MAX_GRACE_MINUTES);
   return {

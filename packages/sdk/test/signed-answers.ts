@@ -30,7 +30,11 @@ export interface ManagerTerms {
  * A genuine multi-user license of `products` (each with feature `reports`) issued by `by`, with
  * the manager `terms` in each entry, and its container key.
  */
-export function licenseKey(products: string[] = ['ACME'], by: VendorSigner = VENDOR, terms: ManagerTerms = {}): AnswerKey {
+export function licenseKey(
+  products: string[] = ['ACME'],
+  by: VendorSigner = VENDOR,
+  terms: ManagerTerms = {},
+): AnswerKey {
   const keys = generateContainerKeys();
   const doc: LicenseDocument = {
     format: 1,

@@ -216,7 +216,8 @@ export const PackageSpecBody = Type.Object(
       Type.Integer({
         minimum: 0,
         maximum: MAX_BORROW_DAYS,
-        description: 'The most days a seat may be borrowed from a License Manager for offline use; 0 or absent: no borrowing',
+        description:
+          'The most days a seat may be borrowed from a License Manager for offline use; 0 or absent: no borrowing',
       }),
     ),
     graceMinutes: Type.Optional(

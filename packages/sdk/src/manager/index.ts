@@ -1,5 +1,7 @@
 /** Client of the network License Manager: floating seats (leases) with heartbeats and failover. */
 export type { ClientIdentity, LeaseBody, ManagerStatus } from '@lictor/protocol';
+export type { BorrowedSeatInfo, BorrowOptions, ReturnBorrowOptions, ReturnedBorrow } from './borrow.js';
+export { borrowComputerOf } from './borrow-binding.js';
 export type { ConnectManagerOptions, Lease, LeaseEvents, ManagerClient } from './client.js';
 export { connectManager, defaultClientIdentity } from './client.js';
 export type { DiscoveredManager, DiscoverOptions } from './discover.js';
