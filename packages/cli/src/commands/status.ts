@@ -86,7 +86,12 @@ function printStatus(io: Io, searchPaths: readonly string[], files: readonly Lic
     const state = f.available ? (f.supersededBy ? 'superseded' : 'available') : `unavailable [${f.code}]`;
     io.out(`${f.path}: ${state}`);
     if (f.onToken) io.out(`  stored on the hardware token ${tokenName(f.onToken)}`);
-    if (f.serial) io.out(`  serial ${f.serial}, issued ${f.issuedAt}`);
+    if (f.borrowed) {
+      const b = f.borrowed;
+      io.out(
+        `  seat of ${b.product}${b.feature ? `/${b.feature}` : ''} borrowed from ${b.manager} (serial ${f.serial}, ${b.license.type}) from ${b.grantedAt} until ${b.until}`,
+      );
+    } else if (f.serial) io.out(`  serial ${f.serial}, issued ${f.issuedAt}`);
     if (f.container) {
       const c = f.container;
       io.out(

@@ -8,10 +8,13 @@
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  BORROW_RETURN_HEADER,
   BORROWED_SEAT_FILE_SUFFIX,
   type BorrowedSeatFile,
   borrowedSeatFileText,
+  borrowReturnSecret,
   type HardwareParams,
+  isErrorCode,
   LictorError,
   MAX_BORROW_DAYS,
   parseBorrowedSeatFile,
@@ -65,6 +68,16 @@ export interface ReturnBorrowOptions {
   store?: string;
   /** This computer's machine secret; default from the OS machine id. */
   machineSecret?: MachineSecretSource;
+}
+
+/** How {@link returnBorrowedSeat} reaches the manager. */
+export interface ReturnTransport {
+  /** Where the default store is (`LICTOR_LICENSE_PATH`). Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Default the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Give up after this many ms (default 5,000). */
+  timeoutMs?: number;
 }
 
 /** What `ManagerClient.returnBorrow` did. */
@@ -184,4 +197,57 @@ export function borrowedSeatInfo(path: string, file: Pick<BorrowedSeatFile, 'man
     manager: file.manager,
     file: path,
   };
+}
+
+/**
+ * Gives a borrowed seat back early to the manager that lent it (the one its file names, whatever
+ * the site's list of managers says): `DELETE /v1/borrows/{id}` with the return secret only this
+ * computer can make from its machine secret and the seat's nonce. The file is removed once the
+ * manager took the seat back, or said it no longer held it for this computer (`returned: false`:
+ * it ended, an administrator ended it, or the file was copied from another computer). Throws
+ * `LICTOR_E_MANAGER_UNREACHABLE` (the file is kept: the seat stays borrowed) when the manager
+ * cannot be reached. Needs no vendor key: the manager judges.
+ */
+export async function returnBorrowedSeat(
+  options: ReturnBorrowOptions,
+  transport: ReturnTransport = {},
+): Promise<ReturnedBorrow> {
+  const env = transport.env ?? process.env;
+  const { path, file } = await findBorrowedSeat(options, env);
+  const secret = borrowReturnSecret(await borrowerSecret(options), file.nonce);
+  const { seat } = file;
+  const done = { id: seat.id, product: seat.product, feature: seat.feature, manager: file.manager, file: path };
+  const unreachable = (why: string) =>
+    new LictorError(
+      'LICTOR_E_MANAGER_UNREACHABLE',
+      `the License Manager that lent the seat (${file.manager}) ${why}; the seat stays borrowed until ${seat.until}`,
+      { manager: file.manager },
+    );
+  let response: Response;
+  let json: unknown = null;
+  try {
+    response = await (transport.fetch ?? fetch)(new URL(`/v1/borrows/${encodeURIComponent(seat.id)}`, file.manager), {
+      method: 'DELETE',
+      headers: { accept: 'application/json', [BORROW_RETURN_HEADER]: secret },
+      signal: AbortSignal.timeout(transport.timeoutMs ?? 5000),
+    });
+    const text = await response.text();
+    json = text === '' ? null : JSON.parse(text);
+  } catch (err) {
+    const e = err as Error & { cause?: { code?: string } };
+    throw unreachable(`cannot be reached (${e.cause?.code ?? e.message})`);
+  }
+  if (response.status === 204) {
+    await removeBorrowedSeat(path);
+    return { ...done, returned: true };
+  }
+  const body = json as { code?: unknown; message?: unknown; details?: Record<string, unknown> } | null;
+  if (response.status < 500 && typeof body?.code === 'string' && isErrorCode(body.code)) {
+    if (body.code === 'LICTOR_E_BORROW_UNKNOWN') {
+      await removeBorrowedSeat(path);
+      return { ...done, returned: false };
+    }
+    throw new LictorError(body.code, String(body.message ?? body.code), body.details);
+  }
+  throw unreachable(`did not take it back (HTTP ${response.status})`);
 }

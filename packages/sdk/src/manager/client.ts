@@ -23,7 +23,6 @@ import { hostname, userInfo } from 'node:os';
 import {
   ANSWER_NONCE_HEADER,
   ANSWER_SESSION_HEADER,
-  BORROW_RETURN_HEADER,
   borrowReturnKey,
   borrowReturnSecret,
   type ClientIdentity,
@@ -44,12 +43,10 @@ import {
   borrowDays,
   borrowedSeatInfo,
   borrowerComputer,
-  borrowerSecret,
   borrowStore,
-  findBorrowedSeat,
   type ReturnBorrowOptions,
   type ReturnedBorrow,
-  removeBorrowedSeat,
+  returnBorrowedSeat,
   writeBorrowedSeat,
 } from './borrow.js';
 import { borrowComputerOf } from './borrow-binding.js';
@@ -355,42 +352,8 @@ class Client implements ManagerClient {
     return borrowedSeatInfo(await writeBorrowedSeat(store, kept), kept);
   }
 
-  async returnBorrow(options: ReturnBorrowOptions): Promise<ReturnedBorrow> {
-    const { path, file } = await findBorrowedSeat(options, this.#env);
-    const secret = await borrowerSecret(options);
-    const returnSecret = borrowReturnSecret(secret, file.nonce);
-    const answer = await this.call(
-      file.manager,
-      'DELETE',
-      `/v1/borrows/${encodeURIComponent(file.seat.id)}`,
-      undefined,
-      {
-        [BORROW_RETURN_HEADER]: returnSecret,
-      },
-    ).catch((err: unknown) => {
-      throw new LictorError(
-        'LICTOR_E_MANAGER_UNREACHABLE',
-        `the License Manager that lent the seat (${file.manager}) cannot be reached: ${(err as Error).message}; the seat stays borrowed`,
-        { manager: file.manager },
-      );
-    });
-    const { seat } = file;
-    const done = { id: seat.id, product: seat.product, feature: seat.feature, manager: file.manager, file: path };
-    if (answer.status === 204) {
-      await removeBorrowedSeat(path);
-      return { ...done, returned: true };
-    }
-    const refusal = this.refusalOrUnreachable(file.manager, answer);
-    if (refusal instanceof LictorError && refusal.code === 'LICTOR_E_BORROW_UNKNOWN') {
-      await removeBorrowedSeat(path);
-      return { ...done, returned: false };
-    }
-    if (refusal instanceof LictorError) throw refusal;
-    throw new LictorError(
-      'LICTOR_E_MANAGER_UNREACHABLE',
-      `the License Manager that lent the seat (${file.manager}) did not take it back: ${refusal.message}; the seat stays borrowed`,
-      { manager: file.manager },
-    );
+  returnBorrow(options: ReturnBorrowOptions): Promise<ReturnedBorrow> {
+    return returnBorrowedSeat(options, { env: this.#env, fetch: this.#fetch, timeoutMs: this.#timeoutMs });
   }
 
   /** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */

@@ -1,6 +1,13 @@
 /** Client of the network License Manager: floating seats (leases) with heartbeats and failover. */
 export type { ClientIdentity, LeaseBody, ManagerStatus } from '@lictor/protocol';
-export type { BorrowedSeatInfo, BorrowOptions, ReturnBorrowOptions, ReturnedBorrow } from './borrow.js';
+export type {
+  BorrowedSeatInfo,
+  BorrowOptions,
+  ReturnBorrowOptions,
+  ReturnedBorrow,
+  ReturnTransport,
+} from './borrow.js';
+export { returnBorrowedSeat } from './borrow.js';
 export { borrowComputerOf } from './borrow-binding.js';
 export type { ConnectManagerOptions, Lease, LeaseEvents, ManagerClient } from './client.js';
 export { connectManager, defaultClientIdentity } from './client.js';
