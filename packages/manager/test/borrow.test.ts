@@ -378,3 +378,24 @@ test('POST /v1/borrows: refusals and what it needs', async (t) => {
   const release = await app.inject({ method: 'DELETE', url: `/v1/leases/${ok.json().borrow.id}` });
   assert.equal(release.statusCode, 404, 'nor can it be released as one');
 });
+
+test('the admin page lists borrowed seats with their computer and end', async (t) => {
+  const { app, client } = await setup(t);
+  const store = await tempDir(t, 'laptop');
+  const seat = await client.borrow({ product: 'cad', feature: 'reports', days: 4, store, ...LAPTOP });
+  const login = await app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    payload: new URLSearchParams({ token: TOKEN }).toString(),
+  });
+  const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+  const page = await app.inject({ method: 'GET', url: '/admin', headers: { cookie } });
+  assert.equal(page.statusCode, 200);
+  assert.match(page.body, /<h2>Borrowed for offline use \(1\)<\/h2>/);
+  const until = seat.until.toISOString().replace('T', ' ').slice(0, 19);
+  const machine = JSON.parse(await readFile(seat.file, 'utf8')).answer.borrow.computer.machine;
+  assert.match(page.body, new RegExp(`<td>[^<]*@laptop-7</td><td class="mono">${machine}</td><td>cad / reports</td>`));
+  assert.ok(page.body.includes(until), until);
+  assert.match(page.body, /<h2>Licenses: 1 of 2 seats in use<\/h2>/);
+});
