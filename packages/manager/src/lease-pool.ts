@@ -235,8 +235,9 @@ export class LeasePool {
     if (held !== undefined && held.key !== key) held = undefined;
     held ??= this.byIdentity.get(key);
     if (held !== undefined) {
-      if (!this.seats.get(held.lease.licenseId)?.isExpired(now)) {
-        this.touch(held, now);
+      const seats = this.seats.get(held.lease.licenseId);
+      if (!seats?.isExpired(now)) {
+        this.touch(held, now, seats);
         return { kind: 'renewed', lease: held.lease };
       }
       this.drop(held);
@@ -383,11 +384,12 @@ export class LeasePool {
     // A borrowed seat is not kept alive by heartbeats: it ends at its time, or when given back.
     if (held === undefined || held.queue === BORROWED) return { kind: 'unknown' };
     const now = this.now();
-    if (now > held.lease.expiresAt || this.seats.get(held.lease.licenseId)?.isExpired(now)) {
+    const seats = this.seats.get(held.lease.licenseId);
+    if (now > held.lease.expiresAt || seats?.isExpired(now)) {
       this.drop(held);
       return { kind: 'expired' };
     }
-    this.touch(held, now);
+    this.touch(held, now, seats);
     return { kind: 'renewed', lease: held.lease };
   }
 
@@ -647,15 +649,23 @@ export class LeasePool {
    * Renews a lease and moves it to the young end of its reaper queue; its time to live follows
    * the license's grace period as served now (a license removed keeps the last one).
    */
-  private touch(held: Holding, now: number): void {
-    const license = this.seats.get(held.lease.licenseId)?.license ?? null;
+  private touch(held: Holding, now: number, seats = this.seats.get(held.lease.licenseId)): void {
+    const license = seats?.license ?? null;
     const ttl = license === null ? held.queue : this.ttlOf(license);
+    const { lease } = held;
+    lease.heartbeatAt = now;
+    lease.expiresAt = now + ttl;
+    const queue = ttl === held.queue ? this.queues.get(ttl) : undefined;
+    if (queue !== undefined) {
+      // The usual case: the same queue, young end.
+      queue.delete(lease.id);
+      queue.set(lease.id, held);
+      return;
+    }
     this.dequeue(held);
     held.queue = ttl;
-    held.lease.heartbeatAt = now;
-    held.lease.expiresAt = now + ttl;
-    if (ttl > this.leaseTtlMs) held.lease.graceMs = ttl;
-    else delete held.lease.graceMs;
+    if (ttl > this.leaseTtlMs) lease.graceMs = ttl;
+    else if (lease.graceMs !== undefined) delete lease.graceMs;
     this.enqueue(held);
   }
 
@@ -677,7 +687,8 @@ export class LeasePool {
    * borrowed seats whose time has come (a pass over them only then).
    */
   private reap(now: number, into: Lease[] | null): void {
-    for (const queue of [...this.queues.values()]) {
+    // Deleting entries (an emptied queue, a lapsed lease) while iterating a Map is safe.
+    for (const queue of this.queues.values()) {
       for (const held of queue.values()) {
         if (now <= held.lease.expiresAt) break;
         this.drop(held);
