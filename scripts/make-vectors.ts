@@ -519,6 +519,27 @@ const LICENSE_HARDWARE: LicenseDocument = {
   containerKeys: CONTAINER.keys,
 };
 
+/** A network license served by a License Manager, with the vendor's terms for its seats. */
+const LICENSE_MANAGER_TERMS: LicenseDocument = {
+  ...LICENSE_HARDWARE,
+  containerId: '0d6f1b52-4f0e-4c1a-9a43-7c2b8e5d1f60',
+  activationId: '01a205a3c2b1009e1f4d7a55',
+  serial: 'LX-M4NG-R7ER-MS2B',
+  licenses: [
+    {
+      product: 'MINER',
+      type: 'multi',
+      users: 25,
+      sessions: null,
+      arch: null,
+      expiresAt: null,
+      features: [{ code: 'etl', users: null }],
+      borrowDays: 14,
+      graceMinutes: 30,
+    },
+  ],
+};
+
 const TOKEN_BINDING: TokenBinding = { kind: 'token', token: TOKEN_IDENTITY, publicKey: TOKEN_KEY.text };
 
 const LICENSE_TOKEN: LicenseDocument = {
@@ -720,6 +741,11 @@ function licenseVectors(): { json: Json; texts: Licenses } {
     'license-early',
     1,
   );
+  const terms = licenseCase(
+    "a network license with a License Manager's terms (borrowDays, graceMinutes)",
+    LICENSE_MANAGER_TERMS,
+    'license-manager-terms',
+  );
   const key = VENDOR.signer.publicKey;
   const env = unarmor(hw.text);
   const body = hw.text.replace(/\n$/, '').split('\n');
@@ -797,7 +823,7 @@ function licenseVectors(): { json: Json; texts: Licenses } {
     json: {
       vendorKey: vendorKeyJson(VENDOR),
       otherVendorKey: vendorKeyJson(OTHER_VENDOR),
-      cases: [hw.json, token.json, legacy.json, early.json],
+      cases: [hw.json, token.json, legacy.json, early.json, terms.json],
       tolerant,
       negative: negatives.map((n) => {
         const pk = n.other ? other : key;

@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { LictorError } from '@lictor/protocol';
 import { Command, CommanderError } from 'commander';
+import { registerBorrow } from './commands/borrow.js';
 import { registerCenter } from './commands/center.js';
 import { registerBlacklist, registerClient } from './commands/client.js';
 import { registerManager } from './commands/manager.js';
@@ -47,6 +48,7 @@ export function createProgram(io: Io, exit: (code: number) => void, json = false
   registerBlacklist(program, io);
   registerUpgrade(program, io);
   registerManager(program, io);
+  registerBorrow(program, io);
   registerRuntime(program, io);
   registerToken(program, io);
   withJsonEverywhere(program);

@@ -11,7 +11,7 @@
  * the access rules' gate, which the pool asks for new seats only, never for renewals nor for a
  * lease that shares a seat the address already holds.
  */
-import { seatKeyOf } from './counting.js';
+import { leaseSeatKeyOf } from './counting.js';
 import { seatUnitOf } from './group-seat-tally.js';
 import type { LeaseObserver, LeasePool, SeatGate } from './lease-pool.js';
 import type { AcquireRefusal, AcquireRequest, Lease } from './types.js';
@@ -46,7 +46,7 @@ export class AddressSeats implements LeaseObserver {
   #count(lease: Lease, delta: 1 | -1): void {
     if (lease.address === undefined) return;
     const key = keyOf(lease.address, lease.product);
-    const unit = seatUnitOf(lease.licenseId, seatKeyOf(lease.countedAs, lease.client, lease.address));
+    const unit = seatUnitOf(lease.licenseId, leaseSeatKeyOf(lease));
     let units = this.#seats.get(key);
     if (units === undefined) {
       units = new Map();

@@ -3,7 +3,7 @@
  * two clients occupy the same seat or are the same client asking again.
  */
 
-import type { ClientIdentity, CountingUnit, PoolLicenseType } from './types.js';
+import type { ClientIdentity, CountingUnit, Lease, PoolLicenseType } from './types.js';
 
 /**
  * What one seat of a license type counts: `multi` counts client applications, `single` and
@@ -73,4 +73,26 @@ export function identityKeyOf(
   const { host, user, process, session } = client;
   const at = address ?? '';
   return `${at.length}:${at}${product.length}:${product}${f}${host.length}:${host}${user.length}:${user}${process.length}:${process}${session.length}:${session}`;
+}
+
+/**
+ * The seat a borrowed seat holds: its computer (the machine tag the borrower sent), whatever
+ * the license counts. `!` never starts a {@link seatKeyOf} key (those start with a digit), so a
+ * borrowed seat is a seat of its own, apart from the leases of the same computer.
+ */
+export function borrowSeatKeyOf(machine: string): string {
+  return `!${machine}`;
+}
+
+/** One computer holds at most one borrowed seat per product and feature; `!` keeps these apart from {@link identityKeyOf}'s. */
+export function borrowIdentityKeyOf(product: string, feature: string | null, machine: string): string {
+  const f = feature === null ? '-' : `+${feature.length}:${feature}`;
+  return `!${product.length}:${product}${f}${machine}`;
+}
+
+/** The seat `lease` holds in its license (see {@link seatKeyOf}, {@link borrowSeatKeyOf}). */
+export function leaseSeatKeyOf(lease: Lease): string {
+  return lease.borrow === undefined
+    ? seatKeyOf(lease.countedAs, lease.client, lease.address)
+    : borrowSeatKeyOf(lease.borrow.computer.machine);
 }

@@ -6,7 +6,7 @@
 
 import type { AccessRule, AccessRules } from './access-rules.js';
 import { isMember } from './access-rules.js';
-import { seatKeyOf } from './counting.js';
+import { leaseSeatKeyOf } from './counting.js';
 import { type IpAddress, parseAddress } from './ip-cidr.js';
 import type { LeaseObserver } from './lease-pool.js';
 import type { Lease } from './types.js';
@@ -63,7 +63,7 @@ export class GroupSeatTally implements LeaseObserver {
       if (rule.feature !== null && rule.feature !== lease.feature) continue;
       if (address === undefined) address = typeof lease.address === 'string' ? parseAddress(lease.address) : null;
       if (!isMember(rule.members, lease.client, address)) continue;
-      unit ??= seatUnitOf(lease.licenseId, seatKeyOf(lease.countedAs, lease.client, lease.address));
+      unit ??= seatUnitOf(lease.licenseId, leaseSeatKeyOf(lease));
       let byProduct = this.seats.get(rule);
       if (byProduct === undefined) {
         byProduct = new Map();

@@ -12,9 +12,10 @@ import {
   registerOpenApi,
   type ServiceLoggerOption,
 } from '@lictor/http-service';
-import { LictorError } from '@lictor/protocol';
+import { ANSWER_NONCE_HEADER, BORROW_RETURN_HEADER, LictorError } from '@lictor/protocol';
 import {
   AdminReleaseQuery,
+  BorrowReturnHeaders,
   LeaseIdParams,
   MANAGER_MESSAGES,
   ManagerEventQuery,
@@ -23,6 +24,7 @@ import {
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type LicenseManager, MANAGER_VERSION } from './manager.js';
 import { proofRequest, SeatProofs } from './seat-proofs.js';
+import type { BorrowResult } from './types.js';
 import { managerWebRoutes } from './web.js';
 
 /** Request bodies above this size are refused with 413 before parsing. */
@@ -54,6 +56,131 @@ function leaseUnknown(id: string): LictorError {
     `lease '${id}' is unknown: it expired, was released, or never existed; acquire a seat again`,
   );
 }
+
+function borrowUnknown(id: string): LictorError {
+  return new LictorError(
+    'LICTOR_E_BORROW_UNKNOWN',
+    `no borrowed seat '${id}' is held here for whoever gives it back: it ended, was given back, or the return secret is not its borrower's`,
+  );
+}
+
+/** The refusal of a borrow request as the error the client gets. */
+function borrowRefusal(result: Exclude<BorrowResult, { kind: 'borrowed' }>, product: string): LictorError {
+  switch (result.kind) {
+    case 'held':
+      return new LictorError(
+        'LICTOR_E_BORROW_HELD',
+        `this computer already borrowed a seat of '${product}' until ${new Date(result.lease.expiresAt).toISOString()}: give it back first (lictor borrow return)`,
+        { id: result.lease.id, until: new Date(result.lease.expiresAt).toISOString() },
+      );
+    case 'not-allowed':
+      return new LictorError('LICTOR_E_BORROW_NOT_ALLOWED', result.reason, { maxDays: result.maxDays });
+    case 'exhausted':
+      return result.limit === undefined
+        ? new LictorError(
+            'LICTOR_E_SEATS_EXHAUSTED',
+            `all ${result.total} seat(s) for '${product}' are in use; try again later`,
+            { inUse: result.inUse, total: result.total },
+          )
+        : new LictorError('LICTOR_E_SEATS_EXHAUSTED', result.limit.reason, {
+            inUse: result.inUse,
+            total: result.total,
+            rule: result.limit.rule,
+          });
+    case 'not-licensed':
+      return new LictorError('LICTOR_E_NOT_LICENSED', result.reason);
+    case 'expired':
+      return new LictorError('LICTOR_E_LICENSE_EXPIRED', result.reason);
+    case 'denied':
+      return new LictorError('LICTOR_E_ACCESS_DENIED', result.reason, { rules: result.rules });
+    case 'revoked':
+      return new LictorError('LICTOR_E_LEASE_REVOKED', result.reason, { until: new Date(result.until).toISOString() });
+  }
+}
+
+/**
+ * Borrowed seats: lent to one computer for offline use, signed for it (purpose `borrow`), kept
+ * in the state file before the answer goes out, given back early by their borrower.
+ */
+const borrowRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs: SeatProofs }> = async (
+  app,
+  { manager, proofs },
+) => {
+  app.post(
+    '/v1/borrows',
+    {
+      schema: {
+        operationId: 'borrowSeat',
+        summary: 'Borrow a seat for offline use: 201 with the borrowed seat, signed over the nonce for this computer',
+        tags: ['borrows'],
+        headers: ProofHeaders,
+        body: ref.BorrowRequest,
+        response: { 201: ref.BorrowAnswer, ...errorResponses(400, 403, 409, 413, 500, 502) },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request;
+      const { nonce } = proofRequest(request.headers);
+      if (nonce === undefined) {
+        throw new LictorError(
+          'LICTOR_E_INVALID_INPUT',
+          `a borrowed seat is signed over the borrower's nonce: send the ${ANSWER_NONCE_HEADER} header`,
+          { field: ANSWER_NONCE_HEADER, location: 'headers' },
+        );
+      }
+      const address = request.ip;
+      if (typeof address !== 'string' || address === '') {
+        throw new LictorError(
+          'LICTOR_E_ACCESS_DENIED',
+          'the connection closed before its address was known; try again',
+        );
+      }
+      const result = manager.borrow({ ...body, address });
+      if (result.kind !== 'borrowed') throw borrowRefusal(result, body.product);
+      const { lease } = result;
+      // A seat the borrower could not prove it holds would be lost to everyone until its end.
+      if (!proofs.has(lease.licenseId)) {
+        manager.service.returnBorrow(lease.id, 'this manager cannot prove its seats of the license');
+        throw new LictorError(
+          'LICTOR_E_ANSWER_UNPROVEN',
+          `this License Manager cannot prove its seats of '${body.product}' (its license's container key does not open here): activate the license again on this computer`,
+          { reason: 'missing' },
+        );
+      }
+      // The borrower takes the seat away: it must outlive a crash of the manager.
+      try {
+        await manager.flush();
+      } catch (error) {
+        manager.service.returnBorrow(lease.id, 'the state file could not be written');
+        throw new LictorError(
+          'LICTOR_E_INTERNAL',
+          `the borrowed seat could not be recorded in the manager's state file: ${(error as Error).message}`,
+        );
+      }
+      request.log.info({ leaseId: lease.id, product: body.product }, 'seat borrowed');
+      return reply.code(201).send(proofs.sign('borrow', lease, nonce, { borrow: manager.borrowedSeatBody(lease) }));
+    },
+  );
+
+  app.delete(
+    '/v1/borrows/:id',
+    {
+      schema: {
+        operationId: 'returnBorrowedSeat',
+        summary: 'Give a borrowed seat back before its end (with the secret committed to at borrowing)',
+        tags: ['borrows'],
+        params: LeaseIdParams,
+        headers: BorrowReturnHeaders,
+        response: { ...released, ...errorResponses(400, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!manager.returnBorrow(id, request.headers[BORROW_RETURN_HEADER])) throw borrowUnknown(id);
+      return reply.code(204).send(null);
+    },
+  );
+};
 
 /** Client routes: leases and status. */
 const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs: SeatProofs }> = async (
@@ -247,6 +374,38 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = asyn
   );
 
   app.get(
+    '/v1/admin/borrows',
+    {
+      schema: {
+        ...admin,
+        operationId: 'listBorrows',
+        summary: 'Every borrowed seat with its borrower and end',
+        response: { 200: ref.AdminBorrowList, ...errorResponses(401) },
+      },
+    },
+    async () => ({ borrows: manager.borrows().map((l) => manager.adminBorrowedSeat(l)) }),
+  );
+
+  app.delete(
+    '/v1/admin/borrows/:id',
+    {
+      schema: {
+        ...admin,
+        operationId: 'endBorrowedSeat',
+        summary:
+          'End a borrowed seat (a computer lost or broken): the seat is free again, the computer keeps using it offline until its end',
+        params: LeaseIdParams,
+        response: { ...released, ...errorResponses(400, 401, 404) },
+      },
+    },
+    async (request, reply) => {
+      const { id } = request.params;
+      if (!manager.adminReturnBorrow(id)) throw borrowUnknown(id);
+      return reply.code(204).send(null);
+    },
+  );
+
+  app.get(
     '/v1/admin/usage',
     {
       schema: {
@@ -300,11 +459,13 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
     title: 'Lictor License Manager',
     version: MANAGER_VERSION,
     description:
-      'Floating seats (leases) on the customer network: acquire, heartbeat, release, status, and the admin API. ' +
+      'Floating seats (leases) on the customer network: acquire, heartbeat, release, borrow for offline use, status, and the admin API. ' +
       'The admin page is GET /admin (HTML).',
   });
   app.register(openApiRoute);
-  app.register(clientRoutes, { manager, proofs: options.proofs ?? new SeatProofs() });
+  const proofs = options.proofs ?? new SeatProofs();
+  app.register(clientRoutes, { manager, proofs });
+  app.register(borrowRoutes, { manager, proofs });
   app.register(adminRoutes, { manager });
   app.register(managerWebRoutes, { manager });
   return app;

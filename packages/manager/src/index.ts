@@ -60,8 +60,10 @@ export {
   type ServiceAcquireResult,
 } from './lease-service.js';
 export {
+  type AdminBorrowedSeat,
   type AdminLeaseBody,
   type AdminReleaseOptions,
+  type BorrowedSeatBody,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
   DEFAULT_SNAPSHOT_INTERVAL_MS,
   type LeaseBody,
@@ -96,6 +98,10 @@ export type {
   AcquireRefusal,
   AcquireRequest,
   AcquireResult,
+  BorrowComputer,
+  BorrowResult,
+  BorrowSeatRequest,
+  BorrowTerms,
   ClientIdentity,
   CountingUnit,
   DroppedLease,

@@ -5,12 +5,22 @@
 
 import { randomUUID } from 'node:crypto';
 import { LictorError } from '@lictor/protocol';
-import { copyClient, countingUnitOf, identityKeyOf, seatKeyOf } from './counting.js';
+import {
+  borrowIdentityKeyOf,
+  borrowSeatKeyOf,
+  copyClient,
+  countingUnitOf,
+  identityKeyOf,
+  leaseSeatKeyOf,
+  seatKeyOf,
+} from './counting.js';
 import { LicenseSeats } from './license-seats.js';
 import type {
   AcquireRefusal,
   AcquireRequest,
   AcquireResult,
+  BorrowResult,
+  BorrowSeatRequest,
   DroppedLease,
   DropReason,
   HeartbeatResult,
@@ -29,7 +39,13 @@ interface Holding {
   readonly lease: MutableLease;
   readonly key: string;
   readonly seat: string;
+  /** The reaper's queue it waits in: its time to live, or {@link BORROWED} for a borrowed seat. */
+  queue: number;
 }
+
+/** The queue of borrowed seats (they end at their own `until`, not a time to live). */
+const BORROWED = -1;
+const DAY_MS = 86_400_000;
 
 /** Options of {@link LeasePool.restore}: the pool's options and the licenses served now. */
 export interface RestoreOptions extends LeasePoolOptions {
@@ -92,6 +108,10 @@ function checkLicense(license: PoolLicense): void {
   if (typeof license.id !== 'string' || license.id === '') bad('id must be a non-empty string');
   if (!isCount(license.seats)) bad('seats must be an integer ≥ 0');
   for (const f of license.features) if (f.users !== null && !isCount(f.users)) bad(`feature ${f.code}: bad users`);
+  if (license.graceMs !== undefined && !(isCount(license.graceMs) && license.graceMs > 0)) {
+    bad('graceMs must be a whole number of milliseconds > 0');
+  }
+  if (license.borrowDays !== undefined && !isCount(license.borrowDays)) bad('borrowDays must be an integer ≥ 0');
 }
 
 /**
@@ -100,16 +120,28 @@ function checkLicense(license: PoolLicense): void {
  * Several licenses for the same product add up; software licenses are used before token
  * licenses. A seat counts the unit of its license type (see `countingUnitOf`). One client
  * identity holds at most one lease per product and feature: asking again renews it.
- * Leases lapse `leaseTtlMs` after their last heartbeat; lapsed leases are reaped by
- * {@link expire} and lazily by {@link acquire}. The reaper assumes the clock does not go
- * backwards; if it does, leases lapse late, never early.
+ * Leases lapse `leaseTtlMs` after their last heartbeat, or the license's grace period when it
+ * is longer (`graceMs`); lapsed leases are reaped by {@link expire} and lazily by
+ * {@link acquire}. Seats lent for offline use ({@link borrow}) need no heartbeat and end at their
+ * own time. The reaper assumes the clock does not go backwards; if it does, leases lapse late,
+ * never early.
  */
 export class LeasePool {
   /** How long a lease lives without a heartbeat. */
   readonly leaseTtlMs: number;
   private readonly now: () => number;
-  /** Lease id → lease, in order of last heartbeat (oldest first): the reaper's queue. */
+  /** Lease id → lease (borrowed seats included). */
   private readonly byId = new Map<string, Holding>();
+  /**
+   * The reaper's queues: time to live → its leases in order of last heartbeat (oldest first), so
+   * that each queue lapses from its old end. Licenses with a grace period longer than the pool's
+   * TTL have a queue of their own.
+   */
+  private readonly queues = new Map<number, Map<string, Holding>>();
+  /** Borrowed seats, which end at their own time. */
+  private readonly borrowed = new Map<string, Holding>();
+  /** The earliest end of a borrowed seat (the reaper looks at them only then). */
+  private nextBorrowEnd = Number.POSITIVE_INFINITY;
   /** Identity key (product, feature, client) → its one lease. */
   private readonly byIdentity = new Map<string, Holding>();
   /** License id → seat accounting, including removed licenses still holding leases. */
@@ -203,8 +235,9 @@ export class LeasePool {
     if (held !== undefined && held.key !== key) held = undefined;
     held ??= this.byIdentity.get(key);
     if (held !== undefined) {
-      if (!this.seats.get(held.lease.licenseId)?.isExpired(now)) {
-        this.touch(held, now);
+      const seats = this.seats.get(held.lease.licenseId);
+      if (!seats?.isExpired(now)) {
+        this.touch(held, now, seats);
         return { kind: 'renewed', lease: held.lease };
       }
       this.drop(held);
@@ -259,6 +292,73 @@ export class LeasePool {
   }
 
   /**
+   * Lends a seat to one computer for `req.days` days: it needs no heartbeat, counts as held until
+   * its `until` (the license's end, if sooner) or until given back ({@link endBorrow}), and holds a
+   * seat of its own (the computer's, see `borrowSeatKeyOf`). Only software licenses whose
+   * `borrowDays` reach `req.days` lend (a token may leave the manager, and the seat with it). A
+   * computer holds at most one borrowed seat per product and feature. A `gate` judges it like a
+   * new lease.
+   */
+  borrow(req: BorrowSeatRequest, gate?: SeatGate): BorrowResult {
+    const now = this.now();
+    this.reap(now, null);
+    const feature = req.feature ?? null;
+    const key = borrowIdentityKeyOf(req.product, feature, req.computer.machine);
+    const held = this.byIdentity.get(key);
+    if (held !== undefined) return { kind: 'held', lease: held.lease };
+    const refused = gate?.admit() ?? null;
+    if (refused !== null) return refused;
+
+    const seatKey = borrowSeatKeyOf(req.computer.machine);
+    let offered = 0;
+    let unexpired = 0;
+    let maxDays = 0;
+    let lendable = 0;
+    let choice: LicenseSeats | undefined;
+    for (const seats of this.byProduct.get(req.product) ?? []) {
+      if (feature !== null && !seats.hasFeature(feature)) continue;
+      offered++;
+      if (seats.isExpired(now)) continue;
+      unexpired++;
+      const license = seats.license as PoolLicense;
+      const days = license.source === 'software' ? (license.borrowDays ?? 0) : 0;
+      maxDays = Math.max(maxDays, days);
+      if (days < req.days) continue;
+      lendable++;
+      if (choice === undefined && seats.canTake(feature, seatKey)) choice = seats;
+    }
+    const what = feature === null ? `product '${req.product}'` : `feature '${feature}' of product '${req.product}'`;
+    if (choice !== undefined) {
+      const picked = choice;
+      const limited =
+        gate?.confirm({
+          licenseId: choice.id,
+          seatKey,
+          newProductSeat: !choice.holdsProductSeat(seatKey),
+          newFeatureSeat: feature !== null && !choice.holdsFeatureSeat(feature, seatKey),
+          productFree: choice.productFree,
+          featureFree: (f) => (picked.hasFeature(f) ? picked.featureFree(f) : undefined),
+        }) ?? null;
+      if (limited !== null) return limited;
+      return { kind: 'borrowed', lease: this.lend(choice, seatKey, req, feature, key, now) };
+    }
+    if (offered === 0) return { kind: 'not-licensed', reason: `no license served for ${what}` };
+    if (unexpired === 0) return { kind: 'expired', reason: `every license for product '${req.product}' has expired` };
+    if (lendable === 0) {
+      return {
+        kind: 'not-allowed',
+        maxDays,
+        reason:
+          maxDays === 0
+            ? `no license served for ${what} allows borrowing its seats`
+            : `a seat of ${what} may be borrowed for at most ${maxDays} day(s), not ${req.days}`,
+      };
+    }
+    const { inUse, total } = this.capacity(req.product, feature);
+    return { kind: 'exhausted', inUse, total };
+  }
+
+  /**
    * Seats of `product` (or of its `feature`) over the unexpired licenses that serve it: `inUse`
    * and `total` of the scarcer of product and feature seats, as in an `exhausted` answer, and
    * `free`, how many more counting units could take a lease.
@@ -281,19 +381,29 @@ export class LeasePool {
   /** Keeps a lease alive. A lapsed lease, or one whose license expired, is dropped. */
   heartbeat(leaseId: string): HeartbeatResult {
     const held = this.byId.get(leaseId);
-    if (held === undefined) return { kind: 'unknown' };
+    // A borrowed seat is not kept alive by heartbeats: it ends at its time, or when given back.
+    if (held === undefined || held.queue === BORROWED) return { kind: 'unknown' };
     const now = this.now();
-    if (now > held.lease.expiresAt || this.seats.get(held.lease.licenseId)?.isExpired(now)) {
+    const seats = this.seats.get(held.lease.licenseId);
+    if (now > held.lease.expiresAt || seats?.isExpired(now)) {
       this.drop(held);
       return { kind: 'expired' };
     }
-    this.touch(held, now);
+    this.touch(held, now, seats);
     return { kind: 'renewed', lease: held.lease };
   }
 
-  /** Gives a seat back. Returns false if the lease was not held. */
+  /** Gives a seat back. Returns false if the lease was not held (a borrowed seat: {@link endBorrow}). */
   release(leaseId: string): boolean {
     const held = this.byId.get(leaseId);
+    if (held === undefined || held.queue === BORROWED) return false;
+    this.drop(held);
+    return true;
+  }
+
+  /** Ends a borrowed seat before its time (given back). Returns false if it was not held. */
+  endBorrow(leaseId: string): boolean {
+    const held = this.borrowed.get(leaseId);
     if (held === undefined) return false;
     this.drop(held);
     return true;
@@ -306,19 +416,34 @@ export class LeasePool {
     return reaped;
   }
 
-  /** The active lease `leaseId`, or `undefined`; O(1). */
+  /** The active lease or borrowed seat `leaseId`, or `undefined`; O(1). */
   get(leaseId: string): Lease | undefined {
     return this.byId.get(leaseId)?.lease;
   }
 
-  /** Active leases, least recently renewed first. */
+  /** Active leases (not borrowed seats), least recently renewed first. */
   leases(): Lease[] {
-    return Array.from(this.byId.values(), (h) => h.lease);
+    const queues = [...this.queues.values()];
+    if (queues.length === 1) return Array.from(queues[0] as Map<string, Holding>, ([, h]) => h.lease);
+    const all: Lease[] = [];
+    for (const queue of queues) for (const h of queue.values()) all.push(h.lease);
+    return all.sort((a, b) => a.heartbeatAt - b.heartbeatAt);
   }
 
-  /** Number of active leases. */
+  /** Borrowed seats, in the order they were lent. */
+  borrows(): Lease[] {
+    return Array.from(this.borrowed.values(), (h) => h.lease);
+  }
+
+  /** Number of active leases and borrowed seats. */
   get size(): number {
     return this.byId.size;
+  }
+
+  /** How long a lease of `license` lives without a heartbeat: the pool's TTL, or the license's longer grace. */
+  ttlOf(license: PoolLicense | null): number {
+    const grace = license?.graceMs ?? 0;
+    return grace > this.leaseTtlMs ? grace : this.leaseTtlMs;
   }
 
   /** Seats in use per license, including removed licenses that still hold leases. */
@@ -366,15 +491,19 @@ export class LeasePool {
     const now = pool.now();
     const dropped: DroppedLease[] = [];
     const admitted: Holding[] = [];
-    const oldestFirst = [...snapshot.leases].sort((a, b) => a.grantedAt - b.grantedAt);
+    // Borrowed seats first: they are out on their computers, and a shortage drops leases instead.
+    const oldestFirst = [...snapshot.leases].sort(
+      (a, b) => Number(a.borrow === undefined) - Number(b.borrow === undefined) || a.grantedAt - b.grantedAt,
+    );
     for (const old of oldestFirst) {
       const refuse = (reason: DropReason) => dropped.push({ lease: old, reason });
-      if (now - old.heartbeatAt > pool.leaseTtlMs) {
+      const seats = pool.seats.get(old.licenseId);
+      const license = seats?.license ?? null;
+      const ttl = pool.ttlOf(license);
+      if (old.borrow === undefined ? now - old.heartbeatAt > ttl : now > old.borrow.until) {
         refuse('lease-expired');
         continue;
       }
-      const seats = pool.seats.get(old.licenseId);
-      const license = seats?.license ?? null;
       const licensed =
         license?.product === old.product && (old.feature === null || seats?.hasFeature(old.feature) === true);
       if (seats === undefined || license === null || !licensed) {
@@ -385,34 +514,37 @@ export class LeasePool {
         refuse('license-expired');
         continue;
       }
-      const key = identityKeyOf(old.product, old.feature, old.client, old.address);
+      const key =
+        old.borrow === undefined
+          ? identityKeyOf(old.product, old.feature, old.client, old.address)
+          : borrowIdentityKeyOf(old.product, old.feature, old.borrow.computer.machine);
       if (pool.byId.has(old.id) || pool.byIdentity.has(key)) {
         refuse('duplicate');
         continue;
       }
-      const countedAs = countingUnitOf(license.type);
-      const seatKey = seatKeyOf(countedAs, old.client, old.address);
+      const countedAs = old.borrow === undefined ? countingUnitOf(license.type) : 'computer';
+      const { graceMs: _grace, ...rest } = old;
+      const lease: MutableLease = {
+        ...rest,
+        client: copyClient(old.client),
+        source: license.source,
+        countedAs,
+        expiresAt: old.borrow === undefined ? old.heartbeatAt + ttl : old.borrow.until,
+        ...(old.borrow === undefined && ttl > pool.leaseTtlMs ? { graceMs: ttl } : {}),
+      };
+      const seatKey = leaseSeatKeyOf(lease);
       if (!seats.canTake(old.feature, seatKey)) {
         refuse('over-capacity');
         continue;
       }
-      const lease: MutableLease = {
-        ...old,
-        client: copyClient(old.client),
-        source: license.source,
-        countedAs,
-        expiresAt: old.heartbeatAt + pool.leaseTtlMs,
-      };
       seats.take(lease.feature, seatKey);
-      const held: Holding = { lease, key, seat: seatKey };
+      const held: Holding = { lease, key, seat: seatKey, queue: lease.borrow === undefined ? ttl : BORROWED };
       pool.byId.set(lease.id, held);
       pool.byIdentity.set(key, held);
       admitted.push(held);
     }
-    // The reaper's queue must be in heartbeat order.
-    pool.byId.clear();
-    for (const held of admitted.sort((a, b) => a.lease.heartbeatAt - b.lease.heartbeatAt))
-      pool.byId.set(held.lease.id, held);
+    // Each reaper queue must be in heartbeat order.
+    for (const held of admitted.sort((a, b) => a.lease.heartbeatAt - b.lease.heartbeatAt)) pool.enqueue(held);
     return { pool, dropped };
   }
 
@@ -425,6 +557,7 @@ export class LeasePool {
     now: number,
   ): Lease {
     const license = seats.license as PoolLicense;
+    const ttl = this.ttlOf(license);
     const lease: MutableLease = {
       id: randomUUID(),
       product: req.product,
@@ -435,29 +568,111 @@ export class LeasePool {
       client: copyClient(req.client),
       grantedAt: now,
       heartbeatAt: now,
-      expiresAt: now + this.leaseTtlMs,
+      expiresAt: now + ttl,
       ...(req.address === undefined ? {} : { address: req.address }),
+      ...(ttl > this.leaseTtlMs ? { graceMs: ttl } : {}),
     };
-    seats.take(feature, seatKey);
-    const held: Holding = { lease, key, seat: seatKey };
+    return this.add(seats, { lease, key, seat: seatKey, queue: ttl });
+  }
+
+  /** A borrowed seat of `seats`' license for `req`'s computer. */
+  private lend(
+    seats: LicenseSeats,
+    seatKey: string,
+    req: BorrowSeatRequest,
+    feature: string | null,
+    key: string,
+    now: number,
+  ): Lease {
+    const license = seats.license as PoolLicense;
+    const until = Math.min(now + req.days * DAY_MS, license.expiresAt ?? Number.POSITIVE_INFINITY);
+    const lease: MutableLease = {
+      id: randomUUID(),
+      product: req.product,
+      feature,
+      licenseId: license.id,
+      source: license.source,
+      countedAs: 'computer',
+      client: copyClient(req.client),
+      grantedAt: now,
+      heartbeatAt: now,
+      expiresAt: until,
+      ...(req.address === undefined ? {} : { address: req.address }),
+      borrow: {
+        until,
+        computer: { machine: req.computer.machine, hardware: req.computer.hardware },
+        returnKey: req.returnKey,
+        ...(license.serial === undefined ? {} : { serial: license.serial }),
+      },
+    };
+    return this.add(seats, { lease, key, seat: seatKey, queue: BORROWED });
+  }
+
+  /** Takes the seat of a new lease or borrowed seat, indexes it and tells the observers. */
+  private add(seats: LicenseSeats, held: Holding): Lease {
+    const { lease } = held;
+    seats.take(lease.feature, held.seat);
     this.byId.set(lease.id, held);
-    this.byIdentity.set(key, held);
+    this.byIdentity.set(held.key, held);
+    this.enqueue(held);
     this.observer?.granted(lease);
     for (const o of this.observers) o.granted(lease);
     return lease;
   }
 
-  /** Renews a lease and moves it to the young end of the reaper's queue. */
-  private touch(held: Holding, now: number): void {
-    held.lease.heartbeatAt = now;
-    held.lease.expiresAt = now + this.leaseTtlMs;
-    this.byId.delete(held.lease.id);
-    this.byId.set(held.lease.id, held);
+  /** Puts `held` at the young end of its reaper queue. */
+  private enqueue(held: Holding): void {
+    if (held.queue === BORROWED) {
+      this.borrowed.set(held.lease.id, held);
+      this.nextBorrowEnd = Math.min(this.nextBorrowEnd, held.lease.expiresAt);
+      return;
+    }
+    let queue = this.queues.get(held.queue);
+    if (queue === undefined) {
+      queue = new Map();
+      this.queues.set(held.queue, queue);
+    }
+    queue.set(held.lease.id, held);
+  }
+
+  private dequeue(held: Holding): void {
+    if (held.queue === BORROWED) {
+      this.borrowed.delete(held.lease.id);
+      return;
+    }
+    const queue = this.queues.get(held.queue);
+    queue?.delete(held.lease.id);
+    if (queue?.size === 0) this.queues.delete(held.queue);
+  }
+
+  /**
+   * Renews a lease and moves it to the young end of its reaper queue; its time to live follows
+   * the license's grace period as served now (a license removed keeps the last one).
+   */
+  private touch(held: Holding, now: number, seats = this.seats.get(held.lease.licenseId)): void {
+    const license = seats?.license ?? null;
+    const ttl = license === null ? held.queue : this.ttlOf(license);
+    const { lease } = held;
+    lease.heartbeatAt = now;
+    lease.expiresAt = now + ttl;
+    const queue = ttl === held.queue ? this.queues.get(ttl) : undefined;
+    if (queue !== undefined) {
+      // The usual case: the same queue, young end.
+      queue.delete(lease.id);
+      queue.set(lease.id, held);
+      return;
+    }
+    this.dequeue(held);
+    held.queue = ttl;
+    if (ttl > this.leaseTtlMs) lease.graceMs = ttl;
+    else if (lease.graceMs !== undefined) delete lease.graceMs;
+    this.enqueue(held);
   }
 
   private drop(held: Holding): void {
     const { lease, key } = held;
     this.byId.delete(lease.id);
+    this.dequeue(held);
     if (this.byIdentity.get(key) === held) this.byIdentity.delete(key);
     this.observer?.dropped(lease);
     for (const o of this.observers) o.dropped(lease);
@@ -467,13 +682,28 @@ export class LeasePool {
     if (seats.license === null && seats.leaseCount === 0) this.seats.delete(seats.id);
   }
 
-  /** Drops lapsed leases from the old end of the queue; O(number dropped). */
+  /**
+   * Drops lapsed leases from the old end of each queue (O(number dropped + queues)), and the
+   * borrowed seats whose time has come (a pass over them only then).
+   */
   private reap(now: number, into: Lease[] | null): void {
-    for (const held of this.byId.values()) {
-      if (now <= held.lease.expiresAt) return;
-      this.drop(held);
-      into?.push(held.lease);
+    // Deleting entries (an emptied queue, a lapsed lease) while iterating a Map is safe.
+    for (const queue of this.queues.values()) {
+      for (const held of queue.values()) {
+        if (now <= held.lease.expiresAt) break;
+        this.drop(held);
+        into?.push(held.lease);
+      }
     }
+    if (now <= this.nextBorrowEnd) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const held of [...this.borrowed.values()]) {
+      if (now > held.lease.expiresAt) {
+        this.drop(held);
+        into?.push(held.lease);
+      } else next = Math.min(next, held.lease.expiresAt);
+    }
+    this.nextBorrowEnd = next;
   }
 
   private serve(license: PoolLicense): void {

@@ -12,7 +12,16 @@ import { AddressSeats, addressCapGate } from './address-seats.js';
 import { identityKeyOf } from './counting.js';
 import { GroupSeatTally } from './group-seat-tally.js';
 import type { LeasePool } from './lease-pool.js';
-import type { AcquireRequest, AcquireResult, HeartbeatResult, Lease, LicenseUsage, PoolLicense } from './types.js';
+import type {
+  AcquireRequest,
+  AcquireResult,
+  BorrowResult,
+  BorrowSeatRequest,
+  HeartbeatResult,
+  Lease,
+  LicenseUsage,
+  PoolLicense,
+} from './types.js';
 
 /** A refusal of the service beyond the pool's: an administrator keeps the client out. */
 export type RevokedRefusal = Extract<AcquireResult, { kind: 'revoked' }>;
@@ -29,7 +38,11 @@ export type LeaseChange =
   /** `lease` is undefined when it was found lapsed at a heartbeat (the pool dropped it). */
   | { kind: 'expired'; leaseId: string; lease?: Lease; detail: string }
   | { kind: 'refused'; product: string; client: AcquireRequest['client']; detail: string }
-  | { kind: 'licenses-changed'; count: number };
+  | { kind: 'licenses-changed'; count: number }
+  /** A seat lent to a computer for offline use. */
+  | { kind: 'borrowed'; lease: Lease }
+  /** A borrowed seat given back before its time. */
+  | { kind: 'returned'; lease: Lease; by: string };
 
 /** Hears every {@link LeaseChange}; must not call back into the service. */
 export type LeaseServiceObserver = (change: LeaseChange) => void;
@@ -168,6 +181,66 @@ export class LeaseService {
     return result;
   }
 
+  /**
+   * Lends a seat to one computer for offline use (see `LeasePool.borrow`), through the same
+   * access rules, per-address cap and administrator blocks as a new lease.
+   */
+  borrow(req: BorrowSeatRequest): BorrowResult {
+    this.expire();
+    const blocked = this.#blockedUntil(req);
+    if (blocked !== null) {
+      const reason = `an administrator released this client's seat of '${req.product}' and keeps it from taking one again until ${new Date(blocked).toISOString()}; ask the administrator, or try again after that`;
+      this.#tell({ kind: 'refused', product: req.product, client: req.client, detail: reason });
+      return { kind: 'revoked', reason, until: blocked };
+    }
+    const asked: AcquireRequest = {
+      product: req.product,
+      client: req.client,
+      ...(req.feature === undefined ? {} : { feature: req.feature }),
+      ...(req.address === undefined ? {} : { address: req.address }),
+    };
+    const rules = this.#tally === null ? undefined : accessGate(this.#tally, asked, this.#pool);
+    const gate =
+      this.#addressSeats === null
+        ? rules
+        : addressCapGate(this.#addressSeats, this.#maxSeatsPerAddress, asked, this.#pool, rules);
+    const result = this.#pool.borrow(req, gate);
+    const refused = (detail: string) =>
+      this.#tell({ kind: 'refused', product: req.product, client: req.client, detail: `borrowing: ${detail}` });
+    switch (result.kind) {
+      case 'borrowed':
+        this.#tell({ kind: 'borrowed', lease: result.lease });
+        break;
+      case 'held':
+        refused(`this computer already borrowed a seat until ${new Date(result.lease.expiresAt).toISOString()}`);
+        break;
+      case 'exhausted':
+        refused(result.limit?.reason ?? `seats exhausted (${result.inUse}/${result.total})`);
+        break;
+      case 'not-licensed':
+      case 'expired':
+      case 'denied':
+      case 'not-allowed':
+        refused(result.reason);
+        break;
+    }
+    return result;
+  }
+
+  /** Ends a borrowed seat before its time. Returns false if it was not held. */
+  returnBorrow(leaseId: string, by: string): boolean {
+    const lease = this.#pool.get(leaseId);
+    if (lease?.borrow === undefined || !this.#pool.endBorrow(leaseId)) return false;
+    this.#tell({ kind: 'returned', lease, by });
+    return true;
+  }
+
+  /** Borrowed seats, in the order they were lent. */
+  borrows(): Lease[] {
+    this.expire();
+    return this.#pool.borrows();
+  }
+
   /** Keeps a lease alive. */
   heartbeat(leaseId: string): HeartbeatResult {
     const result = this.#pool.heartbeat(leaseId);
@@ -192,7 +265,13 @@ export class LeaseService {
   expire(): Lease[] {
     const reaped = this.#pool.expire();
     for (const lease of reaped) {
-      this.#tell({ kind: 'expired', leaseId: lease.id, lease, detail: 'no heartbeat within the lease TTL' });
+      const detail =
+        lease.borrow !== undefined
+          ? 'its borrowing ended'
+          : lease.graceMs !== undefined
+            ? "no heartbeat within the license's grace period"
+            : 'no heartbeat within the lease TTL';
+      this.#tell({ kind: 'expired', leaseId: lease.id, lease, detail });
     }
     return reaped;
   }
@@ -223,7 +302,7 @@ export class LeaseService {
   }
 
   /** Until when `req`'s client is kept out, or `null`. */
-  #blockedUntil(req: AcquireRequest): number | null {
+  #blockedUntil(req: Pick<AcquireRequest, 'product' | 'feature' | 'client'>): number | null {
     if (this.#blocks.size === 0) return null;
     const key = identityKeyOf(req.product, req.feature ?? null, req.client, undefined);
     const until = this.#blocks.get(key);

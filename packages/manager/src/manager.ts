@@ -7,7 +7,7 @@
  * watcher).
  */
 
-import { LictorError, type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
+import { borrowReturnValid, LictorError, type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
 import { type AccessRules, NO_ACCESS_RULES } from './access-rules.js';
 import { DEFAULT_ACCESS_RULES_POLL_MS, readAccessRulesFile, watchAccessRulesFile } from './access-rules-file.js';
 import { AdminTokenCheck } from './admin-token.js';
@@ -16,10 +16,22 @@ import { EventLog, MANAGER_EVENT_CAPACITY, type ManagerEvent, type RenewalCount 
 import { DEFAULT_LEASE_TTL_MS } from './lease-pool.js';
 import { type LeaseChange, LeaseService, type ServiceAcquireResult } from './lease-service.js';
 import { loadSnapshot, SnapshotStore } from './snapshot-store.js';
-import type { AcquireRequest, HeartbeatResult, Lease, LicenseUsage, PoolLicense } from './types.js';
+import type {
+  AcquireRequest,
+  BorrowResult,
+  BorrowSeatRequest,
+  HeartbeatResult,
+  Lease,
+  LicenseUsage,
+  PoolLicense,
+} from './types.js';
 import {
+  type AdminBorrowedSeat,
   type AdminLeaseBody,
+  adminBorrowedSeatOf,
   adminLeaseBodyOf,
+  type BorrowedSeatBody,
+  borrowedSeatBodyOf,
   type LeaseBody,
   leaseBodyOf,
   type ManagerStatus,
@@ -33,7 +45,14 @@ export {
   type ManagerEventKind,
   type RenewalCount,
 } from './event-log.js';
-export type { AdminLeaseBody, LeaseBody, ManagerStatus, ProductStatus } from './wire.js';
+export type {
+  AdminBorrowedSeat,
+  AdminLeaseBody,
+  BorrowedSeatBody,
+  LeaseBody,
+  ManagerStatus,
+  ProductStatus,
+} from './wire.js';
 
 /** Default interval at which clients send heartbeats. */
 export const DEFAULT_HEARTBEAT_INTERVAL_MS = 20_000;
@@ -147,6 +166,28 @@ function recordChange(log: EventLog, change: LeaseChange): void {
     case 'licenses-changed':
       log.record({ kind: 'licenses-changed', detail: `${change.count} license(s) served` });
       break;
+    case 'borrowed': {
+      const { lease } = change;
+      log.record({
+        kind: 'borrowed',
+        leaseId: lease.id,
+        product: lease.product,
+        client: copyClient(lease.client),
+        detail: `lent for offline use until ${new Date(lease.expiresAt).toISOString()}`,
+      });
+      break;
+    }
+    case 'returned': {
+      const { lease } = change;
+      log.record({
+        kind: 'returned',
+        leaseId: lease.id,
+        product: lease.product,
+        client: copyClient(lease.client),
+        detail: change.by,
+      });
+      break;
+    }
   }
 }
 
@@ -315,6 +356,49 @@ export class LicenseManager {
   /** Keeps a lease alive. */
   heartbeat(leaseId: string): HeartbeatResult {
     return this.service.heartbeat(leaseId);
+  }
+
+  /**
+   * Lends a seat to one computer for offline use until `req.days` from now (see
+   * `LeasePool.borrow`); `req.address` must be the socket's remote address. Call {@link flush}
+   * before answering: a borrowed seat must survive a crash of the manager.
+   */
+  borrow(req: BorrowSeatRequest): BorrowResult {
+    return this.service.borrow(req);
+  }
+
+  /**
+   * Gives a borrowed seat back early for its borrower, who proves it holds it with the secret
+   * it committed to (`borrowReturnValid`). Returns false when there is no such borrowed seat or
+   * the secret is not its own (told apart nowhere, so nobody learns which ids exist).
+   */
+  returnBorrow(leaseId: string, secret: string): boolean {
+    const lease = this.service.pool.get(leaseId);
+    if (lease?.borrow === undefined || !borrowReturnValid(lease.borrow.returnKey, secret)) return false;
+    return this.service.returnBorrow(leaseId, 'given back by its borrower');
+  }
+
+  /**
+   * Ends a borrowed seat for an administrator (a computer lost or broken). The computer that
+   * holds it keeps using it offline until its end: the seat is counted free meanwhile.
+   */
+  adminReturnBorrow(leaseId: string): boolean {
+    return this.service.returnBorrow(leaseId, 'ended by an administrator');
+  }
+
+  /** Borrowed seats, in the order they were lent. */
+  borrows(): Lease[] {
+    return this.service.borrows();
+  }
+
+  /** A borrowed seat as its borrower sees it (what the manager signs). */
+  borrowedSeatBody(lease: Lease): BorrowedSeatBody {
+    return borrowedSeatBodyOf(lease);
+  }
+
+  /** A borrowed seat as administrators see it. */
+  adminBorrowedSeat(lease: Lease): AdminBorrowedSeat {
+    return adminBorrowedSeatOf(lease);
   }
 
   /** Gives a seat back. Returns false if the lease was not held. */

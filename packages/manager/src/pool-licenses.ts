@@ -6,7 +6,8 @@ import type { PoolLicense } from './types.js';
 /**
  * The licenses a manager serves, from the status of its license files: every product entry of an
  * available, current file; a multi-user entry serves its users, a session-limited server license
- * its sessions, any other type one computer. Licenses stored on a token plugged into the manager's
+ * its sessions, any other type one computer. The vendor's terms of the entry come along: its
+ * grace period (`graceMinutes`) and how long its seats may be borrowed (`borrowDays`). Licenses stored on a token plugged into the manager's
  * host (a network dongle) serve after software ones.
  */
 export function poolLicenses(files: readonly LicenseFileStatus[]): PoolLicense[] {
@@ -22,6 +23,8 @@ export function poolLicenses(files: readonly LicenseFileStatus[]): PoolLicense[]
         features: entry.features,
         expiresAt: entry.expiresAt === null ? null : Date.parse(entry.expiresAt),
         source: f.onToken ? 'token' : 'software',
+        ...(entry.graceMinutes === undefined ? {} : { graceMs: entry.graceMinutes * 60_000 }),
+        ...(entry.borrowDays === undefined ? {} : { borrowDays: entry.borrowDays }),
       });
     }
   }

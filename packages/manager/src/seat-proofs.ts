@@ -35,8 +35,11 @@ import {
 } from '@lictor/protocol';
 import type { Lease } from './types.js';
 
-/** What the proof of an answer is for: a grant or renewal (`POST /v1/leases`) or a heartbeat. */
-export type SeatAnswerPurpose = 'lease' | 'heartbeat';
+/**
+ * What the proof of an answer is for: a grant or renewal (`POST /v1/leases`), a heartbeat, or a
+ * borrowed seat (`POST /v1/borrows`, always signed: the borrower keeps it and checks it offline).
+ */
+export type SeatAnswerPurpose = 'lease' | 'heartbeat' | 'borrow';
 
 /** A session a client opened, by its id. */
 interface Session {

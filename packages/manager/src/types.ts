@@ -4,10 +4,10 @@
  * written as JSON.
  */
 
-import type { ClientIdentity, FeatureUsage, LicenseSource, LicenseUsage } from '@lictor/protocol';
+import type { BorrowComputer, ClientIdentity, FeatureUsage, LicenseSource, LicenseUsage } from '@lictor/protocol';
 
 // Shared with the wire: declared once in protocol's `wire/manager.ts`.
-export type { ClientIdentity, FeatureUsage, LicenseSource, LicenseUsage };
+export type { BorrowComputer, ClientIdentity, FeatureUsage, LicenseSource, LicenseUsage };
 
 /** The license types a License Manager serves (an issued license entry's type). */
 export type PoolLicenseType = 'single' | 'multi' | 'server' | 'server-sessions';
@@ -36,6 +36,13 @@ export interface PoolLicense {
   /** Epoch milliseconds after which the license is expired, or `null` for perpetual. */
   expiresAt: number | null;
   source: LicenseSource;
+  /**
+   * The license's grace period in ms (`graceMinutes` of the license): its leases live this long
+   * without a heartbeat when that is longer than the pool's TTL. Absent: the pool's TTL.
+   */
+  graceMs?: number;
+  /** The most days a seat of the license may be borrowed (`borrowDays` of the license); absent: none. */
+  borrowDays?: number;
 }
 
 /** What one seat of a license stands for; see `countingUnitOf`. */
@@ -61,6 +68,36 @@ export interface Lease {
   readonly expiresAt: number;
   /** The client's socket address when the lease was granted, if known (access rules use it). */
   readonly address?: string;
+  /** The license's grace period (ms) when the lease was last renewed, when longer than the pool's TTL. */
+  readonly graceMs?: number;
+  /** Set when the seat is borrowed for offline use: it needs no heartbeat and ends at `until`. */
+  readonly borrow?: BorrowTerms;
+}
+
+/** What a borrowed seat holds besides a lease's fields. */
+export interface BorrowTerms {
+  /** Epoch milliseconds the seat returns by itself (also the lease's `expiresAt`). */
+  readonly until: number;
+  /** The computer it is lent to. */
+  readonly computer: Readonly<BorrowComputer>;
+  /** SHA-256 of the secret that gives it back early, base64url (`borrowReturnKey`). */
+  readonly returnKey: string;
+  /** The serial of the license it comes from, when the license has one. */
+  readonly serial?: string;
+}
+
+/** A request for a seat lent to one computer for offline use. */
+export interface BorrowSeatRequest {
+  product: string;
+  feature?: string;
+  /** Days to lend it for; at most the license's `borrowDays`. */
+  days: number;
+  client: ClientIdentity;
+  computer: BorrowComputer;
+  /** `borrowReturnKey` of the borrower's return secret. */
+  returnKey: string;
+  /** The client's address as the manager saw it on the socket. */
+  address?: string;
 }
 
 /** A request for a seat of `product` (and of `feature`, when given). */
@@ -108,6 +145,15 @@ export type AcquireResult =
 
 /** The refusals among {@link AcquireResult}s. */
 export type AcquireRefusal = Exclude<AcquireResult, { kind: 'granted' | 'renewed' }>;
+
+/** The outcome of {@link LeasePool.borrow}. */
+export type BorrowResult =
+  | { kind: 'borrowed'; lease: Lease }
+  /** The computer already holds a borrowed seat of this product and feature: `lease`. */
+  | { kind: 'held'; lease: Lease }
+  /** No served license lends seats of the product, or not for that many days (`maxDays`, 0: none). */
+  | { kind: 'not-allowed'; reason: string; maxDays: number }
+  | AcquireRefusal;
 
 /** The outcome of {@link LeasePool.heartbeat}. */
 export type HeartbeatResult = { kind: 'renewed'; lease: Lease } | { kind: 'unknown' } | { kind: 'expired' };

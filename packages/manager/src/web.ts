@@ -26,7 +26,13 @@ import {
 } from '@lictor/http-service';
 import { constantTimeEqual, LictorError, randomBytes, sha256, toBase64Url, toHex, utf8 } from '@lictor/protocol';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { type AdminLeaseBody, type LicenseManager, MANAGER_VERSION, type ManagerEvent } from './manager.js';
+import {
+  type AdminBorrowedSeat,
+  type AdminLeaseBody,
+  type LicenseManager,
+  MANAGER_VERSION,
+  type ManagerEvent,
+} from './manager.js';
 import type { LicenseUsage } from './types.js';
 
 /** Name of the session cookie. */
@@ -163,6 +169,26 @@ ${rows.join('\n')}
 </table>`;
 }
 
+/**
+ * Seats lent for offline use: they count as in use until their end. Listed without a button:
+ * ending one frees its seat while its computer keeps using it offline (`DELETE
+ * /v1/admin/borrows/{id}` is there for a computer lost or broken).
+ */
+function borrowsTable(borrows: readonly AdminBorrowedSeat[]): string {
+  if (borrows.length === 0) return '<p>No seat is borrowed.</p>';
+  const rows = borrows.map((b) => {
+    const who = `${b.client.user}@${b.client.host}`;
+    const what = b.feature === null ? b.product : `${b.product} / ${b.feature}`;
+    return `<tr><td>${escapeHtml(who)}</td><td class="mono">${escapeHtml(b.computer.machine)}</td><td>${escapeHtml(what)}</td><td class="mono">${escapeHtml(b.serial)}</td><td>${escapeHtml(shownTime(b.grantedAt))}</td><td>${escapeHtml(shownTime(b.until))}</td></tr>`;
+  });
+  return `<table>
+<thead><tr><th scope="col">Who</th><th scope="col">Computer</th><th scope="col">Product / feature</th><th scope="col">Serial</th><th scope="col">Since</th><th scope="col">Until</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>`;
+}
+
 function eventsTable(events: readonly ManagerEvent[]): string {
   if (events.length === 0) return '<p>Nothing happened yet.</p>';
   const rows = events.map((e) => {
@@ -189,6 +215,10 @@ function renderAdminPage(
     .leases()
     .map((l) => manager.adminLeaseBody(l))
     .sort((a, b) => a.product.localeCompare(b.product) || a.grantedAt.localeCompare(b.grantedAt));
+  const borrows = manager
+    .borrows()
+    .map((l) => manager.adminBorrowedSeat(l))
+    .sort((a, b) => a.until.localeCompare(b.until));
   const inUse = usage.reduce((n, u) => n + u.inUse, 0);
   const total = usage.reduce((n, u) => n + u.total, 0);
   const notice = view.notice === undefined ? undefined : NOTICES[view.notice];
@@ -207,6 +237,9 @@ ${notice === undefined ? '' : `<p class="notice" role="status">${escapeHtml(noti
 ${licensesTable(usage)}
 <h2>Leases (${leases.length})</h2>
 ${leasesTable(leases, session.csrf, links)}
+<h2>Borrowed for offline use (${borrows.length})</h2>
+<p class="hint">A borrowed seat is in use on its computer, without heartbeats, until the time shown or until its borrower gives it back (<span class="mono">lictor borrow return</span>).</p>
+${borrowsTable(borrows)}
 <h2>Recent events</h2>
 <p class="hint">Renewals are counted, not listed: ${renewals.renewals} renewal(s) and ${renewals.heartbeats} heartbeat(s) since the manager started.</p>
 ${eventsTable(manager.events(EVENTS_SHOWN))}`,

@@ -1,11 +1,18 @@
 /** The manager's objects as they go over the wire: leases for clients and administrators, status. */
 
-import type { AdminLeaseBody, LeaseBody, ProductStatus } from '@lictor/protocol';
+import type { AdminBorrowedSeat, AdminLeaseBody, BorrowedSeatBody, LeaseBody, ProductStatus } from '@lictor/protocol';
 import { copyClient } from './counting.js';
 import type { Lease, LicenseUsage } from './types.js';
 
 // The messages themselves are declared once, in protocol's `wire/manager.ts`.
-export type { AdminLeaseBody, LeaseBody, ManagerStatus, ProductStatus } from '@lictor/protocol';
+export type {
+  AdminBorrowedSeat,
+  AdminLeaseBody,
+  BorrowedSeatBody,
+  LeaseBody,
+  ManagerStatus,
+  ProductStatus,
+} from '@lictor/protocol';
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
@@ -22,7 +29,29 @@ export function leaseBodyOf(lease: Lease, heartbeatIntervalMs: number): LeaseBod
     grantedAt: iso(lease.grantedAt),
     expiresAt: iso(lease.expiresAt),
     heartbeatIntervalMs,
+    ...(lease.graceMs === undefined ? {} : { graceMs: lease.graceMs }),
   };
+}
+
+/** A borrowed seat as its borrower sees it (and the manager signs it); `lease.borrow` must be set. */
+export function borrowedSeatBodyOf(lease: Lease): BorrowedSeatBody {
+  const borrow = lease.borrow;
+  if (borrow === undefined) throw new TypeError(`lease ${lease.id} is not a borrowed seat`);
+  return {
+    id: lease.id,
+    product: lease.product,
+    feature: lease.feature,
+    licenseId: lease.licenseId,
+    serial: borrow.serial ?? '',
+    computer: { machine: borrow.computer.machine, hardware: borrow.computer.hardware },
+    grantedAt: iso(lease.grantedAt),
+    until: iso(borrow.until),
+  };
+}
+
+/** A borrowed seat as administrators see it. */
+export function adminBorrowedSeatOf(lease: Lease): AdminBorrowedSeat {
+  return { ...borrowedSeatBodyOf(lease), client: copyClient(lease.client) };
 }
 
 /** A lease as administrators see it. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
-import { licenseKey } from '../../sdk/test/signed-answers.js';
+import { licenseKey, VENDOR } from '../../sdk/test/signed-answers.js';
 import {
   buildManagerServer,
   LicenseManager,
@@ -63,7 +63,13 @@ export async function openManager(
  * SDK tests' vendor (`VENDOR` of `sdk/test/signed-answers.ts`) for all their products signs for each.
  */
 export function testProofs(licenses: readonly PoolLicense[] = [CAD]): SeatProofs {
-  const key = licenseKey([...new Set(licenses.map((l) => l.product))]);
+  // The license that proves them carries the terms of the first license that sets them.
+  const borrowDays = licenses.find((l) => l.borrowDays !== undefined)?.borrowDays;
+  const graceMs = licenses.find((l) => l.graceMs !== undefined)?.graceMs;
+  const key = licenseKey([...new Set(licenses.map((l) => l.product))], VENDOR, {
+    ...(borrowDays === undefined ? {} : { borrowDays }),
+    ...(graceMs === undefined ? {} : { graceMinutes: Math.ceil(graceMs / 60_000) }),
+  });
   const proofs = new SeatProofs();
   proofs.setKeys(new Map(licenses.map((l) => [l.id, key])));
   return proofs;

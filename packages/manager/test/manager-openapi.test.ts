@@ -14,13 +14,17 @@ test('GET /openapi.json describes every route with an operationId and named bodi
     Object.entries(ops).map(([method, op]) => `${method.toUpperCase()} ${path} ${op.operationId}`),
   );
   assert.deepEqual(operations.sort(), [
+    'DELETE /v1/admin/borrows/{id} endBorrowedSeat',
     'DELETE /v1/admin/leases/{id} revokeLease',
+    'DELETE /v1/borrows/{id} returnBorrowedSeat',
     'DELETE /v1/leases/{id} releaseLease',
     'GET /openapi.json getOpenApi',
+    'GET /v1/admin/borrows listBorrows',
     'GET /v1/admin/events listEvents',
     'GET /v1/admin/leases listLeases',
     'GET /v1/admin/usage getUsage',
     'GET /v1/status getStatus',
+    'POST /v1/borrows borrowSeat',
     'POST /v1/leases acquireLease',
     'POST /v1/leases/{id}/heartbeat heartbeatLease',
   ]);

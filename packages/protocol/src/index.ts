@@ -7,6 +7,7 @@
 export * from './announcement.js';
 export * from './answer-code.js';
 export * from './availability.js';
+export * from './borrow.js';
 export * from './canonical.js';
 export * from './codes.js';
 export * from './container.js';
@@ -34,8 +35,13 @@ export type {
   AcquireBody,
   ActivationRequest,
   ActivationResponse,
+  AdminBorrowedSeat,
+  AdminBorrowList,
   AdminLeaseBody,
   AdminLeaseList,
+  BorrowAnswer,
+  BorrowedSeatBody,
+  BorrowRequest,
   ClientIdentity,
   ErrorBody,
   FeatureUsage,

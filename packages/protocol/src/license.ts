@@ -41,7 +41,23 @@ export interface LicenseEntry {
   /** ISO 8601 instant after which the license is expired, or `null` for perpetual. */
   expiresAt: string | null;
   features: FeatureGrant[];
+  /**
+   * The most days a seat of this license may be borrowed from a License Manager for offline use
+   * (1 to {@link MAX_BORROW_DAYS}); absent: no borrowing. Set by the vendor at issue.
+   */
+  borrowDays?: number;
+  /**
+   * How long, in minutes (1 to {@link MAX_GRACE_MINUTES}), a client keeps its seat of this license
+   * after it last reached its License Manager, and the manager keeps the seat counted for it;
+   * absent: the manager's lease TTL. Set by the vendor at issue.
+   */
+  graceMinutes?: number;
 }
+
+/** The longest borrowing a license may allow: 365 days. */
+export const MAX_BORROW_DAYS = 365;
+/** The longest grace period a license may give: 7 days. */
+export const MAX_GRACE_MINUTES = 7 * 24 * 60;
 
 /** A license bound to a computer's key hardware parameters. */
 export interface HardwareBinding {
@@ -161,6 +177,11 @@ function parseEntry(v: unknown, field: string): LicenseEntry {
   const arch = e.arch;
   if (arch !== null && arch !== 'x86' && arch !== 'x64') fail(`${field}.arch`, 'must be x86, x64 or null');
   if (!Array.isArray(e.features)) fail(`${field}.features`, 'must be a list');
+  // Absent unless set, so that licenses issued without them keep their signed bytes.
+  const borrowDays =
+    e.borrowDays === undefined ? undefined : bounded(e.borrowDays, `${field}.borrowDays`, MAX_BORROW_DAYS);
+  const graceMinutes =
+    e.graceMinutes === undefined ? undefined : bounded(e.graceMinutes, `${field}.graceMinutes`, MAX_GRACE_MINUTES);
   return {
     product: code(e.product, `${field}.product`),
     type,
@@ -175,7 +196,15 @@ function parseEntry(v: unknown, field: string): LicenseEntry {
         users: nullable(g.users, (x) => int(x, `${field}.features[${i}].users`, 1)),
       };
     }),
+    ...(borrowDays === undefined ? {} : { borrowDays }),
+    ...(graceMinutes === undefined ? {} : { graceMinutes }),
   };
+}
+
+function bounded(v: unknown, field: string, max: number): number {
+  const n = int(v, field, 1);
+  if (n > max) fail(field, `must be at most ${max}`);
+  return n;
 }
 
 /** Checks the token identity of a token binding. */

@@ -1,15 +1,21 @@
 /** Reading license directories and writing license files atomically. */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { BORROWED_SEAT_FILE_SUFFIX } from '@lictor/protocol';
 
 /** File name endings the SDK reads. */
 export const LICENSE_FILE_SUFFIX = '.lic';
 export const BLACKLIST_FILE_NAME = 'blacklist.lictor';
+/** Seats borrowed from a License Manager for offline use (`borrow.ts` in protocol). */
+export { BORROWED_SEAT_FILE_SUFFIX };
+
+/** What a file found in a search path holds. */
+export type FoundKind = 'license' | 'blacklist' | 'borrow';
 
 /** One file found in a search path, with its text or why it could not be read. */
 export type FoundFile =
-  | { path: string; kind: 'license' | 'blacklist'; text: string; mtimeMs: number }
-  | { path: string; kind: 'license' | 'blacklist' | 'directory'; error: string };
+  | { path: string; kind: FoundKind; text: string; mtimeMs: number }
+  | { path: string; kind: FoundKind | 'directory'; error: string };
 
 const MAX_FILE_BYTES = 1024 * 1024;
 
@@ -21,7 +27,7 @@ function describe(err: unknown): string {
 }
 
 /**
- * Lists license and blacklist files in the given directories. A missing directory is
+ * Lists license, blacklist and borrowed seat files in the given directories. A missing directory is
  * silently empty; an unreadable directory or file is reported, never thrown.
  */
 export async function scanLicenseDirs(dirs: readonly string[]): Promise<FoundFile[]> {
@@ -39,7 +45,13 @@ export async function scanLicenseDirs(dirs: readonly string[]): Promise<FoundFil
     // Files are read in parallel: opening a store is dominated by file system round trips.
     const entries = await Promise.all(
       names.sort().map(async (name): Promise<FoundFile | null> => {
-        const kind = name.endsWith(LICENSE_FILE_SUFFIX) ? 'license' : name === BLACKLIST_FILE_NAME ? 'blacklist' : null;
+        const kind: FoundKind | null = name.endsWith(LICENSE_FILE_SUFFIX)
+          ? 'license'
+          : name === BLACKLIST_FILE_NAME
+            ? 'blacklist'
+            : name.endsWith(BORROWED_SEAT_FILE_SUFFIX)
+              ? 'borrow'
+              : null;
         if (kind === null) return null;
         const path = join(dir, name);
         try {

@@ -34,6 +34,7 @@ export {
 export { scanLicenseDirs, writeFileAtomic } from './files.js';
 export * from './hardware/index.js';
 export type {
+  BorrowedSeatStatus,
   CheckResult,
   Licensed,
   LicenseFileStatus,

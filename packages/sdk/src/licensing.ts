@@ -29,6 +29,7 @@ import type { DuplicateDetectionOptions, DuplicateDetectionStatus } from './dupl
 import { BLACKLIST_FILE_NAME, scanLicenseDirs, writeFileAtomic } from './files.js';
 import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
 import { defaultMachineSecret, type MachineSecretSource } from './machine-secret.js';
+import { borrowComputerHere } from './manager/borrow-binding.js';
 import {
   cancelRequest,
   createOfflineRequest,
@@ -72,7 +73,7 @@ import { type ContainerStorage, fileStorage, withStorage } from './upgrade-stora
 import { UsageRecord } from './usage.js';
 import { autoReload, type ChangeEvent, type TokenChange } from './watch.js';
 
-export type { CheckResult, Licensed, LicenseFileStatus, NotLicensed } from './snapshot.js';
+export type { BorrowedSeatStatus, CheckResult, Licensed, LicenseFileStatus, NotLicensed } from './snapshot.js';
 
 /** Options of {@link openLicensing}. */
 export interface LicensingOptions {
@@ -310,6 +311,8 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     ]);
     const decoded = decodeAll(found, publicKey, marks, seenBlacklist);
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir);
+    // Borrowed seats are bound to this computer's machine secret and hardware.
+    const computer = decoded.borrows.length === 0 ? undefined : await borrowComputerHere(machineSecret, hw);
     const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
     if (tokenView) addTokenView(decoded, containers, tokenView);
     // Licenses on tokens count as well: their issue times are signed times, and the mark guards them too.
@@ -328,6 +331,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       tokenView?.presence ?? NO_TOKENS,
       clock,
       usage.times,
+      computer,
     );
     // Loads may overlap (the watcher and an explicit reload): a load started later wins.
     if (seq > applied) {

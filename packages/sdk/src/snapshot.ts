@@ -6,6 +6,8 @@
 import {
   type Application,
   type Blacklist,
+  type BorrowComputer,
+  type BorrowedSeatFile,
   containerUsable,
   decodeBlacklist,
   decodeLicenseFile,
@@ -16,9 +18,13 @@ import {
   type LicenseEntry,
   LictorError,
   NO_TOKENS,
+  parseBorrowedSeatFile,
+  sameBorrowComputer,
   type TokenPresenceLookup,
   type VendorPublicKey,
   type VerifiedBlacklist,
+  type VerifiedBorrow,
+  verifyBorrowedSeat,
 } from '@lictor/protocol';
 import { type ContainerInfo, containerInfo, type LoadedContainer } from './containers.js';
 import type { FoundFile } from './files.js';
@@ -67,6 +73,22 @@ export interface LicenseFileStatus {
   container?: ContainerInfo;
   /** The hardware token whose memory holds this license (then `path` is `token:<manufacturer>/<serial>`). */
   onToken?: TokenLocation;
+  /** A seat borrowed from a License Manager for offline use (a `.borrow` file), and what it grants. */
+  borrowed?: BorrowedSeatStatus;
+}
+
+/** What a borrowed seat file grants, as `status()` shows it. */
+export interface BorrowedSeatStatus {
+  id: string;
+  product: string;
+  feature: string | null;
+  /** The License Manager that lent it, where it is given back. */
+  manager: string;
+  grantedAt: string;
+  /** When it ends by itself (or its license's end, if sooner). */
+  until: string;
+  /** The manager's license it comes from (its type, features and terms). */
+  license: LicenseEntry;
 }
 
 /** A usable entry for one feature, with what `check()` answers before and after it expires. */
@@ -124,9 +146,18 @@ export interface FoundBlacklist {
   list: VerifiedBlacklist;
 }
 
+/** A borrowed seat file whose signature and terms verified (whether it is bound here is the snapshot's question). */
+export interface DecodedBorrow {
+  path: string;
+  file: BorrowedSeatFile;
+  verified: VerifiedBorrow;
+}
+
 /** Everything a load read, before it is matched against this computer. */
 export interface Decoded {
   docs: DecodedDoc[];
+  /** Borrowed seat files that verified. */
+  borrows: DecodedBorrow[];
   files: LicenseFileStatus[];
   /** The newest blacklist (the union of those with the highest sequence). */
   blacklist: Blacklist;
@@ -147,6 +178,7 @@ export function decodeAll(
 ): Decoded {
   const lists: FoundBlacklist[] = [];
   const docs: DecodedDoc[] = [];
+  const borrows: DecodedBorrow[] = [];
   const files: LicenseFileStatus[] = [];
   for (const f of found) {
     if ('error' in f) {
@@ -161,6 +193,9 @@ export function decodeAll(
     try {
       if (f.kind === 'blacklist') {
         lists.push({ path: f.path, text: f.text, list: decodeBlacklist(f.text, publicKey) });
+      } else if (f.kind === 'borrow') {
+        const file = parseBorrowedSeatFile(f.text);
+        borrows.push({ path: f.path, file, verified: verifyBorrowedSeat(file, publicKey) });
       } else {
         docs.push({ path: f.path, doc: decodeLicenseFile(f.text, publicKey), mtimeMs: f.mtimeMs, text: f.text });
       }
@@ -177,8 +212,10 @@ export function decodeAll(
   const { blacklist, newest } = newestBlacklist(lists, seen, files);
   let signedFloorMs = newest === undefined ? Number.NEGATIVE_INFINITY : Date.parse(newest.list.issuedAt);
   for (const { doc } of docs) signedFloorMs = Math.max(signedFloorMs, Date.parse(doc.issuedAt));
+  // The manager's license behind a borrowed seat is vendor-signed too: its issue time is a signed time.
+  for (const b of borrows) signedFloorMs = Math.max(signedFloorMs, Date.parse(b.verified.license.issuedAt));
   if (Number.isNaN(signedFloorMs)) signedFloorMs = Number.NEGATIVE_INFINITY;
-  return { docs, files, blacklist, newestBlacklist: newest, signedFloorMs, duplicates };
+  return { docs, borrows, files, blacklist, newestBlacklist: newest, signedFloorMs, duplicates };
 }
 
 /** A copy of the newest blacklist seen (in a search path), verified again; a copy that fails is reported. */
@@ -244,7 +281,7 @@ function block(blocked: Map<string, NotLicensed>, entry: LicenseEntry, why: NotL
  */
 export function buildSnapshot(
   product: string,
-  { docs, files, blacklist, duplicates }: Decoded,
+  { docs, borrows, files, blacklist, duplicates }: Decoded,
   containers: Map<string, LoadedContainer>,
   hardware: HardwareParams,
   app: Application,
@@ -253,6 +290,7 @@ export function buildSnapshot(
   tokenPresence: TokenPresenceLookup,
   clock: ClockGuard,
   usedAt: ReadonlyMap<string, number> = new Map(),
+  computer: BorrowComputer | LictorError | undefined = undefined,
 ): Snapshot {
   // Several files for one serial on one computer: the one created (issued) or used most recently.
   // An older state of an upgraded container never wins (a kept copy of a license whose upgrade took
@@ -320,6 +358,12 @@ export function buildSnapshot(
       addCandidates(byFeature, product, path, doc, entry, token, clock);
     }
   }
+  for (const b of borrows) {
+    const why = addBorrow(byFeature, product, b, computer, blacklist, files, clock, nowMs);
+    if (why === undefined || b.verified.seat.product !== product) continue;
+    best ??= why;
+    block(blocked, borrowedEntry(b), why);
+  }
   // Software licenses before token licenses (the documents' order), and within each the
   // longest-lived first, so a check uses the one that expires last.
   for (const list of byFeature.values()) {
@@ -384,6 +428,106 @@ function addCandidates(
   };
   add(undefined, entry.users);
   for (const f of entry.features) add(f.code, f.users);
+}
+
+/** The part of its license a borrowed seat grants: the product, and the feature it was borrowed for. */
+function borrowedEntry({ verified }: DecodedBorrow): LicenseEntry {
+  const { seat, entry } = verified;
+  return { ...entry, features: entry.features.filter((f) => f.code === seat.feature) };
+}
+
+/**
+ * Adds a borrowed seat's status, and when it is bound to this computer (`computer`, from its
+ * machine secret and hardware) and not blacklisted, its candidates: the product and the feature
+ * it was borrowed for, time-limited (the clock mark applies) to its end. Returns why it cannot
+ * serve, when it cannot.
+ */
+function addBorrow(
+  byFeature: Map<string, Candidate[]>,
+  product: string,
+  b: DecodedBorrow,
+  computer: BorrowComputer | LictorError | undefined,
+  blacklist: Blacklist,
+  files: LicenseFileStatus[],
+  clock: ClockGuard,
+  nowMs: number,
+): NotLicensed | undefined {
+  const { seat, license, entry, grantedAtMs, endsAtMs } = b.verified;
+  const until = new Date(endsAtMs).toISOString();
+  const status: LicenseFileStatus = {
+    path: b.path,
+    available: false,
+    serial: seat.serial,
+    issuedAt: seat.grantedAt,
+    borrowed: {
+      id: seat.id,
+      product: seat.product,
+      feature: seat.feature,
+      manager: b.file.manager,
+      grantedAt: seat.grantedAt,
+      until,
+      license: entry,
+    },
+  };
+  files.push(status);
+  const refuse = (code: ErrorCode, reason: string) => {
+    status.code = code;
+    status.reason = reason;
+    return refusal(code, `${b.path}: ${reason}`);
+  };
+  if (computer === undefined || computer instanceof LictorError) {
+    return refuse(
+      computer?.code ?? 'LICTOR_E_HARDWARE_MISMATCH',
+      `this borrowed seat cannot be matched against this computer: ${computer?.message ?? 'its machine id is unknown'}`,
+    );
+  }
+  if (!sameBorrowComputer(seat.computer, computer)) {
+    return refuse(
+      'LICTOR_E_HARDWARE_MISMATCH',
+      `this seat was borrowed for another computer (machine ${seat.computer.machine}, this one is ${computer.machine}): a borrowed seat works only on the computer that borrowed it`,
+    );
+  }
+  if (blacklist.serials.has(license.serial) || blacklist.activations.has(license.activationId)) {
+    return refuse(
+      'LICTOR_E_BLACKLISTED',
+      `the license this seat was borrowed from (serial ${license.serial}) is blacklisted`,
+    );
+  }
+  const what = `${seat.product}${seat.feature === null ? '' : `/${seat.feature}`}`;
+  const ended = `the seat of ${what} borrowed from ${b.file.manager} ended on ${until}; connect to the License Manager again, or borrow it again`;
+  if (nowMs >= endsAtMs) {
+    status.code = 'LICTOR_E_BORROW_EXPIRED';
+    status.reason = ended;
+  } else status.available = true;
+  if (seat.product !== product) return undefined;
+  const beforeIssue = clock.beforeIssue(seat.grantedAt);
+  const add = (feature: string | undefined) => {
+    const candidate: Candidate = {
+      expiresAtMs: endsAtMs,
+      limited: true,
+      notBeforeMs: grantedAtMs - clock.issueSkewMs,
+      beforeIssue,
+      token: false,
+      result: Object.freeze({
+        ok: true,
+        product,
+        feature,
+        serial: seat.serial,
+        type: entry.type,
+        users: 1,
+        expiresAt: until,
+        file: b.path,
+      }),
+      expired: refusal('LICTOR_E_BORROW_EXPIRED', ended),
+    };
+    const key = feature ?? '';
+    const list = byFeature.get(key);
+    if (list === undefined) byFeature.set(key, [candidate]);
+    else list.push(candidate);
+  };
+  add(undefined);
+  if (seat.feature !== null) add(seat.feature);
+  return undefined;
 }
 
 /** The license files on disk that are bound to a hardware token. */

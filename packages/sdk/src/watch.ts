@@ -10,7 +10,7 @@ import { watchLoop } from '@lictor/node-io';
 import type { ErrorCode } from '@lictor/protocol';
 import { KEY_FILE_SUFFIX } from './container-keys.js';
 import { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
-import { BLACKLIST_FILE_NAME, LICENSE_FILE_SUFFIX } from './files.js';
+import { BLACKLIST_FILE_NAME, BORROWED_SEAT_FILE_SUFFIX, LICENSE_FILE_SUFFIX } from './files.js';
 
 /** What changed in the license directories. */
 export interface ChangeEvent {
@@ -45,6 +45,7 @@ type Fingerprint = Map<string, string>;
 function watched(name: string): boolean {
   return (
     name.endsWith(LICENSE_FILE_SUFFIX) ||
+    name.endsWith(BORROWED_SEAT_FILE_SUFFIX) ||
     name.endsWith(KEY_FILE_SUFFIX) ||
     name.endsWith(DUPLICATE_FILE_SUFFIX) ||
     name === BLACKLIST_FILE_NAME

@@ -20,8 +20,21 @@ import {
 /** The vendor of these tests; applications embed `VENDOR.publicKey.text`. */
 export const VENDOR = loadSigner(generateVendorKeys().privatePem);
 
-/** A genuine multi-user license of `products` (each with feature `reports`) issued by `by`, and its container key. */
-export function licenseKey(products: string[] = ['ACME'], by: VendorSigner = VENDOR): AnswerKey {
+/** What the vendor may set per license entry for a License Manager: borrowing days and a grace period. */
+export interface ManagerTerms {
+  borrowDays?: number;
+  graceMinutes?: number;
+}
+
+/**
+ * A genuine multi-user license of `products` (each with feature `reports`) issued by `by`, with
+ * the manager `terms` in each entry, and its container key.
+ */
+export function licenseKey(
+  products: string[] = ['ACME'],
+  by: VendorSigner = VENDOR,
+  terms: ManagerTerms = {},
+): AnswerKey {
   const keys = generateContainerKeys();
   const doc: LicenseDocument = {
     format: 1,
@@ -55,6 +68,7 @@ export function licenseKey(products: string[] = ['ACME'], by: VendorSigner = VEN
       arch: null,
       expiresAt: null,
       features: [{ code: 'reports', users: null }],
+      ...terms,
     })),
     containerKeys: keys.public,
   };
@@ -69,7 +83,7 @@ export function licenseKey(products: string[] = ['ACME'], by: VendorSigner = VEN
 /** `answer` with the proof a manager holding `key` sends when the request carried `nonce`. */
 export function signed<T extends object>(
   key: AnswerKey | null,
-  purpose: 'lease' | 'heartbeat',
+  purpose: 'lease' | 'heartbeat' | 'borrow',
   nonce: unknown,
   answer: T,
 ): T {

@@ -137,6 +137,7 @@ function entryExpiry(pkg: PackageRow, activatedAt: Date): string | null {
  */
 export function licenseEntry(g: Granted, wholeMinutes = false): LicenseEntry {
   const expiresAt = entryExpiry(g.pkg, g.activatedAt);
+  const { borrow_days: borrowDays, grace_minutes: graceMinutes } = g.pkg;
   return {
     product: g.pkg.product_code,
     type: g.kind,
@@ -145,6 +146,9 @@ export function licenseEntry(g: Granted, wholeMinutes = false): LicenseEntry {
     arch: g.kind === 'server' || g.kind === 'server-sessions' ? (g.pkg.arch as ServerArch | null) : null,
     expiresAt: wholeMinutes && expiresAt !== null ? toCodeMinute(expiresAt) : expiresAt,
     features: fromJson(g.pkg.features),
+    // The License Manager's terms; an answer code has no room for them (docs/rules.md, Borrowing).
+    ...(wholeMinutes || borrowDays === null || borrowDays === undefined ? {} : { borrowDays }),
+    ...(wholeMinutes || graceMinutes === null || graceMinutes === undefined ? {} : { graceMinutes }),
   };
 }
 

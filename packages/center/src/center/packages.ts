@@ -7,6 +7,8 @@ import {
   LICENSE_TYPES,
   type LicenseType,
   LictorError,
+  MAX_BORROW_DAYS,
+  MAX_GRACE_MINUTES,
   normalizePin,
   normalizeSerial,
   pinTag,
@@ -39,6 +41,8 @@ interface ResolvedSpec {
   multiPins: number;
   maxActive: number;
   policy: ContainerPolicy;
+  borrowDays: number | null;
+  graceMinutes: number | null;
 }
 
 function isServerType(type: LicenseType): boolean {
@@ -101,6 +105,14 @@ function resolveSpec(spec: PackageSpec, product: Product, now: Date): ResolvedSp
     invalid('policy', 'policy must be standard or software-dongle');
   }
 
+  // 0 days of borrowing is "no borrowing": stored as not set, so the license carries nothing.
+  const borrowDays =
+    spec.borrowDays === undefined || spec.borrowDays === 0
+      ? null
+      : integerIn(spec.borrowDays, 'borrowDays', 1, MAX_BORROW_DAYS);
+  const graceMinutes =
+    spec.graceMinutes === undefined ? null : integerIn(spec.graceMinutes, 'graceMinutes', 1, MAX_GRACE_MINUTES);
+
   return {
     type,
     users,
@@ -113,6 +125,8 @@ function resolveSpec(spec: PackageSpec, product: Product, now: Date): ResolvedSp
     multiPins: type === 'multi' ? pins : multiPins,
     maxActive,
     policy,
+    borrowDays,
+    graceMinutes,
   };
 }
 
@@ -151,6 +165,8 @@ export async function issuePackage(ctx: CenterContext, spec: PackageSpec): Promi
         status: 'active',
         created_at: at.toISOString(),
         policy: r.policy,
+        borrow_days: r.borrowDays,
+        grace_minutes: r.graceMinutes,
       })
       .execute();
     await trx
@@ -170,7 +186,15 @@ export async function issuePackage(ctx: CenterContext, spec: PackageSpec): Promi
       actor: 'admin',
       action: 'package.issue',
       subject: serial,
-      details: { product: product.code, type: r.type, pins: pins.length, maxActive: r.maxActive, policy: r.policy },
+      details: {
+        product: product.code,
+        type: r.type,
+        pins: pins.length,
+        maxActive: r.maxActive,
+        policy: r.policy,
+        ...(r.borrowDays === null ? {} : { borrowDays: r.borrowDays }),
+        ...(r.graceMinutes === null ? {} : { graceMinutes: r.graceMinutes }),
+      },
     });
   });
 
@@ -186,6 +210,8 @@ export async function issuePackage(ctx: CenterContext, spec: PackageSpec): Promi
     days: r.days,
     maxActive: r.maxActive,
     policy: r.policy,
+    borrowDays: r.borrowDays,
+    graceMinutes: r.graceMinutes,
     pins,
   };
 }
@@ -215,6 +241,8 @@ export function packageFields(row: PackageRow): Omit<IssuedPackage, 'pins'> {
     days: row.duration_days,
     maxActive: row.max_active,
     policy: row.policy,
+    borrowDays: row.borrow_days ?? null,
+    graceMinutes: row.grace_minutes ?? null,
   };
 }
 

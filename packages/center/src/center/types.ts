@@ -75,6 +75,16 @@ export interface PackageSpec {
    * computer, and never transferred to a changed computer. Default `standard`.
    */
   policy?: ContainerPolicy;
+  /**
+   * The most days a seat of its licenses may be borrowed from a License Manager for offline use
+   * (1–365); absent or 0: no borrowing.
+   */
+  borrowDays?: number;
+  /**
+   * Minutes a client keeps its seat after losing its License Manager (1–10080); absent: the
+   * manager's lease TTL.
+   */
+  graceMinutes?: number;
 }
 
 /** One PIN code as printed on the package; shown only at issue time. */
@@ -97,6 +107,10 @@ export interface IssuedPackage {
   days: number | null;
   maxActive: number;
   policy: ContainerPolicy;
+  /** Days a seat may be borrowed, or `null`: no borrowing. */
+  borrowDays: number | null;
+  /** Grace period in minutes, or `null`: the manager's lease TTL. */
+  graceMinutes: number | null;
   pins: IssuedPin[];
 }
 

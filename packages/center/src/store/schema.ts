@@ -83,6 +83,10 @@ export interface PackagesTable {
   created_at: string;
   /** `standard`, or `software-dongle`: activated once, never reactivated or transferred. */
   policy: Generated<PackagePolicy>;
+  /** The most days a seat of its licenses may be borrowed from a License Manager; null: no borrowing. */
+  borrow_days: number | null;
+  /** Minutes a client keeps its seat after losing its License Manager; null: the manager's lease TTL. */
+  grace_minutes: number | null;
 }
 
 /** How the containers of a package may be activated and moved. */

@@ -167,6 +167,16 @@ export function registerCenter(program: Command, io: Io): void {
     .option('--days <n>', 'valid for N days from activation', positiveInt)
     .option('--pins <n>', 'number of PIN codes', positiveInt)
     .option('--max-active <n>', 'PIN codes that may be active at once', positiveInt)
+    .option(
+      '--borrow-days <n>',
+      'a seat may be borrowed from a License Manager for offline use for up to N days (0: no borrowing)',
+      wholeNumber,
+    )
+    .option(
+      '--grace-minutes <n>',
+      'a client keeps its seat this many minutes after losing its License Manager (default: the lease TTL)',
+      positiveInt,
+    )
     .addOption(
       new Option('--policy <policy>', 'software-dongle: activated once, never reactivated or transferred')
         .choices(['standard', 'software-dongle'])
@@ -186,6 +196,8 @@ export function registerCenter(program: Command, io: Io): void {
         days?: number;
         pins?: number;
         maxActive?: number;
+        borrowDays?: number;
+        graceMinutes?: number;
         policy: 'standard' | 'software-dongle';
         data?: string;
         json?: boolean;
@@ -205,10 +217,14 @@ export function registerCenter(program: Command, io: Io): void {
             ...(opts.days ? { days: opts.days } : {}),
             ...(opts.pins ? { pins: opts.pins } : {}),
             ...(opts.maxActive ? { maxActive: opts.maxActive } : {}),
+            ...(opts.borrowDays ? { borrowDays: opts.borrowDays } : {}),
+            ...(opts.graceMinutes ? { graceMinutes: opts.graceMinutes } : {}),
             policy: opts.policy,
           });
           if (opts.json) return io.out(JSON.stringify(issued));
           io.out(`serial: ${issued.serial}`);
+          if (issued.borrowDays !== null) io.out(`borrowing: up to ${issued.borrowDays} day(s)`);
+          if (issued.graceMinutes !== null) io.out(`grace period: ${issued.graceMinutes} minute(s)`);
           for (const pin of issued.pins)
             io.out(`pin ${pin.index}: ${pin.pin}${pin.kind === 'multi' ? ' (multi-user)' : ''}`);
           io.out('The PIN codes are shown only now: the center keeps only their hashes.');

@@ -86,7 +86,12 @@ function printStatus(io: Io, searchPaths: readonly string[], files: readonly Lic
     const state = f.available ? (f.supersededBy ? 'superseded' : 'available') : `unavailable [${f.code}]`;
     io.out(`${f.path}: ${state}`);
     if (f.onToken) io.out(`  stored on the hardware token ${tokenName(f.onToken)}`);
-    if (f.serial) io.out(`  serial ${f.serial}, issued ${f.issuedAt}`);
+    if (f.borrowed) {
+      const b = f.borrowed;
+      io.out(
+        `  seat of ${b.product}${b.feature ? `/${b.feature}` : ''} borrowed from ${b.manager} (serial ${f.serial}, ${b.license.type}) from ${b.grantedAt} until ${b.until}`,
+      );
+    } else if (f.serial) io.out(`  serial ${f.serial}, issued ${f.issuedAt}`);
     if (f.container) {
       const c = f.container;
       io.out(
@@ -98,9 +103,21 @@ function printStatus(io: Io, searchPaths: readonly string[], files: readonly Lic
       io.out(
         `  ${l.product} (${l.type}${l.type === 'multi' ? `, ${l.users} users` : ''})${l.expiresAt ? ` until ${l.expiresAt}` : ''}${features ? `: ${features}` : ''}`,
       );
+      const terms = managerTerms(l);
+      if (terms !== '') io.out(`    ${terms}`);
     }
     if (f.reason) io.out(`  ${f.reason}`);
   }
+}
+
+/** What a license entry lets a License Manager do with its seats, in words; `''` when nothing is set. */
+export function managerTerms(l: { borrowDays?: number; graceMinutes?: number }): string {
+  const terms: string[] = [];
+  if (l.borrowDays !== undefined) terms.push(`seats may be borrowed for up to ${l.borrowDays} day(s)`);
+  if (l.graceMinutes !== undefined) {
+    terms.push(`a client keeps its seat ${l.graceMinutes} minute(s) after losing its License Manager`);
+  }
+  return terms.join('; ');
 }
 
 /** The clock mark's lines of `lictor status`: said only when something is wrong. */

@@ -6,7 +6,7 @@
  */
 import { type Static, type TSchema, Type } from 'typebox';
 import type { HardwareParams } from '../hardware.js';
-import { type ContainerKeys, LICENSE_TYPES, type Owner } from '../license.js';
+import { type ContainerKeys, LICENSE_TYPES, MAX_BORROW_DAYS, MAX_GRACE_MINUTES, type Owner } from '../license.js';
 import type { SignedTime } from '../signed-time.js';
 import type { TokenActivationClaim } from '../token-presence.js';
 import { NullableInteger, NullableString, StringEnum, StringMap } from './schema.js';
@@ -212,6 +212,22 @@ export const PackageSpecBody = Type.Object(
     pins: Type.Optional(Type.Integer({ minimum: 1 })),
     maxActive: Type.Optional(Type.Integer({ minimum: 1 })),
     policy: Type.Optional(policy('software-dongle: each PIN code is activated once, never reactivated or transferred')),
+    borrowDays: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: MAX_BORROW_DAYS,
+        description:
+          'The most days a seat may be borrowed from a License Manager for offline use; 0 or absent: no borrowing',
+      }),
+    ),
+    graceMinutes: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: MAX_GRACE_MINUTES,
+        description:
+          "Minutes a client keeps its seat after losing its License Manager; absent: the manager's lease TTL",
+      }),
+    ),
   },
   { additionalProperties: false },
 );
@@ -228,6 +244,8 @@ const packageFields = {
   days: NullableInteger(),
   maxActive: int,
   policy: policy(),
+  borrowDays: NullableInteger({ description: 'Days a seat may be borrowed; null: no borrowing' }),
+  graceMinutes: NullableInteger({ description: "Grace period in minutes; null: the manager's lease TTL" }),
 };
 
 /** `POST /v1/admin/packages` answer: the PIN codes in clear, this once. */

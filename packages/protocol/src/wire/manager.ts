@@ -4,6 +4,8 @@
  * every answer it relies on against it ({@link wireProblem}), and OpenAPI names it.
  */
 import { type Static, Type } from 'typebox';
+import { BORROW_RETURN_HEADER } from '../borrow.js';
+import { MAX_BORROW_DAYS } from '../license.js';
 import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, MAX_SEALED_SESSION_LENGTH } from '../seat-proof.js';
 import { NullableInteger, NullableString, StringEnum } from './schema.js';
 
@@ -50,6 +52,13 @@ export const LeaseBody = Type.Object({
   grantedAt: isoTime(),
   expiresAt: isoTime('The lease deadline if no heartbeat comes'),
   heartbeatIntervalMs: Type.Number({ exclusiveMinimum: 0 }),
+  graceMs: Type.Optional(
+    Type.Integer({
+      minimum: 1,
+      description:
+        "The license's grace period: the manager keeps the seat this long after the last heartbeat, and the client keeps it as long when the manager cannot be reached",
+    }),
+  ),
 });
 /** A lease as clients see it. */
 export type LeaseBody = Static<typeof LeaseBody>;
@@ -126,6 +135,81 @@ export type AcquireAnswer = Static<typeof AcquireAnswer>;
 export const HeartbeatAnswer = Type.Object({ lease: LeaseBody, proof: Type.Optional(SeatProof) });
 /** The answer to `POST /v1/leases/{id}/heartbeat`. */
 export type HeartbeatAnswer = Static<typeof HeartbeatAnswer>;
+
+/** The computer a borrowed seat is bound to, as the borrowing SDK computes it (`borrow.ts`). */
+export const BorrowComputerBody = Type.Object(
+  {
+    machine: Type.String({ pattern: '^[0-9a-f]{16}$', description: "The computer's machine tag (hex)" }),
+    hardware: Type.String({
+      pattern: '^[A-Za-z0-9_-]{14}$',
+      description: "Digest of the computer's platform, motherboard, processors and drives (base64url)",
+    }),
+  },
+  { additionalProperties: false },
+);
+
+/** `POST /v1/borrows` body: a seat of `product` (and `feature`) lent to this computer for `days`. */
+export const BorrowRequest = Type.Object(
+  {
+    product: name128,
+    feature: Type.Optional(name128),
+    days: Type.Integer({
+      minimum: 1,
+      maximum: MAX_BORROW_DAYS,
+      description: 'Days to borrow the seat for; at most what the license allows (its borrowDays)',
+    }),
+    client: ClientIdentity,
+    computer: BorrowComputerBody,
+    returnKey: Type.String({
+      pattern: '^[A-Za-z0-9_-]{43}$',
+      description:
+        'SHA-256 (base64url) of the secret that gives the seat back early; the secret itself is sent only then',
+    }),
+  },
+  { additionalProperties: false },
+);
+/** `POST /v1/borrows` body. */
+export type BorrowRequest = Static<typeof BorrowRequest>;
+
+/** A borrowed seat: what the manager signs (purpose `borrow`) and the computer keeps. */
+export const BorrowedSeatBody = Type.Object({
+  id: Type.String(),
+  product: Type.String(),
+  feature: NullableString({ description: 'The feature borrowed, or null for the product alone' }),
+  licenseId: Type.String(),
+  serial: Type.String({ description: 'The serial of the license the seat comes from (the one the proof carries)' }),
+  computer: BorrowComputerBody,
+  grantedAt: isoTime(),
+  until: isoTime('The seat returns to the manager by itself at this time'),
+});
+/** A borrowed seat. */
+export type BorrowedSeatBody = Static<typeof BorrowedSeatBody>;
+
+/** The answer to `POST /v1/borrows` (201): the borrowed seat, signed over the request nonce. */
+export const BorrowAnswer = Type.Object({ borrow: BorrowedSeatBody, proof: Type.Optional(SeatProof) });
+/** The answer to `POST /v1/borrows`. */
+export type BorrowAnswer = Static<typeof BorrowAnswer>;
+
+/** The header of `DELETE /v1/borrows/{id}`: the secret whose digest was sent at borrowing. */
+export const BorrowReturnHeaders = Type.Object({
+  [BORROW_RETURN_HEADER]: Type.String({
+    pattern: '^[A-Za-z0-9_-]{43}$',
+    description: 'The return secret (base64url of 32 bytes) whose SHA-256 the borrow request carried',
+  }),
+});
+
+/** A borrowed seat as administrators see it: the seat and who borrowed it. */
+export const AdminBorrowedSeat = Type.Object({
+  ...BorrowedSeatBody.properties,
+  client: ClientIdentity,
+});
+/** A borrowed seat as administrators see it. */
+export type AdminBorrowedSeat = Static<typeof AdminBorrowedSeat>;
+
+/** `GET /v1/admin/borrows`. */
+export const AdminBorrowList = Type.Object({ borrows: Type.Array(AdminBorrowedSeat) });
+/** `GET /v1/admin/borrows`. */
+export type AdminBorrowList = Static<typeof AdminBorrowList>;
 
 /** `{id}` of the lease routes. */
 export const LeaseIdParams = Type.Object({ id: name128 });
@@ -215,6 +299,8 @@ export const MANAGER_EVENT_KINDS = [
   'restored',
   'access-rules-loaded',
   'access-rules-rejected',
+  'borrowed',
+  'returned',
 ] as const;
 /** What happened in the manager. */
 export type ManagerEventKind = (typeof MANAGER_EVENT_KINDS)[number];
@@ -254,4 +340,7 @@ export const MANAGER_MESSAGES = {
   AdminLeaseList,
   UsageList,
   ManagerEventList,
+  BorrowRequest,
+  BorrowAnswer,
+  AdminBorrowList,
 } as const;

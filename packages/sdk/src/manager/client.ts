@@ -24,6 +24,8 @@ import {
   ANSWER_NONCE_HEADER,
   ANSWER_SESSION_HEADER,
   type AnswerProof,
+  borrowReturnKey,
+  borrowReturnSecret,
   type ClientIdentity,
   isAnswerNonce,
   isErrorCode,
@@ -37,6 +39,19 @@ import {
   type VendorPublicKey,
 } from '@lictor/protocol';
 import type { Static, TSchema } from '@lictor/protocol/wire';
+import {
+  type BorrowedSeatInfo,
+  type BorrowOptions,
+  borrowDays,
+  borrowedSeatInfo,
+  borrowerComputer,
+  borrowStore,
+  type ReturnBorrowOptions,
+  type ReturnedBorrow,
+  returnBorrowedSeat,
+  writeBorrowedSeat,
+} from './borrow.js';
+import { borrowComputerOf } from './borrow-binding.js';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
 import { type SeatAnswerPurpose, type SeatSession, SeatVerifier } from './seat-verifier.js';
@@ -143,6 +158,20 @@ export interface ManagerClient {
    * answered proved a genuine license for the product (a manager that does not is skipped).
    */
   acquire(product: string, feature?: string): Promise<Lease>;
+  /**
+   * Borrows a seat for offline use for `days` (at most the license's `borrowDays`): the first
+   * manager that answers lends it, signed for this computer, and it is written to the license
+   * store as a `.borrow` file, which `openLicensing`'s `check()` accepts offline on this computer
+   * until it ends. Refusals as for {@link acquire}, plus `LICTOR_E_BORROW_NOT_ALLOWED` (the license
+   * does not lend seats, or not for that long: `details.maxDays`) and `LICTOR_E_BORROW_HELD`
+   * (this computer already borrowed one: `details.until`).
+   */
+  borrow(options: BorrowOptions): Promise<BorrowedSeatInfo>;
+  /**
+   * Gives a borrowed seat back early to the manager that lent it, with the secret only this
+   * computer can make, and removes its file. `returned: false` when the manager no longer held it.
+   */
+  returnBorrow(options: ReturnBorrowOptions): Promise<ReturnedBorrow>;
   /** `GET /v1/status` of the first manager that answers. */
   status(): Promise<ManagerStatus & { url: string }>;
   /** Releases every lease (best effort) and stops all timers; idempotent. */
@@ -200,6 +229,8 @@ interface Granted {
   /** The answer's JSON as received (its proof included), and the license that proved it. */
   json: Record<string, unknown>;
   license: LicenseDocument;
+  /** The grace period announced and proven (see {@link provenGraceMs}). */
+  graceMs: number;
 }
 
 type Answer = { status: number; json: Record<string, unknown> | null };
@@ -243,6 +274,7 @@ class Client implements ManagerClient {
   /** The session with each manager (by URL), after its first signed answer. */
   readonly #sessions = new Map<string, SeatSession>();
   readonly scheduler: Scheduler;
+  readonly #env: NodeJS.ProcessEnv;
   #closed = false;
 
   constructor(
@@ -252,6 +284,7 @@ class Client implements ManagerClient {
     readonly wire: Wire,
     readonly verifier: SeatVerifier,
   ) {
+    this.#env = options.env ?? process.env;
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#downForMs = options.downForMs ?? 30_000;
@@ -334,8 +367,46 @@ class Client implements ManagerClient {
       const { lease, renewed } = this.checked(url, 'POST /v1/leases', this.wire.AcquireAnswer, answer.json);
       const json = answer.json as Record<string, unknown>;
       const license = this.checkProof(url, 'lease', nonce, json, { product, feature }, fullNonce !== undefined);
-      return { body: lease, url, renewed, sentAt, json, license };
+      return { body: lease, url, renewed, sentAt, json, license, graceMs: provenGraceMs(lease, license) };
     });
+  }
+
+  async borrow(options: BorrowOptions): Promise<BorrowedSeatInfo> {
+    if (this.#closed) throw new LictorError('LICTOR_E_INVALID_INPUT', 'the License Manager client is closed');
+    const days = borrowDays(options.days);
+    const feature = options.feature ?? null;
+    const store = borrowStore(options.store, this.#env);
+    const { secret, hardware } = await borrowerComputer(options);
+    const computer = borrowComputerOf(secret, hardware);
+    const nonce = this.verifier.nonce();
+    const body = {
+      product: options.product,
+      ...(feature === null ? {} : { feature }),
+      days,
+      client: this.identity,
+      computer,
+      returnKey: borrowReturnKey(borrowReturnSecret(secret, nonce)),
+    };
+    const lent = await this.failover(async (url) => {
+      const answer = await this.call(url, 'POST', '/v1/borrows', body, { [ANSWER_NONCE_HEADER]: nonce });
+      if (answer.status !== 201) throw this.refusalOrUnreachable(url, answer);
+      const json = answer.json as Record<string, unknown>;
+      this.checked(url, 'POST /v1/borrows', this.wire.BorrowAnswer, json);
+      try {
+        const verified = this.verifier.borrow(url, nonce, json, { product: options.product, feature, computer, days });
+        const { proof, ...signed } = json;
+        return { url, answer: signed, proof: proof as never, seat: verified.seat };
+      } catch (err) {
+        if (err instanceof LictorError && err.code === 'LICTOR_E_ANSWER_UNPROVEN') throw new Unproven(err);
+        throw err;
+      }
+    });
+    const kept = { manager: lent.url, nonce, answer: lent.answer, proof: lent.proof, seat: lent.seat };
+    return borrowedSeatInfo(await writeBorrowedSeat(store, kept), kept);
+  }
+
+  returnBorrow(options: ReturnBorrowOptions): Promise<ReturnedBorrow> {
+    return returnBorrowedSeat(options, { env: this.#env, fetch: this.#fetch, timeoutMs: this.#timeoutMs });
   }
 
   /** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
@@ -486,6 +557,8 @@ class LeaseImpl implements Lease {
   /** Local time after which the manager has given the seat back if no heartbeat succeeded. */
   #deadline = 0;
   #ttlMs: number;
+  /** The license's grace period, proven (0: none): the seat is kept this long without the manager. */
+  #graceMs: number;
   #lastOk: number;
   #timer: TimerHandle | undefined;
   #busy: Promise<void> | undefined;
@@ -508,7 +581,8 @@ class LeaseImpl implements Lease {
     this.#manager = granted.url;
     this.#lastOk = granted.sentAt;
     this.#ttlMs = leaseTtl(granted);
-    this.#deadline = granted.sentAt + this.#ttlMs;
+    this.#graceMs = granted.graceMs;
+    this.#deadline = granted.sentAt + Math.max(this.#ttlMs, this.#graceMs);
     this.#schedule();
   }
 
@@ -606,8 +680,9 @@ class LeaseImpl implements Lease {
     }
     if (this.#state !== 'active') return;
     if (answer.status === 200 && this.client.wire.isWire(this.client.wire.HeartbeatAnswer, answer.json)) {
+      let license: LicenseDocument;
       try {
-        this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {
+        license = this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {
           product: this.#body.product,
           feature: this.#body.feature ?? null,
           leaseId: this.#body.id,
@@ -621,7 +696,8 @@ class LeaseImpl implements Lease {
       this.#body = answer.json.lease;
       this.#lastOk = sentAt;
       this.#unproven = undefined;
-      this.#deadline = sentAt + this.#ttlMs;
+      this.#graceMs = provenGraceMs(this.#body, license);
+      this.#deadline = sentAt + Math.max(this.#ttlMs, this.#graceMs);
       return;
     }
     if (answer.status === 404 && answer.json?.code === 'LICTOR_E_LEASE_UNKNOWN') {
@@ -690,7 +766,8 @@ class LeaseImpl implements Lease {
     this.#lastOk = result.sentAt;
     this.#unproven = undefined;
     if (!result.renewed) this.#ttlMs = leaseTtl(result);
-    this.#deadline = result.sentAt + this.#ttlMs;
+    this.#graceMs = result.graceMs;
+    this.#deadline = result.sentAt + Math.max(this.#ttlMs, this.#graceMs);
     this.#state = 'active';
     this.#emit('reattached', result.body.id, previousId);
   }
@@ -702,6 +779,23 @@ class LeaseImpl implements Lease {
     this.#timer = undefined;
     this.client.forget(this);
   }
+}
+
+/**
+ * The grace period a lease answer announces (`graceMs`), as far as the license that proves it
+ * allows (`graceMinutes` of its entry for the lease's product and feature): a client cut off from
+ * its manager keeps the seat that long after its last successful heartbeat. 0: none.
+ */
+function provenGraceMs(lease: LeaseBody, license: LicenseDocument): number {
+  const announced = lease.graceMs ?? 0;
+  if (announced <= 0) return 0;
+  let allowed = 0;
+  for (const e of license.licenses) {
+    if (e.product !== lease.product || e.graceMinutes === undefined) continue;
+    if (lease.feature !== null && !e.features.some((f) => f.code === lease.feature)) continue;
+    allowed = Math.max(allowed, e.graceMinutes * 60_000);
+  }
+  return Math.min(announced, allowed);
 }
 
 /**

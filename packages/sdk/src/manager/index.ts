@@ -1,6 +1,15 @@
 /** Client of the network License Manager: floating seats (leases) with heartbeats and failover. */
 export type { ClientIdentity, LeaseBody, ManagerStatus } from '@lictor/protocol';
 export type {
+  BorrowedSeatInfo,
+  BorrowOptions,
+  ReturnBorrowOptions,
+  ReturnedBorrow,
+  ReturnTransport,
+} from './borrow.js';
+export { returnBorrowedSeat } from './borrow.js';
+export { borrowComputerOf } from './borrow-binding.js';
+export type {
   ConnectManagerOptions,
   Lease,
   LeaseEvents,

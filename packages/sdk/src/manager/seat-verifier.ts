@@ -13,14 +13,19 @@ import {
   answerNonce,
   answerSessionId,
   answerUnproven,
+  type BorrowComputer,
   type LicenseDocument,
   type LictorError,
   openAnswerLicense,
+  parseBorrowedSeat,
   parsePublicKey,
   randomBytes,
+  sameBorrowComputer,
   sealAnswerSession,
   type VendorPublicKey,
+  type VerifiedBorrow,
   verifyAnswer,
+  verifyBorrowedSeat,
 } from '@lictor/protocol';
 
 /** What a proof is for: a grant or renewal (`POST /v1/leases`), or a heartbeat. */
@@ -128,6 +133,48 @@ export class SeatVerifier {
       throw answerUnproven(
         e.details?.reason as never,
         `the License Manager at ${manager} did not prove it holds a genuine license for '${expected.product}': ${e.message}`,
+        { ...e.details, manager },
+      );
+    }
+  }
+
+  /**
+   * Checks a borrowed seat answer (`body`: its JSON, `proof` included) to the request that
+   * carried `nonce`: signed by a genuine license of this vendor that lends seats of the product
+   * for that long (see `verifyBorrowedSeat`), for the product, feature and computer asked, for no
+   * more days than asked. Throws `LICTOR_E_ANSWER_UNPROVEN` naming `manager`.
+   */
+  borrow(
+    manager: string,
+    nonce: string,
+    body: Record<string, unknown>,
+    expected: { product: string; feature: string | null; computer: BorrowComputer; days: number },
+  ): VerifiedBorrow {
+    const { proof, ...answer } = body;
+    try {
+      let seat: ReturnType<typeof parseBorrowedSeat>;
+      try {
+        seat = parseBorrowedSeat(answer.borrow);
+      } catch (err) {
+        throw answerUnproven('malformed', (err as Error).message);
+      }
+      if (seat.product !== expected.product || seat.feature !== expected.feature) {
+        throw answerUnproven('not-covered', 'the borrowed seat is for another product or feature than asked');
+      }
+      if (!sameBorrowComputer(seat.computer, expected.computer)) {
+        throw answerUnproven('not-covered', 'the borrowed seat is bound to another computer than this one');
+      }
+      const verified = verifyBorrowedSeat({ nonce, answer, seat, proof }, this.#publicKey, (p) => this.#open(p));
+      if (Date.parse(seat.until) - verified.grantedAtMs > expected.days * 86_400_000) {
+        throw answerUnproven('not-covered', `the borrowed seat runs longer than the ${expected.days} day(s) asked`);
+      }
+      return verified;
+    } catch (err) {
+      const e = err as LictorError;
+      if (e.code !== 'LICTOR_E_ANSWER_UNPROVEN') throw err;
+      throw answerUnproven(
+        e.details?.reason as never,
+        `the License Manager at ${manager} did not prove the seat of '${expected.product}' it lends: ${e.message}`,
         { ...e.details, manager },
       );
     }
