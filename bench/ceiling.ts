@@ -62,8 +62,8 @@ export interface Comparison {
   /** The same ratio within each round (the two measured minutes apart at most). */
   roundRatios: number[];
   /**
-   * The same ratio from CPU time per operation (of the server where there is one, else of this
-   * process): what the ratio would be if each had the cores to itself. Medians over the rounds.
+   * The same ratio from CPU time per operation (of the server where a side has one, else of this
+   * process): what the ratio would be if each had a core to itself. Medians over the rounds.
    */
   cpuRatio: number;
 }
@@ -107,9 +107,8 @@ export async function interleave(
 /** `side` against `ceiling` (same rounds). */
 export function compare(what: string, side: SideResult, ceiling: SideResult): Comparison {
   const roundRatios = side.samples.map((s, i) => s.value / (ceiling.samples[i]?.value ?? Number.NaN));
-  const server = side.samples.every((s) => s.serverMicrosPerOp !== undefined);
-  const micros = (r: SideResult) =>
-    median(r.samples.map((s) => (server ? (s.serverMicrosPerOp ?? Number.NaN) : s.generatorMicrosPerOp)));
+  // The server's CPU where a side has a server, else this process's (a ceiling run in process).
+  const micros = (r: SideResult) => median(r.samples.map((s) => s.serverMicrosPerOp ?? s.generatorMicrosPerOp));
   const cpuRatio = side.unit === 'rate' ? micros(ceiling) / micros(side) : micros(side) / micros(ceiling);
   return { what, side, ceiling, ratio: side.median / ceiling.median, roundRatios, cpuRatio };
 }

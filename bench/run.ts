@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { type Comparison, comparisonText, loadText } from './ceiling.js';
 import { benchCenter } from './center.js';
 import { benchLeasePool } from './lease-pool.js';
+import { benchLogging } from './logging.js';
 import { benchManagerCeiling } from './manager-ceiling.js';
 import { benchManagerNet } from './manager-net.js';
 import { printManagerNet } from './manager-net-report.js';
@@ -66,10 +67,11 @@ await group('sdk', async () => {
   console.log(`sdk: hot check(): ${sdk.checkNs.toFixed(1)} ns  (target < 5000 ns)`);
 });
 await group('center', async () => {
-  const c = await benchCenter();
+  const c = await benchCenter({ seconds, rounds, verbose });
   console.log(
-    `center: ${c.activationsPerSecond.toFixed(0)} activations/s over HTTP (SQLite, ${c.connections} connections, ${c.durationS} s): ${c.accepted} accepted, ${c.refused} refused, ${c.errors} errors; latency p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms  (target ≥ 2000/s)`,
+    `center: \`lictor center serve --log-level warn\` (SQLite) over HTTP, ${c.connections} connections, autocannon in this process; ${c.refused} refused, ${c.errors} errors; latency p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms (the worst round)`,
   );
+  printAll(c.comparisons);
 });
 await group('pool', async () => {
   const p = benchLeasePool();
@@ -82,5 +84,14 @@ await group('manager', async () => {
     'manager: `lictor manager serve --log-level warn` and bare node:http (constant answers), each in its own process, same keep-alive clients; requests/s (a pair is two)',
   );
   printAll(await benchManagerCeiling({ seconds, rounds, verbose }));
+});
+await group('logging', async () => {
+  const l = await benchLogging({ seconds, rounds, verbose });
+  printAll(l.comparisons);
+  for (const v of l.volumes) {
+    console.log(
+      `${v.name}: wrote ${v.lines.toLocaleString('en-US')} log lines, ${(v.bytes / 1024).toFixed(0)} KiB, for ${v.operations.toLocaleString('en-US')} requests (${(v.lines / Math.max(1, v.operations)).toFixed(2)} lines per request)`,
+    );
+  }
 });
 await group('manager-net', async () => printManagerNet(await benchManagerNet()));
