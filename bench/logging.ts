@@ -19,6 +19,8 @@ export interface LoggingBenchOptions {
   rounds?: number;
   /** Connections to each manager (default 50). */
   connections?: number;
+  /** The services measured (default both). */
+  services?: readonly ('manager' | 'center')[];
   verbose?: boolean;
 }
 
@@ -159,8 +161,10 @@ async function centers(dir: string, options: LoggingBenchOptions): Promise<Loggi
 export async function benchLogging(options: LoggingBenchOptions = {}): Promise<LoggingResults> {
   const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-logging-'));
   try {
-    const m = await managers(dir, options);
-    const c = await centers(dir, options);
+    const services = options.services ?? ['manager', 'center'];
+    const none: LoggingResults = { comparisons: [], volumes: [] };
+    const m = services.includes('manager') ? await managers(dir, options) : none;
+    const c = services.includes('center') ? await centers(dir, options) : none;
     return { comparisons: [...m.comparisons, ...c.comparisons], volumes: [...m.volumes, ...c.volumes] };
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -27,6 +27,8 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
     },
     async (request, reply) => {
       const result = await center.activate(request.body, { clientIp: request.ip });
+      const { activationId, reactivated } = result;
+      request.log.info({ serial: request.body.serial, activationId, reactivated, channel: 'online' }, 'activation');
       return reply.code(result.reactivated ? 200 : 201).send(result);
     },
   );

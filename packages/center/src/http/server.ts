@@ -4,10 +4,10 @@ import {
   addMessages,
   errorBodySchema,
   installErrorHandling,
-  loggerOptions,
   openApiRoute,
   registerOpenApi,
   type ServiceLoggerOption,
+  serviceLogging,
 } from '@lictor/http-service';
 import { CENTER_MESSAGES } from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -49,7 +49,7 @@ export interface CenterServerOptions {
  */
 export function buildCenterServer(center: Center, options: CenterServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: loggerOptions(options.logger, REDACT),
+    ...serviceLogging(options.logger, REDACT),
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
   });
