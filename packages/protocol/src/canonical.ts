@@ -17,13 +17,16 @@ export function canonicalJson(value: unknown): string {
       if (!Number.isSafeInteger(value)) throw new TypeError(`canonical JSON allows safe integers only, got ${value}`);
       return String(value);
     case 'object': {
+      // Built by concatenation in plain loops: every license, request and answer is signed and
+      // verified over these bytes, so this runs several times per activation and per file read.
       if (Array.isArray(value)) {
-        const items: string[] = [];
+        let out = '[';
         for (let i = 0; i < value.length; i++) {
           if (!(i in value)) throw new TypeError('canonical JSON cannot encode an array with holes');
-          items.push(canonicalJson(value[i]));
+          if (i > 0) out += ',';
+          out += canonicalJson(value[i]);
         }
-        return `[${items.join(',')}]`;
+        return `${out}]`;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
@@ -31,10 +34,17 @@ export function canonicalJson(value: unknown): string {
           `canonical JSON encodes plain objects only, got ${proto?.constructor?.name ?? 'an object'}`,
         );
       }
-      const entries = Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined)
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+      // The default sort compares strings by UTF-16 code unit, the canonical order.
+      const keys = Object.keys(value).sort();
+      const record = value as Record<string, unknown>;
+      let out = '{';
+      for (const key of keys) {
+        const v = record[key];
+        if (v === undefined) continue;
+        if (out.length > 1) out += ',';
+        out += `${JSON.stringify(key)}:${canonicalJson(v)}`;
+      }
+      return `${out}}`;
     }
     default:
       throw new TypeError(`canonical JSON cannot encode a ${typeof value}`);
