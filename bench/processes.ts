@@ -9,7 +9,6 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import ts from 'typescript';
 
 /** The `lictor` command of this checkout (built by `npm run build`). */
 export const LICTOR_BIN = fileURLToPath(new URL('../packages/cli/bin/lictor.js', import.meta.url));
@@ -92,6 +91,7 @@ export async function plainScript(name: string, alongside: readonly string[] = [
   const dir = fileURLToPath(new URL('../node_modules/.cache/lictor-bench/', import.meta.url));
   await mkdir(dir, { recursive: true });
   await writeFile(join(dir, 'package.json'), '{ "type": "module" }\n');
+  const { default: ts } = await import('typescript');
   for (const file of [name, ...alongside]) {
     const source = await readFile(new URL(`./${file}.ts`, import.meta.url), 'utf8');
     const compilerOptions = {

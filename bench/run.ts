@@ -12,14 +12,11 @@
 import { cpus, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import { type Comparison, comparisonText, loadText } from './ceiling.js';
-import { benchCenter } from './center.js';
-import { benchLeasePool } from './lease-pool.js';
-import { benchLogging } from './logging.js';
-import { benchManagerCeiling } from './manager-ceiling.js';
-import { benchManagerNet } from './manager-net.js';
-import { printManagerNet } from './manager-net-report.js';
 import { pinCores } from './processes.js';
-import { benchSdk } from './sdk.js';
+
+// Each group's modules are loaded when it runs: a group measured in this process (the SDK's
+// open, the ceilings) must not pay for the heap of another's (the center, the TypeScript
+// compiler), whose garbage collection would count in its CPU time.
 
 const GROUPS = ['sdk', 'center', 'pool', 'manager', 'logging', 'manager-net'] as const;
 type Group = (typeof GROUPS)[number];
@@ -58,6 +55,7 @@ const printAll = (comparisons: readonly Comparison[]) => {
 };
 
 await group('sdk', async () => {
+  const { benchSdk } = await import('./sdk.js');
   const sdk = await benchSdk(rounds);
   console.log(`sdk: collectHardware (uncached, once): ${sdk.collectHardwareMs.toFixed(1)} ms`);
   console.log(
@@ -67,6 +65,7 @@ await group('sdk', async () => {
   console.log(`sdk: hot check(): ${sdk.checkNs.toFixed(1)} ns  (target < 5000 ns)`);
 });
 await group('center', async () => {
+  const { benchCenter } = await import('./center.js');
   const c = await benchCenter({ seconds, rounds, verbose });
   console.log(
     `center: \`lictor center serve --log-level warn\` (SQLite) over HTTP, ${c.connections} connections, autocannon in this process; ${c.refused} refused, ${c.errors} errors; latency p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms (the worst round)`,
@@ -74,6 +73,7 @@ await group('center', async () => {
   printAll(c.comparisons);
 });
 await group('pool', async () => {
+  const { benchLeasePool } = await import('./lease-pool.js');
   const p = benchLeasePool();
   console.log(
     `manager core (LeasePool, in process): ${p.leases} leases in ${p.heapMiB.toFixed(0)} MiB of heap; ${Math.round(p.pairsPerSecond)} acquire+release pairs/s and ${Math.round(p.heartbeatsPerSecond)} heartbeats/s with them held`,
@@ -83,9 +83,11 @@ await group('manager', async () => {
   console.log(
     'manager: `lictor manager serve --log-level warn` and bare node:http (constant answers), each in its own process, same keep-alive clients; requests/s (a pair is two)',
   );
+  const { benchManagerCeiling } = await import('./manager-ceiling.js');
   printAll(await benchManagerCeiling({ seconds, rounds, verbose }));
 });
 await group('logging', async () => {
+  const { benchLogging } = await import('./logging.js');
   const l = await benchLogging({ seconds, rounds, verbose });
   printAll(l.comparisons);
   for (const v of l.volumes) {
@@ -94,4 +96,8 @@ await group('logging', async () => {
     );
   }
 });
-await group('manager-net', async () => printManagerNet(await benchManagerNet()));
+await group('manager-net', async () => {
+  const { benchManagerNet } = await import('./manager-net.js');
+  const { printManagerNet } = await import('./manager-net-report.js');
+  printManagerNet(await benchManagerNet());
+});
