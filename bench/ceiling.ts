@@ -198,7 +198,7 @@ export function sideText(r: SideResult): string {
 export function comparisonText(c: Comparison): string {
   const rounds = c.roundRatios.map((r) => fixed(r, 2)).join(', ');
   return [
-    `${c.what}: ratio ${fixed(c.ratio, 2)} (rounds: ${rounds}; from CPU per operation: ${fixed(c.cpuRatio, 2)})`,
+    `${c.what}: ratio ${fixed(c.ratio, 2)} of the medians, ${fixed(median(c.roundRatios), 2)} the median of the rounds' (${rounds}); from CPU per operation: ${fixed(c.cpuRatio, 2)}`,
     `    ${sideText(c.side)}`,
     `    ${sideText(c.ceiling)}`,
   ].join('\n');

@@ -3,7 +3,7 @@
  * and its load average before and after each group. Numbers for docs/benchmarks.md come from this
  * output.
  *
- *   --only sdk|center|pool|manager|logging|manager-net   one group (repeatable, or comma-separated)
+ *   --only sdk|center|pool|manager|logging|releases|manager-net   one group (repeatable, or comma-separated)
  *   --rounds <n>     rounds of each interleaved comparison (default 3, at least 3)
  *   --seconds <s>    seconds per measured phase of the server comparisons (default 4)
  *   --pin            servers on core 0, this process (the load generator) on core 1 (`taskset`)
@@ -18,7 +18,7 @@ import { pinCores } from './processes.js';
 // open, the ceilings) must not pay for the heap of another's (the center, the TypeScript
 // compiler), whose garbage collection would count in its CPU time.
 
-const GROUPS = ['sdk', 'center', 'pool', 'manager', 'logging', 'manager-net'] as const;
+const GROUPS = ['sdk', 'center', 'pool', 'manager', 'logging', 'releases', 'manager-net'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({
@@ -95,6 +95,19 @@ await group('logging', async () => {
       `${v.name}: wrote ${v.lines.toLocaleString('en-US')} log lines, ${(v.bytes / 1024).toFixed(0)} KiB, for ${v.operations.toLocaleString('en-US')} requests (${(v.lines / Math.max(1, v.operations)).toFixed(2)} lines per request)`,
     );
   }
+});
+await group('releases', async () => {
+  console.log(
+    'releases: `lictor manager serve` with its defaults (but --port 0), raw keep-alive sockets, closed loops; operations/s (a pair is two)',
+  );
+  const { benchReleases } = await import('./releases.js');
+  const r = await benchReleases({ seconds: Math.max(seconds, 5), rounds });
+  for (const p of r.phases) {
+    console.log(
+      `  ${p.name}: ${Math.round(p.sample.value).toLocaleString('en-US')} ops/s (seconds from ${p.slowestSecond.toLocaleString('en-US')} to ${p.fastestSecond.toLocaleString('en-US')}); manager ${Math.round(p.sample.serverMicrosPerOp ?? Number.NaN)} µs/op`,
+    );
+  }
+  printAll(r.comparisons);
 });
 await group('manager-net', async () => {
   const { benchManagerNet } = await import('./manager-net.js');
