@@ -1,9 +1,17 @@
 /**
  * `@lictor/center`: the vendor's License Center. Domain API (`initCenter`, `openCenter`, the
- * {@link Center} object) and its HTTP service (`buildCenterServer`).
+ * {@link Center} object) and its HTTP service (`buildCenterServer`, `listenCenterServer`).
  */
 
-export { type CenterOptions, type InitCenterResult, initCenter, openCenter } from './center/data-dir.js';
+export type { CenterAlert } from './center/abuse.js';
+export {
+  type CenterOptions,
+  type InitCenterResult,
+  initCenter,
+  openCenter,
+  reissueAdminToken,
+} from './center/data-dir.js';
+export { DEFAULT_RATE_LIMITS, type RateLimit, type RateLimitOptions } from './center/rate-limits.js';
 export type { TokenPinChoice, TokenProgramming, TokenView } from './center/tokens.js';
 export type {
   ActivationFilter,
@@ -17,7 +25,9 @@ export type {
   BlacklistInput,
   Center,
   ConfirmedUpgrade,
+  DuplicatePolicy,
   FeatureInput,
+  HeldDuplicate,
   IssuedPackage,
   IssuedPin,
   PackageSpec,
@@ -31,9 +41,10 @@ export type {
   UpgradePreview,
   UpgradeSummary,
   UpgradeView,
+  WorkCounters,
 } from './center/types.js';
 export { typeChangeRefusal } from './center/upgrade-changes.js';
 export { describeEntry, describeUpgrade } from './center/upgrade-summary.js';
-export { buildCenterServer, type CenterServerOptions } from './http/server.js';
+export { buildCenterServer, type CenterServerOptions, listenCenterServer } from './http/server.js';
 export type { DatabaseConfig } from './store/dialect.js';
 export { databaseConfigFromEnv } from './store/open.js';

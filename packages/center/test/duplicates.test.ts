@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import {
   type Announcement,
+  announcementCredential,
   type ContainerKeyPair,
   createAnnouncement,
   decodeBlacklist,
@@ -11,23 +12,25 @@ import {
   generateContainerKeys,
   generateVendorKeys,
   loadSigner,
+  type VendorPublicKey,
 } from '@lictor/protocol';
 import { buildCenterServer, type Center } from '../src/index.js';
 import { activateContainer, addApp, computer, ENGINES, issue, withCenter } from './helpers.js';
 
-const T0 = Date.parse('2030-01-15T09:58:00.000Z');
+/** A monotonic counter value (ms) of the announcing computer. */
+const M = 3_600_000;
 
+/** An announcement of `license` (verified with `vendorKey`) by `instance`, `offsetMs` into its counter. */
 function announce(
   license: string,
   keys: ContainerKeyPair,
   instance: string,
-  seq: number,
   offsetMs: number,
+  vendorKey: VendorPublicKey,
 ): Announcement {
-  return createAnnouncement(
-    { license, instance, seq, sentAt: new Date(T0 + offsetMs).toISOString() },
-    keys.private.sign,
-  );
+  const credential = announcementCredential(license, vendorKey);
+  assert.ok(credential, 'the license can announce');
+  return createAnnouncement({ ...credential, instance, seq: M + offsetMs }, keys.private.sign);
 }
 
 /** A package of the test product with PIN 1 activated on computer 1, with its container keys. */
@@ -42,14 +45,15 @@ for (const engine of ENGINES) {
     test('a cloned computer is proven by three announcements and its activation blacklisted once', async (t) => {
       await withCenter(t, engine, async ({ center }) => {
         const { pkg, keys, license, activationId } = await activatedContainer(center);
+        const key = center.publicKey;
         const evidence = {
-          format: 1,
+          format: 2,
           serial: pkg.serial,
           pin: 1,
           announcements: [
-            announce(license, keys, 'original-boot', 1, 0),
-            announce(license, keys, 'the-clone-boot', 1, 1000),
-            announce(license, keys, 'original-boot', 2, 30_000),
+            announce(license, keys, 'original-boot', 0, key),
+            announce(license, keys, 'the-clone-boot', -M + 1000, key),
+            announce(license, keys, 'original-boot', 30_000, key),
           ],
         };
         const app = buildCenterServer(center);
@@ -77,30 +81,31 @@ for (const engine of ENGINES) {
         const { pkg, keys, license } = await activatedContainer(center);
         // A neighbour who saw the license file on the network, but has another key.
         const intruder = generateContainerKeys();
+        const key = center.publicKey;
         const forged = [
-          announce(license, keys, 'original-boot', 1, 0),
-          announce(license, intruder, 'forger-boot-1', 1, 1000),
-          announce(license, keys, 'original-boot', 2, 30_000),
+          announce(license, keys, 'original-boot', 0, key),
+          announce(license, intruder, 'forger-boot-1', 1000, key),
+          announce(license, keys, 'original-boot', 30_000, key),
         ];
         // A license signed by another vendor key, for an activation the center never made.
         const otherVendor = loadSigner(generateVendorKeys().privatePem);
         const doc = decodeLicenseFile(license, center.publicKey);
         const foreign = encodeLicenseFile({ ...doc, activationId: 'made-up' }, otherVendor);
         const cases = [
-          { evidence: { format: 1, serial: pkg.serial, pin: 1, announcements: forged } },
+          { evidence: { format: 2, serial: pkg.serial, pin: 1, announcements: forged } },
           {
             evidence: {
-              format: 1,
+              format: 2,
               serial: pkg.serial,
               pin: 1,
               announcements: [
-                announce(foreign, keys, 'original-boot', 1, 0),
-                announce(foreign, keys, 'the-clone-boot', 1, 1000),
-                announce(foreign, keys, 'original-boot', 2, 2000),
+                announce(foreign, keys, 'original-boot', 0, otherVendor.publicKey),
+                announce(foreign, keys, 'the-clone-boot', 1000, otherVendor.publicKey),
+                announce(foreign, keys, 'original-boot', 2000, otherVendor.publicKey),
               ],
             },
           },
-          { evidence: { format: 1, announcements: forged.slice(0, 2) } },
+          { evidence: { format: 2, announcements: forged.slice(0, 2) } },
           { evidence: 'x' },
           {},
         ];
@@ -114,6 +119,115 @@ for (const engine of ENGINES) {
         const list = decodeBlacklist(await center.blacklistFile(), center.publicKey);
         assert.equal(list.activations.size, 0);
       });
+    });
+
+    test("the product's review policy holds the report: listed, then accepted (blacklisted) or dismissed", async (t) => {
+      await withCenter(t, engine, async ({ center, adminToken }) => {
+        const { pkg, keys, license, activationId } = await activatedContainer(center);
+        const other = await activateContainer(center, await issue(center), 1, computer(2));
+        const app = buildCenterServer(center);
+        t.after(() => app.close());
+        const auth = { authorization: `Bearer ${adminToken}` };
+        const policy = await app.inject({
+          method: 'PUT',
+          url: '/v1/admin/products/app/duplicate-policy',
+          headers: auth,
+          payload: { duplicatePolicy: 'review' },
+        });
+        assert.equal(policy.statusCode, 200, policy.body);
+        assert.equal(policy.json().duplicatePolicy, 'review');
+        const key = center.publicKey;
+        const cloned = (k: typeof keys, lic: string) => ({
+          evidence: {
+            format: 2,
+            serial: decodeLicenseFile(lic, key).serial,
+            pin: 1,
+            announcements: [
+              announce(lic, k, 'original-boot', 0, key),
+              announce(lic, k, 'the-clone-boot', -M + 1000, key),
+              announce(lic, k, 'original-boot', 30_000, key),
+            ],
+          },
+        });
+        for (let round = 0; round < 2; round++) {
+          const reply = await app.inject({ method: 'POST', url: '/v1/duplicates', payload: cloned(keys, license) });
+          assert.equal(reply.statusCode, 200, reply.body);
+          assert.deepEqual(reply.json().blacklisted, []);
+          assert.ok(reply.json().heldForReview);
+        }
+        await app.inject({ method: 'POST', url: '/v1/duplicates', payload: cloned(other.keys, other.license) });
+        // Nothing is blacklisted while held.
+        assert.equal(decodeBlacklist(await center.blacklistFile(), key).activations.size, 0);
+        const listed = await app.inject({ method: 'GET', url: '/v1/admin/duplicates', headers: auth });
+        assert.equal(listed.statusCode, 200, listed.body);
+        const held = listed.json().duplicates as { id: string; activations: string[]; reports: number }[];
+        assert.equal(held.length, 2);
+        const mine = held.find((h) => h.activations.includes(activationId));
+        const theirs = held.find((h) => h.activations.includes(other.activationId));
+        assert.ok(mine && theirs);
+        assert.equal(mine.reports, 2, 'the same report again is counted, not added');
+        const decide = (id: string, decision: string) =>
+          app.inject({
+            method: 'POST',
+            url: `/v1/admin/duplicates/${id}/decision`,
+            headers: auth,
+            payload: { decision },
+          });
+        assert.equal((await decide(mine.id, 'accept')).json().status, 'accepted');
+        assert.equal((await decide(theirs.id, 'dismiss')).json().status, 'dismissed');
+        assert.equal((await decide(theirs.id, 'accept')).statusCode, 400, 'decided once');
+        assert.equal((await decide('no-such-report', 'accept')).statusCode, 404);
+        const list = decodeBlacklist(await center.blacklistFile(), key);
+        assert.ok(list.activations.has(activationId));
+        assert.ok(!list.activations.has(other.activationId));
+        const actions = (await center.audit(100)).map((e) => `${e.action}:${e.actor}`);
+        for (const a of ['duplicate.held:network', 'duplicate.accepted:admin', 'duplicate.dismissed:admin'])
+          assert.ok(actions.includes(a), a);
+        assert.ok(actions.includes('product.duplicate-policy:admin'));
+        assert.equal(pkg.serial.length > 0, true);
+        // Without the token, nothing.
+        assert.equal((await app.inject({ method: 'GET', url: '/v1/admin/duplicates' })).statusCode, 401);
+      });
+    });
+
+    test('reports are rate-limited per serial: a flood of valid evidence gets 429 with Retry-After', async (t) => {
+      await withCenter(
+        t,
+        engine,
+        async ({ center, clock }) => {
+          const { pkg, keys, license } = await activatedContainer(center);
+          const key = center.publicKey;
+          const app = buildCenterServer(center);
+          t.after(() => app.close());
+          const report = (n: number) =>
+            app.inject({
+              method: 'POST',
+              url: '/v1/duplicates',
+              remoteAddress: `10.4.0.${n}`,
+              payload: {
+                evidence: {
+                  format: 2,
+                  serial: pkg.serial,
+                  pin: 1,
+                  announcements: [
+                    announce(license, keys, 'original-boot', n * 100, key),
+                    announce(license, keys, 'the-clone-boot', n, key),
+                    announce(license, keys, 'original-boot', n * 100 + 30_000, key),
+                  ],
+                },
+              },
+            });
+          assert.equal((await report(1)).statusCode, 200);
+          assert.equal((await report(2)).statusCode, 200);
+          const limited = await report(3);
+          assert.equal(limited.statusCode, 429, limited.body);
+          assert.equal(limited.json().code, 'LICTOR_E_RATE_LIMITED');
+          assert.ok(Number(limited.headers['retry-after']) > 0);
+          clock.set('2030-01-15T11:00:00.000Z');
+          assert.equal((await report(4)).statusCode, 200);
+        },
+        { rateLimits: { perClient: null, refusalsPerSerial: null, reportsPerSerial: { burst: 2, perMinute: 1 / 30 } } },
+      );
     });
   });
 }

@@ -327,12 +327,14 @@ describe('HTTP service', { concurrency: true }, () => {
         'GET /openapi.json',
         'GET /v1/admin/activations',
         'GET /v1/admin/audit',
+        'GET /v1/admin/duplicates',
         'GET /v1/admin/packages/{serial}',
         'GET /v1/admin/products',
         'GET /v1/admin/upgrades',
         'GET /v1/blacklist',
         'POST /v1/activations',
         'POST /v1/admin/blacklist',
+        'POST /v1/admin/duplicates/{id}/decision',
         'POST /v1/admin/packages',
         'POST /v1/admin/products',
         'POST /v1/admin/upgrades',
@@ -342,6 +344,7 @@ describe('HTTP service', { concurrency: true }, () => {
         'POST /v1/offline/codes',
         'POST /v1/offline/requests',
         'POST /v1/offline/requests/preview',
+        'PUT /v1/admin/products/{code}/duplicate-policy',
       ]);
       for (const [path, ops] of Object.entries(doc.paths)) {
         for (const [method, op] of Object.entries(ops)) {

@@ -18,6 +18,7 @@ for (const engine of ENGINES) {
           name: 'App',
           features: [{ code: 'reports', name: 'reports' }],
           requiredOwnerFields: ['company', 'email'],
+          duplicatePolicy: 'blacklist',
           createdAt: clock.now().toISOString(),
         });
         await center.addProduct({ code: 'Cad.2', name: 'CAD', requiredOwnerFields: ['email'] });

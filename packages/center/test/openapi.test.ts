@@ -10,8 +10,18 @@ test('GET /openapi.json gives every operation an operationId and names every JSO
     assert.equal(res.statusCode, 200);
     const doc = res.json() as { paths: Record<string, object>; components: { schemas: Record<string, unknown> } };
     assert.deepEqual(openApiProblems(doc), []);
-    assert.equal(Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length, 19);
-    for (const name of ['ActivationRequest', 'ActivationResponse', 'PackageSpec', 'UpgradeList', 'UpgradePreview', 'ErrorBody']) {
+    assert.equal(Object.values(doc.paths).flatMap((ops) => Object.keys(ops)).length, 22);
+    for (const name of [
+      'ActivationRequest',
+      'ActivationResponse',
+      'PackageSpec',
+      'UpgradeList',
+      'UpgradePreview',
+      'DuplicatePolicyInput',
+      'HeldDuplicateList',
+      'DuplicateDecision',
+      'ErrorBody',
+    ]) {
       assert.ok(doc.components.schemas[name], `components.schemas.${name}`);
     }
   });

@@ -29,6 +29,8 @@ for (const engine of ENGINES) {
           { name: '0002_offline', status: 'Success' },
           { name: '0003_containers', status: 'Success' },
           { name: '0004_tokens', status: 'Success' },
+          { name: '0005_blacklist_sequence', status: 'Success' },
+          { name: '0006_abuse', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
@@ -40,6 +42,9 @@ for (const engine of ENGINES) {
           'blacklist',
           'audit_events',
           'tokens',
+          'counters',
+          'duplicate_reports',
+          'refusal_windows',
         ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
         }
@@ -119,10 +124,13 @@ describe('store (postgres, shared database)', () => {
           'activations',
           'audit_events',
           'blacklist',
+          'counters',
+          'duplicate_reports',
           'features',
           'packages',
           'pins',
           'products',
+          'refusal_windows',
           'tokens',
           'upgrades',
         ]);

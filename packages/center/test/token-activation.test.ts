@@ -233,7 +233,8 @@ for (const engine of ENGINES) {
         assert.equal((await center.listActivations({ serial: pkg.serial })).length, 0, 'nothing was activated');
         assert.deepEqual(await center.listTokens(), [], 'no token was registered');
         const refusals = (await center.audit()).filter((e) => e.action === 'activation.refuse');
-        assert.equal(refusals.length, 5);
+        // Refusals are counted per serial, code and window: the first of the five is the audit event.
+        assert.equal(refusals.length, 1);
         assert.ok(refusals.every((e) => e.details.code === 'LICTOR_E_TOKEN_PROOF_INVALID'));
         // Nine minutes away either way is within the allowed skew.
         const late = await center.activate(

@@ -1,8 +1,9 @@
 /**
  * The server packages the CLI drives, loaded on first use: an end user's `lictor check` loads no
- * License Center (no database driver, no native module) and no License Manager. They are optional
- * peers of the CLI, installed where the vendor runs a center or the customer a manager; a command
- * whose package is absent says which one to install.
+ * License Center (no database driver, no native module), no License Manager and no Lictor
+ * Runtime. They are optional peers of the CLI, installed where the vendor runs a center, the
+ * customer a manager, or a computer the runtime; a command whose package is absent says which
+ * one to install.
  */
 import { LictorError } from '@lictor/protocol';
 
@@ -30,4 +31,9 @@ export function loadCenter(): Promise<typeof import('@lictor/center')> {
 /** `@lictor/manager`, for `lictor manager …`. */
 export function loadManager(): Promise<typeof import('@lictor/manager')> {
   return load('@lictor/manager', "the License Manager's commands (lictor manager …)", () => import('@lictor/manager'));
+}
+
+/** `@lictor/runtime`, for `lictor runtime …`. */
+export function loadRuntime(): Promise<typeof import('@lictor/runtime')> {
+  return load('@lictor/runtime', "the Lictor Runtime's commands (lictor runtime …)", () => import('@lictor/runtime'));
 }

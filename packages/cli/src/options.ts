@@ -42,10 +42,68 @@ export function vendorPublicKey(option: string | undefined, env: NodeJS.ProcessE
   return parsePublicKey(text);
 }
 
+/**
+ * The License Center's address from `--center` (or `LICTOR_CENTER`): an `http:` or `https:` URL.
+ * Anything else (`127.0.0.1:8787` without its scheme, a typo) is `LICTOR_E_INVALID_INPUT` with
+ * the fix, never a URL parser's stack.
+ */
+export function centerUrl(text: string, option = '--center'): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(text);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') {
+    const example = /^[\w.-]+:\d+$|^[\w.-]+$/.test(text) ? `http://${text}` : 'http://127.0.0.1:8787';
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      `${option} ${text} is not a URL: write the scheme too, e.g. ${option}${option.startsWith('--') ? ' ' : '='}${example}`,
+      { field: option, value: text },
+    );
+  }
+  return text;
+}
+
+/** Default of `--timeout`: how long a command waits for a License Center or Manager, in seconds. */
+export const DEFAULT_TIMEOUT_SECONDS = 30;
+
+/** `--timeout SECONDS` of the commands that wait for a server. */
+export function timeoutOption(what: string, defaultSeconds = DEFAULT_TIMEOUT_SECONDS): Option {
+  return new Option('--timeout <seconds>', `give up when ${what} has not answered after this many seconds`)
+    .argParser(positiveInt)
+    .default(defaultSeconds);
+}
+
+/**
+ * Runs `run` (a call that gives up after `--timeout`); when it timed out, the refusal says how
+ * to wait longer.
+ */
+export async function withTimeoutHint<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (
+      err instanceof LictorError &&
+      (typeof err.details?.timeoutMs === 'number' || /no answer within \d+ ms/.test(err.message))
+    ) {
+      throw new LictorError(err.code, `${err.message}; to wait longer, give --timeout SECONDS`, err.details);
+    }
+    throw err;
+  }
+}
+
 /** Parses a positive integer option. */
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isSafeInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number ≥ 1');
+  return n;
+}
+
+/** Parses a whole number ≥ 0 option. */
+export function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
   return n;
 }
 

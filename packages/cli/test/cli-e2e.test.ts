@@ -136,3 +136,54 @@ test('the whole first slice through the lictor command, against a real server', 
   assert.equal(usage.code, 2);
   assert.match(usage.stderr, /--product/);
 });
+
+/** Hardware parameters of a made-up computer, as the SDK sends them. */
+const HARDWARE = {
+  platform: 'linux',
+  osName: 'Debian',
+  osVersion: '12',
+  hostname: 'ws-1',
+  board: '',
+  ramBytes: 8 * 1024 ** 3,
+  bios: '',
+  cpus: [],
+  nics: ['52:54:00:12:34:56'],
+  disks: [],
+};
+
+test('center serve --client-rate-limit and --serial-rate-limit: the fourth request waits, with Retry-After', async () => {
+  const data = join(root, 'limited-center');
+  await ok('center', 'init', '--data', data);
+  const { url } = await session.serve(
+    'center',
+    'serve',
+    '--data',
+    data,
+    '--port',
+    '0',
+    '--client-rate-limit',
+    '3',
+    '--serial-rate-limit',
+    '0',
+  );
+  const statuses: number[] = [];
+  let last: Response | undefined;
+  for (let i = 0; i < 4; i++) {
+    last = await fetch(`${url}/v1/activations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ serial: 'LX-AAAA-BBBB-CCCC', pin: 'AAAAA-AAAAA-AAAAA', owner: {}, hardware: HARDWARE }),
+    });
+    statuses.push(last.status);
+  }
+  assert.deepEqual(statuses.slice(3), [429]);
+  assert.ok(
+    statuses.slice(0, 3).every((s) => s === 400 || s === 403),
+    String(statuses),
+  );
+  assert.ok(last);
+  assert.equal(last.headers.get('retry-after'), '20');
+  assert.equal(((await last.json()) as { code: string }).code, 'LICTOR_E_RATE_LIMITED');
+  const bad = await lictor('center', 'serve', '--data', data, '--client-rate-limit', '-1');
+  assert.equal(bad.code, 2);
+});

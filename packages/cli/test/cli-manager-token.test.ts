@@ -101,7 +101,12 @@ describe('a token on the License Manager serves the network (SoftHSM2)', { skip:
     };
     const computers: ManagerClient[] = [];
     const connect = async (host: string) => {
-      const c = await connectManager({ managers: [manager.url], client: { host }, discovery: false });
+      const c = await connectManager({
+        publicKey: world.env.LICTOR_PUBLIC_KEY as string,
+        managers: [manager.url],
+        client: { host },
+        discovery: false,
+      });
       computers.push(c);
       return c;
     };

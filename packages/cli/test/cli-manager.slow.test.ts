@@ -12,6 +12,8 @@ let root: string;
 let session: BinSession;
 const lictor = (...args: string[]) => session.run(...args);
 const serve = (...args: string[]) => session.serve(...args);
+/** The vendor key of the last center made (what the application embeds). */
+const vendorKey = () => session.env.LICTOR_PUBLIC_KEY as string;
 
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-cli-manager-'));
@@ -71,10 +73,13 @@ async function managerWithLicense(name: string, product: string, users: number):
 test('a manager serves a multi-user license to two simulated computers, refuses a third, serves it when a seat frees', async () => {
   // The multi-user license is activated on the manager's host, into the manager's license directory.
   const managerDir = await managerWithLicense('erp', 'ERP', 2);
-  const udp = createSocket('udp4');
-  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
-  const discoveryPort = udp.address().port;
-  await new Promise<void>((resolve) => udp.close(() => resolve()));
+  const discoveryPort = await freeUdpPort();
+  const announcePort = await freeUdpPort();
+  // Another computer on loopback that hears the manager's announcements: the only target given.
+  const heard: Buffer[] = [];
+  const neighbour = createSocket('udp4');
+  neighbour.on('message', (m) => heard.push(m));
+  await new Promise<void>((resolve) => neighbour.bind(0, '127.0.0.1', resolve));
   const manager = await serve(
     'manager',
     'serve',
@@ -84,18 +89,38 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     '0',
     '--discovery-port',
     String(discoveryPort),
+    '--announce-port',
+    String(announcePort),
+    '--announce-target',
+    `127.0.0.1:${neighbour.address().port}`,
+    '--announce-target',
+    '127.0.0.1',
     '--log-level',
     'warn',
   );
 
   // The HTTP service is up first ("listening on"); the discovery responder starts right after.
   assert.match(await manager.waitFor(/discovery: answering/), /discovery: answering on UDP 127\.0\.0\.1:\d+/);
+  // Announcements go where --announce-target says, never to the broadcast default.
+  const line = await manager.waitFor(/duplicate detection:/);
+  assert.match(line, new RegExp(`to 127\\.0\\.0\\.1:${neighbour.address().port}, 127\\.0\\.0\\.1:${announcePort}`));
+  assert.doesNotMatch(line, /255\.255\.255\.255/);
+  const deadline = Date.now() + 10_000;
+  while (heard.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  neighbour.close();
+  const wire = heard[0]?.toString('utf8') ?? '';
+  assert.match(wire, /"format":2/, 'an announcement arrived at the target');
+  // What the network hears names the license, not its owner.
+  for (const secret of ['Initech', 'it@initech.example', '"owner":', '"hardware":', 'BEGIN LICTOR LICENSE'])
+    assert.ok(!wire.includes(secret), `${secret} is on the wire`);
 
-  const computer = (host: string) => connectManager({ managers: [manager.url], client: { host } });
+  const computer = (host: string) =>
+    connectManager({ publicKey: vendorKey(), managers: [manager.url], client: { host } });
   const a = await computer('ws-a');
   const b = await computer('ws-b');
   // The third computer knows no address: it finds the manager by discovery.
   const c = await connectManager({
+    publicKey: vendorKey(),
     configPaths: [],
     env: {},
     // A long window: on a loaded machine the answer can take more than the default 500 ms.
@@ -120,6 +145,15 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     await Promise.all([a.close(), b.close(), c.close()]);
   }
 });
+
+/** A free UDP port on loopback (bound and released). */
+async function freeUdpPort(): Promise<number> {
+  const udp = createSocket('udp4');
+  await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve));
+  const { port } = udp.address();
+  await new Promise<void>((resolve) => udp.close(() => resolve()));
+  return port;
+}
 
 /** A free TCP port on loopback (bound and released: the manager must come back on the same one). */
 async function freePort(): Promise<number> {
@@ -167,9 +201,9 @@ test('SIGKILL and restart keep the leases without over-allocation; a partitioned
   const quiet = ['--discovery-port', '0', '--announce-port', '0', '--log-level', 'warn'];
   let manager = await serve(...args, ...quiet);
   const link = await relay(port);
-  const a = await connectManager({ managers: [link.url], client: { host: 'ws-a' } });
-  const b = await connectManager({ managers: [manager.url], client: { host: 'ws-b' } });
-  const c = await connectManager({ managers: [manager.url], client: { host: 'ws-c' } });
+  const a = await connectManager({ publicKey: vendorKey(), managers: [link.url], client: { host: 'ws-a' } });
+  const b = await connectManager({ publicKey: vendorKey(), managers: [manager.url], client: { host: 'ws-b' } });
+  const c = await connectManager({ publicKey: vendorKey(), managers: [manager.url], client: { host: 'ws-c' } });
   try {
     const leaseA = await a.acquire('CAD');
     const leaseB = await b.acquire('CAD');

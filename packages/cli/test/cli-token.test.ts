@@ -108,17 +108,37 @@ describe('lictor token, status, check and activate --bind-token (SoftHSM2)', { s
       modulePath,
       '--token-pin-file',
       pinFile,
+      '--token-pin-shared', // both tokens plugged in here have the same PIN
     ]);
     assert.equal(check.code, 0, check.err);
     assert.match(check.out, new RegExp(`licensed: CAD/render \\(serial ${serial}`));
 
     const status = JSON.parse(
-      await ok(['status', ...common, '--token-module', modulePath, '--token-pin-file', pinFile, '--json']),
+      await ok([
+        'status',
+        ...common,
+        '--token-module',
+        modulePath,
+        '--token-pin-file',
+        pinFile,
+        '--token-label',
+        'programmed',
+        '--json',
+      ]),
     ) as { files: { path: string; available: boolean; onToken?: { serial: string } }[] };
     const onToken = status.files.find((f) => f.path === `token:SoftHSM project/${programmed.serial}`);
     assert.equal(onToken?.available, true, JSON.stringify(status.files));
     assert.equal(onToken?.onToken?.serial, programmed.serial);
-    const text = await ok(['status', ...common, '--token-module', modulePath, '--token-pin-file', pinFile]);
+    const text = await ok([
+      'status',
+      ...common,
+      '--token-module',
+      modulePath,
+      '--token-pin-file',
+      pinFile,
+      '--token-label',
+      'programmed',
+    ]);
     assert.match(text, /stored on the hardware token "programmed"/);
   });
 

@@ -49,9 +49,9 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: skipWithoutSo
   let atOffice: Cli;
   let atPlant: Cli;
 
-  /** The customer's token options, and a license directory of that computer's own. */
+  /** The customer's token options (the dongle and its clone share one PIN here), and a license directory of that computer's own. */
   function customer(store: string): string[] {
-    return ['--token-module', modulePath, '--token-pin-file', world.pinFile, '--store', store];
+    return ['--token-module', modulePath, '--token-pin-file', world.pinFile, '--token-pin-shared', '--store', store];
   }
 
   /** Runs `fn` with a logged-in session on a token, in a module handle of its own. */
@@ -155,7 +155,15 @@ describe('remote upgrade of a token container (SoftHSM2)', { skip: skipWithoutSo
     );
     env.LICTOR_TOKEN_PIN = USER_PIN;
     try {
-      const code = await atOffice.ok(['upgrade', 'confirmation', '--token-module', modulePath, '--store', office]);
+      const code = await atOffice.ok([
+        'upgrade',
+        'confirmation',
+        '--token-module',
+        modulePath,
+        '--token-pin-shared',
+        '--store',
+        office,
+      ]);
       assert.equal(code.trim(), applied.confirmationCode);
     } finally {
       delete env.LICTOR_TOKEN_PIN;

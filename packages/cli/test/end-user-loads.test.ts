@@ -1,5 +1,5 @@
 /**
- * End-user commands start fast: they load neither the License Center nor the License Manager,
+ * End-user commands start fast: they load neither the License Center, the License Manager nor the runtime,
  * no HTTP framework, no database driver and no native module (checked on the built bin).
  */
 import assert from 'node:assert/strict';
@@ -14,7 +14,7 @@ import { BIN } from './bin.js';
 
 const RECORD = fileURLToPath(new URL('./record-loads.mjs', import.meta.url));
 const SERVER_SIDE =
-  /@lictor\/(center|manager|http-service)|packages\/(center|manager|http-service)\/|better-sqlite3|\/node_modules\/pg\/|fastify|kysely|pkcs11js/;
+  /@lictor\/(center|manager|runtime|http-service)|packages\/(center|manager|runtime|http-service)\/|better-sqlite3|\/node_modules\/pg\/|fastify|kysely|pkcs11js/;
 
 async function loadsOf(args: string[]): Promise<string[]> {
   const dir = await mkdtemp(join(tmpdir(), 'lictor-loads-'));

@@ -3,7 +3,7 @@
  * its code. Internals of unexpected errors are logged, never sent.
  */
 import { ERRORS, type ErrorBody, type ErrorCode, LictorError } from '@lictor/protocol';
-import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 interface Answer {
   status: number;
@@ -90,10 +90,17 @@ function pathOf(request: FastifyRequest): string {
   return q < 0 ? request.url : request.url.slice(0, q);
 }
 
+/** Sets `Retry-After` on a `LICTOR_E_RATE_LIMITED` answer, from its `details.retryAfterSeconds`. */
+export function retryAfter(reply: FastifyReply, body: ErrorBody): void {
+  const retry = body.details?.retryAfterSeconds;
+  if (body.code === 'LICTOR_E_RATE_LIMITED' && typeof retry === 'number') reply.header('retry-after', String(retry));
+}
+
 /** Installs the error and not-found handlers on the root instance (inherited by every plugin). */
 export function installErrorHandling(app: FastifyInstance, bodyLimit: number): void {
   app.setErrorHandler((error, request, reply) => {
     const { status, body } = failureAnswer(request, error, bodyLimit);
+    retryAfter(reply, body);
     return reply.code(status).send(body);
   });
   app.setNotFoundHandler((request, reply) =>

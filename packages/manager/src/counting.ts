@@ -29,15 +29,26 @@ function joinKey(parts: readonly string[]): string {
   return key;
 }
 
-/** The seat a client occupies in a license counting `unit`: equal keys share one seat. */
-export function seatKeyOf(unit: CountingUnit, client: ClientIdentity): string {
+/**
+ * The seat a client occupies in a license counting `unit`: equal keys share one seat.
+ *
+ * Every key starts with `address`, the client's address as the manager saw it on the socket
+ * (never a value the client sent; `undefined` for in-process callers): a client chooses its
+ * declared names alone, so names alone would let fifty computers that all call themselves
+ * `host-0` share one per-computer seat. A computer is then an address and a host name: clients
+ * behind one NAT address are told apart by their names (see the per-address cap), the sessions
+ * of a terminal server are one computer, and a computer reaching the manager from two addresses
+ * (several network cards) holds a seat per address it uses (docs/manager-protocol.md, Counting).
+ */
+export function seatKeyOf(unit: CountingUnit, client: ClientIdentity, address: string | undefined): string {
+  const at = address ?? '';
   switch (unit) {
     case 'computer':
-      return client.host;
+      return joinKey([at, client.host]);
     case 'session':
-      return joinKey([client.host, client.session]);
+      return joinKey([at, client.host, client.session]);
     case 'application':
-      return joinKey([client.host, client.user, client.process, client.session]);
+      return joinKey([at, client.host, client.user, client.process, client.session]);
   }
 }
 
@@ -48,10 +59,18 @@ export function copyClient(c: Readonly<ClientIdentity>): ClientIdentity {
 
 /**
  * The pool a client asks in and who asks: one client holds at most one lease per key, and
- * asking again with the same key renews that lease instead of taking a second seat.
+ * asking again with the same key renews that lease instead of taking a second seat. The
+ * socket's `address` is part of it: a client elsewhere that copies another's identity gets a
+ * lease (and a seat) of its own, never a share of the other's.
  */
-export function identityKeyOf(product: string, feature: string | null, client: ClientIdentity): string {
+export function identityKeyOf(
+  product: string,
+  feature: string | null,
+  client: ClientIdentity,
+  address: string | undefined,
+): string {
   const f = feature === null ? '-' : `+${feature.length}:${feature}`;
   const { host, user, process, session } = client;
-  return `${product.length}:${product}${f}${host.length}:${host}${user.length}:${user}${process.length}:${process}${session.length}:${session}`;
+  const at = address ?? '';
+  return `${at.length}:${at}${product.length}:${product}${f}${host.length}:${host}${user.length}:${user}${process.length}:${process}${session.length}:${session}`;
 }

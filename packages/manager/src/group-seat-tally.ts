@@ -63,7 +63,7 @@ export class GroupSeatTally implements LeaseObserver {
       if (rule.feature !== null && rule.feature !== lease.feature) continue;
       if (address === undefined) address = typeof lease.address === 'string' ? parseAddress(lease.address) : null;
       if (!isMember(rule.members, lease.client, address)) continue;
-      unit ??= seatUnitOf(lease.licenseId, seatKeyOf(lease.countedAs, lease.client));
+      unit ??= seatUnitOf(lease.licenseId, seatKeyOf(lease.countedAs, lease.client, lease.address));
       let byProduct = this.seats.get(rule);
       if (byProduct === undefined) {
         byProduct = new Map();

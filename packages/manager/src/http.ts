@@ -13,9 +13,16 @@ import {
   type ServiceLoggerOption,
 } from '@lictor/http-service';
 import { LictorError } from '@lictor/protocol';
-import { AdminReleaseQuery, LeaseIdParams, MANAGER_MESSAGES, ManagerEventQuery } from '@lictor/protocol/wire';
+import {
+  AdminReleaseQuery,
+  LeaseIdParams,
+  MANAGER_MESSAGES,
+  ManagerEventQuery,
+  ProofHeaders,
+} from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type LicenseManager, MANAGER_VERSION } from './manager.js';
+import { proofRequest, SeatProofs } from './seat-proofs.js';
 import { managerWebRoutes } from './web.js';
 
 /** Request bodies above this size are refused with 413 before parsing. */
@@ -31,6 +38,11 @@ const admin = { tags: ['admin'], security: [{ adminToken: [] }] };
 export interface ManagerServerOptions {
   /** `true` for info-level JSON logs, or pino options (`level`, `stream`, …); default no logs. */
   logger?: ServiceLoggerOption;
+  /**
+   * Signs lease answers for clients that send a nonce (see `seat-proofs.ts`); `openManager()`
+   * gives the keys of the licenses it serves. Default: no keys, answers go without proof.
+   */
+  proofs?: SeatProofs;
 }
 
 const ref = messageRefs(MANAGER_MESSAGES);
@@ -44,7 +56,10 @@ function leaseUnknown(id: string): LictorError {
 }
 
 /** Client routes: leases and status. */
-const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = async (app, { manager }) => {
+const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs: SeatProofs }> = async (
+  app,
+  { manager, proofs },
+) => {
   app.post(
     '/v1/leases',
     {
@@ -52,6 +67,7 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = asy
         operationId: 'acquireLease',
         summary: 'Borrow a seat: 201 with a new lease, 200 with the lease this client already holds',
         tags: ['leases'],
+        headers: ProofHeaders,
         body: ref.AcquireBody,
         response: {
           200: ref.AcquireAnswer,
@@ -62,6 +78,7 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = asy
     },
     async (request, reply) => {
       const { body } = request;
+      const { nonce, session } = proofRequest(request.headers);
       // Access rules judge the address seen on the socket, never one the client could send.
       // Node forgets it once the socket closes: no address, no seat (address rules must not be skipped).
       const address = request.ip;
@@ -75,9 +92,29 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = asy
       switch (result.kind) {
         case 'granted':
           request.log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
-          return reply.code(201).send({ lease: manager.leaseBody(result.lease), renewed: false });
+          return reply
+            .code(201)
+            .send(
+              proofs.sign(
+                'lease',
+                result.lease,
+                nonce,
+                { lease: manager.leaseBody(result.lease), renewed: false },
+                session,
+              ),
+            );
         case 'renewed':
-          return reply.code(200).send({ lease: manager.leaseBody(result.lease), renewed: true });
+          return reply
+            .code(200)
+            .send(
+              proofs.sign(
+                'lease',
+                result.lease,
+                nonce,
+                { lease: manager.leaseBody(result.lease), renewed: true },
+                session,
+              ),
+            );
         case 'exhausted':
           if (result.limit !== undefined) {
             throw new LictorError('LICTOR_E_SEATS_EXHAUSTED', result.limit.reason, {
@@ -112,6 +149,7 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = asy
         operationId: 'heartbeatLease',
         summary: 'Keep a lease alive',
         tags: ['leases'],
+        headers: ProofHeaders,
         params: LeaseIdParams,
         response: {
           200: ref.HeartbeatAnswer,
@@ -121,9 +159,10 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = asy
     },
     async (request) => {
       const { id } = request.params;
+      const { nonce, session } = proofRequest(request.headers);
       const result = manager.heartbeat(id);
       if (result.kind !== 'renewed') throw leaseUnknown(id);
-      return { lease: manager.leaseBody(result.lease) };
+      return proofs.sign('heartbeat', result.lease, nonce, { lease: manager.leaseBody(result.lease) }, session);
     },
   );
 
@@ -265,7 +304,7 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
       'The admin page is GET /admin (HTML).',
   });
   app.register(openApiRoute);
-  app.register(clientRoutes, { manager });
+  app.register(clientRoutes, { manager, proofs: options.proofs ?? new SeatProofs() });
   app.register(adminRoutes, { manager });
   app.register(managerWebRoutes, { manager });
   return app;

@@ -54,6 +54,7 @@ export {
   type LeaseChange,
   LeaseService,
   type LeaseServiceObserver,
+  type LeaseServiceOptions,
   type ReleaseOptions,
   type RevokedRefusal,
   type ServiceAcquireResult,
@@ -83,6 +84,12 @@ export {
   type RunningManager,
 } from './open-manager.js';
 export { poolLicenses } from './pool-licenses.js';
+export {
+  proofRequest,
+  type SeatAnswerPurpose,
+  SeatProofs,
+  type SessionRef,
+} from './seat-proofs.js';
 export { type LoadedSnapshot, loadSnapshot, SnapshotStore, type SnapshotStoreOptions } from './snapshot-store.js';
 export type {
   AccessRuleRef,

@@ -197,7 +197,7 @@ export class LeasePool {
     const now = this.now();
     this.reap(now, null);
     const feature = req.feature ?? null;
-    const key = identityKeyOf(req.product, feature, req.client);
+    const key = identityKeyOf(req.product, feature, req.client, req.address);
 
     let held = req.leaseId === undefined ? undefined : this.byId.get(req.leaseId);
     if (held !== undefined && held.key !== key) held = undefined;
@@ -222,7 +222,7 @@ export class LeasePool {
       if (seats.isExpired(now)) continue;
       unexpired++;
       const license = seats.license as PoolLicense;
-      const seatKey = seatKeyOf(countingUnitOf(license.type), req.client);
+      const seatKey = seatKeyOf(countingUnitOf(license.type), req.client, req.address);
       if (!seats.canTake(feature, seatKey)) continue;
       if (seats.holdsProductSeat(seatKey)) {
         choice = seats;
@@ -385,13 +385,13 @@ export class LeasePool {
         refuse('license-expired');
         continue;
       }
-      const key = identityKeyOf(old.product, old.feature, old.client);
+      const key = identityKeyOf(old.product, old.feature, old.client, old.address);
       if (pool.byId.has(old.id) || pool.byIdentity.has(key)) {
         refuse('duplicate');
         continue;
       }
       const countedAs = countingUnitOf(license.type);
-      const seatKey = seatKeyOf(countedAs, old.client);
+      const seatKey = seatKeyOf(countedAs, old.client, old.address);
       if (!seats.canTake(old.feature, seatKey)) {
         refuse('over-capacity');
         continue;

@@ -1,11 +1,14 @@
 /**
- * The manager's lease service: the {@link LeasePool} with the access rules in force, blocks
- * set by an administrator, and observers told of every change with its reason (the event log
- * and the snapshot store are two of them). Synchronous and free of I/O, like the pool.
+ * The manager's lease service: the {@link LeasePool} with the access rules in force, the
+ * per-address cap (`address-seats.ts`), blocks set by an administrator, and observers told of
+ * every change with its reason (the event log and the snapshot store are two of them).
+ * Synchronous and free of I/O, like the pool.
  */
 
+import { LictorError } from '@lictor/protocol';
 import { accessGate } from './access-gate.js';
 import { type AccessRules, NO_ACCESS_RULES } from './access-rules.js';
+import { AddressSeats, addressCapGate } from './address-seats.js';
 import { identityKeyOf } from './counting.js';
 import { GroupSeatTally } from './group-seat-tally.js';
 import type { LeasePool } from './lease-pool.js';
@@ -42,6 +45,15 @@ export interface ReleaseOptions {
   blockMs?: number;
 }
 
+/** Options of {@link LeaseService}. */
+export interface LeaseServiceOptions {
+  /**
+   * The most seats of one product that the clients of one address (as seen on the socket) may
+   * hold, whatever names they declare; default no cap. A whole number ≥ 1.
+   */
+  maxSeatsPerAddress?: number;
+}
+
 /** Blocks kept at most; the oldest go first (administrators release by hand, so this is plenty). */
 const MAX_BLOCKS = 10_000;
 
@@ -59,10 +71,25 @@ export class LeaseService {
   #removeTally: (() => void) | null = null;
   /** Identity key → until when an administrator keeps it from taking a seat. */
   readonly #blocks = new Map<string, number>();
+  /** Seats per client address, when `maxSeatsPerAddress` caps them (observes the pool). */
+  readonly #addressSeats: AddressSeats | null;
+  readonly #maxSeatsPerAddress: number;
 
-  constructor(pool: LeasePool, now: () => number) {
+  constructor(pool: LeasePool, now: () => number, options: LeaseServiceOptions = {}) {
+    const cap = options.maxSeatsPerAddress;
+    if (cap !== undefined && !(Number.isSafeInteger(cap) && cap >= 1)) {
+      throw new LictorError('LICTOR_E_INVALID_INPUT', 'maxSeatsPerAddress must be a whole number ≥ 1');
+    }
     this.#pool = pool;
     this.#now = now;
+    this.#maxSeatsPerAddress = cap ?? 0;
+    this.#addressSeats = cap === undefined ? null : new AddressSeats(pool.leases());
+    if (this.#addressSeats !== null) pool.addObserver(this.#addressSeats);
+  }
+
+  /** The most seats of a product one client address may hold, or `null` without a cap. */
+  get maxSeatsPerAddress(): number | null {
+    return this.#addressSeats === null ? null : this.#maxSeatsPerAddress;
   }
 
   /** How long a lease lives without a heartbeat. */
@@ -114,7 +141,11 @@ export class LeaseService {
       this.#tell({ kind: 'refused', product: req.product, client: req.client, detail: reason });
       return { kind: 'revoked', reason, until: blocked };
     }
-    const gate = this.#tally === null ? undefined : accessGate(this.#tally, req, this.#pool);
+    const rules = this.#tally === null ? undefined : accessGate(this.#tally, req, this.#pool);
+    const gate =
+      this.#addressSeats === null
+        ? rules
+        : addressCapGate(this.#addressSeats, this.#maxSeatsPerAddress, req, this.#pool, rules);
     const result = this.#pool.acquire(req, gate);
     const refused = (detail: string) =>
       this.#tell({ kind: 'refused', product: req.product, client: req.client, detail });
@@ -181,7 +212,8 @@ export class LeaseService {
   #block(lease: Lease, until: number): void {
     const now = this.#now();
     for (const [key, end] of this.#blocks) if (end <= now) this.#blocks.delete(key);
-    const key = identityKeyOf(lease.product, lease.feature, lease.client);
+    // Keyed by the declared names alone: a block holds whatever address the client comes back from.
+    const key = identityKeyOf(lease.product, lease.feature, lease.client, undefined);
     this.#blocks.delete(key);
     this.#blocks.set(key, until);
     if (this.#blocks.size > MAX_BLOCKS) {
@@ -193,7 +225,7 @@ export class LeaseService {
   /** Until when `req`'s client is kept out, or `null`. */
   #blockedUntil(req: AcquireRequest): number | null {
     if (this.#blocks.size === 0) return null;
-    const key = identityKeyOf(req.product, req.feature ?? null, req.client);
+    const key = identityKeyOf(req.product, req.feature ?? null, req.client, undefined);
     const until = this.#blocks.get(key);
     if (until === undefined) return null;
     if (until > this.#now()) return until;

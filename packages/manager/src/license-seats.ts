@@ -29,9 +29,10 @@ export class LicenseSeats {
   private readonly productSeats = new Map<string, number>();
   /** Feature code → seat key → number of leases holding that feature seat. */
   private readonly featureSeats = new Map<string, Map<string, number>>();
-  /** Product and source as last served, for usage reports after removal. */
+  /** Product, source and serial as last served, for usage reports after removal. */
   product: string;
   source: LicenseSource;
+  serial: string | null;
   /** Leases taken from this license. */
   leaseCount = 0;
 
@@ -41,6 +42,7 @@ export class LicenseSeats {
   ) {
     this.product = license.product;
     this.source = license.source;
+    this.serial = license.serial ?? null;
     this.serve(license);
   }
 
@@ -56,6 +58,7 @@ export class LicenseSeats {
     if (license !== null) {
       this.product = license.product;
       this.source = license.source;
+      this.serial = license.serial ?? null;
     }
   }
 
@@ -167,6 +170,7 @@ export class LicenseSeats {
     return {
       product: this.product,
       licenseId: this.id,
+      serial: this.serial,
       inUse: this.inUse,
       total: this.total,
       source: this.source,

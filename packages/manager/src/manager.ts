@@ -75,6 +75,11 @@ export interface LicenseManagerOptions {
   accessRules?: AccessRules;
   /** Poll period of `accessRulesFile`, besides `fs.watch`. Default 1 000. */
   accessRulesPollMs?: number;
+  /**
+   * The most seats of one product that the clients of one address (as seen on the socket) may
+   * hold, whatever names they declare (`--max-seats-per-address`); default no cap. See `address-seats.ts`.
+   */
+  maxSeatsPerAddress?: number;
   /** Called with each event once recorded (e.g. to log rejected access rules). */
   onEvent?: (event: ManagerEvent) => void;
 }
@@ -223,7 +228,11 @@ export class LicenseManager {
     const loadedRules = rulesFile === undefined ? null : await readAccessRulesFile(rulesFile);
     const { pool, notes } = await loadSnapshot(options.stateFile, { now, leaseTtlMs, licenses: options.licenses });
 
-    const service = new LeaseService(pool, now);
+    const service = new LeaseService(
+      pool,
+      now,
+      options.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: options.maxSeatsPerAddress },
+    );
     const log = new EventLog(now, options.onEvent);
     const snapshots = new SnapshotStore(pool, {
       file: options.stateFile,

@@ -1,11 +1,13 @@
 /**
  * `openManager()`: the License Manager's composition root. The SDK reads and watches the
  * manager's own license files (on disk and on tokens, with duplicate detection); the
- * `LicenseManager` counts seats; the HTTP service and the discovery responder serve them.
- * `lictor manager serve` is a thin command over this function.
+ * `LicenseManager` counts seats; the HTTP service and the discovery responder serve them, the
+ * HTTP service proving each lease answer with the container key of the license the seat came
+ * from (`SeatProofs`, keys from the same `Licensing`). `lictor manager serve` is a thin command
+ * over this function.
  */
 import { join } from 'node:path';
-import type { ServiceLoggerOption } from '@lictor/http-service';
+import { listenService, type ServiceLoggerOption } from '@lictor/http-service';
 import { LictorError, type VendorPublicKey } from '@lictor/protocol';
 import {
   type DuplicateDetectionOptions,
@@ -21,7 +23,9 @@ import { type DiscoveryResponder, startDiscoveryResponder } from './discovery.js
 import { buildManagerServer } from './http.js';
 import { newManagerIdentity, readManagerIdentity, writeManagerIdentity } from './identity.js';
 import { LicenseManager, MANAGER_VERSION } from './manager.js';
-import { poolLicenses } from './pool-licenses.js';
+import { poolAnswerKeys, poolLicenses } from './pool-licenses.js';
+import { SeatProofs } from './seat-proofs.js';
+import type { PoolLicense } from './types.js';
 
 /** Default TCP port of the manager's HTTP service. */
 export const DEFAULT_MANAGER_PORT = 8790;
@@ -40,19 +44,37 @@ export interface OpenManagerOptions {
   port?: number;
   /** UDP port answering discovery probes; 0 turns discovery off. Default {@link DEFAULT_DISCOVERY_PORT}. */
   discoveryPort?: number;
-  /** Duplicate detection of the manager's own licenses; omitted: off. */
+  /**
+   * Duplicate detection of the manager's own licenses; omitted: off. `targets` says where the
+   * announcements go instead of the broadcast (`lictor manager serve --announce-target`),
+   * `center` where duplicates are reported, `instance` overrides this boot's instance id (tests).
+   */
   duplicateDetection?: DuplicateDetectionOptions;
   /** Licenses on hardware tokens plugged into this host (a network dongle). */
   tokens?: TokenOptions;
+  /**
+   * Download the center's blacklist now and then (at once, then every 6 h by default): the
+   * blacklisted licenses stop being served. Omitted: off. A failed download is reported through
+   * its `onError`, else {@link onWarning}, and tried again.
+   */
+  blacklistRefresh?: LicensingOptions['blacklistRefresh'];
   /** How often clients send heartbeats, in seconds. Default 20 (at most a third of the lease TTL). */
   heartbeatSeconds?: number;
   /** A lease without heartbeats expires after this many seconds. Default 60. */
   leaseTtlSeconds?: number;
+  /**
+   * The most seats of one product that the clients of one network address may hold, whatever
+   * names they declare (`--max-seats-per-address`). Default: no cap.
+   */
+  maxSeatsPerAddress?: number;
   /** Fastify logger options (pino). Default: no logs. */
   logger?: ServiceLoggerOption;
   /** What the SDK's licensing takes from the environment and the computer (tests inject hardware). */
   computer?: Pick<LicensingOptions, 'env' | 'hardware' | 'machineSecret'>;
-  /** A problem that does not stop the manager (e.g. the discovery port is taken). */
+  /**
+   * A problem that does not stop the manager: the discovery port is taken, or a license cannot
+   * prove its seats (`LICTOR_E_ANSWER_UNPROVEN`: its container key does not open here; told once per license).
+   */
   onWarning?: (error: LictorError) => void;
 }
 
@@ -69,6 +91,8 @@ export interface RunningManager {
   readonly manager: LicenseManager;
   readonly server: FastifyInstance;
   readonly licensing: Licensing;
+  /** The keys that prove the manager's lease answers, kept in step with its licenses. */
+  readonly proofs: SeatProofs;
   /** The discovery responder, unless discovery is off or its port could not be opened. */
   readonly discovery: DiscoveryResponder | undefined;
   /** Duplicate detection of the manager's licenses, when on. */
@@ -98,6 +122,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     ...(options.computer ?? {}),
     ...(options.duplicateDetection ? { duplicateDetection: options.duplicateDetection } : {}),
     ...(options.tokens ? { tokens: options.tokens } : {}),
+    ...blacklistRefresh(options),
   });
   const opened: { close(): Promise<unknown> }[] = [licensing];
   const closeAll = async () => {
@@ -106,14 +131,35 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
   try {
     const ttlMs = (options.leaseTtlSeconds ?? 60) * 1000;
     let server: FastifyInstance | undefined;
+    const proofs = new SeatProofs();
+    const warned = new Set<string>();
+    /** The licenses to serve now, with the keys that prove them set in `proofs`. */
+    const served = (): PoolLicense[] => {
+      const files = licensing.status();
+      const licenses = poolLicenses(files);
+      proofs.setKeys(poolAnswerKeys(files, licensing.answerKeys()));
+      for (const l of licenses) {
+        if (proofs.has(l.id) || warned.has(l.id)) continue;
+        warned.add(l.id);
+        options.onWarning?.(
+          new LictorError(
+            'LICTOR_E_ANSWER_UNPROVEN',
+            `license ${l.id} cannot prove its seats (its container key does not open on this computer, or it was activated before containers had keys): clients will refuse them; activate it again here, or give the token's PIN`,
+            { licenseId: l.id },
+          ),
+        );
+      }
+      return licenses;
+    };
     const manager = await LicenseManager.open({
       stateFile: join(dataDir, 'leases.json'),
-      licenses: poolLicenses(licensing.status()),
+      licenses: served(),
       id: identity.id,
       adminTokenHash: identity.adminTokenHash,
       leaseTtlMs: ttlMs,
       heartbeatIntervalMs: Math.min((options.heartbeatSeconds ?? 20) * 1000, Math.floor(ttlMs / 3)),
       accessRulesFile: rulesFile,
+      ...(options.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: options.maxSeatsPerAddress }),
       onEvent: (e) => {
         if (e.kind === 'access-rules-rejected') server?.log.error({ event: e }, 'access rules file rejected');
         if (e.kind === 'access-rules-loaded') server?.log.info({ event: e }, 'access rules reloaded');
@@ -123,18 +169,22 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     // New activations, upgrades, expiry and blacklists take effect without a restart.
     licensing.on('change', () => {
       const files = licensing.status();
-      const ended = manager.replaceLicensesEndingTokenLeases(
-        poolLicenses(files),
-        'its hardware token left the manager',
-      );
+      const ended = manager.replaceLicensesEndingTokenLeases(served(), 'its hardware token left the manager');
       if (ended.length > 0) server?.log.warn({ leases: ended.length }, 'hardware token removed: its leases ended');
       for (const f of files) {
         if (f.code === 'LICTOR_E_DUPLICATE_LICENSE')
           server?.log.error({ file: f.path, reason: f.reason }, 'duplicate license');
       }
     });
-    server = buildManagerServer(manager, options.logger === undefined ? {} : { logger: options.logger });
-    const address = await listen(server, options.port ?? DEFAULT_MANAGER_PORT, host);
+    server = buildManagerServer(manager, {
+      proofs,
+      ...(options.logger === undefined ? {} : { logger: options.logger }),
+    });
+    const address = await listenService(server, {
+      port: options.port ?? DEFAULT_MANAGER_PORT,
+      host,
+      what: 'License Manager',
+    });
     opened.push(server);
     if (made !== undefined) await writeManagerIdentity(dataDir, made.identity);
     const discovery = await startDiscovery(options, identity.id, address, host);
@@ -149,6 +199,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
       manager,
       server,
       licensing,
+      proofs,
       discovery,
       duplicateDetection: () => licensing.duplicateDetection(),
       close: closeAll,
@@ -159,31 +210,11 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
   }
 }
 
-/** `listen()`, with a port in use or an address not of this host as typed refusals. */
-async function listen(server: FastifyInstance, port: number, host: string): Promise<string> {
-  try {
-    return await server.listen({ port, host });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') {
-      throw new LictorError(
-        'LICTOR_E_PORT_IN_USE',
-        `port ${port} on ${host} is in use (another License Manager?): stop it, or choose another with --port`,
-        { host, port },
-      );
-    }
-    if (code === 'EADDRNOTAVAIL' || code === 'EACCES') {
-      throw new LictorError(
-        'LICTOR_E_PORT_IN_USE',
-        `cannot listen on ${host}:${port} (${code}): choose another --host or --port`,
-        {
-          host,
-          port,
-        },
-      );
-    }
-    throw error;
-  }
+/** The `blacklistRefresh` option of the manager's licensing: failures are warnings unless the caller takes them. */
+function blacklistRefresh({ blacklistRefresh: refresh, onWarning }: OpenManagerOptions): Partial<LicensingOptions> {
+  if (refresh === undefined) return {};
+  const onError = refresh.onError ?? onWarning;
+  return { blacklistRefresh: { ...refresh, ...(onError ? { onError } : {}) } };
 }
 
 /** The discovery responder, unless off; a port that cannot be opened is a warning, not a failure. */

@@ -23,6 +23,8 @@ export interface PoolFeature {
 export interface PoolLicense {
   /** Stable identifier (e.g. container id + entry index); leases record it. */
   id: string;
+  /** The package serial the customer holds (shown to administrators), when the license has one. */
+  serial?: string;
   product: string;
   type: PoolLicenseType;
   /**

@@ -129,10 +129,10 @@ function licensesTable(usage: readonly LicenseUsage[]): string {
     const features = u.features
       .map((f) => `${escapeHtml(f.code)}${f.total === null ? '' : ` ${f.inUse}/${f.total}`}`)
       .join(', ');
-    return `<tr><td>${escapeHtml(u.product)}</td><td class="mono">${escapeHtml(u.licenseId)}</td><td>${escapeHtml(u.source)}</td><td class="num">${u.inUse}</td><td class="num${free === 0 ? ' full' : ''}">${free}</td><td class="num">${u.total}</td><td>${features || '–'}</td></tr>`;
+    return `<tr><td>${escapeHtml(u.product)}</td><td class="mono" title="license ${escapeHtml(u.licenseId)}">${escapeHtml(u.serial ?? u.licenseId)}</td><td>${escapeHtml(u.source)}</td><td class="num">${u.inUse}</td><td class="num${free === 0 ? ' full' : ''}">${free}</td><td class="num">${u.total}</td><td>${features || '–'}</td></tr>`;
   });
   return `<table>
-<thead><tr><th scope="col">Product</th><th scope="col">License</th><th scope="col">Source</th><th scope="col" class="num">In use</th><th scope="col" class="num">Free</th><th scope="col" class="num">Seats</th><th scope="col">Features (in use/seats)</th></tr></thead>
+<thead><tr><th scope="col">Product</th><th scope="col">Serial</th><th scope="col">Source</th><th scope="col" class="num">In use</th><th scope="col" class="num">Free</th><th scope="col" class="num">Seats</th><th scope="col">Features (in use/seats)</th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>

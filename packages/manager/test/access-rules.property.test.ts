@@ -275,7 +275,7 @@ describe('reserve and max against the same pool without rules', () => {
     for (const l of leases) {
       if (feature !== null && l.feature !== feature) continue;
       if (belongs(world, subject, { ...l.client, address: l.address })) {
-        units.add(`${l.licenseId}|${seatKeyOf(l.countedAs, l.client)}`);
+        units.add(`${l.licenseId}|${seatKeyOf(l.countedAs, l.client, l.address)}`);
       }
     }
     return units.size;

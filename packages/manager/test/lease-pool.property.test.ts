@@ -100,7 +100,7 @@ function countFromLeases(pool: LeasePool, types: Map<string, PoolLicense>): Map<
   };
   for (const lease of pool.leases()) {
     const type = types.get(lease.licenseId)?.type ?? 'multi';
-    const unit = seatKeyOf(countingUnitOf(type), lease.client);
+    const unit = seatKeyOf(countingUnitOf(type), lease.client, lease.address);
     add(lease.licenseId, unit);
     if (lease.feature !== null) add(`${lease.licenseId}/${lease.feature}`, unit);
   }

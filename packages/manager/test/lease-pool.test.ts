@@ -236,7 +236,7 @@ describe('licenses', () => {
     assert.equal(pool.heartbeat(ids[0] ?? '').kind, 'renewed');
     assert.equal(pool.acquire({ product: 'CAD', client: client({ process: '2' }) }).kind, 'renewed');
     assert.deepEqual(pool.usage(), [
-      { product: 'CAD', licenseId: 'L', inUse: 3, total: 0, source: 'software', features: [] },
+      { product: 'CAD', licenseId: 'L', serial: null, inUse: 3, total: 0, source: 'software', features: [] },
     ]);
 
     pool.replaceLicenses([license({ id: 'L', seats: 2 })]);

@@ -113,3 +113,33 @@ test('a block keeps one identity of one product out until it ends; other identit
     'a plain release blocks nothing',
   );
 });
+
+test('the per-address cap: an address over it gets no new seat (told as refused); renewals, other addresses and seats freed are not held back', () => {
+  const clock = { t: 0 };
+  const service = new LeaseService(pool(clock), () => clock.t, { maxSeatsPerAddress: 1 });
+  assert.equal(service.maxSeatsPerAddress, 1);
+  const changes: LeaseChange[] = [];
+  service.observe((c) => changes.push(c));
+  const at = (n: number, address: string) => ({ product: 'cad', client: client(n), address });
+  const first = service.acquire(at(1, '10.0.0.1'));
+  assert.ok(first.kind === 'granted');
+  const over = service.acquire(at(2, '10.0.0.1'));
+  assert.ok(over.kind === 'exhausted');
+  assert.deepEqual(over.limit?.rule, { line: 0, text: 'max-seats-per-address 1' });
+  assert.equal(service.acquire(at(1, '10.0.0.1')).kind, 'renewed', 'its own lease, asked for again');
+  assert.equal(service.acquire(at(2, '10.0.0.2')).kind, 'granted', 'another address');
+  service.release(first.lease.id, { by: 'by its client' });
+  assert.equal(service.acquire(at(2, '10.0.0.1')).kind, 'granted', 'the seat it held came free');
+  assert.deepEqual(
+    changes.map((c) => c.kind),
+    ['granted', 'refused', 'renewed', 'granted', 'released', 'granted'],
+  );
+  assert.match((changes[1] as { detail: string }).detail, /the address 10\.0\.0\.1 holds 1 seat\(s\) of 'cad'/);
+  // Without a cap, or with one that is not a whole number ≥ 1.
+  assert.equal(new LeaseService(pool(clock), () => clock.t).maxSeatsPerAddress, null);
+  for (const bad of [0, 1.5, -1, Number.NaN]) {
+    assert.throws(() => new LeaseService(pool(clock), () => clock.t, { maxSeatsPerAddress: bad }), {
+      code: 'LICTOR_E_INVALID_INPUT',
+    });
+  }
+});

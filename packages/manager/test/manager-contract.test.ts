@@ -2,14 +2,13 @@
 import type { AddressInfo } from 'node:net';
 import { managerContract } from '../../sdk/test/manager-contract.js';
 import { buildManagerServer } from '../src/index.js';
-import { CAD, openManager } from './manager-fixture.js';
+import { CAD, openManager, testProofs } from './manager-fixture.js';
 
 managerContract('the real License Manager', {
   async start(t, seats) {
-    const { manager } = await openManager(t, {
-      licenses: [{ ...CAD, id: 'acme-1', product: 'ACME', seats, features: [{ code: 'reports', users: null }] }],
-    });
-    const app = buildManagerServer(manager);
+    const licenses = [{ ...CAD, id: 'acme-1', product: 'ACME', seats, features: [{ code: 'reports', users: null }] }];
+    const { manager } = await openManager(t, { licenses });
+    const app = buildManagerServer(manager, { proofs: testProofs(licenses) });
     t.after(() => app.close());
     await app.listen({ port: 0, host: '127.0.0.1' });
     return `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;

@@ -1,4 +1,7 @@
-/** The discovery responder over real UDP sockets on loopback only: tests never send to a broadcast or multicast address. */
+/**
+ * The discovery responder over real UDP sockets on loopback. Tests send only to loopback: a probe
+ * to the broadcast address or the multicast group would leave this machine (`docs/security.md`).
+ */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
@@ -155,6 +158,7 @@ test('the global cap bounds answers across sources', async (t) => {
 test('the announced URL follows the HTTP address: wildcard none, a specific address its URL', async (t) => {
   const wildcard = await responder(t, { httpHost: '0.0.0.0', multicastGroup: null });
   assert.equal(wildcard.address, '0.0.0.0');
+  assert.deepEqual(wildcard.multicastInterfaces, [], 'multicastGroup null: no group joined');
   assert.equal(wildcard.announcement.url, undefined);
   const specific = await responder(t, { httpHost: '192.0.2.7', multicastGroup: null });
   assert.equal(

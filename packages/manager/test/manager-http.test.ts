@@ -219,6 +219,7 @@ test('admin routes need the token; list, release, usage and events', async (t) =
   assert.deepEqual(usage.json().usage[0], {
     product: 'cad',
     licenseId: 'cad-1',
+    serial: 'LX-CAD1-TEST-0001',
     inUse: 2,
     total: 3,
     source: 'software',

@@ -26,6 +26,29 @@ test('GET /openapi.json describes every route with an operationId and named bodi
   ]);
 });
 
+test('the lease routes name the proof headers, and their answers the proof (signed seats)', async (t) => {
+  const { app } = await openManagerApp(t);
+  const doc = (await app.inject({ method: 'GET', url: '/openapi.json' })).json() as {
+    paths: Record<string, { post: { parameters?: { in: string; name: string; required?: boolean }[] } }>;
+    components: { schemas: Record<string, { properties: Record<string, { properties?: Record<string, unknown> }> }> };
+  };
+  for (const path of ['/v1/leases', '/v1/leases/{id}/heartbeat']) {
+    const headers = (doc.paths[path]?.post.parameters ?? []).filter((p) => p.in === 'header');
+    assert.deepEqual(
+      headers.map((h) => [h.name, h.required]),
+      [
+        ['lictor-nonce', false],
+        ['lictor-session', false],
+      ],
+      path,
+    );
+  }
+  for (const answer of ['AcquireAnswer', 'HeartbeatAnswer']) {
+    const proof = doc.components.schemas[answer]?.properties.proof;
+    assert.deepEqual(Object.keys(proof?.properties ?? {}), ['key', 'license', 'signature', 'mac'], answer);
+  }
+});
+
 test('the document check finds a missing operationId, an unnamed body and a dangling $ref', () => {
   const problems = openApiProblems({
     openapi: '3.1.0',

@@ -9,6 +9,7 @@ import { type TestContext, test } from 'node:test';
 import { sha256, toHex } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
 import { connectManager } from '@lictor/sdk';
+import { VENDOR } from '../../sdk/test/signed-answers.js';
 import { MANAGER_EVENT_CAPACITY } from '../src/index.js';
 import { openManagerApp } from './manager-fixture.js';
 
@@ -126,6 +127,7 @@ test('over a real socket, the SDK client of a blocked seat reports it lost with 
   await app.listen({ port: 0, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
   const client = await connectManager({
+    publicKey: VENDOR.publicKey,
     managers: [url],
     configPaths: [],
     env: {},

@@ -95,6 +95,8 @@ test('the page lists licenses, every lease and recent events, with client names 
   assert.match(page, /License Manager <span class="mono">mgr-web<\/span>/);
   assert.match(page, /Licenses: 2 of 2 seats in use/);
   assert.match(page, /<td class="num">2<\/td><td class="num full">0<\/td><td class="num">2<\/td><td>render 1\/1<\/td>/);
+  // Licenses are named by the serial the customer holds, the internal id only in a tooltip.
+  assert.match(page, /<td class="mono" title="license cad-1">LX-CAD1-TEST-0001<\/td>/);
   assert.match(page, /Leases \(2\)/);
   assert.match(page, /bob@ws-1/);
   assert.match(page, /cad \/ render/);

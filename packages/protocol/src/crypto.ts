@@ -12,6 +12,7 @@ import {
   createPublicKey,
   diffieHellman,
   generateKeyPairSync,
+  hash,
   hkdfSync,
   type KeyObject,
   randomBytes as nodeRandomBytes,
@@ -127,10 +128,47 @@ export function hmacSha256(key: Uint8Array, data: Uint8Array | string): Uint8Arr
   return new Uint8Array(createHmac('sha256', key).update(data).digest());
 }
 
+const HMAC_BLOCK = 64;
+const IPAD = Buffer.alloc(HMAC_BLOCK, 0x36);
+const OPAD = Buffer.alloc(HMAC_BLOCK, 0x5c);
+
+/**
+ * HMAC-SHA256 (RFC 2104) built from two one-shot hashes: the same bytes as {@link hmacSha256}
+ * without creating an `Hmac` object per call, which costs more than the hashing for short
+ * messages (a License Manager MACs every heartbeat answer).
+ */
+export function hmacSha256Quick(key: Uint8Array, data: Uint8Array | string): Uint8Array {
+  return hmacSha256Keyed(key)(data);
+}
+
+/** {@link hmacSha256Quick} with the key's pads computed once: for many MACs under one key. */
+export function hmacSha256Keyed(key: Uint8Array): (data: Uint8Array | string) => Uint8Array {
+  const k = Buffer.alloc(HMAC_BLOCK);
+  k.set(key.length > HMAC_BLOCK ? sha256(key) : key);
+  const inner = Buffer.alloc(HMAC_BLOCK);
+  const outer = Buffer.alloc(HMAC_BLOCK);
+  for (let i = 0; i < HMAC_BLOCK; i++) {
+    inner[i] = (k[i] as number) ^ (IPAD[i] as number);
+    outer[i] = (k[i] as number) ^ (OPAD[i] as number);
+  }
+  return (data) => {
+    const message = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const innerHash = hash('sha256', Buffer.concat([inner, message]), 'buffer');
+    return new Uint8Array(hash('sha256', Buffer.concat([outer, innerHash]), 'buffer'));
+  };
+}
+
 /** Cryptographically secure random bytes. */
 export function randomBytes(n: number): Uint8Array {
   return new Uint8Array(nodeRandomBytes(n));
 }
+
+/**
+ * Where a sealing function takes its random bytes. Production passes nothing (and gets
+ * {@link randomBytes}); the specification's test vectors pass fixed bytes so that the output can
+ * be checked byte for byte (`scripts/make-vectors.ts`).
+ */
+export type RandomSource = (length: number) => Uint8Array;
 
 /** Constant-time equality of two byte strings (false for different lengths). */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
@@ -164,6 +202,16 @@ export function containerSign(privatePem: string, data: Uint8Array): Uint8Array 
   return new Uint8Array(sign(null, data, createPrivateKey(privatePem)));
 }
 
+/**
+ * A signing function over a container's private Ed25519 key (PKCS#8 PEM), parsed once: for
+ * signers that sign many times (a License Manager signing every lease answer).
+ */
+export function loadContainerSigner(privatePem: string): (data: Uint8Array) => Uint8Array {
+  const key = createPrivateKey(privatePem);
+  if (key.asymmetricKeyType !== 'ed25519') throw new TypeError('a container signing key must be Ed25519');
+  return (data) => new Uint8Array(sign(null, data, key));
+}
+
 /** Verifies a container's Ed25519 signature; `false` for a malformed key or signature. */
 export function containerVerify(publicKey: string, data: Uint8Array, signature: Uint8Array): boolean {
   try {
@@ -183,27 +231,33 @@ function x25519Shared(privateD: string, publicX: string, privateX?: string): Uin
   return new Uint8Array(diffieHellman({ privateKey, publicKey }));
 }
 
-function publicFromX25519(privateD: string): string {
+function x25519PrivateKey(privateD: string): KeyObject {
   const pkcs8 = Buffer.concat([
     Buffer.from('302e020100300506032b656e04220420', 'hex'),
     Buffer.from(privateD, 'base64url'),
   ]);
-  const key = createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
-  return String(createPublicKey(key).export({ format: 'jwk' }).x);
+  return createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' });
+}
+
+function publicFromX25519(privateD: string): string {
+  return String(createPublicKey(x25519PrivateKey(privateD)).export({ format: 'jwk' }).x);
 }
 
 /**
  * Seals a short secret to a container's X25519 public key (ephemeral X25519, HKDF-SHA256,
  * AES-256-GCM). Only the container's private key opens it. Result: base64url of
- * ephemeral public key (32) ‖ iv (12) ‖ ciphertext ‖ tag (16).
+ * ephemeral public key (32) ‖ iv (12) ‖ ciphertext ‖ tag (16). `random`, for test vectors only,
+ * gives the ephemeral private scalar (32 bytes) and then the iv (12 bytes).
  */
-export function sealToContainer(boxPublic: string, secret: Uint8Array, context: string): string {
-  const eph = generateKeyPairSync('x25519');
-  const jwk = eph.privateKey.export({ format: 'jwk' });
+export function sealToContainer(boxPublic: string, secret: Uint8Array, context: string, random?: RandomSource): string {
+  // Test vectors inject the ephemeral private scalar (32 bytes, then the iv); production generates a key pair.
+  const ephPrivate =
+    random === undefined ? generateKeyPairSync('x25519').privateKey : x25519PrivateKey(toBase64Url(random(32)));
+  const jwk = ephPrivate.export({ format: 'jwk' });
   const ephPublic = fromBase64Url(String(jwk.x)) as Uint8Array;
   const shared = x25519Shared(String(jwk.d), boxPublic, String(jwk.x));
   const key = hkdf(shared, ephPublic, `lictor/v1/seal/${context}`, 32);
-  const iv = randomBytes(12);
+  const iv = (random ?? randomBytes)(12);
   const sealed = aesGcmSeal(key, iv, secret, utf8(context));
   return toBase64Url(Buffer.concat([ephPublic, iv, sealed]));
 }
@@ -220,6 +274,37 @@ export function openFromContainer(boxPrivate: string, sealedText: string, contex
   } catch {
     return null;
   }
+}
+
+const X25519_SPKI_PREFIX = Buffer.from('302a300506032b656e032100', 'hex');
+
+/**
+ * {@link openFromContainer} with the container's X25519 private key parsed once: for openers
+ * that open many times (a License Manager opening its clients' session secrets).
+ */
+export function loadContainerOpener(boxPrivate: string): (sealedText: string, context: string) => Uint8Array | null {
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([Buffer.from('302e020100300506032b656e04220420', 'hex'), Buffer.from(boxPrivate, 'base64url')]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  return (sealedText, context) => {
+    const bytes = fromBase64Url(sealedText);
+    if (bytes === null || bytes.length < 32 + 12 + 16) return null;
+    try {
+      const ephPublic = bytes.subarray(0, 32);
+      const publicKey = createPublicKey({
+        key: Buffer.concat([X25519_SPKI_PREFIX, ephPublic]),
+        format: 'der',
+        type: 'spki',
+      });
+      const shared = new Uint8Array(diffieHellman({ privateKey, publicKey }));
+      const key = hkdf(shared, ephPublic, `lictor/v1/seal/${context}`, 32);
+      return aesGcmOpen(key, bytes.subarray(32, 44), bytes.subarray(44), utf8(context));
+    } catch {
+      return null;
+    }
+  };
 }
 
 /** An ECDSA P-256 public key (a hardware token's signing key), parsed once. */

@@ -20,6 +20,7 @@ import {
   aesGcmSeal,
   constantTimeEqual,
   hkdf,
+  type RandomSource,
   randomBytes,
   type VendorPublicKey,
   type VendorSigner,
@@ -62,18 +63,20 @@ export function documentSigningBytes(kind: DocumentKind, publicKey: VendorPublic
 /**
  * Signs, encrypts and armors a payload. The signature covers `canonicalJson(signedView)`, which
  * defaults to the payload itself; license files sign a view in which owner and hardware are
- * replaced by their digest (see `licenseSignedView`).
+ * replaced by their digest (see `licenseSignedView`). `random` gives the salt (16 bytes) and then
+ * the iv (12 bytes); only the specification's test vectors pass it.
  */
 export function sealDocument(
   kind: DocumentKind,
   payload: unknown,
   signer: VendorSigner,
   signedView: unknown = payload,
+  random: RandomSource = randomBytes,
 ): string {
   const body = utf8(canonicalJson(payload));
   const keyId = signer.publicKey.keyId;
-  const salt = randomBytes(16);
-  const iv = randomBytes(12);
+  const salt = random(16);
+  const iv = random(12);
   const header = concatBytes(MAGIC, Uint8Array.of(VERSION, DOCUMENT_KINDS[kind]), keyId, salt, iv);
   const key = hkdf(signer.publicKey.raw, salt, domain(kind), 32);
   const signature = signer.sign(signedBytes(kind, keyId, utf8(canonicalJson(signedView))));
@@ -137,15 +140,10 @@ function base64Bytes(kind: DocumentKind, b64: string): Uint8Array {
 }
 
 /**
- * Verifies and decrypts a sealed document; returns its parsed payload. `read` checks the
- * payload's shape and returns what the signature covers (`view`) with the typed value.
+ * Checks a sealed document's header (magic, version, kind, length) and returns its bytes and the
+ * vendor key id it was issued with. Needs no key: nothing it returns is verified.
  */
-export function openDocument<T>(
-  kind: DocumentKind,
-  text: string,
-  publicKey: VendorPublicKey,
-  read: (payload: unknown) => { value: T; view: unknown },
-): T {
+function readHeader(kind: DocumentKind, text: string): { bytes: Uint8Array; keyId: Uint8Array } {
   const bytes = dearmor(kind, text);
   if (bytes.length < HEADER_LENGTH + SIGNATURE_LENGTH + TAG_LENGTH) {
     if (bytes.length >= 4 && !constantTimeEqual(bytes.subarray(0, 4), MAGIC)) {
@@ -165,7 +163,42 @@ export function openDocument<T>(
   if (bytes[5] !== DOCUMENT_KINDS[kind]) {
     throw new LictorError('LICTOR_E_FILE_FORMAT', `the block holds another kind of document, not a ${kind}`);
   }
-  const keyId = bytes.subarray(6, 14);
+  return { bytes, keyId: bytes.subarray(6, 14) };
+}
+
+/**
+ * The id (hex) of the vendor key a document of `kind` says it was issued with, read without any
+ * key: **unverified**, for showing what a file is (`lictor status` without the vendor key) and
+ * never for trusting it. Throws the format errors {@link openDocument} throws.
+ */
+export function documentKeyId(kind: DocumentKind, text: string): string {
+  return toHex(readHeader(kind, text).keyId);
+}
+
+/**
+ * Verifies and decrypts a sealed document; returns its parsed payload. `read` checks the
+ * payload's shape and returns what the signature covers (`view`) with the typed value.
+ */
+export function openDocument<T>(
+  kind: DocumentKind,
+  text: string,
+  publicKey: VendorPublicKey,
+  read: (payload: unknown) => { value: T; view: unknown; alternatives?: unknown[] },
+): T {
+  return openSignedDocument(kind, text, publicKey, read).value;
+}
+
+/**
+ * {@link openDocument}, returning also the signed view that verified and the signature. `read`
+ * may name `alternatives`: earlier formats of the view, tried in order when `view` fails.
+ */
+export function openSignedDocument<T>(
+  kind: DocumentKind,
+  text: string,
+  publicKey: VendorPublicKey,
+  read: (payload: unknown) => { value: T; view: unknown; alternatives?: unknown[] },
+): { value: T; view: unknown; signature: Uint8Array } {
+  const { bytes, keyId } = readHeader(kind, text);
   if (!constantTimeEqual(keyId, publicKey.keyId)) {
     throw new LictorError(
       'LICTOR_E_WRONG_VENDOR',
@@ -187,9 +220,11 @@ export function openDocument<T>(
   }
   // The shape is checked before the signature only to compute what the signature covers;
   // nothing of the payload is trusted or returned unless the signature verifies.
-  const { value, view } = read(payload);
-  if (!publicKey.verify(signedBytes(kind, keyId, utf8(canonicalJson(view))), signature)) {
-    throw new LictorError('LICTOR_E_SIGNATURE_INVALID', `the ${kind} file is not signed by the vendor`);
+  const { value, view, alternatives = [] } = read(payload);
+  for (const candidate of [view, ...alternatives]) {
+    if (publicKey.verify(signedBytes(kind, keyId, utf8(canonicalJson(candidate))), signature)) {
+      return { value, view: candidate, signature: Uint8Array.from(signature) };
+    }
   }
-  return value;
+  throw new LictorError('LICTOR_E_SIGNATURE_INVALID', `the ${kind} file is not signed by the vendor`);
 }

@@ -7,6 +7,7 @@ export const ERRORS = {
   LICTOR_E_UNAUTHORIZED: { status: 401, title: 'A valid admin token is required' },
   LICTOR_E_NOT_FOUND: { status: 404, title: 'No such resource' },
   LICTOR_E_PAYLOAD_TOO_LARGE: { status: 413, title: 'The request body is too large' },
+  LICTOR_E_RATE_LIMITED: { status: 429, title: 'Too many requests' },
   LICTOR_E_INTERNAL: { status: 500, title: 'Internal error' },
   LICTOR_E_PACKAGE_MISSING: { status: 500, title: 'A Lictor package this command needs is not installed' },
   LICTOR_E_PORT_IN_USE: { status: 500, title: 'The service cannot listen on its address and port' },
@@ -20,6 +21,7 @@ export const ERRORS = {
   LICTOR_E_ACTIVE_PIN_LIMIT: { status: 409, title: 'Too many active PIN codes' },
   LICTOR_E_COMBINED_LOCKED: { status: 409, title: 'The other kind of this combined package is already active' },
   LICTOR_E_OWNER_REQUIRED: { status: 400, title: 'Owner registration data is missing' },
+  LICTOR_E_OWNER_FIELD_INVALID: { status: 400, title: 'An owner field has a reserved name' },
   LICTOR_E_PACKAGE_EXPIRED: { status: 403, title: 'The package has expired' },
   LICTOR_E_BLACKLISTED: { status: 403, title: 'The license is blacklisted' },
 
@@ -31,6 +33,8 @@ export const ERRORS = {
   LICTOR_E_ARCH_MISMATCH: { status: 403, title: 'The license does not cover this architecture' },
   LICTOR_E_SERVER_LICENSE: { status: 403, title: 'A server license serves server processes only' },
   LICTOR_E_CLIENT_LICENSE: { status: 403, title: 'A single-user license serves client applications only' },
+  LICTOR_E_CLOCK_ROLLBACK: { status: 403, title: "The computer's clock is set back" },
+  LICTOR_E_BLACKLIST_STALE: { status: 409, title: 'The blacklist is older than one already seen' },
 
   LICTOR_E_FILE_FORMAT: { status: 400, title: 'Not a valid Lictor file' },
   LICTOR_E_FILE_TRUNCATED: { status: 400, title: 'The file is truncated' },
@@ -63,6 +67,10 @@ export const ERRORS = {
   LICTOR_E_ACCESS_DENIED: { status: 403, title: "The License Manager's access rules refuse this client" },
   LICTOR_E_ACCESS_RULES_INVALID: { status: 400, title: 'The access rules file is not valid' },
   LICTOR_E_DISCOVERY_UNAVAILABLE: { status: 500, title: 'The discovery port cannot be opened' },
+  LICTOR_E_ANSWER_UNPROVEN: {
+    status: 502,
+    title: 'The answer carries no proof that its sender holds a genuine license',
+  },
   LICTOR_E_DUPLICATE_LICENSE: { status: 403, title: 'The license is in use on another computer too' },
   LICTOR_E_ANNOUNCEMENT_INVALID: { status: 400, title: 'Not a valid license announcement' },
   LICTOR_E_EVIDENCE_INVALID: { status: 400, title: 'The duplicate evidence is not valid' },
@@ -77,6 +85,12 @@ export const ERRORS = {
   LICTOR_E_TOKEN_FULL: { status: 507, title: 'The memory of the hardware token is full' },
   LICTOR_E_TOKEN_FAILED: { status: 500, title: 'The hardware token refused the operation' },
   LICTOR_E_TOKEN_PROOF_INVALID: { status: 403, title: 'The token activation claim is not valid' },
+
+  LICTOR_E_NOT_LOCAL: { status: 403, title: 'The Lictor Runtime serves programs of this computer only' },
+  LICTOR_E_SESSIONS_EXHAUSTED: { status: 409, title: 'The license file has no session left for this process' },
+  LICTOR_E_SESSION_UNKNOWN: { status: 404, title: 'The session is unknown or was freed' },
+  LICTOR_E_PROCESS_UNKNOWN: { status: 400, title: 'No running process has this id' },
+  LICTOR_E_RUNTIME_UNREACHABLE: { status: 503, title: 'The Lictor Runtime cannot be reached' },
 
   LICTOR_E_CENTER_UNREACHABLE: { status: 503, title: 'The License Center cannot be reached' },
   LICTOR_E_CENTER_NOT_INITIALIZED: { status: 500, title: 'The License Center data directory is not initialized' },

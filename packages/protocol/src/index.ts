@@ -21,7 +21,9 @@ export * from './license-file.js';
 export * from './plain-file.js';
 export * from './request.js';
 export * from './scheduler.js';
+export * from './seat-proof.js';
 export * from './shortcode.js';
+export * from './signed-time.js';
 export * from './token-container.js';
 export * from './token-presence.js';
 // The HTTP messages' types only: their schemas (and TypeBox, ~700 modules) load from
@@ -45,6 +47,8 @@ export type {
   ManagerEventList,
   ManagerStatus,
   ProductStatus,
+  ProofHeaders,
+  SeatProof,
   TokenActivation,
   UsageList,
 } from './wire/index.js';

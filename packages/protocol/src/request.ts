@@ -4,9 +4,11 @@
  *
  * A request proves knowledge of the PIN code without revealing it: it carries
  * HMAC-SHA256(key = PIN, the request's canonical contents). The PIN has 75 random bits, so the
- * proof cannot be reversed or guessed; the center, which can recover the package's PINs, checks
- * the proof against each of them. Requests are not secret and not vendor-signed; a SHA-256
- * checksum tells corruption apart from a wrong PIN.
+ * proof cannot be reversed or guessed. It also carries the PIN's tag ({@link pinTag}, the same for
+ * every request of one PIN): the center, which keeps each PIN's tag, finds the one PIN to check
+ * the proof against by the tag instead of trying every PIN of the package (requests made before
+ * tags are still checked against each PIN). Requests are not secret and not vendor-signed; a
+ * SHA-256 checksum tells corruption apart from a wrong PIN.
  */
 import { canonicalJson } from './canonical.js';
 import { normalizePin, normalizeSerial } from './codes.js';
@@ -34,14 +36,39 @@ export interface RequestDocument {
   proof: string;
   /** Public keys of the container the answer will create. */
   containerKeys?: ContainerKeys;
+  /** {@link pinTag} of the PIN (hex); absent in requests made before tags. */
+  pinTag?: string;
 }
 
 /** The fields a request is made from. */
-export type RequestFields = Omit<RequestDocument, 'format' | 'proof'>;
+export type RequestFields = Omit<RequestDocument, 'format' | 'proof' | 'pinTag'>;
 
-function proofInput(fields: RequestFields): Uint8Array {
-  const { serial, product, owner, hardware, nonce, createdAt, containerKeys } = fields;
-  const covered = { serial, product, owner, hardware, nonce, createdAt, ...(containerKeys ? { containerKeys } : {}) };
+/** Hex digits of a PIN tag. */
+export const PIN_TAG_HEX = 12;
+const PIN_TAG = /^[0-9a-f]{12}$/;
+
+/**
+ * A PIN's tag: the first 48 bits of HMAC-SHA256(key = PIN, serial), in hex. The same for every
+ * request of one PIN, so the center can find the PIN by it; it reveals no more of the PIN than
+ * the proof next to it already does.
+ */
+export function pinTag(serial: string, pin: string): string {
+  const mac = hmacSha256(pinKey(pin), utf8(`lictor/v1/pin-tag\0${normalizeSerial(serial)}`));
+  return Buffer.from(mac.subarray(0, PIN_TAG_HEX / 2)).toString('hex');
+}
+
+function proofInput(fields: Omit<RequestDocument, 'format' | 'proof'>): Uint8Array {
+  const { serial, product, owner, hardware, nonce, createdAt, containerKeys, pinTag: tag } = fields;
+  const covered = {
+    serial,
+    product,
+    owner,
+    hardware,
+    nonce,
+    createdAt,
+    ...(containerKeys ? { containerKeys } : {}),
+    ...(tag === undefined ? {} : { pinTag: tag }),
+  };
   return utf8(`lictor/v1/request-proof\0${canonicalJson(covered)}`);
 }
 
@@ -49,20 +76,27 @@ function pinKey(pin: string): Uint8Array {
   return utf8(normalizePin(pin));
 }
 
-/** Builds a request with the proof of `pin`. */
+/** Builds a request with the proof and the tag of `pin`. */
 export function createRequest(fields: RequestFields, pin: string): RequestDocument {
-  const normalized: RequestFields = {
+  const normalized = {
     ...fields,
     serial: normalizeSerial(fields.serial),
     hardware: normalizeHardware(fields.hardware),
+    pinTag: pinTag(fields.serial, pin),
   };
   return { format: 1, ...normalized, proof: toBase64Url(hmacSha256(pinKey(pin), proofInput(normalized))) };
 }
 
 /** Whether the request's proof was made with `pin`. Constant time. */
 export function requestProvesPin(request: RequestDocument, pin: string): boolean {
+  return requestProofChecker(request)(pin);
+}
+
+/** {@link requestProvesPin} for many PINs: the request's canonical bytes are computed once. */
+export function requestProofChecker(request: RequestDocument): (pin: string) => boolean {
   const proof = fromBase64Url(request.proof);
-  return proof !== null && constantTimeEqual(proof, hmacSha256(pinKey(pin), proofInput(request)));
+  const input = proofInput(request);
+  return (pin) => proof !== null && constantTimeEqual(proof, hmacSha256(pinKey(pin), input));
 }
 
 /** Armors a request as a file that can also be pasted into an e-mail. */
@@ -105,14 +139,25 @@ export function decodeRequestFile(text: string): RequestDocument {
     createdAt,
     proof: str(d.proof, 'proof', 64),
     ...(containerKeys === undefined ? {} : { containerKeys }),
+    ...(d.pinTag === undefined ? {} : { pinTag: tagOf(d.pinTag) }),
   };
+}
+
+function tagOf(value: unknown): string {
+  const tag = str(value, 'pinTag', PIN_TAG_HEX);
+  if (!PIN_TAG.test(tag)) fail('pinTag', 'is not a PIN tag');
+  return tag;
 }
 
 // ---- short codes -------------------------------------------------------------------------
 
 /** Days and minutes in codes count from this instant. */
 export const CODE_EPOCH_MS = Date.parse('2024-01-01T00:00:00Z');
-const KIND_REQUEST_CODE = 0x11;
+/** Request codes made before PIN tags: a 48-bit proof. */
+const KIND_REQUEST_CODE_V1 = 0x11;
+/** Request codes with a PIN tag: 16 bits of the tag, then a 32-bit proof (the same length). */
+const KIND_REQUEST_CODE = 0x12;
+const CODE_TAG_BYTES = 2;
 const SERIAL_CHARS = 12;
 const NONCE_BYTES = 4;
 const PROOF_BYTES = 6;
@@ -127,6 +172,8 @@ export interface RequestCode {
   /** {@link subjectDigest} of the owner and hardware kept on the requesting computer. */
   subject: string;
   proof: Uint8Array;
+  /** The first 4 hex digits of the PIN's {@link pinTag}; absent in codes made before tags. */
+  pinTagPrefix?: string;
 }
 
 function serialBits(serial: string): bigint {
@@ -173,14 +220,21 @@ export function createRequestCode(
     uintBytes(days, 2),
     subject,
   );
-  const proof = hmacSha256(pinKey(pin), requestCodeProofInput(body)).subarray(0, PROOF_BYTES);
-  return concatBytes(body, proof);
+  return concatBytes(body, codeProof(body, pin, fields.serial));
+}
+
+function codeProof(body: Uint8Array, pin: string, serial: string): Uint8Array {
+  const mac = hmacSha256(pinKey(pin), requestCodeProofInput(body));
+  if (body[0] === KIND_REQUEST_CODE_V1) return mac.subarray(0, PROOF_BYTES);
+  const tag = Buffer.from(pinTag(serial, pin).slice(0, CODE_TAG_BYTES * 2), 'hex');
+  return concatBytes(tag, mac.subarray(0, PROOF_BYTES - CODE_TAG_BYTES));
 }
 
 /** Parses the bytes of a request code. */
 export function parseRequestCode(bytes: Uint8Array): RequestCode {
   const bodyLength = 1 + 8 + NONCE_BYTES + 2 + 10;
-  if (bytes.length !== bodyLength + PROOF_BYTES || bytes[0] !== KIND_REQUEST_CODE) {
+  const kind = bytes[0];
+  if (bytes.length !== bodyLength + PROOF_BYTES || (kind !== KIND_REQUEST_CODE && kind !== KIND_REQUEST_CODE_V1)) {
     throw new LictorError('LICTOR_E_CODE_INVALID', 'this is not a Lictor request code');
   }
   if ((bytes[1] ?? 0) >> 4 !== 0) throw new LictorError('LICTOR_E_CODE_INVALID', 'the request code is damaged');
@@ -191,12 +245,15 @@ export function parseRequestCode(bytes: Uint8Array): RequestCode {
     createdAt: new Date(CODE_EPOCH_MS + days * 86_400_000).toISOString(),
     subject: toBase64Url(bytes.subarray(bodyLength - 10, bodyLength)),
     proof: bytes.slice(bodyLength),
+    ...(kind === KIND_REQUEST_CODE
+      ? { pinTagPrefix: Buffer.from(bytes.subarray(bodyLength, bodyLength + CODE_TAG_BYTES)).toString('hex') }
+      : {}),
   };
 }
 
 /** Whether a request code's proof was made with `pin`. Constant time. */
 export function requestCodeProvesPin(bytes: Uint8Array, pin: string): boolean {
   const body = bytes.subarray(0, bytes.length - PROOF_BYTES);
-  const expected = hmacSha256(pinKey(pin), requestCodeProofInput(body)).subarray(0, PROOF_BYTES);
-  return constantTimeEqual(expected, bytes.subarray(bytes.length - PROOF_BYTES));
+  const serial = serialFromBits(readUint(bytes, 1, 8));
+  return constantTimeEqual(codeProof(body, pin, serial), bytes.subarray(bytes.length - PROOF_BYTES));
 }

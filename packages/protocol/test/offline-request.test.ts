@@ -21,12 +21,14 @@ import {
   encodeShortCode,
   generateVendorKeys,
   type HardwareParams,
+  hmacSha256,
   type LicenseDocument,
   LictorError,
   loadSigner,
   normalizeHardware,
   parsePublicKey,
   parseRequestCode,
+  pinTag,
   type RequestDocument,
   type RequestFields,
   requestCodeProvesPin,
@@ -590,6 +592,22 @@ describe('request codes', () => {
     assert.equal(parsed.proof.length, 6);
   });
 
+  test("the PIN's tag: its first 16 bits in the code, all 48 in a file; codes made before tags still prove", () => {
+    const bytes = createRequestCode(codeFields(), PIN);
+    const tag = pinTag(SERIAL, PIN);
+    assert.match(tag, /^[0-9a-f]{12}$/);
+    assert.equal(parseRequestCode(bytes).pinTagPrefix, tag.slice(0, 4));
+    assert.notEqual(pinTag(SERIAL, '1K1ZM-7Q0PA-1X4RT'), tag, 'another PIN, another tag');
+    // A code of the first kind (0x11): the whole 48-bit proof, no tag.
+    const body = Uint8Array.from(bytes.subarray(0, bytes.length - 6));
+    body[0] = 0x11;
+    const proof = hmacSha256(utf8(PIN), new Uint8Array([...utf8('lictor/v1/request-code-proof\0'), ...body]));
+    const legacy = new Uint8Array([...body, ...proof.subarray(0, 6)]);
+    assert.equal(parseRequestCode(legacy).pinTagPrefix, undefined);
+    assert.ok(requestCodeProvesPin(legacy, PIN));
+    assert.ok(!requestCodeProvesPin(legacy, '1K1ZM-7Q0PA-1X4RT'));
+  });
+
   test('round trip through the typed short code (11 groups of 6)', () => {
     const code = encodeShortCode(createRequestCode(codeFields(), PIN));
     assert.match(code, /^([0-9A-HJKMNP-TV-Z]{6}-){10}[0-9A-HJKMNP-TV-Z]{6}$/);
@@ -678,9 +696,10 @@ describe('request codes', () => {
         if (parsed.serial === SERIAL && parsed.nonce === 'deadbeef' && i === 1) sameParse++;
       }
     }
-    // The kind byte (255 other values) and, in the serial's first byte, the 4 unused top bits
-    // (15 × 16 values) are refused by the parser; every other change is caught by the proof.
-    assert.equal(parseFailures, 255 + 15 * 16);
+    // The kind byte (254 other values: the kind of codes made before PIN tags still parses, and
+    // its proof fails) and, in the serial's first byte, the 4 unused top bits (15 × 16 values)
+    // are refused by the parser; every other change is caught by the proof.
+    assert.equal(parseFailures, 254 + 15 * 16);
     assert.equal(sameParse, 0);
   });
 

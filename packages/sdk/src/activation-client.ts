@@ -7,9 +7,12 @@ import {
   decodeLicenseFile,
   type HardwareParams,
   LictorError,
+  newTimeNonce,
   type Owner,
+  type SignedTime,
   type TokenActivation,
   type VendorPublicKey,
+  verifyServerTime,
 } from '@lictor/protocol';
 import { callCenter } from './center-client.js';
 
@@ -52,6 +55,8 @@ export interface ActivationAnswer {
   fileName: string;
   /** The container the license creates (its key file is sealed to this id). */
   containerId: string;
+  /** The center's time, signed over this request's nonce (absent from older centers). */
+  time?: { ms: number; signed: SignedTime };
 }
 
 /** Whether a license carries exactly the container keys that were sent. */
@@ -73,6 +78,7 @@ export async function activateOnline(
   token?: TokenActivation,
 ): Promise<ActivationAnswer> {
   const url = new URL('/v1/activations', input.center);
+  const timeNonce = newTimeNonce();
   const body: ActivationRequest = {
     serial: input.serial,
     pin: input.pin,
@@ -80,6 +86,7 @@ export async function activateOnline(
     hardware,
     ...(containerKeys ? { containerKeys } : {}),
     ...(token ? { token } : {}),
+    timeNonce,
   };
   const response = await callCenter(url, {
     method: 'POST',
@@ -93,6 +100,8 @@ export async function activateOnline(
     throw new LictorError('LICTOR_E_FILE_FORMAT', `the License Center at ${url.origin} sent an unexpected answer`);
   }
   const doc = decodeLicenseFile(json.license, publicKey);
+  const time =
+    json.time === undefined ? undefined : { ms: verifyServerTime(json.time, publicKey, timeNonce), signed: json.time };
   if (containerKeys && !sameContainerKeys(doc.containerKeys, containerKeys)) {
     throw new LictorError(
       'LICTOR_E_UPGRADE_UNSUPPORTED',
@@ -117,5 +126,6 @@ export async function activateOnline(
     reactivated: json.reactivated === true,
     license: json.license,
     fileName: `${doc.serial}_${doc.activationId}.lic`,
+    ...(time ? { time } : {}),
   };
 }

@@ -21,6 +21,14 @@ export async function callCenter(url: URL, request: CenterRequest): Promise<Resp
   try {
     response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
   } catch (err) {
+    const name = (err as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      throw new LictorError(
+        'LICTOR_E_CENTER_UNREACHABLE',
+        `the License Center at ${url.origin} did not answer within ${formatSeconds(timeoutMs)}${hint}`,
+        { timeoutMs },
+      );
+    }
     throw new LictorError(
       'LICTOR_E_CENTER_UNREACHABLE',
       `cannot reach the License Center at ${url.origin}: ${(err as Error).message}${hint}`,
@@ -35,4 +43,9 @@ export async function callCenter(url: URL, request: CenterRequest): Promise<Resp
     'LICTOR_E_CENTER_UNREACHABLE',
     `the License Center at ${url.origin} answered HTTP ${response.status} without a Lictor error${hint}`,
   );
+}
+
+/** `1 s`, `2.5 s`, `30 s`. */
+function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(1))} s`;
 }

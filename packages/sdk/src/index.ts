@@ -9,10 +9,19 @@
  */
 export type { ActivateInput, ActivationResult } from './activation-client.js';
 export { activateOnline } from './activation-client.js';
-export { fetchBlacklist } from './blacklist-client.js';
+export type { LicenseAnswerKey } from './answer-keys.js';
+export { type FetchedBlacklist, fetchBlacklist } from './blacklist-client.js';
+export {
+  BlacklistRefresher,
+  type BlacklistRefresherOptions,
+  type BlacklistRefreshStatus,
+  checkNotOlder,
+  DEFAULT_BLACKLIST_REFRESH_MS,
+} from './blacklist-refresher.js';
 export type { ContainerPrivateKeys, SealedKeys } from './container-keys.js';
 export { keyFilePath } from './container-keys.js';
 export type { ContainerInfo } from './containers.js';
+export { bootIdentity, type InstanceSources, resolveInstanceId } from './duplicates/instance.js';
 export { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
 export { type DuplicateReportResult, reportDuplicate } from './duplicates/report.js';
 export {
@@ -31,6 +40,7 @@ export type {
   Licensing,
   LicensingOptions,
   NotLicensed,
+  RefreshedBlacklist,
 } from './licensing.js';
 export { openLicensing } from './licensing.js';
 export { defaultMachineSecret, type MachineSecretSource, machineTag } from './machine-secret.js';
@@ -44,6 +54,15 @@ export {
   type TokenPinSource,
   tokenContainerPath,
 } from './tokens/options.js';
+export { SEEN_BLACKLIST_FILE_NAME } from './trust/blacklist-seen.js';
+export {
+  CLOCK_FILE_NAME,
+  type ClockOptions,
+  type ClockStatus,
+  DEFAULT_CLOCK_SAVE_INTERVAL_MS,
+  DEFAULT_CLOCK_TOLERANCE_MS,
+  shownDuration,
+} from './trust/clock.js';
 export type { AppliedUpgrade, StartedUpgrade } from './upgrade.js';
 export type { AbandonedQuestion, UpgradeRecord } from './upgrade-record.js';
 export { upgradeRecordPath } from './upgrade-record.js';

@@ -14,10 +14,13 @@ import {
   LictorError,
   NO_TOKENS,
   parsePublicKey,
+  type Scheduler,
   type VendorPublicKey,
 } from '@lictor/protocol';
 import { type ActivateInput, type ActivationResult, activateOnline } from './activation-client.js';
-import { fetchBlacklist } from './blacklist-client.js';
+import { answerKeysOf, type LicenseAnswerKey } from './answer-keys.js';
+import { type FetchedBlacklist, fetchBlacklist } from './blacklist-client.js';
+import { BlacklistRefresher, type BlacklistRefreshStatus, checkNotOlder } from './blacklist-refresher.js';
 import { keyFilePath, sealKeys, writeKeyFile } from './container-keys.js';
 import { type ContainerInfo, containerInfo, type LoadedContainer, loadContainers } from './containers.js';
 import { loadDuplicateMarks } from './duplicates/marks.js';
@@ -54,6 +57,13 @@ import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from '.
 import type { TokenOptions } from './tokens/options.js';
 import { TokenLicenses } from './tokens/token-licenses.js';
 import { openTokenStorage } from './tokens/token-storage.js';
+import {
+  keepNewestBlacklist,
+  readSeenBlacklists,
+  SEEN_BLACKLIST_FILE_NAME,
+  seenBlacklistPath,
+} from './trust/blacklist-seen.js';
+import { ClockGuard, type ClockOptions, type ClockStatus } from './trust/clock.js';
 import {
   type AppliedUpgrade,
   applyUpgrade,
@@ -123,6 +133,34 @@ export interface LicensingOptions {
    * the module or the PIN file is missing, `status()` says why and the other licenses still work.
    */
   tokens?: TokenOptions;
+  /**
+   * The clock mark that keeps a clock set back from reviving expired time-limited licenses
+   * (tolerance, background write period); see docs/clock.md. Always on.
+   */
+  clock?: ClockOptions;
+  /**
+   * Download the vendor's blacklist from this License Center now and then while the application
+   * runs (at once, then every `intervalMs`, default 6 h; failures are retried every 5 min and
+   * reported through `onError` and {@link Licensing.blacklistRefresh}). Off unless given.
+   */
+  blacklistRefresh?: {
+    center: string;
+    intervalMs?: number;
+    retryMs?: number;
+    /** The schedule's clock and timers (default `systemScheduler`). */
+    scheduler?: Scheduler;
+    onError?: (error: LictorError) => void;
+  };
+}
+
+/** What {@link Licensing.refreshBlacklist} stored. */
+export interface RefreshedBlacklist {
+  file: string;
+  serials: number;
+  activations: number;
+  /** The list's sequence (higher is newer). */
+  sequence: number;
+  issuedAt: string;
 }
 
 /** The licensing state of one application. */
@@ -148,10 +186,24 @@ export interface Licensing {
   requests(): Promise<PendingRequest[]>;
   /** Cancels a pending request. */
   cancelRequest(id: string): Promise<PendingRequest>;
-  /** Downloads the vendor's signed blacklist into the store and reloads. */
-  refreshBlacklist(center: string): Promise<{ file: string; serials: number; activations: number }>;
+  /**
+   * Downloads the vendor's signed blacklist into the store and reloads (`timeoutMs`: give up
+   * after, default 30 s). A list older (lower sequence) than the one in force is refused with
+   * `LICTOR_E_BLACKLIST_STALE`; the center's signed time moves the clock mark.
+   */
+  refreshBlacklist(center: string, options?: { timeoutMs?: number }): Promise<RefreshedBlacklist>;
+  /** The scheduled download's last outcome (`blacklistRefresh` option); `undefined` when off. */
+  blacklistRefresh(): BlacklistRefreshStatus | undefined;
+  /** The clock mark: the latest time seen, the tolerance, whether the clock is set back now, what is wrong with its file. */
+  clock(): ClockStatus;
   /** Every license container found, with its counter and whether it can be upgraded. */
   containers(): readonly ContainerInfo[];
+  /**
+   * The licenses whose container key opened on this computer, each able to sign answers over an
+   * asker's nonce (signed answers, `@lictor/protocol`'s `seat-proof.ts`): what a License Manager
+   * proves its seats with. Rebuilt by every load.
+   */
+  answerKeys(): readonly LicenseAnswerKey[];
   /**
    * Starts a remote upgrade: makes a question signed by the container's key and records it as
    * pending (in the store for a license file, in the token's memory for a container on a hardware
@@ -237,8 +289,19 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   const { product } = options;
   const usage = new UsageRecord(storeDir);
   const machineSecret = options.machineSecret ?? defaultMachineSecret();
+  const clock = new ClockGuard(
+    storeDir,
+    machineSecret,
+    publicKey,
+    now,
+    product || 'this product',
+    options.clock,
+    searchPaths,
+  );
 
   let snapshot: Snapshot;
+  /** The sequence of the blacklist in force (0: none, or one made before sequences). */
+  let blacklistSequence = 0;
   let started = 0;
   let applied = 0;
   let tokens: TokenLicenses | undefined;
@@ -259,21 +322,29 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     );
     const store = listings.get(storeDir);
     const storeNames = store !== undefined && 'names' in store ? store.names : undefined;
-    const records =
-      storeNames === undefined || storeNames.includes(UPGRADES_DIR)
-        ? listUpgradeRecords(storeDir)
-        : Promise.resolve(new Set<string>());
-    const [scan, marks] = await Promise.all([
+    // Whether `dir` may hold `name` (when it could not be listed, it is looked for).
+    const mayHold = (dir: string, name: string) => {
+      const listing = listings.get(dir);
+      return listing === undefined || 'error' in listing || listing.names.includes(name);
+    };
+    const records = mayHold(storeDir, UPGRADES_DIR) ? listUpgradeRecords(storeDir) : Promise.resolve(new Set<string>());
+    const [scan, marks, seenBlacklist] = await Promise.all([
       scanListed(searchPaths, listings, watchedFile),
       loadDuplicateMarks(storeDir, publicKey, storeNames),
+      readSeenBlacklists([storeDir, ...searchPaths].filter((dir) => mayHold(dir, SEEN_BLACKLIST_FILE_NAME))),
       usage.load(storeNames),
     ]);
     firstScan?.(scan.versions);
     firstScan = undefined;
-    const decoded = decodeAll(scan.files, publicKey, marks);
+    const decoded = decodeAll(scan.files, publicKey, marks, seenBlacklist);
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir, records);
     const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
     if (tokenView) addTokenView(decoded, containers, tokenView);
+    // Licenses on tokens count as well: their issue times are signed times, and the mark guards them too.
+    await Promise.all([
+      keepNewestBlacklist(storeDir, decoded.newestBlacklist),
+      clock.load(decoded.signedFloorMs, decoded.docs.length > 0),
+    ]);
     const next = buildSnapshot(
       product,
       decoded,
@@ -283,12 +354,14 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       now(),
       searchPaths,
       tokenView?.presence ?? NO_TOKENS,
+      clock,
       usage.times,
     );
     // Loads may overlap (the watcher and an explicit reload): a load started later wins.
     if (seq > applied) {
       applied = seq;
       snapshot = next;
+      blacklistSequence = decoded.newestBlacklist?.list.sequence ?? 0;
     }
   };
   const feed = autoReload(
@@ -312,6 +385,17 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     return openTokenStorage(tokens.support(), c);
   };
   let duplicateWatch: DuplicateDetection | undefined;
+  /** Verifies a downloaded list against the one in force, then stores it (list and copy) and reloads. */
+  const storeBlacklist = async (center: string, fetched: FetchedBlacklist): Promise<string> => {
+    checkNotOlder(fetched, blacklistSequence, center);
+    if (fetched.time) await clock.serverTime(fetched.time.signed, fetched.time.ms);
+    const file = join(storeDir, BLACKLIST_FILE_NAME);
+    await writeFileAtomic(seenBlacklistPath(storeDir), fetched.text);
+    await writeFileAtomic(file, fetched.text);
+    await load();
+    return file;
+  };
+  let refresher: BlacklistRefresher | undefined;
   try {
     if (options.tokens !== undefined) {
       tokens = await TokenLicenses.open(options.tokens, {
@@ -321,19 +405,37 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       });
     }
     await load();
+    clock.start();
     if (options.duplicateDetection !== undefined) {
       duplicateWatch = await startDuplicateWatch(options.duplicateDetection, {
         publicKey,
         storeDir,
         machineSecret,
-        now,
         inUse: () => announcedLicenses(snapshot.files, snapshot.containers),
         reload: load,
       });
     }
+    const refresh = options.blacklistRefresh;
+    if (refresh !== undefined) {
+      refresher = new BlacklistRefresher({
+        center: refresh.center,
+        publicKey,
+        known: () => blacklistSequence,
+        store: async (fetched) => {
+          await storeBlacklist(refresh.center, fetched);
+        },
+        ...(refresh.intervalMs === undefined ? {} : { intervalMs: refresh.intervalMs }),
+        ...(refresh.retryMs === undefined ? {} : { retryMs: refresh.retryMs }),
+        ...(refresh.scheduler ? { scheduler: refresh.scheduler } : {}),
+        ...(refresh.onError ? { onError: refresh.onError } : {}),
+      });
+      refresher.start();
+    }
   } catch (err) {
     // Opening failed (a bad option, a port in use): nothing it started keeps running.
     feed.close();
+    duplicateWatch?.close();
+    await clock.close();
     await tokens?.close();
     throw err;
   }
@@ -366,13 +468,25 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         return snapshot.byFeature.has('') ? missingFeature(feature) : snapshot.refusal;
       }
       const t = now();
+      clock.observe(t);
+      let rolledBack: NotLicensed | undefined;
       for (const c of candidates) {
-        if (t < c.expiresAtMs) {
-          usage.touch(c.result.file, t);
-          return c.result;
+        if (t >= c.expiresAtMs) continue;
+        // A time-limited license needs a clock that is not set back (docs/clock.md).
+        if (c.limited) {
+          if (t < c.notBeforeMs) {
+            rolledBack ??= c.beforeIssue;
+            continue;
+          }
+          if (clock.behind(t)) {
+            rolledBack ??= clock.refusal();
+            continue;
+          }
         }
+        usage.touch(c.result.file, t);
+        return c.result;
       }
-      return (candidates[0] as Candidate).expired;
+      return rolledBack ?? (candidates[0] as Candidate).expired;
     },
     status: () => snapshot.files,
     reload: load,
@@ -388,6 +502,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         sealKeys(keys.private, secret, answer.containerId),
       );
       await writeFileAtomic(file, answer.license);
+      if (answer.time) await clock.serverTime(answer.time.signed, answer.time.ms);
       usage.touch(file, now());
       await load();
       return {
@@ -420,15 +535,17 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       return installed;
     },
     requests: () => listRequests(storeDir),
-    async refreshBlacklist(center) {
-      const list = await fetchBlacklist(center, publicKey);
-      const file = join(storeDir, BLACKLIST_FILE_NAME);
-      await writeFileAtomic(file, list.text);
-      await load();
-      return { file, serials: list.serials, activations: list.activations };
+    async refreshBlacklist(center, options = {}) {
+      const list = await fetchBlacklist(center, publicKey, options.timeoutMs);
+      const file = await storeBlacklist(center, list);
+      const { serials, activations, sequence, issuedAt } = list;
+      return { file, serials, activations, sequence, issuedAt };
     },
+    blacklistRefresh: () => refresher?.status(),
+    clock: () => clock.status(),
     cancelRequest: (id) => cancelRequest(storeDir, id),
     containers: () => snapshot.containers.map(containerInfo),
+    answerKeys: () => answerKeysOf(snapshot.containers),
     async startUpgrade(containerId) {
       await load();
       const container = pickContainer(snapshot.containers, containerId);
@@ -467,9 +584,11 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     duplicateDetection: () => duplicateWatch?.status(),
     close: async () => {
       feed.close();
+      refresher?.stop();
       duplicateWatch?.close();
       await usage.flush();
       await tokens?.close();
+      await clock.close();
     },
   };
 }

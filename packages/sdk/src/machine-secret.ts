@@ -30,15 +30,20 @@ async function rawMachineId(platform: NodeJS.Platform): Promise<string> {
   );
 }
 
+/** The machine secret of a machine id: HMAC-SHA256(key = `lictor/v1/machine-secret`, machine id). */
+export function machineSecretFromId(machineId: string): Uint8Array {
+  return hmacSha256(utf8('lictor/v1/machine-secret'), machineId);
+}
+
 /**
- * The default machine secret: HMAC-SHA256(key = `lictor/v1/machine-secret`, machine id), where
+ * The default machine secret: {@link machineSecretFromId} of the machine id, where
  * the machine id is `/etc/machine-id` (or `/var/lib/dbus/machine-id`) on Linux and the OS UUID
  * elsewhere. Cached after the first successful read.
  */
 export function defaultMachineSecret(platform: NodeJS.Platform = process.platform): MachineSecretSource {
   let cached: Promise<Uint8Array> | undefined;
   return () => {
-    cached ??= rawMachineId(platform).then((id) => hmacSha256(utf8('lictor/v1/machine-secret'), id));
+    cached ??= rawMachineId(platform).then(machineSecretFromId);
     cached.catch(() => {
       cached = undefined;
     });

@@ -136,10 +136,9 @@ export async function createOfflineRequest(
   const containerKeys = keys.public;
   let id: string;
   let text: string;
-  let createdAt: string;
+  const createdAt = now.toISOString();
   if (kind === 'file') {
     id = randomBytes(16).toString('base64url');
-    createdAt = now.toISOString();
     const request = createRequest(
       { serial, product: input.product ?? null, owner: input.owner, hardware: hw, nonce: id, createdAt, containerKeys },
       input.pin,
@@ -148,7 +147,7 @@ export async function createOfflineRequest(
   } else {
     const nonce = randomBytes(4);
     id = nonce.toString('hex');
-    createdAt = new Date(Math.floor(now.getTime() / 86_400_000) * 86_400_000).toISOString();
+    // The code carries only the day; the record keeps the real time, which `lictor requests` shows.
     text = encodeShortCode(
       createRequestCode({ serial, nonce, createdAt: now, owner: input.owner, hardware: hw, containerKeys }, input.pin),
     );

@@ -18,11 +18,13 @@ import {
   NO_TOKENS,
   type TokenPresenceLookup,
   type VendorPublicKey,
+  type VerifiedBlacklist,
 } from '@lictor/protocol';
 import { type ContainerInfo, containerInfo, type LoadedContainer } from './containers.js';
 import type { FoundFile } from './files.js';
 import type { TokenLocation } from './tokens/options.js';
 import type { BoundFile, TokenView } from './tokens/token-licenses.js';
+import type { ClockGuard } from './trust/clock.js';
 
 /** A usable license for the requested product and feature. */
 export interface Licensed {
@@ -70,10 +72,16 @@ export interface LicenseFileStatus {
 /** A usable entry for one feature, with what `check()` answers before and after it expires. */
 export interface Candidate {
   expiresAtMs: number;
+  /** Time-limited: the clock mark applies (perpetual licenses do not depend on the clock). */
+  limited: boolean;
+  /** A clock reading before this is set back (the issue time, less the allowed skew). */
+  notBeforeMs: number;
   /** Bound to or stored on a hardware token: used after every software license. */
   token: boolean;
   result: Licensed;
   expired: NotLicensed;
+  /** The answer for a clock before {@link notBeforeMs}. */
+  beforeIssue: NotLicensed;
 }
 
 /** What `check()`, `status()` and `containers()` read; rebuilt by every load. */
@@ -91,6 +99,9 @@ export interface Snapshot {
   refusal: NotLicensed;
 }
 
+/** Placeholder of {@link Candidate.beforeIssue} for perpetual licenses (never returned). */
+const NO_ROLLBACK: NotLicensed = Object.freeze({ ok: false, code: 'LICTOR_E_CLOCK_ROLLBACK', reason: '' });
+
 /** A frozen refusal (`check()` hands out the same object every time). */
 export function refusal(code: ErrorCode, reason: string): NotLicensed {
   return Object.freeze({ ok: false, code, reason });
@@ -106,11 +117,23 @@ interface DecodedDoc {
   presence?: TokenPresenceLookup;
 }
 
+/** A blacklist file that verified. */
+export interface FoundBlacklist {
+  path: string;
+  text: string;
+  list: VerifiedBlacklist;
+}
+
 /** Everything a load read, before it is matched against this computer. */
 export interface Decoded {
   docs: DecodedDoc[];
   files: LicenseFileStatus[];
+  /** The newest blacklist (the union of those with the highest sequence). */
   blacklist: Blacklist;
+  /** The highest blacklist sequence found, and a file that holds it (`undefined`: no list). */
+  newestBlacklist: FoundBlacklist | undefined;
+  /** The latest signed time in the files: their issue times (a lower bound of the true time). */
+  signedFloorMs: number;
   /** Activation id → why it is a duplicate (from verified marks). */
   duplicates: ReadonlyMap<string, string>;
 }
@@ -120,9 +143,9 @@ export function decodeAll(
   found: readonly FoundFile[],
   publicKey: VendorPublicKey,
   duplicates: ReadonlyMap<string, string>,
+  seenBlacklists: readonly { path: string; text: string }[] = [],
 ): Decoded {
-  const serials = new Set<string>();
-  const activations = new Set<string>();
+  const lists: FoundBlacklist[] = [];
   const docs: DecodedDoc[] = [];
   const files: LicenseFileStatus[] = [];
   for (const f of found) {
@@ -137,9 +160,7 @@ export function decodeAll(
     }
     try {
       if (f.kind === 'blacklist') {
-        const list = decodeBlacklist(f.text, publicKey);
-        for (const s of list.serials) serials.add(s);
-        for (const a of list.activations) activations.add(a);
+        lists.push({ path: f.path, text: f.text, list: decodeBlacklist(f.text, publicKey) });
       } else {
         docs.push({ path: f.path, doc: decodeLicenseFile(f.text, publicKey), mtimeMs: f.mtimeMs, text: f.text });
       }
@@ -148,7 +169,66 @@ export function decodeAll(
       files.push({ path: f.path, available: false, code: err.code, reason: err.message });
     }
   }
-  return { docs, files, blacklist: { serials, activations }, duplicates };
+  const seen: FoundBlacklist[] = [];
+  for (const copy of seenBlacklists) {
+    const verified = verifiedOrReported(copy, publicKey, files);
+    if (verified) seen.push(verified);
+  }
+  const { blacklist, newest } = newestBlacklist(lists, seen, files);
+  let signedFloorMs = newest === undefined ? Number.NEGATIVE_INFINITY : Date.parse(newest.list.issuedAt);
+  for (const { doc } of docs) signedFloorMs = Math.max(signedFloorMs, Date.parse(doc.issuedAt));
+  if (Number.isNaN(signedFloorMs)) signedFloorMs = Number.NEGATIVE_INFINITY;
+  return { docs, files, blacklist, newestBlacklist: newest, signedFloorMs, duplicates };
+}
+
+/** A copy of the newest blacklist seen (in a search path), verified again; a copy that fails is reported. */
+function verifiedOrReported(
+  copy: { path: string; text: string },
+  publicKey: VendorPublicKey,
+  files: LicenseFileStatus[],
+): FoundBlacklist | undefined {
+  try {
+    return { ...copy, list: decodeBlacklist(copy.text, publicKey) };
+  } catch (err) {
+    if (!(err instanceof LictorError)) throw err;
+    files.push({ path: copy.path, available: false, code: err.code, reason: err.message });
+    return undefined;
+  }
+}
+
+/**
+ * The blacklist in force: the lists with the highest sequence (their union; lists of one sequence
+ * hold the same entries). A list file older than that is reported and not used: it cannot bring
+ * back what a newer one blacklisted, and removing the newer file does not either while the
+ * copies kept in the search paths (`seen`) hold it.
+ */
+function newestBlacklist(
+  lists: readonly FoundBlacklist[],
+  seen: readonly FoundBlacklist[],
+  files: LicenseFileStatus[],
+): { blacklist: Blacklist; newest: FoundBlacklist | undefined } {
+  // The copy first: on a tie it stays the newest, and is not written again.
+  const all = [...seen, ...lists];
+  let newest: FoundBlacklist | undefined;
+  for (const l of all) if (newest === undefined || l.list.sequence > newest.list.sequence) newest = l;
+  const serials = new Set<string>();
+  const activations = new Set<string>();
+  for (const l of all) {
+    if (newest !== undefined && l.list.sequence < newest.list.sequence) {
+      if (!seen.includes(l)) {
+        files.push({
+          path: l.path,
+          available: false,
+          code: 'LICTOR_E_BLACKLIST_STALE',
+          reason: `this blacklist (sequence ${l.list.sequence}, issued ${l.list.issuedAt}) is older than the one in force here (sequence ${newest.list.sequence}); it is not used: remove it, or run lictor blacklist --center URL`,
+        });
+      }
+      continue;
+    }
+    for (const s of l.list.serials) serials.add(s);
+    for (const a of l.list.activations) activations.add(a);
+  }
+  return { blacklist: { serials, activations }, newest };
 }
 
 /** Records, for every feature an entry grants (and the product itself), why it cannot serve. */
@@ -171,6 +251,7 @@ export function buildSnapshot(
   nowMs: number,
   searchPaths: readonly string[],
   tokenPresence: TokenPresenceLookup,
+  clock: ClockGuard,
   usedAt: ReadonlyMap<string, number> = new Map(),
 ): Snapshot {
   // Several files for one serial on one computer: the one created (issued) or used most recently.
@@ -236,7 +317,7 @@ export function buildSnapshot(
         block(blocked, entry, why);
         continue;
       }
-      addCandidates(byFeature, product, path, doc.serial, entry, token);
+      addCandidates(byFeature, product, path, doc, entry, token, clock);
     }
   }
   // Software licenses before token licenses (the documents' order), and within each the
@@ -264,14 +345,22 @@ function addCandidates(
   byFeature: Map<string, Candidate[]>,
   product: string,
   file: string,
-  serial: string,
+  { serial, issuedAt }: LicenseDocument,
   entry: LicenseEntry,
   token: boolean,
+  clock: ClockGuard,
 ): void {
   const expiresAtMs = entry.expiresAt === null ? Number.POSITIVE_INFINITY : Date.parse(entry.expiresAt);
+  const limited = entry.expiresAt !== null;
+  const notBeforeMs = Date.parse(issuedAt) - clock.issueSkewMs;
+  // One refusal per license, shared by its features; perpetual licenses never use it.
+  const beforeIssue = limited ? clock.beforeIssue(issuedAt) : NO_ROLLBACK;
   const add = (feature: string | undefined, users: number | null) => {
     const candidate: Candidate = {
       expiresAtMs,
+      limited,
+      notBeforeMs,
+      beforeIssue,
       token,
       result: Object.freeze({
         ok: true,
@@ -317,6 +406,8 @@ export function addTokenView(decoded: Decoded, containers: Map<string, LoadedCon
   }
   for (const c of view.containers) {
     decoded.docs.push({ path: c.path, doc: c.doc, mtimeMs: 0, text: c.text, presence: c.presence });
+    const issued = Date.parse(c.doc.issuedAt);
+    if (issued > decoded.signedFloorMs) decoded.signedFloorMs = issued;
     const { doc, path, text, keys, pending, location } = c;
     containers.set(path, { doc, path, text, keys, pending, token: location });
   }

@@ -64,12 +64,14 @@ export function pickContainer(containers: readonly LoadedContainer[], containerI
     else if (ids.length === 0) {
       throw new LictorError('LICTOR_E_NOT_FOUND', 'there is no license container in the license directories');
     } else {
+      const described = ids.map((id) => {
+        const c = containers.find((x) => x.doc.containerId === id) as LoadedContainer;
+        return `${id} (serial ${c.doc.serial}, ${c.doc.licenses.map((l) => l.product).join('/')})`;
+      });
       throw new LictorError(
         'LICTOR_E_CONTAINER_AMBIGUOUS',
-        `there are several containers: name one of ${ids.join(', ')}`,
-        {
-          containers: ids,
-        },
+        `there are several containers: name one of ${described.join(', ')} (lictor: --container ID; 'lictor status' shows each file's container)`,
+        { containers: ids },
       );
     }
   }

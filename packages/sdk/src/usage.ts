@@ -3,6 +3,10 @@
  * several files of one serial on one computer, only the one created or used most recently is
  * used". `check()` only writes a number into memory; the record is written to the store by a
  * throttled, unref'd timer (and at close), and read back at every load.
+ *
+ * Several records may share one store (a process with several products, like the Lictor
+ * Runtime, or several applications): each write merges what the file holds (the later time per
+ * license file wins), and the writes of one process to one file run one after another.
  */
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
@@ -14,12 +18,14 @@ export const USAGE_FILE_NAME = 'lictor-usage.json';
 /** A use is recorded again only when the last recorded one is older than this. */
 export const USAGE_RESOLUTION_MS = 60_000;
 
+/** The writes of this process to each record file, in order (records of several products share a store). */
+const writesByFile = new Map<string, Promise<void>>();
+
 /** The last-used times of license files (ms since the epoch, by path). */
 export class UsageRecord {
   readonly #file: string;
   readonly #used = new Map<string, number>();
   #timer: NodeJS.Timeout | undefined;
-  #writing: Promise<void> = Promise.resolve();
   #dirty = false;
 
   constructor(storeDir: string) {
@@ -74,18 +80,25 @@ export class UsageRecord {
       clearTimeout(this.#timer);
       this.#timer = undefined;
     }
-    this.#writing = this.#writing.then(async () => {
+    const previous = writesByFile.get(this.#file) ?? Promise.resolve();
+    const writing = previous.then(async () => {
       if (!this.#dirty) return;
       this.#dirty = false;
       try {
         // A check never creates the store: without one, the rule uses the time each file was created.
         if (!(await stat(dirname(this.#file))).isDirectory()) return;
+        // What another record wrote meanwhile (another product's, another process's) is kept.
+        await this.load();
         await writeFileAtomic(this.#file, `${JSON.stringify(Object.fromEntries(this.#used))}\n`);
       } catch {
         // A read-only store: the rule falls back to the time each file was created.
         this.#dirty = true;
       }
     });
-    return this.#writing;
+    writesByFile.set(this.#file, writing);
+    void writing.then(() => {
+      if (writesByFile.get(this.#file) === writing) writesByFile.delete(this.#file);
+    });
+    return writing;
   }
 }

@@ -7,8 +7,11 @@ import { after, before, describe, test } from 'node:test';
 import {
   type ActivationRequest,
   encodeLicenseFile,
+  generateVendorKeys,
   hmacSha256,
   type LicenseDocument,
+  loadSigner,
+  signServerTime,
   toHex,
   utf8,
 } from '@lictor/protocol';
@@ -23,8 +26,8 @@ after(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-/** A fake License Center that answers one activation, honouring the container keys or not. */
-async function center(honourKeys: boolean) {
+/** A fake License Center that answers one activation, honouring the container keys or not, with the signed time `time` makes. */
+async function center(honourKeys: boolean, time?: (nonce: string) => unknown) {
   const received: ActivationRequest[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -49,7 +52,12 @@ async function center(honourKeys: boolean) {
       };
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
-        JSON.stringify({ activationId: doc.activationId, reactivated: false, license: encodeLicenseFile(doc, vendor) }),
+        JSON.stringify({
+          activationId: doc.activationId,
+          reactivated: false,
+          license: encodeLicenseFile(doc, vendor),
+          ...(time ? { time: time(request.timeNonce ?? '') } : {}),
+        }),
       );
     });
   });
@@ -79,6 +87,33 @@ describe('online activation creates a container', () => {
       assert.equal(licensing.check('historian').ok, true);
     } finally {
       await c.close();
+    }
+  });
+
+  test("the center's signed time moves the clock mark; a time signed by another key refuses the answer, writing nothing", async () => {
+    const at = Date.parse('2027-06-01T00:00:00.000Z');
+    const genuine = await center(true, (nonce) => signServerTime(vendor, at, nonce));
+    try {
+      const licensing = await open(await mkdtemp(join(root, 'store-')));
+      await licensing.activate({ center: genuine.url, serial: SERIAL, pin: PIN, owner: OWNER });
+      assert.equal(licensing.clock().serverTime, new Date(at).toISOString());
+      assert.ok(Date.parse(licensing.clock().mark ?? '') >= at);
+      await licensing.close();
+    } finally {
+      await genuine.close();
+    }
+    const other = loadSigner(generateVendorKeys().privatePem);
+    const forged = await center(true, (nonce) => signServerTime(other, at, nonce));
+    try {
+      const store = await mkdtemp(join(root, 'store-'));
+      const licensing = await open(store);
+      await assert.rejects(licensing.activate({ center: forged.url, serial: SERIAL, pin: PIN, owner: OWNER }), {
+        code: 'LICTOR_E_SIGNATURE_INVALID',
+      });
+      assert.deepEqual(await readdir(store), []);
+      await licensing.close();
+    } finally {
+      await forged.close();
     }
   });
 

@@ -58,10 +58,14 @@ export function open(store: string, options: Partial<LicensingOptions> = {}): Pr
   });
 }
 
-/** Activates a new container in a new store under `root` (offline request file, answered here). */
+/**
+ * Activates a new container in a new store under `root` (offline request file, answered here),
+ * holding `licenses` (default one single-user license of `SCADA`).
+ */
 export async function activatedStore(
   root: string,
   policy?: ContainerPolicy,
+  licenses: LicenseEntry[] = [entry()],
 ): Promise<{ store: string; licensing: Licensing; containerId: string }> {
   const store = await mkdtemp(join(root, 'store-'));
   const licensing = await open(store);
@@ -80,7 +84,7 @@ export async function activatedStore(
     counter: 0,
     owner: request.owner,
     binding: { kind: 'hardware', hardware: request.hardware },
-    licenses: [entry()],
+    licenses,
     requestNonce: request.nonce,
     containerKeys: request.containerKeys,
     ...(policy ? { policy } : {}),

@@ -1,6 +1,7 @@
 /**
  * Duplicate detection between applications over real UDP sockets on loopback: two computers
- * using files of one serial and PIN at once, applications sharing one computer, forged and
+ * using files of one serial and PIN at once, applications sharing one computer (in one process
+ * and in two), restarts, reboots with the clock off, clock steps and suspend/resume, forged and
  * garbage announcements, and the report to the License Center.
  */
 import assert from 'node:assert/strict';
@@ -11,7 +12,13 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, type TestContext, test } from 'node:test';
-import { createAnnouncement, decodeLicenseFile, encodeAnnouncement, verifyDuplicateEvidence } from '@lictor/protocol';
+import {
+  announcementCredential,
+  createAnnouncement,
+  decodeLicenseFile,
+  encodeAnnouncement,
+  verifyDuplicateEvidence,
+} from '@lictor/protocol';
 import { keyFilePath, openKeys } from '../src/container-keys.js';
 import { DUPLICATE_FILE_SUFFIX, type DuplicateDetectionOptions, type Licensing } from '../src/index.js';
 import { activatedStore, open, SECRET_A, vendor } from './container-fixtures.js';
@@ -59,6 +66,16 @@ describe('duplicate detection (UDP on loopback)', () => {
       });
       req.on('end', () => {
         reports.push({ url: req.url, body: JSON.parse(body) });
+        // The first report finds the center busy: it is sent again at the next interval.
+        if (reports.length === 1) {
+          const busy = {
+            code: 'LICTOR_E_RATE_LIMITED',
+            message: 'too many requests',
+            details: { retryAfterSeconds: 1 },
+          };
+          res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify(busy));
+          return;
+        }
         res.writeHead(200, { 'content-type': 'application/json' }).end('{"blacklisted":[]}');
       });
     });
@@ -94,7 +111,7 @@ describe('duplicate detection (UDP on loopback)', () => {
     const laterCheck = later.check();
     assert.equal(!laterCheck.ok && laterCheck.code, 'LICTOR_E_DUPLICATE_LICENSE');
 
-    await until('the center receives the report', () => reports.length > 0);
+    await until('the center receives the report again after a 429', () => reports.length > 1);
     const report = reports[0] as { url: string; body: { evidence: unknown } };
     assert.equal(report.url, '/v1/duplicates');
     const proven = verifyDuplicateEvidence(report.body.evidence, vendor.publicKey);
@@ -126,11 +143,10 @@ describe('duplicate detection (UDP on loopback)', () => {
     const strangerKey = await strangerSignKey(stranger.store);
     const sock = createSocket('udp4');
     t.after(() => sock.close());
+    const credential = announcementCredential(licenseText, vendor.publicKey);
+    assert.ok(credential);
     for (let i = 0; i < 5; i++) {
-      const forged = createAnnouncement(
-        { license: licenseText, instance: 'computer-evil-1', seq: i + 1, sentAt: new Date().toISOString() },
-        strangerKey,
-      );
+      const forged = createAnnouncement({ ...credential, instance: 'computer-evil-1', seq: i + 1 }, strangerKey);
       sock.send(encodeAnnouncement(forged), port, '127.0.0.1');
       sock.send(Buffer.from('garbage'), port, '127.0.0.1');
       await sleep(INTERVAL_MS);
@@ -143,6 +159,74 @@ describe('duplicate detection (UDP on loopback)', () => {
       (await readdir(a.store)).filter((n) => n.endsWith(DUPLICATE_FILE_SUFFIX)),
       [],
     );
+  });
+
+  test('two applications on one computer with their own instance ids derived, a restart, a clock step: no duplicate', async (t) => {
+    const { root, opened } = await scratch(t);
+    const a = await activatedStore(root);
+    // No `instance` option: each derives it from the machine secret and the boot, as in production.
+    const listener = await open(a.store, { duplicateDetection: { port: 0, targets: [], intervalMs: INTERVAL_MS } });
+    opened.push(listener);
+    const port = await boundPort(listener);
+    const toListener = { port: 0, targets: [`127.0.0.1:${port}`], intervalMs: INTERVAL_MS };
+    // The second application's wall clock is three hours behind (an NTP step between the starts).
+    const behind = await open(a.store, { now: () => Date.now() - 3 * 3600_000, duplicateDetection: toListener });
+    assert.equal(behind.duplicateDetection()?.instance, listener.duplicateDetection()?.instance);
+    await until('the second application is heard', () => (listener.duplicateDetection()?.received ?? 0) >= 3);
+    // It restarts (closed, opened again), now with its clock ahead.
+    await behind.close();
+    const ahead = await open(a.store, { now: () => Date.now() + 3 * 3600_000, duplicateDetection: toListener });
+    opened.push(ahead);
+    const heard = listener.duplicateDetection()?.received ?? 0;
+    await until(
+      'the restarted application is heard',
+      () => (listener.duplicateDetection()?.received ?? 0) >= heard + 5,
+    );
+    assert.equal(listener.duplicateDetection()?.duplicates, 0);
+    assert.equal(ahead.duplicateDetection()?.duplicates, 0);
+    assert.equal(listener.check().ok, true);
+  });
+
+  test('a reboot with the clock behind and a suspend/resume are no duplicate; a clone still is', async (t) => {
+    const { root, opened } = await scratch(t);
+    const a = await activatedStore(root);
+    // A third computer that only listens (it has no license of its own), with its own monotonic
+    // clock, which jumps forward 10 minutes across a suspend.
+    let listenerClock = 1_000_000;
+    const listener = await open(await mkdtemp(join(root, 'listener-')), {
+      duplicateDetection: detection('the-listener', [], { monotonicMs: () => listenerClock }),
+    });
+    opened.push(listener);
+    const port = await boundPort(listener);
+    let received = 0;
+    const heardMore = async (n: number, what: string) => {
+      await until(what, () => (listener.duplicateDetection()?.received ?? 0) >= received + n);
+      received = listener.duplicateDetection()?.received ?? 0;
+    };
+    // Boot one of computer A: its monotonic clock is high (up for a day).
+    let bootOneClock = 86_400_000;
+    const bootOne = await open(a.store, {
+      duplicateDetection: detection('a-boot-1', [`127.0.0.1:${port}`], { monotonicMs: () => bootOneClock }),
+    });
+    await heardMore(3, 'boot one');
+    // Suspend and resume: the monotonic clocks move on by 10 minutes, the instance stays.
+    bootOneClock += 600_000;
+    listenerClock += 600_000;
+    await heardMore(3, 'boot one after resume');
+    await bootOne.close();
+    // Boot two, with the wall clock minutes behind and the monotonic clock starting again.
+    const bootTwo = await open(a.store, {
+      now: () => Date.now() - 7 * 60_000,
+      duplicateDetection: detection('a-boot-2', [`127.0.0.1:${port}`], { monotonicMs: () => 5_000 + listenerClock }),
+    });
+    opened.push(bootTwo);
+    await heardMore(5, 'boot two');
+    assert.equal(listener.duplicateDetection()?.duplicates, 0);
+    assert.equal(bootTwo.check().ok, true);
+    // A clone of computer A starts while boot two runs: caught.
+    const clone = await open(a.store, { duplicateDetection: detection('a-boot-2-clone', [`127.0.0.1:${port}`]) });
+    opened.push(clone);
+    await until('the clone is caught', () => (listener.duplicateDetection()?.duplicates ?? 0) === 1);
   });
 
   test('a target that is not host[:port] is refused with a typed error', async (t) => {

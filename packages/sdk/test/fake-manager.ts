@@ -3,10 +3,14 @@
  * manager does not have (forget every lease, drop products, stop and start on the same port).
  * Its messages are protocol's wire types and it validates requests with protocol's schemas;
  * `manager-contract.ts` runs the same suite against it and the real manager, so it cannot drift.
+ * It proves its lease answers like the real one, signing over the client's nonce with the
+ * container key of a test license (`signed-answers.ts`); without one (`key: null`) it is the
+ * rogue server signed seats defend against.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ANSWER_NONCE_HEADER, type AnswerKey, isAnswerNonce } from '@lictor/protocol';
 import {
   type AcquireAnswer,
   AcquireBody,
@@ -15,8 +19,10 @@ import {
   type HeartbeatAnswer,
   type LeaseBody,
   type ManagerStatus,
+  ProofHeaders,
   wireProblem,
 } from '@lictor/protocol/wire';
+import { licenseKey, signed } from './signed-answers.js';
 
 interface FakeLease extends LeaseBody {
   client: ClientIdentity;
@@ -33,6 +39,11 @@ export interface FakeManagerOptions {
   ttlMs?: number;
   /** The fake's clock (default `Date.now`); tests that drive a FakeScheduler pass its `now`. */
   now?: () => number;
+  /**
+   * What signs its lease answers: default a genuine license of `ACME` from the tests' vendor
+   * (`VENDOR` of `signed-answers.ts`); `null`: no license, answers go without proof.
+   */
+  key?: AnswerKey | null;
 }
 
 /** A running fake manager. */
@@ -56,6 +67,7 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
   const clock = options.now ?? Date.now;
   const interval = options.heartbeatIntervalMs ?? 50;
   const ttl = options.ttlMs ?? 1000;
+  const key = options.key === undefined ? licenseKey(['ACME']) : options.key;
   const state: FakeManager['state'] = {
     products: new Map<string, number>([['ACME', options.total ?? 2]]),
     leases: new Map<string, FakeLease>(),
@@ -76,6 +88,12 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
     const now = clock();
     for (const [id, l] of state.leases) if (l.deadline < now) state.leases.delete(id);
     const url = new URL(req.url ?? '/', 'http://x');
+    const nonce = req.headers[ANSWER_NONCE_HEADER];
+    // The lease routes' proof headers, checked as the manager checks them.
+    const headerProblem =
+      wireProblem(ProofHeaders, req.headers) ??
+      (nonce === undefined || isAnswerNonce(nonce) ? null : `the ${ANSWER_NONCE_HEADER} header is not canonical`);
+    const badHeaders = () => refuse(res, 400, { code: 'LICTOR_E_INVALID_INPUT', message: headerProblem ?? '' });
     const unknown = () =>
       refuse(res, 404, { code: 'LICTOR_E_LEASE_UNKNOWN', message: 'The lease is unknown or has expired' });
     if (req.method === 'GET' && url.pathname === '/v1/status') {
@@ -92,6 +110,7 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
       return send(res, 200, status);
     }
     if (req.method === 'POST' && url.pathname === '/v1/leases') {
+      if (headerProblem !== null) return badHeaders();
       let body: unknown;
       try {
         body = JSON.parse(text);
@@ -115,7 +134,11 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
       if (mine) {
         mine.deadline = now + ttl;
         mine.expiresAt = new Date(mine.deadline).toISOString();
-        return send(res, 200, { lease: wire(mine), renewed: true } satisfies AcquireAnswer);
+        return send(
+          res,
+          200,
+          signed(key, 'lease', nonce, { lease: wire(mine), renewed: true } satisfies AcquireAnswer),
+        );
       }
       const inUse = [...state.leases.values()].filter((l) => l.product === request.product).length;
       if (inUse >= total) {
@@ -138,16 +161,21 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
         deadline: now + ttl,
       };
       state.leases.set(lease.id, lease);
-      return send(res, 201, { lease: wire(lease), renewed: false } satisfies AcquireAnswer);
+      return send(
+        res,
+        201,
+        signed(key, 'lease', nonce, { lease: wire(lease), renewed: false } satisfies AcquireAnswer),
+      );
     }
     const hb = /^\/v1\/leases\/([^/]+)\/heartbeat$/.exec(url.pathname);
     if (req.method === 'POST' && hb?.[1]) {
+      if (headerProblem !== null) return badHeaders();
       state.heartbeats++;
       const lease = state.leases.get(decodeURIComponent(hb[1]));
       if (!lease) return unknown();
       lease.deadline = now + ttl;
       lease.expiresAt = new Date(lease.deadline).toISOString();
-      return send(res, 200, { lease: wire(lease) } satisfies HeartbeatAnswer);
+      return send(res, 200, signed(key, 'heartbeat', nonce, { lease: wire(lease) } satisfies HeartbeatAnswer));
     }
     const del = /^\/v1\/leases\/([^/]+)$/.exec(url.pathname);
     if (req.method === 'DELETE' && del?.[1]) {

@@ -13,7 +13,7 @@ import {
   type LicenseEntry,
   loadSigner,
 } from '@lictor/protocol';
-import { licenseSearchPaths, licenseWriteDir, openLicensing } from '../src/index.js';
+import { type Licensing, licenseSearchPaths, licenseWriteDir, openLicensing } from '../src/index.js';
 
 const vendor = loadSigner(generateVendorKeys().privatePem);
 const otherVendor = loadSigner(generateVendorKeys().privatePem);
@@ -66,10 +66,13 @@ function doc(overrides: Partial<LicenseDocument> = {}): LicenseDocument {
 }
 
 let root: string;
+/** Every licensing opened by {@link open}: closed before the directories go (their watchers reload, and loads write the clock mark). */
+const opened: Licensing[] = [];
 before(async () => {
   root = await mkdtemp(join(tmpdir(), 'lictor-sdk-'));
 });
 after(async () => {
+  for (const l of opened.splice(0)) await l.close();
   await rm(root, { recursive: true, force: true });
 });
 
@@ -90,7 +93,7 @@ function open(
     store?: string;
   } = {},
 ) {
-  return openLicensing({
+  const opening = openLicensing({
     ...(opts.role ? { role: opts.role } : {}),
     ...(opts.bitness ? { bitness: opts.bitness } : {}),
     ...(opts.store ? { store: opts.store } : {}),
@@ -100,6 +103,10 @@ function open(
     hardware: async () => opts.hardware ?? HW,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.arch ? { arch: opts.arch } : {}),
+  });
+  return opening.then((l) => {
+    opened.push(l);
+    return l;
   });
 }
 
@@ -307,6 +314,32 @@ describe('availability', () => {
     await third.close();
   });
 
+  test('two products sharing a store keep both their records of use (each write merges the file)', async () => {
+    const store = await mkdtemp(join(root, 'usage-shared-'));
+    const clock = Date.parse('2026-03-01T00:00:00Z');
+    await writeFile(join(store, 'erp.lic'), encodeLicenseFile(doc(), vendor));
+    await writeFile(
+      join(store, 'cad.lic'),
+      encodeLicenseFile(doc({ serial: 'LX-CADX-0000-0001', licenses: [entry({ product: 'CAD' })] }), vendor),
+    );
+    const erp = await open(store, { store, now: () => clock });
+    const cad = await openLicensing({
+      product: 'CAD',
+      publicKey: vendor.publicKey.text,
+      paths: [store],
+      store,
+      hardware: async () => HW,
+      now: () => clock + 1000,
+      watch: false,
+    });
+    assert.equal(erp.check().ok, true);
+    assert.equal(cad.check().ok, true);
+    // Closed together: both write the record, neither loses the other's time.
+    await Promise.all([erp.close(), cad.close()]);
+    const record = JSON.parse(await readFile(join(store, 'lictor-usage.json'), 'utf8')) as Record<string, number>;
+    assert.deepEqual(record, { [join(store, 'erp.lic')]: clock, [join(store, 'cad.lic')]: clock + 1000 });
+  });
+
   test('several files for one serial: the most recent one is used, the others are superseded', async () => {
     const dir = await dirWith({
       'old.lic': encodeLicenseFile(doc({ issuedAt: '2026-01-01T00:00:00.000Z' }), vendor),
@@ -425,7 +458,7 @@ describe('blacklist refresh from the License Center', () => {
   async function serve(body: string): Promise<{ url: string; close: () => Promise<void> }> {
     const { createServer } = await import('node:http');
     const server = createServer((req, res) => {
-      if (req.url !== '/v1/blacklist') return res.writeHead(404).end();
+      if (new URL(req.url ?? '/', 'http://x').pathname !== '/v1/blacklist') return res.writeHead(404).end();
       res.writeHead(200, { 'content-type': 'text/plain' }).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -6,6 +6,7 @@ import { LictorError } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
 import { connectManager, type Lease, type ManagerClient } from '../src/index.js';
 import { type FakeManagerOptions, fakeManager as startFake } from './fake-manager.js';
+import { VENDOR } from './signed-answers.js';
 
 /** {@link startFake}, stopped after the tests. */
 async function fakeManager(options: FakeManagerOptions = {}) {
@@ -21,8 +22,15 @@ after(async () => {
   await Promise.all(servers.map((s) => s.stop()));
 });
 
-async function connect(managers: string[], extra: Parameters<typeof connectManager>[0] = {}) {
-  const client = await connectManager({ managers, configPaths: [], env: {}, timeoutMs: 1000, ...extra });
+async function connect(managers: string[], extra: Partial<Parameters<typeof connectManager>[0]> = {}) {
+  const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    managers,
+    configPaths: [],
+    env: {},
+    timeoutMs: 1000,
+    ...extra,
+  });
   clients.push(client);
   return client;
 }
@@ -254,7 +262,7 @@ describe('manager client', () => {
   });
 
   test('no manager configured → LICTOR_E_MANAGER_UNREACHABLE', async () => {
-    await assert.rejects(connectManager({ configPaths: [], env: {}, discovery: false }), {
+    await assert.rejects(connectManager({ publicKey: VENDOR.publicKey, configPaths: [], env: {}, discovery: false }), {
       code: 'LICTOR_E_MANAGER_UNREACHABLE',
     });
   });

@@ -3,10 +3,20 @@
  * (`manager/test/manager-contract.test.ts`) and against the SDK's fake
  * (`manager-contract-fake.test.ts`): every answer is checked against protocol's schemas, over a
  * real socket, then the SDK client is used on it. A fake that drifts from the manager fails here.
+ * Lease answers to a request that carries a nonce must carry a proof over it that verifies with
+ * the tests' vendor key (signed seats).
  */
 import assert from 'node:assert/strict';
 import { describe, type TestContext, test } from 'node:test';
-import { ERRORS, type ErrorCode } from '@lictor/protocol';
+import {
+  ANSWER_NONCE_HEADER,
+  ANSWER_SESSION_HEADER,
+  ERRORS,
+  type ErrorCode,
+  randomBytes,
+  toBase64Url,
+  verifyAnswer,
+} from '@lictor/protocol';
 import {
   AcquireAnswer,
   ErrorBody,
@@ -16,13 +26,14 @@ import {
   wireProblem,
 } from '@lictor/protocol/wire';
 import { connectManager } from '../src/index.js';
+import { VENDOR } from './signed-answers.js';
 
 /** A License Manager to test. */
 export interface ContractSubject {
   /**
    * Starts a manager on 127.0.0.1 serving product `ACME` (with feature `reports`, not counted
-   * on its own) with `seats` application seats and nothing else; stopped after the test.
-   * Returns its base URL.
+   * on its own) with `seats` application seats and nothing else, proving its answers with a
+   * genuine license of `VENDOR` (`signed-answers.ts`); stopped after the test. Returns its base URL.
    */
   start(t: TestContext, seats: number): Promise<string>;
 }
@@ -35,10 +46,17 @@ interface Answer {
   text: string;
 }
 
-async function call(base: string, method: string, path: string, body?: unknown): Promise<Answer> {
+async function call(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const res = await fetch(new URL(path, base), {
     method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await res.text();
   return { status: res.status, text, json: text === '' ? undefined : JSON.parse(text) };
@@ -56,6 +74,27 @@ function expectRefusal(answer: Answer, code: ErrorCode): ErrorBody {
   const body = expectMessage<ErrorBody>(answer, ERRORS[code].status, ErrorBody);
   assert.equal(body.code, code, answer.text);
   return body;
+}
+
+/** A fresh nonce, as a client sends it. */
+const nonce = () => toBase64Url(randomBytes(24));
+
+/**
+ * Asserts `answer` (a lease answer) carries a proof, over `sent` and for `purpose`, by a genuine
+ * license of `VENDOR` that covers `ACME` (and `feature`).
+ */
+function expectProven(answer: object, purpose: 'lease' | 'heartbeat', sent: string, feature: string | null = null) {
+  const { proof, ...unsigned } = answer as { proof?: unknown };
+  assert.ok(proof !== undefined, 'the answer carries a proof');
+  const license = verifyAnswer({
+    purpose,
+    nonce: sent,
+    answer: unsigned,
+    proof,
+    publicKey: VENDOR.publicKey,
+    scope: { product: 'ACME', feature, now: Date.now() },
+  });
+  assert.ok(license.containerKeys, 'the license names the key that signed');
 }
 
 /** Registers the contract suite for `subject` under `name`. */
@@ -85,6 +124,69 @@ export function managerContract(name: string, subject: ContractSubject): void {
         HeartbeatAnswer,
       );
       assert.equal(beat.lease.id, first.lease.id);
+    });
+
+    test('a lease answer proves the seat over the nonce sent (grant, renewal, heartbeat); without a nonce it carries no proof', async (t) => {
+      const url = await subject.start(t, 2);
+      const n1 = nonce();
+      const first = expectMessage<AcquireAnswer>(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a') }, { [ANSWER_NONCE_HEADER]: n1 }),
+        201,
+        AcquireAnswer,
+      );
+      expectProven(first, 'lease', n1);
+      assert.equal(first.proof?.key, 'container');
+      const n2 = nonce();
+      const again = expectMessage<AcquireAnswer>(
+        await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a') }, { [ANSWER_NONCE_HEADER]: n2 }),
+        200,
+        AcquireAnswer,
+      );
+      expectProven(again, 'lease', n2);
+      const n3 = nonce();
+      const path = `/v1/leases/${encodeURIComponent(first.lease.id)}/heartbeat`;
+      const beat = expectMessage<HeartbeatAnswer>(
+        await call(url, 'POST', path, undefined, { [ANSWER_NONCE_HEADER]: n3 }),
+        200,
+        HeartbeatAnswer,
+      );
+      expectProven(beat, 'heartbeat', n3);
+      // A proof is for its own nonce only.
+      assert.throws(() => expectProven(beat, 'heartbeat', n2), { code: 'LICTOR_E_ANSWER_UNPROVEN' });
+      const n4 = nonce();
+      expectProven(
+        expectMessage<AcquireAnswer>(
+          await call(
+            url,
+            'POST',
+            '/v1/leases',
+            { product: 'ACME', feature: 'reports', client: client('b') },
+            { [ANSWER_NONCE_HEADER]: n4 },
+          ),
+          201,
+          AcquireAnswer,
+        ),
+        'lease',
+        n4,
+        'reports',
+      );
+      const plain = expectMessage<HeartbeatAnswer>(await call(url, 'POST', path), 200, HeartbeatAnswer);
+      assert.equal(plain.proof, undefined);
+    });
+
+    test('a malformed nonce or session header is refused (400), not answered without proof', async (t) => {
+      const url = await subject.start(t, 2);
+      const malformed: Record<string, string>[] = [
+        { [ANSWER_NONCE_HEADER]: 'short' },
+        { [ANSWER_NONCE_HEADER]: 'AAAAAAAAAAAAAAAAAAAAAB' }, // 16 bytes, not the canonical spelling
+        { [ANSWER_NONCE_HEADER]: nonce(), [ANSWER_SESSION_HEADER]: 'a.b.c' },
+      ];
+      for (const headers of malformed) {
+        expectRefusal(
+          await call(url, 'POST', '/v1/leases', { product: 'ACME', client: client('a') }, headers),
+          'LICTOR_E_INVALID_INPUT',
+        );
+      }
     });
 
     test('a feature seat names its feature', async (t) => {
@@ -162,7 +264,13 @@ export function managerContract(name: string, subject: ContractSubject): void {
 
     test('the SDK client acquires, reads the status and releases', async (t) => {
       const url = await subject.start(t, 2);
-      const manager = await connectManager({ managers: [url], configPaths: [], env: {}, timeoutMs: 5000 });
+      const manager = await connectManager({
+        publicKey: VENDOR.publicKey,
+        managers: [url],
+        configPaths: [],
+        env: {},
+        timeoutMs: 5000,
+      });
       t.after(() => manager.close());
       const lease = await manager.acquire('ACME', 'reports');
       assert.equal(lease.state, 'active');

@@ -12,29 +12,35 @@ import {
   encodeDiscoveryAnswer,
 } from '@lictor/protocol';
 import { connectManager, defaultDiscoveryTargets, discoverManagers } from '../src/index.js';
+import { licenseKey, signed, VENDOR } from './signed-answers.js';
 
 interface Responder {
   port: number;
   probes: number;
+  /** Resolves once every datagram answering the first probe was sent. */
+  sent: Promise<void>;
 }
 
 /**
  * A responder on 127.0.0.1. `answer` returns what to send back to a probe with `nonce`:
- * datagrams, each after an optional delay.
+ * datagrams in order, each once `after` (if given) has resolved.
  */
 async function responder(
   t: TestContext,
-  answer: (nonce: Uint8Array) => { packet: Uint8Array; delayMs?: number }[],
+  answer: (nonce: Uint8Array) => { packet: Uint8Array; after?: Promise<unknown> }[],
 ): Promise<Responder> {
   const socket = createSocket('udp4');
-  const state = { port: 0, probes: 0 };
-  socket.on('message', (m, from) => {
+  let sentAll: () => void = () => {};
+  const state: Responder = { port: 0, probes: 0, sent: new Promise<void>((resolve) => (sentAll = resolve)) };
+  socket.on('message', async (m, from) => {
     const probe = decodeDiscoveryProbe(m);
     if (!probe.ok) return;
     state.probes++;
-    for (const { packet, delayMs } of answer(probe.nonce)) {
-      setTimeout(() => socket.send(packet, from.port, from.address), delayMs ?? 0);
+    for (const { packet, after } of answer(probe.nonce)) {
+      await after;
+      await new Promise<void>((resolve) => socket.send(packet, from.port, from.address, () => resolve()));
     }
+    sentAll();
   });
   await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
   state.port = socket.address().port;
@@ -46,18 +52,22 @@ const announce = (id: string, port: number, url?: string): DiscoveryAnnouncement
   url === undefined ? { id, version: '0.1.0', port } : { id, version: '0.1.0', port, url };
 
 test('answers echoing the nonce are collected in answer order; strays, garbage and duplicates are ignored', async (t) => {
+  // The slow responder answers only once the fast one has sent everything: the order is decided
+  // by the test, not by timers racing on a busy machine.
+  let fastSent: Promise<void> = new Promise(() => {});
   const slow = await responder(t, (nonce) => [
-    { packet: encodeDiscoveryAnswer(nonce, announce('slow', 9001)), delayMs: 120 },
+    { packet: encodeDiscoveryAnswer(nonce, announce('slow', 9001)), after: fastSent },
   ]);
   const fast = await responder(t, (nonce) => [
     { packet: encodeDiscoveryAnswer(randomBytes(16), announce('stray', 9999)) }, // another client's answer
     { packet: new TextEncoder().encode('not an answer') },
-    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)), delayMs: 10 },
-    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)), delayMs: 20 }, // reached twice
+    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)) },
+    { packet: encodeDiscoveryAnswer(nonce, announce('fast', 9002)) }, // reached twice
   ]);
+  fastSent = fast.sent;
   const found = await discoverManagers({
     targets: [`127.0.0.1:${slow.port}`, `127.0.0.1:${fast.port}`],
-    timeoutMs: 400,
+    timeoutMs: 1500, // the window; both answers come within milliseconds of the probes
   });
   assert.deepEqual(
     found.map((m) => [m.id, m.url, m.from]),
@@ -105,8 +115,15 @@ test('default targets: limited broadcast, the multicast group and loopback; bad 
   await assert.rejects(discoverManagers({ timeoutMs: 0 }), { code: 'LICTOR_E_INVALID_INPUT' });
 });
 
-/** A manager that grants every lease asked for (just enough of the wire contract). */
-async function grantingManager(t: TestContext): Promise<{ port: number; acquired: string[]; released: string[] }> {
+/**
+ * A manager that grants every lease asked for (just enough of the wire contract), signing its
+ * answers with a genuine license of CAD unless `genuine` is false (a rogue: well-formed answers, no license).
+ */
+async function grantingManager(
+  t: TestContext,
+  genuine = true,
+): Promise<{ port: number; acquired: string[]; released: string[] }> {
+  const key = genuine ? licenseKey(['CAD']) : null;
   const state = { port: 0, acquired: [] as string[], released: [] as string[] };
   const server = createServer((req, res) => {
     let body = '';
@@ -115,24 +132,30 @@ async function grantingManager(t: TestContext): Promise<{ port: number; acquired
     });
     req.on('end', () => {
       if (req.method === 'POST' && req.url === '/v1/leases') {
-        const { product, client } = JSON.parse(body) as { product: string; client: { host: string } };
+        const nonce = req.headers['lictor-nonce'];
+        const { product, client } = JSON.parse(body) as {
+          product: string;
+          client: { host: string };
+        };
         state.acquired.push(`${product}@${client.host}`);
         const now = Date.now();
         res.writeHead(201, { 'content-type': 'application/json' });
         res.end(
-          JSON.stringify({
-            renewed: false,
-            lease: {
-              id: 'L1',
-              product,
-              feature: null,
-              licenseId: 'lic',
-              source: 'software',
-              grantedAt: new Date(now).toISOString(),
-              expiresAt: new Date(now + 60_000).toISOString(),
-              heartbeatIntervalMs: 20_000,
-            },
-          }),
+          JSON.stringify(
+            signed(key, 'lease', nonce, {
+              renewed: false,
+              lease: {
+                id: 'L1',
+                product,
+                feature: null,
+                licenseId: 'lic',
+                source: 'software',
+                grantedAt: new Date(now).toISOString(),
+                expiresAt: new Date(now + 60_000).toISOString(),
+                heartbeatIntervalMs: 20_000,
+              },
+            }),
+          ),
         );
         return;
       }
@@ -154,6 +177,7 @@ test('connectManager finds a manager only through discovery and takes a seat fro
   const http = await grantingManager(t);
   const udp = await responder(t, (nonce) => [{ packet: encodeDiscoveryAnswer(nonce, announce('lm-1', http.port)) }]);
   const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
     configPaths: [],
     env: {},
     client: { host: 'ws-7' },
@@ -171,9 +195,60 @@ test('connectManager finds a manager only through discovery and takes a seat fro
   assert.deepEqual(http.released, ['L1']);
 });
 
+test('a rogue that answers discovery first, even under the genuine manager id, is tried, refused and skipped', async (t) => {
+  const genuine = await grantingManager(t);
+  const rogue = await grantingManager(t, false);
+  const rogueUdp = await responder(t, (nonce) => [
+    { packet: encodeDiscoveryAnswer(nonce, announce('lm-1', rogue.port)) },
+  ]);
+  const genuineUdp = await responder(t, (nonce) => [
+    { packet: encodeDiscoveryAnswer(nonce, announce('lm-1', genuine.port)), delayMs: 100 },
+  ]);
+  const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    configPaths: [],
+    env: {},
+    client: { host: 'ws-7' },
+    discovery: { targets: [`127.0.0.1:${rogueUdp.port}`, `127.0.0.1:${genuineUdp.port}`], timeoutMs: 1000 },
+  });
+  try {
+    // Both answers are kept (the rogue's claim of the id does not hide the genuine manager), rogue first.
+    assert.deepEqual(client.managers, [`http://127.0.0.1:${rogue.port}`, `http://127.0.0.1:${genuine.port}`]);
+    const lease = await client.acquire('CAD');
+    assert.equal(lease.manager, `http://127.0.0.1:${genuine.port}`);
+    assert.deepEqual(rogue.acquired, ['CAD@ws-7'], 'the rogue was asked first and its unproven seat refused');
+    // Known to be unproven, the rogue is tried last from then on.
+    assert.equal((await client.acquire('CAD')).manager, `http://127.0.0.1:${genuine.port}`);
+    assert.equal(rogue.acquired.length, 1);
+  } finally {
+    await client.close();
+  }
+});
+
+test('a rogue alone: discovery finds it, the seat is refused with LICTOR_E_ANSWER_UNPROVEN', async (t) => {
+  const rogue = await grantingManager(t, false);
+  const udp = await responder(t, (nonce) => [{ packet: encodeDiscoveryAnswer(nonce, announce('lm-1', rogue.port)) }]);
+  const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
+    configPaths: [],
+    env: {},
+    discovery: { targets: [`127.0.0.1:${udp.port}`], timeoutMs: 200 },
+  });
+  try {
+    await assert.rejects(client.acquire('CAD'), (err: Error & { code?: string; details?: Record<string, unknown> }) => {
+      assert.equal(err.code, 'LICTOR_E_ANSWER_UNPROVEN');
+      assert.equal(err.details?.reason, 'missing');
+      return true;
+    });
+  } finally {
+    await client.close();
+  }
+});
+
 test('discovery comes last: LICTOR_MANAGER wins and no probe is sent', async (t) => {
   const udp = await responder(t, (nonce) => [{ packet: encodeDiscoveryAnswer(nonce, announce('lm-1', 9005)) }]);
   const client = await connectManager({
+    publicKey: VENDOR.publicKey.text,
     configPaths: [],
     env: { LICTOR_MANAGER: 'lm.example.lan:9000' },
     discovery: { targets: [`127.0.0.1:${udp.port}`], timeoutMs: 200 },
@@ -189,6 +264,7 @@ test('nothing configured and no answer to discovery: LICTOR_E_MANAGER_UNREACHABL
   try {
     await assert.rejects(
       connectManager({
+        publicKey: VENDOR.publicKey.text,
         configPaths: [],
         env: {},
         discovery: { targets: [`127.0.0.1:${silent.address().port}`], timeoutMs: 100 },

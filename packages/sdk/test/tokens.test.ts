@@ -110,6 +110,36 @@ describe('token licenses through openLicensing (SoftHSM2)', skipWithoutSoftHsm, 
     await licensing.close();
   });
 
+  test('a time-limited license on a token is guarded by the clock mark in the store too', async () => {
+    const DAY = 86_400_000;
+    const timed = await makeToken('timed');
+    // Issued in the past: the token stays plugged in for the later tests of this file, and a
+    // signed issue time ahead of the real clock would raise their stores' marks past it.
+    const issuedAt = Date.now() - 200 * DAY;
+    const expiresAt = new Date(issuedAt + 30 * DAY).toISOString();
+    await programToken(
+      module,
+      timed.token,
+      tokenDoc(timed.binding, {
+        issuedAt: new Date(issuedAt).toISOString(),
+        licenses: [{ ...entry(['historian']), product: 'TIMED', expiresAt }],
+      }),
+    );
+    const store = await mkdtemp(join(root, 'store-'));
+    let now = issuedAt - 400 * 86_400_000;
+    const licensing = await openWithTokens(store, { product: 'TIMED', now: () => now });
+    const code = () => {
+      const r = licensing.check('historian');
+      return r.ok ? 'ok' : r.code;
+    };
+    assert.equal(code(), 'LICTOR_E_CLOCK_ROLLBACK', 'before the issue time');
+    now = issuedAt + 40 * DAY;
+    assert.equal(code(), 'LICTOR_E_LICENSE_EXPIRED');
+    now = issuedAt + 5 * DAY;
+    assert.equal(code(), 'LICTOR_E_CLOCK_ROLLBACK', 'set back past the expiry already seen');
+    await licensing.close();
+  });
+
   test('a token whose memory names it but that lacks the named key fails the presence proof', async () => {
     const holder = await makeToken('holder');
     const other = await makeToken('other');

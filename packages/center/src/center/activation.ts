@@ -34,6 +34,7 @@ import type { Insertable, Kysely, Transaction } from 'kysely';
 import type { PackageRow } from '../store/dialect.js';
 import { fromJson, type JsonText, toJson } from '../store/json-column.js';
 import type { ActivationChannel, ActivationsTable, DB, PinKind } from '../store/schema.js';
+import { admitSerial, guardRefusals } from './abuse.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
 import { randomId } from './ids.js';
@@ -591,7 +592,10 @@ export function auditedSerial(value: unknown): string {
   return typeof value === 'string' ? normalizeSerial(value.slice(0, MAX_CODE_LENGTH)) : '';
 }
 
-/** Runs `work`; a refusal is audited with its code and channel (never the PIN) and rethrown. */
+/**
+ * Runs `work`; the client is admitted by its address first, and a refusal is counted and
+ * audited (aggregated, see `abuse.ts`) with its code and channel (never the PIN) and rethrown.
+ */
 export async function auditRefusal<T>(
   ctx: CenterContext,
   facts: RefusalFacts,
@@ -599,24 +603,7 @@ export async function auditRefusal<T>(
   now: Date,
   work: () => Promise<T>,
 ): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof LictorError) {
-      await recordAudit(ctx, ctx.db, now, {
-        actor: 'client',
-        action: 'activation.refuse',
-        subject: facts.serial,
-        details: {
-          code: error.code,
-          channel: facts.channel,
-          ...(facts.requestNonce === undefined ? {} : { requestNonce: facts.requestNonce }),
-          clientIp: meta.clientIp ?? null,
-        },
-      });
-    }
-    throw error;
-  }
+  return guardRefusals(ctx, facts, meta, now, work);
 }
 
 /** The checked, normalized online request. */
@@ -677,6 +664,7 @@ export async function activate(
   const now = ctx.now();
   return auditRefusal(ctx, { channel: 'online', serial: auditedSerial(request.serial) }, meta, now, async () => {
     const req = cleanRequest(request);
+    admitSerial(ctx, meta, req.serial);
     const keys = req.containerKeys ?? undefined;
     const token = request.token === undefined ? undefined : verifyTokenActivation(request.token, req.serial, now);
     const claim: Claim = {

@@ -45,6 +45,7 @@ async function blacklistSerial(
     .insertInto('blacklist')
     .values({ id: ctx.newId(), serial, activation_id: null, reason, created_at: at.toISOString() })
     .execute();
+  await nextSequence(trx);
   await recordAudit(ctx, trx, at, { actor, action: 'blacklist.serial', subject: serial, details: { reason } });
 }
 
@@ -81,6 +82,7 @@ export async function blacklistActivation(
     .insertInto('blacklist')
     .values({ id: ctx.newId(), serial: null, activation_id: id, reason, created_at: at.toISOString() })
     .execute();
+  await nextSequence(trx);
   await recordAudit(ctx, trx, at, {
     actor,
     action: 'blacklist.activation',
@@ -89,8 +91,25 @@ export async function blacklistActivation(
   });
 }
 
-/** The signed blacklist file of every blacklisted serial and activation. */
+/** Moves the list's sequence up by one, in the transaction that changes the list (the row lock orders concurrent changes). */
+async function nextSequence(trx: Transaction<DB>): Promise<void> {
+  await trx
+    .updateTable('counters')
+    .set((eb) => ({ value: eb('value', '+', 1) }))
+    .where('name', '=', 'blacklist')
+    .execute();
+}
+
+/** The signed blacklist file of every blacklisted serial and activation, with the list's sequence. */
 export async function blacklistFile(ctx: CenterContext): Promise<string> {
+  // The sequence is read before the rows: a change committed in between puts one entry more in
+  // the list than its sequence says (the next download carries it again with a higher sequence),
+  // never a sequence whose entries are missing.
+  const counter = await ctx.db
+    .selectFrom('counters')
+    .select('value')
+    .where('name', '=', 'blacklist')
+    .executeTakeFirst();
   const rows = await ctx.db.selectFrom('blacklist').select(['serial', 'activation_id']).execute();
   const serials = new Set<string>();
   const activations = new Set<string>();
@@ -102,6 +121,7 @@ export async function blacklistFile(ctx: CenterContext): Promise<string> {
     {
       format: 1,
       issuedAt: ctx.now().toISOString(),
+      sequence: Number(counter?.value ?? 0),
       serials: [...serials].sort(),
       activations: [...activations].sort(),
     },

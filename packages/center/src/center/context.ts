@@ -3,7 +3,10 @@ import type { VendorSigner } from '@lictor/protocol';
 import type { Kysely } from 'kysely';
 import type { StoreDialect } from '../store/dialect.js';
 import type { DB } from '../store/schema.js';
+import type { CenterAlert } from './abuse.js';
+import type { CenterLimits } from './rate-limits.js';
 import type { LicenseSealer } from './sealer.js';
+import type { WorkCounters } from './types.js';
 
 /** Dependencies of the domain functions, created once by `openCenter`. */
 export interface CenterContext {
@@ -24,6 +27,12 @@ export interface CenterContext {
   readonly now: () => Date;
   /** Time-ordered ids for activations, audit events and blacklist entries. */
   readonly newId: () => string;
+  /** Rate limits of the public endpoints (per client address, per serial). */
+  readonly limits: CenterLimits;
+  /** Counters of expensive work (never reset), for tests and operators: see `Center.workCounters`. */
+  readonly work: WorkCounters;
+  /** Raises an alert to whoever listens (`Center.onAlert`). */
+  readonly alert: (alert: CenterAlert) => void;
   /** Time-ordered 16-hex-digit ids for activations by request code (they travel in answer codes). */
   readonly newShortId: () => string;
 }

@@ -8,13 +8,14 @@
  *   center.json     schema version, SHA-256 of the admin token, public key
  *   center.db       SQLite database unless LICTOR_DATABASE_URL selects PostgreSQL
  */
-import { link, mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { generateVendorKeys, LictorError, loadSigner, randomBytes, sha256, toBase64Url, toHex } from '@lictor/protocol';
 import type { DatabaseConfig } from '../store/dialect.js';
 import { databaseConfigFromEnv, openStore } from '../store/open.js';
 import { createCenter } from './center.js';
 import { integerIn } from './input.js';
+import type { RateLimitOptions } from './rate-limits.js';
 import { inlineSealer, workerSealer } from './sealer.js';
 import type { Center } from './types.js';
 
@@ -41,6 +42,8 @@ export interface CenterOptions {
   signing?: 'worker' | 'inline';
   /** Offline requests (files and codes) older than this many days are refused; default 30. */
   requestMaxAgeDays?: number;
+  /** Rate limits of the public endpoints (per client address, per serial); see `DEFAULT_RATE_LIMITS`. */
+  rateLimits?: RateLimitOptions;
 }
 
 /** What {@link initCenter} created. The admin token is shown this once and stored only hashed. */
@@ -100,6 +103,11 @@ async function writeNewFile(path: string, data: string | Uint8Array, mode: numbe
   }
 }
 
+/** A new admin API token (256 random bits); only its SHA-256 is stored. */
+function newAdminToken(): string {
+  return `lictor-admin-${toBase64Url(randomBytes(32))}`;
+}
+
 async function exists(path: string): Promise<boolean> {
   try {
     await (await open(path, 'r')).close();
@@ -122,7 +130,7 @@ export async function initCenter(dataDir: string, options: CenterOptions = {}): 
   if ((await exists(path(FILES.privateKey))) || (await exists(path(FILES.config)))) throw alreadyInitialized(dir);
 
   const keys = generateVendorKeys();
-  const adminToken = `lictor-admin-${toBase64Url(randomBytes(32))}`;
+  const adminToken = newAdminToken();
   const now = (options.now ?? (() => new Date()))();
   const config: CenterConfigFile = {
     schemaVersion: CONFIG_SCHEMA_VERSION,
@@ -195,6 +203,24 @@ function parseConfig(dir: string, bytes: Buffer): CenterConfigFile {
 }
 
 /**
+ * Replaces the admin token of the center in `dataDir` (on the host, by whoever can write the
+ * data directory) and returns the new one, shown this once; the old token stops working when the
+ * center is next opened (`lictor center serve` restarted). Keys and database are untouched.
+ */
+export async function reissueAdminToken(dataDir: string): Promise<{ adminToken: string; dataDir: string }> {
+  const dir = resolve(dataDir);
+  const config = parseConfig(dir, await readDataFile(dir, FILES.config));
+  const adminToken = newAdminToken();
+  const updated: CenterConfigFile = { ...config, adminTokenHash: toHex(sha256(adminToken)) };
+  // Replaced atomically (a new file, flushed, renamed over the old): a crash keeps one valid token.
+  const target = join(dir, FILES.config);
+  const tmp = `${target}.${toHex(randomBytes(6))}.tmp`;
+  await writeNewFile(tmp, `${JSON.stringify(updated, null, 2)}\n`, 0o600);
+  await rename(tmp, target);
+  return { adminToken, dataDir: dir };
+}
+
+/**
  * Opens an initialized License Center: loads the keys once and opens (and migrates) the
  * database. `LICTOR_E_CENTER_NOT_INITIALIZED` when the directory has no center.
  */
@@ -227,5 +253,6 @@ export async function openCenter(dataDir: string, options: CenterOptions = {}): 
     adminTokenHash: new Uint8Array(Buffer.from(config.adminTokenHash, 'hex')),
     now: options.now ?? (() => new Date()),
     requestMaxAgeDays,
+    ...(options.rateLimits === undefined ? {} : { rateLimits: options.rateLimits }),
   });
 }

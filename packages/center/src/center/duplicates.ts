@@ -1,67 +1,218 @@
 /**
  * Duplicate reports from customers' networks: the evidence (three announcements signed by the
- * license containers, see `verifyDuplicateEvidence`) is checked with the vendor key, then every
- * activation it names is blacklisted, with the network as the actor in the audit log.
+ * license containers, see `verifyDuplicateEvidence`) is checked with the vendor key. Then,
+ * following the product's duplicate policy, every activation it names is blacklisted at once
+ * (`blacklist`, the network as the actor in the audit log) or the report is held for the
+ * vendor's review (`review`: listed, accepted → blacklisted, or dismissed in the admin API).
+ * Verified reports are rate-limited per serial; every report per client address.
  */
-import { LictorError, verifyDuplicateEvidence } from '@lictor/protocol';
+import { LictorError, type VerifiedDuplicate, verifyDuplicateEvidence } from '@lictor/protocol';
+import type { Selectable, Transaction } from 'kysely';
+import { fromJson, toJson } from '../store/json-column.js';
+import type { DB, DuplicateReportsTable } from '../store/schema.js';
+import { admitClient } from './abuse.js';
 import { recordAudit } from './audit.js';
 import { blacklistActivation } from './blacklist.js';
 import type { CenterContext } from './context.js';
-import type { ActivationMeta, DuplicateReport } from './types.js';
+import { enforce } from './rate-limits.js';
+import type { ActivationMeta, DuplicateReport, HeldDuplicate } from './types.js';
 
-/** Reports more than this far in the future (clock skew) are refused. */
-const MAX_FUTURE_MS = 10 * 60_000;
+/** Checks that the evidence names activations this center made for its serial and PIN; returns the product. */
+async function checkActivations(trx: Transaction<DB>, proven: VerifiedDuplicate): Promise<string> {
+  const known = await trx
+    .selectFrom('activations')
+    .innerJoin('packages', 'packages.serial', 'activations.serial')
+    .select(['activations.id', 'activations.serial', 'activations.pin_idx', 'packages.product_code'])
+    .where('activations.id', 'in', proven.activations)
+    .execute();
+  for (const id of proven.activations) {
+    const row = known.find((r) => r.id === id);
+    if (row === undefined || row.serial !== proven.serial || row.pin_idx !== proven.pin) {
+      throw new LictorError(
+        'LICTOR_E_EVIDENCE_INVALID',
+        `the duplicate evidence names activation ${id}, which this License Center did not make for serial ` +
+          `${proven.serial} PIN ${proven.pin}`,
+        { activationId: id },
+      );
+    }
+  }
+  return known[0]?.product_code ?? '';
+}
 
-/** Verifies a duplicate report, then blacklists the activations involved and audits the report in one transaction. */
+function reasonOf(proven: { serial: string; pin: number }, at: Date): string {
+  return (
+    `duplicate: serial ${proven.serial} PIN ${proven.pin} in use on two computers at once ` +
+    `(reported ${at.toISOString()})`
+  );
+}
+
+/**
+ * Verifies a duplicate report, then blacklists the activations involved or holds the report for
+ * review (the product's policy), auditing it, in one transaction.
+ */
 export async function reportDuplicate(
   ctx: CenterContext,
   evidence: unknown,
   meta: ActivationMeta = {},
 ): Promise<DuplicateReport> {
+  admitClient(ctx, meta);
   const proven = verifyDuplicateEvidence(evidence, ctx.signer.publicKey);
+  enforce(ctx.limits.reportsPerSerial, proven.serial, `reporting duplicates of serial ${proven.serial}`);
+  ctx.limits.reportsPerSerial?.take(proven.serial);
   const now = ctx.now();
-  const seenAt = new Date(proven.seenAtMs).toISOString();
-  if (proven.seenAtMs > now.getTime() + MAX_FUTURE_MS) {
-    throw new LictorError(
-      'LICTOR_E_EVIDENCE_INVALID',
-      `the duplicate evidence is dated ${seenAt}, after the License Center's clock ` +
-        `(${now.toISOString()}): check the clock of the computer that reported it`,
-      { seenAt },
-    );
-  }
-  const reason =
-    `duplicate: serial ${proven.serial} PIN ${proven.pin} in use on two computers at once ` + `(${seenAt})`;
-  await ctx.db.transaction().execute(async (trx) => {
-    const known = await trx
-      .selectFrom('activations')
-      .select(['id', 'serial', 'pin_idx'])
-      .where('id', 'in', proven.activations)
-      .execute();
-    for (const id of proven.activations) {
-      const row = known.find((r) => r.id === id);
-      if (row === undefined || row.serial !== proven.serial || row.pin_idx !== proven.pin) {
-        throw new LictorError(
-          'LICTOR_E_EVIDENCE_INVALID',
-          `the duplicate evidence names activation ${id}, which this License Center did not make for serial ` +
-            `${proven.serial} PIN ${proven.pin}`,
-          { activationId: id },
-        );
-      }
+  const at = now.toISOString();
+  const clientIp = meta.clientIp ?? null;
+  return ctx.db.transaction().execute(async (trx) => {
+    const product = await checkActivations(trx, proven);
+    const policy = await trx
+      .selectFrom('products')
+      .select('duplicate_policy')
+      .where('code', '=', product)
+      .executeTakeFirst();
+    const details = { pin: proven.pin, activations: proven.activations, instances: proven.instances, clientIp };
+    if (policy?.duplicate_policy === 'review') {
+      const held = await holdForReview(ctx, trx, proven, evidence, at, clientIp);
+      await recordAudit(ctx, trx, now, {
+        actor: 'network',
+        action: 'duplicate.held',
+        subject: proven.serial,
+        details: { ...details, report: held },
+      });
+      return { serial: proven.serial, pin: proven.pin, blacklisted: [], heldForReview: held };
     }
     for (const activationId of proven.activations) {
-      await blacklistActivation(ctx, trx, activationId, reason, 'network', now);
+      await blacklistActivation(ctx, trx, activationId, reasonOf(proven, now), 'network', now);
     }
     await recordAudit(ctx, trx, now, {
       actor: 'network',
       action: 'duplicate.reported',
       subject: proven.serial,
-      details: {
-        pin: proven.pin,
-        activations: proven.activations,
-        seenAt,
-        ...(meta.clientIp === undefined ? {} : { clientIp: meta.clientIp }),
-      },
+      details,
     });
+    return { serial: proven.serial, pin: proven.pin, blacklisted: proven.activations };
   });
-  return { serial: proven.serial, pin: proven.pin, blacklisted: proven.activations };
+}
+
+/** Records a held report, or counts one more report of the same pending one; returns its id. */
+async function holdForReview(
+  ctx: CenterContext,
+  trx: Transaction<DB>,
+  proven: VerifiedDuplicate,
+  evidence: unknown,
+  at: string,
+  clientIp: string | null,
+): Promise<string> {
+  const activations = toJson(proven.activations);
+  const pending = await trx
+    .selectFrom('duplicate_reports')
+    .select(['id', 'reports'])
+    .where('status', '=', 'pending')
+    .where('serial', '=', proven.serial)
+    .where('pin_idx', '=', proven.pin)
+    .where('activations', '=', activations)
+    .executeTakeFirst();
+  if (pending !== undefined) {
+    await trx
+      .updateTable('duplicate_reports')
+      .set({ reports: pending.reports + 1, last_at: at, client_ip: clientIp })
+      .where('id', '=', pending.id)
+      .execute();
+    return pending.id;
+  }
+  const id = ctx.newId();
+  await trx
+    .insertInto('duplicate_reports')
+    .values({
+      id,
+      serial: proven.serial,
+      pin_idx: proven.pin,
+      activations,
+      instances: toJson(proven.instances),
+      evidence: toJson(evidence),
+      status: 'pending',
+      reports: 1,
+      first_at: at,
+      last_at: at,
+      client_ip: clientIp,
+      decided_at: null,
+    })
+    .execute();
+  return id;
+}
+
+function view(r: Selectable<DuplicateReportsTable>): HeldDuplicate {
+  return {
+    id: r.id,
+    serial: r.serial,
+    pin: r.pin_idx,
+    activations: fromJson(r.activations),
+    instances: fromJson(r.instances),
+    status: r.status,
+    reports: r.reports,
+    firstAt: r.first_at,
+    lastAt: r.last_at,
+    clientIp: r.client_ip,
+    decidedAt: r.decided_at,
+    evidence: fromJson(r.evidence),
+  };
+}
+
+/** Held reports with `status`, newest first (at most 500). */
+export async function listHeldDuplicates(
+  ctx: CenterContext,
+  status: HeldDuplicate['status'] = 'pending',
+): Promise<HeldDuplicate[]> {
+  if (status !== 'pending' && status !== 'accepted' && status !== 'dismissed') {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', "status must be 'pending', 'accepted' or 'dismissed'", {
+      field: 'status',
+    });
+  }
+  const rows = await ctx.db
+    .selectFrom('duplicate_reports')
+    .selectAll()
+    .where('status', '=', status)
+    .orderBy('id', 'desc')
+    .limit(500)
+    .execute();
+  return rows.map(view);
+}
+
+/** Accepts (blacklists) or dismisses a pending held report, audited with the admin as actor. */
+export async function decideHeldDuplicate(
+  ctx: CenterContext,
+  id: string,
+  decision: 'accepted' | 'dismissed',
+): Promise<HeldDuplicate> {
+  const now = ctx.now();
+  return ctx.db.transaction().execute(async (trx) => {
+    const row = await trx.selectFrom('duplicate_reports').selectAll().where('id', '=', id).executeTakeFirst();
+    if (row === undefined) {
+      throw new LictorError('LICTOR_E_NOT_FOUND', `no held duplicate report ${id}`, { id });
+    }
+    if (row.status !== 'pending') {
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        `the duplicate report ${id} was already ${row.status} (${row.decided_at ?? ''})`,
+        { id, status: row.status },
+      );
+    }
+    const held = view(row);
+    if (decision === 'accepted') {
+      for (const activationId of held.activations) {
+        await blacklistActivation(ctx, trx, activationId, reasonOf(held, new Date(row.first_at)), 'admin', now);
+      }
+    }
+    await trx
+      .updateTable('duplicate_reports')
+      .set({ status: decision, decided_at: now.toISOString() })
+      .where('id', '=', id)
+      .execute();
+    await recordAudit(ctx, trx, now, {
+      actor: 'admin',
+      action: decision === 'accepted' ? 'duplicate.accepted' : 'duplicate.dismissed',
+      subject: held.serial,
+      details: { report: id, pin: held.pin, activations: held.activations },
+    });
+    return { ...held, status: decision, decidedAt: now.toISOString() };
+  });
 }

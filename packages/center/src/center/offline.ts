@@ -16,13 +16,15 @@ import {
   normalizeSerial,
   type Owner,
   parseRequestCode,
+  pinTag,
   type RequestCode,
   type RequestDocument,
   requestCodeProvesPin,
-  requestProvesPin,
+  requestProofChecker,
   subjectDigest,
   toCodeMinute,
 } from '@lictor/protocol';
+import { admitSerial, guardRefusals } from './abuse.js';
 import {
   auditedSerial,
   auditRefusal,
@@ -94,28 +96,75 @@ function checkAge(ctx: CenterContext, createdAt: string, now: Date, span = 0): v
   }
 }
 
-/** The index of the PIN a request proves, and the package's product. */
+/** Requests without a PIN tag are checked against every PIN only of packages this small. */
+const MAX_UNTAGGED_PINS = 16;
+
+/** How a request names its PIN: the whole tag (files), its first hex digits (codes), or nothing (before tags). */
+type TagHint = { exact: string } | { prefix: string } | null;
+
+/** Fills in the tags of a package's PINs stored before tags existed (once per package). */
+async function fillTags(ctx: CenterContext, serial: string): Promise<void> {
+  const missing = await ctx.db
+    .selectFrom('pins')
+    .select(['idx', 'pin_sealed'])
+    .where('serial', '=', serial)
+    .where('pin_tag', 'is', null)
+    .where('pin_sealed', 'is not', null)
+    .execute();
+  for (const p of missing) {
+    ctx.work.pinsOpened += 1;
+    const tag = pinTag(serial, openPin(ctx.pinSealKey, serial, p.idx, p.pin_sealed as string));
+    await ctx.db
+      .updateTable('pins')
+      .set({ pin_tag: tag })
+      .where('serial', '=', serial)
+      .where('idx', '=', p.idx)
+      .execute();
+  }
+}
+
+/**
+ * The index of the PIN a request proves, and the package's product. With a tag, only the PINs
+ * with that tag are tried (one, nearly always): the work does not grow with the package. Without
+ * (requests made before tags), every PIN is tried, the request's bytes computed once.
+ */
 async function locateByProof(
   ctx: CenterContext,
   serial: string,
   proves: (pin: string) => boolean,
+  hint: TagHint,
 ): Promise<{ index: number; product: string }> {
-  const pins = await ctx.db
+  if (hint !== null) await fillTags(ctx, serial);
+  let query = ctx.db
     .selectFrom('pins')
     .innerJoin('packages', 'packages.serial', 'pins.serial')
     .select(['pins.idx', 'pins.pin_sealed', 'packages.product_code'])
-    .where('pins.serial', '=', serial)
-    .orderBy('pins.idx')
-    .execute();
-  let unsealed = 0;
-  for (const p of pins) {
-    if (p.pin_sealed === null) {
-      unsealed += 1;
-      continue;
-    }
-    if (proves(openPin(ctx.pinSealKey, serial, p.idx, p.pin_sealed))) return { index: p.idx, product: p.product_code };
+    .where('pins.serial', '=', serial);
+  if (hint !== null && 'exact' in hint) query = query.where('pins.pin_tag', '=', hint.exact);
+  if (hint !== null && 'prefix' in hint) query = query.where('pins.pin_tag', 'like', `${hint.prefix}%`);
+  const pins = await query.orderBy('pins.idx').execute();
+  if (hint === null && pins.length > MAX_UNTAGGED_PINS) {
+    invalid(
+      'request',
+      `this request was made by an application older than the License Center (no PIN tag), and package ${serial} ` +
+        `has more than ${MAX_UNTAGGED_PINS} PIN codes: make the request again with the current application`,
+    );
   }
-  if (unsealed > 0) {
+  for (const p of pins) {
+    if (p.pin_sealed === null) continue;
+    ctx.work.pinsOpened += 1;
+    const pin = openPin(ctx.pinSealKey, serial, p.idx, p.pin_sealed);
+    ctx.work.pinProofsTried += 1;
+    if (proves(pin)) return { index: p.idx, product: p.product_code };
+  }
+  const unsealed = await ctx.db
+    .selectFrom('pins')
+    .select('idx')
+    .where('serial', '=', serial)
+    .where('pin_sealed', 'is', null)
+    .limit(1)
+    .executeTakeFirst();
+  if (unsealed !== undefined) {
     throw new LictorError(
       'LICTOR_E_INVALID_INPUT',
       `package ${serial} was issued before offline activation existed: the License Center cannot check ` +
@@ -133,13 +182,20 @@ interface FileRequest {
   claim: Claim;
 }
 
-async function prepareFile(ctx: CenterContext, request: RequestDocument, now: Date): Promise<FileRequest> {
+async function prepareFile(
+  ctx: CenterContext,
+  request: RequestDocument,
+  now: Date,
+  meta: ActivationMeta,
+): Promise<FileRequest> {
   const serial = normalizeSerial(request.serial);
+  admitSerial(ctx, meta, serial);
   checkAge(ctx, request.createdAt, now);
   // Checks the shape (field count, lengths); the license keeps the owner exactly as sent, which
   // is what the requesting computer compares the answer with.
   cleanOwner(request.owner);
-  const found = await locateByProof(ctx, serial, (pin) => requestProvesPin(request, pin));
+  const hint = request.pinTag === undefined ? null : { exact: request.pinTag };
+  const found = await locateByProof(ctx, serial, requestProofChecker(request), hint);
   if (request.product !== null && request.product !== found.product) {
     invalid(
       'product',
@@ -189,12 +245,22 @@ function decodeFile(text: unknown): RequestDocument {
 
 /**
  * What answering a request file would license, after the same checks and rules as the answer,
- * without writing anything (not even an audit event: nothing happened yet).
+ * writing nothing but a refusal's count: a preview proves a PIN as an answer does, so it is
+ * limited and its refusals are counted like the answer's (channel `preview`).
  */
-export async function previewRequest(ctx: CenterContext, text: string): Promise<RequestPreview> {
+export async function previewRequest(
+  ctx: CenterContext,
+  text: string,
+  meta: ActivationMeta = {},
+): Promise<RequestPreview> {
   const now = ctx.now();
-  const { request, locator, claim } = await prepareFile(ctx, decodeFile(text), now);
-  return previewOf(await inspect(ctx, locator, claim, now), request.createdAt, false);
+  const facts = { channel: 'preview', serial: '' };
+  return guardRefusals(ctx, facts, meta, now, async () => {
+    const decoded = decodeFile(text);
+    facts.serial = auditedSerial(decoded.serial);
+    const { request, locator, claim } = await prepareFile(ctx, decoded, now, meta);
+    return previewOf(await inspect(ctx, locator, claim, now), request.createdAt, false);
+  });
 }
 
 /** Answers a request file with a license file for the requesting computer. */
@@ -209,7 +275,7 @@ export async function answerRequest(
     const decoded = decodeFile(text);
     facts.serial = auditedSerial(decoded.serial);
     facts.requestNonce = decoded.nonce;
-    const { request, locator, claim } = await prepareFile(ctx, decoded, now);
+    const { request, locator, claim } = await prepareFile(ctx, decoded, now, meta);
     const granted = await grant(ctx, locator, claim, meta, now);
     return {
       activationId: granted.activationId,
@@ -287,9 +353,11 @@ export async function answerRequestCode(
     const request = parseRequestCode(bytes);
     facts.serial = request.serial;
     facts.requestNonce = request.nonce;
+    admitSerial(ctx, meta, request.serial);
     checkAge(ctx, request.createdAt, now, DAY_MS);
     const claimed = cleanOwner(owner);
-    const found = await locateByProof(ctx, request.serial, (pin) => requestCodeProvesPin(bytes, pin));
+    const hint = request.pinTagPrefix === undefined ? null : { prefix: request.pinTagPrefix };
+    const found = await locateByProof(ctx, request.serial, (pin) => requestCodeProvesPin(bytes, pin), hint);
     const claim: Claim = {
       channel: 'code',
       owner: claimed,

@@ -6,6 +6,26 @@ const MAX_FIELDS = 32;
 const MAX_LENGTH = 256;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
+/**
+ * Names an owner field may not have: the properties every JavaScript object inherits
+ * (`constructor`, `toString`, …) and `__proto__`. Looked up on a plain object they answer
+ * something that is not the customer's data, or change the object itself.
+ */
+export function reservedOwnerField(name: string): boolean {
+  return name === '__proto__' || name === 'prototype' || name in Object.prototype;
+}
+
+/** Throws `LICTOR_E_OWNER_FIELD_INVALID` for a reserved owner field name. */
+export function refuseReservedOwnerField(name: string, field = `owner.${name}`): void {
+  if (reservedOwnerField(name)) {
+    throw new LictorError(
+      'LICTOR_E_OWNER_FIELD_INVALID',
+      `${field}: '${name}' is a reserved name and cannot be an owner field; rename it`,
+      { field },
+    );
+  }
+}
+
 /** Checks the shape of untrusted owner data and trims every value. */
 export function cleanOwner(value: unknown): Owner {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -15,6 +35,7 @@ export function cleanOwner(value: unknown): Owner {
   if (entries.length > MAX_FIELDS) invalid('owner', `owner may have at most ${MAX_FIELDS} fields`);
   const owner: Owner = {};
   for (const [key, v] of entries) {
+    refuseReservedOwnerField(key);
     if (typeof v !== 'string' || v.length > MAX_LENGTH) {
       invalid(`owner.${key}`, `owner.${key} must be a text of at most ${MAX_LENGTH} characters`);
     }
@@ -25,7 +46,7 @@ export function cleanOwner(value: unknown): Owner {
 
 /** Throws `LICTOR_E_OWNER_REQUIRED` naming every missing field, or `INVALID_INPUT` for a bad e-mail. */
 export function checkOwner(owner: Owner, required: readonly string[]): void {
-  const missing = required.filter((f) => (owner[f] ?? '') === '');
+  const missing = required.filter((f) => !Object.hasOwn(owner, f) || owner[f] === '');
   if (missing.length > 0) {
     throw new LictorError(
       'LICTOR_E_OWNER_REQUIRED',
@@ -33,7 +54,7 @@ export function checkOwner(owner: Owner, required: readonly string[]): void {
       { missing },
     );
   }
-  const email = owner.email;
+  const email = Object.hasOwn(owner, 'email') ? owner.email : undefined;
   if (email !== undefined && email !== '' && !EMAIL.test(email)) {
     invalid('owner.email', `owner.email '${email}' is not an e-mail address`);
   }

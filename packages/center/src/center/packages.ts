@@ -9,6 +9,7 @@ import {
   LictorError,
   normalizePin,
   normalizeSerial,
+  pinTag,
   randomBytes,
   type ServerArch,
 } from '@lictor/protocol';
@@ -161,6 +162,7 @@ export async function issuePackage(ctx: CenterContext, spec: PackageSpec): Promi
           pin_hash: hashPin(ctx.pinPepper, serial, p.pin),
           kind: p.kind,
           pin_sealed: sealPin(ctx.pinSealKey, serial, p.index, normalizePin(p.pin)),
+          pin_tag: pinTag(serial, p.pin),
         })),
       )
       .execute();

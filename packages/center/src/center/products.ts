@@ -6,7 +6,8 @@ import type { DB } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
 import { invalid, text } from './input.js';
-import type { Product, ProductInput } from './types.js';
+import { refuseReservedOwnerField } from './owner.js';
+import type { DuplicatePolicy, Product, ProductInput } from './types.js';
 
 const DEFAULT_OWNER_FIELDS = ['company', 'email'];
 const OWNER_FIELD_PATTERN = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
@@ -35,8 +36,32 @@ function checkInput(input: ProductInput): Omit<Product, 'createdAt'> {
     if (typeof f !== 'string' || !OWNER_FIELD_PATTERN.test(f)) {
       invalid(`requiredOwnerFields[${i}]`, `owner field names are a letter then letters, digits or '_'`);
     }
+    refuseReservedOwnerField(f, `requiredOwnerFields[${i}]`);
   }
-  return { code, name, features, requiredOwnerFields: [...new Set(requiredOwnerFields)] };
+  const duplicatePolicy = checkPolicy(input.duplicatePolicy ?? 'blacklist', 'duplicatePolicy');
+  return { code, name, features, requiredOwnerFields: [...new Set(requiredOwnerFields)], duplicatePolicy };
+}
+
+function checkPolicy(value: unknown, field: string): DuplicatePolicy {
+  if (value !== 'blacklist' && value !== 'review') invalid(field, `${field} must be 'blacklist' or 'review'`);
+  return value;
+}
+
+/** Changes what a product's proven duplicates do. */
+export async function setDuplicatePolicy(ctx: CenterContext, code: string, policy: unknown): Promise<Product> {
+  const checked = checkPolicy(policy, 'duplicatePolicy');
+  const at = ctx.now();
+  await ctx.db.transaction().execute(async (trx) => {
+    const before = await requireProduct(trx, code);
+    await trx.updateTable('products').set({ duplicate_policy: checked }).where('code', '=', code).execute();
+    await recordAudit(ctx, trx, at, {
+      actor: 'admin',
+      action: 'product.duplicate-policy',
+      subject: code,
+      details: { from: before.duplicatePolicy, to: checked },
+    });
+  });
+  return requireProduct(ctx.db, code);
 }
 
 /** Adds a product and its features. */
@@ -62,6 +87,7 @@ export async function addProduct(ctx: CenterContext, input: ProductInput): Promi
           code: product.code,
           name: product.name,
           required_owner_fields: toJson(product.requiredOwnerFields),
+          duplicate_policy: product.duplicatePolicy,
           created_at: product.createdAt,
         })
         .execute();
@@ -110,6 +136,7 @@ async function findProduct(db: Kysely<DB>, code: string): Promise<Product | unde
     name: row.name,
     features,
     requiredOwnerFields: fromJson(row.required_owner_fields),
+    duplicatePolicy: row.duplicate_policy,
     createdAt: row.created_at,
   };
 }
@@ -138,6 +165,7 @@ export async function listProducts(ctx: CenterContext): Promise<Product[]> {
     name: row.name,
     features: features.filter((f) => f.product_code === row.code).map((f) => ({ code: f.code, name: f.name })),
     requiredOwnerFields: fromJson(row.required_owner_fields),
+    duplicatePolicy: row.duplicate_policy,
     createdAt: row.created_at,
   }));
 }

@@ -1,4 +1,5 @@
 /** The inputs and outputs of the {@link Center} API, independent of HTTP. */
+
 import type {
   ActivationRequest,
   ActivationResponse,
@@ -11,8 +12,11 @@ import type {
   LicenseType,
   Owner,
   ServerArch,
+  SignedTime,
   VendorPublicKey,
 } from '@lictor/protocol';
+import type { DuplicatePolicy } from '@lictor/protocol/wire';
+import type { CenterAlert } from './abuse.js';
 import type { TokenPinChoice, TokenProgramming, TokenView } from './tokens.js';
 
 /** A feature when a product is added. */
@@ -29,7 +33,12 @@ export interface ProductInput {
   features?: FeatureInput[];
   /** Owner fields every activation must fill; defaults to `['company', 'email']`. */
   requiredOwnerFields?: string[];
+  /** What a proven duplicate does: `blacklist` at once (default) or hold it for `review`. */
+  duplicatePolicy?: DuplicatePolicy;
 }
+
+/** `blacklist`: a proven duplicate is blacklisted at once; `review`: held for the vendor's decision. */
+export type { DuplicatePolicy };
 
 /** A product with its features. */
 export interface Product {
@@ -37,6 +46,7 @@ export interface Product {
   name: string;
   features: { code: string; name: string }[];
   requiredOwnerFields: string[];
+  duplicatePolicy: DuplicatePolicy;
   createdAt: string;
 }
 
@@ -161,6 +171,34 @@ export interface DuplicateReport {
   pin: number;
   /** Activations on the blacklist because of the report (also those already there). */
   blacklisted: string[];
+  /** With the product's `review` policy: the held report's id (nothing is blacklisted yet). */
+  heldForReview?: string;
+}
+
+/** Counters of the center's expensive work since it was opened. */
+export interface WorkCounters {
+  /** Sealed PINs decrypted (offline requests, filling in PIN tags). */
+  pinsOpened: number;
+  /** Offline request proofs checked against a PIN. */
+  pinProofsTried: number;
+}
+
+/** A verified duplicate report held for the vendor's review. */
+export interface HeldDuplicate {
+  id: string;
+  serial: string;
+  pin: number;
+  activations: string[];
+  instances: string[];
+  status: 'pending' | 'accepted' | 'dismissed';
+  /** How many times it was reported while pending. */
+  reports: number;
+  firstAt: string;
+  lastAt: string;
+  clientIp: string | null;
+  decidedAt: string | null;
+  /** The evidence as first received. */
+  evidence: unknown;
 }
 
 /** One recorded event. */
@@ -353,7 +391,7 @@ export interface Center {
    * What answering a request file would license, after every check and PIN rule, writing
    * nothing. Refuses as {@link Center.answerRequest} would.
    */
-  previewRequest(text: string): Promise<RequestPreview>;
+  previewRequest(text: string, meta?: ActivationMeta): Promise<RequestPreview>;
   /** Answers a request file (the PIN rules of {@link Center.activate}) with a license file. */
   answerRequest(text: string, meta?: ActivationMeta): Promise<AnsweredRequest>;
   /**
@@ -379,13 +417,26 @@ export interface Center {
   listUpgrades(filter?: UpgradeFilter): Promise<UpgradeView[]>;
   /** Blacklists a serial or one activation (idempotent). */
   addToBlacklist(entry: BlacklistInput): Promise<void>;
-  /** The signed blacklist file that applications download. */
+  /** The signed blacklist file that applications download (with its sequence, see `BlacklistDocument`). */
   blacklistFile(): Promise<string>;
+  /**
+   * The center's time signed with the vendor key over the client's nonce (`LICTOR_E_INVALID_INPUT`
+   * for a malformed nonce). Sent with activations and blacklist downloads; moves the SDK's clock mark.
+   */
+  signedTime(nonce: string): SignedTime;
   /**
    * Takes a duplicate report from a network (see `verifyDuplicateEvidence`): checks the three
    * signed announcements and blacklists the activations in use at once. Idempotent.
    */
   reportDuplicate(evidence: unknown, meta?: ActivationMeta): Promise<DuplicateReport>;
+  /** Changes what a product's proven duplicates do (audited). */
+  setDuplicatePolicy(product: string, policy: DuplicatePolicy): Promise<Product>;
+  /** Duplicate reports held for review, newest first; `status` filters (default `pending`). */
+  listHeldDuplicates(status?: HeldDuplicate['status']): Promise<HeldDuplicate[]>;
+  /** Accepts a held report: blacklists its activations (audited, actor `admin`). */
+  acceptHeldDuplicate(id: string): Promise<HeldDuplicate>;
+  /** Dismisses a held report: nothing is blacklisted (audited). */
+  dismissHeldDuplicate(id: string): Promise<HeldDuplicate>;
   /** Hardware tokens licenses were bound to, most recently registered first. */
   listTokens(): Promise<TokenView[]>;
   /**
@@ -397,6 +448,10 @@ export interface Center {
   recordTokenProgramming(input: TokenProgramming): Promise<TokenView>;
   /** The latest events, newest first; default 50, at most 1000. */
   audit(limit?: number): Promise<AuditEvent[]>;
+  /** Counters of expensive work since the center was opened (a copy). */
+  workCounters(): WorkCounters;
+  /** Calls `listener` with every alert (a burst of wrong PINs); returns the function that stops it. */
+  onAlert(listener: (alert: CenterAlert) => void): () => void;
   /** Compares a presented admin token with the stored hash in constant time. */
   verifyAdminToken(token: string): boolean;
   /** Runs a trivial query; throws when the database cannot be reached. */

@@ -1,6 +1,8 @@
 /** Public routes used by applications: activation, the blacklist and duplicate reports. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@lictor/http-service';
+import { TIME_HEADER } from '@lictor/protocol';
+import { BlacklistQuery } from '@lictor/protocol/wire';
 import type { Center } from '../center/types.js';
 import { ref } from './messages.js';
 
@@ -21,15 +23,17 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
         response: {
           200: ref.ActivationResponse,
           201: ref.ActivationResponse,
-          ...errorResponses(400, 403, 409, 413),
+          ...errorResponses(400, 403, 409, 413, 429),
         },
       },
     },
     async (request, reply) => {
-      const result = await center.activate(request.body, { clientIp: request.ip });
+      const body = request.body;
+      const result = await center.activate(body, { clientIp: request.ip });
       const { activationId, reactivated } = result;
-      request.log.info({ serial: request.body.serial, activationId, reactivated, channel: 'online' }, 'activation');
-      return reply.code(result.reactivated ? 200 : 201).send(result);
+      request.log.info({ serial: body.serial, activationId, reactivated, channel: 'online' }, 'activation');
+      const time = body.timeNonce === undefined ? {} : { time: center.signedTime(body.timeNonce) };
+      return reply.code(result.reactivated ? 200 : 201).send({ ...result, ...time });
     },
   );
 
@@ -40,11 +44,12 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
         operationId: 'reportDuplicate',
         summary: 'Report a serial and PIN in use on two computers at once',
         description:
-          'The evidence is three license announcements signed by the license containers (A, B, A in time). ' +
-          'The activations it names are blacklisted.',
+          'The evidence is three license announcements signed by the license containers (A, B, A as one observer ' +
+          "received them, A's counter growing). The activations it names are blacklisted, or the report is held " +
+          "for the vendor's review when the product's duplicate policy is 'review'. Rate-limited per serial.",
         tags: ['activation'],
         body: ref.DuplicateReport,
-        response: { 200: ref.DuplicateReportAnswer, ...errorResponses(400, 413) },
+        response: { 200: ref.DuplicateReportAnswer, ...errorResponses(400, 413, 429) },
       },
     },
     async (request) => center.reportDuplicate(request.body.evidence, { clientIp: request.ip }),
@@ -56,7 +61,11 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
       schema: {
         operationId: 'getBlacklist',
         summary: 'The signed blacklist file',
+        description:
+          'Its sequence moves up with every change. With `nonce`, the `Lictor-Time` header carries the ' +
+          "center's time signed over it (JSON `{ time, nonce, signature }`).",
         tags: ['activation'],
+        querystring: BlacklistQuery,
         produces: ['text/plain'],
         response: {
           200: { type: 'string', description: 'Armored LICTOR BLACKLIST block' },
@@ -64,6 +73,11 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
         },
       },
     },
-    async (_request, reply) => reply.type('text/plain; charset=utf-8').send(await center.blacklistFile()),
+    async (request, reply) => {
+      const { nonce } = request.query;
+      const text = await center.blacklistFile();
+      if (nonce !== undefined) reply.header(TIME_HEADER, JSON.stringify(center.signedTime(nonce)));
+      return reply.type('text/plain; charset=utf-8').send(text);
+    },
   );
 };

@@ -4,6 +4,7 @@ import { errorResponses } from '@lictor/http-service';
 import { LictorError } from '@lictor/protocol';
 import { ActivationFilterQuery, AuditQuery, SerialParams, UpgradeFilterQuery } from '@lictor/protocol/wire';
 import type { Center } from '../center/types.js';
+import { duplicateReviewRoutes } from './admin-duplicates.js';
 import { ref } from './messages.js';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
@@ -27,6 +28,9 @@ export const adminRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = async 
       );
     }
   });
+
+  // Behind the same token (the hook above applies to this child plugin too).
+  await app.register(duplicateReviewRoutes, { center });
 
   app.get(
     '/v1/admin/products',

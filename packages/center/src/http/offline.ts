@@ -28,7 +28,7 @@ export const offlineRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = asyn
         response: {
           200: ref.OfflineFileAnswer,
           201: ref.OfflineFileAnswer,
-          ...errorResponses(400, 403, 409, 413),
+          ...errorResponses(400, 403, 409, 413, 429),
         },
       },
     },
@@ -52,10 +52,10 @@ export const offlineRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = asyn
         description: 'Refuses with the same codes as answering it would.',
         tags: ['offline'],
         body: ref.OfflineRequest,
-        response: { 200: ref.RequestPreview, ...errorResponses(400, 403, 409, 413) },
+        response: { 200: ref.RequestPreview, ...errorResponses(400, 403, 409, 413, 429) },
       },
     },
-    async (request) => center.previewRequest(request.body.request),
+    async (request) => center.previewRequest(request.body.request, { clientIp: request.ip }),
   );
 
   app.post(
@@ -71,7 +71,7 @@ export const offlineRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = asyn
         response: {
           200: ref.OfflineCodeAnswer,
           201: ref.OfflineCodeAnswer,
-          ...errorResponses(400, 403, 409, 413),
+          ...errorResponses(400, 403, 409, 413, 429),
         },
       },
     },

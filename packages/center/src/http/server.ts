@@ -4,6 +4,7 @@ import {
   addMessages,
   errorBodySchema,
   installErrorHandling,
+  listenService,
   openApiRoute,
   registerOpenApi,
   type ServiceLoggerOption,
@@ -69,5 +70,18 @@ export function buildCenterServer(center: Center, options: CenterServerOptions =
   app.register(offlineRoutes, { center });
   app.register(adminRoutes, { center });
   app.register(webRoutes, { center });
+  // Alerts (a burst of wrong PINs) reach the operator's log as well as the audit trail.
+  const stop = center.onAlert((alert) => app.log.warn({ alert }, `alert: ${alert.message}`));
+  app.addHook('onClose', async () => {
+    stop();
+  });
   return app;
+}
+
+/**
+ * Starts a center's HTTP service on `host:port` and resolves with its URL; a port in use (or an
+ * address not of this host) is `LICTOR_E_PORT_IN_USE`, as for the License Manager.
+ */
+export function listenCenterServer(server: FastifyInstance, options: { port: number; host: string }): Promise<string> {
+  return listenService(server, { ...options, what: 'License Center' });
 }

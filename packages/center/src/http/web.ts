@@ -13,6 +13,7 @@ import {
   HIDDEN_ROUTE,
   HTML_SECURITY_HEADERS,
   htmlPage,
+  retryAfter,
   sendHtml,
 } from '@lictor/http-service';
 import { LictorError, type Owner } from '@lictor/protocol';
@@ -76,11 +77,15 @@ function fileForm(links: Links): string {
 </section>`;
 }
 
-const OWNER_LABELS: Record<string, string> = { company: 'Company', email: 'E-mail' };
+// A Map: an owner field named `toString` or `constructor` must not find an inherited property.
+const OWNER_LABELS = new Map([
+  ['company', 'Company'],
+  ['email', 'E-mail'],
+]);
 
 function ownerInput(field: string, value: string): string {
   const id = `owner-${field.replace(/[^A-Za-z0-9_-]/g, '_')}`;
-  const label = OWNER_LABELS[field] ?? field;
+  const label = OWNER_LABELS.get(field) ?? field;
   const type = field === 'email' ? 'email' : 'text';
   const auto = field === 'company' ? ' autocomplete="organization"' : field === 'email' ? ' autocomplete="email"' : '';
   return `<label for="${escapeHtml(id)}">${escapeHtml(label)}</label>
@@ -90,7 +95,7 @@ function ownerInput(field: string, value: string): string {
 /** The request code form, with what was typed and, after a refusal, the owner fields found missing. */
 function codeForm(links: Links, values: { code?: string; owner?: Owner; missing?: string[] } = {}): string {
   const owner: Owner = { company: '', email: '', ...values.owner };
-  for (const field of values.missing ?? []) owner[field] ??= '';
+  for (const field of values.missing ?? []) if (!Object.hasOwn(owner, field)) owner[field] = '';
   const inputs = Object.entries(owner).map(([field, value]) => ownerInput(field, value));
   return `<section aria-labelledby="code-heading">
 <h2 id="code-heading">With a request code</h2>
@@ -142,7 +147,7 @@ function previewRows(p: RequestPreview): string {
           .map((f) => `<li>${escapeHtml(f.code)}${f.users === null ? '' : ` (${f.users} users)`}</li>`)
           .join('')}</ul>`;
   const owner = Object.entries(p.owner)
-    .map(([k, v]) => `${escapeHtml(OWNER_LABELS[k] ?? k)}: ${escapeHtml(v)}`)
+    .map(([k, v]) => `${escapeHtml(OWNER_LABELS.get(k) ?? k)}: ${escapeHtml(v)}`)
     .join('<br>');
   const rows: [string, string][] = [
     ['Product', `${escapeHtml(p.productName)} (<span class="mono">${escapeHtml(p.product)}</span>)`],
@@ -224,6 +229,7 @@ function sendError(
   retry?: { code: string; owner: Owner },
 ): FastifyReply {
   const { status, body } = failureAnswer(request, multipartRefusal(error) ?? error, FORM_BODY_LIMIT);
+  retryAfter(reply, body);
   let again = `<p><a href="${FROM_STEP.start}">Back to the activation page</a></p>`;
   if (retry !== undefined) {
     const missing =
@@ -312,7 +318,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
   app.post('/activate/preview', { schema: HIDDEN_ROUTE, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
     try {
       const text = await requestText(request);
-      return sendHtml(reply, 200, previewPage(await center.previewRequest(text), text));
+      return sendHtml(reply, 200, previewPage(await center.previewRequest(text, { clientIp: request.ip }), text));
     } catch (error) {
       return sendError(request, reply, error);
     }
@@ -339,7 +345,9 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
     const owner: Owner = {};
     for (const name of Object.keys(request.body ?? {})) {
       const value = field(request.body, name);
-      if (name !== 'code' && value !== undefined) owner[name] = value;
+      // An own property even for `__proto__`, so that the center refuses a reserved name.
+      if (name !== 'code' && value !== undefined)
+        Object.defineProperty(owner, name, { value, enumerable: true, writable: true, configurable: true });
     }
     try {
       const answered = await center.answerRequestCode(code, owner, { clientIp: request.ip });

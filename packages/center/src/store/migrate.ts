@@ -4,6 +4,8 @@ import * as initial from './migrations/0001_initial.js';
 import * as offline from './migrations/0002_offline.js';
 import * as containers from './migrations/0003_containers.js';
 import * as tokens from './migrations/0004_tokens.js';
+import * as blacklistSequence from './migrations/0005_blacklist_sequence.js';
+import * as abuse from './migrations/0006_abuse.js';
 import type { DB } from './schema.js';
 
 /** The migrations in the order they apply; names are never changed once released. */
@@ -12,6 +14,8 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_offline': offline,
   '0003_containers': containers,
   '0004_tokens': tokens,
+  '0005_blacklist_sequence': blacklistSequence,
+  '0006_abuse': abuse,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

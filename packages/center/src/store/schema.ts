@@ -4,7 +4,7 @@
  */
 import type { ContainerKeys, FeatureGrant, HardwareParams, Owner } from '@lictor/protocol';
 import type { Generated } from 'kysely';
-import type { UpgradeChanges } from '../center/types.js';
+import type { DuplicatePolicy, UpgradeChanges } from '../center/types.js';
 import type { Json } from './json-column.js';
 
 /** A product the vendor sells. */
@@ -14,6 +14,44 @@ export interface ProductsTable {
   /** Owner field names an activation must fill. */
   required_owner_fields: Json<string[]>;
   created_at: string;
+  /** What a proven duplicate does: blacklist at once, or wait for the vendor's review. */
+  duplicate_policy: Generated<DuplicatePolicy>;
+}
+
+/** `pending` until the vendor accepts (blacklists) or dismisses it. */
+export type DuplicateReportStatus = 'pending' | 'accepted' | 'dismissed';
+
+/** A verified duplicate report held for review (products with the `review` policy). */
+export interface DuplicateReportsTable {
+  id: string;
+  serial: string;
+  pin_idx: number;
+  /** The activation ids the evidence names (sorted: the same report has the same text). */
+  activations: Json<string[]>;
+  /** The two instance ids. */
+  instances: Json<string[]>;
+  /** The evidence as first received. */
+  evidence: Json<unknown>;
+  status: DuplicateReportStatus;
+  /** How many times it was reported while pending. */
+  reports: number;
+  first_at: string;
+  last_at: string;
+  client_ip: string | null;
+  decided_at: string | null;
+}
+
+/** Refused activation attempts counted per serial, code, channel and time window. */
+export interface RefusalWindowsTable {
+  /** The serial as typed when the center knows it; `?` for every unknown serial together. */
+  serial: string;
+  code: string;
+  channel: string;
+  window_start: string;
+  count: number;
+  first_at: string;
+  last_at: string;
+  last_client_ip: string | null;
 }
 
 /** A component or option of a product. */
@@ -66,6 +104,8 @@ export interface PinsTable {
    * revealing it, can be checked. `null` for packages issued before offline activation existed.
    */
   pin_sealed: string | null;
+  /** `pinTag(serial, pin)` (hex): how an offline request finds its PIN; `null` until filled in. */
+  pin_tag: string | null;
 }
 
 /** `retired`: replaced after a hardware change; `revoked`: blacklisted by the vendor. */
@@ -115,6 +155,12 @@ export interface BlacklistTable {
   activation_id: string | null;
   reason: string;
   created_at: string;
+}
+
+/** Named counters (migration 0005): `blacklist` is the signed list's sequence. */
+export interface CountersTable {
+  name: string;
+  value: number;
 }
 
 /** What happened in the License Center, newest with the greatest id. */
@@ -192,4 +238,7 @@ export interface DB {
   audit_events: AuditEventsTable;
   upgrades: UpgradesTable;
   tokens: TokensTable;
+  counters: CountersTable;
+  duplicate_reports: DuplicateReportsTable;
+  refusal_windows: RefusalWindowsTable;
 }

@@ -141,7 +141,7 @@ export function registerCenterUpgrade(center: Command, io: Io): void {
         );
         await printSummary(io, answered);
         io.out(
-          `upgrade file: ${opts.out} (the customer runs: lictor upgrade continue ${opts.out}); pending until confirmed`,
+          `upgrade file: ${opts.out} (send it to the customer, who applies it with: lictor upgrade continue <the file, where they saved it>); pending until confirmed`,
         );
       });
     });

@@ -1,6 +1,6 @@
 /** `lictor center ...`: the vendor's License Center, on its data directory. */
 
-import type { Center, InitCenterResult, RequestPreview } from '@lictor/center';
+import type { Center, InitCenterResult, RateLimitOptions, RequestPreview } from '@lictor/center';
 import { LICENSE_TYPES, type LicenseType, LictorError } from '@lictor/protocol';
 import { writeFileAtomic } from '@lictor/sdk';
 import { type Command, Option } from 'commander';
@@ -17,6 +17,7 @@ import {
   port,
   positiveInt,
   readInputFile,
+  wholeNumber,
 } from '../options.js';
 import { dataOption, withCenter } from './center-data.js';
 import { registerCenterToken } from './center-token.js';
@@ -29,6 +30,23 @@ interface ServeOptions {
   init?: boolean;
   logLevel: string;
   requestMaxAgeDays?: number;
+  clientRateLimit?: number;
+  serialRateLimit?: number;
+}
+
+/** `--client-rate-limit` and `--serial-rate-limit` as the center's rate limits (`0`: off). */
+function rateLimitsFrom(opts: ServeOptions): { rateLimits?: RateLimitOptions } {
+  const limit = (perMinute: number | undefined, burstFactor: number) =>
+    perMinute === undefined ? undefined : perMinute === 0 ? null : { burst: perMinute * burstFactor, perMinute };
+  const perClient = limit(opts.clientRateLimit, 1);
+  const refusalsPerSerial = limit(opts.serialRateLimit, 2);
+  if (perClient === undefined && refusalsPerSerial === undefined) return {};
+  return {
+    rateLimits: {
+      ...(perClient === undefined ? {} : { perClient }),
+      ...(refusalsPerSerial === undefined ? {} : { refusalsPerSerial }),
+    },
+  };
 }
 
 interface AnswerOptions {
@@ -58,7 +76,11 @@ function describePreview(p: RequestPreview): string {
 function printInit(io: Io, result: InitCenterResult): void {
   io.out(`License Center initialized in ${result.dataDir}`);
   io.out(`  vendor public key: ${result.publicKey}`);
-  io.out(`  admin API token (shown once, keep it secret): ${result.adminToken}`);
+  printAdminToken(io, result.adminToken);
+}
+
+function printAdminToken(io: Io, adminToken: string): void {
+  io.out(`  admin API token (shown once, keep it secret): ${adminToken}`);
 }
 
 /** Registers `lictor center` and its subcommands. */
@@ -69,17 +91,26 @@ export function registerCenter(program: Command, io: Io): void {
     .command('init')
     .description('create the signing keys, the database and an admin token')
     .addOption(dataOption())
-    .action(async (opts: { data?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
       const { initCenter } = await loadCenter();
-      printInit(io, await initCenter(centerDataDir(opts.data, io.env)));
+      const result = await initCenter(centerDataDir(opts.data, io.env));
+      if (opts.json) {
+        const { adminToken, publicKey, dataDir } = result;
+        return io.out(JSON.stringify({ dataDir, publicKey, adminToken }));
+      }
+      printInit(io, result);
     });
 
   center
     .command('public-key')
     .description('print the vendor public key that applications embed')
     .addOption(dataOption())
-    .action(async (opts: { data?: string }) => {
-      await withCenter(opts.data, io, async (c) => io.out(c.publicKey.text));
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
+      await withCenter(opts.data, io, async (c) =>
+        io.out(opts.json ? JSON.stringify({ publicKey: c.publicKey.text }) : c.publicKey.text),
+      );
     });
 
   const product = center.command('product').description('products and their features');
@@ -229,7 +260,9 @@ export function registerCenter(program: Command, io: Io): void {
             `${answered.reactivated ? 'Reactivated' : 'Activated'} serial ${answered.preview.serial} (activation ${answered.activationId})`,
           );
           io.out(describePreview(answered.preview));
-          io.out(`license file: ${opts.out} (send it back; the customer runs: lictor install ${opts.out})`);
+          io.out(
+            `license file: ${opts.out} (send it to the customer, who installs it with: lictor install <the file, where they saved it>)`,
+          );
         },
         options,
       );
@@ -239,6 +272,20 @@ export function registerCenter(program: Command, io: Io): void {
   registerCenterToken(center, io);
 
   center
+    .command('admin-token')
+    .description("issue a new admin API token on the center's host (the old one stops working at the next start)")
+    .addOption(dataOption())
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
+      const { reissueAdminToken } = await loadCenter();
+      const reissued = await reissueAdminToken(centerDataDir(opts.data, io.env));
+      if (opts.json) return io.out(JSON.stringify(reissued));
+      io.out(`New admin API token for the License Center in ${reissued.dataDir}`);
+      printAdminToken(io, reissued.adminToken);
+      io.out('  A running center keeps accepting the old token until it is restarted (lictor center serve).');
+    });
+
+  center
     .command('serve')
     .description('run the License Center over HTTP (activation web service and admin API)')
     .addOption(dataOption())
@@ -246,24 +293,55 @@ export function registerCenter(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--init', 'initialize the data directory first when it is empty')
     .option('--request-max-age-days <n>', 'refuse offline requests older than this (default 30)', positiveInt)
+    .option(
+      '--client-rate-limit <n>',
+      'activation and offline requests per minute per client address (default 30; 0: no limit)',
+      wholeNumber,
+    )
+    .option('--serial-rate-limit <n>', 'refused attempts per minute per serial (default 5; 0: no limit)', wholeNumber)
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
-      const { buildCenterServer, initCenter, openCenter } = await loadCenter();
+      const { buildCenterServer, initCenter, listenCenterServer, openCenter } = await loadCenter();
       const dir = centerDataDir(opts.data, io.env);
-      const options = opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {};
+      const options = {
+        ...(opts.requestMaxAgeDays ? { requestMaxAgeDays: opts.requestMaxAgeDays } : {}),
+        ...rateLimitsFrom(opts),
+      };
       let c: Center;
+      let initialized: InitCenterResult | undefined;
       try {
         c = await openCenter(dir, options);
       } catch (err) {
         if (!(opts.init && err instanceof LictorError && err.code === 'LICTOR_E_CENTER_NOT_INITIALIZED')) throw err;
-        printInit(io, await initCenter(dir));
+        initialized = await initCenter(dir);
         c = await openCenter(dir, options);
       }
       const server = await buildCenterServer(c, { logger: { level: opts.logLevel, stream: process.stderr } });
-      const address = await server.listen({ port: opts.port, host: opts.host });
+      let address: string;
+      try {
+        address = await listenCenterServer(server, { port: opts.port, host: opts.host });
+      } catch (err) {
+        await server.close();
+        await c.close();
+        // The new admin token is shown only by a center that runs, and a later start of this
+        // (now initialized) directory does not show it: say how to get one.
+        if (initialized && err instanceof LictorError) {
+          throw new LictorError(
+            err.code,
+            `${err.message}. The center was initialized in ${dir}, but its admin token was not shown: get one with 'lictor center admin-token --data ${dir}'`,
+            err.details,
+          );
+        }
+        throw err;
+      }
+      // Printed only now that the center runs: a failed start never loses the one-time token.
+      if (initialized) {
+        io.out(`License Center initialized in ${initialized.dataDir}`);
+        printAdminToken(io, initialized.adminToken);
+      }
       io.out(`License Center (${c.databaseKind}) listening on ${address}  data: ${dir}`);
       io.out(`  vendor public key: ${c.publicKey.text}`);
-      await untilStopped();
+      await untilStopped(io);
       await server.close();
       await c.close();
     });

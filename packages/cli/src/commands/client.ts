@@ -1,14 +1,14 @@
 import { formatGiB, LictorError, TOKEN_KEY_LABEL } from '@lictor/protocol';
 import { collectHardware, type Licensing, writeFileAtomic } from '@lictor/sdk';
-import { type Command, Option } from 'commander';
-import type { Io } from '../io.js';
-import { addOwnerOptions, ownerFrom, readInputFile } from '../options.js';
+import type { Command } from 'commander';
+import { type Io, withProgress } from '../io.js';
+import { addOwnerOptions, centerUrl, ownerFrom, readInputFile, timeoutOption, withTimeoutHint } from '../options.js';
 import { addClientOptions, type ClientOptions, withLicensing } from './licensing.js';
+import { registerStatus } from './status.js';
 import {
   addTokenOptions,
   checkBindToken,
   type TokenCliOptions,
-  tokenName,
   tokenOptionsFrom,
   tokenPinFor,
   tokenSelectorFrom,
@@ -17,9 +17,8 @@ import {
 interface ActivateOptions extends ClientOptions, TokenCliOptions {
   bindToken?: boolean;
   module?: string;
-  tokenLabel?: string;
-  tokenSerial?: string;
   center?: string;
+  timeout: number;
   offline?: boolean;
   out?: string;
   code?: boolean;
@@ -57,13 +56,23 @@ async function activate(io: Io, licensing: Licensing, opts: ActivateOptions): Pr
       'give --center URL to activate online, or --offline to make a request file or code for the vendor',
     );
   }
-  const result = await licensing.activate({
-    center: opts.center,
-    serial: opts.serial,
-    pin: opts.pin,
-    owner: ownerFrom(opts),
-    ...(opts.bindToken ? { bindToken: tokenSelectorFrom(opts) } : {}),
-  });
+  const center = centerUrl(opts.center);
+  const result = await withProgress(
+    io,
+    `activating at the License Center ${center} (waiting up to ${opts.timeout} s; --timeout to change)`,
+    () =>
+      withTimeoutHint(() =>
+        licensing.activate({
+          center,
+          serial: opts.serial,
+          pin: opts.pin,
+          owner: ownerFrom(opts),
+          timeoutMs: opts.timeout * 1000,
+          ...(opts.bindToken ? { bindToken: tokenSelectorFrom(opts) } : {}),
+        }),
+      ),
+    opts.json,
+  );
   if (opts.json) return io.out(JSON.stringify(result));
   io.out(
     `${result.reactivated ? 'Reactivated' : 'Activated'} serial ${result.serial} (activation ${result.activationId})`,
@@ -83,7 +92,12 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
     .description("this computer's key hardware parameters, as the SDK sees them")
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }) => {
-      const hw = await (io.hardware ?? collectHardware)();
+      const hw = await withProgress(
+        io,
+        "reading this computer's hardware",
+        () => (io.hardware ?? collectHardware)(),
+        opts.json,
+      );
       if (opts.json) return io.out(JSON.stringify(hw, null, 2));
       io.out(`platform:  ${hw.platform}`);
       io.out(`os:        ${hw.osName} ${hw.osVersion}`);
@@ -103,6 +117,7 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
           .command('activate')
           .description('activate with a serial number and PIN code: online, or --offline with a request file or code')
           .option('--center <url>', 'License Center address, e.g. http://127.0.0.1:8787 (online activation)')
+          .addOption(timeoutOption('the License Center'))
           .option('--offline', 'make a request for a computer without network access, instead of activating online')
           .option('--out <file>', 'with --offline: write the request file here (default: print it)')
           .option('--code', 'with --offline: print a short code to read or type instead of a file')
@@ -110,85 +125,21 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
           .requiredOption('--serial <serial>', 'serial number of the package')
           .requiredOption('--pin <pin>', 'one of the PIN codes of the package'),
       )
-        .option('--bind-token', 'bind the license to a hardware token (a dongle) instead of this computer')
-        .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)')
-        .option('--token-label <label>', 'with --bind-token: the token with this label')
-        .option('--token-serial <serial>', "with --bind-token: the token with this serial number (the token's own)"),
+        .option(
+          '--bind-token',
+          'bind the license to a hardware token (a dongle) instead of this computer: the one --token-label/--token-serial name',
+        )
+        .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)'),
     ),
   ).action(async (opts: ActivateOptions) => {
+    if (opts.center !== undefined) centerUrl(opts.center);
     checkBindToken(opts);
     const pin = opts.bindToken ? await tokenPinFor(opts.tokenPinFile, io) : undefined;
     const tokens = tokenOptionsFrom({ ...opts, tokenModule: opts.module ?? opts.tokenModule }, pin);
     await withLicensing(io, opts, (licensing) => activate(io, licensing, opts), { tokens });
   });
 
-  addClientOptions(
-    addTokenOptions(program.command('status').description('every license file found, and whether it is available')),
-  ).action(async (opts: ClientOptions & TokenCliOptions) => {
-    const { files, searchPaths } = await withLicensing(
-      io,
-      opts,
-      async (licensing) => ({ files: licensing.status(), searchPaths: licensing.searchPaths }),
-      { tokens: tokenOptionsFrom(opts) },
-    );
-    if (opts.json) return io.out(JSON.stringify({ searchPaths, files }, null, 2));
-    io.out(`searched: ${searchPaths.join(', ')}`);
-    if (files.length === 0) io.out('no license files found');
-    for (const f of files) {
-      const state = f.available ? (f.supersededBy ? 'superseded' : 'available') : `unavailable [${f.code}]`;
-      io.out(`${f.path}: ${state}`);
-      if (f.onToken) io.out(`  stored on the hardware token ${tokenName(f.onToken)}`);
-      if (f.serial) io.out(`  serial ${f.serial}, issued ${f.issuedAt}`);
-      for (const l of f.licenses ?? []) {
-        const features = l.features.map((x) => (x.users === null ? x.code : `${x.code}=${x.users}`)).join(', ');
-        io.out(
-          `  ${l.product} (${l.type}${l.type === 'multi' ? `, ${l.users} users` : ''})${l.expiresAt ? ` until ${l.expiresAt}` : ''}${features ? `: ${features}` : ''}`,
-        );
-      }
-      if (f.reason) io.out(`  ${f.reason}`);
-    }
-  });
-
-  addClientOptions(
-    addTokenOptions(
-      program
-        .command('check')
-        .description('exit 0 when the product (or feature) is licensed here; otherwise say why')
-        .requiredOption('--product <code>', 'product code')
-        .option('--feature <code>', 'feature code')
-        .addOption(
-          new Option('--role <role>', 'check as a client application or as a server process (default client)').choices([
-            'client',
-            'server',
-          ]),
-        )
-        .addOption(
-          new Option('--bitness <bits>', 'bitness of the checking process (default: this process)').choices([
-            '32',
-            '64',
-          ]),
-        ),
-    ),
-  ).action(
-    async (
-      opts: ClientOptions &
-        TokenCliOptions & { product: string; feature?: string; role?: 'client' | 'server'; bitness?: string },
-    ) => {
-      const result = await withLicensing(io, opts, async (licensing) => licensing.check(opts.feature), {
-        product: opts.product,
-        tokens: tokenOptionsFrom(opts),
-        role: opts.role,
-        bitness: opts.bitness === undefined ? undefined : (Number(opts.bitness) as 32 | 64),
-      });
-      if (opts.json) io.out(JSON.stringify(result));
-      else if (result.ok) {
-        io.out(
-          `licensed: ${result.product}${result.feature ? `/${result.feature}` : ''} (serial ${result.serial}${result.expiresAt ? `, until ${result.expiresAt}` : ''})`,
-        );
-      } else io.err(`not licensed [${result.code}]: ${result.reason}`);
-      if (!result.ok) exit(1);
-    },
-  );
+  registerStatus(program, io, exit);
 
   addClientOptions(
     program
@@ -239,10 +190,21 @@ export function registerBlacklist(program: Command, io: Io): void {
     program
       .command('blacklist')
       .description("download the vendor's signed blacklist, so that blacklisted licenses stop working here")
-      .requiredOption('--center <url>', 'License Center address'),
-  ).action(async (opts: ClientOptions & { center: string }) => {
-    const result = await withLicensing(io, opts, (licensing) => licensing.refreshBlacklist(opts.center));
+      .requiredOption('--center <url>', 'License Center address')
+      .addOption(timeoutOption('the License Center')),
+  ).action(async (opts: ClientOptions & { center: string; timeout: number }) => {
+    const center = centerUrl(opts.center);
+    const result = await withLicensing(io, opts, (licensing) =>
+      withProgress(
+        io,
+        `downloading the blacklist from ${center} (waiting up to ${opts.timeout} s; --timeout to change)`,
+        () => withTimeoutHint(() => licensing.refreshBlacklist(center, { timeoutMs: opts.timeout * 1000 })),
+        opts.json,
+      ),
+    );
     if (opts.json) return io.out(JSON.stringify(result));
-    io.out(`blacklist: ${result.serials} serials, ${result.activations} activations → ${result.file}`);
+    io.out(
+      `blacklist sequence ${result.sequence} (issued ${result.issuedAt}): ${result.serials} serials, ${result.activations} activations → ${result.file}`,
+    );
   });
 }

@@ -2,7 +2,7 @@
 import type { ApplicationRole } from '@lictor/protocol';
 import { type Licensing, openLicensing, type TokenOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
-import { computerOptions, type Io } from '../io.js';
+import { computerOptions, type Io, withProgress } from '../io.js';
 import { vendorPublicKey } from '../options.js';
 
 /** Options of every command that works on this computer's license directories. */
@@ -38,17 +38,24 @@ export async function withLicensing<T>(
     bitness?: 32 | 64 | undefined;
   } = {},
 ): Promise<T> {
-  const licensing = await openLicensing({
-    product: scope.product ?? '',
-    publicKey: vendorPublicKey(opts.publicKey, io.env),
-    env: io.env,
-    watch: false,
-    ...(opts.store ? { store: opts.store } : {}),
-    ...computerOptions(io),
-    ...(scope.tokens ? { tokens: scope.tokens } : {}),
-    ...(scope.role ? { role: scope.role } : {}),
-    ...(scope.bitness ? { bitness: scope.bitness } : {}),
-  });
+  const publicKey = vendorPublicKey(opts.publicKey, io.env);
+  const licensing = await withProgress(
+    io,
+    `reading this computer's hardware and the license files${scope.tokens ? ', and looking for hardware tokens' : ''}`,
+    () =>
+      openLicensing({
+        product: scope.product ?? '',
+        publicKey,
+        env: io.env,
+        watch: false,
+        ...(opts.store ? { store: opts.store } : {}),
+        ...computerOptions(io),
+        ...(scope.tokens ? { tokens: scope.tokens } : {}),
+        ...(scope.role ? { role: scope.role } : {}),
+        ...(scope.bitness ? { bitness: scope.bitness } : {}),
+      }),
+    opts.json,
+  );
   try {
     return await run(licensing);
   } finally {

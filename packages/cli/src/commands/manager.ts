@@ -8,8 +8,18 @@ import type { RunningManager } from '@lictor/manager';
 import { connectManager, type DuplicateDetectionOptions, type TokenOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
 import { loadManager } from '../deployables.js';
-import { computerOptions, type Io, untilStopped } from '../io.js';
-import { logLevelOption, managerDataDir, port, positiveInt, vendorPublicKey } from '../options.js';
+import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
+import {
+  centerUrl,
+  collect,
+  logLevelOption,
+  managerDataDir,
+  port,
+  positiveInt,
+  timeoutOption,
+  vendorPublicKey,
+  withTimeoutHint,
+} from '../options.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
 interface ServeOptions extends TokenCliOptions {
@@ -22,17 +32,29 @@ interface ServeOptions extends TokenCliOptions {
   logLevel: string;
   discoveryPort: number;
   announcePort: number;
+  announceTarget?: string[];
   center?: string;
   tokenCheckMs?: number;
+  maxSeatsPerAddress?: number;
 }
 
-/** Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to `center` when given. */
+/**
+ * Duplicate detection of the manager's own licenses, unless `--announce-port 0`; reported to
+ * `center` when given; `--announce-target` (repeatable) replaces the broadcast default.
+ */
 function duplicateDetection(
   announcePort: number,
   center: string | undefined,
+  targets: string[] | undefined,
 ): { duplicateDetection?: DuplicateDetectionOptions } {
   if (announcePort === 0) return {};
-  return { duplicateDetection: { port: announcePort, ...(center ? { center } : {}) } };
+  return {
+    duplicateDetection: {
+      port: announcePort,
+      ...(center ? { center } : {}),
+      ...(targets && targets.length > 0 ? { targets } : {}),
+    },
+  };
 }
 
 /** Licenses on hardware tokens plugged into the manager's host (network dongles), when asked for. */
@@ -63,7 +85,7 @@ function printServing(io: Io, running: RunningManager, reportTo: string | undefi
     `  duplicate detection: ${
       announcing === undefined
         ? 'off'
-        : `announcing on UDP ${announcing.port}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
+        : `announcing on UDP ${announcing.port} to ${announcing.targets.join(', ')}${reportTo ? `, reporting to ${reportTo}` : ' (no --center: duplicates are only marked here)'}`
     }`,
   );
   const d = running.discovery;
@@ -88,13 +110,28 @@ export function registerManager(program: Command, io: Io): void {
     .option('--host <host>', 'address to listen on (0.0.0.0 for the whole network)', '127.0.0.1')
     .option('--discovery-port <n>', 'UDP port answering discovery probes (0: off)', port, 8791)
     .option('--announce-port <n>', 'UDP port of license announcements for duplicate detection (0: off)', port, 8792)
-    .option('--center <url>', 'License Center to report duplicates to (default: LICTOR_CENTER)')
+    .option(
+      '--announce-target <host[:port]>',
+      'where announcements go, instead of the broadcast 255.255.255.255 (repeatable)',
+      collect,
+    )
+    .option(
+      '--center <url>',
+      'License Center to report duplicates to and download the blacklist from every 6 h (default: LICTOR_CENTER)',
+    )
     .option('--public-key <key>', 'vendor public key (default: LICTOR_PUBLIC_KEY)')
     .option('--heartbeat-seconds <n>', 'how often clients send heartbeats (default 20)', positiveInt)
     .option('--lease-ttl-seconds <n>', 'a lease without heartbeats expires after this (default 60)', positiveInt)
+    .option(
+      '--max-seats-per-address <n>',
+      'the most seats of a product the clients of one network address may hold, whatever names they declare (default: no cap)',
+      positiveInt,
+    )
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const reportTo = opts.center ?? io.env.LICTOR_CENTER;
+      // A mistyped center is refused before anything is created (no identity, no admin token).
+      if (reportTo !== undefined) centerUrl(reportTo, opts.center === undefined ? 'LICTOR_CENTER' : '--center');
       const { openManager } = await loadManager();
       const running = await openManager({
         dataDir: managerDataDir(opts.data, io.env),
@@ -102,16 +139,19 @@ export function registerManager(program: Command, io: Io): void {
         host: opts.host,
         port: opts.port,
         discoveryPort: opts.discoveryPort,
-        ...duplicateDetection(opts.announcePort, reportTo),
+        ...duplicateDetection(opts.announcePort, reportTo, opts.announceTarget),
+        // The center's blacklist, downloaded now and then: blacklisted licenses stop being served.
+        ...(reportTo ? { blacklistRefresh: { center: reportTo } } : {}),
         ...tokenLicenses(opts),
         ...(opts.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: opts.heartbeatSeconds }),
         ...(opts.leaseTtlSeconds === undefined ? {} : { leaseTtlSeconds: opts.leaseTtlSeconds }),
+        ...(opts.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: opts.maxSeatsPerAddress }),
         logger: { level: opts.logLevel, stream: process.stderr },
         computer: { env: io.env, ...computerOptions(io) },
         onWarning: (e) => io.err(`warning [${e.code}]: ${e.message}`),
       });
       printServing(io, running, reportTo);
-      await untilStopped();
+      await untilStopped(io);
       await running.close();
     });
 
@@ -135,7 +175,14 @@ export function registerManager(program: Command, io: Io): void {
     .option('--feature <code>', 'feature code')
     .option('--manager <url>', 'manager address (default: lictor.ini, LICTOR_MANAGER, then discovery)')
     .option('--client-host <name>', 'the host name this client reports (default: this computer)')
+    .option('--public-key <key>', 'vendor public key the seat must be proven with (default: LICTOR_PUBLIC_KEY)')
+    .option(
+      '--discovery-target <host[:port]>',
+      'where discovery probes go, instead of broadcast, multicast and loopback (repeatable)',
+      collect,
+    )
     .option('--hold <seconds>', 'release after this many seconds', positiveInt)
+    .addOption(timeoutOption('a License Manager', 5))
     .option('--json', 'print JSON')
     .action(
       async (opts: {
@@ -143,16 +190,35 @@ export function registerManager(program: Command, io: Io): void {
         feature?: string;
         manager?: string;
         clientHost?: string;
+        publicKey?: string;
+        discoveryTarget?: string[];
         hold?: number;
+        timeout: number;
         json?: boolean;
       }) => {
-        const client = await connectManager({
-          env: io.env,
-          ...(opts.manager ? { managers: [opts.manager] } : {}),
-          ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
-        });
+        const publicKey = vendorPublicKey(opts.publicKey, io.env);
+        const wait = `waiting for a License Manager${opts.manager ? ` at ${opts.manager}` : ''} (up to ${opts.timeout} s for each; --timeout to change)`;
+        const client = await withProgress(
+          io,
+          wait,
+          () =>
+            connectManager({
+              publicKey,
+              env: io.env,
+              timeoutMs: opts.timeout * 1000,
+              ...(opts.manager ? { managers: [opts.manager] } : {}),
+              ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
+              ...(opts.discoveryTarget ? { discovery: { targets: opts.discoveryTarget } } : {}),
+            }),
+          opts.json,
+        );
         try {
-          const lease = await client.acquire(opts.product, opts.feature);
+          const lease = await withProgress(
+            io,
+            wait,
+            () => withTimeoutHint(() => client.acquire(opts.product, opts.feature)),
+            opts.json,
+          );
           const shown = { id: lease.id, product: lease.product, feature: lease.feature, manager: lease.manager };
           io.out(
             opts.json
@@ -163,7 +229,7 @@ export function registerManager(program: Command, io: Io): void {
           // The SDK's heartbeat timers do not keep a process alive (they live inside applications):
           // the command holds the seat until Ctrl-C with a timer of its own.
           const keepAlive = setInterval(() => {}, 60_000);
-          await untilStopped(opts.hold === undefined ? undefined : opts.hold * 1000);
+          await untilStopped(io, opts.hold === undefined ? undefined : opts.hold * 1000);
           clearInterval(keepAlive);
         } finally {
           await client.close();

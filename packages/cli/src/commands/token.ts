@@ -17,24 +17,51 @@ export interface TokenCliOptions {
   tokens?: boolean;
   tokenModule?: string;
   tokenPinFile?: string;
+  tokenLabel?: string;
+  tokenSerial?: string;
+  tokenPinShared?: boolean;
 }
 
-/** Adds `--tokens`, `--token-module` and `--token-pin-file`. */
+/** Adds `--tokens`, `--token-module`, `--token-pin-file`, and `--token-label`/`--token-serial` (whose PIN it is). */
 export function addTokenOptions(cmd: Command): Command {
   return cmd
     .option('--tokens', 'include hardware token licenses (implied by --token-module and --token-pin-file)')
     .option('--token-module <lib>', MODULE_HELP)
-    .option('--token-pin-file <file>', "file whose first line is the tokens' user PIN (else LICTOR_TOKEN_PIN)");
+    .option(
+      '--token-pin-file <file>',
+      "file whose first line is the token's user PIN (else LICTOR_TOKEN_PIN); given to the token named by --token-label or --token-serial, else to the only token plugged in (with several, to none)",
+    )
+    .option('--token-pin-shared', 'the PIN is shared by every token plugged in: give it to each one')
+    .option('--token-label <label>', 'the token with this label: the PIN is never tried on another token')
+    .option(
+      '--token-serial <serial>',
+      "the token with this serial number (the token's own): the PIN is never tried on another token",
+    );
 }
 
 /** The SDK's `tokens` option from the command line; `undefined` when no token option was given. */
 export function tokenOptionsFrom(opts: TokenCliOptions, pin?: TokenPin): TokenOptions | undefined {
-  if (!opts.tokens && opts.tokenModule === undefined && opts.tokenPinFile === undefined && pin === undefined) {
+  const pinToken = {
+    ...(opts.tokenSerial === undefined ? {} : { serial: opts.tokenSerial }),
+    ...(opts.tokenLabel === undefined ? {} : { label: opts.tokenLabel }),
+  };
+  const named = Object.keys(pinToken).length > 0;
+  if (
+    !opts.tokens &&
+    opts.tokenModule === undefined &&
+    opts.tokenPinFile === undefined &&
+    !opts.tokenPinShared &&
+    pin === undefined &&
+    !named
+  ) {
     return undefined;
   }
   return {
     ...(opts.tokenModule === undefined ? {} : { module: opts.tokenModule }),
     ...(pin !== undefined ? { pin } : opts.tokenPinFile === undefined ? {} : { pinFile: opts.tokenPinFile }),
+    // A PIN (file or LICTOR_TOKEN_PIN) without its token named goes to the only token plugged in,
+    // never to several, unless the user says that every token shares it.
+    ...(named ? { pinToken } : opts.tokenPinShared ? {} : { pinToken: { sole: true } }),
   };
 }
 

@@ -7,6 +7,7 @@
 import { type Static, type TSchema, Type } from 'typebox';
 import type { HardwareParams } from '../hardware.js';
 import { type ContainerKeys, LICENSE_TYPES, type Owner } from '../license.js';
+import type { SignedTime } from '../signed-time.js';
 import type { TokenActivationClaim } from '../token-presence.js';
 import { NullableInteger, NullableString, StringEnum, StringMap } from './schema.js';
 
@@ -102,6 +103,16 @@ export const TokenActivation = Type.Object(
 /** A token-bound activation: the claim and the token's signature over it. */
 export type TokenActivation = Static<typeof TokenActivation>;
 
+/** A nonce for the center's signed time: 16 to 64 random bytes, base64url (`newTimeNonce`, `isTimeNonce`). */
+const timeNonce = (description: string) => Type.String({ pattern: '^[A-Za-z0-9_-]{22,86}$', description });
+
+/** The center's time signed with the vendor key over the client's nonce (`signServerTime`, `verifyServerTime`). */
+export const SignedTimeBody = Type.Object({
+  time: Type.String({ description: 'ISO 8601 UTC' }),
+  nonce: str,
+  signature: Type.String({ description: 'Ed25519 by the vendor key, base64url' }),
+});
+
 /** `POST /v1/activations`: activate a PIN code of a package on this computer (or a token). */
 export const ActivationRequest = Type.Object(
   {
@@ -111,6 +122,7 @@ export const ActivationRequest = Type.Object(
     hardware: HardwareBody,
     containerKeys: Type.Optional(ContainerKeysBody),
     token: Type.Optional(TokenActivation),
+    timeNonce: Type.Optional(timeNonce('Nonce the signed time is made for')),
   },
   { additionalProperties: false },
 );
@@ -122,8 +134,14 @@ function licenseAnswer(description: string) {
   return Type.Object({ activationId: str, reactivated: bool, license: Type.String({ description }) });
 }
 
-/** The answer to an accepted activation; `reactivated`: the same PIN, owner and computer again. */
-export const ActivationResponse = licenseAnswer('The armored license file');
+/**
+ * The answer to an accepted activation; `reactivated`: the same PIN, owner and computer again;
+ * `time`: the center's signed time, when the request carried a `timeNonce`.
+ */
+export const ActivationResponse = Type.Object({
+  ...licenseAnswer('The armored license file').properties,
+  time: Type.Optional(SignedTimeBody),
+});
 /** The answer to an accepted activation. */
 export type ActivationResponse = Static<typeof ActivationResponse>;
 
@@ -132,12 +150,20 @@ const featureGrant = Type.Object(
   { additionalProperties: false },
 );
 
+/** What a proven duplicate does: blacklist at once, or hold it for the vendor's review. */
+export const DUPLICATE_POLICIES = ['blacklist', 'review'] as const;
+/** `blacklist`: a proven duplicate is blacklisted at once; `review`: held for the vendor's decision. */
+export type DuplicatePolicy = (typeof DUPLICATE_POLICIES)[number];
+const duplicatePolicy = (description?: string) =>
+  StringEnum(DUPLICATE_POLICIES, description === undefined ? {} : { description });
+
 /** A product. */
 export const ProductBody = Type.Object({
   code: str,
   name: str,
   features: Type.Array(Type.Object({ code: str, name: str })),
   requiredOwnerFields: Type.Array(str),
+  duplicatePolicy: duplicatePolicy(),
   createdAt: str,
 });
 
@@ -152,9 +178,25 @@ export const ProductInputBody = Type.Object(
       }),
     ),
     requiredOwnerFields: Type.Optional(Type.Array(text64(), { maxItems: 32 })),
+    duplicatePolicy: Type.Optional(
+      duplicatePolicy("What a proven duplicate does: 'blacklist' at once (default) or hold it for 'review'"),
+    ),
   },
   { additionalProperties: false },
 );
+
+/** `PUT /v1/admin/products/{code}/duplicate-policy` body. */
+export const DuplicatePolicyInputBody = Type.Object(
+  {
+    duplicatePolicy: duplicatePolicy(
+      "What a proven duplicate does: 'blacklist' at once (default) or hold it for 'review'",
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/** `/v1/admin/products/{code}/…` parameters. */
+export const ProductCodeParams = Type.Object({ code: text64() });
 
 /** `POST /v1/admin/packages` body. */
 export const PackageSpecBody = Type.Object(
@@ -231,6 +273,16 @@ export const ActivationViewBody = Type.Object({
   ),
 });
 
+/** `GET /v1/blacklist` query. */
+export const BlacklistQuery = Type.Object(
+  {
+    nonce: Type.Optional(
+      timeNonce('With a nonce, the `Lictor-Time` header carries the signed time (JSON) made for it'),
+    ),
+  },
+  { additionalProperties: false },
+);
+
 /** `POST /v1/admin/blacklist` body. */
 export const BlacklistInputBody = Type.Object(
   {
@@ -258,7 +310,55 @@ export const DuplicateReportBody = Type.Object(
 );
 
 /** `POST /v1/duplicates` answer. */
-export const DuplicateReportAnswer = Type.Object({ serial: str, pin: int, blacklisted: Type.Array(str) });
+export const DuplicateReportAnswer = Type.Object({
+  serial: str,
+  pin: int,
+  blacklisted: Type.Array(str),
+  heldForReview: Type.Optional(
+    Type.String({ description: "The held report's id, when the product's policy is 'review'" }),
+  ),
+});
+
+const HELD_DUPLICATE_STATUSES = ['pending', 'accepted', 'dismissed'] as const;
+
+/** A verified duplicate report held for the vendor's review. */
+export const HeldDuplicateBody = Type.Object({
+  id: str,
+  serial: str,
+  pin: int,
+  activations: Type.Array(str),
+  instances: Type.Array(str),
+  status: StringEnum(HELD_DUPLICATE_STATUSES),
+  reports: Type.Integer({ description: 'How many times it was reported while pending' }),
+  firstAt: str,
+  lastAt: str,
+  clientIp: NullableString(),
+  decidedAt: NullableString(),
+  evidence: Type.Unsafe<unknown>({
+    type: 'object',
+    additionalProperties: true,
+    description: 'The evidence as first received',
+  }),
+});
+
+/** `GET /v1/admin/duplicates` query. */
+export const HeldDuplicateQuery = Type.Object(
+  { status: Type.Optional(StringEnum(HELD_DUPLICATE_STATUSES, { description: 'Default: pending' })) },
+  { additionalProperties: false },
+);
+
+/** `/v1/admin/duplicates/{id}/…` parameters. */
+export const HeldDuplicateParams = Type.Object({ id: Type.String({ maxLength: 64 }) });
+
+/** `POST /v1/admin/duplicates/{id}/decision` body. */
+export const DuplicateDecisionBody = Type.Object(
+  {
+    decision: StringEnum(['accept', 'dismiss'] as const, {
+      description: "'accept' blacklists the report's activations, 'dismiss' blacklists nothing",
+    }),
+  },
+  { additionalProperties: false },
+);
 
 /** `POST /v1/offline/requests` and `/preview` body. */
 export const OfflineRequestBody = Type.Object(
@@ -527,6 +627,10 @@ export const CENTER_MESSAGES = {
   Product: ProductBody,
   ProductList: list('products', ProductBody),
   ProductInput: ProductInputBody,
+  DuplicatePolicyInput: DuplicatePolicyInputBody,
+  HeldDuplicate: HeldDuplicateBody,
+  HeldDuplicateList: list('duplicates', HeldDuplicateBody),
+  DuplicateDecision: DuplicateDecisionBody,
   PackageSpec: PackageSpecBody,
   IssuedPackage: IssuedPackageBody,
   PackageView: PackageViewBody,
@@ -548,3 +652,4 @@ same<Same<Static<typeof HardwareBody>, HardwareParams>>();
 same<Same<Static<typeof ContainerKeysBody>, ContainerKeys>>();
 same<Same<Static<typeof TokenActivationClaimBody>, TokenActivationClaim>>();
 same<Same<ActivationRequest['owner'], Owner>>();
+same<Same<Static<typeof SignedTimeBody>, SignedTime>>();

@@ -4,4 +4,5 @@ export * from './center.js';
 export * from './check.js';
 export * from './error.js';
 export * from './manager.js';
+export * from './runtime.js';
 export * from './schema.js';

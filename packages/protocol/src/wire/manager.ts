@@ -4,6 +4,7 @@
  * every answer it relies on against it ({@link wireProblem}), and OpenAPI names it.
  */
 import { type Static, Type } from 'typebox';
+import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, MAX_SEALED_SESSION_LENGTH } from '../seat-proof.js';
 import { NullableInteger, NullableString, StringEnum } from './schema.js';
 
 const text128 = Type.String({ maxLength: 128 });
@@ -53,13 +54,76 @@ export const LeaseBody = Type.Object({
 /** A lease as clients see it. */
 export type LeaseBody = Static<typeof LeaseBody>;
 
-/** The answer to `POST /v1/leases`: granted (201) or renewed (200, the client's own lease). */
-export const AcquireAnswer = Type.Object({ lease: LeaseBody, renewed: Type.Boolean() });
+/**
+ * The headers of the lease routes that ask the manager to prove its answer (signed seats,
+ * `seat-proof.ts`): headers rather than body fields, so that a heartbeat stays a request without
+ * a body. The manager also requires the nonce's canonical base64url spelling.
+ */
+export const ProofHeaders = Type.Object({
+  [ANSWER_NONCE_HEADER]: Type.Optional(
+    Type.String({
+      pattern: '^[A-Za-z0-9_-]{22,86}$',
+      description:
+        'A fresh nonce (base64url of 16 to 64 random bytes): the answer carries a proof over it of the license the seat came from',
+    }),
+  ),
+  [ANSWER_SESSION_HEADER]: Type.Optional(
+    Type.String({
+      pattern: `^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,${MAX_SEALED_SESSION_LENGTH}})?$`,
+      description:
+        "The client's proof session: its id, with the session secret sealed to the license's container key (`<id>.<sealed>`) until the manager answered with a MAC under it",
+    }),
+  ),
+});
+/** The headers of the lease routes that ask for a proof. */
+export type ProofHeaders = Static<typeof ProofHeaders>;
+
+/** What proves a lease answer: the license's container key (a signature) or the client's session (a MAC). */
+export const SEAT_PROOF_KEYS = ['container', 'session'] as const;
+
+/**
+ * The proof that a lease answer comes from a holder of a genuine license (`seat-proof.ts`):
+ * `{ key: 'container', license, signature }`, or `{ key: 'session', mac }` within the client's
+ * session. Sent when the request carried a nonce and the license the seat came from can sign.
+ */
+export const SeatProof = Type.Object(
+  {
+    key: StringEnum(SEAT_PROOF_KEYS),
+    license: Type.Optional(
+      Type.String({
+        maxLength: 65_536,
+        description: "key 'container': the vendor-signed license file naming the signing key",
+      }),
+    ),
+    signature: Type.Optional(
+      Type.String({
+        maxLength: 128,
+        description: "key 'container': Ed25519 of the license's container key over the signed-answer bytes, base64url",
+      }),
+    ),
+    mac: Type.Optional(
+      Type.String({ maxLength: 64, description: "key 'session': HMAC-SHA256 under the session secret, base64url" }),
+    ),
+  },
+  { description: 'Proof that the answer comes from a holder of a genuine license, over the request nonce' },
+);
+/** The proof of a lease answer. */
+export type SeatProof = Static<typeof SeatProof>;
+
+/**
+ * The answer to `POST /v1/leases`: granted (201) or renewed (200, the client's own lease), with
+ * its proof when the request carried a nonce.
+ */
+export const AcquireAnswer = Type.Object({
+  lease: LeaseBody,
+  renewed: Type.Boolean(),
+  proof: Type.Optional(SeatProof),
+});
 /** The answer to `POST /v1/leases`. */
 export type AcquireAnswer = Static<typeof AcquireAnswer>;
 
-/** The answer to `POST /v1/leases/{id}/heartbeat`. */
-export const HeartbeatAnswer = Type.Object({ lease: LeaseBody });
+/** The answer to `POST /v1/leases/{id}/heartbeat`, with its proof when the request carried a nonce. */
+export const HeartbeatAnswer = Type.Object({ lease: LeaseBody, proof: Type.Optional(SeatProof) });
 /** The answer to `POST /v1/leases/{id}/heartbeat`. */
 export type HeartbeatAnswer = Static<typeof HeartbeatAnswer>;
 
@@ -123,6 +187,7 @@ export type FeatureUsage = Static<typeof FeatureUsage>;
 export const LicenseUsage = Type.Object({
   product: Type.String(),
   licenseId: Type.String(),
+  serial: NullableString({ description: 'The package serial the customer holds; null when the license has none' }),
   inUse: Type.Integer(),
   total: Type.Integer(),
   source: StringEnum(LICENSE_SOURCES),

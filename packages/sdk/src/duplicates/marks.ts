@@ -54,8 +54,7 @@ export async function loadDuplicateMarks(
     }
     const reason =
       `serial ${proven.serial} PIN ${proven.pin} was in use on two computers of the network at once ` +
-      `(seen ${new Date(proven.seenAtMs).toISOString()}); the vendor is told to blacklist it. ` +
-      `Evidence: ${path}`;
+      `(instances ${proven.instances.join(' and ')}); the vendor is told about it. Evidence: ${path}`;
     for (const activation of proven.activations) marks.set(activation, reason);
   }
   return marks;

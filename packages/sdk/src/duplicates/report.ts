@@ -6,6 +6,8 @@ import { callCenter } from '../center-client.js';
 export interface DuplicateReportResult {
   /** Activations now on the vendor's blacklist. */
   blacklisted: string[];
+  /** When the product's policy is review: the id of the report the vendor will decide on. */
+  heldForReview?: string;
 }
 
 /**
@@ -24,6 +26,9 @@ export async function reportDuplicate(
     body: JSON.stringify({ evidence }),
     timeoutMs,
   });
-  const body = (await response.json().catch(() => null)) as { blacklisted?: unknown } | null;
-  return { blacklisted: Array.isArray(body?.blacklisted) ? body.blacklisted.map(String) : [] };
+  const body = (await response.json().catch(() => null)) as { blacklisted?: unknown; heldForReview?: unknown } | null;
+  return {
+    blacklisted: Array.isArray(body?.blacklisted) ? body.blacklisted.map(String) : [],
+    ...(typeof body?.heldForReview === 'string' ? { heldForReview: body.heldForReview } : {}),
+  };
 }

@@ -2,7 +2,7 @@
 import { type DuplicateEvidence, LictorError, type VendorPublicKey } from '@lictor/protocol';
 import type { LoadedContainer } from '../containers.js';
 import type { MachineSecretSource } from '../machine-secret.js';
-import { bootIdentity, instanceId } from './instance.js';
+import { resolveInstanceId } from './instance.js';
 import { writeDuplicateMark } from './marks.js';
 import { reportDuplicate } from './report.js';
 import { type AnnouncedLicense, type DuplicateDetectionOptions, DuplicateWatch } from './watch.js';
@@ -25,7 +25,6 @@ export interface DuplicateWatchContext {
   publicKey: VendorPublicKey;
   storeDir: string;
   machineSecret: MachineSecretSource;
-  now: () => number;
   inUse(): readonly AnnouncedLicense[];
   reload(): Promise<void>;
 }
@@ -42,14 +41,16 @@ export async function startDuplicateWatch(
   options: DuplicateDetectionOptions,
   ctx: DuplicateWatchContext,
 ): Promise<DuplicateDetection> {
-  const instance = options.instance ?? instanceId(await ctx.machineSecret(), await bootIdentity(ctx.now()));
+  const instance = options.instance ?? (await resolveInstanceId(await ctx.machineSecret()));
   const retryMs = options.intervalMs ?? 30_000;
   const retries = new Set<NodeJS.Timeout>();
   let closed = false;
   const report = (center: string, evidence: DuplicateEvidence): void => {
     reportDuplicate(center, evidence).catch((error: unknown) => {
-      // Refused by the center (e.g. another vendor): nothing to retry. Unreachable: try again later.
-      if (closed || (error instanceof LictorError && error.code !== 'LICTOR_E_CENTER_UNREACHABLE')) return;
+      // Refused by the center (e.g. another vendor): nothing to retry. Unreachable or busy
+      // (rate-limited): try again later.
+      const later = ['LICTOR_E_CENTER_UNREACHABLE', 'LICTOR_E_RATE_LIMITED'];
+      if (closed || (error instanceof LictorError && !later.includes(error.code))) return;
       const retry = setTimeout(() => {
         retries.delete(retry);
         report(center, evidence);
@@ -62,7 +63,6 @@ export async function startDuplicateWatch(
     {
       publicKey: ctx.publicKey,
       instance,
-      now: ctx.now,
       inUse: ctx.inUse,
       onDuplicate: async (evidence) => {
         await writeDuplicateMark(ctx.storeDir, evidence);

@@ -1,10 +1,14 @@
 /**
  * Announcing the licenses in use on the local network and listening to everybody else's, over
- * UDP broadcast. A duplicate found writes a mark into the license store (the files become
- * unusable here at the next reload) and is reported to the License Center when one is configured.
+ * UDP (broadcast unless `targets` says where). A duplicate found writes a mark into the license
+ * store (the files become unusable here at the next reload) and is reported to the License Center
+ * when one is configured. Nothing here reads the wall clock: counters and ages come from the
+ * computer's monotonic clock.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import {
+  type AnnouncementCredential,
+  announcementCredential,
   createAnnouncement,
   DuplicateDetector,
   type DuplicateEvidence,
@@ -26,7 +30,10 @@ export interface DuplicateDetectionOptions {
   port?: number;
   /** Address to listen on (default all). */
   bindAddress?: string;
-  /** Where announcements go (default the limited broadcast `255.255.255.255`). Port `port` unless given as `host:port`. */
+  /**
+   * Where announcements go, replacing the default limited broadcast `255.255.255.255` (e.g. the
+   * License Manager's address, or loopback). Port `port` unless given as `host:port`.
+   */
   targets?: string[];
   /** Time between two announcements (default 30 s). */
   intervalMs?: number;
@@ -36,6 +43,16 @@ export interface DuplicateDetectionOptions {
   maxPerSecond?: number;
   /** This computer's instance id; default derived from the machine secret and the boot (tests set it). */
   instance?: string;
+  /**
+   * The computer's monotonic clock in milliseconds, shared by its processes: the announcements'
+   * counter and the age of what was heard (default `process.hrtime`; tests replace it).
+   */
+  monotonicMs?: () => number;
+}
+
+/** Milliseconds of the system's monotonic clock (the same for every process of one boot). */
+export function systemMonotonicMs(): number {
+  return Number(process.hrtime.bigint() / 1_000_000n);
 }
 
 /** A license in use here, with the container key that signs its announcements. */
@@ -53,7 +70,6 @@ export interface DuplicateWatchHooks {
   inUse(): readonly AnnouncedLicense[];
   /** Called once per duplicate found (the caller marks and reports it). */
   onDuplicate(evidence: DuplicateEvidence): Promise<void>;
-  now?: () => number;
 }
 
 /** Counters of a {@link DuplicateWatch}, for status pages and tests. */
@@ -71,6 +87,8 @@ export interface DuplicateDetectionStatus extends DuplicateWatchStats {
   port: number;
   /** The instance id announced. */
   instance: string;
+  /** Where announcements go (`host:port`). */
+  targets: string[];
 }
 
 /** The UDP side of duplicate detection. Call {@link DuplicateWatch.close} to stop. */
@@ -80,8 +98,9 @@ export class DuplicateWatch {
   readonly #detector = new DuplicateDetector();
   readonly #targets: UdpTarget[];
   readonly #maxPerSecond: number;
-  readonly #now: () => number;
+  readonly #clock: () => number;
   readonly #reported = new Set<string>();
+  readonly #credentials = new Map<string, AnnouncementCredential | null>();
   #timer: NodeJS.Timeout | undefined;
   #seq = 0;
   #window = { startMs: 0, count: 0 };
@@ -95,11 +114,9 @@ export class DuplicateWatch {
   ) {
     this.#socket = socket;
     this.#hooks = hooks;
-    this.#now = hooks.now ?? Date.now;
+    this.#clock = options.monotonicMs ?? systemMonotonicMs;
     this.#maxPerSecond = options.maxPerSecond ?? 200;
     this.#targets = targets;
-    // Sequence numbers continue across restarts of the same instance (they only need to grow).
-    this.#seq = this.#now();
   }
 
   /** Binds the UDP port and starts announcing every `intervalMs`. */
@@ -141,14 +158,38 @@ export class DuplicateWatch {
 
   /** Counters, port and instance, as a copy. */
   status(): DuplicateDetectionStatus {
-    return { ...this.stats, port: this.#socket.address().port, instance: this.#hooks.instance };
+    return {
+      ...this.stats,
+      port: this.#socket.address().port,
+      instance: this.#hooks.instance,
+      targets: this.#targets.map((t) => `${t.host}:${t.port}`),
+    };
+  }
+
+  /** What a license file can announce (cached per file text); `null` when it cannot. */
+  #credential(license: string): AnnouncementCredential | null {
+    let credential = this.#credentials.get(license);
+    if (credential === undefined) {
+      try {
+        credential = announcementCredential(license, this.#hooks.publicKey);
+      } catch {
+        credential = null;
+      }
+      if (this.#credentials.size > 64) this.#credentials.clear();
+      this.#credentials.set(license, credential);
+    }
+    return credential;
   }
 
   /** Sends one announcement per license in use now (also called on a timer). */
   announce(): void {
-    const sentAt = new Date(this.#now()).toISOString();
     for (const { license, signKey } of this.#hooks.inUse()) {
-      const a = createAnnouncement({ license, instance: this.#hooks.instance, seq: ++this.#seq, sentAt }, signKey);
+      const credential = this.#credential(license);
+      if (credential === null) continue;
+      // The monotonic clock is shared by every process of this instance, so that the counter
+      // grows across all of them and across restarts; within one process it never repeats.
+      this.#seq = Math.max(this.#seq + 1, this.#clock());
+      const a = createAnnouncement({ ...credential, instance: this.#hooks.instance, seq: this.#seq }, signKey);
       // What we say counts too: a duplicate shows between two of our own announcements.
       this.#observe(verifyAnnouncement(a, this.#hooks.publicKey));
       const bytes = encodeAnnouncement(a);
@@ -161,7 +202,7 @@ export class DuplicateWatch {
   }
 
   #receive(bytes: Buffer): void {
-    const nowMs = this.#now();
+    const nowMs = this.#clock();
     if (nowMs - this.#window.startMs >= 1000) this.#window = { startMs: nowMs, count: 0 };
     if (++this.#window.count > this.#maxPerSecond || bytes.length > MAX_ANNOUNCEMENT_BYTES) {
       this.stats.dropped++;
@@ -176,7 +217,7 @@ export class DuplicateWatch {
   }
 
   #observe(v: ReturnType<typeof verifyAnnouncement>): void {
-    const result = this.#detector.observe(v, this.#now());
+    const result = this.#detector.observe(v, this.#clock());
     if (result === null || typeof result === 'string') return;
     const key = `${result.serial}#${result.pin}`;
     if (this.#reported.has(key)) return;

@@ -3,7 +3,7 @@
  * (a lease), keeps it alive with heartbeats and gives it back.
  *
  * ```ts
- * const manager = await connectManager({ appDir: APP_DIR });
+ * const manager = await connectManager({ publicKey: VENDOR_KEY, appDir: APP_DIR });
  * const lease = await manager.acquire('ACME-ERP', 'reports');
  * lease.on('lost', (reason) => disableReports(reason.message));
  * lease.on('reattached', () => enableReports());
@@ -13,25 +13,41 @@
  *
  * Call {@link ManagerClient.close} when the application shuts down: it gives every seat back.
  * A process that dies without it keeps its seats until their lease expires on the manager.
+ *
+ * Every lease answer must prove that the manager holds a genuine license of the vendor whose
+ * key is `publicKey` for the product (signed seats, `seat-verifier.ts`); a manager that cannot is
+ * skipped, and `acquire()` refuses with `LICTOR_E_ANSWER_UNPROVEN` when none can.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import {
+  ANSWER_NONCE_HEADER,
+  ANSWER_SESSION_HEADER,
   type ClientIdentity,
   isErrorCode,
   type LeaseBody,
+  type LicenseDocument,
   LictorError,
   type ManagerStatus,
   type Scheduler,
   systemScheduler,
   type TimerHandle,
+  type VendorPublicKey,
 } from '@lictor/protocol';
 import type { Static, TSchema } from '@lictor/protocol/wire';
 import { type DiscoverOptions, discoverManagers } from './discover.js';
 import { type LocateOptions, locateManagers } from './locate.js';
+import { type SeatAnswerPurpose, type SeatSession, SeatVerifier } from './seat-verifier.js';
 
 /** Options of {@link connectManager}. */
 export interface ConnectManagerOptions extends LocateOptions {
+  /**
+   * The vendor's public key (`lictor-ed25519:…`), embedded in the application. A lease is
+   * accepted only when the manager proves, with a license this key signed, that it holds a
+   * genuine license for the product (signed seats); any other answer is refused with
+   * `LICTOR_E_ANSWER_UNPROVEN` after the other managers were tried.
+   */
+  publicKey: string | VendorPublicKey;
   /** Overrides parts of the default identity (host name, user name, pid + random suffix, session). */
   client?: Partial<ClientIdentity>;
   /** The `fetch` to use (tests, proxies); default the global one. */
@@ -91,7 +107,8 @@ export interface ManagerClient {
    * Borrows a seat for `product` (and `feature`). Managers are tried in order; one that does
    * not answer is skipped. Throws the manager's refusal as a `LictorError`
    * (`LICTOR_E_SEATS_EXHAUSTED` with `details: { inUse, total }`, `LICTOR_E_NOT_LICENSED`, ...),
-   * or `LICTOR_E_MANAGER_UNREACHABLE` when none answers.
+   * `LICTOR_E_MANAGER_UNREACHABLE` when none answers, or `LICTOR_E_ANSWER_UNPROVEN` when none that
+   * answered proved a genuine license for the product (a manager that does not is skipped).
    */
   acquire(product: string, feature?: string): Promise<Lease>;
   /** `GET /v1/status` of the first manager that answers. */
@@ -134,6 +151,13 @@ export function defaultClientIdentity(env: NodeJS.ProcessEnv = process.env): Cli
 /** A manager that could not be used (network error, timeout, broken answer): try the next one. */
 class Unreachable extends Error {}
 
+/** A manager whose answer did not prove a genuine license: try the next one, then refuse with `refusal`. */
+class Unproven extends Error {
+  constructor(readonly refusal: LictorError) {
+    super(refusal.message);
+  }
+}
+
 /** An accepted `POST /v1/leases`. */
 interface Granted {
   body: LeaseBody;
@@ -150,7 +174,15 @@ type Answer = { status: number; json: Record<string, unknown> | null };
  * or else UDP discovery on the local network, see `discoverManagers`) and returns a client.
  * Throws `LICTOR_E_MANAGER_UNREACHABLE` when no manager is configured or discovered.
  */
-export async function connectManager(options: ConnectManagerOptions = {}): Promise<ManagerClient> {
+export async function connectManager(options: ConnectManagerOptions): Promise<ManagerClient> {
+  if (options?.publicKey === undefined) {
+    throw new LictorError(
+      'LICTOR_E_PUBLIC_KEY_INVALID',
+      "connectManager needs the vendor public key (publicKey): seats are accepted only from managers that prove a genuine license with it; the vendor prints it with 'lictor center public-key'",
+    );
+  }
+  const scheduler = options.scheduler ?? systemScheduler;
+  const verifier = new SeatVerifier(options.publicKey, () => scheduler.now());
   const { discovery } = options;
   const discover =
     options.discover ??
@@ -164,7 +196,7 @@ export async function connectManager(options: ConnectManagerOptions = {}): Promi
     );
   }
   const identity: ClientIdentity = { ...defaultClientIdentity(options.env ?? process.env), ...options.client };
-  return new Client(located.managers, identity, options, await loadWire());
+  return new Client(located.managers, identity, options, await loadWire(), verifier);
 }
 
 class Client implements ManagerClient {
@@ -173,6 +205,8 @@ class Client implements ManagerClient {
   readonly #downForMs: number;
   readonly #downUntil = new Map<string, number>();
   readonly #leases = new Set<LeaseImpl>();
+  /** The session with each manager (by URL), after its first signed answer. */
+  readonly #sessions = new Map<string, SeatSession>();
   readonly scheduler: Scheduler;
   #closed = false;
 
@@ -181,6 +215,7 @@ class Client implements ManagerClient {
     readonly identity: Readonly<ClientIdentity>,
     options: ConnectManagerOptions,
     readonly wire: Wire,
+    readonly verifier: SeatVerifier,
   ) {
     this.#fetch = options.fetch ?? fetch;
     this.#timeoutMs = options.timeoutMs ?? 5000;
@@ -227,14 +262,22 @@ class Client implements ManagerClient {
   async requestLease(product: string, feature: string | null, leaseId?: string): Promise<Granted> {
     return this.failover(async (url) => {
       const sentAt = this.scheduler.now();
-      const answer = await this.call(url, 'POST', '/v1/leases', {
-        product,
-        ...(feature === null ? {} : { feature }),
-        client: this.identity,
-        ...(leaseId === undefined ? {} : { leaseId }),
-      });
+      const nonce = this.verifier.nonce();
+      const answer = await this.call(
+        url,
+        'POST',
+        '/v1/leases',
+        {
+          product,
+          ...(feature === null ? {} : { feature }),
+          client: this.identity,
+          ...(leaseId === undefined ? {} : { leaseId }),
+        },
+        this.proofHeaders(url, nonce),
+      );
       if (answer.status !== 200 && answer.status !== 201) throw this.refusalOrUnreachable(url, answer);
       const { lease, renewed } = this.checked(url, 'POST /v1/leases', this.wire.AcquireAnswer, answer.json);
+      this.checkProof(url, 'lease', nonce, answer.json as Record<string, unknown>, { product, feature });
       return { body: lease, url, renewed, sentAt };
     });
   }
@@ -272,16 +315,26 @@ class Client implements ManagerClient {
     const up = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) <= now);
     const down = this.managers.filter((m) => (this.#downUntil.get(m) ?? 0) > now);
     const failures: { manager: string; error: string }[] = [];
+    let unproven: LictorError | undefined;
     for (const url of [...up, ...down]) {
       try {
         const result = await attempt(url);
         this.#downUntil.delete(url);
         return result;
       } catch (err) {
-        if (!(err instanceof Unreachable)) throw err;
+        if (!(err instanceof Unreachable) && !(err instanceof Unproven)) throw err;
+        // A manager that cannot prove its seats is tried last from now on, like one that is down.
         this.#downUntil.set(url, this.scheduler.now() + this.#downForMs);
         failures.push({ manager: url, error: err.message });
+        if (err instanceof Unproven) unproven ??= err.refusal;
       }
+    }
+    if (unproven !== undefined) {
+      throw new LictorError(
+        'LICTOR_E_ANSWER_UNPROVEN',
+        `no License Manager proved it holds a genuine license: ${failures.map((f) => `${f.manager} (${f.error})`).join('; ')}`,
+        { ...unproven.details, managers: failures },
+      );
     }
     throw new LictorError(
       'LICTOR_E_MANAGER_UNREACHABLE',
@@ -290,8 +343,46 @@ class Client implements ManagerClient {
     );
   }
 
+  /** Verifies the proof of a lease answer and returns its license; an answer without a valid one is `Unproven`. */
+  checkProof(
+    url: string,
+    purpose: SeatAnswerPurpose,
+    nonce: string,
+    body: Record<string, unknown>,
+    expected: { product: string; feature: string | null; leaseId?: string },
+  ): LicenseDocument {
+    const session = this.#sessions.get(url);
+    try {
+      const license = this.verifier.verify(url, purpose, nonce, body, expected, session);
+      // A signed answer from another license than the session's (or the first): a new session with it.
+      if (session === undefined || session.license.containerId !== license.containerId) {
+        this.#sessions.set(url, this.verifier.session(license));
+      }
+      return license;
+    } catch (err) {
+      if (err instanceof LictorError && err.code === 'LICTOR_E_ANSWER_UNPROVEN') throw new Unproven(err);
+      throw err;
+    }
+  }
+
+  /**
+   * The headers that ask `url` to prove its answer: `lictor-nonce`, and `lictor-session` with the
+   * session's id (and its sealed secret until the manager MAC'd an answer).
+   */
+  proofHeaders(url: string, nonce: string): Record<string, string> {
+    const s = this.#sessions.get(url);
+    if (s === undefined) return { [ANSWER_NONCE_HEADER]: nonce };
+    return { [ANSWER_NONCE_HEADER]: nonce, [ANSWER_SESSION_HEADER]: s.confirmed ? s.id : `${s.id}.${s.sealed}` };
+  }
+
   /** One HTTP request; network errors and timeouts become `Unreachable`. */
-  async call(url: string, method: string, path: string, body?: unknown): Promise<Answer> {
+  async call(
+    url: string,
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer> {
     let response: Response;
     try {
       response = await this.#fetch(new URL(path, url), {
@@ -299,6 +390,7 @@ class Client implements ManagerClient {
         headers: {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(this.#timeoutMs),
@@ -338,6 +430,8 @@ class LeaseImpl implements Lease {
   #busy: Promise<void> | undefined;
   /** No more heartbeats nor re-acquiring. */
   #stopped = false;
+  /** Why the last heartbeat answer was not accepted, when it lacked a valid proof. */
+  #unproven: LictorError | undefined;
   /** A re-acquire that succeeded after `release()`: that lease is given back too. */
   #reacquiredAfterRelease: string | undefined;
   readonly #listeners: { [E in keyof LeaseEvents]: Set<LeaseEvents[E]> } = {
@@ -435,12 +529,15 @@ class LeaseImpl implements Lease {
 
   async #heartbeat(): Promise<void> {
     const sentAt = this.client.scheduler.now();
+    const nonce = this.client.verifier.nonce();
     let answer: Answer;
     try {
       answer = await this.client.call(
         this.#manager,
         'POST',
         `/v1/leases/${encodeURIComponent(this.#body.id)}/heartbeat`,
+        undefined,
+        this.client.proofHeaders(this.#manager, nonce),
       );
     } catch {
       this.#missed();
@@ -448,8 +545,21 @@ class LeaseImpl implements Lease {
     }
     if (this.#state !== 'active') return;
     if (answer.status === 200 && this.client.wire.isWire(this.client.wire.HeartbeatAnswer, answer.json)) {
+      try {
+        this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {
+          product: this.#body.product,
+          feature: this.#body.feature ?? null,
+          leaseId: this.#body.id,
+        });
+      } catch (err) {
+        if (!(err instanceof Unproven)) throw err;
+        // Not a renewal from a manager that holds the license: the seat runs out at its deadline.
+        this.#missed(err.refusal);
+        return;
+      }
       this.#body = answer.json.lease;
       this.#lastOk = sentAt;
+      this.#unproven = undefined;
       this.#deadline = sentAt + this.#ttlMs;
       return;
     }
@@ -460,10 +570,15 @@ class LeaseImpl implements Lease {
     this.#missed();
   }
 
-  /** A heartbeat failed for a network reason: after the deadline the seat is lost. */
-  #missed(): void {
+  /** A heartbeat failed (network, or `unproven`): after the deadline the seat is lost. */
+  #missed(unproven?: LictorError): void {
+    if (unproven !== undefined) this.#unproven = unproven;
     if (this.#state !== 'active' || this.client.scheduler.now() <= this.#deadline) return;
     this.#state = 'lost';
+    if (this.#unproven !== undefined) {
+      this.#emit('lost', this.#unproven);
+      return;
+    }
     this.#emit(
       'lost',
       new LictorError(
@@ -512,6 +627,7 @@ class LeaseImpl implements Lease {
     this.#body = result.body;
     this.#manager = result.url;
     this.#lastOk = result.sentAt;
+    this.#unproven = undefined;
     if (!result.renewed) this.#ttlMs = leaseTtl(result);
     this.#deadline = result.sentAt + this.#ttlMs;
     this.#state = 'active';

@@ -4,7 +4,7 @@
  *
  * One UDP socket sends a probe with a random nonce to every target and collects the answers
  * that echo the nonce for a short window (500 ms by default); anything else that arrives is
- * ignored. Managers are returned in the order they answered, each once (by manager id).
+ * ignored. Managers are returned in the order they answered, each once (by manager id and URL).
  *
  * Default targets, and why several:
  * - the limited broadcast `255.255.255.255`: reaches every host of the segment with no
@@ -17,7 +17,11 @@
  * - `127.0.0.1`: a manager on this computer that listens on loopback only.
  *
  * A manager reached several ways answers each probe; the nonce makes the duplicates harmless.
- * IPv4 only. Answers are not authenticated: discovery finds addresses, like `lictor.ini`.
+ * IPv4 only. Answers are not authenticated here (a 512-byte answer cannot carry a license):
+ * discovery finds addresses, like `lictor.ini`. A responder can claim any id, so answers are
+ * kept apart by id *and* URL: a rogue that answers first with the genuine manager's id does not
+ * hide it. Trust comes at the first lease: `connectManager` accepts a seat only with a proof
+ * signed by a genuine license's key, and moves on to the next manager otherwise.
  */
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
@@ -124,14 +128,15 @@ export async function discoverManagers(options: DiscoverOptions = {}): Promise<D
     const answer = decodeDiscoveryAnswer(packet);
     if (!answer.ok || !nonce.equals(answer.nonce)) return;
     const { id, version, port: httpPort, url } = answer.announcement;
-    if (found.has(id)) return;
     let base: string;
     try {
       base = normalizeManagerAddress(url ?? `http://${from.address}:${httpPort}`);
     } catch {
       return; // a URL clients could not use
     }
-    found.set(id, { url: base, id, version, from: from.address, answeredAfterMs: Date.now() - startedAt });
+    const key = `${id}\0${base}`;
+    if (found.has(key)) return;
+    found.set(key, { url: base, id, version, from: from.address, answeredAfterMs: Date.now() - startedAt });
   });
 
   return new Promise((resolve) => {

@@ -16,7 +16,27 @@ export type TokenPackage = typeof import('@lictor/token');
 export interface TokenSupport {
   pkg: TokenPackage;
   module: TokenModule;
-  pin: TokenPin | undefined;
+  /** The PIN for this token: `undefined` when there is none, or it belongs to another token (`pinToken`). */
+  pinFor(token: { serial: string; label?: string | undefined }): TokenPin | undefined;
+  /**
+   * Tells which tokens are plugged in, so that a PIN for the sole token (`pinToken: { sole: true }`)
+   * is bound to the only one present; with several present it is given to none (a PIN tried on
+   * every token spends other smart cards' wrong-PIN tries).
+   */
+  notePresent(tokens: readonly { serial: string }[]): void;
+}
+
+/** Whether `token` is the one a PIN belongs to (no `pinToken`: every token). */
+export function pinBelongsTo(
+  pinToken: { serial?: string; label?: string } | undefined,
+  token: { serial: string; label?: string | undefined },
+): boolean {
+  if (pinToken === undefined) return true;
+  if (pinToken.serial === undefined && pinToken.label === undefined) return true;
+  if (pinToken.serial !== undefined && pinToken.serial.trim() !== token.serial) return false;
+  if (pinToken.label !== undefined && (token.label === undefined || pinToken.label.trim() !== token.label))
+    return false;
+  return true;
 }
 
 /** Imports `@lictor/token`; `LICTOR_E_TOKEN_MODULE_MISSING` when it is not installed. */
@@ -54,7 +74,27 @@ export async function openTokenSupport(options: TokenOptions, env: NodeJS.Proces
   const pkg = await loadTokenPackage();
   const pin = await readPin(pkg, options, env);
   const module = pkg.openTokenModule(options.module, { env });
-  return { pkg, module, pin };
+  const { pinToken } = options;
+  if (pinToken === undefined || !('sole' in pinToken)) {
+    return { pkg, module, pinFor: (token) => (pinBelongsTo(pinToken, token) ? pin : undefined), notePresent() {} };
+  }
+  // The PIN belongs to the one token present when it is first needed; with several, to none.
+  let bound: string | undefined;
+  let ambiguous = false;
+  return {
+    pkg,
+    module,
+    notePresent(tokens) {
+      if (bound !== undefined) return;
+      ambiguous = tokens.length > 1;
+      if (tokens.length === 1) bound = tokens[0]?.serial;
+    },
+    pinFor(token) {
+      if (pin === undefined || ambiguous) return undefined;
+      bound ??= token.serial;
+      return token.serial === bound ? pin : undefined;
+    },
+  };
 }
 
 /**
@@ -63,11 +103,12 @@ export async function openTokenSupport(options: TokenOptions, env: NodeJS.Proces
  */
 export async function logInIfRequired(session: TokenSession, support: TokenSupport, purpose: string): Promise<void> {
   if (!session.token.loginRequired) return;
-  if (support.pin === undefined) {
+  const pin = support.pinFor(session.token);
+  if (pin === undefined) {
     throw new LictorError(
       'LICTOR_E_TOKEN_PIN_REQUIRED',
-      `${purpose} needs the token's user PIN: give a PIN file (lictor: --token-pin-file) or set LICTOR_TOKEN_PIN`,
+      `${purpose} needs the token's user PIN: give a PIN file (lictor: --token-pin-file, with --token-label or --token-serial naming this token when several tokens are plugged in) or set LICTOR_TOKEN_PIN`,
     );
   }
-  await session.login(support.pin);
+  await session.login(pin);
 }

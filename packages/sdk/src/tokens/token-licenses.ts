@@ -135,7 +135,7 @@ function decisionOf(w: Watched): Usable {
       return {
         ok: false,
         code: status.code,
-        reason: `the hardware token ${name} needs its user PIN to prove its presence: set LICTOR_TOKEN_PIN or give the PIN in the tokens option (${status.reason})`,
+        reason: `the hardware token ${name} needs its user PIN to prove its presence: set LICTOR_TOKEN_PIN or give the PIN in the tokens option; with several tokens plugged in, name the token the PIN belongs to (lictor: --token-label or --token-serial, or --token-pin-shared when they all share it; SDK: tokens.pinToken) (${status.reason})`,
       };
     default:
       return { ok: false, code: status.code, reason: `the hardware token ${name}: ${status.reason}` };
@@ -155,6 +155,8 @@ export class TokenLicenses {
   readonly #known = new Map<string, { license: TokenLicense; location: TokenLocation } & PrivateState>();
   /** The license text last announced as changed, per token serial (so that one change is told once). */
   readonly #announced = new Map<string, string | null>();
+  /** The label of each token seen plugged in, by serial (a PIN may belong to a token named by its label). */
+  readonly #labels = new Map<string, string>();
   /** Serials of present tokens already looked at, so that only new ones start a refresh. */
   readonly #examined = new Set<string>();
   #queue: Promise<unknown> = Promise.resolve();
@@ -226,6 +228,8 @@ export class TokenLicenses {
       const e = asLictorError(err);
       problems.push({ path: this.#problemPath, code: e.code, reason: `the tokens cannot be listed: ${e.message}` });
     }
+    for (const token of present) this.#labels.set(token.serial, token.label);
+    support.notePresent(present);
     for (const token of present) {
       this.#examined.add(token.serial);
       try {
@@ -391,11 +395,12 @@ export class TokenLicenses {
     const key = watchKey(serial, binding.publicKey);
     const existing = this.#watched.get(key);
     if (existing !== undefined) return existing;
+    const pin = support.pinFor({ serial, label: this.#labels.get(serial) });
     const monitor = new support.pkg.TokenMonitor({
       module: support.module,
       token: { serial },
       publicKey: binding.publicKey,
-      ...(support.pin === undefined ? {} : { pin: support.pin }),
+      ...(pin === undefined ? {} : { pin }),
       intervalMs: this.#intervalMs,
       scheduler: this.#scheduler,
     });

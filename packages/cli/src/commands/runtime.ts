@@ -1,0 +1,156 @@
+/**
+ * `lictor runtime serve`: the Lictor Runtime on this computer (a thin command over `openRuntime()`
+ * of `@lictor/runtime`, loaded on use), and `lictor runtime status`: what a running runtime says
+ * about itself, for a person or as JSON.
+ */
+import type { RuntimeStatus } from '@lictor/protocol/wire';
+import type { RuntimeTarget } from '@lictor/runtime';
+import { type Command, InvalidArgumentError } from 'commander';
+import { loadRuntime } from '../deployables.js';
+import { computerOptions, type Io, untilStopped } from '../io.js';
+import { collect, logLevelOption, port, positiveInt } from '../options.js';
+
+interface ServeOptions {
+  stateDir?: string;
+  /** A path, or `false` for `--no-socket`. */
+  socket: string | boolean;
+  socketMode?: number;
+  http: boolean;
+  port: number;
+  host: string;
+  licensePath?: string[];
+  maxOsSessions?: number;
+  maxProcesses?: number;
+  logLevel: string;
+}
+
+interface StatusOptions {
+  socket?: string;
+  url?: string;
+  json?: boolean;
+}
+
+/** `--socket-mode`: 600 (the runtime's user only) or 660 (its group too). */
+function socketMode(value: string): number {
+  const mode = Number.parseInt(value, 8);
+  if (mode !== 0o600 && mode !== 0o660) throw new InvalidArgumentError('must be 600 or 660');
+  return mode;
+}
+
+/** Where `lictor runtime status` looks: the named socket or URL, else the default socket and then the default port. */
+async function statusTargets(opts: StatusOptions, env: NodeJS.ProcessEnv): Promise<RuntimeTarget[]> {
+  if (opts.socket !== undefined) return [{ socket: opts.socket }];
+  if (opts.url !== undefined) return [{ url: opts.url }];
+  const { defaultSocketPath, DEFAULT_RUNTIME_PORT } = await loadRuntime();
+  const socket = defaultSocketPath(env);
+  return [...(socket === undefined ? [] : [{ socket }]), { url: `http://127.0.0.1:${DEFAULT_RUNTIME_PORT}` }];
+}
+
+/** `GET /v1/status` of the first target that answers (the last refusal when none does). */
+async function fetchStatus(targets: RuntimeTarget[]): Promise<RuntimeStatus> {
+  const { runtimeStatus } = await loadRuntime();
+  let failure: unknown;
+  for (const target of targets) {
+    try {
+      return await runtimeStatus(target);
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw failure;
+}
+
+/** The status as a person reads it. */
+export function formatRuntimeStatus(status: RuntimeStatus): string {
+  const r = status.runtime;
+  const where = [r.socket === null ? undefined : `unix:${r.socket}`, r.url ?? undefined].filter((w) => w !== undefined);
+  const lines = [
+    `Lictor Runtime ${r.id}, version ${r.version}, running since ${r.startedAt}`,
+    `  listening on: ${where.join(', ')}`,
+    `  state: ${r.stateDir}`,
+    `  sessions: ${status.sessions.count} (${status.sessions.processes} processes); seats held: ${status.seats.count}`,
+  ];
+  if (status.products.length === 0) lines.push('  licenses: no application has asked for one yet');
+  for (const p of status.products) {
+    lines.push(`  ${p.product} (vendor key ${p.vendorKeyId}, ${p.role} ${p.bitness}-bit):`);
+    if (p.files.length === 0) lines.push('    no license file');
+    for (const f of p.files) {
+      const why = f.code === undefined ? '' : `: ${f.code} ${f.reason ?? ''}`.trimEnd();
+      lines.push(
+        `    ${f.state.padEnd(11)} ${(f.serial ?? '').padEnd(17)} ${f.file}${f.state === 'available' ? '' : why}`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
+
+/** Registers `lictor runtime`. */
+export function registerRuntime(program: Command, io: Io): void {
+  const runtime = program
+    .command('runtime')
+    .description('the Lictor Runtime: the local licensing service applications in any language ask');
+
+  runtime
+    .command('serve')
+    .description('serve licensing to the programs of this computer (Unix socket and loopback HTTP)')
+    .option('--state-dir <dir>', 'state directory (default: LICTOR_RUNTIME_HOME, else a machine-wide directory)')
+    .option('--socket <path>', 'Unix socket (default: $XDG_RUNTIME_DIR/lictor/runtime.sock, else /run/lictor for root)')
+    .option('--no-socket', 'no Unix socket')
+    .option(
+      '--socket-mode <mode>',
+      "socket file mode: 600 (the runtime's user) or 660 (its group too); default 660 for root, else 600",
+      socketMode,
+    )
+    .option('--port <n>', 'loopback TCP port (0: any free port)', port, 8791)
+    .option('--host <host>', 'loopback address to listen on (127.0.0.1 or ::1)', '127.0.0.1')
+    .option('--no-http', 'no loopback TCP')
+    .option(
+      '--license-path <dir>',
+      'directory searched for license files (repeatable; default: the store, LICTOR_LICENSE_PATH, per-machine)',
+      collect,
+    )
+    .option('--max-os-sessions <n>', 'OS sessions one license file serves (default 256)', positiveInt)
+    .option('--max-processes <n>', 'processes of one OS session one license file serves (default 256)', positiveInt)
+    .addOption(logLevelOption())
+    .action(async (opts: ServeOptions) => {
+      const { openRuntime, defaultStateDir } = await loadRuntime();
+      const limits = {
+        ...(opts.maxOsSessions === undefined ? {} : { maxOsSessionsPerFile: opts.maxOsSessions }),
+        ...(opts.maxProcesses === undefined ? {} : { maxProcessesPerOsSession: opts.maxProcesses }),
+      };
+      const running = await openRuntime({
+        stateDir: opts.stateDir || io.env.LICTOR_RUNTIME_HOME || defaultStateDir(io.env),
+        ...(typeof opts.socket === 'string' ? { socket: opts.socket } : opts.socket === false ? { socket: null } : {}),
+        ...(opts.socketMode === undefined ? {} : { socketMode: opts.socketMode }),
+        port: opts.http ? opts.port : null,
+        host: opts.host,
+        ...(opts.licensePath ? { licensePaths: opts.licensePath } : {}),
+        limits,
+        logger: { level: opts.logLevel, stream: process.stderr },
+        computer: { env: io.env, ...computerOptions(io) },
+      });
+      const where = [running.url, running.socket === null ? undefined : `unix:${running.socket}`].filter(Boolean);
+      io.out(`Lictor Runtime ${running.id} listening on ${where.join(' and ')}`);
+      io.out(`  state: ${running.stateDir} (license store: ${running.licensesDir})`);
+      const { maxOsSessionsPerFile, maxProcessesPerOsSession } = running.runtime.sessions.limits;
+      io.out(
+        `  sessions: at most ${maxOsSessionsPerFile} OS sessions per license file, ${maxProcessesPerOsSession} processes per OS session`,
+      );
+      if (running.socket === null && opts.socket !== false) {
+        io.out('  no Unix socket: set XDG_RUNTIME_DIR or pass --socket PATH');
+      }
+      await untilStopped(io);
+      await running.close();
+    });
+
+  runtime
+    .command('status')
+    .description('what the Lictor Runtime of this computer serves')
+    .option('--socket <path>', "the runtime's Unix socket (default: the default socket, then http://127.0.0.1:8791)")
+    .option('--url <url>', "the runtime's loopback address, e.g. http://127.0.0.1:8791")
+    .option('--json', 'print JSON')
+    .action(async (opts: StatusOptions) => {
+      const status = await fetchStatus(await statusTargets(opts, io.env));
+      io.out(opts.json ? JSON.stringify(status, null, 2) : formatRuntimeStatus(status));
+    });
+}

@@ -1,0 +1,131 @@
+/**
+ * Proof for the manager's answers: every lease answer (grant, renewal, heartbeat) to a client
+ * that sent a nonce (header `lictor-nonce`) is signed over that nonce by the container key of
+ * the license the seat came from, and carries that vendor-signed license (`@lictor/protocol`'s
+ * `seat-proof.ts`). The SDK accepts a seat only with it, so a server that holds no genuine
+ * license cannot hand out seats.
+ *
+ * The composition root (`openManager()`) tells {@link SeatProofs} which key signs for
+ * each pool license (`setKeys`, again whenever the licenses change); the HTTP service asks it
+ * for each answer. A lease whose license has no key here (a license activated before containers
+ * had keys, a token container whose PIN was not given) is answered without proof, and clients
+ * refuse it with `LICTOR_E_ANSWER_UNPROVEN`.
+ *
+ * Answers within a session are MAC'd instead of signed (HMAC-SHA256 costs the manager about
+ * 10 µs, an Ed25519 signature about as much as the rest of the request): after its first signed answer
+ * a client sends a session secret sealed to the license's certified X25519 key, then only its
+ * id; the manager opens it once with the container's private key and keeps it in memory (at most
+ * {@link MAX_SESSIONS}, oldest dropped first; after a restart or a drop the answer is signed
+ * again and the client sends the sealed secret again).
+ */
+import {
+  ANSWER_NONCE_HEADER,
+  ANSWER_SESSION_HEADER,
+  type AnswerKey,
+  type AnswerMacKey,
+  type AnswerProof,
+  answerMacKey,
+  answerSessionId,
+  isAnswerNonce,
+  LictorError,
+  macAnswer,
+  type ProofHeaders,
+  type SessionAnswerProof,
+  signAnswer,
+} from '@lictor/protocol';
+import type { Lease } from './types.js';
+
+/** What the proof of an answer is for: a grant or renewal (`POST /v1/leases`) or a heartbeat. */
+export type SeatAnswerPurpose = 'lease' | 'heartbeat';
+
+/** A session a client opened, by its id. */
+interface Session {
+  mac: AnswerMacKey;
+  containerId: string;
+}
+
+/** What a client sends to name its session: its id, and the sealed secret until the manager answered with a MAC. */
+export interface SessionRef {
+  id: string;
+  sealed?: string;
+}
+
+/**
+ * What a request asks to be proven with: its nonce and session, from the headers
+ * `lictor-nonce` and `lictor-session` (their shape already checked by the route's
+ * `ProofHeaders` schema). Throws `LICTOR_E_INVALID_INPUT` for a nonce that is not the canonical
+ * base64url of 16–64 bytes.
+ */
+export function proofRequest(headers: ProofHeaders): { nonce?: string; session?: SessionRef } {
+  const nonce = headers[ANSWER_NONCE_HEADER];
+  const session = headers[ANSWER_SESSION_HEADER];
+  if (nonce !== undefined && !isAnswerNonce(nonce)) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      `the ${ANSWER_NONCE_HEADER} header must be base64url of 16–64 random bytes`,
+      { field: ANSWER_NONCE_HEADER, location: 'headers' },
+    );
+  }
+  if (session === undefined) return nonce === undefined ? {} : { nonce };
+  const dot = session.indexOf('.');
+  const ref: SessionRef = dot < 0 ? { id: session } : { id: session.slice(0, dot), sealed: session.slice(dot + 1) };
+  return nonce === undefined ? { session: ref } : { nonce, session: ref };
+}
+
+/** Sessions kept; the oldest go first (their clients are answered with a signature and send them again). */
+export const MAX_SESSIONS = 100_000;
+
+/** The keys that sign the manager's answers, by pool license id, and the clients' sessions. */
+export class SeatProofs {
+  #keys: ReadonlyMap<string, AnswerKey> = new Map();
+  /** Sessions by id, oldest first. */
+  readonly #sessions = new Map<string, Session>();
+
+  /** Replaces the keys: pool license id → the key of the license that serves it. */
+  setKeys(keys: ReadonlyMap<string, AnswerKey>): void {
+    this.#keys = keys;
+  }
+
+  /** Whether the license `licenseId` has a key to sign with. */
+  has(licenseId: string): boolean {
+    return this.#keys.has(licenseId);
+  }
+
+  /**
+   * `answer` with its `proof` when the client sent a nonce and the license of `lease` has a key
+   * here; else `answer` as is (the client then refuses it). MAC'd under the client's session
+   * when the manager holds it for that license's container (a sealed secret sent along is
+   * opened first), else signed.
+   */
+  sign<T extends object>(
+    purpose: SeatAnswerPurpose,
+    lease: Lease,
+    nonce: string | undefined,
+    answer: T,
+    session?: SessionRef,
+  ): T & { proof?: AnswerProof | SessionAnswerProof } {
+    if (nonce === undefined) return answer;
+    const key = this.#keys.get(lease.licenseId);
+    if (key === undefined) return answer;
+    const held = session === undefined ? undefined : this.#session(session, key);
+    if (held !== undefined) {
+      return { ...answer, proof: macAnswer(held.mac, purpose, held.containerId, nonce, answer) };
+    }
+    return { ...answer, proof: signAnswer(key, purpose, nonce, answer) };
+  }
+
+  /** The session `ref` names for `key`'s container, opening its sealed secret when new. */
+  #session(ref: SessionRef, key: AnswerKey): Session | undefined {
+    let held = this.#sessions.get(ref.id);
+    if (held === undefined || held.containerId !== key.containerId) {
+      if (ref.sealed === undefined || answerSessionId(ref.sealed) !== ref.id) return undefined;
+      const secret = key.openSession?.(ref.sealed) ?? null;
+      if (secret === null) return undefined;
+      held = { mac: answerMacKey(secret), containerId: key.containerId };
+      this.#sessions.delete(ref.id);
+      this.#sessions.set(ref.id, held);
+      if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value as string);
+    }
+    return held;
+  }
+}

@@ -1,0 +1,38 @@
+/** Routes of checks and status: `GET /v1/status`, `POST /v1/check`. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { errorResponses, messageRefs } from '@lictor/http-service';
+import { RUNTIME_MESSAGES } from '@lictor/protocol/wire';
+import type { LictorRuntime } from '../runtime.js';
+
+const ref = messageRefs(RUNTIME_MESSAGES);
+
+/** Status and checks. */
+export const licensingRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime }> = async (app, { runtime }) => {
+  app.get(
+    '/v1/status',
+    {
+      schema: {
+        operationId: 'getStatus',
+        summary: "The runtime's id and version, the licenses applications asked about, sessions and seats",
+        tags: ['status'],
+        response: { 200: ref.RuntimeStatus, ...errorResponses(403) },
+      },
+    },
+    async () => runtime.status(),
+  );
+
+  app.post(
+    '/v1/check',
+    {
+      schema: {
+        operationId: 'check',
+        summary:
+          "Is the product (or a feature) licensed on this computer? 200 with the grant; a refusal is an error answer with the SDK's code and reason",
+        tags: ['licensing'],
+        body: ref.CheckBody,
+        response: { 200: ref.CheckAnswer, ...errorResponses(400, 403, 413) },
+      },
+    },
+    async (request) => runtime.check(request.body),
+  );
+};
