@@ -19,11 +19,17 @@ import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
+  ANSWER_PROOF_DOMAIN,
   type Announcement,
   type AnnouncementCredential,
   type AnswerCode,
+  type AnswerKey,
   aesGcmSeal,
   announcementCredential,
+  answerSessionId,
+  answerSigningBytes,
+  answerSigningText,
+  answerStatement,
   armor,
   type BlacklistDocument,
   CODE_EPOCH_MS,
@@ -66,6 +72,7 @@ import {
   type HardwareParams,
   hkdf,
   hmacSha256,
+  isAnswerNonce,
   isTimeNonce,
   type LicenseDocument,
   type LicenseEntry,
@@ -74,8 +81,10 @@ import {
   licenseFromAnswer,
   licenseSignedView,
   licenseSigningBytes,
+  loadContainerSigner,
   loadSigner,
   MAX_EVIDENCE_SPAN_MS,
+  macAnswer,
   normalizeHardware,
   normalizePin,
   normalizeSerial,
@@ -88,9 +97,12 @@ import {
   type RandomSource,
   type RequestDocument,
   type RequestFields,
+  type RuntimeAnswerPurpose,
   sealDocument,
   sealToContainer,
   sha256,
+  signAnswer,
+  signRuntimeAnswer,
   signServerTime,
   subjectDigest,
   subjectPrivateDigest,
@@ -109,9 +121,11 @@ import {
   type VendorSigner,
   verifyAnnouncement,
   verifyDuplicateEvidence,
+  verifyRuntimeAnswer,
   verifyServerTime,
   verifyTokenPresence,
   verifyUpgradeQuestion,
+  withStatement,
 } from '../packages/protocol/src/index.js';
 
 /** Where the vector files live. */
@@ -2106,6 +2120,364 @@ function discoveryVectors(): Json {
   };
 }
 
+// ---- signed answers ------------------------------------------------------------------------
+
+const ANSWER_MS = Date.parse('2026-11-23T08:15:42.318Z');
+const answerNonceOf = (label: string, n = 24) => toBase64Url(testBytes(`signed-answer/${label}`, n));
+
+/** The container key of LICENSE_HARDWARE (MINER, features etl and reports, until 2027-11-22), with its license. */
+function hardwareAnswerKey(licenses: Licenses): AnswerKey {
+  return {
+    license: licenses.hardware,
+    containerId: LICENSE_HARDWARE.containerId,
+    sign: loadContainerSigner(CONTAINER.signPem),
+  };
+}
+
+const RUNTIME_FILE = '/var/lib/lictor/runtime/licenses/LX-ZWMW-DCA8-A67E_01a2054fac6900b5cfb5322a.lic';
+const CHECK_ANSWER = {
+  product: 'MINER',
+  feature: 'reports',
+  serial: LICENSE_HARDWARE.serial,
+  licenseId: `${LICENSE_HARDWARE.activationId}:MINER`,
+  type: 'single',
+  users: 5,
+  expiresAt: '2027-11-22T10:00:00.000Z',
+  file: RUNTIME_FILE,
+};
+const ESCAPED_CHECK_ANSWER = {
+  ...CHECK_ANSWER,
+  feature: 'etl',
+  users: null,
+  file: 'C:\\ProgramData\\Lictor\\runtime\\licenses\\Müller "Werk 2"\u0001.lic',
+};
+const SESSION_ANSWER = {
+  id: '0f8e2d4c-6b1a-4e39-9c57-2a1d0b3e4f60',
+  product: 'MINER',
+  feature: null,
+  serial: LICENSE_HARDWARE.serial,
+  licenseId: `${LICENSE_HARDWARE.activationId}:MINER`,
+  licenseFile: RUNTIME_FILE,
+  pid: 4242,
+  osSession: '3',
+  openedAt: '2026-11-23T08:15:42.318Z',
+};
+const LEASE_BODY = {
+  id: '7c1b9e52-3f0d-4a86-b2e4-5d9f01c6a7b3',
+  product: 'MINER',
+  feature: null,
+  licenseId: `${LICENSE_HARDWARE.activationId}:MINER`,
+  source: 'software',
+  grantedAt: '2026-11-23T08:15:42.318Z',
+  expiresAt: '2026-11-23T08:16:42.318Z',
+  heartbeatIntervalMs: 20000,
+};
+const LEASE_ANSWER = { lease: LEASE_BODY, renewed: false };
+const SEAT = {
+  id: 'b3d0c5a1-9e7f-4c28-8a61-f4e2d7b90c15',
+  leaseId: LEASE_BODY.id,
+  product: 'MINER',
+  feature: null,
+  manager: 'http://10.0.4.12:8790',
+  state: 'active',
+  expiresAt: LEASE_BODY.expiresAt,
+  heartbeatIntervalMs: 20000,
+  pid: 4242,
+};
+
+/** How one answer is signed: the statement, the bytes and the signature (Ed25519 is deterministic). */
+function signingCase(key: AnswerKey, name: string, purpose: string, nonce: string, answer: Json) {
+  const statement = answerStatement(purpose, key.containerId, nonce, answer);
+  const bytes = answerSigningBytes(purpose, key.containerId, nonce, answer);
+  if (text(bytes) !== `${ANSWER_PROOF_DOMAIN}\0${statement}`) throw new Error('signed-answer bytes');
+  const proof = signAnswer(key, purpose, nonce, answer);
+  return {
+    name,
+    input: { purpose, container: key.containerId, nonce, answer },
+    output: {
+      statement,
+      signingBytesHex: hex(bytes),
+      signatureHex: hex(fromBase64Url(proof.signature) as Uint8Array),
+      proof: proof as unknown as Json,
+    },
+  };
+}
+
+/** A runtime answer as sent, and what a client verifying it must conclude. */
+interface AnswerCheck {
+  name: string;
+  purpose: RuntimeAnswerPurpose;
+  nonce: string;
+  product: string;
+  feature: string | null;
+  nowMs: number;
+  response: unknown;
+}
+
+/** The verdict of the reference verifier: the signed answer, or the fault. */
+function verdict(c: AnswerCheck): { answer: Json } | { error: string; reason: string } {
+  try {
+    const { answer } = verifyRuntimeAnswer({
+      publicKey: VENDOR.signer.publicKey,
+      nonce: c.nonce,
+      purpose: c.purpose,
+      answer: c.response,
+      product: c.product,
+      feature: c.feature,
+      now: c.nowMs,
+    });
+    return { answer: answer as Json };
+  } catch (e) {
+    if (!(e instanceof LictorError)) throw e;
+    return { error: e.code, reason: String(e.details?.reason) };
+  }
+}
+
+function signedAnswerVectors(licenses: Licenses): Json {
+  const key = hardwareAnswerKey(licenses);
+  const nonces = {
+    check: answerNonceOf('check'),
+    escaped: answerNonceOf('check-escaped', 16),
+    session: answerNonceOf('session'),
+    lease: answerNonceOf('lease'),
+    heartbeat: answerNonceOf('heartbeat'),
+    other: answerNonceOf('other'),
+  };
+  const signatures = [
+    signingCase(key, 'a check granted by the runtime', 'runtime-check', nonces.check, CHECK_ANSWER),
+    signingCase(
+      key,
+      'a check whose file name needs escapes (quote, backslash, U+0001) and UTF-8 (ü); a 16-byte nonce',
+      'runtime-check',
+      nonces.escaped,
+      ESCAPED_CHECK_ANSWER,
+    ),
+    signingCase(key, 'a session opened by the runtime', 'runtime-session', nonces.session, SESSION_ANSWER),
+    signingCase(key, "a License Manager's grant (POST /v1/leases)", 'lease', nonces.lease, LEASE_ANSWER),
+    signingCase(key, "a License Manager's heartbeat answer", 'heartbeat', nonces.heartbeat, { lease: LEASE_BODY }),
+  ];
+
+  // As the runtime sends them: the answer's fields, and the proof with the statement signed.
+  const check = { ...CHECK_ANSWER, proof: signRuntimeAnswer(key, 'runtime-check', nonces.check, CHECK_ANSWER) };
+  const escaped = {
+    ...ESCAPED_CHECK_ANSWER,
+    proof: signRuntimeAnswer(key, 'runtime-check', nonces.escaped, ESCAPED_CHECK_ANSWER),
+  };
+  const session = {
+    ...SESSION_ANSWER,
+    proof: signRuntimeAnswer(key, 'runtime-session', nonces.session, SESSION_ANSWER),
+  };
+  const managerProof = signAnswer(key, 'lease', nonces.lease, LEASE_ANSWER);
+  const seat = { ...SEAT, proof: withStatement(managerProof, LICENSE_HARDWARE, 'lease', nonces.lease, LEASE_ANSWER) };
+  const base = { product: 'MINER', nowMs: ANSWER_MS };
+  const accepted: AnswerCheck[] = [
+    { name: 'a check', purpose: 'runtime-check', nonce: nonces.check, feature: 'reports', response: check, ...base },
+    {
+      name: 'a check with escapes in the statement',
+      purpose: 'runtime-check',
+      nonce: nonces.escaped,
+      feature: 'etl',
+      response: escaped,
+      ...base,
+    },
+    { name: 'a session', purpose: 'runtime-session', nonce: nonces.session, feature: null, response: session, ...base },
+    {
+      name: "a seat: the License Manager's signature of its grant, passed on by the runtime",
+      purpose: 'lease',
+      nonce: nonces.lease,
+      feature: null,
+      response: seat,
+      ...base,
+    },
+    {
+      name: 'a check a second before the license expires',
+      purpose: 'runtime-check',
+      nonce: nonces.check,
+      feature: 'reports',
+      response: check,
+      product: 'MINER',
+      nowMs: Date.parse('2027-11-22T09:59:59.000Z'),
+    },
+  ];
+
+  // Refused: each is the check answer (or the seat) with one thing wrong.
+  const otherVendorLicense = sealDocument(
+    'license',
+    LICENSE_HARDWARE,
+    OTHER_VENDOR.signer,
+    licenseSignedView(LICENSE_HARDWARE),
+    fixedRandom(testBytes('signed-answer/other-vendor/salt', 16), testBytes('signed-answer/other-vendor/iv', 12)),
+  );
+  decodeLicenseFile(otherVendorLicense, OTHER_VENDOR.signer.publicKey);
+  const signedWith = (k: AnswerKey, purpose: RuntimeAnswerPurpose, nonce: string, answer: typeof CHECK_ANSWER) => ({
+    ...answer,
+    proof: signRuntimeAnswer(k, purpose, nonce, answer),
+  });
+  const tokenKey: AnswerKey = {
+    license: licenses.token,
+    containerId: LICENSE_TOKEN.containerId,
+    sign: loadContainerSigner(OTHER_CONTAINER.signPem),
+  };
+  const checkProof = check.proof;
+  /** The check's proof with `signed` replaced, signed again by the container key. */
+  const statementSigned = (signed: string) => ({
+    ...CHECK_ANSWER,
+    proof: {
+      ...checkProof,
+      signature: toBase64Url(key.sign(utf8(`${ANSWER_PROOF_DOMAIN}\0${signed}`))),
+      signed,
+    },
+  });
+  const asked = { purpose: 'runtime-check' as const, nonce: nonces.check, feature: 'reports', ...base };
+  const refused: AnswerCheck[] = [
+    {
+      name: 'unsigned: proof null, with the reason',
+      ...asked,
+      response: {
+        ...CHECK_ANSWER,
+        proof: null,
+        unproven: { reason: 'no-key', message: 'license LX-ZWMW-DCA8-A67E was activated before containers had keys' },
+      },
+    },
+    { name: 'no proof member', ...asked, response: CHECK_ANSWER },
+    {
+      name: "the manager's form of the proof (no signed statement)",
+      ...asked,
+      response: {
+        ...CHECK_ANSWER,
+        proof: signAnswer(key, 'runtime-check', nonces.check, CHECK_ANSWER) as unknown as Json,
+      },
+    },
+    {
+      name: 'a signature that is not base64url',
+      ...asked,
+      response: { ...check, proof: { ...checkProof, signature: `${checkProof.signature}=` } },
+    },
+    {
+      name: 'the license of another vendor (its container key signs)',
+      ...asked,
+      response: signedWith({ ...key, license: otherVendorLicense }, 'runtime-check', nonces.check, CHECK_ANSWER),
+    },
+    {
+      name: 'a license without container keys (activated by an older SDK)',
+      ...asked,
+      response: { ...check, proof: { ...checkProof, license: licenses.legacy } },
+    },
+    {
+      name: "signed by another container's key",
+      ...asked,
+      response: signedWith(
+        { ...tokenKey, license: licenses.hardware, containerId: LICENSE_HARDWARE.containerId },
+        'runtime-check',
+        nonces.check,
+        CHECK_ANSWER,
+      ),
+    },
+    { name: 'answered for another nonce (a replay)', ...asked, nonce: nonces.other, response: check },
+    { name: 'verified as a session (another purpose)', ...asked, purpose: 'runtime-session', response: check },
+    {
+      name: 'the signed statement altered (reports → etl), the signature kept',
+      ...asked,
+      response: { ...check, proof: { ...checkProof, signed: checkProof.signed.replace('"reports"', '"etl"') } },
+    },
+    {
+      name: "the statement names another container (the token license's)",
+      ...asked,
+      response: statementSigned(checkProof.signed.replace(LICENSE_HARDWARE.containerId, LICENSE_TOKEN.containerId)),
+    },
+    { name: 'the statement is not JSON', ...asked, response: statementSigned(checkProof.signed.slice(0, -1)) },
+    {
+      name: 'the answer beside the proof altered (expiresAt), the proof genuine',
+      ...asked,
+      response: { ...check, expiresAt: '2099-01-01T00:00:00.000Z' },
+    },
+    {
+      name: 'a genuine license for another product (CAD) signing a MINER answer',
+      ...asked,
+      response: signedWith(tokenKey, 'runtime-check', nonces.check, CHECK_ANSWER),
+    },
+    { name: 'asked for feature etl, answered about reports', ...asked, feature: 'etl', response: check },
+    {
+      name: 'the license expired (at 2027-11-22T10:00:00.000Z)',
+      ...asked,
+      nowMs: Date.parse('2027-11-22T10:00:00.000Z'),
+      response: check,
+    },
+    {
+      name: 'a seat whose leaseId is not the signed lease',
+      purpose: 'lease',
+      nonce: nonces.lease,
+      feature: null,
+      response: { ...seat, leaseId: 'f0000000-0000-4000-8000-000000000000' },
+      ...base,
+    },
+  ];
+  for (const c of accepted) {
+    if (!('answer' in verdict(c))) throw new Error(`signed answer '${c.name}' is refused`);
+  }
+  const negative = refused.map((c) => {
+    const v = verdict(c);
+    if ('answer' in v) throw new Error(`negative signed answer '${c.name}' is accepted`);
+    return { ...c, ...v } as unknown as Json;
+  });
+
+  // A session of the License Manager's clients: the secret sealed to the container's X25519 key,
+  // then heartbeat answers MAC'd under it.
+  const secret = testBytes('signed-answer/session-secret');
+  const ephemeral = testBytes('signed-answer/session-ephemeral');
+  const iv = testBytes('signed-answer/session-iv', 12);
+  const sealed = sealToContainer(CONTAINER.keys.box, secret, 'signed-answer-session', fixedRandom(ephemeral, iv));
+  const id = answerSessionId(sealed);
+  const heartbeat = { lease: LEASE_BODY };
+  const mac = macAnswer(secret, 'heartbeat', LICENSE_HARDWARE.containerId, nonces.heartbeat, heartbeat);
+  return {
+    domain: ANSWER_PROOF_DOMAIN,
+    vendorKey: vendorKeyJson(VENDOR),
+    otherVendorKey: vendorKeyJson(OTHER_VENDOR),
+    container: containerJson(CONTAINER),
+    license: { containerId: LICENSE_HARDWARE.containerId, text: licenses.hardware },
+    signatures,
+    accepted: accepted.map((c) => ({ ...c, ...verdict(c) }) as unknown as Json),
+    negative,
+    session: {
+      context: 'signed-answer-session',
+      secretHex: hex(secret),
+      ephemeralScalarHex: hex(ephemeral),
+      ivHex: hex(iv),
+      sealed,
+      id,
+      header: `${id}.${sealed}`,
+      mac: {
+        purpose: 'heartbeat',
+        nonce: nonces.heartbeat,
+        answer: heartbeat,
+        macInput: answerSigningText('heartbeat', LICENSE_HARDWARE.containerId, nonces.heartbeat, heartbeat),
+        macHex: hex(fromBase64Url(mac.mac) as Uint8Array),
+        proof: mac as unknown as Json,
+      },
+    },
+    nonces: [
+      ['16 bytes (22 characters)', answerNonceOf('n16', 16), true],
+      [
+        '64 bytes (86 characters)',
+        toBase64Url(concatBytes(testBytes('signed-answer/n64a'), testBytes('signed-answer/n64b'))),
+        true,
+      ],
+      ['15 bytes', answerNonceOf('n15', 15), false],
+      [
+        '65 bytes',
+        toBase64Url(concatBytes(testBytes('signed-answer/n64a'), testBytes('signed-answer/n64b'), Uint8Array.of(0))),
+        false,
+      ],
+      ['unused bits not zero (22 characters ending in B)', `${answerNonceOf('n16', 16).slice(0, 21)}B`, false],
+      ['base64 with padding', `${answerNonceOf('n16', 16)}==`, false],
+    ].map(([name, nonce, valid]) => {
+      if (isAnswerNonce(nonce) !== valid) throw new Error(`answer nonce '${name}'`);
+      return { name: name as string, nonce: nonce as string, valid: valid as boolean };
+    }),
+  };
+}
+
 // ---- the files -----------------------------------------------------------------------------
 
 /** Every vector file: name → [spec page, description, contents]. */
@@ -2237,6 +2609,12 @@ export function buildVectors(): Map<string, string> {
       'announcements-and-discovery.md#discovery-packets',
       'License Manager discovery packets (UDP).',
       discoveryVectors(),
+    ],
+    [
+      'signed-answer',
+      'signed-answers.md',
+      "Signed answers: the License Manager's seats and the Lictor Runtime's checks, sessions and seats, signed over the asker's nonce by the granting license's container key.",
+      signedAnswerVectors(licenses.texts),
     ],
   ];
   const out = new Map<string, string>();

@@ -9,7 +9,14 @@ import { createSocket } from 'node:dgram';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { type AnswerKey, encodeDiscoveryAnswer, generateVendorKeys, LictorError, loadSigner } from '@lictor/protocol';
+import {
+  type AnswerKey,
+  encodeDiscoveryAnswer,
+  generateVendorKeys,
+  LictorError,
+  loadSigner,
+  verifyAnswer,
+} from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
 import { connectManager, type ManagerClient } from '@lictor/sdk';
 import { licenseKey, VENDOR } from '../../sdk/test/signed-answers.js';
@@ -160,6 +167,62 @@ test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session 
   // The session is the client's with this manager: its next lease answer is MAC'd too.
   assert.equal(await c.acquire('cad'), lease);
   assert.ok(proofs.slice(4).includes('lease:session'), proofs.join(', '));
+});
+
+test("a signed acquire (a runtime's, for an application) sends that nonce without the session and accepts only a signature", async (t) => {
+  const m = await realManager(t);
+  const seen: { nonce: unknown; session: unknown; proof: string }[] = [];
+  /** `macInstead`: answer the signed acquire with the MAC of the previous (session) answer. */
+  let macInstead = false;
+  let lastMac: unknown;
+  const relay = await fakeHttp(t, async (req, body, res) => {
+    const answer = await fetch(`${m.url}${req.url}`, {
+      method: req.method ?? 'GET',
+      headers: relayed(req),
+      body: req.method === 'DELETE' ? null : JSON.stringify(body),
+    });
+    const parsed = (await answer.json()) as { proof?: { key: string } };
+    seen.push({
+      nonce: req.headers['lictor-nonce'],
+      session: req.headers['lictor-session'],
+      proof: parsed.proof?.key ?? 'none',
+    });
+    if (parsed.proof?.key === 'session') lastMac = parsed.proof;
+    json(res, answer.status, macInstead ? { ...parsed, proof: lastMac } : parsed);
+  });
+  const c = await client(t, [relay.url]);
+  await c.acquire('cad');
+  await c.acquire('cad'); // within the session: MAC'd
+  assert.deepEqual(
+    seen.map((s) => s.proof),
+    ['container', 'session'],
+  );
+  const nonce = Buffer.alloc(24, 7).toString('base64url');
+  const signedSeat = await c.acquire('cad', undefined, { nonce, signature: 'full' });
+  assert.deepEqual(seen[2], { nonce, session: undefined, proof: 'container' });
+  assert.equal(signedSeat.proof.key, 'container');
+  assert.equal(signedSeat.answer.lease.id, signedSeat.lease.id);
+  assert.equal(signedSeat.answer.renewed, true, 'the seat this client holds');
+  const doc = verifyAnswer({
+    purpose: 'lease',
+    nonce,
+    answer: signedSeat.answer,
+    proof: signedSeat.proof,
+    publicKey: VENDOR.publicKey,
+    scope: { product: 'cad', feature: null, now: Date.now() },
+  });
+  assert.equal(doc.containerId, signedSeat.license.containerId);
+
+  // A relay that answers the signed acquire with a session MAC: refused, though the MAC is the client's.
+  macInstead = true;
+  await assert.rejects(
+    c.acquire('cad', undefined, { nonce: Buffer.alloc(24, 8).toString('base64url'), signature: 'full' }),
+    unproven('signature'),
+  );
+  await assert.rejects(c.acquire('cad', undefined, { nonce: 'short', signature: 'full' }), (err: LictorError) => {
+    assert.equal(err.code, 'LICTOR_E_INVALID_INPUT');
+    return true;
+  });
 });
 
 test('a node:http server with a well-formed 201 and no license → LICTOR_E_ANSWER_UNPROVEN (missing)', async (t) => {

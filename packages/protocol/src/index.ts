@@ -20,6 +20,7 @@ export * from './license.js';
 export * from './license-file.js';
 export * from './plain-file.js';
 export * from './request.js';
+export * from './runtime-answer.js';
 export * from './scheduler.js';
 export * from './seat-proof.js';
 export * from './shortcode.js';

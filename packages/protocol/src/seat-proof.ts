@@ -235,13 +235,20 @@ export function answerSigningBytes(purpose: string, containerId: string, nonce: 
 
 /** {@link answerSigningBytes} as text (the bytes are its UTF-8). */
 export function answerSigningText(purpose: string, containerId: string, nonce: string, answer: unknown): string {
+  return `${ANSWER_PROOF_DOMAIN}\0${answerStatement(purpose, containerId, nonce, answer)}`;
+}
+
+/**
+ * What a signed answer states: `canonicalJson({ answer, container, nonce, purpose })`, the text
+ * after the domain and the NUL in {@link answerSigningText}. Throws as {@link answerSigningBytes}.
+ */
+export function answerStatement(purpose: string, containerId: string, nonce: string, answer: unknown): string {
   if (!PURPOSE.test(purpose)) throw new LictorError('LICTOR_E_INVALID_INPUT', `'${purpose}' is not an answer purpose`);
   if (!isAnswerNonce(nonce))
     throw new LictorError('LICTOR_E_INVALID_INPUT', 'the nonce is not base64url of 16–64 bytes');
   // canonicalJson({ answer, container, nonce, purpose }), its keys already in order: the
   // manager computes this for every answer.
-  const statement = `{"answer":${canonicalJson(answer)},"container":${JSON.stringify(containerId)},"nonce":"${nonce}","purpose":"${purpose}"}`;
-  return `${ANSWER_PROOF_DOMAIN}\0${statement}`;
+  return `{"answer":${canonicalJson(answer)},"container":${JSON.stringify(containerId)},"nonce":"${nonce}","purpose":"${purpose}"}`;
 }
 
 /** Signs `answer` to the question that carried `nonce`; the proof to send with it. */

@@ -11,12 +11,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { buildVectors, VECTORS_DIR } from '../../../scripts/make-vectors.js';
 import {
+  ANSWER_PROOF_DOMAIN,
   type Announcement,
   type AnnouncementCredential,
   type AnswerCode,
+  type AnswerProof,
   aesGcmOpen,
   aesGcmSeal,
   announcementCredential,
+  answerMacValid,
+  answerSessionId,
+  answerSessionOpener,
+  answerSigningBytes,
+  answerStatement,
   type BlacklistDocument,
   CODE_EPOCH_MS,
   type ContainerKeys,
@@ -58,6 +65,7 @@ import {
   type HardwareParams,
   hkdf,
   hmacSha256,
+  isAnswerNonce,
   isHardwareParams,
   isTimeNonce,
   type LicenseDocument,
@@ -66,8 +74,10 @@ import {
   licenseFromAnswer,
   licenseSignedView,
   licenseSigningBytes,
+  loadContainerSigner,
   loadSigner,
   MAX_EVIDENCE_SPAN_MS,
+  macAnswer,
   normalizeHardware,
   normalizePin,
   normalizeSerial,
@@ -82,12 +92,14 @@ import {
   type RandomSource,
   type RequestDocument,
   type RequestFields,
+  type RuntimeAnswerPurpose,
   requestCodeProvesPin,
   requestProvesPin,
   type SignedTime,
   sealDocument,
   sealToContainer,
   sha256,
+  signAnswer,
   signServerTime,
   subjectDigest,
   subjectPrivateDigest,
@@ -105,6 +117,7 @@ import {
   type VendorSigner,
   verifyAnnouncement,
   verifyDuplicateEvidence,
+  verifyRuntimeAnswer,
   verifyServerTime,
   verifyTokenPresence,
   verifyUpgradeQuestion,
@@ -1265,6 +1278,139 @@ function checkDiscovery(v: DiscoveryVectors): void {
   refuses(v.encodeRefusals, (r) => encodeDiscoveryAnswer(bytes(r.nonceHex), r.announcement));
 }
 
+interface AnswerCase extends Named {
+  purpose: RuntimeAnswerPurpose;
+  nonce: string;
+  product: string;
+  feature: string | null;
+  nowMs: number;
+  response: Record<string, unknown>;
+}
+
+interface SignedAnswerVectors {
+  domain: string;
+  vendorKey: VendorKeyRef;
+  otherVendorKey: VendorKeyRef;
+  container: ContainerRef;
+  license: { containerId: string; text: string };
+  signatures: (Named & {
+    input: { purpose: string; container: string; nonce: string; answer: unknown };
+    output: { statement: string; signingBytesHex: string; signatureHex: string; proof: AnswerProof };
+  })[];
+  accepted: (AnswerCase & { answer: unknown })[];
+  negative: (AnswerCase & Negative & { reason: string })[];
+  session: {
+    context: string;
+    secretHex: string;
+    ephemeralScalarHex: string;
+    ivHex: string;
+    sealed: string;
+    id: string;
+    header: string;
+    mac: { purpose: string; nonce: string; answer: unknown; macInput: string; macHex: string; proof: unknown };
+  };
+  nonces: (Named & { nonce: string; valid: boolean })[];
+}
+
+function checkSignedAnswer(v: SignedAnswerVectors): void {
+  const { key } = vendorOf(v.vendorKey);
+  vendorOf(v.otherVendorKey);
+  const { signPem, boxPrivate } = containerOf(v.container);
+  assert.equal(v.domain, ANSWER_PROOF_DOMAIN);
+  assert.equal(v.domain, 'lictor/v1/signed-answer');
+  const doc = decodeLicenseFile(v.license.text, key);
+  assert.equal(doc.containerId, v.license.containerId);
+  assert.deepEqual(doc.containerKeys, v.container.public);
+  const sign = loadContainerSigner(signPem);
+  for (const c of v.signatures) {
+    const { input: i, output: o } = c;
+    // The statement by hand: canonical JSON of the four members, keys in order.
+    const statement = `{"answer":${canonicalJson(i.answer)},"container":${JSON.stringify(i.container)},"nonce":${JSON.stringify(i.nonce)},"purpose":${JSON.stringify(i.purpose)}}`;
+    assert.equal(statement, o.statement, c.name);
+    assert.equal(canonicalJson(JSON.parse(statement)), statement, c.name);
+    assert.equal(answerStatement(i.purpose, i.container, i.nonce, i.answer), o.statement, c.name);
+    const signing = concatBytes(utf8(v.domain), Uint8Array.of(0), utf8(o.statement));
+    assert.equal(hex(signing), o.signingBytesHex, c.name);
+    assert.equal(hex(answerSigningBytes(i.purpose, i.container, i.nonce, i.answer)), o.signingBytesHex, c.name);
+    assert.equal(hex(sign(signing)), o.signatureHex, c.name); // Ed25519 is deterministic
+    assert.ok(containerVerify(v.container.public.sign, signing, bytes(o.signatureHex)), c.name);
+    assert.deepEqual(o.proof, {
+      license: v.license.text,
+      key: 'container',
+      signature: toBase64Url(bytes(o.signatureHex)),
+    });
+    const answerKey = { license: v.license.text, containerId: i.container, sign };
+    assert.deepEqual(signAnswer(answerKey, i.purpose, i.nonce, i.answer), o.proof, c.name);
+  }
+  for (const c of v.accepted) {
+    const verified = verifyRuntimeAnswer({
+      publicKey: key,
+      nonce: c.nonce,
+      purpose: c.purpose,
+      answer: c.response,
+      product: c.product,
+      feature: c.feature,
+      now: c.nowMs,
+    });
+    assert.deepEqual(verified.answer, c.answer, c.name);
+    // As a client in another language verifies: Ed25519 over domain, NUL, the signed text as received.
+    const proof = c.response.proof as { license: string; signature: string; signed: string };
+    const license = decodeLicenseFile(proof.license, key);
+    const signed = concatBytes(utf8(v.domain), Uint8Array.of(0), utf8(proof.signed));
+    assert.ok(
+      containerVerify(license.containerKeys?.sign as string, signed, fromBase64Url(proof.signature) as Uint8Array),
+      c.name,
+    );
+    const statement = JSON.parse(proof.signed) as {
+      answer: unknown;
+      container: string;
+      nonce: string;
+      purpose: string;
+    };
+    assert.deepEqual(
+      [statement.container, statement.nonce, statement.purpose],
+      [license.containerId, c.nonce, c.purpose],
+    );
+    assert.deepEqual(statement.answer, c.answer, c.name);
+  }
+  for (const c of v.negative) {
+    const err = assertCode(
+      () =>
+        verifyRuntimeAnswer({
+          publicKey: key,
+          nonce: c.nonce,
+          purpose: c.purpose,
+          answer: c.response,
+          product: c.product,
+          feature: c.feature,
+          now: c.nowMs,
+        }),
+      c.error,
+      c.name,
+    );
+    assert.equal(err.details?.reason, c.reason, c.name);
+  }
+  assert.ok(v.negative.length > 0);
+  const s = v.session;
+  const sealed = sealToContainer(
+    v.container.public.box,
+    bytes(s.secretHex),
+    s.context,
+    fixed(s.ephemeralScalarHex, s.ivHex),
+  );
+  assert.equal(sealed, s.sealed);
+  assert.equal(hex(answerSessionOpener(boxPrivate)(s.sealed) as Uint8Array), s.secretHex);
+  assert.equal(toBase64Url(sha256(utf8(s.sealed)).subarray(0, 16)), s.id);
+  assert.equal(answerSessionId(s.sealed), s.id);
+  assert.equal(s.header, `${s.id}.${s.sealed}`);
+  const m = s.mac;
+  assert.equal(m.macInput, `${v.domain}\0${answerStatement(m.purpose, v.license.containerId, m.nonce, m.answer)}`);
+  assert.equal(hex(hmacSha256(bytes(s.secretHex), utf8(m.macInput))), m.macHex);
+  assert.deepEqual(macAnswer(bytes(s.secretHex), m.purpose, v.license.containerId, m.nonce, m.answer), m.proof);
+  assert.ok(answerMacValid(bytes(s.secretHex), v.license.containerId, m.proof, m.purpose, m.nonce, m.answer));
+  for (const n of v.nonces) assert.equal(isAnswerNonce(n.nonce), n.valid, n.name);
+}
+
 const REPO_ROOT = new URL('../../../', import.meta.url);
 
 /** GitHub's anchor of a Markdown heading: lower case, punctuation dropped, spaces as dashes. */
@@ -1309,6 +1455,7 @@ const CHECKS: Record<string, (vectors: never) => void> = {
   'signed-time.json': checkSignedTime,
   'clock-mark.json': checkClockMark,
   'discovery.json': checkDiscovery,
+  'signed-answer.json': checkSignedAnswer,
 };
 
 describe('specification test vectors (spec/vectors)', () => {

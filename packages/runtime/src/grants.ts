@@ -5,6 +5,7 @@
 import { LictorError } from '@lictor/protocol';
 import type { CheckAnswer } from '@lictor/protocol/wire';
 import type { CheckResult, Licensed, LicenseFileStatus, Licensing } from '@lictor/sdk';
+import type { Unsigned } from './answer-proofs.js';
 
 /** Activation id by license file, per status array (rebuilt by each load of the SDK). */
 const activations = new WeakMap<readonly LicenseFileStatus[], Map<string, string>>();
@@ -22,7 +23,7 @@ function activationOf(licensing: Licensing, path: string): string {
 }
 
 /** A granted check as the wire answers it; `licenseId` names the license as the License Manager does. */
-export function checkAnswer(licensing: Licensing, granted: Licensed): CheckAnswer {
+export function checkAnswer(licensing: Licensing, granted: Licensed): Unsigned<CheckAnswer> {
   return {
     product: granted.product,
     feature: granted.feature ?? null,
@@ -36,7 +37,7 @@ export function checkAnswer(licensing: Licensing, granted: Licensed): CheckAnswe
 }
 
 /** The grant of `licensing.check(feature)`, or its refusal thrown as a `LictorError` with the SDK's code and reason. */
-export function grantOrThrow(licensing: Licensing, feature: string | undefined): CheckAnswer {
+export function grantOrThrow(licensing: Licensing, feature: string | undefined): Unsigned<CheckAnswer> {
   const result: CheckResult = licensing.check(feature);
   if (!result.ok) throw new LictorError(result.code, result.reason);
   return checkAnswer(licensing, result);

@@ -7,7 +7,7 @@
  * console.log(`listening on ${running.url} and ${running.socket}`);
  * ```
  */
-export { AnswerProofs, type AnswerPurpose } from './answer-proofs.js';
+export { AnswerProofs, assertNonce, type Proven, type SignedPurpose, type Unsigned } from './answer-proofs.js';
 export { callRuntime, type RuntimeTarget, runtimeStatus } from './client.js';
 export { DEFAULT_EVENT_CAPACITY, EventHub, type EventHubOptions, type HubEvent, type Replay } from './event-hub.js';
 export { checkAnswer, grantOrThrow } from './grants.js';
@@ -44,13 +44,21 @@ export {
 export { type ProcessInfo, type ProcessProbe, parseProcStat, systemProcessProbe } from './process-info.js';
 export { LictorRuntime, type RuntimeIdentity, type RuntimeParts } from './runtime.js';
 export { readSealedFile, type SealedRead, writeSealedFile } from './sealed-file.js';
-export { type ManagerConnector, type SeatRequest, SeatService, type SeatServiceOptions } from './seats.js';
+export {
+  type ManagerConnector,
+  type SeatRequest,
+  SeatService,
+  type SeatServiceOptions,
+  type SeatState,
+  type TakenSeat,
+} from './seats.js';
 export * from './session-table.js';
 export {
   type FreedReason,
   type SessionGrant,
   SessionService,
   type SessionServiceOptions,
+  type SessionState,
   UNKNOWN_OS_SESSION,
 } from './sessions.js';
 export {

@@ -5,7 +5,8 @@
  * - a request over TCP must come from a loopback address (defence in depth: the listen address
  *   already keeps others out) and name a loopback `Host` (a page that rebinds its DNS name to
  *   127.0.0.1 sends its own name);
- * - a request with an `Origin` header other than `null` comes from a web page: refused;
+ * - a request with an `Origin` header comes from a web page: refused, `null` included (a sandboxed
+ *   iframe, a `file:` page, a redirect across origins send `Origin: null`; native clients send none);
  * - only `application/json` bodies are parsed (`text/plain` and forms, which a browser sends
  *   without asking the server first, are refused before any route runs).
  *
@@ -63,7 +64,7 @@ function notLocal(message: string): LictorError {
 export function localOnly(overSocket: (socket: Socket) => boolean) {
   return async (request: FastifyRequest): Promise<void> => {
     const origin = request.headers.origin;
-    if (origin !== undefined && origin !== 'null') {
+    if (origin !== undefined) {
       throw notLocal(`requests from web pages (Origin ${origin}) are refused`);
     }
     if (overSocket(request.raw.socket)) return;

@@ -8,8 +8,17 @@
 import { unlink } from 'node:fs/promises';
 import { delimiter, resolve } from 'node:path';
 import type { ServiceLoggerOption } from '@lictor/http-service';
-import { type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
 import {
+  type LictorError,
+  parsePublicKey,
+  type Scheduler,
+  systemScheduler,
+  type TimerHandle,
+  toHex,
+  type VendorPublicKey,
+} from '@lictor/protocol';
+import {
+  type ClockOptions,
   collectHardware,
   connectManager,
   type DiscoverOptions,
@@ -36,6 +45,17 @@ import { RUNTIME_VERSION } from './version.js';
 export const DEFAULT_RUNTIME_PORT = 8791;
 /** Default period of the sweep that frees what exited processes held. */
 export const DEFAULT_SWEEP_INTERVAL_MS = 10_000;
+
+/** Where the blacklist of one vendor is downloaded from (`OpenRuntimeOptions.blacklistRefresh`). */
+export interface RuntimeBlacklistRefresh {
+  /** The vendor public key (`lictor-ed25519:…`) whose licensing states download. */
+  publicKey: string;
+  /** Its License Center's URL. */
+  center: string;
+  /** Period of the download (default 6 h); after a failure every `retryMs` (default 5 min). */
+  intervalMs?: number;
+  retryMs?: number;
+}
 
 /** Options of {@link openRuntime}. */
 export interface OpenRuntimeOptions {
@@ -76,6 +96,19 @@ export interface OpenRuntimeOptions {
   computer?: Pick<LicensingOptions, 'env' | 'hardware' | 'machineSecret'>;
   /** Period of the event stream's keep-alive comment (default 15 s). */
   keepAliveMs?: number;
+  /**
+   * The clock mark of every licensing state (tolerance, background write period; `docs/clock.md`).
+   * Always on: the mark is kept in the store, `<state>/licenses/lictor-clock.json`, shared by all.
+   */
+  clock?: ClockOptions;
+  /**
+   * Download vendors' blacklists from their License Centers now and then, on the runtime's
+   * scheduler: each licensing state of a listed vendor key downloads at once, then every 6 h
+   * (the SDK's `blacklistRefresh`), into the store, which every state of that vendor reads.
+   */
+  blacklistRefresh?: RuntimeBlacklistRefresh[];
+  /** Told of failed blacklist downloads (default: logged as warnings). */
+  onWarning?: (error: LictorError) => void;
 }
 
 /** A runtime that serves; {@link RunningRuntime.close} stops it. */
@@ -127,6 +160,28 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
     ...(options.hardwareMaxAgeMs === undefined ? {} : { maxAgeMs: options.hardwareMaxAgeMs }),
   });
   const paths = options.licensePaths?.map((p) => resolve(p)) ?? defaultLicensePaths(layout.licensesDir, env);
+  // Checked at once: a key that does not parse is refused before anything listens.
+  const blacklists = (options.blacklistRefresh ?? []).map((b) => ({
+    ...b,
+    keyId: toHex(parsePublicKey(b.publicKey).keyId),
+  }));
+  /** The server's log, once it is built. */
+  let log: RuntimeServer['app']['log'] | undefined;
+  const warn = options.onWarning ?? ((error: LictorError) => log?.warn({ err: error }, 'blacklist download failed'));
+  /** The `blacklistRefresh` option of the licensing states of `publicKey`: its center's, on the runtime's scheduler. */
+  const blacklistOf = (publicKey: VendorPublicKey): Partial<LicensingOptions> => {
+    const b = blacklists.find((x) => x.keyId === toHex(publicKey.keyId));
+    if (b === undefined) return {};
+    return {
+      blacklistRefresh: {
+        center: b.center,
+        scheduler,
+        onError: warn,
+        ...(b.intervalMs === undefined ? {} : { intervalMs: b.intervalMs }),
+        ...(b.retryMs === undefined ? {} : { retryMs: b.retryMs }),
+      },
+    };
+  };
   const events = new EventHub({ now: () => scheduler.now() });
   const pool = new LicensingPool({
     ...(options.maxLicensings === undefined ? {} : { max: options.maxLicensings }),
@@ -140,7 +195,8 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
         env,
         now: () => scheduler.now(),
         ...(options.watchIntervalMs === undefined ? {} : { watchIntervalMs: options.watchIntervalMs }),
-        // Seam (trust-clock branch): the clock mark and blacklist options of openLicensing go here.
+        ...(options.clock === undefined ? {} : { clock: options.clock }),
+        ...blacklistOf(key.publicKey),
       }),
     onChange: (pooled, change) =>
       events.publish({
@@ -176,6 +232,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
   });
+  log = server.app.log;
 
   let sweep: TimerHandle | undefined;
   const named = options.socket === undefined ? (defaultSocketPath(env) ?? null) : options.socket;

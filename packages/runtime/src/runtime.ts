@@ -27,12 +27,12 @@ import type {
   UpgradeQuestionBody,
 } from '@lictor/protocol/wire';
 import type { LicenseFileStatus } from '@lictor/sdk';
-import type { AnswerProofs } from './answer-proofs.js';
+import { type AnswerProofs, assertNonce } from './answer-proofs.js';
 import type { EventHub } from './event-hub.js';
 import { grantOrThrow } from './grants.js';
 import type { LicensingKey, LicensingPool, PooledLicensing } from './licensing-pool.js';
 import type { SeatService } from './seats.js';
-import type { SessionService } from './sessions.js';
+import type { SessionService, SessionState } from './sessions.js';
 
 /** Who the runtime is and where it serves. */
 export interface RuntimeIdentity {
@@ -77,8 +77,12 @@ export class LictorRuntime {
     this.#proofs = parts.proofs;
   }
 
-  /** `POST /v1/check`: the SDK's `check()`; a refusal is thrown with the SDK's code and reason. */
+  /**
+   * `POST /v1/check`: the SDK's `check()`, signed over the nonce by the granting license; a
+   * refusal is thrown with the SDK's code and reason.
+   */
   async check(body: CheckBody): Promise<CheckAnswer> {
+    assertNonce(body.nonce);
     const { licensing } = await this.pool.get(keyOf(body));
     const answer = grantOrThrow(licensing, body.feature);
     return this.#proofs.prove('runtime-check', licensing, answer.file, body.nonce, answer);
@@ -86,6 +90,7 @@ export class LictorRuntime {
 
   /** `POST /v1/sessions`: a check, then a session of process `pid` on the license file that grants it. */
   async openSession(body: SessionBody): Promise<RuntimeSession> {
+    assertNonce(body.nonce);
     const { licensing } = await this.pool.get(keyOf(body));
     const granted = grantOrThrow(licensing, body.feature);
     const session = await this.sessions.open(body.pid, body.osSession, {
@@ -99,20 +104,25 @@ export class LictorRuntime {
   }
 
   /** `DELETE /v1/sessions/{id}`. */
-  closeSession(id: string): RuntimeSession {
+  closeSession(id: string): SessionState {
     return this.sessions.close(id);
   }
 
-  /** `POST /v1/seats`: a floating seat from a License Manager, held by the runtime. */
+  /**
+   * `POST /v1/seats`: a floating seat from a License Manager, held by the runtime, with the
+   * manager's signature over the application's nonce.
+   */
   async acquireSeat(body: SeatBody): Promise<RuntimeSeat> {
-    const seat = await this.seats.acquire({
+    assertNonce(body.nonce);
+    const { seat, signed } = await this.seats.acquire({
       publicKey: body.publicKey,
       product: body.product,
       ...(body.feature === undefined ? {} : { feature: body.feature }),
       ...(body.managers === undefined ? {} : { managers: body.managers }),
       ...(body.pid === undefined ? {} : { pid: body.pid }),
+      nonce: body.nonce,
     });
-    return this.#proofs.prove('runtime-seat', undefined, undefined, body.nonce, seat);
+    return { ...seat, proof: this.#proofs.forward(signed, body.nonce) };
   }
 
   /** `DELETE /v1/seats/{id}`. */

@@ -11,7 +11,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type ClientIdentity, LictorError, parsePublicKey, toHex, type VendorPublicKey } from '@lictor/protocol';
 import type { RuntimeEvent, RuntimeSeat } from '@lictor/protocol/wire';
-import type { Lease, ManagerClient } from '@lictor/sdk';
+import type { Lease, ManagerClient, SignedSeat } from '@lictor/sdk';
+import type { Unsigned } from './answer-proofs.js';
 import type { ProcessInfo, ProcessProbe } from './process-info.js';
 
 /** What connects to the License Managers (the composition root binds `connectManager` and the runtime's scheduler). */
@@ -29,6 +30,17 @@ export interface SeatRequest {
   feature?: string;
   managers?: string[];
   pid?: number;
+  /** The application's nonce, forwarded to the manager, which signs its answer over it. */
+  nonce: string;
+}
+
+/** A seat as the runtime keeps it (the answer adds the manager's proof). */
+export type SeatState = Unsigned<RuntimeSeat>;
+
+/** A seat taken: the runtime's seat, and the manager's signed answer to the application's nonce. */
+export interface TakenSeat {
+  seat: SeatState;
+  signed: SignedSeat;
 }
 
 /** Options of {@link SeatService}. */
@@ -85,9 +97,10 @@ export class SeatService {
   /**
    * Takes a seat for the application (the one its process already holds, when it asks again).
    * Refuses as the manager does (`LICTOR_E_SEATS_EXHAUSTED`, …), `LICTOR_E_MANAGER_UNREACHABLE`
-   * when none answers, `LICTOR_E_PROCESS_UNKNOWN` for a pid that does not run.
+   * when none answers, `LICTOR_E_PROCESS_UNKNOWN` for a pid that does not run,
+   * `LICTOR_E_ANSWER_UNPROVEN` when no manager signs the seat with a genuine license.
    */
-  async acquire(request: SeatRequest): Promise<RuntimeSeat> {
+  async acquire(request: SeatRequest): Promise<TakenSeat> {
     const publicKey = parsePublicKey(request.publicKey);
     const info = request.pid === undefined ? undefined : await this.#probe(request.pid);
     if (request.pid !== undefined && info === undefined) {
@@ -100,18 +113,24 @@ export class SeatService {
     const process = info === undefined ? null : processKey(info);
     const connectionId = `${process ?? 'runtime'}\n${toHex(publicKey.keyId)}\n${(request.managers ?? []).join(',')}`;
     const connection = this.#connection(connectionId, publicKey, request.managers, info);
-    let lease: Lease;
+    let signed: SignedSeat;
     connection.pending++;
     try {
-      lease = await (await connection.client).acquire(request.product, request.feature);
+      // The application's nonce, signed by the container key (a session MAC would prove the
+      // answer to the runtime only).
+      signed = await (await connection.client).acquire(request.product, request.feature, {
+        nonce: request.nonce,
+        signature: 'full',
+      });
     } catch (error) {
       connection.pending--;
       await this.#dropIfUnused(connectionId);
       throw error;
     }
     connection.pending--;
+    const { lease } = signed;
     const held = this.#byLease.get(lease);
-    if (held !== undefined) return seatBody(held);
+    if (held !== undefined) return { seat: seatBody(held), signed };
     const seat: HeldSeat = { id: randomUUID(), pid: request.pid ?? null, process, connection: connectionId, lease };
     this.#seats.set(seat.id, seat);
     this.#byLease.set(lease, seat);
@@ -135,7 +154,7 @@ export class SeatService {
         product: lease.product,
       }),
     );
-    return seatBody(seat);
+    return { seat: seatBody(seat), signed };
   }
 
   /** Gives a seat back; `LICTOR_E_LEASE_UNKNOWN` when the runtime holds none with this id. */
@@ -151,13 +170,13 @@ export class SeatService {
   }
 
   /** The seat with this id. */
-  get(id: string): RuntimeSeat | undefined {
+  get(id: string): SeatState | undefined {
     const seat = this.#seats.get(id);
     return seat === undefined ? undefined : seatBody(seat);
   }
 
   /** Every seat held. */
-  list(): RuntimeSeat[] {
+  list(): SeatState[] {
     return [...this.#seats.values()].map(seatBody);
   }
 
@@ -232,7 +251,7 @@ export class SeatService {
 }
 
 /** A seat as the wire shows it. */
-function seatBody(seat: HeldSeat): RuntimeSeat {
+function seatBody(seat: HeldSeat): SeatState {
   const { lease } = seat;
   return {
     id: seat.id,

@@ -7,8 +7,12 @@
  */
 import { LictorError } from '@lictor/protocol';
 import type { RuntimeSession } from '@lictor/protocol/wire';
+import type { Unsigned } from './answer-proofs.js';
 import type { ProcessInfo, ProcessProbe } from './process-info.js';
 import { type SessionLimits, SessionTable, type TableSession } from './session-table.js';
+
+/** A session as the runtime keeps it (answers add their proof). */
+export type SessionState = Unsigned<RuntimeSession>;
 
 /** The OS session of a process where neither the OS nor the application says which. */
 export const UNKNOWN_OS_SESSION = 'unknown';
@@ -38,7 +42,7 @@ export interface SessionServiceOptions {
   /** Clock in epoch ms. */
   now: () => number;
   /** Told of every session freed because its process exited. */
-  onFreed?: (session: RuntimeSession, reason: FreedReason) => void;
+  onFreed?: (session: SessionState, reason: FreedReason) => void;
 }
 
 /** The process key of the table: the pid and its start time, so that a reused pid is another process. */
@@ -50,7 +54,7 @@ function processKey(info: ProcessInfo): string {
 export class SessionService {
   readonly #table: SessionTable<Held>;
   readonly #probe: ProcessProbe;
-  readonly #onFreed: ((session: RuntimeSession, reason: FreedReason) => void) | undefined;
+  readonly #onFreed: ((session: SessionState, reason: FreedReason) => void) | undefined;
   #sweeping: Promise<number> | undefined;
 
   constructor(options: SessionServiceOptions) {
@@ -79,7 +83,7 @@ export class SessionService {
    * (`LICTOR_E_PROCESS_UNKNOWN`) and a session beyond the limits (`LICTOR_E_SESSIONS_EXHAUSTED`,
    * after freeing what exited processes held on that file).
    */
-  async open(pid: number, declaredOsSession: string | undefined, grant: SessionGrant): Promise<RuntimeSession> {
+  async open(pid: number, declaredOsSession: string | undefined, grant: SessionGrant): Promise<SessionState> {
     const info = await this.#probe(pid);
     if (info === undefined) {
       throw new LictorError(
@@ -116,7 +120,7 @@ export class SessionService {
   }
 
   /** Closes a session; `LICTOR_E_SESSION_UNKNOWN` when none has this id. */
-  close(id: string): RuntimeSession {
+  close(id: string): SessionState {
     const closed = this.#table.close(id);
     if (closed === undefined) {
       throw new LictorError(
@@ -128,13 +132,13 @@ export class SessionService {
   }
 
   /** The open session with this id. */
-  get(id: string): RuntimeSession | undefined {
+  get(id: string): SessionState | undefined {
     const s = this.#table.get(id);
     return s === undefined ? undefined : sessionBody(s);
   }
 
   /** Every open session. */
-  list(): RuntimeSession[] {
+  list(): SessionState[] {
     return this.#table.sessions().map(sessionBody);
   }
 
@@ -189,7 +193,7 @@ export class SessionService {
 }
 
 /** A session as the wire shows it. */
-function sessionBody(s: TableSession<Held>): RuntimeSession {
+function sessionBody(s: TableSession<Held>): SessionState {
   return {
     id: s.id,
     product: s.data.product,

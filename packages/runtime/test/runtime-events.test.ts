@@ -58,12 +58,15 @@ test('a remote upgrade through the runtime: question, answer, confirmation code,
     owner: OWNER,
     kind: 'file',
   });
-  assert.equal(
-    (await rt.call('POST', '/v1/licenses', { ...app, file: answerRequest(request.json.text as string) })).status,
-    201,
-  );
   const events = await openEvents({ url: rt.running.url as string });
   t.after(() => events.close());
+  const installed = await rt.call('POST', '/v1/licenses', { ...app, file: answerRequest(request.json.text as string) });
+  assert.equal(installed.status, 201);
+  // The watcher has seen the new file: the upgrade below is a change of it, not part of its arrival
+  // (a slow poll would otherwise tell both at once, as one added file).
+  await events.nextWhere(
+    (e) => e.event === 'license-change' && (e.data.added as string[]).includes(installed.json.file as string),
+  );
   assert.equal(
     (await rt.call('POST', '/v1/check', { ...app, feature: 'payroll', nonce: nonce() })).json.code,
     'LICTOR_E_FEATURE_NOT_LICENSED',

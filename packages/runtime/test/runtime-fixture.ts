@@ -22,6 +22,7 @@ import {
   verifyUpgradeQuestion,
 } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
+import { openLicensing } from '@lictor/sdk';
 import { type OpenRuntimeOptions, openRuntime, type ProcessInfo, type RunningRuntime } from '../src/index.js';
 
 export const vendor = loadSigner(generateVendorKeys().privatePem);
@@ -103,6 +104,39 @@ export function answerRequest(requestText: string, licenses: LicenseEntry[] = [e
     },
     vendor,
   );
+}
+
+/**
+ * Activates a license of `licenses` in directory `dir` for this computer ({@link HW},
+ * {@link SECRET}) as the SDK does offline: the request's container keys, answered by the vendor
+ * here, installed with its sealed key file beside it. The license can sign answers (its
+ * container key opens here). Returns the license file's path.
+ */
+export async function activateLicense(dir: string, licenses: LicenseEntry[] = [entry()]): Promise<string> {
+  const licensing = await openLicensing({
+    product: licenses[0]?.product ?? 'ERP',
+    publicKey: PUBLIC_KEY,
+    paths: [dir],
+    store: dir,
+    hardware: async () => HW,
+    machineSecret: async () => SECRET,
+    env: {},
+    watch: false,
+  });
+  try {
+    const request = await licensing.requestOffline(
+      {
+        serial: 'LX-7K2M-9QXD-4RTA',
+        pin: 'Q7K2M-9QXD4-RTA8B',
+        owner: { company: 'Initech', email: 'it@initech.example' },
+      },
+      'file',
+    );
+    const installed = await licensing.install({ file: answerRequest(request.text, licenses) });
+    return installed.file;
+  } finally {
+    await licensing.close();
+  }
 }
 
 /** A fresh nonce for a request. */

@@ -72,6 +72,13 @@ test('requests from other addresses, for other hosts, or from web pages are refu
   const page = await post({ headers: { origin: 'https://evil.example' } });
   assert.equal(page.statusCode, 403);
   assert.equal(page.json().code, 'LICTOR_E_NOT_LOCAL');
+  // A sandboxed iframe (or a file: page) sends Origin: null: a web page all the same.
+  const sandboxed = await post({ headers: { origin: 'null' } });
+  assert.equal(sandboxed.statusCode, 403);
+  assert.equal(sandboxed.json().code, 'LICTOR_E_NOT_LOCAL');
+  assert.match(sandboxed.json().message, /Origin null/);
+  const empty = await post({ headers: { origin: '' } });
+  assert.equal(empty.statusCode, 403);
   const rebound = await post({ headers: { host: 'evil.example:8791' } });
   assert.equal(rebound.statusCode, 403);
   assert.equal(rebound.json().code, 'LICTOR_E_NOT_LOCAL');
@@ -79,8 +86,8 @@ test('requests from other addresses, for other hosts, or from web pages are refu
   const status = await app.inject({ method: 'GET', url: '/v1/status', remoteAddress: '10.1.2.3' });
   assert.equal(status.json().code, 'LICTOR_E_NOT_LOCAL');
 
-  // Absent or null Origin, loopback addresses and names are served.
-  assert.equal((await post({ headers: { origin: 'null' } })).statusCode, 200);
+  // No Origin, loopback addresses and names are served.
+  assert.equal((await post({})).statusCode, 200);
   assert.equal((await post({ remoteAddress: '127.0.0.5', headers: { host: '127.0.0.1:8791' } })).statusCode, 200);
   assert.equal((await post({ remoteAddress: '::1', headers: { host: '[::1]:8791' } })).statusCode, 200);
   assert.equal((await post({ remoteAddress: '::ffff:127.0.0.1', headers: { host: 'localhost' } })).statusCode, 200);
@@ -89,7 +96,7 @@ test('requests from other addresses, for other hosts, or from web pages are refu
   const simple = await app.inject({
     method: 'POST',
     url: '/v1/check',
-    headers: { 'content-type': 'text/plain', origin: 'null' },
+    headers: { 'content-type': 'text/plain' },
     payload: JSON.stringify(checkBody()),
   });
   assert.equal(simple.statusCode, 400);
@@ -129,6 +136,10 @@ test('over a real socket: an Origin is refused on TCP and on the Unix socket; an
     code: 'LICTOR_E_NOT_LOCAL',
   });
   assert.deepEqual(await raw({ socketPath, headers: { origin: 'https://evil.example' } }), {
+    status: 403,
+    code: 'LICTOR_E_NOT_LOCAL',
+  });
+  assert.deepEqual(await raw({ port, host: '127.0.0.1', headers: { origin: 'null' } }), {
     status: 403,
     code: 'LICTOR_E_NOT_LOCAL',
   });

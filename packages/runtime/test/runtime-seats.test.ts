@@ -10,16 +10,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type TestContext, test } from 'node:test';
 import { openManager, type RunningManager } from '@lictor/manager';
+import { verifyRuntimeAnswer } from '@lictor/protocol';
 import type { RuntimeEvent } from '@lictor/protocol/wire';
-import { doc, entry, HW, nonce, PUBLIC_KEY, SECRET, startRuntime, writeLicenses } from './runtime-fixture.js';
+import { activateLicense, entry, HW, nonce, PUBLIC_KEY, SECRET, startRuntime } from './runtime-fixture.js';
 
-/** A License Manager on loopback serving `seats` seats of CAD (multi-user), closed after the test. */
+/**
+ * A License Manager on loopback serving `seats` seats of CAD (multi-user) from a license activated
+ * on its computer (its container key signs the seats), closed after the test.
+ */
 async function manager(t: TestContext, seats: number): Promise<{ running: RunningManager; close(): Promise<void> }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'lictor-rt-mgr-'));
   await mkdir(join(dataDir, 'licenses'));
-  await writeLicenses(join(dataDir, 'licenses'), {
-    'cad.lic': doc({ licenses: [entry({ product: 'CAD', type: 'multi', users: seats, features: [] })] }),
-  });
+  await activateLicense(join(dataDir, 'licenses'), [
+    entry({ product: 'CAD', type: 'multi', users: seats, features: [] }),
+  ]);
   const running = await openManager({
     dataDir,
     publicKey: PUBLIC_KEY,
@@ -57,13 +61,27 @@ test('seats for applications: one per process, the same one asked again, refused
   const mgr = await manager(t, 2);
   const rt = await startRuntime(t);
   for (const pid of [1, 2, 3]) rt.processes.start(pid, '4');
-  const seat = (pid: number) =>
-    rt.call('POST', '/v1/seats', {
+  const nonces = new Map<number, string>();
+  const seat = (pid: number) => {
+    const n = nonce();
+    nonces.set(pid, n);
+    return rt.call('POST', '/v1/seats', {
       publicKey: PUBLIC_KEY,
       product: 'CAD',
       managers: [mgr.running.address],
       pid,
-      nonce: nonce(),
+      nonce: n,
+    });
+  };
+  /** The seat answer of `pid`'s last request, verified as an application does: the manager's signature over its nonce. */
+  const verifySeat = (pid: number, answer: Record<string, unknown>) =>
+    verifyRuntimeAnswer<{ lease: { id: string; product: string }; renewed: boolean }>({
+      publicKey: PUBLIC_KEY,
+      nonce: nonces.get(pid) as string,
+      purpose: 'lease',
+      answer,
+      product: 'CAD',
+      now: rt.scheduler.now(),
     });
   const inUse = () => mgr.running.manager.status().products.find((p) => p.product === 'CAD')?.inUse;
 
@@ -73,7 +91,18 @@ test('seats for applications: one per process, the same one asked again, refused
   assert.equal(first.json.manager, mgr.running.address);
   assert.equal(first.json.pid, 1);
   assert.equal(first.json.product, 'CAD');
-  assert.equal((await seat(1)).json.id, first.json.id, 'the same process gets its seat back');
+  const signed = verifySeat(1, first.json);
+  assert.equal(signed.answer.lease.id, first.json.leaseId);
+  assert.equal(signed.answer.renewed, false);
+  const asked = await seat(1);
+  assert.equal(asked.json.id, first.json.id, 'the same process gets its seat back');
+  // Signed again over the new nonce with the container key, though the runtime's client now has
+  // a session with the manager (whose MACs the application could not check).
+  assert.equal((asked.json.proof as { key: string }).key, 'container');
+  assert.equal(verifySeat(1, asked.json).answer.renewed, true);
+  // The first answer does not prove a seat to a request with another nonce.
+  nonces.set(1, nonce());
+  assert.throws(() => verifySeat(1, first.json), /not for this request/);
   const second = await seat(2);
   assert.equal(second.status, 201);
   assert.notEqual(second.json.leaseId, first.json.leaseId);

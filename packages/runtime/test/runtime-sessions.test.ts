@@ -32,6 +32,7 @@ test('a third process of one OS session, and a third OS session, are refused at 
   }
   const first = await rt.call('POST', '/v1/sessions', open(101));
   assert.equal(first.status, 201);
+  assert.equal((first.json.unproven as { reason: string }).reason, 'no-key', 'a license without container keys');
   assert.deepEqual(
     { ...first.json, id: 'x', openedAt: 'y' },
     {
@@ -44,6 +45,8 @@ test('a third process of one OS session, and a third OS session, are refused at 
       pid: 101,
       osSession: '1',
       openedAt: 'y',
+      proof: null,
+      unproven: first.json.unproven,
     },
   );
   assert.equal((await rt.call('POST', '/v1/sessions', open(102, { feature: 'api' }))).status, 201);

@@ -23,6 +23,8 @@ export interface ContainerInfo {
   file: string;
   /** The hardware token whose memory holds the container, when it is not a file. */
   onToken?: TokenLocation;
+  /** Whether its license names container keys (one activated before containers had keys does not). */
+  hasKeys: boolean;
   /** Whether a remote upgrade can be started (its key file opens on this computer). */
   upgradable: boolean;
   /** Why it cannot be upgraded (or, for a software dongle, used). */
@@ -119,6 +121,7 @@ export function containerInfo(c: LoadedContainer): ContainerInfo {
     products: [...new Set(doc.licenses.map((e) => e.product))],
     file: c.path,
     ...(c.token ? { onToken: c.token } : {}),
+    hasKeys: doc.containerKeys !== undefined,
     upgradable: c.keys.ok,
     ...(c.keys.ok ? {} : { code: c.keys.code, reason: c.keys.reason }),
     ...(c.pending ? { pendingQuestion: { nonce: c.pending.nonce, createdAt: c.pending.createdAt } } : {}),

@@ -4,11 +4,14 @@
  * once: the runtime validates and serializes with them, its OpenAPI document names them, and
  * clients check answers against them. See `docs/runtime.md`.
  *
- * Every answer that grants something (a check, a session, a seat) is a JSON object to which a
- * `proof` field is added when the runtime signs it over the request's `nonce` (signed answers,
- * the same mechanism as the License Manager's seats).
+ * Every answer that grants something (a check, a session, a seat) carries a `proof`: the
+ * container key of the vendor-signed license that grants signs it over the request's `nonce`
+ * (signed answers, the License Manager's mechanism; `runtime-answer.ts`, and
+ * `docs/spec/signed-answers.md` for clients). A license that cannot sign here answers with
+ * `proof: null` and `unproven`, which clients refuse.
  */
 import { type Static, Type } from 'typebox';
+import { MAX_SIGNED_STATEMENT_LENGTH } from '../runtime-answer.js';
 import { NullableInteger, NullableString, StringEnum, StringMap } from './schema.js';
 
 const name128 = Type.String({ minLength: 1, maxLength: 128 });
@@ -44,6 +47,53 @@ export const Nonce = Type.String({
   description: 'A fresh random nonce for this request, base64url of 16–64 bytes; grants are signed over it',
 });
 
+/**
+ * The proof of a runtime answer: the License Manager's (`license`, `key`, `signature`) plus the
+ * statement signed, `signed`. A client verifies Ed25519 with the license's container key over
+ * `lictor/v1/signed-answer ‖ 0x00 ‖ UTF-8(signed)`, then reads nonce, purpose and answer from `signed`.
+ */
+export const RuntimeAnswerProof = Type.Object(
+  {
+    license: Type.String({
+      maxLength: 65_536,
+      description: 'The vendor-signed license file (armored) that grants, naming the signing container key',
+    }),
+    key: StringEnum(['container'] as const, { description: "Which key of the license signed: its container's" }),
+    signature: Type.String({
+      maxLength: 128,
+      description: 'Ed25519 of the container key over lictor/v1/signed-answer, a NUL, then UTF-8 of signed; base64url',
+    }),
+    signed: Type.String({
+      maxLength: MAX_SIGNED_STATEMENT_LENGTH,
+      description:
+        'The canonical JSON signed: {"answer":…,"container":…,"nonce":…,"purpose":…}; take the answer from here',
+    }),
+  },
+  { description: 'Proof that the answer comes from a holder of the granting license, over the request nonce' },
+);
+/** The proof of a runtime answer. */
+export type RuntimeAnswerProof = Static<typeof RuntimeAnswerProof>;
+
+/** Why a granting answer carries no proof (`proof: null`): clients refuse it. */
+export const RuntimeUnproven = Type.Object(
+  {
+    reason: StringEnum(['no-key', 'key-unavailable'] as const, {
+      description:
+        "no-key: the granting license names no container key (activated before containers had keys); key-unavailable: its container's private key does not open on this computer",
+    }),
+    message: Type.String(),
+  },
+  { description: 'Why the answer is not signed; present only with proof: null' },
+);
+/** Why a granting answer carries no proof. */
+export type RuntimeUnproven = Static<typeof RuntimeUnproven>;
+
+/** `proof` and `unproven` of an answer that grants: signed, or `null` with the reason. */
+const proven = {
+  proof: Type.Unsafe<RuntimeAnswerProof | null>({ ...RuntimeAnswerProof, type: ['object', 'null'] }),
+  unproven: Type.Optional(RuntimeUnproven),
+};
+
 /** `POST /v1/check` body: is the product (or a feature of it) licensed on this computer? */
 export const CheckBody = Type.Object(
   { ...application, feature: Type.Optional(name128), nonce: Nonce },
@@ -67,7 +117,7 @@ export const GrantedLicense = Type.Object({
 export type GrantedLicense = Static<typeof GrantedLicense>;
 
 /** The answer to `POST /v1/check` when the product (feature) is licensed; refusals are error answers. */
-export const CheckAnswer = Type.Object({ ...GrantedLicense.properties });
+export const CheckAnswer = Type.Object({ ...GrantedLicense.properties, ...proven });
 /** The answer to `POST /v1/check`. */
 export type CheckAnswer = Static<typeof CheckAnswer>;
 
@@ -100,6 +150,7 @@ export const RuntimeSession = Type.Object({
   pid: Type.Integer(),
   osSession: Type.String({ description: 'The OS session of the process (Linux: its session id)' }),
   openedAt: isoTime(),
+  ...proven,
 });
 /** A session. */
 export type RuntimeSession = Static<typeof RuntimeSession>;
@@ -148,6 +199,11 @@ export const RuntimeSeat = Type.Object({
   expiresAt: isoTime("The manager's deadline for the next heartbeat"),
   heartbeatIntervalMs: Type.Number({ exclusiveMinimum: 0 }),
   pid: NullableInteger(),
+  proof: {
+    ...RuntimeAnswerProof,
+    description:
+      "The License Manager's signature of its lease answer over the application's nonce (purpose lease), with the statement signed",
+  },
 });
 /** A floating seat the runtime holds. */
 export type RuntimeSeat = Static<typeof RuntimeSeat>;

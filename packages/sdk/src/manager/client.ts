@@ -23,7 +23,9 @@ import { hostname, userInfo } from 'node:os';
 import {
   ANSWER_NONCE_HEADER,
   ANSWER_SESSION_HEADER,
+  type AnswerProof,
   type ClientIdentity,
+  isAnswerNonce,
   isErrorCode,
   type LeaseBody,
   type LicenseDocument,
@@ -98,11 +100,41 @@ export interface Lease {
   off<E extends keyof LeaseEvents>(event: E, listener: LeaseEvents[E]): this;
 }
 
+/**
+ * How {@link ManagerClient.acquire} asks for a proof that someone else can verify: a local
+ * runtime taking a seat for an application forwards the application's nonce, and needs the
+ * container key's signature (a session MAC proves the answer only to this client).
+ */
+export interface SignedAcquireOptions {
+  /** The nonce to send: the application's own, base64url of 16–64 random bytes, fresh for this request. */
+  nonce: string;
+  /** `full`: ask for an Ed25519 signature by the license's container key, never a session MAC. */
+  signature: 'full';
+}
+
+/** A seat taken with {@link SignedAcquireOptions}: the lease, and the manager's signed answer as received. */
+export interface SignedSeat {
+  lease: Lease;
+  /** The manager's answer without its proof (`{ lease, renewed }`): what it signed, with purpose `lease`. */
+  answer: { lease: LeaseBody; renewed: boolean };
+  /** The manager's signature over `answer` and the nonce sent (verified here with the vendor key). */
+  proof: AnswerProof;
+  /** The license `proof` names, opened with the vendor key. */
+  license: LicenseDocument;
+}
+
 /** A connection to the License Managers of the site. */
 export interface ManagerClient {
   /** The managers, in the order they are tried. */
   readonly managers: readonly string[];
   readonly identity: Readonly<ClientIdentity>;
+  /**
+   * The plain acquire below, sending `options.nonce` and asking for the container key's signature: the
+   * seat with the manager's signed answer, for an application that verifies it itself. Refuses
+   * as it does, and `LICTOR_E_INVALID_INPUT` for a nonce that is not canonical
+   * base64url of 16–64 bytes.
+   */
+  acquire(product: string, feature: string | undefined, options: SignedAcquireOptions): Promise<SignedSeat>;
   /**
    * Borrows a seat for `product` (and `feature`). Managers are tried in order; one that does
    * not answer is skipped. Throws the manager's refusal as a `LictorError`
@@ -165,6 +197,9 @@ interface Granted {
   renewed: boolean;
   /** Local time the request was sent. */
   sentAt: number;
+  /** The answer's JSON as received (its proof included), and the license that proved it. */
+  json: Record<string, unknown>;
+  license: LicenseDocument;
 }
 
 type Answer = { status: number; json: Record<string, unknown> | null };
@@ -223,9 +258,26 @@ class Client implements ManagerClient {
     this.scheduler = options.scheduler ?? systemScheduler;
   }
 
-  async acquire(product: string, feature?: string): Promise<Lease> {
+  acquire(product: string, feature: string | undefined, options: SignedAcquireOptions): Promise<SignedSeat>;
+  acquire(product: string, feature?: string): Promise<Lease>;
+  async acquire(product: string, feature?: string, options?: SignedAcquireOptions): Promise<Lease | SignedSeat> {
     if (this.#closed) throw new LictorError('LICTOR_E_INVALID_INPUT', 'the License Manager client is closed');
-    const granted = await this.requestLease(product, feature ?? null);
+    if (options !== undefined && (options.signature !== 'full' || !isAnswerNonce(options.nonce))) {
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        "a signed acquire needs { nonce, signature: 'full' } with a nonce of base64url of 16–64 random bytes",
+        { field: 'nonce' },
+      );
+    }
+    const granted = await this.requestLease(product, feature ?? null, undefined, options?.nonce);
+    const lease = this.#leaseOf(granted);
+    if (options === undefined) return lease;
+    const { proof, ...answer } = granted.json as { proof: AnswerProof; lease: LeaseBody; renewed: boolean };
+    return { lease, answer, proof, license: granted.license };
+  }
+
+  /** The lease a grant gives: the one this client holds when the manager renewed it, else a new one. */
+  #leaseOf(granted: Granted): LeaseImpl {
     if (granted.renewed) {
       for (const existing of this.#leases) {
         if (existing.id === granted.body.id && existing.state === 'active') return existing;
@@ -258,11 +310,14 @@ class Client implements ManagerClient {
     this.#leases.delete(lease);
   }
 
-  /** `POST /v1/leases` with failover. */
-  async requestLease(product: string, feature: string | null, leaseId?: string): Promise<Granted> {
+  /**
+   * `POST /v1/leases` with failover. With `fullNonce`, that nonce is sent (the same to each
+   * manager tried: only one answer is accepted) without the session, so that the answer is signed.
+   */
+  async requestLease(product: string, feature: string | null, leaseId?: string, fullNonce?: string): Promise<Granted> {
     return this.failover(async (url) => {
       const sentAt = this.scheduler.now();
-      const nonce = this.verifier.nonce();
+      const nonce = fullNonce ?? this.verifier.nonce();
       const answer = await this.call(
         url,
         'POST',
@@ -273,12 +328,13 @@ class Client implements ManagerClient {
           client: this.identity,
           ...(leaseId === undefined ? {} : { leaseId }),
         },
-        this.proofHeaders(url, nonce),
+        fullNonce === undefined ? this.proofHeaders(url, nonce) : { [ANSWER_NONCE_HEADER]: nonce },
       );
       if (answer.status !== 200 && answer.status !== 201) throw this.refusalOrUnreachable(url, answer);
       const { lease, renewed } = this.checked(url, 'POST /v1/leases', this.wire.AcquireAnswer, answer.json);
-      this.checkProof(url, 'lease', nonce, answer.json as Record<string, unknown>, { product, feature });
-      return { body: lease, url, renewed, sentAt };
+      const json = answer.json as Record<string, unknown>;
+      const license = this.checkProof(url, 'lease', nonce, json, { product, feature }, fullNonce !== undefined);
+      return { body: lease, url, renewed, sentAt, json, license };
     });
   }
 
@@ -343,17 +399,22 @@ class Client implements ManagerClient {
     );
   }
 
-  /** Verifies the proof of a lease answer and returns its license; an answer without a valid one is `Unproven`. */
+  /**
+   * Verifies the proof of a lease answer and returns its license; an answer without a valid one
+   * is `Unproven`. `signedOnly`: the session was not offered, only a signature is accepted (and
+   * the session's state is left as it is).
+   */
   checkProof(
     url: string,
     purpose: SeatAnswerPurpose,
     nonce: string,
     body: Record<string, unknown>,
     expected: { product: string; feature: string | null; leaseId?: string },
+    signedOnly = false,
   ): LicenseDocument {
     const session = this.#sessions.get(url);
     try {
-      const license = this.verifier.verify(url, purpose, nonce, body, expected, session);
+      const license = this.verifier.verify(url, purpose, nonce, body, expected, signedOnly ? undefined : session);
       // A signed answer from another license than the session's (or the first): a new session with it.
       if (session === undefined || session.license.containerId !== license.containerId) {
         this.#sessions.set(url, this.verifier.session(license));

@@ -1,0 +1,121 @@
+package org.lictor.runtime;
+
+import java.security.SecureRandom;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a genuine runtime holds, for the fake runtimes of the tests: a license file of a vendor
+ * with a container key, and that container's private key, which signs answers as the runtime does
+ * ({@code signRuntimeAnswer}: the statement's canonical JSON, signed after the domain and a NUL).
+ */
+final class Signer {
+  final TestKeys vendor;
+  final TestKeys container;
+  final String containerId;
+  final String license;
+
+  Signer(TestKeys vendor, TestKeys container, String containerId, String license) {
+    this.vendor = vendor;
+    this.container = container;
+    this.containerId = containerId;
+    this.license = license;
+  }
+
+  /** A license of {@code vendor} for {@code product} with features, expiring at {@code expiresAt} (or never). */
+  static Signer license(TestKeys vendor, String product, List<String> features, String expiresAt) {
+    TestKeys container = TestKeys.fresh();
+    String containerId = "c-" + Bytes.toHex(random(8));
+    Map<String, Object> doc = document(containerId, product, features, expiresAt);
+    Map<String, Object> keys = new LinkedHashMap<>();
+    keys.put("sign", container.publicBase64Url());
+    keys.put("box", Bytes.toBase64Url(random(32)));
+    doc.put("containerKeys", keys);
+    return new Signer(vendor, container, containerId, LicenseWriter.seal(doc, vendor));
+  }
+
+  /** A license document bound to a computer (not this one: the client does not compare hardware). */
+  static Map<String, Object> document(String containerId, String product, List<String> features, String expiresAt) {
+    Map<String, Object> hw = new LinkedHashMap<>();
+    hw.put("platform", "linux");
+    hw.put("osName", "Debian GNU/Linux");
+    hw.put("osVersion", "12");
+    hw.put("hostname", "ws-042");
+    hw.put("board", "ASUSTeK PRIME B650");
+    hw.put("ramBytes", 17179869184L);
+    hw.put("bios", "AMI 1.2.3");
+    hw.put("cpus", List.of("AMD Ryzen 7 7700 (8 cores)"));
+    hw.put("nics", List.of("52:54:00:12:34:42"));
+    hw.put("disks", List.of("S6PNNS0W424242"));
+    Map<String, Object> binding = new LinkedHashMap<>();
+    binding.put("kind", "hardware");
+    binding.put("hardware", hw);
+    List<Object> feats = new java.util.ArrayList<>();
+    for (String f : features) {
+      Map<String, Object> g = new LinkedHashMap<>();
+      g.put("code", f);
+      g.put("users", null);
+      feats.add(g);
+    }
+    Map<String, Object> entry = new LinkedHashMap<>();
+    entry.put("product", product);
+    entry.put("type", "single");
+    entry.put("users", 1L);
+    entry.put("sessions", null);
+    entry.put("arch", null);
+    entry.put("expiresAt", expiresAt);
+    entry.put("features", feats);
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("format", 1L);
+    doc.put("containerId", containerId);
+    doc.put("activationId", "a-" + containerId);
+    doc.put("serial", "LX-TEST-" + containerId.substring(2, 6).toUpperCase());
+    doc.put("pin", 1L);
+    doc.put("issuedAt", "2026-01-01T00:00:00.000Z");
+    doc.put("counter", 0L);
+    doc.put("owner", Map.of("company", "Initech", "email", "it@initech.example"));
+    doc.put("binding", binding);
+    doc.put("licenses", List.of(entry));
+    return doc;
+  }
+
+  static byte[] random(int n) {
+    byte[] b = new byte[n];
+    new SecureRandom().nextBytes(b);
+    return b;
+  }
+
+  /** The statement a runtime signs. */
+  String statement(String purpose, String nonce, Object answer) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("answer", answer);
+    s.put("container", containerId);
+    s.put("nonce", nonce);
+    s.put("purpose", purpose);
+    return Json.canonical(s);
+  }
+
+  /** {@code proof} for {@code answer} to the request that carried {@code nonce}. */
+  Map<String, Object> proof(String purpose, String nonce, Object answer) {
+    return proofOf(statement(purpose, nonce, answer));
+  }
+
+  /** {@code proof} over the statement text {@code signed}, as given. */
+  Map<String, Object> proofOf(String signed) {
+    byte[] signature = container.sign(Bytes.utf8(SignedAnswers.DOMAIN + "\0" + signed));
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("license", license);
+    p.put("key", "container");
+    p.put("signature", Bytes.toBase64Url(signature));
+    p.put("signed", signed);
+    return p;
+  }
+
+  /** {@code answer} with its proof, as a genuine runtime sends it. */
+  Map<String, Object> signed(String purpose, String nonce, Map<String, Object> answer) {
+    Map<String, Object> out = new LinkedHashMap<>(answer);
+    out.put("proof", proof(purpose, nonce, answer));
+    return out;
+  }
+}

@@ -1,0 +1,245 @@
+/**
+ * Signed answers of the Lictor Runtime (`lictor runtime serve`), for applications that embed only
+ * the vendor public key. The mechanism is the License Manager's ({@link signAnswer},
+ * `seat-proof.ts`): an Ed25519 signature by the **container key** of the vendor-signed license
+ * that grants, over `lictor/v1/signed-answer ‖ 0x00 ‖ canonicalJson({ answer, container, nonce,
+ * purpose })`, with the application's fresh nonce. One addition for clients in other languages:
+ * the proof carries that canonical JSON as received text, `signed`, so that a client verifies
+ * the signature over `domain ‖ 0x00 ‖ UTF-8(signed)` and then parses `signed` for the nonce, the
+ * purpose and the answer, without reproducing canonical JSON.
+ *
+ * What each answer is signed as ({@link RUNTIME_ANSWER_PURPOSES}):
+ *
+ * - a granted check: purpose `runtime-check`, the answer the `CheckAnswer` fields;
+ * - an opened session: purpose `runtime-session`, the answer the `RuntimeSession` fields;
+ * - a floating seat: the runtime does not hold the manager's license, so it forwards the
+ *   application's nonce to the License Manager and returns the manager's own signature as is:
+ *   purpose `lease`, the answer the manager's `{ lease, renewed }` (with `signed`, which the
+ *   runtime computes from the answer the manager signed).
+ *
+ * A license that cannot sign here (activated before containers had keys; a container whose
+ * private key does not open on this computer) answers with `proof: null` and `unproven: { reason,
+ * message }`: {@link verifyRuntimeAnswer}, like every client, refuses it.
+ *
+ * Pure: no clock and no I/O (the caller passes `now`). Test vectors: `spec/vectors/signed-answer.json`.
+ */
+import { canonicalJson } from './canonical.js';
+import { containerVerify, parsePublicKey, type VendorPublicKey } from './crypto.js';
+import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import type { LicenseDocument } from './license.js';
+import {
+  ANSWER_PROOF_DOMAIN,
+  type AnswerKey,
+  type AnswerProof,
+  answerLicenseCovers,
+  answerStatement,
+  answerUnproven,
+  openAnswerLicense,
+} from './seat-proof.js';
+
+/** What the runtime's answers are signed as: a check, a session, a seat (the manager's purpose). */
+export const RUNTIME_ANSWER_PURPOSES = ['runtime-check', 'runtime-session', 'lease'] as const;
+/** What a runtime answer is signed as. */
+export type RuntimeAnswerPurpose = (typeof RUNTIME_ANSWER_PURPOSES)[number];
+
+/** Longest `signed` text accepted (an answer is a few hundred bytes). */
+export const MAX_SIGNED_STATEMENT_LENGTH = 16 * 1024;
+const MAX_LICENSE_LENGTH = 64 * 1024;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/** The proof of a runtime answer: the License Manager's proof plus the exact statement signed. */
+export interface RuntimeAnswerProof extends AnswerProof {
+  /**
+   * `canonicalJson({ answer, container, nonce, purpose })` exactly as signed: the signature
+   * covers `lictor/v1/signed-answer ‖ 0x00 ‖ UTF-8(signed)`.
+   */
+  signed: string;
+}
+
+/** Why a runtime answer carries no proof (`unproven.reason`). */
+export type RuntimeUnprovenReason =
+  /** The license that grants names no container key (activated before containers had keys). */
+  | 'no-key'
+  /** Its container's private key does not open on this computer (a moved key file, a token not read). */
+  | 'key-unavailable';
+
+/** The statement of a signed answer, parsed. */
+export interface SignedStatement<T = unknown> {
+  answer: T;
+  container: string;
+  nonce: string;
+  purpose: string;
+}
+
+/** Signs `answer` to the request that carried `nonce` with `key`, the statement included. */
+export function signRuntimeAnswer(
+  key: AnswerKey,
+  purpose: RuntimeAnswerPurpose,
+  nonce: string,
+  answer: unknown,
+): RuntimeAnswerProof {
+  const signed = answerStatement(purpose, key.containerId, nonce, answer);
+  const signature = key.sign(utf8(`${ANSWER_PROOF_DOMAIN}\0${signed}`));
+  return { license: key.license, key: 'container', signature: toBase64Url(signature), signed };
+}
+
+/**
+ * A proof someone else signed (the License Manager's, already verified with `license` by the
+ * caller) with its statement added: the same signature, which covers exactly this statement.
+ */
+export function withStatement(
+  proof: AnswerProof,
+  license: LicenseDocument,
+  purpose: string,
+  nonce: string,
+  answer: unknown,
+): RuntimeAnswerProof {
+  return {
+    license: proof.license,
+    key: 'container',
+    signature: proof.signature,
+    signed: answerStatement(purpose, license.containerId, nonce, answer),
+  };
+}
+
+/** Input of {@link verifyRuntimeAnswer}. */
+export interface VerifyRuntimeAnswerInput {
+  /** The vendor public key the application embeds. */
+  publicKey: string | VendorPublicKey;
+  /** The nonce the application sent with this request. */
+  nonce: string;
+  /** What the answer must be signed as: `runtime-check`, `runtime-session`, or `lease` for a seat. */
+  purpose: RuntimeAnswerPurpose;
+  /** The answer's JSON as received, its `proof` included. */
+  answer: unknown;
+  /** The product the application asked for. */
+  product: string;
+  /** The feature it asked for; absent or `null`: the product alone. */
+  feature?: string | null;
+  /** The application's clock, epoch ms: a license entry expired by then does not cover. */
+  now: number;
+}
+
+/** A verified runtime answer. */
+export interface VerifiedRuntimeAnswer<T = Record<string, unknown>> {
+  /** The answer as signed (take its values from here). */
+  answer: T;
+  /** The license that proves it, opened with the vendor key. */
+  license: LicenseDocument;
+}
+
+/** What a signed answer grants: `[product, feature]` of a check or session, or of the seat's lease. */
+function grantOf(purpose: RuntimeAnswerPurpose, answer: unknown): [unknown, unknown] {
+  const a = (typeof answer === 'object' && answer !== null ? answer : {}) as Record<string, unknown>;
+  const g = (purpose === 'lease' ? (a.lease ?? {}) : a) as Record<string, unknown>;
+  return [g.product, g.feature ?? null];
+}
+
+/** Whether two JSON values are the same (canonical JSON of both; `false` for values without one). */
+function sameJson(a: unknown, b: unknown): boolean {
+  try {
+    return canonicalJson(a) === canonicalJson(b);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verifies an answer of the Lictor Runtime, as every client does (`docs/spec/signed-answers.md`):
+ *
+ * 1. `proof` present (`missing`; an unsigned answer's `unproven` is named in the message), of the
+ *    right shape (`malformed`);
+ * 2. its license opens with the vendor key (`license`) and names a container key (`no-key`);
+ * 3. the Ed25519 signature verifies with that key over `domain ‖ 0x00 ‖ signed` (`signature`);
+ * 4. `signed` parses to `{ answer, container, nonce, purpose }` (`malformed`) naming this license's
+ *    container, this request's nonce and the expected purpose (`signature`);
+ * 5. the signed answer is about the product and feature asked for, and the license holds an
+ *    unexpired entry for them at `now` (`not-covered`);
+ * 6. the answer's own fields are what is signed (a check or session: the answer without `proof`
+ *    and `unproven` equals the signed answer; a seat: its `leaseId`, `product` and `feature` are
+ *    the signed lease's) (`signature`).
+ *
+ * Returns the signed answer and the license; throws `LICTOR_E_ANSWER_UNPROVEN` with
+ * `details.reason` the fault.
+ */
+export function verifyRuntimeAnswer<T = Record<string, unknown>>(
+  input: VerifyRuntimeAnswerInput,
+): VerifiedRuntimeAnswer<T> {
+  const { purpose, nonce, product } = input;
+  const feature = input.feature ?? null;
+  const received = input.answer as Record<string, unknown> | null;
+  const proof = typeof received === 'object' && received !== null ? received.proof : undefined;
+  if (proof === undefined || proof === null) {
+    const unproven = received?.unproven as { reason?: unknown; message?: unknown } | undefined;
+    const why = typeof unproven?.message === 'string' ? `: ${unproven.message}` : '';
+    throw answerUnproven('missing', `the runtime's answer carries no proof of a license${why}`, {
+      ...(typeof unproven?.reason === 'string' ? { unproven: unproven.reason } : {}),
+    });
+  }
+  const p = proof as Record<string, unknown>;
+  if (
+    typeof p !== 'object' ||
+    typeof p.license !== 'string' ||
+    p.license.length > MAX_LICENSE_LENGTH ||
+    p.key !== 'container' ||
+    typeof p.signature !== 'string' ||
+    p.signature.length > 128 ||
+    !BASE64URL.test(p.signature) ||
+    typeof p.signed !== 'string' ||
+    p.signed.length > MAX_SIGNED_STATEMENT_LENGTH
+  ) {
+    throw answerUnproven('malformed', "the proof of the runtime's answer is malformed");
+  }
+  const publicKey = typeof input.publicKey === 'string' ? parsePublicKey(input.publicKey) : input.publicKey;
+  const doc = openAnswerLicense({ license: p.license, key: 'container', signature: p.signature }, publicKey);
+  const signature = fromBase64Url(p.signature);
+  const key = doc.containerKeys?.sign;
+  if (
+    key === undefined ||
+    signature === null ||
+    !containerVerify(key, utf8(`${ANSWER_PROOF_DOMAIN}\0${p.signed}`), signature)
+  ) {
+    throw answerUnproven(
+      'signature',
+      `the runtime's answer is not signed by the key of the license it names (serial ${doc.serial}): a forged answer`,
+    );
+  }
+  let statement: Partial<SignedStatement>;
+  try {
+    statement = JSON.parse(p.signed) as Partial<SignedStatement>;
+  } catch {
+    throw answerUnproven('malformed', 'the signed statement is not JSON');
+  }
+  if (typeof statement !== 'object' || statement === null || !('answer' in statement)) {
+    throw answerUnproven('malformed', 'the signed statement is not an answer');
+  }
+  if (statement.container !== doc.containerId || statement.nonce !== nonce || statement.purpose !== purpose) {
+    throw answerUnproven(
+      'signature',
+      `the signed statement is not for this request (its nonce, purpose or container differ: expected purpose '${purpose}'): a replayed answer`,
+    );
+  }
+  const [grantedProduct, grantedFeature] = grantOf(purpose, statement.answer);
+  const what = feature === null ? `product '${product}'` : `feature '${feature}' of product '${product}'`;
+  if (grantedProduct !== product || grantedFeature !== feature) {
+    throw answerUnproven('not-covered', `the signed answer is not about ${what}`);
+  }
+  if (!answerLicenseCovers(doc, { product, feature, now: input.now })) {
+    throw answerUnproven(
+      'not-covered',
+      `the license sent as proof (serial ${doc.serial}) holds no unexpired license for ${what} at ${new Date(input.now).toISOString()}`,
+    );
+  }
+  const signedAnswer = statement.answer as Record<string, unknown>;
+  const { proof: _proof, unproven: _unproven, ...fields } = received as Record<string, unknown>;
+  const same =
+    purpose === 'lease'
+      ? fields.leaseId === (signedAnswer.lease as Record<string, unknown>).id &&
+        fields.product === product &&
+        (fields.feature ?? null) === feature
+      : sameJson(fields, signedAnswer);
+  if (!same) {
+    throw answerUnproven('signature', "the runtime's answer differs from the answer it signed");
+  }
+  return { answer: statement.answer as T, license: doc };
+}
