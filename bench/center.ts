@@ -128,6 +128,7 @@ export function activationSide(
             ],
           });
           if (next > order.length) throw new Error(`bench ran out of PIN codes (${order.length}); issue more`);
+          if (result['4xx'] > result['2xx']) throw new Error(`bench: the center refused ${result['4xx']} activations`);
           stats.accepted += result['2xx'];
           stats.refused += result['4xx'];
           stats.errors += result['5xx'] + result.errors + result.timeouts;
