@@ -91,6 +91,11 @@ export class HttpClient implements HeartbeatClient {
     if (answer.status !== 200) throw unexpected('heartbeat', answer);
   }
 
+  /** Any request: its status and body text, whatever they are. */
+  request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+    return this.send(method, path, body);
+  }
+
   /** Opens the connection now rather than at the first request. */
   connect(): Promise<void> {
     const socket = this.socket ?? this.open();

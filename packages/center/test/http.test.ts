@@ -418,4 +418,40 @@ describe('HTTP service', { concurrency: true }, () => {
       assert.ok(!log.includes('guess'), 'a presented token is in the log');
     });
   });
+
+  test('at the default level an activation leaves one line, and a request no line of its own', async (t) => {
+    await withCenter(t, SQLITE, async ({ center }) => {
+      await addApp(center);
+      const pkg = await center.issuePackage({ product: 'app', type: 'single', pins: 2, maxActive: 2 });
+      const lines: { level: number; msg: string; [key: string]: unknown }[] = [];
+      const stream = new Writable({
+        write(chunk, _encoding, done) {
+          for (const line of String(chunk).split('\n')) if (line !== '') lines.push(JSON.parse(line));
+          done();
+        },
+      });
+      const app = buildCenterServer(center, { logger: { level: 'info', stream } });
+      let activationId = '';
+      try {
+        const first = await app.inject({ method: 'POST', url: '/v1/activations', payload: activation(pkg) });
+        assert.equal(first.statusCode, 201);
+        activationId = (first.json() as { activationId: string }).activationId;
+        const again = await app.inject({ method: 'POST', url: '/v1/activations', payload: activation(pkg) });
+        assert.equal(again.statusCode, 200);
+        assert.equal((await app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+      } finally {
+        await app.close();
+      }
+      const said = lines.filter((l) => l.reqId !== undefined);
+      assert.deepEqual(
+        said.map((l) => [l.level, l.msg, l.serial, l.activationId, l.reactivated, l.channel]),
+        [
+          [30, 'activation', pkg.serial, activationId, false, 'online'],
+          [30, 'activation', pkg.serial, activationId, true, 'online'],
+        ],
+      );
+      const log = JSON.stringify(lines);
+      for (const p of pkg.pins) assert.ok(!log.includes(p.pin), 'a PIN is in the log');
+    });
+  });
 });

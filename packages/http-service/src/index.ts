@@ -1,13 +1,14 @@
 /**
  * `@lictor/http-service`: what every Lictor HTTP service (License Center, License Manager) shares:
  * one error answer `{ code, message, details? }` with its schema, the error and not-found
- * handlers, logger options with redaction, the OpenAPI document with named messages, the HTML
- * shell of server-rendered pages, and listening with a port in use as a typed refusal.
+ * handlers, logging (redaction, asynchronous writes, request lines at debug), the OpenAPI
+ * document with named messages, the HTML shell of server-rendered pages, and listening with a
+ * port in use as a typed refusal.
  */
 
 export { ERROR_REF, errorBodySchema, errorResponses } from './error-schema.js';
 export { errorAnswer, failureAnswer, installErrorHandling, retryAfter } from './errors.js';
 export { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, type PageHead, sendHtml } from './html.js';
 export { listenService } from './listen.js';
-export { loggerOptions, type ServiceLoggerOption } from './logger.js';
+export { loggerOptions, ServiceLogController, type ServiceLoggerOption, serviceLogging } from './logger.js';
 export { addMessages, HIDDEN_ROUTE, messageRefs, type OpenApiInfo, openApiRoute, registerOpenApi } from './openapi.js';

@@ -6,11 +6,11 @@ import {
   errorBodySchema,
   errorResponses,
   installErrorHandling,
-  loggerOptions,
   messageRefs,
   openApiRoute,
   registerOpenApi,
   type ServiceLoggerOption,
+  serviceLogging,
 } from '@lictor/http-service';
 import { ANSWER_NONCE_HEADER, BORROW_RETURN_HEADER, LictorError } from '@lictor/protocol';
 import {
@@ -444,7 +444,7 @@ const adminRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager }> = asyn
  * `listen()` or `inject()` on it. Closing the server does not close the manager.
  */
 export function buildManagerServer(manager: LicenseManager, options: ManagerServerOptions = {}): FastifyInstance {
-  const app = Fastify({ logger: loggerOptions(options.logger, REDACT), bodyLimit: MANAGER_BODY_LIMIT });
+  const app = Fastify({ ...serviceLogging(options.logger, REDACT), bodyLimit: MANAGER_BODY_LIMIT });
   installErrorHandling(app, MANAGER_BODY_LIMIT);
   // Heartbeats carry no body; accept an empty one even when sent as application/json.
   const json = app.getDefaultJsonParser('error', 'error');

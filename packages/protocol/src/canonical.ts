@@ -18,12 +18,13 @@ export function canonicalJson(value: unknown): string {
       return String(value);
     case 'object': {
       if (Array.isArray(value)) {
-        const items: string[] = [];
+        let out = '[';
         for (let i = 0; i < value.length; i++) {
           if (!(i in value)) throw new TypeError('canonical JSON cannot encode an array with holes');
-          items.push(canonicalJson(value[i]));
+          if (i > 0) out += ',';
+          out += canonicalJson(value[i]);
         }
-        return `[${items.join(',')}]`;
+        return `${out}]`;
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {

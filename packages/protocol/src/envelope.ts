@@ -115,7 +115,10 @@ export function dearmor(kind: DocumentKind, text: string): Uint8Array {
   if (stop < 0) {
     throw new LictorError('LICTOR_E_FILE_TRUNCATED', `the '${end}' line is missing: the ${kind} file is truncated`);
   }
-  const lines = text.slice(start + begin.length, stop).split(/\r\n|\r|\n/);
+  const block = text.slice(start + begin.length, stop);
+  // As written (lines of base64 ended by \n): the lines joined, without looking at each one.
+  if (/^[A-Za-z0-9+/=\n]*$/.test(block)) return base64Bytes(kind, block.replaceAll('\n', ''));
+  const lines = block.split(/\r\n|\r|\n/);
   let b64 = '';
   for (const [i, raw] of lines.entries()) {
     const line = raw.replace(/^[\s>]*/, '').replace(/\s+/g, '');
@@ -124,6 +127,11 @@ export function dearmor(kind: DocumentKind, text: string): Uint8Array {
     }
     b64 += line;
   }
+  return base64Bytes(kind, b64);
+}
+
+/** The bytes of the base64 text of a block of `kind`. */
+function base64Bytes(kind: DocumentKind, b64: string): Uint8Array {
   const bytes = fromBase64(b64);
   if (bytes === null) {
     throw new LictorError('LICTOR_E_FILE_FORMAT', `the ${kind} block is not valid base64 (a character was changed)`);

@@ -6,7 +6,7 @@ import type { ContainerPolicy, ErrorCode, LicenseDocument } from '@lictor/protoc
 import { type ContainerPrivateKeys, type KeyRefusal, keyFilePath, openKeys, readKeyFile } from './container-keys.js';
 import type { MachineSecretSource } from './machine-secret.js';
 import type { TokenLocation } from './tokens/options.js';
-import { readUpgradeRecord, type UpgradeRecord } from './upgrade-record.js';
+import { readUpgradeRecord, type UpgradeRecord, upgradeRecordPath } from './upgrade-record.js';
 
 /** A license container as the application sees it (`lictor upgrade` lists these). */
 export interface ContainerInfo {
@@ -78,12 +78,22 @@ async function openKeyState(
   return openKeys(text, machine, doc.containerId);
 }
 
-/** Opens the key file and reads the pending operation of every decoded license. */
+/**
+ * Opens the key file and reads the pending operation of every decoded license. `records`: the
+ * pending operations the store holds (`listUpgradeRecords`); without it, or with `null`,
+ * each one is looked for.
+ */
 export async function loadContainers(
   docs: readonly { path: string; doc: LicenseDocument; text: string }[],
   machineSecret: MachineSecretSource,
   storeDir: string,
+  records?: Promise<ReadonlySet<string> | null>,
 ): Promise<Map<string, LoadedContainer>> {
+  const present = await records;
+  const pendingOf = (containerId: string) =>
+    present == null || present.has(upgradeRecordPath(storeDir, containerId))
+      ? readUpgradeRecord(storeDir, containerId).catch(() => undefined)
+      : undefined;
   let secret: Promise<Uint8Array> | undefined;
   const lazySecret = () => {
     secret ??= machineSecret();
@@ -92,10 +102,7 @@ export async function loadContainers(
   const out = new Map<string, LoadedContainer>();
   await Promise.all(
     docs.map(async ({ path, doc, text }) => {
-      const [keys, pending] = await Promise.all([
-        openKeyState(doc, path, lazySecret),
-        readUpgradeRecord(storeDir, doc.containerId).catch(() => undefined),
-      ]);
+      const [keys, pending] = await Promise.all([openKeyState(doc, path, lazySecret), pendingOf(doc.containerId)]);
       out.set(path, { doc, path, text, keys, pending });
     }),
   );

@@ -26,7 +26,7 @@ import { type ContainerInfo, containerInfo, type LoadedContainer, loadContainers
 import { loadDuplicateMarks } from './duplicates/marks.js';
 import { announcedLicenses, type DuplicateDetection, startDuplicateWatch } from './duplicates/start.js';
 import type { DuplicateDetectionOptions, DuplicateDetectionStatus } from './duplicates/watch.js';
-import { BLACKLIST_FILE_NAME, scanLicenseDirs, writeFileAtomic } from './files.js';
+import { BLACKLIST_FILE_NAME, type Listing, listDir, scanListed, writeFileAtomic } from './files.js';
 import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
 import { defaultMachineSecret, type MachineSecretSource } from './machine-secret.js';
 import { borrowComputerHere } from './manager/borrow-binding.js';
@@ -58,7 +58,12 @@ import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from '.
 import type { TokenOptions } from './tokens/options.js';
 import { TokenLicenses } from './tokens/token-licenses.js';
 import { openTokenStorage } from './tokens/token-storage.js';
-import { keepNewestBlacklist, readSeenBlacklists, seenBlacklistPath } from './trust/blacklist-seen.js';
+import {
+  keepNewestBlacklist,
+  readSeenBlacklists,
+  SEEN_BLACKLIST_FILE_NAME,
+  seenBlacklistPath,
+} from './trust/blacklist-seen.js';
 import { ClockGuard, type ClockOptions, type ClockStatus } from './trust/clock.js';
 import {
   type AppliedUpgrade,
@@ -69,9 +74,10 @@ import {
   type StartedUpgrade,
   startUpgradeOf,
 } from './upgrade.js';
+import { listUpgradeRecords, UPGRADES_DIR } from './upgrade-record.js';
 import { type ContainerStorage, fileStorage, withStorage } from './upgrade-storage.js';
 import { UsageRecord } from './usage.js';
-import { autoReload, type ChangeEvent, type TokenChange } from './watch.js';
+import { autoReload, type ChangeEvent, type Fingerprint, type TokenChange, watchedFile } from './watch.js';
 
 export type { BorrowedSeatStatus, CheckResult, Licensed, LicenseFileStatus, NotLicensed } from './snapshot.js';
 
@@ -300,19 +306,41 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   let started = 0;
   let applied = 0;
   let tokens: TokenLicenses | undefined;
+  // The versions of the files the first load saw: what the change watcher compares with.
+  let firstScan: ((versions: Fingerprint) => void) | undefined;
+  const baseline = new Promise<Fingerprint>((resolve) => {
+    firstScan = resolve;
+  });
+  // Each directory is listed once per load: the scan, the duplicate marks and the record of use
+  // (both in the store) share the listing, and files it does not hold are not asked for.
+  const listedDirs = searchPaths.includes(storeDir) ? searchPaths : [...searchPaths, storeDir];
   const load = async () => {
     const seq = ++started;
-    const [found, hw, marks, seenBlacklist] = await Promise.all([
-      scanLicenseDirs(searchPaths),
-      hardware(),
-      loadDuplicateMarks(storeDir, publicKey),
-      readSeenBlacklists([storeDir, ...searchPaths]),
-      usage.load(),
+    const hw = hardware();
+    hw.catch(() => undefined); // awaited below; a failure must not go unobserved meanwhile
+    const listings = new Map<string, Listing>(
+      await Promise.all(listedDirs.map(async (dir) => [dir, await listDir(dir)] as const)),
+    );
+    const store = listings.get(storeDir);
+    const storeNames = store !== undefined && 'names' in store ? store.names : undefined;
+    // Whether `dir` may hold `name` (when it could not be listed, it is looked for).
+    const mayHold = (dir: string, name: string) => {
+      const listing = listings.get(dir);
+      return listing === undefined || 'error' in listing || listing.names.includes(name);
+    };
+    const records = mayHold(storeDir, UPGRADES_DIR) ? listUpgradeRecords(storeDir) : Promise.resolve(new Set<string>());
+    const [scan, marks, seenBlacklist] = await Promise.all([
+      scanListed(searchPaths, listings, watchedFile),
+      loadDuplicateMarks(storeDir, publicKey, storeNames),
+      readSeenBlacklists([storeDir, ...searchPaths].filter((dir) => mayHold(dir, SEEN_BLACKLIST_FILE_NAME))),
+      usage.load(storeNames),
     ]);
-    const decoded = decodeAll(found, publicKey, marks, seenBlacklist);
-    const containers = await loadContainers(decoded.docs, machineSecret, storeDir);
+    firstScan?.(scan.versions);
+    firstScan = undefined;
+    const decoded = decodeAll(scan.files, publicKey, marks, seenBlacklist);
+    const containers = await loadContainers(decoded.docs, machineSecret, storeDir, records);
     // Borrowed seats are bound to this computer's machine secret and hardware.
-    const computer = decoded.borrows.length === 0 ? undefined : await borrowComputerHere(machineSecret, hw);
+    const computer = decoded.borrows.length === 0 ? undefined : await borrowComputerHere(machineSecret, await hw);
     const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
     if (tokenView) addTokenView(decoded, containers, tokenView);
     // Licenses on tokens count as well: their issue times are signed times, and the mark guards them too.
@@ -324,7 +352,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       product,
       decoded,
       containers,
-      hw,
+      await hw,
       app,
       now(),
       searchPaths,
@@ -340,10 +368,11 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       blacklistSequence = decoded.newestBlacklist?.list.sequence ?? 0;
     }
   };
-  const feed = await autoReload(
+  const feed = autoReload(
     searchPaths,
     load,
     options.watch === false ? null : (options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS),
+    baseline,
   );
   // A token plugged in or pulled out, or the license in its memory rewritten: rebuild the snapshot,
   // then tell the listeners which licenses it concerns.

@@ -35,18 +35,26 @@ export function machineSecretFromId(machineId: string): Uint8Array {
   return hmacSha256(utf8('lictor/v1/machine-secret'), machineId);
 }
 
+/** The default machine secret of each platform, read once per process (see {@link defaultMachineSecret}). */
+const defaultSecrets = new Map<NodeJS.Platform, Promise<Uint8Array>>();
+
 /**
  * The default machine secret: {@link machineSecretFromId} of the machine id, where
  * the machine id is `/etc/machine-id` (or `/var/lib/dbus/machine-id`) on Linux and the OS UUID
- * elsewhere. Cached after the first successful read.
+ * elsewhere. Cached for the process after the first successful read (the machine id does not
+ * change while it runs; every `openLicensing` of the process shares the read).
  */
 export function defaultMachineSecret(platform: NodeJS.Platform = process.platform): MachineSecretSource {
-  let cached: Promise<Uint8Array> | undefined;
   return () => {
-    cached ??= rawMachineId(platform).then(machineSecretFromId);
-    cached.catch(() => {
-      cached = undefined;
-    });
+    let cached = defaultSecrets.get(platform);
+    if (cached === undefined) {
+      const reading = rawMachineId(platform).then(machineSecretFromId);
+      reading.catch(() => {
+        if (defaultSecrets.get(platform) === reading) defaultSecrets.delete(platform);
+      });
+      defaultSecrets.set(platform, reading);
+      cached = reading;
+    }
     return cached;
   };
 }

@@ -5,7 +5,7 @@
  * the previous question, remembered so that its answer is refused with a clear reason); applying
  * an answer removes it.
  */
-import { unlink } from 'node:fs/promises';
+import { readdir, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
 import { containerTag } from '@lictor/protocol';
@@ -30,7 +30,8 @@ export interface UpgradeRecord {
 /** How many abandoned questions are remembered per container. */
 export const MAX_ABANDONED = 20;
 
-const UPGRADES_DIR = 'upgrades';
+/** The directory of the store that holds the pending operations. */
+export const UPGRADES_DIR = 'upgrades';
 const SAFE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}$/;
 
 /** Where the pending operation of a container is kept. */
@@ -54,6 +55,19 @@ export function parseUpgradeRecord(text: string): UpgradeRecord | undefined {
     };
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * The paths of the pending operations kept in `storeDir` (none when it has no `upgrades`
+ * directory), or `null` when they cannot be listed (then each one is read to know).
+ */
+export async function listUpgradeRecords(storeDir: string): Promise<ReadonlySet<string> | null> {
+  const dir = join(storeDir, UPGRADES_DIR);
+  try {
+    return new Set((await readdir(dir)).map((name) => join(dir, name)));
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? new Set() : null;
   }
 }
 

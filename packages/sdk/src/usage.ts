@@ -37,8 +37,12 @@ export class UsageRecord {
     return this.#used;
   }
 
-  /** Reads the record from the store (a missing or damaged one counts as empty); keeps newer times in memory. */
-  async load(): Promise<void> {
+  /**
+   * Reads the record from the store (a missing or damaged one counts as empty); keeps newer times
+   * in memory. `listed`: the names the store holds, when the caller has just listed it.
+   */
+  async load(listed?: readonly string[]): Promise<void> {
+    if (listed !== undefined && !listed.includes(USAGE_FILE_NAME)) return;
     let parsed: unknown;
     try {
       const text = await readTextIfExists(this.#file);

@@ -10,7 +10,7 @@ import { watchLoop } from '@lictor/node-io';
 import type { ErrorCode } from '@lictor/protocol';
 import { KEY_FILE_SUFFIX } from './container-keys.js';
 import { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
-import { BLACKLIST_FILE_NAME, BORROWED_SEAT_FILE_SUFFIX, LICENSE_FILE_SUFFIX } from './files.js';
+import { BLACKLIST_FILE_NAME, BORROWED_SEAT_FILE_SUFFIX, fileVersion, LICENSE_FILE_SUFFIX } from './files.js';
 
 /** What changed in the license directories. */
 export interface ChangeEvent {
@@ -39,10 +39,11 @@ export interface TokenChange {
   reason?: string;
 }
 
-/** A file → version map of the watched files. */
-type Fingerprint = Map<string, string>;
+/** A file → version ({@link fileVersion}) map of the watched files. */
+export type Fingerprint = ReadonlyMap<string, string>;
 
-function watched(name: string): boolean {
+/** Whether a change of the file `name` can change what a load finds (license, blacklist, key, duplicate mark). */
+export function watchedFile(name: string): boolean {
   return (
     name.endsWith(LICENSE_FILE_SUFFIX) ||
     name.endsWith(BORROWED_SEAT_FILE_SUFFIX) ||
@@ -54,14 +55,14 @@ function watched(name: string): boolean {
 
 /** Fingerprints the license, blacklist and key files of `dirs`. */
 async function fingerprint(dirs: readonly string[]): Promise<Fingerprint> {
-  const out: Fingerprint = new Map();
+  const out = new Map<string, string>();
   for (const dir of dirs) {
     const names = await readdir(dir).catch(() => [] as string[]);
     await Promise.all(
-      names.filter(watched).map(async (name) => {
+      names.filter(watchedFile).map(async (name) => {
         const path = join(dir, name);
         const info = await stat(path).catch(() => null);
-        if (info?.isFile()) out.set(path, `${info.ino}:${info.mtimeMs}:${info.size}`);
+        if (info?.isFile()) out.set(path, fileVersion(info));
       }),
     );
   }
@@ -97,13 +98,16 @@ export interface ChangeFeed {
 /**
  * Watches `dirs` and calls `reload` when their license, blacklist or key files change, then the
  * listeners with what changed. `intervalMs: null` disables watching (only {@link ChangeFeed.emit} calls them).
- * The files are fingerprinted at once, so call this before the first load to miss nothing.
+ * Changes are told against `baseline`, the versions the first load saw (its scan records them,
+ * so that opening does not list and stat the directories twice); the watching starts at once, so
+ * call this before the first load to miss nothing.
  */
-export async function autoReload(
+export function autoReload(
   dirs: readonly string[],
   reload: () => Promise<void>,
   intervalMs: number | null,
-): Promise<ChangeFeed> {
+  baseline: Promise<Fingerprint>,
+): ChangeFeed {
   const listeners = new Set<(event: ChangeEvent) => void>();
   const emit = (event: ChangeEvent) => {
     for (const listener of [...listeners]) {
@@ -116,10 +120,11 @@ export async function autoReload(
   };
   let stop = () => {};
   if (intervalMs !== null) {
-    let seen = await fingerprint(dirs);
+    let seen: Promise<Fingerprint> | Fingerprint = baseline;
     const check = async () => {
+      const before = await seen;
       const current = await fingerprint(dirs);
-      const change = diffFingerprints(seen, current);
+      const change = diffFingerprints(before, current);
       if (change === null) return undefined;
       await reload();
       seen = current;

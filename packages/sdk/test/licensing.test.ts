@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -410,6 +411,19 @@ describe('bad files never stop the others', () => {
     const unreadable = lic.status().filter((f) => f.code === 'LICTOR_E_FILE_UNREADABLE');
     assert.deepEqual(unreadable.map((f) => f.path).sort(), [notDir, join(dir, 'dangling.lic')].sort());
     assert.match(unreadable.find((f) => f.path === notDir)?.reason ?? '', /not a directory/);
+  });
+
+  test('a directory and a named pipe with license file names are skipped, and do not hold the open up', async () => {
+    const dir = await dirWith({ 'a.lic': encodeLicenseFile(doc(), vendor) });
+    await mkdir(join(dir, 'folder.lic'));
+    // Opening a FIFO for reading waits for a writer; none will come.
+    if (process.platform !== 'win32') execFileSync('mkfifo', [join(dir, 'pipe.lic')]);
+    const lic = await open(dir);
+    assert.equal(lic.check().ok, true);
+    assert.deepEqual(
+      lic.status().map((f) => f.path),
+      [join(dir, 'a.lic')],
+    );
   });
 
   test('an invalid public key is refused with a typed error', async () => {

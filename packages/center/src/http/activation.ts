@@ -30,6 +30,8 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
     async (request, reply) => {
       const body = request.body;
       const result = await center.activate(body, { clientIp: request.ip });
+      const { activationId, reactivated } = result;
+      request.log.info({ serial: body.serial, activationId, reactivated, channel: 'online' }, 'activation');
       const time = body.timeNonce === undefined ? {} : { time: center.signedTime(body.timeNonce) };
       return reply.code(result.reactivated ? 200 : 201).send({ ...result, ...time });
     },

@@ -34,7 +34,10 @@ export const offlineRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = asyn
     },
     async (request, reply) => {
       const { request: text } = request.body;
-      const { activationId, reactivated, license } = await center.answerRequest(text, { clientIp: request.ip });
+      const { activationId, reactivated, license, preview } = await center.answerRequest(text, {
+        clientIp: request.ip,
+      });
+      request.log.info({ serial: preview.serial, activationId, reactivated, channel: 'file' }, 'activation');
       return reply.code(reactivated ? 200 : 201).send({ activationId, reactivated, license });
     },
   );
@@ -74,9 +77,10 @@ export const offlineRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = asyn
     },
     async (request, reply) => {
       const { code, owner } = request.body;
-      const { activationId, reactivated, answer } = await center.answerRequestCode(code, owner, {
+      const { activationId, reactivated, answer, preview } = await center.answerRequestCode(code, owner, {
         clientIp: request.ip,
       });
+      request.log.info({ serial: preview.serial, activationId, reactivated, channel: 'code' }, 'activation');
       return reply.code(reactivated ? 200 : 201).send({ activationId, reactivated, answer });
     },
   );

@@ -5,10 +5,10 @@ import {
   errorBodySchema,
   installErrorHandling,
   listenService,
-  loggerOptions,
   openApiRoute,
   registerOpenApi,
   type ServiceLoggerOption,
+  serviceLogging,
 } from '@lictor/http-service';
 import { CENTER_MESSAGES } from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -50,7 +50,7 @@ export interface CenterServerOptions {
  */
 export function buildCenterServer(center: Center, options: CenterServerOptions = {}): FastifyInstance {
   const app = Fastify({
-    logger: loggerOptions(options.logger, REDACT),
+    ...serviceLogging(options.logger, REDACT),
     bodyLimit: BODY_LIMIT,
     trustProxy: options.trustProxy ?? false,
   });

@@ -242,6 +242,16 @@ function sendError(
 }
 
 /** A form body's text field; repeated fields (arrays) are refused as absent. */
+/** The one log line of an activation answered from the self-service page. */
+function logActivation(
+  request: FastifyRequest,
+  answered: { activationId: string; reactivated: boolean; preview: RequestPreview },
+  channel: 'file' | 'code',
+): void {
+  const { activationId, reactivated, preview } = answered;
+  request.log.info({ serial: preview.serial, activationId, reactivated, channel }, 'activation');
+}
+
 function field(body: unknown, name: string): string | undefined {
   if (typeof body !== 'object' || body === null) return undefined;
   const value = (body as Record<string, unknown>)[name];
@@ -317,6 +327,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
   app.post('/activate/confirm', { schema: HIDDEN_ROUTE, bodyLimit: FORM_BODY_LIMIT }, async (request, reply) => {
     try {
       const answered = await center.answerRequest(await requestText(request), { clientIp: request.ip });
+      logActivation(request, answered, 'file');
       const name = `${answered.preview.serial}_${answered.activationId}.lic`;
       return reply
         .code(200)
@@ -340,6 +351,7 @@ export const webRoutes: FastifyPluginAsync<{ center: Center }> = async (app, { c
     }
     try {
       const answered = await center.answerRequestCode(code, owner, { clientIp: request.ip });
+      logActivation(request, answered, 'code');
       return sendHtml(reply, 200, answerPage(answered, answered.preview));
     } catch (error) {
       const shown = Object.fromEntries(Object.entries(owner).slice(0, MAX_OWNER_FIELDS));

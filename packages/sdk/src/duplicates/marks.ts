@@ -29,10 +29,17 @@ export async function writeDuplicateMark(storeDir: string, evidence: DuplicateEv
   return path;
 }
 
-/** Activation id → why its file is unusable, from the verified marks of `storeDir`. */
-export async function loadDuplicateMarks(storeDir: string, publicKey: VendorPublicKey): Promise<Map<string, string>> {
+/**
+ * Activation id → why its file is unusable, from the verified marks of `storeDir`. `listed`: the
+ * names `storeDir` holds, when the caller has just listed it.
+ */
+export async function loadDuplicateMarks(
+  storeDir: string,
+  publicKey: VendorPublicKey,
+  listed?: readonly string[],
+): Promise<Map<string, string>> {
   const marks = new Map<string, string>();
-  const names = await readdir(storeDir).catch(() => [] as string[]);
+  const names = listed ?? (await readdir(storeDir).catch(() => [] as string[]));
   for (const name of names.filter((n) => n.endsWith(DUPLICATE_FILE_SUFFIX)).sort()) {
     const path = join(storeDir, name);
     // An unreadable or invalid mark proves nothing; the license stays usable.
