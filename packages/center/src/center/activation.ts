@@ -17,7 +17,6 @@ import {
   isHardwareParams,
   type LicenseDocument,
   type LicenseEntry,
-  LictorError,
   matchHardware,
   normalizeHardware,
   normalizePin,
@@ -30,19 +29,20 @@ import {
   toCodeMinute,
   tokenSubjectDigest,
 } from '@lictor/protocol';
-import type { Insertable, Kysely, Transaction } from 'kysely';
+import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { PackageRow } from '../store/dialect.js';
 import { fromJson, type JsonText, toJson } from '../store/json-column.js';
-import type { ActivationChannel, ActivationsTable, DB, PinKind } from '../store/schema.js';
-import { admitSerial, guardRefusals } from './abuse.js';
+import type { ActivationChannel, ActivationsTable, DB, PinKind, TokensTable } from '../store/schema.js';
+import { admitClient, admitSerial, settle } from './abuse.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
 import { randomId } from './ids.js';
 import { invalid } from './input.js';
-import { checkOwner, cleanOwner, ownerKey } from './owner.js';
+import { checked, inTransaction, isRefusal, type Outcome, type Refusal, refuse, throwIfRefused } from './outcome.js';
+import { cleanOwner, ownerKey, ownerRefusal } from './owner.js';
 import { hashPin } from './pins.js';
 import { type ClaimedToken, verifyTokenActivation } from './token-claims.js';
-import { registerToken, tokenNames } from './tokens.js';
+import { registerToken, sameTokenIdentity, tokenIdentityRefusal, tokenNames, tokenRow } from './tokens.js';
 import type { ActivationMeta } from './types.js';
 
 export const DAY_MS = 86_400_000;
@@ -100,6 +100,8 @@ export interface Granted {
   counter: number;
   /** The licenses as remote upgrades left them (reactivation of an upgraded container), else `null`. */
   entries: LicenseEntry[] | null;
+  /** The signed answer {@link Granted.entries} are read from, after the commit. */
+  upgradedAnswer: string | null;
 }
 
 /** A decision and the writes it needs. */
@@ -109,11 +111,13 @@ interface Decision {
   retire: { id: string; changes: string[] }[];
   /** The new activation; absent on reactivation. */
   insert?: Insertable<ActivationsTable>;
+  /** The token to register (its first activation); absent when registered already or no token. */
+  registerToken?: ClaimedToken;
 }
 
 /** One code and message for a wrong serial and a wrong PIN, so answers do not reveal which serials exist. */
-export function serialOrPinInvalid(): LictorError {
-  return new LictorError(
+export function serialOrPinInvalid(): Refusal {
+  return refuse(
     'LICTOR_E_SERIAL_OR_PIN_INVALID',
     'the serial number or PIN code is wrong: check both as printed on the package',
   );
@@ -179,51 +183,120 @@ function storedHardware(text: JsonText<HardwareParams | null>): HardwareParams |
   return fromJson(text);
 }
 
-/** The PIN, its package (locked when `lock`), the product's name and required owner fields. */
-function findPin(ctx: CenterContext, db: Kysely<DB>, locator: PinLocator, lock: boolean) {
+/** The PIN as the database knows it, with its product: facts that never change once issued. */
+interface PinFacts {
+  serial: string;
+  idx: number;
+  kind: PinKind;
+  productName: string;
+  requiredOwnerFields: string[];
+}
+
+/** Finds the PIN (by its hash online, by its index offline); `undefined` when there is none. */
+async function findPin(db: Kysely<DB>, locator: PinLocator): Promise<PinFacts | undefined> {
   const base = db
     .selectFrom('pins')
     .innerJoin('packages', 'packages.serial', 'pins.serial')
     .innerJoin('products', 'products.code', 'packages.product_code')
-    .selectAll('packages')
-    .select([
-      'pins.idx as pin_idx',
-      'pins.kind as pin_kind',
-      'products.name as product_name',
-      'products.required_owner_fields',
-    ]);
+    .select(['pins.serial', 'pins.idx', 'pins.kind', 'products.name', 'products.required_owner_fields']);
   const query =
     locator.by === 'hash'
       ? base.where('pins.pin_hash', '=', locator.hash)
       : base.where('pins.serial', '=', locator.serial).where('pins.idx', '=', locator.index);
-  return (lock ? ctx.dialect.lockRows(query, 'packages') : query).executeTakeFirst();
+  const row = await query.executeTakeFirst();
+  if (row === undefined) return undefined;
+  return {
+    serial: row.serial,
+    idx: row.idx,
+    kind: row.kind,
+    productName: row.name,
+    requiredOwnerFields: fromJson(row.required_owner_fields),
+  };
 }
 
-type FoundPin = NonNullable<Awaited<ReturnType<typeof findPin>>>;
+/** The columns of a stored activation the PIN rules look at. */
+const ACTIVATION_COLUMNS = [
+  'id',
+  'pin_idx',
+  'container_id',
+  'owner',
+  'owner_key',
+  'hardware',
+  'subject',
+  'status',
+  'license_kind',
+  'created_at',
+  'counter',
+  'token_key',
+] as const;
 
-/** Every activation of a package: this PIN's own, the kinds used, the active ones. */
-function packageActivations(db: Kysely<DB>, serial: string) {
-  return db
+type ActivationRow = Pick<Selectable<ActivationsTable>, (typeof ACTIVATION_COLUMNS)[number]>;
+
+/** What the PIN rules need of the database beyond the PIN: read under the package lock when granting. */
+interface PackageState {
+  pkg: PackageRow;
+  /** This PIN's activation, if it was ever activated. */
+  own: ActivationRow | undefined;
+  /** How the token `own` is bound to is named in refusals (`null`: not bound, or not registered). */
+  ownTokenName: string | null;
+  /** Active activations of the package. */
+  activeCount: number;
+  /** Combined packages: whether a PIN of the other kind was ever activated. */
+  otherKindUsed: boolean;
+  /**
+   * Active activations bound to hardware that describe the claim's computer (`sameComputer`):
+   * those a changed computer retires. Empty when the claim has no hardware or is for a token.
+   */
+  sameComputer: ActivationRow[];
+  /** The register's row of the claimed token, if it is registered. */
+  claimedToken: Selectable<TokensTable> | undefined;
+  /** The answer of `own`'s latest confirmed upgrade (its licenses are reissued on reactivation). */
+  upgradedAnswer: string | null;
+}
+
+/** Locks the package row until the transaction ends (`lock`), or only reads it. */
+function packageRow(ctx: CenterContext, db: Kysely<DB>, serial: string, lock: boolean) {
+  const query = db.selectFrom('packages').selectAll().where('serial', '=', serial);
+  return (lock ? ctx.dialect.lockRows(query, 'packages') : query).executeTakeFirstOrThrow();
+}
+
+/** Reads what {@link decideActivation} needs; with `lock`, `db` is a transaction and the package stays locked. */
+async function loadState(
+  ctx: CenterContext,
+  db: Kysely<DB>,
+  pin: PinFacts,
+  claim: Claim,
+  lock: boolean,
+): Promise<PackageState> {
+  const pkg = await packageRow(ctx, db, pin.serial, lock);
+  const activations = await db
     .selectFrom('activations')
-    .select([
-      'id',
-      'pin_idx',
-      'container_id',
-      'owner',
-      'owner_key',
-      'hardware',
-      'subject',
-      'status',
-      'license_kind',
-      'created_at',
-      'counter',
-      'token_key',
-    ])
-    .where('serial', '=', serial)
+    .select(ACTIVATION_COLUMNS)
+    .where('serial', '=', pin.serial)
     .execute();
+  const own = activations.find((a) => a.pin_idx === pin.idx);
+  const other: PinKind = pin.kind === 'single' ? 'multi' : 'single';
+  const hardware = claim.token === undefined ? claim.hardware : null;
+  const sameComputers =
+    hardware === null
+      ? []
+      : activations.filter((a) => {
+          if (a.status !== 'active' || a.token_key !== null) return false;
+          const stored = storedHardware(a.hardware);
+          return stored !== null && sameComputer(stored, hardware);
+        });
+  const names = own?.token_key == null ? new Map<string, string>() : await tokenNames(db, [own.token_key]);
+  return {
+    pkg,
+    own,
+    ownTokenName: own?.token_key == null ? null : (names.get(own.token_key) ?? null),
+    activeCount: activations.filter((a) => a.status === 'active').length,
+    otherKindUsed: pkg.license_type === 'combined' && activations.some((a) => a.license_kind === other),
+    sameComputer: sameComputers,
+    claimedToken: claim.token === undefined ? undefined : await tokenRow(db, claim.token.binding.publicKey),
+    upgradedAnswer: own !== undefined && own.counter > 0 ? await upgradedAnswer(db, own.id) : null,
+  };
 }
-
-type ActivationRow = Awaited<ReturnType<typeof packageActivations>>[number];
 
 /** The subject of a stored activation; rows made before subjects were stored have it computed. */
 function subjectOf(row: ActivationRow, hardware: HardwareParams | null): string | null {
@@ -248,22 +321,11 @@ function sameClaimant(row: ActivationRow, claim: Claim): boolean {
   return subjectOf(row, activated) === claim.subject;
 }
 
-/** The keys of the token-bound activations among `rows`. */
-function tokenKeys(rows: ActivationRow[]): string[] {
-  return [...new Set(rows.flatMap((r) => (r.token_key === null ? [] : [r.token_key])))];
-}
-
 /** The refusal of a PIN activated by someone else, naming the token it is bound to if it is. */
-function pinUsed(
-  existing: ActivationRow,
-  claim: Claim,
-  serial: string,
-  pinIndex: number,
-  names: Map<string, string>,
-): LictorError {
+function pinUsed(existing: ActivationRow, tokenName: string | null, claim: Claim, serial: string, pinIndex: number) {
   const details = { serial, pinIndex };
   if (existing.token_key === null) {
-    return new LictorError(
+    return refuse(
       'LICTOR_E_PIN_USED',
       claim.token === undefined
         ? 'this PIN code is already activated on another computer or for another owner; use another PIN code of the package'
@@ -272,9 +334,9 @@ function pinUsed(
       details,
     );
   }
-  const token = names.get(existing.token_key) ?? 'another hardware token';
+  const token = tokenName ?? 'another hardware token';
   const sameToken = existing.token_key === claim.token?.binding.publicKey;
-  return new LictorError(
+  return refuse(
     'LICTOR_E_PIN_USED',
     sameToken
       ? `this PIN code is already activated on the hardware token ${token} for another owner; use another PIN code of the package`
@@ -284,51 +346,75 @@ function pinUsed(
   );
 }
 
-/** Applies the PIN rules to what the database holds; throws the refusal, writes nothing. */
-function evaluate(
-  ctx: CenterContext,
-  found: FoundPin,
-  activations: ActivationRow[],
+/** The ids a new activation would get (made before deciding, so that deciding stays pure). */
+export interface NewIds {
+  activationId: string;
+  containerId: string;
+}
+
+/** The ids of a new activation by `channel`: an answer code carries one 8-byte id that is also the container's. */
+export function newIds(ctx: CenterContext, channel: ActivationChannel): NewIds {
+  if (channel === 'code') {
+    const id = ctx.newShortId();
+    return { activationId: id, containerId: id };
+  }
+  return { activationId: ctx.newId(), containerId: randomId() };
+}
+
+/**
+ * The PIN rules (pure): the grant and the writes it needs, or the refusal. `state` is what the
+ * database holds; nothing is read or written here.
+ */
+function decideActivation(
+  pin: PinFacts,
+  state: PackageState,
   claim: Claim,
   meta: ActivationMeta,
   now: Date,
-  names: Map<string, string>,
-): Decision {
-  const {
-    pin_idx: pinIndex,
-    pin_kind: pinKind,
-    product_name: productName,
-    required_owner_fields: requiredFields,
-    ...pkg
-  } = found;
-  checkOwner(cleanOwner(claim.owner), fromJson(requiredFields));
+  ids: NewIds,
+): Outcome<Decision> {
+  const { pkg, own: existing } = state;
+  const pinIndex = pin.idx;
+  const owner = checked(() => cleanOwner(claim.owner));
+  if (isRefusal(owner)) return owner;
+  const ownerMissing = ownerRefusal(owner, pin.requiredOwnerFields);
+  if (ownerMissing !== null) return ownerMissing;
 
   if (pkg.status === 'blacklisted') {
-    throw new LictorError('LICTOR_E_BLACKLISTED', `serial ${pkg.serial} is blacklisted by the vendor`, {
+    return refuse('LICTOR_E_BLACKLISTED', `serial ${pkg.serial} is blacklisted by the vendor`, {
       serial: pkg.serial,
     });
   }
   if (pkg.expires_at !== null && now.getTime() >= Date.parse(pkg.expires_at)) {
-    throw new LictorError('LICTOR_E_PACKAGE_EXPIRED', `package ${pkg.serial} expired on ${pkg.expires_at}`, {
+    return refuse('LICTOR_E_PACKAGE_EXPIRED', `package ${pkg.serial} expired on ${pkg.expires_at}`, {
       expiresAt: pkg.expires_at,
     });
   }
 
-  const kind = licenseKind(pkg, pinKind);
+  const kind = licenseKind(pkg, pin.kind);
   const policy = pkg.policy;
   const dongle = policy === 'software-dongle';
   const token = claim.token?.binding ?? null;
+  const productName = pin.productName;
   const base = { pinIndex, pkg, productName, kind, policy, containerKeys: claim.containerKeys, token, entries: null };
 
-  const existing = activations.find((a) => a.pin_idx === pinIndex);
+  // A token key is registered under the identity of its first activation: a claim of another
+  // identity for the same key is refused (after the PIN rules, which decide first).
+  const registered = state.claimedToken;
+  const tokenClash =
+    claim.token !== undefined && registered !== undefined && !sameTokenIdentity(claim.token, registered)
+      ? tokenIdentityRefusal(claim.token, registered)
+      : null;
+  const registerToken = claim.token !== undefined && registered === undefined ? claim.token : undefined;
+
   if (existing !== undefined) {
     if (existing.status === 'revoked') {
-      throw new LictorError('LICTOR_E_BLACKLISTED', 'the activation of this PIN code was blacklisted by the vendor', {
+      return refuse('LICTOR_E_BLACKLISTED', 'the activation of this PIN code was blacklisted by the vendor', {
         activationId: existing.id,
       });
     }
     if (dongle) {
-      throw new LictorError(
+      return refuse(
         'LICTOR_E_PIN_USED',
         `package ${pkg.serial} is a software dongle: each PIN code is activated once, on one computer, and is not ` +
           'transferable; this PIN code was already activated. Use another PIN code of the package',
@@ -336,6 +422,7 @@ function evaluate(
       );
     }
     if (existing.status === 'active' && sameClaimant(existing, claim)) {
+      if (tokenClash !== null) return tokenClash;
       const activated = storedHardware(existing.hardware);
       // Online, the binding stays the hardware at activation: later checks always compare with
       // it. An offline answer must bind what its request carries: the requesting computer
@@ -351,60 +438,58 @@ function evaluate(
           hardware: keep && token === null ? activated : claim.hardware,
           activatedAt: new Date(existing.created_at),
           counter: existing.counter,
+          upgradedAnswer: state.upgradedAnswer,
         },
         retire: [],
+        ...(registerToken === undefined ? {} : { registerToken }),
       };
     }
-    throw pinUsed(existing, claim, pkg.serial, pinIndex, names);
+    return pinUsed(existing, state.ownTokenName, claim, pkg.serial, pinIndex);
   }
 
-  if (pkg.license_type === 'combined') {
-    const other: PinKind = pinKind === 'single' ? 'multi' : 'single';
-    if (activations.some((a) => a.license_kind === other)) {
-      throw new LictorError(
-        'LICTOR_E_COMBINED_LOCKED',
-        `a ${other}-user PIN code of this combined package was already activated, so its ${pinKind}-user PIN codes cannot be`,
-        { lockedBy: other },
-      );
-    }
+  if (pkg.license_type === 'combined' && state.otherKindUsed) {
+    const other: PinKind = pin.kind === 'single' ? 'multi' : 'single';
+    return refuse(
+      'LICTOR_E_COMBINED_LOCKED',
+      `a ${other}-user PIN code of this combined package was already activated, so its ${pin.kind}-user PIN codes cannot be`,
+      { lockedBy: other },
+    );
   }
 
   const retire: Decision['retire'] = [];
-  let activeCount = 0;
-  for (const old of activations) {
-    if (old.status !== 'active') continue;
-    activeCount += 1;
-    // A software dongle is never transferred: a changed computer's activation keeps its place.
-    if (dongle) continue;
-    // A token is not a computer: a token activation never retires one, and is never retired as one.
-    if (claim.token !== undefined || old.token_key !== null) continue;
-    // A changed computer's old activation is retired only when both hardware lists are known.
-    // A request code carries no hardware, and an activation made by one stored none: the
-    // center cannot tell that such a computer is the same one changed, so that activation keeps
-    // its place until the vendor deactivates it.
-    const oldHardware = storedHardware(old.hardware);
-    if (oldHardware === null || claim.hardware === null || !sameComputer(oldHardware, claim.hardware)) continue;
-    const match = matchHardware(oldHardware, claim.hardware);
-    if (match.ok) continue;
-    retire.push({ id: old.id, changes: match.changes.map((c) => c.message) });
-    activeCount -= 1;
+  let activeCount = state.activeCount;
+  // A software dongle is never transferred: a changed computer's activation keeps its place.
+  // A token is not a computer: a token activation never retires one, and is never retired as
+  // one (`sameComputer` holds only activations bound to hardware, and none for a token claim).
+  // A changed computer's old activation is retired only when both hardware lists are known.
+  // A request code carries no hardware, and an activation made by one stored none: the
+  // center cannot tell that such a computer is the same one changed, so that activation keeps
+  // its place until the vendor deactivates it.
+  if (!dongle && claim.token === undefined && claim.hardware !== null) {
+    for (const old of state.sameComputer) {
+      const oldHardware = storedHardware(old.hardware);
+      if (oldHardware === null) continue;
+      const match = matchHardware(oldHardware, claim.hardware);
+      if (match.ok) continue;
+      retire.push({ id: old.id, changes: match.changes.map((c) => c.message) });
+      activeCount -= 1;
+    }
   }
   if (activeCount >= pkg.max_active) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_ACTIVE_PIN_LIMIT',
       `${activeCount} of ${pkg.max_active} PIN codes of package ${pkg.serial} are already active; ` +
         'the vendor can deactivate one or sell more',
       { active: activeCount, maxActive: pkg.max_active },
     );
   }
+  if (tokenClash !== null) return tokenClash;
 
-  // An answer code carries one 8-byte id that is also the container's.
-  const id = claim.channel === 'code' ? ctx.newShortId() : ctx.newId();
   const insert: Insertable<ActivationsTable> = {
-    id,
+    id: ids.activationId,
     serial: pkg.serial,
     pin_idx: pinIndex,
-    container_id: claim.channel === 'code' ? id : randomId(),
+    container_id: ids.containerId,
     owner: toJson(claim.owner),
     owner_key: ownerKey(claim.owner),
     hardware: toJson(claim.hardware),
@@ -432,21 +517,23 @@ function evaluate(
       hardware: claim.hardware,
       activatedAt: now,
       counter: 0,
+      upgradedAnswer: null,
     },
     retire,
     insert,
+    ...(registerToken === undefined ? {} : { registerToken }),
   };
 }
 
-/** Writes a decision and its audit events in the caller's transaction. */
-async function apply(
+/** Writes a decision and its audit events in the caller's transaction; a refusal when a token registration clashes meanwhile. */
+async function applyActivation(
   ctx: CenterContext,
   trx: Transaction<DB>,
   d: Decision,
   claim: Claim,
   meta: ActivationMeta,
   now: Date,
-): Promise<void> {
+): Promise<Outcome<void>> {
   const { granted: g } = d;
   const facts = {
     serial: g.pkg.serial,
@@ -456,7 +543,10 @@ async function apply(
     ...(claim.token === undefined ? {} : { token: claim.token.fingerprint }),
     clientIp: meta.clientIp ?? null,
   };
-  if (claim.token !== undefined) await registerToken(ctx, trx, claim.token, now);
+  if (d.registerToken !== undefined) {
+    const registered = await registerToken(ctx, trx, d.registerToken, now);
+    if (isRefusal(registered)) return registered;
+  }
   if (d.insert === undefined) {
     // The license is issued again with the keys of this request (a computer that lost its
     // container keys gets remote upgrades back); answers still pending can no longer apply.
@@ -515,95 +605,74 @@ async function apply(
   });
 }
 
-/**
- * The licenses of a reactivated container as its latest confirmed upgrade left them; `null`
- * when none was confirmed (the package's entry applies).
- */
-async function upgradedEntries(ctx: CenterContext, db: Kysely<DB>, g: Granted): Promise<LicenseEntry[] | null> {
+/** The answer of an activation's latest confirmed upgrade, `null` when none was confirmed. */
+async function upgradedAnswer(db: Kysely<DB>, activationId: string): Promise<string | null> {
   const latest = await db
     .selectFrom('upgrades')
     .select('answer')
-    .where('activation_id', '=', g.activationId)
+    .where('activation_id', '=', activationId)
     .where('status', '=', 'confirmed')
     .orderBy('to_counter', 'desc')
     .limit(1)
     .executeTakeFirst();
-  return latest === undefined ? null : decodeLicenseFile(latest.answer, ctx.signer.publicKey).licenses;
+  return latest?.answer ?? null;
 }
 
 /**
- * Reads what the PIN rules need and applies them. With `lock`, `db` is the caller's transaction
- * and the package stays locked until it ends.
+ * The licenses of a reactivated container as its latest confirmed upgrade left them (read from
+ * the signed answer, outside any lock); `null` when none was confirmed (the package's entry applies).
  */
-async function decide(
-  ctx: CenterContext,
-  db: Kysely<DB>,
-  locator: PinLocator,
-  claim: Claim,
-  meta: ActivationMeta,
-  now: Date,
-  lock: boolean,
-): Promise<Decision> {
-  const found = await findPin(ctx, db, locator, lock);
-  if (found === undefined || found.serial !== locator.serial) throw serialOrPinInvalid();
-  const activations = await packageActivations(db, found.serial);
-  const names = await tokenNames(db, tokenKeys(activations));
-  const decision = evaluate(ctx, found, activations, claim, meta, now, names);
-  if (decision.granted.counter > 0) decision.granted.entries = await upgradedEntries(ctx, db, decision.granted);
-  return decision;
+function withEntries(ctx: CenterContext, g: Granted): Granted {
+  if (g.upgradedAnswer === null) return g;
+  return { ...g, entries: decodeLicenseFile(g.upgradedAnswer, ctx.signer.publicKey).licenses };
 }
 
 /**
- * Runs the PIN rules and records the outcome, in one transaction with the package locked.
- * `check` may refuse the decision before anything is written (an answer code checks that the
- * license fits in one).
+ * Runs the PIN rules and records the outcome: load → decide → apply. The PIN (and its product)
+ * is found first; then one transaction locks the package, reads its state, decides and writes.
+ * `check` may refuse the grant before anything is written (an answer code checks that the
+ * license fits in one). The license is built by the caller, after the commit.
  */
-export function grant(
+export async function grant(
   ctx: CenterContext,
   locator: PinLocator,
   claim: Claim,
   meta: ActivationMeta,
   now: Date,
-  check?: (g: Granted) => void,
-): Promise<Granted> {
-  return ctx.db.transaction().execute(async (trx) => {
-    const decision = await decide(ctx, trx, locator, claim, meta, now, true);
-    check?.(decision.granted);
-    await apply(ctx, trx, decision, claim, meta, now);
-    return decision.granted;
+  check?: (g: Granted) => Refusal | null,
+): Promise<Outcome<Granted>> {
+  const pin = await findPin(ctx.db, locator);
+  if (pin === undefined || pin.serial !== locator.serial) return serialOrPinInvalid();
+  const ids = newIds(ctx, claim.channel);
+  const granted = await inTransaction(ctx.db, async (trx) => {
+    const state = await loadState(ctx, trx, pin, claim, true);
+    const decision = decideActivation(pin, state, claim, meta, now, ids);
+    if (isRefusal(decision)) return decision;
+    const refused = check?.(decision.granted) ?? null;
+    if (refused !== null) return refused;
+    const applied = await applyActivation(ctx, trx, decision, claim, meta, now);
+    return isRefusal(applied) ? applied : decision.granted;
   });
+  return isRefusal(granted) ? granted : withEntries(ctx, granted);
 }
 
 /** What {@link grant} would decide now, without locking or writing anything. */
-export async function inspect(ctx: CenterContext, locator: PinLocator, claim: Claim, now: Date): Promise<Granted> {
-  return (await decide(ctx, ctx.db, locator, claim, {}, now, false)).granted;
-}
-
-/** What a refusal audit records besides its code. */
-export interface RefusalFacts {
-  channel: ActivationChannel;
-  /** Normalized serial, once known. */
-  serial: string;
-  requestNonce?: string;
+export async function inspect(
+  ctx: CenterContext,
+  locator: PinLocator,
+  claim: Claim,
+  now: Date,
+): Promise<Outcome<Granted>> {
+  const pin = await findPin(ctx.db, locator);
+  if (pin === undefined || pin.serial !== locator.serial) return serialOrPinInvalid();
+  const state = await loadState(ctx, ctx.db, pin, claim, false);
+  const decision = decideActivation(pin, state, claim, {}, now, newIds(ctx, claim.channel));
+  return isRefusal(decision) ? decision : withEntries(ctx, decision.granted);
 }
 
 /** The serial a refusal audit names: normalized, cut to a serial's length, `''` when not text. */
 export function auditedSerial(value: unknown): string {
   return typeof value === 'string' ? normalizeSerial(value.slice(0, MAX_CODE_LENGTH)) : '';
-}
-
-/**
- * Runs `work`; the client is admitted by its address first, and a refusal is counted and
- * audited (aggregated, see `abuse.ts`) with its code and channel (never the PIN) and rethrown.
- */
-export async function auditRefusal<T>(
-  ctx: CenterContext,
-  facts: RefusalFacts,
-  meta: ActivationMeta,
-  now: Date,
-  work: () => Promise<T>,
-): Promise<T> {
-  return guardRefusals(ctx, facts, meta, now, work);
 }
 
 /** The checked, normalized online request. */
@@ -650,9 +719,49 @@ function cleanRequest(request: ActivationRequest): CleanRequest {
   };
 }
 
+/** Checks the online request and grants it: the license is built after the commit. */
+async function activateOnline(
+  ctx: CenterContext,
+  request: ActivationRequest,
+  meta: ActivationMeta,
+  now: Date,
+): Promise<Outcome<ActivationResponse>> {
+  const req = checked(() => cleanRequest(request));
+  if (isRefusal(req)) return req;
+  const limited = admitSerial(ctx, meta, req.serial);
+  if (limited !== null) return limited;
+  const keys = req.containerKeys ?? undefined;
+  const token =
+    request.token === undefined ? undefined : checked(() => verifyTokenActivation(request.token, req.serial, now));
+  if (token !== undefined && isRefusal(token)) return token;
+  const claim: Claim = {
+    channel: 'online',
+    owner: req.owner,
+    hardware: req.hardware,
+    subject:
+      token === undefined
+        ? subjectDigest(req.owner, req.hardware, keys)
+        : tokenSubjectDigest(req.owner, token.binding, keys),
+    requestNonce: null,
+    containerKeys: req.containerKeys,
+    ...(token === undefined ? {} : { token }),
+  };
+  const locator: PinLocator = { by: 'hash', serial: req.serial, hash: hashPin(ctx.pinPepper, req.serial, req.pin) };
+  const granted = await grant(ctx, locator, claim, meta, now);
+  if (isRefusal(granted)) return granted;
+  // Signed after the commit to keep the package lock short. Should signing fail, the client
+  // retries and gets the same activation back as a reactivation.
+  return {
+    activationId: granted.activationId,
+    reactivated: granted.reactivated,
+    license: await buildLicense(ctx, granted, now),
+  };
+}
+
 /**
- * Activates a PIN code online; refusals are audited with their code (never the PIN) and rethrown.
- * With `request.token`, the license is bound to that token once its claim verifies (see
+ * Activates a PIN code online. The client is admitted by its address first; a refusal is
+ * counted and audited (aggregated, see `abuse.ts`) with its code and channel, never the PIN, and
+ * thrown. With `request.token`, the license is bound to that token once its claim verifies (see
  * `token-claims.ts`): each PIN binds to one token, and the same owner with the same token
  * reactivates.
  */
@@ -662,31 +771,7 @@ export async function activate(
   meta: ActivationMeta = {},
 ): Promise<ActivationResponse> {
   const now = ctx.now();
-  return auditRefusal(ctx, { channel: 'online', serial: auditedSerial(request.serial) }, meta, now, async () => {
-    const req = cleanRequest(request);
-    admitSerial(ctx, meta, req.serial);
-    const keys = req.containerKeys ?? undefined;
-    const token = request.token === undefined ? undefined : verifyTokenActivation(request.token, req.serial, now);
-    const claim: Claim = {
-      channel: 'online',
-      owner: req.owner,
-      hardware: req.hardware,
-      subject:
-        token === undefined
-          ? subjectDigest(req.owner, req.hardware, keys)
-          : tokenSubjectDigest(req.owner, token.binding, keys),
-      requestNonce: null,
-      containerKeys: req.containerKeys,
-      ...(token === undefined ? {} : { token }),
-    };
-    const locator: PinLocator = { by: 'hash', serial: req.serial, hash: hashPin(ctx.pinPepper, req.serial, req.pin) };
-    const granted = await grant(ctx, locator, claim, meta, now);
-    // Signed after the commit to keep the package lock short. Should signing fail, the client
-    // retries and gets the same activation back as a reactivation.
-    return {
-      activationId: granted.activationId,
-      reactivated: granted.reactivated,
-      license: await buildLicense(ctx, granted, now),
-    };
-  });
+  throwIfRefused(admitClient(ctx, meta));
+  const outcome = await activateOnline(ctx, request, meta, now);
+  return settle(ctx, { channel: 'online', serial: auditedSerial(request.serial) }, meta, now, outcome);
 }
