@@ -31,11 +31,13 @@ for (const engine of ENGINES) {
           { name: '0004_tokens', status: 'Success' },
           { name: '0005_blacklist_sequence', status: 'Success' },
           { name: '0006_abuse', status: 'Success' },
+          { name: '0007_activation_index', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
           'products',
           'features',
+          'hardware_marks',
           'packages',
           'pins',
           'activations',
@@ -127,6 +129,7 @@ describe('store (postgres, shared database)', () => {
           'counters',
           'duplicate_reports',
           'features',
+          'hardware_marks',
           'packages',
           'pins',
           'products',

@@ -31,8 +31,16 @@ import {
 } from '@lictor/protocol';
 import type { Insertable, Kysely, Selectable, Transaction } from 'kysely';
 import type { PackageRow } from '../store/dialect.js';
+import { hardwareMarks } from '../store/hardware-marks.js';
 import { fromJson, type JsonText, toJson } from '../store/json-column.js';
-import type { ActivationChannel, ActivationsTable, DB, PinKind, TokensTable } from '../store/schema.js';
+import type {
+  ActivationChannel,
+  ActivationStatus,
+  ActivationsTable,
+  DB,
+  PinKind,
+  TokensTable,
+} from '../store/schema.js';
 import { admitClient, admitSerial, settle } from './abuse.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
@@ -192,28 +200,6 @@ interface PinFacts {
   requiredOwnerFields: string[];
 }
 
-/** Finds the PIN (by its hash online, by its index offline); `undefined` when there is none. */
-async function findPin(db: Kysely<DB>, locator: PinLocator): Promise<PinFacts | undefined> {
-  const base = db
-    .selectFrom('pins')
-    .innerJoin('packages', 'packages.serial', 'pins.serial')
-    .innerJoin('products', 'products.code', 'packages.product_code')
-    .select(['pins.serial', 'pins.idx', 'pins.kind', 'products.name', 'products.required_owner_fields']);
-  const query =
-    locator.by === 'hash'
-      ? base.where('pins.pin_hash', '=', locator.hash)
-      : base.where('pins.serial', '=', locator.serial).where('pins.idx', '=', locator.index);
-  const row = await query.executeTakeFirst();
-  if (row === undefined) return undefined;
-  return {
-    serial: row.serial,
-    idx: row.idx,
-    kind: row.kind,
-    productName: row.name,
-    requiredOwnerFields: fromJson(row.required_owner_fields),
-  };
-}
-
 /** The columns of a stored activation the PIN rules look at. */
 const ACTIVATION_COLUMNS = [
   'id',
@@ -254,48 +240,210 @@ interface PackageState {
   upgradedAnswer: string | null;
 }
 
-/** Locks the package row until the transaction ends (`lock`), or only reads it. */
-function packageRow(ctx: CenterContext, db: Kysely<DB>, serial: string, lock: boolean) {
-  const query = db.selectFrom('packages').selectAll().where('serial', '=', serial);
-  return (lock ? ctx.dialect.lockRows(query, 'packages') : query).executeTakeFirstOrThrow();
+/**
+ * The PIN (by its hash online, by its index offline) with its product, its package (locked until
+ * the transaction ends with `lock`) and its activation, in one query; `undefined` when there is
+ * no such PIN. The same query tells, by index, whether a combined package's other kind of PIN
+ * was ever activated, and whether an active activation of the package shares a mark with
+ * `marks` (the same computer: its rows are read only then).
+ */
+async function findPin(ctx: CenterContext, db: Kysely<DB>, locator: PinLocator, marks: string[], lock: boolean) {
+  const base = db
+    .selectFrom('pins')
+    .innerJoin('packages', 'packages.serial', 'pins.serial')
+    .innerJoin('products', 'products.code', 'packages.product_code')
+    .leftJoin('activations', (join) =>
+      join.onRef('activations.serial', '=', 'pins.serial').onRef('activations.pin_idx', '=', 'pins.idx'),
+    )
+    .selectAll('packages')
+    .select([
+      'pins.idx as pin_idx',
+      'pins.kind as pin_kind',
+      'products.name as product_name',
+      'products.required_owner_fields',
+      'activations.id as own_id',
+      'activations.container_id as own_container_id',
+      'activations.owner as own_owner',
+      'activations.owner_key as own_owner_key',
+      'activations.hardware as own_hardware',
+      'activations.subject as own_subject',
+      'activations.status as own_status',
+      'activations.license_kind as own_license_kind',
+      'activations.created_at as own_created_at',
+      'activations.counter as own_counter',
+      'activations.token_key as own_token_key',
+    ])
+    .select((eb) =>
+      eb
+        .case()
+        .when('packages.license_type', '=', 'combined')
+        .then(
+          eb.exists(
+            eb
+              .selectFrom('activations as k')
+              .select('k.id')
+              .whereRef('k.serial', '=', 'pins.serial')
+              .where(
+                'k.license_kind',
+                '=',
+                eb.case().when('pins.kind', '=', 'single').then('multi').else('single').end(),
+              ),
+          ),
+        )
+        .else(eb.lit(false))
+        .end()
+        .as('other_kind_used'),
+    )
+    .$if(marks.length > 0, (qb) =>
+      qb.select((eb) =>
+        eb
+          .case()
+          .when('packages.active_count', '>', 0)
+          .then(
+            eb.exists(
+              eb
+                .selectFrom('hardware_marks as m')
+                .select('m.mark')
+                .whereRef('m.serial', '=', 'pins.serial')
+                .where('m.mark', 'in', marks),
+            ),
+          )
+          .else(eb.lit(false))
+          .end()
+          .as('same_computer'),
+      ),
+    );
+  const query =
+    locator.by === 'hash'
+      ? base.where('pins.pin_hash', '=', locator.hash)
+      : base.where('pins.serial', '=', locator.serial).where('pins.idx', '=', locator.index);
+  const row = await (lock ? ctx.dialect.lockRows(query, 'packages') : query).executeTakeFirst();
+  if (row === undefined) return undefined;
+  const {
+    pin_idx,
+    pin_kind,
+    product_name,
+    required_owner_fields,
+    own_id,
+    own_container_id,
+    own_owner,
+    own_owner_key,
+    own_hardware,
+    own_subject,
+    own_status,
+    own_license_kind,
+    own_created_at,
+    own_counter,
+    own_token_key,
+    other_kind_used,
+    same_computer,
+    ...pkg
+  } = row;
+  const pin: PinFacts = {
+    serial: pkg.serial,
+    idx: pin_idx,
+    kind: pin_kind,
+    productName: product_name,
+    requiredOwnerFields: fromJson(required_owner_fields),
+  };
+  const own: ActivationRow | undefined =
+    own_id === null
+      ? undefined
+      : {
+          id: own_id,
+          pin_idx,
+          container_id: own_container_id as string,
+          owner: own_owner as JsonText<Owner>,
+          owner_key: own_owner_key as string,
+          hardware: own_hardware as JsonText<HardwareParams | null>,
+          subject: own_subject,
+          status: own_status as ActivationStatus,
+          license_kind: own_license_kind as string,
+          created_at: own_created_at as string,
+          counter: own_counter as number,
+          token_key: own_token_key,
+        };
+  // SQLite answers EXISTS with 0 or 1, PostgreSQL with a boolean.
+  return {
+    pin,
+    pkg: pkg as PackageRow,
+    own,
+    otherKindUsed: Boolean(other_kind_used),
+    sameComputer: Boolean(same_computer),
+  };
 }
 
-/** Reads what {@link decideActivation} needs; with `lock`, `db` is a transaction and the package stays locked. */
+/** Active activations of `serial` bound to hardware that share a mark with `marks` (the same computer). */
+async function sameComputerActivations(db: Kysely<DB>, serial: string, marks: string[]): Promise<ActivationRow[]> {
+  // Marks are kept for active activations only; the status is checked all the same.
+  return db
+    .selectFrom('hardware_marks as m')
+    .innerJoin('activations as a', 'a.id', 'm.activation_id')
+    .select([
+      'a.id',
+      'a.pin_idx',
+      'a.container_id',
+      'a.owner',
+      'a.owner_key',
+      'a.hardware',
+      'a.subject',
+      'a.status',
+      'a.license_kind',
+      'a.created_at',
+      'a.counter',
+      'a.token_key',
+    ])
+    .where('m.serial', '=', serial)
+    .where('m.mark', 'in', marks)
+    .where('a.status', '=', 'active')
+    .execute()
+    .then(distinctById);
+}
+
+/** Rows once each (an activation shares several marks with a computer), in the order they were made. */
+function distinctById(rows: ActivationRow[]): ActivationRow[] {
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/** The marks of the computer a claim is for; none for request codes and token claims (nothing to retire). */
+function claimMarks(claim: Claim): string[] {
+  return claim.hardware === null || claim.token !== undefined ? [] : hardwareMarks(claim.hardware);
+}
+
+/**
+ * Reads what {@link decideActivation} needs, each by index: the PIN with its package (and the
+ * package's count of active activations) and its activation, then only what the rules will look
+ * at (the same computer's activations by their marks, the other kind's use in a combined
+ * package, a token's registration, an upgraded container's licenses). The cost does not grow
+ * with the activations the package holds. With `lock`, `db` is a transaction and the package
+ * stays locked until it ends.
+ */
 async function loadState(
   ctx: CenterContext,
   db: Kysely<DB>,
-  pin: PinFacts,
+  locator: PinLocator,
   claim: Claim,
+  marks: string[],
   lock: boolean,
-): Promise<PackageState> {
-  const pkg = await packageRow(ctx, db, pin.serial, lock);
-  const activations = await db
-    .selectFrom('activations')
-    .select(ACTIVATION_COLUMNS)
-    .where('serial', '=', pin.serial)
-    .execute();
-  const own = activations.find((a) => a.pin_idx === pin.idx);
-  const other: PinKind = pin.kind === 'single' ? 'multi' : 'single';
-  const hardware = claim.token === undefined ? claim.hardware : null;
-  const sameComputers =
-    hardware === null
-      ? []
-      : activations.filter((a) => {
-          if (a.status !== 'active' || a.token_key !== null) return false;
-          const stored = storedHardware(a.hardware);
-          return stored !== null && sameComputer(stored, hardware);
-        });
-  const names = own?.token_key == null ? new Map<string, string>() : await tokenNames(db, [own.token_key]);
-  return {
+): Promise<Outcome<{ pin: PinFacts; state: PackageState }>> {
+  const found = await findPin(ctx, db, locator, marks, lock);
+  if (found === undefined || found.pin.serial !== locator.serial) return serialOrPinInvalid();
+  const { pin, pkg, own } = found;
+  // Only a new activation of a transferable package retires a changed computer's activation.
+  const retiring = own === undefined && found.sameComputer && pkg.policy !== 'software-dongle';
+  const tokenKey = own?.token_key ?? null;
+  const state: PackageState = {
     pkg,
     own,
-    ownTokenName: own?.token_key == null ? null : (names.get(own.token_key) ?? null),
-    activeCount: activations.filter((a) => a.status === 'active').length,
-    otherKindUsed: pkg.license_type === 'combined' && activations.some((a) => a.license_kind === other),
-    sameComputer: sameComputers,
+    ownTokenName: tokenKey === null ? null : ((await tokenNames(db, [tokenKey])).get(tokenKey) ?? null),
+    activeCount: pkg.active_count,
+    otherKindUsed: found.otherKindUsed,
+    sameComputer: retiring ? await sameComputerActivations(db, pin.serial, marks) : [],
     claimedToken: claim.token === undefined ? undefined : await tokenRow(db, claim.token.binding.publicKey),
     upgradedAnswer: own !== undefined && own.counter > 0 ? await upgradedAnswer(db, own.id) : null,
   };
+  return { pin, state };
 }
 
 /** The subject of a stored activation; rows made before subjects were stored have it computed. */
@@ -468,7 +616,7 @@ function decideActivation(
   if (!dongle && claim.token === undefined && claim.hardware !== null) {
     for (const old of state.sameComputer) {
       const oldHardware = storedHardware(old.hardware);
-      if (oldHardware === null) continue;
+      if (old.token_key !== null || oldHardware === null || !sameComputer(oldHardware, claim.hardware)) continue;
       const match = matchHardware(oldHardware, claim.hardware);
       if (match.ok) continue;
       retire.push({ id: old.id, changes: match.changes.map((c) => c.message) });
@@ -531,6 +679,7 @@ async function applyActivation(
   trx: Transaction<DB>,
   d: Decision,
   claim: Claim,
+  marks: string[],
   meta: ActivationMeta,
   now: Date,
 ): Promise<Outcome<void>> {
@@ -596,7 +745,15 @@ async function applyActivation(
       details: { serial: g.pkg.serial, reason: 'hardware changed', changes: old.changes },
     });
   }
+  // The package's count of active activations follows by trigger (migration 0007).
   await trx.insertInto('activations').values(d.insert).execute();
+  const insert = d.insert;
+  if (marks.length > 0) {
+    await trx
+      .insertInto('hardware_marks')
+      .values(marks.map((mark) => ({ serial: insert.serial, mark, activation_id: insert.id })))
+      .execute();
+  }
   await recordAudit(ctx, trx, now, {
     actor: 'client',
     action: 'activation.create',
@@ -628,10 +785,10 @@ function withEntries(ctx: CenterContext, g: Granted): Granted {
 }
 
 /**
- * Runs the PIN rules and records the outcome: load → decide → apply. The PIN (and its product)
- * is found first; then one transaction locks the package, reads its state, decides and writes.
- * `check` may refuse the grant before anything is written (an answer code checks that the
- * license fits in one). The license is built by the caller, after the commit.
+ * Runs the PIN rules and records the outcome: load → decide → apply, in one short transaction
+ * that locks the package (reads by index, the pure decision, the writes). `check` may refuse the
+ * grant before anything is written (an answer code checks that the license fits in one). The
+ * license is built by the caller, after the commit.
  */
 export async function grant(
   ctx: CenterContext,
@@ -641,16 +798,16 @@ export async function grant(
   now: Date,
   check?: (g: Granted) => Refusal | null,
 ): Promise<Outcome<Granted>> {
-  const pin = await findPin(ctx.db, locator);
-  if (pin === undefined || pin.serial !== locator.serial) return serialOrPinInvalid();
   const ids = newIds(ctx, claim.channel);
+  const marks = claimMarks(claim);
   const granted = await inTransaction(ctx.db, async (trx) => {
-    const state = await loadState(ctx, trx, pin, claim, true);
-    const decision = decideActivation(pin, state, claim, meta, now, ids);
+    const loaded = await loadState(ctx, trx, locator, claim, marks, true);
+    if (isRefusal(loaded)) return loaded;
+    const decision = decideActivation(loaded.pin, loaded.state, claim, meta, now, ids);
     if (isRefusal(decision)) return decision;
     const refused = check?.(decision.granted) ?? null;
     if (refused !== null) return refused;
-    const applied = await applyActivation(ctx, trx, decision, claim, meta, now);
+    const applied = await applyActivation(ctx, trx, decision, claim, marks, meta, now);
     return isRefusal(applied) ? applied : decision.granted;
   });
   return isRefusal(granted) ? granted : withEntries(ctx, granted);
@@ -663,10 +820,9 @@ export async function inspect(
   claim: Claim,
   now: Date,
 ): Promise<Outcome<Granted>> {
-  const pin = await findPin(ctx.db, locator);
-  if (pin === undefined || pin.serial !== locator.serial) return serialOrPinInvalid();
-  const state = await loadState(ctx, ctx.db, pin, claim, false);
-  const decision = decideActivation(pin, state, claim, {}, now, newIds(ctx, claim.channel));
+  const loaded = await loadState(ctx, ctx.db, locator, claim, claimMarks(claim), false);
+  if (isRefusal(loaded)) return loaded;
+  const decision = decideActivation(loaded.pin, loaded.state, claim, {}, now, newIds(ctx, claim.channel));
   return isRefusal(decision) ? decision : withEntries(ctx, decision.granted);
 }
 

@@ -6,6 +6,7 @@ import * as containers from './migrations/0003_containers.js';
 import * as tokens from './migrations/0004_tokens.js';
 import * as blacklistSequence from './migrations/0005_blacklist_sequence.js';
 import * as abuse from './migrations/0006_abuse.js';
+import * as activationIndex from './migrations/0007_activation_index.js';
 import type { DB } from './schema.js';
 
 /** The migrations in the order they apply; names are never changed once released. */
@@ -16,6 +17,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_tokens': tokens,
   '0005_blacklist_sequence': blacklistSequence,
   '0006_abuse': abuse,
+  '0007_activation_index': activationIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

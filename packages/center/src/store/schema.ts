@@ -83,6 +83,8 @@ export interface PackagesTable {
   created_at: string;
   /** `standard`, or `software-dongle`: activated once, never reactivated or transferred. */
   policy: Generated<PackagePolicy>;
+  /** Active activations of the package, kept by triggers on `activations` (migration 0007). */
+  active_count: Generated<number>;
 }
 
 /** How the containers of a package may be activated and moved. */
@@ -146,6 +148,17 @@ export interface ActivationsTable {
   counter: Generated<number>;
   /** Token-bound activations: the token's public key (`lictor-p256:…`, a `tokens` row); else `null`. */
   token_key: string | null;
+}
+
+/**
+ * One mark of an active activation bound to hardware (`hardwareMarks`: a network adapter, a
+ * drive, the host name with the motherboard): activations sharing a mark are of the same
+ * computer. Inserted with the activation; deleted by trigger when it stops being active.
+ */
+export interface HardwareMarksTable {
+  serial: string;
+  mark: string;
+  activation_id: string;
 }
 
 /** A blacklisted serial or activation. */
@@ -241,4 +254,5 @@ export interface DB {
   counters: CountersTable;
   duplicate_reports: DuplicateReportsTable;
   refusal_windows: RefusalWindowsTable;
+  hardware_marks: HardwareMarksTable;
 }
