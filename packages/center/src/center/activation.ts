@@ -317,15 +317,14 @@ const OWN_COLUMNS = [
 ] as const;
 
 /**
- * The package (locked until the transaction ends when the shape says `lock`), its PIN's own
- * activation, and what the package's indexes tell: whether a combined package's other kind of
- * PIN was ever activated, and whether an active activation shares one of the claim's marks (the
- * same computer: its rows are read only then). Shape: `lock|read` and the number of marks.
+ * The package, its PIN's own activation, and what the package's indexes tell: whether a
+ * combined package's other kind of PIN was ever activated, and whether an active activation
+ * shares one of the claim's marks (the same computer: its rows are read only then). The shape is
+ * the number of marks.
  */
-const packageQuery = prepare<PackageQueryParams>()((db, param, shape: string, dialect) => {
-  const [lock, count] = shape.split(':');
-  const marks = Array.from({ length: Number(count) }, (_, i) => param(`mark${i}`));
-  const query = db
+const packageQuery = prepare<PackageQueryParams>()((db, param, count: number) => {
+  const marks = Array.from({ length: count }, (_, i) => param(`mark${i}`));
+  return db
     .selectFrom('packages')
     .selectAll('packages')
     .select((eb) => {
@@ -380,18 +379,17 @@ const packageQuery = prepare<PackageQueryParams>()((db, param, shape: string, di
       ];
     })
     .where('packages.serial', '=', param('serial'));
-  return lock === 'lock' ? dialect.lockRows(query, 'packages') : query;
 });
 
 /** Runs {@link packageQuery} for `pin` and the claim's `marks`. */
-async function readPackage(ctx: CenterContext, db: Kysely<DB>, pin: PinFacts, marks: string[], lock: boolean) {
+async function readPackage(ctx: CenterContext, db: Kysely<DB>, pin: PinFacts, marks: string[]) {
   const params: PackageQueryParams = {
     serial: pin.serial,
     index: pin.idx,
     otherKind: pin.kind === 'single' ? 'multi' : 'single',
   };
   for (const [i, mark] of marks.entries()) params[`mark${i}`] = mark;
-  const [row] = (await packageQuery.execute(ctx.dialect, db, params, `${lock ? 'lock' : 'read'}:${marks.length}`)).rows;
+  const [row] = (await packageQuery.execute(ctx.dialect, db, params, marks.length)).rows;
   if (row === undefined) throw new Error(`package ${pin.serial} of a PIN is missing`);
   const {
     own_id,
@@ -478,8 +476,7 @@ function claimMarks(claim: Claim): string[] {
  * count of active activations), the PIN's activation, and only what the rules will look at (the
  * same computer's activations by their marks, the other kind's use in a combined package, a
  * token's registration, an upgraded container's licenses). The cost does not grow with the
- * activations the package holds. With `lock`, `db` is a transaction and the package stays
- * locked until it ends.
+ * activations the package holds.
  */
 async function loadState(
   ctx: CenterContext,
@@ -487,9 +484,8 @@ async function loadState(
   pin: PinFacts,
   claim: Claim,
   marks: string[],
-  lock: boolean,
 ): Promise<PackageState> {
-  const found = await readPackage(ctx, db, pin, marks, lock);
+  const found = await readPackage(ctx, db, pin, marks);
   const { pkg, own } = found;
   // Only a new activation of a transferable package retires a changed computer's activation.
   const retiring = own === undefined && found.sameComputer && pkg.policy !== 'software-dongle';
@@ -908,7 +904,12 @@ export async function grant(
   const ids = newIds(ctx, claim.channel);
   const marks = claimMarks(claim);
   const granted = await inTransaction(ctx.db, async (trx) => {
-    const state = await loadState(ctx, trx, pin, claim, marks, true);
+    // Every activation of the package waits here for the one before it to commit.
+    await ctx.dialect.holdRows(
+      trx.selectFrom('packages').select('serial').where('serial', '=', pin.serial),
+      'packages',
+    );
+    const state = await loadState(ctx, trx, pin, claim, marks);
     const decision = decideActivation(pin, state, claim, meta, now, ids);
     if (isRefusal(decision)) return decision;
     const refused = check?.(decision.granted) ?? null;
@@ -928,7 +929,7 @@ export async function inspect(
 ): Promise<Outcome<Granted>> {
   const pin = await findPin(ctx, ctx.db, locator);
   if (pin === undefined || pin.serial !== locator.serial) return serialOrPinInvalid();
-  const state = await loadState(ctx, ctx.db, pin, claim, claimMarks(claim), false);
+  const state = await loadState(ctx, ctx.db, pin, claim, claimMarks(claim));
   const decision = decideActivation(pin, state, claim, {}, now, newIds(ctx, claim.channel));
   return isRefusal(decision) ? decision : withEntries(ctx, decision.granted);
 }

@@ -10,7 +10,7 @@ import * as activationIndex from './migrations/0007_activation_index.js';
 import type { DB } from './schema.js';
 
 /** The migrations in the order they apply; names are never changed once released. */
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_offline': offline,
   '0003_containers': containers,
