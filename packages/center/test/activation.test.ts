@@ -439,5 +439,28 @@ for (const engine of ENGINES) {
         assert.equal((await stored()).count, 3);
       });
     });
+
+    test('the PIN rules read a handful of activations, however many the package holds', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { pins: 300, maxActive: 300 });
+        await Promise.all(
+          Array.from({ length: 250 }, (_, i) => center.activate(activationRequest(pkg, i + 1, computer(1000 + i)))),
+        );
+        const read = async (work: () => Promise<unknown>) => {
+          const before = center.workCounters().activationsRead;
+          await work();
+          return center.workCounters().activationsRead - before;
+        };
+        assert.equal(await read(() => center.activate(activationRequest(pkg, 251, computer(2000)))), 0);
+        assert.equal(await read(() => center.activate(activationRequest(pkg, 251, computer(2000)))), 1);
+        // The same computer changed: its old activation is read, to be retired.
+        const changed = computer(1000, { board: 'ASUS Z790' });
+        assert.equal(await read(() => center.activate(activationRequest(pkg, 252, changed))), 1);
+        const view = await center.getPackage(pkg.serial);
+        assert.equal(view.activeCount, 251);
+        assert.equal(view.pins[0]?.status, 'retired');
+      });
+    });
   });
 }

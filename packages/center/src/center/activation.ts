@@ -1,6 +1,11 @@
 /**
- * Activation of a PIN code: every rule runs in one transaction with the package locked, so two
- * concurrent activations can never both pass a limit. Signing happens after the commit.
+ * Activation of a PIN code, in the shape of every center use case: load → decide → apply →
+ * seal after the commit. The PIN and its product (which never change) are read first; then one
+ * short transaction holds the package, reads its state by index (its count of active
+ * activations, the PIN's own activation, the same computer's activations by their hardware
+ * marks), decides with the pure {@link decideActivation} (a grant or a `Refusal`, never a throw)
+ * and writes, so that two concurrent activations can never both pass a limit. Its cost does not
+ * grow with the activations the package holds. The license is signed after the commit.
  *
  * The rules are the same whichever way the request came (online, request file, request code);
  * only how the PIN is identified differs: online by its hash, offline by the request's proof
@@ -253,8 +258,8 @@ interface PinQueryParams {
  * issued, so it is read before the package is locked. A wrong PIN is refused without a lock.
  *
  * The hot queries of an activation read one table each and reach the others through scalar
- * subqueries by primary key: on SQLite a join here cost several times as much CPU as the same
- * lookups as subqueries (measured: a pins–packages join 15 µs against 5 µs).
+ * subqueries by key: on SQLite (3.54) the pins–packages join took about three times the CPU of
+ * the same lookups as subqueries (`bench/center-held.ts` measures a transaction both ways).
  */
 const pinQuery = prepare<PinQueryParams>()((db, param, by: string) => {
   const base = db.selectFrom('pins').select((eb) => {
@@ -300,21 +305,6 @@ interface PackageQueryParams {
   otherKind: PinKind;
   [mark: `mark${number}`]: string;
 }
-
-/** The columns of a PIN's own activation that {@link packageQuery} reads. */
-const OWN_COLUMNS = [
-  'id',
-  'container_id',
-  'owner',
-  'owner_key',
-  'hardware',
-  'subject',
-  'status',
-  'license_kind',
-  'created_at',
-  'counter',
-  'token_key',
-] as const;
 
 /**
  * The package, its PIN's own activation, and what the package's indexes tell: whether a
@@ -490,13 +480,15 @@ async function loadState(
   // Only a new activation of a transferable package retires a changed computer's activation.
   const retiring = own === undefined && found.sameComputer && pkg.policy !== 'software-dongle';
   const tokenKey = own?.token_key ?? null;
+  const sameComputer = retiring ? await sameComputerActivations(db, pin.serial, marks) : [];
+  ctx.work.activationsRead += (own === undefined ? 0 : 1) + sameComputer.length;
   return {
     pkg,
     own,
     ownTokenName: tokenKey === null ? null : ((await tokenNames(db, [tokenKey])).get(tokenKey) ?? null),
     activeCount: pkg.active_count,
     otherKindUsed: found.otherKindUsed,
-    sameComputer: retiring ? await sameComputerActivations(db, pin.serial, marks) : [],
+    sameComputer,
     claimedToken: claim.token === undefined ? undefined : await tokenRow(db, claim.token.binding.publicKey),
     upgradedAnswer: own !== undefined && own.counter > 0 ? await upgradedAnswer(db, own.id) : null,
   };
