@@ -898,7 +898,7 @@ export async function grant(
   const granted = await inTransaction(ctx.db, async (trx) => {
     // Every activation of the package waits here for the one before it to commit.
     await ctx.dialect.holdRows(
-      trx.selectFrom('packages').select('serial').where('serial', '=', pin.serial),
+      () => trx.selectFrom('packages').select('serial').where('serial', '=', pin.serial),
       'packages',
     );
     const state = await loadState(ctx, trx, pin, claim, marks);

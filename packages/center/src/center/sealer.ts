@@ -86,9 +86,9 @@ export function workerSealer(privatePem: string, fallback: VendorSigner): Licens
       const w = worker;
       return new Promise<string>((resolve, reject) => {
         const id = nextId++;
-        pending.set(id, { resolve, reject });
         // Referenced only while a signature is pending: an idle worker never keeps the process alive.
-        w.ref();
+        if (pending.size === 0) w.ref();
+        pending.set(id, { resolve, reject });
         if (batch.length === 0) {
           setImmediate(() => {
             const sent = batch;
