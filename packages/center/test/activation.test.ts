@@ -2,7 +2,20 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decodeBlacklist, decodeLicenseFile, LictorError, normalizeHardware } from '@lictor/protocol';
-import { activationRequest, addApp, computer, ENGINES, issue, OWNER, rejectsWith, withCenter } from './helpers.js';
+import { Migrator } from 'kysely';
+import { MIGRATIONS, migrateToLatest } from '../src/store/migrate.js';
+import { migrateOptions } from '../src/store/open.js';
+import {
+  activationRequest,
+  addApp,
+  computer,
+  ENGINES,
+  issue,
+  OWNER,
+  rejectsWith,
+  withCenter,
+  withStore,
+} from './helpers.js';
 
 for (const engine of ENGINES) {
   describe(`activation rules (${engine.name})`, { concurrency: true }, () => {
@@ -305,6 +318,148 @@ for (const engine of ENGINES) {
         assert.equal(ok.length, 5);
         assert.equal(refused.length, 45);
         assert.equal((await center.getPackage(pkg.serial)).activeCount, 5);
+      });
+    });
+
+    test('20 concurrent activations of one PIN on one computer: one activation, the others reactivate it', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { pins: 3, maxActive: 1 });
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => center.activate(activationRequest(pkg, 1, computer(7)))),
+        );
+        const ids = new Set(results.map((r) => r.activationId));
+        assert.equal(ids.size, 1);
+        assert.equal(results.filter((r) => !r.reactivated).length, 1);
+        assert.equal((await center.listActivations({ serial: pkg.serial })).length, 1);
+        assert.equal((await center.getPackage(pkg.serial)).activeCount, 1);
+      });
+    });
+
+    test('20 concurrent activations of one PIN on 20 computers: exactly one succeeds, the others get PIN_USED', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { pins: 3, maxActive: 3 });
+        const results = await Promise.allSettled(
+          Array.from({ length: 20 }, (_, i) => center.activate(activationRequest(pkg, 2, computer(100 + i)))),
+        );
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+        const refused = results.filter(
+          (r) => r.status === 'rejected' && r.reason instanceof LictorError && r.reason.code === 'LICTOR_E_PIN_USED',
+        );
+        assert.equal(refused.length, 19);
+        assert.equal((await center.getPackage(pkg.serial)).activeCount, 1);
+      });
+    });
+
+    test('a changed computer activating 10 PINs at once retires its old activation once and keeps to the limit', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { pins: 12, maxActive: 3 });
+        const old = await center.activate(activationRequest(pkg, 1, computer(1)));
+        await center.activate(activationRequest(pkg, 2, computer(2)));
+        // Computer 1 with a new motherboard: the same computer (its NIC and disk), changed.
+        const changed = computer(1, { board: 'ASUS Z790' });
+        const results = await Promise.allSettled(
+          Array.from({ length: 10 }, (_, i) => center.activate(activationRequest(pkg, 3 + i, changed))),
+        );
+        // The first retires the old activation and takes its place; the others are the same
+        // computer again, new PINs beside it, within the two places left.
+        assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
+        const refused = results.filter(
+          (r) =>
+            r.status === 'rejected' && r.reason instanceof LictorError && r.reason.code === 'LICTOR_E_ACTIVE_PIN_LIMIT',
+        );
+        assert.equal(refused.length, 8);
+        const views = await center.listActivations({ serial: pkg.serial });
+        assert.equal(views.find((a) => a.id === old.activationId)?.status, 'retired');
+        assert.equal(views.filter((a) => a.status === 'active').length, 3);
+        const retirements = (await center.audit(100)).filter((e) => e.action === 'activation.retire');
+        assert.deepEqual(
+          retirements.map((e) => e.subject),
+          [old.activationId],
+        );
+      });
+    });
+
+    test("the package's count of active activations and the hardware marks follow every change, also after migrating", async (t) => {
+      await withCenter(t, engine, async ({ center, config }) => {
+        await addApp(center);
+        const pkg = await issue(center, { pins: 6, maxActive: 6 });
+        const first = await center.activate(activationRequest(pkg, 1, computer(1)));
+        await center.activate(activationRequest(pkg, 2, computer(2)));
+        const third = await center.activate(activationRequest(pkg, 3, computer(3)));
+        // Retired by the same computer changed, revoked by the vendor.
+        await center.activate(activationRequest(pkg, 4, computer(1, { board: 'ASUS Z790' })));
+        await center.addToBlacklist({ activationId: third.activationId, reason: 'leaked' });
+        const stored = async () => {
+          let state: { count: number; marked: string[] } = { count: -1, marked: [] };
+          await withStore(config, async (store) => {
+            const row = await store.db
+              .selectFrom('packages')
+              .select('active_count')
+              .where('serial', '=', pkg.serial)
+              .executeTakeFirstOrThrow();
+            const marks = await store.db
+              .selectFrom('hardware_marks')
+              .select('activation_id')
+              .distinct()
+              .where('serial', '=', pkg.serial)
+              .execute();
+            state = { count: Number(row.active_count), marked: marks.map((m) => m.activation_id).sort() };
+          });
+          return state;
+        };
+        const view = await center.getPackage(pkg.serial);
+        const active = (await center.listActivations({ serial: pkg.serial }))
+          .filter((a) => a.status === 'active')
+          .map((a) => a.id)
+          .sort();
+        assert.equal(view.activeCount, 2);
+        assert.ok(!active.includes(first.activationId) && !active.includes(third.activationId));
+        assert.deepEqual(await stored(), { count: 2, marked: active });
+
+        // A database from before migration 0008 gets the same count and marks.
+        await withStore(config, async (store) => {
+          const migrator = new Migrator({
+            db: store.db,
+            provider: { getMigrations: async () => MIGRATIONS },
+            ...(store.dialect.migrationSchema === undefined
+              ? {}
+              : { migrationTableSchema: store.dialect.migrationSchema }),
+          });
+          const down = await migrator.migrateTo('0007_borrow_grace');
+          assert.equal(down.error, undefined);
+          assert.deepEqual(await migrateToLatest(store.db, migrateOptions(store.dialect)), [
+            { name: '0008_activation_index', status: 'Success' },
+          ]);
+        });
+        assert.deepEqual(await stored(), { count: 2, marked: active });
+        await center.activate(activationRequest(pkg, 5, computer(5)));
+        assert.equal((await stored()).count, 3);
+      });
+    });
+
+    test('the PIN rules read a handful of activations, however many the package holds', async (t) => {
+      await withCenter(t, engine, async ({ center }) => {
+        await addApp(center);
+        const pkg = await issue(center, { pins: 300, maxActive: 300 });
+        await Promise.all(
+          Array.from({ length: 250 }, (_, i) => center.activate(activationRequest(pkg, i + 1, computer(1000 + i)))),
+        );
+        const read = async (work: () => Promise<unknown>) => {
+          const before = center.workCounters().activationsRead;
+          await work();
+          return center.workCounters().activationsRead - before;
+        };
+        assert.equal(await read(() => center.activate(activationRequest(pkg, 251, computer(2000)))), 0);
+        assert.equal(await read(() => center.activate(activationRequest(pkg, 251, computer(2000)))), 1);
+        // The same computer changed: its old activation is read, to be retired.
+        const changed = computer(1000, { board: 'ASUS Z790' });
+        assert.equal(await read(() => center.activate(activationRequest(pkg, 252, changed))), 1);
+        const view = await center.getPackage(pkg.serial);
+        assert.equal(view.activeCount, 251);
+        assert.equal(view.pins[0]?.status, 'retired');
       });
     });
   });

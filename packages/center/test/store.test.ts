@@ -32,11 +32,13 @@ for (const engine of ENGINES) {
           { name: '0005_blacklist_sequence', status: 'Success' },
           { name: '0006_abuse', status: 'Success' },
           { name: '0007_borrow_grace', status: 'Success' },
+          { name: '0008_activation_index', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
           'products',
           'features',
+          'hardware_marks',
           'packages',
           'pins',
           'activations',
@@ -128,6 +130,7 @@ describe('store (postgres, shared database)', () => {
           'counters',
           'duplicate_reports',
           'features',
+          'hardware_marks',
           'packages',
           'pins',
           'products',

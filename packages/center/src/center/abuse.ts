@@ -8,11 +8,12 @@
  * {@link MAX_REFUSAL_EVENTS_PER_WINDOW} per window; the counts in `refusal_windows`, kept for
  * {@link REFUSAL_RETENTION_DAYS} days; every serial the center does not know counted under `?`.
  */
-import { type ErrorCode, LictorError } from '@lictor/protocol';
+import type { ErrorCode } from '@lictor/protocol';
 import { sql } from 'kysely';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
-import { enforce } from './rate-limits.js';
+import { isRefusal, type Outcome, type Refusal } from './outcome.js';
+import { limited } from './rate-limits.js';
 import type { ActivationMeta } from './types.js';
 
 /** Refusals are counted per window of this length. */
@@ -33,17 +34,22 @@ export interface CenterAlert {
   message: string;
 }
 
-/** Lets a request from `meta.clientIp` in, or throws `LICTOR_E_RATE_LIMITED` (nothing is written). */
-export function admitClient(ctx: CenterContext, meta: ActivationMeta): void {
-  enforce(ctx.limits.perClient, meta.clientIp, 'from this address');
-  if (meta.clientIp !== undefined) ctx.limits.perClient?.take(meta.clientIp);
+/**
+ * Lets a request from `meta.clientIp` in (taking one of its tokens), or refuses it with
+ * `LICTOR_E_RATE_LIMITED`. Such a refusal is thrown as it is: neither counted nor audited, so
+ * that a flood from one address writes nothing.
+ */
+export function admitClient(ctx: CenterContext, meta: ActivationMeta): Refusal | null {
+  const refusal = limited(ctx.limits.perClient, meta.clientIp, 'from this address');
+  if (refusal === null && meta.clientIp !== undefined) ctx.limits.perClient?.take(meta.clientIp);
+  return refusal;
 }
 
-/** Throws `LICTOR_E_RATE_LIMITED` when `serial` had too many refused attempts lately. */
-export function admitSerial(ctx: CenterContext, meta: ActivationMeta, serial: string): void {
+/** `LICTOR_E_RATE_LIMITED` when `serial` had too many refused attempts lately (a refusal counted like others). */
+export function admitSerial(ctx: CenterContext, meta: ActivationMeta, serial: string): Refusal | null {
   // The vendor's own tools (no client address) are never limited.
-  if (meta.clientIp === undefined) return;
-  enforce(ctx.limits.refusalsPerSerial, serial, `for serial ${serial}`);
+  if (meta.clientIp === undefined) return null;
+  return limited(ctx.limits.refusalsPerSerial, serial, `for serial ${serial}`);
 }
 
 async function knownSerial(ctx: CenterContext, serial: string): Promise<boolean> {
@@ -161,22 +167,27 @@ async function raisePinBurst(
   ctx.alert(alert);
 }
 
+/** What a refusal of a public endpoint is counted and audited under (never the PIN). */
+export interface RefusalFacts {
+  /** `online`, `file`, `code` or `preview`. */
+  channel: string;
+  /** Normalized serial once known, else `''`. */
+  serial: string;
+  requestNonce?: string;
+}
+
 /**
- * Runs `work` for a request from `meta`: admits the client first (a rate-limited request writes
- * nothing), then counts a refusal (see {@link countRefusal}) and rethrows it.
+ * The end of a public use case: its value, or its refusal counted and audited (see
+ * {@link countRefusal}) and then thrown as the `LictorError` the HTTP layer answers with.
  */
-export async function guardRefusals<T>(
+export async function settle<T>(
   ctx: CenterContext,
-  facts: { serial: string; channel: string; requestNonce?: string },
+  facts: RefusalFacts,
   meta: ActivationMeta,
   now: Date,
-  work: () => Promise<T>,
+  outcome: Outcome<T>,
 ): Promise<T> {
-  admitClient(ctx, meta);
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof LictorError) await countRefusal(ctx, facts, meta, now, error.code);
-    throw error;
-  }
+  if (!isRefusal(outcome)) return outcome;
+  await countRefusal(ctx, facts, meta, now, outcome.code);
+  throw outcome.error;
 }

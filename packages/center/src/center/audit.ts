@@ -1,7 +1,8 @@
 /** The audit trail: every change and every refused activation, never a PIN, token or key. */
-import type { Kysely } from 'kysely';
+import type { Insertable, Kysely } from 'kysely';
 import { fromJson, toJson } from '../store/json-column.js';
-import type { DB } from '../store/schema.js';
+import { prepare } from '../store/prepared.js';
+import type { AuditEventsTable, DB } from '../store/schema.js';
 import type { CenterContext } from './context.js';
 import { boundedLimit } from './input.js';
 import type { AuditEvent } from './types.js';
@@ -14,19 +15,27 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
+const insertEvent = prepare<Insertable<AuditEventsTable>>()((db, param) =>
+  db.insertInto('audit_events').values({
+    id: param('id'),
+    at: param('at'),
+    actor: param('actor'),
+    action: param('action'),
+    subject: param('subject'),
+    details: param('details'),
+  }),
+);
+
 /** Records an event, inside the caller's transaction when `db` is one. */
 export async function recordAudit(ctx: CenterContext, db: Kysely<DB>, at: Date, event: AuditRecord): Promise<void> {
-  await db
-    .insertInto('audit_events')
-    .values({
-      id: ctx.newId(),
-      at: at.toISOString(),
-      actor: event.actor,
-      action: event.action,
-      subject: event.subject,
-      details: toJson(event.details ?? {}),
-    })
-    .execute();
+  await insertEvent.execute(ctx.dialect, db, {
+    id: ctx.newId(),
+    at: at.toISOString(),
+    actor: event.actor,
+    action: event.action,
+    subject: event.subject,
+    details: toJson(event.details ?? {}),
+  });
 }
 
 /** The latest events, newest first. */

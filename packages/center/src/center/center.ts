@@ -53,7 +53,7 @@ export function createCenter(parts: CenterParts): Center {
     newId: createSortableIds(parts.now),
     newShortId: createShortSortableIds(parts.now),
     limits: createLimits(parts.rateLimits ?? {}, parts.now),
-    work: { pinsOpened: 0, pinProofsTried: 0 },
+    work: { pinsOpened: 0, pinProofsTried: 0, activationsRead: 0 },
     alert: (alert) => {
       for (const listener of listeners) listener(alert);
     },

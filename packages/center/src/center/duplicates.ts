@@ -14,7 +14,8 @@ import { admitClient } from './abuse.js';
 import { recordAudit } from './audit.js';
 import { blacklistActivation } from './blacklist.js';
 import type { CenterContext } from './context.js';
-import { enforce } from './rate-limits.js';
+import { throwIfRefused } from './outcome.js';
+import { limited } from './rate-limits.js';
 import type { ActivationMeta, DuplicateReport, HeldDuplicate } from './types.js';
 
 /** Checks that the evidence names activations this center made for its serial and PIN; returns the product. */
@@ -55,9 +56,11 @@ export async function reportDuplicate(
   evidence: unknown,
   meta: ActivationMeta = {},
 ): Promise<DuplicateReport> {
-  admitClient(ctx, meta);
+  throwIfRefused(admitClient(ctx, meta));
   const proven = verifyDuplicateEvidence(evidence, ctx.signer.publicKey);
-  enforce(ctx.limits.reportsPerSerial, proven.serial, `reporting duplicates of serial ${proven.serial}`);
+  throwIfRefused(
+    limited(ctx.limits.reportsPerSerial, proven.serial, `reporting duplicates of serial ${proven.serial}`),
+  );
   ctx.limits.reportsPerSerial?.take(proven.serial);
   const now = ctx.now();
   const at = now.toISOString();

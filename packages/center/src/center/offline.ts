@@ -10,7 +10,6 @@ import {
   encodeAnswerCode,
   encodeShortCode,
   type HardwareParams,
-  LictorError,
   licenseFromAnswer,
   licenseSigningBytes,
   normalizeSerial,
@@ -24,10 +23,9 @@ import {
   subjectDigest,
   toCodeMinute,
 } from '@lictor/protocol';
-import { admitSerial, guardRefusals } from './abuse.js';
+import { admitClient, admitSerial, type RefusalFacts, settle } from './abuse.js';
 import {
   auditedSerial,
-  auditRefusal,
   buildLicense,
   type Claim,
   cleanContainerKeys,
@@ -37,11 +35,10 @@ import {
   inspect,
   licenseEntry,
   type PinLocator,
-  type RefusalFacts,
   serialOrPinInvalid,
 } from './activation.js';
 import type { CenterContext } from './context.js';
-import { invalid } from './input.js';
+import { checked, invalidInput, isRefusal, type Outcome, type Refusal, refuse, throwIfRefused } from './outcome.js';
 import { cleanOwner } from './owner.js';
 import { openPin } from './pins.js';
 import type { ActivationMeta, AnsweredRequest, AnsweredRequestCode, RequestPreview } from './types.js';
@@ -76,24 +73,25 @@ function day(iso: string): string {
  * Refuses a request too old or dated in the future. `span` is how long after `createdAt` the
  * request may really have been made: request codes carry only the day.
  */
-function checkAge(ctx: CenterContext, createdAt: string, now: Date, span = 0): void {
+function ageRefusal(ctx: CenterContext, createdAt: string, now: Date, span = 0): Refusal | null {
   const at = Date.parse(createdAt);
   const maxAgeDays = ctx.requestMaxAgeDays;
   if (now.getTime() - (at + span) > maxAgeDays * DAY_MS) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_REQUEST_EXPIRED',
       `the request was made on ${day(createdAt)}, more than ${maxAgeDays} days ago: make a new request`,
       { createdAt, maxAgeDays },
     );
   }
   if (at - now.getTime() > FUTURE_SLACK_MS) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_REQUEST_EXPIRED',
       `the request is dated ${day(createdAt)}, after today (${day(now.toISOString())}): the clock of the ` +
         'requesting computer is wrong; correct its date and make a new request',
       { createdAt },
     );
   }
+  return null;
 }
 
 /** Requests without a PIN tag are checked against every PIN only of packages this small. */
@@ -133,7 +131,7 @@ async function locateByProof(
   serial: string,
   proves: (pin: string) => boolean,
   hint: TagHint,
-): Promise<{ index: number; product: string }> {
+): Promise<Outcome<{ index: number; product: string }>> {
   if (hint !== null) await fillTags(ctx, serial);
   let query = ctx.db
     .selectFrom('pins')
@@ -144,7 +142,7 @@ async function locateByProof(
   if (hint !== null && 'prefix' in hint) query = query.where('pins.pin_tag', 'like', `${hint.prefix}%`);
   const pins = await query.orderBy('pins.idx').execute();
   if (hint === null && pins.length > MAX_UNTAGGED_PINS) {
-    invalid(
+    return invalidInput(
       'request',
       `this request was made by an application older than the License Center (no PIN tag), and package ${serial} ` +
         `has more than ${MAX_UNTAGGED_PINS} PIN codes: make the request again with the current application`,
@@ -165,14 +163,14 @@ async function locateByProof(
     .limit(1)
     .executeTakeFirst();
   if (unsealed !== undefined) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_INVALID_INPUT',
       `package ${serial} was issued before offline activation existed: the License Center cannot check ` +
         'offline requests for its PIN codes. Activate it online, or the vendor issues a new package',
       { field: 'serial', serial },
     );
   }
-  throw serialOrPinInvalid();
+  return serialOrPinInvalid();
 }
 
 /** The checked request file and what the rules need from it. */
@@ -187,22 +185,26 @@ async function prepareFile(
   request: RequestDocument,
   now: Date,
   meta: ActivationMeta,
-): Promise<FileRequest> {
+): Promise<Outcome<FileRequest>> {
   const serial = normalizeSerial(request.serial);
-  admitSerial(ctx, meta, serial);
-  checkAge(ctx, request.createdAt, now);
+  const refused = admitSerial(ctx, meta, serial) ?? ageRefusal(ctx, request.createdAt, now);
+  if (refused !== null) return refused;
   // Checks the shape (field count, lengths); the license keeps the owner exactly as sent, which
   // is what the requesting computer compares the answer with.
-  cleanOwner(request.owner);
+  const owner = checked(() => cleanOwner(request.owner));
+  if (isRefusal(owner)) return owner;
   const hint = request.pinTag === undefined ? null : { exact: request.pinTag };
   const found = await locateByProof(ctx, serial, requestProofChecker(request), hint);
+  if (isRefusal(found)) return found;
   if (request.product !== null && request.product !== found.product) {
-    invalid(
+    return invalidInput(
       'product',
       `the request is for product ${request.product}, but package ${serial} is for product ${found.product}: ` +
         "make the request from the product's application, or with the serial number of a package for it",
     );
   }
+  const containerKeys = checked(() => cleanContainerKeys(request.containerKeys));
+  if (isRefusal(containerKeys)) return containerKeys;
   return {
     request,
     locator: { by: 'index', serial, index: found.index },
@@ -212,7 +214,7 @@ async function prepareFile(
       hardware: request.hardware,
       subject: subjectDigest(request.owner, request.hardware, request.containerKeys),
       requestNonce: request.nonce,
-      containerKeys: cleanContainerKeys(request.containerKeys),
+      containerKeys,
     },
   };
 }
@@ -238,9 +240,14 @@ function previewOf(g: Granted, createdAt: string, wholeMinutes: boolean): Reques
   };
 }
 
-function decodeFile(text: unknown): RequestDocument {
-  if (typeof text !== 'string') invalid('request', 'request must be the text of a Lictor request file');
-  return decodeRequestFile(text);
+/** The request file of `text`; `facts` learn its serial and nonce for a refusal's audit. */
+function decodeFile(text: unknown, facts: RefusalFacts, withNonce: boolean): Outcome<RequestDocument> {
+  if (typeof text !== 'string') return invalidInput('request', 'request must be the text of a Lictor request file');
+  const decoded = checked(() => decodeRequestFile(text));
+  if (isRefusal(decoded)) return decoded;
+  facts.serial = auditedSerial(decoded.serial);
+  if (withNonce) facts.requestNonce = decoded.nonce;
+  return decoded;
 }
 
 /**
@@ -254,13 +261,17 @@ export async function previewRequest(
   meta: ActivationMeta = {},
 ): Promise<RequestPreview> {
   const now = ctx.now();
-  const facts = { channel: 'preview', serial: '' };
-  return guardRefusals(ctx, facts, meta, now, async () => {
-    const decoded = decodeFile(text);
-    facts.serial = auditedSerial(decoded.serial);
-    const { request, locator, claim } = await prepareFile(ctx, decoded, now, meta);
-    return previewOf(await inspect(ctx, locator, claim, now), request.createdAt, false);
-  });
+  throwIfRefused(admitClient(ctx, meta));
+  const facts: RefusalFacts = { channel: 'preview', serial: '' };
+  const preview = async (): Promise<Outcome<RequestPreview>> => {
+    const decoded = decodeFile(text, facts, false);
+    if (isRefusal(decoded)) return decoded;
+    const prepared = await prepareFile(ctx, decoded, now, meta);
+    if (isRefusal(prepared)) return prepared;
+    const granted = await inspect(ctx, prepared.locator, prepared.claim, now);
+    return isRefusal(granted) ? granted : previewOf(granted, prepared.request.createdAt, false);
+  };
+  return settle(ctx, facts, meta, now, await preview());
 }
 
 /** Answers a request file with a license file for the requesting computer. */
@@ -270,20 +281,24 @@ export async function answerRequest(
   meta: ActivationMeta = {},
 ): Promise<AnsweredRequest> {
   const now = ctx.now();
+  throwIfRefused(admitClient(ctx, meta));
   const facts: RefusalFacts = { channel: 'file', serial: '' };
-  return auditRefusal(ctx, facts, meta, now, async () => {
-    const decoded = decodeFile(text);
-    facts.serial = auditedSerial(decoded.serial);
-    facts.requestNonce = decoded.nonce;
-    const { request, locator, claim } = await prepareFile(ctx, decoded, now, meta);
+  const answer = async (): Promise<Outcome<AnsweredRequest>> => {
+    const decoded = decodeFile(text, facts, true);
+    if (isRefusal(decoded)) return decoded;
+    const prepared = await prepareFile(ctx, decoded, now, meta);
+    if (isRefusal(prepared)) return prepared;
+    const { request, locator, claim } = prepared;
     const granted = await grant(ctx, locator, claim, meta, now);
+    if (isRefusal(granted)) return granted;
     return {
       activationId: granted.activationId,
       reactivated: granted.reactivated,
       license: await buildLicense(ctx, granted, now, request.nonce),
       preview: previewOf(granted, request.createdAt, false),
     };
-  });
+  };
+  return settle(ctx, facts, meta, now, await answer());
 }
 
 /**
@@ -312,10 +327,10 @@ function answerBytes(ctx: CenterContext, g: Granted, request: RequestCode, now: 
 }
 
 /** Refuses, before anything is written, a grant that no answer code can carry. */
-function checkAnswerable(ctx: CenterContext, request: RequestCode, now: Date): (g: Granted) => void {
+function checkAnswerable(ctx: CenterContext, request: RequestCode, now: Date): (g: Granted) => Refusal | null {
   return (g) => {
     if (!SHORT_ID.test(g.activationId) || g.containerId !== g.activationId) {
-      throw new LictorError(
+      return refuse(
         'LICTOR_E_INVALID_INPUT',
         `PIN ${g.pinIndex} of ${g.pkg.serial} was activated on this computer online or with a request file ` +
           `(activation ${g.activationId}); that license cannot be sent as an answer code: reinstall its ` +
@@ -324,15 +339,30 @@ function checkAnswerable(ctx: CenterContext, request: RequestCode, now: Date): (
       );
     }
     if (g.counter > 0) {
-      throw new LictorError(
+      return refuse(
         'LICTOR_E_INVALID_INPUT',
         `the container of PIN ${g.pinIndex} of ${g.pkg.serial} was upgraded remotely; an answer code cannot ` +
           'carry its upgraded state: reinstall its license file, or answer a request file',
         { field: 'code', activationId: g.activationId },
       );
     }
-    answerBytes(ctx, g, request, now, false);
+    const bytes = checked(() => answerBytes(ctx, g, request, now, false));
+    return isRefusal(bytes) ? bytes : null;
   };
+}
+
+/** The request code of `code`; `facts` learn its serial and nonce for a refusal's audit. */
+function decodeCode(code: unknown, facts: RefusalFacts): Outcome<{ bytes: Uint8Array; request: RequestCode }> {
+  if (typeof code !== 'string' || code.length > 512)
+    return invalidInput('code', 'code must be a request code as typed');
+  const decoded = checked(() => {
+    const bytes = decodeShortCode(code, 'request code');
+    return { bytes, request: parseRequestCode(bytes) };
+  });
+  if (isRefusal(decoded)) return decoded;
+  facts.serial = decoded.request.serial;
+  facts.requestNonce = decoded.request.nonce;
+  return decoded;
 }
 
 /**
@@ -346,18 +376,19 @@ export async function answerRequestCode(
   meta: ActivationMeta = {},
 ): Promise<AnsweredRequestCode> {
   const now = ctx.now();
+  throwIfRefused(admitClient(ctx, meta));
   const facts: RefusalFacts = { channel: 'code', serial: '' };
-  return auditRefusal(ctx, facts, meta, now, async () => {
-    if (typeof code !== 'string' || code.length > 512) invalid('code', 'code must be a request code as typed');
-    const bytes = decodeShortCode(code, 'request code');
-    const request = parseRequestCode(bytes);
-    facts.serial = request.serial;
-    facts.requestNonce = request.nonce;
-    admitSerial(ctx, meta, request.serial);
-    checkAge(ctx, request.createdAt, now, DAY_MS);
-    const claimed = cleanOwner(owner);
+  const answer = async (): Promise<Outcome<AnsweredRequestCode>> => {
+    const decoded = decodeCode(code, facts);
+    if (isRefusal(decoded)) return decoded;
+    const { bytes, request } = decoded;
+    const refused = admitSerial(ctx, meta, request.serial) ?? ageRefusal(ctx, request.createdAt, now, DAY_MS);
+    if (refused !== null) return refused;
+    const claimed = checked(() => cleanOwner(owner));
+    if (isRefusal(claimed)) return claimed;
     const hint = request.pinTagPrefix === undefined ? null : { prefix: request.pinTagPrefix };
     const found = await locateByProof(ctx, request.serial, (pin) => requestCodeProvesPin(bytes, pin), hint);
+    if (isRefusal(found)) return found;
     const claim: Claim = {
       channel: 'code',
       owner: claimed,
@@ -368,11 +399,13 @@ export async function answerRequestCode(
     };
     const locator: PinLocator = { by: 'index', serial: request.serial, index: found.index };
     const granted = await grant(ctx, locator, claim, meta, now, checkAnswerable(ctx, request, now));
+    if (isRefusal(granted)) return granted;
     return {
       activationId: granted.activationId,
       reactivated: granted.reactivated,
       answer: encodeShortCode(answerBytes(ctx, granted, request, now, true)),
       preview: previewOf(granted, request.createdAt, true),
     };
-  });
+  };
+  return settle(ctx, facts, meta, now, await answer());
 }

@@ -1,6 +1,7 @@
 /** Owner registration data: required fields and the key that compares owners. */
 import { LictorError, type Owner } from '@lictor/protocol';
 import { invalid } from './input.js';
+import { invalidInput, type Refusal, refuse } from './outcome.js';
 
 const MAX_FIELDS = 32;
 const MAX_LENGTH = 256;
@@ -44,11 +45,11 @@ export function cleanOwner(value: unknown): Owner {
   return owner;
 }
 
-/** Throws `LICTOR_E_OWNER_REQUIRED` naming every missing field, or `INVALID_INPUT` for a bad e-mail. */
-export function checkOwner(owner: Owner, required: readonly string[]): void {
+/** `LICTOR_E_OWNER_REQUIRED` naming every missing field, or `INVALID_INPUT` for a bad e-mail; `null` when complete. */
+export function ownerRefusal(owner: Owner, required: readonly string[]): Refusal | null {
   const missing = required.filter((f) => !Object.hasOwn(owner, f) || owner[f] === '');
   if (missing.length > 0) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_OWNER_REQUIRED',
       `owner registration data is missing: ${missing.join(', ')}; fill ${missing.length === 1 ? 'it' : 'them'} in and activate again`,
       { missing },
@@ -56,8 +57,9 @@ export function checkOwner(owner: Owner, required: readonly string[]): void {
   }
   const email = Object.hasOwn(owner, 'email') ? owner.email : undefined;
   if (email !== undefined && email !== '' && !EMAIL.test(email)) {
-    invalid('owner.email', `owner.email '${email}' is not an e-mail address`);
+    return invalidInput('owner.email', `owner.email '${email}' is not an e-mail address`);
   }
+  return null;
 }
 
 /** Company and e-mail, case- and space-insensitive: who counts as the same owner on reactivation. */

@@ -5,6 +5,7 @@
  * addresses or made-up serials cannot grow memory.
  */
 import { LictorError } from '@lictor/protocol';
+import { type Refusal, refuse } from './outcome.js';
 
 /** One limit: `burst` at once, then `perMinute` on average. */
 export interface RateLimit {
@@ -82,15 +83,14 @@ export class RateLimiter {
   }
 }
 
-/** Throws `LICTOR_E_RATE_LIMITED` with `retryAfterSeconds` when `limiter` says `key` must wait. */
-export function enforce(limiter: RateLimiter | null, key: string | undefined, what: string): void {
-  if (limiter === null || key === undefined || key === '') return;
+/** `LICTOR_E_RATE_LIMITED` with `retryAfterSeconds` when `limiter` says `key` must wait, else `null`. */
+export function limited(limiter: RateLimiter | null, key: string | undefined, what: string): Refusal | null {
+  if (limiter === null || key === undefined || key === '') return null;
   const wait = limiter.waitSeconds(key);
-  if (wait > 0) {
-    throw new LictorError('LICTOR_E_RATE_LIMITED', `too many requests ${what}: try again in ${wait} s`, {
-      retryAfterSeconds: wait,
-    });
-  }
+  if (wait === 0) return null;
+  return refuse('LICTOR_E_RATE_LIMITED', `too many requests ${what}: try again in ${wait} s`, {
+    retryAfterSeconds: wait,
+  });
 }
 
 /** The limiters of one center. */

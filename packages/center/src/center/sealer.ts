@@ -24,12 +24,14 @@ const WORKER_SOURCE = `
 import { parentPort, workerData } from 'node:worker_threads';
 const { encodeLicenseFile, loadSigner } = await import(workerData.protocolUrl);
 const signer = loadSigner(workerData.privatePem);
-parentPort.on('message', ({ id, doc }) => {
-  try {
-    parentPort.postMessage({ id, text: encodeLicenseFile(doc, signer) });
-  } catch (error) {
-    parentPort.postMessage({ id, error: String(error && error.message) });
-  }
+parentPort.on('message', (batch) => {
+  parentPort.postMessage(batch.map(({ id, doc }) => {
+    try {
+      return { id, text: encodeLicenseFile(doc, signer) };
+    } catch (error) {
+      return { id, error: String(error && error.message) };
+    }
+  }));
 });
 `;
 
@@ -40,6 +42,8 @@ interface Pending {
 
 /**
  * Seals in a worker thread, started on the first use (one-shot CLI commands never start it).
+ * The documents asked for within one turn of the event loop go to the worker as one message, and
+ * come back as one: a message costs the main thread more than the copy of a document does.
  * If the worker fails, sealing continues inline with `fallback`, so activations never stall.
  */
 export function workerSealer(privatePem: string, fallback: VendorSigner): LicenseSealer {
@@ -47,6 +51,7 @@ export function workerSealer(privatePem: string, fallback: VendorSigner): Licens
   let failed = false;
   let nextId = 0;
   const pending = new Map<number, Pending>();
+  let batch: { id: number; doc: LicenseDocument }[] = [];
 
   const fail = (error: Error) => {
     failed = true;
@@ -59,13 +64,15 @@ export function workerSealer(privatePem: string, fallback: VendorSigner): Licens
     const w = new Worker(new URL(`data:text/javascript,${encodeURIComponent(WORKER_SOURCE)}`), {
       workerData: { privatePem, protocolUrl: import.meta.resolve('@lictor/protocol') },
     });
-    w.on('message', (m: { id: number; text?: string; error?: string }) => {
-      const p = pending.get(m.id);
-      if (p === undefined) return;
-      pending.delete(m.id);
+    w.on('message', (results: { id: number; text?: string; error?: string }[]) => {
+      for (const m of results) {
+        const p = pending.get(m.id);
+        if (p === undefined) continue;
+        pending.delete(m.id);
+        if (m.text !== undefined) p.resolve(m.text);
+        else p.reject(new Error(`signing the license failed: ${m.error}`));
+      }
       if (pending.size === 0) w.unref();
-      if (m.text !== undefined) p.resolve(m.text);
-      else p.reject(new Error(`signing the license failed: ${m.error}`));
     });
     w.on('error', fail);
     w.on('exit', () => fail(new Error('the license signing worker stopped')));
@@ -79,10 +86,17 @@ export function workerSealer(privatePem: string, fallback: VendorSigner): Licens
       const w = worker;
       return new Promise<string>((resolve, reject) => {
         const id = nextId++;
-        pending.set(id, { resolve, reject });
         // Referenced only while a signature is pending: an idle worker never keeps the process alive.
-        w.ref();
-        w.postMessage({ id, doc });
+        if (pending.size === 0) w.ref();
+        pending.set(id, { resolve, reject });
+        if (batch.length === 0) {
+          setImmediate(() => {
+            const sent = batch;
+            batch = [];
+            if (worker === w) w.postMessage(sent);
+          });
+        }
+        batch.push({ id, doc });
       });
     },
     async close() {

@@ -15,6 +15,7 @@ import type { DB, TokensTable } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
 import { text } from './input.js';
+import { type Outcome, type Refusal, refuse } from './outcome.js';
 import { openPin } from './pins.js';
 import type { ClaimedToken } from './token-claims.js';
 
@@ -60,17 +61,38 @@ function identityOf(row: Selectable<TokensTable>): TokenIdentity {
   return { manufacturer: row.manufacturer, model: row.model, serial: row.token_serial };
 }
 
+/** The register's row of the token with key `publicKey`, if it is registered. */
+export function tokenRow(db: Kysely<DB>, publicKey: string): Promise<Selectable<TokensTable> | undefined> {
+  return db.selectFrom('tokens').selectAll().where('public_key', '=', publicKey).executeTakeFirst();
+}
+
+/** Whether a claimed token is the one registered under its key. */
+export function sameTokenIdentity(claimed: ClaimedToken, row: Selectable<TokensTable>): boolean {
+  return sameIdentity(claimed.binding.token, row);
+}
+
+/** The refusal of a key registered under another token identity than the claim says. */
+export function tokenIdentityRefusal(claimed: ClaimedToken, row: Selectable<TokensTable>): Refusal {
+  const { binding } = claimed;
+  return refuse(
+    'LICTOR_E_TOKEN_PROOF_INVALID',
+    `the token claims to be ${describeTokenBinding(binding)}, but its key (fingerprint ${claimed.fingerprint}) is ` +
+      `registered for ${describeTokenBinding({ ...binding, token: identityOf(row) })}`,
+    { fingerprint: claimed.fingerprint },
+  );
+}
+
 /**
  * Registers a token the first time a license is bound to it, in the activation's transaction.
- * A key already registered under another identity is refused: the license binding would name
- * a token the key does not belong to.
+ * A key registered meanwhile under another identity (by a concurrent first activation for
+ * another package) is refused: the license binding would name a token the key does not belong to.
  */
 export async function registerToken(
   ctx: CenterContext,
   trx: Kysely<DB>,
   claimed: ClaimedToken,
   now: Date,
-): Promise<void> {
+): Promise<Outcome<void>> {
   const { binding } = claimed;
   const inserted = await trx
     .insertInto('tokens')
@@ -99,18 +121,9 @@ export async function registerToken(
     });
     return;
   }
-  const row = await trx
-    .selectFrom('tokens')
-    .selectAll()
-    .where('public_key', '=', binding.publicKey)
-    .executeTakeFirstOrThrow();
-  if (sameIdentity(binding.token, row)) return;
-  throw new LictorError(
-    'LICTOR_E_TOKEN_PROOF_INVALID',
-    `the token claims to be ${describeTokenBinding(binding)}, but its key (fingerprint ${claimed.fingerprint}) is ` +
-      `registered for ${describeTokenBinding({ ...binding, token: identityOf(row) })}`,
-    { fingerprint: claimed.fingerprint },
-  );
+  const row = await tokenRow(trx, binding.publicKey);
+  if (row === undefined) throw new Error(`the token ${claimed.fingerprint} is neither inserted nor registered`);
+  return sameIdentity(binding.token, row) ? undefined : tokenIdentityRefusal(claimed, row);
 }
 
 /** The identities of registered tokens by key, for messages naming the token a PIN is bound to. */

@@ -195,6 +195,11 @@ export interface WorkCounters {
   pinsOpened: number;
   /** Offline request proofs checked against a PIN. */
   pinProofsTried: number;
+  /**
+   * Stored activations the PIN rules read to decide (the PIN's own, the same computer's): a
+   * handful per activation, however many the package holds.
+   */
+  activationsRead: number;
 }
 
 /** A verified duplicate report held for the vendor's review. */

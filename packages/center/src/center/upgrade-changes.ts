@@ -1,6 +1,7 @@
 /**
  * The changes an upgrade makes to a container's licenses: checked and applied as a pure
- * function, so that a refusal names the field at fault before anything is locked or written.
+ * function that returns the next licenses or the refusal, naming the field at fault, before
+ * anything is locked or written.
  * An upgrade may give (features, users, time, another product) and take away (features, users,
  * time, down to "expired now"); the license type changes only where the documents' rules still
  * hold afterwards (see {@link typeChangeRefusal}).
@@ -15,6 +16,7 @@ import {
 } from '@lictor/protocol';
 import { DAY_MS } from './activation.js';
 import { futureInstant, integerIn, invalid, MAX_DAYS, MAX_USERS } from './input.js';
+import { checked, type Outcome } from './outcome.js';
 import { unknownFeature } from './products.js';
 import type { AddedProduct, UpgradeChanges, UpgradeSummary } from './types.js';
 
@@ -243,13 +245,8 @@ function addedEntry(p: AddedProduct, field: string, known: KnownFeatures, now: D
   };
 }
 
-/**
- * The container's next licenses: `changes` applied to the entry of `changes.product` (default
- * `product`, the package's), and `addProducts` appended as new entries. Pure; refuses with
- * `LICTOR_E_INVALID_INPUT` naming the field, `LICTOR_E_FEATURE_UNKNOWN` or
- * `LICTOR_E_PRODUCT_UNKNOWN`.
- */
-export function upgradeLicenses(
+/** {@link upgradeLicenses}, its checks in the throwing style of `input.ts`. */
+function nextLicenses(
   licenses: readonly LicenseEntry[],
   product: string,
   changes: UpgradeChanges,
@@ -288,6 +285,22 @@ export function upgradeLicenses(
     licenses: [...licenses.map((e, i) => (i === index ? after : e)), ...added],
     summary: { product: target, before, after, added },
   };
+}
+
+/**
+ * The container's next licenses: `changes` applied to the entry of `changes.product` (default
+ * `product`, the package's), and `addProducts` appended as new entries. Pure: the next licenses
+ * and what changed, or the refusal (`LICTOR_E_INVALID_INPUT` naming the field,
+ * `LICTOR_E_FEATURE_UNKNOWN` or `LICTOR_E_PRODUCT_UNKNOWN`) as a value.
+ */
+export function upgradeLicenses(
+  licenses: readonly LicenseEntry[],
+  product: string,
+  changes: UpgradeChanges,
+  known: KnownFeatures,
+  now: Date,
+): Outcome<{ licenses: LicenseEntry[]; summary: UpgradeSummary }> {
+  return checked(() => nextLicenses(licenses, product, changes, known, now));
 }
 
 /** The changes as recorded: only what was asked, in a fixed shape. */

@@ -6,6 +6,7 @@
  * secret can make, confirms it.
  */
 import {
+  type ConfirmationCode,
   confirmationMatches,
   containerTag,
   decodeQuestionFile,
@@ -22,10 +23,11 @@ import {
 } from '@lictor/protocol';
 import type { Kysely } from 'kysely';
 import { fromJson, toJson } from '../store/json-column.js';
-import type { DB } from '../store/schema.js';
+import type { DB, UpgradeStatus } from '../store/schema.js';
 import { recordAudit } from './audit.js';
 import type { CenterContext } from './context.js';
 import { boundedLimit, invalid } from './input.js';
+import { checked, inTransaction, invalidInput, isRefusal, type Outcome, orThrow, refuse } from './outcome.js';
 import { openForCenter, sealForCenter } from './pins.js';
 import type {
   ActivationMeta,
@@ -177,15 +179,15 @@ function decideUpgrade(
   changes: UpgradeChanges,
   confirm: string,
   now: Date,
-): UpgradePlan {
+): Outcome<UpgradePlan> {
   const activation = state.activation;
   if (activation === undefined) {
-    throw new LictorError('LICTOR_E_NOT_FOUND', `no activation ${current.activationId} is recorded in this center`, {
+    return refuse('LICTOR_E_NOT_FOUND', `no activation ${current.activationId} is recorded in this center`, {
       activationId: current.activationId,
     });
   }
   if (activation.serial !== current.serial || activation.container_id !== current.containerId) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_UPGRADE_MISMATCH',
       `the question's license (serial ${current.serial}, container ${current.containerId}) is not the one ` +
         `recorded for activation ${activation.id}`,
@@ -193,24 +195,20 @@ function decideUpgrade(
     );
   }
   if (activation.package_status === 'blacklisted' || activation.status === 'revoked') {
-    throw new LictorError(
-      'LICTOR_E_BLACKLISTED',
-      `the license ${activation.id} of ${activation.serial} is blacklisted`,
-      {
-        serial: activation.serial,
-        activationId: activation.id,
-      },
-    );
+    return refuse('LICTOR_E_BLACKLISTED', `the license ${activation.id} of ${activation.serial} is blacklisted`, {
+      serial: activation.serial,
+      activationId: activation.id,
+    });
   }
   if (activation.status === 'retired') {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_UPGRADE_MISMATCH',
       `activation ${activation.id} was retired after a hardware change; upgrade the container of its replacement`,
       { activationId: activation.id },
     );
   }
   if (question.counter < activation.counter && state.pendingFromHere.length === 0) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_UPGRADE_STALE',
       `the question was asked at counter ${question.counter}, but the center has already upgraded this container ` +
         `to counter ${activation.counter}: apply the latest upgrade first, then ask again`,
@@ -218,13 +216,14 @@ function decideUpgrade(
     );
   }
   if (!current.licenses.some((e) => e.product === activation.product_code)) {
-    throw new LictorError(
+    return refuse(
       'LICTOR_E_UPGRADE_MISMATCH',
       `the question's license holds no license of product ${activation.product_code}`,
       { product: activation.product_code },
     );
   }
   const next = upgradeLicenses(current.licenses, activation.product_code, changes, state.features, now);
+  if (isRefusal(next)) return next;
   const toCounter = question.counter + 1;
   const { upgrade: _previous, policy: _policy, ...rest } = current;
   const doc: LicenseDocument = {
@@ -238,16 +237,18 @@ function decideUpgrade(
   return { activation, doc, summary: next.summary, recorded: recordedChanges(changes), toCounter };
 }
 
-/** The verified question and the license it carries. */
+/** The verified question and the license it carries, or why the question cannot be answered. */
 function verifiedQuestion(ctx: CenterContext, questionText: string) {
   if (typeof questionText !== 'string' || questionText.length > MAX_QUESTION_TEXT) {
-    invalid('question', 'question must be the text of a Lictor question file');
+    return invalidInput('question', 'question must be the text of a Lictor question file');
   }
-  const question = decodeQuestionFile(questionText);
-  const current = verifyUpgradeQuestion(question, ctx.signer.publicKey);
-  const keys = current.containerKeys;
-  if (keys === undefined) throw new Error('a verified question always carries container keys');
-  return { question, current, keys };
+  return checked(() => {
+    const question = decodeQuestionFile(questionText);
+    const current = verifyUpgradeQuestion(question, ctx.signer.publicKey);
+    const keys = current.containerKeys;
+    if (keys === undefined) throw new Error('a verified question always carries container keys');
+    return { question, current, keys };
+  });
 }
 
 /** Decides the answer to a question as {@link answerUpgrade} would, and returns it without signing or recording. */
@@ -256,7 +257,7 @@ export async function previewUpgrade(
   questionText: string,
   changes: UpgradeChanges,
 ): Promise<UpgradePreview> {
-  const { question, current } = verifiedQuestion(ctx, questionText);
+  const { question, current } = orThrow(verifiedQuestion(ctx, questionText));
   const state = await loadState(
     ctx,
     ctx.db,
@@ -265,7 +266,7 @@ export async function previewUpgrade(
     productsNamed(current, changes),
     false,
   );
-  const plan = decideUpgrade(question, current, state, changes, '', ctx.now());
+  const plan = orThrow(decideUpgrade(question, current, state, changes, '', ctx.now()));
   return {
     containerId: current.containerId,
     serial: plan.activation.serial,
@@ -279,9 +280,10 @@ export async function previewUpgrade(
 const MAX_ANSWER_ATTEMPTS = 5;
 
 /**
- * Answers an upgrade question: load → decide (pure) → seal (outside any lock: signing waits for
- * the sealing worker) → apply in one transaction that re-reads the state under the row lock and
- * starts over if another answer or confirmation changed it meanwhile.
+ * Answers an upgrade question: load → decide (pure) → seal → apply. The answer is stored with
+ * the upgrade, so it is sealed before it is recorded, but outside any lock (signing waits for the
+ * sealing worker); the short transaction that records it re-reads the state under the row lock
+ * and starts over if another answer or confirmation changed it meanwhile (optimistic).
  */
 export async function answerUpgrade(
   ctx: CenterContext,
@@ -289,7 +291,7 @@ export async function answerUpgrade(
   changes: UpgradeChanges,
   meta: ActivationMeta = {},
 ): Promise<AnsweredUpgrade> {
-  const { question, current, keys } = verifiedQuestion(ctx, questionText);
+  const { question, current, keys } = orThrow(verifiedQuestion(ctx, questionText));
   const now = ctx.now();
   const products = productsNamed(current, changes);
 
@@ -297,14 +299,8 @@ export async function answerUpgrade(
     const seen = await loadState(ctx, ctx.db, current.activationId, question.counter, products, false);
     const upgradeId = ctx.newId();
     const secret = randomBytes(SECRET_BYTES);
-    const plan = decideUpgrade(
-      question,
-      current,
-      seen,
-      changes,
-      sealToContainer(keys.box, secret, CONFIRM_CONTEXT),
-      now,
-    );
+    const confirm = sealToContainer(keys.box, secret, CONFIRM_CONTEXT);
+    const plan = orThrow(decideUpgrade(question, current, seen, changes, confirm, now));
     const answer = await ctx.sealer.seal(plan.doc);
     const applied = await ctx.db.transaction().execute(async (trx) => {
       const locked = await loadState(ctx, trx, current.activationId, question.counter, products, true);
@@ -416,68 +412,105 @@ async function applyUpgrade(
   });
 }
 
-/** Records a confirmation code; confirming the same upgrade again returns the first record. */
+/** An upgrade a confirmation code may confirm, with its package's serial. */
+interface ConfirmCandidate {
+  id: string;
+  container_id: string;
+  to_counter: number;
+  question_nonce: string;
+  secret_sealed: string;
+  status: UpgradeStatus;
+  confirmed_at: string | null;
+  serial: string;
+}
+
+/** The upgrades a confirmation code names by its container tag and counter. */
+function confirmCandidates(db: Kysely<DB>, parsed: ConfirmationCode): Promise<ConfirmCandidate[]> {
+  return db
+    .selectFrom('upgrades')
+    .innerJoin('activations', 'activations.id', 'upgrades.activation_id')
+    .select([
+      'upgrades.id',
+      'upgrades.container_id',
+      'upgrades.to_counter',
+      'upgrades.question_nonce',
+      'upgrades.secret_sealed',
+      'upgrades.status',
+      'upgrades.confirmed_at',
+      'activations.serial',
+    ])
+    .where('upgrades.container_tag', '=', parsed.tag)
+    .where('upgrades.to_counter', '=', parsed.counter)
+    .execute();
+}
+
+/** What a confirmation does: record it, or return the first record of an upgrade confirmed already. */
+type ConfirmDecision = { confirm: ConfirmCandidate } | { already: ConfirmedUpgrade };
+
+function confirmedView(u: ConfirmCandidate, confirmedAt: string, alreadyConfirmed: boolean): ConfirmedUpgrade {
+  return {
+    upgradeId: u.id,
+    containerId: u.container_id,
+    serial: u.serial,
+    counter: u.to_counter,
+    confirmedAt,
+    alreadyConfirmed,
+  };
+}
+
+/** Decides a confirmation code (pure but for opening the sealed secrets): which upgrade it confirms, or the refusal. */
+function decideConfirmation(
+  ctx: CenterContext,
+  parsed: ConfirmationCode,
+  candidates: ConfirmCandidate[],
+): Outcome<ConfirmDecision> {
+  const match = candidates.find((u) => {
+    const secret = openForCenter(ctx.upgradeSecretKey, secretContext(u.id), u.secret_sealed);
+    if (secret === null) {
+      throw new Error(
+        `the confirmation secret of upgrade ${u.id} cannot be opened: the database does not match this data directory's pin-pepper.key`,
+      );
+    }
+    return confirmationMatches(parsed, {
+      containerId: u.container_id,
+      counter: u.to_counter,
+      nonce: u.question_nonce,
+      secret,
+    });
+  });
+  if (match === undefined) {
+    return refuse(
+      'LICTOR_E_CONFIRMATION_INVALID',
+      'this confirmation code matches no upgrade answered by this center: check that it was copied from the ' +
+        'application that applied the upgrade',
+      { counter: parsed.counter },
+    );
+  }
+  if (match.status === 'superseded') {
+    return refuse(
+      'LICTOR_E_CONFIRMATION_INVALID',
+      `the confirmation code is for upgrade ${match.id}, which was superseded by a later answer to the same question`,
+      { upgradeId: match.id },
+    );
+  }
+  if (match.status === 'confirmed' && match.confirmed_at !== null) {
+    return { already: confirmedView(match, match.confirmed_at, true) };
+  }
+  return { confirm: match };
+}
+
+/** Records a confirmation code (load → decide → apply, in one transaction); confirming the same upgrade again returns the first record. */
 export async function confirmUpgrade(ctx: CenterContext, code: string): Promise<ConfirmedUpgrade> {
   if (typeof code !== 'string' || code.length > MAX_CODE_TEXT) {
     invalid('code', 'code must be the confirmation code shown by the application');
   }
   const parsed = parseConfirmationCode(code);
   const now = ctx.now();
-  return ctx.db.transaction().execute(async (trx) => {
-    const candidates = await trx
-      .selectFrom('upgrades')
-      .innerJoin('activations', 'activations.id', 'upgrades.activation_id')
-      .select([
-        'upgrades.id',
-        'upgrades.container_id',
-        'upgrades.to_counter',
-        'upgrades.question_nonce',
-        'upgrades.secret_sealed',
-        'upgrades.status',
-        'upgrades.confirmed_at',
-        'activations.serial',
-      ])
-      .where('upgrades.container_tag', '=', parsed.tag)
-      .where('upgrades.to_counter', '=', parsed.counter)
-      .execute();
-    const match = candidates.find((u) => {
-      const secret = openForCenter(ctx.upgradeSecretKey, secretContext(u.id), u.secret_sealed);
-      if (secret === null) {
-        throw new Error(
-          `the confirmation secret of upgrade ${u.id} cannot be opened: the database does not match this data directory's pin-pepper.key`,
-        );
-      }
-      return confirmationMatches(parsed, {
-        containerId: u.container_id,
-        counter: u.to_counter,
-        nonce: u.question_nonce,
-        secret,
-      });
-    });
-    if (match === undefined) {
-      throw new LictorError(
-        'LICTOR_E_CONFIRMATION_INVALID',
-        'this confirmation code matches no upgrade answered by this center: check that it was copied from the ' +
-          'application that applied the upgrade',
-        { counter: parsed.counter },
-      );
-    }
-    if (match.status === 'superseded') {
-      throw new LictorError(
-        'LICTOR_E_CONFIRMATION_INVALID',
-        `the confirmation code is for upgrade ${match.id}, which was superseded by a later answer to the same question`,
-        { upgradeId: match.id },
-      );
-    }
-    const base = {
-      upgradeId: match.id,
-      containerId: match.container_id,
-      serial: match.serial,
-      counter: match.to_counter,
-    };
-    if (match.status === 'confirmed' && match.confirmed_at !== null) {
-      return { ...base, confirmedAt: match.confirmed_at, alreadyConfirmed: true };
-    }
+  const outcome = await inTransaction(ctx.db, async (trx) => {
+    const decision = decideConfirmation(ctx, parsed, await confirmCandidates(trx, parsed));
+    if (isRefusal(decision)) return decision;
+    if ('already' in decision) return decision.already;
+    const match = decision.confirm;
     const confirmedAt = now.toISOString();
     await trx
       .updateTable('upgrades')
@@ -494,8 +527,9 @@ export async function confirmUpgrade(ctx: CenterContext, code: string): Promise<
       subject: match.id,
       details: { serial: match.serial, containerId: match.container_id, counter: match.to_counter },
     });
-    return { ...base, confirmedAt, alreadyConfirmed: false };
+    return confirmedView(match, confirmedAt, false);
   });
+  return orThrow(outcome);
 }
 
 /** Upgrades, newest first. */

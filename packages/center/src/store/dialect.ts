@@ -33,6 +33,15 @@ export interface StoreDialect {
    */
   lockRows<TB extends keyof DB, O>(query: SelectQueryBuilder<DB, TB, O>, table: TB): SelectQueryBuilder<DB, TB, O>;
   /**
+   * Holds the rows `query()` selects from `table` until the transaction ends, with a statement of
+   * its own, before the transaction reads what depends on them. PostgreSQL: `FOR UPDATE OF
+   * table`, alone, because under READ COMMITTED each statement reads from its own snapshot: the
+   * statements after it see what the previous holder committed, where subqueries of the locking
+   * statement itself would still see the snapshot from before the wait. SQLite: nothing, as
+   * every transaction there is `BEGIN IMMEDIATE` on the one connection.
+   */
+  holdRows<TB extends keyof DB, O>(query: () => SelectQueryBuilder<DB, TB, O>, table: TB): Promise<void>;
+  /**
    * Tells whether a failed migration run may succeed when repeated: the run was disturbed by
    * schema changes of others in the same database.
    */

@@ -7,10 +7,11 @@ import * as tokens from './migrations/0004_tokens.js';
 import * as blacklistSequence from './migrations/0005_blacklist_sequence.js';
 import * as abuse from './migrations/0006_abuse.js';
 import * as borrowGrace from './migrations/0007_borrow_grace.js';
+import * as activationIndex from './migrations/0008_activation_index.js';
 import type { DB } from './schema.js';
 
 /** The migrations in the order they apply; names are never changed once released. */
-const MIGRATIONS: Record<string, Migration> = {
+export const MIGRATIONS: Record<string, Migration> = {
   '0001_initial': initial,
   '0002_offline': offline,
   '0003_containers': containers,
@@ -18,6 +19,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_blacklist_sequence': blacklistSequence,
   '0006_abuse': abuse,
   '0007_borrow_grace': borrowGrace,
+  '0008_activation_index': activationIndex,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

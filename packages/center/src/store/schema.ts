@@ -87,6 +87,8 @@ export interface PackagesTable {
   borrow_days: number | null;
   /** Minutes a client keeps its seat after losing its License Manager; null: the manager's lease TTL. */
   grace_minutes: number | null;
+  /** Active activations of the package, kept by triggers on `activations` (migration 0008). */
+  active_count: Generated<number>;
 }
 
 /** How the containers of a package may be activated and moved. */
@@ -150,6 +152,17 @@ export interface ActivationsTable {
   counter: Generated<number>;
   /** Token-bound activations: the token's public key (`lictor-p256:…`, a `tokens` row); else `null`. */
   token_key: string | null;
+}
+
+/**
+ * One mark of an active activation bound to hardware (`hardwareMarks`: a network adapter, a
+ * drive, the host name with the motherboard): activations sharing a mark are of the same
+ * computer. Inserted with the activation; deleted by trigger when it stops being active.
+ */
+export interface HardwareMarksTable {
+  serial: string;
+  mark: string;
+  activation_id: string;
 }
 
 /** A blacklisted serial or activation. */
@@ -245,4 +258,5 @@ export interface DB {
   counters: CountersTable;
   duplicate_reports: DuplicateReportsTable;
   refusal_windows: RefusalWindowsTable;
+  hardware_marks: HardwareMarksTable;
 }

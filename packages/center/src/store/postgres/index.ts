@@ -63,6 +63,9 @@ export function postgresDialect(options: PostgresOptions): StoreDialect {
     },
     dispose: async () => {},
     lockRows: (query, table) => query.forUpdate(table),
+    holdRows: async (query, table) => {
+      await query().forUpdate(table).execute();
+    },
     // Two centers creating the same schema or migration table at once: one loses the race on
     // the catalog's unique index (23505) or finds the table just made (42P07); a rerun sees it.
     isTransientMigrationError: (error) =>

@@ -88,6 +88,7 @@ export function sqliteDialect(file: string): StoreDialect {
     },
     // The transaction began IMMEDIATE and holds the only connection: nothing else can write.
     lockRows: (query) => query,
+    holdRows: async () => {},
     isTransientMigrationError: () => false,
     isUniqueViolation: (error) =>
       error instanceof Error &&
