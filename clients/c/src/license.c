@@ -322,6 +322,24 @@ static lj_value *entry(checker *c, const lj_value *e, size_t index) {
     if (grant == NULL || lj_push(list, grant) != 0) out_of_memory(c);
   }
   put(c, out, "features", list);
+  /* The vendor's terms for borrowing and the grace period: signed with the entry, absent unless set. */
+  static const struct {
+    const char *name;
+    double most;
+  } terms[] = {{"borrowDays", 365}, {"graceMinutes", 7 * 24 * 60}};
+  for (size_t t = 0; t < sizeof terms / sizeof terms[0] && !c->failed; t++) {
+    const lj_value *v = lj_get(e, terms[t].name);
+    if (v == NULL) continue;
+    lj_value *n = integer(c, v, FIELD(terms[t].name), 1);
+    if (n != NULL && n->number > terms[t].most) {
+      char what[48];
+      snprintf(what, sizeof what, "must be at most %.0f", terms[t].most);
+      bad(c, FIELD(terms[t].name), what);
+      lj_free(n);
+      n = NULL;
+    }
+    if (n != NULL) put(c, out, terms[t].name, n);
+  }
 #undef FIELD
   if (c->failed) {
     lj_free(out);

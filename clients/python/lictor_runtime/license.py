@@ -308,6 +308,13 @@ def _parse_entry(v: Any, field: str) -> Dict[str, Any]:
                 ),
             }
         )
+    # The vendor's terms for borrowing and the grace period: signed with the entry, absent unless set.
+    for name, most in (("borrowDays", 365), ("graceMinutes", 7 * 24 * 60)):
+        if name in e:
+            n = _r.int(e[name], f"{field}.{name}", 1)
+            if n > most:
+                raise _r.fail(f"{field}.{name}", f"must be at most {most}")
+            entry[name] = n
     return entry
 
 

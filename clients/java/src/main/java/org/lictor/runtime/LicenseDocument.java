@@ -24,7 +24,11 @@ public final class LicenseDocument {
       Long sessions,
       String arch,
       String expiresAt,
-      List<Feature> features) {
+      List<Feature> features,
+      /** The most days a seat may be borrowed; {@code null} when the vendor set none. */
+      Long borrowDays,
+      /** Minutes a client keeps its seat after losing its License Manager; {@code null} when not set. */
+      Long graceMinutes) {
     /** Whether the entry lists feature {@code code}. */
     public boolean hasFeature(String code) {
       for (Feature f : features) if (f.code().equals(code)) return true;
@@ -242,7 +246,18 @@ public final class LicenseDocument {
       Object u = g.get("users");
       features.add(new Feature(code, u == null ? null : integer(u, f + ".users", 1)));
     }
-    return new Entry(product, (String) type, users, sessions, (String) arch, expiresAt, List.copyOf(features));
+    // The vendor's terms for borrowing and the grace period: signed with the entry, absent unless set.
+    Long borrowDays = term(e, "borrowDays", field, 365);
+    Long graceMinutes = term(e, "graceMinutes", field, 7 * 24 * 60);
+    return new Entry(
+        product, (String) type, users, sessions, (String) arch, expiresAt, List.copyOf(features), borrowDays, graceMinutes);
+  }
+
+  private static Long term(Map<String, Object> e, String name, String field, long most) {
+    if (!e.containsKey(name)) return null;
+    long n = integer(e.get(name), field + "." + name, 1);
+    if (n > most) throw fail(field + "." + name, "must be at most " + most);
+    return n;
   }
 
   private static boolean isHardware(Object value) {
@@ -372,6 +387,8 @@ public final class LicenseDocument {
         features.add(g);
       }
       m.put("features", features);
+      if (e.borrowDays() != null) m.put("borrowDays", e.borrowDays());
+      if (e.graceMinutes() != null) m.put("graceMinutes", e.graceMinutes());
       entries.add(m);
     }
     v.put("licenses", entries);
