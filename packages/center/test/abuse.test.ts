@@ -139,6 +139,40 @@ for (const engine of ENGINES) {
         { rateLimits: { ...OFF, pinBurstAlert: 0 } },
       );
     });
+
+    test('a failure is not a refusal: an activation the database cannot record is neither counted nor audited', async (t) => {
+      await withCenter(
+        t,
+        engine,
+        async ({ center, config }) => {
+          await addApp(center);
+          const pkg = await issue(center, { pins: 3, maxActive: 3 });
+          const app = buildCenterServer(center);
+          t.after(() => app.close());
+          assert.equal((await activate(app, activationRequest(pkg, 1, computer(1)), '10.4.0.1')).statusCode, 201);
+          // The table the activation's marks go to is gone: the database fails, the client is not at fault.
+          await withStore(config, async (store) => {
+            await store.db.schema.dropTable('hardware_marks').execute();
+          });
+          const failed = await activate(app, activationRequest(pkg, 2, computer(2)), '10.4.0.1');
+          assert.equal(failed.statusCode, 500);
+          const refused = await activate(app, wrongPin(pkg, 3), '10.4.0.1');
+          assert.equal(refused.statusCode, 403);
+          let counted: { code: string; count: number }[] = [];
+          await withStore(config, async (store) => {
+            const rows = await store.db.selectFrom('refusal_windows').select(['code', 'count']).execute();
+            counted = rows.map((r) => ({ code: r.code, count: Number(r.count) }));
+          });
+          assert.deepEqual(counted, [{ code: 'LICTOR_E_SERIAL_OR_PIN_INVALID', count: 1 }]);
+          const refusals = (await center.audit(100)).filter((e) => e.action === 'activation.refuse');
+          assert.deepEqual(
+            refusals.map((e) => e.details.code),
+            ['LICTOR_E_SERIAL_OR_PIN_INVALID'],
+          );
+        },
+        { rateLimits: { ...OFF, pinBurstAlert: 0 } },
+      );
+    });
   });
 }
 
