@@ -5,10 +5,11 @@
  * back early. A thin command over the SDK's `client.borrow()` and `returnBorrowedSeat()`.
  */
 import { LictorError } from '@lictor/protocol';
-import { connectManager, returnBorrowedSeat } from '@lictor/sdk';
+import { returnBorrowedSeat } from '@lictor/sdk';
 import type { Command } from 'commander';
 import { computerOptions, type Io, withProgress } from '../io.js';
-import { collect, positiveInt, timeoutOption, vendorPublicKey, withTimeoutHint } from '../options.js';
+import { collect, positiveInt, timeoutOption, withTimeoutHint } from '../options.js';
+import { reachManager } from './manager-client.js';
 
 interface BorrowCliOptions {
   product?: string;
@@ -59,22 +60,7 @@ export function registerBorrow(program: Command, io: Io): void {
         throw new LictorError('LICTOR_E_INVALID_INPUT', 'lictor borrow needs --product CODE and --days N');
       }
       const { product, days } = opts;
-      const publicKey = vendorPublicKey(opts.publicKey, io.env);
-      const wait = `waiting for a License Manager${opts.manager ? ` at ${opts.manager}` : ''} (up to ${opts.timeout} s for each; --timeout to change)`;
-      const client = await withProgress(
-        io,
-        wait,
-        () =>
-          connectManager({
-            publicKey,
-            env: io.env,
-            timeoutMs: opts.timeout * 1000,
-            ...(opts.manager ? { managers: [opts.manager] } : {}),
-            ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
-            ...(opts.discoveryTarget ? { discovery: { targets: opts.discoveryTarget } } : {}),
-          }),
-        opts.json,
-      );
+      const { client, wait } = await reachManager(io, opts);
       try {
         const seat = await withProgress(
           io,

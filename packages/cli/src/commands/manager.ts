@@ -5,7 +5,7 @@
  */
 
 import type { RunningManager } from '@lictor/manager';
-import { connectManager, type DuplicateDetectionOptions, type TokenOptions } from '@lictor/sdk';
+import type { DuplicateDetectionOptions, TokenOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
 import { loadManager } from '../deployables.js';
 import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
@@ -20,6 +20,7 @@ import {
   vendorPublicKey,
   withTimeoutHint,
 } from '../options.js';
+import { reachManager } from './manager-client.js';
 import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
 
 interface ServeOptions extends TokenCliOptions {
@@ -196,22 +197,7 @@ export function registerManager(program: Command, io: Io): void {
         timeout: number;
         json?: boolean;
       }) => {
-        const publicKey = vendorPublicKey(opts.publicKey, io.env);
-        const wait = `waiting for a License Manager${opts.manager ? ` at ${opts.manager}` : ''} (up to ${opts.timeout} s for each; --timeout to change)`;
-        const client = await withProgress(
-          io,
-          wait,
-          () =>
-            connectManager({
-              publicKey,
-              env: io.env,
-              timeoutMs: opts.timeout * 1000,
-              ...(opts.manager ? { managers: [opts.manager] } : {}),
-              ...(opts.clientHost ? { client: { host: opts.clientHost } } : {}),
-              ...(opts.discoveryTarget ? { discovery: { targets: opts.discoveryTarget } } : {}),
-            }),
-          opts.json,
-        );
+        const { client, wait } = await reachManager(io, opts);
         try {
           const lease = await withProgress(
             io,
