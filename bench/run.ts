@@ -125,6 +125,7 @@ await group('runtime', async () => {
     seconds,
     rounds,
     verbose,
+    memoryFlags: [['--max-semi-space-size=1'], ['--max-semi-space-size=4']],
     ...(values['runtime-prof'] === undefined ? {} : { cpuProfDir: values['runtime-prof'] }),
   });
   printAll(r.comparisons);
@@ -138,9 +139,11 @@ await group('runtime', async () => {
     `  answers: a signed check ${r.checkBytes} bytes, a session ${r.sessionBytes} bytes (the bare server sends as many)`,
   );
   console.log(
-    `  in this process on the same files: SDK check() ${Math.round(r.sdkChecksPerSecond).toLocaleString('en-US')}/s; check + signing its answer ${Math.round(r.sdkSignedChecksPerSecond).toLocaleString('en-US')}/s`,
+    `  in this process on the same files: SDK check() ${Math.round(r.sdkChecksPerSecond).toLocaleString('en-US')}/s (${r.sdkCheckMicros.toFixed(2)} µs CPU); check + signing its answer ${Math.round(r.sdkSignedChecksPerSecond).toLocaleString('en-US')}/s (${r.sdkSignedCheckMicros.toFixed(1)} µs CPU)`,
   );
-  console.log(
-    `  runtime resident memory: ${r.rssMiB.before.toFixed(1)} MiB after the measurements, ${r.rssMiB.withSessions.toFixed(1)} MiB with ${r.rssMiB.sessions.toLocaleString('en-US')} sessions open (peak ${r.rssMiB.peak.toFixed(1)} MiB)  (target < 80 MB)`,
-  );
+  for (const m of r.memory) {
+    console.log(
+      `  runtime memory${m.flags.length === 0 ? '' : ` (node ${m.flags.join(' ')})`} with ${r.files} license files and ${m.sessions.toLocaleString('en-US')} sessions open: RSS ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)}), private ${m.private.toFixed(1)} MiB  (target < 80 MB); ${Math.round(m.checksPerSecond).toLocaleString('en-US')} checks/s just before`,
+    );
+  }
 });

@@ -40,6 +40,8 @@ export interface RuntimeBenchOptions {
   connections?: number;
   /** Sessions held open for the memory figure (default 1,000). */
   sessions?: number;
+  /** Node options the memory figure is also taken with (each a run of its own), e.g. `['--max-semi-space-size=2']`. */
+  memoryFlags?: string[][];
   /** Writes the runtime's CPU profile (`node --cpu-prof`) into this directory. */
   cpuProfDir?: string;
   verbose?: boolean;
@@ -58,8 +60,11 @@ export interface RuntimeBenchResults {
   /** Answer sizes (bytes) of a signed check and a session. */
   checkBytes: number;
   sessionBytes: number;
-  /** The runtime's resident memory, MiB: after the measurements, and with `sessions` more held. */
-  rssMiB: { before: number; withSessions: number; peak: number; sessions: number };
+  /** The runtime's memory with `sessions` held, with the default Node options and each of `memoryFlags`. */
+  memory: MemoryFigure[];
+  /** CPU time of one SDK check, and of a check plus signing its answer, in this process (µs). */
+  sdkCheckMicros: number;
+  sdkSignedCheckMicros: number;
 }
 
 const FEATURE = 'reports';
@@ -127,11 +132,31 @@ async function activateOffline(store: string, n: number): Promise<{ publicKey: s
   return { publicKey };
 }
 
-/** VmRSS and VmHWM of `pid`, MiB. */
-async function memoryOf(pid: number): Promise<{ rss: number; peak: number }> {
+/** The runtime's memory, MiB. */
+export interface MemoryFigure {
+  /** Node options the runtime ran with (none: the defaults). */
+  flags: string[];
+  /** Signed checks per second over the connections for 2 s, before the sessions were opened. */
+  checksPerSecond: number;
+  sessions: number;
+  /** VmRSS with the sessions open, and VmHWM (the peak). */
+  rss: number;
+  peak: number;
+  /** Private_Clean + Private_Dirty (what only this process holds: RSS less the node binary and libraries shared with other processes). */
+  private: number;
+}
+
+/** VmRSS, VmHWM and private memory of `pid`, MiB. */
+async function memoryOf(pid: number): Promise<{ rss: number; peak: number; private: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'latin1');
-  const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
-  return { rss: kib('VmRSS') / 1024, peak: kib('VmHWM') / 1024 };
+  const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'latin1');
+  const kib = (text: string, name: string) =>
+    Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  return {
+    rss: kib(status, 'VmRSS') / 1024,
+    peak: kib(status, 'VmHWM') / 1024,
+    private: (kib(rollup, 'Private_Clean') + kib(rollup, 'Private_Dirty')) / 1024,
+  };
 }
 
 const nonce = () => toBase64Url(randomBytes(16));
@@ -304,26 +329,63 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
     if (key === undefined || !licensing.check(FEATURE).ok) throw new Error('runtime bench: the SDK does not grant');
     const N = 200_000;
     let s = performance.now();
+    let cpu = process.cpuUsage();
     for (let i = 0; i < N; i++) if (!licensing.check(FEATURE).ok) throw new Error('runtime bench: refused');
     const sdkChecksPerSecond = N / ((performance.now() - s) / 1000);
+    const cpuMicros = (since: NodeJS.CpuUsage) => {
+      const used = process.cpuUsage(since);
+      return used.user + used.system;
+    };
+    const sdkCheckMicros = cpuMicros(cpu) / N;
     const M = 5_000;
     s = performance.now();
+    cpu = process.cpuUsage();
     for (let i = 0; i < M; i++) signRuntimeAnswer(key, 'runtime-check', nonce(), grantOrThrow(licensing, FEATURE));
     const sdkSignedChecksPerSecond = M / ((performance.now() - s) / 1000);
+    const sdkSignedCheckMicros = cpuMicros(cpu) / M;
     await licensing.close();
 
-    // Memory: 1,000 sessions more held open, over the connections.
-    const before = await memoryOf(runtime.pid);
-    const per = Math.ceil(held / rn.length);
-    await Promise.all(
-      rn.map(async (c) => {
-        for (let i = 0; i < per; i++) {
-          const a = await c.request('POST', '/v1/sessions', sessionBody());
-          if (a.status !== 201) throw new Error(`runtime bench: session answered ${a.status}: ${a.text}`);
-        }
-      }),
-    );
-    const withSessions = await memoryOf(runtime.pid);
+    await runtime.stop();
+    runtime = undefined;
+
+    // Memory: a runtime of the same state directory (with Node options), 2 s of checks over the
+    // connections, then `held` sessions opened and kept.
+    const memory: MemoryFigure[] = [];
+    for (const flags of [[], ...(options.memoryFlags ?? [])]) {
+      runtime = await startServer([...flags, ...serve.slice(prof.length)], join(dir, 'runtime.log'));
+      const mc = conns(socket, connections);
+      const checked = await measured(
+        'rate',
+        async () => {
+          const end = performance.now() + 2000;
+          let n = 0;
+          await Promise.all(
+            mc.map(async (c) => {
+              while (performance.now() < end) {
+                if (!(await check(c, undefined))) throw new Error('runtime bench: a check was refused');
+                n++;
+              }
+            }),
+          );
+          return n;
+        },
+        runtime.pid,
+      );
+      const per = Math.ceil(held / mc.length);
+      await Promise.all(
+        mc.map(async (c) => {
+          for (let i = 0; i < per; i++) {
+            const a = await c.request('POST', '/v1/sessions', sessionBody());
+            if (a.status !== 201) throw new Error(`runtime bench: session answered ${a.status}: ${a.text}`);
+          }
+        }),
+      );
+      const m = await memoryOf(runtime.pid);
+      memory.push({ flags, checksPerSecond: checked.value, sessions: per * mc.length, ...m });
+      for (const c of mc) c.close();
+      await runtime.stop();
+      runtime = undefined;
+    }
     return {
       files: FILES,
       connections,
@@ -331,14 +393,11 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       latency: new Map([...latency].map(([k, v]) => [k, v.stats()])),
       sdkChecksPerSecond,
       sdkSignedChecksPerSecond,
+      sdkCheckMicros,
+      sdkSignedCheckMicros,
       checkBytes,
       sessionBytes,
-      rssMiB: {
-        before: before.rss,
-        withSessions: withSessions.rss,
-        peak: withSessions.peak,
-        sessions: per * rn.length,
-      },
+      memory,
     };
   } finally {
     for (const c of clients) c.close();
