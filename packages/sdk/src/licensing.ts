@@ -27,7 +27,8 @@ import { loadDuplicateMarks } from './duplicates/marks.js';
 import { announcedLicenses, type DuplicateDetection, startDuplicateWatch } from './duplicates/start.js';
 import type { DuplicateDetectionOptions, DuplicateDetectionStatus } from './duplicates/watch.js';
 import { BLACKLIST_FILE_NAME, type Listing, listDir, scanListed, writeFileAtomic } from './files.js';
-import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
+import type { HardwareSource } from './hardware/index.js';
+import { defaultHardwareSource } from './hardware/runtime-snapshot.js';
 import { defaultMachineSecret, type MachineSecretSource } from './machine-secret.js';
 import { borrowComputerHere } from './manager/borrow-binding.js';
 import {
@@ -97,6 +98,12 @@ export interface LicensingOptions {
   hardware?: HardwareSource;
   /** How long collected hardware is reused before collecting again (default 24 h). */
   hardwareMaxAgeMs?: number;
+  /**
+   * Without `hardware`: the Lictor Runtime's sealed hardware snapshot to reuse when it is
+   * readable, fresh and not writable by this process (`hardware/runtime-snapshot.ts`); default the
+   * machine-wide runtime's (none on Windows); `false`: always collect.
+   */
+  runtimeHardware?: string | false;
   /** Clock in ms since the epoch; default `Date.now`. */
   now?: () => number;
   /**
@@ -280,11 +287,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   });
   const storeDir = options.store ?? options.paths?.[0] ?? licenseWriteDir(env);
   if (options.store && !searchPaths.includes(options.store)) searchPaths.unshift(options.store);
-  const hardware =
-    options.hardware ??
-    cachedHardware(() => collectHardware(), {
-      ...(options.hardwareMaxAgeMs === undefined ? {} : { maxAgeMs: options.hardwareMaxAgeMs }),
-    });
+  const hardware = options.hardware ?? defaultHardwareSource(options);
   const now = options.now ?? Date.now;
   const app = applicationOf(options);
   const { product } = options;
