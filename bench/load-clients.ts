@@ -61,10 +61,12 @@ export class HttpClient implements HeartbeatClient {
   /**
    * @param reconnect `true`: a new connection for every request (`connection: close`), as a
    *   client does when the server closes idle connections sooner than its heartbeat interval.
+   * @param socketPath a Unix socket to connect to instead of loopback `port` (the Lictor Runtime's).
    */
   constructor(
     private readonly port: number,
     private readonly reconnect = false,
+    private readonly socketPath?: string,
   ) {}
 
   /** Takes a seat for `name` and returns the lease id (expects 201 or 200). */
@@ -132,7 +134,10 @@ export class HttpClient implements HeartbeatClient {
   }
 
   private open(): Socket {
-    const socket = connect({ host: '127.0.0.1', port: this.port, noDelay: true });
+    const socket =
+      this.socketPath === undefined
+        ? connect({ host: '127.0.0.1', port: this.port, noDelay: true })
+        : connect({ path: this.socketPath });
     socket.on('data', (chunk: Buffer) => this.read(chunk));
     // Only the current connection's end fails the request in flight (not one closed after use).
     socket.on('error', (error) => {

@@ -3,9 +3,10 @@
  * and its load average before and after each group. Numbers for docs/benchmarks.md come from this
  * output.
  *
- *   --only sdk|center|pool|manager|logging|releases|manager-net   one group (repeatable, or comma-separated)
+ *   --only sdk|center|pool|manager|logging|releases|manager-net|runtime   one group (repeatable, or comma-separated)
  *   --rounds <n>     rounds of each interleaved comparison (default 3, at least 3)
  *   --seconds <s>    seconds per measured phase of the server comparisons (default 4)
+ *   --runtime-prof <dir>   the runtime group's `lictor runtime serve` writes its CPU profile there (`--cpu-prof`)
  *   --pin            servers on core 0, this process (the load generator) on core 1 (`taskset`)
  *   --verbose        each sample as it is taken, on stderr
  */
@@ -18,7 +19,7 @@ import { pinCores } from './processes.js';
 // open, the ceilings) must not pay for the heap of another's (the center, the TypeScript
 // compiler), whose garbage collection would count in its CPU time.
 
-const GROUPS = ['sdk', 'center', 'pool', 'manager', 'logging', 'releases', 'manager-net'] as const;
+const GROUPS = ['sdk', 'center', 'pool', 'manager', 'logging', 'releases', 'manager-net', 'runtime'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '4' },
     pin: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
+    'runtime-prof': { type: 'string' },
   },
 });
 const only = new Set((values.only ?? []).flatMap((o) => o.split(',')));
@@ -113,4 +115,35 @@ await group('manager-net', async () => {
   const { benchManagerNet } = await import('./manager-net.js');
   const { printManagerNet } = await import('./manager-net-report.js');
   printManagerNet(await benchManagerNet());
+});
+await group('runtime', async () => {
+  console.log(
+    '`lictor runtime serve --log-level warn` (10 license files of ERP, each able to sign) and bare node:http, each in its own process on a Unix socket, same keep-alive clients in this process; requests/s',
+  );
+  const { benchRuntime } = await import('./runtime.js');
+  const r = await benchRuntime({
+    seconds,
+    rounds,
+    verbose,
+    memoryFlags: [['--max-semi-space-size=1'], ['--max-semi-space-size=4']],
+    ...(values['runtime-prof'] === undefined ? {} : { cpuProfDir: values['runtime-prof'] }),
+  });
+  printAll(r.comparisons);
+  const ms = (n: number) => n.toFixed(3);
+  for (const [name, l] of r.latency) {
+    console.log(
+      `  latency ${name}: p50 ${ms(l.p50)} ms, p99 ${ms(l.p99)} ms, max ${ms(l.max)} ms (${l.count.toLocaleString('en-US')} requests)`,
+    );
+  }
+  console.log(
+    `  answers: a signed check ${r.checkBytes} bytes, a session ${r.sessionBytes} bytes (the bare server sends as many)`,
+  );
+  console.log(
+    `  in this process on the same files: SDK check() ${Math.round(r.sdkChecksPerSecond).toLocaleString('en-US')}/s (${r.sdkCheckMicros.toFixed(2)} µs CPU); check + signing its answer ${Math.round(r.sdkSignedChecksPerSecond).toLocaleString('en-US')}/s (${r.sdkSignedCheckMicros.toFixed(1)} µs CPU)`,
+  );
+  for (const m of r.memory) {
+    console.log(
+      `  runtime memory${m.flags.length === 0 ? '' : ` (node ${m.flags.join(' ')})`} with ${r.files} license files and ${m.sessions.toLocaleString('en-US')} sessions open: RSS ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)}), private ${m.private.toFixed(1)} MiB  (target < 80 MB); ${Math.round(m.checksPerSecond).toLocaleString('en-US')} checks/s just before`,
+    );
+  }
 });

@@ -91,6 +91,7 @@ export const ERRORS = {
   LICTOR_E_TOKEN_PROOF_INVALID: { status: 403, title: 'The token activation claim is not valid' },
 
   LICTOR_E_NOT_LOCAL: { status: 403, title: 'The Lictor Runtime serves programs of this computer only' },
+  LICTOR_E_PLATFORM_UNSUPPORTED: { status: 400, title: 'Not available on this operating system' },
   LICTOR_E_SESSIONS_EXHAUSTED: { status: 409, title: 'The license file has no session left for this process' },
   LICTOR_E_SESSION_UNKNOWN: { status: 404, title: 'The session is unknown or was freed' },
   LICTOR_E_PROCESS_UNKNOWN: { status: 400, title: 'No running process has this id' },

@@ -32,7 +32,16 @@ export {
   type LicensingPoolOptions,
   type PooledLicensing,
 } from './licensing-pool.js';
-export { closeServer, listenLoopback, listenSocket, prepareSocketPath, socketAnswers } from './listen.js';
+export {
+  closeServer,
+  listenLoopback,
+  listenPipe,
+  listenSocket,
+  namedPipePath,
+  PIPE_PREFIX,
+  prepareSocketPath,
+  socketAnswers,
+} from './listen.js';
 export { assertLoopbackListen, hostOfHeader, isLoopbackAddress, isLoopbackHost, localOnly } from './local-only.js';
 export {
   DEFAULT_RUNTIME_PORT,

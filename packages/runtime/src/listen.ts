@@ -77,6 +77,64 @@ export async function listenSocket(server: Server, path: string, mode: number): 
   await chmod(path, mode);
 }
 
+/** Names of Windows named pipes the runtime accepts: `[A-Za-z0-9._-]`, 1 to 200 characters. */
+const PIPE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+/** Where Windows named pipes live (`\\.\pipe\`). */
+export const PIPE_PREFIX = '\\\\.\\pipe\\';
+
+/**
+ * The path of the Windows named pipe `name` (`lictor-runtime`, or written out as
+ * `\\.\pipe\lictor-runtime`): `LICTOR_E_INVALID_INPUT` for another name, and
+ * `LICTOR_E_PLATFORM_UNSUPPORTED` on an operating system other than Windows (where Node would
+ * take the path for a Unix socket file).
+ */
+export function namedPipePath(name: string, platform: NodeJS.Platform = process.platform): string {
+  const bare = name.startsWith(PIPE_PREFIX) ? name.slice(PIPE_PREFIX.length) : name;
+  if (!PIPE_NAME.test(bare)) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      `'${name}' is not a pipe name: use 1 to 200 letters, digits, '.', '_' or '-' (e.g. lictor-runtime), or \\\\.\\pipe\\<name>`,
+      { field: 'pipe' },
+    );
+  }
+  if (platform !== 'win32') {
+    throw new LictorError(
+      'LICTOR_E_PLATFORM_UNSUPPORTED',
+      `named pipes are Windows's: on ${platform} the runtime listens on a Unix socket (--socket PATH) instead of --pipe`,
+      { platform },
+    );
+  }
+  return `${PIPE_PREFIX}${bare}`;
+}
+
+/**
+ * Listens on the Windows named pipe `path` with the pipe's default security (the runtime's
+ * account, SYSTEM and administrators may connect; see docs/runtime.md). A pipe another process
+ * serves is `LICTOR_E_PORT_IN_USE`.
+ */
+export async function listenPipe(server: Server, path: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const failed = (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE' || error.code === 'EACCES') {
+        reject(
+          new LictorError(
+            'LICTOR_E_PORT_IN_USE',
+            `another program serves the pipe ${path}: stop it, or choose another --pipe`,
+            {
+              pipe: path,
+            },
+          ),
+        );
+      } else reject(error);
+    };
+    server.once('error', failed);
+    server.listen({ path }, () => {
+      server.off('error', failed);
+      resolve();
+    });
+  });
+}
+
 /** Listens on loopback `host:port` (0: any free port); returns the URL. */
 export async function listenLoopback(server: Server, host: string, port: number): Promise<string> {
   assertLoopbackListen(host);

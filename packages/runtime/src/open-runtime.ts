@@ -9,7 +9,7 @@ import { unlink } from 'node:fs/promises';
 import { delimiter, resolve } from 'node:path';
 import type { ServiceLoggerOption } from '@lictor/http-service';
 import {
-  type LictorError,
+  LictorError,
   parsePublicKey,
   type Scheduler,
   systemScheduler,
@@ -32,7 +32,7 @@ import { EventHub } from './event-hub.js';
 import { type PersistedHardware, persistedHardware } from './hardware-store.js';
 import { buildRuntimeServer, type RuntimeServer } from './http/server.js';
 import { LicensingPool } from './licensing-pool.js';
-import { closeServer, listenLoopback, listenSocket } from './listen.js';
+import { closeServer, listenLoopback, listenPipe, listenSocket, namedPipePath } from './listen.js';
 import { type ProcessProbe, systemProcessProbe } from './process-info.js';
 import { LictorRuntime, type RuntimeIdentity } from './runtime.js';
 import { type ManagerConnector, SeatService } from './seats.js';
@@ -63,6 +63,13 @@ export interface OpenRuntimeOptions {
   stateDir: string;
   /** The Unix socket; `null`: none. Default `$XDG_RUNTIME_DIR/lictor/runtime.sock`, else `/run/lictor/runtime.sock` for root. */
   socket?: string | null;
+  /**
+   * A Windows named pipe to listen on instead of the Unix socket: its name (`lictor-runtime`) or
+   * path (`\\.\pipe\lictor-runtime`). Windows only: elsewhere `LICTOR_E_PLATFORM_UNSUPPORTED`.
+   */
+  pipe?: string;
+  /** The operating system (default `process.platform`; tests pass another). */
+  platform?: NodeJS.Platform;
   /** Mode of the socket file (default 0660 for root, a system service whose group may connect; else 0600). */
   socketMode?: number;
   /** Loopback address to listen on (default `127.0.0.1`; anything not loopback is refused). */
@@ -137,6 +144,13 @@ function defaultLicensePaths(store: string, env: NodeJS.ProcessEnv): string[] {
 
 /** Opens the runtime in `options.stateDir` and starts serving. */
 export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningRuntime> {
+  // Refused before anything is made: a pipe where there are none, a pipe and a socket at once.
+  const pipe = options.pipe === undefined ? null : namedPipePath(options.pipe, options.platform ?? process.platform);
+  if (pipe !== null && typeof options.socket === 'string') {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', 'listen on a named pipe or on a Unix socket, not both', {
+      field: 'pipe',
+    });
+  }
   // Absolute paths: status, messages and the SDK's search paths name files wherever they are read.
   const layout = stateLayout(resolve(options.stateDir));
   const env = options.computer?.env ?? process.env;
@@ -235,13 +249,13 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
   log = server.app.log;
 
   let sweep: TimerHandle | undefined;
-  const named = options.socket === undefined ? (defaultSocketPath(env) ?? null) : options.socket;
+  const named = pipe !== null ? null : options.socket === undefined ? (defaultSocketPath(env) ?? null) : options.socket;
   const socket = named === null ? null : resolve(named);
   const close = async () => {
     scheduler.clearInterval(sweep);
     await Promise.all([closeServer(server.app.server), closeServer(server.extra)]);
     await server.app.close();
-    if (identity.socket !== null) await unlink(identity.socket).catch(() => undefined);
+    if (identity.socket !== null && identity.socket !== pipe) await unlink(identity.socket).catch(() => undefined);
     await seats.close();
     await pool.close();
   };
@@ -251,6 +265,10 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
       server.acceptSocketOn(server.app.server);
       await listenSocket(server.app.server, socket, options.socketMode ?? (process.getuid?.() === 0 ? 0o660 : 0o600));
       identity.socket = socket;
+    } else if (pipe !== null) {
+      server.acceptSocketOn(server.app.server);
+      await listenPipe(server.app.server, pipe);
+      identity.socket = pipe;
     }
     const port = options.port === undefined ? DEFAULT_RUNTIME_PORT : options.port;
     if (port !== null) {

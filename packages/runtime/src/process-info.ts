@@ -6,7 +6,7 @@
  * boot); a zombie counts as exited. Elsewhere: `kill(pid, 0)` says whether the process runs, and
  * the OS session is the one the application declared (documented in docs/runtime.md).
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 
 /** A running process as the OS describes it. */
 export interface ProcessInfo {
@@ -41,11 +41,16 @@ export function parseProcStat(pid: number, text: string): ProcessInfo | undefine
   return { pid, osSession: session, startTime };
 }
 
-/** Linux: reads `/proc/<pid>/stat`. */
+/**
+ * Linux: reads `/proc/<pid>/stat`, synchronously: the kernel writes the line when it is read (no
+ * disk), in a few microseconds, where `fs/promises`' `readFile` took five trips through the thread
+ * pool (open, fstat, two reads, close): about a tenth of the runtime's CPU under a load of
+ * session opens (bench `runtime` group, docs/benchmarks.md).
+ */
 async function linuxProbe(pid: number): Promise<ProcessInfo | undefined> {
   let text: string;
   try {
-    text = await readFile(`/proc/${pid}/stat`, 'latin1');
+    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
   } catch {
     return undefined;
   }

@@ -28,7 +28,8 @@ import { loadDuplicateMarks } from './duplicates/marks.js';
 import { announcedLicenses, type DuplicateDetection, startDuplicateWatch } from './duplicates/start.js';
 import type { DuplicateDetectionOptions, DuplicateDetectionStatus } from './duplicates/watch.js';
 import { type Listing, listDir, scanListed } from './files.js';
-import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
+import type { HardwareSource } from './hardware/index.js';
+import { defaultHardwareSource } from './hardware/runtime-snapshot.js';
 import { activate } from './licensing/activation.js';
 import { type VendorBlacklist, vendorBlacklist } from './licensing/blacklist.js';
 import type { LicensingContext } from './licensing/context.js';
@@ -77,6 +78,12 @@ export interface LicensingOptions {
   hardware?: HardwareSource;
   /** How long collected hardware is reused before collecting again (default 24 h). */
   hardwareMaxAgeMs?: number;
+  /**
+   * Without `hardware`: the Lictor Runtime's sealed hardware snapshot to reuse when it is
+   * readable, fresh and not writable by this process (`hardware/runtime-snapshot.ts`); default the
+   * machine-wide runtime's (none on Windows); `false`: always collect.
+   */
+  runtimeHardware?: string | false;
   /** Clock in ms since the epoch; default the `scheduler`'s. */
   now?: () => number;
   /**
@@ -255,12 +262,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   if (options.store && !searchPaths.includes(options.store)) searchPaths.unshift(options.store);
   const scheduler = options.scheduler ?? systemScheduler;
   const now = options.now ?? (() => scheduler.now());
-  const hardware =
-    options.hardware ??
-    cachedHardware(() => collectHardware(), {
-      now,
-      ...(options.hardwareMaxAgeMs === undefined ? {} : { maxAgeMs: options.hardwareMaxAgeMs }),
-    });
+  const hardware = options.hardware ?? defaultHardwareSource({ ...options, now });
   const app = applicationOf(options);
   const { product } = options;
   const usage = new UsageRecord(storeDir, scheduler);

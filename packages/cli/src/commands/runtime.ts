@@ -3,12 +3,14 @@
  * of `@lictor/runtime`, loaded on use), and `lictor runtime status`: what a running runtime says
  * about itself, for a person or as JSON.
  */
+
+import { LictorError } from '@lictor/protocol';
 import type { RuntimeStatus } from '@lictor/protocol/wire';
 import type { RuntimeTarget } from '@lictor/runtime';
 import { type Command, InvalidArgumentError } from 'commander';
 import { loadRuntime } from '../deployables.js';
 import { computerOptions, type Io, untilStopped } from '../io.js';
-import { collect, logLevelOption, port, positiveInt } from '../options.js';
+import { centerUrl, collect, logLevelOption, port, positiveInt, vendorPublicKey } from '../options.js';
 
 interface ServeOptions {
   stateDir?: string;
@@ -21,6 +23,10 @@ interface ServeOptions {
   licensePath?: string[];
   maxOsSessions?: number;
   maxProcesses?: number;
+  pipe?: string;
+  center?: string;
+  publicKey?: string;
+  blacklistRefreshHours?: number;
   logLevel: string;
 }
 
@@ -35,6 +41,29 @@ function socketMode(value: string): number {
   const mode = Number.parseInt(value, 8);
   if (mode !== 0o600 && mode !== 0o660) throw new InvalidArgumentError('must be 600 or 660');
   return mode;
+}
+
+/**
+ * `--center` (else `LICTOR_CENTER`) with `--public-key` (else `LICTOR_PUBLIC_KEY`): the vendor
+ * whose blacklist the runtime downloads from that License Center, every `--blacklist-refresh-hours`
+ * (default 6). Checked before anything is made; `--public-key` or the period without a center is refused.
+ */
+export function blacklistRefreshOf(opts: ServeOptions, env: NodeJS.ProcessEnv) {
+  const center = opts.center ?? env.LICTOR_CENTER;
+  if (center === undefined) {
+    if (opts.publicKey !== undefined || opts.blacklistRefreshHours !== undefined) {
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        '--public-key and --blacklist-refresh-hours name the blacklist --center serves: pass --center URL (or set LICTOR_CENTER)',
+        { field: 'center' },
+      );
+    }
+    return [];
+  }
+  const url = centerUrl(center, opts.center === undefined ? 'LICTOR_CENTER' : '--center');
+  const publicKey = vendorPublicKey(opts.publicKey, env).text;
+  const hours = opts.blacklistRefreshHours;
+  return [{ publicKey, center: url, ...(hours === undefined ? {} : { intervalMs: hours * 3_600_000 }) }];
 }
 
 /** Where `lictor runtime status` looks: the named socket or URL, else the default socket and then the default port. */
@@ -96,6 +125,7 @@ export function registerRuntime(program: Command, io: Io): void {
     .option('--state-dir <dir>', 'state directory (default: LICTOR_RUNTIME_HOME, else a machine-wide directory)')
     .option('--socket <path>', 'Unix socket (default: $XDG_RUNTIME_DIR/lictor/runtime.sock, else /run/lictor for root)')
     .option('--no-socket', 'no Unix socket')
+    .option('--pipe <name>', 'Windows: listen on the named pipe \\\\.\\pipe\\<name> instead of a Unix socket')
     .option(
       '--socket-mode <mode>',
       "socket file mode: 600 (the runtime's user) or 660 (its group too); default 660 for root, else 600",
@@ -111,8 +141,15 @@ export function registerRuntime(program: Command, io: Io): void {
     )
     .option('--max-os-sessions <n>', 'OS sessions one license file serves (default 256)', positiveInt)
     .option('--max-processes <n>', 'processes of one OS session one license file serves (default 256)', positiveInt)
+    .option(
+      '--center <url>',
+      "License Center to download --public-key's blacklist from every 6 h (default: LICTOR_CENTER)",
+    )
+    .option('--public-key <key>', 'vendor public key whose blacklist --center serves (default: LICTOR_PUBLIC_KEY)')
+    .option('--blacklist-refresh-hours <n>', 'hours between blacklist downloads (default 6)', positiveInt)
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
+      const blacklistRefresh = blacklistRefreshOf(opts, io.env);
       const { openRuntime, defaultStateDir } = await loadRuntime();
       const limits = {
         ...(opts.maxOsSessions === undefined ? {} : { maxOsSessionsPerFile: opts.maxOsSessions }),
@@ -121,6 +158,8 @@ export function registerRuntime(program: Command, io: Io): void {
       const running = await openRuntime({
         stateDir: opts.stateDir || io.env.LICTOR_RUNTIME_HOME || defaultStateDir(io.env),
         ...(typeof opts.socket === 'string' ? { socket: opts.socket } : opts.socket === false ? { socket: null } : {}),
+        ...(opts.pipe === undefined ? {} : { pipe: opts.pipe }),
+        ...(blacklistRefresh.length === 0 ? {} : { blacklistRefresh }),
         ...(opts.socketMode === undefined ? {} : { socketMode: opts.socketMode }),
         port: opts.http ? opts.port : null,
         host: opts.host,
@@ -129,13 +168,18 @@ export function registerRuntime(program: Command, io: Io): void {
         logger: { level: opts.logLevel, stream: process.stderr },
         computer: { env: io.env, ...computerOptions(io) },
       });
-      const where = [running.url, running.socket === null ? undefined : `unix:${running.socket}`].filter(Boolean);
+      const listener =
+        running.socket === null ? undefined : `${opts.pipe === undefined ? 'unix' : 'pipe'}:${running.socket}`;
+      const where = [running.url, listener].filter(Boolean);
       io.out(`Lictor Runtime ${running.id} listening on ${where.join(' and ')}`);
       io.out(`  state: ${running.stateDir} (license store: ${running.licensesDir})`);
       const { maxOsSessionsPerFile, maxProcessesPerOsSession } = running.runtime.sessions.limits;
       io.out(
         `  sessions: at most ${maxOsSessionsPerFile} OS sessions per license file, ${maxProcessesPerOsSession} processes per OS session`,
       );
+      for (const b of blacklistRefresh) {
+        io.out(`  blacklist: from ${b.center} every ${(b.intervalMs ?? 6 * 3_600_000) / 3_600_000} h`);
+      }
       if (running.socket === null && opts.socket !== false) {
         io.out('  no Unix socket: set XDG_RUNTIME_DIR or pass --socket PATH');
       }
