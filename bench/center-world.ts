@@ -3,6 +3,7 @@
  * activation requests of every PIN, interleaved across packages (concurrent requests rarely
  * wait on the same package), and online activations over HTTP driven by autocannon.
  */
+import { readFileSync } from 'node:fs';
 import { type Center, initCenter, openCenter } from '@lictor/center';
 import { type ActivationRequest, generateContainerKeys } from '@lictor/protocol';
 import autocannon from 'autocannon';
@@ -61,6 +62,24 @@ export interface HttpStats {
   errors: number;
   p50: number[];
   p99: number[];
+  /** The server's main thread's CPU time per accepted activation, in µs, per measured sample. */
+  mainMicrosPerOp: number[];
+}
+
+/** Empty {@link HttpStats}. */
+export function httpStats(): HttpStats {
+  return { accepted: 0, refused: 0, errors: 0, p50: [], p99: [], mainMicrosPerOp: [] };
+}
+
+/** CPU time of the main thread of process `pid` (user + system), in µs; NaN if it cannot be read. */
+export function mainThreadMicros(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'latin1');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /**
@@ -89,7 +108,8 @@ export function activationSide(
     name,
     measure: async (round) => {
       await options.before?.();
-      return measured(
+      const main = mainThreadMicros(pid);
+      const sample = await measured(
         'rate',
         async () => {
           const result = await autocannon({
@@ -119,6 +139,8 @@ export function activationSide(
         },
         pid,
       );
+      if (round >= 0) stats.mainMicrosPerOp.push((mainThreadMicros(pid) - main) / sample.ops);
+      return sample;
     },
   };
 }

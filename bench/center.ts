@@ -26,9 +26,9 @@ import {
   type LicenseDocument,
   loadSigner,
 } from '@lictor/protocol';
-import { type Comparison, compare, interleave, measured, type Side } from './ceiling.js';
+import { type Comparison, compare, interleave, measured, median, type Side } from './ceiling.js';
 import { activationTransaction } from './center-transaction.js';
-import { activationSide, centerWorld, type HttpStats, hardware } from './center-world.js';
+import { activationSide, centerWorld, hardware, httpStats } from './center-world.js';
 import { plainScript, serveCenter, startServer } from './processes.js';
 
 export interface CenterResults {
@@ -39,6 +39,11 @@ export interface CenterResults {
   /** Activations refused or failed over the whole run. */
   refused: number;
   errors: number;
+  /**
+   * CPU time per activation of the main thread alone (medians, µs): the center's (without its
+   * sealing and checkpoint threads) and the composed ceiling's.
+   */
+  mainThreadMicrosPerOp: { center: number; composed: number };
   /** Bytes of the center's answer to an activation (the composed ceiling answers as many). */
   answerBytes: number;
 }
@@ -130,7 +135,8 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
     const composedDb = await copy('composed.db');
     const server = await serveCenter(data, join(dir, 'center.log'), 'warn');
     let composed: Awaited<ReturnType<typeof startServer>> | undefined;
-    const stats: HttpStats = { accepted: 0, refused: 0, errors: 0, p50: [], p99: [] };
+    const stats = httpStats();
+    const composedStats = httpStats();
     try {
       // One activation answered by the center: the composed ceiling answers with its bytes.
       const answer = await fetch(`${server.url}/v1/activations`, {
@@ -158,7 +164,7 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
         {
           seconds,
           connections,
-          stats: { accepted: 0, refused: 0, errors: 0, p50: [], p99: [] },
+          stats: composedStats,
           cycle: true,
           before: async () => {
             await fetch(`${between}/between`, { method: 'POST' });
@@ -183,6 +189,10 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
         refused: stats.refused,
         errors: stats.errors,
         answerBytes: Buffer.byteLength(answerText),
+        mainThreadMicrosPerOp: {
+          center: median(stats.mainMicrosPerOp),
+          composed: median(composedStats.mainMicrosPerOp),
+        },
       };
     } finally {
       await composed?.stop();

@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Comparison, compare, interleave, measured, type Side } from './ceiling.js';
-import { activationSide, centerWorld } from './center-world.js';
+import { activationSide, centerWorld, httpStats } from './center-world.js';
 import { closedLoop, connectedClients } from './manager-ceiling.js';
 import { managerWorld, type ServerProcess, serveCenter, serveManager } from './processes.js';
 
@@ -135,7 +135,7 @@ async function centers(dir: string, options: LoggingBenchOptions): Promise<Loggi
     servers.push(info);
     const warn = await serveCenter(quietData, logs.warn, 'warn');
     servers.push(warn);
-    const stats = () => ({ accepted: 0, refused: 0, errors: 0, p50: [] as number[], p99: [] as number[] });
+    const stats = httpStats;
     const infoStats = stats();
     const warnStats = stats();
     const seconds = options.seconds ?? 4;

@@ -70,7 +70,9 @@ await group('center', async () => {
   console.log(
     `center: \`lictor center serve --log-level warn\` (SQLite) over HTTP, ${c.connections} connections, autocannon in this process; ${c.refused} refused, ${c.errors} errors; latency p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms (the worst round)`,
   );
-  console.log(`center: the center's answer to an activation is ${c.answerBytes} bytes`);
+  console.log(
+    `center: the center's answer to an activation is ${c.answerBytes} bytes; main thread alone: center ${Math.round(c.mainThreadMicrosPerOp.center)} µs/op, composed ceiling ${Math.round(c.mainThreadMicrosPerOp.composed)} µs/op`,
+  );
   printAll(c.comparisons);
 });
 await group('center-held', async () => {
