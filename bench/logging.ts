@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Comparison, compare, interleave, measured, type Side } from './ceiling.js';
-import { activationSide, centerWorld } from './center.js';
+import { activationSide, centerWorld, httpStats } from './center-world.js';
 import { closedLoop, connectedClients } from './manager-ceiling.js';
 import { managerWorld, type ServerProcess, serveCenter, serveManager } from './processes.js';
 
@@ -125,7 +125,7 @@ async function managers(dir: string, options: LoggingBenchOptions): Promise<Logg
 /** The two centers (default log level and `warn`): online activations. */
 async function centers(dir: string, options: LoggingBenchOptions): Promise<LoggingResults> {
   const data = join(dir, 'center-info');
-  const order = await centerWorld(data, 8000, 5);
+  const order = (await centerWorld(data, 8000, 5)).map((r) => JSON.stringify(r));
   const quietData = join(dir, 'center-warn');
   await cp(data, quietData, { recursive: true });
   const logs = { info: join(dir, 'center-info.log'), warn: join(dir, 'center-warn.log') };
@@ -135,12 +135,20 @@ async function centers(dir: string, options: LoggingBenchOptions): Promise<Loggi
     servers.push(info);
     const warn = await serveCenter(quietData, logs.warn, 'warn');
     servers.push(warn);
-    const stats = () => ({ accepted: 0, refused: 0, errors: 0, p50: [] as number[], p99: [] as number[] });
+    const stats = httpStats;
     const infoStats = stats();
     const warnStats = stats();
     const seconds = options.seconds ?? 4;
-    const i = activationSide('center, default logging (info)', info.url, info.pid, order, seconds, 32, infoStats);
-    const w = activationSide('center, --log-level warn', warn.url, warn.pid, order, seconds, 32, warnStats);
+    const i = activationSide('center, default logging (info)', info.url, info.pid, order, {
+      seconds,
+      connections: 32,
+      stats: infoStats,
+    });
+    const w = activationSide('center, --log-level warn', warn.url, warn.pid, order, {
+      seconds,
+      connections: 32,
+      stats: warnStats,
+    });
     const onSample = sampleLog(options.verbose);
     const [ws, is] = await interleave([w, i], 'rate', options.rounds ?? 3, {
       warmup: true,

@@ -3,7 +3,7 @@
  * and its load average before and after each group. Numbers for docs/benchmarks.md come from this
  * output.
  *
- *   --only sdk|center|pool|manager|logging|releases|manager-net|runtime   one group (repeatable, or comma-separated)
+ *   --only sdk|center|center-held|pool|manager|logging|releases|manager-net|runtime   one group (repeatable, or comma-separated)
  *   --rounds <n>     rounds of each interleaved comparison (default 3, at least 3)
  *   --seconds <s>    seconds per measured phase of the server comparisons (default 4)
  *   --runtime-prof <dir>   the runtime group's `lictor runtime serve` writes its CPU profile there (`--cpu-prof`)
@@ -19,7 +19,7 @@ import { pinCores } from './processes.js';
 // open, the ceilings) must not pay for the heap of another's (the center, the TypeScript
 // compiler), whose garbage collection would count in its CPU time.
 
-const GROUPS = ['sdk', 'center', 'pool', 'manager', 'logging', 'releases', 'manager-net', 'runtime'] as const;
+const GROUPS = ['sdk', 'center', 'center-held', 'pool', 'manager', 'logging', 'releases', 'manager-net', 'runtime'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({
@@ -72,7 +72,14 @@ await group('center', async () => {
   console.log(
     `center: \`lictor center serve --log-level warn\` (SQLite) over HTTP, ${c.connections} connections, autocannon in this process; ${c.refused} refused, ${c.errors} errors; latency p50 ${c.latencyMs.p50} ms, p99 ${c.latencyMs.p99} ms (the worst round)`,
   );
+  console.log(
+    `center: the center's answer to an activation is ${c.answerBytes} bytes; main thread alone: center ${Math.round(c.mainThreadMicrosPerOp.center)} µs/op, composed ceiling ${Math.round(c.mainThreadMicrosPerOp.composed)} µs/op`,
+  );
   printAll(c.comparisons);
+});
+await group('center-held', async () => {
+  const { benchCenterHeld } = await import('./center-held.js');
+  await benchCenterHeld({ rounds });
 });
 await group('pool', async () => {
   const { benchLeasePool } = await import('./lease-pool.js');

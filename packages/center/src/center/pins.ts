@@ -8,16 +8,24 @@ import {
   aesGcmSeal,
   fromBase64Url,
   hkdf,
-  hmacSha256,
+  hmacSha256Keyed,
   randomBytes,
   toBase64Url,
   toHex,
   utf8,
 } from '@lictor/protocol';
 
+/** The pepper's HMAC with its pads computed once: an `Hmac` object per call cost more than the hashing. */
+const keyed = new WeakMap<Uint8Array, (data: string) => Uint8Array>();
+
 /** The stored form of a PIN: HMAC-SHA256(pepper, serial ":" PIN) in hex; both normalized. */
 export function hashPin(pepper: Uint8Array, serial: string, pin: string): string {
-  return toHex(hmacSha256(pepper, `${serial}:${pin}`));
+  let mac = keyed.get(pepper);
+  if (mac === undefined) {
+    mac = hmacSha256Keyed(pepper);
+    keyed.set(pepper, mac);
+  }
+  return toHex(mac(`${serial}:${pin}`));
 }
 
 const SEAL_VERSION = 'v1';
