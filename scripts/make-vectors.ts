@@ -2199,6 +2199,12 @@ const LEASE_BODY = {
   heartbeatIntervalMs: 20000,
 };
 const LEASE_ANSWER = { lease: LEASE_BODY, renewed: false };
+const STATUS_ANSWER = {
+  manager: { id: 'mgr-3f9a2c', version: '0.1.0' },
+  heartbeatIntervalMs: 20000,
+  leaseTtlMs: 60000,
+  products: [{ product: 'MINER', inUse: 3, total: 5 }],
+};
 const SEAT = {
   id: 'b3d0c5a1-9e7f-4c28-8a61-f4e2d7b90c15',
   leaseId: LEASE_BODY.id,
@@ -2281,6 +2287,13 @@ function signedAnswerVectors(licenses: Licenses): Json {
     signingCase(key, 'a session opened by the runtime', 'runtime-session', nonces.session, SESSION_ANSWER),
     signingCase(key, "a License Manager's grant (POST /v1/leases)", 'lease', nonces.lease, LEASE_ANSWER),
     signingCase(key, "a License Manager's heartbeat answer", 'heartbeat', nonces.heartbeat, { lease: LEASE_BODY }),
+    signingCase(
+      key,
+      "a License Manager's status of one product (GET /v1/status?product=MINER)",
+      'status',
+      answerNonceOf('status'),
+      STATUS_ANSWER,
+    ),
   ];
 
   // As the runtime sends them: the answer's fields, and the proof with the statement signed.

@@ -190,6 +190,96 @@ for (const engine of ENGINES) {
       });
     });
 
+    test('a held report shows reviewers what its signed announcements prove, never what the reporter claims (real socket)', async (t) => {
+      await withCenter(t, engine, async ({ center, adminToken }) => {
+        const { pkg, keys, license, activationId } = await activatedContainer(center);
+        // Another package of this center, whose serial and PIN the reporter claims instead.
+        const decoy = await issue(center);
+        const decoyPin = decoy.pins[0]?.pin ?? '';
+        assert.ok(decoyPin.length > 0);
+        const app = buildCenterServer(center);
+        t.after(() => app.close());
+        const base = await app.listen({ port: 0, host: '127.0.0.1' });
+        const auth = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
+        const policy = await fetch(`${base}/v1/admin/products/app/duplicate-policy`, {
+          method: 'PUT',
+          headers: auth,
+          body: JSON.stringify({ duplicatePolicy: 'review' }),
+        });
+        assert.equal(policy.status, 200, await policy.text());
+        const key = center.publicKey;
+        const announcements = [
+          announce(license, keys, 'original-boot', 0, key),
+          announce(license, keys, 'the-clone-boot', -M + 1000, key),
+          announce(license, keys, 'original-boot', 30_000, key),
+        ];
+        // The reporter's own, unsigned words: another serial, another PIN index, a PIN in clear,
+        // and extra members inside the signed announcements.
+        const evidence = {
+          format: 2,
+          serial: decoy.serial,
+          pin: 7,
+          pinCode: decoyPin,
+          note: 'serial LX-MADE-UP0-0000 is stolen',
+          announcements: announcements.map((a) => ({ ...a, pin: decoyPin, serial: decoy.serial })),
+        };
+        const reported = await fetch(`${base}/v1/duplicates`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ evidence }),
+        });
+        assert.equal(reported.status, 200);
+        const answer = (await reported.json()) as { serial: string; pin: number; heldForReview?: string };
+        assert.equal(answer.serial, pkg.serial);
+        assert.equal(answer.pin, 1);
+        assert.ok(answer.heldForReview);
+
+        const listed = await fetch(`${base}/v1/admin/duplicates`, { headers: auth });
+        assert.equal(listed.status, 200);
+        const text = await listed.text();
+        for (const unverified of [decoy.serial, decoyPin, 'pinCode', 'LX-MADE-UP0', 'stolen']) {
+          assert.ok(!text.includes(unverified), `the review shows the reporter's '${unverified}': ${text}`);
+        }
+        for (const p of pkg.pins) assert.ok(!text.includes(p.pin), 'no PIN of the package either');
+        const [held, ...more] = (JSON.parse(text) as { duplicates: Record<string, unknown>[] }).duplicates;
+        assert.equal(more.length, 0);
+        assert.ok(held);
+        assert.equal(held.evidence, undefined, 'the evidence as received is not shown');
+        assert.deepEqual(
+          {
+            serial: held.serial,
+            pin: held.pin,
+            product: held.product,
+            activations: held.activations,
+            announcements: held.announcements,
+          },
+          {
+            serial: pkg.serial,
+            pin: 1,
+            product: 'app',
+            activations: [activationId],
+            announcements: [
+              { instance: 'original-boot', seq: M, activationId },
+              { instance: 'the-clone-boot', seq: 1000, activationId },
+              { instance: 'original-boot', seq: M + 30_000, activationId },
+            ],
+          },
+        );
+        const decided = await fetch(`${base}/v1/admin/duplicates/${String(held.id)}/decision`, {
+          method: 'POST',
+          headers: auth,
+          body: JSON.stringify({ decision: 'accept' }),
+        });
+        assert.equal(decided.status, 200);
+        const decidedText = await decided.text();
+        assert.ok(!decidedText.includes(decoy.serial) && !decidedText.includes(decoyPin), decidedText);
+        assert.equal((JSON.parse(decidedText) as { serial: string }).serial, pkg.serial);
+        // The proven activation is blacklisted, nothing of the serial the reporter named.
+        const list = decodeBlacklist(await center.blacklistFile(), key);
+        assert.deepEqual([...list.activations], [activationId]);
+      });
+    });
+
     test('reports are rate-limited per serial: a flood of valid evidence gets 429 with Retry-After', async (t) => {
       await withCenter(
         t,

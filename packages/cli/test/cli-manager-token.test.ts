@@ -113,7 +113,7 @@ describe('a token on the License Manager serves the network (SoftHSM2)', { skip:
     try {
       const [a, b, c, d] = await Promise.all(['ws-a', 'ws-b', 'ws-c', 'ws-d'].map(connect));
       assert.ok(a && b && c && d);
-      assert.deepEqual((await a.status()).products, [{ product: 'CAD', inUse: 0, total: 3 }]);
+      assert.deepEqual((await a.status('CAD')).products, [{ product: 'CAD', inUse: 0, total: 3 }]);
       await a.acquire('CAD');
       assert.deepEqual({ software: (await usage()).software, token: (await usage()).token }, { software: 1, token: 0 });
       const leaseB = await b.acquire('CAD');
@@ -123,14 +123,14 @@ describe('a token on the License Manager serves the network (SoftHSM2)', { skip:
 
       // Every seat is out, and the token keeps proving its presence (5 checks): nothing changes.
       await new Promise((r) => setTimeout(r, 1000));
-      assert.deepEqual((await a.status()).products, [{ product: 'CAD', inUse: 3, total: 3 }]);
+      assert.deepEqual((await a.status('CAD')).products, [{ product: 'CAD', inUse: 3, total: 3 }]);
 
       await world.softhsm.unplug(dongle);
       const deadline = Date.now() + 60_000; // the next presence check, however busy the machine
-      while (Date.now() < deadline && (await a.status()).products[0]?.total !== 1) {
+      while (Date.now() < deadline && (await a.status('CAD')).products[0]?.total !== 1) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      assert.deepEqual((await a.status()).products, [{ product: 'CAD', inUse: 1, total: 1 }]);
+      assert.deepEqual((await a.status('CAD')).products, [{ product: 'CAD', inUse: 1, total: 1 }]);
       const events = (await (
         await fetch(`${manager.url}/v1/admin/events`, { headers: { authorization: `Bearer ${adminToken}` } })
       ).json()) as { events: { kind: string; detail?: string }[] };
@@ -142,10 +142,10 @@ describe('a token on the License Manager serves the network (SoftHSM2)', { skip:
 
       await world.softhsm.replug(dongle);
       const back = Date.now() + 60_000;
-      while (Date.now() < back && (await a.status()).products[0]?.total !== 3) {
+      while (Date.now() < back && (await a.status('CAD')).products[0]?.total !== 3) {
         await new Promise((r) => setTimeout(r, 100));
       }
-      assert.equal((await a.status()).products[0]?.total, 3);
+      assert.equal((await a.status('CAD')).products[0]?.total, 3);
       assert.equal((await d.acquire('CAD')).product, 'CAD');
       assert.notEqual(leaseB.state, 'released');
     } finally {

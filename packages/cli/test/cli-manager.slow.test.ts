@@ -139,7 +139,7 @@ test('a manager serves a multi-user license to two simulated computers, refuses 
     await leaseA.release();
     const leaseC = await c.acquire('ERP');
     assert.equal(leaseC.product, 'ERP');
-    const status = await c.status();
+    const status = await c.status('ERP');
     assert.deepEqual(status.products, [{ product: 'ERP', inUse: 2, total: 2 }]);
   } finally {
     await Promise.all([a.close(), b.close(), c.close()]);
@@ -220,7 +220,7 @@ test('SIGKILL and restart keep the leases without over-allocation; a partitioned
     await sleep(1500);
     assert.equal(leaseA.state, 'active');
     assert.equal(leaseB.state, 'active');
-    assert.deepEqual((await c.status()).products, [{ product: 'CAD', inUse: 2, total: 2 }]);
+    assert.deepEqual((await c.status('CAD')).products, [{ product: 'CAD', inUse: 2, total: 2 }]);
 
     // The link between ws-a and the manager breaks: ws-a is told, the manager gives the seat back after the TTL.
     link.cut();
@@ -239,7 +239,7 @@ test('SIGKILL and restart keep the leases without over-allocation; a partitioned
     // The link is mended: ws-a cannot take a third seat back.
     link.mend();
     await sleep(7000);
-    assert.deepEqual((await c.status()).products, [{ product: 'CAD', inUse: 2, total: 2 }]);
+    assert.deepEqual((await c.status('CAD')).products, [{ product: 'CAD', inUse: 2, total: 2 }]);
     assert.equal(stateOfA(), 'lost');
   } finally {
     link.close();

@@ -20,6 +20,7 @@ import {
   MANAGER_MESSAGES,
   ManagerEventQuery,
   ProofHeaders,
+  StatusQuery,
 } from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type LicenseManager, MANAGER_VERSION } from './manager.js';
@@ -316,12 +317,23 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs:
     {
       schema: {
         operationId: 'getStatus',
-        summary: "The manager's name, version, timings and seats per product",
+        summary: "The manager's name, version, timings and seats per product, proven over the nonce sent",
         tags: ['leases'],
-        response: { 200: ref.ManagerStatus },
+        headers: ProofHeaders,
+        querystring: StatusQuery,
+        response: { 200: ref.ManagerStatus, ...errorResponses(400) },
       },
     },
-    async () => manager.status(),
+    async (request) => {
+      const { nonce, session } = proofRequest(request.headers);
+      const { product } = request.query;
+      // Proven by a license of the product asked for (any license of it, when none was named).
+      const licenseIds = manager
+        .usage()
+        .filter((u) => product === undefined || u.product === product)
+        .map((u) => u.licenseId);
+      return proofs.signByAny('status', licenseIds, nonce, manager.status(product), session);
+    },
   );
 };
 

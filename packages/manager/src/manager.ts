@@ -446,13 +446,14 @@ export class LicenseManager {
     return this.service.usage();
   }
 
-  /** Public status: who the manager is, its timings and the seats per product. */
-  status(): ManagerStatus {
+  /** Public status: who the manager is, its timings and the seats per product (of `product` only, when given). */
+  status(product?: string): ManagerStatus {
+    const usage = this.usage();
     return {
       manager: { id: this.id, version: MANAGER_VERSION },
       heartbeatIntervalMs: this.heartbeatIntervalMs,
       leaseTtlMs: this.leaseTtlMs,
-      products: productStatusOf(this.usage()),
+      products: productStatusOf(product === undefined ? usage : usage.filter((u) => u.product === product)),
     };
   }
 

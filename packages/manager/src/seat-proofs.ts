@@ -36,10 +36,11 @@ import {
 import type { Lease } from './types.js';
 
 /**
- * What the proof of an answer is for: a grant or renewal (`POST /v1/leases`), a heartbeat, or a
- * borrowed seat (`POST /v1/borrows`, always signed: the borrower keeps it and checks it offline).
+ * What the proof of an answer is for: a grant or renewal (`POST /v1/leases`), a heartbeat, a
+ * borrowed seat (`POST /v1/borrows`, always signed: the borrower keeps it and checks it offline),
+ * or the seats of the manager (`GET /v1/status`).
  */
-export type SeatAnswerPurpose = 'lease' | 'heartbeat' | 'borrow';
+export type SeatAnswerPurpose = 'lease' | 'heartbeat' | 'borrow' | 'status';
 
 /** A session a client opened, by its id. */
 interface Session {
@@ -107,9 +108,39 @@ export class SeatProofs {
     answer: T,
     session?: SessionRef,
   ): T & { proof?: AnswerProof | SessionAnswerProof } {
+    return this.#prove(purpose, this.#keys.get(lease.licenseId), nonce, answer, session);
+  }
+
+  /**
+   * `answer` with its `proof` by the key of the first of `licenseIds` that has one here, else by
+   * any key here (the status of a product the manager holds no license of: proven by the manager's
+   * other licenses); `answer` as is without a nonce or when no license can sign.
+   */
+  signByAny<T extends object>(
+    purpose: SeatAnswerPurpose,
+    licenseIds: readonly string[],
+    nonce: string | undefined,
+    answer: T,
+    session?: SessionRef,
+  ): T & { proof?: AnswerProof | SessionAnswerProof } {
     if (nonce === undefined) return answer;
-    const key = this.#keys.get(lease.licenseId);
-    if (key === undefined) return answer;
+    let key: AnswerKey | undefined;
+    for (const id of licenseIds) {
+      key = this.#keys.get(id);
+      if (key !== undefined) break;
+    }
+    key ??= this.#keys.values().next().value;
+    return this.#prove(purpose, key, nonce, answer, session);
+  }
+
+  #prove<T extends object>(
+    purpose: SeatAnswerPurpose,
+    key: AnswerKey | undefined,
+    nonce: string | undefined,
+    answer: T,
+    session: SessionRef | undefined,
+  ): T & { proof?: AnswerProof | SessionAnswerProof } {
+    if (nonce === undefined || key === undefined) return answer;
     const held = session === undefined ? undefined : this.#session(session, key);
     if (held !== undefined) {
       return { ...answer, proof: macAnswer(held.mac, purpose, held.containerId, nonce, answer) };

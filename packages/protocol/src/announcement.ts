@@ -193,6 +193,11 @@ export interface VerifiedDuplicate {
   /** Activations of the files in use (one when a whole computer was cloned). */
   activations: string[];
   instances: [string, string];
+  /**
+   * The three announcements as verified (A, B, A' in the observer's receive order): their signed
+   * members only, whatever else the reporter sent along.
+   */
+  announcements: [Announcement, Announcement, Announcement];
 }
 
 /**
@@ -229,6 +234,7 @@ export function verifyDuplicateEvidence(evidence: unknown, publicKey: VendorPubl
     pin: a.pin,
     activations: [...new Set([a.activationId, b.activationId])].sort(),
     instances: [a.announcement.instance, b.announcement.instance],
+    announcements: [a.announcement, b.announcement, c.announcement],
   };
 }
 

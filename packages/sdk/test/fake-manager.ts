@@ -97,17 +97,21 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
     const unknown = () =>
       refuse(res, 404, { code: 'LICTOR_E_LEASE_UNKNOWN', message: 'The lease is unknown or has expired' });
     if (req.method === 'GET' && url.pathname === '/v1/status') {
+      if (headerProblem !== null) return badHeaders();
+      const only = url.searchParams.get('product');
       const status: ManagerStatus = {
         manager: { id: 'fake', version: '0' },
         heartbeatIntervalMs: interval,
         leaseTtlMs: ttl,
-        products: [...state.products].map(([product, total]) => ({
-          product,
-          total,
-          inUse: [...state.leases.values()].filter((l) => l.product === product).length,
-        })),
+        products: [...state.products]
+          .filter(([product]) => only === null || product === only)
+          .map(([product, total]) => ({
+            product,
+            total,
+            inUse: [...state.leases.values()].filter((l) => l.product === product).length,
+          })),
       };
-      return send(res, 200, status);
+      return send(res, 200, signed(key, 'status', nonce, status));
     }
     if (req.method === 'POST' && url.pathname === '/v1/leases') {
       if (headerProblem !== null) return badHeaders();

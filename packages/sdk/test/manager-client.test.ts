@@ -77,7 +77,7 @@ describe('manager client', () => {
     assert.equal(lease.state, 'released');
     assert.equal(fake.state.leases.size, 0);
     assert.equal(fake.state.deletes, 1);
-    const status = await client.status();
+    const status = await client.status('ACME');
     assert.equal(status.url, fake.url);
     assert.equal(status.heartbeatIntervalMs, 50);
   });
@@ -219,11 +219,11 @@ describe('manager client', () => {
 
   test('an answer outside the protocol is refused with a typed error naming the wrong field', async () => {
     const broken = createServer((req, res) => {
-      res.writeHead(req.url === '/v1/status' ? 200 : 201, { 'content-type': 'application/json' });
+      res.writeHead(req.url?.startsWith('/v1/status') ? 200 : 201, { 'content-type': 'application/json' });
       const lease = { id: 'x', product: 'ACME', feature: null, licenseId: 'l', source: 'software' };
       res.end(
         JSON.stringify(
-          req.url === '/v1/status'
+          req.url?.startsWith('/v1/status')
             ? { manager: { id: 'm', version: '1' }, heartbeatIntervalMs: 50, leaseTtlMs: 1000, products: 'ACME' }
             : { lease: { ...lease, grantedAt: 'now', expiresAt: 'later', heartbeatIntervalMs: 50 }, renewed: false },
         ),
@@ -247,7 +247,7 @@ describe('manager client', () => {
         /POST \/v1\/leases does not follow the License Manager protocol .*\/lease\/grantedAt must match format "date-time"/,
       ),
     );
-    await assert.rejects(client.status(), failure(/GET \/v1\/status .*\/products must be array/));
+    await assert.rejects(client.status('ACME'), failure(/GET \/v1\/status .*\/products must be array/));
   });
 
   test('all managers dead → LICTOR_E_MANAGER_UNREACHABLE naming them', async () => {

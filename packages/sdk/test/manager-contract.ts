@@ -11,6 +11,9 @@ import { describe, type TestContext, test } from 'node:test';
 import {
   ANSWER_NONCE_HEADER,
   ANSWER_SESSION_HEADER,
+  type AnswerProof,
+  answerSignatureValid,
+  decodeLicenseFile,
   ERRORS,
   type ErrorCode,
   randomBytes,
@@ -83,7 +86,12 @@ const nonce = () => toBase64Url(randomBytes(24));
  * Asserts `answer` (a lease answer) carries a proof, over `sent` and for `purpose`, by a genuine
  * license of `VENDOR` that covers `ACME` (and `feature`).
  */
-function expectProven(answer: object, purpose: 'lease' | 'heartbeat', sent: string, feature: string | null = null) {
+function expectProven(
+  answer: object,
+  purpose: 'lease' | 'heartbeat' | 'status',
+  sent: string,
+  feature: string | null = null,
+) {
   const { proof, ...unsigned } = answer as { proof?: unknown };
   assert.ok(proof !== undefined, 'the answer carries a proof');
   const license = verifyAnswer({
@@ -227,6 +235,32 @@ export function managerContract(name: string, subject: ContractSubject): void {
         { product: 'ACME', inUse: 1, total: 2 },
       );
       assert.ok(status.heartbeatIntervalMs < status.leaseTtlMs);
+      assert.equal(status.proof, undefined, 'no nonce, no proof');
+      // With a nonce: proven by the license of the product asked for, over that nonce.
+      const sent = nonce();
+      const proven = expectMessage<ManagerStatus>(
+        await call(url, 'GET', '/v1/status?product=ACME', undefined, { [ANSWER_NONCE_HEADER]: sent }),
+        200,
+        ManagerStatus,
+      );
+      assert.deepEqual(proven.products, [{ product: 'ACME', inUse: 1, total: 2 }]);
+      expectProven(proven, 'status', sent);
+      // A product it holds no license of: nothing listed, still proven by its license (a genuine manager).
+      const other = nonce();
+      const none = expectMessage<ManagerStatus>(
+        await call(url, 'GET', '/v1/status?product=OTHER', undefined, { [ANSWER_NONCE_HEADER]: other }),
+        200,
+        ManagerStatus,
+      );
+      assert.deepEqual(none.products, []);
+      const { proof, ...unsigned } = none;
+      assert.ok(proof?.license !== undefined && proof.signature !== undefined);
+      const license = decodeLicenseFile(proof.license, VENDOR.publicKey);
+      assert.ok(answerSignatureValid(license, proof as AnswerProof, 'status', other, unsigned));
+      expectRefusal(
+        await call(url, 'GET', '/v1/status', undefined, { [ANSWER_NONCE_HEADER]: 'not a nonce' }),
+        'LICTOR_E_INVALID_INPUT',
+      );
     });
 
     test('refusals: seats exhausted (409 with inUse/total), not licensed (403), malformed request (400)', async (t) => {
@@ -276,9 +310,10 @@ export function managerContract(name: string, subject: ContractSubject): void {
       assert.equal(lease.state, 'active');
       assert.equal(lease.manager, url);
       assert.equal(lease.feature, 'reports');
-      const status = await manager.status();
+      const status = await manager.status('ACME');
       assert.equal(status.url, url);
-      assert.equal(status.products.find((p) => p.product === 'ACME')?.inUse, 1);
+      assert.deepEqual(status.products, [{ product: 'ACME', inUse: 1, total: 2 }]);
+      assert.deepEqual((await manager.status('OTHER')).products, []);
       await assert.rejects(manager.acquire('OTHER'), { code: 'LICTOR_E_NOT_LICENSED' });
       await lease.release();
       assert.equal(lease.state, 'released');

@@ -83,7 +83,7 @@ export function licenseKey(
 /** `answer` with the proof a manager holding `key` sends when the request carried `nonce`. */
 export function signed<T extends object>(
   key: AnswerKey | null,
-  purpose: 'lease' | 'heartbeat' | 'borrow',
+  purpose: 'lease' | 'heartbeat' | 'borrow' | 'status',
   nonce: unknown,
   answer: T,
 ): T {

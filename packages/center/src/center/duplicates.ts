@@ -6,8 +6,8 @@
  * vendor's review (`review`: listed, accepted → blacklisted, or dismissed in the admin API).
  * Verified reports are rate-limited per serial; every report per client address.
  */
-import { LictorError, type VerifiedDuplicate, verifyDuplicateEvidence } from '@lictor/protocol';
-import type { Selectable, Transaction } from 'kysely';
+import { type Announcement, LictorError, type VerifiedDuplicate, verifyDuplicateEvidence } from '@lictor/protocol';
+import type { Kysely, Selectable, Transaction } from 'kysely';
 import { fromJson, toJson } from '../store/json-column.js';
 import type { DB, DuplicateReportsTable } from '../store/schema.js';
 import { admitClient } from './abuse.js';
@@ -16,7 +16,7 @@ import { blacklistActivation } from './blacklist.js';
 import type { CenterContext } from './context.js';
 import { throwIfRefused } from './outcome.js';
 import { limited } from './rate-limits.js';
-import type { ActivationMeta, DuplicateReport, HeldDuplicate } from './types.js';
+import type { ActivationMeta, DuplicateReport, HeldAnnouncement, HeldDuplicate } from './types.js';
 
 /** Checks that the evidence names activations this center made for its serial and PIN; returns the product. */
 async function checkActivations(trx: Transaction<DB>, proven: VerifiedDuplicate): Promise<string> {
@@ -74,7 +74,7 @@ export async function reportDuplicate(
       .executeTakeFirst();
     const details = { pin: proven.pin, activations: proven.activations, instances: proven.instances, clientIp };
     if (policy?.duplicate_policy === 'review') {
-      const held = await holdForReview(ctx, trx, proven, evidence, at, clientIp);
+      const held = await holdForReview(ctx, trx, proven, at, clientIp);
       await recordAudit(ctx, trx, now, {
         actor: 'network',
         action: 'duplicate.held',
@@ -101,7 +101,6 @@ async function holdForReview(
   ctx: CenterContext,
   trx: Transaction<DB>,
   proven: VerifiedDuplicate,
-  evidence: unknown,
   at: string,
   clientIp: string | null,
 ): Promise<string> {
@@ -131,7 +130,9 @@ async function holdForReview(
       pin_idx: proven.pin,
       activations,
       instances: toJson(proven.instances),
-      evidence: toJson(evidence),
+      // Only what was verified: the reporter's unsigned members (its own `serial`, `pin`, anything
+      // else) are not kept.
+      evidence: toJson({ format: 2, announcements: proven.announcements }),
       status: 'pending',
       reports: 1,
       first_at: at,
@@ -143,21 +144,46 @@ async function holdForReview(
   return id;
 }
 
-function view(r: Selectable<DuplicateReportsTable>): HeldDuplicate {
+/**
+ * The announcements of a stored evidence, as verified when it was received: their signed members
+ * only (`instance`, `seq`, the license view's `activationId`). Reports held before the center kept
+ * only verified announcements stored the evidence as received; its unsigned members are not read.
+ */
+function verifiedAnnouncements(evidence: unknown): HeldAnnouncement[] {
+  const list = (evidence as { announcements?: unknown } | null)?.announcements;
+  if (!Array.isArray(list)) return [];
+  return list.map((a: Partial<Announcement> | null) => ({
+    instance: String(a?.instance ?? ''),
+    seq: Number(a?.seq ?? 0),
+    activationId: String(a?.license?.activationId ?? ''),
+  }));
+}
+
+function view(r: Selectable<DuplicateReportsTable> & { product: string | null }): HeldDuplicate {
   return {
     id: r.id,
     serial: r.serial,
     pin: r.pin_idx,
+    product: r.product,
     activations: fromJson(r.activations),
     instances: fromJson(r.instances),
+    announcements: verifiedAnnouncements(fromJson(r.evidence)),
     status: r.status,
     reports: r.reports,
     firstAt: r.first_at,
     lastAt: r.last_at,
     clientIp: r.client_ip,
     decidedAt: r.decided_at,
-    evidence: fromJson(r.evidence),
   };
+}
+
+/** Held reports with the product of their serial's package (the center's records). */
+function heldReports(db: Kysely<DB> | Transaction<DB>) {
+  return db
+    .selectFrom('duplicate_reports')
+    .leftJoin('packages', 'packages.serial', 'duplicate_reports.serial')
+    .selectAll('duplicate_reports')
+    .select('packages.product_code as product');
 }
 
 /** Held reports with `status`, newest first (at most 500). */
@@ -170,11 +196,9 @@ export async function listHeldDuplicates(
       field: 'status',
     });
   }
-  const rows = await ctx.db
-    .selectFrom('duplicate_reports')
-    .selectAll()
-    .where('status', '=', status)
-    .orderBy('id', 'desc')
+  const rows = await heldReports(ctx.db)
+    .where('duplicate_reports.status', '=', status)
+    .orderBy('duplicate_reports.id', 'desc')
     .limit(500)
     .execute();
   return rows.map(view);
@@ -188,7 +212,7 @@ export async function decideHeldDuplicate(
 ): Promise<HeldDuplicate> {
   const now = ctx.now();
   return ctx.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('duplicate_reports').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await heldReports(trx).where('duplicate_reports.id', '=', id).executeTakeFirst();
     if (row === undefined) {
       throw new LictorError('LICTOR_E_NOT_FOUND', `no held duplicate report ${id}`, { id });
     }

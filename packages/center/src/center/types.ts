@@ -205,10 +205,16 @@ export interface WorkCounters {
 /** A verified duplicate report held for the vendor's review. */
 export interface HeldDuplicate {
   id: string;
+  /** The serial the signed announcements prove. */
   serial: string;
+  /** The PIN's index the announcements prove (never the PIN). */
   pin: number;
+  /** The product of the serial's package (the center's records); `null` if the package is gone. */
+  product: string | null;
   activations: string[];
   instances: string[];
+  /** The three announcements as verified: only their signed members. */
+  announcements: HeldAnnouncement[];
   status: 'pending' | 'accepted' | 'dismissed';
   /** How many times it was reported while pending. */
   reports: number;
@@ -216,8 +222,13 @@ export interface HeldDuplicate {
   lastAt: string;
   clientIp: string | null;
   decidedAt: string | null;
-  /** The evidence as first received. */
-  evidence: unknown;
+}
+
+/** One announcement of a held duplicate report, as verified. */
+export interface HeldAnnouncement {
+  instance: string;
+  seq: number;
+  activationId: string;
 }
 
 /** One recorded event. */

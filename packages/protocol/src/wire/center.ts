@@ -339,24 +339,34 @@ export const DuplicateReportAnswer = Type.Object({
 
 const HELD_DUPLICATE_STATUSES = ['pending', 'accepted', 'dismissed'] as const;
 
-/** A verified duplicate report held for the vendor's review. */
+/** One announcement of a held report, as verified (its signed members). */
+export const HeldAnnouncementBody = Type.Object({
+  instance: Type.String({ description: 'The announcing instance (one running computer)' }),
+  seq: Type.Integer({ description: "The instance's own counter (its monotonic clock, ms)" }),
+  activationId: Type.String({ description: 'The activation of the license file announced' }),
+});
+
+/**
+ * A verified duplicate report held for the vendor's review: only what the signed announcements
+ * prove and the center's own records say. The reporter's own words (an evidence's unsigned
+ * `serial` and `pin` members, anything else it sent) are never shown; no PIN either.
+ */
 export const HeldDuplicateBody = Type.Object({
   id: str,
-  serial: str,
-  pin: int,
-  activations: Type.Array(str),
+  serial: Type.String({ description: 'The serial the signed announcements prove' }),
+  pin: Type.Integer({ description: "The PIN's index in the package, as the announcements prove it (never the PIN)" }),
+  product: NullableString({ description: "The product of the serial's package, from the center's records" }),
+  activations: Type.Array(str, { description: "The activations proven, each one the center's own" }),
   instances: Type.Array(str),
+  announcements: Type.Array(HeldAnnouncementBody, {
+    description: "The three announcements as verified, in the reporter's receive order (A, B, A')",
+  }),
   status: StringEnum(HELD_DUPLICATE_STATUSES),
   reports: Type.Integer({ description: 'How many times it was reported while pending' }),
   firstAt: str,
   lastAt: str,
-  clientIp: NullableString(),
+  clientIp: NullableString({ description: 'The address the report came from (its last report)' }),
   decidedAt: NullableString(),
-  evidence: Type.Unsafe<unknown>({
-    type: 'object',
-    additionalProperties: true,
-    description: 'The evidence as first received',
-  }),
 });
 
 /** `GET /v1/admin/duplicates` query. */

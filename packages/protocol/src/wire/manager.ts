@@ -238,12 +238,31 @@ export const ProductStatus = Type.Object({ product: Type.String(), inUse: Type.I
 /** Seats of one product, summed over its licenses. */
 export type ProductStatus = Static<typeof ProductStatus>;
 
-/** `GET /v1/status`: who the manager is, its timings and the seats per product. */
+/** `GET /v1/status` query: the seats of one product only (what the SDK asks, so that a license of it proves them). */
+export const StatusQuery = Type.Object(
+  {
+    product: Type.Optional({
+      ...name128,
+      description:
+        'Only this product: the answer lists it alone (or nothing when the manager holds no license of it), proven by the key of a license of it',
+    }),
+  },
+  { additionalProperties: false },
+);
+/** `GET /v1/status` query. */
+export type StatusQuery = Static<typeof StatusQuery>;
+
+/**
+ * `GET /v1/status`: who the manager is, its timings and the seats per product; with its proof
+ * (purpose `status`) when the request carried a nonce and the manager holds a license that can
+ * sign: a license of the product asked for, else any (see `docs/manager-protocol.md`).
+ */
 export const ManagerStatus = Type.Object({
   manager: Type.Object({ id: Type.String(), version: Type.String() }),
   heartbeatIntervalMs: Type.Number({ exclusiveMinimum: 0 }),
   leaseTtlMs: Type.Number({ exclusiveMinimum: 0 }),
   products: Type.Array(ProductStatus),
+  proof: Type.Optional(SeatProof),
 });
 /** `GET /v1/status`. */
 export type ManagerStatus = Static<typeof ManagerStatus>;

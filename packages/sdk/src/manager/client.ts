@@ -172,8 +172,14 @@ export interface ManagerClient {
    * computer can make, and removes its file. `returned: false` when the manager no longer held it.
    */
   returnBorrow(options: ReturnBorrowOptions): Promise<ReturnedBorrow>;
-  /** `GET /v1/status` of the first manager that answers. */
-  status(): Promise<ManagerStatus & { url: string }>;
+  /**
+   * `GET /v1/status?product=` of the first manager that proves it: its id, timings and the seats
+   * of `product` (`products` lists it alone, or nothing when the manager serves no seats of it).
+   * The answer must be signed over a fresh nonce by a genuine license of the vendor (one holding
+   * `product` when seats are listed), as lease answers are: a manager that does not prove it is
+   * skipped, and the refusal is `LICTOR_E_ANSWER_UNPROVEN` when none does.
+   */
+  status(product: string): Promise<ManagerStatus & { url: string }>;
   /** Releases every lease (best effort) and stops all timers; idempotent. */
   close(): Promise<void>;
 }
@@ -321,11 +327,37 @@ class Client implements ManagerClient {
     return lease;
   }
 
-  async status(): Promise<ManagerStatus & { url: string }> {
+  async status(product: string): Promise<ManagerStatus & { url: string }> {
+    if (typeof product !== 'string' || product === '') {
+      throw new LictorError('LICTOR_E_INVALID_INPUT', 'status() needs the product whose seats to show', {
+        field: 'product',
+      });
+    }
     return this.failover(async (url) => {
-      const answer = await this.call(url, 'GET', '/v1/status');
+      const nonce = this.verifier.nonce();
+      // The session only once the manager holds it: a status proven by another license than the
+      // seats' must not disturb the session the heartbeats use.
+      const session = this.#sessions.get(url);
+      const headers: Record<string, string> =
+        session?.confirmed === true
+          ? { [ANSWER_NONCE_HEADER]: nonce, [ANSWER_SESSION_HEADER]: session.id }
+          : { [ANSWER_NONCE_HEADER]: nonce };
+      const answer = await this.call(
+        url,
+        'GET',
+        `/v1/status?product=${encodeURIComponent(product)}`,
+        undefined,
+        headers,
+      );
       if (answer.status !== 200) throw this.refusalOrUnreachable(url, answer);
-      return { ...this.checked(url, 'GET /v1/status', this.wire.ManagerStatus, answer.json), url };
+      const { proof: _proof, ...status } = this.checked(url, 'GET /v1/status', this.wire.ManagerStatus, answer.json);
+      try {
+        this.verifier.status(url, nonce, answer.json as Record<string, unknown>, product, session);
+      } catch (err) {
+        if (err instanceof LictorError && err.code === 'LICTOR_E_ANSWER_UNPROVEN') throw new Unproven(err);
+        throw err;
+      }
+      return { ...status, url };
     });
   }
 

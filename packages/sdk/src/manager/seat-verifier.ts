@@ -12,11 +12,13 @@ import {
   answerMacValid,
   answerNonce,
   answerSessionId,
+  answerSignatureValid,
   answerUnproven,
   type BorrowComputer,
   type LicenseDocument,
   type LictorError,
   openAnswerLicense,
+  parseAnswerProof,
   parseBorrowedSeat,
   parsePublicKey,
   randomBytes,
@@ -133,6 +135,57 @@ export class SeatVerifier {
       throw answerUnproven(
         e.details?.reason as never,
         `the License Manager at ${manager} did not prove it holds a genuine license for '${expected.product}': ${e.message}`,
+        { ...e.details, manager },
+      );
+    }
+  }
+
+  /**
+   * Checks a status answer (`body`: its JSON, `proof` included) to `GET /v1/status?product=`
+   * that carried `nonce`: it lists `product` alone or nothing, and it is signed over the nonce by
+   * a genuine license of this vendor (or MAC'd under `session`, the client's session with that
+   * manager); seats it lists must be proven by a license that holds the product. An answer that
+   * lists nothing is proven by any genuine license of the vendor: the answerer is a genuine
+   * manager that serves no seats of the product. Throws `LICTOR_E_ANSWER_UNPROVEN` naming `manager`.
+   */
+  status(manager: string, nonce: string, body: Record<string, unknown>, product: string, session?: SeatSession): void {
+    const { proof, ...answer } = body;
+    const products = answer.products as { product?: unknown }[] | undefined;
+    try {
+      if (!Array.isArray(products) || products.some((p) => p?.product !== product)) {
+        throw answerUnproven('not-covered', `the status lists other products than '${product}', the one asked for`);
+      }
+      let license: LicenseDocument;
+      if ((proof as { key?: unknown } | null)?.key === 'session') {
+        if (
+          session === undefined ||
+          !answerMacValid(session.secret, session.license.containerId, proof, 'status', nonce, answer)
+        ) {
+          throw answerUnproven('signature', "the status is not MAC'd for this request under this manager's session");
+        }
+        license = session.license;
+      } else {
+        const parsed = parseAnswerProof(proof);
+        license = this.#open(parsed);
+        if (!answerSignatureValid(license, parsed, 'status', nonce, answer)) {
+          throw answerUnproven(
+            'signature',
+            `the status is not signed for this request by the key of the license it names (serial ${license.serial}): a forged or replayed answer`,
+          );
+        }
+      }
+      if (products.length > 0 && !license.licenses.some((e) => e.product === product)) {
+        throw answerUnproven(
+          'not-covered',
+          `the license that proves the status (serial ${license.serial}) holds no license for '${product}'`,
+        );
+      }
+    } catch (err) {
+      const e = err as LictorError;
+      if (e.code !== 'LICTOR_E_ANSWER_UNPROVEN') throw err;
+      throw answerUnproven(
+        e.details?.reason as never,
+        `the License Manager at ${manager} did not prove its status of '${product}': ${e.message}`,
         { ...e.details, manager },
       );
     }
