@@ -31,7 +31,7 @@ const ERP: PoolLicense = {
  * A `fetch` whose connections leave from `localAddress`, as a computer of that address would
  * reach the manager; `cut()` makes it fail as an unplugged cable would.
  */
-function computerAt(localAddress: string): { fetch: typeof fetch; cut: () => void } {
+function computerAt(localAddress: string): { fetch: typeof fetch; cut: () => void; plugIn: () => void } {
   let cut = false;
   const send: typeof fetch = (input, init) => {
     if (cut) return Promise.reject(new TypeError('fetch failed: the network cable is out'));
@@ -72,6 +72,9 @@ function computerAt(localAddress: string): { fetch: typeof fetch; cut: () => voi
     fetch: send,
     cut: () => {
       cut = true;
+    },
+    plugIn: () => {
+      cut = false;
     },
   };
 }
@@ -169,4 +172,25 @@ test('server-sessions over HTTP: when the server computer goes away, its session
   assert.equal(lostAt, start + MINUTE + 20_000);
   const taken = await second.acquire('erp');
   assert.equal(taken.state, 'active');
+
+  // The first server is back: refused while the other one serves, it keeps asking (the license
+  // may come free), and takes it back once the other server's sessions end.
+  let reattached = false;
+  held.on('reattached', () => {
+    reattached = true;
+  });
+  a.plugIn();
+  /** Runs the next timer and waits for the next one to be set (none pending: a client stopped asking). */
+  const tick = async () => {
+    if (clock.pending === 0) return;
+    clock.runNext();
+    await clock.whenPending();
+  };
+  for (let i = 0; i < 5; i++) await tick();
+  assert.equal(held.state, 'lost', 'refused: the license serves erp-app-2 now');
+  assert.equal(reattached, false);
+  await taken.release();
+  for (let i = 0; i < 5 && !reattached; i++) await tick();
+  assert.equal(reattached, true, 'erp-app-1 took the license back');
+  assert.equal(held.state, 'active');
 });
