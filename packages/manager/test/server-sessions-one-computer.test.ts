@@ -105,6 +105,7 @@ async function setUp(t: TestContext) {
       client: { host, session },
       fetch: net,
       scheduler: clock,
+      timeoutMs: 10_000,
     });
     clients.push(c);
     return c;

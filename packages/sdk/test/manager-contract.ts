@@ -427,7 +427,7 @@ export function managerContract(name: string, subject: ContractSubject): void {
         configPaths: [],
         env: {},
         discovery: false,
-        timeoutMs: 5000,
+        timeoutMs: 10_000,
       });
       t.after(() => manager.close());
       const seat = await manager.borrow({ product: 'ACME', feature: 'reports', days: 3, store, ...LAPTOP_SDK });
