@@ -44,12 +44,20 @@ export function seatKeyOf(unit: CountingUnit, client: ClientIdentity, address: s
   const at = address ?? '';
   switch (unit) {
     case 'computer':
-      return joinKey([at, client.host]);
+      return computerKeyOf(client, address);
     case 'session':
       return joinKey([at, client.host, client.session]);
     case 'application':
       return joinKey([at, client.host, client.user, client.process, client.session]);
   }
+}
+
+/**
+ * The computer a client runs on, as the manager tells computers apart: its address with its
+ * declared host name (the `computer` seat key of {@link seatKeyOf}).
+ */
+export function computerKeyOf(client: Pick<ClientIdentity, 'host'>, address: string | undefined): string {
+  return joinKey([address ?? '', client.host]);
 }
 
 /** A copy of a client identity with exactly its four fields (a caller's object may carry more, or change). */

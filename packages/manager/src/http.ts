@@ -96,7 +96,14 @@ function borrowRefusal(result: Exclude<BorrowResult, { kind: 'borrowed' }>, prod
       return new LictorError('LICTOR_E_ACCESS_DENIED', result.reason, { rules: result.rules });
     case 'revoked':
       return new LictorError('LICTOR_E_LEASE_REVOKED', result.reason, { until: new Date(result.until).toISOString() });
+    case 'server-elsewhere':
+      return serverInUse(result);
   }
+}
+
+/** The refusal of a session of a session-limited server license that serves a server elsewhere. */
+function serverInUse(result: Extract<BorrowResult, { kind: 'server-elsewhere' }>): LictorError {
+  return new LictorError('LICTOR_E_SERVER_IN_USE', result.reason, { holder: result.holder });
 }
 
 /**
@@ -266,6 +273,8 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs:
           throw new LictorError('LICTOR_E_LEASE_REVOKED', result.reason, {
             until: new Date(result.until).toISOString(),
           });
+        case 'server-elsewhere':
+          throw serverInUse(result);
       }
     },
   );

@@ -8,13 +8,14 @@ import { LictorError } from '@lictor/protocol';
 import {
   borrowIdentityKeyOf,
   borrowSeatKeyOf,
+  computerKeyOf,
   copyClient,
   countingUnitOf,
   identityKeyOf,
   leaseSeatKeyOf,
   seatKeyOf,
 } from './counting.js';
-import { LicenseSeats } from './license-seats.js';
+import { LicenseSeats, type SeatComputer } from './license-seats.js';
 import type {
   AcquireRefusal,
   AcquireRequest,
@@ -39,6 +40,8 @@ interface Holding {
   readonly lease: MutableLease;
   readonly key: string;
   readonly seat: string;
+  /** The computer it is held by (a session-limited server license serves one at a time). */
+  readonly computer: SeatComputer;
   /** The reaper's queue it waits in: its time to live, or {@link BORROWED} for a borrowed seat. */
   queue: number;
 }
@@ -46,6 +49,26 @@ interface Holding {
 /** The queue of borrowed seats (they end at their own `until`, not a time to live). */
 const BORROWED = -1;
 const DAY_MS = 86_400_000;
+
+/** The computer of a client at `address` (see `computerKeyOf`). */
+function computerOf(client: { host: string }, address: string | undefined): SeatComputer {
+  return { key: computerKeyOf(client, address), host: client.host, address };
+}
+
+/** Whether `seats` is a session-limited server license held by another computer than `computer`. */
+function elsewhere(seats: LicenseSeats, computer: SeatComputer): SeatComputer | undefined {
+  return seats.license?.type === 'server-sessions' ? seats.heldElsewhere(computer.key) : undefined;
+}
+
+/** The refusal of a request whose session-limited server licenses serve `holder`'s server. */
+function serverElsewhere(product: string, holder: SeatComputer): AcquireRefusal {
+  const at = holder.address === undefined ? '' : ` (${holder.address})`;
+  return {
+    kind: 'server-elsewhere',
+    reason: `this server license of '${product}' is in use by the server on ${holder.host}${at}; a session-limited server license serves one server computer: stop that server (its sessions come free when it ends them or they lapse), or run this server on ${holder.host}`,
+    holder: { host: holder.host, ...(holder.address === undefined ? {} : { address: holder.address }) },
+  };
+}
 
 /** Options of {@link LeasePool.restore}: the pool's options and the licenses served now. */
 export interface RestoreOptions extends LeasePoolOptions {
@@ -118,7 +141,10 @@ function checkLicense(license: PoolLicense): void {
  * Floating seats of the licenses a License Manager serves.
  *
  * Several licenses for the same product add up; software licenses are used before token
- * licenses. A seat counts the unit of its license type (see `countingUnitOf`). One client
+ * licenses. A seat counts the unit of its license type (see `countingUnitOf`). A
+ * session-limited server license (`server-sessions`) serves one computer (`computerKeyOf`) at a
+ * time: while one holds leases or a borrowed seat of it, others are refused (`server-elsewhere`)
+ * or served by another license of the product. One client
  * identity holds at most one lease per product and feature: asking again renews it.
  * Leases lapse `leaseTtlMs` after their last heartbeat, or the license's grace period when it
  * is longer (`graceMs`); lapsed leases are reaped by {@link expire} and lazily by
@@ -249,11 +275,18 @@ export class LeasePool {
     let unexpired = 0;
     let choice: LicenseSeats | undefined;
     let choiceSeat = '';
+    const computer = computerOf(req.client, req.address);
+    let holder: SeatComputer | undefined;
     for (const seats of this.byProduct.get(req.product) ?? []) {
       if (feature !== null && !seats.hasFeature(feature)) continue;
       offered++;
       if (seats.isExpired(now)) continue;
       unexpired++;
+      const other = elsewhere(seats, computer);
+      if (other !== undefined) {
+        holder ??= other;
+        continue;
+      }
       const license = seats.license as PoolLicense;
       const seatKey = seatKeyOf(countingUnitOf(license.type), req.client, req.address);
       if (!seats.canTake(feature, seatKey)) continue;
@@ -280,13 +313,14 @@ export class LeasePool {
           featureFree: (f) => (picked.hasFeature(f) ? picked.featureFree(f) : undefined),
         }) ?? null;
       if (limited !== null) return limited;
-      return { kind: 'granted', lease: this.grant(choice, choiceSeat, req, feature, key, now) };
+      return { kind: 'granted', lease: this.grant(choice, choiceSeat, req, feature, key, computer, now) };
     }
     if (offered === 0) {
       const what = feature === null ? `product '${req.product}'` : `feature '${feature}' of product '${req.product}'`;
       return { kind: 'not-licensed', reason: `no license served for ${what}` };
     }
     if (unexpired === 0) return { kind: 'expired', reason: `every license for product '${req.product}' has expired` };
+    if (holder !== undefined) return serverElsewhere(req.product, holder);
     const { inUse, total } = this.capacity(req.product, feature);
     return { kind: 'exhausted', inUse, total };
   }
@@ -310,6 +344,8 @@ export class LeasePool {
     if (refused !== null) return refused;
 
     const seatKey = borrowSeatKeyOf(req.computer.machine);
+    const computer = computerOf(req.client, req.address);
+    let holder: SeatComputer | undefined;
     let offered = 0;
     let unexpired = 0;
     let maxDays = 0;
@@ -325,6 +361,11 @@ export class LeasePool {
       maxDays = Math.max(maxDays, days);
       if (days < req.days) continue;
       lendable++;
+      const other = elsewhere(seats, computer);
+      if (other !== undefined) {
+        holder ??= other;
+        continue;
+      }
       if (choice === undefined && seats.canTake(feature, seatKey)) choice = seats;
     }
     const what = feature === null ? `product '${req.product}'` : `feature '${feature}' of product '${req.product}'`;
@@ -340,7 +381,7 @@ export class LeasePool {
           featureFree: (f) => (picked.hasFeature(f) ? picked.featureFree(f) : undefined),
         }) ?? null;
       if (limited !== null) return limited;
-      return { kind: 'borrowed', lease: this.lend(choice, seatKey, req, feature, key, now) };
+      return { kind: 'borrowed', lease: this.lend(choice, seatKey, req, feature, key, computer, now) };
     }
     if (offered === 0) return { kind: 'not-licensed', reason: `no license served for ${what}` };
     if (unexpired === 0) return { kind: 'expired', reason: `every license for product '${req.product}' has expired` };
@@ -354,6 +395,7 @@ export class LeasePool {
             : `a seat of ${what} may be borrowed for at most ${maxDays} day(s), not ${req.days}`,
       };
     }
+    if (holder !== undefined) return serverElsewhere(req.product, holder);
     const { inUse, total } = this.capacity(req.product, feature);
     return { kind: 'exhausted', inUse, total };
   }
@@ -533,12 +575,23 @@ export class LeasePool {
         ...(old.borrow === undefined && ttl > pool.leaseTtlMs ? { graceMs: ttl } : {}),
       };
       const seatKey = leaseSeatKeyOf(lease);
+      const computer = computerOf(lease.client, lease.address);
+      if (elsewhere(seats, computer) !== undefined) {
+        refuse('other-computer');
+        continue;
+      }
       if (!seats.canTake(old.feature, seatKey)) {
         refuse('over-capacity');
         continue;
       }
-      seats.take(lease.feature, seatKey);
-      const held: Holding = { lease, key, seat: seatKey, queue: lease.borrow === undefined ? ttl : BORROWED };
+      seats.take(lease.feature, seatKey, computer);
+      const held: Holding = {
+        lease,
+        key,
+        seat: seatKey,
+        computer,
+        queue: lease.borrow === undefined ? ttl : BORROWED,
+      };
       pool.byId.set(lease.id, held);
       pool.byIdentity.set(key, held);
       admitted.push(held);
@@ -554,6 +607,7 @@ export class LeasePool {
     req: AcquireRequest,
     feature: string | null,
     key: string,
+    computer: SeatComputer,
     now: number,
   ): Lease {
     const license = seats.license as PoolLicense;
@@ -572,7 +626,7 @@ export class LeasePool {
       ...(req.address === undefined ? {} : { address: req.address }),
       ...(ttl > this.leaseTtlMs ? { graceMs: ttl } : {}),
     };
-    return this.add(seats, { lease, key, seat: seatKey, queue: ttl });
+    return this.add(seats, { lease, key, seat: seatKey, computer, queue: ttl });
   }
 
   /** A borrowed seat of `seats`' license for `req`'s computer. */
@@ -582,6 +636,7 @@ export class LeasePool {
     req: BorrowSeatRequest,
     feature: string | null,
     key: string,
+    computer: SeatComputer,
     now: number,
   ): Lease {
     const license = seats.license as PoolLicense;
@@ -605,13 +660,13 @@ export class LeasePool {
         ...(license.serial === undefined ? {} : { serial: license.serial }),
       },
     };
-    return this.add(seats, { lease, key, seat: seatKey, queue: BORROWED });
+    return this.add(seats, { lease, key, seat: seatKey, computer, queue: BORROWED });
   }
 
   /** Takes the seat of a new lease or borrowed seat, indexes it and tells the observers. */
   private add(seats: LicenseSeats, held: Holding): Lease {
     const { lease } = held;
-    seats.take(lease.feature, held.seat);
+    seats.take(lease.feature, held.seat, held.computer);
     this.byId.set(lease.id, held);
     this.byIdentity.set(held.key, held);
     this.enqueue(held);
@@ -678,7 +733,7 @@ export class LeasePool {
     for (const o of this.observers) o.dropped(lease);
     const seats = this.seats.get(lease.licenseId);
     if (seats === undefined) return;
-    seats.give(lease.feature, held.seat);
+    seats.give(lease.feature, held.seat, held.computer.key);
     if (seats.license === null && seats.leaseCount === 0) this.seats.delete(seats.id);
   }
 

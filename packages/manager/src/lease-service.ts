@@ -175,6 +175,7 @@ export class LeaseService {
       case 'not-licensed':
       case 'expired':
       case 'denied':
+      case 'server-elsewhere':
         refused(result.reason);
         break;
     }
@@ -220,6 +221,7 @@ export class LeaseService {
       case 'not-licensed':
       case 'expired':
       case 'denied':
+      case 'server-elsewhere':
       case 'not-allowed':
         refused(result.reason);
         break;

@@ -16,6 +16,13 @@ function decrement(counts: Map<string, number>, key: string): void {
   else counts.set(key, n - 1);
 }
 
+/** A computer holding seats of a license: its key (see `computerKeyOf`), name and address. */
+export interface SeatComputer {
+  readonly key: string;
+  readonly host: string;
+  readonly address: string | undefined;
+}
+
 /**
  * Seat accounting of one license id. It outlives the removal of its license while leases
  * still hold seats; a removed license has no capacity, so it grants nothing more.
@@ -29,6 +36,8 @@ export class LicenseSeats {
   private readonly productSeats = new Map<string, number>();
   /** Feature code → seat key → number of leases holding that feature seat. */
   private readonly featureSeats = new Map<string, Map<string, number>>();
+  /** Computer key → the computer and the number of leases (borrowed seats too) it holds. */
+  private readonly computers = new Map<string, { computer: SeatComputer; leases: number }>();
   /** Product, source and serial as last served, for usage reports after removal. */
   product: string;
   source: LicenseSource;
@@ -115,9 +124,22 @@ export class LicenseSeats {
     return (held?.size ?? 0) < users || held?.has(seatKey) === true;
   }
 
-  /** Records a lease of unit `seatKey`; the caller checked {@link canTake}. */
-  take(feature: string | null, seatKey: string): void {
+  /**
+   * A computer other than `computerKey` that holds leases of this license, or `undefined`: a
+   * session-limited server license (`server-sessions`) serves one computer at a time.
+   */
+  heldElsewhere(computerKey: string): SeatComputer | undefined {
+    if (this.computers.has(computerKey)) return undefined;
+    for (const { computer } of this.computers.values()) return computer;
+    return undefined;
+  }
+
+  /** Records a lease of unit `seatKey` on `computer`; the caller checked {@link canTake}. */
+  take(feature: string | null, seatKey: string, computer: SeatComputer): void {
     this.leaseCount++;
+    const on = this.computers.get(computer.key);
+    if (on === undefined) this.computers.set(computer.key, { computer, leases: 1 });
+    else on.leases++;
     increment(this.productSeats, seatKey);
     if (feature === null) return;
     let held = this.featureSeats.get(feature);
@@ -129,8 +151,10 @@ export class LicenseSeats {
   }
 
   /** Forgets a lease recorded by {@link take}. */
-  give(feature: string | null, seatKey: string): void {
+  give(feature: string | null, seatKey: string, computerKey: string): void {
     this.leaseCount--;
+    const on = this.computers.get(computerKey);
+    if (on !== undefined && --on.leases === 0) this.computers.delete(computerKey);
     decrement(this.productSeats, seatKey);
     if (feature === null) return;
     const held = this.featureSeats.get(feature);

@@ -141,7 +141,14 @@ export type AcquireResult =
    * An administrator released this client's lease and keeps it out until `until` (epoch ms).
    * Given by the manager's `LeaseService`, never by the pool itself.
    */
-  | { kind: 'revoked'; reason: string; until: number };
+  | { kind: 'revoked'; reason: string; until: number }
+  /**
+   * The product's session-limited server licenses (`server-sessions`) that could serve the
+   * request serve a server on another computer: `holder` (its declared host name and the
+   * address the manager saw). One comes free for another computer once every lease and
+   * borrowed seat of it has ended.
+   */
+  | { kind: 'server-elsewhere'; reason: string; holder: { host: string; address?: string } };
 
 /** The refusals among {@link AcquireResult}s. */
 export type AcquireRefusal = Exclude<AcquireResult, { kind: 'granted' | 'renewed' }>;
@@ -175,7 +182,14 @@ export interface PoolSnapshot {
 }
 
 /** Why {@link LeasePool.restore} did not take a lease back. */
-export type DropReason = 'over-capacity' | 'no-license' | 'license-expired' | 'lease-expired' | 'duplicate';
+export type DropReason =
+  | 'over-capacity'
+  | 'no-license'
+  | 'license-expired'
+  | 'lease-expired'
+  | 'duplicate'
+  /** A session-limited server license's lease from a computer other than the one taken back first. */
+  | 'other-computer';
 
 /** A lease that restoring left out. */
 export interface DroppedLease {

@@ -1,6 +1,7 @@
 /**
  * The License Manager's admin page, `GET /admin`: seats per license, every lease with a
- * button to release it, and recent events. Server-rendered HTML, no JavaScript, no external
+ * button to release it, every borrowed seat with a button to end it (for a computer lost, broken
+ * or wiped only), and recent events. Server-rendered HTML, no JavaScript, no external
  * assets, a strict Content-Security-Policy; every value shown is HTML-escaped (host and user
  * names come from clients and are not trusted).
  *
@@ -72,12 +73,25 @@ interface Links {
   home: string;
   login: string;
   release: string;
+  endBorrow: string;
   logout: string;
 }
 /** From `/admin`. */
-const FROM_PAGE: Links = { home: 'admin', login: 'admin/login', release: 'admin/release', logout: 'admin/logout' };
+const FROM_PAGE: Links = {
+  home: 'admin',
+  login: 'admin/login',
+  release: 'admin/release',
+  endBorrow: 'admin/end-borrow',
+  logout: 'admin/logout',
+};
 /** From `/admin/…`. */
-const FROM_ACTION: Links = { home: '../admin', login: 'login', release: 'release', logout: 'logout' };
+const FROM_ACTION: Links = {
+  home: '../admin',
+  login: 'login',
+  release: 'release',
+  endBorrow: 'end-borrow',
+  logout: 'logout',
+};
 
 interface Session {
   csrf: string;
@@ -98,6 +112,9 @@ const NOTICES: Record<string, string> = {
   'released-blocked':
     'The lease was released; its seat is free. Its client is refused a seat (LICTOR_E_LEASE_REVOKED) for the time chosen; the event below says until when.',
   gone: 'That lease was already gone (released or expired).',
+  'borrow-ended':
+    'The borrowed seat was ended: the manager no longer counts it, and its seat is free for others. The manager cannot take a borrowed seat back from its computer: if that computer still runs, it keeps using the seat offline until the end it was lent for, and it can no longer give it back.',
+  'borrow-gone': 'That borrowed seat was already gone (given back, ended, or past its end).',
   'signed-out': 'You are signed out.',
 };
 
@@ -170,19 +187,22 @@ ${rows.join('\n')}
 }
 
 /**
- * Seats lent for offline use: they count as in use until their end. Listed without a button:
- * ending one frees its seat while its computer keeps using it offline (`DELETE
- * /v1/admin/borrows/{id}` is there for a computer lost or broken).
+ * Seats lent for offline use: they count as in use until their end. The manager cannot take one
+ * back from its computer (the signed seat is checked offline there until its end), so ending one
+ * only stops counting it: the form asks the administrator to confirm the computer is lost, broken
+ * or wiped, and the manager refuses without it (see `POST /admin/end-borrow`).
  */
-function borrowsTable(borrows: readonly AdminBorrowedSeat[]): string {
+function borrowsTable(borrows: readonly AdminBorrowedSeat[], csrf: string, links: Links): string {
   if (borrows.length === 0) return '<p>No seat is borrowed.</p>';
   const rows = borrows.map((b) => {
     const who = `${b.client.user}@${b.client.host}`;
     const what = b.feature === null ? b.product : `${b.product} / ${b.feature}`;
-    return `<tr><td>${escapeHtml(who)}</td><td class="mono">${escapeHtml(b.computer.machine)}</td><td>${escapeHtml(what)}</td><td class="mono">${escapeHtml(b.serial)}</td><td>${escapeHtml(shownTime(b.grantedAt))}</td><td>${escapeHtml(shownTime(b.until))}</td></tr>`;
+    const box = `lost-${escapeHtml(b.id)}`;
+    const end = `<form class="inline" method="post" action="${links.endBorrow}"><input type="hidden" name="borrow" value="${escapeHtml(b.id)}"><input type="hidden" name="csrf" value="${escapeHtml(csrf)}"><input type="checkbox" id="${box}" name="lost" value="yes" required aria-describedby="borrow-end-hint"> <label class="inline" for="${box}">its computer is lost, broken or wiped</label> <button type="submit" aria-label="End the borrowed seat of ${escapeHtml(who)} (${escapeHtml(what)})">End borrow</button></form>`;
+    return `<tr><td>${escapeHtml(who)}</td><td class="mono">${escapeHtml(b.computer.machine)}</td><td>${escapeHtml(what)}</td><td class="mono">${escapeHtml(b.serial)}</td><td>${escapeHtml(shownTime(b.grantedAt))}</td><td>${escapeHtml(shownTime(b.until))}</td><td>${end}</td></tr>`;
   });
   return `<table>
-<thead><tr><th scope="col">Who</th><th scope="col">Computer</th><th scope="col">Product / feature</th><th scope="col">Serial</th><th scope="col">Since</th><th scope="col">Until</th></tr></thead>
+<thead><tr><th scope="col">Who</th><th scope="col">Computer</th><th scope="col">Product / feature</th><th scope="col">Serial</th><th scope="col">Since</th><th scope="col">Until</th><th scope="col"><span class="hint">Action</span></th></tr></thead>
 <tbody>
 ${rows.join('\n')}
 </tbody>
@@ -238,8 +258,9 @@ ${licensesTable(usage)}
 <h2>Leases (${leases.length})</h2>
 ${leasesTable(leases, session.csrf, links)}
 <h2>Borrowed for offline use (${borrows.length})</h2>
-<p class="hint">A borrowed seat is in use on its computer, without heartbeats, until the time shown or until its borrower gives it back (<span class="mono">lictor borrow return</span>).</p>
-${borrowsTable(borrows)}
+<p class="hint">A borrowed seat is in use on its computer, without heartbeats, until the time shown or until its borrower gives it back (<span class="mono">lictor borrow return</span> on that computer).</p>
+<p class="hint" id="borrow-end-hint">The manager cannot take a borrowed seat back: its computer checks it offline until the time shown. <strong>End borrow</strong> only stops counting it, so that another client may take its seat; use it only for a computer that is lost, broken or wiped, since a computer that still runs keeps using the seat.</p>
+${borrowsTable(borrows, session.csrf, links)}
 <h2>Recent events</h2>
 <p class="hint">Renewals are counted, not listed: ${renewals.renewals} renewal(s) and ${renewals.heartbeats} heartbeat(s) since the manager started.</p>
 ${eventsTable(manager.events(EVENTS_SHOWN))}`,
@@ -383,6 +404,32 @@ export const managerWebRoutes: FastifyPluginAsync<{ manager: LicenseManager }> =
     if (released) request.log.info({ leaseId: lease, blockSeconds }, 'lease released by an administrator');
     const notice = released ? (blockSeconds > 0 ? 'released-blocked' : 'released') : 'gone';
     return reply.code(303).header('location', `${FROM_ACTION.home}?notice=${notice}`).send();
+  });
+
+  // Ends a borrowed seat for a computer lost, broken or wiped: the manager stops counting it. The
+  // form must say so (`lost=yes`): the seat goes on working offline on a computer that still runs.
+  app.post('/admin/end-borrow', { schema: HIDDEN_ROUTE }, async (request, reply) => {
+    formSession(request);
+    const id = field(request.body, 'borrow') ?? '';
+    if (id === '' || id.length > 128) {
+      throw new LictorError('LICTOR_E_INVALID_INPUT', 'the form names no borrowed seat', { field: 'borrow' });
+    }
+    const seat = manager.borrows().find((b) => b.id === id);
+    if (seat === undefined) return reply.code(303).header('location', `${FROM_ACTION.home}?notice=borrow-gone`).send();
+    if (field(request.body, 'lost') !== 'yes') {
+      const until = shownTime(new Date(seat.expiresAt).toISOString());
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        `the borrowed seat was not ended: the manager cannot take it back from its computer, which checks it offline until ${until} UTC. Ask its user to give it back from that computer (lictor borrow return), or let it end at ${until}. End it here only when the computer is lost, broken or wiped: tick that box, and the manager stops counting the seat.`,
+        { field: 'lost' },
+      );
+    }
+    const ended = manager.adminReturnBorrow(id);
+    if (ended) request.log.info({ leaseId: id }, 'borrowed seat ended by an administrator');
+    return reply
+      .code(303)
+      .header('location', `${FROM_ACTION.home}?notice=${ended ? 'borrow-ended' : 'borrow-gone'}`)
+      .send();
   });
 
   app.post('/admin/logout', { schema: HIDDEN_ROUTE }, async (request, reply) => {

@@ -399,3 +399,80 @@ test('the admin page lists borrowed seats with their computer and end', async (t
   assert.ok(page.body.includes(until), until);
   assert.match(page.body, /<h2>Licenses: 1 of 2 seats in use<\/h2>/);
 });
+
+test('the admin page ends a borrow only for a computer lost, broken or wiped, and says the computer keeps it offline', async (t) => {
+  const { app, manager, clock, client, connect } = await setup(t, [{ ...LENDING, seats: 1 }]);
+  const store = await tempDir(t, 'laptop');
+  const seat = await client.borrow({ product: 'cad', days: 5, store, ...LAPTOP });
+  const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
+  const login = await app.inject({
+    method: 'POST',
+    url: '/admin/login',
+    headers: FORM,
+    payload: new URLSearchParams({ token: TOKEN }).toString(),
+  });
+  const cookie = String(login.headers['set-cookie']).split(';')[0] ?? '';
+  const page = (await app.inject({ method: 'GET', url: '/admin', headers: { cookie } })).body;
+  // The row's form: the seat, the session's CSRF token, a box to tick, and what ending does.
+  assert.match(page, /<form class="inline" method="post" action="admin\/end-borrow">/);
+  assert.ok(page.includes(`name="borrow" value="${seat.id}"`));
+  assert.match(page, /name="lost" value="yes" required/);
+  assert.match(page, /its computer is lost, broken or wiped/);
+  assert.match(page, /The manager cannot take a borrowed seat back: its computer checks it offline/);
+  const csrf = /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+  assert.notEqual(csrf, '');
+
+  const post = (headers: Record<string, string>, fields: Record<string, string>) =>
+    app.inject({
+      method: 'POST',
+      url: '/admin/end-borrow',
+      headers: { ...FORM, ...headers },
+      payload: new URLSearchParams(fields).toString(),
+    });
+  const lost = { borrow: seat.id, lost: 'yes' };
+  // The same protections as the release form: a session, its CSRF token, and not cross-site.
+  assert.equal((await post({}, { ...lost, csrf })).statusCode, 401);
+  assert.equal((await post({ cookie }, lost)).statusCode, 401);
+  assert.equal((await post({ cookie }, { ...lost, csrf: `${csrf}x` })).statusCode, 401);
+  assert.equal((await post({ cookie, 'sec-fetch-site': 'cross-site' }, { ...lost, csrf })).statusCode, 401);
+  assert.equal(manager.borrows().length, 1, 'nothing was ended by the refused forms');
+
+  // Without the box ticked the manager refuses, and says what it can and cannot do.
+  const unconfirmed = await post({ cookie }, { borrow: seat.id, csrf });
+  assert.equal(unconfirmed.statusCode, 400);
+  assert.match(unconfirmed.body, /LICTOR_E_INVALID_INPUT/);
+  assert.match(unconfirmed.body, /cannot take it back from its computer, which checks it offline until/);
+  assert.ok(unconfirmed.body.includes(seat.until.toISOString().replace('T', ' ').slice(0, 19)));
+  assert.match(unconfirmed.body, /lictor borrow return/);
+  assert.equal(manager.borrows().length, 1);
+  assert.equal(manager.status().products[0]?.inUse, 1);
+
+  const ended = await post({ cookie, 'sec-fetch-site': 'same-origin' }, { ...lost, csrf });
+  assert.equal(ended.statusCode, 303);
+  assert.equal(ended.headers.location, '../admin?notice=borrow-ended');
+  assert.deepEqual(manager.borrows(), []);
+  assert.ok(
+    manager
+      .events()
+      .some((e) => e.kind === 'returned' && e.leaseId === seat.id && /administrator/.test(e.detail ?? '')),
+  );
+  const after = await app.inject({ method: 'GET', url: '/admin?notice=borrow-ended', headers: { cookie } });
+  assert.match(after.body, /the manager no longer counts it, and its seat is free for others/);
+  assert.match(
+    after.body,
+    /if that computer still runs, it keeps using the seat offline until the end it was lent for/,
+  );
+  assert.match(after.body, /<h2>Borrowed for offline use \(0\)<\/h2>/);
+  // The seat is free for another client…
+  assert.equal((await (await connect('desk-1')).acquire('cad')).state, 'active');
+  // …and, as the page says, the laptop still uses its borrowed seat offline.
+  const licensing = await offline(t, store, LAPTOP, () => clock.now());
+  assert.equal(licensing.check().ok, true);
+  // It can no longer give it back: the manager holds nothing to return, and the SDK removes its file.
+  const back = await client.returnBorrow({ product: 'cad', store, machineSecret: LAPTOP.machineSecret });
+  assert.deepEqual([back.returned, back.id], [false, seat.id]);
+  assert.deepEqual(await readdir(store), []);
+  // A second press finds nothing to end.
+  const again = await post({ cookie }, { ...lost, csrf });
+  assert.equal(again.headers.location, '../admin?notice=borrow-gone');
+});

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { countingUnitOf, seatKeyOf } from '../src/counting.js';
+import { computerKeyOf, countingUnitOf, seatKeyOf } from '../src/counting.js';
 import { LeasePool } from '../src/lease-pool.js';
 import type { ClientIdentity, PoolLicense } from '../src/types.js';
 
@@ -41,6 +41,8 @@ const CATALOG: PoolLicense[] = [
     expiresAt: null,
     source: 'token',
   },
+  // A server application's sessions: one computer at a time, whatever the free seats.
+  { id: 'L6', product: 'P4', type: 'server-sessions', seats: 3, features: [], expiresAt: null, source: 'software' },
   { id: 'L5', product: 'P2', type: 'multi', seats: 1, features: [], expiresAt: null, source: 'software' },
 ];
 
@@ -52,7 +54,14 @@ const clientArb = fc.record({
 });
 
 type Op =
-  | { op: 'acquire'; client: ClientIdentity; product: string; feature: string | null; withId: number | null }
+  | {
+      op: 'acquire';
+      client: ClientIdentity;
+      address: string;
+      product: string;
+      feature: string | null;
+      withId: number | null;
+    }
   | { op: 'heartbeat'; pick: number }
   | { op: 'release'; pick: number }
   | { op: 'expire' }
@@ -66,7 +75,8 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       op: fc.constant('acquire' as const),
       client: clientArb,
-      product: fc.constantFrom('P1', 'P2', 'P3'),
+      address: fc.constantFrom('10.0.0.1', '10.0.0.2'),
+      product: fc.constantFrom('P1', 'P2', 'P3', 'P4'),
       feature: fc.constantFrom(null, null, 'F', 'G'),
       withId: fc.option(fc.nat(), { nil: null }),
     }),
@@ -89,6 +99,21 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     }),
   },
 );
+
+/**
+ * The computers holding leases of each session-limited server license (`server-sessions`), from
+ * the leases alone: the model says there is never more than one.
+ */
+function serverComputers(pool: LeasePool, types: Map<string, PoolLicense>): Map<string, Set<string>> {
+  const held = new Map<string, Set<string>>();
+  for (const lease of pool.leases()) {
+    if (types.get(lease.licenseId)?.type !== 'server-sessions') continue;
+    const set = held.get(lease.licenseId) ?? new Set<string>();
+    set.add(computerKeyOf(lease.client, lease.address));
+    held.set(lease.licenseId, set);
+  }
+  return held;
+}
 
 /** Seats in use per license and per license/feature, counted from the leases alone. */
 function countFromLeases(pool: LeasePool, types: Map<string, PoolLicense>): Map<string, number> {
@@ -114,7 +139,7 @@ describe('LeasePool properties', () => {
         let t = 0;
         const pool = new LeasePool({ now: () => t, leaseTtlMs: 30_000 });
         // What is served now (by id), and the last version of each license (for its type).
-        const served = new Map<string, PoolLicense>(CATALOG.slice(0, 4).map((l) => [l.id, l]));
+        const served = new Map<string, PoolLicense>(CATALOG.slice(0, 5).map((l) => [l.id, l]));
         const known = new Map<string, PoolLicense>(CATALOG.map((l) => [l.id, l]));
         pool.replaceLicenses([...served.values()]);
         const seenIds: string[] = [];
@@ -127,6 +152,7 @@ describe('LeasePool properties', () => {
               const r = pool.acquire({
                 product: op.product,
                 client: op.client,
+                address: op.address,
                 ...(op.feature === null ? {} : { feature: op.feature }),
                 ...(leaseId === undefined ? {} : { leaseId }),
               });
@@ -136,6 +162,21 @@ describe('LeasePool properties', () => {
                 assert.deepEqual(r.lease.client, { ...op.client });
               }
               if (op.product === 'P3') assert.equal(r.kind, 'not-licensed');
+              if (r.kind === 'server-elsewhere') {
+                // Refused only for a served, unexpired server-sessions license of the product held
+                // by one other computer: the one named.
+                const asker = computerKeyOf(op.client, op.address);
+                const holders = [...serverComputers(pool, known)]
+                  .filter(([id]) => {
+                    const l = served.get(id);
+                    return l?.product === op.product && (l.expiresAt === null || t <= l.expiresAt);
+                  })
+                  .flatMap(([, set]) => [...set]);
+                assert.ok(holders.length > 0, 'refused for a license no other computer holds');
+                assert.ok(!holders.includes(asker), 'refused the computer that holds the license');
+                assert.ok(holders.includes(computerKeyOf(r.holder, r.holder.address)), 'names the holder');
+                assert.equal(op.feature, null, 'the server-sessions licenses have no features');
+              }
               break;
             }
             case 'heartbeat':
@@ -191,10 +232,22 @@ describe('LeasePool properties', () => {
           }
           before = after;
 
+          for (const [id, computers] of serverComputers(pool, known)) {
+            assert.ok(computers.size <= 1, `${id} serves ${computers.size} computers`);
+          }
+
           const identities = pool
             .leases()
             .map((l) =>
-              JSON.stringify([l.product, l.feature, l.client.host, l.client.user, l.client.process, l.client.session]),
+              JSON.stringify([
+                l.address,
+                l.product,
+                l.feature,
+                l.client.host,
+                l.client.user,
+                l.client.process,
+                l.client.session,
+              ]),
             );
           assert.equal(new Set(identities).size, identities.length, 'an identity holds two leases in one pool');
           // Lapsed leases linger only until the next acquire or reaper run.
@@ -219,6 +272,8 @@ describe('LeasePool properties', () => {
           const cap = feature === undefined ? license.seats : license.features.find((f) => f.code === feature)?.users;
           assert.ok(n <= (cap ?? Number.POSITIVE_INFINITY), `restored ${key}: ${n} > ${cap}`);
         }
+        for (const [id, computers] of serverComputers(restored, known))
+          assert.ok(computers.size <= 1, `restored ${id}`);
       }),
       { numRuns: 1000 },
     );

@@ -28,7 +28,7 @@ describe('counting units', () => {
   const table: {
     type: PoolLicenseType;
     seats: number;
-    steps: [Partial<ClientIdentity>, 'granted' | 'exhausted'][];
+    steps: [Partial<ClientIdentity>, 'granted' | 'exhausted' | 'server-elsewhere'][];
     inUse: number;
   }[] = [
     {
@@ -66,15 +66,17 @@ describe('counting units', () => {
     },
     {
       type: 'server-sessions',
-      seats: 2,
+      seats: 3,
       steps: [
         [{}, 'granted'],
         [{ process: 'p2', user: 'u2' }, 'granted'],
         [{ session: 's2' }, 'granted'],
-        [{ session: 's3' }, 'exhausted'],
-        [{ host: 'h2' }, 'exhausted'],
+        // A seat is free, but the license serves the server on h1.
+        [{ host: 'h2' }, 'server-elsewhere'],
+        [{ session: 's3' }, 'granted'],
+        [{ session: 's4' }, 'exhausted'],
       ],
-      inUse: 2,
+      inUse: 3,
     },
   ];
   for (const row of table) {

@@ -5,8 +5,18 @@ import { buildManagerServer } from '../src/index.js';
 import { CAD, openManager, testProofs } from './manager-fixture.js';
 
 managerContract('the real License Manager', {
-  async start(t, seats) {
-    const licenses = [{ ...CAD, id: 'acme-1', product: 'ACME', seats, features: [{ code: 'reports', users: null }] }];
+  async start(t, seats, terms = {}) {
+    const licenses = [
+      {
+        ...CAD,
+        id: 'acme-1',
+        serial: 'LX-7K2M-9QXD-4RTA',
+        product: 'ACME',
+        seats,
+        features: [{ code: 'reports', users: null }],
+        ...terms,
+      },
+    ];
     const { manager } = await openManager(t, { licenses });
     const app = buildManagerServer(manager, { proofs: testProofs(licenses) });
     t.after(() => app.close());

@@ -75,6 +75,10 @@ export const ERRORS = {
   LICTOR_E_BORROW_HELD: { status: 409, title: 'This computer already borrowed a seat of the product' },
   LICTOR_E_BORROW_UNKNOWN: { status: 404, title: 'No such borrowed seat, or not given back by its holder' },
   LICTOR_E_BORROW_EXPIRED: { status: 403, title: 'The borrowed seat has ended' },
+  LICTOR_E_SERVER_IN_USE: {
+    status: 409,
+    title: 'The session-limited server license serves a server on another computer',
+  },
   LICTOR_E_DUPLICATE_LICENSE: { status: 403, title: 'The license is in use on another computer too' },
   LICTOR_E_ANNOUNCEMENT_INVALID: { status: 400, title: 'Not a valid license announcement' },
   LICTOR_E_EVIDENCE_INVALID: { status: 400, title: 'The duplicate evidence is not valid' },

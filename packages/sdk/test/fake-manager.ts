@@ -5,15 +5,27 @@
  * `manager-contract.ts` runs the same suite against it and the real manager, so it cannot drift.
  * It proves its lease answers like the real one, signing over the client's nonce with the
  * container key of a test license (`signed-answers.ts`); without one (`key: null`) it is the
- * rogue server signed seats defend against.
+ * rogue server signed seats defend against. It lends seats for offline use as the real one does
+ * (`POST /v1/borrows`, given back with `DELETE /v1/borrows/{id}` and the borrower's secret) when
+ * `borrowDays` is set: the license that proves its answers then allows that many days.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ANSWER_NONCE_HEADER, type AnswerKey, isAnswerNonce } from '@lictor/protocol';
+import {
+  ANSWER_NONCE_HEADER,
+  type AnswerKey,
+  BORROW_RETURN_HEADER,
+  borrowReturnValid,
+  isAnswerNonce,
+} from '@lictor/protocol';
 import {
   type AcquireAnswer,
   AcquireBody,
+  type BorrowAnswer,
+  type BorrowedSeatBody,
+  BorrowRequest,
+  BorrowReturnHeaders,
   type ClientIdentity,
   type ErrorBody,
   type HeartbeatAnswer,
@@ -28,6 +40,19 @@ interface FakeLease extends LeaseBody {
   client: ClientIdentity;
   deadline: number;
 }
+
+/** A seat lent for offline use: what the fake signed, and the SHA-256 of the secret that gives it back. */
+interface FakeBorrow {
+  seat: BorrowedSeatBody;
+  client: ClientIdentity;
+  returnKey: string;
+  /** Epoch ms of `seat.until`. */
+  until: number;
+}
+
+const DAY_MS = 86_400_000;
+/** The serial of `licenseKey`'s license, which proves the fake's answers. */
+const SERIAL = 'LX-7K2M-9QXD-4RTA';
 
 /** Options of {@link fakeManager}. */
 export interface FakeManagerOptions {
@@ -44,6 +69,11 @@ export interface FakeManagerOptions {
    * (`VENDOR` of `signed-answers.ts`); `null`: no license, answers go without proof.
    */
   key?: AnswerKey | null;
+  /**
+   * The most days a seat of `ACME` may be borrowed (the default key's license then carries it);
+   * absent: the fake lends none (`LICTOR_E_BORROW_NOT_ALLOWED`, `maxDays: 0`).
+   */
+  borrowDays?: number;
 }
 
 /** A running fake manager. */
@@ -52,6 +82,8 @@ export interface FakeManager {
   state: {
     products: Map<string, number>;
     leases: Map<string, FakeLease>;
+    /** Seats lent for offline use, by id; they count as in use until their end or return. */
+    borrows: Map<string, FakeBorrow>;
     heartbeats: number;
     deletes: number;
     acquires: { leaseId?: string }[];
@@ -67,10 +99,15 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
   const clock = options.now ?? Date.now;
   const interval = options.heartbeatIntervalMs ?? 50;
   const ttl = options.ttlMs ?? 1000;
-  const key = options.key === undefined ? licenseKey(['ACME']) : options.key;
+  const borrowDays = options.borrowDays;
+  const key =
+    options.key === undefined
+      ? licenseKey(['ACME'], undefined, borrowDays === undefined ? {} : { borrowDays })
+      : options.key;
   const state: FakeManager['state'] = {
     products: new Map<string, number>([['ACME', options.total ?? 2]]),
     leases: new Map<string, FakeLease>(),
+    borrows: new Map<string, FakeBorrow>(),
     heartbeats: 0,
     deletes: 0,
     acquires: [],
@@ -87,6 +124,11 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
   const handle = (req: IncomingMessage, res: ServerResponse, text: string) => {
     const now = clock();
     for (const [id, l] of state.leases) if (l.deadline < now) state.leases.delete(id);
+    for (const [id, b] of state.borrows) if (b.until < now) state.borrows.delete(id);
+    /** Seats of `product` in use: leases and borrowed seats. */
+    const inUseOf = (product: string) =>
+      [...state.leases.values()].filter((l) => l.product === product).length +
+      [...state.borrows.values()].filter((b) => b.seat.product === product).length;
     const url = new URL(req.url ?? '/', 'http://x');
     const nonce = req.headers[ANSWER_NONCE_HEADER];
     // The lease routes' proof headers, checked as the manager checks them.
@@ -105,11 +147,7 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
         leaseTtlMs: ttl,
         products: [...state.products]
           .filter(([product]) => only === null || product === only)
-          .map(([product, total]) => ({
-            product,
-            total,
-            inUse: [...state.leases.values()].filter((l) => l.product === product).length,
-          })),
+          .map(([product, total]) => ({ product, total, inUse: inUseOf(product) })),
       };
       return send(res, 200, signed(key, 'status', nonce, status));
     }
@@ -144,7 +182,7 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
           signed(key, 'lease', nonce, { lease: wire(mine), renewed: true } satisfies AcquireAnswer),
         );
       }
-      const inUse = [...state.leases.values()].filter((l) => l.product === request.product).length;
+      const inUse = inUseOf(request.product);
       if (inUse >= total) {
         return refuse(res, 409, {
           code: 'LICTOR_E_SEATS_EXHAUSTED',
@@ -185,6 +223,89 @@ export async function fakeManager(options: FakeManagerOptions = {}): Promise<Fak
     if (req.method === 'DELETE' && del?.[1]) {
       state.deletes++;
       return state.leases.delete(decodeURIComponent(del[1])) ? send(res, 204) : unknown();
+    }
+    if (req.method === 'POST' && url.pathname === '/v1/borrows') {
+      if (headerProblem !== null) return badHeaders();
+      if (typeof nonce !== 'string') {
+        return refuse(res, 400, {
+          code: 'LICTOR_E_INVALID_INPUT',
+          message: `a borrowed seat is signed over the borrower's nonce: send the ${ANSWER_NONCE_HEADER} header`,
+        });
+      }
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        return refuse(res, 400, { code: 'LICTOR_E_INVALID_INPUT', message: 'the request body is not valid JSON' });
+      }
+      const problem = wireProblem(BorrowRequest, body);
+      if (problem !== null) return refuse(res, 400, { code: 'LICTOR_E_INVALID_INPUT', message: problem });
+      const request = body as BorrowRequest;
+      const feature = request.feature ?? null;
+      const held = [...state.borrows.values()].find(
+        (b) =>
+          b.seat.product === request.product &&
+          b.seat.feature === feature &&
+          b.seat.computer.machine === request.computer.machine,
+      );
+      if (held) {
+        return refuse(res, 409, {
+          code: 'LICTOR_E_BORROW_HELD',
+          message: `this computer already borrowed a seat of '${request.product}' until ${held.seat.until}`,
+          details: { id: held.seat.id, until: held.seat.until },
+        });
+      }
+      const total = state.products.get(request.product);
+      if (total === undefined) {
+        return refuse(res, 403, { code: 'LICTOR_E_NOT_LICENSED', message: `no license for ${request.product}` });
+      }
+      const maxDays = borrowDays ?? 0;
+      if (maxDays < request.days) {
+        return refuse(res, 403, {
+          code: 'LICTOR_E_BORROW_NOT_ALLOWED',
+          message:
+            maxDays === 0
+              ? `no license of ${request.product} allows borrowing its seats`
+              : `a seat of ${request.product} may be borrowed for at most ${maxDays} day(s)`,
+          details: { maxDays },
+        });
+      }
+      const inUse = inUseOf(request.product);
+      if (inUse >= total) {
+        return refuse(res, 409, {
+          code: 'LICTOR_E_SEATS_EXHAUSTED',
+          message: `all ${total} seats of ${request.product} are in use`,
+          details: { inUse, total },
+        });
+      }
+      const until = now + request.days * DAY_MS;
+      const seat: BorrowedSeatBody = {
+        id: randomUUID(),
+        product: request.product,
+        feature,
+        licenseId: 'lic-1',
+        serial: SERIAL,
+        computer: { machine: request.computer.machine, hardware: request.computer.hardware },
+        grantedAt: new Date(now).toISOString(),
+        until: new Date(until).toISOString(),
+      };
+      state.borrows.set(seat.id, { seat, client: request.client, returnKey: request.returnKey, until });
+      return send(res, 201, signed(key, 'borrow', nonce, { borrow: seat } satisfies BorrowAnswer));
+    }
+    const back = /^\/v1\/borrows\/([^/]+)$/.exec(url.pathname);
+    if (req.method === 'DELETE' && back?.[1]) {
+      const problem = wireProblem(BorrowReturnHeaders, req.headers);
+      if (problem !== null) return refuse(res, 400, { code: 'LICTOR_E_INVALID_INPUT', message: problem });
+      const id = decodeURIComponent(back[1]);
+      const lent = state.borrows.get(id);
+      if (lent === undefined || !borrowReturnValid(lent.returnKey, req.headers[BORROW_RETURN_HEADER])) {
+        return refuse(res, 404, {
+          code: 'LICTOR_E_BORROW_UNKNOWN',
+          message: `no borrowed seat '${id}' is held here for whoever gives it back`,
+        });
+      }
+      state.borrows.delete(id);
+      return send(res, 204);
     }
     return refuse(res, 404, { code: 'LICTOR_E_NOT_FOUND', message: 'No such resource' });
   };

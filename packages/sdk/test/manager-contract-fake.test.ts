@@ -12,8 +12,8 @@ import { managerContract } from './manager-contract.js';
 import { licenseKey, VENDOR } from './signed-answers.js';
 
 managerContract('the SDK tests’ fake', {
-  async start(t, seats) {
-    const fake = await fakeManager({ total: seats, heartbeatIntervalMs: 20_000, ttlMs: 60_000 });
+  async start(t, seats, terms = {}) {
+    const fake = await fakeManager({ total: seats, heartbeatIntervalMs: 20_000, ttlMs: 60_000, ...terms });
     t.after(() => fake.stop());
     return fake.url;
   },

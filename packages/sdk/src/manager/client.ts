@@ -779,8 +779,9 @@ class LeaseImpl implements Lease {
         return;
       }
       if (afterLoss) {
-        // Still lost; a seat may come free again, other refusals are final.
-        if (reason.code !== 'LICTOR_E_SEATS_EXHAUSTED') this.#stop();
+        // Still lost; a seat may come free again (all in use, or a session-limited server license
+        // serving another computer until its sessions end), other refusals are final.
+        if (reason.code !== 'LICTOR_E_SEATS_EXHAUSTED' && reason.code !== 'LICTOR_E_SERVER_IN_USE') this.#stop();
         return;
       }
       this.#state = 'lost';
