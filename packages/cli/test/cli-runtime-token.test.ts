@@ -17,6 +17,7 @@ import { FakeScheduler } from '@lictor/protocol/testing';
 import { openRuntime, type RunningRuntime } from '@lictor/runtime';
 import { openTokenModule } from '@lictor/token';
 import { type EventStream, openEvents } from '../../runtime/test/runtime-fixture.js';
+import { type BinSession, binSession } from './bin.js';
 import { cliOn, workstation } from './run-cli.js';
 import {
   modulePath,
@@ -35,21 +36,24 @@ const CHECK_MS = 1000;
 const nonce = () => randomBytes(16).toString('base64url');
 
 describe('the Lictor Runtime serves licenses on hardware tokens (SoftHSM2)', { skip: skipWithoutSoftHsm }, () => {
-  let world: TokenWorld<[TestToken, TestToken]>;
+  let world: TokenWorld<[TestToken, TestToken, TestToken]>;
   let dongle: TestToken;
   let keyless: TestToken;
+  let served: TestToken;
+  let session: BinSession | undefined;
 
   before(async () => {
     world = await tokenWorld({
       name: 'runtime-token',
-      labels: ['desk-dongle', 'keyless-dongle'],
+      labels: ['desk-dongle', 'keyless-dongle', 'served-dongle'],
       features: ['render'],
       lictor: (env) => cliOn({ env, hardware: PROGRAMMING_STATION }).ok,
     });
-    [dongle, keyless] = world.tokens;
+    [dongle, keyless, served] = world.tokens;
   });
 
   after(async () => {
+    session?.killAll();
     await world?.cleanup();
   });
 
@@ -193,6 +197,60 @@ describe('the Lictor Runtime serves licenses on hardware tokens (SoftHSM2)', { s
           now: Date.now(),
         }),
       { code: 'LICTOR_E_ANSWER_UNPROVEN' },
+    );
+  });
+
+  test('lictor runtime serve takes the token options of lictor manager serve, the PIN from LICTOR_TOKEN_PIN', async () => {
+    const issued = await world.issue('--type', 'single');
+    await world.program(served, issued.serial);
+    const root = await mkdtemp(join(world.root, 'cli-rt-'));
+    // The PIN from the environment, given to the token named by its label only (the other
+    // tokens, programmed by the tests before, cannot prove their presence without it).
+    session = binSession({ ...world.env, LICTOR_TOKEN_PIN: USER_PIN });
+    const runtime = await session.serve(
+      'runtime',
+      'serve',
+      '--state-dir',
+      join(root, 'state'),
+      '--no-socket',
+      '--port',
+      '0',
+      '--license-path',
+      join(root, 'state', 'licenses'),
+      '--token-module',
+      modulePath,
+      '--token-label',
+      served.label,
+      '--token-check-ms',
+      '500',
+      '--log-level',
+      'warn',
+    );
+    const n = nonce();
+    const res = await fetch(`${runtime.url}/v1/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ publicKey: world.publicKey, product: 'CAD', nonce: n }),
+    });
+    const check = (await res.json()) as Record<string, unknown>;
+    assert.equal(res.status, 200, JSON.stringify(check));
+    assert.match(check.file as string, new RegExp(`^token:.+/${served.serial}$`));
+    const verified = verifyRuntimeAnswer<{ serial: string }>({
+      publicKey: world.publicKey,
+      nonce: n,
+      purpose: 'runtime-check',
+      answer: check,
+      product: 'CAD',
+      now: Date.now(),
+    });
+    assert.equal(verified.answer.serial, issued.serial);
+
+    const status = await session.run('runtime', 'status', '--url', runtime.url);
+    assert.match(status, new RegExp(`available\\s+${issued.serial}\\s+token:.+/${served.serial}`));
+    // The other tokens' licenses are shown, refused: their presence needs the PIN, which is not theirs.
+    assert.match(
+      status,
+      new RegExp(`LICTOR_E_TOKEN_PIN_REQUIRED.*${dongle.serial}|${dongle.serial}.*LICTOR_E_TOKEN_PIN_REQUIRED`),
     );
   });
 });
