@@ -156,6 +156,13 @@ describe('the Lictor Runtime serves licenses on hardware tokens (SoftHSM2)', { s
     assert.equal(refused.json.code, 'LICTOR_E_TOKEN_ABSENT', JSON.stringify(refused.json));
     assert.match(refused.json.message as string, /not present; plug it in/);
     assert.equal(refused.json.proof, undefined, 'refusals are not signed');
+    const noSession = await post(running, '/v1/sessions', {
+      publicKey,
+      product: 'CAD',
+      pid: process.pid,
+      nonce: nonce(),
+    });
+    assert.equal(noSession.json.code, 'LICTOR_E_TOKEN_ABSENT', JSON.stringify(noSession.json));
 
     await world.softhsm.replug(dongle);
     await afterOneCheck(scheduler, events, path);
