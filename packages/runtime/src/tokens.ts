@@ -16,11 +16,22 @@
  *
  * The PKCS#11 library is loaded once per process (`@lictor/token` shares it between the states).
  */
-import type { Scheduler } from '@lictor/protocol';
+import { LictorError, type Scheduler } from '@lictor/protocol';
 import type { TokenOptions } from '@lictor/sdk';
 
-/** The `tokens` option of the runtime's licensing states: on the runtime's scheduler unless one is given. */
+/**
+ * The `tokens` option of the runtime's licensing states: on the runtime's scheduler unless one is
+ * given. A period the SDK would refuse is refused here, before anything listens, rather than at
+ * every request (a missing module or PIN file is not: as in the SDK, token licenses are then
+ * unavailable, `status` says why, and the other licenses work).
+ */
 export function runtimeTokens(tokens: TokenOptions | undefined, scheduler: Scheduler): TokenOptions | undefined {
   if (tokens === undefined) return undefined;
+  const { intervalMs } = tokens;
+  if (intervalMs !== undefined && !(Number.isFinite(intervalMs) && intervalMs >= 10)) {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', 'tokens.intervalMs must be at least 10 ms', {
+      field: 'tokens.intervalMs',
+    });
+  }
   return tokens.scheduler === undefined ? { ...tokens, scheduler } : tokens;
 }
