@@ -10,8 +10,11 @@
  *   the application's nonce and asks for the container key's signature (never a session MAC, which
  *   only the runtime could check), and returns that proof as the manager made it, purpose `lease`.
  *
- * A license that cannot sign here (activated before containers had keys, or whose container's
- * private key does not open on this computer) is answered unsigned, `proof: null` with the reason
+ * A license on a hardware token signs the same way: its container key is kept in the token's
+ * private memory, which the SDK reads with the PIN (`tokens.ts`).
+ *
+ * A license that cannot sign here (activated before containers had keys, whose container's
+ * private key does not open on this computer, or on a token whose keys were not read) is answered unsigned, `proof: null` with the reason
  * in `unproven`, rather than refused: the grant is true, and a client that accepts unsigned answers
  * by its own choice still gets it; every Lictor client refuses it (`docs/runtime.md`).
  */
@@ -102,6 +105,13 @@ function unprovenOf(licensing: Licensing, file: string): RuntimeUnproven {
     return {
       reason: 'no-key',
       message: `license ${container.serial} (${file}) was activated before containers had keys: its answers cannot be signed; activate it again`,
+    };
+  }
+  if (container?.onToken !== undefined) {
+    // A container on a token: its key is kept in the token's private memory, read with the PIN.
+    return {
+      reason: 'key-unavailable',
+      message: `the container key of ${file} is kept in the private memory of the hardware token "${container.onToken.label}" and was not read, so its answers cannot be signed (the runtime needs the token's PIN: --token-pin-file or LICTOR_TOKEN_PIN)${container.reason ? `: ${container.reason}` : ''}`,
     };
   }
   return {

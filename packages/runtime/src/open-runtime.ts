@@ -26,6 +26,7 @@ import {
   type LicensingOptions,
   machineLicenseDir,
   openLicensing,
+  type TokenOptions,
 } from '@lictor/sdk';
 import { AnswerProofs } from './answer-proofs.js';
 import { EventHub } from './event-hub.js';
@@ -39,6 +40,7 @@ import { type ManagerConnector, SeatService } from './seats.js';
 import type { SessionLimits } from './session-table.js';
 import { SessionService } from './sessions.js';
 import { defaultSocketPath, prepareStateDir, runtimeId, stateLayout } from './state-dir.js';
+import { runtimeTokens } from './tokens.js';
 import { RUNTIME_VERSION } from './version.js';
 
 /** The runtime's default loopback TCP port. */
@@ -116,6 +118,13 @@ export interface OpenRuntimeOptions {
   blacklistRefresh?: RuntimeBlacklistRefresh[];
   /** Told of failed blacklist downloads (default: logged as warnings). */
   onWarning?: (error: LictorError) => void;
+  /**
+   * Serve licenses on hardware tokens (dongles) and license files bound to tokens: the SDK's
+   * `tokens` option, given to every licensing state (on the runtime's scheduler unless
+   * `tokens.scheduler` is given). A token pulled out makes its licenses unavailable until it is
+   * plugged back in (a `license-change` event either way); see docs/runtime.md "Dongles".
+   */
+  tokens?: TokenOptions;
 }
 
 /** A runtime that serves; {@link RunningRuntime.close} stops it. */
@@ -196,6 +205,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
       },
     };
   };
+  const tokens = runtimeTokens(options.tokens, scheduler);
   const events = new EventHub({ now: () => scheduler.now() });
   const pool = new LicensingPool({
     ...(options.maxLicensings === undefined ? {} : { max: options.maxLicensings }),
@@ -211,6 +221,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
         ...(options.watchIntervalMs === undefined ? {} : { watchIntervalMs: options.watchIntervalMs }),
         ...(options.clock === undefined ? {} : { clock: options.clock }),
         ...blacklistOf(key.publicKey),
+        ...(tokens === undefined ? {} : { tokens }),
       }),
     onChange: (pooled, change) =>
       events.publish({

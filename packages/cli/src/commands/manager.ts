@@ -5,7 +5,7 @@
  */
 
 import type { RunningManager } from '@lictor/manager';
-import type { DuplicateDetectionOptions, TokenOptions } from '@lictor/sdk';
+import type { DuplicateDetectionOptions } from '@lictor/sdk';
 import type { Command } from 'commander';
 import { loadManager } from '../deployables.js';
 import { computerOptions, type Io, untilStopped, withProgress } from '../io.js';
@@ -21,9 +21,9 @@ import {
   withTimeoutHint,
 } from '../options.js';
 import { reachManager } from './manager-client.js';
-import { addTokenOptions, type TokenCliOptions, tokenOptionsFrom } from './token.js';
+import { addServeTokenOptions, type ServeTokenCliOptions, serveTokenOptions } from './token.js';
 
-interface ServeOptions extends TokenCliOptions {
+interface ServeOptions extends ServeTokenCliOptions {
   data?: string;
   port: number;
   host: string;
@@ -35,7 +35,6 @@ interface ServeOptions extends TokenCliOptions {
   announcePort: number;
   announceTarget?: string[];
   center?: string;
-  tokenCheckMs?: number;
   maxSeatsPerAddress?: number;
 }
 
@@ -56,13 +55,6 @@ function duplicateDetection(
       ...(targets && targets.length > 0 ? { targets } : {}),
     },
   };
-}
-
-/** Licenses on hardware tokens plugged into the manager's host (network dongles), when asked for. */
-function tokenLicenses(opts: ServeOptions): { tokens?: TokenOptions } {
-  const tokens = tokenOptionsFrom(opts);
-  if (tokens === undefined) return {};
-  return { tokens: opts.tokenCheckMs === undefined ? tokens : { ...tokens, intervalMs: opts.tokenCheckMs } };
 }
 
 /** What `lictor manager serve` says once it listens: what it serves, its access rules, duplicate detection, discovery. */
@@ -96,16 +88,11 @@ function printServing(io: Io, running: RunningManager, reportTo: string | undefi
 /** Registers `lictor manager` and `lictor seat`. */
 export function registerManager(program: Command, io: Io): void {
   const manager = program.command('manager').description('the network License Manager (floating seats)');
-  addTokenOptions(
+  addServeTokenOptions(
     manager
       .command('serve')
       .description("serve the floating licenses in the manager's license directory (and on its tokens) to the network"),
   )
-    .option(
-      '--token-check-ms <n>',
-      'with token options: how often each token proves its presence (default 3000)',
-      positiveInt,
-    )
     .option('--data <dir>', 'data directory (default: LICTOR_MANAGER_HOME, else per-user)')
     .option('--port <n>', 'TCP port', port, 8790)
     .option('--host <host>', 'address to listen on (0.0.0.0 for the whole network)', '127.0.0.1')
@@ -143,7 +130,7 @@ export function registerManager(program: Command, io: Io): void {
         ...duplicateDetection(opts.announcePort, reportTo, opts.announceTarget),
         // The center's blacklist, downloaded now and then: blacklisted licenses stop being served.
         ...(reportTo ? { blacklistRefresh: { center: reportTo } } : {}),
-        ...tokenLicenses(opts),
+        ...serveTokenOptions(opts),
         ...(opts.heartbeatSeconds === undefined ? {} : { heartbeatSeconds: opts.heartbeatSeconds }),
         ...(opts.leaseTtlSeconds === undefined ? {} : { leaseTtlSeconds: opts.leaseTtlSeconds }),
         ...(opts.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: opts.maxSeatsPerAddress }),

@@ -11,8 +11,9 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadRuntime } from '../deployables.js';
 import { computerOptions, type Io, untilStopped } from '../io.js';
 import { centerUrl, collect, logLevelOption, port, positiveInt, vendorPublicKey } from '../options.js';
+import { addServeTokenOptions, type ServeTokenCliOptions, serveTokenOptions } from './token.js';
 
-interface ServeOptions {
+interface ServeOptions extends ServeTokenCliOptions {
   stateDir?: string;
   /** A path, or `false` for `--no-socket`. */
   socket: string | boolean;
@@ -119,9 +120,11 @@ export function registerRuntime(program: Command, io: Io): void {
     .command('runtime')
     .description('the Lictor Runtime: the local licensing service applications in any language ask');
 
-  runtime
-    .command('serve')
-    .description('serve licensing to the programs of this computer (Unix socket and loopback HTTP)')
+  addServeTokenOptions(
+    runtime
+      .command('serve')
+      .description('serve licensing to the programs of this computer (Unix socket and loopback HTTP, and its tokens)'),
+  )
     .option('--state-dir <dir>', 'state directory (default: LICTOR_RUNTIME_HOME, else a machine-wide directory)')
     .option('--socket <path>', 'Unix socket (default: $XDG_RUNTIME_DIR/lictor/runtime.sock, else /run/lictor for root)')
     .option('--no-socket', 'no Unix socket')
@@ -167,6 +170,7 @@ export function registerRuntime(program: Command, io: Io): void {
         limits,
         logger: { level: opts.logLevel, stream: process.stderr },
         computer: { env: io.env, ...computerOptions(io) },
+        ...serveTokenOptions(opts),
       });
       const listener =
         running.socket === null ? undefined : `${opts.pipe === undefined ? 'unix' : 'pipe'}:${running.socket}`;

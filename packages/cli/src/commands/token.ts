@@ -7,6 +7,7 @@ import type { TokenLocation, TokenOptions } from '@lictor/sdk';
 import { openTokenModule, readTokenPin, type TokenDescription, type TokenPin, type TokenSelector } from '@lictor/token';
 import type { Command } from 'commander';
 import type { Io } from '../io.js';
+import { positiveInt } from '../options.js';
 
 /** Help of the options that name the PKCS#11 module. */
 export const MODULE_HELP =
@@ -63,6 +64,31 @@ export function tokenOptionsFrom(opts: TokenCliOptions, pin?: TokenPin): TokenOp
     // never to several, unless the user says that every token shares it.
     ...(named ? { pinToken } : opts.tokenPinShared ? {} : { pinToken: { sole: true } }),
   };
+}
+
+/** Options of a service that serves token licenses (`lictor manager serve`, `lictor runtime serve`). */
+export interface ServeTokenCliOptions extends TokenCliOptions {
+  tokenCheckMs?: number;
+}
+
+/** {@link addTokenOptions} and `--token-check-ms`, for the services that serve token licenses. */
+export function addServeTokenOptions(cmd: Command): Command {
+  return addTokenOptions(cmd).option(
+    '--token-check-ms <n>',
+    'with token options: how often each token proves its presence (default 3000)',
+    positiveInt,
+  );
+}
+
+/**
+ * The `tokens` option of a service (hardware tokens plugged into its host) from the command line,
+ * when a token option was given: the PIN from `--token-pin-file` or `LICTOR_TOKEN_PIN`, never
+ * from the command line.
+ */
+export function serveTokenOptions(opts: ServeTokenCliOptions): { tokens?: TokenOptions } {
+  const tokens = tokenOptionsFrom(opts);
+  if (tokens === undefined) return {};
+  return { tokens: opts.tokenCheckMs === undefined ? tokens : { ...tokens, intervalMs: opts.tokenCheckMs } };
 }
 
 /**
