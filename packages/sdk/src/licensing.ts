@@ -55,6 +55,7 @@ import {
   tokenBoundFiles,
 } from './snapshot.js';
 import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from './tokens/activation.js';
+import { type NetworkDongleOptions, NetworkDongles, networkClaim } from './tokens/network-dongles.js';
 import type { TokenOptions } from './tokens/options.js';
 import { TokenLicenses } from './tokens/token-licenses.js';
 import { openTokenStorage } from './tokens/token-storage.js';
@@ -134,6 +135,13 @@ export interface LicensingOptions {
    * the module or the PIN file is missing, `status()` says why and the other licenses still work.
    */
   tokens?: TokenOptions;
+  /**
+   * License files bound to a hardware token on a License Manager (`lictor activate
+   * --network-token`): where the managers are and how often the dongle proves its presence
+   * through them (docs/dongles.md). Such licenses are checked through the manager with or without
+   * this option; it only tunes how.
+   */
+  networkTokens?: NetworkDongleOptions;
   /**
    * The clock mark that keeps a clock set back from reviving expired time-limited licenses
    * (tolerance, background write period); see docs/clock.md. Always on.
@@ -341,7 +349,8 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir, records);
     // Borrowed seats are bound to this computer's machine secret and hardware.
     const computer = decoded.borrows.length === 0 ? undefined : await borrowComputerHere(machineSecret, await hw);
-    const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
+    const onNetwork = await network.apply(decoded.docs, listedDirs);
+    const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs).filter((f) => !onNetwork.has(f.path)));
     if (tokenView) addTokenView(decoded, containers, tokenView);
     // Licenses on tokens count as well: their issue times are signed times, and the mark guards them too.
     await Promise.all([
@@ -388,6 +397,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     if (tokens === undefined) throw new Error('a token container is only loaded with the tokens option');
     return openTokenStorage(tokens.support(), c);
   };
+  const network = new NetworkDongles(options.networkTokens ?? {}, env, (paths) => void tokenChanged(undefined, paths));
   let duplicateWatch: DuplicateDetection | undefined;
   /** Verifies a downloaded list against the one in force, then stores it (list and copy) and reloads. */
   const storeBlacklist = async (center: string, fetched: FetchedBlacklist): Promise<string> => {
@@ -441,6 +451,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     duplicateWatch?.close();
     await clock.close();
     await tokens?.close();
+    network.close();
     throw err;
   }
 
@@ -497,7 +508,9 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     async activate(input: ActivateInput): Promise<ActivationResult> {
       const secret = await machineSecret();
       const keys = generateContainerKeys();
-      const token = input.bindToken && (await bindingClaim(tokens, input.bindToken, input.serial, new Date(now())));
+      const viaManager = input.networkToken && (await networkClaim(input, options.networkTokens, env));
+      const token =
+        viaManager ?? (input.bindToken && (await bindingClaim(tokens, input.bindToken, input.serial, new Date(now()))));
       const answer = await activateOnline(input, await hardware(), publicKey, keys.public, token?.activation);
       const file = join(storeDir, answer.fileName);
       // The key file first: a license without its key file would not be upgradable.
@@ -505,6 +518,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         keyFilePath(file, answer.serial, answer.activationId),
         sealKeys(keys.private, secret, answer.containerId),
       );
+      if (viaManager) await viaManager.record(storeDir, answer.activationId);
       await writeFileAtomic(file, answer.license);
       if (answer.time) await clock.serverTime(answer.time.signed, answer.time.ms);
       usage.touch(file, now());
@@ -520,6 +534,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
                 ...token.activation.claim.token,
                 publicKey: token.activation.claim.publicKey,
                 keyGenerated: token.keyGenerated,
+                ...(viaManager ? { manager: viaManager.manager } : {}),
               },
             }
           : {}),
@@ -592,6 +607,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       duplicateWatch?.close();
       await usage.flush();
       await tokens?.close();
+      network.close();
       await clock.close();
     },
   };
