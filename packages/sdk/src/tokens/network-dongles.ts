@@ -45,7 +45,7 @@ import { type LocateOptions, locateManagers, normalizeManagerAddress } from '../
 export const NETWORK_DONGLES_FILE = 'network-dongles.json';
 
 /** Default time between two presence proofs of a network dongle, in ms. */
-export const DEFAULT_NETWORK_DONGLE_INTERVAL_MS = 3000;
+export const DEFAULT_NETWORK_DONGLE_INTERVAL_MS = 20_000;
 const DEFAULT_TIMEOUT_MS = 5000;
 
 /**
@@ -55,7 +55,7 @@ const DEFAULT_TIMEOUT_MS = 5000;
  * manager the license was activated through.
  */
 export interface NetworkDongleOptions extends Pick<LocateOptions, 'managers' | 'appDir' | 'configPaths' | 'discover'> {
-  /** Time between two presence proofs (default 3000 ms, at least 10). */
+  /** Time between two presence proofs (default 20 s, the documents' pace; at least 10 ms). */
   intervalMs?: number;
   /** Give up on one manager's answer after this many ms (default 5000). */
   timeoutMs?: number;
