@@ -55,7 +55,12 @@ import {
   tokenBoundFiles,
 } from './snapshot.js';
 import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from './tokens/activation.js';
-import { type NetworkDongleOptions, NetworkDongles, networkClaim } from './tokens/network-dongles.js';
+import {
+  NETWORK_DONGLES_FILE,
+  type NetworkDongleOptions,
+  NetworkDongles,
+  networkClaim,
+} from './tokens/network-dongles.js';
 import type { TokenOptions } from './tokens/options.js';
 import { TokenLicenses } from './tokens/token-licenses.js';
 import { openTokenStorage } from './tokens/token-storage.js';
@@ -349,7 +354,10 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir, records);
     // Borrowed seats are bound to this computer's machine secret and hardware.
     const computer = decoded.borrows.length === 0 ? undefined : await borrowComputerHere(machineSecret, await hw);
-    const onNetwork = await network.apply(decoded.docs, listedDirs);
+    const onNetwork = await network.apply(
+      decoded.docs,
+      listedDirs.filter((dir) => mayHold(dir, NETWORK_DONGLES_FILE)),
+    );
     const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs).filter((f) => !onNetwork.has(f.path)));
     if (tokenView) addTokenView(decoded, containers, tokenView);
     // Licenses on tokens count as well: their issue times are signed times, and the mark guards them too.
