@@ -4,8 +4,10 @@
 #   ./build.sh                 build build/lictor-runtime.jar, run the unit tests
 #   ./build.sh --no-test       build the jar only
 #   ./build.sh --integration   build, then run the tests against a real runtime (RealRuntimeTest:
-#                              LICTOR_RUNTIME_SOCKET, LICTOR_RUNTIME_URL, LICTOR_PUBLIC_KEY,
-#                              LICTOR_PRODUCT, LICTOR_FEATURE) and the example (Example.java)
+#                              LICTOR_TEST_RUNTIME_SOCKET, LICTOR_TEST_RUNTIME_URL,
+#                              LICTOR_TEST_PUBLIC_KEY, LICTOR_TEST_PRODUCT, LICTOR_TEST_FEATURE)
+#                              and the example (Example.java: LICTOR_PUBLIC_KEY, LICTOR_PRODUCT,
+#                              LICTOR_FEATURE, and the runtime found as an application finds it)
 #   ./build.sh --all           both: unit tests, then the tests against a real runtime and the example
 #
 # JDK 17 or later (javac, jar, java on PATH, or JAVA_HOME). No other dependency, no download.

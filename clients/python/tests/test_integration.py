@@ -1,12 +1,13 @@
 """Against a real ``lictor runtime serve``: run by packages/runtime/test/client-python.slow.test.ts,
 which starts a License Center, a License Manager and the runtime, activates licenses and gives
-their whereabouts in the environment. Skipped when ``LICTOR_TEST_RUNTIME`` is not set.
+their whereabouts in the environment (the same ``LICTOR_TEST_*`` variables as the C and Java
+clients' integration tests). Skipped when ``LICTOR_TEST_PUBLIC_KEY`` is not set.
 
-- ``LICTOR_RUNTIME_SOCKET``, ``LICTOR_RUNTIME_URL``: the runtime's socket and loopback address;
-- ``LICTOR_PUBLIC_KEY``: the vendor key; ``LICTOR_PRODUCT``, ``LICTOR_FEATURE``: licensed;
-  ``LICTOR_OTHER_FEATURE``: a feature of the product the license does not hold;
-- ``LICTOR_SERIAL``: the serial of the license the runtime activated;
-- ``LICTOR_OTHER_PUBLIC_KEY``: another vendor's key.
+- ``LICTOR_TEST_RUNTIME_SOCKET``, ``LICTOR_TEST_RUNTIME_URL``: the runtime's socket and loopback address;
+- ``LICTOR_TEST_PUBLIC_KEY``: the vendor key; ``LICTOR_TEST_PRODUCT``, ``LICTOR_TEST_FEATURE``: licensed;
+  ``LICTOR_TEST_OTHER_FEATURE``: a feature of the product the license does not hold;
+- ``LICTOR_TEST_SERIAL``: the serial of the license the runtime activated;
+- ``LICTOR_TEST_OTHER_PUBLIC_KEY``: another vendor's key.
 """
 
 from __future__ import annotations
@@ -22,16 +23,16 @@ import support  # noqa: F401  (puts the package on the path)
 from lictor_runtime import Client, LictorError, open_license
 
 ENV = os.environ
-ENABLED = ENV.get("LICTOR_TEST_RUNTIME") == "1"
+ENABLED = bool(ENV.get("LICTOR_TEST_PUBLIC_KEY"))
 
 
 @unittest.skipUnless(ENABLED, "needs a real runtime: run packages/runtime/test/client-python.slow.test.ts")
 class RealRuntime(unittest.TestCase):
     def setUp(self) -> None:
-        self.product = ENV["LICTOR_PRODUCT"]
-        self.feature = ENV["LICTOR_FEATURE"]
-        self.socket = Client(ENV["LICTOR_PUBLIC_KEY"], self.product, socket_path=ENV["LICTOR_RUNTIME_SOCKET"])
-        self.tcp = Client(ENV["LICTOR_PUBLIC_KEY"], self.product, url=ENV["LICTOR_RUNTIME_URL"])
+        self.product = ENV["LICTOR_TEST_PRODUCT"]
+        self.feature = ENV["LICTOR_TEST_FEATURE"]
+        self.socket = Client(ENV["LICTOR_TEST_PUBLIC_KEY"], self.product, socket_path=ENV["LICTOR_TEST_RUNTIME_SOCKET"])
+        self.tcp = Client(ENV["LICTOR_TEST_PUBLIC_KEY"], self.product, url=ENV["LICTOR_TEST_RUNTIME_URL"])
         self.addCleanup(self.socket.close)
         self.addCleanup(self.tcp.close)
 
@@ -39,9 +40,9 @@ class RealRuntime(unittest.TestCase):
         for client in (self.socket, self.tcp):
             with self.subTest(str(client.transport.targets[0])):
                 grant = client.check(self.feature)
-                self.assertEqual((grant.product, grant.feature, grant.serial), (self.product, self.feature, ENV["LICTOR_SERIAL"]))
+                self.assertEqual((grant.product, grant.feature, grant.serial), (self.product, self.feature, ENV["LICTOR_TEST_SERIAL"]))
                 # The proof's license is the vendor's and is what the runtime serves from.
-                self.assertEqual(grant.license["serial"], ENV["LICTOR_SERIAL"])
+                self.assertEqual(grant.license["serial"], ENV["LICTOR_TEST_SERIAL"])
                 self.assertIn("containerKeys", grant.license)
                 with open(grant.file, encoding="utf-8") as f:
                     self.assertEqual(open_license(f.read(), client.key)["containerId"], grant.license["containerId"])
@@ -49,10 +50,10 @@ class RealRuntime(unittest.TestCase):
 
     def test_refusals_carry_the_runtime_s_codes(self) -> None:
         with self.assertRaises(LictorError) as caught:
-            self.socket.check(ENV["LICTOR_OTHER_FEATURE"])
+            self.socket.check(ENV["LICTOR_TEST_OTHER_FEATURE"])
         self.assertEqual(caught.exception.code, "LICTOR_E_FEATURE_NOT_LICENSED")
         self.assertEqual(caught.exception.status, 403)
-        with Client(ENV["LICTOR_OTHER_PUBLIC_KEY"], self.product, url=ENV["LICTOR_RUNTIME_URL"]) as other:
+        with Client(ENV["LICTOR_TEST_OTHER_PUBLIC_KEY"], self.product, url=ENV["LICTOR_TEST_RUNTIME_URL"]) as other:
             with self.assertRaises(LictorError) as caught:
                 other.check(self.feature)
         self.assertEqual(caught.exception.code, "LICTOR_E_NOT_LICENSED")
@@ -60,7 +61,7 @@ class RealRuntime(unittest.TestCase):
     def test_sessions_open_and_close(self) -> None:
         session = self.socket.open_session(self.feature)
         self.assertEqual(session.pid, os.getpid())
-        self.assertEqual(session.serial, ENV["LICTOR_SERIAL"])
+        self.assertEqual(session.serial, ENV["LICTOR_TEST_SERIAL"])
         status = self.tcp.status()
         self.assertGreaterEqual(status["sessions"]["count"], 1)
         session.close()
@@ -100,7 +101,9 @@ class RealRuntime(unittest.TestCase):
 _CRASHING_CHILD = """
 import os
 from lictor_runtime import Client
-session = Client(os.environ["LICTOR_PUBLIC_KEY"], os.environ["LICTOR_PRODUCT"]).open_session(os.environ["LICTOR_FEATURE"])
+env = os.environ
+client = Client(env["LICTOR_TEST_PUBLIC_KEY"], env["LICTOR_TEST_PRODUCT"], socket_path=env["LICTOR_TEST_RUNTIME_SOCKET"])
+session = client.open_session(env["LICTOR_TEST_FEATURE"])
 print(session.id, session.pid, flush=True)
 os._exit(3)
 """

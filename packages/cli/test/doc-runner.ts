@@ -36,6 +36,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './bin.js';
 
+/**
+ * How long a background command may take to print what the page shows. Only a broken command
+ * waits this long (one that exits fails at once), so it is generous: on a machine whose two cores
+ * run several test processes, starting a service took over 30 s.
+ */
+const START_MS = 120_000;
+
 /** One command of a transcript and what it should print. */
 export interface DocCommand {
   /** The command as written (continuation lines joined with newlines). */
@@ -344,7 +351,7 @@ export class DocSession {
     const args = ['center', 'serve', '--init', '--port', String(port), '--log-level', 'warn'];
     if (data) args.push('--data', data);
     const child = this.#spawn(`lictor ${args.join(' ')}`);
-    const out = await this.#waitFor(child, (text) => /listening on (http:\/\/\S+)/.exec(text), 30_000);
+    const out = await this.#waitFor(child, (text) => /listening on (http:\/\/\S+)/.exec(text), START_MS);
     this.values.map.set(url, out[1] as string);
     const token = /admin API token \(shown once, keep it secret\): (\S+)/.exec(child.output())?.[1];
     if (tokenVariable && token) await appendFile(this.#state, `export ${tokenVariable}=${token}\n`);
@@ -388,7 +395,7 @@ export class DocSession {
       await this.#waitFor(
         child,
         (output) => (compare(cmd.expected, output, this.values.copy()) === null ? true : null),
-        30_000,
+        START_MS,
       );
     } catch (err) {
       throw new Error(`${page}:${cmd.line}: $ ${cmd.text} &\n${(err as Error).message}`);

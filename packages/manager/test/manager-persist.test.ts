@@ -153,7 +153,7 @@ async function startChild(script: string, stateFile: string): Promise<{ child: C
     err += d;
   });
   const port = await new Promise<number>((ok, fail) => {
-    const timer = setTimeout(() => fail(new Error(`child did not start: ${err}`)), 20_000);
+    const timer = setTimeout(() => fail(new Error(`child did not start: ${err}`)), 120_000); // tsx compiles first: slow on a loaded machine
     child.stdout?.on('data', (d) => {
       out += d;
       const m = /PORT (\d+)/.exec(out);

@@ -12,7 +12,7 @@ async function dir(t: TestContext): Promise<string> {
 }
 
 /** Resolves when `predicate` holds, polling every 10 ms; fails after `ms` (generous: machines are busy). */
-async function until(predicate: () => boolean, ms = 10_000): Promise<void> {
+async function until(predicate: () => boolean, ms = 60_000): Promise<void> {
   const end = Date.now() + ms;
   while (!predicate()) {
     if (Date.now() > end) throw new Error('condition not reached');

@@ -13,12 +13,12 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BinSession, binSession } from '../../cli/test/bin.js';
+import { type ClientWorld, startClientWorld } from './client-world.js';
 
 const CLIENT = fileURLToPath(new URL('../../../clients/c', import.meta.url));
 const REQUIRED = process.env.LICTOR_REQUIRE_CLIENTS === '1';
@@ -70,12 +70,8 @@ function run(file: string, args: string[], options: { cwd?: string; env?: NodeJS
   });
 }
 
-let root: string;
+let world: ClientWorld;
 let build: string;
-let session: BinSession;
-let publicKey: string;
-let runtimeUrl: string;
-let runtimeSocket: string;
 /** What the C programs see: no proxy, no runtime of the machine, the sanitizers strict. */
 let cEnv: NodeJS.ProcessEnv;
 
@@ -84,20 +80,15 @@ before(
     if (skip) return;
     if (missing !== null)
       throw new Error(`LICTOR_REQUIRE_CLIENTS=1 and the C client's toolchain is missing: ${missing}`);
-    root = await mkdtemp(join(tmpdir(), 'lictor-client-c-'));
-    build = join(root, 'build');
-    session = binSession({
-      PATH: process.env.PATH,
-      HOME: join(root, 'home'),
-      XDG_DATA_HOME: join(root, 'home', 'data'),
-    });
+    // The build (a minute or so) runs while the vendor, the manager and the runtime start.
+    const buildRoot = await mkdtemp(join(tmpdir(), 'lictor-client-c-build-'));
+    build = join(buildRoot, 'build');
     cEnv = {
       PATH: process.env.PATH,
-      HOME: join(root, 'home'),
+      HOME: buildRoot,
       ASAN_OPTIONS: 'detect_leaks=1:abort_on_error=0',
       UBSAN_OPTIONS: 'print_stacktrace=1:halt_on_error=1',
     };
-    // The build (a minute or so) runs while the vendor, the manager and the runtime start.
     const built = (async () => {
       const configured = await run(
         'cmake',
@@ -108,103 +99,20 @@ before(
       const compiled = await run('cmake', ['--build', build, '--parallel', '2'], { env: cEnv });
       assert.equal(compiled.code, 0, `cmake --build:\n${compiled.stdout}\n${compiled.stderr}`);
     })();
-
-    const lictor = (...args: string[]) => session.run(...args);
-    const center = join(root, 'center');
-    await lictor('center', 'init', '--data', center);
-    publicKey = (await lictor('center', 'public-key', '--data', center)).trim();
-    session.env.LICTOR_PUBLIC_KEY = publicKey;
-    await lictor('center', 'product', 'add', PRODUCT, '--name', 'ACME Miner', '--feature', FEATURE, '--data', center);
-    const issue = async (...args: string[]) =>
-      JSON.parse(
-        await lictor(
-          'center',
-          'issue',
-          '--product',
-          PRODUCT,
-          '--feature',
-          FEATURE,
-          '--json',
-          '--data',
-          center,
-          ...args,
-        ),
-      ) as { serial: string; pins: { pin: string }[] };
-    const single = await issue('--type', 'single');
-    const multi = await issue('--type', 'multi', '--users', '2');
-    const centerServer = await session.serve('center', 'serve', '--data', center, '--port', '0', '--log-level', 'warn');
-
-    // The License Manager: the multi-user license activated on its computer (this one).
-    const managerDir = join(root, 'manager');
-    await lictor(
-      'activate',
-      '--center',
-      centerServer.url,
-      '--serial',
-      multi.serial,
-      '--pin',
-      multi.pins[0]?.pin ?? '',
-      '--company',
-      'Initech',
-      '--email',
-      'it@initech.example',
-      '--store',
-      join(managerDir, 'licenses'),
-    );
-    const manager = await session.serve(
-      'manager',
-      'serve',
-      '--data',
-      managerDir,
-      '--port',
-      '0',
-      '--discovery-port',
-      '0',
-      '--announce-port',
-      '0',
-      '--log-level',
-      'warn',
-    );
-
-    // The runtime on a temporary socket and a free port; seats from that manager.
-    session.env.LICTOR_MANAGER = manager.url;
-    runtimeSocket = join(root, 'run', 'runtime.sock');
-    await mkdir(join(root, 'run'), { mode: 0o700 });
-    const runtime = await session.serve(
-      'runtime',
-      'serve',
-      '--state-dir',
-      join(root, 'runtime'),
-      '--socket',
-      runtimeSocket,
-      '--port',
-      '0',
-      '--log-level',
-      'warn',
-    );
-    runtimeUrl = runtime.url;
-    // The single-user license, activated by the runtime into its store (container keys made there).
-    const activated = await fetch(`${runtimeUrl}/v1/activations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({
-        publicKey,
-        product: PRODUCT,
-        center: centerServer.url,
-        serial: single.serial,
-        pin: single.pins[0]?.pin,
-        owner: { company: 'Initech', email: 'it@initech.example' },
-      }),
-    });
-    assert.equal(activated.status, 201, await activated.text());
+    built.catch(() => {}); // awaited below; a failure while the world starts is reported there
+    world = await startClientWorld({ prefix: 'lictor-client-c-', product: PRODUCT, feature: FEATURE });
+    const removeBuild = world.close;
+    world.close = async () => {
+      await removeBuild();
+      await rm(buildRoot, { recursive: true, force: true });
+    };
     await built;
   },
   { timeout: 900_000 },
 );
 
 after(async () => {
-  session?.killAll();
-  if (root !== undefined) await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
 
 test('CTest: the spec vectors, a fake runtime refused, and the real runtime over its socket and port', {
@@ -213,15 +121,7 @@ test('CTest: the spec vectors, a fake runtime refused, and the real runtime over
 }, async () => {
   const ran = await run('ctest', ['--output-on-failure', '--verbose', '--timeout', '300'], {
     cwd: build,
-    env: {
-      ...cEnv,
-      LICTOR_TEST_PUBLIC_KEY: publicKey,
-      LICTOR_TEST_PRODUCT: PRODUCT,
-      LICTOR_TEST_FEATURE: FEATURE,
-      LICTOR_TEST_RUNTIME_SOCKET: runtimeSocket,
-      LICTOR_TEST_RUNTIME_URL: runtimeUrl,
-      LICTOR_TEST_SEATS: '1',
-    },
+    env: { ...cEnv, ...world.testEnv },
   });
   const out = `${ran.stdout}\n${ran.stderr}`;
   assert.equal(ran.code, 0, out);
@@ -240,8 +140,8 @@ test('the example checks a feature, opens a session and takes a floating seat, o
   skip,
   timeout: 120_000,
 }, async () => {
-  const app = { ...cEnv, LICTOR_PUBLIC_KEY: publicKey, LICTOR_PRODUCT: PRODUCT, LICTOR_FEATURE: FEATURE };
-  for (const where of [{ LICTOR_RUNTIME_SOCKET: runtimeSocket }, { LICTOR_RUNTIME_URL: runtimeUrl }]) {
+  const app = { ...cEnv, ...world.appEnv };
+  for (const where of [{ LICTOR_RUNTIME_SOCKET: world.runtime.socket }, { LICTOR_RUNTIME_URL: world.runtime.url }]) {
     const ran = await run(join(build, 'lictor_example'), [], { env: { ...app, ...where } });
     assert.equal(ran.code, 0, `${ran.stdout}\n${ran.stderr}`);
     assert.match(ran.stdout, new RegExp(`^${PRODUCT} ${FEATURE} licensed by LX-\\S+; session \\S+; seat \\S+\\n$`));
@@ -249,16 +149,16 @@ test('the example checks a feature, opens a session and takes a floating seat, o
 });
 
 test("the example embedding another vendor's key is not licensed", { skip, timeout: 120_000 }, async () => {
-  const other = join(root, 'other-center');
-  await session.run('center', 'init', '--data', other);
-  const otherKey = (await session.run('center', 'public-key', '--data', other)).trim();
+  const other = join(world.root, 'other-center');
+  await world.session.run('center', 'init', '--data', other);
+  const otherKey = (await world.session.run('center', 'public-key', '--data', other)).trim();
   const ran = await run(join(build, 'lictor_example'), [], {
     env: {
       ...cEnv,
       LICTOR_PUBLIC_KEY: otherKey,
       LICTOR_PRODUCT: PRODUCT,
       LICTOR_FEATURE: FEATURE,
-      LICTOR_RUNTIME_SOCKET: runtimeSocket,
+      LICTOR_RUNTIME_SOCKET: world.runtime.socket,
     },
   });
   assert.equal(ran.code, 1, ran.stdout);
@@ -275,7 +175,7 @@ test('a relay that alters what the runtime signed is refused by the C client', {
       body += c.toString();
     });
     req.on('end', async () => {
-      const answer = await fetch(`${runtimeUrl}${req.url}`, {
+      const answer = await fetch(`${world.runtime.url}${req.url}`, {
         method: req.method,
         headers: { 'content-type': 'application/json' },
         body,
@@ -287,7 +187,7 @@ test('a relay that alters what the runtime signed is refused by the C client', {
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
   const port = (relay.address() as { port: number }).port;
   try {
-    const program = join(root, 'relay-check.c');
+    const program = join(world.root, 'relay-check.c');
     await writeFile(
       program,
       [
@@ -304,7 +204,7 @@ test('a relay that alters what the runtime signed is refused by the C client', {
         '',
       ].join('\n'),
     );
-    const exe = join(root, 'relay-check');
+    const exe = join(world.root, 'relay-check');
     const pkg = spawnSync('pkg-config', ['--cflags', '--libs', 'libcurl', 'libsodium', 'libcjson'], {
       encoding: 'utf8',
     }).stdout.trim();
@@ -314,7 +214,7 @@ test('a relay that alters what the runtime signed is refused by the C client', {
     ]);
     assert.equal(compiled.code, 0, compiled.stderr);
     const ran = await run(exe, [], {
-      env: { ...cEnv, LICTOR_PUBLIC_KEY: publicKey, RELAY_URL: `http://127.0.0.1:${port}` },
+      env: { ...cEnv, LICTOR_PUBLIC_KEY: world.publicKey, RELAY_URL: `http://127.0.0.1:${port}` },
     });
     assert.equal(ran.code, 0, ran.stderr);
     assert.equal(ran.stdout, 'LICTOR_E_ANSWER_UNPROVEN signature\n');

@@ -12,15 +12,12 @@
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { type BinSession, binSession } from '../../cli/test/bin.js';
+import { type ClientWorld, heldByRuntime, startClientWorld } from './client-world.js';
 
 const CLIENT = fileURLToPath(new URL('../../../clients/java/', import.meta.url));
-const VECTORS = fileURLToPath(new URL('../../../spec/vectors/', import.meta.url));
 
 /** Why the JDK cannot be used here, or `null` when `javac`, `jar` and `java` (17 or later) run. */
 function missingJdk(): string | null {
@@ -37,37 +34,11 @@ const missing = missingJdk();
 const required = process.env.LICTOR_REQUIRE_CLIENTS === '1';
 const skip = missing !== null && !required ? `the Java client needs a JDK: ${missing}` : false;
 
-let root: string;
-let session: BinSession;
-const lictor = (...args: string[]) => session.run(...args);
-
-before(async () => {
-  root = await mkdtemp(join(tmpdir(), 'lictor-client-java-'));
-  session = binSession({
-    PATH: process.env.PATH,
-    HOME: join(root, 'home'),
-    XDG_DATA_HOME: join(root, 'home', 'data'),
-    XDG_RUNTIME_DIR: join(root, 'run'),
-  });
-});
+let world: ClientWorld | undefined;
 
 after(async () => {
-  session.killAll();
-  await rm(root, { recursive: true, force: true });
+  await world?.close();
 });
-
-async function post(
-  url: string,
-  path: string,
-  body: unknown,
-): Promise<{ status: number; json: Record<string, unknown> }> {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-}
 
 /** Runs a command to its end (up to 5 minutes), whatever its exit code. */
 function run(
@@ -87,101 +58,33 @@ test('the Java client checks, opens a session and takes a seat through a real ru
   timeout: 600_000,
 }, async () => {
   assert.equal(missing, null, `LICTOR_REQUIRE_CLIENTS=1 but ${missing}`);
+  world = await startClientWorld({ prefix: 'lictor-client-java-' });
+  const { publicKey, single, manager, runtime } = world;
 
-  // The vendor: a License Center with ERP and two packages.
-  const center = join(root, 'center');
-  await lictor('center', 'init', '--data', center);
-  const publicKey = (await lictor('center', 'public-key', '--data', center)).trim();
-  session.env.LICTOR_PUBLIC_KEY = publicKey; // the manager and activation verify with it
-  await lictor('center', 'product', 'add', 'ERP', '--name', 'ACME ERP', '--feature', 'reports', '--data', center);
-  const issue = async (...args: string[]) =>
-    JSON.parse(
-      await lictor('center', 'issue', '--product', 'ERP', '--feature', 'reports', ...args, '--json', '--data', center),
-    ) as { serial: string; pins: { pin: string }[] };
-  const single = await issue('--type', 'single');
-  const multi = await issue('--type', 'multi', '--users', '2');
-  const centerServer = await session.serve('center', 'serve', '--data', center, '--port', '0', '--log-level', 'warn');
-
-  // A License Manager on this computer serving the multi-user package.
-  const managerDir = join(root, 'manager');
-  await lictor(
-    'activate',
-    '--center',
-    centerServer.url,
-    '--serial',
-    multi.serial,
-    '--pin',
-    multi.pins[0]?.pin ?? '',
-    '--company',
-    'Initech',
-    '--email',
-    'it@initech.example',
-    '--store',
-    join(managerDir, 'licenses'),
-  );
-  const manager = await session.serve(
-    'manager',
-    'serve',
-    '--data',
-    managerDir,
-    '--port',
-    '0',
-    '--discovery-port',
-    '0',
-    '--announce-port',
-    '0',
-    '--log-level',
-    'warn',
-  );
-
-  // The runtime, which takes seats from that manager, on a temporary socket and a free port.
-  const state = join(root, 'runtime');
-  const socket = join(root, 'run', 'rt.sock');
-  session.env.LICTOR_MANAGER = manager.url;
-  const runtime = await session.serve(
-    'runtime',
-    'serve',
-    '--state-dir',
-    state,
-    '--license-path',
-    join(state, 'licenses'),
-    '--socket',
-    socket,
-    '--port',
-    '0',
-    '--log-level',
-    'warn',
-  );
-  const activated = await post(runtime.url, '/v1/activations', {
-    publicKey,
-    product: 'ERP',
-    center: centerServer.url,
-    serial: single.serial,
-    pin: single.pins[0]?.pin,
-    owner: { company: 'Initech', email: 'it@initech.example' },
+  // The runtime signs what it grants.
+  const granted = await fetch(`${runtime.url}/v1/check`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      publicKey,
+      product: 'ERP',
+      feature: 'reports',
+      nonce: randomBytes(16).toString('base64url'),
+    }),
   });
-  assert.equal(activated.status, 201, JSON.stringify(activated.json));
-  const granted = await post(runtime.url, '/v1/check', {
-    publicKey,
-    product: 'ERP',
-    feature: 'reports',
-    nonce: randomBytes(16).toString('base64url'),
-  });
-  assert.equal(granted.status, 200, JSON.stringify(granted.json));
-  assert.ok(granted.json.proof, `the runtime signs its answers: ${JSON.stringify(granted.json)}`);
+  const answer = (await granted.json()) as Record<string, unknown>;
+  assert.equal(granted.status, 200, JSON.stringify(answer));
+  assert.ok(answer.proof, `the runtime signs its answers: ${JSON.stringify(answer)}`);
 
   // Build, unit tests, the tests against this runtime, and the example.
+  // The example finds the runtime as an application does, here by LICTOR_RUNTIME_SOCKET.
   const built = await run(join(CLIENT, 'build.sh'), ['--all'], {
     PATH: process.env.PATH,
     ...(process.env.JAVA_HOME ? { JAVA_HOME: process.env.JAVA_HOME } : {}),
-    HOME: join(root, 'home'),
-    LICTOR_SPEC_VECTORS: VECTORS,
-    LICTOR_RUNTIME_SOCKET: socket,
-    LICTOR_RUNTIME_URL: runtime.url,
-    LICTOR_PUBLIC_KEY: publicKey,
-    LICTOR_PRODUCT: 'ERP',
-    LICTOR_FEATURE: 'reports',
-    LICTOR_SERIAL: single.serial,
+    HOME: join(world.root, 'home'),
+    ...world.testEnv,
+    ...world.appEnv,
+    LICTOR_RUNTIME_SOCKET: runtime.socket,
   });
   const out = `${built.stdout}\n${built.stderr}`;
   assert.equal(built.code, 0, out);
@@ -209,13 +112,8 @@ test('the Java client checks, opens a session and takes a seat through a real ru
   }
   // The example checked the feature, opened a session and took a seat from the manager.
   assert.match(out, new RegExp(`^licensed: ERP/reports by ${single.serial}$`, 'm'));
-  assert.match(out, new RegExp(`^session \\S+, seat \\S+ from ${manager.url.replace(/[.]/g, '\\.')}/?$`, 'm'));
+  assert.match(out, new RegExp(`^session \\S+, seat \\S+ from ${manager.replace(/[.]/g, '\\.')}/?$`, 'm'));
 
   // Everything the client held was given back.
-  const status = (await (await fetch(`${runtime.url}/v1/status`)).json()) as {
-    sessions: { count: number };
-    seats: { count: number };
-  };
-  assert.equal(status.sessions.count, 0);
-  assert.equal(status.seats.count, 0);
+  assert.deepEqual(await heldByRuntime(world), [0, 0]);
 });

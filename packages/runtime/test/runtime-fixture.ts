@@ -294,7 +294,7 @@ export function openEvents(
         new Promise<ReceivedEvent>((done, fail) => {
           const queued = queue.shift();
           if (queued) return done(queued);
-          const timer = setTimeout(() => fail(new Error('no event within 10 s')), 10_000);
+          const timer = setTimeout(() => fail(new Error('no event within 60 s')), 60_000);
           waiting = (e) => {
             clearTimeout(timer);
             done(e);

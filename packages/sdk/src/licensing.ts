@@ -2,45 +2,41 @@
  * `openLicensing`: what a vendor's application calls at start. It finds every license file
  * in the search paths, verifies and decrypts each, matches its binding against this
  * computer, and answers `check()` from memory, with no I/O and no throwing.
+ *
+ * This file is the read side (loading, `check()`, `status()`, reload and its `change` events,
+ * `close()`) and the composition root of the parts that write: `licensing/activation.ts`,
+ * `licensing/offline.ts`, `licensing/upgrade.ts` and `licensing/blacklist.ts`, each given a small
+ * context ({@link LicensingContext}) instead of this function's locals.
  */
 
-import { join } from 'node:path';
 import {
   type Application,
   type ApplicationRole,
   bitnessOf,
-  decodeLicenseFile,
-  generateContainerKeys,
   LictorError,
   NO_TOKENS,
   parsePublicKey,
   type Scheduler,
+  systemScheduler,
   type VendorPublicKey,
 } from '@lictor/protocol';
-import { type ActivateInput, type ActivationResult, activateOnline } from './activation-client.js';
+import type { ActivateInput, ActivationResult } from './activation-client.js';
 import { answerKeysOf, type LicenseAnswerKey } from './answer-keys.js';
-import { type FetchedBlacklist, fetchBlacklist } from './blacklist-client.js';
-import { BlacklistRefresher, type BlacklistRefreshStatus, checkNotOlder } from './blacklist-refresher.js';
-import { keyFilePath, sealKeys, writeKeyFile } from './container-keys.js';
-import { type ContainerInfo, containerInfo, type LoadedContainer, loadContainers } from './containers.js';
+import type { BlacklistRefreshStatus } from './blacklist-refresher.js';
+import { type ContainerInfo, containerInfo, loadContainers } from './containers.js';
 import { loadDuplicateMarks } from './duplicates/marks.js';
 import { announcedLicenses, type DuplicateDetection, startDuplicateWatch } from './duplicates/start.js';
 import type { DuplicateDetectionOptions, DuplicateDetectionStatus } from './duplicates/watch.js';
-import { BLACKLIST_FILE_NAME, type Listing, listDir, scanListed, writeFileAtomic } from './files.js';
+import { type Listing, listDir, scanListed } from './files.js';
 import { cachedHardware, collectHardware, type HardwareSource } from './hardware/index.js';
+import { activate } from './licensing/activation.js';
+import { type VendorBlacklist, vendorBlacklist } from './licensing/blacklist.js';
+import type { LicensingContext } from './licensing/context.js';
+import { offlineRequests } from './licensing/offline.js';
+import { remoteUpgrade } from './licensing/upgrade.js';
 import { defaultMachineSecret, type MachineSecretSource } from './machine-secret.js';
 import { borrowComputerHere } from './manager/borrow-binding.js';
-import {
-  cancelRequest,
-  createOfflineRequest,
-  type InstalledAnswer,
-  installAnswerCode,
-  installAnswerFile,
-  listRequests,
-  type OfflineRequest,
-  type OfflineRequestInput,
-  type PendingRequest,
-} from './offline.js';
+import type { InstalledAnswer, OfflineRequest, OfflineRequestInput, PendingRequest } from './offline.js';
 import { licenseSearchPaths, licenseWriteDir } from './paths.js';
 import {
   addTokenView,
@@ -54,34 +50,13 @@ import {
   type Snapshot,
   tokenBoundFiles,
 } from './snapshot.js';
-import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from './tokens/activation.js';
-import {
-  NETWORK_DONGLES_FILE,
-  type NetworkDongleOptions,
-  NetworkDongles,
-  networkClaim,
-} from './tokens/network-dongles.js';
+import { NETWORK_DONGLES_FILE, type NetworkDongleOptions, NetworkDongles } from './tokens/network-dongles.js';
 import type { TokenOptions } from './tokens/options.js';
 import { TokenLicenses } from './tokens/token-licenses.js';
-import { openTokenStorage } from './tokens/token-storage.js';
-import {
-  keepNewestBlacklist,
-  readSeenBlacklists,
-  SEEN_BLACKLIST_FILE_NAME,
-  seenBlacklistPath,
-} from './trust/blacklist-seen.js';
+import { keepNewestBlacklist, readSeenBlacklists, SEEN_BLACKLIST_FILE_NAME } from './trust/blacklist-seen.js';
 import { ClockGuard, type ClockOptions, type ClockStatus } from './trust/clock.js';
-import {
-  type AppliedUpgrade,
-  applyUpgrade,
-  containersWithId,
-  lastConfirmationCode,
-  pickContainer,
-  type StartedUpgrade,
-  startUpgradeOf,
-} from './upgrade.js';
+import type { AppliedUpgrade, StartedUpgrade } from './upgrade.js';
 import { listUpgradeRecords, UPGRADES_DIR } from './upgrade-record.js';
-import { type ContainerStorage, fileStorage, withStorage } from './upgrade-storage.js';
 import { UsageRecord } from './usage.js';
 import { autoReload, type ChangeEvent, type Fingerprint, type TokenChange, watchedFile } from './watch.js';
 
@@ -103,8 +78,17 @@ export interface LicensingOptions {
   hardware?: HardwareSource;
   /** How long collected hardware is reused before collecting again (default 24 h). */
   hardwareMaxAgeMs?: number;
-  /** Clock in ms since the epoch; default `Date.now`. */
+  /** Clock in ms since the epoch; default the `scheduler`'s. */
   now?: () => number;
+  /**
+   * The clock and timers of everything this state does over time (default `systemScheduler`):
+   * the clock of `check()` and of what it writes (unless `now` is given), the change poll of
+   * `watch`, the clock mark's and the record of use's background writes, the hardware cache's age,
+   * the token checks (unless `tokens.scheduler` is given) and the scheduled blacklist download
+   * (unless `blacklistRefresh.scheduler` is given). Tests pass a `FakeScheduler`. Duplicate
+   * detection's announcements and network timeouts stay on real time.
+   */
+  scheduler?: Scheduler;
   /**
    * What the application is (default `client`): `client` for a client application on its user's
    * computer, which single-user licenses serve; `server` for a process that serves others from
@@ -161,7 +145,7 @@ export interface LicensingOptions {
     center: string;
     intervalMs?: number;
     retryMs?: number;
-    /** The schedule's clock and timers (default `systemScheduler`). */
+    /** The schedule's clock and timers (default: the `scheduler` option's). */
     scheduler?: Scheduler;
     onError?: (error: LictorError) => void;
   };
@@ -263,22 +247,6 @@ function applicationOf(options: LicensingOptions): Application {
   return { role, bitness };
 }
 
-/** Signs the claim of an activation bound to a token, with the token support of `openLicensing`. */
-function bindingClaim(
-  tokens: TokenLicenses | undefined,
-  selector: BindTokenSelector,
-  serial: string,
-  now: Date,
-): Promise<SignedTokenClaim> {
-  if (tokens === undefined) {
-    throw new LictorError(
-      'LICTOR_E_INVALID_INPUT',
-      "binding a license to a hardware token needs openLicensing's tokens option (lictor activate --bind-token)",
-    );
-  }
-  return signTokenClaim(tokens.support(), selector, serial, now);
-}
-
 /**
  * Opens the licensing state of an application: finds, verifies, decrypts and matches
  * every license file. Resolves even when nothing is licensed; `check()` says why.
@@ -293,15 +261,17 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   });
   const storeDir = options.store ?? options.paths?.[0] ?? licenseWriteDir(env);
   if (options.store && !searchPaths.includes(options.store)) searchPaths.unshift(options.store);
+  const scheduler = options.scheduler ?? systemScheduler;
+  const now = options.now ?? (() => scheduler.now());
   const hardware =
     options.hardware ??
     cachedHardware(() => collectHardware(), {
+      now,
       ...(options.hardwareMaxAgeMs === undefined ? {} : { maxAgeMs: options.hardwareMaxAgeMs }),
     });
-  const now = options.now ?? Date.now;
   const app = applicationOf(options);
   const { product } = options;
-  const usage = new UsageRecord(storeDir);
+  const usage = new UsageRecord(storeDir, scheduler);
   const machineSecret = options.machineSecret ?? defaultMachineSecret();
   const clock = new ClockGuard(
     storeDir,
@@ -311,6 +281,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     product || 'this product',
     options.clock,
     searchPaths,
+    scheduler,
   );
 
   let snapshot: Snapshot;
@@ -390,6 +361,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     load,
     options.watch === false ? null : (options.watchIntervalMs ?? DEFAULT_WATCH_INTERVAL_MS),
     baseline,
+    scheduler,
   );
   // A token plugged in or pulled out, or the license in its memory rewritten: rebuild the snapshot,
   // then tell the listeners which licenses it concerns.
@@ -399,32 +371,38 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     const changed = paths.filter((p) => shown.has(p)).sort();
     if (changed.length > 0) feed.emit({ added: [], removed: [], changed, ...(change ? { tokens: [change] } : {}) });
   };
-  // A license file and its pending upgrade in the store, or a container in a token's memory.
-  const storageOf = async (c: LoadedContainer): Promise<ContainerStorage> => {
-    if (c.token === undefined) return fileStorage(c, storeDir);
-    if (tokens === undefined) throw new Error('a token container is only loaded with the tokens option');
-    return openTokenStorage(tokens.support(), c);
+  // What the parts that write see of this state (`tokens` is filled in once the tokens are open).
+  const ctx: LicensingContext = {
+    publicKey,
+    storeDir,
+    hardware,
+    machineSecret,
+    now,
+    scheduler,
+    clock,
+    usage,
+    tokens: undefined,
+    networkTokens: options.networkTokens,
+    env,
+    reload: load,
+    containers: () => snapshot.containers,
+    blacklistSequence: () => blacklistSequence,
+    emit: (event) => feed.emit(event),
   };
-  const network = new NetworkDongles(options.networkTokens ?? {}, env, (paths) => void tokenChanged(undefined, paths));
+  const network = new NetworkDongles(
+    { scheduler, ...options.networkTokens },
+    env,
+    (paths) => void tokenChanged(undefined, paths),
+  );
   let duplicateWatch: DuplicateDetection | undefined;
-  /** Verifies a downloaded list against the one in force, then stores it (list and copy) and reloads. */
-  const storeBlacklist = async (center: string, fetched: FetchedBlacklist): Promise<string> => {
-    checkNotOlder(fetched, blacklistSequence, center);
-    if (fetched.time) await clock.serverTime(fetched.time.signed, fetched.time.ms);
-    const file = join(storeDir, BLACKLIST_FILE_NAME);
-    await writeFileAtomic(seenBlacklistPath(storeDir), fetched.text);
-    await writeFileAtomic(file, fetched.text);
-    await load();
-    return file;
-  };
-  let refresher: BlacklistRefresher | undefined;
+  let blacklist: VendorBlacklist | undefined;
   try {
     if (options.tokens !== undefined) {
-      tokens = await TokenLicenses.open(options.tokens, {
-        env,
-        vendorKey: publicKey,
-        onChange: (change, paths) => void tokenChanged(change, paths),
-      });
+      tokens = await TokenLicenses.open(
+        { ...options.tokens, scheduler: options.tokens.scheduler ?? scheduler },
+        { env, vendorKey: publicKey, onChange: (change, paths) => void tokenChanged(change, paths) },
+      );
+      ctx.tokens = tokens;
     }
     await load();
     clock.start();
@@ -437,22 +415,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
         reload: load,
       });
     }
-    const refresh = options.blacklistRefresh;
-    if (refresh !== undefined) {
-      refresher = new BlacklistRefresher({
-        center: refresh.center,
-        publicKey,
-        known: () => blacklistSequence,
-        store: async (fetched) => {
-          await storeBlacklist(refresh.center, fetched);
-        },
-        ...(refresh.intervalMs === undefined ? {} : { intervalMs: refresh.intervalMs }),
-        ...(refresh.retryMs === undefined ? {} : { retryMs: refresh.retryMs }),
-        ...(refresh.scheduler ? { scheduler: refresh.scheduler } : {}),
-        ...(refresh.onError ? { onError: refresh.onError } : {}),
-      });
-      refresher.start();
-    }
+    blacklist = vendorBlacklist(ctx, options.blacklistRefresh);
   } catch (err) {
     // Opening failed (a bad option, a port in use): nothing it started keeps running.
     feed.close();
@@ -462,6 +425,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     network.close();
     throw err;
   }
+  const { refreshBlacklist, blacklistRefresh } = blacklist;
 
   // Built once per feature name, so that checking a feature the license lacks allocates nothing either
   // (capped, should an application check arbitrary names).
@@ -481,6 +445,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
   return {
     product,
     searchPaths,
+    storeDir,
     check(feature?: string): CheckResult {
       const candidates = snapshot.byFeature.get(feature ?? '');
       if (candidates === undefined) {
@@ -513,105 +478,20 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     },
     status: () => snapshot.files,
     reload: load,
-    async activate(input: ActivateInput): Promise<ActivationResult> {
-      const secret = await machineSecret();
-      const keys = generateContainerKeys();
-      const viaManager = input.networkToken && (await networkClaim(input, options.networkTokens, env));
-      const token =
-        viaManager ?? (input.bindToken && (await bindingClaim(tokens, input.bindToken, input.serial, new Date(now()))));
-      const answer = await activateOnline(input, await hardware(), publicKey, keys.public, token?.activation);
-      const file = join(storeDir, answer.fileName);
-      // The key file first: a license without its key file would not be upgradable.
-      await writeKeyFile(
-        keyFilePath(file, answer.serial, answer.activationId),
-        sealKeys(keys.private, secret, answer.containerId),
-      );
-      if (viaManager) await viaManager.record(storeDir, answer.activationId);
-      await writeFileAtomic(file, answer.license);
-      if (answer.time) await clock.serverTime(answer.time.signed, answer.time.ms);
-      usage.touch(file, now());
-      await load();
-      return {
-        activationId: answer.activationId,
-        reactivated: answer.reactivated,
-        serial: answer.serial,
-        file,
-        ...(token
-          ? {
-              token: {
-                ...token.activation.claim.token,
-                publicKey: token.activation.claim.publicKey,
-                keyGenerated: token.keyGenerated,
-                ...(viaManager ? { manager: viaManager.manager } : {}),
-              },
-            }
-          : {}),
-      };
-    },
-    storeDir,
-    requestOffline: async (input, kind) =>
-      createOfflineRequest(input, kind, await hardware(), storeDir, machineSecret, new Date(now())),
-    async install(answer) {
-      const hw = await hardware();
-      const installed =
-        'file' in answer
-          ? await installAnswerFile(answer.file, publicKey, hw, storeDir, machineSecret)
-          : await installAnswerCode(answer.code, publicKey, hw, storeDir, machineSecret);
-      usage.touch(installed.file, now());
-      await load();
-      return installed;
-    },
-    requests: () => listRequests(storeDir),
-    async refreshBlacklist(center, options = {}) {
-      const list = await fetchBlacklist(center, publicKey, options.timeoutMs);
-      const file = await storeBlacklist(center, list);
-      const { serials, activations, sequence, issuedAt } = list;
-      return { file, serials, activations, sequence, issuedAt };
-    },
-    blacklistRefresh: () => refresher?.status(),
+    activate: (input) => activate(ctx, input),
+    ...offlineRequests(ctx),
+    refreshBlacklist,
+    blacklistRefresh,
     clock: () => clock.status(),
-    cancelRequest: (id) => cancelRequest(storeDir, id),
     containers: () => snapshot.containers.map(containerInfo),
     answerKeys: () => answerKeysOf(snapshot.containers),
-    async startUpgrade(containerId) {
-      await load();
-      const container = pickContainer(snapshot.containers, containerId);
-      const started = await withStorage(storageOf, container, (storage) =>
-        startUpgradeOf(container, storage, new Date(now())),
-      );
-      await load();
-      return started;
-    },
-    async continueUpgrade(answer) {
-      const doc = decodeLicenseFile(answer, publicKey);
-      await load();
-      const container = containersWithId(snapshot.containers, doc.containerId)[0];
-      if (!container) {
-        throw new LictorError(
-          'LICTOR_E_UPGRADE_MISMATCH',
-          `this answer is for container ${doc.containerId}, which is not on this computer (or not in these license directories)`,
-        );
-      }
-      const result = await withStorage(storageOf, container, (storage) =>
-        applyUpgrade(doc, answer, container, storage),
-      );
-      usage.touch(result.file, now());
-      await load();
-      // A file's change reaches the listeners through the watcher. The token poll compares with what
-      // was just reloaded and would not tell, so this instance's listeners hear it here.
-      if (container.token) feed.emit({ added: [], removed: [], changed: [container.path] });
-      return result;
-    },
-    async confirmationCode(containerId) {
-      await load();
-      return lastConfirmationCode(pickContainer(snapshot.containers, containerId));
-    },
+    ...remoteUpgrade(ctx),
     on: (_event, listener) => feed.on(listener),
     off: (_event, listener) => feed.off(listener),
     duplicateDetection: () => duplicateWatch?.status(),
     close: async () => {
       feed.close();
-      refresher?.stop();
+      blacklist.stop();
       duplicateWatch?.close();
       await usage.flush();
       await tokens?.close();

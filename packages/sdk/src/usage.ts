@@ -11,6 +11,7 @@
 import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { readTextIfExists, writeFileAtomic } from '@lictor/node-io';
+import { type Scheduler, systemScheduler, type TimerHandle } from '@lictor/protocol';
 
 /** The record's file in the store. */
 export const USAGE_FILE_NAME = 'lictor-usage.json';
@@ -25,11 +26,14 @@ const writesByFile = new Map<string, Promise<void>>();
 export class UsageRecord {
   readonly #file: string;
   readonly #used = new Map<string, number>();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #scheduler: Scheduler;
+  #timer: TimerHandle | undefined;
   #dirty = false;
 
-  constructor(storeDir: string) {
+  /** `scheduler`: the timer of the throttled write (default: the system's). */
+  constructor(storeDir: string, scheduler: Scheduler = systemScheduler) {
     this.#file = join(storeDir, USAGE_FILE_NAME);
+    this.#scheduler = scheduler;
   }
 
   /** The times as last read or recorded. */
@@ -66,20 +70,17 @@ export class UsageRecord {
     this.#used.set(path, nowMs);
     this.#dirty = true;
     if (this.#timer === undefined) {
-      this.#timer = setTimeout(() => {
+      this.#timer = this.#scheduler.setTimeout(() => {
         this.#timer = undefined;
         void this.flush();
       }, USAGE_RESOLUTION_MS);
-      this.#timer.unref();
     }
   }
 
   /** Writes what changed since the last write (atomically); failures leave the record in memory. */
   flush(): Promise<void> {
-    if (this.#timer !== undefined) {
-      clearTimeout(this.#timer);
-      this.#timer = undefined;
-    }
+    this.#scheduler.clearTimeout(this.#timer);
+    this.#timer = undefined;
     const previous = writesByFile.get(this.#file) ?? Promise.resolve();
     const writing = previous.then(async () => {
       if (!this.#dirty) return;

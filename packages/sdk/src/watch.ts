@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { watchLoop } from '@lictor/node-io';
-import type { ErrorCode } from '@lictor/protocol';
+import type { ErrorCode, Scheduler } from '@lictor/protocol';
 import { KEY_FILE_SUFFIX } from './container-keys.js';
 import { DUPLICATE_FILE_SUFFIX } from './duplicates/marks.js';
 import { BLACKLIST_FILE_NAME, BORROWED_SEAT_FILE_SUFFIX, fileVersion, LICENSE_FILE_SUFFIX } from './files.js';
@@ -100,13 +100,15 @@ export interface ChangeFeed {
  * listeners with what changed. `intervalMs: null` disables watching (only {@link ChangeFeed.emit} calls them).
  * Changes are told against `baseline`, the versions the first load saw (its scan records them,
  * so that opening does not list and stat the directories twice); the watching starts at once, so
- * call this before the first load to miss nothing.
+ * call this before the first load to miss nothing. `scheduler` runs the poll and the debounce of
+ * file system events (default: the system's timers).
  */
 export function autoReload(
   dirs: readonly string[],
   reload: () => Promise<void>,
   intervalMs: number | null,
   baseline: Promise<Fingerprint>,
+  scheduler?: Scheduler,
 ): ChangeFeed {
   const listeners = new Set<(event: ChangeEvent) => void>();
   const emit = (event: ChangeEvent) => {
@@ -131,7 +133,7 @@ export function autoReload(
       emit(change);
       return undefined;
     };
-    stop = watchLoop(check, { dirs, intervalMs });
+    stop = watchLoop(check, { dirs, intervalMs, ...(scheduler ? { scheduler } : {}) });
   }
   return {
     emit,

@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { FakeScheduler } from '@lictor/protocol/testing';
 import type { ChangeEvent } from '../src/index.js';
 import { spawnScript, writeScript } from './child-process.js';
 import { activatedStore, answerQuestion, HW, open, SECRET_A, vendor } from './container-fixtures.js';
@@ -29,13 +30,16 @@ function nextChange(licensing: { on(e: 'change', l: (e: ChangeEvent) => void): (
 describe('hot reload', () => {
   test('a running application sees an upgrade applied by another Licensing, with a change event', async () => {
     const { store } = await activatedStore(root);
-    const app = await open(store, { watch: true, watchIntervalMs: 100 });
+    // The poll runs when the test moves the fake clock, not on real time.
+    const scheduler = new FakeScheduler(Date.now());
+    const app = await open(store, { scheduler, watch: true, watchIntervalMs: 100 });
     try {
       assert.equal(app.check('reports').ok, false);
       const tool = await open(store);
       const started = await tool.startUpgrade();
       const changed = nextChange(app);
       const applied = await tool.continueUpgrade(answerQuestion(started.question, ['reports']).text);
+      scheduler.advance(100);
       const event = await changed;
       assert.deepEqual(event.changed, [applied.file]);
       assert.equal(app.check('reports').ok, true, 'the snapshot is in place when the event fires');
@@ -47,26 +51,32 @@ describe('hot reload', () => {
 
   test('files that appear and disappear are reported; close() stops the events', async () => {
     const store = await mkdtemp(join(root, 'empty-'));
-    const app = await open(store, { watch: true, watchIntervalMs: 100 });
+    const scheduler = new FakeScheduler(Date.now());
+    const app = await open(store, { scheduler, watch: true, watchIntervalMs: 100 });
     try {
       assert.equal(app.check().ok, false);
       const added = nextChange(app);
       const other = await activatedStore(root);
       const file = other.licensing.containers()[0]?.file ?? '';
       await writeFile(join(store, 'copy.lic'), await readFile(file, 'utf8'));
+      scheduler.advance(100);
       assert.deepEqual((await added).added, [join(store, 'copy.lic')]);
       assert.equal(app.check().ok, true);
       const removed = nextChange(app);
       await unlink(join(store, 'copy.lic'));
+      scheduler.advance(100);
       assert.deepEqual((await removed).removed, [join(store, 'copy.lic')]);
       assert.equal(app.check().ok, false);
-      app.close();
+      await app.close();
+      // Closed: no watcher, and no timer left that could run the poll, however far time moves.
+      assert.equal(scheduler.pending, 0);
       let fired = false;
       app.on('change', () => {
         fired = true;
       });
       await writeFile(join(store, 'copy.lic'), await readFile(file, 'utf8'));
-      await new Promise((r) => setTimeout(r, 400));
+      scheduler.advance(60_000);
+      await new Promise((r) => setImmediate(r));
       assert.equal(fired, false);
     } finally {
       app.close();

@@ -28,7 +28,9 @@ async function connect(managers: string[], extra: Partial<Parameters<typeof conn
     managers,
     configPaths: [],
     env: {},
-    timeoutMs: 1000,
+    // Generous: a manager's first answer (cold JIT, signature checks) can take seconds on a loaded
+    // machine. The one test about a silent manager passes its own shorter timeout.
+    timeoutMs: 10_000,
     ...extra,
   });
   clients.push(client);
@@ -209,7 +211,7 @@ describe('manager client', () => {
     });
     const fake = await fakeManager();
     const client = await connect([`127.0.0.1:${(silent.address() as AddressInfo).port}`, fake.url], {
-      timeoutMs: 1000, // long enough for the answering manager on a loaded machine
+      timeoutMs: 3000, // the silent one is skipped after this; the answering one has as long
     });
     const lease = await client.acquire('ACME');
     assert.equal(lease.manager, fake.url);

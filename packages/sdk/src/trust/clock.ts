@@ -10,7 +10,15 @@
  * ahead by mistake.
  */
 import { join } from 'node:path';
-import { type ErrorCode, LictorError, type SignedTime, type VendorPublicKey } from '@lictor/protocol';
+import {
+  type ErrorCode,
+  LictorError,
+  type Scheduler,
+  type SignedTime,
+  systemScheduler,
+  type TimerHandle,
+  type VendorPublicKey,
+} from '@lictor/protocol';
 import type { MachineSecretSource } from '../machine-secret.js';
 import type { NotLicensed } from '../snapshot.js';
 import { CLOCK_FILE_NAME, readMark, type ServerTime, type StoredMark, writeMark } from './clock-file.js';
@@ -86,7 +94,7 @@ export class ClockGuard {
   private problem: Problem | undefined;
   private refusalMark = Number.NaN;
   private cached: NotLicensed | undefined;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private saving: Promise<void> = Promise.resolve();
   /** Whether the store has licenses (or a mark already): only then is a mark file created. */
   private keep = false;
@@ -103,6 +111,8 @@ export class ClockGuard {
     options: ClockOptions = {},
     /** Other directories whose marks raise this one (the search paths). */
     searchDirs: readonly string[] = [],
+    /** The timer of the background write (default: the system's). */
+    private readonly scheduler: Scheduler = systemScheduler,
   ) {
     this.toleranceMs = options.toleranceMs ?? DEFAULT_CLOCK_TOLERANCE_MS;
     if (!(this.toleranceMs >= 0 && Number.isFinite(this.toleranceMs))) {
@@ -189,16 +199,15 @@ export class ClockGuard {
   /** Starts the background write (the timer never keeps the process alive). */
   start(): void {
     if (this.timer !== undefined || this.saveIntervalMs <= 0) return;
-    this.timer = setInterval(() => {
+    this.timer = this.scheduler.setInterval(() => {
       this.advance();
       void this.save();
     }, this.saveIntervalMs);
-    this.timer.unref();
   }
 
   /** Stops the background write and stores the mark a last time. */
   async close(): Promise<void> {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    this.scheduler.clearInterval(this.timer);
     this.timer = undefined;
     this.advance();
     await this.save();

@@ -13,10 +13,10 @@ import java.util.Map;
 /**
  * Against a real {@code lictor runtime serve} (driven by {@code
  * packages/runtime/test/client-java.slow.test.ts}), named by the environment:
- * {@code LICTOR_RUNTIME_SOCKET}, {@code LICTOR_RUNTIME_URL}, {@code LICTOR_PUBLIC_KEY} (the vendor
- * key), {@code LICTOR_PRODUCT} and {@code LICTOR_FEATURE} (licensed on this computer, with a
- * License Manager for seats), optionally {@code LICTOR_SERIAL} (the serial of the runtime's
- * license). Run with {@code build.sh --integration}; every test skips without them.
+ * {@code LICTOR_TEST_RUNTIME_SOCKET}, {@code LICTOR_TEST_RUNTIME_URL}, {@code LICTOR_TEST_PUBLIC_KEY}
+ * (the vendor key), {@code LICTOR_TEST_PRODUCT} and {@code LICTOR_TEST_FEATURE} (licensed on this
+ * computer, with a License Manager for seats), optionally {@code LICTOR_TEST_SERIAL} (the serial of
+ * the runtime's license): the same variables as the C and Python clients' integration tests. Run with {@code build.sh --integration}; every test skips without them.
  */
 final class RealRuntimeTest {
   static String env(String name) {
@@ -26,11 +26,11 @@ final class RealRuntimeTest {
   }
 
   static LictorRuntime socket() {
-    return LictorRuntime.builder().vendorKey(env("LICTOR_PUBLIC_KEY")).socket(Paths.get(env("LICTOR_RUNTIME_SOCKET"))).build();
+    return LictorRuntime.builder().vendorKey(env("LICTOR_TEST_PUBLIC_KEY")).socket(Paths.get(env("LICTOR_TEST_RUNTIME_SOCKET"))).build();
   }
 
   static LictorRuntime http() {
-    return LictorRuntime.builder().vendorKey(env("LICTOR_PUBLIC_KEY")).url(env("LICTOR_RUNTIME_URL")).build();
+    return LictorRuntime.builder().vendorKey(env("LICTOR_TEST_PUBLIC_KEY")).url(env("LICTOR_TEST_RUNTIME_URL")).build();
   }
 
   @SuppressWarnings("unchecked")
@@ -47,19 +47,19 @@ final class RealRuntimeTest {
     Map<String, Object> a = map(socket().status().get("runtime"));
     Map<String, Object> b = map(http().status().get("runtime"));
     equal(a.get("id"), b.get("id"), "one runtime on both");
-    equal(a.get("socket"), env("LICTOR_RUNTIME_SOCKET"), "its socket");
-    equal(a.get("url"), env("LICTOR_RUNTIME_URL"), "its URL");
+    equal(a.get("socket"), env("LICTOR_TEST_RUNTIME_SOCKET"), "its socket");
+    equal(a.get("url"), env("LICTOR_TEST_RUNTIME_URL"), "its URL");
   }
 
   @Test
   static void checksAreSignedAndVerified() {
-    String product = env("LICTOR_PRODUCT");
-    String feature = env("LICTOR_FEATURE");
+    String product = env("LICTOR_TEST_PRODUCT");
+    String feature = env("LICTOR_TEST_FEATURE");
     for (LictorRuntime rt : List.of(socket(), http())) {
       Grant grant = rt.check(product, feature);
       equal(grant.product(), product, "product");
       equal(grant.feature(), feature, "feature");
-      String serial = System.getenv("LICTOR_SERIAL");
+      String serial = System.getenv("LICTOR_TEST_SERIAL");
       if (serial != null) equal(grant.serial(), serial, "serial");
       equal(grant.license().serial(), grant.serial(), "the proving license is the granting one");
       check(grant.license().containerKeys() != null, "with a container key");
@@ -69,14 +69,14 @@ final class RealRuntimeTest {
     }
     // An application of another vendor finds no license of its own.
     LictorRuntime other =
-        LictorRuntime.builder().vendorKey(TestKeys.fresh().vendorKey()).socket(Paths.get(env("LICTOR_RUNTIME_SOCKET"))).build();
+        LictorRuntime.builder().vendorKey(TestKeys.fresh().vendorKey()).socket(Paths.get(env("LICTOR_TEST_RUNTIME_SOCKET"))).build();
     refused("LICTOR_E_NOT_LICENSED", () -> other.check(product, feature), "another vendor's application");
   }
 
   @Test
   static void sessionsOpenAndClose() {
-    String product = env("LICTOR_PRODUCT");
-    String feature = env("LICTOR_FEATURE");
+    String product = env("LICTOR_TEST_PRODUCT");
+    String feature = env("LICTOR_TEST_FEATURE");
     LictorRuntime rt = socket();
     long before = count(rt, "sessions");
     Session session = rt.openSession(product, feature);
@@ -91,8 +91,8 @@ final class RealRuntimeTest {
 
   @Test
   static void seatsAreTakenAndGivenBack() {
-    String product = env("LICTOR_PRODUCT");
-    String feature = env("LICTOR_FEATURE");
+    String product = env("LICTOR_TEST_PRODUCT");
+    String feature = env("LICTOR_TEST_FEATURE");
     for (LictorRuntime rt : List.of(socket(), http())) {
       long before = count(rt, "seats");
       Seat seat = rt.takeSeat(product, feature);
@@ -110,7 +110,7 @@ final class RealRuntimeTest {
   @Test
   static void eventsResetForAnUnknownId() throws Exception {
     for (LictorRuntime rt : List.of(socket(), http())) {
-      try (EventStream events = rt.events(env("LICTOR_PRODUCT"), "not-this-run-1")) {
+      try (EventStream events = rt.events(env("LICTOR_TEST_PRODUCT"), "not-this-run-1")) {
         RuntimeEvent first = events.next();
         equal(first.kind(), "reset", "a reset first");
         check(first.field("at") != null, "with its time");
@@ -124,7 +124,7 @@ final class RealRuntimeTest {
   }
 
   static FakeRuntime relay(Tamper request, Tamper answer) throws Exception {
-    Transport real = SocketTransport.unix(Paths.get(env("LICTOR_RUNTIME_SOCKET")), Transport.DEFAULT_TIMEOUT);
+    Transport real = SocketTransport.unix(Paths.get(env("LICTOR_TEST_RUNTIME_SOCKET")), Transport.DEFAULT_TIMEOUT);
     return new FakeRuntime(
         r -> {
           String body = r.body().isEmpty() ? null : Json.write(request.request(r.json()));
@@ -142,9 +142,9 @@ final class RealRuntimeTest {
 
   @Test
   static void realAnswersTamperedWithOnTheWayAreRefused() throws Exception {
-    String key = env("LICTOR_PUBLIC_KEY");
-    String product = env("LICTOR_PRODUCT");
-    String feature = env("LICTOR_FEATURE");
+    String key = env("LICTOR_TEST_PUBLIC_KEY");
+    String product = env("LICTOR_TEST_PRODUCT");
+    String feature = env("LICTOR_TEST_FEATURE");
     // Relayed unchanged: believed (the positive control of the cases below).
     try (FakeRuntime relay = relay(b -> b, a -> a)) {
       equal(through(relay, key).check(product, feature).product(), product, "relayed as is");
