@@ -19,7 +19,17 @@ import { pinCores } from './processes.js';
 // open, the ceilings) must not pay for the heap of another's (the center, the TypeScript
 // compiler), whose garbage collection would count in its CPU time.
 
-const GROUPS = ['sdk', 'center', 'center-held', 'pool', 'manager', 'logging', 'releases', 'manager-net', 'runtime'] as const;
+const GROUPS = [
+  'sdk',
+  'center',
+  'center-held',
+  'pool',
+  'manager',
+  'logging',
+  'releases',
+  'manager-net',
+  'runtime',
+] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({

@@ -22,7 +22,9 @@ import {
   ProofHeaders,
   StatusQuery,
 } from '@lictor/protocol/wire';
+import type { DongleServer } from '@lictor/sdk';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { dongleRoutes } from './dongle-routes.js';
 import { type LicenseManager, MANAGER_VERSION } from './manager.js';
 import { proofRequest, SeatProofs } from './seat-proofs.js';
 import type { BorrowResult } from './types.js';
@@ -46,6 +48,8 @@ export interface ManagerServerOptions {
    * gives the keys of the licenses it serves. Default: no keys, answers go without proof.
    */
   proofs?: SeatProofs;
+  /** The hardware tokens plugged into this host, served to clients as network dongles (`dongle-routes.ts`). */
+  dongles?: DongleServer;
 }
 
 const ref = messageRefs(MANAGER_MESSAGES);
@@ -488,6 +492,7 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
   app.register(clientRoutes, { manager, proofs });
   app.register(borrowRoutes, { manager, proofs });
   app.register(adminRoutes, { manager });
+  app.register(dongleRoutes, { dongles: options.dongles });
   app.register(managerWebRoutes, { manager });
   return app;
 }

@@ -10,10 +10,12 @@ import { join } from 'node:path';
 import { listenService, type ServiceLoggerOption } from '@lictor/http-service';
 import { LictorError, type VendorPublicKey } from '@lictor/protocol';
 import {
+  type DongleServer,
   type DuplicateDetectionOptions,
   type DuplicateDetectionStatus,
   type Licensing,
   type LicensingOptions,
+  openDongleServer,
   openLicensing,
   type TokenOptions,
 } from '@lictor/sdk';
@@ -176,8 +178,11 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
           server?.log.error({ file: f.path, reason: f.reason }, 'duplicate license');
       }
     });
+    const dongles = await networkDongles(options);
+    if (dongles !== undefined) opened.push(dongles);
     server = buildManagerServer(manager, {
       proofs,
+      ...(dongles === undefined ? {} : { dongles }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     const address = await listenService(server, {
@@ -215,6 +220,22 @@ function blacklistRefresh({ blacklistRefresh: refresh, onWarning }: OpenManagerO
   if (refresh === undefined) return {};
   const onError = refresh.onError ?? onWarning;
   return { blacklistRefresh: { ...refresh, ...(onError ? { onError } : {}) } };
+}
+
+/**
+ * The tokens plugged into this host, served to clients as network dongles (presence proofs and
+ * activation claims), when the manager has token options. A module that cannot be opened is a
+ * warning: the manager's licensing reports it too, and the software licenses are served.
+ */
+async function networkDongles(options: OpenManagerOptions): Promise<DongleServer | undefined> {
+  if (options.tokens === undefined) return undefined;
+  try {
+    return await openDongleServer(options.tokens, options.computer?.env ?? process.env);
+  } catch (error) {
+    if (!(error instanceof LictorError)) throw error;
+    options.onWarning?.(error);
+    return undefined;
+  }
 }
 
 /** The discovery responder, unless off; a port that cannot be opened is a warning, not a failure. */

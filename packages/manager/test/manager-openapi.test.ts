@@ -24,9 +24,12 @@ test('GET /openapi.json describes every route with an operationId and named bodi
     'GET /v1/admin/leases listLeases',
     'GET /v1/admin/usage getUsage',
     'GET /v1/status getStatus',
+    'GET /v1/tokens listTokens',
     'POST /v1/borrows borrowSeat',
     'POST /v1/leases acquireLease',
     'POST /v1/leases/{id}/heartbeat heartbeatLease',
+    'POST /v1/tokens/activation-claim signTokenActivationClaim',
+    'POST /v1/tokens/presence proveTokenPresence',
   ]);
 });
 

@@ -31,6 +31,14 @@ export interface ActivateInput {
    * `tokens` option): the token that matches, which signs the activation with its Lictor key.
    */
   bindToken?: { serial?: string; label?: string };
+  /**
+   * Bind the license to a hardware token plugged into a License Manager's host (a network
+   * dongle): the manager's token signs the activation, and the license, kept on this computer,
+   * works wherever that manager's dongle answers. `manager`: its address (default: the managers
+   * of `openLicensing`'s `networkTokens` option, `lictor.ini`, `LICTOR_MANAGER`); `token`: the
+   * dongle's serial, needed when the manager serves several.
+   */
+  networkToken?: { manager?: string; token?: string };
 }
 
 /** The outcome of an accepted activation. */
@@ -42,7 +50,15 @@ export interface ActivationResult {
   /** Where the license file was written. */
   file: string;
   /** The hardware token the license is bound to (with `bindToken`). */
-  token?: { manufacturer: string; model: string; serial: string; publicKey: string; keyGenerated: boolean };
+  token?: {
+    manufacturer: string;
+    model: string;
+    serial: string;
+    publicKey: string;
+    keyGenerated: boolean;
+    /** With `networkToken`: the License Manager whose dongle it is. */
+    manager?: string;
+  };
 }
 
 /** The verified answer of the center, before it is written. */

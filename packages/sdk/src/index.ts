@@ -48,6 +48,16 @@ export { defaultMachineSecret, type MachineSecretSource, machineTag } from './ma
 export * from './manager/index.js';
 export type { InstalledAnswer, OfflineRequest, OfflineRequestInput, PendingRequest } from './offline.js';
 export { licenseSearchPaths, licenseWriteDir, machineLicenseDir, userLicenseDir } from './paths.js';
+export { type DongleServer, openDongleServer, type ServedDongle } from './tokens/dongle-server.js';
+export {
+  DEFAULT_NETWORK_DONGLE_INTERVAL_MS,
+  listManagerDongles,
+  type ManagerDongleInfo,
+  NETWORK_DONGLES_FILE,
+  type NetworkDongleMarker,
+  type NetworkDongleOptions,
+  proveNetworkDongle,
+} from './tokens/network-dongles.js';
 export {
   DEFAULT_TOKEN_INTERVAL_MS,
   type TokenLocation,

@@ -51,6 +51,7 @@ import {
   type Snapshot,
   tokenBoundFiles,
 } from './snapshot.js';
+import { NETWORK_DONGLES_FILE, type NetworkDongleOptions, NetworkDongles } from './tokens/network-dongles.js';
 import type { TokenOptions } from './tokens/options.js';
 import { TokenLicenses } from './tokens/token-licenses.js';
 import { keepNewestBlacklist, readSeenBlacklists, SEEN_BLACKLIST_FILE_NAME } from './trust/blacklist-seen.js';
@@ -130,6 +131,13 @@ export interface LicensingOptions {
    * the module or the PIN file is missing, `status()` says why and the other licenses still work.
    */
   tokens?: TokenOptions;
+  /**
+   * License files bound to a hardware token on a License Manager (`lictor activate
+   * --network-token`): where the managers are and how often the dongle proves its presence
+   * through them (docs/dongles.md). Such licenses are checked through the manager with or without
+   * this option; it only tunes how.
+   */
+  networkTokens?: NetworkDongleOptions;
   /**
    * The clock mark that keeps a clock set back from reviving expired time-limited licenses
    * (tolerance, background write period); see docs/clock.md. Always on.
@@ -319,7 +327,11 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     const containers = await loadContainers(decoded.docs, machineSecret, storeDir, records);
     // Borrowed seats are bound to this computer's machine secret and hardware.
     const computer = decoded.borrows.length === 0 ? undefined : await borrowComputerHere(machineSecret, await hw);
-    const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs));
+    const onNetwork = await network.apply(
+      decoded.docs,
+      listedDirs.filter((dir) => mayHold(dir, NETWORK_DONGLES_FILE)),
+    );
+    const tokenView = await tokens?.refresh(tokenBoundFiles(decoded.docs).filter((f) => !onNetwork.has(f.path)));
     if (tokenView) addTokenView(decoded, containers, tokenView);
     // Licenses on tokens count as well: their issue times are signed times, and the mark guards them too.
     await Promise.all([
@@ -372,11 +384,18 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     clock,
     usage,
     tokens: undefined,
+    networkTokens: options.networkTokens,
+    env,
     reload: load,
     containers: () => snapshot.containers,
     blacklistSequence: () => blacklistSequence,
     emit: (event) => feed.emit(event),
   };
+  const network = new NetworkDongles(
+    { scheduler, ...options.networkTokens },
+    env,
+    (paths) => void tokenChanged(undefined, paths),
+  );
   let duplicateWatch: DuplicateDetection | undefined;
   let blacklist: VendorBlacklist | undefined;
   try {
@@ -405,6 +424,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
     duplicateWatch?.close();
     await clock.close();
     await tokens?.close();
+    network.close();
     throw err;
   }
   const { refreshBlacklist, blacklistRefresh } = blacklist;
@@ -477,6 +497,7 @@ export async function openLicensing(options: LicensingOptions): Promise<Licensin
       duplicateWatch?.close();
       await usage.flush();
       await tokens?.close();
+      network.close();
       await clock.close();
     },
   };

@@ -16,6 +16,8 @@ import {
 
 interface ActivateOptions extends ClientOptions, TokenCliOptions {
   bindToken?: boolean;
+  networkToken?: boolean;
+  manager?: string;
   module?: string;
   center?: string;
   timeout: number;
@@ -69,6 +71,7 @@ async function activate(io: Io, licensing: Licensing, opts: ActivateOptions): Pr
           owner: ownerFrom(opts),
           timeoutMs: opts.timeout * 1000,
           ...(opts.bindToken ? { bindToken: tokenSelectorFrom(opts) } : {}),
+          ...(opts.networkToken ? { networkToken: networkTokenFrom(opts) } : {}),
         }),
       ),
     opts.json,
@@ -77,12 +80,44 @@ async function activate(io: Io, licensing: Licensing, opts: ActivateOptions): Pr
   io.out(
     `${result.reactivated ? 'Reactivated' : 'Activated'} serial ${result.serial} (activation ${result.activationId})`,
   );
-  if (result.token) {
+  if (result.token?.manager !== undefined) {
+    io.out(
+      `bound to the hardware token ${result.token.manufacturer} ${result.token.model}, serial ${result.token.serial} on the License Manager ${result.token.manager} (key '${TOKEN_KEY_LABEL}' ${result.token.keyGenerated ? 'generated on the token now' : 'already on the token'}): the license works on any computer that reaches it`,
+    );
+  } else if (result.token) {
     io.out(
       `bound to hardware token ${result.token.manufacturer} ${result.token.model}, serial ${result.token.serial} (key '${TOKEN_KEY_LABEL}' ${result.token.keyGenerated ? 'generated on the token now' : 'already on the token'})`,
     );
   }
   io.out(`license file: ${result.file}`);
+}
+
+/** The SDK's `networkToken` of `--network-token [--manager URL] [--token-serial S]`. */
+function networkTokenFrom(opts: ActivateOptions): { manager?: string; token?: string } {
+  return {
+    ...(opts.manager === undefined ? {} : { manager: opts.manager }),
+    ...(opts.tokenSerial === undefined ? {} : { token: opts.tokenSerial }),
+  };
+}
+
+/** Refuses `--network-token` where it cannot apply, and `--manager` without it. */
+function checkNetworkToken(opts: ActivateOptions): void {
+  if (opts.manager !== undefined && !opts.networkToken) {
+    throw new LictorError('LICTOR_E_INVALID_INPUT', '--manager goes with --network-token');
+  }
+  if (!opts.networkToken) return;
+  if (opts.bindToken) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      '--bind-token binds to a token plugged in here, --network-token to one on a License Manager: give one of them',
+    );
+  }
+  if (opts.offline) {
+    throw new LictorError(
+      'LICTOR_E_INVALID_INPUT',
+      '--network-token works with online activation (--center URL): the License Manager signs it',
+    );
+  }
 }
 
 /** Registers the end-user commands. Returns nothing; `check` sets the exit code through `exit`. */
@@ -129,13 +164,25 @@ export function registerClient(program: Command, io: Io, exit: (code: number) =>
           '--bind-token',
           'bind the license to a hardware token (a dongle) instead of this computer: the one --token-label/--token-serial name',
         )
-        .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)'),
+        .option('--module <lib>', 'with --bind-token: the PKCS#11 module (same as --token-module)')
+        .option(
+          '--network-token',
+          "bind the license to a hardware token plugged into a License Manager's host (a network dongle; --token-serial names it when the manager serves several)",
+        )
+        .option(
+          '--manager <url>',
+          'with --network-token: the License Manager (default: lictor.ini, then LICTOR_MANAGER)',
+        ),
     ),
   ).action(async (opts: ActivateOptions) => {
     if (opts.center !== undefined) centerUrl(opts.center);
     checkBindToken(opts);
+    checkNetworkToken(opts);
     const pin = opts.bindToken ? await tokenPinFor(opts.tokenPinFile, io) : undefined;
-    const tokens = tokenOptionsFrom({ ...opts, tokenModule: opts.module ?? opts.tokenModule }, pin);
+    // With --network-token, --token-serial names the manager's dongle, not a token plugged in here.
+    const { tokenSerial: _dongle, ...rest } = opts;
+    const local = opts.networkToken ? rest : opts;
+    const tokens = tokenOptionsFrom({ ...local, tokenModule: opts.module ?? opts.tokenModule }, pin);
     await withLicensing(io, opts, (licensing) => activate(io, licensing, opts), { tokens });
   });
 

@@ -2,6 +2,7 @@
 export type { Static, TSchema } from 'typebox';
 export * from './center.js';
 export * from './check.js';
+export * from './dongles.js';
 export * from './error.js';
 export * from './manager.js';
 export * from './runtime.js';

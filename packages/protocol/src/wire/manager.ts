@@ -7,6 +7,7 @@ import { type Static, Type } from 'typebox';
 import { BORROW_RETURN_HEADER } from '../borrow.js';
 import { MAX_BORROW_DAYS } from '../license.js';
 import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, MAX_SEALED_SESSION_LENGTH } from '../seat-proof.js';
+import { DONGLE_MESSAGES } from './dongles.js';
 import { NullableInteger, NullableString, StringEnum } from './schema.js';
 
 const text128 = Type.String({ maxLength: 128 });
@@ -362,4 +363,5 @@ export const MANAGER_MESSAGES = {
   BorrowRequest,
   BorrowAnswer,
   AdminBorrowList,
+  ...DONGLE_MESSAGES,
 } as const;

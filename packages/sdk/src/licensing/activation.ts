@@ -9,13 +9,24 @@ import { type ActivateInput, type ActivationResult, activateOnline } from '../ac
 import { keyFilePath, sealKeys, writeKeyFile } from '../container-keys.js';
 import { writeFileAtomic } from '../files.js';
 import { type BindTokenSelector, type SignedTokenClaim, signTokenClaim } from '../tokens/activation.js';
+import { networkClaim } from '../tokens/network-dongles.js';
 import type { TokenLicenses } from '../tokens/token-licenses.js';
 import type { LicensingContext } from './context.js';
 
 /** What {@link activate} uses of the licensing state. */
 export type ActivationContext = Pick<
   LicensingContext,
-  'publicKey' | 'storeDir' | 'hardware' | 'machineSecret' | 'now' | 'clock' | 'usage' | 'tokens' | 'reload'
+  | 'publicKey'
+  | 'storeDir'
+  | 'hardware'
+  | 'machineSecret'
+  | 'now'
+  | 'clock'
+  | 'usage'
+  | 'tokens'
+  | 'networkTokens'
+  | 'env'
+  | 'reload'
 >;
 
 /** Signs the claim of an activation bound to a token, with the token support of `openLicensing`. */
@@ -42,7 +53,11 @@ function bindingClaim(
 export async function activate(ctx: ActivationContext, input: ActivateInput): Promise<ActivationResult> {
   const secret = await ctx.machineSecret();
   const keys = generateContainerKeys();
-  const token = input.bindToken && (await bindingClaim(ctx.tokens, input.bindToken, input.serial, new Date(ctx.now())));
+  // A network dongle: the License Manager's token signs the claim (`input.networkToken`).
+  const viaManager = input.networkToken && (await networkClaim(input, ctx.networkTokens, ctx.env));
+  const token =
+    viaManager ??
+    (input.bindToken && (await bindingClaim(ctx.tokens, input.bindToken, input.serial, new Date(ctx.now()))));
   const answer = await activateOnline(input, await ctx.hardware(), ctx.publicKey, keys.public, token?.activation);
   const file = join(ctx.storeDir, answer.fileName);
   // The key file first: a license without its key file would not be upgradable.
@@ -50,6 +65,8 @@ export async function activate(ctx: ActivationContext, input: ActivateInput): Pr
     keyFilePath(file, answer.serial, answer.activationId),
     sealKeys(keys.private, secret, answer.containerId),
   );
+  // The marker before the license: the reload must not look for the dongle among local tokens.
+  if (viaManager) await viaManager.record(ctx.storeDir, answer.activationId);
   await writeFileAtomic(file, answer.license);
   if (answer.time) await ctx.clock.serverTime(answer.time.signed, answer.time.ms);
   ctx.usage.touch(file, ctx.now());
@@ -65,6 +82,7 @@ export async function activate(ctx: ActivationContext, input: ActivateInput): Pr
             ...token.activation.claim.token,
             publicKey: token.activation.claim.publicKey,
             keyGenerated: token.keyGenerated,
+            ...(viaManager ? { manager: viaManager.manager } : {}),
           },
         }
       : {}),

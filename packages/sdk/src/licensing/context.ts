@@ -7,6 +7,7 @@ import type { Scheduler, VendorPublicKey } from '@lictor/protocol';
 import type { LoadedContainer } from '../containers.js';
 import type { HardwareSource } from '../hardware/index.js';
 import type { MachineSecretSource } from '../machine-secret.js';
+import type { NetworkDongleOptions } from '../tokens/network-dongles.js';
 import type { TokenLicenses } from '../tokens/token-licenses.js';
 import type { ClockGuard } from '../trust/clock.js';
 import type { UsageRecord } from '../usage.js';
@@ -32,6 +33,10 @@ export interface LicensingContext {
   usage: Pick<UsageRecord, 'touch'>;
   /** The token support when the `tokens` option is given. */
   tokens: TokenLicenses | undefined;
+  /** The `networkTokens` option: where the managers serving network dongles are. */
+  networkTokens: NetworkDongleOptions | undefined;
+  /** The environment the options read (`LICTOR_MANAGER`, config paths). */
+  env: NodeJS.ProcessEnv;
   /** Scans the search paths again and replaces the snapshot. */
   reload(): Promise<void>;
   /** The containers of the current snapshot (as of the last reload). */
