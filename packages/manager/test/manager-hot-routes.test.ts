@@ -125,10 +125,14 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   t.after(() => Promise.all([hot.close(), slow.close()]));
   const port = async (app: typeof hot) => Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port);
   const ports = [await port(hot), await port(slow)] as const;
-  let [hotC, slowC] = await Promise.all(ports.map((p) => Connection.open(p)));
+  const open = async (): Promise<[Connection, Connection]> => [
+    await Connection.open(ports[0]),
+    await Connection.open(ports[1]),
+  ];
+  let [hotC, slowC] = await open();
   t.after(() => {
-    hotC?.socket.destroy();
-    slowC?.socket.destroy();
+    hotC.socket.destroy();
+    slowC.socket.destroy();
   });
 
   /**
@@ -136,14 +140,13 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
    * Connections are kept alive from request to request unless an answer closes them.
    */
   const same = async (what: string, request: string, status: number): Promise<Raw> => {
-    assert.ok(hotC !== undefined && slowC !== undefined);
     const a = await hotC.send(request);
     const b = await slowC.send(request);
     assert.deepEqual(a, b, what);
     if (a.head.includes('connection: close')) {
       hotC.socket.destroy();
       slowC.socket.destroy();
-      [hotC, slowC] = await Promise.all(ports.map((p) => Connection.open(p)));
+      [hotC, slowC] = await open();
     }
     assert.equal(a.status, status, `${what}: ${a.body}`);
     return a;
