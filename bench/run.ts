@@ -3,7 +3,7 @@
  * and its load average before and after each group. Numbers for docs/benchmarks.md come from this
  * output.
  *
- *   --only sdk|center|pool|manager|logging|releases|manager-net   one group (repeatable, or comma-separated)
+ *   --only sdk|center|pool|manager|seat-proof|logging|releases|manager-net   one group (repeatable, or comma-separated)
  *   --rounds <n>     rounds of each interleaved comparison (default 3, at least 3)
  *   --seconds <s>    seconds per measured phase of the server comparisons (default 4)
  *   --pin            servers on core 0, this process (the load generator) on core 1 (`taskset`)
@@ -18,7 +18,7 @@ import { pinCores } from './processes.js';
 // open, the ceilings) must not pay for the heap of another's (the center, the TypeScript
 // compiler), whose garbage collection would count in its CPU time.
 
-const GROUPS = ['sdk', 'center', 'pool', 'manager', 'logging', 'releases', 'manager-net'] as const;
+const GROUPS = ['sdk', 'center', 'pool', 'manager', 'seat-proof', 'logging', 'releases', 'manager-net'] as const;
 type Group = (typeof GROUPS)[number];
 
 const { values } = parseArgs({
@@ -85,6 +85,13 @@ await group('manager', async () => {
   );
   const { benchManagerCeiling } = await import('./manager-ceiling.js');
   printAll(await benchManagerCeiling({ seconds, rounds, verbose }));
+});
+await group('seat-proof', async () => {
+  const { benchSeatProof } = await import('./seat-proof.js');
+  console.log(
+    "seat-proof: heartbeats MAC'd in a session (nonce and session headers) and plain, one manager with the hot routes and one through Fastify, bare node:http with and without the MAC; each in its own process, 50 keep-alive connections; heartbeats/s",
+  );
+  printAll(await benchSeatProof({ seconds, rounds, verbose }));
 });
 await group('logging', async () => {
   const { benchLogging } = await import('./logging.js');
