@@ -86,9 +86,10 @@ export class HttpClient implements HeartbeatClient {
     if (answer.status !== 204) throw unexpected('release', answer);
   }
 
-  async heartbeat(leaseId: string, samples?: Samples): Promise<void> {
+  /** A heartbeat of `leaseId` (expects 200); `head`: more header lines (`name: value\r\n` each). */
+  async heartbeat(leaseId: string, samples?: Samples, head = ''): Promise<void> {
     const t = performance.now();
-    const answer = await this.send('POST', `/v1/leases/${leaseId}/heartbeat`, '');
+    const answer = await this.send('POST', `/v1/leases/${leaseId}/heartbeat`, '', head);
     samples?.add(performance.now() - t);
     if (answer.status !== 200) throw unexpected('heartbeat', answer);
   }
@@ -117,9 +118,10 @@ export class HttpClient implements HeartbeatClient {
    * One request on the connection (opened on first use, reopened if the manager closed it).
    * The answer is read by its `content-length` (the manager always sends one; 204 has no body).
    */
-  private send(method: string, path: string, body?: string): Promise<Answer> {
+  private send(method: string, path: string, body?: string, more = ''): Promise<Answer> {
     if (this.waiting !== null) throw new Error('manager bench: one request at a time per client');
     const head =
+      more +
       (this.reconnect ? 'connection: close\r\n' : '') +
       (body === undefined
         ? ''

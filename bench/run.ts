@@ -3,7 +3,7 @@
  * and its load average before and after each group. Numbers for docs/benchmarks.md come from this
  * output.
  *
- *   --only sdk|center|center-held|pool|manager|logging|releases|manager-net|runtime   one group (repeatable, or comma-separated)
+ *   --only sdk|center|center-held|pool|manager|seat-proof|logging|releases|manager-net|runtime   one group (repeatable, or comma-separated)
  *   --rounds <n>     rounds of each interleaved comparison (default 3, at least 3)
  *   --seconds <s>    seconds per measured phase of the server comparisons (default 4)
  *   --runtime-prof <dir>   the runtime group's `lictor runtime serve` writes its CPU profile there (`--cpu-prof`)
@@ -25,6 +25,7 @@ const GROUPS = [
   'center-held',
   'pool',
   'manager',
+  'seat-proof',
   'logging',
   'releases',
   'manager-net',
@@ -104,6 +105,13 @@ await group('manager', async () => {
   );
   const { benchManagerCeiling } = await import('./manager-ceiling.js');
   printAll(await benchManagerCeiling({ seconds, rounds, verbose }));
+});
+await group('seat-proof', async () => {
+  const { benchSeatProof } = await import('./seat-proof.js');
+  console.log(
+    "seat-proof: heartbeats MAC'd in a session (nonce and session headers) and plain, one manager with the hot routes and one through Fastify, bare node:http with and without the MAC; each in its own process, 50 keep-alive connections; heartbeats/s",
+  );
+  printAll(await benchSeatProof({ seconds, rounds, verbose }));
 });
 await group('logging', async () => {
   const { benchLogging } = await import('./logging.js');
