@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,9 +210,16 @@ test('SIGKILL and restart keep the leases without over-allocation; a partitioned
     const lost: string[] = [];
     leaseA.on('lost', (reason) => lost.push(reason.code));
 
-    // Killed without a chance to save anything more: the grants were snapshotted within 1 s. The
-    // TTL (15 s) leaves the restart time to come back before the leases lapse, even when loaded.
-    await sleep(1500);
+    // Killed without a chance to save anything more, once both grants are in the state file (the
+    // manager snapshots a grant within about 1 s; on a loaded machine the write may take longer, so
+    // the test waits for the file rather than a fixed time). The TTL (15 s) leaves the restart time
+    // to come back before the leases lapse, even when loaded.
+    const saved = async () => {
+      const text = await readFile(join(managerDir, 'leases.json'), 'utf8').catch(() => '');
+      return text.includes(leaseA.id) && text.includes(leaseB.id);
+    };
+    for (let i = 0; i < 600 && !(await saved()); i++) await sleep(100);
+    assert.ok(await saved(), 'both grants reached the state file');
     manager.child.kill('SIGKILL');
     await new Promise((resolve) => manager.child.once('exit', resolve));
     manager = await serve(...args, ...quiet);
