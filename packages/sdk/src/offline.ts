@@ -138,7 +138,7 @@ export async function createOfflineRequest(
   let text: string;
   const createdAt = now.toISOString();
   if (kind === 'file') {
-    id = randomBytes(16).toString('base64url');
+    id = requestFileId();
     const request = createRequest(
       { serial, product: input.product ?? null, owner: input.owner, hardware: hw, nonce: id, createdAt, containerKeys },
       input.pin,
@@ -165,6 +165,18 @@ export async function createOfflineRequest(
     sealedKeys: sealKeys(keys.private, secret, requestBinding(id)),
   });
   return { id, kind, text };
+}
+
+/**
+ * A request file's id, which is also its nonce: 16 random bytes in base64url, drawn again when the
+ * text would start with `-`, so that `lictor requests cancel <id>` never reads it as an option
+ * (one id in 64 did; the lost entropy is 0.02 bits).
+ */
+function requestFileId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** Cancels a pending request: its answer will no longer install. */

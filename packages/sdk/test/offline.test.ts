@@ -126,6 +126,21 @@ describe('offline activation by request file', () => {
     assert.equal(pc.licensing.containers()[0]?.upgradable, true);
   });
 
+  test("a request file's id never starts with '-' (it is typed after `lictor requests cancel`)", async () => {
+    const pc = await computer();
+    // One base64url id in 64 starts with '-': 400 requests would meet one about 6 times over.
+    const ids: string[] = [];
+    for (let i = 0; i < 400; i++) {
+      ids.push((await pc.licensing.requestOffline({ serial: SERIAL, pin: PIN, owner: OWNER }, 'file')).id);
+    }
+    assert.deepEqual(
+      ids.filter((id) => id.startsWith('-')),
+      [],
+    );
+    assert.equal(new Set(ids).size, ids.length);
+    assert.ok(ids.every((id) => /^[A-Za-z0-9_-]{22}$/.test(id)));
+  });
+
   test('an answer whose center did not honour the container keys is refused, nothing installed', async () => {
     const pc = await computer();
     const request = await pc.licensing.requestOffline({ serial: SERIAL, pin: PIN, owner: OWNER }, 'file');
