@@ -145,21 +145,29 @@ export class LeaseService {
     return ended;
   }
 
+  /** The refusal of a client an administrator keeps from taking a seat again (told to observers), or null. */
+  #revoked(req: AcquireRequest): { kind: 'revoked'; reason: string; until: number } | null {
+    const blocked = this.#blockedUntil(req);
+    if (blocked === null) return null;
+    const reason = `an administrator released this client's seat of '${req.product}' and keeps it from taking one again until ${new Date(blocked).toISOString()}; ask the administrator, or try again after that`;
+    this.#tell({ kind: 'refused', product: req.product, client: req.client, detail: reason });
+    return { kind: 'revoked', reason, until: blocked };
+  }
+
+  /** The seat decision's gate for `req`: the access rules, then the per-address cap, where set. */
+  #gate(req: AcquireRequest) {
+    const rules = this.#tally === null ? undefined : accessGate(this.#tally, req, this.#pool);
+    return this.#addressSeats === null
+      ? rules
+      : addressCapGate(this.#addressSeats, this.#maxSeatsPerAddress, req, this.#pool, rules);
+  }
+
   /** Takes a seat for the client, or gives back the lease it holds; new leases go through the rules. */
   acquire(req: AcquireRequest): ServiceAcquireResult {
     this.expire();
-    const blocked = this.#blockedUntil(req);
-    if (blocked !== null) {
-      const reason = `an administrator released this client's seat of '${req.product}' and keeps it from taking one again until ${new Date(blocked).toISOString()}; ask the administrator, or try again after that`;
-      this.#tell({ kind: 'refused', product: req.product, client: req.client, detail: reason });
-      return { kind: 'revoked', reason, until: blocked };
-    }
-    const rules = this.#tally === null ? undefined : accessGate(this.#tally, req, this.#pool);
-    const gate =
-      this.#addressSeats === null
-        ? rules
-        : addressCapGate(this.#addressSeats, this.#maxSeatsPerAddress, req, this.#pool, rules);
-    const result = this.#pool.acquire(req, gate);
+    const revoked = this.#revoked(req);
+    if (revoked !== null) return revoked;
+    const result = this.#pool.acquire(req, this.#gate(req));
     const refused = (detail: string) =>
       this.#tell({ kind: 'refused', product: req.product, client: req.client, detail });
     switch (result.kind) {
@@ -188,24 +196,15 @@ export class LeaseService {
    */
   borrow(req: BorrowSeatRequest): BorrowResult {
     this.expire();
-    const blocked = this.#blockedUntil(req);
-    if (blocked !== null) {
-      const reason = `an administrator released this client's seat of '${req.product}' and keeps it from taking one again until ${new Date(blocked).toISOString()}; ask the administrator, or try again after that`;
-      this.#tell({ kind: 'refused', product: req.product, client: req.client, detail: reason });
-      return { kind: 'revoked', reason, until: blocked };
-    }
+    const revoked = this.#revoked(req);
+    if (revoked !== null) return revoked;
     const asked: AcquireRequest = {
       product: req.product,
       client: req.client,
       ...(req.feature === undefined ? {} : { feature: req.feature }),
       ...(req.address === undefined ? {} : { address: req.address }),
     };
-    const rules = this.#tally === null ? undefined : accessGate(this.#tally, asked, this.#pool);
-    const gate =
-      this.#addressSeats === null
-        ? rules
-        : addressCapGate(this.#addressSeats, this.#maxSeatsPerAddress, asked, this.#pool, rules);
-    const result = this.#pool.borrow(req, gate);
+    const result = this.#pool.borrow(req, this.#gate(asked));
     const refused = (detail: string) =>
       this.#tell({ kind: 'refused', product: req.product, client: req.client, detail: `borrowing: ${detail}` });
     switch (result.kind) {
