@@ -13,15 +13,16 @@ import {
   type AnswerKey,
   encodeDiscoveryAnswer,
   generateVendorKeys,
-  LictorError,
+  type LictorError,
   loadSigner,
   verifyAnswer,
 } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
-import { connectManager, type ManagerClient } from '@lictor/sdk';
+import { connectManager } from '@lictor/sdk';
 import { licenseKey, VENDOR } from '../../sdk/test/signed-answers.js';
 import { buildManagerServer, type LicenseManagerOptions, SeatProofs, startDiscoveryResponder } from '../src/index.js';
 import { CAD, openManager } from './manager-fixture.js';
+import { client, unproven } from './proof-attacks.js';
 
 /** A real manager serving `[CAD]` (3 seats of `cad`), its answers signed with `key`, listening on loopback. */
 async function realManager(
@@ -94,29 +95,6 @@ function wellFormedGrant(body: Record<string, unknown>) {
       expiresAt: new Date(now + 60_000).toISOString(),
       heartbeatIntervalMs: 20_000,
     },
-  };
-}
-
-async function client(t: TestContext, managers: string[], extra: Partial<Parameters<typeof connectManager>[0]> = {}) {
-  const c: ManagerClient = await connectManager({
-    publicKey: VENDOR.publicKey.text,
-    managers,
-    configPaths: [],
-    env: {},
-    discovery: false,
-    timeoutMs: 2000,
-    ...extra,
-  });
-  t.after(() => c.close());
-  return c;
-}
-
-function unproven(reason: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof LictorError, String(err));
-    assert.equal(err.code, 'LICTOR_E_ANSWER_UNPROVEN', err.message);
-    assert.equal(err.details?.reason, reason, err.message);
-    return true;
   };
 }
 

@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type TestContext, test } from 'node:test';
-import { type AnswerKey, LictorError } from '@lictor/protocol';
+import type { AnswerKey } from '@lictor/protocol';
 import { FakeScheduler } from '@lictor/protocol/testing';
-import { connectManager, type ManagerClient } from '@lictor/sdk';
-import { licenseKey, VENDOR } from '../../sdk/test/signed-answers.js';
+import { licenseKey } from '../../sdk/test/signed-answers.js';
 import { buildManagerServer, type LicenseManagerOptions, SeatProofs } from '../src/index.js';
 import { CAD, openManager } from './manager-fixture.js';
+import { client, unproven } from './proof-attacks.js';
 
 /** A real manager serving `[CAD]` (3 seats of `cad`), its answers proven with `key`, on loopback. */
 async function realManager(
@@ -83,29 +83,6 @@ const MADE_UP = {
   leaseTtlMs: 60_000,
   products: [{ product: 'cad', inUse: 0, total: 500 }],
 };
-
-async function client(t: TestContext, managers: string[], extra: Partial<Parameters<typeof connectManager>[0]> = {}) {
-  const c: ManagerClient = await connectManager({
-    publicKey: VENDOR.publicKey.text,
-    managers,
-    configPaths: [],
-    env: {},
-    discovery: false,
-    timeoutMs: 2000,
-    ...extra,
-  });
-  t.after(() => c.close());
-  return c;
-}
-
-function unproven(reason: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof LictorError, String(err));
-    assert.equal(err.code, 'LICTOR_E_ANSWER_UNPROVEN', err.message);
-    assert.equal(err.details?.reason, reason, err.message);
-    return true;
-  };
-}
 
 test('a genuine manager: its status is proven and accepted, with the true seats; a product it lacks lists nothing', async (t) => {
   const m = await realManager(t);
