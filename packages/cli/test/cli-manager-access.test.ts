@@ -99,11 +99,26 @@ test('the first start makes the admin token only once it listens; a failed start
   const again = (t: string) => fetch(`${second.url}/v1/admin/leases`, { headers: { authorization: `Bearer ${t}` } });
   assert.equal((await again(fresh)).status, 200);
   assert.equal((await again(token)).status, 401);
+  second.child.kill('SIGTERM');
+  await new Promise((ok) => second.child.once('exit', ok));
+
+  // The center's name for the same command, with --json: the token it prints opens the next start.
+  const json = JSON.parse(await session.run('manager', 'admin-token', '--data', data, '--json')) as {
+    dataDir: string;
+    managerId: string;
+    adminToken: string;
+  };
+  assert.equal(json.dataDir, data);
+  assert.match(json.adminToken, /^lictor-manager-/);
+  const third = await session.serve(...serveArgs(data));
+  const latest = (t: string) => fetch(`${third.url}/v1/admin/leases`, { headers: { authorization: `Bearer ${t}` } });
+  assert.equal((await latest(json.adminToken)).status, 200);
+  assert.equal((await latest(fresh)).status, 401);
 });
 
 test('re-issuing the admin token of a host without a manager says how to make one', async (t) => {
   const { dir, session } = await dataDir(t, {});
-  const { code, stderr } = await session.attempt('manager', 'reissue-admin-token', '--data', join(dir, 'none'));
+  const { code, stderr } = await session.attempt('manager', 'admin-token', '--data', join(dir, 'none'));
   assert.equal(code, 1);
   assert.match(
     stderr,

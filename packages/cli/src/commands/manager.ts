@@ -144,14 +144,19 @@ export function registerManager(program: Command, io: Io): void {
     });
 
   manager
-    .command('reissue-admin-token')
+    .command('admin-token')
+    // The name it had first; kept so that scripts written for it go on working.
+    .alias('reissue-admin-token')
     .description(
-      "make a new admin API token for the manager on this host (the old one stops working at the manager's next start)",
+      "issue a new admin API token for the manager on this host (the old one stops working at the manager's next start)",
     )
     .option('--data <dir>', 'data directory (default: LICTOR_MANAGER_HOME, else per-user)')
-    .action(async (opts: { data?: string }) => {
+    .option('--json', 'print JSON')
+    .action(async (opts: { data?: string; json?: boolean }) => {
       const { reissueManagerAdminToken } = await loadManager();
-      const { identity, adminToken } = await reissueManagerAdminToken(managerDataDir(opts.data, io.env));
+      const dataDir = managerDataDir(opts.data, io.env);
+      const { identity, adminToken } = await reissueManagerAdminToken(dataDir);
+      if (opts.json) return io.out(JSON.stringify({ dataDir, managerId: identity.id, adminToken }));
       io.out(`License Manager ${identity.id}: new admin API token (shown once, keep it secret): ${adminToken}`);
       io.out('  restart the manager for it to take effect');
     });
