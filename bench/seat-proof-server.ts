@@ -1,8 +1,8 @@
 /**
  * A License Manager proving its answers, for `seat-proof.ts`: one multi-user license of product
  * `ERP` (100,000 seats, 10-minute leases) with the container key of a genuine license of a vendor
- * made here (as the SDK tests' `signed-answers.ts` makes one), served by `buildManagerServer`
- * without request logs on 127.0.0.1:0. Run under plain `node` (see `plainScript`) with `hot` or
+ * made here (`genuineLicense` of `@lictor/protocol/testing`, as the SDK tests make theirs),
+ * served by `buildManagerServer` without request logs on 127.0.0.1:0. Run under plain `node` (see `plainScript`) with `hot` or
  * `fastify` (the hot lease routes, or every request through Fastify). Prints
  * `listening on <url>/?session=<id>.<sealed>`: a session secret sealed to the license's container
  * key, as a client sends it, for the load generator.
@@ -12,63 +12,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildManagerServer, LicenseManager, SeatProofs } from '@lictor/manager';
 import {
-  type AnswerKey,
   answerSessionId,
-  answerSessionOpener,
-  encodeLicenseFile,
-  generateContainerKeys,
   generateVendorKeys,
-  type LicenseDocument,
-  loadContainerSigner,
   loadSigner,
   randomBytes,
   sealAnswerSession,
   sha256,
   toHex,
 } from '@lictor/protocol';
-
-/** A genuine license of `ERP` with container keys, and its answer key. */
-function licenseKey(): { key: AnswerKey; doc: LicenseDocument } {
-  const vendor = loadSigner(generateVendorKeys().privatePem);
-  const keys = generateContainerKeys();
-  const doc: LicenseDocument = {
-    format: 1,
-    containerId: 'c-bench',
-    activationId: 'a-bench',
-    serial: 'LX-7K2M-9QXD-4RTA',
-    pin: 1,
-    issuedAt: new Date().toISOString(),
-    counter: 0,
-    owner: { company: 'Bench Ltd' },
-    binding: {
-      kind: 'hardware',
-      hardware: {
-        platform: 'linux',
-        osName: 'Debian',
-        osVersion: '12',
-        hostname: 'lm-1',
-        board: 'b',
-        ramBytes: 1024,
-        bios: 'x',
-        cpus: ['c'],
-        nics: ['00:1b:1b:aa:bb:01'],
-        disks: ['d'],
-      },
-    },
-    licenses: [{ product: 'ERP', type: 'multi', users: 10, sessions: null, arch: null, expiresAt: null, features: [] }],
-    containerKeys: keys.public,
-  };
-  const key: AnswerKey = {
-    license: encodeLicenseFile(doc, vendor),
-    containerId: doc.containerId,
-    sign: loadContainerSigner(keys.private.sign),
-    openSession: answerSessionOpener(keys.private.box),
-  };
-  return { key, doc };
-}
+import { genuineLicense } from '@lictor/protocol/testing';
 
 const mode = process.argv[2] ?? 'hot';
-const { key, doc } = licenseKey();
+const { key, doc } = genuineLicense({
+  vendor: loadSigner(generateVendorKeys().privatePem),
+  products: ['ERP'],
+  containerId: 'c-bench',
+});
 const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-proof-'));
 const manager = await LicenseManager.open({
   stateFile: join(dir, 'state.json'),

@@ -2,20 +2,8 @@
  * A vendor and genuine licenses with container keys, for fake License Managers in tests: a fake
  * manager signs its lease answers with {@link licenseKey}'s key, as `lictor manager serve` does.
  */
-import {
-  type AnswerKey,
-  answerSessionOpener,
-  encodeLicenseFile,
-  generateContainerKeys,
-  generateVendorKeys,
-  type LicenseDocument,
-  loadContainerSigner,
-  loadSigner,
-  randomBytes,
-  signAnswer,
-  toBase64Url,
-  type VendorSigner,
-} from '@lictor/protocol';
+import { type AnswerKey, generateVendorKeys, loadSigner, signAnswer, type VendorSigner } from '@lictor/protocol';
+import { genuineLicense } from '@lictor/protocol/testing';
 
 /** The vendor of these tests; applications embed `VENDOR.publicKey.text`. */
 export const VENDOR = loadSigner(generateVendorKeys().privatePem);
@@ -35,49 +23,7 @@ export function licenseKey(
   by: VendorSigner = VENDOR,
   terms: ManagerTerms = {},
 ): AnswerKey {
-  const keys = generateContainerKeys();
-  const doc: LicenseDocument = {
-    format: 1,
-    containerId: `c-${toBase64Url(randomBytes(6))}`,
-    activationId: `a-${toBase64Url(randomBytes(6))}`,
-    serial: 'LX-7K2M-9QXD-4RTA',
-    pin: 1,
-    issuedAt: new Date().toISOString(),
-    counter: 0,
-    owner: { company: 'Initech' },
-    binding: {
-      kind: 'hardware',
-      hardware: {
-        platform: 'linux',
-        osName: 'Debian',
-        osVersion: '12',
-        hostname: 'lm-1',
-        board: 'b',
-        ramBytes: 1024,
-        bios: 'x',
-        cpus: ['c'],
-        nics: ['00:1b:1b:aa:bb:01'],
-        disks: ['d'],
-      },
-    },
-    licenses: products.map((product) => ({
-      product,
-      type: 'multi',
-      users: 10,
-      sessions: null,
-      arch: null,
-      expiresAt: null,
-      features: [{ code: 'reports', users: null }],
-      ...terms,
-    })),
-    containerKeys: keys.public,
-  };
-  return {
-    license: encodeLicenseFile(doc, by),
-    containerId: doc.containerId,
-    sign: loadContainerSigner(keys.private.sign),
-    openSession: answerSessionOpener(keys.private.box),
-  };
+  return genuineLicense({ vendor: by, products, features: [{ code: 'reports', users: null }], terms }).key;
 }
 
 /** `answer` with the proof a manager holding `key` sends when the request carried `nonce`. */
