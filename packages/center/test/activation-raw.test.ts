@@ -283,3 +283,21 @@ test('online activations on node:http answer byte for byte as through Fastify, a
     { rateLimits: { perClient: { burst: 17, perMinute: 2 }, refusalsPerSerial: null, reportsPerSerial: null } },
   );
 });
+
+test('behind a trusted proxy every activation goes through Fastify (the client address is its to read)', async (t) => {
+  await withCenter(t, SQLITE, async ({ center }) => {
+    await addApp(center);
+    const pkg = await issue(center);
+    const app = buildCenterServer(center, { trustProxy: true });
+    const seenByFastify = fastifyCount(app);
+    t.after(() => app.close());
+    const url = await app.listen({ port: 0, host: '127.0.0.1' });
+    const answer = await fetch(`${url}/v1/activations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': '10.9.8.7' },
+      body: JSON.stringify(activationRequest(pkg, 1, computer(1))),
+    });
+    assert.equal(answer.status, 201);
+    assert.equal(seenByFastify(), 1);
+  });
+});
