@@ -432,6 +432,7 @@ for (const engine of ENGINES) {
           assert.equal(down.error, undefined);
           assert.deepEqual(await migrateToLatest(store.db, migrateOptions(store.dialect)), [
             { name: '0008_activation_index', status: 'Success' },
+            { name: '0009_token_key_partial', status: 'Success' },
           ]);
         });
         assert.deepEqual(await stored(), { count: 2, marked: active });

@@ -33,6 +33,7 @@ for (const engine of ENGINES) {
           { name: '0006_abuse', status: 'Success' },
           { name: '0007_borrow_grace', status: 'Success' },
           { name: '0008_activation_index', status: 'Success' },
+          { name: '0009_token_key_partial', status: 'Success' },
         ]);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), []);
         for (const table of [
@@ -50,6 +51,36 @@ for (const engine of ENGINES) {
           'refusal_windows',
         ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
+        }
+      } finally {
+        await db.destroy();
+        await dialect.dispose();
+      }
+    });
+
+    test('the token_key index holds only token-bound activations, and serves the lookup by key', async (t) => {
+      const dir = await mkdtemp(join(tmpdir(), 'lictor-store-'));
+      t.after(() => rm(dir, { recursive: true, force: true }));
+      const fresh = await engine.create(dir);
+      if ('skip' in fresh) return t.skip(fresh.skip);
+      t.after(() => fresh.drop());
+      const dialect = await createDialect(fresh.config);
+      const db = dialect.createKysely();
+      try {
+        await dialect.prepare(db);
+        await migrateToLatest(db, migrateOptions(dialect));
+        if (engine.name === 'sqlite') {
+          const { rows } = await sql<{ sql: string }>`
+            select sql from sqlite_master where name = 'activations_token_key_idx'`.execute(db);
+          assert.match(rows[0]?.sql ?? '', /where "token_key" is not null$/i);
+          const plan = await sql<{ detail: string }>`
+            explain query plan select id from activations where token_key = ${'k'}`.execute(db);
+          assert.match(plan.rows.map((r) => r.detail).join('\n'), /USING INDEX activations_token_key_idx/);
+        } else {
+          const { rows } = await sql<{ indexdef: string }>`
+            select indexdef from pg_indexes
+            where indexname = 'activations_token_key_idx' and schemaname = current_schema()`.execute(db);
+          assert.match(rows[0]?.indexdef ?? '', /WHERE \(token_key IS NOT NULL\)$/);
         }
       } finally {
         await db.destroy();

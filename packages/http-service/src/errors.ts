@@ -90,10 +90,16 @@ function pathOf(request: FastifyRequest): string {
   return q < 0 ? request.url : request.url.slice(0, q);
 }
 
+/** The `Retry-After` value of a `LICTOR_E_RATE_LIMITED` answer (its `details.retryAfterSeconds`), else undefined. */
+export function retryAfterValue(body: ErrorBody): string | undefined {
+  const retry = body.details?.retryAfterSeconds;
+  return body.code === 'LICTOR_E_RATE_LIMITED' && typeof retry === 'number' ? String(retry) : undefined;
+}
+
 /** Sets `Retry-After` on a `LICTOR_E_RATE_LIMITED` answer, from its `details.retryAfterSeconds`. */
 export function retryAfter(reply: FastifyReply, body: ErrorBody): void {
-  const retry = body.details?.retryAfterSeconds;
-  if (body.code === 'LICTOR_E_RATE_LIMITED' && typeof retry === 'number') reply.header('retry-after', String(retry));
+  const retry = retryAfterValue(body);
+  if (retry !== undefined) reply.header('retry-after', retry);
 }
 
 /** Installs the error and not-found handlers on the root instance (inherited by every plugin). */

@@ -2,13 +2,24 @@
  * `@lictor/http-service`: what every Lictor HTTP service (License Center, License Manager) shares:
  * one error answer `{ code, message, details? }` with its schema, the error and not-found
  * handlers, logging (redaction, asynchronous writes, request lines at debug), the OpenAPI
- * document with named messages, the HTML shell of server-rendered pages, and listening with a
- * port in use as a typed refusal.
+ * document with named messages, the HTML shell of server-rendered pages, listening with a port in
+ * use as a typed refusal, and what hot routes answered on `node:http` beside Fastify share.
  */
 
 export { ERROR_REF, errorBodySchema, errorResponses } from './error-schema.js';
-export { errorAnswer, failureAnswer, installErrorHandling, retryAfter } from './errors.js';
+export { errorAnswer, failureAnswer, installErrorHandling, retryAfter, retryAfterValue } from './errors.js';
 export { escapeHtml, HTML_SECURITY_HEADERS, htmlPage, type PageHead, sendHtml } from './html.js';
 export { listenService } from './listen.js';
 export { loggerOptions, ServiceLogController, type ServiceLoggerOption, serviceLogging } from './logger.js';
 export { addMessages, HIDDEN_ROUTE, messageRefs, type OpenApiInfo, openApiRoute, registerOpenApi } from './openapi.js';
+export {
+  type FastifyJsonParser,
+  isJsonType,
+  JSON_TYPE,
+  parseWith,
+  type RequestListener,
+  rawServer,
+  replayThroughFastify,
+  requestIds,
+  sendJson,
+} from './raw-routes.js';

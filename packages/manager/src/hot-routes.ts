@@ -21,16 +21,13 @@
  * it, e.g. after removing properties the schema does not name, or answers the same 400).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorAnswer } from '@lictor/http-service';
+import { errorAnswer, isJsonType, type RequestListener, sendJson } from '@lictor/http-service';
 import { ANSWER_NONCE_HEADER, isAnswerNonce } from '@lictor/protocol';
 import { AcquireAnswer, AcquireBody, HeartbeatAnswer, ProofHeaders } from '@lictor/protocol/wire';
 import fastJson from 'fast-json-stringify';
 import type { FastifyBaseLogger } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { acquireLease, heartbeatLease, type LeaseRoutesContext, type RouteLog, releaseLease } from './lease-routes.js';
-
-/** A `node:http` request listener. */
-export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** What the hot routes need of the service around them. */
 export interface HotRoutesOptions {
@@ -50,7 +47,6 @@ export interface HotRoutesOptions {
   bodyLimit: number;
 }
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 /** `/v1/leases/<id>` and `/v1/leases/<id>/heartbeat`, ids Fastify's router takes as they are. */
 const LEASE_PATH = /^\/v1\/leases\/([A-Za-z0-9._~-]{1,100})(\/heartbeat)?$/;
 
@@ -58,13 +54,6 @@ const isAcquireBody = Compile(AcquireBody);
 const isProofHeaders = Compile(ProofHeaders);
 const acquireJson = fastJson(AcquireAnswer);
 const heartbeatJson = fastJson(HeartbeatAnswer);
-
-/** Whether Fastify's JSON parser would take this content type. */
-function isJsonType(type: string | undefined): boolean {
-  if (type === undefined) return false;
-  const t = type.toLowerCase();
-  return t === 'application/json' || t === 'application/json; charset=utf-8';
-}
 
 /**
  * True when the request carries no body (as the SDK sends heartbeats and releases), and no
@@ -85,11 +74,6 @@ function proofHeadersOk(req: IncomingMessage): boolean {
   return isProofHeaders.Check(req.headers) && (nonce === undefined || isAnswerNonce(nonce));
 }
 
-function send(res: ServerResponse, status: number, json: string): void {
-  res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(json) });
-  res.end(json);
-}
-
 /** The request listener of the manager's server: the hot routes here, the rest to Fastify. */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
   const { ctx, fastify, replay, parseJson, log, genReqId, closing, bodyLimit } = options;
@@ -105,7 +89,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     const { status, body } = errorAnswer(error, bodyLimit);
     if (status >= 500) log.error({ reqId, err: error }, 'request failed');
     else log.info({ reqId, code: body.code }, 'request refused');
-    send(res, status, JSON.stringify(body));
+    sendJson(res, status, JSON.stringify(body));
   }
 
   function acquire(req: IncomingMessage, res: ServerResponse): void {
@@ -147,7 +131,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
           req.socket.remoteAddress,
           routeLog(reqId),
         );
-        send(res, status, acquireJson(answer));
+        sendJson(res, status, acquireJson(answer));
       } catch (error) {
         refuse(res, reqId, error);
       }
@@ -157,7 +141,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
   function heartbeat(req: IncomingMessage, res: ServerResponse, id: string): void {
     const reqId = genReqId();
     try {
-      send(res, 200, heartbeatJson(heartbeatLease(ctx, id, req.headers as ProofHeaders)));
+      sendJson(res, 200, heartbeatJson(heartbeatLease(ctx, id, req.headers as ProofHeaders)));
     } catch (error) {
       refuse(res, reqId, error);
     }

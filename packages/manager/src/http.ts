@@ -1,12 +1,5 @@
 /** The License Manager's HTTP service: leases for clients, status, and admin routes. */
 
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import {
   addMessages,
@@ -15,7 +8,12 @@ import {
   installErrorHandling,
   messageRefs,
   openApiRoute,
+  parseWith,
+  type RequestListener,
+  rawServer,
   registerOpenApi,
+  replayThroughFastify,
+  requestIds,
   type ServiceLoggerOption,
   serviceLogging,
 } from '@lictor/http-service';
@@ -30,9 +28,9 @@ import {
   StatusQuery,
 } from '@lictor/protocol/wire';
 import type { DongleServer } from '@lictor/sdk';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { dongleRoutes } from './dongle-routes.js';
-import { hotRoutesListener, type RequestListener } from './hot-routes.js';
+import { hotRoutesListener } from './hot-routes.js';
 import {
   acquireLease,
   heartbeatLease,
@@ -423,7 +421,7 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
     genReqId,
     serverFactory: (handler, serverOptions) => {
       fastifyListener = handler;
-      return httpServer(serverOptions, (req, res) => listener(req, res));
+      return rawServer(serverOptions, (req, res) => listener(req, res));
     },
   });
   installErrorHandling(app, MANAGER_BODY_LIMIT);
@@ -457,17 +455,8 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
     listener = hotRoutesListener({
       ctx: { manager, proofs },
       fastify: fastifyListener,
-      replay: (req, body, res) => replay(app, req, body, res),
-      parseJson: (text) => {
-        let parsed: unknown;
-        let failure: unknown;
-        json(undefined as never, text, (error, value) => {
-          failure = error;
-          parsed = value;
-        });
-        if (failure) throw failure;
-        return parsed;
-      },
+      replay: (req, body, res) => replayThroughFastify(app, req, body, res),
+      parseJson: (text) => parseWith(json, text),
       log: app.log,
       genReqId,
       closing: () => closing,
@@ -476,55 +465,3 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
   }
   return app;
 }
-
-/** Request ids as Fastify makes them (`req-1`, `req-2`, … in base 36), one series for both paths. */
-function requestIds(): () => string {
-  let next = 0;
-  return () => {
-    next = (next + 1) & 0x7fffffff;
-    return `req-${next.toString(36)}`;
-  };
-}
-
-/** The HTTP/1.1 server Fastify would create with `options` (its timeouts), answering with `listener`. */
-function httpServer(options: FastifyServerOptions, listener: RequestListener): Server {
-  const server = createServer(listener);
-  server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
-  server.requestTimeout = options.requestTimeout ?? 0;
-  server.setTimeout(options.connectionTimeout ?? 0);
-  if ((options.maxRequestsPerSocket ?? 0) > 0) server.maxRequestsPerSocket = options.maxRequestsPerSocket as number;
-  return server;
-}
-
-/** Answers `req`, whose `body` the hot routes read, through Fastify as if it had come in anew. */
-function replay(app: FastifyInstance, req: IncomingMessage, body: string, res: ServerResponse): void {
-  const remoteAddress = req.socket.remoteAddress;
-  // The connection is gone: nobody to answer (and no address to judge a seat by).
-  if (remoteAddress === undefined) {
-    res.destroy();
-    return;
-  }
-  app
-    .inject({
-      method: req.method as 'POST',
-      url: req.url ?? '/',
-      headers: req.headers,
-      payload: body,
-      remoteAddress,
-    })
-    .then(
-      (answer) => {
-        const headers: OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          // Fastify closes a connection after a body it could not read (`connection: close`).
-          if (!TRANSPORT_HEADERS.has(name) || (name === 'connection' && value === 'close')) headers[name] = value;
-        }
-        res.writeHead(answer.statusCode, headers);
-        res.end(answer.rawPayload);
-      },
-      () => res.destroy(),
-    );
-}
-
-/** Headers of an injected answer that the real connection sets itself. */
-const TRANSPORT_HEADERS = new Set(['connection', 'keep-alive', 'date', 'transfer-encoding']);

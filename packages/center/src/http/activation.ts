@@ -1,10 +1,37 @@
 /** Public routes used by applications: activation, the blacklist and duplicate reports. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@lictor/http-service';
-import { TIME_HEADER } from '@lictor/protocol';
+import { type ActivationRequest, type ActivationResponse, TIME_HEADER } from '@lictor/protocol';
 import { BlacklistQuery } from '@lictor/protocol/wire';
 import type { Center } from '../center/types.js';
 import { ref } from './messages.js';
+
+/** Where a route logs what it did (a request's logger). */
+export interface RouteLog {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+/**
+ * `POST /v1/activations` once its body is read and checked, for the Fastify route and for the
+ * raw listener (`activation-raw.ts`) alike: 201 with a new license (200 on reactivation), logged
+ * once ("activation"); refusals are thrown. The answer's properties are in the order of
+ * `ActivationResponse`, so that `JSON.stringify` writes the bytes Fastify's serializer does.
+ */
+export async function activateOnline(
+  center: Center,
+  body: ActivationRequest,
+  clientIp: string,
+  log: RouteLog,
+): Promise<{ status: 200 | 201; answer: ActivationResponse }> {
+  const { activationId, reactivated, license } = await center.activate(body, { clientIp });
+  log.info({ serial: body.serial, activationId, reactivated, channel: 'online' }, 'activation');
+  const answer: ActivationResponse = { activationId, reactivated, license };
+  if (body.timeNonce !== undefined) {
+    const { time, nonce, signature } = center.signedTime(body.timeNonce);
+    answer.time = { time, nonce, signature };
+  }
+  return { status: reactivated ? 200 : 201, answer };
+}
 
 /** Activation route plugin. */
 export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = async (app, { center }) => {
@@ -28,12 +55,8 @@ export const activationRoutes: FastifyPluginAsyncTypebox<{ center: Center }> = a
       },
     },
     async (request, reply) => {
-      const body = request.body;
-      const result = await center.activate(body, { clientIp: request.ip });
-      const { activationId, reactivated } = result;
-      request.log.info({ serial: body.serial, activationId, reactivated, channel: 'online' }, 'activation');
-      const time = body.timeNonce === undefined ? {} : { time: center.signedTime(body.timeNonce) };
-      return reply.code(result.reactivated ? 200 : 201).send({ ...result, ...time });
+      const { status, answer } = await activateOnline(center, request.body, request.ip, request.log);
+      return reply.code(status).send(answer);
     },
   );
 

@@ -8,6 +8,7 @@ import * as blacklistSequence from './migrations/0005_blacklist_sequence.js';
 import * as abuse from './migrations/0006_abuse.js';
 import * as borrowGrace from './migrations/0007_borrow_grace.js';
 import * as activationIndex from './migrations/0008_activation_index.js';
+import * as tokenKeyPartial from './migrations/0009_token_key_partial.js';
 import type { DB } from './schema.js';
 
 /** The migrations in the order they apply; names are never changed once released. */
@@ -20,6 +21,7 @@ export const MIGRATIONS: Record<string, Migration> = {
   '0006_abuse': abuse,
   '0007_borrow_grace': borrowGrace,
   '0008_activation_index': activationIndex,
+  '0009_token_key_partial': tokenKeyPartial,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -1,0 +1,117 @@
+/**
+ * The online activation (`POST /v1/activations`) answered on `node:http` directly: Fastify's
+ * routing, hooks, request and reply objects and its serializer cost the center's main thread
+ * more than the HTTP round trip itself (`docs/benchmarks.md`), and activations are what
+ * applications send. Every other request, and every activation that is not plainly well-formed,
+ * goes to Fastify, which answers as it always did.
+ *
+ * What is answered here is checked against the same wire schema (`ActivationRequest`, compiled
+ * with TypeBox's compiler), parsed with Fastify's own JSON parser, handled by the same function
+ * as the Fastify route (`activateOnline`), from the socket's address (so with the same rate
+ * limits, audit and alerts), and answered with the same status, headers (`Retry-After` on a
+ * rate-limited refusal), error bodies and bytes (`JSON.stringify` of the answer built in the
+ * schema's order), logged alike: one "activation" line, or one "request refused" line, with a
+ * request id of the series Fastify's requests take theirs from.
+ *
+ * Handed to Fastify before anything is read: other methods and paths (a query string too), a body
+ * that is chunked, empty, larger than the body limit or not `application/json`, a server closing
+ * (Fastify answers 503), and a logger at `debug` or below (Fastify logs every request there).
+ * Handed to Fastify with the body read (replayed through `inject`): a body that is not JSON or
+ * not an `ActivationRequest` (Fastify's validator answers the same 400, or accepts it).
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { errorAnswer, isJsonType, type RequestListener, retryAfterValue, sendJson } from '@lictor/http-service';
+import type { ActivationRequest } from '@lictor/protocol';
+import { ActivationRequest as ActivationRequestSchema } from '@lictor/protocol/wire';
+import type { FastifyBaseLogger } from 'fastify';
+import { Compile } from 'typebox/compile';
+import type { Center } from '../center/types.js';
+import { activateOnline, type RouteLog } from './activation.js';
+
+/** What the raw activation route needs of the service around it. */
+export interface RawActivationOptions {
+  center: Center;
+  /** Fastify's own request listener: every request not answered here. */
+  fastify: RequestListener;
+  /** Answers a request whose body was read here through Fastify (its `inject`), as if it came in anew. */
+  replay: (req: IncomingMessage, body: string, res: ServerResponse) => void;
+  /** Fastify's JSON body parser (prototype poisoning refused). */
+  parseJson: (text: string) => unknown;
+  /** The service's logger (Fastify's root logger). */
+  log: FastifyBaseLogger;
+  /** The next request id, from the series Fastify's requests take theirs from. */
+  genReqId: () => string;
+  /** Whether the service is closing (Fastify then answers 503). */
+  closing: () => boolean;
+  bodyLimit: number;
+}
+
+const PATH = '/v1/activations';
+const isActivationRequest = Compile(ActivationRequestSchema);
+
+/** The request listener of the center's server: online activations here, the rest to Fastify. */
+export function rawActivationListener(options: RawActivationOptions): RequestListener {
+  const { center, fastify, replay, parseJson, log, genReqId, closing, bodyLimit } = options;
+  // Fastify logs every request at `debug` and below: those requests are left to it.
+  const debug = () => log.level === 'debug' || log.level === 'trace';
+
+  /** Answers as Fastify's error handler does (`installErrorHandling`). */
+  function refuse(res: ServerResponse, reqId: string, error: unknown): void {
+    const { status, body } = errorAnswer(error, bodyLimit);
+    if (status >= 500) log.error({ reqId, err: error }, 'request failed');
+    else log.info({ reqId, code: body.code }, 'request refused');
+    const retry = retryAfterValue(body);
+    sendJson(res, status, JSON.stringify(body), retry === undefined ? undefined : { 'retry-after': retry });
+  }
+
+  function answer(req: IncomingMessage, res: ServerResponse, text: string): void {
+    let body: unknown;
+    try {
+      body = parseJson(text);
+    } catch {
+      replay(req, text, res);
+      return;
+    }
+    if (!isActivationRequest.Check(body)) {
+      replay(req, text, res);
+      return;
+    }
+    const clientIp = req.socket.remoteAddress;
+    // The connection is gone: nobody to answer, and no address to count the request against.
+    if (clientIp === undefined) {
+      res.destroy();
+      return;
+    }
+    const reqId = genReqId();
+    const routeLog: RouteLog = { info: (fields, message) => log.info({ reqId, ...fields }, message) };
+    activateOnline(center, body as ActivationRequest, clientIp, routeLog).then(
+      ({ status, answer }) => sendJson(res, status, JSON.stringify(answer)),
+      (error: unknown) => refuse(res, reqId, error),
+    );
+  }
+
+  function activation(req: IncomingMessage, res: ServerResponse): void {
+    const length = Number(req.headers['content-length']);
+    if (
+      req.headers['transfer-encoding'] !== undefined ||
+      !(length > 0 && length <= bodyLimit) ||
+      !isJsonType(req.headers['content-type'])
+    ) {
+      fastify(req, res);
+      return;
+    }
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => {
+      text += chunk;
+    });
+    // A connection that breaks mid-body gets no answer, from here or from Fastify.
+    req.on('error', () => {});
+    req.on('end', () => answer(req, res, text));
+  }
+
+  return (req, res) => {
+    if (req.method === 'POST' && req.url === PATH && !closing() && !debug()) activation(req, res);
+    else fastify(req, res);
+  };
+}
