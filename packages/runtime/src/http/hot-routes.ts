@@ -24,7 +24,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { errorAnswer } from '@lictor/http-service';
+import { errorAnswer } from '@lictor/http-service/errors';
 import { CheckBody, SessionBody } from '@lictor/protocol/wire';
 import type { FastifyBaseLogger } from 'fastify';
 import { Compile } from 'typebox/compile';

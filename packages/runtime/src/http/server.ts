@@ -1,9 +1,11 @@
 /**
- * The runtime's HTTP service: one Fastify app behind two servers, the Unix socket (`server`,
- * which Fastify listens with) and loopback TCP (`extra`, the same request handler). The hot routes
- * (a check, a session opened or closed) are answered on `node:http` directly (`hot-routes.ts`),
- * everything else by the app. Every request passes the local-only check (`local-only.ts`); bodies
- * are JSON only; every route has an `operationId` in `GET /openapi.json`.
+ * The runtime's HTTP service behind two servers, the Unix socket (`server`) and loopback TCP
+ * (`extra`), with one request listener. The hot routes (a check, a session opened or closed) are
+ * answered on `node:http` directly (`hot-routes.ts`); everything else by the Fastify app
+ * (`app.ts`), which is loaded and composed on the first request that needs it (or a call of
+ * `app()`): until then the runtime holds neither Fastify nor the compiled schemas of its routes.
+ * Every request passes the local-only check (`local-only.ts`); bodies are JSON only; every route
+ * has an `operationId` in `GET /openapi.json`.
  */
 import {
   createServer,
@@ -13,25 +15,14 @@ import {
   type ServerResponse,
 } from 'node:http';
 import type { Socket } from 'node:net';
-import {
-  addMessages,
-  errorBodySchema,
-  installErrorHandling,
-  openApiRoute,
-  registerOpenApi,
-  type ServiceLoggerOption,
-  serviceLogging,
-} from '@lictor/http-service';
+import { loggerOptions, type ServiceLoggerOption } from '@lictor/http-service/log-options';
 import { type Scheduler, systemScheduler } from '@lictor/protocol';
-import { RUNTIME_MESSAGES } from '@lictor/protocol/wire';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { hostOfHeader, isLoopbackHost, localOnly } from '../local-only.js';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { hostOfHeader, isLoopbackHost } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
-import { activationRoutes } from './activation-routes.js';
-import { DEFAULT_KEEP_ALIVE_MS, eventRoutes } from './event-routes.js';
+import { DEFAULT_KEEP_ALIVE_MS } from './event-format.js';
 import { hotRoutesListener, type RequestListener } from './hot-routes.js';
-import { licensingRoutes } from './licensing-routes.js';
-import { sessionRoutes } from './session-routes.js';
 
 /** Request bodies above this size are refused with 413 before parsing (license and answer files are a few KiB). */
 export const RUNTIME_BODY_LIMIT = 128 * 1024;
@@ -51,79 +42,109 @@ export interface RuntimeServerOptions {
   hotRoutes?: boolean;
 }
 
-/** The app and the second server that shares its handler. */
+/** The runtime's servers, its logger, and its Fastify app composed on first use. */
 export interface RuntimeServer {
-  readonly app: FastifyInstance;
-  /** A second HTTP server with the app's handler (loopback TCP beside the socket). */
+  /** The server of the Unix socket (or named pipe): the app's `server`. */
+  readonly server: Server;
+  /** A second HTTP server with the same listener (loopback TCP beside the socket). */
   readonly extra: Server;
+  /** The service's logger (silent without the `logger` option); the app logs through a child of it. */
+  readonly log: FastifyBaseLogger;
+  /** The Fastify app, ready: loaded and composed on the first call (for `inject`, say) or the first request that needs it. */
+  app(): Promise<FastifyInstance>;
+  /** Whether the app has been asked for (it is loaded, or being loaded). */
+  readonly composed: boolean;
   /** Marks `server`'s connections as coming over the Unix socket (local by nature). */
   acceptSocketOn(server: Server): void;
+  /** Answers no more requests on the hot routes, and closes the app if it was composed (the servers are closed by their owner). */
+  close(): Promise<void>;
 }
 
-/** Builds the runtime's HTTP service over `runtime`; listen with `listenRuntime`, or `inject()` on `app`. */
+/** Builds the runtime's HTTP service over `runtime`; listen with `listenRuntime`, or `inject()` on `await app()`. */
 export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServerOptions = {}): RuntimeServer {
   const genReqId = requestIds();
-  // Every request of both servers goes through `listener`: the hot routes answered on `node:http`
-  // (`hot-routes.ts`) once the app is built, the rest (and, without them, everything) by Fastify.
-  let fastifyListener: RequestListener | undefined;
-  let listener: RequestListener = (req, res) => fastifyListener?.(req, res);
-  const app = Fastify({
-    // Fastify's per-request lines at debug, as the License Center and Manager log them.
-    ...serviceLogging(options.logger, []),
-    bodyLimit: RUNTIME_BODY_LIMIT,
-    genReqId,
-    serverFactory: (h) => {
-      fastifyListener = h;
-      return createServer((req, res) => listener(req, res));
-    },
-  });
-  const extra = createServer((req, res) => listener(req, res));
+  const logging = loggerOptions(options.logger, []) as
+    | (pino.LoggerOptions & { stream?: pino.DestinationStream })
+    | false;
+  // What Fastify would make of these options (`pino(options, options.stream)`), made before it is loaded.
+  const log: FastifyBaseLogger = logging === false ? pino({ level: 'silent' }) : pino(logging, logging.stream);
   const socketConnections = new WeakSet<Socket>();
   const overSocket = (socket: Socket) => socketConnections.has(socket);
+  // Both servers answer through `listener`: the hot routes on `node:http`, the rest through the app.
+  let listener: RequestListener = (req, res) => toApp(req, res);
+  const server = createServer((req, res) => listener(req, res));
+  const extra = createServer((req, res) => listener(req, res));
 
-  installErrorHandling(app, RUNTIME_BODY_LIMIT);
-  app.addHook('onRequest', localOnly(overSocket));
-  // JSON only: a browser sends text/plain and forms to any address without asking it first.
-  app.removeContentTypeParser(['text/plain']);
-  app.addSchema(errorBodySchema);
-  addMessages(app, RUNTIME_MESSAGES);
-  registerOpenApi(app, {
-    title: 'Lictor Runtime',
-    version: runtime.identity.version,
-    description:
-      'The local licensing service of this computer (Unix socket, loopback HTTP): checks, sessions, floating seats, ' +
-      'activation, remote upgrade and change events. Programs of this computer only: see docs/runtime.md.',
-  });
-  app.register(openApiRoute);
-  app.register(licensingRoutes, { runtime });
-  app.register(sessionRoutes, { runtime });
-  app.register(activationRoutes, { runtime });
-  app.register(eventRoutes, {
-    runtime,
-    scheduler: options.scheduler ?? systemScheduler,
-    keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
-  });
-  if (options.hotRoutes !== false && fastifyListener !== undefined) {
-    let closing = false;
-    app.addHook('preClose', async () => {
-      closing = true;
-    });
+  let composed: Promise<{ app: FastifyInstance; listener: RequestListener }> | undefined;
+  let fastifyListener: RequestListener | undefined;
+  let closing = false;
+  const compose = () => {
+    composed ??= import('./app.js')
+      .then(({ composeRuntimeApp }) =>
+        composeRuntimeApp({
+          runtime,
+          log: logging === false ? undefined : log,
+          genReqId,
+          server,
+          overSocket,
+          bodyLimit: RUNTIME_BODY_LIMIT,
+          scheduler: options.scheduler ?? systemScheduler,
+          keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+        }),
+      )
+      .then((done) => {
+        fastifyListener = done.listener;
+        return done;
+      });
+    return composed;
+  };
+  /** Hands a request to the app, composing it first if need be. */
+  function toApp(req: IncomingMessage, res: ServerResponse): void {
+    if (fastifyListener !== undefined) {
+      fastifyListener(req, res);
+      return;
+    }
+    // Closing: not the moment to load the app (the servers are closed before, so rarely seen).
+    if (closing) {
+      res.destroy();
+      return;
+    }
+    compose().then(
+      ({ listener: answer }) => answer(req, res),
+      (error: unknown) => {
+        log.error({ err: error }, 'the HTTP service could not be composed');
+        res.destroy();
+      },
+    );
+  }
+  const app = async () => (await compose()).app;
+
+  if (options.hotRoutes !== false) {
     listener = hotRoutesListener({
       runtime,
       overSocket,
-      fastify: fastifyListener,
+      fastify: toApp,
       replay: (req, body, res) => replay(app, req, body, res, overSocket),
-      log: app.log,
+      log,
       genReqId,
       closing: () => closing,
       bodyLimit: RUNTIME_BODY_LIMIT,
     });
   }
   return {
-    app,
+    server,
     extra,
-    acceptSocketOn(server) {
-      server.on('connection', (socket: Socket) => socketConnections.add(socket));
+    log,
+    app,
+    get composed() {
+      return composed !== undefined;
+    },
+    acceptSocketOn(s) {
+      s.on('connection', (socket: Socket) => socketConnections.add(socket));
+    },
+    async close() {
+      closing = true;
+      if (composed !== undefined) await (await composed.catch(() => undefined))?.app.close();
     },
   };
 }
@@ -144,7 +165,7 @@ function requestIds(): () => string {
  * loopback, which the app's check then lets in as the socket's connection did.
  */
 function replay(
-  app: FastifyInstance,
+  app: () => Promise<FastifyInstance>,
   req: IncomingMessage,
   body: string,
   res: ServerResponse,
@@ -162,18 +183,20 @@ function replay(
     socket && (host === undefined || !isLoopbackHost(hostOfHeader(host)))
       ? { ...req.headers, host: 'localhost' }
       : req.headers;
-  app.inject({ method: req.method as 'POST', url: req.url ?? '/', headers, payload: body, remoteAddress }).then(
-    (answer) => {
-      const out: OutgoingHttpHeaders = {};
-      for (const [name, value] of Object.entries(answer.headers)) {
-        // Fastify closes a connection after a body it could not read (`connection: close`).
-        if (!TRANSPORT_HEADERS.has(name) || (name === 'connection' && value === 'close')) out[name] = value;
-      }
-      res.writeHead(answer.statusCode, out);
-      res.end(answer.rawPayload);
-    },
-    () => res.destroy(),
-  );
+  app()
+    .then((a) => a.inject({ method: req.method as 'POST', url: req.url ?? '/', headers, payload: body, remoteAddress }))
+    .then(
+      (answer) => {
+        const out: OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(answer.headers)) {
+          // Fastify closes a connection after a body it could not read (`connection: close`).
+          if (!TRANSPORT_HEADERS.has(name) || (name === 'connection' && value === 'close')) out[name] = value;
+        }
+        res.writeHead(answer.statusCode, out);
+        res.end(answer.rawPayload);
+      },
+      () => res.destroy(),
+    );
 }
 
 /** Headers of an injected answer that the real connection sets itself. */
