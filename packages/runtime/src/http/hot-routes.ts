@@ -41,11 +41,11 @@ export interface HotRoutesOptions {
   runtime: LictorRuntime;
   /** Whether a connection came through the runtime's Unix socket (the local-only check's). */
   overSocket: (socket: Socket) => boolean;
-  /** Fastify's own request listener: every request not answered here. */
+  /** Hands a request to the Fastify app (composed first if need be): every request not answered here. */
   fastify: RequestListener;
   /** Answers a request whose body was read through Fastify (its `inject`), as if it came in anew. */
   replay: (req: IncomingMessage, body: string, res: ServerResponse) => void;
-  /** The service's logger (Fastify's root logger). */
+  /** The service's logger (the Fastify app logs through a child of it). */
   log: FastifyBaseLogger;
   /** The next request id, from the series Fastify's requests take theirs from. */
   genReqId: () => string;
