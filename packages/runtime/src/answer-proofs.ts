@@ -37,8 +37,25 @@ export type Unsigned<T> = Omit<T, 'proof' | 'unproven'>;
 /** The proof fields of an answer that grants. */
 export type Proven = { proof: RuntimeAnswerProof } | { proof: null; unproven: RuntimeUnproven };
 
+/** A license file's key, with its license text as a JSON string (escaped once per load). */
+interface Signer {
+  key: LicenseAnswerKey;
+  licenseJson: string;
+}
+
 /** What signs for each license file of one load: its key, or why it has none. */
-type Signers = Map<string, LicenseAnswerKey | RuntimeUnproven>;
+type Signers = Map<string, Signer | RuntimeUnproven>;
+
+/** The license text of each proof made here, as a JSON string (the signer's, escaped once per load). */
+const licenseJsons = new WeakMap<RuntimeAnswerProof, string>();
+
+/**
+ * `proof.license` as a JSON string: escaped once per load of the license files for a proof made
+ * by {@link AnswerProofs.prove} (the same 1.5 KB for every answer of a license file), else now.
+ */
+export function licenseJsonOf(proof: RuntimeAnswerProof): string {
+  return licenseJsons.get(proof) ?? JSON.stringify(proof.license);
+}
 
 /** Throws `LICTOR_E_INVALID_INPUT` unless `nonce` is canonical base64url of 16–64 bytes (checked before anything is granted). */
 export function assertNonce(nonce: string): void {
@@ -74,7 +91,9 @@ export class AnswerProofs {
       signers.set(licenseFile, signer);
     }
     if ('reason' in signer) return { ...answer, proof: null, unproven: signer };
-    return { ...answer, proof: signRuntimeAnswer(signer, purpose, nonce, answer) };
+    const proof = signRuntimeAnswer(signer.key, purpose, nonce, answer);
+    licenseJsons.set(proof, signer.licenseJson);
+    return { ...answer, proof };
   }
 
   /**
@@ -91,7 +110,9 @@ export class AnswerProofs {
     let signers = this.#signers.get(files);
     if (signers === undefined) {
       signers = new Map();
-      for (const key of licensing.answerKeys()) signers.set(key.file, key);
+      for (const key of licensing.answerKeys()) {
+        signers.set(key.file, { key, licenseJson: JSON.stringify(key.license) });
+      }
       this.#signers.set(files, signers);
     }
     return signers;

@@ -18,7 +18,7 @@ export {
   type PersistedHardwareOptions,
   persistedHardware,
 } from './hardware-store.js';
-export { DEFAULT_KEEP_ALIVE_MS, formatEvent } from './http/event-routes.js';
+export { DEFAULT_KEEP_ALIVE_MS, formatEvent } from './http/event-format.js';
 export {
   buildRuntimeServer,
   RUNTIME_BODY_LIMIT,

@@ -12,6 +12,7 @@
  *
  * Every refusal is `LICTOR_E_NOT_LOCAL`.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { LictorError } from '@lictor/protocol';
 import type { FastifyRequest } from 'fastify';
@@ -58,24 +59,34 @@ function notLocal(message: string): LictorError {
 }
 
 /**
- * The check of every request (an `onRequest` hook). `overSocket` says whether a connection came
- * through the runtime's Unix socket (local by nature: no address, any `Host`).
+ * Why the request `req` is refused (`LICTOR_E_NOT_LOCAL`), or `undefined` when it is local.
+ * `overSocket` says whether a connection came through the runtime's Unix socket (local by
+ * nature: no address, any `Host`). Both ways a request is answered call it: the Fastify app's
+ * `onRequest` hook ({@link localOnly}) and the hot routes (`http/hot-routes.ts`), which hand a
+ * refused request to the app, so that it is refused in one place.
  */
+export function localRefusal(req: IncomingMessage, overSocket: (socket: Socket) => boolean): LictorError | undefined {
+  const origin = req.headers.origin;
+  if (origin !== undefined) {
+    return notLocal(`requests from web pages (Origin ${origin}) are refused`);
+  }
+  if (overSocket(req.socket)) return undefined;
+  // Node forgets the address once the socket closes: no address, no answer.
+  const address = req.socket.remoteAddress;
+  if (!isLoopbackAddress(address)) {
+    return notLocal(`a request from ${address ?? 'an unknown address'} is refused`);
+  }
+  const host = req.headers.host;
+  if (host === undefined || !isLoopbackHost(hostOfHeader(host))) {
+    return notLocal(`a request for host ${host ?? '(none)'} is refused; address the runtime as 127.0.0.1`);
+  }
+  return undefined;
+}
+
+/** The check of every request (an `onRequest` hook): {@link localRefusal}, thrown. */
 export function localOnly(overSocket: (socket: Socket) => boolean) {
   return async (request: FastifyRequest): Promise<void> => {
-    const origin = request.headers.origin;
-    if (origin !== undefined) {
-      throw notLocal(`requests from web pages (Origin ${origin}) are refused`);
-    }
-    if (overSocket(request.raw.socket)) return;
-    // Node forgets the address once the socket closes: no address, no answer.
-    const address = request.raw.socket.remoteAddress;
-    if (!isLoopbackAddress(address)) {
-      throw notLocal(`a request from ${address ?? 'an unknown address'} is refused`);
-    }
-    const host = request.headers.host;
-    if (host === undefined || !isLoopbackHost(hostOfHeader(host))) {
-      throw notLocal(`a request for host ${host ?? '(none)'} is refused; address the runtime as 127.0.0.1`);
-    }
+    const refusal = localRefusal(request.raw, overSocket);
+    if (refusal !== undefined) throw refusal;
   };
 }

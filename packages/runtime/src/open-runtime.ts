@@ -189,7 +189,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
     keyId: toHex(parsePublicKey(b.publicKey).keyId),
   }));
   /** The server's log, once it is built. */
-  let log: RuntimeServer['app']['log'] | undefined;
+  let log: RuntimeServer['log'] | undefined;
   const warn = options.onWarning ?? ((error: LictorError) => log?.warn({ err: error }, 'blacklist download failed'));
   /** The `blacklistRefresh` option of the licensing states of `publicKey`: its center's, on the runtime's scheduler. */
   const blacklistOf = (publicKey: VendorPublicKey): Partial<LicensingOptions> => {
@@ -257,28 +257,28 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
     ...(options.logger === undefined ? {} : { logger: options.logger }),
     ...(options.keepAliveMs === undefined ? {} : { keepAliveMs: options.keepAliveMs }),
   });
-  log = server.app.log;
+  log = server.log;
 
   let sweep: TimerHandle | undefined;
   const named = pipe !== null ? null : options.socket === undefined ? (defaultSocketPath(env) ?? null) : options.socket;
   const socket = named === null ? null : resolve(named);
   const close = async () => {
     scheduler.clearInterval(sweep);
-    await Promise.all([closeServer(server.app.server), closeServer(server.extra)]);
-    await server.app.close();
+    await Promise.all([closeServer(server.server), closeServer(server.extra)]);
+    await server.close();
     if (identity.socket !== null && identity.socket !== pipe) await unlink(identity.socket).catch(() => undefined);
     await seats.close();
     await pool.close();
   };
   try {
-    await server.app.ready();
+    // The Fastify app is composed on the first request the hot routes do not answer (`http/server.ts`).
     if (socket !== null) {
-      server.acceptSocketOn(server.app.server);
-      await listenSocket(server.app.server, socket, options.socketMode ?? (process.getuid?.() === 0 ? 0o660 : 0o600));
+      server.acceptSocketOn(server.server);
+      await listenSocket(server.server, socket, options.socketMode ?? (process.getuid?.() === 0 ? 0o660 : 0o600));
       identity.socket = socket;
     } else if (pipe !== null) {
-      server.acceptSocketOn(server.app.server);
-      await listenPipe(server.app.server, pipe);
+      server.acceptSocketOn(server.server);
+      await listenPipe(server.server, pipe);
       identity.socket = pipe;
     }
     const port = options.port === undefined ? DEFAULT_RUNTIME_PORT : options.port;
@@ -291,7 +291,7 @@ export async function openRuntime(options: OpenRuntimeOptions): Promise<RunningR
   }
   sweep = scheduler.setInterval(() => {
     void Promise.all([sessions.sweep(), seats.sweep()]).catch((error: unknown) =>
-      server.app.log.error({ err: error }, 'sweep failed'),
+      server.log.error({ err: error }, 'sweep failed'),
     );
   }, options.sweepIntervalMs ?? DEFAULT_SWEEP_INTERVAL_MS);
   return {

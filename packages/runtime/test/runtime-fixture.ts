@@ -197,7 +197,7 @@ export async function startRuntime(t: TestContext, options: Partial<OpenRuntimeO
     await rm(root, { recursive: true, force: true });
   });
   const call = async (method: string, url: string, payload?: unknown) => {
-    const res = await running.server.app.inject({
+    const res = await (await running.server.app()).inject({
       method: method as 'GET',
       url,
       ...(payload === undefined ? {} : { payload: payload as object }),

@@ -61,7 +61,7 @@ test('the socket file is 0600 in a 0700 directory, or 0660 in a 0750 one for a g
 test('requests from other addresses, for other hosts, or from web pages are refused with LICTOR_E_NOT_LOCAL', async (t) => {
   const rt = await startRuntime(t);
   await writeLicenses(rt.licenses, { 'a.lic': doc() });
-  const app = rt.running.server.app;
+  const app = await rt.running.server.app();
   const post = (extra: { remoteAddress?: string; headers?: Record<string, string> }) =>
     app.inject({ method: 'POST', url: '/v1/check', payload: checkBody(), ...extra });
 

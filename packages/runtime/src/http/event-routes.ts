@@ -10,16 +10,10 @@ import type { Scheduler } from '@lictor/protocol';
 import { EventsQuery } from '@lictor/protocol/wire';
 import type { HubEvent } from '../event-hub.js';
 import type { LictorRuntime } from '../runtime.js';
+import { formatEvent } from './event-format.js';
 
-/** Default period of the keep-alive comment. */
-export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /** A client that leaves this much unread is cut off (it reconnects with `Last-Event-ID`). */
 export const MAX_UNREAD_BYTES = 1024 * 1024;
-
-/** One event in the `text/event-stream` format. */
-export function formatEvent(e: HubEvent): string {
-  return `id: ${e.id}\nevent: ${e.event.kind}\ndata: ${JSON.stringify(e.event)}\n\n`;
-}
 
 /** Options of {@link eventRoutes}. */
 export interface EventRoutesOptions {

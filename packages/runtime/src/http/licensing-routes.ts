@@ -2,7 +2,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses, messageRefs } from '@lictor/http-service';
 import { RUNTIME_MESSAGES } from '@lictor/protocol/wire';
+import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
+import { JSON_TYPE } from './answer-json.js';
+import { answerCheck } from './hot-answers.js';
 
 const ref = messageRefs(RUNTIME_MESSAGES);
 
@@ -33,6 +36,7 @@ export const licensingRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime
         response: { 200: ref.CheckAnswer, ...errorResponses(400, 403, 413) },
       },
     },
-    async (request) => runtime.check(request.body),
+    // The JSON text is made as the hot route makes it (`hot-answers.ts`); Fastify sends it as is.
+    async (request, reply) => (reply as FastifyReply).type(JSON_TYPE).send(await answerCheck(runtime, request.body)),
   );
 };

@@ -1,29 +1,28 @@
 /**
- * The runtime's HTTP service: one Fastify app behind two servers, the Unix socket (`server`,
- * which Fastify listens with) and loopback TCP (`extra`, the same request handler). Every request
- * passes the local-only check (`local-only.ts`); bodies are JSON only; every route has an
- * `operationId` in `GET /openapi.json`.
+ * The runtime's HTTP service behind two servers, the Unix socket (`server`) and loopback TCP
+ * (`extra`), with one request listener. The hot routes (a check, a session opened or closed) are
+ * answered on `node:http` directly (`hot-routes.ts`); everything else by the Fastify app
+ * (`app.ts`), which is loaded and composed on the first request that needs it (or a call of
+ * `app()`): until then the runtime holds neither Fastify nor the compiled schemas of its routes.
+ * Every request passes the local-only check (`local-only.ts`); bodies are JSON only; every route
+ * has an `operationId` in `GET /openapi.json`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
 import {
-  addMessages,
-  errorBodySchema,
-  installErrorHandling,
-  loggerOptions,
-  openApiRoute,
-  registerOpenApi,
-  type ServiceLoggerOption,
-} from '@lictor/http-service';
+  createServer,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import type { Socket } from 'node:net';
+import { loggerOptions, type ServiceLoggerOption } from '@lictor/http-service/log-options';
 import { type Scheduler, systemScheduler } from '@lictor/protocol';
-import { RUNTIME_MESSAGES } from '@lictor/protocol/wire';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { localOnly } from '../local-only.js';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import pino from 'pino';
+import { hostOfHeader, isLoopbackHost } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
-import { activationRoutes } from './activation-routes.js';
-import { DEFAULT_KEEP_ALIVE_MS, eventRoutes } from './event-routes.js';
-import { licensingRoutes } from './licensing-routes.js';
-import { sessionRoutes } from './session-routes.js';
+import { DEFAULT_KEEP_ALIVE_MS } from './event-format.js';
+import { hotRoutesListener, type RequestListener } from './hot-routes.js';
 
 /** Request bodies above this size are refused with 413 before parsing (license and answer files are a few KiB). */
 export const RUNTIME_BODY_LIMIT = 128 * 1024;
@@ -36,61 +35,169 @@ export interface RuntimeServerOptions {
   scheduler?: Scheduler;
   /** Period of the event stream's keep-alive comment (default 15 s). */
   keepAliveMs?: number;
+  /**
+   * Answer the hot routes (check, session open and close) on `node:http` directly
+   * (`hot-routes.ts`; default `true`); `false`: every request through Fastify (tests compare both).
+   */
+  hotRoutes?: boolean;
 }
 
-/** The app and the second server that shares its handler. */
+/** The runtime's servers, its logger, and its Fastify app composed on first use. */
 export interface RuntimeServer {
-  readonly app: FastifyInstance;
-  /** A second HTTP server with the app's handler (loopback TCP beside the socket). */
+  /** The server of the Unix socket (or named pipe): the app's `server`. */
+  readonly server: Server;
+  /** A second HTTP server with the same listener (loopback TCP beside the socket). */
   readonly extra: Server;
+  /** The service's logger (silent without the `logger` option); the app logs through a child of it. */
+  readonly log: FastifyBaseLogger;
+  /** The Fastify app, ready: loaded and composed on the first call (for `inject`, say) or the first request that needs it. */
+  app(): Promise<FastifyInstance>;
+  /** Whether the app has been asked for (it is loaded, or being loaded). */
+  readonly composed: boolean;
   /** Marks `server`'s connections as coming over the Unix socket (local by nature). */
   acceptSocketOn(server: Server): void;
+  /** Answers no more requests on the hot routes, and closes the app if it was composed (the servers are closed by their owner). */
+  close(): Promise<void>;
 }
 
-/** Builds the runtime's HTTP service over `runtime`; listen with `listenRuntime`, or `inject()` on `app`. */
+/** Builds the runtime's HTTP service over `runtime`; listen with `listenRuntime`, or `inject()` on `await app()`. */
 export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServerOptions = {}): RuntimeServer {
-  let handler: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
-  const app = Fastify({
-    logger: loggerOptions(options.logger, []),
-    bodyLimit: RUNTIME_BODY_LIMIT,
-    serverFactory: (h) => {
-      handler = h;
-      return createServer(h);
-    },
-  });
-  const extra = createServer((req, res) => handler?.(req, res));
+  const genReqId = requestIds();
+  const logging = loggerOptions(options.logger, []) as
+    | (pino.LoggerOptions & { stream?: pino.DestinationStream })
+    | false;
+  // What Fastify would make of these options (`pino(options, options.stream)`), made before it is loaded.
+  const log: FastifyBaseLogger = logging === false ? pino({ level: 'silent' }) : pino(logging, logging.stream);
   const socketConnections = new WeakSet<Socket>();
+  const overSocket = (socket: Socket) => socketConnections.has(socket);
+  // Both servers answer through `listener`: the hot routes on `node:http`, the rest through the app.
+  let listener: RequestListener = (req, res) => toApp(req, res);
+  const server = createServer((req, res) => listener(req, res));
+  const extra = createServer((req, res) => listener(req, res));
 
-  installErrorHandling(app, RUNTIME_BODY_LIMIT);
-  app.addHook(
-    'onRequest',
-    localOnly((socket) => socketConnections.has(socket)),
-  );
-  // JSON only: a browser sends text/plain and forms to any address without asking it first.
-  app.removeContentTypeParser(['text/plain']);
-  app.addSchema(errorBodySchema);
-  addMessages(app, RUNTIME_MESSAGES);
-  registerOpenApi(app, {
-    title: 'Lictor Runtime',
-    version: runtime.identity.version,
-    description:
-      'The local licensing service of this computer (Unix socket, loopback HTTP): checks, sessions, floating seats, ' +
-      'activation, remote upgrade and change events. Programs of this computer only: see docs/runtime.md.',
-  });
-  app.register(openApiRoute);
-  app.register(licensingRoutes, { runtime });
-  app.register(sessionRoutes, { runtime });
-  app.register(activationRoutes, { runtime });
-  app.register(eventRoutes, {
-    runtime,
-    scheduler: options.scheduler ?? systemScheduler,
-    keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
-  });
+  let composed: Promise<{ app: FastifyInstance; listener: RequestListener }> | undefined;
+  let fastifyListener: RequestListener | undefined;
+  let closing = false;
+  const compose = () => {
+    composed ??= import('./app.js')
+      .then(({ composeRuntimeApp }) =>
+        composeRuntimeApp({
+          runtime,
+          log: logging === false ? undefined : log,
+          genReqId,
+          server,
+          overSocket,
+          bodyLimit: RUNTIME_BODY_LIMIT,
+          scheduler: options.scheduler ?? systemScheduler,
+          keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+        }),
+      )
+      .then((done) => {
+        fastifyListener = done.listener;
+        return done;
+      });
+    return composed;
+  };
+  /** Hands a request to the app, composing it first if need be. */
+  function toApp(req: IncomingMessage, res: ServerResponse): void {
+    if (fastifyListener !== undefined) {
+      fastifyListener(req, res);
+      return;
+    }
+    // Closing: not the moment to load the app (the servers are closed before, so rarely seen).
+    if (closing) {
+      res.destroy();
+      return;
+    }
+    compose().then(
+      ({ listener: answer }) => answer(req, res),
+      (error: unknown) => {
+        log.error({ err: error }, 'the HTTP service could not be composed');
+        res.destroy();
+      },
+    );
+  }
+  const app = async () => (await compose()).app;
+
+  if (options.hotRoutes !== false) {
+    listener = hotRoutesListener({
+      runtime,
+      overSocket,
+      fastify: toApp,
+      replay: (req, body, res) => replay(app, req, body, res, overSocket),
+      log,
+      genReqId,
+      closing: () => closing,
+      bodyLimit: RUNTIME_BODY_LIMIT,
+    });
+  }
   return {
-    app,
+    server,
     extra,
-    acceptSocketOn(server) {
-      server.on('connection', (socket: Socket) => socketConnections.add(socket));
+    log,
+    app,
+    get composed() {
+      return composed !== undefined;
+    },
+    acceptSocketOn(s) {
+      s.on('connection', (socket: Socket) => socketConnections.add(socket));
+    },
+    async close() {
+      closing = true;
+      if (composed !== undefined) await (await composed.catch(() => undefined))?.app.close();
     },
   };
 }
+
+/** Request ids as Fastify makes them (`req-1`, `req-2`, … in base 36), one series for both ways of answering. */
+function requestIds(): () => string {
+  let next = 0;
+  return () => {
+    next = (next + 1) & 0x7fffffff;
+    return `req-${next.toString(36)}`;
+  };
+}
+
+/**
+ * Answers `req`, whose `body` the hot routes read, through Fastify as if it had come in anew.
+ * It passed the local-only check on its connection: one that came over the Unix socket (no
+ * address, any `Host`) is replayed from 127.0.0.1 for `localhost` when its `Host` is not
+ * loopback, which the app's check then lets in as the socket's connection did.
+ */
+function replay(
+  app: () => Promise<FastifyInstance>,
+  req: IncomingMessage,
+  body: string,
+  res: ServerResponse,
+  overSocket: (socket: Socket) => boolean,
+): void {
+  const socket = overSocket(req.socket);
+  const remoteAddress = socket ? '127.0.0.1' : req.socket.remoteAddress;
+  // The connection is gone: nobody to answer.
+  if (remoteAddress === undefined || req.socket.destroyed) {
+    res.destroy();
+    return;
+  }
+  const host = req.headers.host;
+  const headers =
+    socket && (host === undefined || !isLoopbackHost(hostOfHeader(host)))
+      ? { ...req.headers, host: 'localhost' }
+      : req.headers;
+  app()
+    .then((a) => a.inject({ method: req.method as 'POST', url: req.url ?? '/', headers, payload: body, remoteAddress }))
+    .then(
+      (answer) => {
+        const out: OutgoingHttpHeaders = {};
+        for (const [name, value] of Object.entries(answer.headers)) {
+          // Fastify closes a connection after a body it could not read (`connection: close`).
+          if (!TRANSPORT_HEADERS.has(name) || (name === 'connection' && value === 'close')) out[name] = value;
+        }
+        res.writeHead(answer.statusCode, out);
+        res.end(answer.rawPayload);
+      },
+      () => res.destroy(),
+    );
+}
+
+/** Headers of an injected answer that the real connection sets itself. */
+const TRANSPORT_HEADERS = new Set(['connection', 'keep-alive', 'date', 'transfer-encoding']);

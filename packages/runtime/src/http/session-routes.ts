@@ -2,7 +2,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses, messageRefs } from '@lictor/http-service';
 import { RUNTIME_MESSAGES, RuntimeIdParams } from '@lictor/protocol/wire';
+import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
+import { JSON_TYPE } from './answer-json.js';
+import { answerCloseSession, answerOpenSession } from './hot-answers.js';
 
 const ref = messageRefs(RUNTIME_MESSAGES);
 const closed = { 204: { type: 'null', description: 'Closed' } } as const;
@@ -20,7 +23,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime }
         response: { 201: ref.RuntimeSession, ...errorResponses(400, 403, 409, 413) },
       },
     },
-    async (request, reply) => reply.code(201).send(await runtime.openSession(request.body)),
+    // The JSON text is made as the hot route makes it (`hot-answers.ts`); Fastify sends it as is.
+    async (request, reply) =>
+      (reply as FastifyReply)
+        .code(201)
+        .type(JSON_TYPE)
+        .send(await answerOpenSession(runtime, request.body)),
   );
 
   app.delete(
@@ -35,7 +43,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime }
       },
     },
     async (request, reply) => {
-      runtime.closeSession(request.params.id);
+      answerCloseSession(runtime, request.params.id);
       return reply.code(204).send(null);
     },
   );

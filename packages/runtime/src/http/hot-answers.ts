@@ -1,0 +1,26 @@
+/**
+ * What the three hot routes do once their request is read and checked: a signed check
+ * (`POST /v1/check`), a session opened (`POST /v1/sessions`) and closed
+ * (`DELETE /v1/sessions/{id}`). One function per route, called by the Fastify routes
+ * (`licensing-routes.ts`, `session-routes.ts`: `inject`, OpenAPI, every request the raw listener
+ * hands over) and by the raw listener (`hot-routes.ts`), so that both answer the same bytes.
+ * Refusals are thrown as `LictorError`s.
+ */
+import type { CheckBody, SessionBody } from '@lictor/protocol/wire';
+import type { LictorRuntime } from '../runtime.js';
+import { checkAnswerJson, sessionJson } from './answer-json.js';
+
+/** `POST /v1/check`: the JSON text of the 200 answer. */
+export async function answerCheck(runtime: LictorRuntime, body: CheckBody): Promise<string> {
+  return checkAnswerJson(await runtime.check(body));
+}
+
+/** `POST /v1/sessions`: the JSON text of the 201 answer. */
+export async function answerOpenSession(runtime: LictorRuntime, body: SessionBody): Promise<string> {
+  return sessionJson(await runtime.openSession(body));
+}
+
+/** `DELETE /v1/sessions/{id}`: closed (204, no body). */
+export function answerCloseSession(runtime: LictorRuntime, id: string): void {
+  runtime.closeSession(id);
+}
