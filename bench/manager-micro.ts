@@ -11,9 +11,11 @@
  * - the route as `hot-routes.ts` runs it: JSON body parsed (acquire) with Fastify's parser and
  *   checked against `AcquireBody`, the answer serialized with fast-json-stringify.
  *
- * CPU time (`process.cpuUsage`, garbage collection included) per operation, median of
- * `rounds` interleaved rounds; 50 leases held and heart-beaten in turn, 50 client identities
- * taking and giving back a seat in turn (as the `manager` group's 50 connections do).
+ * The compiled modules of `packages/manager/dist` are measured, as `lictor manager serve` runs
+ * them (build first: `npm run bench` does). CPU time (`process.cpuUsage`, garbage collection
+ * included) per operation, median of `rounds` interleaved rounds; 50 leases held and
+ * heart-beaten in turn, 50 client identities taking and giving back a seat in turn (as the
+ * `manager` group's 50 connections do).
  *
  *   node --expose-gc --import tsx bench/manager-micro.ts [--rounds 7] [--ops 100000]
  */
@@ -26,20 +28,20 @@ import { AcquireAnswer, AcquireBody, HeartbeatAnswer } from '@lictor/protocol/wi
 import fastJson from 'fast-json-stringify';
 import Fastify from 'fastify';
 import { Compile } from 'typebox/compile';
-import { EventLog } from '../packages/manager/src/event-log.js';
-import { eventLogObserver } from '../packages/manager/src/event-log-observer.js';
-import { LeasePool } from '../packages/manager/src/lease-pool.js';
+import { EventLog } from '../packages/manager/dist/event-log.js';
+import { eventLogObserver } from '../packages/manager/dist/event-log-observer.js';
+import { LeasePool } from '../packages/manager/dist/lease-pool.js';
 import {
   acquireLease,
   heartbeatLease,
   type LeaseRoutesContext,
   releaseLease,
-} from '../packages/manager/src/lease-routes.js';
-import { LeaseService } from '../packages/manager/src/lease-service.js';
-import { LicenseManager } from '../packages/manager/src/manager.js';
-import { SeatProofs } from '../packages/manager/src/seat-proofs.js';
-import { SnapshotStore } from '../packages/manager/src/snapshot-store.js';
-import type { PoolLicense } from '../packages/manager/src/types.js';
+} from '../packages/manager/dist/lease-routes.js';
+import { LeaseService } from '../packages/manager/dist/lease-service.js';
+import { LicenseManager } from '../packages/manager/dist/manager.js';
+import { SeatProofs } from '../packages/manager/dist/seat-proofs.js';
+import { SnapshotStore } from '../packages/manager/dist/snapshot-store.js';
+import type { PoolLicense } from '../packages/manager/dist/types.js';
 import { identity } from './load-clients.js';
 
 /** One layer: `op(k)` does the k-th operation. */
