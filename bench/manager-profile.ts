@@ -6,7 +6,10 @@
  * and their self time summed by function and by origin (Lictor, Fastify and its modules, pino,
  * Node's JavaScript, native calls, GC), in µs per request.
  *
- *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>]
+ *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>] [--bare]
+ *
+ * `--bare`: the same load and profile of the group's ceiling, bare `node:http` answering
+ * constants (`bare-server.ts`), to tell what Node's HTTP and the kernel cost without the manager.
  *
  * Not part of `npm run bench` (a profiled server is slower); `docs/benchmarks.md` cites it.
  */
@@ -15,7 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { closedLoop, connectedClients } from './manager-ceiling.js';
-import { managerWorld, serveManager } from './processes.js';
+import { managerWorld, plainScript, serveManager, startServer } from './processes.js';
 
 interface ProfileNode {
   id: number;
@@ -83,6 +86,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '8' },
     top: { type: 'string', default: '25' },
     keep: { type: 'string' },
+    bare: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -92,12 +96,14 @@ const profDir = values.keep ?? join(dir, 'profile');
 await mkdir(profDir, { recursive: true });
 const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
 try {
-  const { dataDir, publicKey } = await managerWorld(dir, 200_000);
-  const server = await serveManager(dataDir, publicKey, join(dir, 'manager.log'), 'warn', [
-    '--cpu-prof',
-    '--cpu-prof-dir',
-    profDir,
-  ]);
+  const profFlags = ['--cpu-prof', '--cpu-prof-dir', profDir];
+  let server: Awaited<ReturnType<typeof startServer>>;
+  if (values.bare) {
+    server = await startServer([...profFlags, await plainScript('bare-server')]);
+  } else {
+    const { dataDir, publicKey } = await managerWorld(dir, 200_000);
+    server = await serveManager(dataDir, publicKey, join(dir, 'manager.log'), 'warn', profFlags);
+  }
   const phases: { name: string; from: number; to: number; requests: number }[] = [];
   try {
     const leaseIds: string[] = [];
@@ -122,6 +128,7 @@ try {
   const file = (await readdir(profDir)).find((f) => f.endsWith('.cpuprofile'));
   if (file === undefined) throw new Error(`manager profile: no .cpuprofile in ${profDir}`);
   const profile = JSON.parse(await readFile(join(profDir, file), 'utf8')) as Profile;
+  console.log(values.bare ? 'bare node:http (bare-server.ts)' : '`lictor manager serve --log-level warn`');
   console.log(
     `load average ${loadavg()
       .map((l) => l.toFixed(2))
