@@ -5,7 +5,8 @@
  *
  * - the pool (`LeasePool`) alone;
  * - the lease service without observers, then with the event log's observer, with the snapshot
- *   store's, and with both (as `LicenseManager` wires it);
+ *   store's, and with both (as `LicenseManager` wires it), and with both plus an address cap
+ *   (`--max-seats-per-address`) or access rules (a reserve and a cap: the seat tallies);
  * - `LicenseManager` itself (opened on a temporary state file, its reaper and snapshots running);
  * - the route functions of `lease-routes.ts` (the lease body, `proofRequest`, no proof asked);
  * - the route as `hot-routes.ts` runs it: JSON body parsed (acquire) with Fastify's parser and
@@ -28,6 +29,7 @@ import { AcquireAnswer, AcquireBody, HeartbeatAnswer } from '@lictor/protocol/wi
 import fastJson from 'fast-json-stringify';
 import Fastify from 'fastify';
 import { Compile } from 'typebox/compile';
+import { parseAccessRules } from '../packages/manager/dist/access-rules.js';
 import { EventLog } from '../packages/manager/dist/event-log.js';
 import { eventLogObserver } from '../packages/manager/dist/event-log-observer.js';
 import { LeasePool } from '../packages/manager/dist/lease-pool.js';
@@ -68,6 +70,10 @@ const LICENSE: PoolLicense = {
   source: 'software',
 };
 const CLIENTS = 50;
+/** Access rules that every bench client passes, with a reserve and a cap to count (the group tally). */
+const RULES = parseAccessRules(
+  'group bench user bench\ngroup others user nobody\nreserve 10 ERP group others\nmax 100000 ERP group bench\n',
+);
 const HEARTBEAT_INTERVAL_MS = 20_000;
 const noLog = { info: () => {} };
 
@@ -97,10 +103,14 @@ async function rows(dir: string): Promise<{ heartbeat: Row[]; pair: Row[]; close
   const beatRequest = (i: number) => ({ product: 'ERP', client: identity(`beat-${i}`), address: '127.0.0.1' });
 
   const closers: (() => Promise<void>)[] = [];
-  /** A lease service; `observers`: which of the manager's it gets. */
-  const service = (log: boolean, snapshots: boolean): LeaseService => {
+  /**
+   * A lease service; `log`, `snapshots`: which of the manager's observers it gets; `tally`: an
+   * address cap (`AddressSeats`) or access rules (`GroupSeatTally`), both observing the pool.
+   */
+  const service = (log: boolean, snapshots: boolean, tally?: 'address-cap' | 'rules'): LeaseService => {
     const pool = newPool();
-    const s = new LeaseService(pool, Date.now);
+    const s = new LeaseService(pool, Date.now, tally === 'address-cap' ? { maxSeatsPerAddress: 1_000 } : {});
+    if (tally === 'rules') s.setAccessRules(RULES);
     if (log) s.observe(eventLogObserver(new EventLog(Date.now)));
     if (snapshots) {
       const store = new SnapshotStore(pool, {
@@ -122,6 +132,8 @@ async function rows(dir: string): Promise<{ heartbeat: Row[]; pair: Row[]; close
     ['… with the event log observer', service(true, false)],
     ['… with the snapshot observer', service(false, true)],
     ['… with both (as the manager)', service(true, true)],
+    ['… with both and an address cap (AddressSeats)', service(true, true, 'address-cap')],
+    ['… with both and access rules (GroupSeatTally)', service(true, true, 'rules')],
   ] as const;
   const serviceIds = services.map(([, s]) => held((i) => s.acquire(beatRequest(i))));
 
@@ -196,6 +208,8 @@ async function rows(dir: string): Promise<{ heartbeat: Row[]; pair: Row[]; close
     ['… with the event log observer', service(true, false)],
     ['… with the snapshot observer', service(false, true)],
     ['… with both (as the manager)', service(true, true)],
+    ['… with both and an address cap (AddressSeats)', service(true, true, 'address-cap')],
+    ['… with both and access rules (GroupSeatTally)', service(true, true, 'rules')],
   ] as const;
   const pair: Row[] = [
     {
