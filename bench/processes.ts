@@ -171,16 +171,19 @@ export async function managerWorld(dir: string, seats: number): Promise<{ dataDi
 /**
  * `lictor manager serve` of `dataDir` on a free port, with its defaults except the UDP ports
  * (discovery and duplicate detection off, so that it cannot collide with another manager on
- * this host) and `logLevel`; its stderr (the JSON logs) goes to `logFile`.
+ * this host) and `logLevel`; its stderr (the JSON logs) goes to `logFile`. `nodeFlags` go to
+ * `node` before the script (e.g. `--cpu-prof`).
  */
 export function serveManager(
   dataDir: string,
   publicKey: string,
   logFile: string,
   logLevel?: string,
+  nodeFlags: readonly string[] = [],
 ): Promise<ServerProcess> {
   return startServer(
     [
+      ...nodeFlags,
       LICTOR_BIN,
       'manager',
       'serve',

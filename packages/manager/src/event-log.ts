@@ -6,6 +6,7 @@
  */
 
 import type { ManagerEvent } from '@lictor/protocol';
+import { isoTime } from './iso-time.js';
 
 /** Events the ring keeps. */
 export const MANAGER_EVENT_CAPACITY = 1_000;
@@ -39,7 +40,7 @@ export class EventLog {
 
   /** Records an event (the time is added here). */
   record(event: Omit<ManagerEvent, 'at'>): void {
-    const full: ManagerEvent = { at: new Date(this.now()).toISOString(), ...event };
+    const full: ManagerEvent = { at: isoTime(this.now()), ...event };
     if (this.#ring.length < this.capacity) {
       this.#ring.push(full);
     } else {

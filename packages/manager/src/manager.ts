@@ -11,10 +11,10 @@ import { borrowReturnValid, LictorError, type Scheduler, systemScheduler, type T
 import { type AccessRules, NO_ACCESS_RULES } from './access-rules.js';
 import { DEFAULT_ACCESS_RULES_POLL_MS, readAccessRulesFile, watchAccessRulesFile } from './access-rules-file.js';
 import { AdminTokenCheck } from './admin-token.js';
-import { copyClient } from './counting.js';
 import { EventLog, MANAGER_EVENT_CAPACITY, type ManagerEvent, type RenewalCount } from './event-log.js';
+import { eventLogObserver } from './event-log-observer.js';
 import { DEFAULT_LEASE_TTL_MS } from './lease-pool.js';
-import { type LeaseChange, LeaseService, type ServiceAcquireResult } from './lease-service.js';
+import { LeaseService, type ServiceAcquireResult } from './lease-service.js';
 import { loadSnapshot, SnapshotStore } from './snapshot-store.js';
 import type {
   AcquireRequest,
@@ -120,77 +120,6 @@ function positive(name: string, value: number): number {
   return value;
 }
 
-/** The event log's view of a lease change: renewals are counted, everything else is listed. */
-function recordChange(log: EventLog, change: LeaseChange): void {
-  switch (change.kind) {
-    case 'granted':
-      log.record({
-        kind: 'granted',
-        leaseId: change.lease.id,
-        product: change.lease.product,
-        client: copyClient(change.lease.client),
-      });
-      break;
-    case 'renewed':
-      log.countRenewal(change.via);
-      break;
-    case 'released': {
-      const { lease } = change;
-      log.record({
-        kind: 'released',
-        leaseId: lease.id,
-        product: lease.product,
-        client: copyClient(lease.client),
-        detail: change.by,
-      });
-      break;
-    }
-    case 'expired': {
-      const { lease } = change;
-      log.record({
-        kind: 'expired',
-        leaseId: change.leaseId,
-        ...(lease === undefined ? {} : { product: lease.product, client: copyClient(lease.client) }),
-        detail: change.detail,
-      });
-      break;
-    }
-    case 'refused':
-      log.record({
-        kind: 'refused',
-        product: change.product,
-        client: copyClient(change.client),
-        detail: change.detail,
-      });
-      break;
-    case 'licenses-changed':
-      log.record({ kind: 'licenses-changed', detail: `${change.count} license(s) served` });
-      break;
-    case 'borrowed': {
-      const { lease } = change;
-      log.record({
-        kind: 'borrowed',
-        leaseId: lease.id,
-        product: lease.product,
-        client: copyClient(lease.client),
-        detail: `lent for offline use until ${new Date(lease.expiresAt).toISOString()}`,
-      });
-      break;
-    }
-    case 'returned': {
-      const { lease } = change;
-      log.record({
-        kind: 'returned',
-        leaseId: lease.id,
-        product: lease.product,
-        client: copyClient(lease.client),
-        detail: change.by,
-      });
-      break;
-    }
-  }
-}
-
 /**
  * The License Manager. Open it with {@link LicenseManager.open}; {@link close} it to stop its
  * timers and write the last snapshot.
@@ -281,7 +210,7 @@ export class LicenseManager {
       intervalMs: snapshotIntervalMs,
       heartbeatIntervalMs: heartbeat,
     });
-    service.observe((change) => recordChange(log, change));
+    service.observe(eventLogObserver(log));
     service.observe(snapshots.observer);
     const manager = new LicenseManager({ options, scheduler, now, service, log, snapshots, adminToken });
     for (const note of notes) log.record(note);

@@ -2,6 +2,7 @@
 
 import type { AdminBorrowedSeat, AdminLeaseBody, BorrowedSeatBody, LeaseBody, ProductStatus } from '@lictor/protocol';
 import { copyClient } from './counting.js';
+import { isoTime as iso } from './iso-time.js';
 import type { Lease, LicenseUsage } from './types.js';
 
 // The messages themselves are declared once, in protocol's `wire/manager.ts`.
@@ -13,10 +14,6 @@ export type {
   ManagerStatus,
   ProductStatus,
 } from '@lictor/protocol';
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
 
 /** A lease as clients see it. */
 export function leaseBodyOf(lease: Lease, heartbeatIntervalMs: number): LeaseBody {
