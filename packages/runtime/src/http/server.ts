@@ -21,6 +21,7 @@ import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { hostOfHeader, isLoopbackHost } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
+import { answerClientErrors } from './client-error.js';
 import { DEFAULT_KEEP_ALIVE_MS } from './event-format.js';
 import { hotRoutesListener, type RequestListener } from './hot-routes.js';
 
@@ -74,6 +75,8 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
   let listener: RequestListener = (req, res) => toApp(req, res);
   const server = createServer((req, res) => listener(req, res));
   const extra = createServer((req, res) => listener(req, res));
+  answerClientErrors(server);
+  answerClientErrors(extra);
 
   let composed: Promise<{ app: FastifyInstance; listener: RequestListener }> | undefined;
   let fastifyListener: RequestListener | undefined;
