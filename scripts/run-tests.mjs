@@ -46,7 +46,15 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=4', ...flags, ...files], {
-  stdio: 'inherit',
-});
+// A test that never ends fails after 10 minutes rather than holding CI until its own limit, and a
+// file whose tests are done exits even if something it opened was left open (a failed after-hook):
+// the failure is reported either way, and the run goes on.
+const guards = ['--test-timeout=600000', '--test-force-exit'];
+const result = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=4', ...guards, ...flags, ...files],
+  {
+    stdio: 'inherit',
+  },
+);
 process.exit(result.status ?? 1);

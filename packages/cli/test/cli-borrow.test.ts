@@ -21,7 +21,6 @@ const LAPTOP_SECRET = new Uint8Array(32).fill(0x4c);
 
 test('lictor center issue --borrow-days --grace-minutes, lictor borrow, check offline, borrow return', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'lictor-cli-borrow-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
   const data = join(root, 'center');
   const env: NodeJS.ProcessEnv = { HOME: join(root, 'home') };
   const vendor = cliOn({ env, hardware: MANAGER_HW, machineSecret: MANAGER_SECRET });
@@ -95,7 +94,12 @@ test('lictor center issue --borrow-days --grace-minutes, lictor borrow, check of
       computer: { env: {}, hardware: async () => MANAGER_HW, machineSecret: async () => MANAGER_SECRET },
     });
   let running = await serve();
-  t.after(() => running.close());
+  // Closed before its directory is removed (after-hooks run in the order they were added), so
+  // that nothing it writes as it closes lands in a directory being removed.
+  t.after(async () => {
+    await running.close();
+    await rm(root, { recursive: true, force: true });
+  });
 
   // The grace period reaches the lease answer: a seat is kept 15 minutes, not the 60 s lease TTL.
   const app = await connectManager({

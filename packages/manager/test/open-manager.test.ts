@@ -35,7 +35,6 @@ async function serve(
   options: Partial<OpenManagerOptions> & { withKey?: boolean } = {},
 ) {
   const root = await mkdtemp(join(tmpdir(), 'lictor-open-manager-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
   const activated = await activatedStore(root, undefined, licenses);
   await activated.licensing.close();
   const licensesDir = join(root, 'mgr', 'licenses');
@@ -57,7 +56,12 @@ async function serve(
     onWarning: (e) => warnings.push(e),
     ...rest,
   });
-  t.after(() => running.close());
+  // Closed before its directory is removed (after-hooks run in the order they were added), so
+  // that nothing it writes as it closes lands in a directory being removed.
+  t.after(async () => {
+    await running.close();
+    await rm(root, { recursive: true, force: true });
+  });
   return { running, warnings };
 }
 

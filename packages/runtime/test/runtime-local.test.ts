@@ -173,7 +173,6 @@ test('the runtime refuses to listen on an address that is not loopback', async (
 
 test('a stale socket file is replaced; a socket that answers, or a file that is not a socket, is left alone', async (t) => {
   const root = await mkdtemp(join(tmpdir(), 'lictor-rt-stale-'));
-  t.after(() => rm(root, { recursive: true, force: true }));
   const options = (socket: string) => ({
     stateDir: join(root, 'state'),
     socket,
@@ -190,7 +189,12 @@ test('a stale socket file is replaced; a socket that answers, or a file that is 
   await new Promise<void>((resolve) => dead.close(() => resolve()));
   assert.equal((await stat(stale)).isSocket(), true);
   const replaced = await openRuntime(options(stale));
-  t.after(() => replaced.close());
+  // Closed before its directory is removed (after-hooks run in the order they were added), so
+  // that nothing it writes as it closes lands in a directory being removed.
+  t.after(async () => {
+    await replaced.close();
+    await rm(root, { recursive: true, force: true });
+  });
   assert.equal((await runtimeStatus({ socket: stale })).runtime.id, replaced.id);
 
   // A second runtime on the same socket: refused, the first keeps serving.

@@ -454,7 +454,6 @@ export function managerContract(name: string, subject: ContractSubject): void {
     test('the SDK client borrows a seat, openLicensing accepts it offline on that computer, and the client gives it back', async (t) => {
       const url = await subject.start(t, 2, { borrowDays: 14 });
       const store = await mkdtemp(join(tmpdir(), 'lictor-contract-borrow-'));
-      t.after(() => rm(store, { recursive: true, force: true }));
       const manager = await connectManager({
         publicKey: VENDOR.publicKey,
         managers: [url],
@@ -463,7 +462,12 @@ export function managerContract(name: string, subject: ContractSubject): void {
         discovery: false,
         timeoutMs: 10_000,
       });
-      t.after(() => manager.close());
+      // Closed before its directory is removed (after-hooks run in the order they were added), so
+      // that nothing it writes as it closes lands in a directory being removed.
+      t.after(async () => {
+        await manager.close();
+        await rm(store, { recursive: true, force: true });
+      });
       const seat = await manager.borrow({ product: 'ACME', feature: 'reports', days: 3, store, ...LAPTOP_SDK });
       assert.deepEqual([seat.product, seat.feature, seat.serial, seat.manager], ['ACME', 'reports', SERIAL, url]);
       assert.equal(seat.until.getTime() - seat.grantedAt.getTime(), 3 * DAY);
