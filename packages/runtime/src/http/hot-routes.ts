@@ -9,7 +9,8 @@
  *
  * What is answered here passes the same local-only check (`localRefusal`: a refused request is
  * handed to Fastify, whose `onRequest` hook refuses it), is checked against the same wire schemas
- * (`@lictor/protocol/wire`, compiled with TypeBox's compiler), handled by the same functions as
+ * (`@lictor/protocol/wire`, compiled with TypeBox's JSON Schema compiler, `typebox/schema`: the
+ * same check as `typebox/compile`'s, without the value functions it loads), handled by the same functions as
  * the Fastify routes (`hot-answers.ts`, which also make the answer's JSON text), with the same
  * headers, status codes, error bodies and log lines (a refusal at info, a failure at error, with
  * a request id of the series Fastify's requests take theirs from).
@@ -27,7 +28,7 @@ import type { Socket } from 'node:net';
 import { errorAnswer } from '@lictor/http-service/errors';
 import { CheckBody, SessionBody } from '@lictor/protocol/wire';
 import type { FastifyBaseLogger } from 'fastify';
-import { Compile } from 'typebox/compile';
+import { Compile } from 'typebox/schema';
 import { localRefusal } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
 import { JSON_TYPE } from './answer-json.js';
