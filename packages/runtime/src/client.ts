@@ -19,13 +19,20 @@ function describe(target: RuntimeTarget): string {
   return 'socket' in target ? `unix:${target.socket}` : target.url;
 }
 
+/**
+ * How long a request waits for the runtime's answer by default, as the C, Java and Python clients
+ * wait (10–30 s): a runtime that is not running is refused at once, and the first request that the
+ * hot routes do not answer waits while the runtime loads its HTTP app, seconds on a busy computer.
+ */
+export const RUNTIME_CALL_TIMEOUT_MS = 30_000;
+
 /** One request to the runtime; `LICTOR_E_RUNTIME_UNREACHABLE` when nothing answers. */
 export function callRuntime(
   target: RuntimeTarget,
   method: string,
   path: string,
   body?: unknown,
-  timeoutMs = 5000,
+  timeoutMs = RUNTIME_CALL_TIMEOUT_MS,
 ): Promise<Answer> {
   const payload = body === undefined ? undefined : JSON.stringify(body);
   const where =
