@@ -46,10 +46,11 @@ if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
 }
-// A test that never ends fails after 10 minutes rather than holding CI until its own limit, and a
-// file whose tests are done exits even if something it opened was left open (a failed after-hook):
-// the failure is reported either way, and the run goes on.
-const guards = ['--test-timeout=600000', '--test-force-exit'];
+// A test that never ends fails after 10 minutes rather than holding CI until its own limit.
+// (`--test-force-exit` is not used: a file exits once the tests known so far are done, and tests
+// registered later, after an `await` at the top of a file, were silently not run: 1,433–1,453 of
+// ~1,530 tests in two runs.)
+const guards = ['--test-timeout=600000'];
 const result = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=4', ...guards, ...flags, ...files],
