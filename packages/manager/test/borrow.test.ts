@@ -66,9 +66,28 @@ const LENDING: PoolLicense = {
   features: [{ code: 'reports', users: null }],
 };
 
+/**
+ * What a test opened, closed in reverse order by one after-hook (after-hooks themselves run in the
+ * order they were added): an application's licensing writes its clock mark into its store as it
+ * closes, so it must close before its directory is removed.
+ */
+const openedBy = new WeakMap<TestContext, (() => Promise<unknown>)[]>();
+function onCleanup(t: TestContext, cleanup: () => Promise<unknown>): void {
+  let list = openedBy.get(t);
+  if (list === undefined) {
+    const opened: (() => Promise<unknown>)[] = [];
+    list = opened;
+    openedBy.set(t, opened);
+    t.after(async () => {
+      for (const c of opened.reverse()) await c();
+    });
+  }
+  list.push(cleanup);
+}
+
 async function tempDir(t: TestContext, name: string): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), `lictor-${name}-`));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  onCleanup(t, () => rm(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -114,7 +133,7 @@ async function offline(t: TestContext, store: string, who: Computer, now: () => 
     now,
     ...who,
   });
-  t.after(() => licensing.close());
+  onCleanup(t, () => licensing.close());
   return licensing;
 }
 
