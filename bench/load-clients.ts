@@ -69,10 +69,13 @@ export class HttpClient implements HeartbeatClient {
     private readonly socketPath?: string,
   ) {}
 
-  /** Takes a seat for `name` and returns the lease id (expects 201 or 200). */
-  async acquire(product: string, name: string, samples?: Samples): Promise<string> {
+  /**
+   * Takes a seat for `name` and returns the lease id (expects 201 or 200); `head`: more header
+   * lines (`name: value\r\n` each).
+   */
+  async acquire(product: string, name: string, samples?: Samples, head = ''): Promise<string> {
     const t = performance.now();
-    const answer = await this.send('POST', '/v1/leases', JSON.stringify({ product, client: identity(name) }));
+    const answer = await this.send('POST', '/v1/leases', JSON.stringify({ product, client: identity(name) }), head);
     samples?.add(performance.now() - t);
     if (answer.status !== 201 && answer.status !== 200) throw unexpected('acquire', answer);
     return (JSON.parse(answer.text) as { lease: { id: string } }).lease.id;
@@ -94,9 +97,9 @@ export class HttpClient implements HeartbeatClient {
     if (answer.status !== 200) throw unexpected('heartbeat', answer);
   }
 
-  /** Any request: its status and body text, whatever they are. */
-  request(method: string, path: string, body?: string): Promise<{ status: number; text: string }> {
-    return this.send(method, path, body);
+  /** Any request (`head`: more header lines): its status and body text, whatever they are. */
+  request(method: string, path: string, body?: string, head = ''): Promise<{ status: number; text: string }> {
+    return this.send(method, path, body, head);
   }
 
   /** Opens the connection now rather than at the first request. */

@@ -104,9 +104,13 @@ export async function plainScript(name: string, alongside: readonly string[] = [
   return join(dir, `${name}.js`);
 }
 
-/** Runs `lictor <args>` to the end and returns its stdout. */
-export async function lictor(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
-  const { stdout } = await promisify(execFile)(process.execPath, [LICTOR_BIN, ...args], {
+/** Runs `lictor <args>` (the `bin` script: this checkout's by default) to the end and returns its stdout. */
+export async function lictor(
+  args: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  bin = LICTOR_BIN,
+): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [bin, ...args], {
     env,
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -118,31 +122,26 @@ export async function lictor(args: readonly string[], env: NodeJS.ProcessEnv = p
  * product `ERP`, activated online from a License Center made for it (as a customer does). Returns
  * the directory and the vendor public key `lictor manager serve` needs.
  */
-export async function managerWorld(dir: string, seats: number): Promise<{ dataDir: string; publicKey: string }> {
+export async function managerWorld(
+  dir: string,
+  seats: number,
+  bin = LICTOR_BIN,
+): Promise<{ dataDir: string; publicKey: string }> {
   const center = join(dir, 'vendor-center');
   const dataDir = join(dir, 'manager');
   const env: NodeJS.ProcessEnv = { ...process.env, HOME: join(dir, 'home') };
-  await lictor(['center', 'init', '--data', center], env);
-  const publicKey = (await lictor(['center', 'public-key', '--data', center], env)).trim();
+  await lictor(['center', 'init', '--data', center], env, bin);
+  const publicKey = (await lictor(['center', 'public-key', '--data', center], env, bin)).trim();
   env.LICTOR_PUBLIC_KEY = publicKey;
-  await lictor(['center', 'product', 'add', 'ERP', '--name', 'Bench ERP', '--data', center], env);
+  await lictor(['center', 'product', 'add', 'ERP', '--name', 'Bench ERP', '--data', center], env, bin);
   const issued = JSON.parse(
     await lictor(
       ['center', 'issue', '--product', 'ERP', '--type', 'multi', '--users', String(seats), '--json', '--data', center],
       env,
+      bin,
     ),
   ) as { serial: string; pins: { pin: string }[] };
-  const server = await startServer([
-    LICTOR_BIN,
-    'center',
-    'serve',
-    '--data',
-    center,
-    '--port',
-    '0',
-    '--log-level',
-    'warn',
-  ]);
+  const server = await startServer([bin, 'center', 'serve', '--data', center, '--port', '0', '--log-level', 'warn']);
   try {
     await lictor(
       [
@@ -161,6 +160,7 @@ export async function managerWorld(dir: string, seats: number): Promise<{ dataDi
         join(dataDir, 'licenses'),
       ],
       env,
+      bin,
     );
   } finally {
     await server.stop();
@@ -172,7 +172,8 @@ export async function managerWorld(dir: string, seats: number): Promise<{ dataDi
  * `lictor manager serve` of `dataDir` on a free port, with its defaults except the UDP ports
  * (discovery and duplicate detection off, so that it cannot collide with another manager on
  * this host) and `logLevel`; its stderr (the JSON logs) goes to `logFile`. `nodeFlags` go to
- * `node` before the script (e.g. `--cpu-prof`).
+ * `node` before the script (e.g. `--cpu-prof`); `bin`: the `lictor` script (another checkout's
+ * to compare with).
  */
 export function serveManager(
   dataDir: string,
@@ -180,11 +181,12 @@ export function serveManager(
   logFile: string,
   logLevel?: string,
   nodeFlags: readonly string[] = [],
+  bin = LICTOR_BIN,
 ): Promise<ServerProcess> {
   return startServer(
     [
       ...nodeFlags,
-      LICTOR_BIN,
+      bin,
       'manager',
       'serve',
       '--data',
