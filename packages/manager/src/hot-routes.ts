@@ -8,8 +8,8 @@
  *
  * What is answered here is checked against the same wire schemas (`@lictor/protocol/wire`,
  * compiled with TypeBox's compiler), parsed with Fastify's own JSON parser, handled by the same
- * functions as the Fastify routes (`lease-routes.ts`), written with the same serializer
- * (fast-json-stringify over the answer's schema), headers, status codes and error bodies, and
+ * functions as the Fastify routes (`lease-routes.ts`, which write the answers' JSON text),
+ * headers, status codes and error bodies, and
  * logged alike (one line per grant, one per refusal, with a request id of the same series).
  *
  * Handed to Fastify before anything is read: other methods and paths, a query string, a lease id
@@ -23,8 +23,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errorAnswer, isJsonType, type RequestListener, sendJson } from '@lictor/http-service';
 import { ANSWER_NONCE_HEADER, isAnswerNonce } from '@lictor/protocol';
-import { AcquireAnswer, AcquireBody, HeartbeatAnswer, ProofHeaders } from '@lictor/protocol/wire';
-import fastJson from 'fast-json-stringify';
+import { AcquireBody, ProofHeaders } from '@lictor/protocol/wire';
 import type { FastifyBaseLogger } from 'fastify';
 import { Compile } from 'typebox/compile';
 import { acquireLease, heartbeatLease, type LeaseRoutesContext, type RouteLog, releaseLease } from './lease-routes.js';
@@ -52,8 +51,6 @@ const LEASE_PATH = /^\/v1\/leases\/([A-Za-z0-9._~-]{1,100})(\/heartbeat)?$/;
 
 const isAcquireBody = Compile(AcquireBody);
 const isProofHeaders = Compile(ProofHeaders);
-const acquireJson = fastJson(AcquireAnswer);
-const heartbeatJson = fastJson(HeartbeatAnswer);
 
 /**
  * True when the request carries no body (as the SDK sends heartbeats and releases), and no
@@ -124,14 +121,14 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
         return;
       }
       try {
-        const { status, answer } = acquireLease(
+        const { status, json } = acquireLease(
           ctx,
           body,
           req.headers as ProofHeaders,
           req.socket.remoteAddress,
           routeLog(reqId),
         );
-        sendJson(res, status, acquireJson(answer));
+        sendJson(res, status, json);
       } catch (error) {
         refuse(res, reqId, error);
       }
@@ -141,7 +138,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
   function heartbeat(req: IncomingMessage, res: ServerResponse, id: string): void {
     const reqId = genReqId();
     try {
-      sendJson(res, 200, heartbeatJson(heartbeatLease(ctx, id, req.headers as ProofHeaders)));
+      sendJson(res, 200, heartbeatLease(ctx, id, req.headers as ProofHeaders));
     } catch (error) {
       refuse(res, reqId, error);
     }

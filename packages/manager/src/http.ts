@@ -6,6 +6,7 @@ import {
   errorBodySchema,
   errorResponses,
   installErrorHandling,
+  JSON_TYPE,
   messageRefs,
   openApiRoute,
   parseWith,
@@ -225,8 +226,12 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs:
       },
     },
     async (request, reply) => {
-      const { status, answer } = acquireLease(ctx, request.body, request.headers, request.ip, request.log);
-      return reply.code(status).send(answer);
+      const { status, json } = acquireLease(ctx, request.body, request.headers, request.ip, request.log);
+      // The answer is JSON text already (`answer-json.ts`): Fastify sends a string as it is.
+      return reply
+        .code(status)
+        .type(JSON_TYPE)
+        .send(json as never);
     },
   );
 
@@ -245,7 +250,8 @@ const clientRoutes: FastifyPluginAsyncTypebox<{ manager: LicenseManager; proofs:
         },
       },
     },
-    async (request) => heartbeatLease(ctx, request.params.id, request.headers),
+    async (request, reply) =>
+      reply.type(JSON_TYPE).send(heartbeatLease(ctx, request.params.id, request.headers) as never),
   );
 
   app.delete(

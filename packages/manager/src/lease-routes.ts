@@ -6,7 +6,8 @@
  * (`hot-routes.ts`), so that both answer alike. Refusals are thrown as `LictorError`s.
  */
 import { LictorError } from '@lictor/protocol';
-import type { AcquireAnswer, AcquireBody, HeartbeatAnswer, ProofHeaders } from '@lictor/protocol/wire';
+import type { AcquireBody, ProofHeaders } from '@lictor/protocol/wire';
+import { acquireCanonicalJson, acquireJson, heartbeatCanonicalJson, heartbeatJson } from './answer-json.js';
 import type { LicenseManager } from './manager.js';
 import { proofRequest, type SeatProofs } from './seat-proofs.js';
 
@@ -32,6 +33,7 @@ export function leaseUnknown(id: string): LictorError {
 /**
  * `POST /v1/leases`: 201 with a new lease (logged once, "lease granted"), 200 with the lease the
  * client already holds; `address` is the socket's remote address (never one the client sent).
+ * The answer is JSON text (`answer-json.ts`).
  */
 export function acquireLease(
   { manager, proofs }: LeaseRoutesContext,
@@ -39,7 +41,7 @@ export function acquireLease(
   headers: ProofHeaders,
   address: string | undefined,
   log: RouteLog,
-): { status: 200 | 201; answer: AcquireAnswer } {
+): { status: 200 | 201; json: string } {
   const { nonce, session } = proofRequest(headers);
   // Access rules judge the address seen on the socket, never one the client could send.
   // Node forgets it once the socket closes: no address, no seat (address rules must not be skipped).
@@ -52,23 +54,27 @@ export function acquireLease(
       log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
       return {
         status: 201,
-        answer: proofs.sign(
+        json: proofs.signJson(
           'lease',
           result.lease,
           nonce,
           { lease: manager.leaseBody(result.lease), renewed: false },
           session,
+          acquireJson,
+          acquireCanonicalJson,
         ),
       };
     case 'renewed':
       return {
         status: 200,
-        answer: proofs.sign(
+        json: proofs.signJson(
           'lease',
           result.lease,
           nonce,
           { lease: manager.leaseBody(result.lease), renewed: true },
           session,
+          acquireJson,
+          acquireCanonicalJson,
         ),
       };
     case 'exhausted':
@@ -104,16 +110,20 @@ export function serverInUse(result: { reason: string; holder: { host: string; ad
   return new LictorError('LICTOR_E_SERVER_IN_USE', result.reason, { holder: result.holder });
 }
 
-/** `POST /v1/leases/:id/heartbeat`: 200 with the lease kept alive. */
-export function heartbeatLease(
-  { manager, proofs }: LeaseRoutesContext,
-  id: string,
-  headers: ProofHeaders,
-): HeartbeatAnswer {
+/** `POST /v1/leases/:id/heartbeat`: 200 with the lease kept alive, as JSON text. */
+export function heartbeatLease({ manager, proofs }: LeaseRoutesContext, id: string, headers: ProofHeaders): string {
   const { nonce, session } = proofRequest(headers);
   const result = manager.heartbeat(id);
   if (result.kind !== 'renewed') throw leaseUnknown(id);
-  return proofs.sign('heartbeat', result.lease, nonce, { lease: manager.leaseBody(result.lease) }, session);
+  return proofs.signJson(
+    'heartbeat',
+    result.lease,
+    nonce,
+    { lease: manager.leaseBody(result.lease) },
+    session,
+    heartbeatJson,
+    heartbeatCanonicalJson,
+  );
 }
 
 /** `DELETE /v1/leases/:id`: the seat back (204). */

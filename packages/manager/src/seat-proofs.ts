@@ -33,6 +33,7 @@ import {
   type SessionAnswerProof,
   signAnswer,
 } from '@lictor/protocol';
+import { sessionProvenJson } from './answer-json.js';
 import type { Lease } from './types.js';
 
 /**
@@ -109,6 +110,27 @@ export class SeatProofs {
     session?: SessionRef,
   ): T & { proof?: AnswerProof | SessionAnswerProof } {
     return this.#prove(purpose, this.#keys.get(lease.licenseId), nonce, answer, session);
+  }
+
+  /**
+   * {@link sign} as JSON text: `answer` MAC'd under the client's session is written once, in
+   * canonical order, by `canonical` (which must write `canonicalJson(answer)`) for both the MAC
+   * and the body; a signed or plain answer is written by `json`.
+   */
+  signJson<T extends object>(
+    purpose: SeatAnswerPurpose,
+    lease: Lease,
+    nonce: string | undefined,
+    answer: T,
+    session: SessionRef | undefined,
+    json: (answer: T & { proof?: AnswerProof | SessionAnswerProof }) => string,
+    canonical: (answer: T) => string,
+  ): string {
+    const key = nonce === undefined ? undefined : this.#keys.get(lease.licenseId);
+    if (nonce === undefined || key === undefined) return json(answer);
+    const held = session === undefined ? undefined : this.#session(session, key);
+    if (held === undefined) return json({ ...answer, proof: signAnswer(key, purpose, nonce, answer) });
+    return sessionProvenJson(held.mac, purpose, held.containerId, nonce, canonical(answer));
   }
 
   /**

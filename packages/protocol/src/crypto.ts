@@ -151,10 +151,17 @@ export function hmacSha256Keyed(key: Uint8Array): (data: Uint8Array | string) =>
     inner[i] = (k[i] as number) ^ (IPAD[i] as number);
     outer[i] = (k[i] as number) ^ (OPAD[i] as number);
   }
+  // One buffer per hash, the pad copied in and the message written after it (no concat).
   return (data) => {
-    const message = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    const innerHash = hash('sha256', Buffer.concat([inner, message]), 'buffer');
-    return new Uint8Array(hash('sha256', Buffer.concat([outer, innerHash]), 'buffer'));
+    const length = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
+    const message = Buffer.allocUnsafe(HMAC_BLOCK + length);
+    inner.copy(message, 0);
+    if (typeof data === 'string') message.write(data, HMAC_BLOCK, 'utf8');
+    else message.set(data, HMAC_BLOCK);
+    const final = Buffer.allocUnsafe(HMAC_BLOCK + 32);
+    outer.copy(final, 0);
+    hash('sha256', message, 'buffer').copy(final, HMAC_BLOCK);
+    return new Uint8Array(hash('sha256', final, 'buffer'));
   };
 }
 

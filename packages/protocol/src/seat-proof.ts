@@ -170,6 +170,22 @@ export function macAnswer(
   return { key: 'session', mac: toBase64Url(mac(answerSigningText(purpose, containerId, nonce, answer))) };
 }
 
+/**
+ * {@link macAnswer} of an answer already written as its canonical JSON: `answerJson` must be
+ * `canonicalJson(answer)` (e.g. from a serializer that writes the answer's keys in order), so
+ * that a License Manager writes each answer once for both the wire and the MAC. Returns the MAC
+ * (base64url), the `mac` of the {@link SessionAnswerProof}.
+ */
+export function macAnswerJson(
+  key: AnswerMacKey,
+  purpose: string,
+  containerId: string,
+  nonce: string,
+  answerJson: string,
+): string {
+  return toBase64Url(key(`${ANSWER_PROOF_DOMAIN}\0${statementOf(purpose, containerId, nonce, answerJson)}`));
+}
+
 /** Whether `proof` is the session proof of `answer` to `nonce` under `secret` (constant-time). */
 export function answerMacValid(
   secret: Uint8Array,
@@ -244,12 +260,17 @@ export function answerSigningText(purpose: string, containerId: string, nonce: s
  * after the domain and the NUL in {@link answerSigningText}. Throws as {@link answerSigningBytes}.
  */
 export function answerStatement(purpose: string, containerId: string, nonce: string, answer: unknown): string {
+  return statementOf(purpose, containerId, nonce, canonicalJson(answer));
+}
+
+/** {@link answerStatement} of an answer given as its canonical JSON. */
+function statementOf(purpose: string, containerId: string, nonce: string, answerJson: string): string {
   if (!PURPOSE.test(purpose)) throw new LictorError('LICTOR_E_INVALID_INPUT', `'${purpose}' is not an answer purpose`);
   if (!isAnswerNonce(nonce))
     throw new LictorError('LICTOR_E_INVALID_INPUT', 'the nonce is not base64url of 16–64 bytes');
   // canonicalJson({ answer, container, nonce, purpose }), its keys already in order: the
   // manager computes this for every answer.
-  return `{"answer":${canonicalJson(answer)},"container":${JSON.stringify(containerId)},"nonce":"${nonce}","purpose":"${purpose}"}`;
+  return `{"answer":${answerJson},"container":${JSON.stringify(containerId)},"nonce":"${nonce}","purpose":"${purpose}"}`;
 }
 
 /** Signs `answer` to the question that carried `nonce`; the proof to send with it. */
