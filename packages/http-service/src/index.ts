@@ -16,6 +16,7 @@ export {
   bodiless,
   checkedBody,
   type FastifyJsonParser,
+  fastifyRawService,
   isJsonType,
   JSON_TYPE,
   logsEveryRequest,

@@ -37,6 +37,34 @@ export interface RawRouteService {
   bodyLimit: number;
 }
 
+/**
+ * The raw-route service of the Fastify `app` of the License Manager or Center: requests not
+ * answered on the raw path go to `fastify` (Fastify's own listener), bodies read are replayed
+ * through `app`, parsed with `json` (Fastify's JSON parser), and the service is closing from
+ * `app`'s `preClose` on.
+ */
+export function fastifyRawService(
+  app: FastifyInstance,
+  fastify: RequestListener,
+  json: FastifyJsonParser,
+  genReqId: () => string,
+  bodyLimit: number,
+): RawRouteService & { parseJson: (text: string) => unknown } {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  return {
+    fastify,
+    replay: (req, body, res) => replayThroughFastify(app, req, body, res),
+    parseJson: (text) => parseWith(json, text),
+    log: app.log,
+    genReqId,
+    closing: () => closing,
+    bodyLimit,
+  };
+}
+
 /** Whether the raw routes leave every request to Fastify: it logs each one at `debug` and below. */
 export function logsEveryRequest(log: FastifyBaseLogger): boolean {
   return log.level === 'debug' || log.level === 'trace';
