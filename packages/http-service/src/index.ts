@@ -28,6 +28,7 @@ export {
   readBody,
   replayThroughFastify,
   requestIds,
+  sendDone,
   sendInjected,
   sendJson,
   sendRefusal,

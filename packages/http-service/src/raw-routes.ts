@@ -212,6 +212,27 @@ export function sendRefusal(
   sendJson(res, status, JSON.stringify(body), retry === undefined ? undefined : { 'retry-after': retry });
 }
 
+/**
+ * Answers 204 once `act(target, id)` is done (a release, a close), or its refusal as
+ * {@link sendRefusal} does, with a request id taken before acting.
+ */
+export function sendDone<T>(
+  res: ServerResponse,
+  service: Pick<RawRouteService, 'log' | 'genReqId' | 'bodyLimit'>,
+  act: (target: T, id: string) => void,
+  target: T,
+  id: string,
+): void {
+  const reqId = service.genReqId();
+  try {
+    act(target, id);
+    res.writeHead(204);
+    res.end();
+  } catch (error) {
+    sendRefusal(res, service.log, reqId, error, service.bodyLimit);
+  }
+}
+
 /** Headers of an injected answer that the real connection sets itself. */
 const TRANSPORT_HEADERS = new Set(['connection', 'keep-alive', 'date', 'transfer-encoding']);
 

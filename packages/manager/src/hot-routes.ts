@@ -29,6 +29,7 @@ import {
   type RawRouteService,
   type RequestListener,
   readBody,
+  sendDone,
   sendJson,
   sendRefusal,
 } from '@lictor/http-service';
@@ -99,17 +100,6 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     }
   }
 
-  function release(res: ServerResponse, id: string): void {
-    const reqId = genReqId();
-    try {
-      releaseLease(ctx, id);
-      res.writeHead(204);
-      res.end();
-    } catch (error) {
-      sendRefusal(res, log, reqId, error, bodyLimit);
-    }
-  }
-
   return (req, res) => {
     const { method, url = '' } = req;
     if (method === 'POST' && !closing() && !logsEveryRequest(log)) {
@@ -125,7 +115,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     } else if (method === 'DELETE' && !closing() && !logsEveryRequest(log)) {
       const path = LEASE_PATH.exec(url);
       if (path !== null && path[2] === undefined && bodiless(req)) {
-        release(res, path[1] as string);
+        sendDone(res, options, releaseLease, ctx, path[1] as string);
         return;
       }
     }

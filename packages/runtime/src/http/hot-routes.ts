@@ -33,6 +33,7 @@ import {
   type RawRouteService,
   type RequestListener,
   readBody,
+  sendDone,
   sendJson,
   sendRefusal,
 } from '@lictor/http-service/raw-routes';
@@ -61,6 +62,7 @@ const isSessionBody = Compile(SessionBody);
 /** The request listener of the runtime's servers: the hot routes here, the rest to Fastify. */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
   const { runtime, overSocket, fastify, replay, log, genReqId, closing, bodyLimit } = options;
+
   /** Reads a JSON body of `schema` and answers it with `answer` (`status`), or hands it to Fastify. */
   function withBody<T>(
     req: IncomingMessage,
@@ -86,17 +88,6 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     });
   }
 
-  function close(res: ServerResponse, id: string): void {
-    const reqId = genReqId();
-    try {
-      answerCloseSession(runtime, id);
-      res.writeHead(204);
-      res.end();
-    } catch (error) {
-      sendRefusal(res, log, reqId, error, bodyLimit);
-    }
-  }
-
   return (req, res) => {
     const { method, url = '' } = req;
     if (
@@ -117,7 +108,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
       } else {
         const path = SESSION_PATH.exec(url);
         if (path !== null && bodiless(req)) {
-          close(res, path[1] as string);
+          sendDone(res, options, answerCloseSession, runtime, path[1] as string);
           return;
         }
       }
