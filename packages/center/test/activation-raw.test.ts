@@ -7,94 +7,12 @@
  * handed to Fastify (bad JSON, schema violations, wrong type, oversize, chunked, other paths).
  */
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { type RawAnswer, RawPair, rawRequest, requestLogSink } from '@lictor/http-service/testing';
 import { decodeLicenseFile, newTimeNonce } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
 import { buildCenterServer } from '../src/index.js';
 import { activationRequest, addApp, computer, issue, SQLITE, withCenter } from './helpers.js';
-
-/** An answer as read off the socket. */
-interface Raw {
-  status: number;
-  /** Header lines but `date`, in order, as sent. */
-  head: string[];
-  body: string;
-}
-
-/** Writes a request (whole HTTP/1.1 text) on a keep-alive connection and reads one answer. */
-class Connection {
-  #received = Buffer.alloc(0);
-  #waiting: ((raw: Raw) => void) | null = null;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.#received = Buffer.concat([this.#received, chunk]);
-      this.#answer();
-    });
-  }
-
-  static open(port: number): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-      socket.once('connect', () => resolve(new Connection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  send(request: string): Promise<Raw> {
-    return new Promise((resolve) => {
-      this.#waiting = resolve;
-      this.socket.write(request);
-    });
-  }
-
-  #answer(): void {
-    const end = this.#received.indexOf('\r\n\r\n');
-    if (end < 0 || this.#waiting === null) return;
-    const [status = '', ...lines] = this.#received.toString('latin1', 0, end).split('\r\n');
-    const length = Number(/^content-length: *(\d+)$/im.exec(lines.join('\n'))?.[1] ?? 0);
-    if (this.#received.length < end + 4 + length) return;
-    const body = this.#received.toString('utf8', end + 4, end + 4 + length);
-    assert.equal(this.#received.length, end + 4 + length, 'nothing after the answer');
-    this.#received = Buffer.alloc(0);
-    const waiting = this.#waiting;
-    this.#waiting = null;
-    waiting({ status: Number(status.split(' ')[1]), head: lines.filter((l) => !/^date:/i.test(l)), body });
-  }
-}
-
-/** A request's text. */
-function http(method: string, path: string, headers: Record<string, string> = {}, body?: string): string {
-  const all = {
-    host: '127.0.0.1',
-    ...(body === undefined
-      ? {}
-      : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
-    ...headers,
-  };
-  const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
-  return `${method} ${path} HTTP/1.1\r\n${lines.join('')}\r\n${body ?? ''}`;
-}
-
-/** The request log lines written to a stream, parsed, without what differs from one request to another. */
-function logSink(): { stream: Writable; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line === '') continue;
-        const { time: _t, pid: _p, hostname: _h, reqId, ...rest } = JSON.parse(line) as Record<string, unknown>;
-        if (reqId === undefined) continue; // "Server listening at …"
-        assert.match(String(reqId), /^req-[0-9a-z]+$/);
-        lines.push(rest);
-      }
-      done();
-    },
-  });
-  return { stream, lines };
-}
 
 /** Counts the requests Fastify's pipeline sees. */
 function fastifyCount(app: FastifyInstance): () => number {
@@ -112,8 +30,8 @@ test('online activations on node:http answer byte for byte as through Fastify, a
     async ({ center }) => {
       await addApp(center);
       const pkg = await issue(center, { pins: 4, maxActive: 4 });
-      const rawLog = logSink();
-      const slowLog = logSink();
+      const rawLog = requestLogSink();
+      const slowLog = requestLogSink();
       const raw = buildCenterServer(center, { logger: { level: 'info', stream: rawLog.stream } });
       const slow = buildCenterServer(center, {
         logger: { level: 'info', stream: slowLog.stream },
@@ -124,21 +42,14 @@ test('online activations on node:http answer byte for byte as through Fastify, a
       const port = async (app: FastifyInstance) =>
         Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port);
       const ports = [await port(raw), await port(slow)] as const;
-      const open = async (): Promise<[Connection, Connection]> => [
-        await Connection.open(ports[0]),
-        await Connection.open(ports[1]),
-      ];
-      let [rawC, slowC] = await open();
-      t.after(() => {
-        rawC.socket.destroy();
-        slowC.socket.destroy();
-      });
+      const pair = await RawPair.open([{ port: ports[0] }, { port: ports[1] }]);
+      t.after(() => pair.destroy());
 
       /**
        * An answer with its license file (sealed afresh each time, with random bytes) replaced by
        * what it carries: the activation, container and PIN.
        */
-      const sealed = (answer: Raw): Raw => {
+      const sealed = (answer: RawAnswer): RawAnswer => {
         if (answer.status >= 300) return answer;
         const { license } = JSON.parse(answer.body) as { license: string };
         const doc = decodeLicenseFile(license, center.publicKey);
@@ -148,26 +59,15 @@ test('online activations on node:http answer byte for byte as through Fastify, a
         const head = answer.head.map((line) => (line === length ? 'content-length: N' : line));
         return { ...answer, head, body: answer.body.replace(JSON.stringify(license), carried) };
       };
-      /** Sends `request` to both (raw first) and requires the same answer; returns it. */
-      const same = async (what: string, request: string, status: number): Promise<Raw> => {
-        const a = await rawC.send(request);
-        const b = await slowC.send(request);
-        assert.deepEqual(sealed(a), sealed(b), what);
-        if (a.head.includes('connection: close')) {
-          rawC.socket.destroy();
-          slowC.socket.destroy();
-          [rawC, slowC] = await open();
-        }
-        assert.equal(a.status, status, `${what}: ${a.body}`);
-        return a;
-      };
-      const activation = (body: unknown) => http('POST', '/v1/activations', {}, JSON.stringify(body));
+      /** Sends `request` to both (raw first) and requires the same answer, but the license files; returns it. */
+      const same = (what: string, request: string, status: number) => pair.same(what, request, status, sealed);
+      const activation = (body: unknown) => rawRequest('POST', '/v1/activations', {}, JSON.stringify(body));
 
       // New activations take new ids on each server: two PINs, the same answer but the ids and license.
-      const first = await rawC.send(activation(activationRequest(pkg, 1, computer(1))));
-      const second = await slowC.send(activation(activationRequest(pkg, 2, computer(2))));
+      const first = await pair.first.send(activation(activationRequest(pkg, 1, computer(1))));
+      const second = await pair.second.send(activation(activationRequest(pkg, 2, computer(2))));
       assert.equal(seenByFastify(), 0, 'the raw path answered');
-      const strip = (answer: Raw) => {
+      const strip = (answer: RawAnswer) => {
         const normal = sealed(answer);
         const [activationId] = (JSON.parse(normal.body) as { license: [string] }).license;
         return {
@@ -211,13 +111,17 @@ test('online activations on node:http answer byte for byte as through Fastify, a
 
       // Requests handed to Fastify, before or after reading the body (PIN 3 activated first, so
       // those that pass reactivate on both).
-      assert.equal((await rawC.send(activation(activationRequest(pkg, 3, computer(3))))).status, 201);
+      assert.equal((await pair.first.send(activation(activationRequest(pkg, 3, computer(3))))).status, 201);
       const [third] = rawLog.lines.splice(rawLog.lines.length - 1);
       assert.equal(third?.msg, 'activation');
       const before = seenByFastify();
-      const invalid = await same('bad JSON', http('POST', '/v1/activations', {}, '{"serial":'), 400);
+      const invalid = await same('bad JSON', rawRequest('POST', '/v1/activations', {}, '{"serial":'), 400);
       assert.equal((JSON.parse(invalid.body) as { message: string }).message, 'the request body is not valid JSON');
-      await same('prototype poisoning', http('POST', '/v1/activations', {}, '{"__proto__":{"x":1},"serial":"a"}'), 400);
+      await same(
+        'prototype poisoning',
+        rawRequest('POST', '/v1/activations', {}, '{"__proto__":{"x":1},"serial":"a"}'),
+        400,
+      );
       const missing = await same(
         'hardware missing',
         activation({ ...activationRequest(pkg, 3, computer(3)), hardware: undefined }),
@@ -237,21 +141,21 @@ test('online activations on node:http answer byte for byte as through Fastify, a
         activation({ ...activationRequest(pkg, 3, computer(3)), x: 1 }),
         200,
       );
-      await same('not an object', http('POST', '/v1/activations', {}, '[1]'), 400);
+      await same('not an object', rawRequest('POST', '/v1/activations', {}, '[1]'), 400);
       await same(
         'empty body',
-        http('POST', '/v1/activations', { 'content-type': 'application/json', 'content-length': '0' }),
+        rawRequest('POST', '/v1/activations', { 'content-type': 'application/json', 'content-length': '0' }),
         400,
       );
       const body = JSON.stringify(activationRequest(pkg, 3, computer(3)));
-      await same('text/plain', http('POST', '/v1/activations', { 'content-type': 'text/plain' }, body), 400);
+      await same('text/plain', rawRequest('POST', '/v1/activations', { 'content-type': 'text/plain' }, body), 400);
       const big = JSON.stringify({ ...activationRequest(pkg, 3, computer(3)), pad: 'x'.repeat(64 * 1024) });
-      const oversize = await same('oversize body', http('POST', '/v1/activations', {}, big), 413);
+      const oversize = await same('oversize body', rawRequest('POST', '/v1/activations', {}, big), 413);
       assert.equal((JSON.parse(oversize.body) as { code: string }).code, 'LICTOR_E_PAYLOAD_TOO_LARGE');
       const chunked = `POST /v1/activations HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`;
       await same('chunked body (reactivates)', chunked, 200);
-      await same('a query string (reactivates)', http('POST', '/v1/activations?x=1', {}, body), 200);
-      await same('another path', http('POST', '/v1/activation', {}, body), 404);
+      await same('a query string (reactivates)', rawRequest('POST', '/v1/activations?x=1', {}, body), 200);
+      await same('another path', rawRequest('POST', '/v1/activation', {}, body), 404);
       assert.ok(seenByFastify() > before, 'handed to Fastify');
 
       // Rate-limited: the client's burst of 17 activations is spent on both servers alike.

@@ -3,26 +3,45 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, test } from 'node:test';
+import { describe, type TestContext, test } from 'node:test';
 import type { HardwareParams, Owner } from '@lictor/protocol';
 import { sql } from 'kysely';
 import { toJson } from '../src/store/json-column.js';
 import { migrateToLatest } from '../src/store/migrate.js';
 import { createDialect, migrateOptions, openStore } from '../src/store/open.js';
-import { ENGINES, withCenter } from './helpers.js';
+import { ENGINES, type Engine, withCenter } from './helpers.js';
+
+type Dialect = Awaited<ReturnType<typeof createDialect>>;
+
+/**
+ * Runs `body` on a fresh, empty database of `engine` (prepared, not migrated), closed and dropped
+ * afterwards; skips the test where the engine cannot run.
+ */
+async function withFreshDatabase(
+  t: TestContext,
+  engine: Engine,
+  body: (db: ReturnType<Dialect['createKysely']>, dialect: Dialect) => Promise<void>,
+): Promise<void> {
+  const dir = await mkdtemp(join(tmpdir(), 'lictor-store-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const fresh = await engine.create(dir);
+  if ('skip' in fresh) return t.skip(fresh.skip);
+  t.after(() => fresh.drop());
+  const dialect = await createDialect(fresh.config);
+  const db = dialect.createKysely();
+  try {
+    await dialect.prepare(db);
+    await body(db, dialect);
+  } finally {
+    await db.destroy();
+    await dialect.dispose();
+  }
+}
 
 for (const engine of ENGINES) {
   describe(`store (${engine.name})`, { concurrency: true }, () => {
     test('migrations report each result and are idempotent', async (t) => {
-      const dir = await mkdtemp(join(tmpdir(), 'lictor-store-'));
-      t.after(() => rm(dir, { recursive: true, force: true }));
-      const fresh = await engine.create(dir);
-      if ('skip' in fresh) return t.skip(fresh.skip);
-      t.after(() => fresh.drop());
-      const dialect = await createDialect(fresh.config);
-      const db = dialect.createKysely();
-      try {
-        await dialect.prepare(db);
+      await withFreshDatabase(t, engine, async (db, dialect) => {
         assert.equal(dialect.name, engine.name);
         assert.deepEqual(await migrateToLatest(db, migrateOptions(dialect)), [
           { name: '0001_initial', status: 'Success' },
@@ -52,22 +71,11 @@ for (const engine of ENGINES) {
         ]) {
           await sql`select count(*) from ${sql.table(table)}`.execute(db);
         }
-      } finally {
-        await db.destroy();
-        await dialect.dispose();
-      }
+      });
     });
 
     test('the token_key index holds only token-bound activations, and serves the lookup by key', async (t) => {
-      const dir = await mkdtemp(join(tmpdir(), 'lictor-store-'));
-      t.after(() => rm(dir, { recursive: true, force: true }));
-      const fresh = await engine.create(dir);
-      if ('skip' in fresh) return t.skip(fresh.skip);
-      t.after(() => fresh.drop());
-      const dialect = await createDialect(fresh.config);
-      const db = dialect.createKysely();
-      try {
-        await dialect.prepare(db);
+      await withFreshDatabase(t, engine, async (db, dialect) => {
         await migrateToLatest(db, migrateOptions(dialect));
         if (engine.name === 'sqlite') {
           const { rows } = await sql<{ sql: string }>`
@@ -82,10 +90,7 @@ for (const engine of ENGINES) {
             where indexname = 'activations_token_key_idx' and schemaname = current_schema()`.execute(db);
           assert.match(rows[0]?.indexdef ?? '', /WHERE \(token_key IS NOT NULL\)$/);
         }
-      } finally {
-        await db.destroy();
-        await dialect.dispose();
-      }
+      });
     });
 
     test('a PIN can hold only one activation, even past the application checks', async (t) => {

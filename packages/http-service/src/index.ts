@@ -13,13 +13,23 @@ export { listenService } from './listen.js';
 export { loggerOptions, ServiceLogController, type ServiceLoggerOption, serviceLogging } from './logger.js';
 export { addMessages, HIDDEN_ROUTE, messageRefs, type OpenApiInfo, openApiRoute, registerOpenApi } from './openapi.js';
 export {
+  bodiless,
+  checkedBody,
   type FastifyJsonParser,
+  fastifyRawService,
   isJsonType,
   JSON_TYPE,
+  logsEveryRequest,
   parseWith,
+  plainJsonBody,
+  type RawRouteService,
   type RequestListener,
   rawServer,
+  readBody,
   replayThroughFastify,
   requestIds,
+  sendDone,
+  sendInjected,
   sendJson,
+  sendRefusal,
 } from './raw-routes.js';

@@ -1,9 +1,13 @@
 /**
  * What a service needs to answer its hottest routes on `node:http` directly, beside Fastify
- * (`hot-routes.ts` of the License Manager, `activation-raw.ts` of the License Center): the server
- * Fastify would have created (given to it as its `serverFactory`), one series of request ids for
- * both paths, Fastify's own JSON parser, and the replay of a request whose body was read here
+ * (`hot-routes.ts` of the License Manager and of the runtime, `activation-raw.ts` of the License
+ * Center): the server Fastify would have created (given to it as its `serverFactory`), one series
+ * of request ids for both paths, Fastify's own JSON parser, the body read and checked, answers and
+ * refusals written as Fastify writes them, and the replay of a request whose body was read here
  * through Fastify (`inject`), so that what the raw path does not answer is answered as before.
+ *
+ * Loaded by the runtime on its hot path (as `@lictor/http-service/raw-routes`): nothing here may
+ * load Fastify (types only) or more than `errors.ts`.
  */
 import {
   createServer,
@@ -12,10 +16,59 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
+import { errorAnswer, retryAfterValue } from './errors.js';
 
 /** A `node:http` request listener. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
+
+/** What the raw routes of a service need of the service around them. */
+export interface RawRouteService {
+  /** Hands a request to Fastify: every request not answered on the raw path. */
+  fastify: RequestListener;
+  /** Answers a request whose body was read on the raw path through Fastify (its `inject`), as if it came in anew. */
+  replay: (req: IncomingMessage, body: string, res: ServerResponse) => void;
+  /** The service's logger (Fastify's, or the one its app logs through). */
+  log: FastifyBaseLogger;
+  /** The next request id, from the series Fastify's requests take theirs from. */
+  genReqId: () => string;
+  /** Whether the service is closing (Fastify then answers 503). */
+  closing: () => boolean;
+  bodyLimit: number;
+}
+
+/**
+ * The raw-route service of the Fastify `app` of the License Manager or Center: requests not
+ * answered on the raw path go to `fastify` (Fastify's own listener), bodies read are replayed
+ * through `app`, parsed with `json` (Fastify's JSON parser), and the service is closing from
+ * `app`'s `preClose` on.
+ */
+export function fastifyRawService(
+  app: FastifyInstance,
+  fastify: RequestListener,
+  json: FastifyJsonParser,
+  genReqId: () => string,
+  bodyLimit: number,
+): RawRouteService & { parseJson: (text: string) => unknown } {
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  return {
+    fastify,
+    replay: (req, body, res) => replayThroughFastify(app, req, body, res),
+    parseJson: (text) => parseWith(json, text),
+    log: app.log,
+    genReqId,
+    closing: () => closing,
+    bodyLimit,
+  };
+}
+
+/** Whether the raw routes leave every request to Fastify: it logs each one at `debug` and below. */
+export function logsEveryRequest(log: FastifyBaseLogger): boolean {
+  return log.level === 'debug' || log.level === 'trace';
+}
 
 /** The content type of every JSON answer, as Fastify sends it. */
 export const JSON_TYPE = 'application/json; charset=utf-8';
@@ -61,10 +114,123 @@ export function parseWith(parser: FastifyJsonParser, text: string): unknown {
   return parsed;
 }
 
+/**
+ * True when the request carries no body, and no content type or JSON (another type is refused by
+ * Fastify even without a body).
+ */
+export function bodiless(req: IncomingMessage): boolean {
+  const { 'content-length': length, 'content-type': type } = req.headers;
+  return (
+    req.headers['transfer-encoding'] === undefined &&
+    (length === undefined || length === '0') &&
+    (type === undefined || isJsonType(type))
+  );
+}
+
+/**
+ * True when the request's body is plainly one the raw path reads: not chunked, of 1 to
+ * `bodyLimit` bytes, JSON (the rest goes to Fastify before anything is read).
+ */
+export function plainJsonBody(req: IncomingMessage, bodyLimit: number): boolean {
+  const length = Number(req.headers['content-length']);
+  return (
+    req.headers['transfer-encoding'] === undefined &&
+    length > 0 &&
+    length <= bodyLimit &&
+    isJsonType(req.headers['content-type'])
+  );
+}
+
+function ignore(): void {}
+
+/** Reads the request's body as text and calls `done` with it (a connection that breaks mid-body gets no answer). */
+export function readBody(req: IncomingMessage, done: (text: string) => void): void {
+  let text = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk: string) => {
+    text += chunk;
+  });
+  req.on('error', ignore);
+  req.on('end', () => done(text));
+}
+
+/**
+ * The body `text` parsed by `parse` when it is of `schema`; otherwise `undefined`, the request
+ * replayed through Fastify (whose parser and validator answer it, or accept it after coercing a
+ * type or removing a property the schema does not name).
+ */
+export function checkedBody<T>(
+  req: IncomingMessage,
+  res: ServerResponse,
+  text: string,
+  parse: (text: string) => unknown,
+  schema: { Check(value: unknown): value is T },
+  replay: RawRouteService['replay'],
+): T | undefined {
+  let body: unknown;
+  try {
+    body = parse(text);
+  } catch {
+    replay(req, text, res);
+    return undefined;
+  }
+  if (!schema.Check(body)) {
+    replay(req, text, res);
+    return undefined;
+  }
+  return body;
+}
+
 /** Writes a JSON answer as Fastify does (content type and length; `extra` headers first). */
 export function sendJson(res: ServerResponse, status: number, json: string, extra?: OutgoingHttpHeaders): void {
-  res.writeHead(status, { ...extra, 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(json) });
+  const length = Buffer.byteLength(json);
+  res.writeHead(
+    status,
+    extra === undefined
+      ? { 'content-type': JSON_TYPE, 'content-length': length }
+      : { ...extra, 'content-type': JSON_TYPE, 'content-length': length },
+  );
   res.end(json);
+}
+
+/**
+ * Answers `error` as Fastify's error handler does (`installErrorHandling`): its status and error
+ * body, `Retry-After` on a rate-limited refusal, one log line (a refusal at info, a failure at
+ * error) with the request's id.
+ */
+export function sendRefusal(
+  res: ServerResponse,
+  log: FastifyBaseLogger,
+  reqId: string,
+  error: unknown,
+  bodyLimit: number,
+): void {
+  const { status, body } = errorAnswer(error, bodyLimit);
+  if (status >= 500) log.error({ reqId, err: error }, 'request failed');
+  else log.info({ reqId, code: body.code }, 'request refused');
+  const retry = retryAfterValue(body);
+  sendJson(res, status, JSON.stringify(body), retry === undefined ? undefined : { 'retry-after': retry });
+}
+
+/**
+ * Answers 204 once `act(target, id)` is done (a release, a close), or its refusal as
+ * {@link sendRefusal} does, with a request id taken before acting.
+ */
+export function sendDone<T>(
+  res: ServerResponse,
+  service: Pick<RawRouteService, 'log' | 'genReqId' | 'bodyLimit'>,
+  act: (target: T, id: string) => void,
+  target: T,
+  id: string,
+): void {
+  const reqId = service.genReqId();
+  try {
+    act(target, id);
+    res.writeHead(204);
+    res.end();
+  } catch (error) {
+    sendRefusal(res, service.log, reqId, error, service.bodyLimit);
+  }
 }
 
 /** Headers of an injected answer that the real connection sets itself. */
@@ -95,15 +261,18 @@ export function replayThroughFastify(
       remoteAddress,
     })
     .then(
-      (answer) => {
-        const headers: OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          // Fastify closes a connection after a body it could not read (`connection: close`).
-          if (!TRANSPORT_HEADERS.has(name) || (name === 'connection' && value === 'close')) headers[name] = value;
-        }
-        res.writeHead(answer.statusCode, headers);
-        res.end(answer.rawPayload);
-      },
+      (answer) => sendInjected(res, answer),
       () => res.destroy(),
     );
+}
+
+/** Writes the answer of a request injected into Fastify on the real connection (without the headers the connection sets itself). */
+export function sendInjected(res: ServerResponse, answer: LightMyRequestResponse): void {
+  const headers: OutgoingHttpHeaders = {};
+  for (const [name, value] of Object.entries(answer.headers)) {
+    // Fastify closes a connection after a body it could not read (`connection: close`).
+    if (!TRANSPORT_HEADERS.has(name) || (name === 'connection' && value === 'close')) headers[name] = value;
+  }
+  res.writeHead(answer.statusCode, headers);
+  res.end(answer.rawPayload);
 }

@@ -5,15 +5,14 @@ import {
   addMessages,
   errorBodySchema,
   errorResponses,
+  fastifyRawService,
   installErrorHandling,
   JSON_TYPE,
   messageRefs,
   openApiRoute,
-  parseWith,
   type RequestListener,
   rawServer,
   registerOpenApi,
-  replayThroughFastify,
   requestIds,
   type ServiceLoggerOption,
   serviceLogging,
@@ -454,19 +453,9 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
   app.register(dongleRoutes, { dongles: options.dongles });
   app.register(managerWebRoutes, { manager });
   if (options.hotRoutes !== false && fastifyListener !== undefined) {
-    let closing = false;
-    app.addHook('preClose', async () => {
-      closing = true;
-    });
     listener = hotRoutesListener({
       ctx: { manager, proofs },
-      fastify: fastifyListener,
-      replay: (req, body, res) => replayThroughFastify(app, req, body, res),
-      parseJson: (text) => parseWith(json, text),
-      log: app.log,
-      genReqId,
-      closing: () => closing,
-      bodyLimit: MANAGER_BODY_LIMIT,
+      ...fastifyRawService(app, fastifyListener, json, genReqId, MANAGER_BODY_LIMIT),
     });
   }
   return app;

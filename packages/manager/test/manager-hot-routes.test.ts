@@ -8,9 +8,8 @@
  * method, oversize, chunked bodies).
  */
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { RawConnection, RawPair, rawRequest, requestLogSink } from '@lictor/http-service/testing';
 import {
   answerSessionId,
   decodeLicenseFile,
@@ -23,87 +22,6 @@ import { licenseKey, VENDOR } from '../../sdk/test/signed-answers.js';
 import { buildManagerServer, MANAGER_BODY_LIMIT, SeatProofs } from '../src/index.js';
 import { CAD, openManager } from './manager-fixture.js';
 
-/** An answer as read off the socket. */
-interface Raw {
-  status: number;
-  /** Header lines but `date`, in order, as sent. */
-  head: string[];
-  body: string;
-}
-
-/** Writes `request` (whole HTTP/1.1 text) on a keep-alive connection and reads one answer. */
-class Connection {
-  #received = Buffer.alloc(0);
-  #waiting: ((raw: Raw) => void) | null = null;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.#received = Buffer.concat([this.#received, chunk]);
-      this.#answer();
-    });
-  }
-
-  static open(port: number): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, noDelay: true });
-      socket.once('connect', () => resolve(new Connection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  send(request: string): Promise<Raw> {
-    return new Promise((resolve) => {
-      this.#waiting = resolve;
-      this.socket.write(request);
-    });
-  }
-
-  #answer(): void {
-    const end = this.#received.indexOf('\r\n\r\n');
-    if (end < 0 || this.#waiting === null) return;
-    const [status = '', ...lines] = this.#received.toString('latin1', 0, end).split('\r\n');
-    const length = Number(/^content-length: *(\d+)$/im.exec(lines.join('\n'))?.[1] ?? 0);
-    if (this.#received.length < end + 4 + length) return;
-    const body = this.#received.toString('utf8', end + 4, end + 4 + length);
-    assert.equal(this.#received.length, end + 4 + length, 'nothing after the answer');
-    this.#received = Buffer.alloc(0);
-    const waiting = this.#waiting;
-    this.#waiting = null;
-    waiting({ status: Number(status.split(' ')[1]), head: lines.filter((l) => !/^date:/i.test(l)), body });
-  }
-}
-
-/** A request's text. */
-function http(method: string, path: string, headers: Record<string, string> = {}, body?: string): string {
-  const all = {
-    host: '127.0.0.1',
-    ...(body === undefined
-      ? {}
-      : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
-    ...headers,
-  };
-  const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
-  return `${method} ${path} HTTP/1.1\r\n${lines.join('')}\r\n${body ?? ''}`;
-}
-
-/** The request log lines written to a stream, parsed, without what differs from one request to another. */
-function logSink(): { stream: Writable; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line === '') continue;
-        const { time: _t, pid: _p, hostname: _h, reqId, ...rest } = JSON.parse(line) as Record<string, unknown>;
-        if (reqId === undefined) continue; // "Server listening at …"
-        assert.match(String(reqId), /^req-[0-9a-z]+$/);
-        lines.push(rest);
-      }
-      done();
-    },
-  });
-  return { stream, lines };
-}
-
 const client = (name: string) => ({ host: `h-${name}`, user: 'u', process: 'p', session: 's' });
 const acquire = (name: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ product: 'cad', client: client(name), ...extra });
@@ -114,8 +32,8 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   const key = licenseKey(['cad'], VENDOR);
   const proofs = new SeatProofs();
   proofs.setKeys(new Map([[CAD.id, key]]));
-  const hotLog = logSink();
-  const slowLog = logSink();
+  const hotLog = requestLogSink();
+  const slowLog = requestLogSink();
   const hot = buildManagerServer(manager, { proofs, logger: { level: 'info', stream: hotLog.stream } });
   const slow = buildManagerServer(manager, {
     proofs,
@@ -125,36 +43,18 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   t.after(() => Promise.all([hot.close(), slow.close()]));
   const port = async (app: typeof hot) => Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port);
   const ports = [await port(hot), await port(slow)] as const;
-  const open = async (): Promise<[Connection, Connection]> => [
-    await Connection.open(ports[0]),
-    await Connection.open(ports[1]),
-  ];
-  let [hotC, slowC] = await open();
-  t.after(() => {
-    hotC.socket.destroy();
-    slowC.socket.destroy();
-  });
+  const pair = await RawPair.open([{ port: ports[0] }, { port: ports[1] }]);
+  t.after(() => pair.destroy());
 
   /**
    * Sends `request` to both (the hot server first) and requires the same answer; returns it.
    * Connections are kept alive from request to request unless an answer closes them.
    */
-  const same = async (what: string, request: string, status: number): Promise<Raw> => {
-    const a = await hotC.send(request);
-    const b = await slowC.send(request);
-    assert.deepEqual(a, b, what);
-    if (a.head.includes('connection: close')) {
-      hotC.socket.destroy();
-      slowC.socket.destroy();
-      [hotC, slowC] = await open();
-    }
-    assert.equal(a.status, status, `${what}: ${a.body}`);
-    return a;
-  };
+  const same = (what: string, request: string, status: number) => pair.same(what, request, status);
 
   // Grants take a new random id on each server: two clients, the same answer but the id.
-  const grantHot = await hotC.send(http('POST', '/v1/leases', {}, acquire('a')));
-  const grantSlow = await slowC.send(http('POST', '/v1/leases', {}, acquire('b')));
+  const grantHot = await pair.first.send(rawRequest('POST', '/v1/leases', {}, acquire('a')));
+  const grantSlow = await pair.second.send(rawRequest('POST', '/v1/leases', {}, acquire('b')));
   const idA = (JSON.parse(grantHot.body) as { lease: { id: string } }).lease.id;
   const idB = (JSON.parse(grantSlow.body) as { lease: { id: string } }).lease.id;
   assert.equal(grantHot.status, 201);
@@ -173,23 +73,23 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   ]);
 
   // Renewals, heartbeats: plain, signed over a nonce, MAC'd in a session.
-  await same('renewal', http('POST', '/v1/leases', {}, acquire('a')), 200);
-  await same('renewal with the lease id', http('POST', '/v1/leases', {}, acquire('a', { leaseId: idA })), 200);
-  await same('heartbeat', http('POST', `/v1/leases/${idA}/heartbeat`, { 'content-length': '0' }), 200);
-  await same('heartbeat without content-length', http('POST', `/v1/leases/${idA}/heartbeat`), 200);
+  await same('renewal', rawRequest('POST', '/v1/leases', {}, acquire('a')), 200);
+  await same('renewal with the lease id', rawRequest('POST', '/v1/leases', {}, acquire('a', { leaseId: idA })), 200);
+  await same('heartbeat', rawRequest('POST', `/v1/leases/${idA}/heartbeat`, { 'content-length': '0' }), 200);
+  await same('heartbeat without content-length', rawRequest('POST', `/v1/leases/${idA}/heartbeat`), 200);
   await same(
     'heartbeat, empty JSON body',
-    http('POST', `/v1/leases/${idA}/heartbeat`, { 'content-type': 'application/json', 'content-length': '0' }),
+    rawRequest('POST', `/v1/leases/${idA}/heartbeat`, { 'content-type': 'application/json', 'content-length': '0' }),
     200,
   );
   const nonce = toBase64Url(randomBytes(24));
   const signed = await same(
     'signed heartbeat',
-    http('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': nonce }),
+    rawRequest('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': nonce }),
     200,
   );
   assert.equal((JSON.parse(signed.body) as { proof: { key: string } }).proof.key, 'container');
-  await same('signed renewal', http('POST', '/v1/leases', { 'lictor-nonce': nonce }, acquire('a')), 200);
+  await same('signed renewal', rawRequest('POST', '/v1/leases', { 'lictor-nonce': nonce }, acquire('a')), 200);
   const sealed = sealAnswerSession(
     decodeLicenseFile(key.license, parsePublicKey(VENDOR.publicKey.text)),
     randomBytes(32),
@@ -197,64 +97,79 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   const session = answerSessionId(sealed);
   const maced = await same(
     "MAC'd heartbeat (sealed session)",
-    http('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': nonce, 'lictor-session': `${session}.${sealed}` }),
+    rawRequest('POST', `/v1/leases/${idA}/heartbeat`, {
+      'lictor-nonce': nonce,
+      'lictor-session': `${session}.${sealed}`,
+    }),
     200,
   );
   assert.equal((JSON.parse(maced.body) as { proof: { key: string } }).proof.key, 'session');
   await same(
     "MAC'd heartbeat",
-    http('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': nonce, 'lictor-session': session }),
+    rawRequest('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': nonce, 'lictor-session': session }),
     200,
   );
   await same(
     "MAC'd renewal",
-    http('POST', '/v1/leases', { 'lictor-nonce': nonce, 'lictor-session': session }, acquire('a')),
+    rawRequest('POST', '/v1/leases', { 'lictor-nonce': nonce, 'lictor-session': session }, acquire('a')),
     200,
   );
 
   // Refusals of the route itself.
   const unknown = '00000000-0000-4000-8000-000000000000';
-  const refused = await same('heartbeat of an unknown lease', http('POST', `/v1/leases/${unknown}/heartbeat`), 404);
+  const refused = await same(
+    'heartbeat of an unknown lease',
+    rawRequest('POST', `/v1/leases/${unknown}/heartbeat`),
+    404,
+  );
   assert.equal((JSON.parse(refused.body) as { code: string }).code, 'LICTOR_E_LEASE_UNKNOWN');
-  await same('release of an unknown lease', http('DELETE', `/v1/leases/${unknown}`), 404);
+  await same('release of an unknown lease', rawRequest('DELETE', `/v1/leases/${unknown}`), 404);
   await same(
     'a nonce that is not canonical base64url',
-    http('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': `${'A'.repeat(21)}B` }),
+    rawRequest('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': `${'A'.repeat(21)}B` }),
     400,
   );
-  await same('a nonce against its pattern', http('POST', '/v1/leases', { 'lictor-nonce': 'short' }, acquire('a')), 400);
-  await same('a session against its pattern', http('POST', '/v1/leases', { 'lictor-session': '!' }, acquire('a')), 400);
-  const c = await hotC.send(http('POST', '/v1/leases', {}, acquire('c')));
+  await same(
+    'a nonce against its pattern',
+    rawRequest('POST', '/v1/leases', { 'lictor-nonce': 'short' }, acquire('a')),
+    400,
+  );
+  await same(
+    'a session against its pattern',
+    rawRequest('POST', '/v1/leases', { 'lictor-session': '!' }, acquire('a')),
+    400,
+  );
+  const c = await pair.first.send(rawRequest('POST', '/v1/leases', {}, acquire('c')));
   assert.equal(c.status, 201); // 3 seats: a, b, c
-  const full = await same('seats exhausted', http('POST', '/v1/leases', {}, acquire('d')), 409);
+  const full = await same('seats exhausted', rawRequest('POST', '/v1/leases', {}, acquire('d')), 409);
   assert.equal((JSON.parse(full.body) as { code: string }).code, 'LICTOR_E_SEATS_EXHAUSTED');
 
   // Requests the hot routes hand to Fastify, before or after reading the body.
-  const invalid = await same('bad JSON', http('POST', '/v1/leases', {}, '{"product":'), 400);
+  const invalid = await same('bad JSON', rawRequest('POST', '/v1/leases', {}, '{"product":'), 400);
   assert.equal((JSON.parse(invalid.body) as { message: string }).message, 'the request body is not valid JSON');
-  await same('prototype poisoning', http('POST', '/v1/leases', {}, '{"__proto__":{"x":1},"product":"cad"}'), 400);
-  const missing = await same('client missing', http('POST', '/v1/leases', {}, '{"product":"cad"}'), 400);
+  await same('prototype poisoning', rawRequest('POST', '/v1/leases', {}, '{"__proto__":{"x":1},"product":"cad"}'), 400);
+  const missing = await same('client missing', rawRequest('POST', '/v1/leases', {}, '{"product":"cad"}'), 400);
   assert.deepEqual((JSON.parse(missing.body) as { details: unknown }).details, { field: 'client', location: 'body' });
-  await same('product too long', http('POST', '/v1/leases', {}, acquire('a', { product: 'x'.repeat(129) })), 400);
-  await same('not an object', http('POST', '/v1/leases', {}, '[1]'), 400);
+  await same('product too long', rawRequest('POST', '/v1/leases', {}, acquire('a', { product: 'x'.repeat(129) })), 400);
+  await same('not an object', rawRequest('POST', '/v1/leases', {}, '[1]'), 400);
   await same(
     'empty body',
-    http('POST', '/v1/leases', { 'content-type': 'application/json', 'content-length': '0' }),
+    rawRequest('POST', '/v1/leases', { 'content-type': 'application/json', 'content-length': '0' }),
     400,
   );
   await same(
     'a property the schema does not name (Fastify removes it)',
-    http('POST', '/v1/leases', {}, acquire('a', { x: 1 })),
+    rawRequest('POST', '/v1/leases', {}, acquire('a', { x: 1 })),
     200,
   );
-  await same('text/plain', http('POST', '/v1/leases', { 'content-type': 'text/plain' }, acquire('a')), 400);
+  await same('text/plain', rawRequest('POST', '/v1/leases', { 'content-type': 'text/plain' }, acquire('a')), 400);
   await same(
     'no content type',
     `POST /v1/leases HTTP/1.1\r\nhost: x\r\ncontent-length: ${acquire('a').length}\r\n\r\n${acquire('a')}`,
     400,
   );
   const big = acquire('a', { leaseId: 'x'.repeat(MANAGER_BODY_LIMIT) });
-  const oversize = await same('oversize body', http('POST', '/v1/leases', {}, big), 413);
+  const oversize = await same('oversize body', rawRequest('POST', '/v1/leases', {}, big), 413);
   assert.equal((JSON.parse(oversize.body) as { code: string }).code, 'LICTOR_E_PAYLOAD_TOO_LARGE');
   const body = acquire('a');
   await same(
@@ -262,17 +177,17 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
     `POST /v1/leases HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`,
     200,
   );
-  await same('heartbeat with a JSON body', http('POST', `/v1/leases/${idA}/heartbeat`, {}, '{}'), 200);
-  await same('heartbeat with a bad JSON body', http('POST', `/v1/leases/${idA}/heartbeat`, {}, '{'), 400);
-  await same('wrong method', http('PUT', `/v1/leases/${idA}`), 404);
-  await same('GET of the lease list', http('GET', '/v1/leases'), 404);
-  await same('a query string', http('POST', `/v1/leases/${idA}/heartbeat?x=1`), 200);
-  await same('an id longer than the router takes', http('DELETE', `/v1/leases/${'x'.repeat(101)}`), 414);
-  await same('a percent-encoded id', http('DELETE', '/v1/leases/a%20b'), 404);
+  await same('heartbeat with a JSON body', rawRequest('POST', `/v1/leases/${idA}/heartbeat`, {}, '{}'), 200);
+  await same('heartbeat with a bad JSON body', rawRequest('POST', `/v1/leases/${idA}/heartbeat`, {}, '{'), 400);
+  await same('wrong method', rawRequest('PUT', `/v1/leases/${idA}`), 404);
+  await same('GET of the lease list', rawRequest('GET', '/v1/leases'), 404);
+  await same('a query string', rawRequest('POST', `/v1/leases/${idA}/heartbeat?x=1`), 200);
+  await same('an id longer than the router takes', rawRequest('DELETE', `/v1/leases/${'x'.repeat(101)}`), 414);
+  await same('a percent-encoded id', rawRequest('DELETE', '/v1/leases/a%20b'), 404);
 
   // Releases: one lease on each server, same answer.
-  const relHot = await hotC.send(http('DELETE', `/v1/leases/${idA}`));
-  const relSlow = await slowC.send(http('DELETE', `/v1/leases/${idB}`));
+  const relHot = await pair.first.send(rawRequest('DELETE', `/v1/leases/${idA}`));
+  const relSlow = await pair.second.send(rawRequest('DELETE', `/v1/leases/${idB}`));
   assert.deepEqual(relHot, relSlow);
   assert.equal(relHot.status, 204);
   assert.deepEqual(relHot.head, ['Connection: keep-alive', 'Keep-Alive: timeout=72']);
@@ -291,12 +206,12 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
 
 test('at debug level every request goes through Fastify, which logs each one', async (t) => {
   const { manager } = await openManager(t);
-  const log = logSink();
+  const log = requestLogSink();
   const app = buildManagerServer(manager, { logger: { level: 'debug', stream: log.stream } });
   t.after(() => app.close());
-  const c = await Connection.open(Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port));
+  const c = await RawConnection.open({ port: Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port) });
   t.after(() => c.socket.destroy());
-  const grant = await c.send(http('POST', '/v1/leases', {}, acquire('a')));
+  const grant = await c.send(rawRequest('POST', '/v1/leases', {}, acquire('a')));
   assert.equal(grant.status, 201);
   assert.deepEqual(
     log.lines.map((l) => l.msg),

@@ -32,6 +32,7 @@ import {
   type VerifyAnswerInput,
   verifyAnswer,
 } from '../src/index.js';
+import { genuineLicense } from '../src/testing/index.js';
 import { assertCode } from './refusal.js';
 
 /** A container key from a fixed seed: Ed25519 is deterministic, so the signature is pinned. */
@@ -58,55 +59,14 @@ const VECTOR = {
 const vendor = loadSigner(generateVendorKeys().privatePem);
 const otherVendor = loadSigner(generateVendorKeys().privatePem);
 
-function licenseDoc(keys = generateContainerKeys(), product = 'CAD', expiresAt: string | null = null): LicenseDocument {
-  return {
-    format: 1,
-    containerId: `c-${toBase64Url(randomBytes(6))}`,
-    activationId: 'a-1',
-    serial: 'LX-7K2M-9QXD-4RTA',
-    pin: 1,
-    issuedAt: '2026-01-01T00:00:00Z',
-    counter: 0,
-    owner: { company: 'Initech' },
-    binding: {
-      kind: 'hardware',
-      hardware: {
-        platform: 'linux',
-        osName: 'Debian',
-        osVersion: '12',
-        hostname: 'lm-1',
-        board: 'b',
-        ramBytes: 1024,
-        bios: 'x',
-        cpus: ['c'],
-        nics: ['00:1b:1b:aa:bb:01'],
-        disks: ['d'],
-      },
-    },
-    licenses: [
-      {
-        product,
-        type: 'multi',
-        users: 5,
-        sessions: null,
-        arch: null,
-        expiresAt,
-        features: [{ code: 'reports', users: null }],
-      },
-    ],
-    containerKeys: keys.public,
-  };
-}
-
-/** A manager's signing side: a license issued by `by` and its container's private key. */
+/** A manager's signing side: a license of CAD (feature `reports`) issued by `by`, and its container's private key. */
 function answerKey(options: { by?: typeof vendor; product?: string; expiresAt?: string | null } = {}): AnswerKey {
-  const keys = generateContainerKeys();
-  const doc = licenseDoc(keys, options.product, options.expiresAt ?? null);
-  return {
-    license: encodeLicenseFile(doc, options.by ?? vendor),
-    containerId: doc.containerId,
-    sign: loadContainerSigner(keys.private.sign),
-  };
+  return genuineLicense({
+    vendor: options.by ?? vendor,
+    products: [options.product ?? 'CAD'],
+    features: [{ code: 'reports', users: null }],
+    terms: { expiresAt: options.expiresAt ?? null },
+  }).key;
 }
 
 const NOW = Date.parse('2026-06-01T00:00:00Z');
@@ -230,7 +190,7 @@ describe('signed answers: verification and attacks', () => {
   });
 
   test('a license without container keys → no-key', () => {
-    const { containerKeys: _k, ...bare } = licenseDoc();
+    const { containerKeys: _k, ...bare } = genuineLicense({ vendor }).doc;
     const key: AnswerKey = {
       license: encodeLicenseFile(bare, vendor),
       containerId: bare.containerId,
@@ -242,7 +202,7 @@ describe('signed answers: verification and attacks', () => {
 
 describe('signed answers: sessions', () => {
   const keys = generateContainerKeys();
-  const doc = licenseDoc(keys);
+  const doc: LicenseDocument = { ...genuineLicense({ vendor }).doc, containerKeys: keys.public };
   const nonce = toBase64Url(randomBytes(16));
   const answer = { lease: { id: 'l-1' } };
 

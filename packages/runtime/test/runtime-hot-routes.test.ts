@@ -10,10 +10,9 @@
  * hot server loads its Fastify app only when a request needs it.
  */
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
+import { type RawAnswer, RawConnection, RawPair, rawRequest, requestLogSink } from '@lictor/http-service/testing';
 import { verifyRuntimeAnswer } from '@lictor/protocol';
 import {
   buildRuntimeServer,
@@ -25,97 +24,13 @@ import {
 } from '../src/index.js';
 import { activateLicense, nonce, PUBLIC_KEY, startRuntime } from './runtime-fixture.js';
 
-/** An answer as read off the socket. */
-interface Raw {
-  status: number;
-  /** Header lines but `date`, in order, as sent. */
-  head: string[];
-  body: string;
-}
-
-/** Writes `request` (whole HTTP/1.1 text) on a keep-alive connection and reads one answer. */
-class Connection {
-  #received = Buffer.alloc(0);
-  #waiting: { resolve: (raw: Raw) => void; reject: (error: Error) => void } | null = null;
-
-  private constructor(readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
-      this.#received = Buffer.concat([this.#received, chunk]);
-      this.#answer();
-    });
-    // A connection closed before its answer fails the test rather than leaving it waiting.
-    socket.on('close', () => this.#waiting?.reject(new Error('the connection closed before the answer')));
-    socket.on('error', () => {});
-  }
-
-  static open(to: { path: string } | { port: number }): Promise<Connection> {
-    return new Promise((resolve, reject) => {
-      const socket = 'path' in to ? connect({ path: to.path }) : connect({ host: '127.0.0.1', port: to.port });
-      socket.once('connect', () => resolve(new Connection(socket)));
-      socket.once('error', reject);
-    });
-  }
-
-  send(request: string): Promise<Raw> {
-    return new Promise((resolve, reject) => {
-      this.#waiting = { resolve, reject };
-      this.socket.write(request);
-    });
-  }
-
-  #answer(): void {
-    const end = this.#received.indexOf('\r\n\r\n');
-    if (end < 0 || this.#waiting === null) return;
-    const [status = '', ...lines] = this.#received.toString('latin1', 0, end).split('\r\n');
-    const length = Number(/^content-length: *(\d+)$/im.exec(lines.join('\n'))?.[1] ?? 0);
-    if (this.#received.length < end + 4 + length) return;
-    const body = this.#received.toString('utf8', end + 4, end + 4 + length);
-    assert.equal(this.#received.length, end + 4 + length, 'nothing after the answer');
-    this.#received = Buffer.alloc(0);
-    const waiting = this.#waiting;
-    this.#waiting = null;
-    waiting.resolve({ status: Number(status.split(' ')[1]), head: lines.filter((l) => !/^date:/i.test(l)), body });
-  }
-}
-
-/** A request's text. */
-function http(method: string, path: string, headers: Record<string, string> = {}, body?: string): string {
-  const all = {
-    host: '127.0.0.1',
-    ...(body === undefined
-      ? {}
-      : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) }),
-    ...headers,
-  };
-  const lines = Object.entries(all).map(([k, v]) => `${k}: ${v}\r\n`);
-  return `${method} ${path} HTTP/1.1\r\n${lines.join('')}\r\n${body ?? ''}`;
-}
-
-/** The log lines written to a stream, parsed, without what differs from one request to another. */
-function logSink(): { stream: Writable; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n')) {
-        if (line === '') continue;
-        const { time: _t, pid: _p, hostname: _h, reqId, ...rest } = JSON.parse(line) as Record<string, unknown>;
-        if (reqId === undefined) continue;
-        assert.match(String(reqId), /^req-[0-9a-z]+$/);
-        lines.push(rest);
-      }
-      done();
-    },
-  });
-  return { stream, lines };
-}
-
 test('the hot routes answer byte for byte as Fastify does, over the socket and loopback, and log the same lines', async (t) => {
   const rt = await startRuntime(t, { socket: null, port: null });
   const { runtime } = rt.running;
   await activateLicense(rt.licenses);
   rt.processes.start(900, '4');
-  const hotLog = logSink();
-  const slowLog = logSink();
+  const hotLog = requestLogSink();
+  const slowLog = requestLogSink();
   const hot = buildRuntimeServer(runtime, { logger: { level: 'info', stream: hotLog.stream } });
   const slow = buildRuntimeServer(runtime, { logger: { level: 'info', stream: slowLog.stream }, hotRoutes: false });
   const listen = async (server: RuntimeServer, name: string) => {
@@ -136,36 +51,18 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
 
   for (const kind of ['path', 'port'] as const) {
     const target = (i: 0 | 1) => (kind === 'path' ? { path: at[i].path } : { port: at[i].port });
-    const open = async (): Promise<[Connection, Connection]> => [
-      await Connection.open(target(0)),
-      await Connection.open(target(1)),
-    ];
-    let [hotC, slowC] = await open();
-    t.after(() => {
-      hotC.socket.destroy();
-      slowC.socket.destroy();
-    });
+    const pair = await RawPair.open([target(0), target(1)]);
+    t.after(() => pair.destroy());
     const over = kind === 'path' ? 'over the socket' : 'over loopback';
 
     /** Sends `request` to both (the hot server first) and requires the same answer; returns it. */
-    const same = async (what: string, request: string, status: number): Promise<Raw> => {
-      const a = await hotC.send(request);
-      const b = await slowC.send(request);
-      assert.deepEqual(a, b, `${what} ${over}`);
-      if (a.head.some((l) => /^connection: close$/i.test(l))) {
-        hotC.socket.destroy();
-        slowC.socket.destroy();
-        [hotC, slowC] = await open();
-      }
-      assert.equal(a.status, status, `${what} ${over}: ${a.body}`);
-      return a;
-    };
+    const same = (what: string, request: string, status: number) => pair.same(`${what} ${over}`, request, status);
     const body = (fields: Record<string, unknown> = {}) =>
       JSON.stringify({ publicKey: PUBLIC_KEY, product: 'ERP', feature: 'reports', nonce: nonce(), ...fields });
 
     // Checks: signed over the same nonce by the same key, so the same bytes.
     const n = nonce();
-    const check = await same('signed check', http('POST', '/v1/check', {}, body({ nonce: n })), 200);
+    const check = await same('signed check', rawRequest('POST', '/v1/check', {}, body({ nonce: n })), 200);
     assert.deepEqual(check.head, [
       'content-type: application/json; charset=utf-8',
       `content-length: ${Buffer.byteLength(check.body)}`,
@@ -181,22 +78,26 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
       feature: 'reports',
       now: rt.scheduler.now(),
     });
-    await same('check of the product', http('POST', '/v1/check', {}, body({ feature: undefined })), 200);
-    await same('check as a 32-bit client', http('POST', '/v1/check', {}, body({ role: 'client', bitness: 32 })), 200);
-    await same('check as a server process', http('POST', '/v1/check', {}, body({ role: 'server' })), 403);
+    await same('check of the product', rawRequest('POST', '/v1/check', {}, body({ feature: undefined })), 200);
+    await same(
+      'check as a 32-bit client',
+      rawRequest('POST', '/v1/check', {}, body({ role: 'client', bitness: 32 })),
+      200,
+    );
+    await same('check as a server process', rawRequest('POST', '/v1/check', {}, body({ role: 'server' })), 403);
     await same(
       'check, charset in the content type',
-      http('POST', '/v1/check', { 'content-type': 'application/json; charset=utf-8' }, body()),
+      rawRequest('POST', '/v1/check', { 'content-type': 'application/json; charset=utf-8' }, body()),
       200,
     );
 
     // Sessions take a new random id on each server: the same answer but the id and its signature.
     const s = body({ pid: 900 });
-    const openedHot = await hotC.send(http('POST', '/v1/sessions', {}, s));
-    const openedSlow = await slowC.send(http('POST', '/v1/sessions', {}, s));
+    const openedHot = await pair.first.send(rawRequest('POST', '/v1/sessions', {}, s));
+    const openedSlow = await pair.second.send(rawRequest('POST', '/v1/sessions', {}, s));
     assert.equal(openedHot.status, 201, openedHot.body);
     const ids = [openedHot, openedSlow].map((o) => (JSON.parse(o.body) as { id: string }).id);
-    const anonymous = (raw: Raw, id: string) => ({
+    const anonymous = (raw: RawAnswer, id: string) => ({
       ...raw,
       body: raw.body
         .split(id)
@@ -215,8 +116,8 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
         now: rt.scheduler.now(),
       });
     }
-    const closedHot = await hotC.send(http('DELETE', `/v1/sessions/${ids[0]}`));
-    const closedSlow = await slowC.send(http('DELETE', `/v1/sessions/${ids[1]}`));
+    const closedHot = await pair.first.send(rawRequest('DELETE', `/v1/sessions/${ids[0]}`));
+    const closedSlow = await pair.second.send(rawRequest('DELETE', `/v1/sessions/${ids[1]}`));
     assert.deepEqual(closedHot, closedSlow);
     assert.equal(closedHot.status, 204);
     assert.deepEqual(closedHot.head, ['Connection: keep-alive', 'Keep-Alive: timeout=60']);
@@ -227,61 +128,85 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
 
     // Refusals of the routes themselves.
     const unknown = '00000000-0000-4000-8000-000000000000';
-    const notThere = await same('close of an unknown session', http('DELETE', `/v1/sessions/${unknown}`), 404);
+    const notThere = await same('close of an unknown session', rawRequest('DELETE', `/v1/sessions/${unknown}`), 404);
     assert.equal((JSON.parse(notThere.body) as { code: string }).code, 'LICTOR_E_SESSION_UNKNOWN');
-    await same('a product not licensed', http('POST', '/v1/check', {}, body({ product: 'CAD' })), 403);
-    await same('a feature not licensed', http('POST', '/v1/sessions', {}, body({ feature: 'x', pid: 900 })), 403);
-    await same('a nonce not canonical', http('POST', '/v1/check', {}, body({ nonce: `${'A'.repeat(21)}B` })), 400);
-    await same('a process that does not run', http('POST', '/v1/sessions', {}, body({ pid: 901 })), 400);
+    await same('a product not licensed', rawRequest('POST', '/v1/check', {}, body({ product: 'CAD' })), 403);
+    await same('a feature not licensed', rawRequest('POST', '/v1/sessions', {}, body({ feature: 'x', pid: 900 })), 403);
+    await same(
+      'a nonce not canonical',
+      rawRequest('POST', '/v1/check', {}, body({ nonce: `${'A'.repeat(21)}B` })),
+      400,
+    );
+    await same('a process that does not run', rawRequest('POST', '/v1/sessions', {}, body({ pid: 901 })), 400);
 
     // The local-only check: web pages are refused on both kinds of connection; a foreign Host
     // only over loopback (the socket has no host to name).
-    const page = await same('a web page', http('POST', '/v1/check', { origin: 'https://evil.example' }, body()), 403);
+    const page = await same(
+      'a web page',
+      rawRequest('POST', '/v1/check', { origin: 'https://evil.example' }, body()),
+      403,
+    );
     assert.equal((JSON.parse(page.body) as { code: string }).code, 'LICTOR_E_NOT_LOCAL');
-    await same('Origin null', http('DELETE', `/v1/sessions/${unknown}`, { origin: 'null' }), 403);
+    await same('Origin null', rawRequest('DELETE', `/v1/sessions/${unknown}`, { origin: 'null' }), 403);
     const foreign = { host: 'rebound.example' };
-    await same('a foreign Host', http('POST', '/v1/check', foreign, body({ nonce: n })), kind === 'path' ? 200 : 403);
+    await same(
+      'a foreign Host',
+      rawRequest('POST', '/v1/check', foreign, body({ nonce: n })),
+      kind === 'path' ? 200 : 403,
+    );
     await same(
       'a foreign Host, bad JSON',
-      http('POST', '/v1/check', foreign, '{"product":'),
+      rawRequest('POST', '/v1/check', foreign, '{"product":'),
       kind === 'path' ? 400 : 403,
     );
     await same(
       'a foreign Host, a property Fastify removes',
-      http('POST', '/v1/check', foreign, body({ nonce: n, x: 1 })),
+      rawRequest('POST', '/v1/check', foreign, body({ nonce: n, x: 1 })),
       kind === 'path' ? 200 : 403,
     );
 
     // Requests the hot routes hand to Fastify, before or after reading the body.
-    const invalid = await same('bad JSON', http('POST', '/v1/check', {}, '{"product":'), 400);
+    const invalid = await same('bad JSON', rawRequest('POST', '/v1/check', {}, '{"product":'), 400);
     assert.equal((JSON.parse(invalid.body) as { message: string }).message, 'the request body is not valid JSON');
-    await same('prototype poisoning', http('POST', '/v1/check', {}, `{"__proto__":{"x":1},${body().slice(1)}`), 400);
+    await same(
+      'prototype poisoning',
+      rawRequest('POST', '/v1/check', {}, `{"__proto__":{"x":1},${body().slice(1)}`),
+      400,
+    );
     await same(
       'constructor poisoning',
-      http('POST', '/v1/check', {}, `{"constructor":{"prototype":{"x":1}},${body().slice(1)}`),
+      rawRequest('POST', '/v1/check', {}, `{"constructor":{"prototype":{"x":1}},${body().slice(1)}`),
       400,
     );
-    const missing = await same('nonce missing', http('POST', '/v1/check', {}, body({ nonce: undefined })), 400);
+    const missing = await same('nonce missing', rawRequest('POST', '/v1/check', {}, body({ nonce: undefined })), 400);
     assert.deepEqual((JSON.parse(missing.body) as { details: unknown }).details, { field: 'nonce', location: 'body' });
-    await same('product too long', http('POST', '/v1/check', {}, body({ product: 'x'.repeat(129) })), 400);
-    await same('a bitness of 16', http('POST', '/v1/check', {}, body({ bitness: 16 })), 400);
-    await same('a bitness as text (coerced)', http('POST', '/v1/check', {}, body({ nonce: n, bitness: '64' })), 200);
-    await same('a nonce against its pattern', http('POST', '/v1/check', {}, body({ nonce: 'short' })), 400);
-    await same('not an object', http('POST', '/v1/check', {}, '[1]'), 400);
+    await same('product too long', rawRequest('POST', '/v1/check', {}, body({ product: 'x'.repeat(129) })), 400);
+    await same('a bitness of 16', rawRequest('POST', '/v1/check', {}, body({ bitness: 16 })), 400);
+    await same(
+      'a bitness as text (coerced)',
+      rawRequest('POST', '/v1/check', {}, body({ nonce: n, bitness: '64' })),
+      200,
+    );
+    await same('a nonce against its pattern', rawRequest('POST', '/v1/check', {}, body({ nonce: 'short' })), 400);
+    await same('not an object', rawRequest('POST', '/v1/check', {}, '[1]'), 400);
     await same(
       'empty body',
-      http('POST', '/v1/check', { 'content-type': 'application/json', 'content-length': '0' }),
+      rawRequest('POST', '/v1/check', { 'content-type': 'application/json', 'content-length': '0' }),
       400,
     );
-    await same('a property the schema does not name', http('POST', '/v1/check', {}, body({ nonce: n, x: 1 })), 200);
-    await same('text/plain', http('POST', '/v1/check', { 'content-type': 'text/plain' }, body()), 400);
+    await same(
+      'a property the schema does not name',
+      rawRequest('POST', '/v1/check', {}, body({ nonce: n, x: 1 })),
+      200,
+    );
+    await same('text/plain', rawRequest('POST', '/v1/check', { 'content-type': 'text/plain' }, body()), 400);
     await same(
       'no content type',
       `POST /v1/check HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: ${body().length}\r\n\r\n${body()}`,
       400,
     );
     const big = body({ publicKey: 'x'.repeat(RUNTIME_BODY_LIMIT) });
-    const oversize = await same('oversize body', http('POST', '/v1/check', {}, big), 413);
+    const oversize = await same('oversize body', rawRequest('POST', '/v1/check', {}, big), 413);
     assert.equal((JSON.parse(oversize.body) as { code: string }).code, 'LICTOR_E_PAYLOAD_TOO_LARGE');
     const chunk = body({ nonce: n });
     await same(
@@ -289,19 +214,19 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
       `POST /v1/check HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
       200,
     );
-    await same('a pid as text (coerced), unknown', http('POST', '/v1/sessions', {}, body({ pid: '901' })), 400);
-    await same('a pid of 0', http('POST', '/v1/sessions', {}, body({ pid: 0 })), 400);
-    await same('a query string', http('POST', '/v1/check?x=1', {}, body({ nonce: n })), 200);
-    await same('wrong method', http('PUT', '/v1/check', {}, body()), 404);
-    await same('GET of the check', http('GET', '/v1/check'), 404);
-    await same('close with a body', http('DELETE', `/v1/sessions/${unknown}`, {}, '{}'), 404);
+    await same('a pid as text (coerced), unknown', rawRequest('POST', '/v1/sessions', {}, body({ pid: '901' })), 400);
+    await same('a pid of 0', rawRequest('POST', '/v1/sessions', {}, body({ pid: 0 })), 400);
+    await same('a query string', rawRequest('POST', '/v1/check?x=1', {}, body({ nonce: n })), 200);
+    await same('wrong method', rawRequest('PUT', '/v1/check', {}, body()), 404);
+    await same('GET of the check', rawRequest('GET', '/v1/check'), 404);
+    await same('close with a body', rawRequest('DELETE', `/v1/sessions/${unknown}`, {}, '{}'), 404);
     await same(
       'close, another content type',
-      http('DELETE', `/v1/sessions/${unknown}`, { 'content-type': 'text/plain' }),
+      rawRequest('DELETE', `/v1/sessions/${unknown}`, { 'content-type': 'text/plain' }),
       400,
     );
-    await same('an id longer than the router takes', http('DELETE', `/v1/sessions/${'x'.repeat(101)}`), 414);
-    await same('a percent-encoded id', http('DELETE', '/v1/sessions/a%20b'), 404);
+    await same('an id longer than the router takes', rawRequest('DELETE', `/v1/sessions/${'x'.repeat(101)}`), 414);
+    await same('a percent-encoded id', rawRequest('DELETE', '/v1/sessions/a%20b'), 404);
     assert.equal(hot.composed, true, 'what is not plainly well-formed goes to Fastify');
   }
 
@@ -314,17 +239,17 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
 test('at debug level every request goes through Fastify, which logs each one', async (t) => {
   const rt = await startRuntime(t, { socket: null, port: null });
   await activateLicense(rt.licenses);
-  const log = logSink();
+  const log = requestLogSink();
   const server = buildRuntimeServer(rt.running.runtime, { logger: { level: 'debug', stream: log.stream } });
   const port = Number(new URL(await listenLoopback(server.extra, '127.0.0.1', 0)).port);
   t.after(async () => {
     await closeServer(server.extra);
     await server.close();
   });
-  const c = await Connection.open({ port });
+  const c = await RawConnection.open({ port });
   t.after(() => c.socket.destroy());
   const answer = await c.send(
-    http('POST', '/v1/check', {}, JSON.stringify({ publicKey: PUBLIC_KEY, product: 'ERP', nonce: nonce() })),
+    rawRequest('POST', '/v1/check', {}, JSON.stringify({ publicKey: PUBLIC_KEY, product: 'ERP', nonce: nonce() })),
   );
   assert.equal(answer.status, 200);
   assert.deepEqual(

@@ -20,30 +20,27 @@
  * not an `ActivationRequest` (Fastify's validator answers the same 400, or accepts it).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { errorAnswer, isJsonType, type RequestListener, retryAfterValue, sendJson } from '@lictor/http-service';
+import {
+  checkedBody,
+  logsEveryRequest,
+  plainJsonBody,
+  type RawRouteService,
+  type RequestListener,
+  readBody,
+  sendJson,
+  sendRefusal,
+} from '@lictor/http-service';
 import type { ActivationRequest } from '@lictor/protocol';
 import { ActivationRequest as ActivationRequestSchema } from '@lictor/protocol/wire';
-import type { FastifyBaseLogger } from 'fastify';
 import { Compile } from 'typebox/compile';
 import type { Center } from '../center/types.js';
 import { activateOnline, type RouteLog } from './activation.js';
 
-/** What the raw activation route needs of the service around it. */
-export interface RawActivationOptions {
+/** What the raw activation route needs of the service around it (`fastify`: Fastify's own request listener). */
+export interface RawActivationOptions extends RawRouteService {
   center: Center;
-  /** Fastify's own request listener: every request not answered here. */
-  fastify: RequestListener;
-  /** Answers a request whose body was read here through Fastify (its `inject`), as if it came in anew. */
-  replay: (req: IncomingMessage, body: string, res: ServerResponse) => void;
   /** Fastify's JSON body parser (prototype poisoning refused). */
   parseJson: (text: string) => unknown;
-  /** The service's logger (Fastify's root logger). */
-  log: FastifyBaseLogger;
-  /** The next request id, from the series Fastify's requests take theirs from. */
-  genReqId: () => string;
-  /** Whether the service is closing (Fastify then answers 503). */
-  closing: () => boolean;
-  bodyLimit: number;
 }
 
 const PATH = '/v1/activations';
@@ -52,30 +49,10 @@ const isActivationRequest = Compile(ActivationRequestSchema);
 /** The request listener of the center's server: online activations here, the rest to Fastify. */
 export function rawActivationListener(options: RawActivationOptions): RequestListener {
   const { center, fastify, replay, parseJson, log, genReqId, closing, bodyLimit } = options;
-  // Fastify logs every request at `debug` and below: those requests are left to it.
-  const debug = () => log.level === 'debug' || log.level === 'trace';
-
-  /** Answers as Fastify's error handler does (`installErrorHandling`). */
-  function refuse(res: ServerResponse, reqId: string, error: unknown): void {
-    const { status, body } = errorAnswer(error, bodyLimit);
-    if (status >= 500) log.error({ reqId, err: error }, 'request failed');
-    else log.info({ reqId, code: body.code }, 'request refused');
-    const retry = retryAfterValue(body);
-    sendJson(res, status, JSON.stringify(body), retry === undefined ? undefined : { 'retry-after': retry });
-  }
 
   function answer(req: IncomingMessage, res: ServerResponse, text: string): void {
-    let body: unknown;
-    try {
-      body = parseJson(text);
-    } catch {
-      replay(req, text, res);
-      return;
-    }
-    if (!isActivationRequest.Check(body)) {
-      replay(req, text, res);
-      return;
-    }
+    const body = checkedBody(req, res, text, parseJson, isActivationRequest, replay);
+    if (body === undefined) return;
     const clientIp = req.socket.remoteAddress;
     // The connection is gone: nobody to answer, and no address to count the request against.
     if (clientIp === undefined) {
@@ -86,32 +63,20 @@ export function rawActivationListener(options: RawActivationOptions): RequestLis
     const routeLog: RouteLog = { info: (fields, message) => log.info({ reqId, ...fields }, message) };
     activateOnline(center, body as ActivationRequest, clientIp, routeLog).then(
       ({ status, answer }) => sendJson(res, status, JSON.stringify(answer)),
-      (error: unknown) => refuse(res, reqId, error),
+      (error: unknown) => sendRefusal(res, log, reqId, error, bodyLimit),
     );
   }
 
   function activation(req: IncomingMessage, res: ServerResponse): void {
-    const length = Number(req.headers['content-length']);
-    if (
-      req.headers['transfer-encoding'] !== undefined ||
-      !(length > 0 && length <= bodyLimit) ||
-      !isJsonType(req.headers['content-type'])
-    ) {
+    if (!plainJsonBody(req, bodyLimit)) {
       fastify(req, res);
       return;
     }
-    let text = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      text += chunk;
-    });
-    // A connection that breaks mid-body gets no answer, from here or from Fastify.
-    req.on('error', () => {});
-    req.on('end', () => answer(req, res, text));
+    readBody(req, (text) => answer(req, res, text));
   }
 
   return (req, res) => {
-    if (req.method === 'POST' && req.url === PATH && !closing() && !debug()) activation(req, res);
+    if (req.method === 'POST' && req.url === PATH && !closing() && !logsEveryRequest(log)) activation(req, res);
     else fastify(req, res);
   };
 }

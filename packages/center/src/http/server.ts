@@ -3,14 +3,13 @@
 import {
   addMessages,
   errorBodySchema,
+  fastifyRawService,
   installErrorHandling,
   listenService,
   openApiRoute,
-  parseWith,
   type RequestListener,
   rawServer,
   registerOpenApi,
-  replayThroughFastify,
   requestIds,
   type ServiceLoggerOption,
   serviceLogging,
@@ -100,20 +99,10 @@ export function buildCenterServer(center: Center, options: CenterServerOptions =
     stop();
   });
   if (options.rawActivations !== false && !trustProxy && fastifyListener !== undefined) {
-    let closing = false;
-    app.addHook('preClose', async () => {
-      closing = true;
-    });
     const json = app.getDefaultJsonParser('error', 'error');
     listener = rawActivationListener({
       center,
-      fastify: fastifyListener,
-      replay: (req, body, res) => replayThroughFastify(app, req, body, res),
-      parseJson: (text) => parseWith(json, text),
-      log: app.log,
-      genReqId,
-      closing: () => closing,
-      bodyLimit: BODY_LIMIT,
+      ...fastifyRawService(app, fastifyListener, json, genReqId, BODY_LIMIT),
     });
   }
   return app;

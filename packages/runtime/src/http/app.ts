@@ -12,6 +12,7 @@ import {
   errorBodySchema,
   installErrorHandling,
   openApiRoute,
+  type RequestListener,
   registerOpenApi,
   ServiceLogController,
 } from '@lictor/http-service';
@@ -22,7 +23,6 @@ import { localOnly } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
 import { activationRoutes } from './activation-routes.js';
 import { eventRoutes } from './event-routes.js';
-import type { RequestListener } from './hot-routes.js';
 import { licensingRoutes } from './licensing-routes.js';
 import { sessionRoutes } from './session-routes.js';
 

@@ -7,15 +7,10 @@
  * Every request passes the local-only check (`local-only.ts`); bodies are JSON only; every route
  * has an `operationId` in `GET /openapi.json`.
  */
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { loggerOptions, type ServiceLoggerOption } from '@lictor/http-service/log-options';
+import { type RequestListener, requestIds, sendInjected } from '@lictor/http-service/raw-routes';
 import { type Scheduler, systemScheduler } from '@lictor/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -23,7 +18,7 @@ import { hostOfHeader, isLoopbackHost } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
 import { answerClientErrors } from './client-error.js';
 import { DEFAULT_KEEP_ALIVE_MS } from './event-format.js';
-import { hotRoutesListener, type RequestListener } from './hot-routes.js';
+import { hotRoutesListener } from './hot-routes.js';
 
 /** Request bodies above this size are refused with 413 before parsing (license and answer files are a few KiB). */
 export const RUNTIME_BODY_LIMIT = 128 * 1024;
@@ -152,15 +147,6 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
   };
 }
 
-/** Request ids as Fastify makes them (`req-1`, `req-2`, … in base 36), one series for both ways of answering. */
-function requestIds(): () => string {
-  let next = 0;
-  return () => {
-    next = (next + 1) & 0x7fffffff;
-    return `req-${next.toString(36)}`;
-  };
-}
-
 /**
  * Answers `req`, whose `body` the hot routes read, through Fastify as if it had come in anew.
  * It passed the local-only check on its connection: one that came over the Unix socket (no
@@ -189,18 +175,7 @@ function replay(
   app()
     .then((a) => a.inject({ method: req.method as 'POST', url: req.url ?? '/', headers, payload: body, remoteAddress }))
     .then(
-      (answer) => {
-        const out: OutgoingHttpHeaders = {};
-        for (const [name, value] of Object.entries(answer.headers)) {
-          // Fastify closes a connection after a body it could not read (`connection: close`).
-          if (!TRANSPORT_HEADERS.has(name) || (name === 'connection' && value === 'close')) out[name] = value;
-        }
-        res.writeHead(answer.statusCode, out);
-        res.end(answer.rawPayload);
-      },
+      (answer) => sendInjected(res, answer),
       () => res.destroy(),
     );
 }
-
-/** Headers of an injected answer that the real connection sets itself. */
-const TRANSPORT_HEADERS = new Set(['connection', 'keep-alive', 'date', 'transfer-encoding']);
