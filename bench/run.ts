@@ -3,7 +3,8 @@
  * and its load average before and after each group. Numbers for docs/benchmarks.md come from this
  * output.
  *
- *   --only sdk|center|center-held|pool|manager|seat-proof|logging|releases|manager-net|runtime   one group (repeatable, or comma-separated)
+ *   --only sdk|center|center-held|pool|manager|seat-proof|then-and-now|logging|releases|manager-net|runtime   one group (repeatable, or comma-separated)
+ *   --earlier <dir>  the then-and-now group's earlier checkout (built with npm ci); without it that group is skipped
  *   --rounds <n>     rounds of each interleaved comparison (default 3, at least 3)
  *   --seconds <s>    seconds per measured phase of the server comparisons (default 4)
  *   --runtime-prof <dir>   the runtime group's `lictor runtime serve` writes its CPU profile there (`--cpu-prof`)
@@ -26,6 +27,7 @@ const GROUPS = [
   'pool',
   'manager',
   'seat-proof',
+  'then-and-now',
   'logging',
   'releases',
   'manager-net',
@@ -41,6 +43,7 @@ const { values } = parseArgs({
     pin: { type: 'boolean', default: false },
     verbose: { type: 'boolean', default: false },
     'runtime-prof': { type: 'string' },
+    earlier: { type: 'string' },
   },
 });
 const only = new Set((values.only ?? []).flatMap((o) => o.split(',')));
@@ -112,6 +115,18 @@ await group('seat-proof', async () => {
     "seat-proof: heartbeats MAC'd in a session (nonce and session headers) and plain, one manager with the hot routes and one through Fastify, bare node:http with and without the MAC; each in its own process, 50 keep-alive connections; heartbeats/s",
   );
   printAll(await benchSeatProof({ seconds, rounds, verbose }));
+});
+await group('then-and-now', async () => {
+  const earlier = values.earlier;
+  if (earlier === undefined) {
+    console.log('then-and-now: skipped (needs --earlier <an earlier checkout, built>)');
+    return;
+  }
+  const { benchThenAndNow } = await import('./then-and-now.js');
+  console.log(
+    `then-and-now: this checkout's lictor manager serve proving every answer (a session's MAC) against ${earlier}'s answering plain, and against itself answering plain; each with its own center, license and activation, UDP off, at the default log level and at warn; 50 keep-alive connections; requests/s`,
+  );
+  printAll(await benchThenAndNow({ earlier, seconds, rounds, verbose }));
 });
 await group('logging', async () => {
   const { benchLogging } = await import('./logging.js');

@@ -7,12 +7,12 @@
  * center, a 200,000-seat multi-user license, an online activation) and serves it with its
  * defaults (UDP off), once with its default log level and once with `--log-level warn`.
  *
- *   npx tsx bench/then-and-now.ts <checkout of the earlier commit> [seconds] [rounds] [connections]
+ *   npm run bench -- --only then-and-now --earlier <checkout of the earlier commit, built with npm ci>
  *
- * Not part of `npm run bench` (it needs a second checkout, built with `npm ci`).
+ * Without `--earlier` the group is skipped (it needs that second checkout).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
-import { loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
   ANSWER_NONCE_HEADER,
@@ -32,17 +32,15 @@ import type { HttpClient } from './load-clients.js';
 import { closedLoop, connectedClients } from './manager-ceiling.js';
 import { managerWorld, type ServerProcess, serveManager } from './processes.js';
 
-const [thenCheckout, secondsArg, roundsArg, connectionsArg] = process.argv.slice(2);
-if (thenCheckout === undefined) {
-  console.error(
-    'usage: npx tsx bench/then-and-now.ts <checkout of the earlier commit> [seconds] [rounds] [connections]',
-  );
-  process.exit(2);
+/** Options of {@link benchThenAndNow}. */
+export interface ThenAndNowOptions {
+  /** The earlier checkout (built with `npm ci`): its `packages/cli/bin/lictor.js` is "then". */
+  earlier: string;
+  seconds?: number;
+  rounds?: number;
+  connections?: number;
+  verbose?: boolean;
 }
-const THEN_BIN = join(resolve(thenCheckout), 'packages/cli/bin/lictor.js');
-const seconds = Number(secondsArg ?? 4);
-const rounds = Number(roundsArg ?? 3);
-const n = Number(connectionsArg ?? 50);
 
 /** Nonces the proven clients cycle through (the manager keeps none; fresh ones cost the same). */
 const NONCES = Array.from({ length: 256 }, () => answerNonce(randomBytes(24)));
@@ -110,6 +108,7 @@ function sides(
   server: ServerProcess,
   clients: readonly HttpClient[],
   leaseIds: readonly string[],
+  seconds: number,
   head: (k: number) => string,
 ): Side[] {
   const duration = (round: number) => (round < 0 ? 1 : seconds);
@@ -143,7 +142,11 @@ function sides(
 }
 
 /** Clients of `server`, each holding one lease for heartbeats. */
-async function clientsOf(server: ServerProcess, tag: string): Promise<{ clients: HttpClient[]; leaseIds: string[] }> {
+async function clientsOf(
+  server: ServerProcess,
+  n: number,
+  tag: string,
+): Promise<{ clients: HttpClient[]; leaseIds: string[] }> {
   const leaseIds: string[] = [];
   const clients = await connectedClients(server.port, n, async (c, i) => {
     leaseIds[i] = await c.acquire('ERP', `${tag}-${i}`);
@@ -151,70 +154,62 @@ async function clientsOf(server: ServerProcess, tag: string): Promise<{ clients:
   return { clients, leaseIds };
 }
 
-const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-then-now-'));
-const results: { config: string; comparisons: Comparison[] }[] = [];
-try {
-  const thenWorld = await managerWorld(join(dir, 'then'), 200_000, THEN_BIN);
-  const nowWorld = await managerWorld(join(dir, 'now'), 200_000);
-  for (const logLevel of [undefined, 'warn'] as const) {
-    const config = logLevel === undefined ? 'default log level' : `--log-level ${logLevel}`;
-    const then = await serveManager(
-      thenWorld.dataDir,
-      thenWorld.publicKey,
-      join(dir, 'then.log'),
-      logLevel,
-      [],
-      THEN_BIN,
-    );
-    const now = await serveManager(nowWorld.dataDir, nowWorld.publicKey, join(dir, 'now.log'), logLevel);
-    try {
-      const t = await clientsOf(then, 'then');
-      const p = await clientsOf(now, 'now');
-      const { session } = await openSession(p.clients[0] as HttpClient, nowWorld.publicKey);
-      await assertProven(p.clients[0] as HttpClient, p.leaseIds[0] as string, session);
-      const proven = (k: number) =>
-        `${ANSWER_NONCE_HEADER}: ${NONCES[k & 255]}\r\n${ANSWER_SESSION_HEADER}: ${session.id}\r\n`;
-      const plain = () => '';
-      const [tp, th] = sides('then, plain', then, t.clients, t.leaseIds, plain);
-      const [np, nh] = sides('now, proven', now, p.clients, p.leaseIds, proven);
-      const [qp, qh] = sides('now, plain', now, p.clients, p.leaseIds, plain);
-      console.error(
-        `${config}: load average ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
+/**
+ * Runs the comparisons at the default log level and at `--log-level warn`; rates are requests
+ * per second (a pair is two).
+ */
+export async function benchThenAndNow(options: ThenAndNowOptions): Promise<Comparison[]> {
+  const thenBin = join(resolve(options.earlier), 'packages/cli/bin/lictor.js');
+  const seconds = options.seconds ?? 4;
+  const rounds = options.rounds ?? 3;
+  const n = options.connections ?? 50;
+  const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-then-now-'));
+  const comparisons: Comparison[] = [];
+  try {
+    const thenWorld = await managerWorld(join(dir, 'then'), 200_000, thenBin);
+    const nowWorld = await managerWorld(join(dir, 'now'), 200_000);
+    for (const logLevel of [undefined, 'warn'] as const) {
+      const config = logLevel === undefined ? 'default log level' : `--log-level ${logLevel}`;
+      const then = await serveManager(
+        thenWorld.dataDir,
+        thenWorld.publicKey,
+        join(dir, 'then.log'),
+        logLevel,
+        [],
+        thenBin,
       );
-      const [a, b, c, d, e, f] = await interleave([tp!, np!, qp!, th!, nh!, qh!], 'rate', rounds, {
-        warmup: true,
-        onSample: (side, s) => console.error(`  ${side}: ${Math.round(s.value)}/s`),
-      });
-      console.error(
-        `${config}: load average ${loadavg()
-          .map((l) => l.toFixed(2))
-          .join(' ')}`,
-      );
-      results.push({
-        config,
-        comparisons: [
-          compare(`acquire+release: now proven against then plain (${config}, target ≥ 0.8)`, b!, a!),
-          compare(`heartbeats: now proven against then plain (${config}, target ≥ 0.8)`, e!, d!),
-          compare(`acquire+release: now proven against now plain (${config})`, b!, c!),
-          compare(`heartbeats: now proven against now plain (${config})`, e!, f!),
-        ],
-      });
-      for (const client of [...t.clients, ...p.clients]) client.close();
-    } finally {
-      await Promise.all([then.stop(), now.stop()]);
+      const now = await serveManager(nowWorld.dataDir, nowWorld.publicKey, join(dir, 'now.log'), logLevel);
+      try {
+        const t = await clientsOf(then, n, 'then');
+        const p = await clientsOf(now, n, 'now');
+        const { session } = await openSession(p.clients[0] as HttpClient, nowWorld.publicKey);
+        await assertProven(p.clients[0] as HttpClient, p.leaseIds[0] as string, session);
+        const proven = (k: number) =>
+          `${ANSWER_NONCE_HEADER}: ${NONCES[k & 255]}\r\n${ANSWER_SESSION_HEADER}: ${session.id}\r\n`;
+        const plain = () => '';
+        const [tp, th] = sides('then, plain', then, t.clients, t.leaseIds, seconds, plain);
+        const [np, nh] = sides('now, proven', now, p.clients, p.leaseIds, seconds, proven);
+        const [qp, qh] = sides('now, plain', now, p.clients, p.leaseIds, seconds, plain);
+        const onSample = options.verbose
+          ? (side: string, s: { value: number }) => console.error(`  ${side}: ${Math.round(s.value)}/s`)
+          : undefined;
+        const [a, b, c, d, e, f] = await interleave([tp!, np!, qp!, th!, nh!, qh!], 'rate', rounds, {
+          warmup: true,
+          ...(onSample ? { onSample } : {}),
+        });
+        comparisons.push(
+          compare(`acquire+release: now proven against then plain, ${config}, ${n} connections (target ≥ 0.8)`, b!, a!),
+          compare(`heartbeats: now proven against then plain, ${config}, ${n} connections (target ≥ 0.8)`, e!, d!),
+          compare(`acquire+release: now proven against now plain, ${config}, ${n} connections`, b!, c!),
+          compare(`heartbeats: now proven against now plain, ${config}, ${n} connections`, e!, f!),
+        );
+        for (const client of [...t.clients, ...p.clients]) client.close();
+      } finally {
+        await Promise.all([then.stop(), now.stop()]);
+      }
     }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
-} finally {
-  await rm(dir, { recursive: true, force: true });
-}
-for (const { comparisons } of results) {
-  for (const c of comparisons) {
-    const cpu = (s: { samples: { serverMicrosPerOp?: number }[] }) =>
-      s.samples.map((x) => Math.round(x.serverMicrosPerOp ?? Number.NaN)).join('/');
-    console.log(
-      `${c.what}: ${c.ratio.toFixed(2)} (rounds ${c.roundRatios.map((r) => r.toFixed(2)).join(' ')}) · from CPU ${c.cpuRatio.toFixed(2)} · ${Math.round(c.side.median)} against ${Math.round(c.ceiling.median)}/s · server µs per request ${cpu(c.side)} against ${cpu(c.ceiling)}`,
-    );
-  }
+  return comparisons;
 }
