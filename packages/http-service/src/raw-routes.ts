@@ -65,6 +65,16 @@ export function fastifyRawService(
   };
 }
 
+/** Where a route logs what it did: a request's logger (Fastify's `request.log`, or {@link requestLog}). */
+export interface RouteLog {
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
+/** A {@link RouteLog} for a request answered on the raw path: `log`'s lines carry `reqId`, as Fastify's request logger's do. */
+export function requestLog(log: FastifyBaseLogger, reqId: string): RouteLog {
+  return { info: (fields, message) => log.info({ reqId, ...fields }, message) };
+}
+
 /** Whether the raw routes leave every request to Fastify: it logs each one at `debug` and below. */
 export function logsEveryRequest(log: FastifyBaseLogger): boolean {
   return log.level === 'debug' || log.level === 'trace';

@@ -28,6 +28,7 @@ import {
   type RawRouteService,
   type RequestListener,
   readBody,
+  requestLog,
   sendDone,
   sendJson,
   sendRefusal,
@@ -35,7 +36,7 @@ import {
 import { ANSWER_NONCE_HEADER, isAnswerNonce } from '@lictor/protocol';
 import { AcquireBody, ProofHeaders } from '@lictor/protocol/wire';
 import { Compile } from 'typebox/compile';
-import { acquireLease, heartbeatLease, type LeaseRoutesContext, type RouteLog, releaseLease } from './lease-routes.js';
+import { acquireLease, heartbeatLease, type LeaseRoutesContext, releaseLease } from './lease-routes.js';
 
 /** What the hot routes need of the service around them (`fastify`: Fastify's own request listener). */
 export interface HotRoutesOptions extends RawRouteService {
@@ -59,9 +60,6 @@ function proofHeadersOk(req: IncomingMessage): boolean {
 /** The request listener of the manager's server: the hot routes here, the rest to Fastify. */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
   const { ctx, fastify, replay, parseJson, log, genReqId, closing, bodyLimit } = options;
-  const routeLog = (reqId: string): RouteLog => ({
-    info: (fields, message) => log.info({ reqId, ...fields }, message),
-  });
 
   function acquire(req: IncomingMessage, res: ServerResponse): void {
     if (!plainJsonBody(req, bodyLimit) || !proofHeadersOk(req)) {
@@ -78,7 +76,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
           body,
           req.headers as ProofHeaders,
           req.socket.remoteAddress,
-          routeLog(reqId),
+          requestLog(log, reqId),
         );
         sendJson(res, status, json);
       } catch (error) {

@@ -5,6 +5,7 @@
  * `inject`, OpenAPI, and every request the raw listener hands over) and by the raw listener
  * (`hot-routes.ts`), so that both answer alike. Refusals are thrown as `LictorError`s.
  */
+import type { RouteLog } from '@lictor/http-service';
 import { LictorError } from '@lictor/protocol';
 import type { AcquireBody, ProofHeaders } from '@lictor/protocol/wire';
 import { acquireCanonicalJson, acquireJson, heartbeatCanonicalJson, heartbeatJson } from './answer-json.js';
@@ -15,11 +16,6 @@ import { proofRequest, type SeatProofs } from './seat-proofs.js';
 export interface LeaseRoutesContext {
   manager: LicenseManager;
   proofs: SeatProofs;
-}
-
-/** Where a route logs what it did (a request's logger). */
-export interface RouteLog {
-  info(fields: Record<string, unknown>, message: string): void;
 }
 
 /** The refusal of a heartbeat or release of a lease that is not held. */
@@ -49,34 +45,16 @@ export function acquireLease(
     throw new LictorError('LICTOR_E_ACCESS_DENIED', 'the connection closed before its address was known; try again');
   }
   const result = manager.acquire({ ...body, address });
+  if (result.kind === 'granted' || result.kind === 'renewed') {
+    const renewed = result.kind === 'renewed';
+    if (!renewed) log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
+    const answer = { lease: manager.leaseBody(result.lease), renewed };
+    return {
+      status: renewed ? 200 : 201,
+      json: proofs.signJson('lease', result.lease, nonce, answer, session, acquireJson, acquireCanonicalJson),
+    };
+  }
   switch (result.kind) {
-    case 'granted':
-      log.info({ leaseId: result.lease.id, product: body.product }, 'lease granted');
-      return {
-        status: 201,
-        json: proofs.signJson(
-          'lease',
-          result.lease,
-          nonce,
-          { lease: manager.leaseBody(result.lease), renewed: false },
-          session,
-          acquireJson,
-          acquireCanonicalJson,
-        ),
-      };
-    case 'renewed':
-      return {
-        status: 200,
-        json: proofs.signJson(
-          'lease',
-          result.lease,
-          nonce,
-          { lease: manager.leaseBody(result.lease), renewed: true },
-          session,
-          acquireJson,
-          acquireCanonicalJson,
-        ),
-      };
     case 'exhausted':
       if (result.limit !== undefined) {
         throw new LictorError('LICTOR_E_SEATS_EXHAUSTED', result.limit.reason, {

@@ -27,6 +27,7 @@ import {
   type RawRouteService,
   type RequestListener,
   readBody,
+  requestLog,
   sendJson,
   sendRefusal,
 } from '@lictor/http-service';
@@ -34,7 +35,7 @@ import type { ActivationRequest } from '@lictor/protocol';
 import { ActivationRequest as ActivationRequestSchema } from '@lictor/protocol/wire';
 import { Compile } from 'typebox/compile';
 import type { Center } from '../center/types.js';
-import { activateOnline, type RouteLog } from './activation.js';
+import { activateOnline } from './activation.js';
 
 /** What the raw activation route needs of the service around it (`fastify`: Fastify's own request listener). */
 export interface RawActivationOptions extends RawRouteService {
@@ -60,8 +61,7 @@ export function rawActivationListener(options: RawActivationOptions): RequestLis
       return;
     }
     const reqId = genReqId();
-    const routeLog: RouteLog = { info: (fields, message) => log.info({ reqId, ...fields }, message) };
-    activateOnline(center, body as ActivationRequest, clientIp, routeLog).then(
+    activateOnline(center, body as ActivationRequest, clientIp, requestLog(log, reqId)).then(
       ({ status, answer }) => sendJson(res, status, JSON.stringify(answer)),
       (error: unknown) => sendRefusal(res, log, reqId, error, bodyLimit),
     );

@@ -1,15 +1,10 @@
 /** Public routes used by applications: activation, the blacklist and duplicate reports. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errorResponses } from '@lictor/http-service';
+import { errorResponses, type RouteLog } from '@lictor/http-service';
 import { type ActivationRequest, type ActivationResponse, TIME_HEADER } from '@lictor/protocol';
 import { BlacklistQuery } from '@lictor/protocol/wire';
 import type { Center } from '../center/types.js';
 import { ref } from './messages.js';
-
-/** Where a route logs what it did (a request's logger). */
-export interface RouteLog {
-  info(fields: Record<string, unknown>, message: string): void;
-}
 
 /**
  * `POST /v1/activations` once its body is read and checked, for the Fastify route and for the

@@ -21,9 +21,6 @@ import {
 import fastJson, { type Schema } from 'fast-json-stringify';
 import { licenseJsonOf } from '../answer-proofs.js';
 
-/** The content type of every JSON answer (Fastify's). */
-export const JSON_TYPE = 'application/json; charset=utf-8';
-
 /** An object schema without its `proof` and `unproven` properties. */
 function withoutProof(schema: { properties: Record<string, object>; required?: readonly string[] }): Schema {
   const { proof: _p, unproven: _u, ...properties } = schema.properties;

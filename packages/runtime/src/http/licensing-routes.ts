@@ -1,10 +1,9 @@
 /** Routes of checks and status: `GET /v1/status`, `POST /v1/check`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errorResponses, messageRefs } from '@lictor/http-service';
+import { errorResponses, JSON_TYPE, messageRefs } from '@lictor/http-service';
 import { RUNTIME_MESSAGES } from '@lictor/protocol/wire';
 import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
-import { JSON_TYPE } from './answer-json.js';
 import { answerCheck } from './hot-answers.js';
 
 const ref = messageRefs(RUNTIME_MESSAGES);

@@ -1,10 +1,9 @@
 /** Routes of sessions and seats: `POST /v1/sessions`, `DELETE /v1/sessions/{id}`, `POST /v1/seats`, `DELETE /v1/seats/{id}`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { errorResponses, messageRefs } from '@lictor/http-service';
+import { errorResponses, JSON_TYPE, messageRefs } from '@lictor/http-service';
 import { RUNTIME_MESSAGES, RuntimeIdParams } from '@lictor/protocol/wire';
 import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
-import { JSON_TYPE } from './answer-json.js';
 import { answerCloseSession, answerOpenSession } from './hot-answers.js';
 
 const ref = messageRefs(RUNTIME_MESSAGES);
