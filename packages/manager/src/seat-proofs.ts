@@ -126,11 +126,13 @@ export class SeatProofs {
     json: (answer: T & { proof?: AnswerProof | SessionAnswerProof }) => string,
     canonical: (answer: T) => string,
   ): string {
-    const key = nonce === undefined ? undefined : this.#keys.get(lease.licenseId);
-    if (nonce === undefined || key === undefined) return json(answer);
-    const held = session === undefined ? undefined : this.#session(session, key);
-    if (held === undefined) return json({ ...answer, proof: signAnswer(key, purpose, nonce, answer) });
-    return sessionProvenJson(held.mac, purpose, held.containerId, nonce, canonical(answer));
+    if (nonce !== undefined && session !== undefined) {
+      const key = this.#keys.get(lease.licenseId);
+      const held = key === undefined ? undefined : this.#session(session, key);
+      if (held !== undefined) return sessionProvenJson(held.mac, purpose, held.containerId, nonce, canonical(answer));
+    }
+    // No session held here: signed, or plain without a nonce or a key, as `sign` answers.
+    return json(this.sign(purpose, lease, nonce, answer));
   }
 
   /**
