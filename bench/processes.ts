@@ -210,9 +210,15 @@ export function serveManager(
  * Without its rate limits (30 activations a minute per client address by default): the whole
  * load comes from this one address.
  */
-export function serveCenter(dataDir: string, logFile: string, logLevel?: string): Promise<ServerProcess> {
+export function serveCenter(
+  dataDir: string,
+  logFile: string,
+  logLevel?: string,
+  nodeFlags: readonly string[] = [],
+): Promise<ServerProcess> {
   return startServer(
     [
+      ...nodeFlags,
       LICTOR_BIN,
       'center',
       'serve',
