@@ -215,11 +215,12 @@ export function serveCenter(
   logFile: string,
   logLevel?: string,
   nodeFlags: readonly string[] = [],
+  bin = LICTOR_BIN,
 ): Promise<ServerProcess> {
   return startServer(
     [
       ...nodeFlags,
-      LICTOR_BIN,
+      bin,
       'center',
       'serve',
       '--data',
