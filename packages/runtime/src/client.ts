@@ -4,7 +4,7 @@
  */
 import { request } from 'node:http';
 import { type ErrorBody, isErrorCode, LictorError } from '@lictor/protocol';
-import { isWire, RuntimeStatus, wireProblem } from '@lictor/protocol/wire';
+import type { RuntimeStatus } from '@lictor/protocol/wire';
 
 /** Where the runtime answers: its Unix socket, or its loopback URL. */
 export type RuntimeTarget = { socket: string } | { url: string };
@@ -102,6 +102,9 @@ export async function runtimeStatus(target: RuntimeTarget): Promise<RuntimeStatu
       `${describe(target)} answered HTTP ${answer.status}, not as a Lictor Runtime`,
     );
   }
+  // Imported here: the wire schemas are TypeBox's builders, which a serving runtime (whose CLI
+  // imports this module) does not load otherwise.
+  const { isWire, RuntimeStatus, wireProblem } = await import('@lictor/protocol/wire');
   if (!isWire(RuntimeStatus, answer.json)) {
     throw new LictorError(
       'LICTOR_E_RUNTIME_UNREACHABLE',

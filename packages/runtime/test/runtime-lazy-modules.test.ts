@@ -2,9 +2,10 @@
  * What a runtime that only answers checks and sessions loads: in a process of its own
  * (`lazy-modules-child.ts`, which records every module from before the runtime's code is
  * imported), a signed check, a session opened and one closed over loopback load neither Fastify,
- * nor TypeBox's value functions (the hot routes check bodies with `typebox/schema`'s compiler),
- * nor hardware collection libraries or the PKCS#11 binding (the test hardware is injected and no
- * tokens are configured).
+ * nor TypeBox (its type builders, the wire schemas, its compilers and value functions: the hot
+ * routes' checks and serializers are generated at build time, `wire-code.generated.ts`), nor
+ * fast-json-stringify's compiler and Ajv, nor hardware collection libraries or the PKCS#11 binding
+ * (the test hardware is injected and no tokens are configured).
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -19,11 +20,17 @@ const NOT_LOADED: [string, RegExp][] = [
   ['Fastify', /\/node_modules\/fastify\//],
   ["TypeBox's value functions", /\/node_modules\/typebox\/build\/value\//],
   ["TypeBox's compile module", /\/node_modules\/typebox\/build\/compile\//],
+  // The hot routes' checks and serializers are generated at build time (wire-code.generated.ts).
+  ["TypeBox's type builders", /\/node_modules\/typebox\/build\/type\//],
+  ["TypeBox's schema compiler", /\/node_modules\/typebox\/build\/schema\//],
+  ['the wire schemas', /\/packages\/protocol\/(src|dist)\/wire\//],
+  ["fast-json-stringify's compiler", /\/node_modules\/fast-json-stringify\/index\.js$/],
+  ['Ajv', /\/node_modules\/ajv(-formats)?\//],
   ['systeminformation', /\/node_modules\/systeminformation\//],
   ['pkcs11js', /\/node_modules\/pkcs11js\//],
 ];
 
-test('a runtime answering checks and sessions loads neither Fastify nor TypeBox value functions nor hardware or token libraries', async () => {
+test('a runtime answering checks and sessions loads neither Fastify nor TypeBox nor Ajv nor hardware or token libraries', async () => {
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD], {
     maxBuffer: 16 * 1024 * 1024,
   });

@@ -7,33 +7,19 @@
  * What differs is the proof: its `license` is the armored license file (1.5 KB of text with line
  * breaks to escape), the same for every answer of a license file, so it is escaped once per load
  * of the license files (`licenseJsonOf`, `answer-proofs.ts`) instead of once per answer. The
- * fields before the proof are serialized by fast-json-stringify over the schema without `proof`
- * and `unproven` (which come last in both schemas), the proof is appended.
+ * fields before the proof are serialized by fast-json-stringify's code over the schema without
+ * `proof` and `unproven` (which come last in both schemas), the proof is appended. That code is
+ * generated at build time (`wire-code.generated.ts`, fast-json-stringify's `standalone` mode): a
+ * serving runtime loads neither the wire schemas' TypeBox builders nor Ajv.
  */
-import type { RuntimeAnswerProof, RuntimeUnproven } from '@lictor/protocol/wire';
-import {
-  CheckAnswer,
-  RuntimeSession,
-  RuntimeUnproven as RuntimeUnprovenSchema,
-  type CheckAnswer as TCheckAnswer,
-  type RuntimeSession as TRuntimeSession,
+import type {
+  RuntimeAnswerProof,
+  RuntimeUnproven,
+  CheckAnswer as TCheckAnswer,
+  RuntimeSession as TRuntimeSession,
 } from '@lictor/protocol/wire';
-import fastJson, { type Schema } from 'fast-json-stringify';
 import { licenseJsonOf } from '../answer-proofs.js';
-
-/** An object schema without its `proof` and `unproven` properties. */
-function withoutProof(schema: { properties: Record<string, object>; required?: readonly string[] }): Schema {
-  const { proof: _p, unproven: _u, ...properties } = schema.properties;
-  return {
-    type: 'object',
-    properties,
-    required: (schema.required ?? []).filter((name) => name !== 'proof' && name !== 'unproven'),
-  };
-}
-
-const checkFields = fastJson(withoutProof(CheckAnswer));
-const sessionFields = fastJson(withoutProof(RuntimeSession));
-const unprovenJson = fastJson(RuntimeUnprovenSchema);
+import { checkFieldsJson, sessionFieldsJson, unprovenJson } from './wire-code.generated.js';
 
 /** `"proof":…` (and `"unproven":…` for an unsigned answer), the last members of both answers. */
 function proofMembers(proof: RuntimeAnswerProof | null, unproven: RuntimeUnproven | undefined): string {
@@ -49,10 +35,10 @@ function appendProof(fields: string, answer: { proof: RuntimeAnswerProof | null;
 
 /** The JSON text of a check's answer. */
 export function checkAnswerJson(answer: TCheckAnswer): string {
-  return appendProof(checkFields(answer), answer);
+  return appendProof(checkFieldsJson(answer), answer);
 }
 
 /** The JSON text of an opened session. */
 export function sessionJson(session: TRuntimeSession): string {
-  return appendProof(sessionFields(session), session);
+  return appendProof(sessionFieldsJson(session), session);
 }

@@ -9,8 +9,9 @@
  *
  * What is answered here passes the same local-only check (`localRefusal`: a refused request is
  * handed to Fastify, whose `onRequest` hook refuses it), is checked against the same wire schemas
- * (`@lictor/protocol/wire`, compiled with TypeBox's JSON Schema compiler, `typebox/schema`: the
- * same check as `typebox/compile`'s, without the value functions it loads), handled by the same functions as
+ * (`@lictor/protocol/wire`: TypeBox's compiled check of each, generated at build time into
+ * `wire-code.generated.ts`, so that neither the schemas' TypeBox builders nor its compiler are
+ * loaded to serve), handled by the same functions as
  * the Fastify routes (`hot-answers.ts`, which also make the answer's JSON text), with the same
  * headers, status codes, error bodies and log lines (a refusal at info, a failure at error, with
  * a request id of the series Fastify's requests take theirs from).
@@ -37,11 +38,10 @@ import {
   sendJson,
   sendRefusal,
 } from '@lictor/http-service/raw-routes';
-import { CheckBody, SessionBody } from '@lictor/protocol/wire';
-import { Compile } from 'typebox/schema';
 import { localRefusal } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
 import { answerCheck, answerCloseSession, answerOpenSession } from './hot-answers.js';
+import { isCheckBody, isSessionBody } from './wire-code.generated.js';
 
 /**
  * What the hot routes need of the service around them (`fastify` composes the Fastify app first
@@ -56,8 +56,8 @@ export interface HotRoutesOptions extends RawRouteService {
 /** `/v1/sessions/<id>`, ids Fastify's router takes as they are (no decoding, at most its 100 characters). */
 const SESSION_PATH = /^\/v1\/sessions\/([A-Za-z0-9._~-]{1,100})$/;
 
-const isCheckBody = Compile(CheckBody);
-const isSessionBody = Compile(SessionBody);
+const checkBody = { Check: isCheckBody };
+const sessionBody = { Check: isSessionBody };
 
 /** The request listener of the runtime's servers: the hot routes here, the rest to Fastify. */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
@@ -98,11 +98,11 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     ) {
       if (method === 'POST') {
         if (url === '/v1/check') {
-          withBody(req, res, isCheckBody, 200, (body) => answerCheck(runtime, body));
+          withBody(req, res, checkBody, 200, (body) => answerCheck(runtime, body));
           return;
         }
         if (url === '/v1/sessions') {
-          withBody(req, res, isSessionBody, 201, (body) => answerOpenSession(runtime, body));
+          withBody(req, res, sessionBody, 201, (body) => answerOpenSession(runtime, body));
           return;
         }
       } else {
