@@ -89,7 +89,7 @@ function entry(): LicenseEntry {
  * its container keys, answered by the vendor here, installed with its sealed key file), for this
  * computer's real hardware and machine secret: each license's container key opens in the runtime.
  */
-async function activateOffline(store: string, n: number): Promise<{ publicKey: string }> {
+export async function activateOffline(store: string, n: number): Promise<{ publicKey: string }> {
   const vendor = loadSigner(generateVendorKeys().privatePem);
   const publicKey = vendor.publicKey.text;
   const licensing = await openLicensing({ product: 'ERP', publicKey, paths: [store], store, watch: false });
@@ -149,7 +149,7 @@ export interface MemoryFigure {
 }
 
 /** VmRSS, VmHWM and private memory of `pid`, MiB. */
-async function memoryOf(pid: number): Promise<{ rss: number; peak: number; private: number }> {
+export async function memoryOf(pid: number): Promise<{ rss: number; peak: number; private: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'latin1');
   const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'latin1');
   const kib = (text: string, name: string) =>
