@@ -165,7 +165,14 @@ await group('runtime', async () => {
     seconds,
     rounds,
     verbose,
-    memoryFlags: [['--max-semi-space-size=1'], ['--max-semi-space-size=2'], ['--max-semi-space-size=4']],
+    // The service files' options first (packages/runtime/service/), then each alone and larger semi-spaces.
+    memoryFlags: [
+      ['--max-semi-space-size=1', '--single-threaded'],
+      ['--max-semi-space-size=1'],
+      ['--single-threaded'],
+      ['--max-semi-space-size=2'],
+      ['--max-semi-space-size=4'],
+    ],
     ...(values['runtime-prof'] === undefined ? {} : { cpuProfDir: values['runtime-prof'] }),
   });
   printAll(r.comparisons);

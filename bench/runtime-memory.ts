@@ -4,7 +4,7 @@
  * kept between runs), 2 s of signed checks over 8 connections, then 1,000 sessions opened and
  * held, and its VmRSS, VmHWM and private memory read from /proc.
  *
- *   node --import tsx bench/runtime-memory.ts [--runs N] [--state DIR] [--env K=V]... [-- node options...]
+ *   node --import tsx bench/runtime-memory.ts [--runs N] [--check-seconds S] [--idle-seconds S] [--smaps] [--exec CMD] [--env K=V]... [-- node options...]
  */
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -22,6 +22,10 @@ import { activateOffline, memoryOf } from './runtime.js';
 const { values, positionals } = parseArgs({
   options: {
     runs: { type: 'string', default: '2' },
+    /** Seconds of checks before the sessions are opened (the bench's 2 s; longer for the CPU per check at a steady state). */
+    'check-seconds': { type: 'string', default: '2' },
+    /** Also reads the memory again after this many seconds without requests (0: not). */
+    'idle-seconds': { type: 'string', default: '0' },
     state: { type: 'string', default: join(tmpdir(), 'lictor-rtmem-state') },
     env: { type: 'string', multiple: true, default: [] },
     /** Also prints the runtime's threads and its largest mappings by private memory. */
@@ -82,7 +86,7 @@ for (let run = 0; run < Number(values.runs); run++) {
     const checked = await measured(
       'rate',
       async () => {
-        const end = performance.now() + 2000;
+        const end = performance.now() + Number(values['check-seconds']) * 1000;
         let n = 0;
         await Promise.all(
           clients.map(async (c) => {
@@ -107,6 +111,12 @@ for (let run = 0; run < Number(values.runs); run++) {
       }),
     );
     const m = await memoryOf(rt.pid);
+    const idle = Number(values['idle-seconds']);
+    if (idle > 0) {
+      await new Promise((resolve) => setTimeout(resolve, idle * 1000));
+      const after = await memoryOf(rt.pid);
+      console.log(`  after ${idle} s idle: RSS ${after.rss.toFixed(1)} MiB, private ${after.private.toFixed(1)}`);
+    }
     if (values.smaps) console.log(await mappings(rt.pid));
     if (values.exec !== undefined) {
       const { execSync } = await import('node:child_process');
