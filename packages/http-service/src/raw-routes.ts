@@ -30,8 +30,8 @@ export interface RawRouteService {
   replay: (req: IncomingMessage, body: string, res: ServerResponse) => void;
   /** The service's logger (Fastify's, or the one its app logs through). */
   log: FastifyBaseLogger;
-  /** The next request id, from the series Fastify's requests take theirs from. */
-  genReqId: () => string;
+  /** The next request id, from the series Fastify's requests take theirs from (`take`: its number only). */
+  genReqId: RequestIds;
   /** Whether the service is closing (Fastify then answers 503). */
   closing: () => boolean;
   bodyLimit: number;
@@ -47,7 +47,7 @@ export function fastifyRawService(
   app: FastifyInstance,
   fastify: RequestListener,
   json: FastifyJsonParser,
-  genReqId: () => string,
+  genReqId: RequestIds,
   bodyLimit: number,
 ): RawRouteService & { parseJson: (text: string) => unknown } {
   let closing = false;
@@ -83,13 +83,29 @@ export function logsEveryRequest(log: FastifyBaseLogger): boolean {
 /** The content type of every JSON answer, as Fastify sends it. */
 export const JSON_TYPE = 'application/json; charset=utf-8';
 
+/**
+ * A series of request ids: called, the next id as text (Fastify's `genReqId`); `take()`, the next
+ * id's number only, its text ({@link reqIdText}) written when a log line needs it (most answers
+ * on the raw path log nothing).
+ */
+export interface RequestIds {
+  (): string;
+  take(): number;
+}
+
 /** Request ids as Fastify makes them (`req-1`, `req-2`, … in base 36), one series for both paths. */
-export function requestIds(): () => string {
+export function requestIds(): RequestIds {
   let next = 0;
-  return () => {
+  const take = () => {
     next = (next + 1) & 0x7fffffff;
-    return `req-${next.toString(36)}`;
+    return next;
   };
+  return Object.assign(() => reqIdText(take()), { take });
+}
+
+/** The text of request id number `n` of a {@link requestIds} series. */
+export function reqIdText(n: number): string {
+  return `req-${n.toString(36)}`;
 }
 
 /** The HTTP/1.1 server Fastify would create with `options` (its timeouts), answering with `listener`. */
@@ -233,13 +249,13 @@ export function sendDone<T>(
   target: T,
   id: string,
 ): void {
-  const reqId = service.genReqId();
+  const reqId = service.genReqId.take();
   try {
     act(target, id);
     res.writeHead(204);
     res.end();
   } catch (error) {
-    sendRefusal(res, service.log, reqId, error, service.bodyLimit);
+    sendRefusal(res, service.log, reqIdText(reqId), error, service.bodyLimit);
   }
 }
 

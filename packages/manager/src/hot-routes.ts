@@ -28,12 +28,13 @@ import {
   type RawRouteService,
   type RequestListener,
   readBody,
+  reqIdText,
   requestLog,
   sendDone,
   sendJson,
   sendRefusal,
 } from '@lictor/http-service';
-import { ANSWER_NONCE_HEADER, isAnswerNonce } from '@lictor/protocol';
+import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, isAnswerNonce } from '@lictor/protocol';
 import { AcquireBody, ProofHeaders } from '@lictor/protocol/wire';
 import { Compile } from 'typebox/compile';
 import { acquireLease, heartbeatLease, type LeaseRoutesContext, releaseLease } from './lease-routes.js';
@@ -45,16 +46,44 @@ export interface HotRoutesOptions extends RawRouteService {
   parseJson: (text: string) => unknown;
 }
 
-/** `/v1/leases/<id>` and `/v1/leases/<id>/heartbeat`, ids Fastify's router takes as they are. */
-const LEASE_PATH = /^\/v1\/leases\/([A-Za-z0-9._~-]{1,100})(\/heartbeat)?$/;
+const LEASES = '/v1/leases/';
+const HEARTBEAT = '/heartbeat';
+
+/** Whether `c` is an unreserved URL character (`[A-Za-z0-9._~-]`). */
+function unreserved(c: number): boolean {
+  return (
+    (c >= 97 && c <= 122) ||
+    (c >= 65 && c <= 90) ||
+    (c >= 48 && c <= 57) ||
+    c === 45 ||
+    c === 46 ||
+    c === 95 ||
+    c === 126
+  );
+}
+
+/**
+ * The lease id of `/v1/leases/<id>` (`heartbeat` false) or `/v1/leases/<id>/heartbeat` (true):
+ * 1–100 unreserved URL characters, ids Fastify's router takes as they are; otherwise undefined.
+ * (What `/^\/v1\/leases\/([A-Za-z0-9._~-]{1,100})(\/heartbeat)?$/` matches, without a match array.)
+ */
+export function leasePathId(url: string, heartbeat: boolean): string | undefined {
+  if (!url.startsWith(LEASES)) return undefined;
+  const end = heartbeat ? url.length - HEARTBEAT.length : url.length;
+  if (end - LEASES.length < 1 || end - LEASES.length > 100 || (heartbeat && !url.endsWith(HEARTBEAT))) return undefined;
+  for (let i = LEASES.length; i < end; i++) if (!unreserved(url.charCodeAt(i))) return undefined;
+  return url.slice(LEASES.length, end);
+}
 
 const isAcquireBody = Compile(AcquireBody);
 const isProofHeaders = Compile(ProofHeaders);
 
 /** True when the proof headers conform to `ProofHeaders` and the nonce, if any, is canonical. */
 function proofHeadersOk(req: IncomingMessage): boolean {
-  const nonce = req.headers[ANSWER_NONCE_HEADER];
-  return isProofHeaders.Check(req.headers) && (nonce === undefined || isAnswerNonce(nonce));
+  const headers = req.headers;
+  const nonce = headers[ANSWER_NONCE_HEADER];
+  if (nonce === undefined && headers[ANSWER_SESSION_HEADER] === undefined) return true;
+  return isProofHeaders.Check(headers) && (nonce === undefined || isAnswerNonce(nonce));
 }
 
 /** The request listener of the manager's server: the hot routes here, the rest to Fastify. */
@@ -86,11 +115,11 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
   }
 
   function heartbeat(req: IncomingMessage, res: ServerResponse, id: string): void {
-    const reqId = genReqId();
+    const reqId = genReqId.take();
     try {
       sendJson(res, 200, heartbeatLease(ctx, id, req.headers as ProofHeaders));
     } catch (error) {
-      sendRefusal(res, log, reqId, error, bodyLimit);
+      sendRefusal(res, log, reqIdText(reqId), error, bodyLimit);
     }
   }
 
@@ -101,15 +130,15 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
         acquire(req, res);
         return;
       }
-      const path = LEASE_PATH.exec(url);
-      if (path?.[2] !== undefined && bodiless(req) && proofHeadersOk(req)) {
-        heartbeat(req, res, path[1] as string);
+      const id = leasePathId(url, true);
+      if (id !== undefined && bodiless(req) && proofHeadersOk(req)) {
+        heartbeat(req, res, id);
         return;
       }
     } else if (method === 'DELETE' && !closing() && !logsEveryRequest(log)) {
-      const path = LEASE_PATH.exec(url);
-      if (path !== null && path[2] === undefined && bodiless(req)) {
-        sendDone(res, options, releaseLease, ctx, path[1] as string);
+      const id = leasePathId(url, false);
+      if (id !== undefined && bodiless(req)) {
+        sendDone(res, options, releaseLease, ctx, id);
         return;
       }
     }

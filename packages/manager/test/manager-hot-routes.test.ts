@@ -184,6 +184,19 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   await same('a query string', rawRequest('POST', `/v1/leases/${idA}/heartbeat?x=1`), 200);
   await same('an id longer than the router takes', rawRequest('DELETE', `/v1/leases/${'x'.repeat(101)}`), 414);
   await same('a percent-encoded id', rawRequest('DELETE', '/v1/leases/a%20b'), 404);
+  // Paths near the lease routes' (the raw listener parses them without a regular expression).
+  await same('an empty id', rawRequest('POST', '/v1/leases//heartbeat'), 400);
+  await same('an id of 100 characters', rawRequest('POST', `/v1/leases/${'~.-_'.repeat(25)}/heartbeat`), 404);
+  await same(
+    'a heartbeat id longer than the router takes',
+    rawRequest('POST', `/v1/leases/${'x'.repeat(101)}/heartbeat`),
+    414,
+  );
+  await same('the release of a heartbeat path', rawRequest('DELETE', `/v1/leases/${idA}/heartbeat`), 404);
+  await same('a lease named heartbeat', rawRequest('DELETE', '/v1/leases/heartbeat'), 404);
+  await same('a heartbeat of a lease named heartbeat', rawRequest('POST', '/v1/leases/heartbeat/heartbeat'), 404);
+  await same('a path below a lease', rawRequest('POST', `/v1/leases/${idA}/x/heartbeat`), 404);
+  await same('a heartbeat path with a trailing slash', rawRequest('POST', `/v1/leases/${idA}/heartbeat/`), 404);
 
   // Releases: one lease on each server, same answer.
   const relHot = await pair.first.send(rawRequest('DELETE', `/v1/leases/${idA}`));
