@@ -148,6 +148,28 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   const invalid = await same('bad JSON', rawRequest('POST', '/v1/leases', {}, '{"product":'), 400);
   assert.equal((JSON.parse(invalid.body) as { message: string }).message, 'the request body is not valid JSON');
   await same('prototype poisoning', rawRequest('POST', '/v1/leases', {}, '{"__proto__":{"x":1},"product":"cad"}'), 400);
+  // Bodies near what Fastify's parser refuses (the raw path parses plain text with JSON.parse alone).
+  await same(
+    'constructor poisoning',
+    rawRequest('POST', '/v1/leases', {}, '{"constructor":{"x":1},"product":"cad"}'),
+    400,
+  );
+  await same(
+    'prototype poisoning, escaped',
+    rawRequest('POST', '/v1/leases', {}, '{"\\u005f_proto__":{"x":1},"product":"cad"}'),
+    400,
+  );
+  await same(
+    'an escaped character',
+    rawRequest('POST', '/v1/leases', {}, acquire('a').replace('"cad"', '"c\\u0061d"')),
+    200,
+  );
+  await same(
+    'the words as a value',
+    rawRequest('POST', '/v1/leases', {}, acquire('a', { x: '__proto__ constructor' })),
+    200,
+  );
+  await same('a byte-order mark', rawRequest('POST', '/v1/leases', {}, `\ufeff${acquire('a')}`), 200);
   const missing = await same('client missing', rawRequest('POST', '/v1/leases', {}, '{"product":"cad"}'), 400);
   assert.deepEqual((JSON.parse(missing.body) as { details: unknown }).details, { field: 'client', location: 'body' });
   await same('product too long', rawRequest('POST', '/v1/leases', {}, acquire('a', { product: 'x'.repeat(129) })), 400);
