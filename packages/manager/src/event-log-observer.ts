@@ -1,9 +1,10 @@
 /**
  * The event log's observer of the lease service: grants, releases, expiries, refusals and the
  * rest are listed in the ring; renewals (an acquire of a held lease, a heartbeat) are counted.
+ * An event names the lease's client object as it is (a lease's client never changes; the log
+ * copies it when the event is read).
  */
 
-import { copyClient } from './counting.js';
 import type { EventLog } from './event-log.js';
 import type { LeaseChange, LeaseServiceObserver } from './lease-service.js';
 
@@ -15,7 +16,7 @@ export function recordLeaseChange(log: EventLog, change: LeaseChange): void {
         kind: 'granted',
         leaseId: change.lease.id,
         product: change.lease.product,
-        client: copyClient(change.lease.client),
+        client: change.lease.client,
       });
       break;
     case 'renewed':
@@ -27,7 +28,7 @@ export function recordLeaseChange(log: EventLog, change: LeaseChange): void {
         kind: 'released',
         leaseId: lease.id,
         product: lease.product,
-        client: copyClient(lease.client),
+        client: lease.client,
         detail: change.by,
       });
       break;
@@ -37,7 +38,7 @@ export function recordLeaseChange(log: EventLog, change: LeaseChange): void {
       log.record({
         kind: 'expired',
         leaseId: change.leaseId,
-        ...(lease === undefined ? {} : { product: lease.product, client: copyClient(lease.client) }),
+        ...(lease === undefined ? {} : { product: lease.product, client: lease.client }),
         detail: change.detail,
       });
       break;
@@ -46,7 +47,7 @@ export function recordLeaseChange(log: EventLog, change: LeaseChange): void {
       log.record({
         kind: 'refused',
         product: change.product,
-        client: copyClient(change.client),
+        client: change.client,
         detail: change.detail,
       });
       break;
@@ -59,7 +60,7 @@ export function recordLeaseChange(log: EventLog, change: LeaseChange): void {
         kind: 'borrowed',
         leaseId: lease.id,
         product: lease.product,
-        client: copyClient(lease.client),
+        client: lease.client,
         detail: `lent for offline use until ${new Date(lease.expiresAt).toISOString()}`,
       });
       break;
@@ -70,7 +71,7 @@ export function recordLeaseChange(log: EventLog, change: LeaseChange): void {
         kind: 'returned',
         leaseId: lease.id,
         product: lease.product,
-        client: copyClient(lease.client),
+        client: lease.client,
         detail: change.by,
       });
       break;

@@ -5,7 +5,8 @@
  * and refusals an administrator looks for out of the ring within minutes on a busy site.
  */
 
-import type { ManagerEvent } from '@lictor/protocol';
+import type { ManagerEvent, ManagerEventKind } from '@lictor/protocol';
+import { copyClient } from './counting.js';
 import { isoTime } from './iso-time.js';
 
 /** Events the ring keeps. */
@@ -23,32 +24,47 @@ export interface RenewalCount {
   heartbeats: number;
 }
 
+/** An event as the ring keeps it: its time as a number, the ISO text written only when read. */
+type Kept = Omit<ManagerEvent, 'at'>;
+
 /**
  * A ring of the latest {@link MANAGER_EVENT_CAPACITY} events plus renewal counters. `now` stamps
- * each event; `onEvent` hears each one recorded (a throwing listener is ignored).
+ * each event; `onEvent` hears each one recorded of the `heard` kinds (a throwing listener is ignored). The ring keeps
+ * the object given to {@link record} as it is (its callers build a fresh one per event) and its
+ * time as a number: an event is copied, and its time written as ISO text, when it is read.
  */
 export class EventLog {
-  readonly #ring: ManagerEvent[] = [];
+  readonly #ring: Kept[] = [];
+  readonly #times: number[] = [];
   #start = 0;
   readonly #counts: RenewalCount = { renewals: 0, heartbeats: 0 };
 
+  readonly #heard: ReadonlySet<string> | undefined;
+
+  /** `heard`: the kinds `onEvent` hears (default all). */
   constructor(
     private readonly now: () => number,
     private readonly onEvent?: (event: ManagerEvent) => void,
+    heard?: readonly ManagerEventKind[],
     private readonly capacity = MANAGER_EVENT_CAPACITY,
-  ) {}
+  ) {
+    this.#heard = heard === undefined ? undefined : new Set(heard);
+  }
 
-  /** Records an event (the time is added here). */
-  record(event: Omit<ManagerEvent, 'at'>): void {
-    const full: ManagerEvent = { at: isoTime(this.now()), ...event };
+  /** Records an event (the time is added here); the log keeps `event` itself, which must not change after. */
+  record(event: Kept): void {
+    const at = this.now();
     if (this.#ring.length < this.capacity) {
-      this.#ring.push(full);
+      this.#ring.push(event);
+      this.#times.push(at);
     } else {
-      this.#ring[this.#start] = full;
+      this.#ring[this.#start] = event;
+      this.#times[this.#start] = at;
       this.#start = (this.#start + 1) % this.capacity;
     }
+    if (this.onEvent === undefined || (this.#heard !== undefined && !this.#heard.has(event.kind))) return;
     try {
-      this.onEvent?.(full);
+      this.onEvent(copied(event, at));
     } catch {
       // A failing listener must not break the manager.
     }
@@ -67,7 +83,20 @@ export class EventLog {
 
   /** The latest `limit` events (default all kept), newest first. */
   events(limit = this.capacity): ManagerEvent[] {
-    const ordered = [...this.#ring.slice(this.#start), ...this.#ring.slice(0, this.#start)];
-    return ordered.reverse().slice(0, Math.max(0, limit));
+    const n = Math.min(Math.max(0, limit), this.#ring.length);
+    const out: ManagerEvent[] = [];
+    for (let k = 0; k < n; k++) {
+      // Newest first: the one before `#start`, going back around the ring.
+      const i = (this.#start - 1 - k + 2 * this.#ring.length) % this.#ring.length;
+      out.push(copied(this.#ring[i] as Kept, this.#times[i] as number));
+    }
+    return out;
   }
+}
+
+/** `event` as read: a copy (its client's too) with its time `at` as ISO text, first. */
+function copied(event: Kept, at: number): ManagerEvent {
+  const out: ManagerEvent = { at: isoTime(at), ...event };
+  if (event.client !== undefined) out.client = copyClient(event.client);
+  return out;
 }

@@ -11,7 +11,13 @@ import { borrowReturnValid, LictorError, type Scheduler, systemScheduler, type T
 import { type AccessRules, NO_ACCESS_RULES } from './access-rules.js';
 import { DEFAULT_ACCESS_RULES_POLL_MS, readAccessRulesFile, watchAccessRulesFile } from './access-rules-file.js';
 import { AdminTokenCheck } from './admin-token.js';
-import { EventLog, MANAGER_EVENT_CAPACITY, type ManagerEvent, type RenewalCount } from './event-log.js';
+import {
+  EventLog,
+  MANAGER_EVENT_CAPACITY,
+  type ManagerEvent,
+  type ManagerEventKind,
+  type RenewalCount,
+} from './event-log.js';
 import { eventLogObserver } from './event-log-observer.js';
 import { DEFAULT_LEASE_TTL_MS } from './lease-pool.js';
 import { LeaseService, type ServiceAcquireResult } from './lease-service.js';
@@ -99,8 +105,13 @@ export interface LicenseManagerOptions {
    * hold, whatever names they declare (`--max-seats-per-address`); default no cap. See `address-seats.ts`.
    */
   maxSeatsPerAddress?: number;
-  /** Called with each event once recorded (e.g. to log rejected access rules). */
+  /** Called with each event once recorded (e.g. to log rejected access rules); see `onEventKinds`. */
   onEvent?: (event: ManagerEvent) => void;
+  /**
+   * The kinds of event `onEvent` hears (default every kind). Naming them spares the lease routes
+   * a copy of each grant's and release's event for a listener that ignores it.
+   */
+  onEventKinds?: readonly ManagerEventKind[];
 }
 
 /** Options of {@link LicenseManager.adminRelease}. */
@@ -203,7 +214,7 @@ export class LicenseManager {
       now,
       options.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: options.maxSeatsPerAddress },
     );
-    const log = new EventLog(now, options.onEvent);
+    const log = new EventLog(now, options.onEvent, options.onEventKinds);
     const snapshots = new SnapshotStore(pool, {
       file: options.stateFile,
       scheduler,

@@ -166,6 +166,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
         if (e.kind === 'access-rules-rejected') server?.log.error({ event: e }, 'access rules file rejected');
         if (e.kind === 'access-rules-loaded') server?.log.info({ event: e }, 'access rules reloaded');
       },
+      onEventKinds: ['access-rules-rejected', 'access-rules-loaded'],
     });
     opened.push(manager);
     // New activations, upgrades, expiry and blacklists take effect without a restart.
