@@ -115,14 +115,22 @@ export function compare(what: string, side: SideResult, ceiling: SideResult): Co
 
 /** CPU time of process `pid` (user + system, every thread), in µs; NaN if it cannot be read. */
 export function processCpuMicros(pid: number): number {
+  return statCpu(`/proc/${pid}/stat`)?.micros ?? Number.NaN;
+}
+
+/**
+ * The name and CPU time (user + system, µs) of a `/proc/…/stat` file: a process's, or one
+ * thread's (`/proc/<pid>/task/<tid>/stat`); undefined if it cannot be read (the thread ended).
+ */
+export function statCpu(file: string): { name: string; micros: number } | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    const stat = readFileSync(file, 'latin1');
     // Fields after the command name (which may hold spaces): utime is the 14th field, stime the 15th.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const ticks = Number(fields[11]) + Number(fields[12]);
-    return (ticks * 1e6) / CLOCK_TICKS;
+    return { name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), micros: (ticks * 1e6) / CLOCK_TICKS };
   } catch {
-    return Number.NaN;
+    return undefined;
   }
 }
 

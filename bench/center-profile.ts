@@ -10,12 +10,13 @@
  *
  * Not part of `npm run bench` (a profiled server is slower); `docs/benchmarks.md` cites it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { statCpu } from './ceiling.js';
 import { centerWorld } from './center-world.js';
 import { printSelfTimes, profilesIn, selfTimes } from './cpu-profile.js';
 import { serveCenter } from './processes.js';
@@ -35,14 +36,8 @@ const top = Number(values.top);
 function threadTimes(pid: number): Map<number, { name: string; micros: number }> {
   const times = new Map<number, { name: string; micros: number }>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      times.set(Number(tid), { name, micros: ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100 });
-    } catch {
-      // The thread ended between the listing and the read.
-    }
+    const cpu = statCpu(`/proc/${pid}/task/${tid}/stat`);
+    if (cpu !== undefined) times.set(Number(tid), cpu);
   }
   return times;
 }
@@ -80,8 +75,6 @@ try {
   let after: Map<number, { name: string; micros: number }>;
   try {
     await run(2);
-    if (next + 32 * 2000 * seconds > bodies.length)
-      console.log('(fewer PINs than the run may ask for: some activations are reactivations)');
     before = threadTimes(server.pid);
     from = nowMicros();
     const result = await run(seconds);

@@ -3,11 +3,10 @@
  * activation requests of every PIN, interleaved across packages (concurrent requests rarely
  * wait on the same package), and online activations over HTTP driven by autocannon.
  */
-import { readFileSync } from 'node:fs';
 import { type Center, initCenter, openCenter } from '@lictor/center';
 import { type ActivationRequest, generateContainerKeys } from '@lictor/protocol';
 import autocannon from 'autocannon';
-import { measured, type Side } from './ceiling.js';
+import { measured, type Side, statCpu } from './ceiling.js';
 import { hardware } from './center-transaction.js';
 
 export { hardware };
@@ -73,13 +72,7 @@ export function httpStats(): HttpStats {
 
 /** CPU time of the main thread of process `pid` (user + system), in µs; NaN if it cannot be read. */
 export function mainThreadMicros(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-  } catch {
-    return Number.NaN;
-  }
+  return statCpu(`/proc/${pid}/task/${pid}/stat`)?.micros ?? Number.NaN;
 }
 
 /**

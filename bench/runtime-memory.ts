@@ -6,10 +6,10 @@
  *
  *   node --import tsx bench/runtime-memory.ts [--runs N] [--check-seconds S] [--idle-seconds S] [--smaps] [--exec CMD] [--env K=V]... [-- node options...]
  */
-import { spawn } from 'node:child_process';
+import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -119,7 +119,6 @@ for (let run = 0; run < Number(values.runs); run++) {
     }
     if (values.smaps) console.log(await mappings(rt.pid));
     if (values.exec !== undefined) {
-      const { execSync } = await import('node:child_process');
       console.log(execSync(`${values.exec} ${rt.pid}`, { encoding: 'utf8' }));
     }
     console.log(
@@ -133,7 +132,6 @@ for (let run = 0; run < Number(values.runs); run++) {
 
 /** The threads of `pid` and its mappings with the most private memory (KiB), by name. */
 async function mappings(pid: number): Promise<string> {
-  const { readdir } = await import('node:fs/promises');
   const threads = await Promise.all(
     (await readdir(`/proc/${pid}/task`)).map(async (t) =>
       (await readFile(`/proc/${pid}/task/${t}/comm`, 'latin1')).trim(),
