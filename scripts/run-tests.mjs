@@ -6,7 +6,8 @@
 // Extra arguments are passed on, e.g. `npm test -- --test-name-pattern=hardware`; a path argument
 // narrows the run to matching files; `--tier=slow` or `--tier=all` picks the tier.
 import { spawnSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 function findTests(dir) {
@@ -51,11 +52,35 @@ if (files.length === 0) {
 // registered later, after an `await` at the top of a file, were silently not run: 1,433–1,453 of
 // ~1,530 tests in two runs.)
 const guards = ['--test-timeout=600000'];
+// Unless a reporter is asked for: Node's default one (spec on a terminal, else TAP), and a list of
+// the failed tests printed after it (`failures-reporter.mjs`), so that the end of a long log
+// names what failed.
+const failuresDir = flags.some((f) => f.startsWith('--test-reporter'))
+  ? undefined
+  : mkdtempSync(join(tmpdir(), 'lictor-test-failures-'));
+const failuresFile = failuresDir === undefined ? undefined : join(failuresDir, 'failures.txt');
+const reporters =
+  failuresFile === undefined
+    ? []
+    : [
+        `--test-reporter=${process.stdout.isTTY ? 'spec' : 'tap'}`,
+        '--test-reporter-destination=stdout',
+        `--test-reporter=${new URL('./failures-reporter.mjs', import.meta.url).href}`,
+        `--test-reporter-destination=${failuresFile}`,
+      ];
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=4', ...guards, ...flags, ...files],
+  ['--import', 'tsx', '--test', '--test-concurrency=4', ...guards, ...reporters, ...flags, ...files],
   {
     stdio: 'inherit',
   },
 );
+if (failuresDir !== undefined) {
+  try {
+    process.stdout.write(`\n${readFileSync(failuresFile, 'utf8')}`);
+  } catch {
+    // The runner did not get as far as reporting (it printed why).
+  }
+  rmSync(failuresDir, { recursive: true, force: true });
+}
 process.exit(result.status ?? 1);

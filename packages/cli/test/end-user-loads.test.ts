@@ -36,7 +36,10 @@ async function loadsOf(args: string[]): Promise<string[]> {
 
 test('lictor --version and lictor check load no server code and no native module', async (t) => {
   const key = generateVendorKeys().publicKey;
-  for (const args of [['--version'], ['check', '--product', 'ERP', '--public-key', key, '--store', tmpdir()]]) {
+  // An empty store of its own: what other programs left in the temporary directory is not read.
+  const store = await mkdtemp(join(tmpdir(), 'lictor-loads-store-'));
+  t.after(() => rm(store, { recursive: true, force: true }));
+  for (const args of [['--version'], ['check', '--product', 'ERP', '--public-key', key, '--store', store]]) {
     const loads = await loadsOf(args);
     assert.ok(
       loads.some((u) => u.includes('packages/cli/dist/main.js')),
