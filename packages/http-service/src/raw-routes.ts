@@ -9,16 +9,11 @@
  * Loaded by the runtime on its hot path (as `@lictor/http-service/raw-routes`): nothing here may
  * load Fastify (types only) or more than `errors.ts`.
  */
-import {
-  createServer,
-  type IncomingMessage,
-  type OutgoingHttpHeaders,
-  type Server,
-  type ServerResponse,
-} from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { errorAnswer, retryAfterValue } from './errors.js';
+import { nodeHttp } from './node-http.js';
 
 /** A `node:http` request listener. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -111,7 +106,7 @@ export function reqIdText(n: number): string {
 
 /** The HTTP/1.1 server Fastify would create with `options` (its timeouts), answering with `listener`. */
 export function rawServer(options: FastifyServerOptions, listener: RequestListener): Server {
-  const server = createServer(listener);
+  const server = nodeHttp.createServer(listener);
   server.keepAliveTimeout = options.keepAliveTimeout ?? 72_000;
   server.requestTimeout = options.requestTimeout ?? 0;
   server.setTimeout(options.connectionTimeout ?? 0);

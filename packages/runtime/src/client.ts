@@ -2,7 +2,7 @@
  * A small client of a running runtime, over its Unix socket or loopback HTTP: what `lictor
  * runtime status` uses (applications use the language clients, or any HTTP client).
  */
-import { request } from 'node:http';
+import { nodeHttp } from '@lictor/http-service/node-http';
 import { type ErrorBody, isErrorCode, LictorError } from '@lictor/protocol';
 import type { RuntimeStatus } from '@lictor/protocol/wire';
 
@@ -43,7 +43,7 @@ export function callRuntime(
           return { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port, path: url.pathname + url.search };
         })();
   return new Promise((resolve, reject) => {
-    const req = request(
+    const req = nodeHttp.request(
       {
         ...where,
         method,

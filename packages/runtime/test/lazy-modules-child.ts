@@ -2,9 +2,11 @@
  * Run by `runtime-lazy-modules.test.ts` in a process of its own: opens a runtime with a license
  * that signs, asks it over its loopback port for a signed check, a session opened and one closed,
  * and prints as JSON every module the process loaded (recorded from before the runtime's code
- * was imported) and whether the runtime composed its Fastify app.
+ * was imported), whether the runtime composed its Fastify app, and whether Node loaded its
+ * undici (which importing `node:http` as an ES module does: `@lictor/http-service/node-http`).
+ * It asks through `node:http` required as CommonJS, not `fetch`, which is undici.
  */
-import { registerHooks } from 'node:module';
+import { createRequire, registerHooks } from 'node:module';
 import type { TestContext } from 'node:test';
 
 const loaded: string[] = [];
@@ -23,20 +25,33 @@ const rt = await startRuntime(t, { socket: null, port: 0 });
 await activateLicense(rt.licenses);
 rt.processes.start(900, '4');
 const url = rt.running.url ?? '';
-const post = async (path: string, body: unknown) => {
-  const res = await fetch(`${url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+const http: typeof import('node:http') = createRequire(import.meta.url)('node:http');
+const ask = (method: string, path: string, body?: unknown) =>
+  new Promise<{ status: number; json: Record<string, unknown> }>((resolve, reject) => {
+    const text = body === undefined ? undefined : JSON.stringify(body);
+    const req = http.request(
+      `${url}${path}`,
+      { method, headers: text === undefined ? {} : { 'content-type': 'application/json' } },
+      (res) => {
+        let answer = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (answer += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, json: answer === '' ? {} : JSON.parse(answer) }));
+      },
+    );
+    req.on('error', reject);
+    req.end(text);
   });
-  return { status: res.status, json: (await res.json()) as Record<string, unknown> };
-};
+const post = (path: string, body: unknown) => ask('POST', path, body);
 const asked = { publicKey: PUBLIC_KEY, product: 'ERP', nonce: nonce() };
 const check = await post('/v1/check', asked);
 const opened = await post('/v1/sessions', { ...asked, nonce: nonce(), pid: 900 });
-const closed = await fetch(`${url}/v1/sessions/${String(opened.json.id)}`, { method: 'DELETE' });
+const closed = await ask('DELETE', `/v1/sessions/${String(opened.json.id)}`);
 const statuses = [check.status, opened.status, closed.status];
 const signed = [check.json, opened.json].every((a) => (a.proof as { signature?: string } | null)?.signature);
 const composed = rt.running.server.composed;
+// Node's own list of the internal modules it loaded (not typed: it is not a public API).
+const { moduleLoadList } = process as unknown as { moduleLoadList: string[] };
+const undici = moduleLoadList.some((m) => m.includes('internal/deps/undici'));
 for (const fn of cleanups.reverse()) await fn();
-process.stdout.write(JSON.stringify({ statuses, signed, composed, loaded }));
+process.stdout.write(JSON.stringify({ statuses, signed, composed, undici, loaded }));

@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { nodeHttp } from '@lictor/http-service/node-http';
 import {
   decodeQuestionFile,
   decodeRequestFile,
@@ -257,7 +257,7 @@ export function openEvents(
       ? { socketPath: target.socket }
       : { host: new URL(target.url).hostname, port: Number(new URL(target.url).port) };
   return new Promise((resolve, reject) => {
-    const req = httpRequest({ ...where, path: `/v1/events${query}`, headers }, (res) => {
+    const req = nodeHttp.request({ ...where, path: `/v1/events${query}`, headers }, (res) => {
       if (res.statusCode !== 200) {
         reject(new Error(`GET /v1/events: HTTP ${res.statusCode}`));
         return;

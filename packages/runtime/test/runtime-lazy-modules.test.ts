@@ -34,10 +34,18 @@ test('a runtime answering checks and sessions loads neither Fastify nor TypeBox 
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD], {
     maxBuffer: 16 * 1024 * 1024,
   });
-  const r = JSON.parse(stdout) as { statuses: number[]; signed: boolean; composed: boolean; loaded: string[] };
+  const r = JSON.parse(stdout) as {
+    statuses: number[];
+    signed: boolean;
+    composed: boolean;
+    undici: boolean;
+    loaded: string[];
+  };
   assert.deepEqual(r.statuses, [200, 201, 204], 'a check, a session opened and closed');
   assert.equal(r.signed, true, 'the answers are signed');
   assert.equal(r.composed, false, 'the Fastify app was not composed');
+  // Importing `node:http` as an ES module loads undici (10–13 MiB of RSS): `node-http.ts`.
+  assert.equal(r.undici, false, "Node's undici was not loaded");
   assert.ok(
     r.loaded.some((u) => u.includes('/runtime/src/http/hot-routes.ts')),
     'the hook saw the runtime load',

@@ -5,8 +5,9 @@
  * its handler on the first only). Registered before Fastify's, so Fastify's finds the socket
  * destroyed and does nothing.
  */
-import { type Server, STATUS_CODES } from 'node:http';
+import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { nodeHttp } from '@lictor/http-service/node-http';
 
 /** The status and message Fastify's default `clientErrorHandler` gives `code`. */
 function answerFor(code: string | undefined): { status: number; message: string } {
@@ -21,10 +22,10 @@ export function answerClientErrors(server: Server): void {
     // A reset connection has nobody to answer.
     if (err.code === 'ECONNRESET' || socket.destroyed) return;
     const { status, message } = answerFor(err.code);
-    const body = JSON.stringify({ error: STATUS_CODES[status], message, statusCode: status });
+    const body = JSON.stringify({ error: nodeHttp.STATUS_CODES[status], message, statusCode: status });
     if (socket.writable) {
       socket.write(
-        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}`,
+        `HTTP/1.1 ${status} ${nodeHttp.STATUS_CODES[status]}\r\nContent-Length: ${body.length}\r\nContent-Type: application/json\r\n\r\n${body}`,
       );
     }
     socket.destroy(err);

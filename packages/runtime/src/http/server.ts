@@ -7,9 +7,10 @@
  * Every request passes the local-only check (`local-only.ts`); bodies are JSON only; every route
  * has an `operationId` in `GET /openapi.json`.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { loggerOptions, type ServiceLoggerOption } from '@lictor/http-service/log-options';
+import { nodeHttp } from '@lictor/http-service/node-http';
 import { type RequestListener, requestIds, sendInjected } from '@lictor/http-service/raw-routes';
 import { type Scheduler, systemScheduler } from '@lictor/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -68,8 +69,8 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
   const overSocket = (socket: Socket) => socketConnections.has(socket);
   // Both servers answer through `listener`: the hot routes on `node:http`, the rest through the app.
   let listener: RequestListener = (req, res) => toApp(req, res);
-  const server = createServer((req, res) => listener(req, res));
-  const extra = createServer((req, res) => listener(req, res));
+  const server = nodeHttp.createServer((req, res) => listener(req, res));
+  const extra = nodeHttp.createServer((req, res) => listener(req, res));
   answerClientErrors(server);
   answerClientErrors(extra);
 
