@@ -36,7 +36,7 @@ const { values, positionals } = parseArgs({
   allowPositionals: true,
 });
 const stateDir = values.state;
-const socket = join(stateDir, '..', 'lictor-rtmem.sock');
+const socket = `${stateDir}.sock`;
 const serve = ['runtime', 'serve', '--state-dir', stateDir, '--socket', socket, '--port', '0', '--log-level', 'warn'];
 const env = { ...process.env, ...Object.fromEntries(values.env.map((kv) => kv.split(/=(.*)/s).slice(0, 2))) };
 
@@ -66,7 +66,8 @@ function start(nodeFlags: string[]): Promise<{ pid: number; stop: () => Promise<
   });
 }
 
-const publicKeyFile = join(stateDir, '..', 'lictor-rtmem.key');
+// Beside the state directory, so that each --state has its own licenses and key.
+const publicKeyFile = `${stateDir}.key`;
 if (!existsSync(publicKeyFile)) {
   await rm(stateDir, { recursive: true, force: true });
   await mkdir(stateDir, { recursive: true });
