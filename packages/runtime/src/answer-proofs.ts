@@ -72,13 +72,13 @@ export function sessionRefOf(header: string | undefined): SessionRef | undefined
 export const MAX_ANSWER_SESSIONS = 1024;
 
 /** A session held: the HMAC key of its secret, and the container whose key opened it. */
-interface HeldSession {
+export interface HeldSession {
   mac: AnswerMacKey;
   containerId: string;
 }
 
 /** What opens sealed session secrets: a container's key. */
-interface SessionOpener {
+export interface SessionOpener {
   readonly containerId: string;
   openSession?(sealed: string): Uint8Array | null;
 }
@@ -97,20 +97,24 @@ export class AnswerSessions {
     return this.#held.size;
   }
 
-  /**
-   * The session `ref` names: held (made the most recently used), or opened now from its sealed
-   * secret with the first of `keys` it opens under (an id that is not the sealed secret's is not
-   * opened); `undefined` when neither.
-   */
-  find(ref: SessionRef, keys: () => Iterable<SessionOpener>): HeldSession | undefined {
-    const held = this.#held.get(ref.id);
+  /** The session held under `id` (made the most recently used), or `undefined`. */
+  held(id: string): HeldSession | undefined {
+    const held = this.#held.get(id);
     if (held !== undefined) {
-      this.#held.delete(ref.id);
-      this.#held.set(ref.id, held);
-      return held;
+      this.#held.delete(id);
+      this.#held.set(id, held);
     }
+    return held;
+  }
+
+  /**
+   * Opens the sealed secret of `ref` with the first of `keys` it opens under and keeps the
+   * session (dropping the least recently used beyond the bound); `undefined` without a sealed
+   * secret, for an id that is not the sealed secret's, or when no key opens it.
+   */
+  open(ref: SessionRef, keys: Iterable<SessionOpener>): HeldSession | undefined {
     if (ref.sealed === undefined || answerSessionId(ref.sealed) !== ref.id) return undefined;
-    for (const key of keys()) {
+    for (const key of keys) {
       const secret = key.openSession?.(ref.sealed) ?? null;
       if (secret === null) continue;
       const opened = { mac: answerMacKey(secret), containerId: key.containerId };
@@ -120,6 +124,11 @@ export class AnswerSessions {
       return opened;
     }
     return undefined;
+  }
+
+  /** The session `ref` names: {@link held}, else {@link open}ed now. */
+  find(ref: SessionRef, keys: Iterable<SessionOpener>): HeldSession | undefined {
+    return this.held(ref.id) ?? this.open(ref, keys);
   }
 }
 
@@ -188,8 +197,8 @@ export class AnswerProofs {
     if ('reason' in signer) return { ...answer, proof: null, unproven: signer };
     if (session !== undefined) {
       const key = signer.key;
-      // The granting license's key first: the one an application seals to.
-      const held = this.sessions.find(session, () => keysFrom(key, signers));
+      // Opened with the granting license's key first: the one an application seals to.
+      const held = this.sessions.held(session.id) ?? this.sessions.open(session, keysFrom(key, signers));
       if (held !== undefined && held.containerId === key.containerId) {
         return { ...answer, proof: macRuntimeAnswer(held.mac, purpose, key.containerId, nonce, answer) };
       }

@@ -296,7 +296,7 @@ test("a fake runtime holding a genuine license MACs a statement of another licen
   const fake = await fakeRuntime(t, (headers, body) => {
     const answer = grant(body);
     const ref = sessionRefOf(headers[ANSWER_SESSION_HEADER] as string | undefined);
-    const session = ref === undefined ? undefined : sessions.find(ref, () => [{ ...key, openSession: open }]);
+    const session = ref === undefined ? undefined : sessions.find(ref, [{ ...key, openSession: open }]);
     if (session === undefined) {
       return {
         status: 200,
@@ -333,22 +333,15 @@ test('the session table keeps at most its bound, the least recently used dropped
     return { id: answerSessionId(sealed), sealed };
   });
   const [a, b, c] = refs as [(typeof refs)[0], (typeof refs)[0], (typeof refs)[0]];
-  assert.ok(table.find(a, () => opener));
-  assert.ok(table.find(b, () => opener));
+  assert.ok(table.find(a, opener));
+  assert.ok(table.find(b, opener));
   assert.equal(opened, 2);
-  assert.ok(
-    table.find({ id: a.id }, () => opener),
-    'a is held (and now the most recently used)',
-  );
-  assert.ok(table.find(a, () => opener));
+  assert.ok(table.find({ id: a.id }, opener), 'a is held (and now the most recently used)');
+  assert.ok(table.find(a, opener));
   assert.equal(opened, 2, 'a held session is not opened again');
-  assert.ok(table.find(c, () => opener));
+  assert.ok(table.find(c, opener));
   assert.equal(table.size, 2);
-  assert.equal(
-    table.find({ id: b.id }, () => opener),
-    undefined,
-    'b, the least recently used, was dropped',
-  );
-  assert.ok(table.find({ id: a.id }, () => opener));
-  assert.ok(table.find({ id: c.id }, () => opener));
+  assert.equal(table.find({ id: b.id }, opener), undefined, 'b, the least recently used, was dropped');
+  assert.ok(table.find({ id: a.id }, opener));
+  assert.ok(table.find({ id: c.id }, opener));
 });
