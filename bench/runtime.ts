@@ -7,6 +7,9 @@
  *
  * - signed checks (`POST /v1/check`, a fresh nonce each, every answer signed): one connection
  *   (latency) and `connections` connections (throughput), latencies p50/p99 per side;
+ * - the same checks within an answer session (header `lictor-session`, one session per
+ *   connection, its first MAC'd answer verified): every answer MAC'd instead of signed, against a
+ *   bare server answering as many bytes;
  * - session open + close pairs (`POST /v1/sessions` then `DELETE`), `connections` connections;
  * - in this process, the SDK's `check()` on the same files, and that check plus signing its answer
  *   with the container key (what the runtime adds to a check besides HTTP);
@@ -17,11 +20,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
+  ANSWER_SESSION_HEADER,
+  answerSessionId,
   decodeRequestFile,
   encodeLicenseFile,
   generateVendorKeys,
+  type LicenseDocument,
   type LicenseEntry,
   loadSigner,
+  sealAnswerSession,
   signRuntimeAnswer,
   toBase64Url,
   verifyRuntimeAnswer,
@@ -57,8 +64,9 @@ export interface RuntimeBenchResults {
   /** In this process: SDK `check()` per second, and check + signing its answer per second. */
   sdkChecksPerSecond: number;
   sdkSignedChecksPerSecond: number;
-  /** Answer sizes (bytes) of a signed check and a session. */
+  /** Answer sizes (bytes) of a signed check, a check MAC'd within an answer session, and a session. */
   checkBytes: number;
+  macCheckBytes: number;
   sessionBytes: number;
   /** The runtime's memory with `sessions` held, with the default Node options and each of `memoryFlags`. */
   memory: MemoryFigure[];
@@ -176,6 +184,7 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
   const bareSocket = join(dir, 'bare.sock');
   let runtime: ServerProcess | undefined;
   let bare: ServerProcess | undefined;
+  let bareMac: ServerProcess | undefined;
   const clients: HttpClient[] = [];
   try {
     // Started once to make its state directory as it wants it, then again with the licenses in its store.
@@ -216,7 +225,7 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       JSON.stringify({ publicKey, product: 'ERP', feature: FEATURE, nonce: n0 }),
     );
     if (first.status !== 200) throw new Error(`runtime bench: check answered ${first.status}: ${first.text}`);
-    verifyRuntimeAnswer({
+    const { license } = verifyRuntimeAnswer({
       publicKey,
       nonce: n0,
       purpose: 'runtime-check',
@@ -225,6 +234,33 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       feature: FEATURE,
       now: Date.now(),
     });
+    /** An answer session of connection `c` with `license`: its first MAC'd answer verified; the header line to send. */
+    const openAnswerSession = async (c: HttpClient, doc: LicenseDocument): Promise<{ head: string; bytes: number }> => {
+      const secret = new Uint8Array(randomBytes(32));
+      const sealed = sealAnswerSession(doc, secret);
+      const id = answerSessionId(sealed);
+      const n = nonce();
+      const a = await c.request(
+        'POST',
+        '/v1/check',
+        JSON.stringify({ publicKey, product: 'ERP', feature: FEATURE, nonce: n }),
+        `${ANSWER_SESSION_HEADER}: ${id}.${sealed}\r\n`,
+      );
+      if (a.status !== 200) throw new Error(`runtime bench: check answered ${a.status}: ${a.text}`);
+      const v = verifyRuntimeAnswer({
+        publicKey,
+        nonce: n,
+        purpose: 'runtime-check',
+        answer: JSON.parse(a.text),
+        product: 'ERP',
+        feature: FEATURE,
+        now: Date.now(),
+        session: { secret, license: doc },
+      });
+      if (v.key !== 'session') throw new Error("runtime bench: the answer within the session is not MAC'd");
+      return { head: `${ANSWER_SESSION_HEADER}: ${id}\r\n`, bytes: Buffer.byteLength(a.text) };
+    };
+    const macCheckBytes = (await openAnswerSession(probe, license)).bytes;
     const opened = await probe.request('POST', '/v1/sessions', sessionBody());
     if (opened.status !== 201) throw new Error(`runtime bench: session answered ${opened.status}: ${opened.text}`);
     await probe.request('DELETE', `/v1/sessions/${(JSON.parse(opened.text) as { id: string }).id}`);
@@ -234,6 +270,13 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       await plainScript('bare-socket-server'),
       bareSocket,
       String(checkBytes),
+      String(sessionBytes),
+    ]);
+    // The ceiling of checks within a session: as many bytes as a MAC'd check (no license text).
+    bareMac = await startServer([
+      await plainScript('bare-socket-server'),
+      `${bareSocket}.mac`,
+      String(macCheckBytes),
       String(sessionBytes),
     ]);
 
@@ -288,11 +331,24 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       samples?.add(performance.now() - t);
       return a.status === 201 && a.text.includes('"signature":"') && b.status === 204;
     };
+    /** The header line of each connection's answer session. */
+    const sessionHead = new Map<HttpClient, string>();
+    const macCheck = async (c: HttpClient, samples: Samples | undefined) => {
+      const t = performance.now();
+      const a = await c.request('POST', '/v1/check', checkBody(), sessionHead.get(c));
+      samples?.add(performance.now() - t);
+      return a.status === 200 && a.text.includes('"mac":"');
+    };
     const conns = (target: string, n: number) => Array.from({ length: n }, () => client(target));
     const r1 = conns(socket, 1);
     const b1 = conns(bareSocket, 1);
     const rn = conns(socket, connections);
     const bn = conns(bareSocket, connections);
+    const s1 = conns(socket, 1);
+    const sn = conns(socket, connections);
+    const m1 = conns(`${bareSocket}.mac`, 1);
+    const mn = conns(`${bareSocket}.mac`, connections);
+    for (const c of [...s1, ...sn]) sessionHead.set(c, (await openAnswerSession(c, license)).head);
     const names = {
       r1: 'runtime signed check, 1 connection',
       b1: 'bare node:http on a Unix socket, 1 connection',
@@ -300,6 +356,10 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       bn: `bare node:http on a Unix socket, ${connections} connections`,
       rp: `runtime session open+close, ${connections} connections`,
       bp: `bare node:http open+close, ${connections} connections`,
+      s1: 'runtime check within an answer session, 1 connection',
+      m1: "bare node:http answering a MAC'd check's bytes, 1 connection",
+      sn: `runtime check within an answer session, ${connections} connections`,
+      mn: `bare node:http answering a MAC'd check's bytes, ${connections} connections`,
     };
     // The bare server answers anything with a constant: only its status is looked at.
     const sides = [
@@ -309,12 +369,20 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       loop(names.rn, runtime, rn, 1, check),
       loop(names.bp, bare, bn, 2, barePair),
       loop(names.rp, runtime, rn, 2, pair),
+      loop(names.m1, bareMac, m1, 1, bareCheck),
+      loop(names.s1, runtime, s1, 1, macCheck),
+      loop(names.mn, bareMac, mn, 1, bareCheck),
+      loop(names.sn, runtime, sn, 1, macCheck),
     ];
-    const [sb1, sr1, sbn, srn, sbp, srp] = await interleave(sides, 'rate', rounds, { warmup: true });
+    const [sb1, sr1, sbn, srn, sbp, srp, smb1, smr1, smbn, smrn] = await interleave(sides, 'rate', rounds, {
+      warmup: true,
+    });
     const comparisons = [
       compare('runtime signed checks/s, 1 connection', sr1!, sb1!),
       compare(`runtime signed checks/s, ${connections} connections`, srn!, sbn!),
       compare(`runtime session open+close, requests/s (a pair is two), ${connections} connections`, srp!, sbp!),
+      compare('runtime checks/s within an answer session (MAC), 1 connection', smr1!, smb1!),
+      compare(`runtime checks/s within an answer session (MAC), ${connections} connections`, smrn!, smbn!),
     ];
 
     // In this process, on the same files: the SDK's check, and the check plus its signature.
@@ -404,12 +472,13 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       sdkCheckMicros,
       sdkSignedCheckMicros,
       checkBytes,
+      macCheckBytes,
       sessionBytes,
       memory,
     };
   } finally {
     for (const c of clients) c.close();
-    await Promise.all([runtime?.stop(), bare?.stop()]);
+    await Promise.all([runtime?.stop(), bare?.stop(), bareMac?.stop()]);
     await rm(dir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@
  *     node --import tsx scripts/make-runtime-wire-code.ts          # write the file
  *     node --import tsx scripts/make-runtime-wire-code.ts --check  # exit 1 if it differs
  *
- * - `isCheckBody`, `isSessionBody`: TypeBox's JSON Schema compiler's code (`typebox/schema`'s
+ * - `isCheckBody`, `isSessionBody`, `isProofHeaders`: TypeBox's JSON Schema compiler's code (`typebox/schema`'s
  *   `Build`, what `Compile` evaluates), its regular expressions written as literals; it calls
  *   `typebox/guard` (7 small modules) for string lengths in code points.
  * - `checkFieldsJson`, `sessionFieldsJson`, `unprovenJson`: fast-json-stringify's code in its
@@ -22,7 +22,14 @@
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { CheckAnswer, CheckBody, RuntimeSession, RuntimeUnproven, SessionBody } from '@lictor/protocol/wire';
+import {
+  CheckAnswer,
+  CheckBody,
+  RuntimeProofHeaders,
+  RuntimeSession,
+  RuntimeUnproven,
+  SessionBody,
+} from '@lictor/protocol/wire';
 import fastJson, { type Schema } from 'fast-json-stringify';
 import { Build, type Compile } from 'typebox/schema';
 
@@ -81,7 +88,14 @@ export function runtimeWireCode(): string {
  * type builders nor Ajv. Held to the schemas by test/runtime-wire-code.test.ts.
  */
 // @ts-nocheck: the code below is TypeBox's and fast-json-stringify's, typed by its exports only.
-import type { CheckAnswer, CheckBody, RuntimeSession, RuntimeUnproven, SessionBody } from '@lictor/protocol/wire';
+import type {
+  CheckAnswer,
+  CheckBody,
+  RuntimeProofHeaders,
+  RuntimeSession,
+  RuntimeUnproven,
+  SessionBody,
+} from '@lictor/protocol/wire';
 import Serializer from 'fast-json-stringify/lib/serializer.js';
 import { Guard } from 'typebox/guard';
 
@@ -92,6 +106,9 @@ export const isCheckBody: (value: unknown) => value is CheckBody = ${checkCode('
 
 /** Whether \`value\` is a \`SessionBody\` (TypeBox's \`Compile(SessionBody).Check\`). */
 export const isSessionBody: (value: unknown) => value is SessionBody = ${checkCode('SessionBody', SessionBody)};
+
+/** Whether request headers are \`RuntimeProofHeaders\` (the header \`lictor-session\` absent or well-formed). */
+export const isProofHeaders: (value: unknown) => value is RuntimeProofHeaders = ${checkCode('RuntimeProofHeaders', RuntimeProofHeaders)};
 
 /** A check's answer without \`proof\` and \`unproven\`, as fast-json-stringify writes it. */
 export const checkFieldsJson: (answer: CheckAnswer) => string = ${serializerCode('CheckAnswer', withoutProof(CheckAnswer))};

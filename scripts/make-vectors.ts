@@ -26,6 +26,7 @@ import {
   type AnswerKey,
   aesGcmSeal,
   announcementCredential,
+  answerMacKey,
   answerSessionId,
   answerSigningBytes,
   answerSigningText,
@@ -85,6 +86,7 @@ import {
   loadSigner,
   MAX_EVIDENCE_SPAN_MS,
   macAnswer,
+  macRuntimeAnswer,
   normalizeHardware,
   normalizePin,
   normalizeSerial,
@@ -98,6 +100,7 @@ import {
   type RequestDocument,
   type RequestFields,
   type RuntimeAnswerPurpose,
+  type RuntimeAnswerSession,
   sealDocument,
   sealToContainer,
   sha256,
@@ -2246,8 +2249,8 @@ interface AnswerCheck {
   response: unknown;
 }
 
-/** The verdict of the reference verifier: the signed answer, or the fault. */
-function verdict(c: AnswerCheck): { answer: Json } | { error: string; reason: string } {
+/** The verdict of the reference verifier: the signed answer, or the fault (within `session` if given). */
+function verdict(c: AnswerCheck, session?: RuntimeAnswerSession): { answer: Json } | { error: string; reason: string } {
   try {
     const { answer } = verifyRuntimeAnswer({
       publicKey: VENDOR.signer.publicKey,
@@ -2257,6 +2260,7 @@ function verdict(c: AnswerCheck): { answer: Json } | { error: string; reason: st
       product: c.product,
       feature: c.feature,
       now: c.nowMs,
+      ...(session === undefined ? {} : { session }),
     });
     return { answer: answer as Json };
   } catch (e) {
@@ -2469,6 +2473,120 @@ function signedAnswerVectors(licenses: Licenses): Json {
   const id = answerSessionId(sealed);
   const heartbeat = { lease: LEASE_BODY };
   const mac = macAnswer(secret, 'heartbeat', LICENSE_HARDWARE.containerId, nonces.heartbeat, heartbeat);
+
+  // The runtime's answers within the same session: `{ key: 'session', mac, signed }`.
+  const macKey = answerMacKey(secret);
+  const runtimeSession: RuntimeAnswerSession = { secret, license: LICENSE_HARDWARE };
+  const maced = <T extends object>(purpose: RuntimeAnswerPurpose, nonce: string, answer: T, k = macKey) => ({
+    ...answer,
+    proof: macRuntimeAnswer(k, purpose, LICENSE_HARDWARE.containerId, nonce, answer),
+  });
+  const macedCheck = maced('runtime-check', nonces.check, CHECK_ANSWER);
+  const macedSession = maced('runtime-session', nonces.session, SESSION_ANSWER);
+  const macOf = (response: { proof: { mac: string; signed: string } }) => ({
+    macInput: `${ANSWER_PROOF_DOMAIN}\0${response.proof.signed}`,
+    macHex: hex(fromBase64Url(response.proof.mac) as Uint8Array),
+  });
+  const sessionAccepted: AnswerCheck[] = [
+    {
+      name: "a check MAC'd within the session",
+      purpose: 'runtime-check',
+      nonce: nonces.check,
+      feature: 'reports',
+      response: macedCheck,
+      ...base,
+    },
+    {
+      name: "a session opened, MAC'd within the session",
+      purpose: 'runtime-session',
+      nonce: nonces.session,
+      feature: null,
+      response: macedSession,
+      ...base,
+    },
+  ];
+  /** The MAC'd check's proof with `signed` replaced, MAC'd again under the session's secret. */
+  const statementMaced = (signed: string) => ({
+    ...CHECK_ANSWER,
+    proof: { key: 'session', mac: toBase64Url(macKey(`${ANSWER_PROOF_DOMAIN}\0${signed}`)), signed },
+  });
+  const sessionRefused: (AnswerCheck & { sessionNamed: boolean })[] = [
+    {
+      name: "MAC'd under another secret (a runtime that could not open the sealed secret)",
+      ...asked,
+      response: maced(
+        'runtime-check',
+        nonces.check,
+        CHECK_ANSWER,
+        answerMacKey(testBytes('signed-answer/other-secret')),
+      ),
+      sessionNamed: true,
+    },
+    {
+      name: 'answered for another nonce (a replay)',
+      ...asked,
+      nonce: nonces.other,
+      response: macedCheck,
+      sessionNamed: true,
+    },
+    {
+      name: "the statement names another container (the token license's), MAC'd under the session's secret",
+      ...asked,
+      response: statementMaced(
+        macedCheck.proof.signed.replace(LICENSE_HARDWARE.containerId, LICENSE_TOKEN.containerId),
+      ),
+      sessionNamed: true,
+    },
+    {
+      name: 'verified as a session (another purpose)',
+      ...asked,
+      purpose: 'runtime-session',
+      response: macedCheck,
+      sessionNamed: true,
+    },
+    {
+      name: "a seat MAC'd (only the License Manager's signature proves a seat)",
+      purpose: 'lease',
+      nonce: nonces.lease,
+      feature: null,
+      response: maced('lease', nonces.lease, SEAT),
+      ...base,
+      sessionNamed: true,
+    },
+    {
+      name: 'the answer beside the proof altered (expiresAt), the MAC genuine',
+      ...asked,
+      response: { ...macedCheck, expiresAt: '2099-01-01T00:00:00.000Z' },
+      sessionNamed: true,
+    },
+    {
+      name: 'a MAC that is not base64url',
+      ...asked,
+      response: { ...macedCheck, proof: { ...macedCheck.proof, mac: `${macedCheck.proof.mac}=` } },
+      sessionNamed: true,
+    },
+    {
+      name: 'the license expired (at 2027-11-22T10:00:00.000Z)',
+      ...asked,
+      nowMs: Date.parse('2027-11-22T10:00:00.000Z'),
+      response: macedCheck,
+      sessionNamed: true,
+    },
+    {
+      name: "MAC'd, but the request named no session (the client asked for signatures)",
+      ...asked,
+      response: macedCheck,
+      sessionNamed: false,
+    },
+  ];
+  for (const c of sessionAccepted) {
+    if (!('answer' in verdict(c, runtimeSession))) throw new Error(`MAC'd answer '${c.name}' is refused`);
+  }
+  const sessionNegative = sessionRefused.map((c) => {
+    const v = verdict(c, c.sessionNamed ? runtimeSession : undefined);
+    if ('answer' in v) throw new Error(`negative MAC'd answer '${c.name}' is accepted`);
+    return { ...c, ...v } as unknown as Json;
+  });
   return {
     domain: ANSWER_PROOF_DOMAIN,
     vendorKey: vendorKeyJson(VENDOR),
@@ -2494,6 +2612,16 @@ function signedAnswerVectors(licenses: Licenses): Json {
         macHex: hex(fromBase64Url(mac.mac) as Uint8Array),
         proof: mac as unknown as Json,
       },
+    },
+    runtimeSession: {
+      description:
+        "The Lictor Runtime's answers within the session above (header lictor-session): proof { key: 'session', mac, signed }, mac = HMAC-SHA256(secret, macInput), macInput = domain, NUL, signed. Verify each with the session (secretHex, and the license above, whose containerId the statement must name); sessionNamed false: the request named no session.",
+      secretHex: hex(secret),
+      header: `${id}.${sealed}`,
+      accepted: sessionAccepted.map(
+        (c) => ({ ...c, ...macOf(c.response as typeof macedCheck), ...verdict(c, runtimeSession) }) as unknown as Json,
+      ),
+      negative: sessionNegative,
     },
     nonces: [
       ['16 bytes (22 characters)', answerNonceOf('n16', 16), true],

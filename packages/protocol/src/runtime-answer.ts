@@ -21,17 +21,28 @@
  * private key does not open on this computer) answers with `proof: null` and `unproven: { reason,
  * message }`: {@link verifyRuntimeAnswer}, like every client, refuses it.
  *
- * Pure: no clock and no I/O (the caller passes `now`). Test vectors: `spec/vectors/signed-answer.json`.
+ * **Sessions** (the License Manager's, `seat-proof.ts`): a client that verified a signed answer
+ * seals a 32-byte secret to that license's certified X25519 key and sends it in the header
+ * `lictor-session`; while the runtime holds the session and the same license grants, it answers
+ * with `{ key: 'session', mac, signed }` ({@link macRuntimeAnswer}): HMAC-SHA256 under the secret
+ * over the same bytes a signature covers, the fresh nonce included. The proof carries no license
+ * (the client has it from the signed answer that opened the session); the container is named in
+ * `signed`. {@link verifyRuntimeAnswer} checks it given the client's {@link RuntimeAnswerSession}.
+ *
+ * Pure: no clock and no I/O (the caller passes `now`). Test vectors: `spec/vectors/signed-answer.json`
+ * (`runtimeSession` for answers within a session).
  */
 import { canonicalJson } from './canonical.js';
-import { containerVerify, parsePublicKey, type VendorPublicKey } from './crypto.js';
+import { constantTimeEqual, containerVerify, parsePublicKey, type VendorPublicKey } from './crypto.js';
 import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import type { LicenseDocument } from './license.js';
 import {
   ANSWER_PROOF_DOMAIN,
   type AnswerKey,
+  type AnswerMacKey,
   type AnswerProof,
   answerLicenseCovers,
+  answerMacKey,
   answerStatement,
   answerUnproven,
   openAnswerLicense,
@@ -54,6 +65,27 @@ export interface RuntimeAnswerProof extends AnswerProof {
    * covers `lictor/v1/signed-answer ‖ 0x00 ‖ UTF-8(signed)`.
    */
   signed: string;
+}
+
+/**
+ * The proof of a runtime answer within the client's session: HMAC-SHA256 under the session secret
+ * over `lictor/v1/signed-answer ‖ 0x00 ‖ UTF-8(signed)`. No `license`: the client holds the
+ * license its session was sealed to.
+ */
+export interface RuntimeSessionProof {
+  key: 'session';
+  /** HMAC-SHA256 (32 bytes), base64url. */
+  mac: string;
+  /** The statement MAC'd, as in {@link RuntimeAnswerProof.signed}. */
+  signed: string;
+}
+
+/** A client's session with the runtime: the secret it sealed, and the license it sealed it to. */
+export interface RuntimeAnswerSession {
+  /** The 32-byte secret (or its {@link answerMacKey}). */
+  secret: Uint8Array | AnswerMacKey;
+  /** The license (verified with the vendor key) whose container key the secret was sealed to. */
+  license: LicenseDocument;
 }
 
 /** Why a runtime answer carries no proof (`unproven.reason`). */
@@ -81,6 +113,22 @@ export function signRuntimeAnswer(
   const signed = answerStatement(purpose, key.containerId, nonce, answer);
   const signature = key.sign(utf8(`${ANSWER_PROOF_DOMAIN}\0${signed}`));
   return { license: key.license, key: 'container', signature: toBase64Url(signature), signed };
+}
+
+/**
+ * MACs `answer` to the request that carried `nonce` under a session held for the container
+ * `containerId` (`mac`: the session's {@link answerMacKey}), the statement included: the proof of
+ * an answer within a session.
+ */
+export function macRuntimeAnswer(
+  mac: AnswerMacKey,
+  purpose: RuntimeAnswerPurpose,
+  containerId: string,
+  nonce: string,
+  answer: unknown,
+): RuntimeSessionProof {
+  const signed = answerStatement(purpose, containerId, nonce, answer);
+  return { key: 'session', mac: toBase64Url(mac(`${ANSWER_PROOF_DOMAIN}\0${signed}`)), signed };
 }
 
 /**
@@ -118,14 +166,21 @@ export interface VerifyRuntimeAnswerInput {
   feature?: string | null;
   /** The application's clock, epoch ms: a license entry expired by then does not cover. */
   now: number;
+  /**
+   * The session this request named (header `lictor-session`), if any: an answer MAC'd under it
+   * (`proof.key` `session`) is accepted; without it such an answer is refused (`signature`).
+   */
+  session?: RuntimeAnswerSession;
 }
 
 /** A verified runtime answer. */
 export interface VerifiedRuntimeAnswer<T = Record<string, unknown>> {
   /** The answer as signed (take its values from here). */
   answer: T;
-  /** The license that proves it, opened with the vendor key. */
+  /** The license that proves it, opened with the vendor key (the session's, for a MAC'd answer). */
   license: LicenseDocument;
+  /** How it was proven: signed by the license's container key, or MAC'd under the session. */
+  key: 'container' | 'session';
 }
 
 /** What a signed answer grants: `[product, feature]` of a check or session, or of the seat's lease. */
@@ -151,6 +206,9 @@ function sameJson(a: unknown, b: unknown): boolean {
  *    right shape (`malformed`);
  * 2. its license opens with the vendor key (`license`) and names a container key (`no-key`);
  * 3. the Ed25519 signature verifies with that key over `domain ‖ 0x00 ‖ signed` (`signature`);
+ *    for a proof `{ key: 'session', mac, signed }` instead of 2 and 3: `input.session` is given
+ *    and the purpose is not `lease` (`signature`), and the HMAC-SHA256 under its secret over the
+ *    same bytes equals `mac` (constant-time; `signature`); the license is then the session's;
  * 4. `signed` parses to `{ answer, container, nonce, purpose }` (`malformed`) naming this license's
  *    container, this request's nonce and the expected purpose (`signature`);
  * 5. the signed answer is about the product and feature asked for, and the license holds an
@@ -177,36 +235,41 @@ export function verifyRuntimeAnswer<T = Record<string, unknown>>(
     });
   }
   const p = proof as Record<string, unknown>;
-  if (
-    typeof p !== 'object' ||
-    typeof p.license !== 'string' ||
-    p.license.length > MAX_LICENSE_LENGTH ||
-    p.key !== 'container' ||
-    typeof p.signature !== 'string' ||
-    p.signature.length > 128 ||
-    !BASE64URL.test(p.signature) ||
-    typeof p.signed !== 'string' ||
-    p.signed.length > MAX_SIGNED_STATEMENT_LENGTH
-  ) {
-    throw answerUnproven('malformed', "the proof of the runtime's answer is malformed");
-  }
-  const publicKey = typeof input.publicKey === 'string' ? parsePublicKey(input.publicKey) : input.publicKey;
-  const doc = openAnswerLicense({ license: p.license, key: 'container', signature: p.signature }, publicKey);
-  const signature = fromBase64Url(p.signature);
-  const key = doc.containerKeys?.sign;
-  if (
-    key === undefined ||
-    signature === null ||
-    !containerVerify(key, utf8(`${ANSWER_PROOF_DOMAIN}\0${p.signed}`), signature)
-  ) {
-    throw answerUnproven(
-      'signature',
-      `the runtime's answer is not signed by the key of the license it names (serial ${doc.serial}): a forged answer`,
-    );
+  let doc: LicenseDocument;
+  if (typeof p === 'object' && p.key === 'session') {
+    doc = sessionProofLicense(p, purpose, input.session);
+  } else {
+    if (
+      typeof p !== 'object' ||
+      typeof p.license !== 'string' ||
+      p.license.length > MAX_LICENSE_LENGTH ||
+      p.key !== 'container' ||
+      typeof p.signature !== 'string' ||
+      p.signature.length > 128 ||
+      !BASE64URL.test(p.signature) ||
+      typeof p.signed !== 'string' ||
+      p.signed.length > MAX_SIGNED_STATEMENT_LENGTH
+    ) {
+      throw answerUnproven('malformed', "the proof of the runtime's answer is malformed");
+    }
+    const publicKey = typeof input.publicKey === 'string' ? parsePublicKey(input.publicKey) : input.publicKey;
+    doc = openAnswerLicense({ license: p.license, key: 'container', signature: p.signature }, publicKey);
+    const signature = fromBase64Url(p.signature);
+    const key = doc.containerKeys?.sign;
+    if (
+      key === undefined ||
+      signature === null ||
+      !containerVerify(key, utf8(`${ANSWER_PROOF_DOMAIN}\0${p.signed}`), signature)
+    ) {
+      throw answerUnproven(
+        'signature',
+        `the runtime's answer is not signed by the key of the license it names (serial ${doc.serial}): a forged answer`,
+      );
+    }
   }
   let statement: Partial<SignedStatement>;
   try {
-    statement = JSON.parse(p.signed) as Partial<SignedStatement>;
+    statement = JSON.parse(p.signed as string) as Partial<SignedStatement>;
   } catch {
     throw answerUnproven('malformed', 'the signed statement is not JSON');
   }
@@ -241,5 +304,52 @@ export function verifyRuntimeAnswer<T = Record<string, unknown>>(
   if (!same) {
     throw answerUnproven('signature', "the runtime's answer differs from the answer it signed");
   }
-  return { answer: statement.answer as T, license: doc };
+  return { answer: statement.answer as T, license: doc, key: p.key as 'container' | 'session' };
+}
+
+/** MACs within a session made ready once per secret (HMAC pads computed once), by secret. */
+const macKeys = new WeakMap<Uint8Array, AnswerMacKey>();
+
+/**
+ * Steps 1–3 of {@link verifyRuntimeAnswer} for a proof `{ key: 'session', mac, signed }`: its
+ * shape (`malformed`), a session named by the request and a purpose the runtime MACs
+ * (`signature`), the MAC under the session's secret over `domain ‖ 0x00 ‖ signed`, compared in
+ * constant time (`signature`). Returns the session's license, which the statement must name.
+ */
+function sessionProofLicense(
+  p: Record<string, unknown>,
+  purpose: RuntimeAnswerPurpose,
+  session: RuntimeAnswerSession | undefined,
+): LicenseDocument {
+  if (
+    typeof p.mac !== 'string' ||
+    p.mac.length > 64 ||
+    !BASE64URL.test(p.mac) ||
+    typeof p.signed !== 'string' ||
+    p.signed.length > MAX_SIGNED_STATEMENT_LENGTH
+  ) {
+    throw answerUnproven('malformed', "the proof of the runtime's answer is malformed");
+  }
+  if (session === undefined || purpose === 'lease') {
+    throw answerUnproven(
+      'signature',
+      purpose === 'lease'
+        ? "a seat's answer is MAC'd: only the License Manager's signature proves a seat"
+        : "the runtime's answer is MAC'd under a session this request did not name: a forged answer",
+    );
+  }
+  let mac = typeof session.secret === 'function' ? session.secret : macKeys.get(session.secret);
+  if (mac === undefined) {
+    mac = answerMacKey(session.secret as Uint8Array);
+    macKeys.set(session.secret as Uint8Array, mac);
+  }
+  const received = fromBase64Url(p.mac);
+  const expected = mac(`${ANSWER_PROOF_DOMAIN}\0${p.signed}`);
+  if (received === null || !constantTimeEqual(received, expected)) {
+    throw answerUnproven(
+      'signature',
+      `the runtime's answer is not MAC'd under this client's session with license ${session.license.serial}: a forged answer`,
+    );
+  }
+  return session.license;
 }

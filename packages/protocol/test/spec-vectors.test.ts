@@ -1309,6 +1309,13 @@ interface SignedAnswerVectors {
     header: string;
     mac: { purpose: string; nonce: string; answer: unknown; macInput: string; macHex: string; proof: unknown };
   };
+  runtimeSession: {
+    description: string;
+    secretHex: string;
+    header: string;
+    accepted: (AnswerCase & { answer: unknown; macInput: string; macHex: string })[];
+    negative: (AnswerCase & Negative & { reason: string; sessionNamed: boolean })[];
+  };
   nonces: (Named & { nonce: string; valid: boolean })[];
 }
 
@@ -1408,6 +1415,60 @@ function checkSignedAnswer(v: SignedAnswerVectors): void {
   assert.equal(hex(hmacSha256(bytes(s.secretHex), utf8(m.macInput))), m.macHex);
   assert.deepEqual(macAnswer(bytes(s.secretHex), m.purpose, v.license.containerId, m.nonce, m.answer), m.proof);
   assert.ok(answerMacValid(bytes(s.secretHex), v.license.containerId, m.proof, m.purpose, m.nonce, m.answer));
+  // The runtime's answers within that session: `{ key: 'session', mac, signed }`.
+  const r = v.runtimeSession;
+  assert.equal(r.secretHex, s.secretHex);
+  assert.equal(r.header, s.header);
+  const session = { secret: bytes(r.secretHex), license: doc };
+  for (const c of r.accepted) {
+    const proof = c.response.proof as { key: string; mac: string; signed: string };
+    assert.deepEqual(Object.keys(proof), ['key', 'mac', 'signed'], c.name);
+    // As a client in another language verifies: HMAC over domain, NUL, the statement as received.
+    assert.equal(c.macInput, `${v.domain}\0${proof.signed}`, c.name);
+    assert.equal(hex(hmacSha256(bytes(r.secretHex), utf8(c.macInput))), c.macHex, c.name);
+    assert.equal(proof.mac, toBase64Url(bytes(c.macHex)), c.name);
+    const statement = JSON.parse(proof.signed) as {
+      answer: unknown;
+      container: string;
+      nonce: string;
+      purpose: string;
+    };
+    assert.deepEqual([statement.container, statement.nonce, statement.purpose], [doc.containerId, c.nonce, c.purpose]);
+    assert.deepEqual(statement.answer, c.answer, c.name);
+    const verified = verifyRuntimeAnswer({
+      publicKey: key,
+      nonce: c.nonce,
+      purpose: c.purpose,
+      answer: c.response,
+      product: c.product,
+      feature: c.feature,
+      now: c.nowMs,
+      session,
+    });
+    assert.deepEqual(verified.answer, c.answer, c.name);
+    assert.equal(verified.key, 'session', c.name);
+    assert.equal(verified.license, doc, c.name);
+  }
+  assert.ok(r.accepted.length >= 2);
+  for (const c of r.negative) {
+    const err = assertCode(
+      () =>
+        verifyRuntimeAnswer({
+          publicKey: key,
+          nonce: c.nonce,
+          purpose: c.purpose,
+          answer: c.response,
+          product: c.product,
+          feature: c.feature,
+          now: c.nowMs,
+          ...(c.sessionNamed ? { session } : {}),
+        }),
+      c.error,
+      c.name,
+    );
+    assert.equal(err.details?.reason, c.reason, c.name);
+  }
+  assert.ok(r.negative.some((c) => !c.sessionNamed));
   for (const n of v.nonces) assert.equal(isAnswerNonce(n.nonce), n.valid, n.name);
 }
 

@@ -13,15 +13,30 @@
  * A license on a hardware token signs the same way: its container key is kept in the token's
  * private memory, which the SDK reads with the PIN (`tokens.ts`).
  *
+ * **Answer sessions** (`docs/spec/signed-answers.md`, "Sessions with the runtime"; the License
+ * Manager's mechanism): an application that verified a signed answer sends a 32-byte secret sealed
+ * to that license's X25519 key in the header `lictor-session` (`<id>.<sealed>`, then `<id>`). The
+ * runtime opens it once with the container keys it holds (the granting license's first; only the
+ * holder of the license's private key can), keeps its HMAC key in {@link AnswerSessions} (at most
+ * {@link MAX_ANSWER_SESSIONS}, the least recently used dropped; a restart loses them all), and
+ * answers a check or session that this license grants with `{ key: 'session', mac, signed }`: an
+ * HMAC-SHA256 costs a few microseconds where an Ed25519 signature costs about 50. An unknown id, a
+ * secret that does not open, or another license granting: signed as without the header.
+ *
  * A license that cannot sign here (activated before containers had keys, whose container's
  * private key does not open on this computer, or on a token whose keys were not read) is answered unsigned, `proof: null` with the reason
  * in `unproven`, rather than refused: the grant is true, and a client that accepts unsigned answers
  * by its own choice still gets it; every Lictor client refuses it (`docs/runtime.md`).
  */
 import {
+  type AnswerMacKey,
+  answerMacKey,
+  answerSessionId,
   isAnswerNonce,
   LictorError,
+  macRuntimeAnswer,
   type RuntimeAnswerProof,
+  type RuntimeSessionProof,
   signRuntimeAnswer,
   withStatement,
 } from '@lictor/protocol';
@@ -35,7 +50,87 @@ export type SignedPurpose = 'runtime-check' | 'runtime-session';
 export type Unsigned<T> = Omit<T, 'proof' | 'unproven'>;
 
 /** The proof fields of an answer that grants. */
-export type Proven = { proof: RuntimeAnswerProof } | { proof: null; unproven: RuntimeUnproven };
+export type Proven = { proof: RuntimeAnswerProof | RuntimeSessionProof } | { proof: null; unproven: RuntimeUnproven };
+
+/** What the header `lictor-session` names: a session's id, with its sealed secret until the runtime MAC'd an answer. */
+export interface SessionRef {
+  id: string;
+  sealed?: string;
+}
+
+/**
+ * The session a request names, from its header `lictor-session` (its shape already checked
+ * against `RuntimeProofHeaders`: `<id>` or `<id>.<sealed>`); `undefined` without the header.
+ */
+export function sessionRefOf(header: string | undefined): SessionRef | undefined {
+  if (header === undefined) return undefined;
+  const dot = header.indexOf('.');
+  return dot < 0 ? { id: header } : { id: header.slice(0, dot), sealed: header.slice(dot + 1) };
+}
+
+/** Answer sessions kept; the least recently used goes first (its application gets a signature and sends the sealed secret again). */
+export const MAX_ANSWER_SESSIONS = 1024;
+
+/** A session held: the HMAC key of its secret, and the container whose key opened it. */
+export interface HeldSession {
+  mac: AnswerMacKey;
+  containerId: string;
+}
+
+/** What opens sealed session secrets: a container's key. */
+export interface SessionOpener {
+  readonly containerId: string;
+  openSession?(sealed: string): Uint8Array | null;
+}
+
+/** The applications' answer sessions, by id, least recently used first (lost when the runtime stops). */
+export class AnswerSessions {
+  readonly #held = new Map<string, HeldSession>();
+  readonly #max: number;
+
+  constructor(max = MAX_ANSWER_SESSIONS) {
+    this.#max = max;
+  }
+
+  /** Sessions held. */
+  get size(): number {
+    return this.#held.size;
+  }
+
+  /** The session held under `id` (made the most recently used), or `undefined`. */
+  held(id: string): HeldSession | undefined {
+    const held = this.#held.get(id);
+    if (held !== undefined) {
+      this.#held.delete(id);
+      this.#held.set(id, held);
+    }
+    return held;
+  }
+
+  /**
+   * Opens the sealed secret of `ref` with the first of `keys` it opens under and keeps the
+   * session (dropping the least recently used beyond the bound); `undefined` without a sealed
+   * secret, for an id that is not the sealed secret's, or when no key opens it.
+   */
+  open(ref: SessionRef, keys: Iterable<SessionOpener>): HeldSession | undefined {
+    if (ref.sealed === undefined || answerSessionId(ref.sealed) !== ref.id) return undefined;
+    for (const key of keys) {
+      const secret = key.openSession?.(ref.sealed) ?? null;
+      if (secret === null) continue;
+      const opened = { mac: answerMacKey(secret), containerId: key.containerId };
+      secret.fill(0);
+      this.#held.set(ref.id, opened);
+      if (this.#held.size > this.#max) this.#held.delete(this.#held.keys().next().value as string);
+      return opened;
+    }
+    return undefined;
+  }
+
+  /** The session `ref` names: {@link held}, else {@link open}ed now. */
+  find(ref: SessionRef, keys: Iterable<SessionOpener>): HeldSession | undefined {
+    return this.held(ref.id) ?? this.open(ref, keys);
+  }
+}
 
 /** A license file's key, with its license text as a JSON string (escaped once per load). */
 interface Signer {
@@ -72,10 +167,18 @@ export function assertNonce(nonce: string): void {
 export class AnswerProofs {
   /** The signers of each load, by its status array (rebuilt by every load of the SDK). */
   readonly #signers = new WeakMap<readonly LicenseFileStatus[], Signers>();
+  /** The applications' answer sessions. */
+  readonly sessions: AnswerSessions;
+
+  constructor(sessions = new AnswerSessions()) {
+    this.sessions = sessions;
+  }
 
   /**
-   * `answer` with its proof: signed over `nonce` with `purpose` by the container key of
-   * `licenseFile` (of `licensing`'s current load), or `proof: null` with the reason.
+   * `answer` with its proof: MAC'd under the application's session (`session`, from the header
+   * `lictor-session`) when the runtime holds it for the container of `licenseFile`, else signed
+   * over `nonce` with `purpose` by that container's key (of `licensing`'s current load), or
+   * `proof: null` with the reason.
    */
   prove<T extends object>(
     purpose: SignedPurpose,
@@ -83,6 +186,7 @@ export class AnswerProofs {
     licenseFile: string,
     nonce: string,
     answer: T,
+    session?: SessionRef,
   ): T & Proven {
     const signers = this.#signersOf(licensing);
     let signer = signers.get(licenseFile);
@@ -91,6 +195,14 @@ export class AnswerProofs {
       signers.set(licenseFile, signer);
     }
     if ('reason' in signer) return { ...answer, proof: null, unproven: signer };
+    if (session !== undefined) {
+      const key = signer.key;
+      // Opened with the granting license's key first: the one an application seals to.
+      const held = this.sessions.held(session.id) ?? this.sessions.open(session, keysFrom(key, signers));
+      if (held !== undefined && held.containerId === key.containerId) {
+        return { ...answer, proof: macRuntimeAnswer(held.mac, purpose, key.containerId, nonce, answer) };
+      }
+    }
     const proof = signRuntimeAnswer(signer.key, purpose, nonce, answer);
     licenseJsons.set(proof, signer.licenseJson);
     return { ...answer, proof };
@@ -117,6 +229,12 @@ export class AnswerProofs {
     }
     return signers;
   }
+}
+
+/** `first`, then the other keys of `signers` (a load's). */
+function* keysFrom(first: LicenseAnswerKey, signers: Signers): Iterable<LicenseAnswerKey> {
+  yield first;
+  for (const s of signers.values()) if ('key' in s && s.key !== first) yield s.key;
 }
 
 /** Why `file` has no key that signs here. */

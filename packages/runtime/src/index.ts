@@ -7,8 +7,26 @@
  * console.log(`listening on ${running.url} and ${running.socket}`);
  * ```
  */
-export { AnswerProofs, assertNonce, type Proven, type SignedPurpose, type Unsigned } from './answer-proofs.js';
-export { callRuntime, type RuntimeTarget, runtimeStatus } from './client.js';
+export {
+  AnswerProofs,
+  AnswerSessions,
+  assertNonce,
+  MAX_ANSWER_SESSIONS,
+  type Proven,
+  type SessionRef,
+  type SignedPurpose,
+  sessionRefOf,
+  type Unsigned,
+} from './answer-proofs.js';
+export {
+  callRuntime,
+  RuntimeClient,
+  type RuntimeClientOptions,
+  type RuntimeTarget,
+  runtimeStatus,
+  type VerifiedCheck,
+  type VerifiedSession,
+} from './client.js';
 export { DEFAULT_EVENT_CAPACITY, EventHub, type EventHubOptions, type HubEvent, type Replay } from './event-hub.js';
 export { checkAnswer, grantOrThrow } from './grants.js';
 export {

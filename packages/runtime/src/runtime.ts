@@ -27,7 +27,7 @@ import type {
   UpgradeQuestionBody,
 } from '@lictor/protocol/wire';
 import type { LicenseFileStatus } from '@lictor/sdk';
-import { type AnswerProofs, assertNonce } from './answer-proofs.js';
+import { type AnswerProofs, assertNonce, type SessionRef } from './answer-proofs.js';
 import type { EventHub } from './event-hub.js';
 import { grantOrThrow } from './grants.js';
 import type { LicensingKey, LicensingPool, PooledLicensing } from './licensing-pool.js';
@@ -78,18 +78,22 @@ export class LictorRuntime {
   }
 
   /**
-   * `POST /v1/check`: the SDK's `check()`, signed over the nonce by the granting license; a
-   * refusal is thrown with the SDK's code and reason.
+   * `POST /v1/check`: the SDK's `check()`, signed over the nonce by the granting license (or
+   * MAC'd under the application's answer `session`, header `lictor-session`, when the runtime
+   * holds it for that license); a refusal is thrown with the SDK's code and reason.
    */
-  async check(body: CheckBody): Promise<CheckAnswer> {
+  async check(body: CheckBody, session?: SessionRef): Promise<CheckAnswer> {
     assertNonce(body.nonce);
     const { licensing } = await this.pool.get(keyOf(body));
     const answer = grantOrThrow(licensing, body.feature);
-    return this.#proofs.prove('runtime-check', licensing, answer.file, body.nonce, answer);
+    return this.#proofs.prove('runtime-check', licensing, answer.file, body.nonce, answer, session);
   }
 
-  /** `POST /v1/sessions`: a check, then a session of process `pid` on the license file that grants it. */
-  async openSession(body: SessionBody): Promise<RuntimeSession> {
+  /**
+   * `POST /v1/sessions`: a check, then a session of process `pid` on the license file that grants
+   * it, proven as {@link check} proves.
+   */
+  async openSession(body: SessionBody, answerSession?: SessionRef): Promise<RuntimeSession> {
     assertNonce(body.nonce);
     const { licensing } = await this.pool.get(keyOf(body));
     const granted = grantOrThrow(licensing, body.feature);
@@ -100,7 +104,7 @@ export class LictorRuntime {
       licenseId: granted.licenseId,
       file: granted.file,
     });
-    return this.#proofs.prove('runtime-session', licensing, granted.file, body.nonce, session);
+    return this.#proofs.prove('runtime-session', licensing, granted.file, body.nonce, session, answerSession);
   }
 
   /** `DELETE /v1/sessions/{id}`. */

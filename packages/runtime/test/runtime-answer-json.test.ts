@@ -1,16 +1,17 @@
 /**
  * The JSON text of a check's and a session's answer (`http/answer-json.ts`, the license text
  * escaped once per load) is byte for byte what fast-json-stringify makes of the answer over its
- * wire schema, as the runtime wrote them before: signed, unsigned with the reason, with a feature
+ * wire schema, as the runtime wrote them before: signed, MAC'd within an answer session, unsigned with the reason, with a feature
  * or none, and the same after the license files load again.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { answerSessionId, decodeLicenseFile, randomBytes, sealAnswerSession } from '@lictor/protocol';
 import { CheckAnswer, RuntimeSession } from '@lictor/protocol/wire';
 import fastJson from 'fast-json-stringify';
 import { checkAnswerJson, sessionJson } from '../src/http/answer-json.js';
-import type { LictorRuntime } from '../src/index.js';
-import { activateLicense, doc, nonce, PUBLIC_KEY, startRuntime, writeLicenses } from './runtime-fixture.js';
+import type { LictorRuntime, SessionRef } from '../src/index.js';
+import { activateLicense, doc, nonce, PUBLIC_KEY, startRuntime, vendor, writeLicenses } from './runtime-fixture.js';
 
 const bySchema = { check: fastJson(CheckAnswer), session: fastJson(RuntimeSession) };
 
@@ -26,11 +27,12 @@ test("answers' JSON text is fast-json-stringify's over the wire schemas, signed 
     nonce: nonce(),
   });
 
-  const same = async (what: string, runtime: LictorRuntime) => {
+  const same = async (what: string, runtime: LictorRuntime, answerSession?: SessionRef) => {
     for (const feature of [undefined, 'reports', 'api']) {
-      const check = await runtime.check(ask(feature));
+      const check = await runtime.check(ask(feature), answerSession);
       assert.equal(checkAnswerJson(check), bySchema.check(check), `${what}: check ${feature}`);
-      const session = await runtime.openSession({ ...ask(feature), pid: 700 });
+      if (answerSession !== undefined) assert.equal(check.proof?.key, 'session');
+      const session = await runtime.openSession({ ...ask(feature), pid: 700 }, answerSession);
       assert.equal(sessionJson(session), bySchema.session(session), `${what}: session ${feature}`);
       runtime.closeSession(session.id);
     }
@@ -38,8 +40,13 @@ test("answers' JSON text is fast-json-stringify's over the wire schemas, signed 
   const signed = await runtime.check(ask('reports'));
   assert.equal(signed.file, signing);
   assert.notEqual(signed.proof, null);
-  assert.match(signed.proof?.license ?? '', /\n/, 'the license has line breaks to escape');
+  assert.ok(signed.proof?.key === 'container');
+  assert.match(signed.proof.license, /\n/, 'the license has line breaks to escape');
   await same('signed', runtime);
+  // MAC'd within an application's answer session (the secret sealed to the granting license).
+  const license = decodeLicenseFile(signed.proof.license, vendor.publicKey);
+  const sealed = sealAnswerSession(license, randomBytes(32));
+  await same("MAC'd", runtime, { id: answerSessionId(sealed), sealed });
 
   // A runtime whose only license cannot sign (activated before containers had keys).
   const plain = await startRuntime(t);

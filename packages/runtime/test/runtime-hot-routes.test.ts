@@ -3,7 +3,7 @@
  * through Fastify (`hotRoutes: false`), over real Unix sockets and real loopback ports: two
  * servers over one runtime, on a stopped clock, get the same requests and must give the same
  * status, headers (but the date) and body bytes, and log the same lines. Covers the answers (a
- * signed check, a session opened and closed), the refusals (not licensed, a nonce that is not
+ * signed check, a check MAC'd within an answer session, a session opened and closed), the refusals (not licensed, a nonce that is not
  * canonical, a process that does not run, an unknown session), the local-only check on both
  * kinds of connection, and every request handed to Fastify (bad JSON, schema violations, types
  * Fastify coerces, properties it removes, wrong type or method, oversize, chunked bodies); the
@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { type RawAnswer, RawConnection, RawPair, rawRequest, requestLogSink } from '@lictor/http-service/testing';
-import { verifyRuntimeAnswer } from '@lictor/protocol';
+import { answerSessionId, randomBytes, sealAnswerSession, verifyRuntimeAnswer } from '@lictor/protocol';
 import {
   buildRuntimeServer,
   closeServer,
@@ -69,7 +69,7 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
       'Connection: keep-alive',
       'Keep-Alive: timeout=60',
     ]);
-    verifyRuntimeAnswer({
+    const { license } = verifyRuntimeAnswer({
       publicKey: PUBLIC_KEY,
       nonce: n,
       purpose: 'runtime-check',
@@ -78,6 +78,37 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
       feature: 'reports',
       now: rt.scheduler.now(),
     });
+    // Within an answer session (one table for both servers): MAC'd, the same bytes (HMAC is
+    // deterministic), whether the sealed secret comes along (opened by the first) or the id alone.
+    const secret = randomBytes(32);
+    const sealed = sealAnswerSession(license, secret);
+    const id = answerSessionId(sealed);
+    for (const header of [`${id}.${sealed}`, id]) {
+      const m = nonce();
+      const maced = await same(
+        `MAC'd check (${header === id ? 'id' : 'sealed'})`,
+        rawRequest('POST', '/v1/check', { 'lictor-session': header }, body({ nonce: m })),
+        200,
+      );
+      assert.equal((JSON.parse(maced.body) as { proof: { key: string } }).proof.key, 'session');
+      const proven = verifyRuntimeAnswer({
+        publicKey: PUBLIC_KEY,
+        nonce: m,
+        purpose: 'runtime-check',
+        answer: JSON.parse(maced.body),
+        product: 'ERP',
+        feature: 'reports',
+        now: rt.scheduler.now(),
+        session: { secret, license },
+      });
+      assert.equal(proven.key, 'session');
+    }
+    const unheld = await same(
+      'a session the runtime does not hold',
+      rawRequest('POST', '/v1/check', { 'lictor-session': 'Qdm_OQZ9HgJO-RiqyKaXGw' }, body()),
+      200,
+    );
+    assert.equal((JSON.parse(unheld.body) as { proof: { key: string } }).proof.key, 'container');
     await same('check of the product', rawRequest('POST', '/v1/check', {}, body({ feature: undefined })), 200);
     await same(
       'check as a 32-bit client',
@@ -127,6 +158,20 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
     }
 
     // Refusals of the routes themselves.
+    // A session header not of its pattern: handed to Fastify, whose schema refuses it (400, the header named).
+    for (const header of ['a.b.c', '!']) {
+      const bad = await same(
+        `a session header against its pattern (${header})`,
+        rawRequest('POST', '/v1/check', { 'lictor-session': header }, body()),
+        400,
+      );
+      assert.equal((JSON.parse(bad.body) as { details: { field: string } }).details.field, 'lictor-session');
+    }
+    await same(
+      'a session header against its pattern, on a session',
+      rawRequest('POST', '/v1/sessions', { 'lictor-session': 'a.b.c' }, body({ pid: 900 })),
+      400,
+    );
     const unknown = '00000000-0000-4000-8000-000000000000';
     const notThere = await same('close of an unknown session', rawRequest('DELETE', `/v1/sessions/${unknown}`), 404);
     assert.equal((JSON.parse(notThere.body) as { code: string }).code, 'LICTOR_E_SESSION_UNKNOWN');

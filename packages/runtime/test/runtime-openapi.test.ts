@@ -29,4 +29,17 @@ test('GET /openapi.json describes every route with an operationId and named bodi
     'POST /v1/upgrades/answer continueUpgrade',
     'POST /v1/upgrades/question startUpgrade',
   ]);
+  // The answer-session header of the check and session routes, and the proof's two forms.
+  const ops = doc.paths as unknown as Record<
+    string,
+    Record<string, { parameters?: { in: string; name: string; required?: boolean; schema: { pattern?: string } }[] }>
+  >;
+  for (const path of ['/v1/check', '/v1/sessions']) {
+    const header = ops[path]?.post?.parameters?.find((p) => p.in === 'header' && p.name === 'lictor-session');
+    assert.ok(header, `${path} documents the header lictor-session`);
+    assert.notEqual(header.required, true);
+    assert.match(header.schema.pattern ?? '', /\\\.\[A-Za-z0-9_-\]\{1,256\}/);
+  }
+  const text = JSON.stringify(res.json);
+  assert.ok(text.includes("MAC'd under the application's session"), 'the session proof is described');
 });

@@ -12,6 +12,7 @@
  */
 import { type Static, Type } from 'typebox';
 import { MAX_SIGNED_STATEMENT_LENGTH } from '../runtime-answer.js';
+import { ANSWER_SESSION_HEADER, MAX_SEALED_SESSION_LENGTH } from '../seat-proof.js';
 import { NullableInteger, NullableString, StringEnum, StringMap } from './schema.js';
 
 const name128 = Type.String({ minLength: 1, maxLength: 128 });
@@ -74,6 +75,50 @@ export const RuntimeAnswerProof = Type.Object(
 /** The proof of a runtime answer. */
 export type RuntimeAnswerProof = Static<typeof RuntimeAnswerProof>;
 
+/**
+ * The proof of a runtime answer within the application's session (header `lictor-session`):
+ * HMAC-SHA256 under the session secret over `lictor/v1/signed-answer ‖ 0x00 ‖ UTF-8(signed)`. No
+ * license: the application holds the one it sealed its session to.
+ */
+export const RuntimeSessionProof = Type.Object(
+  {
+    key: StringEnum(['session'] as const, { description: "MAC'd under the application's session" }),
+    mac: Type.String({
+      maxLength: 64,
+      description:
+        'HMAC-SHA256 under the session secret over lictor/v1/signed-answer, a NUL, then UTF-8 of signed; base64url',
+    }),
+    signed: Type.String({
+      maxLength: MAX_SIGNED_STATEMENT_LENGTH,
+      description:
+        'The canonical JSON MAC\'d: {"answer":…,"container":…,"nonce":…,"purpose":…}; take the answer from here',
+    }),
+  },
+  {
+    description:
+      "Proof within the application's session that the answer comes from a holder of the license it sealed its session to",
+  },
+);
+/** The proof of a runtime answer within a session. */
+export type RuntimeSessionProof = Static<typeof RuntimeSessionProof>;
+
+/**
+ * The header of `POST /v1/check` and `POST /v1/sessions` that names the application's answer
+ * session (`docs/spec/signed-answers.md`, "Sessions with the runtime"): `<id>.<sealed>` until an
+ * answer comes MAC'd, then `<id>`. Absent, or a session the runtime does not hold: signed answers.
+ */
+export const RuntimeProofHeaders = Type.Object({
+  [ANSWER_SESSION_HEADER]: Type.Optional(
+    Type.String({
+      pattern: `^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,${MAX_SEALED_SESSION_LENGTH}})?$`,
+      description:
+        "The application's answer session: its id, with the session secret sealed to the granting license's container key (`<id>.<sealed>`) until the runtime answered with a MAC under it",
+    }),
+  ),
+});
+/** The headers of the check and session routes. */
+export type RuntimeProofHeaders = Static<typeof RuntimeProofHeaders>;
+
 /** Why a granting answer carries no proof (`proof: null`): clients refuse it. */
 export const RuntimeUnproven = Type.Object(
   {
@@ -88,9 +133,9 @@ export const RuntimeUnproven = Type.Object(
 /** Why a granting answer carries no proof. */
 export type RuntimeUnproven = Static<typeof RuntimeUnproven>;
 
-/** `proof` and `unproven` of an answer that grants: signed, or `null` with the reason. */
+/** `proof` and `unproven` of an answer that grants: signed, MAC'd within a session, or `null` with the reason. */
 const proven = {
-  proof: Type.Unsafe<RuntimeAnswerProof | null>({ ...RuntimeAnswerProof, type: ['object', 'null'] }),
+  proof: Type.Union([RuntimeAnswerProof, RuntimeSessionProof, Type.Null()]),
   unproven: Type.Optional(RuntimeUnproven),
 };
 

@@ -14,6 +14,7 @@
  */
 import type {
   RuntimeAnswerProof,
+  RuntimeSessionProof,
   RuntimeUnproven,
   CheckAnswer as TCheckAnswer,
   RuntimeSession as TRuntimeSession,
@@ -22,14 +23,23 @@ import { licenseJsonOf } from '../answer-proofs.js';
 import { checkFieldsJson, sessionFieldsJson, unprovenJson } from './wire-code.generated.js';
 
 /** `"proof":…` (and `"unproven":…` for an unsigned answer), the last members of both answers. */
-function proofMembers(proof: RuntimeAnswerProof | null, unproven: RuntimeUnproven | undefined): string {
+function proofMembers(
+  proof: RuntimeAnswerProof | RuntimeSessionProof | null,
+  unproven: RuntimeUnproven | undefined,
+): string {
   const tail = unproven === undefined ? '' : `,"unproven":${unprovenJson(unproven)}`;
   if (proof === null) return `"proof":null${tail}`;
+  // Within the application's session: the MAC (base64url, nothing to escape) and the statement.
+  if (proof.key === 'session')
+    return `"proof":{"key":"session","mac":"${proof.mac}","signed":${JSON.stringify(proof.signed)}}`;
   return `"proof":{"license":${licenseJsonOf(proof)},"key":${JSON.stringify(proof.key)},"signature":${JSON.stringify(proof.signature)},"signed":${JSON.stringify(proof.signed)}}${tail}`;
 }
 
 /** `fields` (a JSON object with at least one member) with the proof members appended. */
-function appendProof(fields: string, answer: { proof: RuntimeAnswerProof | null; unproven?: RuntimeUnproven }): string {
+function appendProof(
+  fields: string,
+  answer: { proof: RuntimeAnswerProof | RuntimeSessionProof | null; unproven?: RuntimeUnproven },
+): string {
   return `${fields.slice(0, -1)},${proofMembers(answer.proof, answer.unproven)}}`;
 }
 

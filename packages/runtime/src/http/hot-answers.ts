@@ -7,17 +7,21 @@
  * Refusals are thrown as `LictorError`s.
  */
 import type { CheckBody, SessionBody } from '@lictor/protocol/wire';
+import { sessionRefOf } from '../answer-proofs.js';
 import type { LictorRuntime } from '../runtime.js';
 import { checkAnswerJson, sessionJson } from './answer-json.js';
 
-/** `POST /v1/check`: the JSON text of the 200 answer. */
-export async function answerCheck(runtime: LictorRuntime, body: CheckBody): Promise<string> {
-  return checkAnswerJson(await runtime.check(body));
+/**
+ * `POST /v1/check`: the JSON text of the 200 answer. `session`: the header `lictor-session`
+ * (checked against `RuntimeProofHeaders`), the application's answer session.
+ */
+export async function answerCheck(runtime: LictorRuntime, body: CheckBody, session?: string): Promise<string> {
+  return checkAnswerJson(await runtime.check(body, sessionRefOf(session)));
 }
 
-/** `POST /v1/sessions`: the JSON text of the 201 answer. */
-export async function answerOpenSession(runtime: LictorRuntime, body: SessionBody): Promise<string> {
-  return sessionJson(await runtime.openSession(body));
+/** `POST /v1/sessions`: the JSON text of the 201 answer (`session` as for {@link answerCheck}). */
+export async function answerOpenSession(runtime: LictorRuntime, body: SessionBody, session?: string): Promise<string> {
+  return sessionJson(await runtime.openSession(body, sessionRefOf(session)));
 }
 
 /** `DELETE /v1/sessions/{id}`: closed (204, no body). */

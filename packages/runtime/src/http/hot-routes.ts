@@ -17,7 +17,8 @@
  * a request id of the series Fastify's requests take theirs from).
  *
  * Handed to Fastify before anything is read: other methods and paths, a query string, a session
- * id that is not 1–100 unreserved URL characters, a body on a close, a check or session body that
+ * id that is not 1–100 unreserved URL characters, a body on a close, a header `lictor-session`
+ * (the application's answer session) not of `RuntimeProofHeaders`, a check or session body that
  * is chunked, larger than the body limit or not `application/json`, a request the local-only
  * check refuses, a server closing, and a logger at `debug` or below (Fastify logs every request
  * there). Handed to Fastify with the body read (replayed through `inject`): a body that is not
@@ -38,10 +39,11 @@ import {
   sendJson,
   sendRefusal,
 } from '@lictor/http-service/raw-routes';
+import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
 import { localRefusal } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
 import { answerCheck, answerCloseSession, answerOpenSession } from './hot-answers.js';
-import { isCheckBody, isSessionBody } from './wire-code.generated.js';
+import { isCheckBody, isProofHeaders, isSessionBody } from './wire-code.generated.js';
 
 /**
  * What the hot routes need of the service around them (`fastify` composes the Fastify app first
@@ -69,9 +71,10 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     res: ServerResponse,
     schema: { Check(value: unknown): value is T },
     status: number,
-    answer: (body: T) => Promise<string>,
+    answer: (body: T, session: string | undefined) => Promise<string>,
   ): void {
-    if (!plainJsonBody(req, bodyLimit)) {
+    const session = req.headers[ANSWER_SESSION_HEADER];
+    if (!plainJsonBody(req, bodyLimit) || (session !== undefined && !isProofHeaders(req.headers))) {
       fastify(req, res);
       return;
     }
@@ -81,7 +84,7 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
       // schema that takes no other properties, so such a body goes to Fastify (replayed).
       const body = checkedBody(req, res, text, JSON.parse, schema, replay);
       if (body === undefined) return;
-      answer(body).then(
+      answer(body, session as string | undefined).then(
         (json) => sendJson(res, status, json),
         (error: unknown) => sendRefusal(res, log, reqId, error, bodyLimit),
       );
@@ -98,11 +101,11 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     ) {
       if (method === 'POST') {
         if (url === '/v1/check') {
-          withBody(req, res, checkBody, 200, (body) => answerCheck(runtime, body));
+          withBody(req, res, checkBody, 200, (body, session) => answerCheck(runtime, body, session));
           return;
         }
         if (url === '/v1/sessions') {
-          withBody(req, res, sessionBody, 201, (body) => answerOpenSession(runtime, body));
+          withBody(req, res, sessionBody, 201, (body, session) => answerOpenSession(runtime, body, session));
           return;
         }
       } else {

@@ -1,7 +1,8 @@
 /** Routes of checks and status: `GET /v1/status`, `POST /v1/check`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses, JSON_TYPE, messageRefs } from '@lictor/http-service';
-import { RUNTIME_MESSAGES } from '@lictor/protocol/wire';
+import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
+import { RUNTIME_MESSAGES, RuntimeProofHeaders } from '@lictor/protocol/wire';
 import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
 import { answerCheck } from './hot-answers.js';
@@ -31,11 +32,15 @@ export const licensingRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime
         summary:
           "Is the product (or a feature) licensed on this computer? 200 with the grant; a refusal is an error answer with the SDK's code and reason",
         tags: ['licensing'],
+        headers: RuntimeProofHeaders,
         body: ref.CheckBody,
         response: { 200: ref.CheckAnswer, ...errorResponses(400, 403, 413) },
       },
     },
     // The JSON text is made as the hot route makes it (`hot-answers.ts`); Fastify sends it as is.
-    async (request, reply) => (reply as FastifyReply).type(JSON_TYPE).send(await answerCheck(runtime, request.body)),
+    async (request, reply) =>
+      (reply as FastifyReply)
+        .type(JSON_TYPE)
+        .send(await answerCheck(runtime, request.body, request.headers[ANSWER_SESSION_HEADER])),
   );
 };

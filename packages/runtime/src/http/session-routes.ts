@@ -1,7 +1,8 @@
 /** Routes of sessions and seats: `POST /v1/sessions`, `DELETE /v1/sessions/{id}`, `POST /v1/seats`, `DELETE /v1/seats/{id}`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses, JSON_TYPE, messageRefs } from '@lictor/http-service';
-import { RUNTIME_MESSAGES, RuntimeIdParams } from '@lictor/protocol/wire';
+import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
+import { RUNTIME_MESSAGES, RuntimeIdParams, RuntimeProofHeaders } from '@lictor/protocol/wire';
 import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
 import { answerCloseSession, answerOpenSession } from './hot-answers.js';
@@ -18,6 +19,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime }
         operationId: 'openSession',
         summary: 'A process starts using the license file that grants the product (feature): 201 with the session',
         tags: ['sessions'],
+        headers: RuntimeProofHeaders,
         body: ref.SessionBody,
         response: { 201: ref.RuntimeSession, ...errorResponses(400, 403, 409, 413) },
       },
@@ -27,7 +29,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime }
       (reply as FastifyReply)
         .code(201)
         .type(JSON_TYPE)
-        .send(await answerOpenSession(runtime, request.body)),
+        .send(await answerOpenSession(runtime, request.body, request.headers[ANSWER_SESSION_HEADER])),
   );
 
   app.delete(

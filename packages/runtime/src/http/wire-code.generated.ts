@@ -6,7 +6,14 @@
  * type builders nor Ajv. Held to the schemas by test/runtime-wire-code.test.ts.
  */
 // @ts-nocheck: the code below is TypeBox's and fast-json-stringify's, typed by its exports only.
-import type { CheckAnswer, CheckBody, RuntimeSession, RuntimeUnproven, SessionBody } from '@lictor/protocol/wire';
+import type {
+  CheckAnswer,
+  CheckBody,
+  RuntimeProofHeaders,
+  RuntimeSession,
+  RuntimeUnproven,
+  SessionBody,
+} from '@lictor/protocol/wire';
 import Serializer from 'fast-json-stringify/lib/serializer.js';
 import { Guard } from 'typebox/guard';
 
@@ -23,6 +30,12 @@ export const isSessionBody: (value: unknown) => value is SessionBody = ((Externa
 const check_0 = ((value) => ((typeof value === "object" && value !== null && !(Array.isArray(value))) && ((((("publicKey" in value && "product" in value) && "pid" in value) && "nonce" in value) && Object.getOwnPropertyNames(value).every((unique_0, unique_1) => ((External[0].test(unique_0) || false)))) && ((((((((typeof value.publicKey === "string" && ((value.publicKey.length >= 2 || (value.publicKey.length >= 1 && Guard.CodePointCount(value.publicKey) >= 1)) && (value.publicKey.length <= 512 || (value.publicKey.length <= 1024 && Guard.CodePointCount(value.publicKey) <= 512)))) && (typeof value.product === "string" && ((value.product.length >= 2 || (value.product.length >= 1 && Guard.CodePointCount(value.product) >= 1)) && (value.product.length <= 128 || (value.product.length <= 256 && Guard.CodePointCount(value.product) <= 128))))) && (value.role === undefined || (!("role" in value) || (typeof value.role === "string" && (value.role === "client" || value.role === "server"))))) && (value.bitness === undefined || (!("bitness" in value) || (Number.isInteger(value.bitness) && (value.bitness === 32 || value.bitness === 64))))) && (value.feature === undefined || (!("feature" in value) || (typeof value.feature === "string" && ((value.feature.length >= 2 || (value.feature.length >= 1 && Guard.CodePointCount(value.feature) >= 1)) && (value.feature.length <= 128 || (value.feature.length <= 256 && Guard.CodePointCount(value.feature) <= 128))))))) && (Number.isInteger(value.pid) && (!((Number.isFinite(value.pid) || typeof value.pid === "bigint")) || (value.pid >= 1 && value.pid <= 2147483647)))) && (value.osSession === undefined || (!("osSession" in value) || (typeof value.osSession === "string" && ((value.osSession.length >= 2 || (value.osSession.length >= 1 && Guard.CodePointCount(value.osSession) >= 1)) && (value.osSession.length <= 128 || (value.osSession.length <= 256 && Guard.CodePointCount(value.osSession) <= 128))))))) && (typeof value.nonce === "string" && External[1].test(value.nonce))))));
 return (value) => check_0(value);
 })([/(^publicKey$|^product$|^role$|^bitness$|^feature$|^pid$|^osSession$|^nonce$)/u, /^[A-Za-z0-9_-]{22,86}$/u]);
+
+/** Whether request headers are `RuntimeProofHeaders` (the header `lictor-session` absent or well-formed). */
+export const isProofHeaders: (value: unknown) => value is RuntimeProofHeaders = ((External) => {
+const check_0 = ((value) => ((typeof value === "object" && value !== null && !(Array.isArray(value))) && (value["lictor-session"] === undefined || (!("lictor-session" in value) || (typeof value["lictor-session"] === "string" && External[0].test(value["lictor-session"]))))));
+return (value) => check_0(value);
+})([/^[A-Za-z0-9_-]{1,64}(\.[A-Za-z0-9_-]{1,256})?$/u]);
 
 /** A check's answer without `proof` and `unproven`, as fast-json-stringify writes it. */
 export const checkFieldsJson: (answer: CheckAnswer) => string = ((serializer) => {
