@@ -188,6 +188,12 @@ await group('runtime', async () => {
   console.log(
     `  in this process on the same files: SDK check() ${Math.round(r.sdkChecksPerSecond).toLocaleString('en-US')}/s (${r.sdkCheckMicros.toFixed(2)} µs CPU); check + signing its answer ${Math.round(r.sdkSignedChecksPerSecond).toLocaleString('en-US')}/s (${r.sdkSignedCheckMicros.toFixed(1)} µs CPU)`,
   );
+  for (const p of r.paced) {
+    const l = p.latency;
+    console.log(
+      `  ${p.name}: ${Math.round(p.sample.value).toLocaleString('en-US')}/s achieved, runtime ${Math.round(p.sample.serverCpu ?? Number.NaN)} % CPU (${Math.round(p.sample.serverMicrosPerOp ?? Number.NaN)} µs/op), ${p.errors} errors; latency p50 ${l.p50.toFixed(3)} ms, p99 ${l.p99.toFixed(3)} ms, max ${l.max.toFixed(3)} ms (${l.count.toLocaleString('en-US')} requests)  (target ≥ 10,000/s with p99 < 1 ms)`,
+    );
+  }
   for (const m of r.memory) {
     console.log(
       `  runtime memory${m.flags.length === 0 ? '' : ` (node ${m.flags.join(' ')})`} with ${r.files} license files and ${m.sessions.toLocaleString('en-US')} sessions open: RSS ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)}), private ${m.private.toFixed(1)} MiB  (target < 80 MB); ${Math.round(m.checksPerSecond).toLocaleString('en-US')} checks/s just before (${Math.round(m.checkMicros)} µs CPU each)`,

@@ -61,6 +61,8 @@ export interface RuntimeBenchResults {
   comparisons: Comparison[];
   /** Latencies per side name (ms). */
   latency: Map<string, LatencyStats>;
+  /** Checks offered at the issue's rate (`PACED_RATE`), signed and within a session: achieved rate, CPU and latency. */
+  paced: PacedFigure[];
   /** In this process: SDK `check()` per second, and check + signing its answer per second. */
   sdkChecksPerSecond: number;
   sdkSignedChecksPerSecond: number;
@@ -141,6 +143,19 @@ export async function activateOffline(store: string, n: number): Promise<{ publi
 }
 
 /** The runtime's memory, MiB. */
+/** The check rate issue 14 asks for (≥ 10,000 checks/s with p99 < 1 ms), offered in the paced runs. */
+export const PACED_RATE = 10_000;
+
+/** A paced run: `offered` checks/s spread over the connections. */
+export interface PacedFigure {
+  name: string;
+  offered: number;
+  /** Achieved rate (`value`), the runtime's and the generator's CPU. */
+  sample: Sample;
+  errors: number;
+  latency: LatencyStats;
+}
+
 export interface MemoryFigure {
   /** Node options the runtime ran with (none: the defaults). */
   flags: string[];
@@ -385,6 +400,68 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       compare(`runtime checks/s within an answer session (MAC), ${connections} connections`, smrn!, smbn!),
     ];
 
+    // Paced: the issue's rate offered, not the most the connections can take (closed loops at
+    // saturation queue on the server and measure their own queue): each connection sends at its
+    // share of `PACED_RATE`, spread evenly, and the latency of each request is from its sending.
+    // The bare server paced the same way is the ceiling (the generator's own timing included);
+    // then this runtime (Node's defaults), and one started with the service files' options.
+    const pacedRuns: PacedFigure[] = [];
+    const pace = async (
+      name: string,
+      server: ServerProcess,
+      conns: HttpClient[],
+      step: (c: HttpClient, t: Samples | undefined) => Promise<boolean>,
+    ) => {
+      const samples = new Samples();
+      let errors = 0;
+      const sample = await measured(
+        'rate',
+        async () => {
+          const interval = (conns.length * 1000) / PACED_RATE;
+          const start = performance.now();
+          const end = start + seconds * rounds * 1000;
+          let sent = 0;
+          await Promise.all(
+            conns.map(async (c, i) => {
+              for (let next = start + (i * interval) / conns.length; next < end; next += interval) {
+                const wait = next - performance.now();
+                // Timers fire in whole milliseconds: a request less than 1 ms early goes now.
+                if (wait >= 1) await new Promise((resolve) => setTimeout(resolve, Math.floor(wait)));
+                if (!(await step(c, samples))) errors++;
+                sent++;
+              }
+            }),
+          );
+          return sent;
+        },
+        server.pid,
+      );
+      pacedRuns.push({ name, offered: PACED_RATE, sample, errors, latency: samples.stats() });
+    };
+    const at = `paced at ${PACED_RATE.toLocaleString('en-US')}/s over ${connections} connections`;
+    await pace(`bare node:http answering a MAC'd check's bytes, ${at}`, bareMac, mn, bareCheck);
+    await pace(`runtime signed check, ${at}`, runtime, rn, check);
+    await pace(`runtime check within an answer session, ${at}`, runtime, sn, macCheck);
+    const serviceFlags = options.memoryFlags?.[0];
+    // One runtime on the socket and state directory at a time.
+    await runtime.stop();
+    runtime = undefined;
+    if (serviceFlags !== undefined) {
+      const service = await startServer([...serviceFlags, ...serve.slice(prof.length)], join(dir, 'runtime.log'));
+      try {
+        const sc = conns(socket, connections);
+        const ss = conns(socket, connections);
+        for (const c of ss) sessionHead.set(c, (await openAnswerSession(c, license)).head);
+        for (const c of [...sc, ...ss]) await check(c, undefined); // connected, and the runtime warmed
+        const flags = `(node ${serviceFlags.join(' ')})`;
+        await pace(`runtime ${flags} signed check, ${at}`, service, sc, check);
+        await pace(`runtime ${flags} check within an answer session, ${at}`, service, ss, macCheck);
+        for (const c of [...sc, ...ss]) c.close();
+      } finally {
+        await service.stop();
+      }
+    }
+
     // In this process, on the same files: the SDK's check, and the check plus its signature.
     const hardware = cachedHardware(() => collectHardware());
     const licensing = await openLicensing({
@@ -414,9 +491,6 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
     const sdkSignedChecksPerSecond = M / ((performance.now() - s) / 1000);
     const sdkSignedCheckMicros = cpuMicros(cpu) / M;
     await licensing.close();
-
-    await runtime.stop();
-    runtime = undefined;
 
     // Memory: a runtime of the same state directory (with Node options), 2 s of checks over the
     // connections, then `held` sessions opened and kept.
@@ -467,6 +541,7 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       connections,
       comparisons,
       latency: new Map([...latency].map(([k, v]) => [k, v.stats()])),
+      paced: pacedRuns,
       sdkChecksPerSecond,
       sdkSignedChecksPerSecond,
       sdkCheckMicros,
