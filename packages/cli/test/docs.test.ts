@@ -64,6 +64,23 @@ describe('the doc runner', () => {
     );
   });
 
+  test('a documented id matches any 22 base64url characters of a run, with or without a digit or a capital', async () => {
+    // One random id in about fifty has no digit: the pattern that finds ids in the page must not
+    // also be demanded of the run's value.
+    await page('$ echo "request qjZKLOdVrwhAEBJheGuAeQ."\nrequest liscRmCBJkD8BVFnHDoLKQ.');
+    await page('$ echo "request qjzklodvrwhaebjheguaeq."\nrequest liscRmCBJkD8BVFnHDoLKQ.');
+    await page('$ echo "request qjZK-_dVrwhAEBJheGuAeQ."\nrequest liscRmCBJkD8BVFnHDoLKQ.');
+    // Still an id of 22 characters: 21 or 23 do not match.
+    await assert.rejects(
+      page('$ echo "request qjZKLOdVrwhAEBJheGuAe."\nrequest liscRmCBJkD8BVFnHDoLKQ.'),
+      /expected the line/,
+    );
+    await assert.rejects(
+      page('$ echo "request qjZKLOdVrwhAEBJheGuAeQQ."\nrequest liscRmCBJkD8BVFnHDoLKQ.'),
+      /expected the line/,
+    );
+  });
+
   test('drift is caught: another value where the page reuses one, a missing line, an unexpected exit code', async () => {
     await assert.rejects(
       page(
