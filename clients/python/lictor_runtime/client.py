@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple, Union
 from urllib.parse import quote, urlencode
 
+from .answer_session import ANSWER_SESSION_HEADER, AnswerSession
 from .errors import LictorError
 from .license import VendorKey
 from .proof import AnswerVerifier, new_nonce, unproven
@@ -75,6 +77,9 @@ class Grant:
     file: str
     answer: Dict[str, Any] = field(repr=False)
     license: Dict[str, Any] = field(repr=False)
+    #: How the answer was proven: ``container`` (signed by the license's container key) or
+    #: ``session`` (MAC'd within the client's answer session with that license).
+    proof_key: str = "container"
 
 
 @dataclass
@@ -95,6 +100,8 @@ class Session:
     license: Dict[str, Any] = field(repr=False)
     _client: Optional["Client"] = field(default=None, repr=False, compare=False)
     closed: bool = False
+    #: How the answer was proven: ``container`` (signed) or ``session`` (MAC'd), as :attr:`Grant.proof_key`.
+    proof_key: str = "container"
 
     def close(self) -> None:
         """Closes the session (``DELETE /v1/sessions/{id}``); a second call does nothing."""
@@ -223,6 +230,13 @@ class Client:
     Where the runtime is: ``socket_path`` and/or ``url``, else ``LICTOR_RUNTIME_SOCKET`` /
     ``LICTOR_RUNTIME_URL``, else the default socket and then ``http://127.0.0.1:8791``.
     ``clock`` (seconds since the epoch) judges the expiry of the licenses that prove answers.
+
+    ``proof``: ``session`` (the default) keeps answer sessions with the runtime: after the first
+    verified signed answer of a license to a check or a session open, the client seals a fresh
+    32-byte secret to that license's container key and names it (header ``lictor-session``) with
+    the next checks and session opens of the same product and feature; the runtime then MACs its
+    answers under that secret instead of signing them (``docs/spec/signed-answers.md``, "Sessions
+    with the runtime"). ``signature``: every answer signed by the license's container key.
     """
 
     def __init__(
@@ -236,13 +250,22 @@ class Client:
         url: Optional[str] = None,
         timeout: Optional[float] = 30.0,
         clock: Optional[Callable[[], float]] = None,
+        proof: str = "session",
     ):
+        if proof not in ("session", "signature"):
+            raise LictorError("LICTOR_E_INVALID_INPUT", f"proof is 'session' or 'signature', not {proof!r}")
         self.key = public_key if isinstance(public_key, VendorKey) else VendorKey.parse(public_key)
         self.product = product
         self.role = role
         self.bitness = bitness
         self.transport = Transport(default_targets(socket_path, url), timeout)
         self.verifier = AnswerVerifier(self.key, clock)
+        self.proof = proof
+        self._sessions_lock = threading.Lock()
+        #: Answer sessions by the container id of their license.
+        self._by_container: Dict[str, AnswerSession] = {}
+        #: The container of the license that last granted each (product, feature).
+        self._granting: Dict[Tuple[str, Optional[str]], str] = {}
 
     # -- plumbing -------------------------------------------------------------------------
 
@@ -268,14 +291,51 @@ class Client:
         self, path: str, purpose: str, body: Dict[str, Any], product: str, feature: Optional[str], status: int
     ) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]:
         """Sends a granting request with a fresh nonce; the verified (answer, license, outer JSON)."""
+        answer, doc, outer, _ = self._grant_proven(path, purpose, body, product, feature, status)
+        return answer, doc, outer
+
+    def _grant_proven(
+        self, path: str, purpose: str, body: Dict[str, Any], product: str, feature: Optional[str], status: int
+    ) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any], str]:
+        """:meth:`_grant` within answer sessions (checks and session opens): the verified
+        (answer, license, outer JSON, proof key). Seats are never asked within a session: only the
+        License Manager's signature proves a seat."""
         nonce = new_nonce()
         body["nonce"] = nonce
-        res = self.transport.request("POST", path, body)
+        asked = (product, feature)
+        session: Optional[AnswerSession] = None
+        headers: Dict[str, str] = {}
+        if self.proof == "session" and purpose != PURPOSES["seat"]:
+            with self._sessions_lock:
+                container = self._granting.get(asked)
+                session = None if container is None else self._by_container.get(container)
+                if session is not None:
+                    headers[ANSWER_SESSION_HEADER] = session.header()
+        res = self.transport.request("POST", path, body, headers)
         outer = _expect(res, status)
         if not isinstance(outer, dict):
             raise unproven("malformed", "the answer is not a JSON object")
-        answer, doc = self.verifier.verify(outer, purpose, nonce, product, feature)
-        return answer, doc, outer
+        answer, doc, key = self.verifier.verify_answer(outer, purpose, nonce, product, feature, session)
+        if key == "session":
+            assert session is not None
+            with self._sessions_lock:
+                session.confirmed = True
+            return answer, doc, outer, key
+        if session is None and (self.proof != "session" or purpose == PURPOSES["seat"]):
+            return answer, doc, outer, key
+        container_id = doc["containerId"]
+        with self._sessions_lock:
+            # Signed by the session's license: the runtime does not hold the session (a restart),
+            # send the sealed secret again; by another license: a session with that one.
+            if session is not None and session.license["containerId"] == container_id:
+                session.confirmed = False
+            if container_id not in self._by_container:
+                try:
+                    self._by_container[container_id] = AnswerSession.open(doc)
+                except LictorError:
+                    pass  # a box key one cannot seal to: signed answers, as before
+            self._granting[asked] = container_id
+        return answer, doc, outer, key
 
     # -- operations -----------------------------------------------------------------------
 
@@ -295,7 +355,7 @@ class Client:
         body = self._application(product)
         if feature is not None:
             body["feature"] = feature
-        answer, doc, _ = self._grant("/v1/check", PURPOSES["check"], body, product, feature, 200)
+        answer, doc, _, key = self._grant_proven("/v1/check", PURPOSES["check"], body, product, feature, 200)
         _require(answer, {"serial": str, "licenseId": str, "type": str, "file": str})
         if answer["serial"] != doc["serial"]:
             raise unproven("not-covered", "the signed answer names another license than the one that signed it")
@@ -310,6 +370,7 @@ class Client:
             file=answer["file"],
             answer=answer,
             license=doc,
+            proof_key=key,
         )
 
     def open_session(
@@ -331,7 +392,7 @@ class Client:
             body["feature"] = feature
         if os_session is not None:
             body["osSession"] = os_session
-        answer, doc, _ = self._grant("/v1/sessions", PURPOSES["session"], body, product, feature, 201)
+        answer, doc, _, key = self._grant_proven("/v1/sessions", PURPOSES["session"], body, product, feature, 201)
         _require(
             answer,
             {"id": str, "serial": str, "licenseId": str, "licenseFile": str, "pid": int, "osSession": str, "openedAt": str},
@@ -353,6 +414,7 @@ class Client:
             answer=answer,
             license=doc,
             _client=self,
+            proof_key=key,
         )
 
     def close_session(self, session: Union[str, Session]) -> None:

@@ -13,6 +13,11 @@ Every answer that grants something (a check, a session, a seat) carries
    license's ``containerId``;
 4. the license must cover the product (and feature) asked and not be expired by the local clock.
 
+Within an answer session (:mod:`lictor_runtime.answer_session`), the runtime answers instead with
+``proof = { key: "session", mac, signed }``: ``mac`` must be HMAC-SHA256 under the session's secret
+over the same bytes (compared in constant time), and ``signed`` must name the container of the
+license the session was sealed to; then 3 and 4 as above, with that license.
+
 The answer the client then uses is ``signed.answer``, never the unsigned JSON around it.
 Anything else is ``LICTOR_E_ANSWER_UNPROVEN`` with ``details["reason"]`` one of ``missing``,
 ``malformed``, ``license``, ``no-key``, ``signature``, ``not-covered``.
@@ -20,6 +25,7 @@ Anything else is ``LICTOR_E_ANSWER_UNPROVEN`` with ``details["reason"]`` one of 
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from collections import OrderedDict
@@ -27,6 +33,7 @@ from typing import Any, Callable, Dict, Optional, Tuple
 
 import re
 
+from .answer_session import AnswerSession
 from .canonical import NotCanonical, canonical_json, loads
 from .encoding import b64url_decode, b64url_encode, js_length
 from .errors import LictorError
@@ -103,30 +110,10 @@ class AnswerVerifier:
             self._opened.popitem(last=False)
         return doc
 
-    def verify(
-        self, body: Any, purpose: str, nonce: str, product: str, feature: Optional[str]
-    ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
-        """Checks ``body["proof"]`` proves ``body`` as the answer to the request that carried
-        ``nonce`` for ``purpose`` (``runtime-check``, ``runtime-session``, ``lease`` for a seat),
-        by a license of this vendor that covers ``product`` (``feature``). Returns
-        ``(answer, license)``: the answer as signed and the license document that proved it.
-
-        The checks and their order are those of the reference ``verifyRuntimeAnswer``
-        (``packages/protocol/src/runtime-answer.ts``), so that every client refuses a given
-        answer with the same reason."""
-        received = body if isinstance(body, dict) else {}
-        proof = received.get("proof")
-        if proof is None:
-            # A license that cannot sign here is answered with proof: null and why.
-            why = received.get("unproven")
-            why = why if isinstance(why, dict) else {}
-            message = why.get("message")
-            extra = {"unproven": why["reason"]} if isinstance(why.get("reason"), str) else {}
-            raise unproven(
-                "missing",
-                "the runtime's answer carries no proof of a license" + (f": {message}" if isinstance(message, str) else ""),
-                **extra,
-            )
+    def _signed_proof_license(self, proof: Any) -> Dict[str, Any]:
+        """Steps 1–3 for a signed proof ``{ license, key: "container", signature, signed }``:
+        its shape (``malformed``), the license (``license``, ``no-key``), the signature
+        (``signature``). Returns the license document."""
         if (
             not isinstance(proof, dict)
             or not isinstance(proof.get("license"), str)
@@ -164,6 +151,54 @@ class AnswerVerifier:
                 "signature",
                 f"the runtime's answer is not signed by the key of the license it names (serial {doc['serial']}): a forged answer",
             )
+        return doc
+
+    def verify(
+        self, body: Any, purpose: str, nonce: str, product: str, feature: Optional[str]
+    ) -> Tuple[Dict[str, Any], Dict[str, Any]]:
+        """Checks ``body["proof"]`` proves ``body`` as the answer to the request that carried
+        ``nonce`` for ``purpose`` (``runtime-check``, ``runtime-session``, ``lease`` for a seat),
+        by a license of this vendor that covers ``product`` (``feature``). Returns
+        ``(answer, license)``: the answer as signed and the license document that proved it.
+        A request that named no session: a MAC'd answer is refused (:meth:`verify_answer`)."""
+        answer, doc, _ = self.verify_answer(body, purpose, nonce, product, feature)
+        return answer, doc
+
+    def verify_answer(
+        self,
+        body: Any,
+        purpose: str,
+        nonce: str,
+        product: str,
+        feature: Optional[str],
+        session: Optional[AnswerSession] = None,
+    ) -> Tuple[Dict[str, Any], Dict[str, Any], str]:
+        """:meth:`verify` for a request that named ``session`` (header ``lictor-session``), if
+        any: an answer MAC'd under it (``proof.key`` ``session``) is accepted with the session's
+        license as the license; without a session such an answer is refused (``signature``).
+        Returns ``(answer, license, key)``, ``key`` how it was proven: ``container`` (signed by
+        the license's container key) or ``session`` (MAC'd).
+
+        The checks and their order are those of the reference ``verifyRuntimeAnswer``
+        (``packages/protocol/src/runtime-answer.ts``), so that every client refuses a given
+        answer with the same reason."""
+        received = body if isinstance(body, dict) else {}
+        proof = received.get("proof")
+        if proof is None:
+            # A license that cannot sign here is answered with proof: null and why.
+            why = received.get("unproven")
+            why = why if isinstance(why, dict) else {}
+            message = why.get("message")
+            extra = {"unproven": why["reason"]} if isinstance(why.get("reason"), str) else {}
+            raise unproven(
+                "missing",
+                "the runtime's answer carries no proof of a license" + (f": {message}" if isinstance(message, str) else ""),
+                **extra,
+            )
+        if isinstance(proof, dict) and proof.get("key") == "session":
+            doc = _session_proof_license(proof, purpose, session)
+        else:
+            doc = self._signed_proof_license(proof)
 
         try:
             statement = loads(proof["signed"])
@@ -205,10 +240,45 @@ class AnswerVerifier:
             same = _same_json(fields, signed_answer)
         if not same:
             raise unproven("signature", "the runtime's answer differs from the answer it signed")
-        return signed_answer, doc
+        return signed_answer, doc, proof["key"]
 
 
 _ABSENT = object()
+
+
+def _session_proof_license(proof: Dict[str, Any], purpose: str, session: Optional[AnswerSession]) -> Dict[str, Any]:
+    """Steps 1–3 for a proof ``{ key: "session", mac, signed }``: its shape (``malformed``), a
+    session named by the request and a purpose the runtime MACs (``signature``), the HMAC-SHA256
+    under the session's secret over ``domain ‖ 0x00 ‖ UTF-8(signed)`` compared in constant time
+    (``signature``). Returns the session's license, which the statement must then name."""
+    mac = proof.get("mac")
+    signed = proof.get("signed")
+    if (
+        not isinstance(mac, str)
+        or len(mac) > 64
+        or not _BASE64URL.match(mac)
+        or not isinstance(signed, str)
+        or js_length(signed) > MAX_SIGNED_LENGTH
+    ):
+        raise unproven("malformed", "the proof of the runtime's answer is malformed")
+    if session is None or purpose == "lease":
+        raise unproven(
+            "signature",
+            "a seat's answer is MAC'd: only the License Manager's signature proves a seat"
+            if purpose == "lease"
+            else "the runtime's answer is MAC'd under a session this request did not name: a forged answer",
+        )
+    received = b64url_decode(mac)
+    try:
+        expected: Optional[bytes] = session.mac(answer_signing_bytes(signed))
+    except UnicodeEncodeError:  # an unpaired surrogate: no UTF-8, nothing was MAC'd
+        expected = None
+    if received is None or expected is None or not hmac.compare_digest(received, expected):
+        raise unproven(
+            "signature",
+            f"the runtime's answer is not MAC'd under this client's session with license {session.license['serial']}: a forged answer",
+        )
+    return session.license
 
 
 def _or_none(value: Any) -> Any:

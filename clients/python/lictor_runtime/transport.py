@@ -191,10 +191,12 @@ class Transport:
             {"tried": [str(t) for t in order]},
         )
 
-    def request(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Response:
-        """Sends one request (a JSON body when given) and reads the whole answer."""
+    def request(
+        self, method: str, path: str, body: Optional[Dict[str, Any]] = None, headers: Optional[Dict[str, str]] = None
+    ) -> Response:
+        """Sends one request (a JSON body when given, ``headers`` added) and reads the whole answer."""
         payload = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        headers = {"accept": "application/json"}
+        headers = {**(headers or {}), "accept": "application/json"}
         if payload is not None:
             headers["content-type"] = "application/json"
         with self._lock:

@@ -31,11 +31,17 @@ from socketserver import ThreadingUnixStreamServer  # noqa: E402
 from typing import Callable, List, Optional, Tuple  # noqa: E402
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey  # noqa: E402
+from cryptography.exceptions import InvalidTag  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: E402
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: E402
+import hashlib  # noqa: E402
+import hmac  # noqa: E402
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat  # noqa: E402
 
 from lictor_runtime.canonical import canonical_json  # noqa: E402
-from lictor_runtime.encoding import b64url_encode  # noqa: E402
+from lictor_runtime.encoding import b64url_decode, b64url_encode  # noqa: E402
 from lictor_runtime.license import VendorKey, seal_license  # noqa: E402
 from lictor_runtime.proof import answer_signing_bytes  # noqa: E402
 
@@ -93,10 +99,11 @@ class License:
                 }
             ],
         }
+        self.box = X25519PrivateKey.generate()
         if container_keys:
             self.doc["containerKeys"] = {
                 "sign": b64url_encode(raw_public(self.container)),
-                "box": b64url_encode(raw_public(X25519PrivateKey.generate())),
+                "box": b64url_encode(raw_public(self.box)),
             }
         self.text = seal_license(self.doc, vendor.private)
 
@@ -110,6 +117,35 @@ class License:
         )
         signature = (signer or self.container).sign(answer_signing_bytes(signed))
         return {"license": self.text, "key": "container", "signature": b64url_encode(signature), "signed": signed}
+
+    def open_session(self, sealed: str) -> Optional[bytes]:
+        """What the runtime does with a sealed session secret: opens it with the container's
+        X25519 private key (``openFromContainer``); ``None`` when it does not open."""
+        return open_sealed(self.box, sealed, "signed-answer-session")
+
+    def mac_proof(
+        self, secret: bytes, purpose: str, nonce: str, answer: Dict[str, Any], container: Optional[str] = None
+    ) -> Dict[str, Any]:
+        """The proof of ``answer`` within a session under ``secret`` (``macRuntimeAnswer``)."""
+        signed = canonical_json(
+            {"answer": answer, "container": container or self.doc["containerId"], "nonce": nonce, "purpose": purpose}
+        )
+        mac = hmac.new(secret, answer_signing_bytes(signed), hashlib.sha256).digest()
+        return {"key": "session", "mac": b64url_encode(mac), "signed": signed}
+
+
+def open_sealed(box: X25519PrivateKey, sealed: str, context: str) -> Optional[bytes]:
+    """``openFromContainer`` (docs/spec/remote-upgrade.md), written here apart from the client's sealing."""
+    raw = b64url_decode(sealed)
+    if raw is None or len(raw) < 32 + 12 + 16:
+        return None
+    ephemeral = raw[:32]
+    try:
+        shared = box.exchange(X25519PublicKey.from_public_bytes(ephemeral))
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=ephemeral, info=f"lictor/v1/seal/{context}".encode()).derive(shared)
+        return AESGCM(key).decrypt(raw[32:44], raw[44:], context.encode())
+    except (ValueError, InvalidTag):
+        return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -48,6 +48,23 @@ class RealRuntime(unittest.TestCase):
                     self.assertEqual(open_license(f.read(), client.key)["containerId"], grant.license["containerId"])
                 self.assertEqual(client.check().feature, None)
 
+    def test_answers_come_macd_within_an_answer_session(self) -> None:
+        # A client of its own: its first answer of the license is signed, the next ones MAC'd.
+        for where in ({"socket_path": ENV["LICTOR_TEST_RUNTIME_SOCKET"]}, {"url": ENV["LICTOR_TEST_RUNTIME_URL"]}):
+            with self.subTest(str(where)), Client(ENV["LICTOR_TEST_PUBLIC_KEY"], self.product, **where) as client:
+                first = client.check(self.feature)
+                second = client.check(self.feature)
+                third = client.check(self.feature)
+                self.assertEqual([g.proof_key for g in (first, second, third)], ["container", "session", "session"])
+                self.assertEqual(second.answer, first.answer)
+                self.assertEqual(third.license["containerId"], first.license["containerId"])
+                session = client.open_session(self.feature)
+                self.assertEqual((session.proof_key, session.serial), ("session", ENV["LICTOR_TEST_SERIAL"]))
+                session.close()
+        # Signatures only when asked.
+        with Client(ENV["LICTOR_TEST_PUBLIC_KEY"], self.product, url=ENV["LICTOR_TEST_RUNTIME_URL"], proof="signature") as client:
+            self.assertEqual([client.check(self.feature).proof_key for _ in range(2)], ["container", "container"])
+
     def test_refusals_carry_the_runtime_s_codes(self) -> None:
         with self.assertRaises(LictorError) as caught:
             self.socket.check(ENV["LICTOR_TEST_OTHER_FEATURE"])

@@ -1,6 +1,7 @@
 """spec/vectors/signed-answer.json: the statement and bytes a container key signs, the runtime's
 answers a client accepts (with the answer it takes from them) and refuses (with the reason), the
-session MAC of the License Manager's heartbeats, and nonces."""
+session MAC of the License Manager's heartbeats, the runtime's answers within a session (accepted
+and refused), and nonces."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ from lictor_runtime.canonical import canonical_json
 from lictor_runtime.encoding import b64url_decode, b64url_encode
 from lictor_runtime.license import open_license
 from lictor_runtime.proof import ANSWER_PROOF_DOMAIN, AnswerVerifier, answer_signing_bytes, is_answer_nonce
+from lictor_runtime.answer_session import SESSION_CONTEXT, AnswerSession, answer_session_id, seal_answer_session
+from support import open_sealed
+
+from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey
 
 class SignedAnswerVectors(unittest.TestCase):
     @classmethod
@@ -86,6 +91,81 @@ class SignedAnswerVectors(unittest.TestCase):
         mac = hmac.new(bytes.fromhex(s["secretHex"]), m["macInput"].encode(), hashlib.sha256).digest()
         self.assertEqual(mac.hex(), m["macHex"])
         self.assertEqual(m["proof"], {"key": "session", "mac": b64url_encode(mac)})
+
+    def test_session_sealing(self) -> None:
+        # The sealed secret with the vectors' ephemeral scalar and iv; its id and header; it opens
+        # with the container's X25519 private scalar.
+        s = self.v["session"]
+        doc = open_license(self.v["license"]["text"], self.key)
+        secret = bytes.fromhex(s["secretHex"])
+        self.assertEqual(s["context"], SESSION_CONTEXT)
+        sealed = seal_answer_session(doc, secret, ephemeral=bytes.fromhex(s["ephemeralScalarHex"]), iv=bytes.fromhex(s["ivHex"]))
+        self.assertEqual(sealed, s["sealed"])
+        self.assertEqual(answer_session_id(sealed), s["id"])
+        session = AnswerSession(secret, doc, sealed=sealed)
+        self.assertEqual(session.header(), s["header"])
+        session.confirmed = True
+        self.assertEqual(session.header(), s["id"])
+        box = X25519PrivateKey.from_private_bytes(bytes.fromhex(self.v["container"]["boxScalarHex"]))
+        self.assertEqual(open_sealed(box, sealed, SESSION_CONTEXT), secret)
+        # A fresh sealing of the same secret differs (a fresh key pair and iv) and opens the same.
+        fresh = AnswerSession(secret, doc)
+        self.assertNotEqual(fresh.sealed, sealed)
+        self.assertEqual(len(fresh.sealed), 123)
+        self.assertEqual(len(fresh.id), 22)
+        self.assertEqual(open_sealed(box, fresh.sealed, SESSION_CONTEXT), secret)
+        self.assertIsNone(open_sealed(box, fresh.sealed, "upgrade-confirm"))
+
+    def runtime_session(self) -> AnswerSession:
+        r = self.v["runtimeSession"]
+        self.assertEqual(r["secretHex"], self.v["session"]["secretHex"])
+        self.assertEqual(r["header"], self.v["session"]["header"])
+        doc = open_license(self.v["license"]["text"], self.key)
+        return AnswerSession(bytes.fromhex(r["secretHex"]), doc, sealed=self.v["session"]["sealed"])
+
+    def test_runtime_session_accepted(self) -> None:
+        session = self.runtime_session()
+        self.assertEqual(session.header(), self.v["runtimeSession"]["header"])
+        self.assertTrue(self.v["runtimeSession"]["accepted"])
+        for case in self.v["runtimeSession"]["accepted"]:
+            with self.subTest(case["name"]):
+                proof = case["response"]["proof"]
+                self.assertEqual(list(proof), ["key", "mac", "signed"])
+                self.assertEqual(case["macInput"], f"{ANSWER_PROOF_DOMAIN}\0{proof['signed']}")
+                self.assertEqual(session.mac(case["macInput"].encode()).hex(), case["macHex"])
+                answer, doc, key = self.verifier(case["nowMs"]).verify_answer(
+                    case["response"], case["purpose"], case["nonce"], case["product"], case["feature"], session
+                )
+                self.assertEqual(answer, case["answer"])
+                self.assertEqual((doc["containerId"], key), (self.v["license"]["containerId"], "session"))
+                # Without the session the same answer is refused: the request named none.
+                with self.assertRaises(LictorError) as caught:
+                    self.verifier(case["nowMs"]).verify(
+                        case["response"], case["purpose"], case["nonce"], case["product"], case["feature"]
+                    )
+                self.assertEqual(caught.exception.reason, "signature")
+
+    def test_runtime_session_negative(self) -> None:
+        session = self.runtime_session()
+        self.assertTrue(self.v["runtimeSession"]["negative"])
+        for case in self.v["runtimeSession"]["negative"]:
+            with self.subTest(case["name"]):
+                with self.assertRaises(LictorError) as caught:
+                    self.verifier(case["nowMs"]).verify_answer(
+                        case["response"], case["purpose"], case["nonce"], case["product"], case["feature"],
+                        session if case["sessionNamed"] else None,
+                    )
+                self.assertEqual(caught.exception.code, case["error"], caught.exception.message)
+                self.assertEqual(caught.exception.reason, case["reason"], caught.exception.message)
+
+    def test_signed_answers_are_verified_as_always_within_a_session(self) -> None:
+        session = self.runtime_session()
+        for case in self.v["accepted"]:
+            with self.subTest(case["name"]):
+                answer, _, key = self.verifier(case["nowMs"]).verify_answer(
+                    case["response"], case["purpose"], case["nonce"], case["product"], case["feature"], session
+                )
+                self.assertEqual((answer, key), (case["answer"], "container"))
 
     def test_nonces(self) -> None:
         for case in self.v["nonces"]:

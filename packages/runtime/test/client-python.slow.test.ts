@@ -78,6 +78,7 @@ test('the Python client checks, opens sessions and takes seats through a real ru
   assert.equal(tests.code, 0, `${tests.stdout}\n${tests.stderr}`);
   for (const name of [
     'test_check_over_the_socket_and_over_loopback_http',
+    'test_answers_come_macd_within_an_answer_session',
     'test_refusals_carry_the_runtime_s_codes',
     'test_sessions_open_and_close',
     'test_a_seat_is_taken_and_given_back',
