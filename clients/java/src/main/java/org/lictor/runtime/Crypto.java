@@ -6,15 +6,21 @@ import java.security.KeyFactory;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.PublicKey;
+import java.security.SecureRandom;
 import java.security.Signature;
+import java.security.spec.NamedParameterSpec;
 import java.security.spec.X509EncodedKeySpec;
+import java.security.spec.XECPrivateKeySpec;
+import java.security.spec.XECPublicKeySpec;
+import java.util.Arrays;
 import javax.crypto.AEADBadTagException;
 import javax.crypto.Cipher;
+import javax.crypto.KeyAgreement;
 import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
-/** The primitives of the formats, from the JDK: SHA-256, HMAC, HKDF, AES-256-GCM, Ed25519. */
+/** The primitives of the formats, from the JDK: SHA-256, HMAC, HKDF, AES-256-GCM, Ed25519, X25519. */
 final class Crypto {
   private Crypto() {}
 
@@ -51,6 +57,86 @@ final class Crypto {
       at += n;
     }
     return out;
+  }
+
+  /** Whether {@code a} and {@code b} are equal, in time independent of where they differ. */
+  static boolean constantTimeEqual(byte[] a, byte[] b) {
+    return a != null && b != null && MessageDigest.isEqual(a, b);
+  }
+
+  /** Seals AES-256-GCM (12-byte iv): ciphertext followed by the 16-byte tag. */
+  static byte[] aesGcmSeal(byte[] key, byte[] iv, byte[] plaintext, byte[] aad) {
+    try {
+      Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+      cipher.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(key, "AES"), new GCMParameterSpec(128, iv));
+      cipher.updateAAD(aad);
+      return cipher.doFinal(plaintext);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** The X25519 base point, u = 9. */
+  private static final byte[] X25519_BASE = new byte[32];
+
+  static {
+    X25519_BASE[0] = 9;
+  }
+
+  /**
+   * X25519 (RFC 7748) of the 32-byte scalar and the 32-byte u-coordinate, both raw (little-endian);
+   * {@code null} when the JDK refuses it (an all-zero shared secret: a low-order point).
+   */
+  static byte[] x25519(byte[] scalar, byte[] u) {
+    if (scalar == null || u == null || scalar.length != 32 || u.length != 32) return null;
+    byte[] be = new byte[32];
+    for (int i = 0; i < 32; i++) be[i] = u[31 - i]; // little-endian to big-endian
+    be[0] &= 0x7f; // RFC 7748: the top bit of u is ignored
+    try {
+      KeyFactory factory = KeyFactory.getInstance("XDH");
+      KeyAgreement agreement = KeyAgreement.getInstance("XDH");
+      agreement.init(factory.generatePrivate(new XECPrivateKeySpec(NamedParameterSpec.X25519, scalar.clone())));
+      agreement.doPhase(factory.generatePublic(new XECPublicKeySpec(NamedParameterSpec.X25519, new BigInteger(1, be))), true);
+      return agreement.generateSecret();
+    } catch (GeneralSecurityException | RuntimeException e) {
+      return null;
+    }
+  }
+
+  /** The raw X25519 public key of a 32-byte private scalar. */
+  static byte[] x25519Public(byte[] scalar) {
+    return x25519(scalar, X25519_BASE);
+  }
+
+  /**
+   * {@code sealToContainer} of docs/spec/remote-upgrade.md ("The secret sealed to the container"):
+   * a fresh X25519 key pair (e, E), {@code shared = X25519(e, boxPublic)}, {@code key =
+   * HKDF-SHA256(shared, salt E, info "lictor/v1/seal/<context>", 32)}, a random 12-byte iv, and
+   * {@code base64url(E ‖ iv ‖ AES-256-GCM(key, iv, secret, aad = UTF-8(context)))}. {@code null}
+   * when the box key is not one (a low-order point).
+   */
+  static String sealToContainer(byte[] boxPublic, byte[] secret, String context, SecureRandom random) {
+    byte[] ephemeral = new byte[32];
+    byte[] iv = new byte[12];
+    random.nextBytes(ephemeral);
+    random.nextBytes(iv);
+    try {
+      return sealToContainer(boxPublic, secret, context, ephemeral, iv);
+    } finally {
+      Arrays.fill(ephemeral, (byte) 0);
+    }
+  }
+
+  /** {@link #sealToContainer(byte[], byte[], String, SecureRandom)} with the ephemeral scalar and iv given (test vectors). */
+  static String sealToContainer(byte[] boxPublic, byte[] secret, String context, byte[] ephemeral, byte[] iv) {
+    byte[] ephemeralPublic = x25519Public(ephemeral);
+    byte[] shared = x25519(ephemeral, boxPublic);
+    if (ephemeralPublic == null || shared == null) return null;
+    byte[] key = hkdf(shared, ephemeralPublic, "lictor/v1/seal/" + context, 32);
+    byte[] sealed = aesGcmSeal(key, iv, secret, Bytes.utf8(context));
+    Arrays.fill(shared, (byte) 0);
+    Arrays.fill(key, (byte) 0);
+    return Bytes.toBase64Url(Bytes.concat(ephemeralPublic, iv, sealed));
   }
 
   /** Opens AES-256-GCM (12-byte iv, 16-byte tag appended); {@code null} when it does not open. */

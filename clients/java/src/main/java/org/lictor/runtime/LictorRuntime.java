@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A client of the Lictor Runtime ({@code lictor runtime serve}, docs/runtime.md): checks, sessions,
@@ -23,6 +24,19 @@ import java.util.Map;
  * checks it covers what was asked and is not expired, verifies the signature, and uses the answer
  * as signed. A runtime that cannot prove a genuine license of this vendor is refused with {@code
  * LICTOR_E_ANSWER_UNPROVEN}.
+ *
+ * <p>Within answer sessions by default (docs/spec/signed-answers.md, "Sessions with the runtime"):
+ * after the first verified signed answer of a license (a check or a session opened), the client
+ * seals a fresh 32-byte secret to that license's certified X25519 key ({@code containerKeys.box})
+ * and sends it (header {@code lictor-session}) with its next checks and session opens of the same
+ * product and feature, until an answer comes MAC'd under it (HMAC-SHA256 over the same statement
+ * a signature covers, the fresh nonce included); from then on it sends the session's id. Only the
+ * holder of the license's container private key can open the secret, so a MAC'd answer proves
+ * what a signature does, at a fraction of the runtime's cost. A signed answer by the session's
+ * license means the runtime lost the session (a restart): the sealed secret is sent again; a
+ * signed answer by another license starts a session with that license. {@link
+ * Builder#answerSessions(boolean) answerSessions(false)} asks for signatures only. Seats are
+ * always proven by the License Manager's signature.
  *
  * <pre>{@code
  * LictorRuntime runtime = LictorRuntime.connect("lictor-ed25519:…");
@@ -48,8 +62,28 @@ public final class LictorRuntime {
   private final String role;
   private final Integer bitness;
   private final SecureRandom random = new SecureRandom();
+  private final boolean answerSessions;
+  /** Answer sessions by the container id of their license. */
+  private final ConcurrentHashMap<String, ClientSession> sessionsByContainer = new ConcurrentHashMap<>();
+  /** The container of the license that last signed a grant of each product and feature. */
+  private final ConcurrentHashMap<String, String> grantingContainer = new ConcurrentHashMap<>();
+
+  /** An answer session with the runtime, and whether the runtime has MAC'd under it (send the id alone). */
+  private static final class ClientSession {
+    final SignedAnswers.AnswerSession session;
+    volatile boolean confirmed;
+
+    ClientSession(SignedAnswers.AnswerSession session) {
+      this.session = session;
+    }
+
+    String header() {
+      return confirmed ? session.id : session.id + "." + session.sealed;
+    }
+  }
 
   private LictorRuntime(Builder b, Transport transport) {
+    this.answerSessions = b.answerSessions;
     this.vendorKey = b.vendorKey;
     this.transport = transport;
     this.clock = b.clock;
@@ -76,6 +110,7 @@ public final class LictorRuntime {
     private Duration timeout = Transport.DEFAULT_TIMEOUT;
     private String role;
     private Integer bitness;
+    private boolean answerSessions = true;
 
     private Builder() {}
 
@@ -131,6 +166,16 @@ public final class LictorRuntime {
     /** The application's bitness: 64 (default) or 32. */
     public Builder bitness(int bitness) {
       this.bitness = bitness;
+      return this;
+    }
+
+    /**
+     * {@code true} (the default): checks and session opens within answer sessions, their answers
+     * MAC'd after the first signed one of a license; {@code false}: every answer signed by the
+     * license's container key (the header {@code lictor-session} is never sent).
+     */
+    public Builder answerSessions(boolean on) {
+      this.answerSessions = on;
       return this;
     }
 
@@ -197,9 +242,7 @@ public final class LictorRuntime {
     Map<String, Object> body = application(product);
     if (feature != null) body.put("feature", feature);
     body.put("nonce", nonce);
-    Object answer = call("POST", "/v1/check", body);
-    SignedAnswers.Verified v =
-        SignedAnswers.verify(vendorKey, SignedAnswers.CHECK, nonce, answer, product, feature, clock.millis());
+    SignedAnswers.Verified v = ask(SignedAnswers.CHECK, "/v1/check", body, nonce, product, feature);
     Map<String, Object> a = v.answer;
     return new Grant(
         text(a, "product"),
@@ -238,9 +281,7 @@ public final class LictorRuntime {
     body.put("pid", ProcessHandle.current().pid());
     if (osSession != null) body.put("osSession", osSession);
     body.put("nonce", nonce);
-    Object answer = call("POST", "/v1/sessions", body);
-    SignedAnswers.Verified v =
-        SignedAnswers.verify(vendorKey, SignedAnswers.SESSION, nonce, answer, product, feature, clock.millis());
+    SignedAnswers.Verified v = ask(SignedAnswers.SESSION, "/v1/sessions", body, nonce, product, feature);
     return new Session(this, v.answer, v.license);
   }
 
@@ -340,6 +381,38 @@ public final class LictorRuntime {
 
   // ---- plumbing ----
 
+  /**
+   * Sends a check or a session open, within the answer session of the license that last granted
+   * this product and feature (if any), and verifies the answer, signed or MAC'd. After a signed
+   * answer: by the session's license, the runtime lost the session (send the sealed secret again);
+   * by a license without a session yet, a session with it.
+   */
+  private SignedAnswers.Verified ask(
+      String purpose, String path, Map<String, Object> body, String nonce, String product, String feature) {
+    String asked = product + "\0" + (feature == null ? "" : feature);
+    String container = answerSessions ? grantingContainer.get(asked) : null;
+    ClientSession session = container == null ? null : sessionsByContainer.get(container);
+    Map<String, String> headers =
+        session == null ? Map.of() : Map.of(SignedAnswers.SESSION_HEADER, session.header());
+    Object answer = call("POST", path, body, headers);
+    SignedAnswers.Verified v =
+        SignedAnswers.verify(
+            vendorKey, purpose, nonce, answer, product, feature, clock.millis(), session == null ? null : session.session);
+    if (v.macd) {
+      session.confirmed = true;
+      return v;
+    }
+    if (!answerSessions) return v;
+    String signer = v.license.containerId();
+    if (session != null && session.session.license.containerId().equals(signer)) session.confirmed = false;
+    if (!sessionsByContainer.containsKey(signer)) {
+      SignedAnswers.AnswerSession opened = SignedAnswers.AnswerSession.open(v.license, random);
+      if (opened != null) sessionsByContainer.putIfAbsent(signer, new ClientSession(opened));
+    }
+    grantingContainer.put(asked, signer);
+    return v;
+  }
+
   private Map<String, Object> application(String product) {
     Map<String, Object> body = new LinkedHashMap<>();
     body.put("publicKey", vendorKey.text());
@@ -369,9 +442,13 @@ public final class LictorRuntime {
 
   /** Sends a request; returns the parsed JSON of a 2xx answer ({@code null} for 204); throws the error answer. */
   private Object call(String method, String path, Map<String, Object> body) {
+    return call(method, path, body, Map.of());
+  }
+
+  private Object call(String method, String path, Map<String, Object> body, Map<String, String> headers) {
     String text;
     int status;
-    try (Transport.Response res = transport.send(method, path, body == null ? null : Json.write(body), Map.of(), false)) {
+    try (Transport.Response res = transport.send(method, path, body == null ? null : Json.write(body), headers, false)) {
       status = res.status;
       text = res.text(MAX_ANSWER_BYTES);
     } catch (IOException e) {

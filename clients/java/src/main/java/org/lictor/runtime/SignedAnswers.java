@@ -1,9 +1,14 @@
 package org.lictor.runtime;
 
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Verifies the runtime's signed answers with the vendor public key alone, as {@code
@@ -25,7 +30,14 @@ import java.util.Objects;
  *   <li>the answer's own fields are the signed ones ({@code signature}).
  * </ol>
  *
- * Anything else is {@code LICTOR_E_ANSWER_UNPROVEN} with {@code details.reason} the fault. The
+ * Within an answer session (docs/spec/signed-answers.md, "Sessions with the runtime"), an answer
+ * may instead carry {@code proof: { key: "session", mac, signed }}: steps 2 and 3 become: the proof
+ * has that shape ({@code malformed}); the request named a session and the purpose is not {@code
+ * lease} ({@code signature}); HMAC-SHA256 under the session's secret over {@code
+ * "lictor/v1/signed-answer" ‖ 0x00 ‖ UTF-8(signed)} equals {@code mac}, compared in constant time
+ * ({@code signature}). The license is then the session's: the statement must name its container.
+ *
+ * <p>Anything else is {@code LICTOR_E_ANSWER_UNPROVEN} with {@code details.reason} the fault. The
  * caller takes its values from the returned, signed answer.
  */
 final class SignedAnswers {
@@ -40,14 +52,76 @@ final class SignedAnswers {
   static final int MAX_LICENSE_LENGTH = 64 * 1024;
   static final int MAX_SIGNED_LENGTH = 16 * 1024;
 
-  /** A verified answer: the answer as signed, and the license that proves it. */
+  /** The context a session secret is sealed with. */
+  static final String SESSION_CONTEXT = "signed-answer-session";
+  /** The request header that names the client's session: {@code <id>} or {@code <id>.<sealed>}. */
+  static final String SESSION_HEADER = "lictor-session";
+  /** Bytes of a session secret. */
+  static final int SESSION_SECRET_BYTES = 32;
+
+  /**
+   * A client's answer session: the secret it sealed (never sent but sealed), the license (verified
+   * with the vendor key) whose container key it was sealed to, the sealed text and its id.
+   */
+  static final class AnswerSession {
+    final String id;
+    final String sealed;
+    final LicenseDocument license;
+    private final SecretKeySpec key;
+
+    AnswerSession(byte[] secret, String sealed, LicenseDocument license) {
+      this.key = new SecretKeySpec(secret, "HmacSHA256");
+      this.sealed = sealed;
+      this.id = sessionId(sealed);
+      this.license = license;
+    }
+
+    /**
+     * A session with {@code license}: a fresh 32-byte secret from {@code random}, sealed to its
+     * {@code containerKeys.box}; {@code null} when the license has no usable X25519 key.
+     */
+    static AnswerSession open(LicenseDocument license, SecureRandom random) {
+      LicenseDocument.ContainerKeys keys = license.containerKeys();
+      byte[] box = keys == null || keys.box() == null ? null : Bytes.fromBase64Url(keys.box());
+      if (box == null || box.length != 32) return null;
+      byte[] secret = new byte[SESSION_SECRET_BYTES];
+      random.nextBytes(secret);
+      try {
+        String sealed = Crypto.sealToContainer(box, secret, SESSION_CONTEXT, random);
+        return sealed == null ? null : new AnswerSession(secret, sealed, license);
+      } finally {
+        Arrays.fill(secret, (byte) 0);
+      }
+    }
+
+    /** HMAC-SHA256 under the secret. */
+    byte[] mac(byte[] data) {
+      try {
+        Mac mac = Mac.getInstance("HmacSHA256");
+        mac.init(key);
+        return mac.doFinal(data);
+      } catch (GeneralSecurityException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+
+  /** The id of a session: base64url of the first 16 bytes of SHA-256 of its sealed secret. */
+  static String sessionId(String sealed) {
+    return Bytes.toBase64Url(Arrays.copyOf(Crypto.sha256(Bytes.utf8(sealed)), 16));
+  }
+
+  /** A verified answer: the answer as signed, the license that proves it, and whether it came MAC'd. */
   static final class Verified {
     final Map<String, Object> answer;
     final LicenseDocument license;
+    /** Proven by a MAC under the client's session rather than the container key's signature. */
+    final boolean macd;
 
-    Verified(Map<String, Object> answer, LicenseDocument license) {
+    Verified(Map<String, Object> answer, LicenseDocument license, boolean macd) {
       this.answer = answer;
       this.license = license;
+      this.macd = macd;
     }
   }
 
@@ -73,6 +147,23 @@ final class SignedAnswers {
       String product,
       String feature,
       long nowMillis) {
+    return verify(vendorKey, purpose, nonce, received, product, feature, nowMillis, null);
+  }
+
+  /**
+   * {@link #verify(VendorKey, String, String, Object, String, String, long)} of the answer to a
+   * request that named {@code session} (header {@code lictor-session}; {@code null}: none): an
+   * answer MAC'd under it is accepted too.
+   */
+  static Verified verify(
+      VendorKey vendorKey,
+      String purpose,
+      String nonce,
+      Object received,
+      String product,
+      String feature,
+      long nowMillis,
+      AnswerSession session) {
     Map<String, Object> answer = asObject(received);
     Object proofValue = answer == null ? null : answer.get("proof");
     if (proofValue == null) {
@@ -87,47 +178,10 @@ final class SignedAnswers {
           more);
     }
     Map<String, Object> proof = asObject(proofValue);
-    if (proof == null
-        || !(proof.get("license") instanceof String)
-        || ((String) proof.get("license")).length() > MAX_LICENSE_LENGTH
-        || !"container".equals(proof.get("key"))
-        || !(proof.get("signature") instanceof String)
-        || ((String) proof.get("signature")).length() > 128
-        || !isBase64UrlText((String) proof.get("signature"))
-        || !(proof.get("signed") instanceof String)
-        || ((String) proof.get("signed")).length() > MAX_SIGNED_LENGTH) {
-      throw LictorException.unproven("malformed", "the proof of the runtime's answer is malformed");
-    }
+    boolean macd = proof != null && "session".equals(proof.get("key"));
+    LicenseDocument license =
+        macd ? sessionProofLicense(proof, purpose, session) : signedProofLicense(proof, vendorKey);
     String signed = (String) proof.get("signed");
-
-    LicenseDocument license;
-    try {
-      license = LicenseFile.open((String) proof.get("license"), vendorKey);
-    } catch (LictorException e) {
-      throw LictorException.unproven(
-          "license",
-          "the license sent as proof is not a genuine license of this vendor: " + e.getMessage(),
-          Map.of("cause", e.code()));
-    }
-    if (license.containerKeys() == null) {
-      throw LictorException.unproven(
-          "no-key",
-          "the license sent as proof (serial "
-              + license.serial()
-              + ") names no container key; it was activated before containers had keys: activate it again");
-    }
-
-    byte[] key = Bytes.fromBase64Url(license.containerKeys().sign());
-    byte[] signature = Bytes.fromBase64Url((String) proof.get("signature"));
-    if (key == null
-        || signature == null
-        || !Crypto.ed25519Verify(key, Bytes.utf8(DOMAIN + "\0" + signed), signature)) {
-      throw LictorException.unproven(
-          "signature",
-          "the runtime's answer is not signed by the key of the license it names (serial "
-              + license.serial()
-              + "): a forged answer");
-    }
 
     Map<String, Object> statement;
     try {
@@ -183,7 +237,89 @@ final class SignedAnswers {
     if (!same) {
       throw LictorException.unproven("signature", "the runtime's answer differs from the answer it signed");
     }
-    return new Verified(signedAnswer, license);
+    return new Verified(signedAnswer, license, macd);
+  }
+
+  /**
+   * Steps 1–3 for a proof {@code { license, key: "container", signature, signed }}: its shape
+   * ({@code malformed}), the license opened with the vendor key ({@code license}, {@code no-key}),
+   * the container key's signature ({@code signature}). Returns the license.
+   */
+  private static LicenseDocument signedProofLicense(Map<String, Object> proof, VendorKey vendorKey) {
+    if (proof == null
+        || !(proof.get("license") instanceof String)
+        || ((String) proof.get("license")).length() > MAX_LICENSE_LENGTH
+        || !"container".equals(proof.get("key"))
+        || !(proof.get("signature") instanceof String)
+        || ((String) proof.get("signature")).length() > 128
+        || !isBase64UrlText((String) proof.get("signature"))
+        || !(proof.get("signed") instanceof String)
+        || ((String) proof.get("signed")).length() > MAX_SIGNED_LENGTH) {
+      throw LictorException.unproven("malformed", "the proof of the runtime's answer is malformed");
+    }
+    String signed = (String) proof.get("signed");
+    LicenseDocument license;
+    try {
+      license = LicenseFile.open((String) proof.get("license"), vendorKey);
+    } catch (LictorException e) {
+      throw LictorException.unproven(
+          "license",
+          "the license sent as proof is not a genuine license of this vendor: " + e.getMessage(),
+          Map.of("cause", e.code()));
+    }
+    if (license.containerKeys() == null) {
+      throw LictorException.unproven(
+          "no-key",
+          "the license sent as proof (serial "
+              + license.serial()
+              + ") names no container key; it was activated before containers had keys: activate it again");
+    }
+
+    byte[] key = Bytes.fromBase64Url(license.containerKeys().sign());
+    byte[] signature = Bytes.fromBase64Url((String) proof.get("signature"));
+    if (key == null
+        || signature == null
+        || !Crypto.ed25519Verify(key, Bytes.utf8(DOMAIN + "\0" + signed), signature)) {
+      throw LictorException.unproven(
+          "signature",
+          "the runtime's answer is not signed by the key of the license it names (serial "
+              + license.serial()
+              + "): a forged answer");
+    }
+    return license;
+  }
+
+  /**
+   * Steps 1–3 for a proof {@code { key: "session", mac, signed }}: its shape ({@code malformed}),
+   * a session named by the request and a purpose the runtime MACs ({@code signature}), the MAC
+   * under the session's secret, compared in constant time ({@code signature}). Returns the
+   * session's license, which the statement must then name.
+   */
+  private static LicenseDocument sessionProofLicense(Map<String, Object> proof, String purpose, AnswerSession session) {
+    if (!(proof.get("mac") instanceof String)
+        || ((String) proof.get("mac")).length() > 64
+        || !isBase64UrlText((String) proof.get("mac"))
+        || !(proof.get("signed") instanceof String)
+        || ((String) proof.get("signed")).length() > MAX_SIGNED_LENGTH) {
+      throw LictorException.unproven("malformed", "the proof of the runtime's answer is malformed");
+    }
+    if (session == null || SEAT.equals(purpose)) {
+      throw LictorException.unproven(
+          "signature",
+          SEAT.equals(purpose)
+              ? "a seat's answer is MAC'd: only the License Manager's signature proves a seat"
+              : "the runtime's answer is MAC'd under a session this request did not name: a forged answer");
+    }
+    byte[] received = Bytes.fromBase64Url((String) proof.get("mac"));
+    byte[] expected = session.mac(Bytes.utf8(DOMAIN + "\0" + proof.get("signed")));
+    if (!Crypto.constantTimeEqual(received, expected)) {
+      throw LictorException.unproven(
+          "signature",
+          "the runtime's answer is not MAC'd under this client's session with license "
+              + session.license.serial()
+              + ": a forged answer");
+    }
+    return session.license;
   }
 
   private static boolean sameJson(Object a, Object b) {

@@ -124,11 +124,19 @@ final class RealRuntimeTest {
   }
 
   static FakeRuntime relay(Tamper request, Tamper answer) throws Exception {
+    return relay(request, answer, false);
+  }
+
+  /** {@link #relay(Tamper, Tamper)}, passing the client's {@code lictor-session} header on if {@code sessions}. */
+  static FakeRuntime relay(Tamper request, Tamper answer, boolean sessions) throws Exception {
     Transport real = SocketTransport.unix(Paths.get(env("LICTOR_TEST_RUNTIME_SOCKET")), Transport.DEFAULT_TIMEOUT);
     return new FakeRuntime(
         r -> {
           String body = r.body().isEmpty() ? null : Json.write(request.request(r.json()));
-          try (Transport.Response res = real.send(r.method(), r.path(), body, Map.of(), false)) {
+          String session = r.headers().get(SignedAnswers.SESSION_HEADER);
+          Map<String, String> headers =
+              sessions && session != null ? Map.of(SignedAnswers.SESSION_HEADER, session) : Map.of();
+          try (Transport.Response res = real.send(r.method(), r.path(), body, headers, false)) {
             String text = res.text(1 << 22);
             if (res.status == 204 || text.isEmpty()) return FakeRuntime.Answer.json(res.status, null);
             return FakeRuntime.Answer.json(res.status, answer.request(map(Json.parse(text))));
@@ -138,6 +146,81 @@ final class RealRuntimeTest {
 
   static LictorRuntime through(FakeRuntime relay, String vendorKey) {
     return LictorRuntime.builder().vendorKey(vendorKey).url(relay.url).build();
+  }
+
+  /** How each granting answer relayed was proven: {@code container}, {@code session}, or {@code -}. */
+  static Tamper proofs(List<String> into) {
+    return a -> {
+      Object proof = a.get("proof");
+      if (a.containsKey("proof") || a.containsKey("unproven")) {
+        into.add(proof instanceof Map ? String.valueOf(map(proof).get("key")) : "-");
+      }
+      return a;
+    };
+  }
+
+  @Test
+  static void withinAnAnswerSessionTheSecondCheckIsMacd() throws Exception {
+    String key = env("LICTOR_TEST_PUBLIC_KEY");
+    String product = env("LICTOR_TEST_PRODUCT");
+    String feature = env("LICTOR_TEST_FEATURE");
+    // Directly, over both transports: every answer verified, signed then MAC'd.
+    for (LictorRuntime rt : List.of(socket(), http())) {
+      for (int i = 0; i < 3; i++) equal(rt.check(product, feature).product(), product, "check " + i);
+      rt.openSession(product, feature).close();
+    }
+    // Through a relay that passes the header on and records how each answer was proven.
+    List<String> proven = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<String> headers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (FakeRuntime relay = relay(b -> b, proofs(proven), true)) {
+      LictorRuntime rt = through(relay, key);
+      Grant signed = rt.check(product, feature);
+      Grant macd = rt.check(product, feature);
+      equal(macd, signed, "the MAC'd grant is the signed one");
+      rt.check(product, feature);
+      Session session = rt.openSession(product, feature);
+      equal(session.license().serial(), session.serial(), "the session's license");
+      session.close();
+      for (FakeRuntime.Request r : relay.requests) {
+        if (r.method().equals("POST")) headers.add(String.valueOf(r.headers().get(SignedAnswers.SESSION_HEADER)));
+      }
+      equal(proven, List.of("container", "session", "session", "session"), "signed, then MAC'd");
+      equal(headers.get(0), "null", "the first check names no session");
+      check(headers.get(1).matches("[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{123}"), "then the sealed secret: " + headers.get(1));
+      String id = headers.get(1).substring(0, 22);
+      equal(headers.subList(2, 4), List.of(id, id), "then the id alone");
+      // Signatures only: no header, every answer signed.
+      proven.clear();
+      LictorRuntime signatures = LictorRuntime.builder().vendorKey(key).url(relay.url).answerSessions(false).build();
+      signatures.check(product, feature);
+      signatures.check(product, feature);
+      equal(proven, List.of("container", "container"), "signatures only");
+    }
+    // A genuine MAC'd answer replayed for a later request, or altered on the way, is refused.
+    List<Map<String, Object>> answers = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<String> mode = new java.util.concurrent.atomic.AtomicReference<>("as is");
+    try (FakeRuntime relay =
+        relay(
+            b -> b,
+            a -> {
+              answers.add(a);
+              Map<String, Object> out = new LinkedHashMap<>(a);
+              if (mode.get().equals("replay")) return answers.get(1);
+              if (mode.get().equals("alter") && out.containsKey("serial")) out.put("serial", "LX-FAKE-FAKE-FAKE");
+              return out;
+            },
+            true)) {
+      LictorRuntime rt = through(relay, key);
+      rt.check(product, feature);
+      rt.check(product, feature);
+      equal(map(answers.get(1).get("proof")).get("key"), "session", "the second answer MAC'd");
+      mode.set("replay");
+      unproven("signature", () -> rt.check(product, feature), "a MAC'd answer replayed");
+      mode.set("alter");
+      unproven("signature", () -> rt.check(product, feature), "a MAC'd answer altered");
+      mode.set("as is");
+      equal(rt.check(product, feature).product(), product, "relayed as is again");
+    }
   }
 
   @Test

@@ -15,12 +15,19 @@ final class Signer {
   final TestKeys container;
   final String containerId;
   final String license;
+  /** The container's X25519 private scalar (its {@code containerKeys.box}'s), or {@code null}. */
+  final byte[] boxPrivate;
 
   Signer(TestKeys vendor, TestKeys container, String containerId, String license) {
+    this(vendor, container, containerId, license, null);
+  }
+
+  Signer(TestKeys vendor, TestKeys container, String containerId, String license, byte[] boxPrivate) {
     this.vendor = vendor;
     this.container = container;
     this.containerId = containerId;
     this.license = license;
+    this.boxPrivate = boxPrivate;
   }
 
   /** A license of {@code vendor} for {@code product} with features, expiring at {@code expiresAt} (or never). */
@@ -30,9 +37,10 @@ final class Signer {
     Map<String, Object> doc = document(containerId, product, features, expiresAt);
     Map<String, Object> keys = new LinkedHashMap<>();
     keys.put("sign", container.publicBase64Url());
-    keys.put("box", Bytes.toBase64Url(random(32)));
+    byte[] boxPrivate = random(32);
+    keys.put("box", Bytes.toBase64Url(Crypto.x25519Public(boxPrivate)));
     doc.put("containerKeys", keys);
-    return new Signer(vendor, container, containerId, LicenseWriter.seal(doc, vendor));
+    return new Signer(vendor, container, containerId, LicenseWriter.seal(doc, vendor), boxPrivate);
   }
 
   /** A license document bound to a computer (not this one: the client does not compare hardware). */
@@ -108,6 +116,39 @@ final class Signer {
     p.put("license", license);
     p.put("key", "container");
     p.put("signature", Bytes.toBase64Url(signature));
+    p.put("signed", signed);
+    return p;
+  }
+
+  /**
+   * Opens a session secret sealed to this container's X25519 key ({@code openFromContainer} of
+   * docs/spec/remote-upgrade.md), as a genuine runtime does; {@code null} if it does not open.
+   */
+  byte[] openSealed(String sealed) {
+    return openSealed(boxPrivate, sealed, SignedAnswers.SESSION_CONTEXT);
+  }
+
+  static byte[] openSealed(byte[] boxPrivate, String sealed, String context) {
+    byte[] bytes = Bytes.fromBase64Url(sealed);
+    if (boxPrivate == null || bytes == null || bytes.length < 32 + 12 + 16) return null;
+    byte[] ephemeral = Bytes.slice(bytes, 0, 32);
+    byte[] shared = Crypto.x25519(boxPrivate, ephemeral);
+    if (shared == null) return null;
+    byte[] key = Crypto.hkdf(shared, ephemeral, "lictor/v1/seal/" + context, 32);
+    return Crypto.aesGcmOpen(key, Bytes.slice(bytes, 32, 44), Bytes.slice(bytes, 44, bytes.length), Bytes.utf8(context));
+  }
+
+  /** {@code proof} of {@code answer} within a session: MAC'd under {@code secret}, naming {@code container}. */
+  static Map<String, Object> macProof(byte[] secret, String purpose, String container, String nonce, Object answer) {
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("answer", answer);
+    s.put("container", container);
+    s.put("nonce", nonce);
+    s.put("purpose", purpose);
+    String signed = Json.canonical(s);
+    Map<String, Object> p = new LinkedHashMap<>();
+    p.put("key", "session");
+    p.put("mac", Bytes.toBase64Url(Crypto.hmacSha256(secret, Bytes.utf8(SignedAnswers.DOMAIN + "\0" + signed))));
     p.put("signed", signed);
     return p;
   }

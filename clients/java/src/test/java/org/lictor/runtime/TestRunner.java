@@ -24,7 +24,8 @@ public final class TestRunner {
   }
 
   static final List<Class<?>> UNIT =
-      List.of(JsonTest.class, VectorsTest.class, InstantsTest.class, FakeRuntimeTest.class, TransportTest.class);
+      List.of(
+          JsonTest.class, VectorsTest.class, InstantsTest.class, FakeRuntimeTest.class, AnswerSessionTest.class, TransportTest.class);
 
   public static void main(String[] args) throws Exception {
     List<Class<?>> classes = new ArrayList<>();

@@ -237,6 +237,107 @@ final class VectorsTest {
     check(n >= 20, "cases checked: " + n);
   }
 
+  /**
+   * Answer sessions: the session secret sealed to the container's X25519 key (ephemeral scalar and
+   * iv injected) gives the vectors' sealed text, id and header, and opens with the container's key;
+   * the runtime's answers within that session ({@code runtimeSession}) verify, and each refusal is
+   * refused with its reason.
+   */
+  @Test
+  static void runtimeSessions() {
+    Map<String, Object> v = Vectors.load("signed-answer");
+    VendorKey vendor = VendorKey.parse(str(map(v.get("vendorKey")), "publicKey"));
+    Map<String, Object> container = map(v.get("container"));
+    byte[] boxPrivate = Bytes.fromHex(str(container, "boxScalarHex"));
+    String box = str(map(container.get("public")), "box");
+    equal(Bytes.toBase64Url(Crypto.x25519Public(boxPrivate)), box, "the container's X25519 public key");
+    LicenseDocument license = LicenseFile.open(str(map(v.get("license")), "text"), vendor);
+    equal(license.containerKeys().box(), box, "the license certifies that key");
+
+    Map<String, Object> session = map(v.get("session"));
+    equal(str(session, "context"), SignedAnswers.SESSION_CONTEXT, "context");
+    byte[] secret = Bytes.fromHex(str(session, "secretHex"));
+    String sealed =
+        Crypto.sealToContainer(
+            Bytes.fromBase64Url(box),
+            secret,
+            SignedAnswers.SESSION_CONTEXT,
+            Bytes.fromHex(str(session, "ephemeralScalarHex")),
+            Bytes.fromHex(str(session, "ivHex")));
+    equal(sealed, str(session, "sealed"), "sealed");
+    equal(SignedAnswers.sessionId(sealed), str(session, "id"), "id");
+    equal(SignedAnswers.sessionId(sealed) + "." + sealed, str(session, "header"), "header");
+    equal(Bytes.toHex(Signer.openSealed(boxPrivate, sealed, SignedAnswers.SESSION_CONTEXT)), Bytes.toHex(secret), "opens");
+    // A fresh seal (random ephemeral key and iv) opens to the same secret; another context does not.
+    String fresh = Crypto.sealToContainer(Bytes.fromBase64Url(box), secret, SignedAnswers.SESSION_CONTEXT, new java.security.SecureRandom());
+    check(!fresh.equals(sealed), "a fresh ephemeral key");
+    equal(Bytes.toHex(Signer.openSealed(boxPrivate, fresh, SignedAnswers.SESSION_CONTEXT)), Bytes.toHex(secret), "a fresh seal opens");
+    check(Signer.openSealed(boxPrivate, fresh, "upgrade-confirm") == null, "not under another context");
+
+    Map<String, Object> rs = map(v.get("runtimeSession"));
+    equal(str(rs, "secretHex"), str(session, "secretHex"), "the session above");
+    equal(str(rs, "header"), str(session, "header"), "its header");
+    SignedAnswers.AnswerSession named = new SignedAnswers.AnswerSession(secret, sealed, license);
+    int n = 0;
+    for (Object o : list(rs.get("accepted"))) {
+      Map<String, Object> c = map(o);
+      String name = str(c, "name");
+      equal(
+          Bytes.toHex(Crypto.hmacSha256(secret, Bytes.utf8(str(c, "macInput")))), str(c, "macHex"), name + ": the MAC");
+      SignedAnswers.Verified verified =
+          SignedAnswers.verify(
+              vendor,
+              str(c, "purpose"),
+              str(c, "nonce"),
+              c.get("response"),
+              str(c, "product"),
+              str(c, "feature"),
+              (Long) c.get("nowMs"),
+              named);
+      check(verified.macd, name + ": MAC'd");
+      equal(verified.license.containerId(), license.containerId(), name + ": the session's license");
+      equal(Json.canonical(verified.answer), Json.canonical(c.get("answer")), name + ": the answer");
+      // Without the session the same answer is refused (a MAC'd answer to a request that named none).
+      LictorException e =
+          refused(
+              "LICTOR_E_ANSWER_UNPROVEN",
+              () ->
+                  SignedAnswers.verify(
+                      vendor,
+                      str(c, "purpose"),
+                      str(c, "nonce"),
+                      c.get("response"),
+                      str(c, "product"),
+                      str(c, "feature"),
+                      (Long) c.get("nowMs")),
+              name + " without the session");
+      equal(e.reason(), "signature", name + " without the session: reason");
+      n++;
+    }
+    for (Object o : list(rs.get("negative"))) {
+      Map<String, Object> c = map(o);
+      String name = str(c, "name");
+      boolean sessionNamed = !Boolean.FALSE.equals(c.get("sessionNamed"));
+      LictorException e =
+          refused(
+              str(c, "error"),
+              () ->
+                  SignedAnswers.verify(
+                      vendor,
+                      str(c, "purpose"),
+                      str(c, "nonce"),
+                      c.get("response"),
+                      str(c, "product"),
+                      str(c, "feature"),
+                      (Long) c.get("nowMs"),
+                      sessionNamed ? named : null),
+              name);
+      equal(e.reason(), str(c, "reason"), name + ": reason (" + e.getMessage() + ")");
+      n++;
+    }
+    check(n >= 10, "cases checked: " + n);
+  }
+
   @Test
   static void theClientsNoncesAreValid() {
     LictorRuntime rt = LictorRuntime.builder().vendorKey(TestKeys.fresh().vendorKey()).url("http://127.0.0.1:1").build();
