@@ -245,7 +245,7 @@ static int verify_vector(const lj_value *c, const lictor_vendor_key *key, lictor
   const lj_value *feature = lj_get(c, "feature");
   const char *feature_text = lj_is_string(feature) ? feature->str : NULL;
   long long now = (long long)lj_get(c, "nowMs")->number;
-  int rc = lictor_verify_answer(body, strlen(body), json, vstr(c, "nonce"), vstr(c, "purpose"), key,
+  int rc = lictor_verify_answer(body, strlen(body), json, vstr(c, "nonce"), vstr(c, "purpose"), key, NULL,
                                 vstr(c, "product"), feature_text, now, v, err);
   cJSON_Delete(json);
   free(body);
