@@ -9,6 +9,14 @@
  * the signed statement names the nonce this library drew for the request. An answer that fails
  * any of these is refused with LICTOR_E_ANSWER_UNPROVEN (status LICTOR_ERR_UNPROVEN).
  *
+ * Answer sessions (on by default, lictor_runtime_set_proof): after the first verified signed
+ * answer of a license, a handle seals a fresh 32-byte secret to that license's X25519 key and
+ * sends it with its next checks and session opens (header lictor-session); the runtime, which
+ * alone can open it with the container's private key, then proves its answers with
+ * HMAC-SHA256 under that secret over the same statement (fresh nonce included) instead of an
+ * Ed25519 signature. Such an answer is verified as strictly (nonce, purpose, container,
+ * coverage by the session's license); a runtime that lost the session signs again.
+ *
  * Conventions:
  * - Every function returns LICTOR_OK (0) or one of the LICTOR_ERR_* statuses, and fills the
  *   lictor_error the caller passes (which may be NULL) with the Lictor code and message.
@@ -96,6 +104,16 @@ typedef struct lictor_runtime_options {
 LICTOR_API int lictor_runtime_open(const lictor_runtime_options *options, lictor_runtime **out, lictor_error *err);
 /** Closes a handle; NULL is accepted. */
 LICTOR_API void lictor_runtime_close(lictor_runtime *rt);
+/** How the runtime proves its answers to a handle. */
+typedef enum lictor_proof_mode {
+  /** The default: signed, then MAC'd within an answer session with the license that signed. */
+  LICTOR_PROOF_SESSION = 0,
+  /** Every answer signed by the license's container key (no answer sessions). */
+  LICTOR_PROOF_SIGNATURE = 1
+} lictor_proof_mode;
+
+/** Chooses how answers are proven (LICTOR_PROOF_SIGNATURE forgets the handle's answer sessions). */
+LICTOR_API int lictor_runtime_set_proof(lictor_runtime *rt, lictor_proof_mode mode, lictor_error *err);
 /** Where the handle sends requests: "unix:<path>" or the URL (owned by the handle). */
 LICTOR_API const char *lictor_runtime_endpoint(const lictor_runtime *rt);
 
@@ -116,6 +134,8 @@ typedef struct lictor_grant {
   char *file;
   /** The container id of the license that proved the answer. */
   char *container_id;
+  /** 1: the answer came MAC'd within this handle's answer session; 0: signed by the container key. */
+  int session_mac;
 } lictor_grant;
 
 /** Is `product` (and `feature`, or NULL) licensed here? LICTOR_OK with a verified grant, else the refusal. */
@@ -135,6 +155,8 @@ typedef struct lictor_session {
   char *os_session;
   char *opened_at;
   char *container_id;
+  /** 1: the answer came MAC'd within this handle's answer session; 0: signed by the container key. */
+  int session_mac;
 } lictor_session;
 
 /**

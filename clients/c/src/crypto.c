@@ -1,5 +1,9 @@
-/* The cryptography of the formats, over libsodium: SHA-256, HMAC-SHA256, HKDF, AES-256-GCM, Ed25519. */
+/*
+ * The cryptography of the formats, over libsodium: SHA-256, HMAC-SHA256, HKDF, AES-256-GCM, Ed25519,
+ * and X25519 for secrets sealed to a container (answer sessions).
+ */
 #include <sodium.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -57,3 +61,69 @@ int lictor_ed25519_verify(const uint8_t pk[32], const void *msg, size_t len, con
 }
 
 void lictor_random(uint8_t *out, size_t n) { randombytes_buf(out, n); }
+
+/* The HKDF info of a sealed secret: "lictor/v1/seal/<context>" (NULL when it does not fit). */
+static int seal_info(const char *context, char info[128]) {
+  size_t n = strlen(context);
+  if (n > 100) return -1;
+  memcpy(info, "lictor/v1/seal/", 15);
+  memcpy(info + 15, context, n + 1);
+  return 0;
+}
+
+int lictor_seal_to_container(const uint8_t box_pk[32], const uint8_t *secret, size_t secret_len, const char *context,
+                             const uint8_t *ephemeral, const uint8_t *iv, lictor_buf *out) {
+  char info[128];
+  if (!crypto_aead_aes256gcm_is_available() || seal_info(context, info) != 0 || secret_len > 1024) return -1;
+  uint8_t e[32], shared[32], key[32];
+  /* E ‖ iv ‖ ciphertext ‖ tag */
+  uint8_t sealed[32 + 12 + 1024 + crypto_aead_aes256gcm_ABYTES];
+  if (ephemeral != NULL) {
+    memcpy(e, ephemeral, 32);
+  } else {
+    randombytes_buf(e, 32);
+  }
+  if (iv != NULL) {
+    memcpy(sealed + 32, iv, 12);
+  } else {
+    randombytes_buf(sealed + 32, 12);
+  }
+  int rc = -1;
+  /* crypto_scalarmult refuses an all-zero shared secret (a low-order key); checked again here. */
+  if (crypto_scalarmult_base(sealed, e) == 0 && crypto_scalarmult(shared, e, box_pk) == 0 &&
+      !sodium_is_zero(shared, sizeof shared)) {
+    lictor_hkdf32(shared, sizeof shared, sealed, 32, info, key);
+    unsigned long long n = 0;
+    if (crypto_aead_aes256gcm_encrypt(sealed + 44, &n, secret, secret_len, (const unsigned char *)context,
+                                      strlen(context), NULL, sealed + 32, key) == 0) {
+      lictor_b64url_encode(sealed, 44 + (size_t)n, out);
+      rc = out->oom ? -1 : 0;
+    }
+  }
+  sodium_memzero(e, sizeof e);
+  sodium_memzero(shared, sizeof shared);
+  sodium_memzero(key, sizeof key);
+  sodium_memzero(sealed, sizeof sealed);
+  return rc;
+}
+
+long lictor_open_sealed(const uint8_t box_sk[32], const char *text, size_t len, const char *context, uint8_t *out,
+                        size_t cap) {
+  char info[128];
+  if (seal_info(context, info) != 0 || len > 4096) return -1;
+  uint8_t *bytes = malloc(len * 3 / 4 + 3);
+  if (bytes == NULL) return -1;
+  long n = lictor_b64url_decode(text, len, bytes, len * 3 / 4 + 3);
+  long result = -1;
+  uint8_t shared[32], key[32];
+  if (n >= 32 + 12 + (long)crypto_aead_aes256gcm_ABYTES && (size_t)n - 44 - crypto_aead_aes256gcm_ABYTES <= cap &&
+      crypto_scalarmult(shared, box_sk, bytes) == 0 && !sodium_is_zero(shared, sizeof shared)) {
+    lictor_hkdf32(shared, sizeof shared, bytes, 32, info, key);
+    result = lictor_aes256gcm_open(key, bytes + 32, bytes + 44, (size_t)n - 44, (const uint8_t *)context,
+                                   strlen(context), out);
+  }
+  sodium_memzero(shared, sizeof shared);
+  sodium_memzero(key, sizeof key);
+  free(bytes);
+  return result;
+}

@@ -156,6 +156,18 @@ LICTOR_HIDDEN long lictor_aes256gcm_open(const uint8_t key[32], const uint8_t iv
                                          size_t sealed_len, const uint8_t *aad, size_t aad_len, uint8_t *out);
 /** Ed25519 verification; 1 when valid. */
 LICTOR_HIDDEN int lictor_ed25519_verify(const uint8_t pk[32], const void *msg, size_t len, const uint8_t sig[64]);
+/**
+ * sealToContainer (docs/spec/remote-upgrade.md, "The secret sealed to the container"): X25519 with
+ * a fresh key pair (`ephemeral` scalar, or NULL: random), HKDF-SHA256, AES-256-GCM (`iv`, or NULL:
+ * random); appends base64url(E ‖ iv ‖ ciphertext ‖ tag) to `out`. 0, or -1 (no AES-256-GCM on this
+ * processor, a low-order key, out of memory).
+ */
+LICTOR_HIDDEN int lictor_seal_to_container(const uint8_t box_pk[32], const uint8_t *secret, size_t secret_len,
+                                           const char *context, const uint8_t *ephemeral, const uint8_t *iv,
+                                           lictor_buf *out);
+/** Opens a sealed secret with the container's X25519 scalar: its length in `out`, or -1. */
+LICTOR_HIDDEN long lictor_open_sealed(const uint8_t box_sk[32], const char *text, size_t len, const char *context,
+                                      uint8_t *out, size_t cap);
 /** `n` random bytes from the OS CSPRNG. */
 LICTOR_HIDDEN void lictor_random(uint8_t *out, size_t n);
 
@@ -210,19 +222,33 @@ typedef struct lictor_verified {
   void *statement; /* cJSON *: the parsed `signed` statement (owns `answer`) */
   void *answer;    /* cJSON *: its `answer` member */
   lictor_license *license;
+  /** 1: MAC'd within the answer session (then `license` is the session's); 0: signed. */
+  int session_mac;
+  /** 1: `license` is lent (by the session that keeps it), not freed with this. */
+  int license_lent;
 } lictor_verified;
+
+/** The answer session a request named (header lictor-session): its secret and its license. */
+typedef struct lictor_answer_session {
+  const uint8_t *secret; /* 32 bytes */
+  const lictor_license *license;
+} lictor_answer_session;
 
 /** Domain of the signed-answer bytes: "lictor/v1/signed-answer", then a NUL, then `signed`. */
 #define LICTOR_ANSWER_DOMAIN "lictor/v1/signed-answer"
+/** The context of a session secret sealed to a container. */
+#define LICTOR_SESSION_CONTEXT "signed-answer-session"
 
 /**
  * Verifies a granting answer of the runtime as verifyRuntimeAnswer does: `body` is the answer's
  * text and `answer_json` its parse (cJSON *), `nonce` the request's, `purpose` runtime-check,
- * runtime-session or lease, `product` and `feature` (or NULL) what was asked, `now_ms` the local
- * clock. On success fills `out`; otherwise LICTOR_ERR_UNPROVEN with the reason.
+ * runtime-session or lease, `session` the answer session the request named (NULL: none; an
+ * answer MAC'd under it is accepted), `product` and `feature` (or NULL) what was asked, `now_ms`
+ * the local clock. On success fills `out`; otherwise LICTOR_ERR_UNPROVEN with the reason.
  */
 LICTOR_HIDDEN int lictor_verify_answer(const char *body, size_t body_len, const void *answer_json, const char *nonce,
-                                       const char *purpose, const lictor_vendor_key *key, const char *product,
+                                       const char *purpose, const lictor_vendor_key *key,
+                                       const lictor_answer_session *session, const char *product,
                                        const char *feature, long long now_ms, lictor_verified *out,
                                        lictor_error *err);
 LICTOR_HIDDEN void lictor_verified_free(lictor_verified *v);

@@ -15,11 +15,18 @@
  *      lease id, product and feature are the signed lease's).
  * What the caller uses is the answer from `signed`. Refusals are LICTOR_E_ANSWER_UNPROVEN with
  * the reason: missing, malformed, license, no-key, signature, not-covered.
+ *
+ * Within an answer session (docs/spec/signed-answers.md, "Sessions with the runtime") the proof is
+ * `{ key: "session", mac, signed }` instead: steps 2 and 3 become "the request named a session, the
+ * purpose is not a seat's, and `mac` is HMAC-SHA256 under the session's secret of the same bytes"
+ * (constant-time), and the license of steps 4 and 5 is the session's.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sodium.h>
 
 #include "cJSON.h"
 #include "internal.h"
@@ -27,6 +34,7 @@
 
 #define MAX_LICENSE_LENGTH (64 * 1024)
 #define MAX_SIGNED_STATEMENT_LENGTH (16 * 1024)
+#define MAX_MAC_LENGTH 64
 
 static int unproven(lictor_error *err, const char *reason, const char *fmt, const char *a, const char *b) {
   lictor_fail(err, LICTOR_ERR_UNPROVEN, "LICTOR_E_ANSWER_UNPROVEN", fmt, a == NULL ? "" : a, b == NULL ? "" : b);
@@ -96,13 +104,21 @@ static int same_answer(const char *body, size_t body_len, const char *signed_tex
 void lictor_verified_free(lictor_verified *v) {
   if (v == NULL) return;
   cJSON_Delete((cJSON *)v->statement);
-  lictor_license_free(v->license);
+  if (!v->license_lent) lictor_license_free(v->license);
   memset(v, 0, sizeof *v);
 }
 
+static int verify_statement(const char *body, size_t body_len, const cJSON *received, const char *signed_text,
+                            const char *nonce, const char *purpose, const lictor_license *lic, const char *product,
+                            const char *feature, long long now_ms, lictor_verified *out, lictor_error *err);
+static int verify_mac(const char *body, size_t body_len, const cJSON *received, const cJSON *proof, const char *nonce,
+                      const char *purpose, const lictor_answer_session *session, const char *product,
+                      const char *feature, long long now_ms, lictor_verified *out, lictor_error *err);
+
 int lictor_verify_answer(const char *body, size_t body_len, const void *answer_json, const char *nonce,
-                         const char *purpose, const lictor_vendor_key *key, const char *product, const char *feature,
-                         long long now_ms, lictor_verified *out, lictor_error *err) {
+                         const char *purpose, const lictor_vendor_key *key, const lictor_answer_session *session,
+                         const char *product, const char *feature, long long now_ms, lictor_verified *out,
+                         lictor_error *err) {
   memset(out, 0, sizeof *out);
   const cJSON *received = answer_json;
   if (!cJSON_IsObject(received)) {
@@ -115,6 +131,9 @@ int lictor_verify_answer(const char *body, size_t body_len, const void *answer_j
     return unproven(err, "missing", "the runtime's answer carries no proof of a license%s%s", why == NULL ? "" : ": ",
                     why);
   }
+  if (string_is(lictor_member(proof, "key"), "session")) {
+    return verify_mac(body, body_len, received, proof, nonce, purpose, session, product, feature, now_ms, out, err);
+  }
   const char *license = lictor_member_string(proof, "license");
   const char *signature = lictor_member_string(proof, "signature");
   const char *signed_text = lictor_member_string(proof, "signed");
@@ -126,6 +145,7 @@ int lictor_verify_answer(const char *body, size_t body_len, const void *answer_j
 
   /* 2. The license opens with the vendor key and names a container key. */
   lictor_license *lic = NULL;
+  int rc = LICTOR_OK;
   lictor_error cause;
   if (lictor_license_open_key(license, strlen(license), key, &lic, &cause) != LICTOR_OK) {
     if (cause.status == LICTOR_ERR_INTERNAL) {
@@ -135,8 +155,6 @@ int lictor_verify_answer(const char *body, size_t body_len, const void *answer_j
     return unproven(err, "license", "the license sent as proof is not a genuine license of this vendor: %s [%s]",
                     cause.message, cause.code);
   }
-  int rc = LICTOR_OK;
-  cJSON *statement = NULL;
   if (lic->container_sign_key == NULL) {
     rc = unproven(err, "no-key",
                   "the license sent as proof (serial %s) names no container key; it was activated before containers "
@@ -170,8 +188,23 @@ int lictor_verify_answer(const char *body, size_t body_len, const void *answer_j
     goto done;
   }
 
+  rc = verify_statement(body, body_len, received, signed_text, nonce, purpose, lic, product, feature, now_ms, out, err);
+  if (rc == LICTOR_OK) return LICTOR_OK;
+done:
+  lictor_license_free(lic);
+  return rc;
+}
+
+/*
+ * Steps 4 to 6 for the license that proved `signed_text` (the signer's, or the session's); on
+ * success fills `out` (its license `lic`, which the caller hands over or lends).
+ */
+static int verify_statement(const char *body, size_t body_len, const cJSON *received, const char *signed_text,
+                            const char *nonce, const char *purpose, const lictor_license *lic, const char *product,
+                            const char *feature, long long now_ms, lictor_verified *out, lictor_error *err) {
+  int rc = LICTOR_OK;
   /* 4. The statement names this license's container, this request's nonce and the purpose expected. */
-  statement = cJSON_ParseWithLength(signed_text, strlen(signed_text));
+  cJSON *statement = cJSON_ParseWithLength(signed_text, strlen(signed_text));
   const cJSON *answer = lictor_member(statement, "answer");
   if (!cJSON_IsObject(statement) || answer == NULL) {
     rc = unproven(err, "malformed", "the signed statement is not an answer%s%s", NULL, NULL);
@@ -225,11 +258,56 @@ int lictor_verify_answer(const char *body, size_t body_len, const void *answer_j
   }
   out->statement = statement;
   out->answer = (void *)answer;
-  out->license = lic;
+  out->license = (lictor_license *)lic;
   return LICTOR_OK;
 done:
   cJSON_Delete(statement);
-  lictor_license_free(lic);
+  return rc;
+}
+
+/* Steps 1 to 3 for a proof `{ key: "session", mac, signed }`, then steps 4 to 6 with the session's license. */
+static int verify_mac(const char *body, size_t body_len, const cJSON *received, const cJSON *proof, const char *nonce,
+                      const char *purpose, const lictor_answer_session *session, const char *product,
+                      const char *feature, long long now_ms, lictor_verified *out, lictor_error *err) {
+  const char *mac = lictor_member_string(proof, "mac");
+  const char *signed_text = lictor_member_string(proof, "signed");
+  if (mac == NULL || !base64url_text(mac, MAX_MAC_LENGTH) || signed_text == NULL ||
+      lictor_utf16_length(signed_text, strlen(signed_text)) > MAX_SIGNED_STATEMENT_LENGTH) {
+    return unproven(err, "malformed", "the proof of the runtime's answer is malformed%s%s", NULL, NULL);
+  }
+  if (strcmp(purpose, "lease") == 0) {
+    return unproven(err, "signature", "a seat's answer is MAC'd: only the License Manager's signature proves a seat%s%s",
+                    NULL, NULL);
+  }
+  if (session == NULL) {
+    return unproven(err, "signature",
+                    "the runtime's answer is MAC'd under a session this request did not name: a forged answer%s%s", NULL,
+                    NULL);
+  }
+  uint8_t received_mac[MAX_MAC_LENGTH], expected[32];
+  long n = lictor_b64url_decode(mac, strlen(mac), received_mac, sizeof received_mac);
+  lictor_buf bytes = {0};
+  lictor_buf_put(&bytes, LICTOR_ANSWER_DOMAIN, sizeof LICTOR_ANSWER_DOMAIN); /* the label and its NUL */
+  lictor_buf_puts(&bytes, signed_text);
+  if (bytes.oom) {
+    lictor_buf_free(&bytes);
+    return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
+  }
+  lictor_hmac_sha256(session->secret, 32, bytes.data, bytes.len, expected);
+  lictor_buf_free(&bytes);
+  int valid = n == 32 && sodium_memcmp(received_mac, expected, 32) == 0;
+  sodium_memzero(expected, sizeof expected);
+  if (!valid) {
+    return unproven(err, "signature",
+                    "the runtime's answer is not MAC'd under this client's session with license %s: a forged answer%s",
+                    session->license->serial, NULL);
+  }
+  int rc = verify_statement(body, body_len, received, signed_text, nonce, purpose, session->license, product, feature,
+                            now_ms, out, err);
+  if (rc == LICTOR_OK) {
+    out->session_mac = 1;
+    out->license_lent = 1;
+  }
   return rc;
 }
 

@@ -3,6 +3,15 @@
  * (CURLOPT_UNIX_SOCKET_PATH) or loopback HTTP, JSON bodies, no Origin header, no proxy. Every
  * granting request carries a fresh nonce and its answer is verified (proof.c) before anything of
  * it is returned.
+ *
+ * Answer sessions (docs/spec/signed-answers.md, "Sessions with the runtime"), as RuntimeClient
+ * (packages/runtime/src/client.ts) keeps them: after a verified signed answer of a check or a
+ * session open, the handle seals a fresh 32-byte secret to that license's X25519 key
+ * (`containerKeys.box`) and sends `lictor-session: <id>.<sealed>` with the next checks and
+ * session opens of the same product and feature, until an answer comes MAC'd under it; then
+ * `lictor-session: <id>`. A signed answer by the session's license means the runtime lost the
+ * session (a restart): the sealed secret is sent again. A signed answer by another license starts
+ * a session with that license. Seats never name a session.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -11,6 +20,7 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <sodium.h>
 
 #include "cJSON.h"
 #include "internal.h"
@@ -18,6 +28,24 @@
 
 #define DEFAULT_URL "http://127.0.0.1:8791"
 #define MAX_ANSWER_BYTES (4 * 1024 * 1024)
+
+/* An answer session: a secret sealed to one license's container key. */
+typedef struct answer_session {
+  struct answer_session *next;
+  lictor_license *license; /* verified; its container id names the session */
+  uint8_t secret[32];
+  char *header; /* "<id>.<sealed>"; `id_len` characters are the id */
+  size_t id_len;
+  int confirmed; /* the runtime answered with a MAC under it: send the id alone */
+} answer_session;
+
+/* The container of the license that last granted a product and feature (feature "" for none). */
+typedef struct granting {
+  struct granting *next;
+  char *product;
+  char *feature;
+  char *container_id;
+} granting;
 
 struct lictor_runtime {
   lictor_vendor_key key;
@@ -29,6 +57,9 @@ struct lictor_runtime {
   int bitness;
   long timeout_ms;
   CURL *curl;
+  int signatures_only;        /* LICTOR_PROOF_SIGNATURE: no answer sessions */
+  answer_session *sessions;   /* by container */
+  granting *granting;         /* by product and feature */
 };
 
 /* ---- opening ---- */
@@ -179,8 +210,39 @@ int lictor_runtime_open(const lictor_runtime_options *options, lictor_runtime **
   return LICTOR_OK;
 }
 
+static void forget_sessions(lictor_runtime *rt) {
+  while (rt->sessions != NULL) {
+    answer_session *s = rt->sessions;
+    rt->sessions = s->next;
+    sodium_memzero(s->secret, sizeof s->secret);
+    lictor_license_free(s->license);
+    free(s->header);
+    free(s);
+  }
+  while (rt->granting != NULL) {
+    granting *g = rt->granting;
+    rt->granting = g->next;
+    free(g->product);
+    free(g->feature);
+    free(g->container_id);
+    free(g);
+  }
+}
+
+int lictor_runtime_set_proof(lictor_runtime *rt, lictor_proof_mode mode, lictor_error *err) {
+  lictor_error_clear(err);
+  if (rt == NULL || (mode != LICTOR_PROOF_SESSION && mode != LICTOR_PROOF_SIGNATURE)) {
+    return lictor_fail(err, LICTOR_ERR_INVALID, "LICTOR_E_INVALID_INPUT",
+                       "a handle and LICTOR_PROOF_SESSION or LICTOR_PROOF_SIGNATURE are needed");
+  }
+  rt->signatures_only = mode == LICTOR_PROOF_SIGNATURE;
+  if (rt->signatures_only) forget_sessions(rt);
+  return LICTOR_OK;
+}
+
 void lictor_runtime_close(lictor_runtime *rt) {
   if (rt == NULL) return;
+  forget_sessions(rt);
   if (rt->curl != NULL) curl_easy_cleanup(rt->curl);
   free(rt->public_key);
   free(rt->socket_path);
@@ -225,8 +287,8 @@ static void keep_details(const cJSON *body, lictor_error *err) {
  * `raw`, keeps its text there.
  * An error answer becomes LICTOR_ERR_REFUSED with its code and message.
  */
-static int request(lictor_runtime *rt, const char *method, const char *path, const char *body, cJSON **json,
-                   lictor_buf *raw, lictor_error *err) {
+static int request(lictor_runtime *rt, const char *method, const char *path, const char *body, const char *session,
+                   cJSON **json, lictor_buf *raw, lictor_error *err) {
   *json = NULL;
   CURL *c = rt->curl;
   curl_easy_reset(c);
@@ -242,6 +304,19 @@ static int request(lictor_runtime *rt, const char *method, const char *path, con
   if (body != NULL) {
     h = curl_slist_append(headers, "content-type: application/json");
     if (h != NULL) headers = h;
+  }
+  if (session != NULL) {
+    lictor_buf line = {0};
+    lictor_buf_puts(&line, "lictor-session: ");
+    lictor_buf_puts(&line, session);
+    h = lictor_buf_finish(&line) == 0 ? curl_slist_append(headers, line.data) : NULL;
+    lictor_buf_free(&line);
+    if (h == NULL) {
+      curl_slist_free_all(headers);
+      lictor_buf_free(&url);
+      return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
+    }
+    headers = h;
   }
   answer a = {0};
   char curl_error[CURL_ERROR_SIZE] = {0};
@@ -340,9 +415,101 @@ static int check_args(lictor_runtime *rt, const char *product, void *out, lictor
   return LICTOR_OK;
 }
 
-/* Sends a granting request and verifies its answer; `*v` holds the signed statement, `*outer` the answer. */
+static granting *granting_of(const lictor_runtime *rt, const char *product, const char *feature) {
+  for (granting *g = rt->granting; g != NULL; g = g->next) {
+    if (strcmp(g->product, product) == 0 && strcmp(g->feature, feature == NULL ? "" : feature) == 0) return g;
+  }
+  return NULL;
+}
+
+static answer_session *session_of(const lictor_runtime *rt, const char *container_id) {
+  for (answer_session *s = rt->sessions; s != NULL; s = s->next) {
+    if (strcmp(s->license->container_id, container_id) == 0) return s;
+  }
+  return NULL;
+}
+
+/* The session with the license that granted `product` (`feature`) last, or NULL. */
+static answer_session *session_for(const lictor_runtime *rt, const char *product, const char *feature) {
+  if (rt->signatures_only) return NULL;
+  const granting *g = granting_of(rt, product, feature);
+  return g == NULL ? NULL : session_of(rt, g->container_id);
+}
+
+/*
+ * After a verified signed answer of `v->license` (lent to, or taken by, a new session): a session
+ * with that license unless there is one (a secret sealed to its box key), and that license as the
+ * one granting `product` (`feature`). Out of memory or a license without a box key: no session,
+ * signatures go on.
+ */
+static void after_signed(lictor_runtime *rt, const char *product, const char *feature, answer_session *named,
+                         lictor_verified *v) {
+  const lictor_license *lic = v->license;
+  /* Signed by the session's license: the runtime does not hold it (a restart): send it sealed again. */
+  if (named != NULL && strcmp(named->license->container_id, lic->container_id) == 0) named->confirmed = 0;
+  if (session_of(rt, lic->container_id) == NULL && lic->container_box_key != NULL) {
+    uint8_t box[36];
+    long box_len = lictor_b64url_decode(lic->container_box_key, strlen(lic->container_box_key), box, sizeof box);
+    answer_session *s = calloc(1, sizeof *s);
+    lictor_buf sealed = {0}, header = {0};
+    if (s != NULL && box_len == 32) {
+      randombytes_buf(s->secret, sizeof s->secret);
+      if (lictor_seal_to_container(box, s->secret, sizeof s->secret, LICTOR_SESSION_CONTEXT, NULL, NULL, &sealed) ==
+              0 &&
+          lictor_buf_finish(&sealed) == 0) {
+        uint8_t digest[32];
+        lictor_sha256(sealed.data, sealed.len, digest);
+        lictor_b64url_encode(digest, 16, &header);
+        s->id_len = header.len;
+        lictor_buf_putc(&header, '.');
+        lictor_buf_puts(&header, sealed.data);
+      }
+    }
+    lictor_buf_free(&sealed);
+    if (s != NULL && s->id_len > 0 && lictor_buf_finish(&header) == 0) {
+      s->header = header.data;
+      s->license = v->license; /* the session keeps the license; the answer lends it */
+      v->license_lent = 1;
+      s->next = rt->sessions;
+      rt->sessions = s;
+    } else {
+      lictor_buf_free(&header);
+      if (s != NULL) sodium_memzero(s->secret, sizeof s->secret);
+      free(s);
+    }
+  }
+  granting *g = granting_of(rt, product, feature);
+  if (g != NULL) {
+    char *id = lictor_strdup(lic->container_id);
+    if (id != NULL) {
+      free(g->container_id);
+      g->container_id = id;
+    }
+    return;
+  }
+  g = calloc(1, sizeof *g);
+  if (g == NULL) return;
+  g->product = lictor_strdup(product);
+  g->feature = lictor_strdup(feature == NULL ? "" : feature);
+  g->container_id = lictor_strdup(lic->container_id);
+  if (g->product == NULL || g->feature == NULL || g->container_id == NULL) {
+    free(g->product);
+    free(g->feature);
+    free(g->container_id);
+    free(g);
+    return;
+  }
+  g->next = rt->granting;
+  rt->granting = g;
+}
+
+/*
+ * Sends a granting request and verifies its answer; `*v` holds the signed statement, `*outer` the
+ * answer. Checks and session opens (`sessions`) name the answer session of the license that
+ * granted the same product and feature last, and open one after a signed answer.
+ */
 static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, const char *nonce, const char *purpose,
-                         const char *product, const char *feature, cJSON **outer, lictor_verified *v,
+                         const char *product, const char *feature, int sessions, cJSON **outer, lictor_verified *v,
                          lictor_error *err) {
   *outer = NULL;
   char *text = body == NULL ? NULL : cJSON_PrintUnformatted(body);
@@ -351,17 +518,34 @@ static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, cons
     cJSON_free(text);
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
+  answer_session *named = sessions ? session_for(rt, product, feature) : NULL;
+  char *header = NULL;
+  if (named != NULL) {
+    header = named->confirmed ? lictor_strndup(named->header, named->id_len) : lictor_strdup(named->header);
+    if (header == NULL) named = NULL; /* out of memory: without the session */
+  }
   cJSON *json;
   lictor_buf raw = {0};
-  int rc = request(rt, "POST", path, text, &json, &raw, err);
+  int rc = request(rt, "POST", path, text, header, &json, &raw, err);
   cJSON_free(text);
+  free(header);
   if (rc != LICTOR_OK) return rc;
-  rc = lictor_verify_answer(raw.data == NULL ? "" : raw.data, raw.len, json, nonce, purpose, &rt->key, product,
-                            feature, lictor_now_ms(), v, err);
+  lictor_answer_session session = {0};
+  if (named != NULL) {
+    session.secret = named->secret;
+    session.license = named->license;
+  }
+  rc = lictor_verify_answer(raw.data == NULL ? "" : raw.data, raw.len, json, nonce, purpose, &rt->key,
+                            named == NULL ? NULL : &session, product, feature, lictor_now_ms(), v, err);
   lictor_buf_free(&raw);
   if (rc != LICTOR_OK) {
     cJSON_Delete(json);
     return rc;
+  }
+  if (v->session_mac) {
+    named->confirmed = 1;
+  } else if (sessions && !rt->signatures_only) {
+    after_signed(rt, product, feature, named, v);
   }
   *outer = json;
   return LICTOR_OK;
@@ -384,7 +568,7 @@ int lictor_runtime_check(lictor_runtime *rt, const char *product, const char *fe
   cJSON *outer;
   lictor_verified v;
   rc = grant_request(rt, "/v1/check", licensing_body(rt, product, feature, 1, nonce), nonce, "runtime-check", product,
-                     feature, &outer, &v, err);
+                     feature, 1, &outer, &v, err);
   if (rc != LICTOR_OK) return rc;
   cJSON_Delete(outer);
   const cJSON *a = v.answer;
@@ -397,6 +581,7 @@ int lictor_runtime_check(lictor_runtime *rt, const char *product, const char *fe
               lictor_copy_string(a, "type", 0, &g->type) | lictor_copy_integer(a, "users", 1, -1, &g->users) |
               lictor_copy_string(a, "expiresAt", 1, &g->expires_at) | lictor_copy_string(a, "file", 0, &g->file);
     g->container_id = lictor_strdup(v.license->container_id);
+    g->session_mac = v.session_mac;
     if (bad || g->container_id == NULL) rc = answer_malformed(err, "is not the runtime's check answer");
   }
   lictor_verified_free(&v);
@@ -437,7 +622,7 @@ int lictor_runtime_open_session(lictor_runtime *rt, const char *product, const c
   }
   cJSON *outer;
   lictor_verified v;
-  rc = grant_request(rt, "/v1/sessions", body, nonce, "runtime-session", product, feature, &outer, &v, err);
+  rc = grant_request(rt, "/v1/sessions", body, nonce, "runtime-session", product, feature, 1, &outer, &v, err);
   if (rc != LICTOR_OK) return rc;
   cJSON_Delete(outer);
   const cJSON *a = v.answer;
@@ -452,6 +637,7 @@ int lictor_runtime_open_session(lictor_runtime *rt, const char *product, const c
               lictor_copy_integer(a, "pid", 0, -1, &s->pid) | lictor_copy_string(a, "osSession", 0, &s->os_session) |
               lictor_copy_string(a, "openedAt", 0, &s->opened_at);
     s->container_id = lictor_strdup(v.license->container_id);
+    s->session_mac = v.session_mac;
     if (bad || s->container_id == NULL) {
       rc = answer_malformed(err, "is not the runtime's session answer");
     } else if (s->pid != pid) {
@@ -483,7 +669,7 @@ static int delete_item(lictor_runtime *rt, const char *collection, const char *i
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   cJSON *json;
-  int rc = request(rt, "DELETE", path.data, NULL, &json, NULL, err);
+  int rc = request(rt, "DELETE", path.data, NULL, NULL, &json, NULL, err);
   lictor_buf_free(&path);
   cJSON_Delete(json);
   return rc;
@@ -537,7 +723,7 @@ int lictor_runtime_take_seat(lictor_runtime *rt, const char *product, const char
   /* The License Manager's signature of its lease answer { lease, renewed }, forwarded by the runtime. */
   cJSON *outer;
   lictor_verified v;
-  rc = grant_request(rt, "/v1/seats", body, nonce, "lease", product, feature, &outer, &v, err);
+  rc = grant_request(rt, "/v1/seats", body, nonce, "lease", product, feature, 0, &outer, &v, err);
   if (rc != LICTOR_OK) return rc;
   const cJSON *lease = lictor_member(v.answer, "lease");
   lictor_seat *s = calloc(1, sizeof *s);
@@ -592,7 +778,7 @@ int lictor_runtime_get_status(lictor_runtime *rt, lictor_runtime_status **out, l
   }
   *out = NULL;
   cJSON *json;
-  int rc = request(rt, "GET", "/v1/status", NULL, &json, NULL, err);
+  int rc = request(rt, "GET", "/v1/status", NULL, NULL, &json, NULL, err);
   if (rc != LICTOR_OK) return rc;
   lictor_runtime_status *s = calloc(1, sizeof *s);
   const cJSON *runtime = lictor_member(json, "runtime");

@@ -73,6 +73,7 @@ static void serve_one(fake_server *s, int conn) {
   }
   header_value(headers, "content-type", req.content_type, sizeof req.content_type);
   header_value(headers, "host", req.host, sizeof req.host);
+  header_value(headers, "lictor-session", req.session, sizeof req.session);
   req.body = lictor_strndup(in.data + head_len, body_len);
   int status = 500;
   lictor_buf body = {0};

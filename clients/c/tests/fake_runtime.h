@@ -11,6 +11,7 @@ typedef struct fake_request {
   int has_origin;
   char content_type[128];
   char host[128];
+  char session[512]; /* the header lictor-session, "" when absent */
 } fake_request;
 
 /** Answers one request: sets `*status` and writes the body (JSON) into `body`. */

@@ -6,6 +6,12 @@
  * and accept the genuine answer (made with the test vendor key of spec/vectors/vendor-key.json
  * and a container key of this test), taking what it returns from the signed statement only. The
  * rules are those of the reference verifier, verifyRuntimeAnswer (packages/protocol/src/runtime-answer.ts).
+ *
+ * Answer sessions: with `mac_sessions` the fake runtime opens the client's sealed secret (the
+ * license's box key is the vectors' container's, whose scalar it holds) and MACs its answers as
+ * the runtime does; the client must accept those, and refuse a MAC under a made-up secret, a MAC'd
+ * answer for another nonce, another container's statement MAC'd under the session, a MAC'd seat
+ * and a MAC'd answer to a request that named no session.
  */
 #include <sodium.h>
 #include <stdlib.h>
@@ -42,11 +48,26 @@ enum mode {
   OTHER_PID,
   MISSING_FIELD,
   OTHER_LEASE,
+  OTHER_LICENSE,       /* signed by a second license of this vendor (another container) */
+  MAC_OTHER_SECRET,    /* MAC'd under a secret the client did not seal */
+  MAC_REPLAY,          /* MAC'd under the session, for another nonce */
+  MAC_OTHER_CONTAINER, /* another container's statement MAC'd under the session */
+  MAC_UNNAMED,         /* MAC'd under the session whether or not the request names it (seats too) */
 };
+
+#define CONTAINER_1 "c0ffee00-0000-4000-8000-000000000001"
+#define CONTAINER_2 "c0ffee00-0000-4000-8000-000000000002"
+
+/* A session the fake runtime holds: the id, the secret it opened, the container of the license. */
+typedef struct held_session {
+  char id[64];
+  uint8_t secret[32];
+  char container[64];
+} held_session;
 
 typedef struct ctx {
   enum mode mode;
-  char *good, *other_vendor, *expired, *no_keys; /* armored licenses */
+  char *good, *other_vendor, *expired, *no_keys, *second; /* armored licenses */
   uint8_t container_sk[64], other_sk[64];
   char last_nonce[128];
   char last_body[4096];
@@ -54,6 +75,12 @@ typedef struct ctx {
   int last_has_origin;
   char last_method[16];
   char last_path[512];
+  char last_session[512];
+  int mac_sessions;  /* open sealed secrets and MAC within sessions, as the runtime does */
+  uint8_t box_scalar[32];
+  held_session held[8];
+  int held_count;
+  int macs;          /* answers MAC'd */
 } ctx;
 
 static char *b64url(const uint8_t *b, size_t n) {
@@ -64,7 +91,8 @@ static char *b64url(const uint8_t *b, size_t n) {
 }
 
 /* A license document for the tests: MINER with features etl and reports, expiring at `expires`. */
-static char *make_license(const uint8_t vendor_seed[32], const char *expires, const uint8_t *container_pk) {
+static char *make_license(const uint8_t vendor_seed[32], const char *expires, const uint8_t *container_pk,
+                          const char *container_id) {
   char keys[200] = "";
   if (container_pk != NULL) {
     char *sign = b64url(container_pk, 32);
@@ -74,7 +102,7 @@ static char *make_license(const uint8_t vendor_seed[32], const char *expires, co
   }
   char doc[2048];
   snprintf(doc, sizeof doc,
-           "{\"format\":1,\"containerId\":\"c0ffee00-0000-4000-8000-000000000001\",\"activationId\":\"act-1\","
+           "{\"format\":1,\"containerId\":\"%s\",\"activationId\":\"act-1\","
            "\"serial\":\"LX-TEST-C001\",\"pin\":1,\"issuedAt\":\"2026-01-01T00:00:00.000Z\",\"counter\":0,"
            "\"owner\":{\"company\":\"M\\u00fcller\",\"email\":\"it@example.com\"},"
            "\"binding\":{\"kind\":\"hardware\",\"hardware\":{\"platform\":\"linux\",\"osName\":\"Debian\","
@@ -82,7 +110,7 @@ static char *make_license(const uint8_t vendor_seed[32], const char *expires, co
            "\"cpus\":[\"cpu\"],\"nics\":[\"02-00-5E-10-00-01\"],\"disks\":[]}},"
            "\"licenses\":[{\"product\":\"MINER\",\"type\":\"single\",\"users\":1,\"sessions\":null,\"arch\":null,"
            "\"expiresAt\":%s,\"features\":[{\"code\":\"etl\",\"users\":null},{\"code\":\"reports\",\"users\":5}]}]%s}",
-           expires, keys);
+           container_id, expires, keys);
   lj_value *v = json_of(doc);
   char *text = seal_license(v, vendor_seed);
   lj_free(v);
@@ -103,6 +131,50 @@ static void add_proof(cJSON *outer, const char *license, const char *statement, 
   cJSON_AddStringToObject(proof, "signature", signature);
   cJSON_AddStringToObject(proof, "signed", statement);
   free(signature);
+}
+
+static void add_mac_proof(cJSON *outer, const char *statement, const uint8_t secret[32]) {
+  lictor_buf bytes = {0};
+  lictor_buf_put(&bytes, "lictor/v1/signed-answer", 24); /* with its NUL */
+  lictor_buf_puts(&bytes, statement);
+  uint8_t mac[32];
+  lictor_hmac_sha256(secret, 32, bytes.data, bytes.len, mac);
+  lictor_buf_free(&bytes);
+  char *text = b64url(mac, 32);
+  cJSON *proof = cJSON_AddObjectToObject(outer, "proof");
+  cJSON_AddStringToObject(proof, "key", "session");
+  cJSON_AddStringToObject(proof, "mac", text);
+  cJSON_AddStringToObject(proof, "signed", statement);
+  free(text);
+}
+
+/*
+ * The session the request names, as the runtime keeps them: held under its id, or opened from
+ * `<id>.<sealed>` when the id is that of the sealed text and the container's scalar opens it
+ * (the session then belongs to `container`, the license granting). NULL otherwise.
+ */
+static held_session *named_session(ctx *c, const char *header, const char *container) {
+  if (header[0] == '\0') return NULL;
+  const char *dot = strchr(header, '.');
+  size_t id_len = dot == NULL ? strlen(header) : (size_t)(dot - header);
+  for (int k = 0; k < c->held_count; k++) {
+    if (strlen(c->held[k].id) == id_len && strncmp(c->held[k].id, header, id_len) == 0) return &c->held[k];
+  }
+  if (dot == NULL || id_len >= sizeof c->held[0].id || c->held_count == 8) return NULL;
+  uint8_t digest[32], secret[64];
+  lictor_sha256(dot + 1, strlen(dot + 1), digest);
+  char *id = b64url(digest, 16);
+  int match = strlen(id) == id_len && strncmp(id, header, id_len) == 0;
+  free(id);
+  if (!match || lictor_open_sealed(c->box_scalar, dot + 1, strlen(dot + 1), "signed-answer-session", secret,
+                                   sizeof secret) != 32)
+    return NULL;
+  held_session *h = &c->held[c->held_count++];
+  memcpy(h->id, header, id_len);
+  h->id[id_len] = '\0';
+  memcpy(h->secret, secret, 32);
+  snprintf(h->container, sizeof h->container, "%s", container);
+  return h;
 }
 
 /* `{"answer":…,"container":…,"nonce":…,"purpose":…}` in canonical JSON. */
@@ -129,6 +201,7 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
   snprintf(c->last_body, sizeof c->last_body, "%s", req->body);
   snprintf(c->last_content_type, sizeof c->last_content_type, "%s", req->content_type);
   c->last_has_origin = req->has_origin;
+  snprintf(c->last_session, sizeof c->last_session, "%s", req->session);
   if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/v1/status") == 0) {
     *status = 200;
     lictor_buf_puts(out, "{\"runtime\":{\"id\":\"rt-1\",\"version\":\"0.0.0\",\"startedAt\":\"2026-01-01T00:00:00.000Z\","
@@ -237,10 +310,20 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
     cJSON_ReplaceItemInObject(outer, "serial", cJSON_CreateString("FORGED"));
     cJSON_ReplaceItemInObject(outer, "file", cJSON_CreateString("/forged"));
   }
-  const char *container = c->mode == WRONG_CONTAINER ? "another-container" : "c0ffee00-0000-4000-8000-000000000001";
+  const char *granting = c->mode == OTHER_LICENSE ? CONTAINER_2 : CONTAINER_1;
+  const char *container = c->mode == WRONG_CONTAINER       ? "another-container"
+                          : c->mode == MAC_OTHER_CONTAINER ? CONTAINER_2
+                                                           : granting;
   char fresh[64];
   snprintf(fresh, sizeof fresh, "%s", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-  const char *signed_nonce = c->mode == REPLAY ? fresh : (nonce == NULL ? "" : nonce);
+  const char *signed_nonce = c->mode == REPLAY || c->mode == MAC_REPLAY ? fresh : (nonce == NULL ? "" : nonce);
+  /* Within a session (never for a seat): MAC'd when the session is the granting license's. */
+  held_session *session = NULL;
+  if (c->mac_sessions && strcmp(purpose, "lease") != 0) {
+    session = named_session(c, req->session, granting);
+    if (session != NULL && strcmp(session->container, granting) != 0) session = NULL;
+  }
+  if (c->mode == MAC_UNNAMED && c->held_count > 0) session = &c->held[0];
   char *statement = c->mode == ANSWER_NOT_OBJECT ? NULL
                                                   : statement_of(answer, container, signed_nonce,
                                                                  c->mode == WRONG_PURPOSE ? "heartbeat" : purpose);
@@ -256,7 +339,8 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
     free(statement);
     statement = lictor_strdup("hello");
   }
-  const char *license = c->mode == OTHER_VENDOR ? c->other_vendor
+  const char *license = c->mode == OTHER_LICENSE ? c->second
+                        : c->mode == OTHER_VENDOR ? c->other_vendor
                         : c->mode == EXPIRED    ? c->expired
                         : c->mode == NO_KEYS    ? c->no_keys
                         : c->mode == MADE_UP    ? "-----BEGIN LICTOR LICENSE-----\nTENUUgEBAAAA\n-----END LICTOR LICENSE-----\n"
@@ -274,8 +358,14 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
     cJSON_AddStringToObject(why, "message", "license LX-OLD was activated before containers had keys");
   } else if (c->mode == PROOF_ARRAY) {
     cJSON_AddArrayToObject(outer, "proof");
+  } else if (session != NULL) {
+    uint8_t made_up[32];
+    lictor_sha256("a secret the client did not seal", 32, made_up);
+    add_mac_proof(outer, statement, c->mode == MAC_OTHER_SECRET ? made_up : session->secret);
+    c->macs++;
   } else if (c->mode != NO_PROOF) {
-    add_proof(outer, license, statement, c->mode == WRONG_KEY ? c->other_sk : c->container_sk);
+    add_proof(outer, license, statement,
+              c->mode == WRONG_KEY || c->mode == OTHER_LICENSE ? c->other_sk : c->container_sk);
   }
   cJSON *proof = cJSON_GetObjectItemCaseSensitive(outer, "proof");
   if (c->mode == SIGNATURE_NOT_BASE64) cJSON_ReplaceItemInObject(proof, "signature", cJSON_CreateString("not base64!"));
@@ -475,6 +565,136 @@ static void sessions_and_seats(lictor_runtime *rt, ctx *c) {
   lictor_runtime_status_free(st);
 }
 
+/* A check of MINER/`feature` that must be granted; whether it came MAC'd, or -1. */
+static int granted(lictor_runtime *rt, const char *feature, const char *container, const char *what) {
+  lictor_grant *g = NULL;
+  lictor_error err;
+  int rc = lictor_runtime_check(rt, "MINER", feature, &g, &err);
+  CHECK(rc == LICTOR_OK && g != NULL, "%s: %s [%s] %s", what, err.code, err.reason, err.message);
+  if (g == NULL) return -1;
+  CHECK_STR(g->serial, "LX-TEST-C001", what);
+  CHECK_STR(g->container_id, container, what);
+  int mac = g->session_mac;
+  lictor_grant_free(g);
+  return mac;
+}
+
+/* The header sent: "" (none), "id" (the id alone) or "sealed" (`<id>.<sealed>` whose id is that of the sealed text). */
+static const char *header_kind(const ctx *c) {
+  const char *h = c->last_session, *dot = strchr(h, '.');
+  if (h[0] == '\0') return "";
+  if (dot == NULL) return strlen(h) == 22 ? "id" : "bad";
+  uint8_t digest[32];
+  lictor_sha256(dot + 1, strlen(dot + 1), digest);
+  char *id = b64url(digest, 16);
+  int match = (size_t)(dot - h) == strlen(id) && strncmp(h, id, strlen(id)) == 0 && strlen(dot + 1) == 123;
+  free(id);
+  return match ? "sealed" : "bad";
+}
+
+/* The id part of the last header. */
+static void last_id(const ctx *c, char out[64]) {
+  snprintf(out, 64, "%.*s", (int)strcspn(c->last_session, "."), c->last_session);
+}
+
+static void answer_sessions(const fake_server *server, ctx *c, const char *public_key) {
+  lictor_runtime *rt = open_to(server, public_key);
+  lictor_error err;
+  c->mac_sessions = 1;
+  c->held_count = 0;
+  c->macs = 0;
+  c->mode = GENUINE;
+  /* The first answer is signed; the next request carries the sealed secret and comes MAC'd, then the id alone. */
+  CHECK(granted(rt, "reports", CONTAINER_1, "first check") == 0, "the first check is signed");
+  CHECK_STR(header_kind(c), "", "no session named before a signed answer");
+  CHECK(granted(rt, "reports", CONTAINER_1, "second check") == 1, "the second check is MAC'd");
+  CHECK_STR(header_kind(c), "sealed", "the sealed secret sent");
+  char first_id[64], id[64];
+  last_id(c, first_id);
+  CHECK(granted(rt, "reports", CONTAINER_1, "third check") == 1, "the third check is MAC'd");
+  CHECK_STR(header_kind(c), "id", "then the id alone");
+  last_id(c, id);
+  CHECK_STR(id, first_id, "the same session");
+  CHECK(c->held_count == 1 && c->macs == 2, "one session opened, two answers MAC'd");
+  /* A session open of the same product and feature: MAC'd within the same session. */
+  lictor_session *s = NULL;
+  int rc = lictor_runtime_open_session(rt, "MINER", "reports", NULL, &s, &err);
+  CHECK(rc == LICTOR_OK && s != NULL && s->session_mac, "a session open MAC'd: %s [%s] %s", err.code, err.reason,
+        err.message);
+  CHECK_STR(header_kind(c), "id", "the session open names the session");
+  lictor_session_free(s);
+  /* Another feature: signed first (the license that grants it is not known yet), then within the session. */
+  CHECK(granted(rt, "etl", CONTAINER_1, "another feature") == 0, "another feature is signed first");
+  CHECK_STR(header_kind(c), "", "no session named for it");
+  CHECK(granted(rt, "etl", CONTAINER_1, "another feature again") == 1, "then MAC'd");
+  CHECK_STR(header_kind(c), "id", "within the session already confirmed");
+
+  /* Refused: a MAC under a made-up secret, a MAC'd answer for another nonce, another container's statement. */
+  struct {
+    enum mode mode;
+    const char *what;
+  } forged[] = {
+      {MAC_OTHER_SECRET, "a MAC under a made-up secret"},
+      {MAC_REPLAY, "a MAC'd answer for another nonce (replay)"},
+      {MAC_OTHER_CONTAINER, "another container's statement MAC'd under the session"},
+  };
+  for (size_t k = 0; k < sizeof forged / sizeof *forged; k++) {
+    expect_unproven(rt, c, forged[k].mode, "signature", forged[k].what);
+    CHECK_STR(header_kind(c), "id", forged[k].what);
+    CHECK(c->macs == 2 + 1 + 1 + (int)k + 1, "%s: it was MAC'd (%d)", forged[k].what, c->macs);
+  }
+  c->mode = GENUINE;
+  CHECK(granted(rt, "reports", CONTAINER_1, "after the refusals") == 1, "the session goes on after refusals");
+
+  /* The runtime restarts (loses its sessions): it signs, the client sends the sealed secret again. */
+  c->held_count = 0;
+  CHECK(granted(rt, "reports", CONTAINER_1, "after a restart") == 0, "signed after a restart");
+  CHECK_STR(header_kind(c), "id", "the id the runtime no longer knows");
+  CHECK(granted(rt, "reports", CONTAINER_1, "after a restart, again") == 1, "MAC'd again");
+  CHECK_STR(header_kind(c), "sealed", "the sealed secret sent again");
+  last_id(c, id);
+  CHECK_STR(id, first_id, "the same secret sealed");
+
+  /* Another license grants (signed): a new session with that license. */
+  c->mode = OTHER_LICENSE;
+  CHECK(granted(rt, "reports", CONTAINER_2, "another license") == 0, "another license signs");
+  CHECK(granted(rt, "reports", CONTAINER_2, "another license again") == 1, "then MACs within its own session");
+  CHECK_STR(header_kind(c), "sealed", "a new secret sealed to the other license");
+  last_id(c, id);
+  CHECK(strcmp(id, first_id) != 0, "another session id");
+  CHECK(c->held_count == 2 && strcmp(c->held[1].container, CONTAINER_2) == 0, "the second session is the other license's");
+  /* Back to the first license: signed (its session is not the one named), then its own session again. */
+  c->mode = GENUINE;
+  CHECK(granted(rt, "reports", CONTAINER_1, "the first license again") == 0, "signed by the first license");
+  CHECK(granted(rt, "reports", CONTAINER_1, "the first license's session") == 1, "MAC'd in its session");
+  last_id(c, id);
+  CHECK_STR(id, first_id, "the first license's session");
+
+  /* Seats never name a session; a MAC'd seat is refused. */
+  lictor_seat *seat = NULL;
+  rc = lictor_runtime_take_seat(rt, "MINER", "reports", NULL, 1, &seat, &err);
+  CHECK(rc == LICTOR_OK && seat != NULL, "a signed seat: %s", err.message);
+  CHECK_STR(header_kind(c), "", "a seat names no session");
+  lictor_seat_free(seat);
+  seat = NULL;
+  c->mode = MAC_UNNAMED;
+  rc = lictor_runtime_take_seat(rt, "MINER", "reports", NULL, 1, &seat, &err);
+  CHECK(rc == LICTOR_ERR_UNPROVEN && seat == NULL && strcmp(err.reason, "signature") == 0, "a MAC'd seat: %s [%s]",
+        err.code, err.reason);
+
+  /* Signatures only: no session named, and a MAC'd answer is refused. */
+  CHECK(lictor_runtime_set_proof(rt, LICTOR_PROOF_SIGNATURE, &err) == LICTOR_OK, "signatures only");
+  CHECK(lictor_runtime_set_proof(rt, (lictor_proof_mode)7, &err) == LICTOR_ERR_INVALID, "an unknown proof mode");
+  expect_unproven(rt, c, MAC_UNNAMED, "signature", "a MAC'd answer to a request that named no session");
+  CHECK_STR(header_kind(c), "", "no session named with signatures only");
+  c->mode = GENUINE;
+  CHECK(granted(rt, "reports", CONTAINER_1, "signatures only") == 0, "signed");
+  CHECK(granted(rt, "reports", CONTAINER_1, "signatures only, again") == 0, "signed again");
+  CHECK_STR(header_kind(c), "", "still no session named");
+  lictor_runtime_close(rt);
+  c->mac_sessions = 0;
+}
+
 static void options(const char *public_key) {
   lictor_runtime *rt = NULL;
   lictor_error err;
@@ -558,10 +778,14 @@ int main(void) {
   crypto_sign_seed_keypair(pk, c.container_sk, seed);
   lictor_sha256("lictor/c-client-tests/another-container", 39, seed);
   crypto_sign_seed_keypair(other_pk, c.other_sk, seed);
-  c.good = make_license(vendor, "\"2099-01-01T00:00:00.000Z\"", pk);
-  c.other_vendor = make_license(other_vendor, "\"2099-01-01T00:00:00.000Z\"", pk);
-  c.expired = make_license(vendor, "\"2020-01-01T00:00:00.000Z\"", pk);
-  c.no_keys = make_license(vendor, "null", NULL);
+  c.good = make_license(vendor, "\"2099-01-01T00:00:00.000Z\"", pk, CONTAINER_1);
+  c.other_vendor = make_license(other_vendor, "\"2099-01-01T00:00:00.000Z\"", pk, CONTAINER_1);
+  c.expired = make_license(vendor, "\"2020-01-01T00:00:00.000Z\"", pk, CONTAINER_1);
+  c.no_keys = make_license(vendor, "null", NULL, CONTAINER_1);
+  c.second = make_license(vendor, "\"2099-01-01T00:00:00.000Z\"", other_pk, CONTAINER_2);
+  lj_value *sa = load_vectors("signed-answer");
+  hex_decode(vstr(lj_get(sa, "container"), "boxScalarHex"), c.box_scalar, 32);
+  lj_free(sa);
   lictor_license *lic = NULL;
   CHECK(lictor_license_open(c.good, strlen(c.good), public_key, &lic, &err) == LICTOR_OK, "the test license opens: %s",
         err.message);
@@ -572,6 +796,7 @@ int main(void) {
   checks(rt, &c, public_key);
   sessions_and_seats(rt, &c);
   lictor_runtime_close(rt);
+  answer_sessions(tcp, &c, public_key);
   fake_stop(tcp);
 
   fake_server *unix_server = fake_start(1, handle, &c);
@@ -579,6 +804,7 @@ int main(void) {
   checks(rt, &c, public_key);
   sessions_and_seats(rt, &c);
   lictor_runtime_close(rt);
+  answer_sessions(unix_server, &c, public_key);
   CHECK(fake_requests(unix_server) > 20, "answered over the socket");
   fake_stop(unix_server);
 
@@ -587,6 +813,7 @@ int main(void) {
   free(c.other_vendor);
   free(c.expired);
   free(c.no_keys);
+  free(c.second);
   free(public_key);
   return test_report("test_fake_runtime");
 }

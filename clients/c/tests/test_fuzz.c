@@ -161,7 +161,7 @@ static void answers(const lictor_vendor_key *key, const uint8_t vendor_seed[32])
   lictor_verified v;
   lictor_error err;
   cJSON *parsed = cJSON_Parse(genuine);
-  int rc = lictor_verify_answer(genuine, strlen(genuine), parsed, nonce, "runtime-check", key, "P", "f", now, &v, &err);
+  int rc = lictor_verify_answer(genuine, strlen(genuine), parsed, nonce, "runtime-check", key, NULL, "P", "f", now, &v, &err);
   CHECK(rc == LICTOR_OK, "the genuine answer verifies: %s", err.message);
   char *statement_text = rc == LICTOR_OK ? cJSON_PrintUnformatted((cJSON *)v.statement) : NULL;
   char *document_json = rc == LICTOR_OK ? lictor_strdup(v.license->document_json) : NULL;
@@ -177,7 +177,7 @@ static void answers(const lictor_vendor_key *key, const uint8_t vendor_seed[32])
     for (int k = 0; k < changes; k++) mutate(&b);
     lictor_buf_finish(&b);
     cJSON *json = cJSON_ParseWithLength(b.data, b.len);
-    rc = lictor_verify_answer(b.data, b.len, json, nonce, "runtime-check", key, "P", "f", now, &v, &err);
+    rc = lictor_verify_answer(b.data, b.len, json, nonce, "runtime-check", key, NULL, "P", "f", now, &v, &err);
     if (rc == LICTOR_OK) {
       /* Only changes that keep the meaning pass: white space or line breaks in the armored license,
          a key repeated before the one that counts, an escape of the same text. */

@@ -28,9 +28,18 @@ static void sequence(const char *label, const lictor_runtime_options *o, const c
   if (g != NULL) {
     CHECK_STR(g->product, product, "granted product");
     CHECK_STR(g->feature, feature, "granted feature");
+    CHECK(!g->session_mac, "%s: the first check is signed", label);
     printf("%s check %s/%s serial %s container %s\n", label, product, feature, g->serial, g->container_id);
   }
   lictor_grant_free(g);
+  /* Within the answer session the handle opened after that signed answer: MAC'd. */
+  for (int k = 0; k < 2; k++) {
+    rc = lictor_runtime_check(rt, product, feature, &g, &err);
+    CHECK(rc == LICTOR_OK && g != NULL && g->session_mac, "%s: check %d within the session: %s %s [%s]", label,
+          k + 2, err.code, err.message, err.reason);
+    if (g != NULL) printf("%s check %d %s\n", label, k + 2, g->session_mac ? "mac" : "signed");
+    lictor_grant_free(g);
+  }
   rc = lictor_runtime_check(rt, product, "no-such-feature", &g, &err);
   CHECK(rc == LICTOR_ERR_REFUSED && strcmp(err.code, "LICTOR_E_FEATURE_NOT_LICENSED") == 0,
         "%s: an unlicensed feature is refused by the runtime: %s %s", label, err.code, err.message);
@@ -41,6 +50,7 @@ static void sequence(const char *label, const lictor_runtime_options *o, const c
   CHECK(rc == LICTOR_OK, "%s: session: %s %s [%s]", label, err.code, err.message, err.reason);
   if (s != NULL) {
     printf("%s session %s pid %lld os-session %s\n", label, s->id, s->pid, s->os_session);
+    CHECK(s->session_mac, "%s: the session opened within the answer session", label);
     CHECK(lictor_runtime_close_session(rt, s->id, &err) == LICTOR_OK, "%s: close: %s", label, err.message);
     rc = lictor_runtime_close_session(rt, s->id, &err);
     CHECK(rc == LICTOR_ERR_REFUSED && strcmp(err.code, "LICTOR_E_SESSION_UNKNOWN") == 0, "%s: closed twice: %s",
@@ -58,6 +68,19 @@ static void sequence(const char *label, const lictor_runtime_options *o, const c
     }
     lictor_seat_free(seat);
   }
+  lictor_runtime_close(rt);
+
+  /* Signatures only: every answer signed. */
+  CHECK(lictor_runtime_open(o, &rt, &err) == LICTOR_OK, "%s: open: %s", label, err.message);
+  if (rt == NULL) return;
+  CHECK(lictor_runtime_set_proof(rt, LICTOR_PROOF_SIGNATURE, &err) == LICTOR_OK, "%s: signatures only", label);
+  for (int k = 0; k < 2; k++) {
+    rc = lictor_runtime_check(rt, product, feature, &g, &err);
+    CHECK(rc == LICTOR_OK && g != NULL && !g->session_mac, "%s: signed check %d: %s %s [%s]", label, k + 1, err.code,
+          err.message, err.reason);
+    lictor_grant_free(g);
+  }
+  printf("%s signatures-only checks signed\n", label);
   lictor_runtime_close(rt);
 }
 

@@ -238,18 +238,144 @@ static void license_files(void) {
   lj_free(v);
 }
 
-/* The runtime's answer `response` verified as the client does (the vector's request, key and clock). */
-static int verify_vector(const lj_value *c, const lictor_vendor_key *key, lictor_verified *v, lictor_error *err) {
+/*
+ * The runtime's answer `response` verified as the client does (the vector's request, key and clock),
+ * within `session` when not NULL.
+ */
+static int verify_in(const lj_value *c, const lictor_vendor_key *key, const lictor_answer_session *session,
+                     lictor_verified *v, lictor_error *err) {
   char *body = canonical_of(lj_get(c, "response"));
   cJSON *json = cJSON_Parse(body);
   const lj_value *feature = lj_get(c, "feature");
   const char *feature_text = lj_is_string(feature) ? feature->str : NULL;
   long long now = (long long)lj_get(c, "nowMs")->number;
-  int rc = lictor_verify_answer(body, strlen(body), json, vstr(c, "nonce"), vstr(c, "purpose"), key,
+  int rc = lictor_verify_answer(body, strlen(body), json, vstr(c, "nonce"), vstr(c, "purpose"), key, session,
                                 vstr(c, "product"), feature_text, now, v, err);
   cJSON_Delete(json);
   free(body);
   return rc;
+}
+
+static int verify_vector(const lj_value *c, const lictor_vendor_key *key, lictor_verified *v, lictor_error *err) {
+  return verify_in(c, key, NULL, v, err);
+}
+
+/*
+ * The answer session of the vectors: the secret sealed to the license's box key (fixed ephemeral
+ * scalar and iv) gives the vectors' sealed text, id and header, and opens with the container's
+ * scalar; the runtime's MAC'd answers within it are accepted, the negative ones refused.
+ */
+static void runtime_sessions(const lj_value *v, const lictor_vendor_key *key) {
+  const lj_value *session = lj_get(v, "session"), *rs = lj_get(v, "runtimeSession");
+  const char *text = vstr(lj_get(v, "license"), "text");
+  lictor_license *lic = NULL;
+  lictor_error err;
+  CHECK(lictor_license_open_key(text, strlen(text), key, &lic, &err) == LICTOR_OK, "the session's license: %s",
+        err.message);
+  if (lic == NULL) return;
+  CHECK_STR(vstr(session, "context"), LICTOR_SESSION_CONTEXT, "session context");
+  uint8_t secret[32], ephemeral[32], iv[12], box[36], scalar[32];
+  hex_decode(vstr(session, "secretHex"), secret, 32);
+  hex_decode(vstr(session, "ephemeralScalarHex"), ephemeral, 32);
+  hex_decode(vstr(session, "ivHex"), iv, 12);
+  hex_decode(vstr(lj_get(v, "container"), "boxScalarHex"), scalar, 32);
+  CHECK(lictor_b64url_decode(lic->container_box_key, strlen(lic->container_box_key), box, sizeof box) == 32,
+        "the license's box key");
+  lictor_buf sealed = {0};
+  CHECK(lictor_seal_to_container(box, secret, 32, LICTOR_SESSION_CONTEXT, ephemeral, iv, &sealed) == 0, "sealed");
+  lictor_buf_finish(&sealed);
+  CHECK_STR(sealed.data, vstr(session, "sealed"), "the sealed secret");
+  uint8_t opened[64];
+  CHECK(lictor_open_sealed(scalar, sealed.data, sealed.len, LICTOR_SESSION_CONTEXT, opened, sizeof opened) == 32 &&
+            memcmp(opened, secret, 32) == 0,
+        "the container's scalar opens it");
+  CHECK(lictor_open_sealed(scalar, sealed.data, sealed.len, "upgrade-confirm", opened, sizeof opened) == -1,
+        "not under another context");
+  uint8_t digest[32];
+  lictor_sha256(sealed.data, sealed.len, digest);
+  lictor_buf id = {0};
+  lictor_b64url_encode(digest, 16, &id);
+  lictor_buf_finish(&id);
+  CHECK_STR(id.data, vstr(session, "id"), "the session id");
+  CHECK_STR(vstr(rs, "header"), vstr(session, "header"), "the header");
+  lictor_buf_free(&id);
+  lictor_buf_free(&sealed);
+  /* A fresh ephemeral key and iv each time: another text, the same secret inside. */
+  lictor_buf a = {0}, b = {0};
+  CHECK(lictor_seal_to_container(box, secret, 32, LICTOR_SESSION_CONTEXT, NULL, NULL, &a) == 0 &&
+            lictor_seal_to_container(box, secret, 32, LICTOR_SESSION_CONTEXT, NULL, NULL, &b) == 0,
+        "sealed with random keys");
+  lictor_buf_finish(&a);
+  lictor_buf_finish(&b);
+  CHECK(a.len == 123 && strcmp(a.data, b.data) != 0, "123 characters, fresh each time: %zu", a.len);
+  CHECK(lictor_open_sealed(scalar, a.data, a.len, LICTOR_SESSION_CONTEXT, opened, sizeof opened) == 32 &&
+            memcmp(opened, secret, 32) == 0,
+        "a random sealing opens");
+  lictor_buf_free(&a);
+  lictor_buf_free(&b);
+  /* A low-order box key (all zero): no shared secret, nothing sealed. */
+  static const uint8_t zero[32];
+  lictor_buf z = {0};
+  CHECK(lictor_seal_to_container(zero, secret, 32, LICTOR_SESSION_CONTEXT, NULL, NULL, &z) == -1,
+        "a low-order key is refused");
+  lictor_buf_free(&z);
+
+  uint8_t rs_secret[32];
+  hex_decode(vstr(rs, "secretHex"), rs_secret, 32);
+  lictor_answer_session within = {rs_secret, lic};
+  const lj_value *accepted = lj_get(rs, "accepted");
+  CHECK(accepted != NULL && accepted->count >= 2, "runtimeSession accepted cases");
+  for (size_t k = 0; accepted != NULL && k < accepted->count; k++) {
+    const lj_value *c = accepted->items[k];
+    uint8_t mac[32];
+    const lj_value *input = lj_get(c, "macInput");
+    lictor_hmac_sha256(rs_secret, 32, input->str, input->len, mac);
+    char *mac_hex = hex_of(mac, 32);
+    CHECK_STR(mac_hex, vstr(c, "macHex"), "runtime session MAC");
+    free(mac_hex);
+    lictor_verified verified;
+    int rc = verify_in(c, key, &within, &verified, &err);
+    CHECK(rc == LICTOR_OK, "runtimeSession accepted '%s': %s [%s] %s", vstr(c, "name"), err.code, err.reason,
+          err.message);
+    if (rc != LICTOR_OK) continue;
+    CHECK(verified.session_mac && verified.license == lic, "MAC'd, proven by the session's license");
+    char *got = cJSON_PrintUnformatted((cJSON *)verified.answer);
+    lj_value *parsed = json_of(got);
+    char *canonical = canonical_of(parsed), *want = canonical_of(lj_get(c, "answer"));
+    CHECK_STR(canonical, want, "the MAC'd answer taken");
+    free(canonical);
+    free(want);
+    lj_free(parsed);
+    cJSON_free(got);
+    lictor_verified_free(&verified);
+    /* Without the session named, the same answer is refused. */
+    rc = verify_in(c, key, NULL, &verified, &err);
+    CHECK(rc == LICTOR_ERR_UNPROVEN && strcmp(err.reason, "signature") == 0, "'%s' without the session: %s",
+          vstr(c, "name"), err.reason);
+  }
+  const lj_value *negative = lj_get(rs, "negative");
+  CHECK(negative != NULL && negative->count >= 9, "runtimeSession negative cases");
+  for (size_t k = 0; negative != NULL && k < negative->count; k++) {
+    const lj_value *c = negative->items[k];
+    int named = lj_get(c, "sessionNamed")->type == LJ_TRUE;
+    lictor_verified verified;
+    int rc = verify_in(c, key, named ? &within : NULL, &verified, &err);
+    CHECK(rc == LICTOR_ERR_UNPROVEN && strcmp(err.code, vstr(c, "error")) == 0 &&
+              strcmp(err.reason, vstr(c, "reason")) == 0,
+          "runtimeSession negative '%s': got %s [%s] %s, want %s", vstr(c, "name"), err.code, err.reason, err.message,
+          vstr(c, "reason"));
+    if (rc == LICTOR_OK) lictor_verified_free(&verified);
+  }
+  /* The signed answers stay accepted when the request named a session (a runtime that lost it). */
+  const lj_value *signed_cases = lj_get(v, "accepted");
+  for (size_t k = 0; signed_cases != NULL && k < signed_cases->count; k++) {
+    lictor_verified verified;
+    int rc = verify_in(signed_cases->items[k], key, &within, &verified, &err);
+    CHECK(rc == LICTOR_OK && !verified.session_mac, "signed '%s' within a session: %s", vstr(signed_cases->items[k], "name"),
+          err.message);
+    if (rc == LICTOR_OK) lictor_verified_free(&verified);
+  }
+  lictor_license_free(lic);
 }
 
 static void signed_answers(void) {
@@ -343,6 +469,8 @@ static void signed_answers(void) {
   char *mac_hex = hex_of(out, 32);
   CHECK_STR(mac_hex, vstr(mac, "macHex"), "session MAC");
   free(mac_hex);
+
+  runtime_sessions(v, &key);
 
   /* Nonces: canonical base64url of 16 to 64 bytes (what the client draws is 32). */
   const lj_value *nonces = lj_get(v, "nonces");
