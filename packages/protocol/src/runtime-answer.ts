@@ -235,38 +235,10 @@ export function verifyRuntimeAnswer<T = Record<string, unknown>>(
     });
   }
   const p = proof as Record<string, unknown>;
-  let doc: LicenseDocument;
-  if (typeof p === 'object' && p.key === 'session') {
-    doc = sessionProofLicense(p, purpose, input.session);
-  } else {
-    if (
-      typeof p !== 'object' ||
-      typeof p.license !== 'string' ||
-      p.license.length > MAX_LICENSE_LENGTH ||
-      p.key !== 'container' ||
-      typeof p.signature !== 'string' ||
-      p.signature.length > 128 ||
-      !BASE64URL.test(p.signature) ||
-      typeof p.signed !== 'string' ||
-      p.signed.length > MAX_SIGNED_STATEMENT_LENGTH
-    ) {
-      throw answerUnproven('malformed', "the proof of the runtime's answer is malformed");
-    }
-    const publicKey = typeof input.publicKey === 'string' ? parsePublicKey(input.publicKey) : input.publicKey;
-    doc = openAnswerLicense({ license: p.license, key: 'container', signature: p.signature }, publicKey);
-    const signature = fromBase64Url(p.signature);
-    const key = doc.containerKeys?.sign;
-    if (
-      key === undefined ||
-      signature === null ||
-      !containerVerify(key, utf8(`${ANSWER_PROOF_DOMAIN}\0${p.signed}`), signature)
-    ) {
-      throw answerUnproven(
-        'signature',
-        `the runtime's answer is not signed by the key of the license it names (serial ${doc.serial}): a forged answer`,
-      );
-    }
-  }
+  const doc =
+    typeof p === 'object' && p.key === 'session'
+      ? sessionProofLicense(p, purpose, input.session)
+      : signedProofLicense(p, input.publicKey);
   let statement: Partial<SignedStatement>;
   try {
     statement = JSON.parse(p.signed as string) as Partial<SignedStatement>;
@@ -307,8 +279,42 @@ export function verifyRuntimeAnswer<T = Record<string, unknown>>(
   return { answer: statement.answer as T, license: doc, key: p.key as 'container' | 'session' };
 }
 
-/** MACs within a session made ready once per secret (HMAC pads computed once), by secret. */
-const macKeys = new WeakMap<Uint8Array, AnswerMacKey>();
+/**
+ * Steps 1–3 of {@link verifyRuntimeAnswer} for a signed proof `{ license, key: 'container',
+ * signature, signed }`: its shape (`malformed`), its license opened with the vendor key
+ * (`license`), the Ed25519 signature by the license's container key over `domain ‖ 0x00 ‖ signed`
+ * (`signature`). Returns that license, which the statement must name.
+ */
+function signedProofLicense(p: Record<string, unknown>, vendorKey: string | VendorPublicKey): LicenseDocument {
+  if (
+    typeof p !== 'object' ||
+    typeof p.license !== 'string' ||
+    p.license.length > MAX_LICENSE_LENGTH ||
+    p.key !== 'container' ||
+    typeof p.signature !== 'string' ||
+    p.signature.length > 128 ||
+    !BASE64URL.test(p.signature) ||
+    typeof p.signed !== 'string' ||
+    p.signed.length > MAX_SIGNED_STATEMENT_LENGTH
+  ) {
+    throw answerUnproven('malformed', "the proof of the runtime's answer is malformed");
+  }
+  const publicKey = typeof vendorKey === 'string' ? parsePublicKey(vendorKey) : vendorKey;
+  const doc = openAnswerLicense({ license: p.license, key: 'container', signature: p.signature }, publicKey);
+  const signature = fromBase64Url(p.signature);
+  const key = doc.containerKeys?.sign;
+  if (
+    key === undefined ||
+    signature === null ||
+    !containerVerify(key, utf8(`${ANSWER_PROOF_DOMAIN}\0${p.signed}`), signature)
+  ) {
+    throw answerUnproven(
+      'signature',
+      `the runtime's answer is not signed by the key of the license it names (serial ${doc.serial}): a forged answer`,
+    );
+  }
+  return doc;
+}
 
 /**
  * Steps 1–3 of {@link verifyRuntimeAnswer} for a proof `{ key: 'session', mac, signed }`: its
@@ -338,11 +344,8 @@ function sessionProofLicense(
         : "the runtime's answer is MAC'd under a session this request did not name: a forged answer",
     );
   }
-  let mac = typeof session.secret === 'function' ? session.secret : macKeys.get(session.secret);
-  if (mac === undefined) {
-    mac = answerMacKey(session.secret as Uint8Array);
-    macKeys.set(session.secret as Uint8Array, mac);
-  }
+  // A client that verifies many answers passes the session's `answerMacKey` (pads computed once).
+  const mac = typeof session.secret === 'function' ? session.secret : answerMacKey(session.secret);
   const received = fromBase64Url(p.mac);
   const expected = mac(`${ANSWER_PROOF_DOMAIN}\0${p.signed}`);
   if (received === null || !constantTimeEqual(received, expected)) {

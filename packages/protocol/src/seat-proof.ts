@@ -40,6 +40,7 @@ import {
   containerVerify,
   hmacSha256Keyed,
   loadContainerOpener,
+  randomBytes,
   sealToContainer,
   sha256,
   type VendorPublicKey,
@@ -117,6 +118,8 @@ export const ANSWER_SESSION_BYTES = 32;
 const SESSION_CONTEXT = 'signed-answer-session';
 /** Longest sealed session secret accepted (32 + 12 + 32 + 16 bytes in base64url is 123 characters). */
 export const MAX_SEALED_SESSION_LENGTH = 256;
+/** What the {@link ANSWER_SESSION_HEADER} may hold: `<id>`, or `<id>.<sealed secret>` (the License Manager's and the runtime's). */
+export const ANSWER_SESSION_HEADER_PATTERN = `^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,${MAX_SEALED_SESSION_LENGTH}})?$`;
 
 /** Seals `secret` (32 random bytes) to the certified X25519 key of `doc`'s container. */
 export function sealAnswerSession(doc: LicenseDocument, secret: Uint8Array): string {
@@ -143,6 +146,16 @@ export function answerSessionOpener(boxPrivate: string): (sealed: string) => Uin
 /** The id of a session: base64url of the first 16 bytes of SHA-256 of its sealed secret. */
 export function answerSessionId(sealed: string): string {
   return toBase64Url(sha256(utf8(sealed)).subarray(0, 16));
+}
+
+/**
+ * A new session with the container of `doc` (the asker's side): a fresh 32-byte secret, sealed to
+ * the license's certified X25519 key ({@link sealAnswerSession}), and the id that names it.
+ */
+export function newAnswerSession(doc: LicenseDocument): { id: string; sealed: string; secret: Uint8Array } {
+  const secret = randomBytes(ANSWER_SESSION_BYTES);
+  const sealed = sealAnswerSession(doc, secret);
+  return { id: answerSessionId(sealed), sealed, secret };
 }
 
 /** Opens a sealed session secret with the container's X25519 private key; `null` if it does not open. */

@@ -6,7 +6,6 @@
  */
 import { nodeHttp } from '@lictor/http-service/node-http';
 import {
-  ANSWER_SESSION_BYTES,
   ANSWER_SESSION_HEADER,
   type AnswerMacKey,
   answerMacKey,
@@ -16,10 +15,10 @@ import {
   isErrorCode,
   type LicenseDocument,
   LictorError,
+  newAnswerSession,
   parsePublicKey,
   type RuntimeAnswerPurpose,
   randomBytes,
-  sealAnswerSession,
   type VendorPublicKey,
   type VerifiedRuntimeAnswer,
   verifyRuntimeAnswer,
@@ -286,15 +285,8 @@ export class RuntimeClient {
     // the sealed secret again; by another license, a session with that one.
     if (session !== undefined && session.license.containerId === license.containerId) session.confirmed = false;
     if (!this.#byContainer.has(license.containerId) && license.containerKeys?.box !== undefined) {
-      const secret = randomBytes(ANSWER_SESSION_BYTES);
-      const sealed = sealAnswerSession(license, secret);
-      this.#byContainer.set(license.containerId, {
-        id: answerSessionId(sealed),
-        sealed,
-        mac: answerMacKey(secret),
-        license,
-        confirmed: false,
-      });
+      const { id, sealed, secret } = newAnswerSession(license);
+      this.#byContainer.set(license.containerId, { id, sealed, mac: answerMacKey(secret), license, confirmed: false });
       secret.fill(0);
     }
     this.#granting.set(asked, license.containerId);

@@ -6,7 +6,7 @@
 import { type Static, Type } from 'typebox';
 import { BORROW_RETURN_HEADER } from '../borrow.js';
 import { MAX_BORROW_DAYS } from '../license.js';
-import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, MAX_SEALED_SESSION_LENGTH } from '../seat-proof.js';
+import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, ANSWER_SESSION_HEADER_PATTERN } from '../seat-proof.js';
 import { DONGLE_MESSAGES } from './dongles.js';
 import { NullableInteger, NullableString, StringEnum } from './schema.js';
 
@@ -79,7 +79,7 @@ export const ProofHeaders = Type.Object({
   ),
   [ANSWER_SESSION_HEADER]: Type.Optional(
     Type.String({
-      pattern: `^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,${MAX_SEALED_SESSION_LENGTH}})?$`,
+      pattern: ANSWER_SESSION_HEADER_PATTERN,
       description:
         "The client's proof session: its id, with the session secret sealed to the license's container key (`<id>.<sealed>`) until the manager answered with a MAC under it",
     }),

@@ -12,7 +12,7 @@
  */
 import { type Static, Type } from 'typebox';
 import { MAX_SIGNED_STATEMENT_LENGTH } from '../runtime-answer.js';
-import { ANSWER_SESSION_HEADER, MAX_SEALED_SESSION_LENGTH } from '../seat-proof.js';
+import { ANSWER_SESSION_HEADER, ANSWER_SESSION_HEADER_PATTERN } from '../seat-proof.js';
 import { NullableInteger, NullableString, StringEnum, StringMap } from './schema.js';
 
 const name128 = Type.String({ minLength: 1, maxLength: 128 });
@@ -110,7 +110,7 @@ export type RuntimeSessionProof = Static<typeof RuntimeSessionProof>;
 export const RuntimeProofHeaders = Type.Object({
   [ANSWER_SESSION_HEADER]: Type.Optional(
     Type.String({
-      pattern: `^[A-Za-z0-9_-]{1,64}(\\.[A-Za-z0-9_-]{1,${MAX_SEALED_SESSION_LENGTH}})?$`,
+      pattern: ANSWER_SESSION_HEADER_PATTERN,
       description:
         "The application's answer session: its id, with the session secret sealed to the granting license's container key (`<id>.<sealed>`) until the runtime answered with a MAC under it",
     }),

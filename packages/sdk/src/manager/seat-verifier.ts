@@ -6,7 +6,6 @@
  * `LICTOR_E_ANSWER_UNPROVEN`, whatever the answer says.
  */
 import {
-  ANSWER_SESSION_BYTES,
   type AnswerProof,
   answerLicenseCovers,
   answerMacValid,
@@ -17,13 +16,13 @@ import {
   type BorrowComputer,
   type LicenseDocument,
   type LictorError,
+  newAnswerSession,
   openAnswerLicense,
   parseAnswerProof,
   parseBorrowedSeat,
   parsePublicKey,
   randomBytes,
   sameBorrowComputer,
-  sealAnswerSession,
   type VendorPublicKey,
   type VerifiedBorrow,
   verifyAnswer,
@@ -71,9 +70,7 @@ export class SeatVerifier {
 
   /** A new session for a lease whose grant `license` proved. */
   session(license: LicenseDocument): SeatSession {
-    const secret = randomBytes(ANSWER_SESSION_BYTES);
-    const sealed = sealAnswerSession(license, secret);
-    return { id: answerSessionId(sealed), secret, sealed, license, confirmed: false };
+    return { ...newAnswerSession(license), license, confirmed: false };
   }
 
   /**
