@@ -289,23 +289,17 @@ class Client:
 
     def _grant(
         self, path: str, purpose: str, body: Dict[str, Any], product: str, feature: Optional[str], status: int
-    ) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any]]:
-        """Sends a granting request with a fresh nonce; the verified (answer, license, outer JSON)."""
-        answer, doc, outer, _ = self._grant_proven(path, purpose, body, product, feature, status)
-        return answer, doc, outer
-
-    def _grant_proven(
-        self, path: str, purpose: str, body: Dict[str, Any], product: str, feature: Optional[str], status: int
     ) -> Tuple[Dict[str, Any], Dict[str, Any], Dict[str, Any], str]:
-        """:meth:`_grant` within answer sessions (checks and session opens): the verified
-        (answer, license, outer JSON, proof key). Seats are never asked within a session: only the
-        License Manager's signature proves a seat."""
+        """Sends a granting request with a fresh nonce, within answer sessions for checks and
+        session opens; the verified (answer, license, outer JSON, proof key). Seats are never asked
+        within a session: only the License Manager's signature proves a seat."""
         nonce = new_nonce()
         body["nonce"] = nonce
         asked = (product, feature)
+        within = self.proof == "session" and purpose != PURPOSES["seat"]
         session: Optional[AnswerSession] = None
         headers: Dict[str, str] = {}
-        if self.proof == "session" and purpose != PURPOSES["seat"]:
+        if within:
             with self._sessions_lock:
                 container = self._granting.get(asked)
                 session = None if container is None else self._by_container.get(container)
@@ -321,7 +315,7 @@ class Client:
             with self._sessions_lock:
                 session.confirmed = True
             return answer, doc, outer, key
-        if session is None and (self.proof != "session" or purpose == PURPOSES["seat"]):
+        if not within:
             return answer, doc, outer, key
         container_id = doc["containerId"]
         with self._sessions_lock:
@@ -355,7 +349,7 @@ class Client:
         body = self._application(product)
         if feature is not None:
             body["feature"] = feature
-        answer, doc, _, key = self._grant_proven("/v1/check", PURPOSES["check"], body, product, feature, 200)
+        answer, doc, _, key = self._grant("/v1/check", PURPOSES["check"], body, product, feature, 200)
         _require(answer, {"serial": str, "licenseId": str, "type": str, "file": str})
         if answer["serial"] != doc["serial"]:
             raise unproven("not-covered", "the signed answer names another license than the one that signed it")
@@ -392,7 +386,7 @@ class Client:
             body["feature"] = feature
         if os_session is not None:
             body["osSession"] = os_session
-        answer, doc, _, key = self._grant_proven("/v1/sessions", PURPOSES["session"], body, product, feature, 201)
+        answer, doc, _, key = self._grant("/v1/sessions", PURPOSES["session"], body, product, feature, 201)
         _require(
             answer,
             {"id": str, "serial": str, "licenseId": str, "licenseFile": str, "pid": int, "osSession": str, "openedAt": str},
@@ -444,7 +438,7 @@ class Client:
         pid = os.getpid() if pid is _OWN_PID else pid
         if pid is not None:
             body["pid"] = pid
-        answer, doc, outer = self._grant("/v1/seats", PURPOSES["seat"], body, product, feature, 201)
+        answer, doc, outer, _ = self._grant("/v1/seats", PURPOSES["seat"], body, product, feature, 201)
         # Signed (by the manager): the lease. The runtime's own handle of the seat is not.
         lease = answer["lease"]
         _require(lease, {"id": str, "expiresAt": str})
