@@ -1,14 +1,11 @@
 package org.lictor.runtime;
 
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Verifies the runtime's signed answers with the vendor public key alone, as {@code
@@ -67,10 +64,10 @@ final class SignedAnswers {
     final String id;
     final String sealed;
     final LicenseDocument license;
-    private final SecretKeySpec key;
+    private final byte[] secret;
 
     AnswerSession(byte[] secret, String sealed, LicenseDocument license) {
-      this.key = new SecretKeySpec(secret, "HmacSHA256");
+      this.secret = secret.clone();
       this.sealed = sealed;
       this.id = sessionId(sealed);
       this.license = license;
@@ -96,13 +93,7 @@ final class SignedAnswers {
 
     /** HMAC-SHA256 under the secret. */
     byte[] mac(byte[] data) {
-      try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(key);
-        return mac.doFinal(data);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
+      return Crypto.hmacSha256(secret, data);
     }
   }
 
