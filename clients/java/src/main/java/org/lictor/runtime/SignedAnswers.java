@@ -121,6 +121,21 @@ final class SignedAnswers {
     return o instanceof Map ? (Map<String, Object>) o : null;
   }
 
+  /** Whether {@code v} is a string of at most {@code max} characters. */
+  private static boolean isText(Object v, int max) {
+    return v instanceof String && ((String) v).length() <= max;
+  }
+
+  /** Whether {@code v} is non-empty base64url text of at most {@code max} characters. */
+  private static boolean isBase64UrlText(Object v, int max) {
+    return isText(v, max) && isBase64UrlText((String) v);
+  }
+
+  /** What a proof's signature or MAC covers: {@code "lictor/v1/signed-answer" ‖ 0x00 ‖ UTF-8(signed)}. */
+  private static byte[] signingInput(String signed) {
+    return Bytes.utf8(DOMAIN + "\0" + signed);
+  }
+
   private static boolean isBase64UrlText(String s) {
     if (s.isEmpty()) return false;
     for (int i = 0; i < s.length(); i++) {
@@ -238,14 +253,10 @@ final class SignedAnswers {
    */
   private static LicenseDocument signedProofLicense(Map<String, Object> proof, VendorKey vendorKey) {
     if (proof == null
-        || !(proof.get("license") instanceof String)
-        || ((String) proof.get("license")).length() > MAX_LICENSE_LENGTH
+        || !isText(proof.get("license"), MAX_LICENSE_LENGTH)
         || !"container".equals(proof.get("key"))
-        || !(proof.get("signature") instanceof String)
-        || ((String) proof.get("signature")).length() > 128
-        || !isBase64UrlText((String) proof.get("signature"))
-        || !(proof.get("signed") instanceof String)
-        || ((String) proof.get("signed")).length() > MAX_SIGNED_LENGTH) {
+        || !isBase64UrlText(proof.get("signature"), 128)
+        || !isText(proof.get("signed"), MAX_SIGNED_LENGTH)) {
       throw LictorException.unproven("malformed", "the proof of the runtime's answer is malformed");
     }
     String signed = (String) proof.get("signed");
@@ -270,7 +281,7 @@ final class SignedAnswers {
     byte[] signature = Bytes.fromBase64Url((String) proof.get("signature"));
     if (key == null
         || signature == null
-        || !Crypto.ed25519Verify(key, Bytes.utf8(DOMAIN + "\0" + signed), signature)) {
+        || !Crypto.ed25519Verify(key, signingInput(signed), signature)) {
       throw LictorException.unproven(
           "signature",
           "the runtime's answer is not signed by the key of the license it names (serial "
@@ -287,11 +298,7 @@ final class SignedAnswers {
    * session's license, which the statement must then name.
    */
   private static LicenseDocument sessionProofLicense(Map<String, Object> proof, String purpose, AnswerSession session) {
-    if (!(proof.get("mac") instanceof String)
-        || ((String) proof.get("mac")).length() > 64
-        || !isBase64UrlText((String) proof.get("mac"))
-        || !(proof.get("signed") instanceof String)
-        || ((String) proof.get("signed")).length() > MAX_SIGNED_LENGTH) {
+    if (!isBase64UrlText(proof.get("mac"), 64) || !isText(proof.get("signed"), MAX_SIGNED_LENGTH)) {
       throw LictorException.unproven("malformed", "the proof of the runtime's answer is malformed");
     }
     if (session == null || SEAT.equals(purpose)) {
@@ -302,7 +309,7 @@ final class SignedAnswers {
               : "the runtime's answer is MAC'd under a session this request did not name: a forged answer");
     }
     byte[] received = Bytes.fromBase64Url((String) proof.get("mac"));
-    byte[] expected = session.mac(Bytes.utf8(DOMAIN + "\0" + proof.get("signed")));
+    byte[] expected = session.mac(signingInput((String) proof.get("signed")));
     if (!Crypto.constantTimeEqual(received, expected)) {
       throw LictorException.unproven(
           "signature",
