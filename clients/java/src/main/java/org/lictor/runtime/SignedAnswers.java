@@ -1,14 +1,11 @@
 package org.lictor.runtime;
 
-import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Verifies the runtime's signed answers with the vendor public key alone, as {@code
@@ -67,10 +64,10 @@ final class SignedAnswers {
     final String id;
     final String sealed;
     final LicenseDocument license;
-    private final SecretKeySpec key;
+    private final byte[] secret;
 
     AnswerSession(byte[] secret, String sealed, LicenseDocument license) {
-      this.key = new SecretKeySpec(secret, "HmacSHA256");
+      this.secret = secret.clone();
       this.sealed = sealed;
       this.id = sessionId(sealed);
       this.license = license;
@@ -96,13 +93,7 @@ final class SignedAnswers {
 
     /** HMAC-SHA256 under the secret. */
     byte[] mac(byte[] data) {
-      try {
-        Mac mac = Mac.getInstance("HmacSHA256");
-        mac.init(key);
-        return mac.doFinal(data);
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
+      return Crypto.hmacSha256(secret, data);
     }
   }
 
@@ -128,6 +119,21 @@ final class SignedAnswers {
   @SuppressWarnings("unchecked")
   private static Map<String, Object> asObject(Object o) {
     return o instanceof Map ? (Map<String, Object>) o : null;
+  }
+
+  /** Whether {@code v} is a string of at most {@code max} characters. */
+  private static boolean isText(Object v, int max) {
+    return v instanceof String && ((String) v).length() <= max;
+  }
+
+  /** Whether {@code v} is non-empty base64url text of at most {@code max} characters. */
+  private static boolean isBase64UrlText(Object v, int max) {
+    return isText(v, max) && isBase64UrlText((String) v);
+  }
+
+  /** What a proof's signature or MAC covers: {@code "lictor/v1/signed-answer" ‖ 0x00 ‖ UTF-8(signed)}. */
+  private static byte[] signingInput(String signed) {
+    return Bytes.utf8(DOMAIN + "\0" + signed);
   }
 
   private static boolean isBase64UrlText(String s) {
@@ -247,14 +253,10 @@ final class SignedAnswers {
    */
   private static LicenseDocument signedProofLicense(Map<String, Object> proof, VendorKey vendorKey) {
     if (proof == null
-        || !(proof.get("license") instanceof String)
-        || ((String) proof.get("license")).length() > MAX_LICENSE_LENGTH
+        || !isText(proof.get("license"), MAX_LICENSE_LENGTH)
         || !"container".equals(proof.get("key"))
-        || !(proof.get("signature") instanceof String)
-        || ((String) proof.get("signature")).length() > 128
-        || !isBase64UrlText((String) proof.get("signature"))
-        || !(proof.get("signed") instanceof String)
-        || ((String) proof.get("signed")).length() > MAX_SIGNED_LENGTH) {
+        || !isBase64UrlText(proof.get("signature"), 128)
+        || !isText(proof.get("signed"), MAX_SIGNED_LENGTH)) {
       throw LictorException.unproven("malformed", "the proof of the runtime's answer is malformed");
     }
     String signed = (String) proof.get("signed");
@@ -279,7 +281,7 @@ final class SignedAnswers {
     byte[] signature = Bytes.fromBase64Url((String) proof.get("signature"));
     if (key == null
         || signature == null
-        || !Crypto.ed25519Verify(key, Bytes.utf8(DOMAIN + "\0" + signed), signature)) {
+        || !Crypto.ed25519Verify(key, signingInput(signed), signature)) {
       throw LictorException.unproven(
           "signature",
           "the runtime's answer is not signed by the key of the license it names (serial "
@@ -296,11 +298,7 @@ final class SignedAnswers {
    * session's license, which the statement must then name.
    */
   private static LicenseDocument sessionProofLicense(Map<String, Object> proof, String purpose, AnswerSession session) {
-    if (!(proof.get("mac") instanceof String)
-        || ((String) proof.get("mac")).length() > 64
-        || !isBase64UrlText((String) proof.get("mac"))
-        || !(proof.get("signed") instanceof String)
-        || ((String) proof.get("signed")).length() > MAX_SIGNED_LENGTH) {
+    if (!isBase64UrlText(proof.get("mac"), 64) || !isText(proof.get("signed"), MAX_SIGNED_LENGTH)) {
       throw LictorException.unproven("malformed", "the proof of the runtime's answer is malformed");
     }
     if (session == null || SEAT.equals(purpose)) {
@@ -311,7 +309,7 @@ final class SignedAnswers {
               : "the runtime's answer is MAC'd under a session this request did not name: a forged answer");
     }
     byte[] received = Bytes.fromBase64Url((String) proof.get("mac"));
-    byte[] expected = session.mac(Bytes.utf8(DOMAIN + "\0" + proof.get("signed")));
+    byte[] expected = session.mac(signingInput((String) proof.get("signed")));
     if (!Crypto.constantTimeEqual(received, expected)) {
       throw LictorException.unproven(
           "signature",

@@ -96,9 +96,14 @@ final class Signer {
 
   /** The statement a runtime signs. */
   String statement(String purpose, String nonce, Object answer) {
+    return statement(containerId, purpose, nonce, answer);
+  }
+
+  /** The statement a runtime signs or MACs for {@code container}. */
+  static String statement(String container, String purpose, String nonce, Object answer) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("answer", answer);
-    s.put("container", containerId);
+    s.put("container", container);
     s.put("nonce", nonce);
     s.put("purpose", purpose);
     return Json.canonical(s);
@@ -140,12 +145,7 @@ final class Signer {
 
   /** {@code proof} of {@code answer} within a session: MAC'd under {@code secret}, naming {@code container}. */
   static Map<String, Object> macProof(byte[] secret, String purpose, String container, String nonce, Object answer) {
-    Map<String, Object> s = new LinkedHashMap<>();
-    s.put("answer", answer);
-    s.put("container", container);
-    s.put("nonce", nonce);
-    s.put("purpose", purpose);
-    String signed = Json.canonical(s);
+    String signed = statement(container, purpose, nonce, answer);
     Map<String, Object> p = new LinkedHashMap<>();
     p.put("key", "session");
     p.put("mac", Bytes.toBase64Url(Crypto.hmacSha256(secret, Bytes.utf8(SignedAnswers.DOMAIN + "\0" + signed))));

@@ -199,15 +199,7 @@ final class VectorsTest {
     }
     for (Object o : list(v.get("accepted"))) {
       Map<String, Object> c = map(o);
-      SignedAnswers.Verified verified =
-          SignedAnswers.verify(
-              vendor,
-              str(c, "purpose"),
-              str(c, "nonce"),
-              c.get("response"),
-              str(c, "product"),
-              str(c, "feature"),
-              (Long) c.get("nowMs"));
+      SignedAnswers.Verified verified = verifyCase(vendor, c, null);
       equal(Json.canonical(verified.answer), Json.canonical(c.get("answer")), str(c, "name") + ": the signed answer");
       n++;
     }
@@ -216,15 +208,7 @@ final class VectorsTest {
       LictorException e =
           refused(
               str(c, "error"),
-              () ->
-                  SignedAnswers.verify(
-                      vendor,
-                      str(c, "purpose"),
-                      str(c, "nonce"),
-                      c.get("response"),
-                      str(c, "product"),
-                      str(c, "feature"),
-                      (Long) c.get("nowMs")),
+              () -> verifyCase(vendor, c, null),
               str(c, "name"));
       equal(e.reason(), str(c, "reason"), str(c, "name") + ": reason (" + e.getMessage() + ")");
       n++;
@@ -284,16 +268,7 @@ final class VectorsTest {
       String name = str(c, "name");
       equal(
           Bytes.toHex(Crypto.hmacSha256(secret, Bytes.utf8(str(c, "macInput")))), str(c, "macHex"), name + ": the MAC");
-      SignedAnswers.Verified verified =
-          SignedAnswers.verify(
-              vendor,
-              str(c, "purpose"),
-              str(c, "nonce"),
-              c.get("response"),
-              str(c, "product"),
-              str(c, "feature"),
-              (Long) c.get("nowMs"),
-              named);
+      SignedAnswers.Verified verified = verifyCase(vendor, c, named);
       check(verified.macd, name + ": MAC'd");
       equal(verified.license.containerId(), license.containerId(), name + ": the session's license");
       equal(Json.canonical(verified.answer), Json.canonical(c.get("answer")), name + ": the answer");
@@ -301,15 +276,7 @@ final class VectorsTest {
       LictorException e =
           refused(
               "LICTOR_E_ANSWER_UNPROVEN",
-              () ->
-                  SignedAnswers.verify(
-                      vendor,
-                      str(c, "purpose"),
-                      str(c, "nonce"),
-                      c.get("response"),
-                      str(c, "product"),
-                      str(c, "feature"),
-                      (Long) c.get("nowMs")),
+              () -> verifyCase(vendor, c, null),
               name + " without the session");
       equal(e.reason(), "signature", name + " without the session: reason");
       n++;
@@ -321,21 +288,30 @@ final class VectorsTest {
       LictorException e =
           refused(
               str(c, "error"),
-              () ->
-                  SignedAnswers.verify(
-                      vendor,
-                      str(c, "purpose"),
-                      str(c, "nonce"),
-                      c.get("response"),
-                      str(c, "product"),
-                      str(c, "feature"),
-                      (Long) c.get("nowMs"),
-                      sessionNamed ? named : null),
+              () -> verifyCase(vendor, c, sessionNamed ? named : null),
               name);
       equal(e.reason(), str(c, "reason"), name + ": reason (" + e.getMessage() + ")");
       n++;
     }
     check(n >= 10, "cases checked: " + n);
+  }
+
+  /**
+   * {@link SignedAnswers#verify} of a vector case (its {@code purpose}, {@code nonce}, {@code
+   * response}, {@code product}, {@code feature} and {@code nowMs}), within {@code session} ({@code
+   * null}: a request that named none).
+   */
+  private static SignedAnswers.Verified verifyCase(
+      VendorKey vendor, Map<String, Object> c, SignedAnswers.AnswerSession session) {
+    return SignedAnswers.verify(
+        vendor,
+        str(c, "purpose"),
+        str(c, "nonce"),
+        c.get("response"),
+        str(c, "product"),
+        str(c, "feature"),
+        (Long) c.get("nowMs"),
+        session);
   }
 
   @Test
