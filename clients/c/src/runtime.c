@@ -284,11 +284,12 @@ static void keep_details(const cJSON *body, lictor_error *err) {
 
 /*
  * Sends one request; on a 2xx answer sets `*json` to its parsed body (NULL when empty) and, with
- * `raw`, keeps its text there.
+ * `raw`, keeps its text there. `session` (`session_len` bytes), when not NULL, is sent as the
+ * header lictor-session.
  * An error answer becomes LICTOR_ERR_REFUSED with its code and message.
  */
 static int request(lictor_runtime *rt, const char *method, const char *path, const char *body, const char *session,
-                   cJSON **json, lictor_buf *raw, lictor_error *err) {
+                   size_t session_len, cJSON **json, lictor_buf *raw, lictor_error *err) {
   *json = NULL;
   CURL *c = rt->curl;
   curl_easy_reset(c);
@@ -308,7 +309,7 @@ static int request(lictor_runtime *rt, const char *method, const char *path, con
   if (session != NULL) {
     lictor_buf line = {0};
     lictor_buf_puts(&line, "lictor-session: ");
-    lictor_buf_puts(&line, session);
+    lictor_buf_put(&line, session, session_len);
     h = lictor_buf_finish(&line) == 0 ? curl_slist_append(headers, line.data) : NULL;
     lictor_buf_free(&line);
     if (h == NULL) {
@@ -519,16 +520,16 @@ static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, cons
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   answer_session *named = sessions ? session_for(rt, product, feature) : NULL;
-  char *header = NULL;
-  if (named != NULL) {
-    header = named->confirmed ? lictor_strndup(named->header, named->id_len) : lictor_strdup(named->header);
-    if (header == NULL) named = NULL; /* out of memory: without the session */
-  }
   cJSON *json;
   lictor_buf raw = {0};
-  int rc = request(rt, "POST", path, text, header, &json, &raw, err);
+  const char *header = NULL; /* "<id>.<sealed>" until the runtime has confirmed the session, then "<id>" */
+  size_t header_len = 0;
+  if (named != NULL) {
+    header = named->header;
+    header_len = named->confirmed ? named->id_len : strlen(named->header);
+  }
+  int rc = request(rt, "POST", path, text, header, header_len, &json, &raw, err);
   cJSON_free(text);
-  free(header);
   if (rc != LICTOR_OK) return rc;
   lictor_answer_session session = {0};
   if (named != NULL) {
@@ -669,7 +670,7 @@ static int delete_item(lictor_runtime *rt, const char *collection, const char *i
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   cJSON *json;
-  int rc = request(rt, "DELETE", path.data, NULL, NULL, &json, NULL, err);
+  int rc = request(rt, "DELETE", path.data, NULL, NULL, 0, &json, NULL, err);
   lictor_buf_free(&path);
   cJSON_Delete(json);
   return rc;
@@ -778,7 +779,7 @@ int lictor_runtime_get_status(lictor_runtime *rt, lictor_runtime_status **out, l
   }
   *out = NULL;
   cJSON *json;
-  int rc = request(rt, "GET", "/v1/status", NULL, NULL, &json, NULL, err);
+  int rc = request(rt, "GET", "/v1/status", NULL, NULL, 0, &json, NULL, err);
   if (rc != LICTOR_OK) return rc;
   lictor_runtime_status *s = calloc(1, sizeof *s);
   const cJSON *runtime = lictor_member(json, "runtime");
