@@ -62,7 +62,7 @@ int lictor_ed25519_verify(const uint8_t pk[32], const void *msg, size_t len, con
 
 void lictor_random(uint8_t *out, size_t n) { randombytes_buf(out, n); }
 
-/* The HKDF info of a sealed secret: "lictor/v1/seal/<context>" (NULL when it does not fit). */
+/* The HKDF info of a sealed secret: "lictor/v1/seal/<context>"; 0, or -1 when it does not fit. */
 static int seal_info(const char *context, char info[128]) {
   size_t n = strlen(context);
   if (n > 100) return -1;

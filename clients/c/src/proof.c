@@ -101,6 +101,16 @@ static int same_answer(const char *body, size_t body_len, const char *signed_tex
   return same;
 }
 
+/* The bytes a signature or a session MAC covers: the domain, its NUL, then `signed_text`. 0, or -1 (out of memory). */
+static int answer_bytes(const char *signed_text, lictor_buf *out) {
+  *out = (lictor_buf){0};
+  lictor_buf_put(out, LICTOR_ANSWER_DOMAIN, sizeof LICTOR_ANSWER_DOMAIN);
+  lictor_buf_puts(out, signed_text);
+  if (!out->oom) return 0;
+  lictor_buf_free(out);
+  return -1;
+}
+
 void lictor_verified_free(lictor_verified *v) {
   if (v == NULL) return;
   cJSON_Delete((cJSON *)v->statement);
@@ -169,11 +179,8 @@ int lictor_verify_answer(const char *body, size_t body_len, const void *answer_j
   long sig_len = lictor_b64url_decode(signature, strlen(signature), sig, sizeof sig);
   int valid = 0;
   if (pk_len == 32 && sig_len == 64) {
-    lictor_buf bytes = {0};
-    lictor_buf_put(&bytes, LICTOR_ANSWER_DOMAIN, sizeof LICTOR_ANSWER_DOMAIN); /* the label and its NUL */
-    lictor_buf_puts(&bytes, signed_text);
-    if (bytes.oom) {
-      lictor_buf_free(&bytes);
+    lictor_buf bytes;
+    if (answer_bytes(signed_text, &bytes) != 0) {
       rc = lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
       goto done;
     }
@@ -286,11 +293,8 @@ static int verify_mac(const char *body, size_t body_len, const cJSON *received, 
   }
   uint8_t received_mac[MAX_MAC_LENGTH], expected[32];
   long n = lictor_b64url_decode(mac, strlen(mac), received_mac, sizeof received_mac);
-  lictor_buf bytes = {0};
-  lictor_buf_put(&bytes, LICTOR_ANSWER_DOMAIN, sizeof LICTOR_ANSWER_DOMAIN); /* the label and its NUL */
-  lictor_buf_puts(&bytes, signed_text);
-  if (bytes.oom) {
-    lictor_buf_free(&bytes);
+  lictor_buf bytes;
+  if (answer_bytes(signed_text, &bytes) != 0) {
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   lictor_hmac_sha256(session->secret, 32, bytes.data, bytes.len, expected);

@@ -284,11 +284,12 @@ static void keep_details(const cJSON *body, lictor_error *err) {
 
 /*
  * Sends one request; on a 2xx answer sets `*json` to its parsed body (NULL when empty) and, with
- * `raw`, keeps its text there.
+ * `raw`, keeps its text there. `session` (`session_len` bytes), when not NULL, is sent as the
+ * header lictor-session.
  * An error answer becomes LICTOR_ERR_REFUSED with its code and message.
  */
 static int request(lictor_runtime *rt, const char *method, const char *path, const char *body, const char *session,
-                   cJSON **json, lictor_buf *raw, lictor_error *err) {
+                   size_t session_len, cJSON **json, lictor_buf *raw, lictor_error *err) {
   *json = NULL;
   CURL *c = rt->curl;
   curl_easy_reset(c);
@@ -308,7 +309,7 @@ static int request(lictor_runtime *rt, const char *method, const char *path, con
   if (session != NULL) {
     lictor_buf line = {0};
     lictor_buf_puts(&line, "lictor-session: ");
-    lictor_buf_puts(&line, session);
+    lictor_buf_put(&line, session, session_len);
     h = lictor_buf_finish(&line) == 0 ? curl_slist_append(headers, line.data) : NULL;
     lictor_buf_free(&line);
     if (h == NULL) {
@@ -437,6 +438,64 @@ static answer_session *session_for(const lictor_runtime *rt, const char *product
 }
 
 /*
+ * A fresh secret sealed to the container key `box_key` (base64url), with its header
+ * "<id>.<sealed>"; NULL when the key is not 32 bytes or out of memory. The caller sets `license`.
+ */
+static answer_session *new_session(const char *box_key) {
+  uint8_t box[36];
+  if (lictor_b64url_decode(box_key, strlen(box_key), box, sizeof box) != 32) return NULL;
+  answer_session *s = calloc(1, sizeof *s);
+  if (s == NULL) return NULL;
+  lictor_random(s->secret, sizeof s->secret);
+  lictor_buf sealed = {0}, header = {0};
+  if (lictor_seal_to_container(box, s->secret, sizeof s->secret, LICTOR_SESSION_CONTEXT, NULL, NULL, &sealed) == 0 &&
+      lictor_buf_finish(&sealed) == 0) {
+    uint8_t digest[32];
+    lictor_sha256(sealed.data, sealed.len, digest);
+    lictor_b64url_encode(digest, 16, &header);
+    s->id_len = header.len;
+    lictor_buf_putc(&header, '.');
+    lictor_buf_puts(&header, sealed.data);
+  }
+  lictor_buf_free(&sealed);
+  if (s->id_len == 0 || lictor_buf_finish(&header) != 0) {
+    lictor_buf_free(&header);
+    sodium_memzero(s->secret, sizeof s->secret);
+    free(s);
+    return NULL;
+  }
+  s->header = header.data;
+  return s;
+}
+
+/* Records `container_id` as the container that granted `product` (`feature`) last (out of memory: not recorded). */
+static void remember_granting(lictor_runtime *rt, const char *product, const char *feature, const char *container_id) {
+  granting *g = granting_of(rt, product, feature);
+  if (g != NULL) {
+    char *id = lictor_strdup(container_id);
+    if (id != NULL) {
+      free(g->container_id);
+      g->container_id = id;
+    }
+    return;
+  }
+  g = calloc(1, sizeof *g);
+  if (g == NULL) return;
+  g->product = lictor_strdup(product);
+  g->feature = lictor_strdup(feature == NULL ? "" : feature);
+  g->container_id = lictor_strdup(container_id);
+  if (g->product == NULL || g->feature == NULL || g->container_id == NULL) {
+    free(g->product);
+    free(g->feature);
+    free(g->container_id);
+    free(g);
+    return;
+  }
+  g->next = rt->granting;
+  rt->granting = g;
+}
+
+/*
  * After a verified signed answer of `v->license` (lent to, or taken by, a new session): a session
  * with that license unless there is one (a secret sealed to its box key), and that license as the
  * one granting `product` (`feature`). Out of memory or a license without a box key: no session,
@@ -448,59 +507,15 @@ static void after_signed(lictor_runtime *rt, const char *product, const char *fe
   /* Signed by the session's license: the runtime does not hold it (a restart): send it sealed again. */
   if (named != NULL && strcmp(named->license->container_id, lic->container_id) == 0) named->confirmed = 0;
   if (session_of(rt, lic->container_id) == NULL && lic->container_box_key != NULL) {
-    uint8_t box[36];
-    long box_len = lictor_b64url_decode(lic->container_box_key, strlen(lic->container_box_key), box, sizeof box);
-    answer_session *s = calloc(1, sizeof *s);
-    lictor_buf sealed = {0}, header = {0};
-    if (s != NULL && box_len == 32) {
-      randombytes_buf(s->secret, sizeof s->secret);
-      if (lictor_seal_to_container(box, s->secret, sizeof s->secret, LICTOR_SESSION_CONTEXT, NULL, NULL, &sealed) ==
-              0 &&
-          lictor_buf_finish(&sealed) == 0) {
-        uint8_t digest[32];
-        lictor_sha256(sealed.data, sealed.len, digest);
-        lictor_b64url_encode(digest, 16, &header);
-        s->id_len = header.len;
-        lictor_buf_putc(&header, '.');
-        lictor_buf_puts(&header, sealed.data);
-      }
-    }
-    lictor_buf_free(&sealed);
-    if (s != NULL && s->id_len > 0 && lictor_buf_finish(&header) == 0) {
-      s->header = header.data;
+    answer_session *s = new_session(lic->container_box_key);
+    if (s != NULL) {
       s->license = v->license; /* the session keeps the license; the answer lends it */
       v->license_lent = 1;
       s->next = rt->sessions;
       rt->sessions = s;
-    } else {
-      lictor_buf_free(&header);
-      if (s != NULL) sodium_memzero(s->secret, sizeof s->secret);
-      free(s);
     }
   }
-  granting *g = granting_of(rt, product, feature);
-  if (g != NULL) {
-    char *id = lictor_strdup(lic->container_id);
-    if (id != NULL) {
-      free(g->container_id);
-      g->container_id = id;
-    }
-    return;
-  }
-  g = calloc(1, sizeof *g);
-  if (g == NULL) return;
-  g->product = lictor_strdup(product);
-  g->feature = lictor_strdup(feature == NULL ? "" : feature);
-  g->container_id = lictor_strdup(lic->container_id);
-  if (g->product == NULL || g->feature == NULL || g->container_id == NULL) {
-    free(g->product);
-    free(g->feature);
-    free(g->container_id);
-    free(g);
-    return;
-  }
-  g->next = rt->granting;
-  rt->granting = g;
+  remember_granting(rt, product, feature, lic->container_id);
 }
 
 /*
@@ -519,16 +534,16 @@ static int grant_request(lictor_runtime *rt, const char *path, cJSON *body, cons
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   answer_session *named = sessions ? session_for(rt, product, feature) : NULL;
-  char *header = NULL;
-  if (named != NULL) {
-    header = named->confirmed ? lictor_strndup(named->header, named->id_len) : lictor_strdup(named->header);
-    if (header == NULL) named = NULL; /* out of memory: without the session */
-  }
   cJSON *json;
   lictor_buf raw = {0};
-  int rc = request(rt, "POST", path, text, header, &json, &raw, err);
+  const char *header = NULL; /* "<id>.<sealed>" until the runtime has confirmed the session, then "<id>" */
+  size_t header_len = 0;
+  if (named != NULL) {
+    header = named->header;
+    header_len = named->confirmed ? named->id_len : strlen(named->header);
+  }
+  int rc = request(rt, "POST", path, text, header, header_len, &json, &raw, err);
   cJSON_free(text);
-  free(header);
   if (rc != LICTOR_OK) return rc;
   lictor_answer_session session = {0};
   if (named != NULL) {
@@ -669,7 +684,7 @@ static int delete_item(lictor_runtime *rt, const char *collection, const char *i
     return lictor_fail(err, LICTOR_ERR_INTERNAL, "LICTOR_E_INTERNAL", "out of memory");
   }
   cJSON *json;
-  int rc = request(rt, "DELETE", path.data, NULL, NULL, &json, NULL, err);
+  int rc = request(rt, "DELETE", path.data, NULL, NULL, 0, &json, NULL, err);
   lictor_buf_free(&path);
   cJSON_Delete(json);
   return rc;
@@ -778,7 +793,7 @@ int lictor_runtime_get_status(lictor_runtime *rt, lictor_runtime_status **out, l
   }
   *out = NULL;
   cJSON *json;
-  int rc = request(rt, "GET", "/v1/status", NULL, NULL, &json, NULL, err);
+  int rc = request(rt, "GET", "/v1/status", NULL, NULL, 0, &json, NULL, err);
   if (rc != LICTOR_OK) return rc;
   lictor_runtime_status *s = calloc(1, sizeof *s);
   const cJSON *runtime = lictor_member(json, "runtime");

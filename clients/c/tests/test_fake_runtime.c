@@ -117,10 +117,16 @@ static char *make_license(const uint8_t vendor_seed[32], const char *expires, co
   return text;
 }
 
-static void add_proof(cJSON *outer, const char *license, const char *statement, const uint8_t sk[64]) {
+/* What a signature or a session MAC covers: the domain, its NUL, then the statement. */
+static lictor_buf answer_bytes(const char *statement) {
   lictor_buf bytes = {0};
   lictor_buf_put(&bytes, "lictor/v1/signed-answer", 24); /* with its NUL */
   lictor_buf_puts(&bytes, statement);
+  return bytes;
+}
+
+static void add_proof(cJSON *outer, const char *license, const char *statement, const uint8_t sk[64]) {
+  lictor_buf bytes = answer_bytes(statement);
   uint8_t sig[64];
   crypto_sign_detached(sig, NULL, (const uint8_t *)bytes.data, bytes.len, sk);
   lictor_buf_free(&bytes);
@@ -134,9 +140,7 @@ static void add_proof(cJSON *outer, const char *license, const char *statement, 
 }
 
 static void add_mac_proof(cJSON *outer, const char *statement, const uint8_t secret[32]) {
-  lictor_buf bytes = {0};
-  lictor_buf_put(&bytes, "lictor/v1/signed-answer", 24); /* with its NUL */
-  lictor_buf_puts(&bytes, statement);
+  lictor_buf bytes = answer_bytes(statement);
   uint8_t mac[32];
   lictor_hmac_sha256(secret, 32, bytes.data, bytes.len, mac);
   lictor_buf_free(&bytes);
