@@ -21,7 +21,9 @@
  * {@link MAX_ANSWER_SESSIONS}, the least recently used dropped; a restart loses them all), and
  * answers a check or session that this license grants with `{ key: 'session', mac, signed }`: an
  * HMAC-SHA256 costs a few microseconds where an Ed25519 signature costs about 50. An unknown id, a
- * secret that does not open, or another license granting: signed as without the header.
+ * secret that does not open, or another license granting: signed as without the header. When the
+ * container's license changes under a session (a remote upgrade), the next answer is signed with
+ * the new license, then MAC'd again.
  *
  * A license that cannot sign here (activated before containers had keys, whose container's
  * private key does not open on this computer, or on a token whose keys were not read) is answered unsigned, `proof: null` with the reason
@@ -71,15 +73,21 @@ export function sessionRefOf(header: string | undefined): SessionRef | undefined
 /** Answer sessions kept; the least recently used goes first (its application gets a signature and sends the sealed secret again). */
 export const MAX_ANSWER_SESSIONS = 1024;
 
-/** A session held: the HMAC key of its secret, and the container whose key opened it. */
+/**
+ * A session held: the HMAC key of its secret, the container whose key opened it, and the text of
+ * that container's license the application is known to hold (the one that opened the session, or
+ * the last one signed under it): an answer is MAC'd only under that license text.
+ */
 export interface HeldSession {
   mac: AnswerMacKey;
   containerId: string;
+  license: string | undefined;
 }
 
-/** What opens sealed session secrets: a container's key. */
+/** What opens sealed session secrets: a container's key (with its license's text). */
 export interface SessionOpener {
   readonly containerId: string;
+  readonly license?: string;
   openSession?(sealed: string): Uint8Array | null;
 }
 
@@ -117,7 +125,7 @@ export class AnswerSessions {
     for (const key of keys) {
       const secret = key.openSession?.(ref.sealed) ?? null;
       if (secret === null) continue;
-      const opened = { mac: answerMacKey(secret), containerId: key.containerId };
+      const opened = { mac: answerMacKey(secret), containerId: key.containerId, license: key.license };
       secret.fill(0);
       this.#held.set(ref.id, opened);
       if (this.#held.size > this.#max) this.#held.delete(this.#held.keys().next().value as string);
@@ -200,7 +208,12 @@ export class AnswerProofs {
       // Opened with the granting license's key first: the one an application seals to.
       const held = this.sessions.held(session.id) ?? this.sessions.open(session, keysFrom(key, signers));
       if (held !== undefined && held.containerId === key.containerId) {
-        return { ...answer, proof: macRuntimeAnswer(held.mac, purpose, key.containerId, nonce, answer) };
+        if (held.license === key.license) {
+          return { ...answer, proof: macRuntimeAnswer(held.mac, purpose, key.containerId, nonce, answer) };
+        }
+        // The container's license changed under the session (a remote upgrade): signed once with
+        // the new license, so that the application checks its MAC'd answers against that one.
+        held.license = key.license;
       }
     }
     const proof = signRuntimeAnswer(signer.key, purpose, nonce, answer);

@@ -283,7 +283,12 @@ export class RuntimeClient {
     const license = verified.license;
     // Signed: by the session's license, the runtime does not hold the session (a restart): send
     // the sealed secret again; by another license, a session with that one.
-    if (session !== undefined && session.license.containerId === license.containerId) session.confirmed = false;
+    // The runtime also signs once after the container's license changed (a remote upgrade): the
+    // session (same container, same keys) then checks against the new license.
+    if (session !== undefined && session.license.containerId === license.containerId) {
+      session.license = license;
+      session.confirmed = false;
+    }
     if (!this.#byContainer.has(license.containerId) && license.containerKeys?.box !== undefined) {
       const { id, sealed, secret } = newAnswerSession(license);
       this.#byContainer.set(license.containerId, { id, sealed, mac: answerMacKey(secret), license, confirmed: false });

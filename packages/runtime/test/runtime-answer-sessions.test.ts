@@ -29,6 +29,7 @@ import {
   signRuntimeAnswer,
   verifyRuntimeAnswer,
 } from '@lictor/protocol';
+import { FakeScheduler } from '@lictor/protocol/testing';
 import {
   AnswerSessions,
   callRuntime,
@@ -39,6 +40,8 @@ import {
 } from '../src/index.js';
 import {
   activateLicense,
+  answerQuestion,
+  answerRequest,
   doc,
   entry,
   HW,
@@ -224,6 +227,48 @@ test('after a runtime restart the client gets a signed answer, then MACs again u
   assert.equal(afterRestart.key, 'container', 'the restarted runtime does not hold the session: signed, verified');
   assert.equal(afterRestart.answer.product, 'ERP');
   assert.equal((await c.check('ERP', 'reports')).key, 'session', 'the sealed secret sent again');
+  assert.equal((await c.check('ERP', 'reports')).key, 'session');
+});
+
+test('after a remote upgrade the runtime signs once with the new license, then MACs; the client checks against the new license', async (t) => {
+  // Licenses made here are issued now: the runtime's clock starts now too.
+  const start = Date.now();
+  const rt = await startRuntime(t, { scheduler: new FakeScheduler(start) });
+  const app = { publicKey: PUBLIC_KEY, product: 'ERP' };
+  const request = await rt.call('POST', '/v1/activation-requests', {
+    ...app,
+    serial: 'LX-7K2M-9QXD-4RTB',
+    pin: 'Q7K2M-9QXD4-RTA8C',
+    owner: { company: 'Initech', email: 'it@initech.example' },
+    kind: 'file',
+  });
+  // The first license runs out a day after the runtime's clock; the upgrade's does not.
+  const expiring = entry({ expiresAt: new Date(start + 24 * 3600_000).toISOString() });
+  const installed = await rt.call('POST', '/v1/licenses', {
+    ...app,
+    file: answerRequest(request.json.text as string, [expiring]),
+  });
+  assert.equal(installed.status, 201, JSON.stringify(installed.json));
+  let clock = start;
+  const c = client({ url: rt.running.url as string }, { now: () => clock });
+  assert.equal((await c.check('ERP', 'reports')).key, 'container');
+  assert.equal((await c.check('ERP', 'reports')).key, 'session');
+
+  const question = await rt.call('POST', '/v1/upgrades/question', app);
+  assert.equal(question.status, 201, JSON.stringify(question.json));
+  const applied = await rt.call('POST', '/v1/upgrades/answer', {
+    ...app,
+    answer: answerQuestion(question.json.question as string, ['reports']),
+  });
+  assert.equal(applied.status, 200, JSON.stringify(applied.json));
+  // The application's clock is past the first license's end: only the upgraded one covers.
+  clock = start + 4 * 24 * 3600_000;
+  const signed = await c.check('ERP', 'reports');
+  assert.equal(signed.key, 'container', 'the license changed under the session: signed with the new one');
+  assert.equal(signed.license.counter, 1);
+  const macd = await c.check('ERP', 'reports');
+  assert.equal(macd.key, 'session', "then MAC'd again under the same session");
+  assert.equal(macd.license.counter, 1, 'checked against the upgraded license');
   assert.equal((await c.check('ERP', 'reports')).key, 'session');
 });
 
