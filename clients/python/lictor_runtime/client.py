@@ -319,11 +319,18 @@ class Client:
             return answer, doc, outer, key
         container_id = doc["containerId"]
         with self._sessions_lock:
-            # Signed by the session's license: the runtime does not hold the session (a restart),
-            # send the sealed secret again; by another license: a session with that one.
+            # Signed by the session's license: the runtime does not hold the session (a restart)
+            # or its license changed (an upgrade), send the sealed secret again; by another
+            # license: a session with that one.
             if session is not None and session.license["containerId"] == container_id:
                 session.confirmed = False
-            if container_id not in self._by_container:
+            kept = self._by_container.get(container_id)
+            if kept is not None:
+                # The license just verified replaces the stored one (an upgrade keeps the
+                # container and its keys: same secret, id and sealed text), so MAC'd answers are
+                # checked against the license the runtime now holds, not an expired one.
+                kept.license = doc
+            else:
                 try:
                     self._by_container[container_id] = AnswerSession.open(doc)
                 except LictorError:

@@ -107,6 +107,19 @@ class License:
             }
         self.text = seal_license(self.doc, vendor.private)
 
+    def upgraded(self, vendor: "Vendor", expires_at: Optional[str]) -> "License":
+        """This license after a remote upgrade: the same container and keys, a new license text
+        (the next counter, ``expires_at`` for every product) signed by ``vendor``."""
+        new = License.__new__(License)
+        new.container, new.box = self.container, self.box
+        new.doc = {
+            **self.doc,
+            "counter": self.doc["counter"] + 1,
+            "licenses": [{**entry, "expiresAt": expires_at} for entry in self.doc["licenses"]],
+        }
+        new.text = seal_license(new.doc, vendor.private)
+        return new
+
     def proof(
         self, purpose: str, nonce: str, answer: Dict[str, Any], signer: Optional[Ed25519PrivateKey] = None,
         container: Optional[str] = None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import time
 import unittest
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
@@ -46,6 +47,9 @@ class SessionRuntime:
         self.macer = macer
         self.sessions: Dict[str, Tuple[bytes, str]] = {}
         self.opened = 0
+        #: Sign the next answer even within a session (the runtime does once after the license of
+        #: a held session changed, so that clients learn it).
+        self.sign_next = False
 
     def _session(self, header: Optional[str]) -> Optional[Tuple[bytes, str]]:
         if header is None:
@@ -72,8 +76,9 @@ class SessionRuntime:
         purpose = PURPOSES[kind]
         if kind != "seat":  # the header is not read for seats
             session = self._session(headers.get(HEADER))
-            if session is not None and session[1] == lic.doc["containerId"]:
+            if session is not None and session[1] == lic.doc["containerId"] and not self.sign_next:
                 return status, self.macer(lic, session[0], purpose, body["nonce"], sent, signed)
+            self.sign_next = False
         return status, {**sent, "proof": lic.proof(purpose, body["nonce"], signed)}
 
 
@@ -156,6 +161,33 @@ class AnswerSessions(FakeRuntimeCase):
         self.assertEqual((back.proof_key, back.serial), ("session", self.license.doc["serial"]))
         self.assertEqual(self.headers()[4:], [(h[3] or "").split(".")[0], first_id])
         self.assertEqual(self.runtime.opened, 2)
+
+    def test_after_a_remote_upgrade_macd_answers_are_checked_against_the_new_license(self) -> None:
+        t1, t2 = NOW + 86400, NOW + 30 * 86400
+        iso = lambda t: time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(t))  # noqa: E731
+        v1 = License(self.vendor, expires_at=iso(t1))
+        v2 = v1.upgraded(self.vendor, iso(t2))
+        self.assertEqual((v2.doc["containerId"], v2.doc["containerKeys"]), (v1.doc["containerId"], v1.doc["containerKeys"]))
+        runtime = SessionRuntime([v1])
+        self.serve(runtime).close()
+        now = [NOW]
+        client = Client(self.vendor.public_key, "ERP", url=self.fake.url, clock=lambda: now[0], timeout=5)
+        self.addCleanup(client.close)
+        self.assertEqual([client.check("reports").proof_key for _ in range(2)], ["container", "session"])
+        # The upgrade: the runtime holds v2 now and signs once so that the client learns it.
+        runtime.held, runtime.granting, runtime.sign_next = [v2], v2, True
+        upgraded = client.check("reports")
+        self.assertEqual((upgraded.proof_key, upgraded.license["counter"]), ("container", 1))
+        now[0] = (t1 + t2) / 2  # v1 expired, v2 not
+        within = client.check("reports")
+        self.assertEqual((within.proof_key, within.license["counter"]), ("session", 1))
+        self.assertEqual(within.license["licenses"][0]["expiresAt"], iso(t2))
+        # The same session throughout: named by its id, then with its sealed secret again after
+        # the signed answer.
+        h = self.headers()
+        sid = (h[1] or "").split(".")[0]
+        self.assertEqual(h[1:], [h[1], sid, h[1]])
+        self.assertEqual(runtime.opened, 1)
 
     def test_seats_never_name_the_session(self) -> None:
         client = self.serve(self.runtime)
