@@ -256,5 +256,7 @@ LICTOR_HIDDEN void lictor_verified_free(lictor_verified *v);
 LICTOR_HIDDEN void lictor_new_nonce(char out[44]);
 /** The local clock, milliseconds since 1970. */
 LICTOR_HIDDEN long long lictor_now_ms(void);
+/* For the tests (never exported): when not 0, lictor_now_ms answers this instead of the real clock. */
+LICTOR_HIDDEN extern long long lictor_fixed_now_ms;
 
 #endif

@@ -325,7 +325,10 @@ void lictor_new_nonce(char out[44]) {
   lictor_buf_free(&b);
 }
 
+long long lictor_fixed_now_ms = 0;
+
 long long lictor_now_ms(void) {
+  if (lictor_fixed_now_ms != 0) return lictor_fixed_now_ms;
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;

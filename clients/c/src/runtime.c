@@ -496,17 +496,27 @@ static void remember_granting(lictor_runtime *rt, const char *product, const cha
 }
 
 /*
- * After a verified signed answer of `v->license` (lent to, or taken by, a new session): a session
- * with that license unless there is one (a secret sealed to its box key), and that license as the
- * one granting `product` (`feature`). Out of memory or a license without a box key: no session,
- * signatures go on.
+ * After a verified signed answer of `v->license` (lent to, or taken by, a session): the session of
+ * its container takes that license in place of the one it held (a remote upgrade: same container
+ * and keys, new text, e.g. a later expiry; MAC'd answers are checked against the newest), or a new
+ * session with it (a secret sealed to its box key); and that license as the one granting `product`
+ * (`feature`). Out of memory or a license without a box key: no session, signatures go on.
  */
 static void after_signed(lictor_runtime *rt, const char *product, const char *feature, answer_session *named,
                          lictor_verified *v) {
   const lictor_license *lic = v->license;
-  /* Signed by the session's license: the runtime does not hold it (a restart): send it sealed again. */
+  /*
+   * Signed by the session's license: the runtime does not hold the session (a restart) or its
+   * license changed (an upgrade, signed once): send it sealed again.
+   */
   if (named != NULL && strcmp(named->license->container_id, lic->container_id) == 0) named->confirmed = 0;
-  if (session_of(rt, lic->container_id) == NULL && lic->container_box_key != NULL) {
+  answer_session *held = session_of(rt, lic->container_id);
+  if (held != NULL) {
+    /* The secret, the id and the sealed text stay: an upgrade keeps the container's keys. */
+    lictor_license_free(held->license);
+    held->license = v->license; /* the session keeps the license; the answer lends it */
+    v->license_lent = 1;
+  } else if (lic->container_box_key != NULL) {
     answer_session *s = new_session(lic->container_box_key);
     if (s != NULL) {
       s->license = v->license; /* the session keeps the license; the answer lends it */

@@ -68,6 +68,9 @@ typedef struct held_session {
 typedef struct ctx {
   enum mode mode;
   char *good, *other_vendor, *expired, *no_keys, *second; /* armored licenses */
+  char *upgrade_v1, *upgrade_v2; /* the same container and keys: v1 expires in 2030, v2 in 2099 */
+  const char *current;           /* the license the runtime holds (GENUINE), NULL for `good` */
+  int sign_once;                 /* sign the next answer even within a session (the license changed) */
   uint8_t container_sk[64], other_sk[64];
   char last_nonce[128];
   char last_body[4096];
@@ -328,6 +331,10 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
     if (session != NULL && strcmp(session->container, granting) != 0) session = NULL;
   }
   if (c->mode == MAC_UNNAMED && c->held_count > 0) session = &c->held[0];
+  if (c->sign_once && strcmp(purpose, "lease") != 0) {
+    session = NULL;
+    c->sign_once = 0;
+  }
   char *statement = c->mode == ANSWER_NOT_OBJECT ? NULL
                                                   : statement_of(answer, container, signed_nonce,
                                                                  c->mode == WRONG_PURPOSE ? "heartbeat" : purpose);
@@ -348,6 +355,7 @@ static void handle(void *arg, const fake_request *req, int *status, lictor_buf *
                         : c->mode == EXPIRED    ? c->expired
                         : c->mode == NO_KEYS    ? c->no_keys
                         : c->mode == MADE_UP    ? "-----BEGIN LICTOR LICENSE-----\nTENUUgEBAAAA\n-----END LICTOR LICENSE-----\n"
+                        : c->current != NULL    ? c->current
                                                 : c->good;
   char *altered = NULL;
   if (c->mode == ALTERED) {
@@ -699,6 +707,45 @@ static void answer_sessions(const fake_server *server, ctx *c, const char *publi
   c->mac_sessions = 0;
 }
 
+/*
+ * A remote upgrade: the session is confirmed under license v1 (expires 2030); the runtime then
+ * holds v2 (same container and keys, expires 2099) and signs once with it. With the clock past
+ * 2030, MAC'd answers are checked against v2 and accepted; the same secret is sent sealed again.
+ */
+static void upgrade(const fake_server *server, ctx *c, const char *public_key) {
+  lictor_runtime *rt = open_to(server, public_key);
+  c->mac_sessions = 1;
+  c->held_count = 0;
+  c->macs = 0;
+  c->mode = GENUINE;
+  c->current = c->upgrade_v1;
+  lictor_fixed_now_ms = 1861920000000LL; /* 2029-01-01 */
+  CHECK(granted(rt, "reports", CONTAINER_1, "v1 signs") == 0, "signed by v1");
+  CHECK(granted(rt, "reports", CONTAINER_1, "v1's session") == 1, "MAC'd under v1's session");
+  CHECK_STR(header_kind(c), "sealed", "the sealed secret sent");
+  char first_id[64], id[64];
+  last_id(c, first_id);
+  CHECK(granted(rt, "reports", CONTAINER_1, "v1's session, confirmed") == 1, "MAC'd, confirmed");
+  CHECK_STR(header_kind(c), "id", "the id alone");
+  /* The upgrade: the runtime signs once with v2 although the session is named. */
+  c->current = c->upgrade_v2;
+  c->sign_once = 1;
+  CHECK(granted(rt, "reports", CONTAINER_1, "v2 signs") == 0, "signed by v2");
+  CHECK_STR(header_kind(c), "id", "the session was named");
+  lictor_fixed_now_ms = 2208988800000LL; /* 2040-01-01: v1 has expired, v2 has not */
+  CHECK(granted(rt, "reports", CONTAINER_1, "MAC'd after v1 expired") == 1, "MAC'd and checked against v2");
+  CHECK_STR(header_kind(c), "sealed", "the sealed secret sent again");
+  last_id(c, id);
+  CHECK_STR(id, first_id, "the same secret sealed");
+  CHECK(granted(rt, "reports", CONTAINER_1, "MAC'd after v1 expired, again") == 1, "still MAC'd");
+  CHECK_STR(header_kind(c), "id", "then the id alone");
+  CHECK(c->held_count == 1, "one session");
+  lictor_fixed_now_ms = 0;
+  c->current = NULL;
+  c->mac_sessions = 0;
+  lictor_runtime_close(rt);
+}
+
 static void options(const char *public_key) {
   lictor_runtime *rt = NULL;
   lictor_error err;
@@ -787,6 +834,8 @@ int main(void) {
   c.expired = make_license(vendor, "\"2020-01-01T00:00:00.000Z\"", pk, CONTAINER_1);
   c.no_keys = make_license(vendor, "null", NULL, CONTAINER_1);
   c.second = make_license(vendor, "\"2099-01-01T00:00:00.000Z\"", other_pk, CONTAINER_2);
+  c.upgrade_v1 = make_license(vendor, "\"2030-01-01T00:00:00.000Z\"", pk, CONTAINER_1);
+  c.upgrade_v2 = make_license(vendor, "\"2099-01-01T00:00:00.000Z\"", pk, CONTAINER_1);
   lj_value *sa = load_vectors("signed-answer");
   hex_decode(vstr(lj_get(sa, "container"), "boxScalarHex"), c.box_scalar, 32);
   lj_free(sa);
@@ -801,6 +850,7 @@ int main(void) {
   sessions_and_seats(rt, &c);
   lictor_runtime_close(rt);
   answer_sessions(tcp, &c, public_key);
+  upgrade(tcp, &c, public_key);
   fake_stop(tcp);
 
   fake_server *unix_server = fake_start(1, handle, &c);
@@ -809,6 +859,7 @@ int main(void) {
   sessions_and_seats(rt, &c);
   lictor_runtime_close(rt);
   answer_sessions(unix_server, &c, public_key);
+  upgrade(unix_server, &c, public_key);
   CHECK(fake_requests(unix_server) > 20, "answered over the socket");
   fake_stop(unix_server);
 
@@ -818,6 +869,8 @@ int main(void) {
   free(c.expired);
   free(c.no_keys);
   free(c.second);
+  free(c.upgrade_v1);
+  free(c.upgrade_v2);
   free(public_key);
   return test_report("test_fake_runtime");
 }
