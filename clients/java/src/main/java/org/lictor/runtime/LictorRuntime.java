@@ -33,7 +33,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * a signature covers, the fresh nonce included); from then on it sends the session's id. Only the
  * holder of the license's container private key can open the secret, so a MAC'd answer proves
  * what a signature does, at a fraction of the runtime's cost. A signed answer by the session's
- * license means the runtime lost the session (a restart): the sealed secret is sent again; a
+ * license means the runtime lost the session (a restart) or that license was upgraded (the
+ * session keeps its secret and takes the new license): the sealed secret is sent again; a
  * signed answer by another license starts a session with that license. {@link
  * Builder#answerSessions(boolean) answerSessions(false)} asks for signatures only. Seats are
  * always proven by the License Manager's signature.
@@ -70,7 +71,8 @@ public final class LictorRuntime {
 
   /** An answer session with the runtime, and whether the runtime has MAC'd under it (send the id alone). */
   private static final class ClientSession {
-    final SignedAnswers.AnswerSession session;
+    /** Replaced by {@link SignedAnswers.AnswerSession#withLicense} when its license is upgraded. */
+    volatile SignedAnswers.AnswerSession session;
     volatile boolean confirmed;
 
     ClientSession(SignedAnswers.AnswerSession session) {
@@ -385,7 +387,10 @@ public final class LictorRuntime {
    * Sends a check or a session open, within the answer session of the license that last granted
    * this product and feature (if any), and verifies the answer, signed or MAC'd. After a signed
    * answer: by the session's license, the runtime lost the session (send the sealed secret again);
-   * by a license without a session yet, a session with it.
+   * by a license without a session yet, a session with it. A signed answer by a license of a
+   * container that has a session replaces the session's license with it (a remote upgrade: same
+   * container and keys, new text, e.g. a later expiry; MAC'd answers are then checked against the
+   * new one), keeping the secret; if its {@code containerKeys.box} changed, a new session instead.
    */
   private SignedAnswers.Verified ask(
       String purpose, String path, Map<String, Object> body, String nonce, String product, String feature) {
@@ -405,9 +410,15 @@ public final class LictorRuntime {
     if (!answerSessions) return v;
     String signer = v.license.containerId();
     if (session != null && session.session.license.containerId().equals(signer)) session.confirmed = false;
-    if (!sessionsByContainer.containsKey(signer)) {
+    ClientSession held = sessionsByContainer.get(signer);
+    SignedAnswers.AnswerSession upgraded = held == null ? null : held.session.withLicense(v.license);
+    if (upgraded != null) {
+      held.session = upgraded;
+    } else {
       SignedAnswers.AnswerSession opened = SignedAnswers.AnswerSession.open(v.license, random);
-      if (opened != null) sessionsByContainer.putIfAbsent(signer, new ClientSession(opened));
+      if (opened != null && held == null) sessionsByContainer.putIfAbsent(signer, new ClientSession(opened));
+      else if (opened != null) sessionsByContainer.replace(signer, held, new ClientSession(opened));
+      else if (held != null) sessionsByContainer.remove(signer, held);
     }
     grantingContainer.put(asked, signer);
     return v;

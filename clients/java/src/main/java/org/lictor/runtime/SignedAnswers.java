@@ -91,6 +91,22 @@ final class SignedAnswers {
       }
     }
 
+    /**
+     * This session (the same secret, sealed text and id) with {@code upgraded}, a newer license of
+     * the same container (a remote upgrade keeps the container's keys); {@code null} when {@code
+     * upgraded} names another container or another {@code containerKeys.box} (the runtime could not
+     * open this secret under it).
+     */
+    AnswerSession withLicense(LicenseDocument upgraded) {
+      LicenseDocument.ContainerKeys was = license.containerKeys();
+      LicenseDocument.ContainerKeys now = upgraded.containerKeys();
+      if (!license.containerId().equals(upgraded.containerId())
+          || was == null
+          || now == null
+          || !Objects.equals(was.box(), now.box())) return null;
+      return new AnswerSession(secret, sealed, upgraded);
+    }
+
     /** HMAC-SHA256 under the secret. */
     byte[] mac(byte[] data) {
       return Crypto.hmacSha256(secret, data);

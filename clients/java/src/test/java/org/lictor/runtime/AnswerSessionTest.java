@@ -198,6 +198,80 @@ final class AnswerSessionTest {
     }
   }
 
+  @Test
+  static void aSignedAnswerByAnUpgradedLicenseReplacesTheSessionsLicense() throws Exception {
+    // A remote upgrade: the same container and keys, a new license text expiring later. The runtime
+    // signs once after the license of a held session changes; the client's session then checks
+    // MAC'd answers against the new license, not the old one (expired, it would refuse them).
+    Signer v1 = Signer.license(VENDOR, "ERP", List.of("reports"), "2026-06-01T00:00:00.000Z");
+    Signer v2 = v1.upgraded("ERP", List.of("reports"), "2027-06-01T00:00:00.000Z");
+    SessionRuntime runtime = new SessionRuntime(v1);
+    MacProof macs = runtime.macs;
+    try (FakeRuntime fake = new FakeRuntime(runtime)) {
+      java.util.concurrent.atomic.AtomicReference<java.time.Instant> now =
+          new java.util.concurrent.atomic.AtomicReference<>(java.time.Instant.parse("2026-05-01T00:00:00Z"));
+      LictorRuntime rt = LictorRuntime.builder().vendorKey(VENDOR.vendorKey()).url(fake.url).clock(clockAt(now)).build();
+      rt.check("ERP", "reports");
+      equal(rt.check("ERP", "reports").license().licenses().get(0).expiresAt(), "2026-06-01T00:00:00.000Z", "MAC'd under v1");
+      runtime.signer = v2;
+      runtime.macs = (secret, purpose, nonce, answer) -> null; // the runtime signs once, keeping the session
+      now.set(java.time.Instant.parse("2026-07-01T00:00:00Z")); // v1 expired, v2 not
+      equal(rt.check("ERP", "reports").license().licenses().get(0).expiresAt(), "2027-06-01T00:00:00.000Z", "signed by v2");
+      runtime.macs = macs;
+      equal(rt.check("ERP", "reports").license().licenses().get(0).expiresAt(), "2027-06-01T00:00:00.000Z", "MAC'd, checked against v2");
+      equal(rt.check("ERP", "reports").license().counter(), 1L, "MAC'd again, v2");
+      equal(runtime.proofs, List.of("container", "session", "container", "session", "session"), "proofs");
+      String id = idOf(runtime.headers.get(1));
+      equal(runtime.headers.get(2), "/v1/check " + id, "the id alone before the upgrade");
+      check(runtime.headers.get(3).startsWith("/v1/check " + id + "."), "the same sealed secret again: " + runtime.headers.get(3));
+      equal(runtime.headers.get(4), "/v1/check " + id, "then the id alone");
+      equal(runtime.sessions.size(), 1, "the one session kept");
+    }
+  }
+
+  @Test
+  static void aSignedAnswerBySameContainerWithAnotherBoxKeyStartsANewSession() throws Exception {
+    // The runtime could not open the session's secret under another X25519 key: a new session.
+    Signer v1 = Signer.license(VENDOR, "ERP", List.of("reports"), null);
+    Signer rekeyed = v1.upgraded("ERP", List.of("reports"), null, Signer.random(32));
+    SessionRuntime runtime = new SessionRuntime(v1);
+    MacProof macs = runtime.macs;
+    try (FakeRuntime fake = new FakeRuntime(runtime)) {
+      LictorRuntime rt = client(fake);
+      rt.check("ERP", "reports");
+      rt.check("ERP", "reports");
+      String first = idOf(runtime.headers.get(1));
+      runtime.signer = rekeyed;
+      runtime.macs = (secret, purpose, nonce, answer) -> null; // signs once
+      equal(rt.check("ERP", "reports").license().counter(), 1L, "signed by the re-keyed license");
+      runtime.macs = macs;
+      equal(rt.check("ERP", "reports").license().counter(), 1L, "MAC'd under the new session");
+      equal(runtime.proofs, List.of("container", "session", "container", "session"), "proofs");
+      check(runtime.headers.get(3).matches("/v1/check [A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{123}"), "a new sealed secret");
+      check(!idOf(runtime.headers.get(3)).equals(first), "another session: " + runtime.headers.get(3));
+    }
+  }
+
+  /** A clock that reads {@code now}. */
+  static java.time.Clock clockAt(java.util.concurrent.atomic.AtomicReference<java.time.Instant> now) {
+    return new java.time.Clock() {
+      @Override
+      public java.time.ZoneId getZone() {
+        return java.time.ZoneOffset.UTC;
+      }
+
+      @Override
+      public java.time.Clock withZone(java.time.ZoneId zone) {
+        return this;
+      }
+
+      @Override
+      public java.time.Instant instant() {
+        return now.get();
+      }
+    };
+  }
+
   // ---- fakes ----
 
   /** The client's requests to {@code fake}: a signed check, then a check whose answer is MAC'd. */

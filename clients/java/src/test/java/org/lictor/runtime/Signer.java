@@ -43,6 +43,26 @@ final class Signer {
     return new Signer(vendor, container, containerId, LicenseWriter.seal(doc, vendor), boxPrivate);
   }
 
+  /**
+   * This license after a remote upgrade: the same container (id, signing and X25519 keys), a new
+   * text for {@code product} with features, expiring at {@code expiresAt} (or never).
+   */
+  Signer upgraded(String product, List<String> features, String expiresAt) {
+    return upgraded(product, features, expiresAt, boxPrivate);
+  }
+
+  /** Likewise, with the X25519 private scalar {@code box} (another one: the container re-keyed). */
+  Signer upgraded(String product, List<String> features, String expiresAt, byte[] boxPrivate) {
+    Map<String, Object> doc = document(containerId, product, features, expiresAt);
+    doc.put("issuedAt", "2026-03-01T00:00:00.000Z");
+    doc.put("counter", 1L);
+    Map<String, Object> keys = new LinkedHashMap<>();
+    keys.put("sign", container.publicBase64Url());
+    keys.put("box", Bytes.toBase64Url(Crypto.x25519Public(boxPrivate)));
+    doc.put("containerKeys", keys);
+    return new Signer(vendor, container, containerId, LicenseWriter.seal(doc, vendor), boxPrivate);
+  }
+
   /** A license document bound to a computer (not this one: the client does not compare hardware). */
   static Map<String, Object> document(String containerId, String product, List<String> features, String expiresAt) {
     Map<String, Object> hw = new LinkedHashMap<>();
