@@ -4,7 +4,7 @@
  * kept between runs), 2 s of signed checks over 8 connections, then 1,000 sessions opened and
  * held, and its VmRSS, VmHWM and private memory read from /proc.
  *
- *   node --import tsx bench/runtime-memory.ts [--runs N] [--check-seconds S] [--idle-seconds S] [--smaps] [--exec CMD] [--env K=V]... [-- node options...]
+ *   node --import tsx bench/runtime-memory.ts [--runs N] [--check-seconds S] [--idle-seconds S] [--smaps] [--compose] [--exec CMD] [--env K=V]... [-- node options...]
  */
 import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,6 +30,8 @@ const { values, positionals } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     /** Also prints the runtime's threads and its largest mappings by private memory. */
     smaps: { type: 'boolean', default: false },
+    /** Composes the Fastify app (one `GET /v1/status`, as `lictor runtime status` does) before memory is read. */
+    compose: { type: 'boolean', default: false },
     /** A command run with the runtime's pid as its last argument before it is stopped (its output printed). */
     exec: { type: 'string' },
   },
@@ -111,6 +113,10 @@ for (let run = 0; run < Number(values.runs); run++) {
         }
       }),
     );
+    if (values.compose) {
+      const a = await clients[0]?.request('GET', '/v1/status', '');
+      if (a?.status !== 200) throw new Error(`status: ${a?.status} ${a?.text}`);
+    }
     const m = await memoryOf(rt.pid);
     const idle = Number(values['idle-seconds']);
     if (idle > 0) {
