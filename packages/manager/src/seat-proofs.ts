@@ -16,7 +16,10 @@
  * a client sends a session secret sealed to the license's certified X25519 key, then only its
  * id; the manager opens it once with the container's private key and keeps it in memory (at most
  * {@link MAX_SESSIONS}, oldest dropped first; after a restart or a drop the answer is signed
- * again and the client sends the sealed secret again).
+ * again and the client sends the sealed secret again). A session remembers the text of its
+ * container's license it was last proven under: when that license changes (a remote upgrade keeps
+ * the container and its keys), the next answer is signed with the new license, so that the client
+ * checks the MAC'd answers after it against that one, then MAC'd again.
  */
 import {
   ANSWER_NONCE_HEADER,
@@ -43,10 +46,15 @@ import type { Lease } from './types.js';
  */
 export type SeatAnswerPurpose = 'lease' | 'heartbeat' | 'borrow' | 'status';
 
-/** A session a client opened, by its id. */
+/**
+ * A session a client opened, by its id: the HMAC key of its secret, the container whose key opened
+ * it, and the text of that container's license the client is known to hold (the one it sealed the
+ * secret to, or the last one signed under the session): answers are MAC'd only under that text.
+ */
 interface Session {
   mac: AnswerMacKey;
   containerId: string;
+  license: string;
 }
 
 /** What a client sends to name its session: its id, and the sealed secret until the manager answered with a MAC. */
@@ -172,17 +180,25 @@ export class SeatProofs {
     return { ...answer, proof: signAnswer(key, purpose, nonce, answer) };
   }
 
-  /** The session `ref` names for `key`'s container, opening its sealed secret when new. */
+  /**
+   * The session `ref` names for `key`'s container to MAC under, opening its sealed secret when
+   * new; `undefined` when the answer is to be signed. When the container's license changed under
+   * the session (a remote upgrade), the session takes the new license's text and this answer is
+   * signed, so that the client learns the new license.
+   */
   #session(ref: SessionRef, key: AnswerKey): Session | undefined {
     let held = this.#sessions.get(ref.id);
     if (held === undefined || held.containerId !== key.containerId) {
       if (ref.sealed === undefined || answerSessionId(ref.sealed) !== ref.id) return undefined;
       const secret = key.openSession?.(ref.sealed) ?? null;
       if (secret === null) return undefined;
-      held = { mac: answerMacKey(secret), containerId: key.containerId };
+      held = { mac: answerMacKey(secret), containerId: key.containerId, license: key.license };
       this.#sessions.delete(ref.id);
       this.#sessions.set(ref.id, held);
       if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value as string);
+    } else if (held.license !== key.license) {
+      held.license = key.license;
+      return undefined;
     }
     return held;
   }

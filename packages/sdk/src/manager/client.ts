@@ -352,7 +352,10 @@ class Client implements ManagerClient {
       if (answer.status !== 200) throw this.refusalOrUnreachable(url, answer);
       const { proof: _proof, ...status } = this.checked(url, 'GET /v1/status', this.wire.ManagerStatus, answer.json);
       try {
-        this.verifier.status(url, nonce, answer.json as Record<string, unknown>, product, session);
+        const license = this.verifier.status(url, nonce, answer.json as Record<string, unknown>, product, session);
+        // Signed by the session's container after its license changed (an upgrade): the manager
+        // MACs the next answers under the new license, so the session checks against that one.
+        if (session !== undefined && session.license.containerId === license.containerId) session.license = license;
       } catch (err) {
         if (err instanceof LictorError && err.code === 'LICTOR_E_ANSWER_UNPROVEN') throw new Unproven(err);
         throw err;
@@ -504,8 +507,9 @@ class Client implements ManagerClient {
 
   /**
    * Verifies the proof of a lease answer and returns its license; an answer without a valid one
-   * is `Unproven`. `signedOnly`: the session was not offered, only a signature is accepted (and
-   * the session's state is left as it is).
+   * is `Unproven`. `signedOnly`: the session was not offered, only a signature is accepted
+   * (whether the session is confirmed is left as it is; a license of its container still becomes
+   * the session's license).
    */
   checkProof(
     url: string,
@@ -521,6 +525,11 @@ class Client implements ManagerClient {
       // A signed answer from another license than the session's (or the first): a new session with it.
       if (session === undefined || session.license.containerId !== license.containerId) {
         this.#sessions.set(url, this.verifier.session(license));
+      } else {
+        // The session's container: MAC'd, its license as it was; signed, the manager does not hold
+        // the session (a restart) or the container's license changed (a remote upgrade, which keeps
+        // the container's keys): the session, its secret kept, checks against the new license.
+        session.license = license;
       }
       return license;
     } catch (err) {

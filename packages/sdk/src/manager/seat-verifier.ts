@@ -42,8 +42,11 @@ export interface SeatSession {
   readonly secret: Uint8Array;
   /** The secret sealed to the license's container key, sent with heartbeats until confirmed. */
   readonly sealed: string;
-  /** The license that proved the grant. */
-  readonly license: LicenseDocument;
+  /**
+   * The license of the session's container that proved its last signed answer (the grant's, or an
+   * upgrade's: a remote upgrade keeps the container and its keys); MAC'd answers are checked against it.
+   */
+  license: LicenseDocument;
   /** The manager answered with a MAC under this session. */
   confirmed: boolean;
 }
@@ -143,9 +146,16 @@ export class SeatVerifier {
    * a genuine license of this vendor (or MAC'd under `session`, the client's session with that
    * manager); seats it lists must be proven by a license that holds the product. An answer that
    * lists nothing is proven by any genuine license of the vendor: the answerer is a genuine
-   * manager that serves no seats of the product. Throws `LICTOR_E_ANSWER_UNPROVEN` naming `manager`.
+   * manager that serves no seats of the product. Returns the license that proves it; throws
+   * `LICTOR_E_ANSWER_UNPROVEN` naming `manager`.
    */
-  status(manager: string, nonce: string, body: Record<string, unknown>, product: string, session?: SeatSession): void {
+  status(
+    manager: string,
+    nonce: string,
+    body: Record<string, unknown>,
+    product: string,
+    session?: SeatSession,
+  ): LicenseDocument {
     const { proof, ...answer } = body;
     const products = answer.products as { product?: unknown }[] | undefined;
     try {
@@ -177,6 +187,7 @@ export class SeatVerifier {
           `the license that proves the status (serial ${license.serial}) holds no license for '${product}'`,
         );
       }
+      return license;
     } catch (err) {
       const e = err as LictorError;
       if (e.code !== 'LICTOR_E_ANSWER_UNPROVEN') throw err;
