@@ -10,6 +10,7 @@ import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,7 +31,11 @@ const { values, positionals } = parseArgs({
     env: { type: 'string', multiple: true, default: [] },
     /** Also prints the runtime's threads and its largest mappings by private memory. */
     smaps: { type: 'boolean', default: false },
-    /** Composes the Fastify app (one `GET /v1/status`, as `lictor runtime status` does) before memory is read. */
+    /**
+     * Asks for the status and opens an event stream before memory is read: one `GET /v1/status`
+     * (as `lictor runtime status` does) and one `GET /v1/events` held open while memory is read
+     * (as an application that follows changes holds it all day).
+     */
     compose: { type: 'boolean', default: false },
     /** A command run with the runtime's pid as its last argument before it is stopped (its output printed). */
     exec: { type: 'string' },
@@ -85,6 +90,7 @@ const body = (more: object = {}) =>
 for (let run = 0; run < Number(values.runs); run++) {
   const rt = await start(positionals);
   const clients = Array.from({ length: 8 }, () => new HttpClient(0, false, socket));
+  let events: Socket | undefined;
   try {
     const checked = await measured(
       'rate',
@@ -116,6 +122,7 @@ for (let run = 0; run < Number(values.runs); run++) {
     if (values.compose) {
       const a = await clients[0]?.request('GET', '/v1/status', '');
       if (a?.status !== 200) throw new Error(`status: ${a?.status} ${a?.text}`);
+      events = await openEventStream(socket);
     }
     const m = await memoryOf(rt.pid);
     const idle = Number(values['idle-seconds']);
@@ -133,8 +140,31 @@ for (let run = 0; run < Number(values.runs); run++) {
     );
   } finally {
     for (const c of clients) c.close();
+    events?.destroy();
     await rt.stop();
   }
+}
+
+/** A `GET /v1/events` stream over the runtime's socket, open once its first comment has come. */
+function openEventStream(path: string): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const s = connect({ path });
+    let head = '';
+    s.once('error', reject);
+    s.on('data', (chunk: Buffer) => {
+      head += chunk.toString('latin1');
+      if (!head.startsWith('HTTP/1.1 200 ')) {
+        if (head.includes('\r\n\r\n')) reject(new Error(`events: ${head}`));
+        return;
+      }
+      if (head.includes(': Lictor Runtime events')) {
+        s.removeAllListeners('data');
+        s.resume();
+        resolve(s);
+      }
+    });
+    s.write('GET /v1/events HTTP/1.1\r\nhost: localhost\r\n\r\n');
+  });
 }
 
 /** The threads of `pid` and its mappings with the most private memory (KiB), by name. */

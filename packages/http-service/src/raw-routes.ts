@@ -261,24 +261,33 @@ export function sendRefusal(
 }
 
 /**
- * Answers 204 once `act(target, id)` is done (a release, a close), or its refusal as
- * {@link sendRefusal} does, with a request id taken before acting.
+ * Answers 204 once `act(target, id)` is done (a release, a close; a promise it returns
+ * fulfilled), or its refusal (thrown or the promise's) as {@link sendRefusal} does, with a
+ * request id taken before acting.
  */
 export function sendDone<T>(
   res: ServerResponse,
   service: Pick<RawRouteService, 'log' | 'genReqId' | 'bodyLimit'>,
-  act: (target: T, id: string) => void,
+  act: (target: T, id: string) => void | Promise<void>,
   target: T,
   id: string,
 ): void {
   const reqId = service.genReqId.take();
+  const refuse = (error: unknown) => sendRefusal(res, service.log, reqIdText(reqId), error, service.bodyLimit);
+  let acted: void | Promise<void>;
   try {
-    act(target, id);
-    res.writeHead(204);
-    res.end();
+    acted = act(target, id);
   } catch (error) {
-    sendRefusal(res, service.log, reqIdText(reqId), error, service.bodyLimit);
+    refuse(error);
+    return;
   }
+  if (acted === undefined) sendNoContent(res);
+  else acted.then(() => sendNoContent(res), refuse);
+}
+
+function sendNoContent(res: ServerResponse): void {
+  res.writeHead(204);
+  res.end();
 }
 
 /** Headers of an injected answer that the real connection sets itself. */

@@ -1,17 +1,22 @@
 /**
- * What a runtime that only answers checks and sessions loads: in a process of its own
+ * What a runtime that answers what applications ask all day loads: in a process of its own
  * (`lazy-modules-child.ts`, which records every module from before the runtime's code is
- * imported), a signed check, a session opened and one closed over loopback load neither Fastify,
- * nor TypeBox (its type builders, the wire schemas, its compilers and value functions: the hot
- * routes' checks and serializers are generated at build time, `wire-code.generated.ts`), nor
- * fast-json-stringify's compiler and Ajv, nor hardware collection libraries or the PKCS#11 binding
- * (the test hardware is injected and no tokens are configured).
+ * imported), a signed check, a session opened and one closed, the status and an event stream
+ * over loopback load neither Fastify, nor TypeBox (its type builders, the wire schemas, its
+ * compilers and value functions: the raw routes' checks and serializers are generated at build
+ * time, `wire-code.generated.ts`), nor fast-json-stringify's compiler and Ajv, nor hardware
+ * collection libraries or the PKCS#11 binding (the test hardware is injected and no tokens are
+ * configured), nor undici. A seat taken and given back then (from a License Manager of the test's
+ * process) still composes no Fastify app; the SDK's manager client it loads brings TypeBox's
+ * builders and compiler, the wire schemas and undici (`fetch`), and nothing else of the list.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { startManager } from './manager-fixture.js';
+import { PUBLIC_KEY } from './runtime-fixture.js';
 
 const CHILD = fileURLToPath(new URL('./lazy-modules-child.ts', import.meta.url));
 
@@ -30,31 +35,55 @@ const NOT_LOADED: [string, RegExp][] = [
   ['pkcs11js', /\/node_modules\/pkcs11js\//],
 ];
 
-test('a runtime answering checks and sessions loads neither Fastify nor TypeBox nor Ajv nor hardware or token libraries', async () => {
+/** What the SDK's manager client loads on the first seat (`@lictor/sdk`'s `manager/client.ts`). */
+const SEAT_CLIENT_LOADS = ["TypeBox's type builders", "TypeBox's schema compiler", 'the wire schemas'];
+
+test('a runtime answering checks, sessions, status and events loads neither Fastify nor TypeBox nor Ajv nor hardware or token libraries; a seat then loads no Fastify', async (t) => {
+  const manager = await startManager(t, 1);
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD], {
     maxBuffer: 16 * 1024 * 1024,
+    // The vendor keys are made anew in each process: the child asks for a seat with this one's.
+    env: { ...process.env, LICTOR_TEST_MANAGER: manager.running.address, LICTOR_TEST_MANAGER_KEY: PUBLIC_KEY },
   });
   const r = JSON.parse(stdout) as {
     statuses: number[];
     signed: boolean;
     composed: boolean;
     undici: boolean;
+    undiciAfterSeat: boolean;
+    first: string;
     loaded: string[];
+    loadedBeforeSeat: string[];
   };
-  assert.deepEqual(r.statuses, [200, 201, 204], 'a check, a session opened and closed');
+  assert.deepEqual(
+    r.statuses,
+    [200, 201, 204, 200, 200, 201, 204],
+    'a check, a session opened and closed, the status, an event stream, a seat taken and given back',
+  );
   assert.equal(r.signed, true, 'the answers are signed');
+  assert.match(r.first, /^: Lictor Runtime events\n\n/);
   assert.equal(r.composed, false, 'the Fastify app was not composed');
-  // Importing `node:http` as an ES module loads undici (10–13 MiB of RSS): `node-http.ts`.
-  assert.equal(r.undici, false, "Node's undici was not loaded");
+  // Importing `node:http` as an ES module loads undici (10–13 MiB of RSS): `node-http.ts`. The
+  // SDK's manager client asks with `fetch` (undici), so a runtime that takes seats loads it then.
+  assert.equal(r.undici, false, "Node's undici was not loaded (before a seat)");
   assert.ok(
     r.loaded.some((u) => u.includes('/runtime/src/http/hot-routes.ts')),
     'the hook saw the runtime load',
   );
   for (const [name, pattern] of NOT_LOADED) {
     assert.deepEqual(
+      r.loadedBeforeSeat.filter((u) => pattern.test(u)),
+      [],
+      `${name} not loaded (before a seat)`,
+    );
+  }
+  // A seat loads the SDK's manager client, which asks with `fetch` (undici) and checks the
+  // manager's answers against the wire schemas (TypeBox); nothing else of the list, Fastify least.
+  for (const [name, pattern] of NOT_LOADED.filter(([name]) => !SEAT_CLIENT_LOADS.includes(name))) {
+    assert.deepEqual(
       r.loaded.filter((u) => pattern.test(u)),
       [],
-      `${name} not loaded`,
+      `${name} not loaded (after a seat)`,
     );
   }
 });

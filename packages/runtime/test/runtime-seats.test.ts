@@ -5,46 +5,11 @@
  * when their process exits.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type TestContext, test } from 'node:test';
-import { openManager, type RunningManager } from '@lictor/manager';
+import { test } from 'node:test';
 import { verifyRuntimeAnswer } from '@lictor/protocol';
 import type { RuntimeEvent } from '@lictor/protocol/wire';
-import { activateLicense, entry, HW, nonce, PUBLIC_KEY, SECRET, startRuntime } from './runtime-fixture.js';
-
-/**
- * A License Manager on loopback serving `seats` seats of CAD (multi-user) from a license activated
- * on its computer (its container key signs the seats), closed after the test.
- */
-async function manager(t: TestContext, seats: number): Promise<{ running: RunningManager; close(): Promise<void> }> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'lictor-rt-mgr-'));
-  await mkdir(join(dataDir, 'licenses'));
-  await activateLicense(join(dataDir, 'licenses'), [
-    entry({ product: 'CAD', type: 'multi', users: seats, features: [] }),
-  ]);
-  const running = await openManager({
-    dataDir,
-    publicKey: PUBLIC_KEY,
-    port: 0,
-    discoveryPort: 0,
-    heartbeatSeconds: 20,
-    leaseTtlSeconds: 60,
-    computer: { env: {}, hardware: async () => HW, machineSecret: async () => SECRET },
-  });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await running.close();
-  };
-  t.after(async () => {
-    await close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  return { running, close };
-}
+import { startManager as manager } from './manager-fixture.js';
+import { nonce, PUBLIC_KEY, startRuntime } from './runtime-fixture.js';
 
 /** The next runtime event of `kind`. */
 function nextEvent(rt: Awaited<ReturnType<typeof startRuntime>>, kind: RuntimeEvent['kind']): Promise<RuntimeEvent> {

@@ -1,15 +1,26 @@
 /**
- * The hot routes' body checks and the answers' serializers generated at build time
+ * The raw routes' body and query checks and the answers' serializers generated at build time
  * (`src/http/wire-code.generated.ts`, by `scripts/make-runtime-wire-code.ts`) are those of the
  * wire schemas: the committed file is exactly what the script makes of the schemas now, its
- * checks accept and refuse what TypeBox's compiled schemas do (bodies near the schema's edges:
- * lengths in UTF-16 units and code points, patterns, enums, integers, unknown and missing
- * properties), and its serializers write fast-json-stringify's bytes.
+ * checks accept and refuse what TypeBox's compiled schemas do (check, session and seat bodies,
+ * the events query, near the schema's edges: lengths in UTF-16 units and code points, patterns,
+ * enums, integers, arrays and their sizes, unknown and missing properties), and its serializers
+ * (check, session, seat, status) write fast-json-stringify's bytes.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { CheckAnswer, CheckBody, RuntimeSession, RuntimeUnproven, SessionBody } from '@lictor/protocol/wire';
+import {
+  CheckAnswer,
+  CheckBody,
+  EventsQuery,
+  RuntimeSeat,
+  RuntimeSession,
+  RuntimeStatus,
+  RuntimeUnproven,
+  SeatBody,
+  SessionBody,
+} from '@lictor/protocol/wire';
 import fc from 'fast-check';
 import fastJson from 'fast-json-stringify';
 import { Compile } from 'typebox/schema';
@@ -17,8 +28,12 @@ import { runtimeWireCode, WIRE_CODE_FILE, withoutProof } from '../../../scripts/
 import {
   checkFieldsJson,
   isCheckBody,
+  isEventsQuery,
+  isSeatBody,
   isSessionBody,
+  seatJson,
   sessionFieldsJson,
+  statusJson,
   unprovenJson,
 } from '../src/http/wire-code.generated.js';
 
@@ -46,6 +61,12 @@ const EDGES: unknown[] = [
   undefined,
   {},
   [],
+  // Lists of managers: empty, 1, 16 and 17 members, a member too long, not a string.
+  ...[0, 1, 16, 17].map((n) => Array.from({ length: n }, (_, i) => `http://127.0.0.1:${8790 + i}`)),
+  ['a'.repeat(257)],
+  ['😀'.repeat(256)],
+  [1],
+  [null],
 ];
 const edgeString = fc.oneof(
   fc.constantFrom('', 'a', 'ERP', 'client', 'server', 'lictor-ed25519:x', '😀', 'é'),
@@ -64,8 +85,9 @@ const edgeValue = fc.oneof(
   fc.double(),
   fc.constant({}),
   fc.constant([]),
+  fc.array(edgeString, { maxLength: 17 }),
 );
-const names = ['publicKey', 'product', 'role', 'bitness', 'feature', 'pid', 'osSession', 'nonce'];
+const names = ['publicKey', 'product', 'role', 'bitness', 'feature', 'pid', 'osSession', 'nonce', 'managers'];
 
 /** A valid body of the schema with some of its members replaced, removed, or one added. */
 function bodies(valid: Record<string, unknown>) {
@@ -86,11 +108,21 @@ function bodies(valid: Record<string, unknown>) {
 const nonce = 'AAAAAAAAAAAAAAAAAAAAAA';
 const checkBody = { publicKey: 'lictor-ed25519:k', product: 'ERP', role: 'client', feature: 'reports', nonce };
 const sessionBody = { ...checkBody, bitness: 64, pid: 42, osSession: '7' };
+const seatBody = {
+  publicKey: 'lictor-ed25519:k',
+  product: 'CAD',
+  feature: 'x',
+  managers: ['http://127.0.0.1:8790'],
+  pid: 7,
+  nonce,
+};
 
 test("the generated body checks accept and refuse what TypeBox's compiled schemas do", () => {
   const cases = [
     { name: 'CheckBody', generated: isCheckBody, typebox: Compile(CheckBody), valid: checkBody },
     { name: 'SessionBody', generated: isSessionBody, typebox: Compile(SessionBody), valid: sessionBody },
+    { name: 'SeatBody', generated: isSeatBody, typebox: Compile(SeatBody), valid: seatBody },
+    { name: 'EventsQuery', generated: isEventsQuery, typebox: Compile(EventsQuery), valid: { product: 'ERP' } },
   ];
   for (const { name, generated, typebox, valid } of cases) {
     assert.equal(generated(valid), true, `${name}: a valid body`);
@@ -112,7 +144,7 @@ test("the generated body checks accept and refuse what TypeBox's compiled schema
       }),
       { numRuns: 3000 },
     );
-    assert.ok(accepted > 100, `${name}: accepted bodies were tried too (${accepted})`);
+    assert.ok(accepted > 50, `${name}: accepted bodies were tried too (${accepted})`);
   }
 });
 
@@ -142,16 +174,75 @@ test("the generated serializers write fast-json-stringify's bytes", () => {
     openedAt: time,
   });
   const unproven = fc.record({ reason: fc.constantFrom('no-key', 'key-unavailable'), message: text });
+  /** Members no schema names, which both leave out. */
+  const extra = fc.dictionary(fc.constantFrom('other', 'x', 'id2'), text, { maxKeys: 2 });
+  const integer = fc.oneof(fc.integer(), fc.constantFrom(2 ** 53, -0));
+  const seat = fc.record({
+    id: text,
+    leaseId: text,
+    product: text,
+    feature: nullable,
+    manager: text,
+    state: fc.constantFrom('active', 'lost', 'released'),
+    expiresAt: time,
+    heartbeatIntervalMs: fc.oneof(fc.double({ min: 0.001, max: 1e9, noNaN: true }), fc.integer({ min: 1 })),
+    pid: fc.option(fc.integer({ min: 1 }), { nil: null }),
+    proof: fc.record({
+      license: fc.oneof(text, fc.constant('-----BEGIN LICTOR LICENSE-----\nabc\n-----END LICTOR LICENSE-----\n')),
+      key: fc.constant('container'),
+      signature: text,
+      signed: text,
+    }),
+  });
+  const file = fc.record(
+    {
+      file: text,
+      state: fc.constantFrom('available', 'superseded', 'unavailable'),
+      serial: nullable,
+      activationId: nullable,
+      code: text,
+      reason: text,
+    },
+    { requiredKeys: ['file', 'state', 'serial', 'activationId'] },
+  );
+  const status = fc.record({
+    runtime: fc.record({
+      id: text,
+      version: text,
+      startedAt: time,
+      stateDir: text,
+      socket: nullable,
+      url: nullable,
+    }),
+    products: fc.array(
+      fc.record({
+        product: text,
+        vendorKeyId: text,
+        role: fc.constantFrom('client', 'server'),
+        bitness: integer,
+        files: fc.array(file, { maxLength: 3 }),
+      }),
+      { maxLength: 3 },
+    ),
+    sessions: fc.record({ count: integer, processes: integer }),
+    seats: fc.record({ count: integer }),
+  });
   const check = fastJson(withoutProof(CheckAnswer));
   const sessionFields = fastJson(withoutProof(RuntimeSession));
   const unprovenFields = fastJson(RuntimeUnproven);
+  const seatFields = fastJson(RuntimeSeat);
+  const statusFields = fastJson(RuntimeStatus);
   fc.assert(
-    fc.property(granted, session, unproven, (g, s, u) => {
+    fc.property(granted, session, unproven, seat, status, extra, (g, s, u, held, st, more) => {
       const answer = { ...g, proof: null };
       assert.equal(checkFieldsJson(answer), check(answer));
       const opened = { ...s, proof: null };
       assert.equal(sessionFieldsJson(opened), sessionFields(opened));
       assert.equal(unprovenJson(u as Parameters<typeof unprovenJson>[0]), unprovenFields(u));
+      const taken = { ...more, ...held };
+      assert.equal(seatJson(taken as Parameters<typeof seatJson>[0]), seatFields(taken));
+      const read = { ...more, ...st, runtime: { ...more, ...st.runtime } };
+      assert.equal(statusJson(read as Parameters<typeof statusJson>[0]), statusFields(read));
     }),
     { numRuns: 500 },
   );

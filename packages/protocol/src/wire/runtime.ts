@@ -453,6 +453,8 @@ export const EventsQuery = Type.Object(
   { product: Type.Optional(name128) },
   { additionalProperties: false, description: 'product: only license changes of this product (other kinds always)' },
 );
+/** `GET /v1/events` query. */
+export type EventsQuery = Static<typeof EventsQuery>;
 
 /**
  * The runtime's named messages, as they appear in `components.schemas` of its OpenAPI

@@ -3,7 +3,9 @@
  * hot routes hand over), the local-only hook, the error handler and the OpenAPI document. Loaded
  * and composed by `server.ts` on first use only (the first request the hot routes do not answer):
  * Fastify, its plugins and the compiled schemas of every route are most of the runtime's memory
- * beyond the SDK's, and applications that only check and open sessions never need them.
+ * beyond the SDK's, and applications that check, open sessions, take seats, follow the event
+ * stream and whose status a person reads never need them; activation, installs, upgrades and the
+ * OpenAPI document (one-off actions of a person) load them.
  */
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
@@ -16,13 +18,13 @@ import {
   registerOpenApi,
   ServiceLogController,
 } from '@lictor/http-service';
-import type { Scheduler } from '@lictor/protocol';
 import { RUNTIME_MESSAGES } from '@lictor/protocol/wire';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { localOnly } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
 import { activationRoutes } from './activation-routes.js';
 import { eventRoutes } from './event-routes.js';
+import type { EventStreams } from './event-stream.js';
 import { licensingRoutes } from './licensing-routes.js';
 import { sessionRoutes } from './session-routes.js';
 
@@ -38,8 +40,8 @@ export interface RuntimeAppOptions {
   /** Whether a connection came through the Unix socket. */
   overSocket: (socket: Socket) => boolean;
   bodyLimit: number;
-  scheduler: Scheduler;
-  keepAliveMs: number;
+  /** The runtime's open event streams, shared with the raw listener. */
+  streams: EventStreams;
 }
 
 /** The app, ready, and its request listener. */
@@ -75,7 +77,7 @@ export async function composeRuntimeApp(
   app.register(licensingRoutes, { runtime });
   app.register(sessionRoutes, { runtime });
   app.register(activationRoutes, { runtime });
-  app.register(eventRoutes, { runtime, scheduler: options.scheduler, keepAliveMs: options.keepAliveMs });
+  app.register(eventRoutes, { streams: options.streams });
   await app.ready();
   if (listener === undefined) throw new Error('Fastify did not hand over its request listener');
   return { app, listener };

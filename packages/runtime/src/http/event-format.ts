@@ -1,4 +1,4 @@
-/** The event stream's format and keep-alive period, apart from its Fastify route (`event-routes.ts`, composed on first use). */
+/** The event stream's format and keep-alive period, apart from its Fastify route (`event-routes.ts`, composed on first use) and its writer (`event-stream.ts`). */
 import type { HubEvent } from '../event-hub.js';
 
 /** Default period of the keep-alive comment. */

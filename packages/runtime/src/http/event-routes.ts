@@ -1,35 +1,23 @@
 /**
- * `GET /v1/events`: server-sent events. Each event is `id: <runtime start>-<sequence>`, `event:
- * <kind>` and `data: <RuntimeEvent JSON>`; a client that reconnects with `Last-Event-ID` gets
- * what it missed, or a `reset` event when that is lost. A comment line every `keepAliveMs` keeps
- * idle connections open through proxies and tells clients the runtime still runs.
+ * `GET /v1/events`: server-sent events (`event-stream.ts` writes the stream, for this route and
+ * for the raw listener, `hot-routes.ts`, which answers the plainly well-formed requests itself).
+ * Here: the query and header checks and the OpenAPI description of what the raw path does not answer.
  */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { errorResponses } from '@lictor/http-service';
-import type { Scheduler } from '@lictor/protocol';
 import { EventsQuery } from '@lictor/protocol/wire';
-import type { HubEvent } from '../event-hub.js';
-import type { LictorRuntime } from '../runtime.js';
-import { formatEvent } from './event-format.js';
-
-/** A client that leaves this much unread is cut off (it reconnects with `Last-Event-ID`). */
-export const MAX_UNREAD_BYTES = 1024 * 1024;
+import type { EventStreams } from './event-stream.js';
 
 /** Options of {@link eventRoutes}. */
 export interface EventRoutesOptions {
-  runtime: LictorRuntime;
-  scheduler: Scheduler;
-  keepAliveMs: number;
+  /** The runtime's open streams, shared with the raw listener. */
+  streams: EventStreams;
 }
 
 /** The event stream; open streams end when the server closes. */
-export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (
-  app,
-  { runtime, scheduler, keepAliveMs },
-) => {
-  const open = new Set<() => void>();
+export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async (app, { streams }) => {
   app.addHook('preClose', async () => {
-    for (const end of [...open]) end();
+    streams.endAll();
   });
 
   app.get(
@@ -55,36 +43,9 @@ export const eventRoutes: FastifyPluginAsyncTypebox<EventRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { product } = request.query;
-      const wanted = (e: HubEvent) =>
-        product === undefined || e.event.product === undefined || e.event.product === product;
       const lastEventId = request.headers['last-event-id'];
-      const replay = runtime.events.since(typeof lastEventId === 'string' ? lastEventId : undefined);
       reply.hijack();
-      const res = reply.raw;
-      res.writeHead(200, {
-        'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-store',
-        connection: 'keep-alive',
-        'x-content-type-options': 'nosniff',
-      });
-      res.write(': Lictor Runtime events\n\n');
-      if (replay.reset) res.write(formatEvent(runtime.events.resetEvent()));
-      for (const e of replay.events) if (wanted(e)) res.write(formatEvent(e));
-      const unsubscribe = runtime.events.subscribe((e) => {
-        if (!wanted(e)) return;
-        res.write(formatEvent(e));
-        if (res.writableLength > MAX_UNREAD_BYTES) end();
-      });
-      const keepAlive = scheduler.setInterval(() => res.write(': keep-alive\n\n'), keepAliveMs);
-      const end = () => {
-        if (!open.delete(end)) return;
-        unsubscribe();
-        scheduler.clearInterval(keepAlive);
-        res.end();
-      };
-      open.add(end);
-      res.on('close', end);
+      streams.open(reply.raw, request.query.product, typeof lastEventId === 'string' ? lastEventId : undefined);
     },
   );
 };

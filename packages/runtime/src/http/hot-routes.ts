@@ -1,29 +1,41 @@
 /**
- * The runtime's three hot routes answered on `node:http` directly: a signed check
- * (`POST /v1/check`), a session opened (`POST /v1/sessions`) and closed
- * (`DELETE /v1/sessions/{id}`), what applications send all day. Fastify's routing, hooks,
+ * The runtime's routes that applications use all day, answered on `node:http` directly: a signed
+ * check (`POST /v1/check`), a session opened (`POST /v1/sessions`) and closed
+ * (`DELETE /v1/sessions/{id}`), a floating seat taken (`POST /v1/seats`) and given back
+ * (`DELETE /v1/seats/{id}`), the change events (`GET /v1/events`, a stream held open all day) and
+ * the status (`GET /v1/status`, what `lictor runtime status` asks). Fastify's routing, hooks,
  * validation, request and reply objects cost more CPU per request than the check itself
- * (`docs/benchmarks.md`, "Runtime"). Everything else, and every hot request that is not plainly
- * well-formed, goes to Fastify, which answers as it always did (the License Manager's design,
- * `packages/manager/src/hot-routes.ts`).
+ * (`docs/benchmarks.md`, "Runtime"), and the Fastify app, composed, keeps about 22 MiB of resident
+ * memory for the rest of the process's life (Fastify, TypeBox, Ajv, the OpenAPI plugin, the
+ * compiled schemas). Everything else, and every request here that is not plainly well-formed,
+ * goes to Fastify, which answers as it always did (the License Manager's design,
+ * `packages/manager/src/hot-routes.ts`). What stays on Fastify: activation, offline requests and
+ * installs, remote upgrades and `GET /openapi.json`, one-off actions of a person, for which
+ * loading the app once is fine.
  *
  * What is answered here passes the same local-only check (`localRefusal`: a refused request is
  * handed to Fastify, whose `onRequest` hook refuses it), is checked against the same wire schemas
  * (`@lictor/protocol/wire`: TypeBox's compiled check of each, generated at build time into
  * `wire-code.generated.ts`, so that neither the schemas' TypeBox builders nor its compiler are
- * loaded to serve), handled by the same functions as
- * the Fastify routes (`hot-answers.ts`, which also make the answer's JSON text), with the same
- * headers, status codes, error bodies and log lines (a refusal at info, a failure at error, with
- * a request id of the series Fastify's requests take theirs from).
+ * loaded to serve), handled by the same functions as the Fastify routes (`hot-answers.ts`, which
+ * also make the answer's JSON text, with serializers generated there too; `event-stream.ts` for
+ * the event stream), with the same headers, status codes, error bodies and log lines (a refusal
+ * at info, a failure at error, with a request id of the series Fastify's requests take theirs
+ * from). Event streams opened here are in the same set as Fastify's, and end as they do when the
+ * service closes (`RuntimeServer.close()`, the app's `preClose`).
  *
- * Handed to Fastify before anything is read: other methods and paths, a query string, a session
- * id that is not 1–100 unreserved URL characters, a body on a close, a header `lictor-session`
- * (the application's answer session) not of `RuntimeProofHeaders`, a check or session body that
- * is chunked, larger than the body limit or not `application/json`, a request the local-only
- * check refuses, a server closing, and a logger at `debug` or below (Fastify logs every request
- * there). Handed to Fastify with the body read (replayed through `inject`): a body that is not
- * JSON or not of its schema (Fastify's validator may still accept it, after coercing a type or
- * removing a property the schema does not name, or answers the same 400).
+ * Handed to Fastify before anything is read: other methods and paths, a query string (but
+ * `?product=` on the events, see below), a session or seat id that is not 1–100 unreserved URL
+ * characters, a body on a close, a release, a status or events request, a header
+ * `lictor-session` (the application's answer session) not of `RuntimeProofHeaders` on a check or
+ * a session, a check, session or seat body that is chunked, larger than the body limit or not
+ * `application/json`, an events request whose query is not `?product=` with a value free of `&`,
+ * `=`, `+`, `;`, `#`, `?` whose percent-decoding succeeds and fits `EventsQuery`, or whose header
+ * `last-event-id` is longer than 128 characters, a request the local-only check refuses, a server
+ * closing, and a logger at `debug` or below (Fastify logs every request there). Handed to Fastify
+ * with the body read (replayed through `inject`): a body that is not JSON or not of its schema
+ * (Fastify's validator may still accept it, after coercing a type or removing a property the
+ * schema does not name, or answers the same 400).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -35,6 +47,7 @@ import {
   type RawRouteService,
   type RequestListener,
   readBody,
+  reqIdText,
   sendDone,
   sendJson,
   sendRefusal,
@@ -42,8 +55,16 @@ import {
 import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
 import { localRefusal } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
-import { answerCheck, answerCloseSession, answerOpenSession } from './hot-answers.js';
-import { isCheckBody, isProofHeaders, isSessionBody } from './wire-code.generated.js';
+import type { EventStreams } from './event-stream.js';
+import {
+  answerAcquireSeat,
+  answerCheck,
+  answerCloseSession,
+  answerOpenSession,
+  answerReleaseSeat,
+  answerStatus,
+} from './hot-answers.js';
+import { isCheckBody, isEventsQuery, isProofHeaders, isSeatBody, isSessionBody } from './wire-code.generated.js';
 
 /**
  * What the hot routes need of the service around them (`fastify` composes the Fastify app first
@@ -53,27 +74,58 @@ export interface HotRoutesOptions extends RawRouteService {
   runtime: LictorRuntime;
   /** Whether a connection came through the runtime's Unix socket (the local-only check's). */
   overSocket: (socket: Socket) => boolean;
+  /** The runtime's open event streams (the Fastify route's too). */
+  streams: EventStreams;
 }
 
 /** `/v1/sessions/<id>`, ids Fastify's router takes as they are (no decoding, at most its 100 characters). */
 const SESSION_PATH = /^\/v1\/sessions\/([A-Za-z0-9._~-]{1,100})$/;
+/** `/v1/seats/<id>`, as {@link SESSION_PATH}. */
+const SEAT_PATH = /^\/v1\/seats\/([A-Za-z0-9._~-]{1,100})$/;
+/**
+ * `/v1/events`, or with `?product=` and a value that Fastify's query string parser and router
+ * take as it is but for its percent-decoding (no other member, no `+` for a space, nothing its
+ * router cuts a path at).
+ */
+const EVENTS_PATH = /^\/v1\/events(?:\?product=([^&=+;#?]*))?$/;
+/** The event stream's header `last-event-id`, at most this long (its schema on the Fastify route). */
+const MAX_LAST_EVENT_ID = 128;
 
 const checkBody = { Check: isCheckBody };
 const sessionBody = { Check: isSessionBody };
+const seatBody = { Check: isSeatBody };
+
+/** The `product` of an events query (`undefined`: none), or `null` when it is not plainly of `EventsQuery`. */
+function eventsProduct(value: string | undefined): string | undefined | null {
+  if (value === undefined) return undefined;
+  let product = value;
+  if (value.includes('%')) {
+    try {
+      product = decodeURIComponent(value);
+    } catch {
+      return null;
+    }
+  }
+  return isEventsQuery({ product }) ? product : null;
+}
 
 /** The request listener of the runtime's servers: the hot routes here, the rest to Fastify. */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
-  const { runtime, overSocket, fastify, replay, log, genReqId, closing, bodyLimit } = options;
+  const { runtime, overSocket, streams, fastify, replay, log, genReqId, closing, bodyLimit } = options;
 
-  /** Reads a JSON body of `schema` and answers it with `answer` (`status`), or hands it to Fastify. */
+  /**
+   * Reads a JSON body of `schema` and answers it with `answer` (`status`), or hands it to Fastify
+   * (`proofHeaders`: the route takes the header `lictor-session`, checked against its schema).
+   */
   function withBody<T>(
     req: IncomingMessage,
     res: ServerResponse,
     schema: { Check(value: unknown): value is T },
     status: number,
+    proofHeaders: boolean,
     answer: (body: T, session: string | undefined) => Promise<string>,
   ): void {
-    const session = req.headers[ANSWER_SESSION_HEADER];
+    const session = proofHeaders ? req.headers[ANSWER_SESSION_HEADER] : undefined;
     if (!plainJsonBody(req, bodyLimit) || (session !== undefined && !isProofHeaders(req.headers))) {
       fastify(req, res);
       return;
@@ -91,28 +143,73 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     });
   }
 
+  /** `GET /v1/status`: the status, or a failure as Fastify's error handler answers it. */
+  function status(res: ServerResponse): void {
+    const reqId = genReqId.take();
+    let json: string;
+    try {
+      json = answerStatus(runtime);
+    } catch (error) {
+      sendRefusal(res, log, reqIdText(reqId), error, bodyLimit);
+      return;
+    }
+    sendJson(res, 200, json);
+  }
+
+  /** `GET /v1/events` when its query and header are plainly well-formed (true), or nothing (false: Fastify's). */
+  function events(req: IncomingMessage, res: ServerResponse, url: string): boolean {
+    const path = EVENTS_PATH.exec(url);
+    if (path === null) return false;
+    const product = eventsProduct(path[1]);
+    const lastEventId = req.headers['last-event-id'];
+    if (product === null) return false;
+    if (lastEventId !== undefined && (typeof lastEventId !== 'string' || lastEventId.length > MAX_LAST_EVENT_ID)) {
+      return false;
+    }
+    genReqId.take();
+    streams.open(res, product, lastEventId);
+    return true;
+  }
+
   return (req, res) => {
     const { method, url = '' } = req;
     if (
-      (method === 'POST' || method === 'DELETE') &&
+      (method === 'POST' || method === 'DELETE' || method === 'GET') &&
       !closing() &&
       !logsEveryRequest(log) &&
       !localRefusal(req, overSocket)
     ) {
       if (method === 'POST') {
         if (url === '/v1/check') {
-          withBody(req, res, checkBody, 200, (body, session) => answerCheck(runtime, body, session));
+          withBody(req, res, checkBody, 200, true, (body, session) => answerCheck(runtime, body, session));
           return;
         }
         if (url === '/v1/sessions') {
-          withBody(req, res, sessionBody, 201, (body, session) => answerOpenSession(runtime, body, session));
+          withBody(req, res, sessionBody, 201, true, (body, session) => answerOpenSession(runtime, body, session));
           return;
         }
-      } else {
-        const path = SESSION_PATH.exec(url);
-        if (path !== null && bodiless(req)) {
-          sendDone(res, options, answerCloseSession, runtime, path[1] as string);
+        if (url === '/v1/seats') {
+          withBody(req, res, seatBody, 201, false, (body) => answerAcquireSeat(runtime, body));
           return;
+        }
+      } else if (bodiless(req)) {
+        if (method === 'GET') {
+          if (url === '/v1/status') {
+            status(res);
+            return;
+          }
+          if (events(req, res, url)) return;
+        } else {
+          const session = SESSION_PATH.exec(url);
+          if (session !== null) {
+            sendDone(res, options, answerCloseSession, runtime, session[1] as string);
+            return;
+          }
+          const seat = SEAT_PATH.exec(url);
+          if (seat !== null) {
+            sendDone(res, options, answerReleaseSeat, runtime, seat[1] as string);
+            return;
+          }
         }
       }
     }

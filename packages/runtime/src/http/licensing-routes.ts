@@ -5,7 +5,7 @@ import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
 import { RUNTIME_MESSAGES, RuntimeProofHeaders } from '@lictor/protocol/wire';
 import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
-import { answerCheck } from './hot-answers.js';
+import { answerCheck, answerStatus } from './hot-answers.js';
 
 const ref = messageRefs(RUNTIME_MESSAGES);
 
@@ -21,7 +21,8 @@ export const licensingRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime
         response: { 200: ref.RuntimeStatus, ...errorResponses(403) },
       },
     },
-    async () => runtime.status(),
+    // The JSON text is made as the raw listener makes it (`hot-answers.ts`); Fastify sends it as is.
+    async (_request, reply) => (reply as FastifyReply).type(JSON_TYPE).send(answerStatus(runtime)),
   );
 
   app.post(

@@ -1,9 +1,11 @@
 /**
  * The runtime's HTTP service behind two servers, the Unix socket (`server`) and loopback TCP
- * (`extra`), with one request listener. The hot routes (a check, a session opened or closed) are
- * answered on `node:http` directly (`hot-routes.ts`); everything else by the Fastify app
- * (`app.ts`), which is loaded and composed on the first request that needs it (or a call of
- * `app()`): until then the runtime holds neither Fastify nor the compiled schemas of its routes.
+ * (`extra`), with one request listener. The routes applications use all day (a check, a session
+ * opened or closed, a seat taken or given back, the event stream, and the status) are answered
+ * on `node:http` directly (`hot-routes.ts`); everything else (activation, installs, upgrades,
+ * the OpenAPI document, and what the raw path hands over) by the Fastify app (`app.ts`), which
+ * is loaded and composed on the first request that needs it (or a call of `app()`): until then
+ * the runtime holds neither Fastify nor the compiled schemas of its routes.
  * Every request passes the local-only check (`local-only.ts`); bodies are JSON only; every route
  * has an `operationId` in `GET /openapi.json`.
  */
@@ -19,6 +21,7 @@ import { hostOfHeader, isLoopbackHost } from '../local-only.js';
 import type { LictorRuntime } from '../runtime.js';
 import { answerClientErrors } from './client-error.js';
 import { DEFAULT_KEEP_ALIVE_MS } from './event-format.js';
+import { EventStreams } from './event-stream.js';
 import { hotRoutesListener } from './hot-routes.js';
 
 /** Request bodies above this size are refused with 413 before parsing (license and answer files are a few KiB). */
@@ -33,8 +36,9 @@ export interface RuntimeServerOptions {
   /** Period of the event stream's keep-alive comment (default 15 s). */
   keepAliveMs?: number;
   /**
-   * Answer the hot routes (check, session open and close) on `node:http` directly
-   * (`hot-routes.ts`; default `true`); `false`: every request through Fastify (tests compare both).
+   * Answer the hot routes (check, session open and close, seat take and release, events, status)
+   * on `node:http` directly (`hot-routes.ts`; default `true`); `false`: every request through
+   * Fastify (tests compare both).
    */
   hotRoutes?: boolean;
 }
@@ -53,7 +57,10 @@ export interface RuntimeServer {
   readonly composed: boolean;
   /** Marks `server`'s connections as coming over the Unix socket (local by nature). */
   acceptSocketOn(server: Server): void;
-  /** Answers no more requests on the hot routes, and closes the app if it was composed (the servers are closed by their owner). */
+  /**
+   * Answers no more requests on the hot routes, ends the open event streams, and closes the app
+   * if it was composed (the servers are closed by their owner).
+   */
   close(): Promise<void>;
 }
 
@@ -73,6 +80,11 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
   const extra = nodeHttp.createServer((req, res) => listener(req, res));
   answerClientErrors(server);
   answerClientErrors(extra);
+  const streams = new EventStreams(
+    runtime,
+    options.scheduler ?? systemScheduler,
+    options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+  );
 
   let composed: Promise<{ app: FastifyInstance; listener: RequestListener }> | undefined;
   let fastifyListener: RequestListener | undefined;
@@ -87,8 +99,7 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
           server,
           overSocket,
           bodyLimit: RUNTIME_BODY_LIMIT,
-          scheduler: options.scheduler ?? systemScheduler,
-          keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+          streams,
         }),
       )
       .then((done) => {
@@ -122,6 +133,7 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
     listener = hotRoutesListener({
       runtime,
       overSocket,
+      streams,
       fastify: toApp,
       replay: (req, body, res) => replay(app, req, body, res, overSocket),
       log,
@@ -143,6 +155,7 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
     },
     async close() {
       closing = true;
+      streams.endAll();
       if (composed !== undefined) await (await composed.catch(() => undefined))?.app.close();
     },
   };

@@ -5,7 +5,7 @@ import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
 import { RUNTIME_MESSAGES, RuntimeIdParams, RuntimeProofHeaders } from '@lictor/protocol/wire';
 import type { FastifyReply } from 'fastify';
 import type { LictorRuntime } from '../runtime.js';
-import { answerCloseSession, answerOpenSession } from './hot-answers.js';
+import { answerAcquireSeat, answerCloseSession, answerOpenSession, answerReleaseSeat } from './hot-answers.js';
 
 const ref = messageRefs(RUNTIME_MESSAGES);
 const closed = { 204: { type: 'null', description: 'Closed' } } as const;
@@ -61,7 +61,12 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime }
         response: { 201: ref.RuntimeSeat, ...errorResponses(400, 403, 409, 413, 503) },
       },
     },
-    async (request, reply) => reply.code(201).send(await runtime.acquireSeat(request.body)),
+    // The JSON text is made as the raw listener makes it (`hot-answers.ts`); Fastify sends it as is.
+    async (request, reply) =>
+      (reply as FastifyReply)
+        .code(201)
+        .type(JSON_TYPE)
+        .send(await answerAcquireSeat(runtime, request.body)),
   );
 
   app.delete(
@@ -76,7 +81,7 @@ export const sessionRoutes: FastifyPluginAsyncTypebox<{ runtime: LictorRuntime }
       },
     },
     async (request, reply) => {
-      await runtime.releaseSeat(request.params.id);
+      await answerReleaseSeat(runtime, request.params.id);
       return reply.code(204).send(null);
     },
   );
