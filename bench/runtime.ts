@@ -249,30 +249,38 @@ export async function benchRuntime(options: RuntimeBenchOptions = {}): Promise<R
       feature: FEATURE,
       now: Date.now(),
     });
-    /** An answer session of connection `c` with `license`: its first MAC'd answer verified; the header line to send. */
+    /**
+     * An answer session of connection `c` with `license`: the check that opens it (answered signed),
+     * then its first MAC'd answer verified; the header line to send.
+     */
     const openAnswerSession = async (c: HttpClient, doc: LicenseDocument): Promise<{ head: string; bytes: number }> => {
       const secret = new Uint8Array(randomBytes(32));
       const sealed = sealAnswerSession(doc, secret);
       const id = answerSessionId(sealed);
-      const n = nonce();
-      const a = await c.request(
-        'POST',
-        '/v1/check',
-        JSON.stringify({ publicKey, product: 'ERP', feature: FEATURE, nonce: n }),
-        `${ANSWER_SESSION_HEADER}: ${id}.${sealed}\r\n`,
-      );
-      if (a.status !== 200) throw new Error(`runtime bench: check answered ${a.status}: ${a.text}`);
-      const v = verifyRuntimeAnswer({
-        publicKey,
-        nonce: n,
-        purpose: 'runtime-check',
-        answer: JSON.parse(a.text),
-        product: 'ERP',
-        feature: FEATURE,
-        now: Date.now(),
-        session: { secret, license: doc },
-      });
-      if (v.key !== 'session') throw new Error("runtime bench: the answer within the session is not MAC'd");
+      const checked = async (header: string, expected: 'container' | 'session') => {
+        const n = nonce();
+        const a = await c.request(
+          'POST',
+          '/v1/check',
+          JSON.stringify({ publicKey, product: 'ERP', feature: FEATURE, nonce: n }),
+          `${ANSWER_SESSION_HEADER}: ${header}\r\n`,
+        );
+        if (a.status !== 200) throw new Error(`runtime bench: check answered ${a.status}: ${a.text}`);
+        const v = verifyRuntimeAnswer({
+          publicKey,
+          nonce: n,
+          purpose: 'runtime-check',
+          answer: JSON.parse(a.text),
+          product: 'ERP',
+          feature: FEATURE,
+          now: Date.now(),
+          session: { secret, license: doc },
+        });
+        if (v.key !== expected) throw new Error(`runtime bench: the check answered ${v.key}, not ${expected}`);
+        return a;
+      };
+      await checked(`${id}.${sealed}`, 'container');
+      const a = await checked(id, 'session');
       return { head: `${ANSWER_SESSION_HEADER}: ${id}\r\n`, bytes: Buffer.byteLength(a.text) };
     };
     const macCheckBytes = (await openAnswerSession(probe, license)).bytes;

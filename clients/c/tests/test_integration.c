@@ -32,12 +32,20 @@ static void sequence(const char *label, const lictor_runtime_options *o, const c
     printf("%s check %s/%s serial %s container %s\n", label, product, feature, g->serial, g->container_id);
   }
   lictor_grant_free(g);
-  /* Within the answer session the handle opened after that signed answer: MAC'd. */
+  /*
+   * The answer session the handle opened after that signed answer: the check that carries its
+   * sealed secret opens it at the runtime and is signed (with the license the runtime holds the
+   * session under), the next ones are MAC'd.
+   */
+  rc = lictor_runtime_check(rt, product, feature, &g, &err);
+  CHECK(rc == LICTOR_OK && g != NULL && !g->session_mac, "%s: check 2, opening the session, signed: %s %s [%s]",
+        label, err.code, err.message, err.reason);
+  lictor_grant_free(g);
   for (int k = 0; k < 2; k++) {
     rc = lictor_runtime_check(rt, product, feature, &g, &err);
     CHECK(rc == LICTOR_OK && g != NULL && g->session_mac, "%s: check %d within the session: %s %s [%s]", label,
-          k + 2, err.code, err.message, err.reason);
-    if (g != NULL) printf("%s check %d %s\n", label, k + 2, g->session_mac ? "mac" : "signed");
+          k + 3, err.code, err.message, err.reason);
+    if (g != NULL) printf("%s check %d %s\n", label, k + 3, g->session_mac ? "mac" : "signed");
     lictor_grant_free(g);
   }
   rc = lictor_runtime_check(rt, product, "no-such-feature", &g, &err);

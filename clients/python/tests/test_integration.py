@@ -49,14 +49,19 @@ class RealRuntime(unittest.TestCase):
                 self.assertEqual(client.check().feature, None)
 
     def test_answers_come_macd_within_an_answer_session(self) -> None:
-        # A client of its own: its first answer of the license is signed, the next ones MAC'd.
+        # A client of its own: its first answer of the license is signed, and the one that opens
+        # the session at the runtime (its sealed secret opened there) too; the next ones MAC'd.
         for where in ({"socket_path": ENV["LICTOR_TEST_RUNTIME_SOCKET"]}, {"url": ENV["LICTOR_TEST_RUNTIME_URL"]}):
             with self.subTest(str(where)), Client(ENV["LICTOR_TEST_PUBLIC_KEY"], self.product, **where) as client:
                 first = client.check(self.feature)
-                second = client.check(self.feature)
+                opening = client.check(self.feature)
                 third = client.check(self.feature)
-                self.assertEqual([g.proof_key for g in (first, second, third)], ["container", "session", "session"])
-                self.assertEqual(second.answer, first.answer)
+                fourth = client.check(self.feature)
+                self.assertEqual(
+                    [g.proof_key for g in (first, opening, third, fourth)],
+                    ["container", "container", "session", "session"],
+                )
+                self.assertEqual(third.answer, first.answer)
                 self.assertEqual(third.license["containerId"], first.license["containerId"])
                 session = client.open_session(self.feature)
                 self.assertEqual((session.proof_key, session.serial), ("session", ENV["LICTOR_TEST_SERIAL"]))

@@ -13,8 +13,10 @@
  *
  * Answers within a session are MAC'd instead of signed (HMAC-SHA256 costs the manager about
  * 10 µs, an Ed25519 signature about as much as the rest of the request): after its first signed answer
- * a client sends a session secret sealed to the license's certified X25519 key, then only its
- * id; the manager opens it once with the container's private key and keeps it in memory (at most
+ * a client sends a session secret sealed to the license's certified X25519 key (until an answer
+ * comes MAC'd), then only its id; the manager opens it once with the container's private key,
+ * answers that request signed (with the license whose text the session then holds: the client may
+ * have sealed to an older text of the same container's license), and keeps it in memory (at most
  * {@link MAX_SESSIONS}, oldest dropped first; after a restart or a drop the answer is signed
  * again and the client sends the sealed secret again). A session remembers the text of its
  * container's license it was last proven under: when that license changes (a remote upgrade keeps
@@ -48,8 +50,8 @@ export type SeatAnswerPurpose = 'lease' | 'heartbeat' | 'borrow' | 'status';
 
 /**
  * A session a client opened, by its id: the HMAC key of its secret, the container whose key opened
- * it, and the text of that container's license the client is known to hold (the one it sealed the
- * secret to, or the last one signed under the session): answers are MAC'd only under that text.
+ * it, and the text of that container's license the client is known to hold (the one the answer
+ * that opened the session was signed with, or the last one signed under the session): answers are MAC'd only under that text.
  */
 interface Session {
   mac: AnswerMacKey;
@@ -107,8 +109,8 @@ export class SeatProofs {
   /**
    * `answer` with its `proof` when the client sent a nonce and the license of `lease` has a key
    * here; else `answer` as is (the client then refuses it). MAC'd under the client's session
-   * when the manager holds it for that license's container (a sealed secret sent along is
-   * opened first), else signed.
+   * when the manager already held it for that license's container, else signed (a sealed secret
+   * sent along is opened and kept, and this answer signed).
    */
   sign<T extends object>(
     purpose: SeatAnswerPurpose,
@@ -181,22 +183,26 @@ export class SeatProofs {
   }
 
   /**
-   * The session `ref` names for `key`'s container to MAC under, opening its sealed secret when
-   * new; `undefined` when the answer is to be signed. When the container's license changed under
-   * the session (a remote upgrade), the session takes the new license's text and this answer is
-   * signed, so that the client learns the new license.
+   * The session `ref` names for `key`'s container to MAC under; `undefined` when the answer is to
+   * be signed. A session opened now from its sealed secret (new, or of another container before)
+   * is kept with `key`'s license text and this answer is signed with it: the manager cannot tell
+   * which text of the container's license the client sealed to (an upgrade keeps the keys), so the
+   * client learns the one the MAC'd answers after it are checked against. When the container's
+   * license changed under a held session (a remote upgrade), the session takes the new license's
+   * text and this answer is signed, for the same reason.
    */
   #session(ref: SessionRef, key: AnswerKey): Session | undefined {
-    let held = this.#sessions.get(ref.id);
+    const held = this.#sessions.get(ref.id);
     if (held === undefined || held.containerId !== key.containerId) {
       if (ref.sealed === undefined || answerSessionId(ref.sealed) !== ref.id) return undefined;
       const secret = key.openSession?.(ref.sealed) ?? null;
       if (secret === null) return undefined;
-      held = { mac: answerMacKey(secret), containerId: key.containerId, license: key.license };
       this.#sessions.delete(ref.id);
-      this.#sessions.set(ref.id, held);
+      this.#sessions.set(ref.id, { mac: answerMacKey(secret), containerId: key.containerId, license: key.license });
       if (this.#sessions.size > MAX_SESSIONS) this.#sessions.delete(this.#sessions.keys().next().value as string);
-    } else if (held.license !== key.license) {
+      return undefined;
+    }
+    if (held.license !== key.license) {
       held.license = key.license;
       return undefined;
     }

@@ -30,13 +30,16 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   const now = Date.parse('2026-12-03T10:00:00.000Z');
   const { manager } = await openManager(t, { licenses: [CAD], now: () => now });
   const key = licenseKey(['cad'], VENDOR);
+  // Each server its own sessions (the same key): each opens the sealed secret, signing that answer.
   const proofs = new SeatProofs();
   proofs.setKeys(new Map([[CAD.id, key]]));
+  const slowProofs = new SeatProofs();
+  slowProofs.setKeys(new Map([[CAD.id, key]]));
   const hotLog = requestLogSink();
   const slowLog = requestLogSink();
   const hot = buildManagerServer(manager, { proofs, logger: { level: 'info', stream: hotLog.stream } });
   const slow = buildManagerServer(manager, {
-    proofs,
+    proofs: slowProofs,
     logger: { level: 'info', stream: slowLog.stream },
     hotRoutes: false,
   });
@@ -95,14 +98,13 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
     randomBytes(32),
   );
   const session = answerSessionId(sealed);
-  const maced = await same(
-    "MAC'd heartbeat (sealed session)",
-    rawRequest('POST', `/v1/leases/${idA}/heartbeat`, {
-      'lictor-nonce': nonce,
-      'lictor-session': `${session}.${sealed}`,
-    }),
-    200,
-  );
+  const sealedHeartbeat = rawRequest('POST', `/v1/leases/${idA}/heartbeat`, {
+    'lictor-nonce': nonce,
+    'lictor-session': `${session}.${sealed}`,
+  });
+  const opening = await same('heartbeat that opens the session (sealed): signed', sealedHeartbeat, 200);
+  assert.equal((JSON.parse(opening.body) as { proof: { key: string } }).proof.key, 'container');
+  const maced = await same("MAC'd heartbeat (the sealed secret sent again)", sealedHeartbeat, 200);
   assert.equal((JSON.parse(maced.body) as { proof: { key: string } }).proof.key, 'session');
   await same(
     "MAC'd heartbeat",

@@ -118,11 +118,13 @@ const DAY = 24 * 3600_000;
 
 /**
  * A client of a manager whose license (of one container) runs out a day from now, holding a seat
- * in an answer session (heartbeats MAC'd); then the license is upgraded remotely on the manager
- * (same container and keys, running a year from now) and served, and the client's clock moved
- * past the first license's end. `proofs`: the proof of each answer the client receives from then on.
+ * (by default in an answer session: heartbeats MAC'd; with `inSession: false` only granted, signed,
+ * its first heartbeat, which carries the sealed secret, not sent yet); then the license is upgraded
+ * remotely on the manager (same container and keys, running a year from now) and served, and the
+ * client's clock moved past the first license's end. `proofs`: the proof of each answer the client
+ * receives from then on.
  */
-async function upgradedUnderSession(t: TestContext) {
+async function upgradedUnderSession(t: TestContext, { inSession = true } = {}) {
   // Licenses made here are issued now: the client's clock starts now too.
   const start = Date.now();
   const { running } = await serve(t, [{ ...MULTI, expiresAt: new Date(start + DAY).toISOString() }]);
@@ -156,9 +158,11 @@ async function upgradedUnderSession(t: TestContext) {
     clock.advance(lease.heartbeatIntervalMs);
     await clock.whenPending();
   };
-  await beat();
-  await beat();
-  assert.deepEqual(proofs, ['lease:container', 'heartbeat:session', 'heartbeat:session']);
+  if (inSession) {
+    await beat();
+    await beat();
+    assert.deepEqual(proofs, ['lease:container', 'heartbeat:container', 'heartbeat:session']);
+  } else assert.deepEqual(proofs, ['lease:container']);
 
   // The remote upgrade, applied on the manager, which serves the new license once its licensing tells of the change.
   const started = await running.licensing.startUpgrade();
@@ -213,4 +217,28 @@ test("after a remote upgrade the status is what the manager signs once: the clie
   await client.status('SCADA');
   assert.equal(await client.acquire('SCADA'), lease, "MAC'd, checked against the upgraded license");
   assert.deepEqual(proofs, ['status:container', 'lease:session']);
+});
+
+test('a remote upgrade between the grant and the heartbeat that opens the session: that heartbeat is signed with the new license, the client checks against it', {
+  timeout: 30_000,
+}, async (t) => {
+  // The manager opens the session after the upgrade, from a secret sealed to the license the
+  // client held before it: the manager cannot tell which license text that was (both have the
+  // same keys), so the answer that opens the session is signed, with the license it holds now.
+  const { client, lease, lost, beat, proofs } = await upgradedUnderSession(t, { inSession: false });
+  for (let n = 1; n <= 6; n++) {
+    await beat();
+    assert.deepEqual(
+      lost.map((e) => `${e.code} (${String(e.details?.reason)}): ${e.message}`),
+      [],
+      `the seat is kept (heartbeat ${n}: ${proofs.join(', ')})`,
+    );
+  }
+  assert.equal(lease.state, 'active');
+  assert.equal(await client.acquire('SCADA'), lease, "MAC'd, checked against the upgraded license");
+  assert.deepEqual(
+    proofs,
+    ['heartbeat:container', ...Array<string>(5).fill('heartbeat:session'), 'lease:session'],
+    "the heartbeat that opened the session signed with the new license, then MAC'd",
+  );
 });

@@ -131,20 +131,23 @@ test("a genuine manager: the grant is signed, heartbeats are MAC'd in a session 
   });
   const c = await client(t, [relay.url], { scheduler: time.client });
   const lease = await c.acquire('cad');
-  for (let beat = 1; beat <= 3; beat++) {
+  for (let beat = 1; beat <= 4; beat++) {
     time.client.advance(lease.heartbeatIntervalMs);
     await time.client.whenPending(); // answered, checked, and the next heartbeat set
   }
   assert.deepEqual(proofs, [
     'lease:container',
-    'heartbeat:session+sealed', // the client seals a session secret to the license's key; the manager MACs at once
+    // The client seals a session secret to the license's key; the manager opens it and signs
+    // this answer (the license it then holds the session under), so the client sends it again.
+    'heartbeat:container+sealed',
+    'heartbeat:session+sealed', // held: MAC'd
     'heartbeat:session',
     'heartbeat:session',
   ]);
   assert.equal(lease.state, 'active');
   // The session is the client's with this manager: its next lease answer is MAC'd too.
   assert.equal(await c.acquire('cad'), lease);
-  assert.ok(proofs.slice(4).includes('lease:session'), proofs.join(', '));
+  assert.ok(proofs.slice(5).includes('lease:session'), proofs.join(', '));
 });
 
 test("a signed acquire (a runtime's, for an application) sends that nonce without the session and accepts only a signature", async (t) => {
@@ -170,14 +173,15 @@ test("a signed acquire (a runtime's, for an application) sends that nonce withou
   });
   const c = await client(t, [relay.url]);
   await c.acquire('cad');
+  await c.acquire('cad'); // opens the session: signed
   await c.acquire('cad'); // within the session: MAC'd
   assert.deepEqual(
     seen.map((s) => s.proof),
-    ['container', 'session'],
+    ['container', 'container', 'session'],
   );
   const nonce = Buffer.alloc(24, 7).toString('base64url');
   const signedSeat = await c.acquire('cad', undefined, { nonce, signature: 'full' });
-  assert.deepEqual(seen[2], { nonce, session: undefined, proof: 'container' });
+  assert.deepEqual(seen[3], { nonce, session: undefined, proof: 'container' });
   assert.equal(signedSeat.proof.key, 'container');
   assert.equal(signedSeat.answer.lease.id, signedSeat.lease.id);
   assert.equal(signedSeat.answer.renewed, true, 'the seat this client holds');

@@ -18,8 +18,10 @@
  * to that license's X25519 key in the header `lictor-session` (`<id>.<sealed>`, then `<id>`). The
  * runtime opens it once with the container keys it holds (the granting license's first; only the
  * holder of the license's private key can), keeps its HMAC key in {@link AnswerSessions} (at most
- * {@link MAX_ANSWER_SESSIONS}, the least recently used dropped; a restart loses them all), and
- * answers a check or session that this license grants with `{ key: 'session', mac, signed }`: an
+ * {@link MAX_ANSWER_SESSIONS}, the least recently used dropped; a restart loses them all), answers
+ * the request that opened it signed (with the license text the session then holds: the application
+ * may have sealed to an older text of the same container's license, before a remote upgrade), and
+ * answers the later checks and sessions that this license grants with `{ key: 'session', mac, signed }`: an
  * HMAC-SHA256 costs a few microseconds where an Ed25519 signature costs about 50. An unknown id, a
  * secret that does not open, or another license granting: signed as without the header. When the
  * container's license changes under a session (a remote upgrade), the next answer is signed with
@@ -75,8 +77,8 @@ export const MAX_ANSWER_SESSIONS = 1024;
 
 /**
  * A session held: the HMAC key of its secret, the container whose key opened it, and the text of
- * that container's license the application is known to hold (the one that opened the session, or
- * the last one signed under it): an answer is MAC'd only under that license text.
+ * that container's license the application is known to hold (the one the answer that opened the
+ * session was signed with, or the last one signed under it): an answer is MAC'd only under that license text.
  */
 export interface HeldSession {
   mac: AnswerMacKey;
@@ -184,7 +186,8 @@ export class AnswerProofs {
 
   /**
    * `answer` with its proof: MAC'd under the application's session (`session`, from the header
-   * `lictor-session`) when the runtime holds it for the container of `licenseFile`, else signed
+   * `lictor-session`) when the runtime already held it for the container of `licenseFile` (a
+   * session opened by this request is kept and this answer signed), else signed
    * over `nonce` with `purpose` by that container's key (of `licensing`'s current load), or
    * `proof: null` with the reason.
    */
@@ -205,9 +208,14 @@ export class AnswerProofs {
     if ('reason' in signer) return { ...answer, proof: null, unproven: signer };
     if (session !== undefined) {
       const key = signer.key;
-      // Opened with the granting license's key first: the one an application seals to.
-      const held = this.sessions.held(session.id) ?? this.sessions.open(session, keysFrom(key, signers));
-      if (held !== undefined && held.containerId === key.containerId) {
+      const held = this.sessions.held(session.id);
+      if (held === undefined) {
+        // Opened now (with the granting license's key first: the one an application seals to) and
+        // kept with that license's text, this answer signed with it: the runtime cannot tell which
+        // text of the container's license the application sealed to (an upgrade keeps the keys),
+        // so it learns the one its MAC'd answers are checked against from then on.
+        this.sessions.open(session, keysFrom(key, signers));
+      } else if (held.containerId === key.containerId) {
         if (held.license === key.license) {
           return { ...answer, proof: macRuntimeAnswer(held.mac, purpose, key.containerId, nonce, answer) };
         }

@@ -1,8 +1,10 @@
 /**
  * Answer sessions with the runtime (`docs/spec/signed-answers.md`, "Sessions with the runtime"),
  * through `RuntimeClient` over real sockets: after the first verified signed answer of a license,
- * the client's checks and sessions come MAC'd under a secret it sealed to that license's container
- * key; after a runtime restart it gets a signed answer again and re-establishes the session; with
+ * the client seals a secret to that license's container key; the answer that opens the session is
+ * signed (with the license the runtime then holds the session under: after a remote upgrade between
+ * the two, the new one), and the client's later checks and sessions come MAC'd; after a runtime
+ * restart it gets a signed answer again and re-establishes the session; with
  * `proof: 'signature'` every answer is signed. Fake runtimes on loopback (`node:http`, relaying
  * to a genuine runtime or holding a genuine license of their own) that MAC under a secret they
  * made up, replay a MAC'd answer for another nonce, or MAC a statement of another container are
@@ -114,15 +116,17 @@ async function signingRuntime(t: TestContext): Promise<TestRuntime & { url: stri
   return { ...rt, url: rt.running.url as string };
 }
 
-test("a client's second check is MAC'd within its session, and its sessions too; the MAC'd proof carries no license", async (t) => {
+test("a client's third check is MAC'd within its session (the second opens it, signed), and its sessions too; the MAC'd proof carries no license", async (t) => {
   const rt = await signingRuntime(t);
   const c = client({ url: rt.url });
   const first = await c.check('ERP', 'reports');
   assert.equal(first.key, 'container', 'the first answer is signed');
   const second = await c.check('ERP', 'reports');
-  assert.equal(second.key, 'session', "the second is MAC'd (the sealed secret sent along, opened once)");
-  assert.deepEqual(second.answer, first.answer);
-  assert.equal(second.license.containerId, first.license.containerId);
+  assert.equal(second.key, 'container', 'the second, whose sealed secret the runtime opens, is signed too');
+  const third = await c.check('ERP', 'reports');
+  assert.equal(third.key, 'session', "the third is MAC'd (the sealed secret sent along again, not opened again)");
+  assert.deepEqual(third.answer, first.answer);
+  assert.equal(third.license.containerId, first.license.containerId);
   assert.equal((await c.check('ERP', 'reports')).key, 'session', 'then the id alone');
 
   // Another feature granted by the same license: its first answer is signed (the client does not
@@ -134,28 +138,39 @@ test("a client's second check is MAC'd within its session, and its sessions too;
   const opened = await c.openSession('ERP', 700, 'reports');
   assert.equal(opened.key, 'session');
   assert.equal(opened.answer.pid, 700);
-  // Signed for a new client, then MAC'd.
+  // Signed for a new client, signed again as it opens its session, then MAC'd.
   const fresh = client({ url: rt.url });
   assert.equal((await fresh.openSession('ERP', 700, 'reports')).key, 'container');
+  const opening = await fresh.openSession('ERP', 700, 'reports');
+  assert.equal(opening.key, 'container');
   const again = await fresh.openSession('ERP', 700, 'reports');
   assert.equal(again.key, 'session');
   assert.notEqual(again.answer.id, opened.answer.id);
-  assert.equal(rt.running.runtime.status().sessions.count, 3);
+  assert.equal(rt.running.runtime.status().sessions.count, 4);
   await c.closeSession(opened.answer.id);
+  await c.closeSession(opening.answer.id);
   await c.closeSession(again.answer.id);
 
   // On the wire: `{ key, mac, signed }`, the statement naming the license's container.
   const secret = randomBytes(32);
   const sealed = sealAnswerSession(first.license, secret);
-  const n = nonce();
-  const raw = await callRuntime(
-    { url: rt.url },
-    'POST',
-    '/v1/check',
-    { publicKey: PUBLIC_KEY, product: 'ERP', feature: 'reports', nonce: n },
-    undefined,
-    { [ANSWER_SESSION_HEADER]: `${answerSessionId(sealed)}.${sealed}` },
+  const sealedCheck = (n: string) =>
+    callRuntime(
+      { url: rt.url },
+      'POST',
+      '/v1/check',
+      { publicKey: PUBLIC_KEY, product: 'ERP', feature: 'reports', nonce: n },
+      undefined,
+      { [ANSWER_SESSION_HEADER]: `${answerSessionId(sealed)}.${sealed}` },
+    );
+  const openedBy = await sealedCheck(nonce());
+  assert.equal(
+    (openedBy.json as { proof: { key: string } }).proof.key,
+    'container',
+    'the answer that opens it: signed',
   );
+  const n = nonce();
+  const raw = await sealedCheck(n);
   const proof = (raw.json as { proof: Record<string, string> }).proof;
   assert.deepEqual(Object.keys(proof), ['key', 'mac', 'signed']);
   assert.equal(JSON.parse(proof.signed as string).container, first.license.containerId);
@@ -206,7 +221,7 @@ test('after a runtime restart the client gets a signed answer, then MACs again u
   const socket = rt.running.socket as string;
   const c = client({ socket });
   assert.equal((await c.check('ERP', 'reports')).key, 'container');
-  assert.equal((await c.check('ERP', 'reports')).key, 'session');
+  assert.equal((await c.check('ERP', 'reports')).key, 'container', 'the check that opens the session');
   assert.equal((await c.check('ERP', 'reports')).key, 'session');
 
   await rt.running.close();
@@ -226,7 +241,7 @@ test('after a runtime restart the client gets a signed answer, then MACs again u
   const afterRestart = await c.check('ERP', 'reports');
   assert.equal(afterRestart.key, 'container', 'the restarted runtime does not hold the session: signed, verified');
   assert.equal(afterRestart.answer.product, 'ERP');
-  assert.equal((await c.check('ERP', 'reports')).key, 'session', 'the sealed secret sent again');
+  assert.equal((await c.check('ERP', 'reports')).key, 'container', 'the sealed secret sent again, opened: signed');
   assert.equal((await c.check('ERP', 'reports')).key, 'session');
 });
 
@@ -252,6 +267,7 @@ test('after a remote upgrade the runtime signs once with the new license, then M
   let clock = start;
   const c = client({ url: rt.running.url as string }, { now: () => clock });
   assert.equal((await c.check('ERP', 'reports')).key, 'container');
+  assert.equal((await c.check('ERP', 'reports')).key, 'container', 'the check that opens the session');
   assert.equal((await c.check('ERP', 'reports')).key, 'session');
 
   const question = await rt.call('POST', '/v1/upgrades/question', app);
@@ -268,6 +284,51 @@ test('after a remote upgrade the runtime signs once with the new license, then M
   assert.equal(signed.license.counter, 1);
   const macd = await c.check('ERP', 'reports');
   assert.equal(macd.key, 'session', "then MAC'd again under the same session");
+  assert.equal(macd.license.counter, 1, 'checked against the upgraded license');
+  assert.equal((await c.check('ERP', 'reports')).key, 'session');
+});
+
+test("a remote upgrade between a client's first check and the one that opens its session: that check is signed with the new license, the client checks against it", async (t) => {
+  // The runtime opens the session after the upgrade, from a secret sealed to the license the
+  // application verified before it: the runtime cannot tell which license text that was (both
+  // have the same keys), so the answer that opens the session is signed, with the license it
+  // holds now.
+  const start = Date.now();
+  const rt = await startRuntime(t, { scheduler: new FakeScheduler(start) });
+  const app = { publicKey: PUBLIC_KEY, product: 'ERP' };
+  const request = await rt.call('POST', '/v1/activation-requests', {
+    ...app,
+    serial: 'LX-7K2M-9QXD-4RTB',
+    pin: 'Q7K2M-9QXD4-RTA8C',
+    owner: { company: 'Initech', email: 'it@initech.example' },
+    kind: 'file',
+  });
+  const expiring = entry({ expiresAt: new Date(start + 24 * 3600_000).toISOString() });
+  const installed = await rt.call('POST', '/v1/licenses', {
+    ...app,
+    file: answerRequest(request.json.text as string, [expiring]),
+  });
+  assert.equal(installed.status, 201, JSON.stringify(installed.json));
+  let clock = start;
+  const c = client({ url: rt.running.url as string }, { now: () => clock });
+  const first = await c.check('ERP', 'reports');
+  assert.equal(first.key, 'container', 'signed: the client seals its secret to this license next');
+  assert.equal(first.license.counter, 0);
+
+  const question = await rt.call('POST', '/v1/upgrades/question', app);
+  assert.equal(question.status, 201, JSON.stringify(question.json));
+  const applied = await rt.call('POST', '/v1/upgrades/answer', {
+    ...app,
+    answer: answerQuestion(question.json.question as string, ['reports']),
+  });
+  assert.equal(applied.status, 200, JSON.stringify(applied.json));
+  // The application's clock is past the first license's end: only the upgraded one covers.
+  clock = start + 4 * 24 * 3600_000;
+  const opening = await c.check('ERP', 'reports');
+  assert.equal(opening.key, 'container', 'the check that opened the session: signed, with the new license');
+  assert.equal(opening.license.counter, 1);
+  const macd = await c.check('ERP', 'reports');
+  assert.equal(macd.key, 'session', "then MAC'd under the session");
   assert.equal(macd.license.counter, 1, 'checked against the upgraded license');
   assert.equal((await c.check('ERP', 'reports')).key, 'session');
 });
@@ -294,6 +355,7 @@ test("a fake runtime that MACs under a secret it made up, or replays a MAC'd ans
   });
   const c1 = client({ url: inventing });
   assert.equal((await c1.check('ERP', 'reports')).key, 'container');
+  // The genuine runtime would sign the answer that opens the session; the relay MACs it.
   await assert.rejects(c1.check('ERP', 'reports'), refusedWith('signature'));
 
   // A relay that records the first MAC'd answer and answers every later request with it.
@@ -306,6 +368,7 @@ test("a fake runtime that MACs under a secret it made up, or replays a MAC'd ans
   });
   const c2 = client({ url: replaying });
   assert.equal((await c2.check('ERP', 'reports')).key, 'container');
+  assert.equal((await c2.check('ERP', 'reports')).key, 'container', 'relayed: genuine, opening the session');
   assert.equal((await c2.check('ERP', 'reports')).key, 'session', 'relayed: genuine');
   await assert.rejects(c2.check('ERP', 'reports'), refusedWith('signature'));
 

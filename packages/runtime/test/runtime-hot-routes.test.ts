@@ -96,10 +96,16 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
       now: rt.scheduler.now(),
     });
     // Within an answer session (one table for both servers): MAC'd, the same bytes (HMAC is
-    // deterministic), whether the sealed secret comes along (opened by the first) or the id alone.
+    // deterministic), whether the sealed secret comes along again or the id alone. The request
+    // that opens it (here on the hot server) is answered signed.
     const secret = randomBytes(32);
     const sealed = sealAnswerSession(license, secret);
     const id = answerSessionId(sealed);
+    const opening = await pair.first.send(
+      rawRequest('POST', '/v1/check', { 'lictor-session': `${id}.${sealed}` }, body()),
+    );
+    assert.equal(opening.status, 200, `${opening.body} ${over}`);
+    assert.equal((JSON.parse(opening.body) as { proof: { key: string } }).proof.key, 'container', over);
     for (const header of [`${id}.${sealed}`, id]) {
       const m = nonce();
       const maced = await same(

@@ -160,11 +160,12 @@ final class RealRuntimeTest {
   }
 
   @Test
-  static void withinAnAnswerSessionTheSecondCheckIsMacd() throws Exception {
+  static void withinAnAnswerSessionTheThirdCheckIsMacd() throws Exception {
     String key = env("LICTOR_TEST_PUBLIC_KEY");
     String product = env("LICTOR_TEST_PRODUCT");
     String feature = env("LICTOR_TEST_FEATURE");
-    // Directly, over both transports: every answer verified, signed then MAC'd.
+    // Directly, over both transports: every answer verified, signed (the first, and the one that
+    // opens the session at the runtime) then MAC'd.
     for (LictorRuntime rt : List.of(socket(), http())) {
       for (int i = 0; i < 3; i++) equal(rt.check(product, feature).product(), product, "check " + i);
       rt.openSession(product, feature).close();
@@ -175,20 +176,32 @@ final class RealRuntimeTest {
     try (FakeRuntime relay = relay(b -> b, proofs(proven), true)) {
       LictorRuntime rt = through(relay, key);
       Grant signed = rt.check(product, feature);
+      Grant opening = rt.check(product, feature);
+      // Signed again: its license is opened anew (the same license, another object).
+      equal(
+          new Grant(
+              opening.product(), opening.feature(), opening.serial(), opening.licenseId(), opening.type(),
+              opening.users(), opening.expiresAt(), opening.file(), signed.license()),
+          signed,
+          "the grant that opened the session (signed) is the first one");
+      equal(opening.license().containerId(), signed.license().containerId(), "the same container");
       Grant macd = rt.check(product, feature);
-      equal(macd, signed, "the MAC'd grant is the signed one");
-      rt.check(product, feature);
+      equal(macd, opening, "the MAC'd grant is the signed one, with the session's license");
       Session session = rt.openSession(product, feature);
       equal(session.license().serial(), session.serial(), "the session's license");
       session.close();
       for (FakeRuntime.Request r : relay.requests) {
         if (r.method().equals("POST")) headers.add(String.valueOf(r.headers().get(SignedAnswers.SESSION_HEADER)));
       }
-      equal(proven, List.of("container", "session", "session", "session"), "signed, then MAC'd");
+      equal(
+          proven,
+          List.of("container", "container", "session", "session"),
+          "signed, signed again as the runtime opens the session, then MAC'd");
       equal(headers.get(0), "null", "the first check names no session");
       check(headers.get(1).matches("[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{123}"), "then the sealed secret: " + headers.get(1));
+      equal(headers.get(2), headers.get(1), "the sealed secret again until an answer comes MAC'd");
       String id = headers.get(1).substring(0, 22);
-      equal(headers.subList(2, 4), List.of(id, id), "then the id alone");
+      equal(headers.get(3), id, "then the id alone");
       // Signatures only: no header, every answer signed.
       proven.clear();
       LictorRuntime signatures = LictorRuntime.builder().vendorKey(key).url(relay.url).answerSessions(false).build();
@@ -205,7 +218,7 @@ final class RealRuntimeTest {
             a -> {
               answers.add(a);
               Map<String, Object> out = new LinkedHashMap<>(a);
-              if (mode.get().equals("replay")) return answers.get(1);
+              if (mode.get().equals("replay")) return answers.get(2);
               if (mode.get().equals("alter") && out.containsKey("serial")) out.put("serial", "LX-FAKE-FAKE-FAKE");
               return out;
             },
@@ -213,7 +226,9 @@ final class RealRuntimeTest {
       LictorRuntime rt = through(relay, key);
       rt.check(product, feature);
       rt.check(product, feature);
-      equal(map(answers.get(1).get("proof")).get("key"), "session", "the second answer MAC'd");
+      rt.check(product, feature);
+      equal(map(answers.get(1).get("proof")).get("key"), "container", "the answer that opened the session signed");
+      equal(map(answers.get(2).get("proof")).get("key"), "session", "the third answer MAC'd");
       mode.set("replay");
       unproven("signature", () -> rt.check(product, feature), "a MAC'd answer replayed");
       mode.set("alter");
