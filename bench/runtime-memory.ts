@@ -4,7 +4,11 @@
  * kept between runs), 2 s of signed checks over 8 connections, then 1,000 sessions opened and
  * held, and its VmRSS, VmHWM and private memory read from /proc.
  *
- *   node --import tsx bench/runtime-memory.ts [--runs N] [--check-seconds S] [--idle-seconds S] [--smaps] [--compose] [--exec CMD] [--env K=V]... [-- node options...]
+ *   node --import tsx bench/runtime-memory.ts [--runs N] [--check-seconds S] [--idle-seconds S] [--smaps] [--compose] [--seat] [--exec CMD] [--env K=V]... [-- node options...]
+ *
+ * `--seat` takes one floating seat (`POST /v1/seats`) from a `lictor manager serve` on loopback
+ * (started by the bench, its license made once beside the state directory) before memory is read,
+ * held for this process: what the runtime of an application that takes floating seats carries.
  */
 import { execSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -17,7 +21,7 @@ import { parseArgs } from 'node:util';
 import { toBase64Url } from '@lictor/protocol';
 import { measured } from './ceiling.js';
 import { HttpClient } from './load-clients.js';
-import { LICTOR_BIN } from './processes.js';
+import { LICTOR_BIN, managerWorld, type ServerProcess, serveManager } from './processes.js';
 import { activateOffline, memoryOf } from './runtime.js';
 
 const { values, positionals } = parseArgs({
@@ -37,6 +41,8 @@ const { values, positionals } = parseArgs({
      * (as an application that follows changes holds it all day).
      */
     compose: { type: 'boolean', default: false },
+    /** Takes one floating seat from a License Manager (on loopback, started here) before memory is read. */
+    seat: { type: 'boolean', default: false },
     /** A command run with the runtime's pid as its last argument before it is stopped (its output printed). */
     exec: { type: 'string' },
   },
@@ -83,6 +89,22 @@ if (!existsSync(publicKeyFile)) {
   await writeFile(publicKeyFile, publicKey);
 }
 const publicKey = await readFile(publicKeyFile, 'utf8');
+
+// The License Manager of `--seat`: its data directory (one license of 5 ERP seats from a vendor
+// of its own, activated from a License Center made for it) is kept beside the state directory.
+let manager: (ServerProcess & { publicKey: string }) | undefined;
+if (values.seat) {
+  const managerDir = `${stateDir}.manager`;
+  const managerKeyFile = join(managerDir, 'public-key');
+  if (!existsSync(managerKeyFile)) {
+    await rm(managerDir, { recursive: true, force: true });
+    await mkdir(managerDir, { recursive: true });
+    await writeFile(managerKeyFile, (await managerWorld(managerDir, 5)).publicKey);
+  }
+  const managerKey = await readFile(managerKeyFile, 'utf8');
+  const running = await serveManager(join(managerDir, 'manager'), managerKey, join(managerDir, 'manager.log'), 'warn');
+  manager = { ...running, publicKey: managerKey };
+}
 const nonce = () => toBase64Url(randomBytes(16));
 const body = (more: object = {}) =>
   JSON.stringify({ publicKey, product: 'ERP', feature: 'reports', nonce: nonce(), ...more });
@@ -124,6 +146,20 @@ for (let run = 0; run < Number(values.runs); run++) {
       if (a?.status !== 200) throw new Error(`status: ${a?.status} ${a?.text}`);
       events = await openEventStream(socket);
     }
+    if (manager !== undefined) {
+      const a = await clients[0]?.request(
+        'POST',
+        '/v1/seats',
+        JSON.stringify({
+          publicKey: manager.publicKey,
+          product: 'ERP',
+          managers: [manager.url],
+          pid: process.pid,
+          nonce: nonce(),
+        }),
+      );
+      if (a?.status !== 201) throw new Error(`seat: ${a?.status} ${a?.text}`);
+    }
     const m = await memoryOf(rt.pid);
     const idle = Number(values['idle-seconds']);
     if (idle > 0) {
@@ -136,7 +172,7 @@ for (let run = 0; run < Number(values.runs); run++) {
       console.log(execSync(`${values.exec} ${rt.pid}`, { encoding: 'utf8' }));
     }
     console.log(
-      `${positionals.join(' ') || '(defaults)'} ${values.env.join(' ')}: RSS ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)}), private ${m.private.toFixed(1)}; ${Math.round(checked.value)} checks/s, ${Math.round(checked.serverMicrosPerOp ?? Number.NaN)} µs CPU each; load ${loadavg()[0]?.toFixed(2)}`,
+      `${positionals.join(' ') || '(defaults)'} ${values.env.join(' ')}${manager ? '(a seat held)' : ''}: RSS ${m.rss.toFixed(1)} MiB (peak ${m.peak.toFixed(1)}), private ${m.private.toFixed(1)}; ${Math.round(checked.value)} checks/s, ${Math.round(checked.serverMicrosPerOp ?? Number.NaN)} µs CPU each; load ${loadavg()[0]?.toFixed(2)}`,
     );
   } finally {
     for (const c of clients) c.close();
@@ -144,6 +180,7 @@ for (let run = 0; run < Number(values.runs); run++) {
     await rt.stop();
   }
 }
+await manager?.stop();
 
 /** A `GET /v1/events` stream over the runtime's socket, open once its first comment has come. */
 function openEventStream(path: string): Promise<Socket> {

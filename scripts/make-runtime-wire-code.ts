@@ -35,7 +35,7 @@ import {
   SessionBody,
 } from '@lictor/protocol/wire';
 import fastJson, { type Schema } from 'fast-json-stringify';
-import { Build, type Compile } from 'typebox/schema';
+import { checkCode } from './typebox-check-code.js';
 
 /** Where the generated code goes. */
 export const WIRE_CODE_FILE = fileURLToPath(
@@ -50,22 +50,6 @@ export function withoutProof(schema: { properties: Record<string, object>; requi
     properties,
     required: (schema.required ?? []).filter((name) => name !== 'proof' && name !== 'unproven'),
   };
-}
-
-/** TypeBox's check of `schema` as an expression: a function of one value, true when it is of the schema. */
-function checkCode(name: string, schema: object): string {
-  const build = Build(schema as Parameters<typeof Compile>[0]);
-  if (build.UseUnevaluated()) throw new Error(`${name}: TypeBox's code needs its CheckContext`);
-  const functions = build.Functions().join(';\n');
-  for (const needs of ['CheckContext', 'Hashing']) {
-    if (functions.includes(needs)) throw new Error(`${name}: TypeBox's code needs ${needs}`);
-  }
-  const { identifier, variables } = build.External();
-  const external = variables.map((v) => {
-    if (!(v instanceof RegExp)) throw new Error(`${name}: an external of TypeBox's code is not a RegExp`);
-    return String(v);
-  });
-  return `((${identifier}) => {\n${functions};\nreturn (value) => ${build.Entry()};\n})([${external.join(', ')}])`;
 }
 
 /** fast-json-stringify's serializer of `schema` (standalone) as an expression: a function of one value. */

@@ -6,7 +6,7 @@
  * service), and prints as JSON every module the process loaded (recorded from before the
  * runtime's code was imported), before the seat and after, whether the runtime composed its
  * Fastify app, and whether Node loaded its undici (which importing `node:http` as an ES module
- * does: `@lictor/http-service/node-http`; the SDK's manager client asks managers with `fetch`).
+ * does: `@lictor/http-service/node-http`, and the global `fetch`).
  * It asks through `node:http` required as CommonJS, not `fetch`, which is undici.
  */
 import { createRequire, registerHooks } from 'node:module';

@@ -7,8 +7,9 @@
  * time, `wire-code.generated.ts`), nor fast-json-stringify's compiler and Ajv, nor hardware
  * collection libraries or the PKCS#11 binding (the test hardware is injected and no tokens are
  * configured), nor undici. A seat taken and given back then (from a License Manager of the test's
- * process) still composes no Fastify app; the SDK's manager client it loads brings TypeBox's
- * builders and compiler, the wire schemas and undici (`fetch`), and nothing else of the list.
+ * process) loads none of them either: the SDK's manager client asks over `node:http` required as
+ * CommonJS, not `fetch` (undici), and checks the manager's answers with checks generated at build
+ * time (`@lictor/protocol/manager-answers`), not the wire schemas.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -35,10 +36,7 @@ const NOT_LOADED: [string, RegExp][] = [
   ['pkcs11js', /\/node_modules\/pkcs11js\//],
 ];
 
-/** What the SDK's manager client loads on the first seat (`@lictor/sdk`'s `manager/client.ts`). */
-const SEAT_CLIENT_LOADS = ["TypeBox's type builders", "TypeBox's schema compiler", 'the wire schemas'];
-
-test('a runtime answering checks, sessions, status and events loads neither Fastify nor TypeBox nor Ajv nor hardware or token libraries; a seat then loads no Fastify', async (t) => {
+test('a runtime answering checks, sessions, status and events loads neither Fastify nor TypeBox nor Ajv nor hardware or token libraries nor undici; nor does a seat then', async (t) => {
   const manager = await startManager(t, 1);
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', CHILD], {
     maxBuffer: 16 * 1024 * 1024,
@@ -63,9 +61,10 @@ test('a runtime answering checks, sessions, status and events loads neither Fast
   assert.equal(r.signed, true, 'the answers are signed');
   assert.match(r.first, /^: Lictor Runtime events\n\n/);
   assert.equal(r.composed, false, 'the Fastify app was not composed');
-  // Importing `node:http` as an ES module loads undici (10–13 MiB of RSS): `node-http.ts`. The
-  // SDK's manager client asks with `fetch` (undici), so a runtime that takes seats loads it then.
+  // Importing `node:http` as an ES module loads undici (10–13 MiB of RSS): `node-http.ts`; so does
+  // the global `fetch`, which the SDK's manager client no longer uses by default.
   assert.equal(r.undici, false, "Node's undici was not loaded (before a seat)");
+  assert.equal(r.undiciAfterSeat, false, "Node's undici was not loaded by a seat (the SDK's HTTP is node:http's)");
   assert.ok(
     r.loaded.some((u) => u.includes('/runtime/src/http/hot-routes.ts')),
     'the hook saw the runtime load',
@@ -77,9 +76,14 @@ test('a runtime answering checks, sessions, status and events loads neither Fast
       `${name} not loaded (before a seat)`,
     );
   }
-  // A seat loads the SDK's manager client, which asks with `fetch` (undici) and checks the
-  // manager's answers against the wire schemas (TypeBox); nothing else of the list, Fastify least.
-  for (const [name, pattern] of NOT_LOADED.filter(([name]) => !SEAT_CLIENT_LOADS.includes(name))) {
+  // A seat's manager client checks the manager's answers with the generated checks
+  // (`@lictor/protocol/manager-answers`, TypeBox's code, needing only `typebox/guard` and
+  // `typebox/format`): nothing of the list, neither Fastify nor the wire schemas.
+  assert.ok(
+    r.loaded.some((u) => /\/packages\/protocol\/(src|dist)\/wire-checks\/manager-answers/.test(u)),
+    'the seat loaded the generated answer checks',
+  );
+  for (const [name, pattern] of NOT_LOADED) {
     assert.deepEqual(
       r.loaded.filter((u) => pattern.test(u)),
       [],

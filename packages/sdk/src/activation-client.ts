@@ -15,6 +15,7 @@ import {
   verifyServerTime,
 } from '@lictor/protocol';
 import { callCenter } from './center-client.js';
+import { jsonOf } from './http-transport.js';
 
 /** What the user types to activate. */
 export interface ActivateInput {
@@ -111,7 +112,7 @@ export async function activateOnline(
     timeoutMs: input.timeoutMs ?? 30_000,
     unreachableHint: 'check the address and the network, or activate offline',
   });
-  const json = (await response.json().catch(() => null)) as Partial<ActivationResponse> | null;
+  const json = jsonOf(response) as Partial<ActivationResponse> | null;
   if (!json || typeof json.license !== 'string' || typeof json.activationId !== 'string') {
     throw new LictorError('LICTOR_E_FILE_FORMAT', `the License Center at ${url.origin} sent an unexpected answer`);
   }

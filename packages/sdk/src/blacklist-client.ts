@@ -38,9 +38,9 @@ export async function fetchBlacklist(
   const url = new URL('/v1/blacklist', center);
   url.searchParams.set('nonce', nonce);
   const response = await callCenter(url, { timeoutMs });
-  const text = await response.text();
+  const { text } = response;
   const list = decodeBlacklist(text, publicKey);
-  const header = response.headers.get(TIME_HEADER);
+  const header = response.header(TIME_HEADER);
   let time: FetchedBlacklist['time'];
   if (header !== null) {
     let signed: unknown;

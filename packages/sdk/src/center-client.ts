@@ -1,10 +1,12 @@
-/** One HTTP call to the License Center, with a timeout and typed errors (activation, blacklist, duplicate reports). */
+/**
+ * One HTTP call to the License Center, with a timeout and typed errors (activation, blacklist,
+ * duplicate reports), over `node:http`/`node:https` (`http-transport.ts`: not `fetch`, undici).
+ */
 import { isErrorCode, LictorError } from '@lictor/protocol';
+import { defaultHttpTransport, type HttpAnswer, type HttpRequest, jsonOf } from './http-transport.js';
 
-/** A request to the center: `fetch`'s init without the signal, and how long to wait. */
-export interface CenterRequest extends Omit<RequestInit, 'signal'> {
-  /** Give up after this many ms. */
-  timeoutMs: number;
+/** A request to the center: method, headers, body, and how long to wait. */
+export interface CenterRequest extends Omit<HttpRequest, 'signal'> {
   /** What the user can do when the center cannot be reached, appended to the message (`; …`). */
   unreachableHint?: string;
 }
@@ -14,12 +16,13 @@ export interface CenterRequest extends Omit<RequestInit, 'signal'> {
  * Throws `LICTOR_E_CENTER_UNREACHABLE` when the center cannot be reached or answers without a
  * Lictor error, and the center's own refusal (its code and message) otherwise.
  */
-export async function callCenter(url: URL, request: CenterRequest): Promise<Response> {
-  const { timeoutMs, unreachableHint, ...init } = request;
+export async function callCenter(url: URL, request: CenterRequest): Promise<HttpAnswer> {
+  const { unreachableHint, ...init } = request;
+  const { timeoutMs } = init;
   const hint = unreachableHint === undefined ? '' : `; ${unreachableHint}`;
-  let response: Response;
+  let response: HttpAnswer;
   try {
-    response = await fetch(url, { ...init, signal: AbortSignal.timeout(timeoutMs) });
+    response = await defaultHttpTransport.request(url, init);
   } catch (err) {
     const name = (err as Error).name;
     if (name === 'TimeoutError' || name === 'AbortError') {
@@ -34,8 +37,8 @@ export async function callCenter(url: URL, request: CenterRequest): Promise<Resp
       `cannot reach the License Center at ${url.origin}: ${(err as Error).message}${hint}`,
     );
   }
-  if (response.ok) return response;
-  const body = (await response.json().catch(() => null)) as { code?: unknown; message?: unknown } | null;
+  if (response.status >= 200 && response.status < 300) return response;
+  const body = jsonOf(response) as { code?: unknown; message?: unknown } | null;
   if (body !== null && isErrorCode(body.code) && typeof body.message === 'string') {
     throw new LictorError(body.code, body.message);
   }

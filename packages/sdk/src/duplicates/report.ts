@@ -1,6 +1,7 @@
 /** Telling the License Center about a duplicate, so that it blacklists the files involved. */
 import type { DuplicateEvidence } from '@lictor/protocol';
 import { callCenter } from '../center-client.js';
+import { jsonOf } from '../http-transport.js';
 
 /** What the center did with a report. */
 export interface DuplicateReportResult {
@@ -26,7 +27,7 @@ export async function reportDuplicate(
     body: JSON.stringify({ evidence }),
     timeoutMs,
   });
-  const body = (await response.json().catch(() => null)) as { blacklisted?: unknown; heldForReview?: unknown } | null;
+  const body = jsonOf(response) as { blacklisted?: unknown; heldForReview?: unknown } | null;
   return {
     blacklisted: Array.isArray(body?.blacklisted) ? body.blacklisted.map(String) : [],
     ...(typeof body?.heldForReview === 'string' ? { heldForReview: body.heldForReview } : {}),

@@ -21,6 +21,7 @@ import {
 } from '@lictor/protocol';
 import { writeFileAtomic } from '../files.js';
 import type { HardwareSource } from '../hardware/cache.js';
+import { defaultHttpTransport, fetchTransport, type HttpAnswer } from '../http-transport.js';
 import { defaultMachineSecret, type MachineSecretSource } from '../machine-secret.js';
 import { licenseWriteDir } from '../paths.js';
 
@@ -74,7 +75,7 @@ export interface ReturnBorrowOptions {
 export interface ReturnTransport {
   /** Where the default store is (`LICTOR_LICENSE_PATH`). Default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Default the global `fetch`. */
+  /** The `fetch` to use (tests, proxies). Default: `node:http` (`node:https` for `https:`), not the global `fetch` (undici). */
   fetch?: typeof fetch;
   /** Give up after this many ms (default 5,000). */
   timeoutMs?: number;
@@ -223,19 +224,20 @@ export async function returnBorrowedSeat(
       `the License Manager that lent the seat (${file.manager}) ${why}; the seat stays borrowed until ${seat.until}`,
       { manager: file.manager },
     );
-  let response: Response;
+  const http = transport.fetch === undefined ? defaultHttpTransport : fetchTransport(transport.fetch);
+  let response: HttpAnswer;
   let json: unknown = null;
   try {
-    response = await (transport.fetch ?? fetch)(new URL(`/v1/borrows/${encodeURIComponent(seat.id)}`, file.manager), {
+    response = await http.request(new URL(`/v1/borrows/${encodeURIComponent(seat.id)}`, file.manager), {
       method: 'DELETE',
       headers: { accept: 'application/json', [BORROW_RETURN_HEADER]: secret },
-      signal: AbortSignal.timeout(transport.timeoutMs ?? 5000),
+      timeoutMs: transport.timeoutMs ?? 5000,
     });
-    const text = await response.text();
-    json = text === '' ? null : JSON.parse(text);
+    json = response.text === '' ? null : JSON.parse(response.text);
   } catch (err) {
-    const e = err as Error & { cause?: { code?: string } };
-    throw unreachable(`cannot be reached (${e.cause?.code ?? e.message})`);
+    // `fetch` (undici) puts the system error in `cause`, `node:http` gives its `code` directly.
+    const e = err as Error & { code?: string; cause?: { code?: string } };
+    throw unreachable(`cannot be reached (${e.cause?.code ?? e.code ?? e.message})`);
   }
   if (response.status === 204) {
     await removeBorrowedSeat(path);

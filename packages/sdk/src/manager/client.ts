@@ -38,7 +38,8 @@ import {
   type TimerHandle,
   type VendorPublicKey,
 } from '@lictor/protocol';
-import type { Static, TSchema } from '@lictor/protocol/wire';
+import type { AcquireAnswer, BorrowAnswer, ManagerStatus as ManagerStatusBody } from '@lictor/protocol/wire';
+import { fetchTransport, type HttpAnswer, type HttpTransport, nodeHttpTransport } from '../http-transport.js';
 import {
   type BorrowedSeatInfo,
   type BorrowOptions,
@@ -67,7 +68,11 @@ export interface ConnectManagerOptions extends LocateOptions {
   publicKey: string | VendorPublicKey;
   /** Overrides parts of the default identity (host name, user name, pid + random suffix, session). */
   client?: Partial<ClientIdentity>;
-  /** The `fetch` to use (tests, proxies); default the global one. */
+  /**
+   * The `fetch` to use (tests, proxies). Default: `node:http` (`node:https` for `https:` URLs)
+   * with connections kept open between requests, not the global `fetch`, which would load
+   * Node's undici (10–13 MiB of memory) into the application.
+   */
   fetch?: typeof fetch;
   /**
    * The clock and timers of heartbeats, lease deadlines and failover (default
@@ -186,18 +191,23 @@ export interface ManagerClient {
 
 const PROCESS_SUFFIX = randomBytes(4).toString('hex');
 
-/** Protocol's wire schemas and checker (TypeBox). */
-type Wire = typeof import('@lictor/protocol/wire');
-let wireModule: Promise<Wire> | undefined;
+/** The checks of the manager's answers, generated from the wire schemas at build time (TypeBox's code). */
+type AnswerChecks = typeof import('@lictor/protocol/manager-answers');
+let checksModule: Promise<AnswerChecks> | undefined;
 
 /**
- * The wire schemas, loaded by the first {@link connectManager}: an application that uses no
- * License Manager does not load TypeBox.
+ * The answer checks, loaded by the first {@link connectManager}: an application that uses no
+ * License Manager does not load them. They need neither TypeBox's type builders nor its compiler
+ * (about 8 MiB of memory in a process that takes seats); the wire schemas are loaded only to say
+ * what is wrong with an answer that fails its check ({@link Client.checked}).
  */
-function loadWire(): Promise<Wire> {
-  wireModule ??= import('@lictor/protocol/wire');
-  return wireModule;
+function loadChecks(): Promise<AnswerChecks> {
+  checksModule ??= import('@lictor/protocol/manager-answers');
+  return checksModule;
 }
+
+/** The answers {@link Client.checked} checks, by the name of their schema in `@lictor/protocol/wire`. */
+type CheckedAnswer = 'AcquireAnswer' | 'BorrowAnswer' | 'ManagerStatus';
 
 /** The identity used when none is given. */
 export function defaultClientIdentity(env: NodeJS.ProcessEnv = process.env): ClientIdentity {
@@ -268,11 +278,13 @@ export async function connectManager(options: ConnectManagerOptions): Promise<Ma
     );
   }
   const identity: ClientIdentity = { ...defaultClientIdentity(options.env ?? process.env), ...options.client };
-  return new Client(located.managers, identity, options, await loadWire(), verifier);
+  return new Client(located.managers, identity, options, await loadChecks(), verifier);
 }
 
 class Client implements ManagerClient {
-  readonly #fetch: typeof fetch;
+  /** How requests are sent: `options.fetch` when given, else `node:http` with kept-alive connections. */
+  readonly #http: HttpTransport;
+  readonly #fetch: typeof fetch | undefined;
   readonly #timeoutMs: number;
   readonly #downForMs: number;
   readonly #downUntil = new Map<string, number>();
@@ -287,11 +299,12 @@ class Client implements ManagerClient {
     readonly managers: readonly string[],
     readonly identity: Readonly<ClientIdentity>,
     options: ConnectManagerOptions,
-    readonly wire: Wire,
+    readonly checks: AnswerChecks,
     readonly verifier: SeatVerifier,
   ) {
     this.#env = options.env ?? process.env;
-    this.#fetch = options.fetch ?? fetch;
+    this.#fetch = options.fetch;
+    this.#http = options.fetch === undefined ? nodeHttpTransport({ keepAlive: true }) : fetchTransport(options.fetch);
     this.#timeoutMs = options.timeoutMs ?? 5000;
     this.#downForMs = options.downForMs ?? 30_000;
     this.scheduler = options.scheduler ?? systemScheduler;
@@ -350,7 +363,12 @@ class Client implements ManagerClient {
         headers,
       );
       if (answer.status !== 200) throw this.refusalOrUnreachable(url, answer);
-      const { proof: _proof, ...status } = this.checked(url, 'GET /v1/status', this.wire.ManagerStatus, answer.json);
+      const { proof: _proof, ...status } = await this.checked<ManagerStatusBody>(
+        url,
+        'GET /v1/status',
+        'ManagerStatus',
+        answer.json,
+      );
       try {
         const license = this.verifier.status(url, nonce, answer.json as Record<string, unknown>, product, session);
         // Signed by the session's container after its license changed (an upgrade): the manager
@@ -368,6 +386,7 @@ class Client implements ManagerClient {
     this.#closed = true;
     await Promise.allSettled([...this.#leases].map((l) => l.release()));
     this.#leases.clear();
+    this.#http.close();
   }
 
   get closed(): boolean {
@@ -399,7 +418,12 @@ class Client implements ManagerClient {
         fullNonce === undefined ? this.proofHeaders(url, nonce) : { [ANSWER_NONCE_HEADER]: nonce },
       );
       if (answer.status !== 200 && answer.status !== 201) throw this.refusalOrUnreachable(url, answer);
-      const { lease, renewed } = this.checked(url, 'POST /v1/leases', this.wire.AcquireAnswer, answer.json);
+      const { lease, renewed } = await this.checked<AcquireAnswer>(
+        url,
+        'POST /v1/leases',
+        'AcquireAnswer',
+        answer.json,
+      );
       const json = answer.json as Record<string, unknown>;
       const license = this.checkProof(url, 'lease', nonce, json, { product, feature }, fullNonce !== undefined);
       return { body: lease, url, renewed, sentAt, json, license, graceMs: provenGraceMs(lease, license) };
@@ -426,7 +450,7 @@ class Client implements ManagerClient {
       const answer = await this.call(url, 'POST', '/v1/borrows', body, { [ANSWER_NONCE_HEADER]: nonce });
       if (answer.status !== 201) throw this.refusalOrUnreachable(url, answer);
       const json = answer.json as Record<string, unknown>;
-      this.checked(url, 'POST /v1/borrows', this.wire.BorrowAnswer, json);
+      await this.checked<BorrowAnswer>(url, 'POST /v1/borrows', 'BorrowAnswer', json);
       try {
         const verified = this.verifier.borrow(url, nonce, json, { product: options.product, feature, computer, days });
         const { proof, ...signed } = json;
@@ -441,13 +465,17 @@ class Client implements ManagerClient {
   }
 
   returnBorrow(options: ReturnBorrowOptions): Promise<ReturnedBorrow> {
-    return returnBorrowedSeat(options, { env: this.#env, fetch: this.#fetch, timeoutMs: this.#timeoutMs });
+    return returnBorrowedSeat(options, {
+      env: this.#env,
+      ...(this.#fetch === undefined ? {} : { fetch: this.#fetch }),
+      timeoutMs: this.#timeoutMs,
+    });
   }
 
   /** A Lictor error answer (4xx) is a refusal; anything else means "not a working manager here". */
   refusalOrUnreachable(url: string, answer: Answer): Error {
     const json = answer.json;
-    if (answer.status < 500 && this.wire.isWire(this.wire.ErrorBody, json) && isErrorCode(json.code)) {
+    if (answer.status < 500 && this.checks.isErrorBody(json) && isErrorCode(json.code)) {
       return new LictorError(json.code, json.message, json.details);
     }
     return new Unreachable(
@@ -461,14 +489,12 @@ class Client implements ManagerClient {
    * `json` as the `schema` message, or `Unreachable` naming what is wrong: a server that answers
    * outside the protocol is not a working License Manager (the next one is tried).
    */
-  checked<S extends TSchema>(url: string, route: string, schema: S, json: unknown): Static<S> {
-    const problem = this.wire.wireProblem(schema, json);
-    if (problem !== null) {
-      throw new Unreachable(
-        `the answer to ${route} does not follow the License Manager protocol at ${url}: ${problem}`,
-      );
-    }
-    return json as Static<S>;
+  async checked<T>(url: string, route: string, schema: CheckedAnswer, json: unknown): Promise<T> {
+    if (this.checks[`is${schema}`](json)) return json as T;
+    // What is wrong, in words: only now the wire schemas (and TypeBox's checker) are loaded.
+    const wire = await import('@lictor/protocol/wire');
+    const problem = wire.wireProblem(wire[schema], json) ?? 'the body does not match';
+    throw new Unreachable(`the answer to ${route} does not follow the License Manager protocol at ${url}: ${problem}`);
   }
 
   /** Tries `attempt` on each manager in order (those seen down recently last). */
@@ -556,9 +582,9 @@ class Client implements ManagerClient {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Answer> {
-    let response: Response;
+    let answer: HttpAnswer;
     try {
-      response = await this.#fetch(new URL(path, url), {
+      answer = await this.#http.request(new URL(path, url), {
         method,
         headers: {
           accept: 'application/json',
@@ -566,29 +592,29 @@ class Client implements ManagerClient {
           ...headers,
         },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        timeoutMs: this.#timeoutMs,
       });
     } catch (err) {
       throw new Unreachable(describeNetworkError(err, this.#timeoutMs));
     }
     let json: Record<string, unknown> | null = null;
     try {
-      const text = await response.text();
-      json = text === '' ? null : (JSON.parse(text) as Record<string, unknown>);
-    } catch (err) {
-      if ((err as Error).name === 'TimeoutError' || (err as Error).name === 'AbortError') {
-        throw new Unreachable(describeNetworkError(err, this.#timeoutMs));
-      }
+      json = answer.text === '' ? null : (JSON.parse(answer.text) as Record<string, unknown>);
+    } catch {
       json = null;
     }
-    return { status: response.status, json: json && typeof json === 'object' ? json : null };
+    return { status: answer.status, json: json && typeof json === 'object' ? json : null };
   }
 }
 
+/**
+ * What went wrong, in a word where one names it: `fetch` (undici) puts the system error in
+ * `cause`, `node:http` gives it directly (`code`: `ECONNREFUSED`, `ENOTFOUND`, …).
+ */
 function describeNetworkError(err: unknown, timeoutMs: number): string {
-  const e = err as Error & { cause?: { code?: string; message?: string } };
+  const e = err as Error & { code?: string; cause?: { code?: string; message?: string } };
   if (e.name === 'TimeoutError' || e.name === 'AbortError') return `no answer within ${timeoutMs} ms`;
-  return e.cause?.code ?? e.cause?.message ?? e.message;
+  return e.cause?.code ?? e.code ?? e.cause?.message ?? e.message;
 }
 
 class LeaseImpl implements Lease {
@@ -720,7 +746,7 @@ class LeaseImpl implements Lease {
       return;
     }
     if (this.#state !== 'active') return;
-    if (answer.status === 200 && this.client.wire.isWire(this.client.wire.HeartbeatAnswer, answer.json)) {
+    if (answer.status === 200 && this.client.checks.isHeartbeatAnswer(answer.json)) {
       let license: LicenseDocument;
       try {
         license = this.client.checkProof(this.#manager, 'heartbeat', nonce, answer.json, {

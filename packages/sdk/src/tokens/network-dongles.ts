@@ -39,6 +39,7 @@ import {
   toBase64Url,
   verifyTokenPresence,
 } from '@lictor/protocol';
+import { defaultHttpTransport, type HttpAnswer, jsonOf } from '../http-transport.js';
 import { type LocateOptions, locateManagers, normalizeManagerAddress } from '../manager/locate.js';
 
 /** The marker file, in the directory of the license files it names. */
@@ -104,13 +105,13 @@ export async function recordNetworkDongle(
 /** One call to a manager's dongle route; typed errors as the manager sent them. */
 async function callManager(manager: string, path: string, body: unknown, timeoutMs: number): Promise<unknown> {
   const url = new URL(path, manager);
-  let response: Response;
+  let response: HttpAnswer;
   try {
-    response = await fetch(url, {
+    response = await defaultHttpTransport.request(url, {
       method: body === undefined ? 'GET' : 'POST',
       headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(timeoutMs),
+      timeoutMs,
     });
   } catch (err) {
     const name = (err as Error).name;
@@ -122,8 +123,8 @@ async function callManager(manager: string, path: string, body: unknown, timeout
       { manager: url.origin },
     );
   }
-  const json = (await response.json().catch(() => null)) as { code?: unknown; message?: unknown } | null;
-  if (response.ok && json !== null) return json;
+  const json = jsonOf(response) as { code?: unknown; message?: unknown } | null;
+  if (response.status >= 200 && response.status < 300 && json !== null) return json;
   if (json !== null && isErrorCode(json.code) && typeof json.message === 'string') {
     throw new LictorError(json.code, json.message, { manager: url.origin });
   }
