@@ -6,7 +6,7 @@
  * boot); a zombie counts as exited. Elsewhere: `kill(pid, 0)` says whether the process runs, and
  * the OS session is the one the application declared (documented in docs/runtime.md).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 
 /** A running process as the OS describes it. */
 export interface ProcessInfo {
@@ -50,11 +50,28 @@ export function parseProcStat(pid: number, text: string): ProcessInfo | undefine
 async function linuxProbe(pid: number): Promise<ProcessInfo | undefined> {
   let text: string;
   try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    text = readProcStat(pid);
   } catch {
     return undefined;
   }
   return parseProcStat(pid, text);
+}
+
+/** One buffer for every read of a `/proc/<pid>/stat` line (at most ~400 bytes; 52 fields of at most 20 digits and a 64-byte name). */
+const statBuffer = Buffer.alloc(4096);
+
+/**
+ * `/proc/<pid>/stat` as text, read into {@link statBuffer}: `readFileSync` allocates a buffer of
+ * its own for each read of a file whose size the kernel reports as 0, which under concurrent
+ * session opens outlives the young generation and stays until a full collection.
+ */
+function readProcStat(pid: number): string {
+  const fd = openSync(`/proc/${pid}/stat`, 'r');
+  try {
+    return statBuffer.toString('latin1', 0, readSync(fd, statBuffer, 0, statBuffer.length, 0));
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Elsewhere: signal 0 tells whether the process exists (EPERM: it does, and belongs to another user). */
