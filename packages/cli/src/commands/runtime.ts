@@ -11,6 +11,7 @@ import { type Command, InvalidArgumentError } from 'commander';
 import { loadRuntime } from '../deployables.js';
 import { computerOptions, type Io, untilStopped } from '../io.js';
 import { centerUrl, collect, logLevelOption, port, positiveInt, vendorPublicKey } from '../options.js';
+import { memorySaverOn } from '../v8-flags.js';
 import { addServeTokenOptions, type ServeTokenCliOptions, serveTokenOptions } from './token.js';
 
 interface ServeOptions extends ServeTokenCliOptions {
@@ -28,6 +29,8 @@ interface ServeOptions extends ServeTokenCliOptions {
   center?: string;
   publicKey?: string;
   blacklistRefreshHours?: number;
+  /** `false` for `--no-memory-saver` (read by `bin/lictor.js`, before the options are parsed). */
+  memorySaver: boolean;
   logLevel: string;
 }
 
@@ -150,6 +153,7 @@ export function registerRuntime(program: Command, io: Io): void {
     )
     .option('--public-key <key>', 'vendor public key whose blacklist --center serves (default: LICTOR_PUBLIC_KEY)')
     .option('--blacklist-refresh-hours <n>', 'hours between blacklist downloads (default 6)', positiveInt)
+    .option('--no-memory-saver', "leave V8's memory saver mode off (lictor turns it on where V8 has it: Node 24)")
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const blacklistRefresh = blacklistRefreshOf(opts, io.env);
@@ -181,6 +185,8 @@ export function registerRuntime(program: Command, io: Io): void {
       io.out(
         `  sessions: at most ${maxOsSessionsPerFile} OS sessions per license file, ${maxProcessesPerOsSession} processes per OS session`,
       );
+      // Set by bin/lictor.js before anything was loaded (v8-flags.ts); `--no-memory-saver` is read there.
+      if (memorySaverOn()) io.out("  memory: V8's memory saver mode");
       for (const b of blacklistRefresh) {
         io.out(`  blacklist: from ${b.center} every ${(b.intervalMs ?? 6 * 3_600_000) / 3_600_000} h`);
       }
