@@ -12,6 +12,8 @@
  * named `TimeoutError` (as `AbortSignal.timeout` does), an abort with one named `AbortError`, and
  * a network failure with Node's own error, whose `code` names it (`ECONNREFUSED`, …).
  */
+import type { Agent, ClientRequest } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
 
 type NodeHttp = typeof import('node:http');
@@ -58,9 +60,9 @@ const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
  * connections open between requests; without, it uses Node's global agents.
  */
 export function nodeHttpTransport(options: { keepAlive?: boolean } = {}): HttpTransport {
-  let httpAgent: import('node:http').Agent | undefined;
-  let httpsAgent: import('node:https').Agent | undefined;
-  const agentOf = (secure: boolean): import('node:http').Agent | undefined => {
+  let httpAgent: Agent | undefined;
+  let httpsAgent: HttpsAgent | undefined;
+  const agentOf = (secure: boolean): Agent | undefined => {
     if (options.keepAlive !== true) return undefined;
     if (secure) {
       httpsAgent ??= new (https().Agent)({ keepAlive: true });
@@ -120,11 +122,7 @@ function named(name: string, message: string, cause?: unknown): Error {
   return error;
 }
 
-function send(
-  url: URL,
-  request: HttpRequest,
-  agentOf: (secure: boolean) => import('node:http').Agent | undefined,
-): Promise<HttpAnswer> {
+function send(url: URL, request: HttpRequest, agentOf: (secure: boolean) => Agent | undefined): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const secure = url.protocol === 'https:';
     if (!secure && url.protocol !== 'http:') {
@@ -134,7 +132,7 @@ function send(
     const body = request.body === undefined ? undefined : Buffer.from(request.body, 'utf8');
     const headers: Record<string, string> = { ...request.headers };
     if (body !== undefined) headers['content-length'] = String(body.length);
-    let current: import('node:http').ClientRequest | undefined;
+    let current: ClientRequest | undefined;
     let settled = false;
     const finish = (error: Error | undefined, answer?: HttpAnswer) => {
       if (settled) return;
