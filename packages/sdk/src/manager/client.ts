@@ -39,7 +39,7 @@ import {
   type VendorPublicKey,
 } from '@lictor/protocol';
 import type { AcquireAnswer, BorrowAnswer, ManagerStatus as ManagerStatusBody } from '@lictor/protocol/wire';
-import { fetchTransport, type HttpAnswer, type HttpTransport, nodeHttpTransport } from '../http-transport.js';
+import { fetchTransport, type HttpAnswer, type HttpTransport, jsonOf, nodeHttpTransport } from '../http-transport.js';
 import {
   type BorrowedSeatInfo,
   type BorrowOptions,
@@ -597,13 +597,11 @@ class Client implements ManagerClient {
     } catch (err) {
       throw new Unreachable(describeNetworkError(err, this.#timeoutMs));
     }
-    let json: Record<string, unknown> | null = null;
-    try {
-      json = answer.text === '' ? null : (JSON.parse(answer.text) as Record<string, unknown>);
-    } catch {
-      json = null;
-    }
-    return { status: answer.status, json: json && typeof json === 'object' ? json : null };
+    const json = jsonOf(answer);
+    return {
+      status: answer.status,
+      json: json !== null && typeof json === 'object' ? (json as Record<string, unknown>) : null,
+    };
   }
 }
 
