@@ -33,11 +33,11 @@ function noDongles(): LictorError {
 export const DONGLE_RATE = { burst: 20, perSecond: 5 } as const;
 
 /** The dongle routes; without a `dongles` server the list is empty and proofs are refused. */
-export const dongleRoutes: FastifyPluginAsyncTypebox<{ dongles: DongleServer | undefined }> = async (
-  app,
-  { dongles },
-) => {
-  const perAddress = new RateLimiter({ ...DONGLE_RATE, now: Date.now });
+export const dongleRoutes: FastifyPluginAsyncTypebox<{
+  dongles: DongleServer | undefined;
+  now: () => number;
+}> = async (app, { dongles, now }) => {
+  const perAddress = new RateLimiter({ ...DONGLE_RATE, now });
   const limit = (request: FastifyRequest) => {
     if (perAddress.take(request.ip)) return;
     throw new LictorError(

@@ -64,6 +64,8 @@ export interface ManagerServerOptions {
   proofs?: SeatProofs;
   /** The hardware tokens plugged into this host, served to clients as network dongles (`dongle-routes.ts`). */
   dongles?: DongleServer;
+  /** The clock of the per-address limit on token signatures, epoch milliseconds. Default `Date.now`. */
+  now?: () => number;
   /**
    * Answer the hot lease routes (acquire, heartbeat, release) on `node:http` directly
    * (`hot-routes.ts`) instead of through Fastify's request pipeline; same answers, less CPU.
@@ -450,7 +452,7 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
   app.register(clientRoutes, { manager, proofs });
   app.register(borrowRoutes, { manager, proofs });
   app.register(adminRoutes, { manager });
-  app.register(dongleRoutes, { dongles: options.dongles });
+  app.register(dongleRoutes, { dongles: options.dongles, now: options.now ?? Date.now });
   app.register(managerWebRoutes, { manager });
   if (options.hotRoutes !== false && fastifyListener !== undefined) {
     listener = hotRoutesListener({

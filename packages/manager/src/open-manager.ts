@@ -71,6 +71,12 @@ export interface OpenManagerOptions {
   maxSeatsPerAddress?: number;
   /** Fastify logger options (pino). Default: no logs. */
   logger?: ServiceLoggerOption;
+  /**
+   * The manager's clock, epoch milliseconds: leases, the per-address rate limits (token
+   * signatures, discovery) and the least gap between two re-initializations of the token module.
+   * Default the system clock; tests give one they move forward, never one that runs behind.
+   */
+  now?: () => number;
   /** What the SDK's licensing takes from the environment and the computer (tests inject hardware). */
   computer?: Pick<LicensingOptions, 'env' | 'hardware' | 'machineSecret'>;
   /**
@@ -161,6 +167,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
       leaseTtlMs: ttlMs,
       heartbeatIntervalMs: Math.min((options.heartbeatSeconds ?? 20) * 1000, Math.floor(ttlMs / 3)),
       accessRulesFile: rulesFile,
+      ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.maxSeatsPerAddress === undefined ? {} : { maxSeatsPerAddress: options.maxSeatsPerAddress }),
       onEvent: (e) => {
         if (e.kind === 'access-rules-rejected') server?.log.error({ event: e }, 'access rules file rejected');
@@ -184,6 +191,7 @@ export async function openManager(options: OpenManagerOptions): Promise<RunningM
     server = buildManagerServer(manager, {
       proofs,
       ...(dongles === undefined ? {} : { dongles }),
+      ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.logger === undefined ? {} : { logger: options.logger }),
     });
     const address = await listenService(server, {
@@ -231,7 +239,7 @@ function blacklistRefresh({ blacklistRefresh: refresh, onWarning }: OpenManagerO
 async function networkDongles(options: OpenManagerOptions): Promise<DongleServer | undefined> {
   if (options.tokens === undefined) return undefined;
   try {
-    return await openDongleServer(options.tokens, options.computer?.env ?? process.env);
+    return await openDongleServer(options.tokens, options.computer?.env ?? process.env, options.now);
   } catch (error) {
     if (!(error instanceof LictorError)) throw error;
     options.onWarning?.(error);
@@ -255,6 +263,7 @@ async function startDiscovery(
       httpPort: Number(new URL(address).port),
       httpHost: host,
       port,
+      ...(options.now === undefined ? {} : { now: options.now }),
     });
   } catch (error) {
     if (!(error instanceof LictorError)) throw error;
