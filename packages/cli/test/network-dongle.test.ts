@@ -85,7 +85,27 @@ async function untilCheck(
   return changes;
 }
 
-/** A loopback HTTP server answering `POST /v1/tokens/presence` with `answer(body)`. */
+/** What {@link fakeManager} answers with another status than 200. */
+class Answer {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: unknown,
+  ) {}
+}
+
+/** A manager's answer to a client that asks too often: come back in a second. */
+const RATE_LIMITED = new Answer(
+  429,
+  { 'retry-after': '1' },
+  {
+    code: 'LICTOR_E_RATE_LIMITED',
+    message: 'too many token signatures asked from 127.0.0.1: at most 5 a second; try again in a second',
+    details: { retryAfterSeconds: 1 },
+  },
+);
+
+/** A loopback HTTP server answering `POST /v1/tokens/presence` with `answer(body)` (200, unless an {@link Answer}). */
 async function fakeManager(answer: (body: { publicKey: string; challenge: string }) => Promise<unknown>): Promise<{
   url: string;
   server: Server;
@@ -98,8 +118,9 @@ async function fakeManager(answer: (body: { publicKey: string; challenge: string
     req.on('end', () => {
       void (async () => {
         const body = await answer(JSON.parse(text || '{}'));
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
+        const { status, headers, body: sent } = body instanceof Answer ? body : new Answer(200, {}, body);
+        res.writeHead(status, { ...headers, 'content-type': 'application/json' });
+        res.end(JSON.stringify(sent));
       })();
     });
   });
@@ -314,6 +335,65 @@ describe('a software license bound to a dongle on the License Manager (SoftHSM2)
     const replayed = relayed.check();
     assert.equal(!replayed.ok && replayed.code, 'LICTOR_E_TOKEN_NOT_GENUINE');
     assert.match(!replayed.ok ? replayed.reason : '', /does not verify/);
+  });
+
+  test('a manager that tells the client to come back later is asked again after its Retry-After, within a bound', async () => {
+    const store = join(world.root, 'vm-store');
+    /** Opens licensing through `url`, running each wait of 1 s or more the proof sets; returns the waits. */
+    const openWaiting = async (url: string) => {
+      const scheduler = new FakeScheduler();
+      let opened: Licensing | undefined;
+      const opening = open(store, VM_ON_HOST_B, 'host-b', scheduler, [url]).then((l) => {
+        opened = l;
+      });
+      const waits: number[] = [];
+      for (;;) {
+        await bounded(Promise.race([opening, scheduler.whenPending(1)]), 'a wait or the first proof');
+        if (opened !== undefined) return { licensing: opened, waits };
+        const due = (scheduler.nextDueAt() ?? 0) - scheduler.now();
+        // The presence timer (200 ms) is armed only once the first proof is done.
+        if (due < 1000) {
+          await bounded(opening, 'the first proof');
+          continue;
+        }
+        waits.push(due);
+        scheduler.runNext();
+      }
+    };
+
+    // Told twice to come back (a logon storm behind one address): the third answer is genuine.
+    let refusals = 2;
+    const relayed: string[] = [];
+    const crowded = await fakeManager(async (body) => {
+      if (refusals-- > 0) return RATE_LIMITED;
+      relayed.push(body.challenge);
+      const res = await fetch(`${managerUrl}/v1/tokens/presence`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+      return res.json();
+    });
+    servers.push(crowded.server);
+    const patient = await openWaiting(crowded.url);
+    assert.ok(patient.licensing.check().ok, JSON.stringify(patient.licensing.check()));
+    assert.equal(patient.waits.length, 2, 'one wait per refusal');
+    for (const ms of patient.waits)
+      assert.ok(ms >= 1000 && ms <= 2000, `Retry-After plus at most as much again: ${ms}`);
+    assert.equal(relayed.length, 1, 'the genuine proof was asked once');
+
+    // A manager that never lets it in: a refusal after RATE_LIMIT_PATIENCE_MS (30 s) of waits.
+    const full = await fakeManager(async () => RATE_LIMITED);
+    servers.push(full.server);
+    const refused = await openWaiting(full.url);
+    const total = refused.waits.reduce((a, b) => a + b, 0);
+    assert.ok(total <= 30_000 && total > 28_000, `waited ${total} ms in ${refused.waits.length} waits`);
+    const check = refused.licensing.check();
+    assert.equal(!check.ok && check.code, 'LICTOR_E_RATE_LIMITED');
+    assert.match(
+      !check.ok ? check.reason : '',
+      /cannot be proven through the License Manager: too many token signatures/,
+    );
   });
 
   test('lictor activate --network-token, then lictor check on another computer', async () => {

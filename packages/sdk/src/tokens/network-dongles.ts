@@ -48,6 +48,15 @@ export const NETWORK_DONGLES_FILE = 'network-dongles.json';
 /** Default time between two presence proofs of a network dongle, in ms. */
 export const DEFAULT_NETWORK_DONGLE_INTERVAL_MS = 20_000;
 const DEFAULT_TIMEOUT_MS = 5000;
+/**
+ * How long, in all, a proof waits for a manager that answers `LICTOR_E_RATE_LIMITED` before
+ * taking it for the answer. A manager serves at most a few token signatures a second per client
+ * address (`dongle-routes.ts`): when many applications start at once behind one address (the
+ * logons of a terminal server in the morning), most are told to come back in a second. They do,
+ * each after the manager's `Retry-After` and a random share of it again (so that they do not all
+ * come back together), instead of refusing a license whose dongle is plugged in.
+ */
+export const RATE_LIMIT_PATIENCE_MS = 30_000;
 
 /**
  * `openLicensing`'s `networkTokens` option: where the License Managers serving dongles are, and
@@ -126,7 +135,11 @@ async function callManager(manager: string, path: string, body: unknown, timeout
   const json = jsonOf(response) as { code?: unknown; message?: unknown } | null;
   if (response.status >= 200 && response.status < 300 && json !== null) return json;
   if (json !== null && isErrorCode(json.code) && typeof json.message === 'string') {
-    throw new LictorError(json.code, json.message, { manager: url.origin });
+    const retryAfter = Number(response.header('retry-after'));
+    throw new LictorError(json.code, json.message, {
+      manager: url.origin,
+      ...(Number.isFinite(retryAfter) && retryAfter >= 0 ? { retryAfterSeconds: retryAfter } : {}),
+    });
   }
   throw new LictorError(
     'LICTOR_E_MANAGER_UNREACHABLE',
@@ -276,6 +289,8 @@ export class NetworkDongles {
   readonly #scheduler: Scheduler;
   readonly #intervalMs: number;
   readonly #watched = new Map<string, Watched>();
+  /** The waits of proofs told to come back later; {@link close} ends them. */
+  readonly #pauses = new Set<() => void>();
   #closed = false;
 
   constructor(options: NetworkDongleOptions, env: NodeJS.ProcessEnv, onChange: (paths: string[]) => void) {
@@ -389,7 +404,7 @@ export class NetworkDongles {
     }
     for (const manager of managers) {
       try {
-        const token = await proveNetworkDongle(manager, w.key, timeoutMs);
+        const token = await this.#proveAtItsPace(manager, w.key, timeoutMs);
         const { manufacturer, model, serial } = w.binding.token;
         if (token.manufacturer !== manufacturer || token.model !== model || token.serial !== serial) {
           throw new LictorError(
@@ -417,8 +432,50 @@ export class NetworkDongles {
     return { ok: false, code: worst.code, reason };
   }
 
+  /**
+   * {@link proveNetworkDongle}, asked again after the manager's `Retry-After` (plus a random
+   * share of it) while it answers `LICTOR_E_RATE_LIMITED`, for at most {@link RATE_LIMIT_PATIENCE_MS} in all.
+   */
+  async #proveAtItsPace(manager: string, key: TokenPublicKey, timeoutMs: number): Promise<TokenIdentity> {
+    let waited = 0;
+    for (;;) {
+      try {
+        return await proveNetworkDongle(manager, key, timeoutMs);
+      } catch (err) {
+        if (!(err instanceof LictorError) || err.code !== 'LICTOR_E_RATE_LIMITED' || this.#closed) throw err;
+        const seconds = err.details?.retryAfterSeconds;
+        const base = typeof seconds === 'number' ? Math.min(seconds, 60) * 1000 : 1000;
+        const wait = Math.max(1, Math.round(base * (1 + Math.random())));
+        if (waited + wait > RATE_LIMIT_PATIENCE_MS) throw err;
+        waited += wait;
+        await this.#pause(wait);
+        if (this.#closed) throw err;
+      }
+    }
+  }
+
+  /**
+   * Waits `ms` on the scheduler; {@link close} ends the wait. With the system clock the wait is a
+   * timer that keeps the process alive (the scheduler's are unref'd): a `lictor check` waiting
+   * for its first proof must not exit meanwhile.
+   */
+  #pause(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.#pauses.delete(done);
+        if (this.#scheduler === systemScheduler) clearTimeout(ref);
+        else this.#scheduler.clearTimeout(timer);
+        resolve();
+      };
+      const ref = this.#scheduler === systemScheduler ? setTimeout(done, ms) : undefined;
+      const timer = ref === undefined ? this.#scheduler.setTimeout(done, ms) : undefined;
+      this.#pauses.add(done);
+    });
+  }
+
   close(): void {
     this.#closed = true;
+    for (const done of [...this.#pauses]) done();
     for (const w of this.#watched.values()) this.#scheduler.clearTimeout(w.timer);
     this.#watched.clear();
   }
