@@ -1,42 +1,32 @@
-/** SQLite through better-sqlite3: one connection, WAL, every transaction `BEGIN IMMEDIATE`. */
+/**
+ * SQLite through better-sqlite3: one connection, WAL, the transactions of one turn of the event
+ * loop grouped under one `BEGIN IMMEDIATE` and one `COMMIT` (`grouped-commits.ts`).
+ */
 import Database from 'better-sqlite3';
-import {
-  CompiledQuery,
-  type DatabaseConnection,
-  type Driver,
-  Kysely,
-  SqliteDialect,
-  type SqliteDialectConfig,
-  SqliteDriver,
-  type SqliteStatement,
-} from 'kysely';
+import { type Driver, Kysely, SqliteDialect, type SqliteStatement } from 'kysely';
 import type { StoreDialect } from '../dialect.js';
 import type { DB } from '../schema.js';
 import { type Checkpointer, startCheckpointer } from './checkpointer.js';
+import { GroupedCommitsDriver, type GroupedCommitsOptions, type Statements } from './grouped-commits.js';
 
 /** Prepared statements kept per connection; the hot paths use a handful. */
 const STATEMENT_CACHE_SIZE = 256;
 
 /**
- * Starts every transaction with `BEGIN IMMEDIATE`: the write lock is taken at once, so another
+ * Kysely's SQLite dialect (its query compiler, adapter and introspector) with the grouped-commits
+ * driver. Every group starts with `BEGIN IMMEDIATE`: the write lock is taken at once, so another
  * process writing the same file (the CLI next to a running server) waits for `busy_timeout`
- * instead of failing on a read-to-write lock upgrade. Within this process Kysely's single
- * connection already serializes transactions.
+ * instead of failing on a read-to-write lock upgrade.
  */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  readonly #config: SqliteDialectConfig;
-  constructor(config: SqliteDialectConfig) {
-    super(config);
-    this.#config = config;
+class GroupedCommitsSqliteDialect extends SqliteDialect {
+  readonly #options: GroupedCommitsOptions;
+  constructor(options: GroupedCommitsOptions) {
+    // Kysely's own driver is never created; its dialect wants a database to hold.
+    super({ database: { prepare: options.statements.prepare, close: () => options.db.close() } });
+    this.#options = options;
   }
   override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.#config);
+    return new GroupedCommitsDriver(this.#options);
   }
 }
 
@@ -55,7 +45,7 @@ function openDatabase(file: string): Database.Database {
  * Statements run synchronously to completion, so sharing one is safe. The oldest entry is
  * dropped when the cache is full (texts vary with the number of inserted rows).
  */
-function withStatementCache(db: Database.Database): SqliteDialectConfig['database'] {
+function withStatementCache(db: Database.Database): Statements {
   const statements = new Map<string, SqliteStatement>();
   return {
     prepare(sql: string): SqliteStatement {
@@ -67,7 +57,6 @@ function withStatementCache(db: Database.Database): SqliteDialectConfig['databas
       }
       return statement;
     },
-    close: () => db.close(),
   };
 }
 
@@ -77,16 +66,17 @@ export function sqliteDialect(file: string): StoreDialect {
   return {
     name: 'sqlite',
     createKysely: () => {
-      const database = withStatementCache(openDatabase(file));
+      const db = openDatabase(file);
       checkpointer = startCheckpointer(file);
-      return new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database }) });
+      const dialect = new GroupedCommitsSqliteDialect({ db, statements: withStatementCache(db) });
+      return new Kysely<DB>({ dialect });
     },
     prepare: async () => {},
     dispose: async () => {
       await checkpointer?.stop();
       checkpointer = undefined;
     },
-    // The transaction began IMMEDIATE and holds the only connection: nothing else can write.
+    // The transaction's group began IMMEDIATE and holds the only connection: nothing else can write.
     lockRows: (query) => query,
     holdRows: async () => {},
     isTransientMigrationError: () => false,
