@@ -167,6 +167,7 @@ await group('runtime', async () => {
     verbose,
     // The service files' options first (packages/runtime/service/), then each alone and larger semi-spaces.
     memoryFlags: [
+      ['--max-semi-space-size=1', '--single-threaded', '--no-node-snapshot'],
       ['--max-semi-space-size=1', '--single-threaded'],
       ['--max-semi-space-size=1'],
       ['--single-threaded'],
