@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateContainerKeys } from '@lictor/protocol';
+import { computer, OWNER } from '../../center/test/helpers.js';
 import { type BinSession, binSession } from './bin.js';
 
 let root: string;
@@ -27,23 +28,11 @@ after(async () => {
 
 /** An activation request of computer `i` for `pin`. */
 function request(serial: string, pin: string, i: number): string {
-  const hex = i.toString(16).padStart(8, '0');
   return JSON.stringify({
     serial,
     pin,
-    owner: { company: `Company ${i}`, email: `it${i}@example.com` },
-    hardware: {
-      platform: 'linux',
-      osName: 'Debian GNU/Linux',
-      osVersion: '12',
-      hostname: `ws-${i}`,
-      board: 'Crash Board',
-      ramBytes: 16 * 1024 ** 3,
-      bios: 'Crash BIOS 1.0',
-      cpus: ['Crash CPU (8 cores)'],
-      nics: [`02:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}:01`],
-      disks: [`DISK${hex}`],
-    },
+    owner: OWNER,
+    hardware: computer(i),
     containerKeys: generateContainerKeys().public,
   });
 }

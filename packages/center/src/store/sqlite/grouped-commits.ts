@@ -7,7 +7,7 @@
  * transaction: the first opens it (`BEGIN IMMEDIATE`), each runs in a savepoint of its own
  * (released on commit, rolled back alone on a refusal or an error), and one `COMMIT` at the end of
  * the turn (`setImmediate`) ends them all (measured: ~50 µs less CPU per activation in groups of
- * 4–8, and 1.5× the activations per second over HTTP: docs/benchmarks.md).
+ * 4–8 in process, and 1.17× the activations per second over HTTP: docs/benchmarks.md).
  *
  * What each caller sees does not change:
  * - `commit` (and `rollback`) resolves only once the group's `COMMIT` has: nothing is answered
