@@ -13,6 +13,21 @@ export { listenService } from './listen.js';
 export { loggerOptions, ServiceLogController, type ServiceLoggerOption, serviceLogging } from './logger.js';
 export { addMessages, HIDDEN_ROUTE, messageRefs, type OpenApiInfo, openApiRoute, registerOpenApi } from './openapi.js';
 export {
+  type PlainConnections,
+  type PlainConnectionsOptions,
+  type PlainRoute,
+  servePlainConnections,
+} from './plain-connections.js';
+export {
+  OTHER,
+  PARTIAL,
+  type PlainAnswer,
+  type PlainLimits,
+  type PlainRequest,
+  parsePlainRequest,
+  plainAnswerText,
+} from './plain-http.js';
+export {
   bodiless,
   checkedBody,
   type FastifyJsonParser,
@@ -28,6 +43,7 @@ export {
   type RouteLog,
   rawServer,
   readBody,
+  refusalAnswer,
   replayThroughFastify,
   reqIdText,
   requestIds,

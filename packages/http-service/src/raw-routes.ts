@@ -9,7 +9,7 @@
  * Loaded by the runtime on its hot path (as `@lictor/http-service/raw-routes`): nothing here may
  * load Fastify (types only) or more than `errors.ts`.
  */
-import type { IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { errorAnswer, retryAfterValue } from './errors.js';
@@ -155,7 +155,7 @@ export function parseWith(parser: FastifyJsonParser, text: string): unknown {
  * True when the request carries no body, and no content type or JSON (another type is refused by
  * Fastify even without a body).
  */
-export function bodiless(req: IncomingMessage): boolean {
+export function bodiless(req: { headers: IncomingHttpHeaders }): boolean {
   const { 'content-length': length, 'content-type': type } = req.headers;
   return (
     req.headers['transfer-encoding'] === undefined &&
@@ -168,7 +168,7 @@ export function bodiless(req: IncomingMessage): boolean {
  * True when the request's body is plainly one the raw path reads: not chunked, of 1 to
  * `bodyLimit` bytes, JSON (the rest goes to Fastify before anything is read).
  */
-export function plainJsonBody(req: IncomingMessage, bodyLimit: number): boolean {
+export function plainJsonBody(req: { headers: IncomingHttpHeaders }, bodyLimit: number): boolean {
   const length = Number(req.headers['content-length']);
   return (
     req.headers['transfer-encoding'] === undefined &&
@@ -253,11 +253,27 @@ export function sendRefusal(
   error: unknown,
   bodyLimit: number,
 ): void {
+  const { status, json, headers } = refusalAnswer(log, reqId, error, bodyLimit);
+  sendJson(res, status, json, headers);
+}
+
+/**
+ * The answer to `error` as Fastify's error handler gives it (`installErrorHandling`): its status
+ * and error body, `Retry-After` on a rate-limited refusal; logged once (a refusal at info, a
+ * failure at error) with the request's id.
+ */
+export function refusalAnswer(
+  log: FastifyBaseLogger,
+  reqId: string,
+  error: unknown,
+  bodyLimit: number,
+): { status: number; json: string; headers?: { 'retry-after': string } } {
   const { status, body } = errorAnswer(error, bodyLimit);
   if (status >= 500) log.error({ reqId, err: error }, 'request failed');
   else log.info({ reqId, code: body.code }, 'request refused');
   const retry = retryAfterValue(body);
-  sendJson(res, status, JSON.stringify(body), retry === undefined ? undefined : { 'retry-after': retry });
+  const json = JSON.stringify(body);
+  return retry === undefined ? { status, json } : { status, json, headers: { 'retry-after': retry } };
 }
 
 /**

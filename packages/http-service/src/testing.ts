@@ -74,11 +74,19 @@ export class RawPair {
     private readonly targets: readonly [RawTarget, RawTarget],
     public first: RawConnection,
     public second: RawConnection,
+    private readonly fresh: boolean,
   ) {}
 
-  static async open(targets: readonly [RawTarget, RawTarget]): Promise<RawPair> {
+  /** `fresh`: every request of {@link same} on new connections (each the first of its connection). */
+  static async open(targets: readonly [RawTarget, RawTarget], options: { fresh?: boolean } = {}): Promise<RawPair> {
     const first = await RawConnection.open(targets[0]);
-    return new RawPair(targets, first, await RawConnection.open(targets[1]));
+    return new RawPair(targets, first, await RawConnection.open(targets[1]), options.fresh === true);
+  }
+
+  async #reopen(): Promise<void> {
+    this.destroy();
+    this.first = await RawConnection.open(this.targets[0]);
+    this.second = await RawConnection.open(this.targets[1]);
   }
 
   /**
@@ -91,14 +99,11 @@ export class RawPair {
     status: number,
     normalize: (answer: RawAnswer) => unknown = (answer) => answer,
   ): Promise<RawAnswer> {
+    if (this.fresh) await this.#reopen();
     const a = await this.first.send(request);
     const b = await this.second.send(request);
     assert.deepEqual(normalize(a), normalize(b), what);
-    if (a.head.some((l) => /^connection: close$/i.test(l))) {
-      this.destroy();
-      this.first = await RawConnection.open(this.targets[0]);
-      this.second = await RawConnection.open(this.targets[1]);
-    }
+    if (a.head.some((l) => /^connection: close$/i.test(l))) await this.#reopen();
     assert.equal(a.status, status, `${what}: ${a.body}`);
     return a;
   }

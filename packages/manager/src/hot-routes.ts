@@ -18,16 +18,22 @@
  * logs every request there). Handed to Fastify with the body read (replayed through `inject`):
  * an acquire body that is not JSON or not an `AcquireBody` (Fastify's validator may still accept
  * it, e.g. after removing properties the schema does not name, or answers the same 400).
+ *
+ * {@link plainLeaseRoute} answers the same requests one layer lower still, on the connection
+ * itself (`servePlainConnections`); what it leaves comes here through `node:http`.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
   bodiless,
   checkedBody,
   logsEveryRequest,
+  type PlainAnswer,
+  type PlainRoute,
   plainJsonBody,
   type RawRouteService,
   type RequestListener,
   readBody,
+  refusalAnswer,
   reqIdText,
   requestLog,
   sendDone,
@@ -79,7 +85,7 @@ const isAcquireBody = Compile(AcquireBody);
 const isProofHeaders = Compile(ProofHeaders);
 
 /** True when the proof headers conform to `ProofHeaders` and the nonce, if any, is canonical. */
-function proofHeadersOk(req: IncomingMessage): boolean {
+function proofHeadersOk(req: { headers: IncomingHttpHeaders }): boolean {
   const headers = req.headers;
   const nonce = headers[ANSWER_NONCE_HEADER];
   if (nonce === undefined && headers[ANSWER_SESSION_HEADER] === undefined) return true;
@@ -143,5 +149,63 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
       }
     }
     fastify(req, res);
+  };
+}
+
+const NO_CONTENT: PlainAnswer = { status: 204 };
+
+/**
+ * The same three routes for requests read below `node:http` (`servePlainConnections`): the same
+ * checks, functions, answers and log lines as {@link hotRoutesListener}; a request it would hand
+ * to Fastify (or replay through it) is left to `node:http` unanswered (undefined), before anything
+ * is done, and `node:http` then gives it to the listener above.
+ */
+export function plainLeaseRoute(options: HotRoutesOptions): PlainRoute {
+  const { ctx, parseJson, log, genReqId, bodyLimit } = options;
+  const refusal = (reqId: string, error: unknown): PlainAnswer => refusalAnswer(log, reqId, error, bodyLimit);
+
+  function acquire(req: { headers: Record<string, string>; body: string }, address: string | undefined) {
+    if (!plainJsonBody(req, bodyLimit) || !proofHeadersOk(req)) return undefined;
+    let body: unknown;
+    try {
+      body = parseJson(req.body);
+    } catch {
+      return undefined;
+    }
+    if (!isAcquireBody.Check(body)) return undefined;
+    const reqId = genReqId();
+    try {
+      return acquireLease(ctx, body, req.headers as ProofHeaders, address, requestLog(log, reqId));
+    } catch (error) {
+      return refusal(reqId, error);
+    }
+  }
+
+  return (req, socket) => {
+    if (logsEveryRequest(log)) return undefined;
+    const { method, url } = req;
+    if (method === 'POST') {
+      if (url === '/v1/leases') return acquire(req, socket.remoteAddress);
+      const id = leasePathId(url, true);
+      if (id === undefined || !bodiless(req) || !proofHeadersOk(req)) return undefined;
+      const reqId = genReqId.take();
+      try {
+        return { status: 200, json: heartbeatLease(ctx, id, req.headers as ProofHeaders) };
+      } catch (error) {
+        return refusal(reqIdText(reqId), error);
+      }
+    }
+    if (method === 'DELETE') {
+      const id = leasePathId(url, false);
+      if (id === undefined || !bodiless(req)) return undefined;
+      const reqId = genReqId.take();
+      try {
+        releaseLease(ctx, id);
+        return NO_CONTENT;
+      } catch (error) {
+        return refusal(reqIdText(reqId), error);
+      }
+    }
+    return undefined;
   };
 }

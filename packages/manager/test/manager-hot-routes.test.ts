@@ -5,10 +5,12 @@
  * bytes, and log the same lines. Covers the answers (grant, renewal, heartbeat, release; plain,
  * signed and MAC'd), the refusals (unknown lease, seats exhausted, invalid nonce) and every request
  * handed to Fastify (bad JSON, schema violations, properties Fastify removes, wrong type or
- * method, oversize, chunked bodies).
+ * method, oversize, chunked bodies). Run three ways: read below `node:http` (`plainLeaseRoute`) with
+ * each request on a new connection (which of them the plain path answers and which it leaves to
+ * `node:http` is asserted by name), the same on kept connections, and on `node:http` alone.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { RawConnection, RawPair, rawRequest, requestLogSink } from '@lictor/http-service/testing';
 import {
   answerSessionId,
@@ -26,7 +28,19 @@ const client = (name: string) => ({ host: `h-${name}`, user: 'u', process: 'p', 
 const acquire = (name: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({ product: 'cad', client: client(name), ...extra });
 
-test('the hot lease routes answer byte for byte as Fastify does, and log the same lines', async (t) => {
+/**
+ * How the hot routes are reached: read below `node:http` (the default), each request on a new
+ * connection or all on kept connections (handed to `node:http` at the first request the plain
+ * path leaves, as the connection then is for good); or on `node:http` alone.
+ */
+type Variant = 'plain, new connections' | 'plain, kept connections' | 'node:http';
+
+for (const variant of ['plain, new connections', 'plain, kept connections', 'node:http'] as const) {
+  test(`the hot lease routes answer byte for byte as Fastify does, and log the same lines (${variant})`, (t) =>
+    conformance(t, variant));
+}
+
+async function conformance(t: TestContext, variant: Variant): Promise<void> {
   const now = Date.parse('2026-12-03T10:00:00.000Z');
   const { manager } = await openManager(t, { licenses: [CAD], now: () => now });
   const key = licenseKey(['cad'], VENDOR);
@@ -37,7 +51,14 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   slowProofs.setKeys(new Map([[CAD.id, key]]));
   const hotLog = requestLogSink();
   const slowLog = requestLogSink();
-  const hot = buildManagerServer(manager, { proofs, logger: { level: 'info', stream: hotLog.stream } });
+  const hot = buildManagerServer(manager, {
+    proofs,
+    logger: { level: 'info', stream: hotLog.stream },
+    plainConnections: variant !== 'node:http',
+  });
+  // `node:http` emits 'request' for each request it reads: none for those read below it.
+  let readByNodeHttp = 0;
+  hot.server.on('request', () => readByNodeHttp++);
   const slow = buildManagerServer(manager, {
     proofs: slowProofs,
     logger: { level: 'info', stream: slowLog.stream },
@@ -46,14 +67,22 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   t.after(() => Promise.all([hot.close(), slow.close()]));
   const port = async (app: typeof hot) => Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port);
   const ports = [await port(hot), await port(slow)] as const;
-  const pair = await RawPair.open([{ port: ports[0] }, { port: ports[1] }]);
+  const pair = await RawPair.open([{ port: ports[0] }, { port: ports[1] }], {
+    fresh: variant === 'plain, new connections',
+  });
   t.after(() => pair.destroy());
 
   /**
    * Sends `request` to both (the hot server first) and requires the same answer; returns it.
    * Connections are kept alive from request to request unless an answer closes them.
    */
-  const same = (what: string, request: string, status: number) => pair.same(what, request, status);
+  const readBy = new Map<string, number>();
+  const same = async (what: string, request: string, status: number) => {
+    const before = readByNodeHttp;
+    const answer = await pair.same(what, request, status);
+    readBy.set(what, readByNodeHttp - before);
+    return answer;
+  };
 
   // Grants take a new random id on each server: two clients, the same answer but the id.
   const grantHot = await pair.first.send(rawRequest('POST', '/v1/leases', {}, acquire('a')));
@@ -126,6 +155,9 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   );
   assert.equal((JSON.parse(refused.body) as { code: string }).code, 'LICTOR_E_LEASE_UNKNOWN');
   await same('release of an unknown lease', rawRequest('DELETE', `/v1/leases/${unknown}`), 404);
+  // Every request so far was one the hot routes answer themselves: below node:http when plain.
+  if (variant === 'node:http') assert.equal(readByNodeHttp, 14);
+  else assert.equal(readByNodeHttp, 0, 'answered below node:http');
   await same(
     'a nonce that is not canonical base64url',
     rawRequest('POST', `/v1/leases/${idA}/heartbeat`, { 'lictor-nonce': `${'A'.repeat(21)}B` }),
@@ -239,7 +271,51 @@ test('the hot lease routes answer byte for byte as Fastify does, and log the sam
   );
   assert.ok(byHot.some((l) => l.msg === 'lease granted'));
   assert.ok(byHot.some((l) => l.msg === 'request refused' && l.code === 'LICTOR_E_SEATS_EXHAUSTED'));
-});
+  if (variant === 'plain, new connections') {
+    // On a new connection each: answered below node:http, or left to it (and Fastify) unanswered.
+    const plain = [
+      'seats exhausted',
+      'an escaped character',
+      'a byte-order mark',
+      'an id of 100 characters',
+      'a lease named heartbeat',
+      'a heartbeat of a lease named heartbeat',
+    ];
+    for (const what of plain) assert.equal(readBy.get(what), 0, `${what}: answered below node:http`);
+    const left = [...readBy.keys()].filter((what) => readBy.get(what) !== 0);
+    assert.deepEqual(left, [
+      'a nonce that is not canonical base64url',
+      'a nonce against its pattern',
+      'a session against its pattern',
+      'bad JSON',
+      'prototype poisoning',
+      'constructor poisoning',
+      'prototype poisoning, escaped',
+      'the words as a value',
+      'client missing',
+      'product too long',
+      'not an object',
+      'empty body',
+      'a property the schema does not name (Fastify removes it)',
+      'text/plain',
+      'no content type',
+      'oversize body',
+      'chunked body',
+      'heartbeat with a JSON body',
+      'heartbeat with a bad JSON body',
+      'wrong method',
+      'GET of the lease list',
+      'a query string',
+      'an id longer than the router takes',
+      'a percent-encoded id',
+      'an empty id',
+      'a heartbeat id longer than the router takes',
+      'the release of a heartbeat path',
+      'a path below a lease',
+      'a heartbeat path with a trailing slash',
+    ]);
+  }
+}
 
 test('at debug level every request goes through Fastify, which logs each one', async (t) => {
   const { manager } = await openManager(t);
