@@ -3,7 +3,8 @@
  * what the plain route leaves: answers in order however requests are pipelined or cut, the
  * connection handed to `node:http` for good at the first request left, `node:http`'s bytes for
  * the same answer, a client's end answered with the end, idle connections closed after the
- * keep-alive timeout and on demand, closing servers, and a route's exception.
+ * keep-alive timeout and by the server's own close calls, closing servers, a route's exception,
+ * and answers given as promises (in order, the connection not read meanwhile).
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -21,12 +22,22 @@ interface World {
   readByNodeHttp: () => number;
   errors: unknown[];
   closing: { now: boolean };
+  /** Answers of `POST /async` awaited: resolve them in any order. */
+  pending: Deferred[];
+  /** Resolves once `n` answers have been asked for on `POST /async` in all. */
+  asked: (n: number) => Promise<void>;
+}
+
+interface Deferred {
+  body: string;
+  resolve: () => void;
 }
 
 /**
- * A server whose plain route answers `POST /plain` with `{"plain":<body>}` (201) and throws on
- * `POST /throw`; `node:http` answers everything else with `{"node":<body>}` (201), written with
- * the same calls the plain answer stands for.
+ * A server whose plain route answers `POST /plain` with `{"plain":<body>}` (201), `POST /async`
+ * the same but with a promise the test resolves, throws on `POST /throw` and rejects on
+ * `POST /reject`; `node:http` answers everything else with `{"node":<body>}` (201), written
+ * with the same calls the plain answer stands for.
  */
 async function world(t: TestContext, keepAliveTimeout = 72_000): Promise<World> {
   let read = 0;
@@ -49,10 +60,30 @@ async function world(t: TestContext, keepAliveTimeout = 72_000): Promise<World> 
   server.keepAliveTimeout = keepAliveTimeout;
   const errors: unknown[] = [];
   const closing = { now: false };
+  const pending: Deferred[] = [];
+  let askedCount = 0;
+  const waiters: { n: number; done: () => void }[] = [];
+  const asked = (n: number) =>
+    new Promise<void>((done) => {
+      if (askedCount >= n) done();
+      else waiters.push({ n, done });
+    });
   const plain = servePlainConnections(server, {
     route: (req) => {
       if (req.method !== 'POST') return undefined;
       if (req.url === '/throw') throw new Error('route failed');
+      if (req.url === '/reject') return Promise.reject(new Error('answer failed'));
+      if (req.url === '/async') {
+        const answer = new Promise<{ status: number; json: string }>((resolve) =>
+          pending.push({
+            body: req.body,
+            resolve: () => resolve({ status: 201, json: JSON.stringify({ plain: req.body }) }),
+          }),
+        );
+        askedCount++;
+        for (const w of waiters.filter((x) => askedCount >= x.n)) w.done();
+        return answer;
+      }
       return req.url === '/plain' ? { status: 201, json: JSON.stringify({ plain: req.body }) } : undefined;
     },
     limits: LIMITS,
@@ -62,7 +93,6 @@ async function world(t: TestContext, keepAliveTimeout = 72_000): Promise<World> 
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => {
-    plain.closeIdle();
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
@@ -73,6 +103,8 @@ async function world(t: TestContext, keepAliveTimeout = 72_000): Promise<World> 
     readByNodeHttp: () => read,
     errors,
     closing,
+    pending,
+    asked,
   };
 }
 
@@ -221,14 +253,14 @@ test("a client's end is answered with the end; an idle connection is closed afte
   assert.equal(w.plain.size, 0);
 });
 
-test('closeIdle ends every connection read below node:http; while closing, new ones go to node:http', async (t) => {
+test("the server's closeIdleConnections ends every connection read below node:http; while closing, new ones go to node:http", async (t) => {
   const w = await world(t);
   const clients = await Promise.all([1, 2, 3].map(() => Client.open(w.port)));
   for (const [i, c] of clients.entries()) c.socket.write(post('/plain', String(i)));
   for (const c of clients) await c.answers(1);
   assert.equal(w.plain.size, 3);
   w.closing.now = true;
-  w.plain.closeIdle();
+  w.server.closeIdleConnections();
   await Promise.all(clients.map((c) => c.closed));
   assert.ok(clients.every((c) => c.ended));
   assert.equal(w.plain.size, 0);
@@ -251,4 +283,56 @@ test("a route's exception destroys its connection and is told; other connections
   assert.equal((w.errors[0] as Error).message, 'route failed');
   good.socket.write(post('/plain', 'ok'));
   assert.deepEqual(await good.answers(1), ['{"plain":"ok"}']);
+});
+
+test('answers given as promises: in request order, also after the client ends its side; a rejected one destroys the connection', async (t) => {
+  const w = await world(t);
+  const c = await Client.open(w.port);
+  t.after(() => c.socket.destroy());
+  c.socket.write(post('/async', '1') + post('/plain', '2') + post('/async', '3') + post('/other', '4'));
+  await w.asked(1);
+  // The second request waits for the first answer: nothing written before it.
+  assert.equal(w.pending.length, 1);
+  assert.equal(c.received.length, 0);
+  w.pending[0]?.resolve();
+  await w.asked(2);
+  assert.deepEqual(await c.answers(2), ['{"plain":"1"}', '{"plain":"2"}']);
+  w.pending[1]?.resolve();
+  assert.deepEqual(await c.answers(4), ['{"plain":"1"}', '{"plain":"2"}', '{"plain":"3"}', '{"node":"4"}']);
+  assert.equal(w.readByNodeHttp(), 1);
+
+  // A client that ends its side after its request still gets the answer, then the end.
+  const half = await Client.open(w.port);
+  half.socket.end(post('/async', 'half') + post('/plain', 'after'));
+  await w.asked(3);
+  w.pending[2]?.resolve();
+  assert.deepEqual(await half.answers(2), ['{"plain":"half"}', '{"plain":"after"}']);
+  await half.closed;
+  assert.ok(half.ended);
+
+  const bad = await Client.open(w.port);
+  bad.socket.write(post('/reject', 'x'));
+  await bad.closed;
+  assert.equal(bad.received.length, 0);
+  assert.equal((w.errors[0] as Error).message, 'answer failed');
+});
+
+test('closeIdleConnections ends a connection awaiting an answer after the answer; closeAllConnections destroys them', async (t) => {
+  const w = await world(t);
+  const c = await Client.open(w.port);
+  c.socket.write(post('/async', 'last'));
+  await w.asked(1);
+  w.server.closeIdleConnections();
+  w.pending[0]?.resolve();
+  assert.deepEqual(await c.answers(1), ['{"plain":"last"}']);
+  await c.closed;
+  assert.ok(c.ended);
+
+  const d = await Client.open(w.port);
+  d.socket.write(post('/plain', 'x'));
+  await d.answers(1);
+  assert.equal(w.plain.size, 1);
+  w.server.closeAllConnections();
+  await d.closed;
+  assert.equal(w.plain.size, 0);
 });

@@ -471,15 +471,14 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
       ...fastifyRawService(app, fastifyListener, json, genReqId, MANAGER_BODY_LIMIT),
     };
     listener = hotRoutesListener(hot);
+    // Fastify's close ends them with `node:http`'s idle connections (`closeIdleConnections`).
     if (options.plainConnections !== false) {
-      const plain = servePlainConnections(app.server, {
+      servePlainConnections(app.server, {
         route: plainLeaseRoute(hot),
         limits: PLAIN_LIMITS,
         closing: hot.closing,
         onError: (error) => app.log.error({ err: error }, 'request failed'),
       });
-      // After `closing` is set (the hook above): Fastify then closes `node:http`'s idle connections.
-      app.addHook('preClose', async () => plain.closeIdle());
     }
   }
   return app;

@@ -12,7 +12,7 @@
  *
  * Every refusal is `LICTOR_E_NOT_LOCAL`.
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { LictorError } from '@lictor/protocol';
 import type { FastifyRequest } from 'fastify';
@@ -65,7 +65,10 @@ function notLocal(message: string): LictorError {
  * `onRequest` hook ({@link localOnly}) and the hot routes (`http/hot-routes.ts`), which hand a
  * refused request to the app, so that it is refused in one place.
  */
-export function localRefusal(req: IncomingMessage, overSocket: (socket: Socket) => boolean): LictorError | undefined {
+export function localRefusal(
+  req: { headers: IncomingHttpHeaders; socket: Socket },
+  overSocket: (socket: Socket) => boolean,
+): LictorError | undefined {
   const origin = req.headers.origin;
   if (origin !== undefined) {
     return notLocal(`requests from web pages (Origin ${origin}) are refused`);

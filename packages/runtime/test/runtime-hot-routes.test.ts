@@ -41,15 +41,33 @@ import { activateLicense, nonce, PUBLIC_KEY, startRuntime, type TestRuntime } fr
 
 const seatJsonBySchema = fastJson(RuntimeSeat);
 
-test('the hot routes answer byte for byte as Fastify does, over the socket and loopback, and log the same lines', async (t) => {
+/**
+ * How the hot routes are reached: read below `node:http` (the default), each request on new
+ * connections or all on kept ones (handed to `node:http` at the first request the plain path
+ * leaves); or on `node:http` alone.
+ */
+type Variant = 'plain, new connections' | 'plain, kept connections' | 'node:http';
+
+for (const variant of ['plain, new connections', 'plain, kept connections', 'node:http'] as const) {
+  test(`the hot routes answer byte for byte as Fastify does, over the socket and loopback, and log the same lines (${variant})`, (t) =>
+    conformance(t, variant));
+}
+
+async function conformance(t: TestContext, variant: Variant): Promise<void> {
   const rt = await startRuntime(t, { socket: null, port: null });
   const { runtime } = rt.running;
   await activateLicense(rt.licenses);
   rt.processes.start(900, '4');
   const hotLog = requestLogSink();
   const slowLog = requestLogSink();
-  const hot = buildRuntimeServer(runtime, { logger: { level: 'info', stream: hotLog.stream } });
+  const hot = buildRuntimeServer(runtime, {
+    logger: { level: 'info', stream: hotLog.stream },
+    plainConnections: variant !== 'node:http',
+  });
   const slow = buildRuntimeServer(runtime, { logger: { level: 'info', stream: slowLog.stream }, hotRoutes: false });
+  // `node:http` emits 'request' for each request it reads: none for those read below it.
+  let readByNodeHttp = 0;
+  for (const s of [hot.server, hot.extra]) s.on('request', () => readByNodeHttp++);
   const listen = async (server: RuntimeServer, name: string) => {
     // A loaded machine may leave a connection idle longer than Node's 5 s between two requests.
     server.server.keepAliveTimeout = 60_000;
@@ -68,9 +86,10 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
 
   for (const kind of ['path', 'port'] as const) {
     const target = (i: 0 | 1) => (kind === 'path' ? { path: at[i].path } : { port: at[i].port });
-    const pair = await RawPair.open([target(0), target(1)]);
+    const pair = await RawPair.open([target(0), target(1)], { fresh: variant === 'plain, new connections' });
     t.after(() => pair.destroy());
     const over = kind === 'path' ? 'over the socket' : 'over loopback';
+    const readBefore = readByNodeHttp;
 
     /** Sends `request` to both (the hot server first) and requires the same answer; returns it. */
     const same = (what: string, request: string, status: number) => pair.same(`${what} ${over}`, request, status);
@@ -80,6 +99,8 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
     // Checks: signed over the same nonce by the same key, so the same bytes.
     const n = nonce();
     const check = await same('signed check', rawRequest('POST', '/v1/check', {}, body({ nonce: n })), 200);
+    // The first request of each kind's connections: answered below node:http when plain.
+    assert.equal(readByNodeHttp - readBefore, variant === 'node:http' ? 1 : 0);
     assert.deepEqual(check.head, [
       'content-type: application/json; charset=utf-8',
       `content-length: ${Buffer.byteLength(check.body)}`,
@@ -302,7 +323,7 @@ test('the hot routes answer byte for byte as Fastify does, over the socket and l
   assert.deepEqual(hotLog.lines, slowLog.lines);
   assert.ok(hotLog.lines.some((l) => l.msg === 'request refused' && l.code === 'LICTOR_E_NOT_LICENSED'));
   assert.ok(hotLog.lines.some((l) => l.msg === 'request refused' && l.code === 'LICTOR_E_NOT_LOCAL'));
-});
+}
 
 test('at debug level every request goes through Fastify, which logs each one', async (t) => {
   const rt = await startRuntime(t, { socket: null, port: null });

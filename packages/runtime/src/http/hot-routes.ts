@@ -39,6 +39,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { PlainRoute } from '@lictor/http-service/plain-connections';
+import type { PlainAnswer, PlainRequest } from '@lictor/http-service/plain-http';
 import {
   bodiless,
   checkedBody,
@@ -47,6 +49,7 @@ import {
   type RawRouteService,
   type RequestListener,
   readBody,
+  refusalAnswer,
   reqIdText,
   sendDone,
   sendJson,
@@ -214,5 +217,72 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
       }
     }
     fastify(req, res);
+  };
+}
+
+const NO_CONTENT: PlainAnswer = { status: 204 };
+
+/**
+ * The check, the session opened and closed, and the status for requests read below `node:http`
+ * (`servePlainConnections`): the same local-only check, schemas, functions, answers and log
+ * lines as {@link hotRoutesListener}; a request it would hand to Fastify (or replay through
+ * it), and seats and event streams, are left to `node:http` unanswered (undefined), before
+ * anything is done, and `node:http` then gives them to the listener above.
+ */
+export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
+  const { runtime, overSocket, log, genReqId, bodyLimit } = options;
+
+  /** A JSON body of `schema` answered by `answer` (`status`), or undefined (node:http's). */
+  function withBody<T>(
+    req: PlainRequest,
+    schema: { Check(value: unknown): value is T },
+    status: number,
+    answer: (body: T, session: string | undefined) => Promise<string>,
+  ): Promise<PlainAnswer> | undefined {
+    const session = req.headers[ANSWER_SESSION_HEADER];
+    if (!plainJsonBody(req, bodyLimit) || (session !== undefined && !isProofHeaders(req.headers))) return undefined;
+    let body: unknown;
+    try {
+      body = JSON.parse(req.body);
+    } catch {
+      return undefined;
+    }
+    if (!schema.Check(body)) return undefined;
+    const reqId = genReqId();
+    return answer(body, session).then(
+      (json) => ({ status, json }),
+      (error: unknown) => refusalAnswer(log, reqId, error, bodyLimit),
+    );
+  }
+
+  return (req, socket) => {
+    const { method, url } = req;
+    if (logsEveryRequest(log) || localRefusal({ headers: req.headers, socket }, overSocket)) return undefined;
+    if (method === 'POST') {
+      if (url === '/v1/check') return withBody(req, checkBody, 200, (b, s) => answerCheck(runtime, b, s));
+      if (url === '/v1/sessions') return withBody(req, sessionBody, 201, (b, s) => answerOpenSession(runtime, b, s));
+      return undefined;
+    }
+    if (!bodiless(req)) return undefined;
+    if (method === 'GET' && url === '/v1/status') {
+      const reqId = genReqId.take();
+      try {
+        return { status: 200, json: answerStatus(runtime) };
+      } catch (error) {
+        return refusalAnswer(log, reqIdText(reqId), error, bodyLimit);
+      }
+    }
+    if (method === 'DELETE') {
+      const session = SESSION_PATH.exec(url);
+      if (session === null) return undefined;
+      const reqId = genReqId.take();
+      try {
+        answerCloseSession(runtime, session[1] as string);
+        return NO_CONTENT;
+      } catch (error) {
+        return refusalAnswer(log, reqIdText(reqId), error, bodyLimit);
+      }
+    }
+    return undefined;
   };
 }

@@ -13,6 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { loggerOptions, type ServiceLoggerOption } from '@lictor/http-service/log-options';
 import { nodeHttp } from '@lictor/http-service/node-http';
+import { servePlainConnections } from '@lictor/http-service/plain-connections';
 import { type RequestListener, requestIds, sendInjected } from '@lictor/http-service/raw-routes';
 import { type Scheduler, systemScheduler } from '@lictor/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -22,10 +23,13 @@ import type { LictorRuntime } from '../runtime.js';
 import { answerClientErrors } from './client-error.js';
 import { DEFAULT_KEEP_ALIVE_MS } from './event-format.js';
 import { EventStreams } from './event-stream.js';
-import { hotRoutesListener } from './hot-routes.js';
+import { type HotRoutesOptions, hotRoutesListener, plainRuntimeRoute } from './hot-routes.js';
 
 /** Request bodies above this size are refused with 413 before parsing (license and answer files are a few KiB). */
 export const RUNTIME_BODY_LIMIT = 128 * 1024;
+
+/** The plain path's bounds: `node:http`'s default head size (16 KiB), headers far beyond any client's, the body limit. */
+const PLAIN_LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 64, bodyLimit: RUNTIME_BODY_LIMIT };
 
 /** Options of {@link buildRuntimeServer}. */
 export interface RuntimeServerOptions {
@@ -41,6 +45,13 @@ export interface RuntimeServerOptions {
    * Fastify (tests compare both).
    */
   hotRoutes?: boolean;
+  /**
+   * With `hotRoutes`, read each connection's requests below `node:http` first and answer a check,
+   * a session opened or closed and the status there when plainly well-formed
+   * (`servePlainConnections`, `plainRuntimeRoute`), handing the connection to `node:http` at the
+   * first other request (default `true`; `false`: every connection to `node:http`).
+   */
+  plainConnections?: boolean;
 }
 
 /** The runtime's servers, its logger, and its Fastify app composed on first use. */
@@ -130,7 +141,7 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
   const app = async () => (await compose()).app;
 
   if (options.hotRoutes !== false) {
-    listener = hotRoutesListener({
+    const hot: HotRoutesOptions = {
       runtime,
       overSocket,
       streams,
@@ -140,7 +151,20 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
       genReqId,
       closing: () => closing,
       bodyLimit: RUNTIME_BODY_LIMIT,
-    });
+    };
+    listener = hotRoutesListener(hot);
+    if (options.plainConnections !== false) {
+      const route = plainRuntimeRoute(hot);
+      // Both servers' `closeAllConnections` (`closeServer`) close these connections too.
+      for (const s of [server, extra]) {
+        servePlainConnections(s, {
+          route,
+          limits: PLAIN_LIMITS,
+          closing: hot.closing,
+          onError: (error) => log.error({ err: error }, 'request failed'),
+        });
+      }
+    }
   }
   return {
     server,
