@@ -28,6 +28,7 @@ export {
   plainAnswerText,
 } from './plain-http.js';
 export {
+  answerOrRefusal,
   bodiless,
   checkedBody,
   type FastifyJsonParser,

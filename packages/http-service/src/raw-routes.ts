@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { errorAnswer, retryAfterValue } from './errors.js';
 import { nodeHttp } from './node-http.js';
+import type { PlainAnswer } from './plain-http.js';
 
 /** A `node:http` request listener. */
 export type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -274,6 +275,23 @@ export function refusalAnswer(
   const retry = retryAfterValue(body);
   const json = JSON.stringify(body);
   return retry === undefined ? { status, json } : { status, json, headers: { 'retry-after': retry } };
+}
+
+/**
+ * What `answer()` gives, or, if it throws, the refusal {@link refusalAnswer} makes of it, with a
+ * request id taken before (its text written only for the log line of a refusal): the bodiless
+ * routes answered below `node:http`.
+ */
+export function answerOrRefusal(
+  service: Pick<RawRouteService, 'log' | 'genReqId' | 'bodyLimit'>,
+  answer: () => PlainAnswer,
+): PlainAnswer {
+  const reqId = service.genReqId.take();
+  try {
+    return answer();
+  } catch (error) {
+    return refusalAnswer(service.log, reqIdText(reqId), error, service.bodyLimit);
+  }
 }
 
 /**

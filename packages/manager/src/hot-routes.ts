@@ -24,6 +24,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import {
+  answerOrRefusal,
   bodiless,
   checkedBody,
   logsEveryRequest,
@@ -162,7 +163,6 @@ const NO_CONTENT: PlainAnswer = { status: 204 };
  */
 export function plainLeaseRoute(options: HotRoutesOptions): PlainRoute {
   const { ctx, parseJson, log, genReqId, bodyLimit } = options;
-  const refusal = (reqId: string, error: unknown): PlainAnswer => refusalAnswer(log, reqId, error, bodyLimit);
 
   function acquire(req: { headers: Record<string, string>; body: string }, address: string | undefined) {
     if (!plainJsonBody(req, bodyLimit) || !proofHeadersOk(req)) return undefined;
@@ -177,7 +177,7 @@ export function plainLeaseRoute(options: HotRoutesOptions): PlainRoute {
     try {
       return acquireLease(ctx, body, req.headers as ProofHeaders, address, requestLog(log, reqId));
     } catch (error) {
-      return refusal(reqId, error);
+      return refusalAnswer(log, reqId, error, bodyLimit);
     }
   }
 
@@ -188,23 +188,18 @@ export function plainLeaseRoute(options: HotRoutesOptions): PlainRoute {
       if (url === '/v1/leases') return acquire(req, socket.remoteAddress);
       const id = leasePathId(url, true);
       if (id === undefined || !bodiless(req) || !proofHeadersOk(req)) return undefined;
-      const reqId = genReqId.take();
-      try {
-        return { status: 200, json: heartbeatLease(ctx, id, req.headers as ProofHeaders) };
-      } catch (error) {
-        return refusal(reqIdText(reqId), error);
-      }
+      return answerOrRefusal(options, () => ({
+        status: 200,
+        json: heartbeatLease(ctx, id, req.headers as ProofHeaders),
+      }));
     }
     if (method === 'DELETE') {
       const id = leasePathId(url, false);
       if (id === undefined || !bodiless(req)) return undefined;
-      const reqId = genReqId.take();
-      try {
+      return answerOrRefusal(options, () => {
         releaseLease(ctx, id);
         return NO_CONTENT;
-      } catch (error) {
-        return refusal(reqIdText(reqId), error);
-      }
+      });
     }
     return undefined;
   };

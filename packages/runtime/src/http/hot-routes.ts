@@ -42,6 +42,7 @@ import type { Socket } from 'node:net';
 import type { PlainRoute } from '@lictor/http-service/plain-connections';
 import type { PlainAnswer, PlainRequest } from '@lictor/http-service/plain-http';
 import {
+  answerOrRefusal,
   bodiless,
   checkedBody,
   logsEveryRequest,
@@ -265,23 +266,15 @@ export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
     }
     if (!bodiless(req)) return undefined;
     if (method === 'GET' && url === '/v1/status') {
-      const reqId = genReqId.take();
-      try {
-        return { status: 200, json: answerStatus(runtime) };
-      } catch (error) {
-        return refusalAnswer(log, reqIdText(reqId), error, bodyLimit);
-      }
+      return answerOrRefusal(options, () => ({ status: 200, json: answerStatus(runtime) }));
     }
     if (method === 'DELETE') {
       const session = SESSION_PATH.exec(url);
       if (session === null) return undefined;
-      const reqId = genReqId.take();
-      try {
+      return answerOrRefusal(options, () => {
         answerCloseSession(runtime, session[1] as string);
         return NO_CONTENT;
-      } catch (error) {
-        return refusalAnswer(log, reqIdText(reqId), error, bodyLimit);
-      }
+      });
     }
     return undefined;
   };
