@@ -16,6 +16,7 @@ export {
   type PlainConnections,
   type PlainConnectionsOptions,
   type PlainRoute,
+  type PlainRouteRequest,
   servePlainConnections,
 } from './plain-connections.js';
 export {
@@ -38,6 +39,7 @@ export {
   logsEveryRequest,
   parseWith,
   plainJsonBody,
+  plainRouteListener,
   type RawRouteService,
   type RequestIds,
   type RequestListener,

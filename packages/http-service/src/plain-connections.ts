@@ -31,7 +31,10 @@ import {
  * connection wait for it), or undefined to leave the request, and the connection, to `node:http`
  * (decided before the route does anything).
  */
-export type PlainRoute = (request: PlainRequest, socket: Socket) => PlainAnswer | Promise<PlainAnswer> | undefined;
+export type PlainRoute = (request: PlainRouteRequest, socket: Socket) => PlainAnswer | Promise<PlainAnswer> | undefined;
+
+/** What a {@link PlainRoute} is given of a request (also by `plainRouteListener` on `node:http`). */
+export type PlainRouteRequest = Pick<PlainRequest, 'method' | 'url' | 'headers' | 'body'>;
 
 /** Options of {@link servePlainConnections}. */
 export interface PlainConnectionsOptions {

@@ -14,6 +14,7 @@ import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { errorAnswer, retryAfterValue } from './errors.js';
 import { nodeHttp } from './node-http.js';
+import type { PlainRoute, PlainRouteRequest } from './plain-connections.js';
 import type { PlainAnswer } from './plain-http.js';
 
 /** A `node:http` request listener. */
@@ -317,6 +318,78 @@ export function sendDone<T>(
   }
   if (acted === undefined) sendNoContent(res);
   else acted.then(() => sendNoContent(res), refuse);
+}
+
+/**
+ * The `node:http` request listener of a service whose hot routes are answered by `route`, the
+ * same function that answers them below `node:http` (`servePlainConnections`): one decision of
+ * which requests are hot, one answer, whichever layer read the request. A request without a body
+ * is offered to `route` as it is; one with a body is read when `readsBody` says `route` may take
+ * it and the body is plainly JSON of at most the body limit (`plainJsonBody`), and replayed
+ * through Fastify if `route` leaves it. Everything else goes to Fastify unread, and everything
+ * while the service closes (Fastify answers 503) or logs at `debug` and below (Fastify logs every
+ * request there). An exception of `route` (a thrown one or a promise rejected: routes answer
+ * refusals themselves) is logged and the connection destroyed, as below `node:http`.
+ */
+export function plainRouteListener(
+  service: RawRouteService,
+  route: PlainRoute,
+  readsBody: (req: IncomingMessage) => boolean,
+): RequestListener {
+  const { fastify, replay, log, closing, bodyLimit } = service;
+  function fail(res: ServerResponse, error: unknown): void {
+    log.error({ err: error }, 'request failed');
+    res.destroy();
+  }
+  /** Answers `req` with what `route` makes of `request` (true), or leaves it (false: `route` does not take it). */
+  function answer(req: IncomingMessage, res: ServerResponse, request: PlainRouteRequest): boolean {
+    let answered: PlainAnswer | Promise<PlainAnswer> | undefined;
+    try {
+      answered = route(request, req.socket);
+    } catch (error) {
+      fail(res, error);
+      return true;
+    }
+    if (answered === undefined) return false;
+    if (answered instanceof Promise) {
+      answered.then(
+        (done) => sendAnswer(res, done),
+        (error: unknown) => fail(res, error),
+      );
+    } else sendAnswer(res, answered);
+    return true;
+  }
+  return (req, res) => {
+    if (closing() || logsEveryRequest(log)) {
+      fastify(req, res);
+      return;
+    }
+    const method = req.method ?? '';
+    const url = req.url ?? '';
+    // `node:http` joins a repeated header's values (but `set-cookie`'s), as the routes expect.
+    const headers = req.headers as Record<string, string>;
+    const length = headers['content-length'];
+    if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) {
+      if (!answer(req, res, { method, url, headers, body: '' })) fastify(req, res);
+      return;
+    }
+    if (!readsBody(req) || !plainJsonBody(req, bodyLimit)) {
+      fastify(req, res);
+      return;
+    }
+    readBody(req, (body) => {
+      if (!answer(req, res, { method, url, headers, body })) replay(req, body, res);
+    });
+  };
+}
+
+/** Writes `answer` (a route's, see {@link plainRouteListener}) as `node:http` would for the plain path. */
+function sendAnswer(res: ServerResponse, answer: PlainAnswer): void {
+  if (answer.json !== undefined) sendJson(res, answer.status, answer.json, answer.headers);
+  else {
+    res.writeHead(answer.status, answer.headers);
+    res.end();
+  }
 }
 
 function sendNoContent(res: ServerResponse): void {

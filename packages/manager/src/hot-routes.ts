@@ -13,33 +13,29 @@
  *
  * Handed to Fastify before anything is read: other methods and paths, a query string, a lease id
  * that is not 1–100 unreserved URL characters, a body on a heartbeat or release, an acquire body
- * that is chunked, larger than the body limit or not `application/json`, proof headers that do
- * not conform, a server closing (Fastify answers 503), and a logger at `debug` or below (Fastify
- * logs every request there). Handed to Fastify with the body read (replayed through `inject`):
- * an acquire body that is not JSON or not an `AcquireBody` (Fastify's validator may still accept
- * it, e.g. after removing properties the schema does not name, or answers the same 400).
+ * that is chunked, larger than the body limit or not `application/json`, a heartbeat's proof
+ * headers that do not conform, a server closing (Fastify answers 503), and a logger at `debug` or
+ * below (Fastify logs every request there). Handed to Fastify with the body read (replayed
+ * through `inject`): an acquire whose proof headers do not conform, or whose body is not JSON or
+ * not an `AcquireBody` (Fastify's validator may still accept it, e.g. after removing properties
+ * the schema does not name, or answers the same 400).
  *
- * {@link plainLeaseRoute} answers the same requests one layer lower still, on the connection
- * itself (`servePlainConnections`); what it leaves comes here through `node:http`.
+ * {@link plainLeaseRoute} is the one route function, whichever layer read the request: the
+ * connection itself (`servePlainConnections`), or `node:http` ({@link hotRoutesListener}).
  */
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import {
   answerOrRefusal,
   bodiless,
-  checkedBody,
   logsEveryRequest,
   type PlainAnswer,
   type PlainRoute,
   plainJsonBody,
+  plainRouteListener,
   type RawRouteService,
   type RequestListener,
-  readBody,
   refusalAnswer,
-  reqIdText,
   requestLog,
-  sendDone,
-  sendJson,
-  sendRefusal,
 } from '@lictor/http-service';
 import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, isAnswerNonce } from '@lictor/protocol';
 import { AcquireBody, ProofHeaders } from '@lictor/protocol/wire';
@@ -93,73 +89,26 @@ function proofHeadersOk(req: { headers: IncomingHttpHeaders }): boolean {
   return isProofHeaders.Check(headers) && (nonce === undefined || isAnswerNonce(nonce));
 }
 
-/** The request listener of the manager's server: the hot routes here, the rest to Fastify. */
+/**
+ * The request listener of the manager's server: {@link plainLeaseRoute} for the requests
+ * `node:http` reads (a connection's first request outside the plain subset, and every request
+ * with `plainConnections: false`), the body read only for an acquire; the rest to Fastify.
+ */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
-  const { ctx, fastify, replay, parseJson, log, genReqId, closing, bodyLimit } = options;
-
-  function acquire(req: IncomingMessage, res: ServerResponse): void {
-    if (!plainJsonBody(req, bodyLimit) || !proofHeadersOk(req)) {
-      fastify(req, res);
-      return;
-    }
-    const reqId = genReqId();
-    readBody(req, (text) => {
-      const body = checkedBody(req, res, text, parseJson, isAcquireBody, replay);
-      if (body === undefined) return;
-      try {
-        const { status, json } = acquireLease(
-          ctx,
-          body,
-          req.headers as ProofHeaders,
-          req.socket.remoteAddress,
-          requestLog(log, reqId),
-        );
-        sendJson(res, status, json);
-      } catch (error) {
-        sendRefusal(res, log, reqId, error, bodyLimit);
-      }
-    });
-  }
-
-  function heartbeat(req: IncomingMessage, res: ServerResponse, id: string): void {
-    const reqId = genReqId.take();
-    try {
-      sendJson(res, 200, heartbeatLease(ctx, id, req.headers as ProofHeaders));
-    } catch (error) {
-      sendRefusal(res, log, reqIdText(reqId), error, bodyLimit);
-    }
-  }
-
-  return (req, res) => {
-    const { method, url = '' } = req;
-    if (method === 'POST' && !closing() && !logsEveryRequest(log)) {
-      if (url === '/v1/leases') {
-        acquire(req, res);
-        return;
-      }
-      const id = leasePathId(url, true);
-      if (id !== undefined && bodiless(req) && proofHeadersOk(req)) {
-        heartbeat(req, res, id);
-        return;
-      }
-    } else if (method === 'DELETE' && !closing() && !logsEveryRequest(log)) {
-      const id = leasePathId(url, false);
-      if (id !== undefined && bodiless(req)) {
-        sendDone(res, options, releaseLease, ctx, id);
-        return;
-      }
-    }
-    fastify(req, res);
-  };
+  return plainRouteListener(
+    options,
+    plainLeaseRoute(options),
+    (req) => req.method === 'POST' && req.url === '/v1/leases',
+  );
 }
 
 const NO_CONTENT: PlainAnswer = { status: 204 };
 
 /**
- * The same three routes for requests read below `node:http` (`servePlainConnections`): the same
- * checks, functions, answers and log lines as {@link hotRoutesListener}; a request it would hand
- * to Fastify (or replay through it) is left to `node:http` unanswered (undefined), before anything
- * is done, and `node:http` then gives it to the listener above.
+ * The three routes, for requests read below `node:http` (`servePlainConnections`) and on it
+ * ({@link hotRoutesListener}): a request it does not take is left unanswered (undefined), before
+ * anything is done; `node:http` then reads it, and the listener gives it to Fastify (or replays
+ * it through Fastify when its body was read).
  */
 export function plainLeaseRoute(options: HotRoutesOptions): PlainRoute {
   const { ctx, parseJson, log, genReqId, bodyLimit } = options;

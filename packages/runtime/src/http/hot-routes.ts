@@ -26,32 +26,36 @@
  *
  * Handed to Fastify before anything is read: other methods and paths, a query string (but
  * `?product=` on the events, see below), a session or seat id that is not 1–100 unreserved URL
- * characters, a body on a close, a release, a status or events request, a header
- * `lictor-session` (the application's answer session) not of `RuntimeProofHeaders` on a check or
- * a session, a check, session or seat body that is chunked, larger than the body limit or not
- * `application/json`, an events request whose query is not `?product=` with a value free of `&`,
- * `=`, `+`, `;`, `#`, `?` whose percent-decoding succeeds and fits `EventsQuery`, or whose header
- * `last-event-id` is longer than 128 characters, a request the local-only check refuses, a server
- * closing, and a logger at `debug` or below (Fastify logs every request there). Handed to Fastify
- * with the body read (replayed through `inject`): a body that is not JSON or not of its schema
- * (Fastify's validator may still accept it, after coercing a type or removing a property the
- * schema does not name, or answers the same 400).
+ * characters, a body on a close, a release, a status or events request, a check, session or seat
+ * body that is chunked, larger than the body limit or not `application/json`, an events request
+ * whose query is not `?product=` with a value free of `&`, `=`, `+`, `;`, `#`, `?` whose
+ * percent-decoding succeeds and fits `EventsQuery`, or whose header `last-event-id` is longer
+ * than 128 characters, a request the local-only check refuses, a server closing, and a logger at
+ * `debug` or below (Fastify logs every request there). Handed to Fastify with the body read
+ * (replayed through `inject`): a check or session whose header `lictor-session` (the
+ * application's answer session) is not of `RuntimeProofHeaders`, and a body that is not JSON or
+ * not of its schema (Fastify's validator may still accept it, after coercing a type or removing
+ * a property the schema does not name, or answers the same 400).
+ *
+ * {@link plainRuntimeRoute} is the one route function of the check, sessions and status,
+ * whichever layer read the request: the connection itself (`servePlainConnections`), or
+ * `node:http` ({@link hotRoutesListener}, which also answers seats and event streams).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { PlainRoute } from '@lictor/http-service/plain-connections';
-import type { PlainAnswer, PlainRequest } from '@lictor/http-service/plain-http';
+import type { PlainRoute, PlainRouteRequest } from '@lictor/http-service/plain-connections';
+import type { PlainAnswer } from '@lictor/http-service/plain-http';
 import {
   answerOrRefusal,
   bodiless,
   checkedBody,
   logsEveryRequest,
   plainJsonBody,
+  plainRouteListener,
   type RawRouteService,
   type RequestListener,
   readBody,
   refusalAnswer,
-  reqIdText,
   sendDone,
   sendJson,
   sendRefusal,
@@ -113,24 +117,26 @@ function eventsProduct(value: string | undefined): string | undefined | null {
   return isEventsQuery({ product }) ? product : null;
 }
 
-/** The request listener of the runtime's servers: the hot routes here, the rest to Fastify. */
+/**
+ * The request listener of the runtime's servers: seats and event streams here, and
+ * {@link plainRuntimeRoute} for the check, sessions and status (`node:http`'s side of the
+ * routes answered below it, the body read only for a check or a session opened by a local
+ * client); the rest to Fastify.
+ */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
   const { runtime, overSocket, streams, fastify, replay, log, genReqId, closing, bodyLimit } = options;
+  const plain = plainRouteListener(
+    options,
+    plainRuntimeRoute(options),
+    (req) =>
+      req.method === 'POST' &&
+      (req.url === '/v1/check' || req.url === '/v1/sessions') &&
+      !localRefusal(req, overSocket),
+  );
 
-  /**
-   * Reads a JSON body of `schema` and answers it with `answer` (`status`), or hands it to Fastify
-   * (`proofHeaders`: the route takes the header `lictor-session`, checked against its schema).
-   */
-  function withBody<T>(
-    req: IncomingMessage,
-    res: ServerResponse,
-    schema: { Check(value: unknown): value is T },
-    status: number,
-    proofHeaders: boolean,
-    answer: (body: T, session: string | undefined) => Promise<string>,
-  ): void {
-    const session = proofHeaders ? req.headers[ANSWER_SESSION_HEADER] : undefined;
-    if (!plainJsonBody(req, bodyLimit) || (session !== undefined && !isProofHeaders(req.headers))) {
+  /** `POST /v1/seats`: a seat taken through the License Manager, or the request to Fastify. */
+  function acquireSeat(req: IncomingMessage, res: ServerResponse): void {
+    if (!plainJsonBody(req, bodyLimit)) {
       fastify(req, res);
       return;
     }
@@ -138,26 +144,13 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     readBody(req, (text) => {
       // Fastify's parser also refuses `__proto__` and `constructor` keys: neither is in a
       // schema that takes no other properties, so such a body goes to Fastify (replayed).
-      const body = checkedBody(req, res, text, JSON.parse, schema, replay);
+      const body = checkedBody(req, res, text, JSON.parse, seatBody, replay);
       if (body === undefined) return;
-      answer(body, session as string | undefined).then(
-        (json) => sendJson(res, status, json),
+      answerAcquireSeat(runtime, body).then(
+        (json) => sendJson(res, 201, json),
         (error: unknown) => sendRefusal(res, log, reqId, error, bodyLimit),
       );
     });
-  }
-
-  /** `GET /v1/status`: the status, or a failure as Fastify's error handler answers it. */
-  function status(res: ServerResponse): void {
-    const reqId = genReqId.take();
-    let json: string;
-    try {
-      json = answerStatus(runtime);
-    } catch (error) {
-      sendRefusal(res, log, reqIdText(reqId), error, bodyLimit);
-      return;
-    }
-    sendJson(res, 200, json);
   }
 
   /** `GET /v1/events` when its query and header are plainly well-formed (true), or nothing (false: Fastify's). */
@@ -175,67 +168,50 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     return true;
   }
 
-  return (req, res) => {
+  /** Seats and event streams (true), or not one of them (false). */
+  function seatsAndEvents(req: IncomingMessage, res: ServerResponse): boolean {
     const { method, url = '' } = req;
-    if (
-      (method === 'POST' || method === 'DELETE' || method === 'GET') &&
-      !closing() &&
-      !logsEveryRequest(log) &&
-      !localRefusal(req, overSocket)
-    ) {
-      if (method === 'POST') {
-        if (url === '/v1/check') {
-          withBody(req, res, checkBody, 200, true, (body, session) => answerCheck(runtime, body, session));
-          return;
-        }
-        if (url === '/v1/sessions') {
-          withBody(req, res, sessionBody, 201, true, (body, session) => answerOpenSession(runtime, body, session));
-          return;
-        }
-        if (url === '/v1/seats') {
-          withBody(req, res, seatBody, 201, false, (body) => answerAcquireSeat(runtime, body));
-          return;
-        }
-      } else if (bodiless(req)) {
-        if (method === 'GET') {
-          if (url === '/v1/status') {
-            status(res);
-            return;
-          }
-          if (events(req, res, url)) return;
-        } else {
-          const session = SESSION_PATH.exec(url);
-          if (session !== null) {
-            sendDone(res, options, answerCloseSession, runtime, session[1] as string);
-            return;
-          }
-          const seat = SEAT_PATH.exec(url);
-          if (seat !== null) {
-            sendDone(res, options, answerReleaseSeat, runtime, seat[1] as string);
-            return;
-          }
-        }
-      }
+    if (method === 'POST') {
+      if (url !== '/v1/seats') return false;
+      acquireSeat(req, res);
+      return true;
     }
-    fastify(req, res);
+    if (!bodiless(req)) return false;
+    if (method === 'GET') return events(req, res, url);
+    if (method !== 'DELETE') return false;
+    const seat = SEAT_PATH.exec(url);
+    if (seat === null) return false;
+    sendDone(res, options, answerReleaseSeat, runtime, seat[1] as string);
+    return true;
+  }
+
+  return (req, res) => {
+    const path = req.url ?? '';
+    if (!path.startsWith('/v1/seats') && !path.startsWith('/v1/events')) {
+      plain(req, res);
+      return;
+    }
+    if (closing() || logsEveryRequest(log) || localRefusal(req, overSocket) || !seatsAndEvents(req, res)) {
+      fastify(req, res);
+    }
   };
 }
 
 const NO_CONTENT: PlainAnswer = { status: 204 };
 
 /**
- * The check, the session opened and closed, and the status for requests read below `node:http`
- * (`servePlainConnections`): the same local-only check, schemas, functions, answers and log
- * lines as {@link hotRoutesListener}; a request it would hand to Fastify (or replay through
- * it), and seats and event streams, are left to `node:http` unanswered (undefined), before
- * anything is done, and `node:http` then gives them to the listener above.
+ * The check, the session opened and closed, and the status, for requests read below `node:http`
+ * (`servePlainConnections`) and on it ({@link hotRoutesListener}): a request it does not take
+ * (seats and event streams among them) is left unanswered (undefined), before anything is done;
+ * `node:http` then reads it, and the listener answers it (seats, events) or gives it to Fastify
+ * (replayed through Fastify when its body was read).
  */
 export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
   const { runtime, overSocket, log, genReqId, bodyLimit } = options;
 
   /** A JSON body of `schema` answered by `answer` (`status`), or undefined (node:http's). */
   function withBody<T>(
-    req: PlainRequest,
+    req: PlainRouteRequest,
     schema: { Check(value: unknown): value is T },
     status: number,
     answer: (body: T, session: string | undefined) => Promise<string>,
