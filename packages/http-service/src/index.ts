@@ -51,7 +51,6 @@ export {
   reqIdText,
   requestIds,
   requestLog,
-  sendDone,
   sendInjected,
   sendJson,
   sendRefusal,

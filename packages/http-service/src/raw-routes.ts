@@ -279,45 +279,22 @@ export function refusalAnswer(
 }
 
 /**
- * What `answer()` gives, or, if it throws, the refusal {@link refusalAnswer} makes of it, with a
- * request id taken before (its text written only for the log line of a refusal): the bodiless
- * routes answered below `node:http`.
+ * What `answer()` gives (or the promise of it), or, if it throws or the promise is rejected, the
+ * refusal {@link refusalAnswer} makes of it, with a request id taken before (its text written
+ * only for the log line of a refusal): the bodiless routes answered below `node:http`.
  */
 export function answerOrRefusal(
   service: Pick<RawRouteService, 'log' | 'genReqId' | 'bodyLimit'>,
-  answer: () => PlainAnswer,
-): PlainAnswer {
+  answer: () => PlainAnswer | Promise<PlainAnswer>,
+): PlainAnswer | Promise<PlainAnswer> {
   const reqId = service.genReqId.take();
+  const refuse = (error: unknown) => refusalAnswer(service.log, reqIdText(reqId), error, service.bodyLimit);
   try {
-    return answer();
+    const answered = answer();
+    return answered instanceof Promise ? answered.catch(refuse) : answered;
   } catch (error) {
-    return refusalAnswer(service.log, reqIdText(reqId), error, service.bodyLimit);
+    return refuse(error);
   }
-}
-
-/**
- * Answers 204 once `act(target, id)` is done (a release, a close; a promise it returns
- * fulfilled), or its refusal (thrown or the promise's) as {@link sendRefusal} does, with a
- * request id taken before acting.
- */
-export function sendDone<T>(
-  res: ServerResponse,
-  service: Pick<RawRouteService, 'log' | 'genReqId' | 'bodyLimit'>,
-  act: (target: T, id: string) => void | Promise<void>,
-  target: T,
-  id: string,
-): void {
-  const reqId = service.genReqId.take();
-  const refuse = (error: unknown) => sendRefusal(res, service.log, reqIdText(reqId), error, service.bodyLimit);
-  let acted: void | Promise<void>;
-  try {
-    acted = act(target, id);
-  } catch (error) {
-    refuse(error);
-    return;
-  }
-  if (acted === undefined) sendNoContent(res);
-  else acted.then(() => sendNoContent(res), refuse);
 }
 
 /**
@@ -390,11 +367,6 @@ function sendAnswer(res: ServerResponse, answer: PlainAnswer): void {
     res.writeHead(answer.status, answer.headers);
     res.end();
   }
-}
-
-function sendNoContent(res: ServerResponse): void {
-  res.writeHead(204);
-  res.end();
 }
 
 /** Headers of an injected answer that the real connection sets itself. */

@@ -418,6 +418,8 @@ async function hotAndSlow(t: TestContext, rt: TestRuntime, keepAliveMs: number) 
     return { path, port };
   };
   const at = [await listen(hot, 'hot'), await listen(slow, 'slow')] as const;
+  let read = 0;
+  for (const s of [hot.server, hot.extra]) s.on('request', () => read++);
   let closed = false;
   const close = async () => {
     if (closed) return;
@@ -428,7 +430,9 @@ async function hotAndSlow(t: TestContext, rt: TestRuntime, keepAliveMs: number) 
     await Promise.all([hot, slow].flatMap((s) => [closeServer(s.server), closeServer(s.extra)]));
     await close();
   });
-  return { hot, slow, at, hotLog, slowLog, close };
+  /** Requests of the raw path's server that `node:http` read (the rest were read below it). */
+  const readByNodeHttp = () => read;
+  return { hot, slow, at, hotLog, slowLog, close, readByNodeHttp };
 }
 
 test('status, event streams and seats answer byte for byte as Fastify does, and log the same lines', async (t) => {
@@ -438,7 +442,7 @@ test('status, event streams and seats answer byte for byte as Fastify does, and 
   await activateLicense(rt.licenses);
   for (const pid of [7, 8, 9]) rt.processes.start(pid, '2');
   const keepAliveMs = 1000;
-  const { hot, at, hotLog, slowLog, close } = await hotAndSlow(t, rt, keepAliveMs);
+  const { hot, at, hotLog, slowLog, close, readByNodeHttp } = await hotAndSlow(t, rt, keepAliveMs);
   const hub = runtime.events;
   const first = hub.publish({
     kind: 'session-freed',
@@ -514,6 +518,7 @@ test('status, event streams and seats answer byte for byte as Fastify does, and 
     // Seats: each server takes one for its own process (a process asking again gets its seat
     // back, signed anew), the same answer but for what differs by nature.
     const pids = kind === 'path' ? [7, 8] : [8, 7];
+    const readBeforeSeats = readByNodeHttp();
     const hotSeat = await pair.first.send(rawRequest('POST', '/v1/seats', {}, seatAsk(pids[0] as number)));
     const slowSeat = await pair.second.send(rawRequest('POST', '/v1/seats', {}, seatAsk(pids[1] as number)));
     assert.equal(hotSeat.status, 201, hotSeat.body);
@@ -551,6 +556,7 @@ test('status, event streams and seats answer byte for byte as Fastify does, and 
     const gone = await same('release of an unknown seat', rawRequest('DELETE', `/v1/seats/${seats[0]?.id}`), 404);
     assert.equal((JSON.parse(gone.body) as { code: string }).code, 'LICTOR_E_LEASE_UNKNOWN');
     if (kind === 'path') assert.equal(hot.composed, false, 'a seat is given back without Fastify');
+    assert.equal(readByNodeHttp(), readBeforeSeats, 'seats are taken, refused and given back below node:http');
 
     // Hand-overs that Fastify answers with a stream: a member it removes, values it decodes as the raw path does not.
     await sameStream('events, another member', rawRequest('GET', '/v1/events?product=ERP&x=1'), started);

@@ -37,9 +37,9 @@
  * not of its schema (Fastify's validator may still accept it, after coercing a type or removing
  * a property the schema does not name, or answers the same 400).
  *
- * {@link plainRuntimeRoute} is the one route function of the check, sessions and status,
+ * {@link plainRuntimeRoute} is the one route function of the check, sessions, seats and status,
  * whichever layer read the request: the connection itself (`servePlainConnections`), or
- * `node:http` ({@link hotRoutesListener}, which also answers seats and event streams).
+ * `node:http` ({@link hotRoutesListener}, which also opens event streams).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -48,17 +48,12 @@ import type { PlainAnswer } from '@lictor/http-service/plain-http';
 import {
   answerOrRefusal,
   bodiless,
-  checkedBody,
   logsEveryRequest,
   plainJsonBody,
   plainRouteListener,
   type RawRouteService,
   type RequestListener,
-  readBody,
   refusalAnswer,
-  sendDone,
-  sendJson,
-  sendRefusal,
 } from '@lictor/http-service/raw-routes';
 import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
 import { localRefusal } from '../local-only.js';
@@ -118,44 +113,25 @@ function eventsProduct(value: string | undefined): string | undefined | null {
 }
 
 /**
- * The request listener of the runtime's servers: seats and event streams here, and
- * {@link plainRuntimeRoute} for the check, sessions and status (`node:http`'s side of the
- * routes answered below it, the body read only for a check or a session opened by a local
- * client); the rest to Fastify.
+ * The request listener of the runtime's servers: event streams here, and
+ * {@link plainRuntimeRoute} for the check, sessions, seats and status (`node:http`'s side of the
+ * routes answered below it, the body read only for a check, a session or a seat asked by a
+ * local client); the rest to Fastify.
  */
 export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
-  const { runtime, overSocket, streams, fastify, replay, log, genReqId, closing, bodyLimit } = options;
+  const { overSocket, streams, fastify, log, genReqId, closing } = options;
   const plain = plainRouteListener(
     options,
     plainRuntimeRoute(options),
     (req) =>
       req.method === 'POST' &&
-      (req.url === '/v1/check' || req.url === '/v1/sessions') &&
+      (req.url === '/v1/check' || req.url === '/v1/sessions' || req.url === '/v1/seats') &&
       !localRefusal(req, overSocket),
   );
 
-  /** `POST /v1/seats`: a seat taken through the License Manager, or the request to Fastify. */
-  function acquireSeat(req: IncomingMessage, res: ServerResponse): void {
-    if (!plainJsonBody(req, bodyLimit)) {
-      fastify(req, res);
-      return;
-    }
-    const reqId = genReqId();
-    readBody(req, (text) => {
-      // Fastify's parser also refuses `__proto__` and `constructor` keys: neither is in a
-      // schema that takes no other properties, so such a body goes to Fastify (replayed).
-      const body = checkedBody(req, res, text, JSON.parse, seatBody, replay);
-      if (body === undefined) return;
-      answerAcquireSeat(runtime, body).then(
-        (json) => sendJson(res, 201, json),
-        (error: unknown) => sendRefusal(res, log, reqId, error, bodyLimit),
-      );
-    });
-  }
-
   /** `GET /v1/events` when its query and header are plainly well-formed (true), or nothing (false: Fastify's). */
-  function events(req: IncomingMessage, res: ServerResponse, url: string): boolean {
-    const path = EVENTS_PATH.exec(url);
+  function events(req: IncomingMessage, res: ServerResponse): boolean {
+    const path = req.method === 'GET' && bodiless(req) ? EVENTS_PATH.exec(req.url ?? '') : null;
     if (path === null) return false;
     const product = eventsProduct(path[1]);
     const lastEventId = req.headers['last-event-id'];
@@ -168,55 +144,40 @@ export function hotRoutesListener(options: HotRoutesOptions): RequestListener {
     return true;
   }
 
-  /** Seats and event streams (true), or not one of them (false). */
-  function seatsAndEvents(req: IncomingMessage, res: ServerResponse): boolean {
-    const { method, url = '' } = req;
-    if (method === 'POST') {
-      if (url !== '/v1/seats') return false;
-      acquireSeat(req, res);
-      return true;
-    }
-    if (!bodiless(req)) return false;
-    if (method === 'GET') return events(req, res, url);
-    if (method !== 'DELETE') return false;
-    const seat = SEAT_PATH.exec(url);
-    if (seat === null) return false;
-    sendDone(res, options, answerReleaseSeat, runtime, seat[1] as string);
-    return true;
-  }
-
   return (req, res) => {
-    const path = req.url ?? '';
-    if (!path.startsWith('/v1/seats') && !path.startsWith('/v1/events')) {
+    if (!(req.url ?? '').startsWith('/v1/events')) {
       plain(req, res);
       return;
     }
-    if (closing() || logsEveryRequest(log) || localRefusal(req, overSocket) || !seatsAndEvents(req, res)) {
-      fastify(req, res);
-    }
+    if (closing() || logsEveryRequest(log) || localRefusal(req, overSocket) || !events(req, res)) fastify(req, res);
   };
 }
 
 const NO_CONTENT: PlainAnswer = { status: 204 };
 
 /**
- * The check, the session opened and closed, and the status, for requests read below `node:http`
- * (`servePlainConnections`) and on it ({@link hotRoutesListener}): a request it does not take
- * (seats and event streams among them) is left unanswered (undefined), before anything is done;
- * `node:http` then reads it, and the listener answers it (seats, events) or gives it to Fastify
- * (replayed through Fastify when its body was read).
+ * The check, the session opened and closed, the seat taken and given back, and the status, for
+ * requests read below `node:http` (`servePlainConnections`) and on it ({@link hotRoutesListener}):
+ * a request it does not take (event streams among them) is left unanswered (undefined), before
+ * anything is done; `node:http` then reads it, and the listener answers it (events) or gives it
+ * to Fastify (replayed through Fastify when its body was read). A seat's answer waits for its
+ * License Manager; later requests of the same connection wait behind it, as on `node:http`.
  */
 export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
   const { runtime, overSocket, log, genReqId, bodyLimit } = options;
 
-  /** A JSON body of `schema` answered by `answer` (`status`), or undefined (node:http's). */
+  /**
+   * A JSON body of `schema` answered by `answer` (`status`), or undefined (node:http's);
+   * `proofHeaders`: the route takes the header `lictor-session`, checked against its schema.
+   */
   function withBody<T>(
     req: PlainRouteRequest,
     schema: { Check(value: unknown): value is T },
     status: number,
+    proofHeaders: boolean,
     answer: (body: T, session: string | undefined) => Promise<string>,
   ): Promise<PlainAnswer> | undefined {
-    const session = req.headers[ANSWER_SESSION_HEADER];
+    const session = proofHeaders ? req.headers[ANSWER_SESSION_HEADER] : undefined;
     if (!plainJsonBody(req, bodyLimit) || (session !== undefined && !isProofHeaders(req.headers))) return undefined;
     let body: unknown;
     try {
@@ -236,8 +197,10 @@ export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
     const { method, url } = req;
     if (logsEveryRequest(log) || localRefusal({ headers: req.headers, socket }, overSocket)) return undefined;
     if (method === 'POST') {
-      if (url === '/v1/check') return withBody(req, checkBody, 200, (b, s) => answerCheck(runtime, b, s));
-      if (url === '/v1/sessions') return withBody(req, sessionBody, 201, (b, s) => answerOpenSession(runtime, b, s));
+      if (url === '/v1/check') return withBody(req, checkBody, 200, true, (b, s) => answerCheck(runtime, b, s));
+      if (url === '/v1/sessions')
+        return withBody(req, sessionBody, 201, true, (b, s) => answerOpenSession(runtime, b, s));
+      if (url === '/v1/seats') return withBody(req, seatBody, 201, false, (b) => answerAcquireSeat(runtime, b));
       return undefined;
     }
     if (!bodiless(req)) return undefined;
@@ -246,11 +209,15 @@ export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
     }
     if (method === 'DELETE') {
       const session = SESSION_PATH.exec(url);
-      if (session === null) return undefined;
-      return answerOrRefusal(options, () => {
-        answerCloseSession(runtime, session[1] as string);
-        return NO_CONTENT;
-      });
+      if (session !== null) {
+        return answerOrRefusal(options, () => {
+          answerCloseSession(runtime, session[1] as string);
+          return NO_CONTENT;
+        });
+      }
+      const seat = SEAT_PATH.exec(url);
+      if (seat === null) return undefined;
+      return answerOrRefusal(options, () => answerReleaseSeat(runtime, seat[1] as string).then(() => NO_CONTENT));
     }
     return undefined;
   };
