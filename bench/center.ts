@@ -58,6 +58,11 @@ export interface CenterBenchOptions {
   connections?: number;
   /** Prints each sample as it is taken. */
   verbose?: boolean;
+  /**
+   * Also measures the composed ceiling with its transaction in a worker thread (the lever
+   * docs/benchmarks.md names for the center), compared with the same-shaped transaction.
+   */
+  workerCeiling?: boolean;
 }
 
 /** The same-shaped transaction in this process, as many as fit in the phase. */
@@ -135,6 +140,7 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
     const composedDb = await copy('composed.db');
     const server = await serveCenter(data, join(dir, 'center.log'), 'warn');
     let composed: Awaited<ReturnType<typeof startServer>> | undefined;
+    let inWorker: Awaited<ReturnType<typeof startServer>> | undefined;
     const stats = httpStats();
     const composedStats = httpStats();
     try {
@@ -148,8 +154,11 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
       const answerFile = join(dir, 'answer.json');
       const answerText = await answer.text();
       await writeFile(answerFile, answerText);
-      const script = await plainScript('center-ceiling-server', ['center-transaction']);
+      const script = await plainScript('center-ceiling-server', ['center-transaction', 'center-transaction-worker']);
       composed = await startServer([script, composedDb, answerFile]);
+      if (options.workerCeiling) {
+        inWorker = await startServer([script, await copy('composed-worker.db'), answerFile, 'joins', 'worker']);
+      }
       const between = composed.url;
       const http = activationSide(`center over HTTP, ${connections} connections`, server.url, server.pid, bodies, {
         seconds,
@@ -174,7 +183,27 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
       const onSample = options.verbose
         ? (side: string, s: { value: number }) => console.error(`  ${side}: ${Math.round(s.value)}/s`)
         : undefined;
-      const [a, b, c, d] = await interleave([http, bare, transaction, seal], 'rate', rounds, {
+      const worker =
+        inWorker === undefined
+          ? []
+          : [
+              activationSide(
+                'bare node:http + the same transaction in a worker thread, same clients',
+                inWorker.url,
+                inWorker.pid,
+                bodies,
+                {
+                  seconds,
+                  connections,
+                  stats: httpStats(),
+                  cycle: true,
+                  before: async () => {
+                    await fetch(`${inWorker?.url}/between`, { method: 'POST' });
+                  },
+                },
+              ),
+            ];
+      const [a, b, c, d, e] = await interleave([http, bare, transaction, seal, ...worker], 'rate', rounds, {
         warmup: true,
         ...(onSample ? { onSample } : {}),
       });
@@ -183,6 +212,15 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
           compare('center activations against the same-shaped SQLite transaction (the target: ≥ 0.5)', a!, c!),
           compare('center activations against bare node:http + the same transaction (composed ceiling)', a!, b!),
           compare('center activations against sealing one license', a!, d!),
+          ...(e === undefined
+            ? []
+            : [
+                compare(
+                  'the composed ceiling, its transaction in a worker thread, against the same-shaped transaction',
+                  e,
+                  c!,
+                ),
+              ]),
         ],
         latencyMs: { p50: Math.max(...stats.p50), p99: Math.max(...stats.p99) },
         connections,
@@ -196,6 +234,7 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
       };
     } finally {
       await composed?.stop();
+      await inWorker?.stop();
       await server.stop();
     }
   } finally {
