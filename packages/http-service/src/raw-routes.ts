@@ -343,7 +343,7 @@ export function plainRouteListener(
     }
     const method = req.method ?? '';
     const url = req.url ?? '';
-    // `node:http` joins a repeated header's values (but `set-cookie`'s), as the routes expect.
+    // A repeated header is as `node:http` gives it to Fastify too: values joined, or the first kept.
     const headers = req.headers as Record<string, string>;
     const length = headers['content-length'];
     if (headers['transfer-encoding'] === undefined && (length === undefined || length === '0')) {
