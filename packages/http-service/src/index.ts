@@ -17,6 +17,7 @@ export {
   type PlainConnectionsOptions,
   type PlainRoute,
   type PlainRouteRequest,
+  plainLimits,
   servePlainConnections,
 } from './plain-connections.js';
 export {
@@ -38,6 +39,7 @@ export {
   JSON_TYPE,
   logsEveryRequest,
   parseWith,
+  plainJsonAnswer,
   plainJsonBody,
   plainRouteListener,
   type RawRouteService,
@@ -54,4 +56,5 @@ export {
   sendInjected,
   sendJson,
   sendRefusal,
+  servePlainRoute,
 } from './raw-routes.js';

@@ -36,6 +36,14 @@ export type PlainRoute = (request: PlainRouteRequest, socket: Socket) => PlainAn
 /** What a {@link PlainRoute} is given of a request (also by `plainRouteListener` on `node:http`). */
 export type PlainRouteRequest = Pick<PlainRequest, 'method' | 'url' | 'headers' | 'body'>;
 
+/**
+ * The bounds of a service's plain path: `node:http`'s default head size (16 KiB), more headers
+ * than any client sends, and the service's own body limit.
+ */
+export function plainLimits(bodyLimit: number): PlainLimits {
+  return { maxHeadBytes: 16 * 1024, maxHeaders: 64, bodyLimit };
+}
+
 /** Options of {@link servePlainConnections}. */
 export interface PlainConnectionsOptions {
   route: PlainRoute;
@@ -134,14 +142,7 @@ export function servePlainConnections(server: Server, options: PlainConnectionsO
     };
 
     /** The client is done sending: end the connection once its answers are written. */
-    private readonly onEnd = (): void => {
-      if (this.awaiting) {
-        this.endWhenAnswered = true;
-        return;
-      }
-      this.detach();
-      this.socket.end();
-    };
+    private readonly onEnd = (): void => this.close();
 
     private readonly onTimeout = (): void => {
       this.detach();
@@ -241,12 +242,12 @@ export function servePlainConnections(server: Server, options: PlainConnectionsO
     }
 
     /** Gives the socket to `node:http` for good, `unread` (a request's first bytes) first. */
-    private handOver(unread: Buffer | undefined): void {
+    private handOver(unread: Buffer): void {
       this.detach();
       const { socket } = this;
       // What arrived while an answer was awaited, then what the stream holds (read while it
       // was paused), comes after `unread`.
-      const parts = unread === undefined ? [...this.queued] : [unread, ...this.queued];
+      const parts = [unread, ...this.queued];
       this.queued = [];
       this.queuedBytes = 0;
       for (let held = socket.read() as Buffer | null; held !== null; held = socket.read() as Buffer | null) {
@@ -255,7 +256,7 @@ export function servePlainConnections(server: Server, options: PlainConnectionsO
       http.call(server, socket);
       // `node:http` takes the socket's next reads straight into its parser, so the bytes read
       // here are given to its data listener now, before any further read.
-      if (parts.length > 0) socket.emit('data', parts.length === 1 ? parts[0] : Buffer.concat(parts));
+      socket.emit('data', parts.length === 1 ? parts[0] : Buffer.concat(parts));
       // Paused here: `node:http` keeps its own account from now on.
       if (socket.isPaused()) socket.resume();
     }

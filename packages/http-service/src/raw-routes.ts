@@ -6,15 +6,18 @@
  * refusals written as Fastify writes them, and the replay of a request whose body was read here
  * through Fastify (`inject`), so that what the raw path does not answer is answered as before.
  *
+ * Also the plain path's side of it (`plainRouteListener`, `servePlainRoute`, the answers of
+ * {@link answerOrRefusal} and {@link plainJsonAnswer}): one route function for both layers.
+ *
  * Loaded by the runtime on its hot path (as `@lictor/http-service/raw-routes`): nothing here may
- * load Fastify (types only) or more than `errors.ts`.
+ * load Fastify (types only) or more than `errors.ts` and `plain-connections.ts`.
  */
 import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, Server, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { FastifyBaseLogger, FastifyInstance, FastifyServerOptions, LightMyRequestResponse } from 'fastify';
 import { errorAnswer, retryAfterValue } from './errors.js';
 import { nodeHttp } from './node-http.js';
-import type { PlainRoute, PlainRouteRequest } from './plain-connections.js';
+import { type PlainRoute, type PlainRouteRequest, plainLimits, servePlainConnections } from './plain-connections.js';
 import type { PlainAnswer } from './plain-http.js';
 
 /** A `node:http` request listener. */
@@ -298,6 +301,62 @@ export function answerOrRefusal(
 }
 
 /**
+ * The answer to a request whose body is JSON of `schema`, made by `answer` (or the promise of it)
+ * with a request id taken once the body is known to be of it; what `answer` throws (or its
+ * promise rejects with) becomes the refusal {@link refusalAnswer} makes of it. Undefined, before
+ * anything is done, for a body that is not plainly JSON within the limit, not JSON by `parse`, or
+ * not of `schema`: the request is Fastify's (its parser and validator answer it, or accept it
+ * after coercing a type or removing a property the schema does not name).
+ */
+export function plainJsonAnswer<T>(
+  service: Pick<RawRouteService, 'log' | 'genReqId' | 'bodyLimit'>,
+  req: PlainRouteRequest,
+  parse: (text: string) => unknown,
+  schema: { Check(value: unknown): value is T },
+  answer: (body: T, reqId: string) => PlainAnswer | Promise<PlainAnswer>,
+): PlainAnswer | Promise<PlainAnswer> | undefined {
+  if (!plainJsonBody(req, service.bodyLimit)) return undefined;
+  let body: unknown;
+  try {
+    body = parse(req.body);
+  } catch {
+    return undefined;
+  }
+  if (!schema.Check(body)) return undefined;
+  const reqId = service.genReqId();
+  const refuse = (error: unknown) => refusalAnswer(service.log, reqId, error, service.bodyLimit);
+  try {
+    const answered = answer(body, reqId);
+    return answered instanceof Promise ? answered.catch(refuse) : answered;
+  } catch (error) {
+    return refuse(error);
+  }
+}
+
+/**
+ * Reads the connections `server` accepts below `node:http` with `route` first
+ * (`servePlainConnections`), within the service's body limit, handing everything to `node:http`
+ * once the service closes; a route's exception is logged as {@link plainRouteListener} logs it.
+ */
+export function servePlainRoute(
+  server: Server,
+  service: Pick<RawRouteService, 'log' | 'closing' | 'bodyLimit'>,
+  route: PlainRoute,
+): void {
+  servePlainConnections(server, {
+    route,
+    limits: plainLimits(service.bodyLimit),
+    closing: service.closing,
+    onError: (error) => logFailure(service.log, error),
+  });
+}
+
+/** An exception of a route answered on the plain path, or on `node:http` by its route function. */
+function logFailure(log: FastifyBaseLogger, error: unknown): void {
+  log.error({ err: error }, 'request failed');
+}
+
+/**
  * The `node:http` request listener of a service whose hot routes are answered by `route`, the
  * same function that answers them below `node:http` (`servePlainConnections`): one decision of
  * which requests are hot, one answer, whichever layer read the request. A request without a body
@@ -315,7 +374,7 @@ export function plainRouteListener(
 ): RequestListener {
   const { fastify, replay, log, closing, bodyLimit } = service;
   function fail(res: ServerResponse, error: unknown): void {
-    log.error({ err: error }, 'request failed');
+    logFailure(log, error);
     res.destroy();
   }
   /** Answers `req` with what `route` makes of `request` (true), or leaves it (false: `route` does not take it). */

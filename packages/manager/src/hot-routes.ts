@@ -30,11 +30,10 @@ import {
   logsEveryRequest,
   type PlainAnswer,
   type PlainRoute,
-  plainJsonBody,
+  plainJsonAnswer,
   plainRouteListener,
   type RawRouteService,
   type RequestListener,
-  refusalAnswer,
   requestLog,
 } from '@lictor/http-service';
 import { ANSWER_NONCE_HEADER, ANSWER_SESSION_HEADER, isAnswerNonce } from '@lictor/protocol';
@@ -111,30 +110,18 @@ const NO_CONTENT: PlainAnswer = { status: 204 };
  * it through Fastify when its body was read).
  */
 export function plainLeaseRoute(options: HotRoutesOptions): PlainRoute {
-  const { ctx, parseJson, log, genReqId, bodyLimit } = options;
-
-  function acquire(req: { headers: Record<string, string>; body: string }, address: string | undefined) {
-    if (!plainJsonBody(req, bodyLimit) || !proofHeadersOk(req)) return undefined;
-    let body: unknown;
-    try {
-      body = parseJson(req.body);
-    } catch {
-      return undefined;
-    }
-    if (!isAcquireBody.Check(body)) return undefined;
-    const reqId = genReqId();
-    try {
-      return acquireLease(ctx, body, req.headers as ProofHeaders, address, requestLog(log, reqId));
-    } catch (error) {
-      return refusalAnswer(log, reqId, error, bodyLimit);
-    }
-  }
+  const { ctx, parseJson, log } = options;
 
   return (req, socket) => {
     if (logsEveryRequest(log)) return undefined;
     const { method, url } = req;
     if (method === 'POST') {
-      if (url === '/v1/leases') return acquire(req, socket.remoteAddress);
+      if (url === '/v1/leases') {
+        if (!proofHeadersOk(req)) return undefined;
+        return plainJsonAnswer(options, req, parseJson, isAcquireBody, (body, reqId) =>
+          acquireLease(ctx, body, req.headers as ProofHeaders, socket.remoteAddress, requestLog(log, reqId)),
+        );
+      }
       const id = leasePathId(url, true);
       if (id === undefined || !bodiless(req) || !proofHeadersOk(req)) return undefined;
       return answerOrRefusal(options, () => ({

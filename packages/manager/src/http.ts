@@ -15,7 +15,7 @@ import {
   registerOpenApi,
   requestIds,
   type ServiceLoggerOption,
-  servePlainConnections,
+  servePlainRoute,
   serviceLogging,
 } from '@lictor/http-service';
 import { ANSWER_NONCE_HEADER, BORROW_RETURN_HEADER, LictorError } from '@lictor/protocol';
@@ -81,9 +81,6 @@ export interface ManagerServerOptions {
    */
   plainConnections?: boolean;
 }
-
-/** The plain path's bounds: `node:http`'s default head size (16 KiB), headers far beyond any client's, the body limit. */
-const PLAIN_LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 64, bodyLimit: MANAGER_BODY_LIMIT };
 
 const ref = messageRefs(MANAGER_MESSAGES);
 const released = { 204: { type: 'null', description: 'Released' } } as const;
@@ -473,12 +470,7 @@ export function buildManagerServer(manager: LicenseManager, options: ManagerServ
     listener = hotRoutesListener(hot);
     // Fastify's close ends them with `node:http`'s idle connections (`closeIdleConnections`).
     if (options.plainConnections !== false) {
-      servePlainConnections(app.server, {
-        route: plainLeaseRoute(hot),
-        limits: PLAIN_LIMITS,
-        closing: hot.closing,
-        onError: (error) => app.log.error({ err: error }, 'request failed'),
-      });
+      servePlainRoute(app.server, hot, plainLeaseRoute(hot));
     }
   }
   return app;

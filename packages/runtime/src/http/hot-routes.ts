@@ -49,11 +49,10 @@ import {
   answerOrRefusal,
   bodiless,
   logsEveryRequest,
-  plainJsonBody,
+  plainJsonAnswer,
   plainRouteListener,
   type RawRouteService,
   type RequestListener,
-  refusalAnswer,
 } from '@lictor/http-service/raw-routes';
 import { ANSWER_SESSION_HEADER } from '@lictor/protocol';
 import { localRefusal } from '../local-only.js';
@@ -164,11 +163,13 @@ const NO_CONTENT: PlainAnswer = { status: 204 };
  * License Manager; later requests of the same connection wait behind it, as on `node:http`.
  */
 export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
-  const { runtime, overSocket, log, genReqId, bodyLimit } = options;
+  const { runtime, overSocket, log } = options;
 
   /**
    * A JSON body of `schema` answered by `answer` (`status`), or undefined (node:http's);
    * `proofHeaders`: the route takes the header `lictor-session`, checked against its schema.
+   * (`JSON.parse`: Fastify's parser also refuses `__proto__` and `constructor` keys, which no
+   * schema here takes, so such a body is Fastify's either way.)
    */
   function withBody<T>(
     req: PlainRouteRequest,
@@ -176,20 +177,11 @@ export function plainRuntimeRoute(options: HotRoutesOptions): PlainRoute {
     status: number,
     proofHeaders: boolean,
     answer: (body: T, session: string | undefined) => Promise<string>,
-  ): Promise<PlainAnswer> | undefined {
+  ): Promise<PlainAnswer> | PlainAnswer | undefined {
     const session = proofHeaders ? req.headers[ANSWER_SESSION_HEADER] : undefined;
-    if (!plainJsonBody(req, bodyLimit) || (session !== undefined && !isProofHeaders(req.headers))) return undefined;
-    let body: unknown;
-    try {
-      body = JSON.parse(req.body);
-    } catch {
-      return undefined;
-    }
-    if (!schema.Check(body)) return undefined;
-    const reqId = genReqId();
-    return answer(body, session).then(
-      (json) => ({ status, json }),
-      (error: unknown) => refusalAnswer(log, reqId, error, bodyLimit),
+    if (session !== undefined && !isProofHeaders(req.headers)) return undefined;
+    return plainJsonAnswer(options, req, JSON.parse, schema, (body) =>
+      answer(body, session).then((json) => ({ status, json })),
     );
   }
 

@@ -13,8 +13,7 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { loggerOptions, type ServiceLoggerOption } from '@lictor/http-service/log-options';
 import { nodeHttp } from '@lictor/http-service/node-http';
-import { servePlainConnections } from '@lictor/http-service/plain-connections';
-import { type RequestListener, requestIds, sendInjected } from '@lictor/http-service/raw-routes';
+import { type RequestListener, requestIds, sendInjected, servePlainRoute } from '@lictor/http-service/raw-routes';
 import { type Scheduler, systemScheduler } from '@lictor/protocol';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import pino from 'pino';
@@ -27,9 +26,6 @@ import { type HotRoutesOptions, hotRoutesListener, plainRuntimeRoute } from './h
 
 /** Request bodies above this size are refused with 413 before parsing (license and answer files are a few KiB). */
 export const RUNTIME_BODY_LIMIT = 128 * 1024;
-
-/** The plain path's bounds: `node:http`'s default head size (16 KiB), headers far beyond any client's, the body limit. */
-const PLAIN_LIMITS = { maxHeadBytes: 16 * 1024, maxHeaders: 64, bodyLimit: RUNTIME_BODY_LIMIT };
 
 /** Options of {@link buildRuntimeServer}. */
 export interface RuntimeServerOptions {
@@ -47,7 +43,7 @@ export interface RuntimeServerOptions {
   hotRoutes?: boolean;
   /**
    * With `hotRoutes`, read each connection's requests below `node:http` first and answer a check,
-   * a session opened or closed and the status there when plainly well-formed
+   * a session opened or closed, a seat taken or given back and the status there when plainly well-formed
    * (`servePlainConnections`, `plainRuntimeRoute`), handing the connection to `node:http` at the
    * first other request (default `true`; `false`: every connection to `node:http`).
    */
@@ -156,14 +152,7 @@ export function buildRuntimeServer(runtime: LictorRuntime, options: RuntimeServe
     if (options.plainConnections !== false) {
       const route = plainRuntimeRoute(hot);
       // Both servers' `closeAllConnections` (`closeServer`) close these connections too.
-      for (const s of [server, extra]) {
-        servePlainConnections(s, {
-          route,
-          limits: PLAIN_LIMITS,
-          closing: hot.closing,
-          onError: (error) => log.error({ err: error }, 'request failed'),
-        });
-      }
+      for (const s of [server, extra]) servePlainRoute(s, hot, route);
     }
   }
   return {
