@@ -28,9 +28,10 @@ const TYPE = 'application/json; charset=utf-8';
 interface Transactions {
   activate(done: () => void): void;
   between(done: () => void): void;
+  close(): void;
 }
 
-function syncTransaction(db: string, withJoins: boolean): Transactions & { close(): void } {
+function syncTransaction(db: string, withJoins: boolean): Transactions {
   const t = activationTransaction(db, { joins: withJoins });
   return {
     activate: (done) => {
@@ -50,18 +51,19 @@ function syncTransaction(db: string, withJoins: boolean): Transactions & { close
  * docs/benchmarks.md): the activations of one turn of the event loop go as one message, and are
  * answered when the worker says they are committed.
  */
-function workerTransaction(db: string): Transactions & { close(): void } {
+function workerTransaction(db: string): Transactions {
   const worker = new Worker(new URL('./center-transaction-worker.js', import.meta.url), { workerData: { file: db } });
-  const waiting: { count: number | 'between'; done: (() => void)[] }[] = [];
+  /** What each message sent waits to call, in order (the worker answers them in order). */
+  const waiting: (() => void)[][] = [];
   let batch: (() => void)[] = [];
   worker.on('message', () => {
-    for (const done of waiting.shift()?.done ?? []) done();
+    for (const done of waiting.shift() ?? []) done();
   });
   return {
     activate: (done) => {
       if (batch.length === 0) {
         setImmediate(() => {
-          waiting.push({ count: batch.length, done: batch });
+          waiting.push(batch);
           worker.postMessage(batch.length);
           batch = [];
         });
@@ -69,7 +71,7 @@ function workerTransaction(db: string): Transactions & { close(): void } {
       batch.push(done);
     },
     between: (done) => {
-      waiting.push({ count: 'between', done: [done] });
+      waiting.push([done]);
       worker.postMessage('between');
     },
     close: () => void worker.terminate(),
