@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { memorySaverFlag, v8FlagsFor } from '../src/v8-flags.js';
-import { binSession } from './bin.js';
+import { binSession, type Served } from './bin.js';
 
 const NODE_22_V8 = '12.4.254.21-node.33';
 const NODE_24_V8 = '13.6.233.17-node.37';
@@ -37,7 +37,8 @@ test('lictor runtime serve turns the memory saver mode on where V8 has it, witho
   const stderr: string[] = [];
   const on = await bin.serve('runtime', 'serve', '--no-socket', '--port', '0', '--log-level', 'warn');
   on.child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-  const out = await on.waitFor(/sessions: at most/);
+  await on.waitFor(/sessions: at most/);
+  const out = await allPrinted(on);
   assert.equal(/memory: V8's memory saver mode/.test(out), has, `V8 ${process.versions.v8}: ${out}`);
   const off = await bin.serve(
     'runtime',
@@ -49,7 +50,20 @@ test('lictor runtime serve turns the memory saver mode on where V8 has it, witho
     'warn',
     '--no-memory-saver',
   );
-  assert.doesNotMatch(await off.waitFor(/sessions: at most/), /memory saver/);
-  // `serve` resolves once the URL is printed; what V8 warns about an unknown flag comes first.
+  await off.waitFor(/sessions: at most/);
+  assert.doesNotMatch(await allPrinted(off), /memory saver/);
+  // What V8 warns about an unknown flag comes first; both have stopped: all of it is here.
   assert.doesNotMatch(stderr.join(''), /flag/i);
 });
+
+/**
+ * Everything `served` printed, once it has stopped (SIGTERM): its banner's lines are written one
+ * by one and may arrive here in several reads, so the lines after the one waited for are read
+ * only once the process is gone.
+ */
+async function allPrinted(served: Served): Promise<string> {
+  const closed = new Promise((resolve) => served.child.once('close', resolve));
+  served.child.kill('SIGTERM');
+  await closed;
+  return served.out();
+}
