@@ -1,13 +1,14 @@
 /**
- * Online activations answered on `node:http` (`activation-raw.ts`) against the same route through
- * Fastify (`rawActivations: false`), over real sockets: two servers over one center, on a stopped
+ * Online activations answered without Fastify (`activation-raw.ts`: below `node:http`, and on it with
+ * `plainConnections: false`) against the same route through Fastify (`rawActivations: false`),
+ * over real sockets: two servers over one center, on a stopped
  * clock, get the same requests and must give the same status, headers (but the date) and body
  * bytes, and log the same lines. Covers new activations (whose ids differ), reactivations with
  * and without signed time, refusals (wrong PIN, rate-limited with `Retry-After`) and requests
  * handed to Fastify (bad JSON, schema violations, wrong type, oversize, chunked, other paths).
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { type TestContext, test } from 'node:test';
 import { type RawAnswer, RawPair, rawRequest, requestLogSink } from '@lictor/http-service/testing';
 import { decodeLicenseFile, newTimeNonce } from '@lictor/protocol';
 import type { FastifyInstance } from 'fastify';
@@ -23,7 +24,22 @@ function fastifyCount(app: FastifyInstance): () => number {
   return () => seen;
 }
 
-test('online activations on node:http answer byte for byte as through Fastify, and log the same lines', async (t) => {
+/** Counts the requests `node:http` reads (those read below it never reach its `request` event). */
+function nodeHttpCount(app: FastifyInstance): () => number {
+  let seen = 0;
+  app.server.prependListener('request', () => {
+    seen++;
+  });
+  return () => seen;
+}
+
+for (const plainConnections of [true, false]) {
+  const where = plainConnections ? 'below node:http' : 'on node:http';
+  test(`online activations ${where} answer byte for byte as through Fastify, and log the same lines`, (t) =>
+    sameAsFastify(t, plainConnections));
+}
+
+async function sameAsFastify(t: TestContext, plainConnections: boolean): Promise<void> {
   await withCenter(
     t,
     SQLITE,
@@ -32,12 +48,13 @@ test('online activations on node:http answer byte for byte as through Fastify, a
       const pkg = await issue(center, { pins: 4, maxActive: 4 });
       const rawLog = requestLogSink();
       const slowLog = requestLogSink();
-      const raw = buildCenterServer(center, { logger: { level: 'info', stream: rawLog.stream } });
+      const raw = buildCenterServer(center, { logger: { level: 'info', stream: rawLog.stream }, plainConnections });
       const slow = buildCenterServer(center, {
         logger: { level: 'info', stream: slowLog.stream },
         rawActivations: false,
       });
       const seenByFastify = fastifyCount(raw);
+      const seenByNodeHttp = nodeHttpCount(raw);
       t.after(() => Promise.all([raw.close(), slow.close()]));
       const port = async (app: FastifyInstance) =>
         Number(new URL(await app.listen({ port: 0, host: '127.0.0.1' })).port);
@@ -67,6 +84,11 @@ test('online activations on node:http answer byte for byte as through Fastify, a
       const first = await pair.first.send(activation(activationRequest(pkg, 1, computer(1))));
       const second = await pair.second.send(activation(activationRequest(pkg, 2, computer(2))));
       assert.equal(seenByFastify(), 0, 'the raw path answered');
+      assert.equal(
+        seenByNodeHttp(),
+        plainConnections ? 0 : 1,
+        plainConnections ? 'read below node:http' : 'read by node:http',
+      );
       const strip = (answer: RawAnswer) => {
         const normal = sealed(answer);
         const [activationId] = (JSON.parse(normal.body) as { license: [string] }).license;
@@ -108,6 +130,7 @@ test('online activations on node:http answer byte for byte as through Fastify, a
       assert.equal((JSON.parse(wrong.body) as { code: string }).code, 'LICTOR_E_SERIAL_OR_PIN_INVALID');
       await same('unknown serial', activation({ ...activationRequest(pkg, 3, computer(3)), serial: 'LX-NONE' }), 403);
       assert.equal(seenByFastify(), 0, 'the raw path answered');
+      assert.equal(seenByNodeHttp(), plainConnections ? 0 : 5);
 
       // Requests handed to Fastify, before or after reading the body (PIN 3 activated first, so
       // those that pass reactivate on both).
@@ -186,7 +209,7 @@ test('online activations on node:http answer byte for byte as through Fastify, a
     },
     { rateLimits: { perClient: { burst: 17, perMinute: 2 }, refusalsPerSerial: null, reportsPerSerial: null } },
   );
-});
+}
 
 test('behind a trusted proxy every activation goes through Fastify (the client address is its to read)', async (t) => {
   await withCenter(t, SQLITE, async ({ center }) => {

@@ -1,9 +1,12 @@
 /**
- * The online activation (`POST /v1/activations`) answered on `node:http` directly: Fastify's
- * routing, hooks, request and reply objects and its serializer cost the center's main thread
- * more than the HTTP round trip itself (`docs/benchmarks.md`), and activations are what
- * applications send. Every other request, and every activation that is not plainly well-formed,
- * goes to Fastify, which answers as it always did.
+ * The online activation (`POST /v1/activations`) answered without Fastify: below `node:http`
+ * (`http-service`'s `servePlainConnections`, reading the connection itself) and, for the
+ * connections `node:http` reads, on `node:http` directly (`plainRouteListener`). Fastify's
+ * routing, hooks, request and reply objects and its serializer, and then `node:http`'s own request
+ * and response objects, cost the center's main thread more than the HTTP round trip itself
+ * (`docs/benchmarks.md`), and activations are what applications send. One route function,
+ * {@link plainActivationRoute}, decides and answers on both layers; every other request, and every
+ * activation that is not plainly well-formed, goes to Fastify, which answers as it always did.
  *
  * What is answered here is checked against the same wire schema (`ActivationRequest`, compiled
  * with TypeBox's compiler), parsed with Fastify's own JSON parser, handled by the same function
@@ -13,23 +16,21 @@
  * schema's order), logged alike: one "activation" line, or one "request refused" line, with a
  * request id of the series Fastify's requests take theirs from.
  *
- * Handed to Fastify before anything is read: other methods and paths (a query string too), a body
- * that is chunked, empty, larger than the body limit or not `application/json`, a server closing
- * (Fastify answers 503), and a logger at `debug` or below (Fastify logs every request there).
- * Handed to Fastify with the body read (replayed through `inject`): a body that is not JSON or
- * not an `ActivationRequest` (Fastify's validator answers the same 400, or accepts it).
+ * Left to Fastify unread: other methods and paths (a query string too), a body that is chunked,
+ * empty, larger than the body limit or not `application/json`, a server closing (Fastify answers
+ * 503), and a logger at `debug` or below (Fastify logs every request there). Left to Fastify with
+ * the body read (replayed through `inject` on `node:http`; below it, the connection is
+ * `node:http`'s from that request on): a body that is not JSON or not an `ActivationRequest`
+ * (Fastify's validator answers the same 400, or accepts it).
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  checkedBody,
   logsEveryRequest,
-  plainJsonBody,
+  type PlainRoute,
+  plainJsonAnswer,
+  plainRouteListener,
   type RawRouteService,
   type RequestListener,
-  readBody,
   requestLog,
-  sendJson,
-  sendRefusal,
 } from '@lictor/http-service';
 import type { ActivationRequest } from '@lictor/protocol';
 import { ActivationRequest as ActivationRequestSchema } from '@lictor/protocol/wire';
@@ -37,7 +38,7 @@ import { Compile } from 'typebox/compile';
 import type { Center } from '../center/types.js';
 import { activateOnline } from './activation.js';
 
-/** What the raw activation route needs of the service around it (`fastify`: Fastify's own request listener). */
+/** What the activation route needs of the service around it (`fastify`: Fastify's own request listener). */
 export interface RawActivationOptions extends RawRouteService {
   center: Center;
   /** Fastify's JSON body parser (prototype poisoning refused). */
@@ -47,36 +48,27 @@ export interface RawActivationOptions extends RawRouteService {
 const PATH = '/v1/activations';
 const isActivationRequest = Compile(ActivationRequestSchema);
 
-/** The request listener of the center's server: online activations here, the rest to Fastify. */
-export function rawActivationListener(options: RawActivationOptions): RequestListener {
-  const { center, fastify, replay, parseJson, log, genReqId, closing, bodyLimit } = options;
-
-  function answer(req: IncomingMessage, res: ServerResponse, text: string): void {
-    const body = checkedBody(req, res, text, parseJson, isActivationRequest, replay);
-    if (body === undefined) return;
-    const clientIp = req.socket.remoteAddress;
+/**
+ * The activation route, for requests read below `node:http` and on it: a request it does not
+ * take is left unanswered (undefined) before anything is done.
+ */
+export function plainActivationRoute(options: RawActivationOptions): PlainRoute {
+  const { center, parseJson, log } = options;
+  return (req, socket) => {
+    if (req.method !== 'POST' || req.url !== PATH || logsEveryRequest(log)) return undefined;
+    const clientIp = socket.remoteAddress;
     // The connection is gone: nobody to answer, and no address to count the request against.
-    if (clientIp === undefined) {
-      res.destroy();
-      return;
-    }
-    const reqId = genReqId();
-    activateOnline(center, body as ActivationRequest, clientIp, requestLog(log, reqId)).then(
-      ({ status, answer }) => sendJson(res, status, JSON.stringify(answer)),
-      (error: unknown) => sendRefusal(res, log, reqId, error, bodyLimit),
+    if (clientIp === undefined) return undefined;
+    return plainJsonAnswer(options, req, parseJson, isActivationRequest, (body: ActivationRequest, reqId) =>
+      activateOnline(center, body, clientIp, requestLog(log, reqId)).then(({ status, answer }) => ({
+        status,
+        json: JSON.stringify(answer),
+      })),
     );
-  }
-
-  function activation(req: IncomingMessage, res: ServerResponse): void {
-    if (!plainJsonBody(req, bodyLimit)) {
-      fastify(req, res);
-      return;
-    }
-    readBody(req, (text) => answer(req, res, text));
-  }
-
-  return (req, res) => {
-    if (req.method === 'POST' && req.url === PATH && !closing() && !logsEveryRequest(log)) activation(req, res);
-    else fastify(req, res);
   };
+}
+
+/** The request listener of the center's server: {@link plainActivationRoute} first, the rest to Fastify. */
+export function rawActivationListener(options: RawActivationOptions): RequestListener {
+  return plainRouteListener(options, plainActivationRoute(options), (req) => req.method === 'POST' && req.url === PATH);
 }

@@ -12,13 +12,14 @@ import {
   registerOpenApi,
   requestIds,
   type ServiceLoggerOption,
+  servePlainRoute,
   serviceLogging,
 } from '@lictor/http-service';
 import { CENTER_MESSAGES } from '@lictor/protocol/wire';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Center } from '../center/types.js';
 import { activationRoutes } from './activation.js';
-import { rawActivationListener } from './activation-raw.js';
+import { plainActivationRoute, rawActivationListener } from './activation-raw.js';
 import { adminRoutes } from './admin.js';
 import { healthRoutes } from './health.js';
 import { offlineRoutes } from './offline.js';
@@ -48,12 +49,18 @@ export interface CenterServerOptions {
   /** Trust `X-Forwarded-For` from a reverse proxy for the client address. Default false. */
   trustProxy?: boolean;
   /**
-   * Answer online activations on `node:http` directly (`activation-raw.ts`) instead of through
-   * Fastify's request pipeline; same answers, less CPU. Default true; false sends every request
-   * through Fastify (to compare the two). Always false with `trustProxy` (the client address is
-   * then Fastify's to read).
+   * Answer online activations without Fastify (`activation-raw.ts`) instead of through Fastify's
+   * request pipeline; same answers, less CPU. Default true; false sends every request through
+   * Fastify (to compare the two). Always false with `trustProxy` (the client address is then
+   * Fastify's to read).
    */
   rawActivations?: boolean;
+  /**
+   * With the raw activations, read each connection below `node:http` first (`http-service`'s
+   * `servePlainConnections`) and answer plain activations there. Default true; false leaves
+   * every connection to `node:http` (the activations then answered on it), to compare the two.
+   */
+  plainConnections?: boolean;
 }
 
 /**
@@ -63,7 +70,7 @@ export interface CenterServerOptions {
 export function buildCenterServer(center: Center, options: CenterServerOptions = {}): FastifyInstance {
   const trustProxy = options.trustProxy ?? false;
   const genReqId = requestIds();
-  // Every request goes through `listener`: online activations answered on `node:http`
+  // Every request `node:http` reads goes through `listener`: online activations answered on it
   // (`activation-raw.ts`) once the app is built, the rest (and, without them, everything) by Fastify.
   let fastifyListener: RequestListener | undefined;
   let listener: RequestListener = (req, res) => fastifyListener?.(req, res);
@@ -100,10 +107,10 @@ export function buildCenterServer(center: Center, options: CenterServerOptions =
   });
   if (options.rawActivations !== false && !trustProxy && fastifyListener !== undefined) {
     const json = app.getDefaultJsonParser('error', 'error');
-    listener = rawActivationListener({
-      center,
-      ...fastifyRawService(app, fastifyListener, json, genReqId, BODY_LIMIT),
-    });
+    const raw = { center, ...fastifyRawService(app, fastifyListener, json, genReqId, BODY_LIMIT) };
+    listener = rawActivationListener(raw);
+    // Fastify's close ends them with `node:http`'s idle connections (`closeIdleConnections`).
+    if (options.plainConnections !== false) servePlainRoute(app.server, raw, plainActivationRoute(raw));
   }
   return app;
 }
