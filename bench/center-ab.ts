@@ -6,7 +6,10 @@
  * activation of each, whole process and main thread: what a change to the center gives, measured
  * at the same moment.
  *
- *   node --import tsx bench/center-ab.ts --other DIR [--rounds 5] [--seconds 4] [--packages 10000]
+ *   node --import tsx bench/center-ab.ts --other DIR [--rounds 5] [--seconds 4] [--packages 10000] [--flags "NODE FLAGS"]
+ *
+ * `--flags` starts this checkout's center with those Node options (the other without): what a
+ * V8 or Node option gives, with `--other` a checkout of the same commit.
  *
  * Not part of `npm run bench`; `docs/benchmarks.md` cites it.
  */
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '4' },
     packages: { type: 'string', default: '10000' },
+    flags: { type: 'string', default: '' },
   },
 });
 if (values.other === undefined) throw new Error('center-ab: --other DIR (a checkout built with npm ci) is required');
@@ -39,7 +43,8 @@ const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-center-ab-'));
 try {
   const bodies = (await centerWorld(join(dir, 'this'), Number(values.packages), 5)).map((r) => JSON.stringify(r));
   await cp(join(dir, 'this'), join(dir, 'other'), { recursive: true });
-  const mine = await serveCenter(join(dir, 'this'), join(dir, 'this.log'), 'warn');
+  const flags = values.flags.split(' ').filter((f) => f !== '');
+  const mine = await serveCenter(join(dir, 'this'), join(dir, 'this.log'), 'warn', flags);
   const other = await serveCenter(join(dir, 'other'), join(dir, 'other.log'), 'warn', [], otherBin);
   try {
     console.log(`load average before: ${load()}`);
@@ -47,7 +52,10 @@ try {
     const side = (name: string, server: typeof mine, s: ReturnType<typeof httpStats>) =>
       activationSide(name, server.url, server.pid, bodies, { seconds, connections: 32, stats: s });
     const [a, b] = await interleave(
-      [side('this checkout', mine, stats.mine), side(`the other (${values.other})`, other, stats.other)],
+      [
+        side(`this checkout${flags.length > 0 ? ` (${flags.join(' ')})` : ''}`, mine, stats.mine),
+        side(`the other (${values.other})`, other, stats.other),
+      ],
       'rate',
       rounds,
       { warmup: true },

@@ -1,5 +1,5 @@
 /**
- * A same-moment A/B of two builds of `lictor manager serve --log-level warn` beside bare
+ * A same-moment A/B of two builds of `lictor manager serve --log-level warn` (or `--log-level`) beside bare
  * `node:http` (`bare-server.ts`): this checkout's and an earlier one's (`--earlier`, a checkout
  * built with `npm ci` and `npx tsc -b`, e.g. a `git worktree` of the commit before a change),
  * each in its own process with its own world, driven alternately by the same kind of keep-alive
@@ -10,7 +10,10 @@
  * every round and the order alternates, so that neither a process's own layout nor its place in
  * the round weighs on one side.
  *
- *   node --import tsx bench/manager-ab.ts --earlier <dir> [--connections 50] [--rounds 4] [--seconds 4] [--now-flags='<node flags>']
+ *   node --import tsx bench/manager-ab.ts --earlier <dir> [--connections 50] [--rounds 4] [--seconds 4] [--now-flags='<node flags>'] [--log-level warn]
+ *
+ * `--log-level info`: both managers as they run by default (a line per lease granted, each to its
+ * own file), to judge a change to the logging.
  *
  * Not part of `npm run bench`; `docs/benchmarks.md` cites it.
  */
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     rounds: { type: 'string', default: '4' },
     seconds: { type: 'string', default: '4' },
     'now-flags': { type: 'string', default: '' },
+    'log-level': { type: 'string', default: 'warn' },
   },
 });
 if (values.earlier === undefined) throw new Error('manager-ab: --earlier <checkout> is required');
@@ -86,11 +90,17 @@ async function round(
     thenWorld.dataDir,
     thenWorld.publicKey,
     join(dir, 'then.log'),
-    'warn',
+    values['log-level'],
     [],
     earlierBin,
   );
-  const now = await serveManager(nowWorld.dataDir, nowWorld.publicKey, join(dir, 'now.log'), 'warn', nowFlags);
+  const now = await serveManager(
+    nowWorld.dataDir,
+    nowWorld.publicKey,
+    join(dir, 'now.log'),
+    values['log-level'],
+    nowFlags,
+  );
   const bare = await startServer([await plainScript('bare-server')]);
   try {
     const all = [await sidesOf('earlier', then), await sidesOf('now', now), await sidesOf('bare', bare)];

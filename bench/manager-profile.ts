@@ -1,15 +1,16 @@
 /**
- * Where `lictor manager serve --log-level warn` spends its CPU under the `manager` group's load:
+ * Where `lictor manager serve --log-level warn` (or `--log-level`) spends its CPU under the `manager` group's load:
  * the server runs with `node --cpu-prof`, 50 keep-alive clients (`load-clients.ts`) send
  * acquire+release pairs, then heartbeats, for `--seconds` each; the profile's samples are cut to
  * each phase by their time (V8's profile clock and `process.hrtime` are both the monotonic clock)
  * and their self time summed by function and by origin (Lictor, Fastify and its modules, pino,
  * Node's JavaScript, native calls, GC), in µs per request.
  *
- *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>] [--bare]
+ *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>] [--bare] [--log-level warn]
  *
  * `--bare`: the same load and profile of the group's ceiling, bare `node:http` answering
  * constants (`bare-server.ts`), to tell what Node's HTTP and the kernel cost without the manager.
+ * `--log-level info`: the manager as it runs by default (one line per lease granted, to a file).
  *
  * Not part of `npm run bench` (a profiled server is slower); `docs/benchmarks.md` cites it.
  */
@@ -27,10 +28,12 @@ const { values } = parseArgs({
     top: { type: 'string', default: '25' },
     keep: { type: 'string' },
     bare: { type: 'boolean', default: false },
+    'log-level': { type: 'string', default: 'warn' },
   },
 });
 const seconds = Number(values.seconds);
 const top = Number(values.top);
+const logLevel = values['log-level'];
 const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-prof-'));
 const profDir = values.keep ?? join(dir, 'profile');
 await mkdir(profDir, { recursive: true });
@@ -42,7 +45,7 @@ try {
     server = await startServer([...profFlags, await plainScript('bare-server')]);
   } else {
     const { dataDir, publicKey } = await managerWorld(dir, 200_000);
-    server = await serveManager(dataDir, publicKey, join(dir, 'manager.log'), 'warn', profFlags);
+    server = await serveManager(dataDir, publicKey, join(dir, 'manager.log'), logLevel, profFlags);
   }
   const phases: { name: string; from: number; to: number; requests: number }[] = [];
   try {
@@ -67,7 +70,7 @@ try {
   }
   const [main] = await profilesIn(profDir);
   if (main === undefined) throw new Error(`manager profile: no .cpuprofile in ${profDir}`);
-  console.log(values.bare ? 'bare node:http (bare-server.ts)' : '`lictor manager serve --log-level warn`');
+  console.log(values.bare ? 'bare node:http (bare-server.ts)' : `\`lictor manager serve --log-level ${logLevel}\``);
   console.log(
     `load average ${loadavg()
       .map((l) => l.toFixed(2))
