@@ -327,7 +327,14 @@ function canonicalVectors(): Json {
 function codesVectors(): Json {
   const serialRandom = testBytes('serial', 12);
   const pinRandom = testBytes('pin', 15);
-  const typedSerials = ['lx 7k2m 9qxd 4rta', 'LX7K2M9QXD4RTA', ' lx-7k2m-9qxd-4rta ', 'lx-oi1l-9qxd-4rta'];
+  const typedSerials = [
+    'lx 7k2m 9qxd 4rta',
+    'LX7K2M9QXD4RTA',
+    ' lx-7k2m-9qxd-4rta ',
+    'lx-oi1l-9qxd-4rta',
+    'lxwk-3cnz-pqj5',
+    'LX-1XWK-3CNZ-PQJ5',
+  ];
   const typedPins = ['q7k2m 9qxd4 rta8b', 'Q7K2M9QXD4RTA8B', 'qokim-9qxd4-rta8b'];
   return {
     format: [

@@ -24,10 +24,24 @@ export function formatPin(random: Uint8Array): string {
   return groups(random, 3, 5);
 }
 
+/** The characters of a serial number after its `LX` prefix. */
+const SERIAL_BODY_LENGTH = 12;
+/** A leading `LX` as typed: any case, white space or `-` around or between the letters. */
+const TYPED_PREFIX = /^[\s-]*l[\s-]*x/i;
+/** The prefix as {@link normalizeSerial} writes it. */
+const CANONICAL_PREFIX = /^\s*LX-/;
+
 /** The canonical form of a typed serial number (`lx 7k2m-...` → `LX-7K2M-...`). */
 export function normalizeSerial(text: string): string {
   // The prefix is removed before Crockford normalization, which would read its L as 1.
-  const rest = normalizeCrockford(text.replace(/^[\s-]*l[\s-]*x/i, ''));
+  let rest = normalizeCrockford(text.replace(TYPED_PREFIX, ''));
+  // A serial whose characters start with 1X, typed without its prefix as `lx…`: the whole text is
+  // the serial's 12 characters where the prefix reading leaves another count. Text that starts as
+  // this function writes it (`LX-`) keeps its prefix, so that normalizing twice changes nothing.
+  if (rest.length !== SERIAL_BODY_LENGTH && !CANONICAL_PREFIX.test(text)) {
+    const whole = normalizeCrockford(text);
+    if (whole.length === SERIAL_BODY_LENGTH) rest = whole;
+  }
   const g = rest.match(/.{1,4}/g) ?? [];
   return ['LX', ...g].join('-');
 }

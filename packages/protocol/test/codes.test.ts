@@ -104,6 +104,22 @@ describe('normalizeSerial', () => {
     ];
     for (const [typed, expected] of cases) assert.equal(normalizeSerial(typed), expected, typed);
   });
+
+  test('a serial starting with 1X typed without its prefix, the 1 as l or L, is not read as prefixed', () => {
+    // Found by the property below (seed -444598970): its leading `lX` was taken for the prefix.
+    const cases: [string, string][] = [
+      ['lXWK-3CNZ-PQJ5', 'LX-1XWK-3CNZ-PQJ5'],
+      ['LXWK 3CNZ PQJ5', 'LX-1XWK-3CNZ-PQJ5'],
+      ['lx-1xwk-3cnz-pqj5', 'LX-1XWK-3CNZ-PQJ5'],
+      ['LX-1XWK-3CNZ-PQJ5', 'LX-1XWK-3CNZ-PQJ5'],
+      // Ten characters after a typed prefix are no serial; the whole twelve may be one.
+      ['lx 0123 4567 89', 'LX-1X01-2345-6789'],
+      // Neither reading twelve: the prefix's. Text as normalizeSerial writes it keeps its prefix.
+      ['lx 0123 4567', 'LX-0123-4567'],
+      ['LX-0123-4567-89', 'LX-0123-4567-89'],
+    ];
+    for (const [typed, expected] of cases) assert.equal(normalizeSerial(typed), expected, typed);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
