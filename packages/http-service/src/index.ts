@@ -32,7 +32,6 @@ export {
 export {
   answerOrRefusal,
   bodiless,
-  checkedBody,
   type FastifyJsonParser,
   fastifyRawService,
   isJsonType,
@@ -55,6 +54,5 @@ export {
   requestLog,
   sendInjected,
   sendJson,
-  sendRefusal,
   servePlainRoute,
 } from './raw-routes.js';

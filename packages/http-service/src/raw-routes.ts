@@ -207,33 +207,6 @@ export function readBody(req: Readable, done: (text: string) => void): void {
   );
 }
 
-/**
- * The body `text` parsed by `parse` when it is of `schema`; otherwise `undefined`, the request
- * replayed through Fastify (whose parser and validator answer it, or accept it after coercing a
- * type or removing a property the schema does not name).
- */
-export function checkedBody<T>(
-  req: IncomingMessage,
-  res: ServerResponse,
-  text: string,
-  parse: (text: string) => unknown,
-  schema: { Check(value: unknown): value is T },
-  replay: RawRouteService['replay'],
-): T | undefined {
-  let body: unknown;
-  try {
-    body = parse(text);
-  } catch {
-    replay(req, text, res);
-    return undefined;
-  }
-  if (!schema.Check(body)) {
-    replay(req, text, res);
-    return undefined;
-  }
-  return body;
-}
-
 /** Writes a JSON answer as Fastify does (content type and length; `extra` headers first). */
 export function sendJson(res: ServerResponse, status: number, json: string, extra?: OutgoingHttpHeaders): void {
   const length = Buffer.byteLength(json);
@@ -244,22 +217,6 @@ export function sendJson(res: ServerResponse, status: number, json: string, extr
       : { ...extra, 'content-type': JSON_TYPE, 'content-length': length },
   );
   res.end(json);
-}
-
-/**
- * Answers `error` as Fastify's error handler does (`installErrorHandling`): its status and error
- * body, `Retry-After` on a rate-limited refusal, one log line (a refusal at info, a failure at
- * error) with the request's id.
- */
-export function sendRefusal(
-  res: ServerResponse,
-  log: FastifyBaseLogger,
-  reqId: string,
-  error: unknown,
-  bodyLimit: number,
-): void {
-  const { status, json, headers } = refusalAnswer(log, reqId, error, bodyLimit);
-  sendJson(res, status, json, headers);
 }
 
 /**
@@ -291,7 +248,14 @@ export function answerOrRefusal(
   answer: () => PlainAnswer | Promise<PlainAnswer>,
 ): PlainAnswer | Promise<PlainAnswer> {
   const reqId = service.genReqId.take();
-  const refuse = (error: unknown) => refusalAnswer(service.log, reqIdText(reqId), error, service.bodyLimit);
+  return orRefusal(answer, (error) => refusalAnswer(service.log, reqIdText(reqId), error, service.bodyLimit));
+}
+
+/** What `answer()` gives (or the promise of it), or what `refuse` makes of what it throws (or rejects with). */
+function orRefusal(
+  answer: () => PlainAnswer | Promise<PlainAnswer>,
+  refuse: (error: unknown) => PlainAnswer,
+): PlainAnswer | Promise<PlainAnswer> {
   try {
     const answered = answer();
     return answered instanceof Promise ? answered.catch(refuse) : answered;
@@ -323,14 +287,12 @@ export function plainJsonAnswer<T>(
     return undefined;
   }
   if (!schema.Check(body)) return undefined;
+  const checked = body; // of `schema` (a closure does not keep the narrowing of a `let`)
   const reqId = service.genReqId();
-  const refuse = (error: unknown) => refusalAnswer(service.log, reqId, error, service.bodyLimit);
-  try {
-    const answered = answer(body, reqId);
-    return answered instanceof Promise ? answered.catch(refuse) : answered;
-  } catch (error) {
-    return refuse(error);
-  }
+  return orRefusal(
+    () => answer(checked, reqId),
+    (error) => refusalAnswer(service.log, reqId, error, service.bodyLimit),
+  );
 }
 
 /**
