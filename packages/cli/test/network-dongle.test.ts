@@ -55,9 +55,8 @@ function bounded<T>(promise: Promise<T>, what: string): Promise<T> {
 
 /**
  * Moves the fake clock on one interval at a time (each once the proof's timer is armed again)
- * until `check()` is what `wanted` accepts; returns how many `change` events came meanwhile. A
- * dongle put back may need several proofs: the manager re-initializes its token module at most
- * every 200 ms of its clock ({@link managerNow}), and the snapshot is rebuilt after the proof that changed it.
+ * until `check()` is what `wanted` accepts; returns how many `change` events came meanwhile. The
+ * proof that sees a change is made at the next interval, and the snapshot is rebuilt after it.
  */
 async function untilCheck(
   scheduler: FakeScheduler,
@@ -437,6 +436,10 @@ describe('a software license bound to a dongle on the License Manager (SoftHSM2)
     } finally {
       await world.softhsm.replug(dongle);
     }
+    // Put back, the dongle answers the very next check, however soon after the refused one: the
+    // manager looks at its token module re-initialized after the proof was asked for.
+    const back = await cliB.run(['check', '--product', 'CAD', ...common]);
+    assert.equal(back.code, 0, back.err);
     // The PIN is bound to this dongle: the other dongle cannot take it.
     const refused = await cliA.run([
       'activate',

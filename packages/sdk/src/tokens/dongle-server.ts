@@ -18,7 +18,11 @@
  * Sessions stay open and logged in between requests. A token pulled out makes them fail; the
  * server then looks again, re-initializing the module at most once per {@link REINIT_GAP_MS}
  * (SoftHSM2 and modules that enumerate readers only at `C_Initialize` need that to see a token
- * put back).
+ * put back). A proof that finds no token always gets a look at the module as re-initialized after
+ * the proof was asked for: one made meanwhile for an earlier request, or its own, waiting out the
+ * rest of the gap (at most {@link REINIT_GAP_MS}). So a token put back is found by the first proof
+ * asked for after it, however soon after the last, and a flood of proofs for an absent key still
+ * re-initializes the module at most once per gap.
  */
 import {
   type ErrorCode,
@@ -120,6 +124,22 @@ class Dongles implements DongleServer {
     return this.#support.module.reinitialize();
   }
 
+  /**
+   * Whether to look again for a proof asked at module generation `asked` that found no token: not
+   * when the module was re-initialized since (the look just made was fresh); yes when it is
+   * re-initialized while this waits out the rest of {@link REINIT_GAP_MS} since the last one, or
+   * by this call once the gap is over.
+   */
+  async #reinitializedSince(asked: number): Promise<boolean> {
+    if (this.#support.module.generation !== asked) return false;
+    const wait = Math.min(REINIT_GAP_MS, this.#lastReinit + REINIT_GAP_MS - this.#now());
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (this.#support.module.generation !== asked) return true;
+    this.#lastReinit = this.#now();
+    await this.#dropSessions();
+    return this.#support.module.reinitialize();
+  }
+
   async #dropSessions(): Promise<void> {
     const sessions = [...this.#sessions.values()];
     this.#sessions.clear();
@@ -181,6 +201,7 @@ class Dongles implements DongleServer {
   prove(publicKey: string, challenge: Uint8Array): Promise<{ signature: Uint8Array; token: TokenIdentity }> {
     const key = parseTokenPublicKey(publicKey);
     const message = tokenPresenceMessage(challenge);
+    const asked = this.#support.module.generation;
     return this.#serial(async () => {
       for (let look = 1; look <= 2; look++) {
         // A module that cannot list its tokens now (one pulled out) holds none that can answer.
@@ -203,7 +224,7 @@ class Dongles implements DongleServer {
           }
         }
         // Not found: a token put back may be invisible until the module is re-initialized.
-        if (look === 1 && !(await this.#reinitialize())) break;
+        if (look === 1 && !(await this.#reinitializedSince(asked))) break;
       }
       throw new LictorError(
         'LICTOR_E_TOKEN_ABSENT',
