@@ -37,6 +37,15 @@ export async function addProduct(center: Center): Promise<void> {
 }
 
 /**
+ * Packages of `pins` PIN codes enough for one side of {@link activationSide} over a warm-up and
+ * `rounds` rounds of `seconds` at up to `perSecond` activations a second (each PIN is activated
+ * once; a faster machine than this bound ends the run with "ran out of PIN codes").
+ */
+export function packagesFor(rounds: number, seconds: number, pins: number, perSecond = 8000): number {
+  return Math.ceil(((rounds * seconds + 2) * perSecond) / pins);
+}
+
+/**
  * A new center data directory in `data` with `packages` packages of `pins` PIN codes of product
  * ERP, as vendors sell them (a few PIN codes each); returns the activation request of every PIN,
  * interleaved across packages.

@@ -28,7 +28,7 @@ import {
 } from '@lictor/protocol';
 import { type Comparison, compare, interleave, measured, median, type Side } from './ceiling.js';
 import { activationTransaction } from './center-transaction.js';
-import { activationSide, centerWorld, hardware, httpStats } from './center-world.js';
+import { activationSide, centerWorld, hardware, httpStats, packagesFor } from './center-world.js';
 import { plainScript, serveCenter, startServer } from './processes.js';
 
 export interface CenterResults {
@@ -133,7 +133,7 @@ export async function benchCenter(options: CenterBenchOptions = {}): Promise<Cen
   const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-center-'));
   const data = join(dir, 'center');
   try {
-    const bodies = (await centerWorld(data, 10_000, 5)).map((r) => JSON.stringify(r));
+    const bodies = (await centerWorld(data, packagesFor(rounds, seconds, 5), 5)).map((r) => JSON.stringify(r));
     const copy = (name: string) => copyFile(join(data, 'center.db'), join(dir, name)).then(() => join(dir, name));
     const transaction = transactionSide(await copy('ceiling.db'), seconds);
     const seal = sealSide(seconds);

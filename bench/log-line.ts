@@ -9,14 +9,17 @@
  *
  * Sides: `level warn` (the call made, nothing written: the loop's own cost), pino formatting into
  * a stream that drops the text, sonic-boom writing synchronously in 4 KiB batches, sonic-boom
- * as the services set it up (`log-options.ts`: asynchronous, 4 KiB batches, flushed every
- * 250 ms), and the same behind a batcher that hands sonic-boom one joined string per turn.
+ * as the services set it up for a pipe or a terminal (`log-options.ts`: asynchronous, 4 KiB
+ * batches, flushed every 250 ms), the same behind a batcher that hands sonic-boom one joined
+ * string per turn, and `FileLines`, the services' destination for a regular file (synchronous
+ * 4 KiB batches, the waiting length counted as a number).
  */
-import { rmSync } from 'node:fs';
+import { openSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import pino from 'pino';
+import { FileLines } from '../packages/http-service/dist/file-lines.js';
 
 const { values } = parseArgs({
   options: {
@@ -55,6 +58,10 @@ const sides = {
   'sonic-boom, synchronous 4 KiB batches': pino({ level: 'info' }, destination(true)),
   "sonic-boom as the services' (asynchronous)": pino({ level: 'info' }, destination(false)),
   'the same behind one write per turn': pino({ level: 'info' }, new TurnBatcher(destination(false))),
+  "FileLines (the services' for a file)": pino(
+    { level: 'info' },
+    new FileLines(openSync(file, 'a'), { batchChars: 4096, flushMs: 250 }),
+  ),
 };
 
 function run(log: pino.Logger, perTurn: number): Promise<void> {

@@ -9,7 +9,7 @@ import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Comparison, compare, interleave, measured, type Side } from './ceiling.js';
-import { activationSide, centerWorld, httpStats } from './center-world.js';
+import { activationSide, centerWorld, httpStats, packagesFor } from './center-world.js';
 import { closedLoop, connectedClients } from './manager-ceiling.js';
 import { managerWorld, type ServerProcess, serveCenter, serveManager } from './processes.js';
 
@@ -125,7 +125,9 @@ async function managers(dir: string, options: LoggingBenchOptions): Promise<Logg
 /** The two centers (default log level and `warn`): online activations. */
 async function centers(dir: string, options: LoggingBenchOptions): Promise<LoggingResults> {
   const data = join(dir, 'center-info');
-  const order = (await centerWorld(data, 8000, 5)).map((r) => JSON.stringify(r));
+  const order = (await centerWorld(data, packagesFor(options.rounds ?? 3, options.seconds ?? 4, 5), 5)).map((r) =>
+    JSON.stringify(r),
+  );
   const quietData = join(dir, 'center-warn');
   await cp(data, quietData, { recursive: true });
   const logs = { info: join(dir, 'center-info.log'), warn: join(dir, 'center-warn.log') };

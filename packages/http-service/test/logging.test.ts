@@ -1,14 +1,19 @@
 /**
  * The logging of the Lictor services: at `info` a service logs what its routes say and its
  * refusals, not Fastify's two lines per request (those are at `debug`); lines written to the
- * process's stderr are gathered and written asynchronously, and none is lost when the process exits.
+ * process's stderr are gathered and written in batches (synchronously to a regular file,
+ * asynchronously to a pipe), and none is lost when the process exits.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
 import Fastify from 'fastify';
+import { FileLines } from '../src/file-lines.js';
 import { installErrorHandling, loggerOptions, serviceLogging } from '../src/index.js';
 
 /** A service with one route that logs, one that refuses, logging at `level` into the returned lines. */
@@ -80,32 +85,123 @@ test('a stream other than stderr or stdout is used as given', () => {
   assert.deepEqual(options.redact, { paths: ['a.b'], censor: '[Redacted]' });
 });
 
-test('lines logged to stderr reach it, also from a process that exits at once', () => {
+/**
+ * A service logging to stderr (as `lictor center serve` does) in a process of its own, whose
+ * stderr is a pipe (`'pipe'`) or a regular file (`file`): it logs three lines and its last words,
+ * then runs `then` (JavaScript; `app` and `stderrText()` in scope) and exits. Returns what it
+ * wrote to stderr and to stdout.
+ */
+function loggingProcess(stderr: 'pipe' | { file: string }, then: string): { stderr: string; stdout: string } {
   const httpService = new URL('../dist/index.js', import.meta.url).href;
   const fastify = import.meta.resolve('fastify');
-  // A service logging to stderr (as `lictor center serve` does), then an immediate exit: the
-  // lines gathered for the next write are written at exit.
   const script = `
+    const { readFileSync } = await import('node:fs');
+    const stderrText = () => ${stderr === 'pipe' ? "''" : `readFileSync(${JSON.stringify(stderr.file)}, 'utf8')`};
     const { serviceLogging } = await import(${JSON.stringify(httpService)});
     const { default: Fastify } = await import(${JSON.stringify(fastify)});
     const app = Fastify(serviceLogging({ level: 'info', stream: process.stderr }, []));
     for (let i = 0; i < 3; i++) app.log.info({ i }, 'line');
     app.log.warn('last words');
-    process.exit(0);
+    ${then}
   `;
-  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
-  assert.equal(run.status, 0, run.stderr);
-  const lines = run.stderr
+  const fd = stderr === 'pipe' ? 'pipe' : openSync(stderr.file, 'a');
+  try {
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', fd],
+    });
+    const text = stderr === 'pipe' ? run.stderr : readFileSync(stderr.file, 'utf8');
+    assert.equal(run.status, 0, text);
+    return { stderr: text, stdout: run.stdout };
+  } finally {
+    if (typeof fd === 'number') closeSync(fd);
+  }
+}
+
+/** The JSON lines of a service's stderr, as `[msg, i]`. */
+function said(text: string): [string, number | undefined][] {
+  return text
     .split('\n')
     .filter((l) => l !== '')
-    .map((l) => JSON.parse(l) as { msg: string; i?: number });
-  assert.deepEqual(
-    lines.map((l) => [l.msg, l.i]),
-    [
-      ['line', 0],
-      ['line', 1],
-      ['line', 2],
-      ['last words', undefined],
-    ],
-  );
+    .map((l) => JSON.parse(l) as { msg: string; i?: number })
+    .map((l) => [l.msg, l.i]);
+}
+
+const allLines: [string, number | undefined][] = [
+  ['line', 0],
+  ['line', 1],
+  ['line', 2],
+  ['last words', undefined],
+];
+
+test('lines logged to stderr reach it, also from a process that exits at once', () => {
+  // A pipe (sonic-boom's asynchronous batches): the lines gathered for the next write are written at exit.
+  assert.deepEqual(said(loggingProcess('pipe', 'process.exit(0);').stderr), allLines);
+  // A regular file (synchronous batches), the same.
+  const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
+  try {
+    assert.deepEqual(said(loggingProcess({ file: join(dir, 'stderr.log') }, 'process.exit(0);').stderr), allLines);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('lines to a regular file are written within the flush period, not only at exit', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
+  try {
+    // The process reads its own stderr file until the lines are there (the batch is far below
+    // 4 KiB, so only the periodic flush writes it), then says how they looked then.
+    const run = loggingProcess(
+      { file: join(dir, 'stderr.log') },
+      `
+      const before = stderrText();
+      const started = Date.now();
+      const timer = setInterval(() => {
+        const text = stderrText();
+        if (text.includes('last words') || Date.now() - started > 20000) {
+          clearInterval(timer);
+          process.stdout.write(JSON.stringify({ before, seen: text }));
+          process.exit(0);
+        }
+      }, 20);
+      `,
+    );
+    const { before, seen } = JSON.parse(run.stdout) as { before: string; seen: string };
+    assert.equal(before, '', 'a batch below 4 KiB waits for the flush');
+    assert.deepEqual(said(seen), allLines, 'written by the periodic flush while the process ran');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file destination writes once a batch is full, and drops (and counts) what the file refuses', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
+  const file = join(dir, 'lines.log');
+  const fd = openSync(file, 'a');
+  const full = openSync('/dev/full', 'w'); // every write fails with ENOSPC
+  try {
+    const lines = new FileLines(fd, { batchChars: 100, flushMs: 3_600_000 });
+    lines.write('a'.repeat(59) + '\n');
+    assert.equal(readFileSync(file, 'utf8'), '', 'below the batch: kept');
+    lines.write('b'.repeat(59) + '\n');
+    assert.equal(readFileSync(file, 'utf8'), `${'a'.repeat(59)}\n${'b'.repeat(59)}\n`, 'the batch is full: written');
+    lines.write('c\n');
+    let flushed = false;
+    lines.flush(() => {
+      flushed = true;
+    });
+    assert.ok(flushed);
+    assert.ok(readFileSync(file, 'utf8').endsWith('\nc\n'));
+    assert.equal(lines.dropped, 0);
+
+    const refused = new FileLines(full, { batchChars: 100, flushMs: 3_600_000 });
+    refused.write('lost 1\n');
+    refused.write('lost 2\n');
+    assert.doesNotThrow(() => refused.flushSync());
+    assert.equal(refused.dropped, 2);
+  } finally {
+    closeSync(fd);
+    closeSync(full);
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
