@@ -1,12 +1,12 @@
 /**
  * Where `lictor manager serve --log-level warn` (or `--log-level`) spends its CPU under the `manager` group's load:
- * the server runs with `node --cpu-prof`, 50 keep-alive clients (`load-clients.ts`) send
+ * the server runs with `node --cpu-prof`, `--connections` (50) keep-alive clients (`load-clients.ts`) send
  * acquire+release pairs, then heartbeats, for `--seconds` each; the profile's samples are cut to
  * each phase by their time (V8's profile clock and `process.hrtime` are both the monotonic clock)
  * and their self time summed by function and by origin (Lictor, Fastify and its modules, pino,
  * Node's JavaScript, native calls, GC), in µs per request.
  *
- *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>] [--bare] [--log-level warn]
+ *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>] [--bare] [--log-level warn] [--connections 50]
  *
  * `--bare`: the same load and profile of the group's ceiling, bare `node:http` answering
  * constants (`bare-server.ts`), to tell what Node's HTTP and the kernel cost without the manager.
@@ -29,6 +29,7 @@ const { values } = parseArgs({
     keep: { type: 'string' },
     bare: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'warn' },
+    connections: { type: 'string', default: '50' },
   },
 });
 const seconds = Number(values.seconds);
@@ -50,7 +51,7 @@ try {
   const phases: { name: string; from: number; to: number; requests: number }[] = [];
   try {
     const leaseIds: string[] = [];
-    const clients = await connectedClients(server.port, 50, async (c, i) => {
+    const clients = await connectedClients(server.port, Number(values.connections), async (c, i) => {
       leaseIds[i] = await c.acquire('ERP', `beat-${i}`);
     });
     // Warm-up (JIT), not counted.
