@@ -164,6 +164,13 @@ export class LeasePool {
    * TTL have a queue of their own.
    */
   private readonly queues = new Map<number, Map<string, Holding>>();
+  /**
+   * No lease of a reaper queue lapses before this (a lower bound: set at each reap from the
+   * queues' oldest leases, lowered by every lease enqueued). The reaper looks at the queues only
+   * once it is passed: starting a Map's iteration skips the entries deleted at its front (every
+   * release and heartbeat deletes one), which cost an acquire ~0.6 µs with 1,000 leases held.
+   */
+  private nextLapse = Number.POSITIVE_INFINITY;
   /** Borrowed seats, which end at their own time. */
   private readonly borrowed = new Map<string, Holding>();
   /** The earliest end of a borrowed seat (the reaper looks at them only then). */
@@ -688,6 +695,7 @@ export class LeasePool {
       this.queues.set(held.queue, queue);
     }
     queue.set(held.lease.id, held);
+    if (held.lease.expiresAt < this.nextLapse) this.nextLapse = held.lease.expiresAt;
   }
 
   private dequeue(held: Holding): void {
@@ -742,13 +750,20 @@ export class LeasePool {
    * borrowed seats whose time has come (a pass over them only then).
    */
   private reap(now: number, into: Lease[] | null): void {
-    // Deleting entries (an emptied queue, a lapsed lease) while iterating a Map is safe.
-    for (const queue of this.queues.values()) {
-      for (const held of queue.values()) {
-        if (now <= held.lease.expiresAt) break;
-        this.drop(held);
-        into?.push(held.lease);
+    if (now > this.nextLapse) {
+      let next = Number.POSITIVE_INFINITY;
+      // Deleting entries (an emptied queue, a lapsed lease) while iterating a Map is safe.
+      for (const queue of this.queues.values()) {
+        for (const held of queue.values()) {
+          if (now <= held.lease.expiresAt) {
+            if (held.lease.expiresAt < next) next = held.lease.expiresAt;
+            break;
+          }
+          this.drop(held);
+          into?.push(held.lease);
+        }
       }
+      this.nextLapse = next;
     }
     if (now <= this.nextBorrowEnd) return;
     let next = Number.POSITIVE_INFINITY;
