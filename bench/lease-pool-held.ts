@@ -27,7 +27,7 @@ const pairs = Number(values.pairs);
 const gc = { scavenges: 0, scavengeMs: 0, majors: 0, majorMs: 0 };
 const observer = new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
-    const kind = (entry.detail as { kind?: number } | undefined)?.kind;
+    const kind = (entry as unknown as { detail?: { kind?: number } }).detail?.kind;
     if (kind === constants.NODE_PERFORMANCE_GC_MINOR) {
       gc.scavenges++;
       gc.scavengeMs += entry.duration;
