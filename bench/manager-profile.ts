@@ -6,15 +6,18 @@
  * and their self time summed by function and by origin (Lictor, Fastify and its modules, pino,
  * Node's JavaScript, native calls, GC), in µs per request.
  *
- *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>] [--bare] [--log-level warn] [--connections 50]
+ *   node --import tsx bench/manager-profile.ts [--seconds 8] [--top 25] [--keep <dir>] [--bare] [--log-level warn] [--connections 50] [--alloc]
  *
  * `--bare`: the same load and profile of the group's ceiling, bare `node:http` answering
  * constants (`bare-server.ts`), to tell what Node's HTTP and the kernel cost without the manager.
  * `--log-level info`: the manager as it runs by default (one line per lease granted, to a file).
+ * `--alloc`: instead of the CPU profile, what each phase allocates (V8's sampling allocation
+ * profiler through `alloc-sampling.ts`, garbage included), by function, in bytes per request.
  *
  * Not part of `npm run bench` (a profiled server is slower); `docs/benchmarks.md` cites it.
  */
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +33,7 @@ const { values } = parseArgs({
     bare: { type: 'boolean', default: false },
     'log-level': { type: 'string', default: 'warn' },
     connections: { type: 'string', default: '50' },
+    alloc: { type: 'boolean', default: false },
   },
 });
 const seconds = Number(values.seconds);
@@ -39,8 +43,56 @@ const dir = await mkdtemp(join(tmpdir(), 'lictor-bench-prof-'));
 const profDir = values.keep ?? join(dir, 'profile');
 await mkdir(profDir, { recursive: true });
 const nowMicros = () => Number(process.hrtime.bigint() / 1000n);
+
+/** With `--alloc`: starts or stops the server's allocation sampling; `written`: wait for that profile file. */
+async function toggleAlloc(pid: number, written?: number): Promise<void> {
+  if (!values.alloc) return;
+  process.kill(pid, 'SIGUSR2');
+  if (written === undefined) return await new Promise((resolve) => setTimeout(resolve, 100));
+  const done = join(profDir, `alloc-${written}.heapprofile.done`);
+  for (let waited = 0; !existsSync(done); waited += 50) {
+    if (waited > 30_000) throw new Error(`manager profile: no allocation profile ${written} after 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A sampling allocation profile (`HeapProfiler.stopSampling`). */
+interface AllocNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: AllocNode[];
+}
+interface AllocProfile {
+  head: AllocNode;
+}
+
+/** Prints the functions that allocated most during a phase, in bytes per request. */
+function printAllocations(heading: string, profile: AllocProfile, requests: number, top: number): void {
+  const bytes = new Map<string, number>();
+  let total = 0;
+  const walk = (node: AllocNode): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const where = url.replace(/^.*\/(packages|node_modules)\//, '$1/').replace(/^file:\/\//, '');
+    const name = `${functionName || '(anonymous)'} ${where}:${lineNumber + 1}`;
+    if (node.selfSize > 0) {
+      bytes.set(name, (bytes.get(name) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  console.log(`\n== ${heading}: ${Math.round(total / requests)} bytes allocated per request (sampled)`);
+  for (const [name, b] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, top)) {
+    console.log(
+      `  ${((100 * b) / total).toFixed(1).padStart(5)} %  ${(b / requests).toFixed(0).padStart(6)} B  ${name}`,
+    );
+  }
+}
+process.env.LICTOR_BENCH_ALLOC_DIR = profDir;
 try {
-  const profFlags = ['--cpu-prof', '--cpu-prof-dir', profDir];
+  const profFlags = values.alloc
+    ? ['--import', await plainScript('alloc-sampling')]
+    : ['--cpu-prof', '--cpu-prof-dir', profDir];
   let server: Awaited<ReturnType<typeof startServer>>;
   if (values.bare) {
     server = await startServer([...profFlags, await plainScript('bare-server')]);
@@ -57,35 +109,46 @@ try {
     // Warm-up (JIT), not counted.
     await closedLoop(clients, 2, 2, async (c, i) => c.release(await c.acquire('ERP', `pair-${i}`)));
     await closedLoop(clients, 2, 1, (c, i) => c.heartbeat(leaseIds[i] as string));
+    await toggleAlloc(server.pid);
     let from = nowMicros();
     let requests = await closedLoop(clients, seconds, 2, async (c, i) =>
       c.release(await c.acquire('ERP', `pair-${i}`)),
     );
     phases.push({ name: 'acquire+release (a pair is two requests)', from, to: nowMicros(), requests });
+    await toggleAlloc(server.pid, 0);
+    await toggleAlloc(server.pid);
     from = nowMicros();
     requests = await closedLoop(clients, seconds, 1, (c, i) => c.heartbeat(leaseIds[i] as string));
     phases.push({ name: 'heartbeats', from, to: nowMicros(), requests });
+    await toggleAlloc(server.pid, 1);
     for (const c of clients) c.close();
   } finally {
     await server.stop();
   }
-  const [main] = await profilesIn(profDir);
-  if (main === undefined) throw new Error(`manager profile: no .cpuprofile in ${profDir}`);
   console.log(values.bare ? 'bare node:http (bare-server.ts)' : `\`lictor manager serve --log-level ${logLevel}\``);
-  console.log(
-    `load average ${loadavg()
-      .map((l) => l.toFixed(2))
-      .join(' ')}; profile ${main.file}`,
-  );
-  for (const phase of phases) {
-    const wall = (phase.to - phase.from) / 1e6;
-    printSelfTimes(
-      `${phase.name}: ${phase.requests} requests in ${wall.toFixed(1)} s (${Math.round(phase.requests / wall)}/s)`,
-      selfTimes(main.profile, phase.from, phase.to),
-      phase.requests,
-      phase.to - phase.from,
-      top,
+  if (values.alloc) {
+    for (const [n, phase] of phases.entries()) {
+      const profile = JSON.parse(await readFile(join(profDir, `alloc-${n}.heapprofile`), 'utf8')) as AllocProfile;
+      printAllocations(`${phase.name}: ${phase.requests} requests`, profile, phase.requests, top);
+    }
+  } else {
+    const [main] = await profilesIn(profDir);
+    if (main === undefined) throw new Error(`manager profile: no .cpuprofile in ${profDir}`);
+    console.log(
+      `load average ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')}; profile ${main.file}`,
     );
+    for (const phase of phases) {
+      const wall = (phase.to - phase.from) / 1e6;
+      printSelfTimes(
+        `${phase.name}: ${phase.requests} requests in ${wall.toFixed(1)} s (${Math.round(phase.requests / wall)}/s)`,
+        selfTimes(main.profile, phase.from, phase.to),
+        phase.requests,
+        phase.to - phase.from,
+        top,
+      );
+    }
   }
 } finally {
   if (values.keep === undefined) await rm(dir, { recursive: true, force: true });
