@@ -88,7 +88,7 @@ function printAllocations(heading: string, profile: AllocProfile, requests: numb
     );
   }
 }
-process.env.LICTOR_BENCH_ALLOC_DIR = profDir;
+if (values.alloc) process.env.LICTOR_BENCH_ALLOC_DIR = profDir; // read by alloc-sampling.ts in the server
 try {
   const profFlags = values.alloc
     ? ['--import', await plainScript('alloc-sampling')]

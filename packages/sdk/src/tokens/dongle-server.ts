@@ -117,9 +117,13 @@ class Dongles implements DongleServer {
 
   /** Re-initializes the module unless this server did so within the last {@link REINIT_GAP_MS}. */
   async #reinitialize(): Promise<boolean> {
-    const t = this.#now();
-    if (t - this.#lastReinit < REINIT_GAP_MS) return false;
-    this.#lastReinit = t;
+    if (this.#now() - this.#lastReinit < REINIT_GAP_MS) return false;
+    return this.#reinitializeNow();
+  }
+
+  /** Re-initializes the module now (its sessions end), noting the time for {@link REINIT_GAP_MS}. */
+  async #reinitializeNow(): Promise<boolean> {
+    this.#lastReinit = this.#now();
     await this.#dropSessions();
     return this.#support.module.reinitialize();
   }
@@ -135,9 +139,7 @@ class Dongles implements DongleServer {
     const wait = Math.min(REINIT_GAP_MS, this.#lastReinit + REINIT_GAP_MS - this.#now());
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
     if (this.#support.module.generation !== asked) return true;
-    this.#lastReinit = this.#now();
-    await this.#dropSessions();
-    return this.#support.module.reinitialize();
+    return this.#reinitializeNow();
   }
 
   async #dropSessions(): Promise<void> {
