@@ -295,7 +295,9 @@ export class LeasePool {
         continue;
       }
       const license = seats.license as PoolLicense;
-      const seatKey = seatKeyOf(countingUnitOf(license.type), req.client, req.address);
+      const unit = countingUnitOf(license.type);
+      // A computer's seat is its computer key: built once per request, not again per license.
+      const seatKey = unit === 'computer' ? computer.key : seatKeyOf(unit, req.client, req.address);
       if (!seats.canTake(feature, seatKey)) continue;
       if (seats.holdsProductSeat(seatKey)) {
         choice = seats;
@@ -630,9 +632,11 @@ export class LeasePool {
       grantedAt: now,
       heartbeatAt: now,
       expiresAt: now + ttl,
-      ...(req.address === undefined ? {} : { address: req.address }),
-      ...(ttl > this.leaseTtlMs ? { graceMs: ttl } : {}),
     };
+    // Assigned rather than spread into the literal: a spread copies through the runtime and
+    // allocates an object for each, for every lease granted.
+    if (req.address !== undefined) lease.address = req.address;
+    if (ttl > this.leaseTtlMs) lease.graceMs = ttl;
     return this.add(seats, { lease, key, seat: seatKey, computer, queue: ttl });
   }
 
