@@ -141,6 +141,21 @@ export function hmacSha256Quick(key: Uint8Array, data: Uint8Array | string): Uin
   return hmacSha256Keyed(key)(data);
 }
 
+/** The outer hash's input of {@link hmacSha256Keyed}: the outer pad and the inner hash. */
+const HMAC_FINAL = Buffer.alloc(HMAC_BLOCK + 32);
+/** Longest inner message kept in {@link hmacMessage}'s shared buffer. */
+const HMAC_SHARED_MAX = 64 * 1024;
+let hmacShared = Buffer.alloc(4096);
+
+/** A buffer of exactly `length` bytes for an inner HMAC message: the shared one while it is short enough. */
+function hmacMessage(length: number): Buffer {
+  if (length > HMAC_SHARED_MAX) return Buffer.allocUnsafeSlow(length);
+  if (length > hmacShared.length) {
+    hmacShared = Buffer.alloc(Math.min(HMAC_SHARED_MAX, Math.max(length, hmacShared.length * 2)));
+  }
+  return hmacShared.subarray(0, length);
+}
+
 /** {@link hmacSha256Quick} with the key's pads computed once: for many MACs under one key. */
 export function hmacSha256Keyed(key: Uint8Array): (data: Uint8Array | string) => Uint8Array {
   const k = Buffer.alloc(HMAC_BLOCK);
@@ -151,17 +166,22 @@ export function hmacSha256Keyed(key: Uint8Array): (data: Uint8Array | string) =>
     inner[i] = (k[i] as number) ^ (IPAD[i] as number);
     outer[i] = (k[i] as number) ^ (OPAD[i] as number);
   }
-  // One buffer per hash, the pad copied in and the message written after it (no concat).
+  // The pad copied in and the message written after it (no concat), in buffers that every call
+  // reuses: hashing is synchronous, and a pooled buffer per call is memory outside V8's heap that
+  // waits for a collection (a runtime MACs every answer within a session).
   return (data) => {
     const length = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
-    const message = Buffer.allocUnsafe(HMAC_BLOCK + length);
+    const message = hmacMessage(HMAC_BLOCK + length);
     inner.copy(message, 0);
     if (typeof data === 'string') message.write(data, HMAC_BLOCK, 'utf8');
     else message.set(data, HMAC_BLOCK);
-    const final = Buffer.allocUnsafe(HMAC_BLOCK + 32);
-    outer.copy(final, 0);
-    hash('sha256', message, 'buffer').copy(final, HMAC_BLOCK);
-    return new Uint8Array(hash('sha256', final, 'buffer'));
+    outer.copy(HMAC_FINAL, 0);
+    hash('sha256', message, 'buffer').copy(HMAC_FINAL, HMAC_BLOCK);
+    const mac = new Uint8Array(hash('sha256', HMAC_FINAL, 'buffer'));
+    // The pads are the key's material and the message may be a secret (a PIN): not left behind.
+    message.fill(0);
+    HMAC_FINAL.fill(0);
+    return mac;
   };
 }
 

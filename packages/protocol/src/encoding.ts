@@ -2,9 +2,17 @@
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
+/**
+ * A `Buffer` over the same memory as `bytes` (no copy): `Buffer.from(bytes)` would copy them
+ * into Node's shared pool first, only to be read once.
+ */
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** base64url without padding. */
 export function toBase64Url(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64url');
+  return view(bytes).toString('base64url');
 }
 
 /** Decodes base64url (no padding); `null` when the text has other characters. */
@@ -16,7 +24,7 @@ export function fromBase64Url(text: string): Uint8Array | null {
 
 /** Standard base64 with padding, for armored files. */
 export function toBase64(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('base64');
+  return view(bytes).toString('base64');
 }
 
 /**
@@ -32,12 +40,33 @@ export function fromBase64(text: string): Uint8Array | null {
 
 /** Lower-case hex. */
 export function toHex(bytes: Uint8Array): string {
-  return Buffer.from(bytes).toString('hex');
+  return view(bytes).toString('hex');
 }
 
 /** UTF-8 bytes of a string. */
 export function utf8(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'));
+}
+
+/** Longest text {@link transientUtf8} encodes into its shared buffer (longer: a buffer of its own). */
+const TRANSIENT_MAX_BYTES = 64 * 1024;
+let transient = Buffer.allocUnsafeSlow(4096);
+
+/**
+ * UTF-8 bytes of `text` in one buffer shared by every call: **valid only until the next call**,
+ * for a consumer that reads them at once and keeps nothing (a signature, a hash). The runtime and
+ * the License Manager sign or MAC a statement for every answer; {@link utf8} gave each one a slice
+ * of Node's shared pool and a copy, both memory outside V8's heap that is freed only when a later
+ * collection finds them (on Node 24 that kept the runtime's malloc heap megabytes larger after a
+ * burst of checks: `docs/benchmarks.md`).
+ */
+export function transientUtf8(text: string): Uint8Array {
+  const most = text.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  if (most > transient.length) {
+    if (most > TRANSIENT_MAX_BYTES) return utf8(text);
+    transient = Buffer.allocUnsafeSlow(Math.min(TRANSIENT_MAX_BYTES, Math.max(most, transient.length * 2)));
+  }
+  return transient.subarray(0, transient.write(text, 0, 'utf8'));
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });

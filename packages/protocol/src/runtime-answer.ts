@@ -34,7 +34,7 @@
  */
 import { canonicalJson } from './canonical.js';
 import { constantTimeEqual, containerVerify, parsePublicKey, type VendorPublicKey } from './crypto.js';
-import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url, toBase64Url, transientUtf8, utf8 } from './encoding.js';
 import type { LicenseDocument } from './license.js';
 import {
   ANSWER_PROOF_DOMAIN,
@@ -111,7 +111,7 @@ export function signRuntimeAnswer(
   answer: unknown,
 ): RuntimeAnswerProof {
   const signed = answerStatement(purpose, key.containerId, nonce, answer);
-  const signature = key.sign(utf8(`${ANSWER_PROOF_DOMAIN}\0${signed}`));
+  const signature = key.sign(transientUtf8(`${ANSWER_PROOF_DOMAIN}\0${signed}`));
   return { license: key.license, key: 'container', signature: toBase64Url(signature), signed };
 }
 

@@ -45,7 +45,7 @@ import {
   sha256,
   type VendorPublicKey,
 } from './crypto.js';
-import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
+import { fromBase64Url, toBase64Url, transientUtf8, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
 import type { LicenseDocument } from './license.js';
 import { decodeLicenseFile } from './license-file.js';
@@ -107,7 +107,10 @@ export interface AnswerKey {
   readonly license: string;
   /** The license's `containerId`. */
   readonly containerId: string;
-  /** Ed25519 signature with the container's private key. */
+  /**
+   * Ed25519 signature with the container's private key. `data` is valid only during the call
+   * (answers are signed from a buffer that the next answer reuses): copy it to keep it.
+   */
   sign(data: Uint8Array): Uint8Array;
   /** Opens a session secret sealed to the container's X25519 key ({@link openAnswerSession}); absent: no sessions. */
   openSession?(sealed: string): Uint8Array | null;
@@ -288,7 +291,7 @@ function statementOf(purpose: string, containerId: string, nonce: string, answer
 
 /** Signs `answer` to the question that carried `nonce`; the proof to send with it. */
 export function signAnswer(key: AnswerKey, purpose: string, nonce: string, answer: unknown): AnswerProof {
-  const signature = key.sign(answerSigningBytes(purpose, key.containerId, nonce, answer));
+  const signature = key.sign(transientUtf8(answerSigningText(purpose, key.containerId, nonce, answer)));
   return { license: key.license, key: 'container', signature: toBase64Url(signature) };
 }
 

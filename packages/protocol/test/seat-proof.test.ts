@@ -18,6 +18,7 @@ import {
   generateContainerKeys,
   generateVendorKeys,
   hmacSha256,
+  hmacSha256Keyed,
   hmacSha256Quick,
   isAnswerNonce,
   type LicenseDocument,
@@ -238,5 +239,19 @@ test('hmacSha256Quick gives the bytes of HMAC-SHA256 for every key length', () =
       const key = randomBytes(keyLength);
       assert.deepEqual(hmacSha256Quick(key, data), hmacSha256(key, data), `key ${keyLength}`);
     }
+  }
+});
+
+test('hmacSha256Keyed is HMAC-SHA256 for messages of any length, short again after long ones', () => {
+  // Through the shared message buffer, its growth, the buffer of its own past 64 KiB, and back.
+  const key = randomBytes(32);
+  const mac = hmacSha256Keyed(key);
+  const other = hmacSha256Keyed(randomBytes(16));
+  for (const length of [10, 4000, 4033, 10_000, 70_000, 10, 65_472, 65_473, 3]) {
+    const text = 'é'.repeat(length / 2) + 'x'.repeat(length % 2);
+    const bytes = randomBytes(length);
+    assert.deepEqual(mac(text), hmacSha256(key, text), `text of ${length} characters`);
+    assert.deepEqual(mac(bytes), hmacSha256(key, bytes), `${length} bytes`);
+    assert.notDeepEqual(other(bytes), mac(bytes));
   }
 });
