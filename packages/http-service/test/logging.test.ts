@@ -174,6 +174,30 @@ test('lines to a regular file are written within the flush period, not only at e
   }
 });
 
+test('a file destination keeps every character and the order of its lines, however long', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
+  const file = join(dir, 'lines.log');
+  const fd = openSync(file, 'a');
+  try {
+    const lines = new FileLines(fd, { batchChars: 4096, flushMs: 3_600_000 });
+    const sent = [
+      'first\n',
+      `é€𝄞 \ud800 ${'ü'.repeat(3000)}\n`, // multi-byte, and a lone surrogate
+      'waiting before the long one\n',
+      `${'L'.repeat(70_000)}\n`, // longer than the destination's buffer: written on its own, after what waits
+      ...Array.from({ length: 500 }, (_, i) => `line ${i} ${'é'.repeat(50)}\n`), // many batches
+      'last\n',
+    ];
+    for (const line of sent) lines.write(line);
+    lines.flushSync();
+    assert.equal(readFileSync(file, 'utf8'), sent.join('').replace('\ud800', '\ufffd'));
+    assert.equal(lines.dropped, 0);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a file destination writes once a batch is full, and drops (and counts) what the file refuses', () => {
   const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
   const file = join(dir, 'lines.log');
