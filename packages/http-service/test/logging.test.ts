@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -170,6 +170,62 @@ test('lines to a regular file are written within the flush period, not only at e
     assert.equal(before, '', 'a batch below 4 KiB waits for the flush');
     assert.deepEqual(said(seen), allLines, 'written by the periodic flush while the process ran');
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file destination that refused lines says how many were lost in the next batch it writes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
+  const file = join(dir, 'lines.log');
+  const fd = openSync(file, 'a');
+  let full = true; // the disk, full until an administrator makes room
+  try {
+    const lines = new FileLines(fd, {
+      batchChars: 100,
+      flushMs: 3_600_000,
+      now: () => 1_700_000_000_000,
+      writeSync: (to, bytes, offset) => {
+        if (full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+        return writeSync(to, bytes, offset);
+      },
+    });
+    lines.write('lost 1\n');
+    lines.flushSync();
+    lines.write('lost 2\n');
+    lines.write('lost 3\n');
+    lines.flushSync();
+    assert.equal(lines.dropped, 3);
+    assert.equal(readFileSync(file, 'utf8'), '');
+
+    full = false;
+    lines.write('kept 1\n');
+    lines.flushSync();
+    const [notice, kept, ...rest] = readFileSync(file, 'utf8').split('\n');
+    assert.deepEqual(JSON.parse(notice as string), {
+      level: 40,
+      time: 1_700_000_000_000,
+      msg: '3 log line(s) were lost: the log file refused them (a full disk, or a file size limit)',
+      droppedLines: 3,
+    });
+    assert.equal(kept, 'kept 1');
+    assert.deepEqual(rest, ['']);
+
+    // Told once: the next batch has no notice, and a new loss is told as a new count.
+    lines.write('kept 2\n');
+    lines.flushSync();
+    full = true;
+    lines.write('lost 4\n');
+    lines.flushSync();
+    full = false;
+    lines.write('kept 3\n');
+    lines.flushSync();
+    const after = readFileSync(file, 'utf8').split('\n').slice(2);
+    assert.equal(after[0], 'kept 2');
+    assert.equal(JSON.parse(after[1] as string).droppedLines, 1);
+    assert.equal(after[2], 'kept 3');
+    assert.equal(lines.dropped, 4);
+  } finally {
+    closeSync(fd);
     rmSync(dir, { recursive: true, force: true });
   }
 });
