@@ -174,12 +174,22 @@ test('lines to a regular file are written within the flush period, not only at e
   }
 });
 
-test('a file destination that refused lines says how many were lost in the next batch it writes', () => {
+/** Runs `use` with a new log file open for appending, then closes and removes it. */
+function withLogFile(use: (fd: number, file: string) => void): void {
   const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
   const file = join(dir, 'lines.log');
   const fd = openSync(file, 'a');
-  let full = true; // the disk, full until an administrator makes room
   try {
+    use(fd, file);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('a file destination that refused lines says how many were lost in the next batch it writes', () => {
+  withLogFile((fd, file) => {
+    let full = true; // the disk, full until an administrator makes room
     const lines = new FileLines(fd, {
       batchChars: 100,
       flushMs: 3_600_000,
@@ -224,17 +234,11 @@ test('a file destination that refused lines says how many were lost in the next 
     assert.equal(JSON.parse(after[1] as string).droppedLines, 1);
     assert.equal(after[2], 'kept 3');
     assert.equal(lines.dropped, 4);
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file destination keeps every character and the order of its lines, however long', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'lictor-log-'));
-  const file = join(dir, 'lines.log');
-  const fd = openSync(file, 'a');
-  try {
+  withLogFile((fd, file) => {
     const lines = new FileLines(fd, { batchChars: 4096, flushMs: 3_600_000 });
     const sent = [
       'first\n',
@@ -248,10 +252,7 @@ test('a file destination keeps every character and the order of its lines, howev
     lines.flushSync();
     assert.equal(readFileSync(file, 'utf8'), sent.join('').replace('\ud800', '\ufffd'));
     assert.equal(lines.dropped, 0);
-  } finally {
-    closeSync(fd);
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 });
 
 test('a file destination writes once a batch is full, and drops (and counts) what the file refuses', () => {
