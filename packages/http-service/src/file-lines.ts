@@ -28,7 +28,7 @@ export interface FileLinesOptions {
  * The line that tells, in the file, that `count` earlier lines were lost: pino's form (level 40
  * is `warn`), so that log tools read it like the service's own lines.
  */
-export function droppedLinesNotice(count: number, time: number): string {
+function droppedLinesNotice(count: number, time: number): string {
   return `{"level":40,"time":${time},"msg":"${count} log line(s) were lost: the log file refused them (a full disk, or a file size limit)","droppedLines":${count}}\n`;
 }
 

@@ -22,6 +22,7 @@ import {
 } from 'node:crypto';
 import { fromBase64Url, toBase64Url, utf8 } from './encoding.js';
 import { LictorError } from './errors.js';
+import { ScratchBuffer } from './scratch.js';
 
 const ED25519_SPKI_PREFIX = Uint8Array.from([0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00]);
 const PUBLIC_KEY_PREFIX = 'lictor-ed25519:';
@@ -143,18 +144,8 @@ export function hmacSha256Quick(key: Uint8Array, data: Uint8Array | string): Uin
 
 /** The outer hash's input of {@link hmacSha256Keyed}: the outer pad and the inner hash. */
 const HMAC_FINAL = Buffer.alloc(HMAC_BLOCK + 32);
-/** Longest inner message kept in {@link hmacMessage}'s shared buffer. */
-const HMAC_SHARED_MAX = 64 * 1024;
-let hmacShared = Buffer.alloc(4096);
-
-/** A buffer of exactly `length` bytes for an inner HMAC message: the shared one while it is short enough. */
-function hmacMessage(length: number): Buffer {
-  if (length > HMAC_SHARED_MAX) return Buffer.allocUnsafeSlow(length);
-  if (length > hmacShared.length) {
-    hmacShared = Buffer.alloc(Math.min(HMAC_SHARED_MAX, Math.max(length, hmacShared.length * 2)));
-  }
-  return hmacShared.subarray(0, length);
-}
+/** Where {@link hmacSha256Keyed} writes the inner hash's input (the inner pad and the message). */
+const hmacMessage = new ScratchBuffer(4096, 64 * 1024);
 
 /** {@link hmacSha256Quick} with the key's pads computed once: for many MACs under one key. */
 export function hmacSha256Keyed(key: Uint8Array): (data: Uint8Array | string) => Uint8Array {
@@ -171,7 +162,7 @@ export function hmacSha256Keyed(key: Uint8Array): (data: Uint8Array | string) =>
   // waits for a collection (a runtime MACs every answer within a session).
   return (data) => {
     const length = typeof data === 'string' ? Buffer.byteLength(data, 'utf8') : data.length;
-    const message = hmacMessage(HMAC_BLOCK + length);
+    const message = hmacMessage.take(HMAC_BLOCK + length);
     inner.copy(message, 0);
     if (typeof data === 'string') message.write(data, HMAC_BLOCK, 'utf8');
     else message.set(data, HMAC_BLOCK);

@@ -1,4 +1,6 @@
-/** Byte encodings used by the file formats and codes. Pure functions. */
+/** Byte encodings used by the file formats and codes. Pure functions, but {@link transientUtf8} (a reused buffer). */
+
+import { ScratchBuffer } from './scratch.js';
 
 const B64URL = /^[A-Za-z0-9_-]*$/;
 
@@ -48,9 +50,8 @@ export function utf8(text: string): Uint8Array {
   return new Uint8Array(Buffer.from(text, 'utf8'));
 }
 
-/** Longest text {@link transientUtf8} encodes into its shared buffer (longer: a buffer of its own). */
-const TRANSIENT_MAX_BYTES = 64 * 1024;
-let transient = Buffer.allocUnsafeSlow(4096);
+/** Where {@link transientUtf8} writes (texts of up to ~21,000 characters share it). */
+const transient = new ScratchBuffer(4096, 64 * 1024);
 
 /**
  * UTF-8 bytes of `text` in one buffer shared by every call: **valid only until the next call**,
@@ -61,12 +62,8 @@ let transient = Buffer.allocUnsafeSlow(4096);
  * burst of checks: `docs/benchmarks.md`).
  */
 export function transientUtf8(text: string): Uint8Array {
-  const most = text.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 code unit
-  if (most > transient.length) {
-    if (most > TRANSIENT_MAX_BYTES) return utf8(text);
-    transient = Buffer.allocUnsafeSlow(Math.min(TRANSIENT_MAX_BYTES, Math.max(most, transient.length * 2)));
-  }
-  return transient.subarray(0, transient.write(text, 0, 'utf8'));
+  const into = transient.take(text.length * 3); // UTF-8 takes at most 3 bytes per UTF-16 code unit
+  return into.subarray(0, into.write(text, 0, 'utf8'));
 }
 
 const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true });
