@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { generateVendorKeys, loadSigner, toBase64Url } from '@lictor/protocol';
+import { statusTargets } from '../src/commands/runtime.js';
 import { type Io, main } from '../src/index.js';
 
 let root: string;
@@ -153,4 +154,33 @@ test('runtime serve --pipe is refused with a typed error on an OS without named 
     assert.match(b.err.join('\n'), /LICTOR_E_INVALID_INPUT.*is not a pipe name/, bad);
   }
   assert.equal(await exists(state), false, 'no state directory was made');
+});
+
+test('runtime status --pipe is refused as runtime serve --pipe is, and never together with --socket', async () => {
+  if (process.platform === 'win32') return; // the refusal is what this OS shows
+  const c = cli();
+  assert.equal(await c.run(['runtime', 'status', '--pipe', 'lictor-runtime']), 1);
+  assert.match(c.err.join('\n'), /error \[LICTOR_E_PLATFORM_UNSUPPORTED\]: named pipes are Windows's: on linux/);
+  const json = cli();
+  assert.equal(await json.run(['runtime', 'status', '--pipe', 'lictor-runtime', '--json']), 1);
+  assert.equal(JSON.parse(json.err.join('')).code, 'LICTOR_E_PLATFORM_UNSUPPORTED');
+  const both = cli();
+  assert.equal(await both.run(['runtime', 'status', '--pipe', 'lictor-runtime', '--socket', '/tmp/x.sock']), 1);
+  assert.match(both.err.join('\n'), /LICTOR_E_INVALID_INPUT.*named pipe or on its Unix socket, not both/);
+  const bad = cli();
+  assert.equal(await bad.run(['runtime', 'status', '--pipe', 'a/b']), 1);
+  assert.match(bad.err.join('\n'), /LICTOR_E_INVALID_INPUT.*is not a pipe name/);
+});
+
+test("runtime status looks where the runtime's service listens: on Windows its pipe, elsewhere the default socket, then the port", async () => {
+  const url = { url: 'http://127.0.0.1:8791' };
+  assert.deepEqual(await statusTargets({}, {}, 'win32'), [{ socket: '\\\\.\\pipe\\lictor-runtime' }, url]);
+  assert.deepEqual(await statusTargets({ pipe: 'other' }, {}, 'win32'), [{ socket: '\\\\.\\pipe\\other' }]);
+  assert.deepEqual(await statusTargets({}, { XDG_RUNTIME_DIR: '/run/user/1000' }, 'linux'), [
+    { socket: '/run/user/1000/lictor/runtime.sock' },
+    url,
+  ]);
+  assert.deepEqual(await statusTargets({ url: 'http://127.0.0.1:9000' }, {}, 'win32'), [
+    { url: 'http://127.0.0.1:9000' },
+  ]);
 });

@@ -24,8 +24,9 @@ import {
   verifyRuntimeAnswer,
 } from '@lictor/protocol';
 import type { GrantedLicense, RuntimeStatus } from '@lictor/protocol/wire';
+import { listenerText } from './listen.js';
 
-/** Where the runtime answers: its Unix socket, or its loopback URL. */
+/** Where the runtime answers: its Unix socket or Windows named pipe (`socket`), or its loopback URL. */
 export type RuntimeTarget = { socket: string } | { url: string };
 
 /** An answer: the status and the JSON body. */
@@ -35,7 +36,7 @@ interface Answer {
 }
 
 function describe(target: RuntimeTarget): string {
-  return 'socket' in target ? `unix:${target.socket}` : target.url;
+  return 'socket' in target ? listenerText(target.socket) : target.url;
 }
 
 /**
@@ -97,7 +98,7 @@ export function callRuntime(
       reject(
         new LictorError(
           'LICTOR_E_RUNTIME_UNREACHABLE',
-          `the Lictor Runtime does not answer at ${describe(target)} (${why}): start it (lictor runtime serve), or name it with --socket or --url`,
+          `the Lictor Runtime does not answer at ${describe(target)} (${why}): start it (lictor runtime serve), or name it with --socket, --pipe (Windows) or --url`,
           { target: describe(target) },
         ),
       );

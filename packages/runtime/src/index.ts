@@ -52,6 +52,8 @@ export {
 } from './licensing-pool.js';
 export {
   closeServer,
+  DEFAULT_PIPE_NAME,
+  listenerText,
   listenLoopback,
   listenPipe,
   listenSocket,

@@ -83,6 +83,17 @@ const PIPE_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 export const PIPE_PREFIX = '\\\\.\\pipe\\';
 
 /**
+ * The pipe the Windows service of docs/runtime.md listens on (`--pipe lictor-runtime`), where
+ * `lictor runtime status` asks first on Windows.
+ */
+export const DEFAULT_PIPE_NAME = 'lictor-runtime';
+
+/** Where the runtime listens, as a person reads it: `pipe:\\.\pipe\…` for a named pipe, else `unix:<path>`. */
+export function listenerText(path: string): string {
+  return `${path.startsWith(PIPE_PREFIX) ? 'pipe' : 'unix'}:${path}`;
+}
+
+/**
  * The path of the Windows named pipe `name` (`lictor-runtime`, or written out as
  * `\\.\pipe\lictor-runtime`): `LICTOR_E_INVALID_INPUT` for another name, and
  * `LICTOR_E_PLATFORM_UNSUPPORTED` on an operating system other than Windows (where Node would

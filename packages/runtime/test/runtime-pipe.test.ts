@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { LictorError } from '@lictor/protocol';
-import { namedPipePath, openRuntime } from '../src/index.js';
+import { listenerText, namedPipePath, openRuntime } from '../src/index.js';
 
 const refusedWith = (code: string, details?: Record<string, unknown>) => (error: unknown) => {
   assert.ok(error instanceof LictorError, String(error));
@@ -47,4 +47,9 @@ test('openRuntime refuses a pipe where there are none, and a pipe with a socket,
     refusedWith('LICTOR_E_INVALID_INPUT', { field: 'pipe' }),
   );
   await assert.rejects(stat(stateDir), { code: 'ENOENT' });
+});
+
+test('listenerText: a named pipe reads pipe:, a Unix socket unix:', () => {
+  assert.equal(listenerText('\\\\.\\pipe\\lictor-runtime'), 'pipe:\\\\.\\pipe\\lictor-runtime');
+  assert.equal(listenerText('/run/lictor/runtime.sock'), 'unix:/run/lictor/runtime.sock');
 });

@@ -34,8 +34,11 @@ interface ServeOptions extends ServeTokenCliOptions {
   logLevel: string;
 }
 
-interface StatusOptions {
+/** The options of `lictor runtime status`. */
+export interface StatusOptions {
   socket?: string;
+  /** Windows: the runtime's named pipe, its name or `\\.\pipe\<name>`. */
+  pipe?: string;
   url?: string;
   json?: boolean;
 }
@@ -70,13 +73,33 @@ export function blacklistRefreshOf(opts: ServeOptions, env: NodeJS.ProcessEnv) {
   return [{ publicKey, center: url, ...(hours === undefined ? {} : { intervalMs: hours * 3_600_000 }) }];
 }
 
-/** Where `lictor runtime status` looks: the named socket or URL, else the default socket and then the default port. */
-async function statusTargets(opts: StatusOptions, env: NodeJS.ProcessEnv): Promise<RuntimeTarget[]> {
+/**
+ * Where `lictor runtime status` looks: the named pipe, socket or URL given; else the default
+ * socket (on Windows the service's pipe, `\\.\pipe\lictor-runtime`) and then the default port.
+ * `--pipe` elsewhere than on Windows is `LICTOR_E_PLATFORM_UNSUPPORTED`, as for `runtime serve`.
+ */
+export async function statusTargets(
+  opts: StatusOptions,
+  env: NodeJS.ProcessEnv,
+  platform: NodeJS.Platform = process.platform,
+): Promise<RuntimeTarget[]> {
+  const { defaultSocketPath, DEFAULT_PIPE_NAME, DEFAULT_RUNTIME_PORT, namedPipePath } = await loadRuntime();
+  if (opts.pipe !== undefined) {
+    if (opts.socket !== undefined) {
+      throw new LictorError(
+        'LICTOR_E_INVALID_INPUT',
+        'ask the runtime on its named pipe or on its Unix socket, not both',
+        {
+          field: 'pipe',
+        },
+      );
+    }
+    return [{ socket: namedPipePath(opts.pipe, platform) }];
+  }
   if (opts.socket !== undefined) return [{ socket: opts.socket }];
   if (opts.url !== undefined) return [{ url: opts.url }];
-  const { defaultSocketPath, DEFAULT_RUNTIME_PORT } = await loadRuntime();
-  const socket = defaultSocketPath(env);
-  return [...(socket === undefined ? [] : [{ socket }]), { url: `http://127.0.0.1:${DEFAULT_RUNTIME_PORT}` }];
+  const local = platform === 'win32' ? namedPipePath(DEFAULT_PIPE_NAME, platform) : defaultSocketPath(env, platform);
+  return [...(local === undefined ? [] : [{ socket: local }]), { url: `http://127.0.0.1:${DEFAULT_RUNTIME_PORT}` }];
 }
 
 /** `GET /v1/status` of the first target that answers (the last refusal when none does). */
@@ -93,10 +116,12 @@ async function fetchStatus(targets: RuntimeTarget[]): Promise<RuntimeStatus> {
   throw failure;
 }
 
-/** The status as a person reads it. */
-export function formatRuntimeStatus(status: RuntimeStatus): string {
+/** The status as a person reads it; `listenerText` is the runtime's (`unix:` or `pipe:` before the path). */
+export function formatRuntimeStatus(status: RuntimeStatus, listenerText: (path: string) => string): string {
   const r = status.runtime;
-  const where = [r.socket === null ? undefined : `unix:${r.socket}`, r.url ?? undefined].filter((w) => w !== undefined);
+  const where = [r.socket === null ? undefined : listenerText(r.socket), r.url ?? undefined].filter(
+    (w) => w !== undefined,
+  );
   const lines = [
     `Lictor Runtime ${r.id}, version ${r.version}, running since ${r.startedAt}`,
     `  listening on: ${where.join(', ')}`,
@@ -157,7 +182,7 @@ export function registerRuntime(program: Command, io: Io): void {
     .addOption(logLevelOption())
     .action(async (opts: ServeOptions) => {
       const blacklistRefresh = blacklistRefreshOf(opts, io.env);
-      const { openRuntime, defaultStateDir } = await loadRuntime();
+      const { openRuntime, defaultStateDir, listenerText } = await loadRuntime();
       const limits = {
         ...(opts.maxOsSessions === undefined ? {} : { maxOsSessionsPerFile: opts.maxOsSessions }),
         ...(opts.maxProcesses === undefined ? {} : { maxProcessesPerOsSession: opts.maxProcesses }),
@@ -176,8 +201,7 @@ export function registerRuntime(program: Command, io: Io): void {
         computer: { env: io.env, ...computerOptions(io) },
         ...serveTokenOptions(opts),
       });
-      const listener =
-        running.socket === null ? undefined : `${opts.pipe === undefined ? 'unix' : 'pipe'}:${running.socket}`;
+      const listener = running.socket === null ? undefined : listenerText(running.socket);
       const where = [running.url, listener].filter(Boolean);
       io.out(`Lictor Runtime ${running.id} listening on ${where.join(' and ')}`);
       io.out(`  state: ${running.stateDir} (license store: ${running.licensesDir})`);
@@ -200,11 +224,16 @@ export function registerRuntime(program: Command, io: Io): void {
   runtime
     .command('status')
     .description('what the Lictor Runtime of this computer serves')
-    .option('--socket <path>', "the runtime's Unix socket (default: the default socket, then http://127.0.0.1:8791)")
+    .option(
+      '--socket <path>',
+      "the runtime's Unix socket (default: the default socket, on Windows the pipe lictor-runtime, then http://127.0.0.1:8791)",
+    )
+    .option('--pipe <name>', "Windows: the runtime's named pipe \\\\.\\pipe\\<name>")
     .option('--url <url>', "the runtime's loopback address, e.g. http://127.0.0.1:8791")
     .option('--json', 'print JSON')
     .action(async (opts: StatusOptions) => {
       const status = await fetchStatus(await statusTargets(opts, io.env));
-      io.out(opts.json ? JSON.stringify(status, null, 2) : formatRuntimeStatus(status));
+      const { listenerText } = await loadRuntime();
+      io.out(opts.json ? JSON.stringify(status, null, 2) : formatRuntimeStatus(status, listenerText));
     });
 }
