@@ -43,6 +43,8 @@ const windowsPath = (path: string) => `Z:${path}`;
 
 let root = '';
 const running: ChildProcess[] = [];
+/** Commands run so far (each writes its own output files). */
+let runs = 0;
 
 /** Wine's environment: this test's own prefix (its own wineserver, so its own pipe names). */
 const wineEnv = () => ({
@@ -53,12 +55,11 @@ const wineEnv = () => ({
 });
 
 /**
- * Runs `lictor args` with Windows' Node to completion. Its output goes to files: Windows' Node
- * under Wine cannot write to a Unix pipe (EBADF), as it cannot to an anonymous pipe Windows has
- * no handle for.
+ * Runs `lictor args` with Windows' Node to completion. Its output goes to files: under Wine,
+ * Windows' Node fails to open a Unix pipe as its standard output (EBADF), and a file works.
  */
 async function lictor(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const base = join(root, `run-${running.length}-${Date.now()}`);
+  const base = join(root, `run-${++runs}`);
   const out = openSync(`${base}.out`, 'w');
   const err = openSync(`${base}.err`, 'w');
   const code = await new Promise<number>((resolve, reject) => {
