@@ -12,6 +12,9 @@
  */
 import { writeSync } from 'node:fs';
 
+/** Writes `bytes` from `offset` to descriptor `fd`; the number of bytes written (`fs.writeSync`'s form). */
+type WriteSync = (fd: number, bytes: Uint8Array, offset: number) => number;
+
 /** How a {@link FileLines} batches its lines. */
 export interface FileLinesOptions {
   /** Lines are written once this many characters wait. */
@@ -19,7 +22,7 @@ export interface FileLinesOptions {
   /** The longest a line waits before it is written, in ms. */
   readonly flushMs: number;
   /** Writes to the descriptor (default `fs.writeSync`; tests give a file that refuses, then takes). */
-  readonly writeSync?: (fd: number, bytes: Uint8Array, offset: number) => number;
+  readonly writeSync?: WriteSync;
   /** The clock of the notice's `time` (default `Date.now`). */
   readonly now?: () => number;
 }
@@ -36,7 +39,7 @@ function droppedLinesNotice(count: number, time: number): string {
 export class FileLines {
   readonly #fd: number;
   readonly #batchChars: number;
-  readonly #writeSync: (fd: number, bytes: Uint8Array, offset: number) => number;
+  readonly #writeSync: WriteSync;
   readonly #now: () => number;
   #lines: string[] = [];
   #chars = 0;
